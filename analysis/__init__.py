@@ -1,0 +1,35 @@
+"""Analysis of evaluation dumps (SPEC §5): the paper's tables and figures, recomputed from rows.
+
+- :mod:`analysis.tables` — Table 1 (variants × {All, Small}), Table 3 (oIoU on small
+  referents per dataset and split), per-size-bucket breakdowns; Markdown / LaTeX / CSV export.
+- :mod:`analysis.figures` — Figure 7 (object-size distribution per split), IoU histograms,
+  Prec@X curves: matplotlib for papers, plotly for the dashboard.
+- :mod:`analysis.report` — ``python -m analysis.report DUMPS... --out DIR``.
+
+Every number comes from the dump rows through :func:`tvnet.metrics.aggregate`; the
+``metrics`` stored in a dump's ``run.json`` are never read here.
+"""
+
+from analysis.tables import (
+    concat_samples,
+    metrics_table,
+    size_distribution,
+    size_table,
+    table1,
+    table3,
+    to_csv,
+    to_latex,
+    to_markdown,
+)
+
+__all__ = [
+    "concat_samples",
+    "metrics_table",
+    "size_distribution",
+    "size_table",
+    "table1",
+    "table3",
+    "to_csv",
+    "to_latex",
+    "to_markdown",
+]

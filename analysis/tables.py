@@ -1,0 +1,290 @@
+"""The paper's tables from dump rows, and their export as Markdown, LaTeX and CSV.
+
+Tables hold percentages (the paper's unit) as floats; formatting to a fixed number of digits
+happens only at export. oIoU (ΣI/ΣU) and mIoU (mean per-sample IoU) are always labelled as
+such, side by side.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from tvnet.metrics import PREC_KEYS, SIZE_BINS, aggregate
+
+# canonical row order of Table 1; other variants follow alphabetically
+VARIANT_ORDER = ("baseline", "res", "res_cct", "full")
+PREC_LABELS = tuple(k.replace("prec", "Prec") for k in PREC_KEYS)  # "Prec@0.5", …
+METRIC_LABELS = {
+    **dict(zip(PREC_KEYS, PREC_LABELS)),
+    "overall_iou": "oIoU",
+    "mean_iou": "mIoU",
+}
+TABLE1_METRICS = (*PREC_KEYS, "overall_iou", "mean_iou")
+NEEDED_COLUMNS = ("inter", "union", "iou", "size_bin", "variant", "split")
+
+__all__ = [
+    "VARIANT_ORDER",
+    "concat_samples",
+    "metrics_table",
+    "table1",
+    "table3",
+    "size_table",
+    "size_distribution",
+    "to_markdown",
+    "to_latex",
+    "to_csv",
+]
+
+
+def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The rows of several dumps in one frame, with ``dataset`` (run.json's dataset name) and
+    ``run`` (the dump's label) columns added."""
+    frames = []
+    for d in dumps:
+        df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
+        name = d.dataset.get("name") or "unknown"
+        frames.append(df.assign(dataset=str(name), run=d.label))
+    if not frames:
+        return pd.DataFrame(columns=[*(columns or NEEDED_COLUMNS), "dataset", "run"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _variant_key(v: Any) -> tuple[int, str]:
+    v = str(v)
+    return (VARIANT_ORDER.index(v), v) if v in VARIANT_ORDER else (len(VARIANT_ORDER), v)
+
+
+def _sort_index(df: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
+    """Rows in a stable, readable order: Table 1's variant order, then size buckets."""
+    if df.empty:
+        return df
+
+    def sort_key(idx: Any) -> tuple:
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        return tuple(
+            _variant_key(v)
+            if lvl == "variant"
+            else _size_key(v)
+            if lvl == "size_bin"
+            else (0, str(v))
+            for lvl, v in zip(levels, idx)
+        )
+
+    return df.loc[sorted(df.index, key=sort_key)]
+
+
+def _as_tuple(v: Any) -> tuple:
+    return v if isinstance(v, tuple) else (v,)
+
+
+def _size_key(v: Any) -> tuple[int, str]:
+    order = ("all", *SIZE_BINS)
+    return (order.index(v), v) if v in order else (len(order), str(v))
+
+
+def metrics_table(samples: pd.DataFrame, by: Sequence[str] = ("variant",)) -> pd.DataFrame:
+    """Every metric of :func:`tvnet.metrics.aggregate` (fractions; per size bin too) per group.
+
+    One row per combination of the ``by`` columns, columns like ``overall_iou``,
+    ``small/prec@0.5``, ``n``.
+    """
+    by = list(by)
+    if samples.empty:
+        index = (
+            pd.MultiIndex.from_arrays([[]] * len(by), names=by)
+            if len(by) > 1
+            else pd.Index([], name=by[0])
+        )
+        return pd.DataFrame(index=index)
+    rows = {}
+    for key, group in samples.groupby(by, sort=False, observed=True, dropna=False):
+        # pandas gives 1-tuples when grouping by a list of one column
+        rows[key if len(by) > 1 else key[0]] = aggregate(group)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    if len(by) > 1:
+        out.index = pd.MultiIndex.from_tuples(out.index, names=by)
+    else:
+        out.index.name = by[0]
+    return _sort_index(out, by)
+
+
+def table1(
+    samples: pd.DataFrame,
+    by: Sequence[str] = ("variant",),
+    subsets: Sequence[str] = ("All", "Small"),
+) -> pd.DataFrame:
+    """Table 1 layout: one row per variant; columns (subset, metric) for the subsets All and
+    Small × Prec@0.5 … Prec@0.9, oIoU, mIoU — in percent.
+
+    Pass the rows of one dataset and split (or add ``"split"`` to ``by``).
+    """
+    m = metrics_table(samples, by)
+    cols = {}
+    for subset in subsets:
+        prefix = "" if subset.lower() == "all" else f"{subset.lower()}/"
+        if prefix and prefix[:-1] not in SIZE_BINS:
+            raise ValueError(f"unknown subset {subset!r}; use 'All' or one of {SIZE_BINS}")
+        for key in TABLE1_METRICS:
+            col = prefix + key
+            cols[(subset, METRIC_LABELS[key])] = (
+                m[col] * 100.0 if col in m else pd.Series(dtype=float)
+            )
+    out = pd.DataFrame(cols, index=m.index)
+    out.columns = pd.MultiIndex.from_tuples(out.columns, names=["subset", "metric"])
+    return out
+
+
+def table3(
+    samples: pd.DataFrame, row: str = "variant", columns: Sequence[str] = ("dataset", "split")
+) -> pd.DataFrame:
+    """Table 3 layout: oIoU (%) on small referents, one row per run (``row``), one column per
+    dataset and split. Empty cells (no small referent there) are NaN."""
+    m = metrics_table(samples, [row, *columns])
+    if m.empty:
+        return pd.DataFrame()
+    values = (m["small/overall_iou"] * 100.0).unstack(list(columns))
+    values = values.reindex(
+        sorted(values.columns, key=lambda c: tuple(map(str, _as_tuple(c)))), axis=1
+    )
+    return _sort_index(values, [row])
+
+
+def size_table(samples: pd.DataFrame, by: Sequence[str] = ("variant",)) -> pd.DataFrame:
+    """Per-size-bucket breakdown: rows (``by``…, bucket) for buckets all/small/medium/big;
+    columns n, share (%) of the group's samples, Prec@0.5 … Prec@0.9, oIoU, mIoU (%)."""
+    m = metrics_table(samples, by)
+    records = []
+    for key, r in m.iterrows():
+        key = key if isinstance(key, tuple) else (key,)
+        total = r["n"]
+        for bucket in ("all", *SIZE_BINS):
+            prefix = "" if bucket == "all" else f"{bucket}/"
+            n = int(r[f"{prefix}n"])
+            rec = dict(zip(by, key))
+            rec.update(
+                size_bin=bucket, n=n, **{"share (%)": 100.0 * n / total if total else math.nan}
+            )
+            for k in TABLE1_METRICS:
+                rec[METRIC_LABELS[k]] = float(r[prefix + k]) * 100.0
+            records.append(rec)
+    cols = [*by, "size_bin", "n", "share (%)", *(METRIC_LABELS[k] for k in TABLE1_METRICS)]
+    out = pd.DataFrame.from_records(records, columns=cols).set_index([*by, "size_bin"])
+    return out
+
+
+def size_distribution(samples: pd.DataFrame, by: Sequence[str] = ("split",)) -> pd.DataFrame:
+    """Figure 7's numbers: per group, the count and share (%) of small / medium / big referents.
+
+    Each expression counts once per dump; with several variants on one split, pass the rows
+    of one variant (the distribution is a property of the data, not of the model).
+    """
+    by = list(by)
+    counts = (
+        samples.groupby([*by, "size_bin"], observed=True).size().unstack("size_bin", fill_value=0)
+        if not samples.empty
+        else pd.DataFrame(columns=list(SIZE_BINS))
+    )
+    counts = counts.reindex(columns=list(SIZE_BINS), fill_value=0).astype(int)
+    total = counts.sum(axis=1)
+    share = counts.div(total.where(total > 0), axis=0) * 100.0
+    return pd.concat({"n": counts.assign(total=total), "share (%)": share}, axis=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# export
+
+
+def _fmt(v: Any, digits: int) -> str:
+    if isinstance(v, float):
+        return "–" if math.isnan(v) else f"{v:.{digits}f}"
+    return str(v)
+
+
+def _flat_header(col: Any) -> str:
+    return " ".join(str(c) for c in col) if isinstance(col, tuple) else str(col)
+
+
+def _index_names(df: pd.DataFrame) -> list[str]:
+    return [str(n) if n is not None else "" for n in df.index.names]
+
+
+def _index_cells(idx: Any) -> list[str]:
+    return [str(v) for v in idx] if isinstance(idx, tuple) else [str(idx)]
+
+
+def to_markdown(df: pd.DataFrame, digits: int = 2) -> str:
+    """A GitHub-flavoured Markdown table (index as leading columns, numbers to ``digits``)."""
+    header = _index_names(df) + [_flat_header(c) for c in df.columns]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] * len(_index_names(df)) + ["---:"] * len(df.columns)) + "|",
+    ]
+    for idx, row in zip(df.index, df.itertuples(index=False)):
+        cells = _index_cells(idx) + [_fmt(v, digits) for v in row]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def _tex(s: Any) -> str:
+    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in str(s))
+
+
+def to_latex(
+    df: pd.DataFrame, digits: int = 2, caption: str | None = None, label: str | None = None
+) -> str:
+    """A booktabs ``table`` environment; two-level columns get ``\\multicolumn`` headers."""
+    n_idx = len(_index_names(df))
+    align = "l" * n_idx + "r" * len(df.columns)
+    out = ["\\begin{table}[t]", "\\centering"]
+    if caption:
+        out.append(f"\\caption{{{_tex(caption)}}}")
+    if label:
+        out.append(f"\\label{{{label}}}")
+    out += [f"\\begin{{tabular}}{{{align}}}", "\\toprule"]
+    if isinstance(df.columns, pd.MultiIndex) and df.columns.nlevels == 2:
+        top, spans, start = [], [], n_idx + 1
+        for name in dict.fromkeys(df.columns.get_level_values(0)):
+            width = sum(1 for c in df.columns if c[0] == name)
+            top.append(f"\\multicolumn{{{width}}}{{c}}{{{_tex(name)}}}")
+            spans.append(f"\\cmidrule(lr){{{start}-{start + width - 1}}}")
+            start += width
+        out.append(" & ".join([""] * n_idx + top) + " \\\\")
+        out.append(" ".join(spans))
+        second = [_tex(c[1]) for c in df.columns]
+    else:
+        second = [_tex(_flat_header(c)) for c in df.columns]
+    out.append(" & ".join([_tex(n) for n in _index_names(df)] + second) + " \\\\")
+    out.append("\\midrule")
+    for idx, row in zip(df.index, df.itertuples(index=False)):
+        cells = [_tex(c) for c in _index_cells(idx)] + [_tex(_fmt(v, digits)) for v in row]
+        out.append(" & ".join(cells) + " \\\\")
+    out += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(df: pd.DataFrame) -> str:
+    """CSV with full precision and flattened column names (``All Prec@0.5``, …)."""
+    flat = df.copy()
+    flat.columns = [_flat_header(c) for c in df.columns]
+    buf = io.StringIO()
+    flat.to_csv(buf)
+    return buf.getvalue()

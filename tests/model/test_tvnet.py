@@ -1,0 +1,114 @@
+import pytest
+import torch
+
+from tvnet import build_model
+from tvnet.config import VARIANTS
+from tvnet.model.head import tvnet_loss
+
+
+def _inputs(b=2, s=320, t=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(
+        tokens=torch.randint(2, 20, (b, t), generator=g),
+        lengths=torch.tensor([t, 3][:b] + [4] * max(0, b - 2)),
+        image=torch.randn(b, 3, s, s, generator=g),
+        ref_image=torch.randn(b, 3, s, s, generator=g),
+    )
+
+
+@pytest.fixture(scope="module")
+def cpu_models():
+    from tvnet.data.tokenize import Vocab
+
+    vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(30)])
+    torch.manual_seed(0)
+    return {v: build_model("cpu", v, vocab=vocab, pretrained=False) for v in VARIANTS}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_cpu_preset_shapes(cpu_models, variant):
+    m = cpu_models[variant].eval()
+    with torch.no_grad():
+        out = m(**_inputs())
+    assert out.logits.shape == (2, 1, 320, 320)
+    assert out.logits_low.shape == (2, 1, 80, 80)
+    if VARIANTS[variant].res:
+        assert [a.shape for a in out.attention] == [(2, 1600, 1600)] * 3
+        for a in out.attention:
+            torch.testing.assert_close(a.sum(-1), torch.ones(2, 1600))
+        assert len(out.gates) == 3
+        assert all(((g >= 0) & (g <= 1)).all() for g in out.gates)
+    else:
+        assert out.attention == [] and out.gates == []
+    if variant == "full":
+        assert out.a2.shape == (2, 1, 80, 80)
+        assert ((out.a2 >= 0) & (out.a2 <= 1)).all()
+    else:
+        assert out.a2 is None
+    assert out.aux_logits == []  # training only
+
+
+def test_baseline_has_no_res_or_amf_parameters_and_never_reads_the_neighbour(cpu_models):
+    m = cpu_models["baseline"].eval()
+    names = [n for n, _ in m.named_parameters()]
+    assert not any(n.startswith(("enrich", "amf", "cct")) for n in names)
+    x = _inputs()
+    with torch.no_grad():
+        a = m(x["tokens"], x["lengths"], image=x["image"])
+        b = m(x["tokens"], x["lengths"], image=x["image"], ref_image=torch.randn_like(x["image"]))
+    torch.testing.assert_close(a.logits, b.logits)
+    full = cpu_models["full"]
+    with pytest.raises(ValueError, match="retrieved image"):
+        full(x["tokens"], x["lengths"], image=x["image"])
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_gradients_reach_every_trainable_parameter(cpu_models, variant):
+    m = cpu_models[variant].train()
+    x = _inputs(b=2, s=128, t=4)
+    x["lengths"] = torch.tensor([4, 4])
+    out = m(**x)
+    assert len(out.aux_logits) == 3
+    mask = (torch.rand(2, 1, 128, 128) > 0.5).float()
+    m.zero_grad()
+    tvnet_loss(out.logits, out.aux_logits, mask).backward()
+    trainable = [(n, p) for n, p in m.named_parameters() if p.requires_grad]
+    assert not any(n.startswith("backbone") for n, _ in trainable)  # frozen in the cpu preset
+    dead = [n for n, p in trainable if p.grad is None or (p.grad.abs().sum() == 0 and not n.startswith("text.embed"))]
+    assert dead == []
+    m.eval()
+
+
+def test_batch_equals_one_by_one_in_eval(cpu_models):
+    m = cpu_models["full"].eval()
+    x = _inputs(b=2, s=160)
+    with torch.no_grad():
+        both = m(**x)
+        one = [m(**{k: v[i : i + 1] for k, v in x.items()}) for i in range(2)]
+    torch.testing.assert_close(both.logits, torch.cat([o.logits for o in one]), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(both.a2, torch.cat([o.a2 for o in one]), atol=1e-5, rtol=1e-4)
+
+
+def test_features_path_equals_image_path(cpu_models):
+    m = cpu_models["res"].eval()
+    x = _inputs(b=1, s=160)
+    with torch.no_grad():
+        a = m(**x)
+        b = m(x["tokens"], x["lengths"], feats=m.backbone.extract(x["image"]), ref_feats=m.backbone.extract(x["ref_image"]))
+    torch.testing.assert_close(a.logits, b.logits)
+
+
+def test_paper_preset_shapes_small_input():
+    torch.manual_seed(0)
+    from tvnet.data.tokenize import Vocab
+
+    m = build_model("paper", "full", vocab=Vocab(["<pad>", "<unk>", "a"]), pretrained=False, d_s=32, d_m=32, amf_channels=8, fusion_heads=2)
+    assert m.backbone.channels == [256, 512, 1024, 2048]
+    x = _inputs(b=1, s=64, t=3)
+    x["tokens"] = torch.tensor([[2, 2, 2]])
+    x["lengths"] = torch.tensor([3])
+    with torch.no_grad():
+        out = m.eval()(**x)
+    assert out.logits.shape == (1, 1, 64, 64)
+    assert [a.shape for a in out.attention] == [(1, 64, 64)] * 3  # 8×8 grid at output stride 8
+    assert out.a2.shape == (1, 1, 16, 16)

@@ -1,0 +1,206 @@
+"""tvnet/retrieval/neighbours.py and `tvnet pool`: pools and neighbour tables of a refer dataset."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from tvnet.data.refer import open_refer
+from tvnet.retrieval.image_encoder import ImageEncoder
+from tvnet.retrieval.neighbours import (
+    NEIGHBOUR_COLUMNS,
+    Retriever,
+    build_pool,
+    neighbour_table,
+    read_neighbours,
+    write_neighbours,
+)
+from tvnet.retrieval.pool import DataPool, PoolMismatchError, pool_manifest
+from tvnet.retrieval.text_encoder import TextEncoder
+
+COLOURS = {
+    "red": (220, 30, 30),
+    "green": (30, 200, 60),
+    "blue": (30, 60, 220),
+    "yellow": (230, 220, 40),
+}
+SHAPES = ["square", "circle", "star"]
+
+
+def _scene(rng, colour):
+    im = np.full((48, 64, 3), rng.integers(0, 256, 3), np.uint8)
+    y, x = rng.integers(4, 24), rng.integers(4, 36)
+    im[y : y + 20, x : x + 24] = COLOURS[colour]
+    return im
+
+
+def write_tiny_refer(root, n_train=12, n_val=4, seed=0):
+    """A minimal refer-format dataset: refs(unc).json, instances.json, images/*.png.
+
+    Each image holds one coloured block with 2 expressions about it (3 for every third image).
+    """
+    rng = np.random.default_rng(seed)
+    (root / "images").mkdir(parents=True)
+    images, anns, refs, sent_id = [], [], [], 0
+    for i in range(n_train + n_val):
+        colour = list(COLOURS)[i % len(COLOURS)]
+        shape = SHAPES[i % len(SHAPES)]
+        Image.fromarray(_scene(rng, colour)).save(root / "images" / f"img_{i}.png")
+        images.append({"id": 1000 + i, "file_name": f"img_{i}.png", "height": 48, "width": 64})
+        anns.append({"id": 5000 + i, "image_id": 1000 + i, "category_id": 1, "bbox": [0, 0, 8, 8]})
+        texts = [f"the {colour} {shape}", f"{shape} that is {colour}", f"a {colour} thing"][
+            : 2 + (i % 3 == 0)
+        ]
+        sents = []
+        for t in texts:
+            sents.append({"sent_id": sent_id, "sent": t, "raw": t, "tokens": t.split()})
+            sent_id += 1
+        refs.append(
+            {
+                "ref_id": 200 + i,
+                "ann_id": 5000 + i,
+                "image_id": 1000 + i,
+                "category_id": 1,
+                "split": "train" if i < n_train else "val",
+                "sent_ids": [s["sent_id"] for s in sents],
+                "sentences": sents,
+                "file_name": f"img_{i}.png",
+            }
+        )
+    instances = {
+        "info": {"dataset": "tinyref"},
+        "images": images,
+        "annotations": anns,
+        "categories": [{"id": 1, "name": "shape"}],
+    }
+    (root / "instances.json").write_text(json.dumps(instances))
+    (root / "refs(unc).json").write_text(json.dumps(refs))
+    return root
+
+
+@pytest.fixture(scope="module")
+def refer(tmp_path_factory):
+    return open_refer(write_tiny_refer(tmp_path_factory.mktemp("tinyref")))
+
+
+@pytest.fixture(scope="module")
+def encoders():
+    return TextEncoder(), ImageEncoder(input_size=64)
+
+
+@pytest.fixture(scope="module")
+def pool(refer, encoders):
+    return build_pool(refer, "train", *encoders, progress=False)
+
+
+def test_pool_of_split(refer, pool, encoders):
+    n = len(refer.samples("train"))
+    assert len(pool) == n and len(pool.images) == len(refer.image_ids("train"))
+    assert pool.index_type == "exact"
+    assert pool.manifest["dataset"] == {"name": "tinyref", "split": "train"}
+    assert pool.manifest["text_encoder"] == {"name": encoders[0].name, "dim": 384}
+    assert pool.manifest["image_encoder"] == {"name": encoders[1].name, "dim": 1280}
+    assert pool.meta["sample_id"].tolist() == [s.sample_id for s in refer.samples("train")]
+
+
+@pytest.mark.parametrize("split", ["train", "val"])
+def test_neighbour_table_covers_every_sample(refer, pool, encoders, split, tmp_path):
+    samples = refer.samples(split)
+    df = neighbour_table(refer, split, pool, *encoders, progress=False)
+    assert tuple(df.columns) == NEIGHBOUR_COLUMNS
+    assert df["sample_id"].tolist() == [s.sample_id for s in samples]
+    assert df["neighbour_sample_id"].notna().all()
+    own = np.array([s.image_id for s in samples])
+    assert (df["neighbour_image_id"].to_numpy() != own).all()
+    by_id = {s.sample_id: s for s in refer.samples("train")}
+    for _, r in df.iterrows():  # the neighbour is a real pool sample, described consistently
+        nb = by_id[int(r["neighbour_sample_id"])]
+        assert nb.image_id == r["neighbour_image_id"] and nb.sentence == r["neighbour_sentence"]
+
+    # Same answer as encoding the queries afresh and searching (the train table reads its
+    # vectors back from the exact pool instead).
+    text = encoders[0].encode([s.sentence for s in samples])
+    image = encoders[1].encode([refer.load_image(s.image_id) for s in samples])
+    idx, img_score = pool.search(text, image, own)
+    np.testing.assert_array_equal(
+        df["neighbour_sample_id"].to_numpy(), pool.meta["sample_id"].to_numpy()[idx]
+    )
+    np.testing.assert_allclose(df["image_score"], img_score, atol=1e-4)
+
+    path = write_neighbours(df, tmp_path / "nb.parquet")
+    pd.testing.assert_frame_equal(read_neighbours(path), df)
+
+
+def test_neighbour_files_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="tvnet pool neighbours"):
+        read_neighbours(tmp_path / "none.parquet")
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "x.parquet")
+    with pytest.raises(ValueError, match="not a neighbour table"):
+        read_neighbours(tmp_path / "x.parquet")
+
+
+def test_retriever_one_call(refer, pool, encoders):
+    r = Retriever(pool, *encoders)
+    s = refer.samples("val")[0]
+    out = r.neighbour(refer.load_image(s.image_id), s.sentence)
+    cands = out["candidates"]
+    assert out["index"] == cands.loc[cands["chosen"], "index"].item()
+    assert out["sample_id"] == pool.meta["sample_id"].iloc[out["index"]]
+    assert len(cands) == min(20, len(pool)) and cands["rank"].tolist() == list(
+        range(1, len(cands) + 1)
+    )
+    # an upload that is a pool image never gets that image back when excluded
+    t = refer.samples("train")[0]
+    out = r.neighbour(refer.load_image(t.image_id), t.sentence, exclude_image_id=t.image_id)
+    assert out["image_id"] != t.image_id and (out["candidates"]["image_id"] != t.image_id).all()
+    # a pool built with another image encoder is refused
+    other = copy.copy(pool)
+    other.manifest = {
+        **pool.manifest,
+        "image_encoder": {"name": "timm:vgg16@vgg16.pth@224px", "dim": 1280},
+    }
+    with pytest.raises(PoolMismatchError, match="vgg16"):
+        Retriever(other, *encoders)
+
+
+def test_cli_build_and_neighbours(refer, tmp_path, capsys):
+    from tvnet.cli import main
+
+    data = refer.root
+    out = tmp_path / "pool"
+    assert (
+        main(
+            ["pool", "build", "--data", str(data), "--split", "train", "--out", str(out), "--exact"]
+        )
+        == 0
+    )
+    pool = DataPool.load(out, expect_manifest=pool_manifest(dataset="tinyref", split="train"))
+    assert len(pool) == len(refer.samples("train"))
+    assert (
+        main(["pool", "neighbours", "--data", str(data), "--split", "val", "--pool", str(out)]) == 0
+    )
+    df = read_neighbours(out / "neighbours_tinyref_val.parquet")
+    assert len(df) == len(refer.samples("val"))
+    assert "neighbours written" in capsys.readouterr().out
+    # a missing pool is a clear CLI error, not a traceback
+    assert (
+        main(
+            [
+                "pool",
+                "neighbours",
+                "--data",
+                str(data),
+                "--split",
+                "val",
+                "--pool",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
+    assert "pool folder not found" in capsys.readouterr().err

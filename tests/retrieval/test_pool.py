@@ -1,0 +1,236 @@
+"""tvnet/retrieval/pool.py: two-stage search, own-image exclusion, persistence, approximation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tvnet.retrieval.pool import DataPool, PoolMismatchError, pool_manifest
+
+
+def _unit(x):
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def _meta(image_ids):
+    n = len(image_ids)
+    return pd.DataFrame(
+        {
+            "sample_id": np.arange(100, 100 + n),
+            "image_id": np.asarray(image_ids),
+            "sentence": [f"sentence {i}" for i in range(n)],
+        }
+    )
+
+
+def _random_pool(n, image_ids=None, d_t=16, d_i=8, seed=0, **kw):
+    rng = np.random.default_rng(seed)
+    if image_ids is None:
+        image_ids = rng.integers(0, max(2, n // 3), n)
+    text = _unit(rng.normal(size=(n, d_t)))
+    # one vector per image, shared by its entries
+    uniq = np.unique(image_ids)
+    per_image = {i: v for i, v in zip(uniq, _unit(rng.normal(size=(len(uniq), d_i))))}
+    image = np.stack([per_image[i] for i in image_ids])
+    pool = DataPool.from_embeddings(text, image, image_ids, _meta(image_ids), **kw)
+    return pool, text, image, np.asarray(image_ids)
+
+
+def _brute_force(text, image, image_ids, tq, iq, exclude, k_text=20):
+    """Straight from the paper: text top-k (own image out), then best image cosine."""
+    out = []
+    for t, v, ex in zip(tq, iq, exclude):
+        ts = text @ t
+        order = [j for j in np.argsort(-ts, kind="stable") if image_ids[j] != ex][:k_text]
+        if not order:
+            out.append(-1)
+            continue
+        im = image[order] @ v
+        out.append(order[int(np.argmax(im))])
+    return np.array(out)
+
+
+def test_two_stage_ranking_matches_hand_computed():
+    # 2-d text, 2-d image; query text (1, 0), query image (0, 1), k_text = 3.
+    text = _unit([[1, 0], [0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0, 1]])
+    image = _unit([[1, 0], [1, 0.2], [0.1, 1], [0, 1], [0, 1]])
+    ids = np.array([10, 11, 12, 13, 14])
+    pool = DataPool.from_embeddings(text, image, ids, _meta(ids), index="exact")
+    # text ranking: 0 > 1 > 2 > 3 > 4; top-3 = {0, 1, 2}; by image cosine with (0, 1): 2 wins,
+    # although 3 and 4 have an even better image (they are not in the text top-3).
+    idx, score = pool.search(_unit([[1, 0]]), _unit([[0, 1]]), [99], k_text=3)
+    assert idx.tolist() == [2]
+    assert score[0] == pytest.approx(float(image[2] @ [0, 1]), abs=1e-6)
+    # excluding image 12 pushes entry 3 into the text top-3, and it wins
+    idx, _ = pool.search(_unit([[1, 0]]), _unit([[0, 1]]), [12], k_text=3)
+    assert idx.tolist() == [3]
+    # k_text = 1 is pure text retrieval
+    idx, _ = pool.search(_unit([[1, 0]]), _unit([[0, 1]]), [99], k_text=1)
+    assert idx.tolist() == [0]
+
+    cands = pool.search_candidates(_unit([1, 0]), _unit([0, 1]), exclude_image_id=99, k_text=3)
+    assert cands["index"].tolist() == [2, 1, 0]  # final rank order
+    assert cands["text_rank"].tolist() == [3, 2, 1]
+    assert cands["rank"].tolist() == [1, 2, 3]
+    assert cands["chosen"].tolist() == [True, False, False]
+    assert cands["sample_id"].tolist() == [102, 101, 100]
+    np.testing.assert_allclose(cands["text_score"], text[[2, 1, 0]] @ [1, 0], atol=1e-6)
+
+
+def test_matches_brute_force_on_random_pool():
+    pool, text, image, ids = _random_pool(300, d_t=8, d_i=8)
+    rng = np.random.default_rng(1)
+    tq, iq = _unit(rng.normal(size=(50, 8))), _unit(rng.normal(size=(50, 8)))
+    exclude = ids[:50]
+    idx, _ = pool.search(tq, iq, exclude)
+    np.testing.assert_array_equal(idx, _brute_force(text, image, ids, tq, iq, exclude))
+
+
+def test_own_image_never_returned_even_when_it_owns_every_text_neighbour():
+    # Entries 0..29 all belong to image 7 and are the closest texts to the query; the query's
+    # own image must be skipped and the search must go deeper to the other images.
+    rng = np.random.default_rng(0)
+    n_own, n_other = 30, 40
+    q = _unit(rng.normal(size=16))
+    own = _unit(q + 0.05 * rng.normal(size=(n_own, 16)))
+    other = _unit(rng.normal(size=(n_other, 16)))
+    text = np.concatenate([own, other])
+    ids = np.concatenate([np.full(n_own, 7), 100 + np.arange(n_other)])
+    image = _unit(rng.normal(size=(len(ids), 4)))
+    image[:n_own] = image[0]  # one image, one vector
+    pool = DataPool.from_embeddings(text, image, ids, _meta(ids), index="exact")
+
+    qi = image[0:1]  # the query's image is image 7 itself: best image score if allowed
+    idx, _ = pool.search(q[None], qi, [7], k_text=20)
+    assert ids[idx[0]] != 7
+    assert idx[0] == _brute_force(text, image, ids, q[None], qi, [7])[0]
+    cands = pool.search_candidates(q, qi[0], exclude_image_id=7, k_text=20)
+    assert len(cands) == 20 and (cands["image_id"] != 7).all()
+    # without exclusion the own image wins, as a sanity check of the setup
+    idx, _ = pool.search(q[None], qi, None, k_text=20)
+    assert ids[idx[0]] == 7
+
+
+def test_no_eligible_entry_gives_minus_one():
+    ids = np.array([5, 5, 5])
+    pool, *_ = _random_pool(3, image_ids=ids, index="exact")
+    idx, score = pool.search(np.ones((1, 16)), np.ones((1, 8)), [5])
+    assert idx.tolist() == [-1] and np.isnan(score[0])
+    assert pool.search_candidates(np.ones(16), np.ones(8), 5).empty
+
+
+def test_images_stored_once_per_image():
+    ids = np.array([1, 1, 2, 2, 2, 3])
+    pool, *_ = _random_pool(6, image_ids=ids, index="exact")
+    assert len(pool.images) == 3 and pool.manifest["images"] == 3
+
+
+def test_save_load_round_trip_identical(tmp_path):
+    for kind in ("exact", "ivf"):
+        pool, _, _, ids = _random_pool(
+            2000, d_t=16, d_i=8, index=kind, manifest=pool_manifest(dataset="toy", split="train")
+        )
+        rng = np.random.default_rng(3)
+        tq, iq = rng.normal(size=(64, 16)), rng.normal(size=(64, 8))
+        before = pool.search_detailed(tq, iq, ids[:64])
+        path = pool.save(tmp_path / f"pool_{kind}")
+        loaded = DataPool.load(path)
+        after = loaded.search_detailed(tq, iq, ids[:64])
+        np.testing.assert_array_equal(before.indices, after.indices)
+        np.testing.assert_array_equal(before.text_scores, after.text_scores)
+        np.testing.assert_array_equal(before.image_scores, after.image_scores)
+        pd.testing.assert_frame_equal(pool.meta, loaded.meta)
+        assert loaded.manifest["dataset"] == {"name": "toy", "split": "train"}
+        assert loaded.index_type == kind
+    # saving again replaces the folder atomically; no temp folders left behind
+    pool.save(tmp_path / "pool_ivf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool_exact", "pool_ivf"]
+
+
+class _Enc:
+    def __init__(self, name, dim):
+        self.name, self.dim = name, dim
+
+
+def test_mismatched_manifest_refused(tmp_path):
+    man = pool_manifest(_Enc("all-MiniLM-L6-v2", 16), _Enc("timm:lite0", 8), "toy", "train")
+    pool, *_ = _random_pool(50, manifest=man, index="exact")
+    pool.save(tmp_path / "p")
+    DataPool.load(tmp_path / "p", expect_manifest=man)  # same encoders: fine
+    other = pool_manifest(_Enc("hf:distilbert-base-uncased", 16), _Enc("timm:lite0", 8))
+    with pytest.raises(PoolMismatchError, match="text_encoder.name.*distilbert"):
+        DataPool.load(tmp_path / "p", expect_manifest=other)
+    with pytest.raises(PoolMismatchError, match="image_encoder.dim"):
+        DataPool.load(tmp_path / "p", expect_manifest=pool_manifest(None, _Enc("timm:lite0", 1280)))
+    with pytest.raises(ValueError, match="dim"):  # manifest and embeddings disagree
+        _random_pool(10, manifest=pool_manifest(_Enc("t", 384)), index="exact")
+
+
+def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
+    pool, *_ = _random_pool(50, index="exact")
+    with pytest.raises(FileNotFoundError, match="pool folder not found"):
+        DataPool.load(tmp_path / "nope")
+    path = pool.save(tmp_path / "p")
+    (path / "meta.parquet").unlink()
+    with pytest.raises(FileNotFoundError, match="meta.parquet"):
+        DataPool.load(path)
+    path = pool.save(tmp_path / "p")
+    data = (path / "text.faiss").read_bytes()
+    (path / "text.faiss").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="text.faiss.*corrupt"):
+        DataPool.load(path)
+    path = pool.save(tmp_path / "p")
+    man = json.loads((path / "manifest.json").read_text())
+    (path / "image_store.npz").write_bytes(b"x" * man["files"]["image_store.npz"])
+    with pytest.raises(ValueError, match="image_store.npz.*corrupt"):
+        DataPool.load(path)
+    (path / "manifest.json").write_text("{not json")
+    with pytest.raises(ValueError, match="manifest.*corrupt"):
+        DataPool.load(path)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "precious.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="not a pool folder"):
+        pool.save(tmp_path / "other")
+
+
+def test_bad_inputs_are_clear_errors():
+    ids = np.arange(4)
+    with pytest.raises(ValueError, match="disagree"):
+        DataPool.from_embeddings(np.ones((4, 3)), np.ones((4, 2)), ids, _meta(np.arange(5)))
+    with pytest.raises(ValueError, match="lacks columns"):
+        DataPool.from_embeddings(
+            np.ones((4, 3)), np.ones((4, 2)), ids, _meta(ids).drop(columns="sentence")
+        )
+    with pytest.raises(ValueError, match="unknown index"):
+        DataPool.from_embeddings(np.ones((4, 3)), np.ones((4, 2)), ids, _meta(ids), index="lsh")
+    pool = DataPool.from_embeddings(np.eye(4, 3), np.eye(4, 2), ids, _meta(ids))
+    with pytest.raises(ValueError, match="3-d"):
+        pool.search(np.ones((1, 5)), np.ones((1, 2)))
+
+
+def _clustered(n, d, n_clusters, spread, rng):
+    centers = _unit(rng.normal(size=(n_clusters, d)))
+    labels = rng.integers(0, n_clusters, n)
+    return _unit(centers[labels] + spread * rng.normal(size=(n, d)) / np.sqrt(d)), centers
+
+
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+def test_approximate_index_agrees_with_exact(kind):
+    rng = np.random.default_rng(0)
+    n = 4000
+    text, t_centers = _clustered(n, 32, 40, 0.8, rng)
+    image, _ = _clustered(n, 24, 40, 0.8, rng)
+    ids = np.arange(n) // 2  # two expressions per image
+    meta = _meta(ids)
+    exact = DataPool.from_embeddings(text, image, ids, meta, index="exact")
+    approx = DataPool.from_embeddings(text, image, ids, meta, index=kind)
+    assert approx.images.kind == "sq8" and approx.images.nbytes < exact.images.nbytes / 3
+    q = rng.choice(n, 300, replace=False)  # pool members as queries, own image excluded
+    a, _ = exact.search(text[q], image[q], ids[q])
+    b, _ = approx.search(text[q], image[q], ids[q])
+    assert (ids[b] != ids[q]).all()
+    assert (a == b).mean() >= 0.95

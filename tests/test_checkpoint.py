@@ -1,0 +1,68 @@
+import json
+
+import pytest
+import torch
+
+from tvnet import build_model
+from tvnet.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from tvnet.config import preset_config
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from tvnet.data.tokenize import Vocab
+
+    torch.manual_seed(0)
+    return build_model("cpu", "full", vocab=Vocab.build(["the red circle", "a blue star"]), pretrained=False).eval()
+
+
+def _run(m):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 3, 128, 128, generator=g)
+    with torch.no_grad():
+        return m(torch.tensor([[2, 3, 4]]), torch.tensor([3]), image=x, ref_image=x.flip(-1)).logits
+
+
+def test_round_trip_identical_logits(model, tmp_path):
+    path = save_checkpoint(model, tmp_path / "ckpt", extra={"data": {"name": "unit"}})
+    loaded = load_checkpoint(path)
+    assert loaded.vocab.words == model.vocab.words
+    torch.testing.assert_close(_run(loaded), _run(model), rtol=0, atol=0)
+    assert json.loads((path / "config.json").read_text())["data"] == {"name": "unit"}
+    # overwrite in place keeps a valid checkpoint
+    save_checkpoint(model, path)
+    assert load_checkpoint(path) is not None
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+def test_fp16_checkpoint_is_close(model, tmp_path):
+    path = save_checkpoint(model, tmp_path / "half", dtype=torch.float16)
+    assert (path / "model.safetensors").stat().st_size < (save_checkpoint(model, tmp_path / "f").joinpath("model.safetensors")).stat().st_size * 0.6
+    torch.testing.assert_close(_run(load_checkpoint(path)), _run(model), atol=0.05, rtol=0.05)
+
+
+def test_mismatched_config_is_refused(model, tmp_path):
+    path = save_checkpoint(model, tmp_path / "ckpt")
+    with pytest.raises(CheckpointError, match="variant='full'.*'baseline'"):
+        load_checkpoint(path, expect=preset_config("cpu", "baseline"))
+
+
+def test_corrupt_and_missing_checkpoints(model, tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "nothing")
+    path = save_checkpoint(model, tmp_path / "ckpt")
+    (path / "model.safetensors").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(path)
+    (path / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(path)
+
+
+def test_checkpoint_of_another_shape_is_refused(model, tmp_path):
+    path = save_checkpoint(model, tmp_path / "ckpt")
+    cfg = json.loads((path / "config.json").read_text())
+    cfg["model"]["d_m"] = 64
+    (path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_checkpoint(path)

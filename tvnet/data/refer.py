@@ -1,0 +1,322 @@
+"""Refer-format datasets: RefCOCO, RefCOCO+, RefCOCOg, ReferIt (refclef) and SynthRef (SPEC §4).
+
+Standard layout (the ``refer`` toolkit's ``data/`` folder)::
+
+    refer/data/refcoco/refs(unc).p        # pickled list of refs (or refs(unc).json)
+    refer/data/refcoco/instances.json     # COCO-style images / annotations / categories
+    refer/data/images/mscoco/images/train2014/COCO_train2014_*.jpg
+    refer/data/images/saiapr_tc-12/...    # refclef images
+
+A *sample* is one expression (sentence); its ``sample_id`` is the ``sent_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tvnet.data.unpickle import safe_load
+
+SPLIT_ORDER = ("train", "val", "test", "testA", "testB", "testC")
+_REFS_FILE = re.compile(r"^refs\((?P<split_by>[^)]+)\)\.(?P<ext>p|json)$")
+
+LAYOUT_HELP = (
+    "Expected the refer layout: DATA_DIR/refs(SPLITBY).p (or refs(SPLITBY).json) and "
+    "DATA_DIR/instances.json, with images in DATA_DIR/images/ or "
+    "DATA_DIR/../images/mscoco/images/train2014/ (refclef: DATA_DIR/../images/saiapr_tc-12/). "
+    "See docs/data.md."
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One referring expression and the object it refers to. ``bbox`` is COCO (x, y, w, h)."""
+
+    sample_id: int
+    ref_id: int
+    sent_id: int
+    image_id: int
+    ann_id: int
+    category_id: int
+    sentence: str
+    file_name: str
+    split: str
+    bbox: tuple[float, float, float, float]
+
+
+class ReferDataset:
+    """One refer-format dataset (one ``refs(SPLITBY)`` file + ``instances.json``)."""
+
+    def __init__(
+        self,
+        name: str,
+        split_by: str,
+        root: Path,
+        refs: list[dict[str, Any]],
+        instances: dict[str, Any],
+        images_dir: Path,
+        refs_path: Path | None = None,
+    ):
+        self.name = name
+        self.split_by = split_by
+        self.root = Path(root)
+        self.images_dir = Path(images_dir)
+        self.refs_path = refs_path
+        src = refs_path or self.root
+        self._images: dict[int, dict[str, Any]] = {}
+        for img in instances.get("images", []):
+            self._images[int(img["id"])] = img
+        self._anns: dict[int, dict[str, Any]] = {}
+        for ann in instances.get("annotations", []):
+            self._anns[int(ann["id"])] = ann
+        self.categories: dict[int, str] = {
+            int(c["id"]): str(c.get("name", c["id"])) for c in instances.get("categories", [])
+        }
+        self._refs: dict[int, dict[str, Any]] = {}
+        self._samples: dict[str, list[Sample]] = {}
+        self._by_id: dict[int, Sample] = {}
+        for ref in refs:
+            try:
+                ref_id, ann_id, image_id = (
+                    int(ref["ref_id"]),
+                    int(ref["ann_id"]),
+                    int(ref["image_id"]),
+                )
+                split, sentences = str(ref["split"]), ref["sentences"]
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"{src}: malformed ref entry ({e!r}): {str(ref)[:200]}") from e
+            if ref_id in self._refs:
+                raise ValueError(f"{src}: duplicate ref_id {ref_id}")
+            if image_id not in self._images:
+                raise ValueError(
+                    f"{src}: ref {ref_id} names image {image_id}, not in instances.json"
+                )
+            if ann_id not in self._anns:
+                raise ValueError(
+                    f"{src}: ref {ref_id} names annotation {ann_id}, not in instances.json"
+                )
+            self._refs[ref_id] = ref
+            ann = self._anns[ann_id]
+            bbox = tuple(float(v) for v in ann.get("bbox", (0.0, 0.0, 0.0, 0.0)))
+            category_id = int(ref.get("category_id", ann.get("category_id", 0)))
+            file_name = str(self._images[image_id]["file_name"])
+            for sent in sentences:
+                sent_id = int(sent["sent_id"])
+                if sent_id in self._by_id:
+                    raise ValueError(f"{src}: duplicate sent_id {sent_id}")
+                text = sent.get("sent") or sent.get("raw") or " ".join(sent.get("tokens", []))
+                s = Sample(
+                    sample_id=sent_id,
+                    ref_id=ref_id,
+                    sent_id=sent_id,
+                    image_id=image_id,
+                    ann_id=ann_id,
+                    category_id=category_id,
+                    sentence=str(text),
+                    file_name=file_name,
+                    split=split,
+                    bbox=bbox,  # type: ignore[arg-type]
+                )
+                self._by_id[sent_id] = s
+                self._samples.setdefault(split, []).append(s)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={len(self._samples[k])}" for k in self.splits())
+        return f"ReferDataset({self.name!r}, split_by={self.split_by!r}, {counts})"
+
+    # -- expressions -------------------------------------------------------------------------
+    def splits(self) -> list[str]:
+        """Split names present, standard ones first (train, val, test, testA, testB, testC)."""
+        known = [s for s in SPLIT_ORDER if s in self._samples]
+        return known + sorted(s for s in self._samples if s not in SPLIT_ORDER)
+
+    def samples(self, split: str) -> list[Sample]:
+        """Every expression of ``split``, in file order (refs, then their sentences)."""
+        if split not in self._samples:
+            raise ValueError(
+                f"{self.name} ({self.split_by}) has no split {split!r}; it has {self.splits()}"
+            )
+        return list(self._samples[split])
+
+    def sample(self, sample_id: int) -> Sample:
+        """The sample with this ``sample_id`` (= ``sent_id``)."""
+        try:
+            return self._by_id[int(sample_id)]
+        except KeyError:
+            raise KeyError(f"{self.name}: no sample with sample_id {sample_id}") from None
+
+    def ref(self, ref_id: int) -> dict[str, Any]:
+        return self._refs[int(ref_id)]
+
+    def annotation(self, ann_id: int) -> dict[str, Any]:
+        return self._anns[int(ann_id)]
+
+    def image_ids(self, split: str | None = None) -> list[int]:
+        """Images in the dataset (or holding a ref of ``split``), sorted."""
+        if split is None:
+            return sorted(self._images)
+        return sorted({s.image_id for s in self.samples(split)})
+
+    # -- images ------------------------------------------------------------------------------
+    def _image_entry(self, image_id: int) -> dict[str, Any]:
+        try:
+            return self._images[int(image_id)]
+        except KeyError:
+            raise KeyError(f"{self.name}: image_id {image_id} is not in instances.json") from None
+
+    def image_path(self, image_id: int) -> Path:
+        return self.images_dir / str(self._image_entry(image_id)["file_name"])
+
+    def image_size(self, image_id: int) -> tuple[int, int]:
+        """(h, w) as recorded in instances.json."""
+        img = self._image_entry(image_id)
+        return int(img["height"]), int(img["width"])
+
+    def load_image(self, image_id: int) -> np.ndarray:
+        """H×W×3 uint8 RGB."""
+        from PIL import Image, UnidentifiedImageError
+
+        path = self.image_path(image_id)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"image {image_id} of {self.name} not found: {path}. "
+                f"Images are read from {self.images_dir} (pass images_dir= to open_refer to "
+                f"change it). {LAYOUT_HELP}"
+            )
+        try:
+            with Image.open(path) as im:
+                arr = np.asarray(im.convert("RGB"))
+        except (UnidentifiedImageError, OSError) as e:
+            raise ValueError(f"image {image_id} of {self.name} is unreadable: {path}: {e}") from e
+        return arr
+
+    # -- masks -------------------------------------------------------------------------------
+    def mask(self, ref_id: int) -> np.ndarray:
+        """H×W bool: the union (max, not sum) of the ref's polygons or RLE."""
+        try:
+            ref = self._refs[int(ref_id)]
+        except KeyError:
+            raise KeyError(f"{self.name}: no ref with ref_id {ref_id}") from None
+        ann = self._anns[int(ref["ann_id"])]
+        h, w = self.image_size(int(ref["image_id"]))
+        return decode_segmentation(ann.get("segmentation"), h, w)
+
+
+def decode_segmentation(seg: Any, h: int, w: int) -> np.ndarray:
+    """COCO segmentation (polygon list, RLE dict or list of RLEs) → H×W bool union."""
+    from pycocotools import mask as mask_utils
+
+    if seg is None:
+        return np.zeros((h, w), dtype=bool)
+    if isinstance(seg, dict):
+        rles = [seg]
+    elif isinstance(seg, list) and seg and isinstance(seg[0], dict):
+        rles = list(seg)
+    elif isinstance(seg, list):
+        # polygons: [[x1, y1, x2, y2, ...], ...]; a part needs ≥ 3 points
+        polys = [[float(v) for v in p] for p in seg if len(p) >= 6]
+        if not polys:
+            return np.zeros((h, w), dtype=bool)
+        rles = mask_utils.frPyObjects(polys, h, w)
+    else:
+        raise ValueError(f"unknown segmentation format: {type(seg).__name__}")
+    decoded = []
+    for rle in rles:
+        if isinstance(rle.get("counts"), list):  # uncompressed RLE
+            rle = mask_utils.frPyObjects(rle, *rle["size"])
+        elif isinstance(rle.get("counts"), str):
+            rle = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
+        decoded.append(mask_utils.decode(rle))
+    m = np.stack([d.reshape(h, w, -1).max(axis=2) for d in decoded], axis=0).max(axis=0)
+    return m.astype(bool)
+
+
+def _find_refs_file(data_dir: Path, split_by: str | None) -> tuple[Path, str]:
+    found: list[tuple[str, Path]] = []
+    for p in sorted(data_dir.iterdir()):
+        m = _REFS_FILE.match(p.name)
+        if m and p.is_file():
+            found.append((m.group("split_by"), p))
+    if split_by is not None:
+        for sb, p in found:
+            if sb == split_by:
+                return p, sb
+        have = ", ".join(p.name for _, p in found) or "none"
+        raise FileNotFoundError(
+            f"refs file for split_by={split_by!r} not found in {data_dir}: expected "
+            f"refs({split_by}).p or refs({split_by}).json (found: {have}). {LAYOUT_HELP}"
+        )
+    if not found:
+        raise FileNotFoundError(
+            f"no refs(SPLITBY).p or refs(SPLITBY).json in {data_dir}. {LAYOUT_HELP}"
+        )
+    names = sorted({sb for sb, _ in found})
+    if len(names) > 1:
+        raise ValueError(
+            f"{data_dir} holds refs files for several split schemes {names} "
+            f"({', '.join(p.name for _, p in found)}); choose one with split_by="
+        )
+    # refs(x).p and refs(x).json both present: prefer JSON (no unpickling at all)
+    json_first = sorted(found, key=lambda t: t[1].suffix != ".json")
+    return json_first[0][1], names[0]
+
+
+def _default_images_dir(data_dir: Path, name: str) -> Path:
+    local = data_dir / "images"
+    if local.is_dir():
+        return local
+    if name == "refclef":
+        return data_dir.parent / "images" / "saiapr_tc-12"
+    return data_dir.parent / "images" / "mscoco" / "images" / "train2014"
+
+
+def open_refer(
+    data_dir: str | Path, images_dir: str | Path | None = None, split_by: str | None = None
+) -> ReferDataset:
+    """Open a refer-format dataset folder (see the module docstring for the layout).
+
+    ``split_by`` picks among several refs files (refcocog: ``umd`` or ``google``).
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"dataset folder not found: {data_dir}. {LAYOUT_HELP}")
+    refs_path, split_by = _find_refs_file(data_dir, split_by)
+    inst_path = data_dir / "instances.json"
+    if not inst_path.is_file():
+        raise FileNotFoundError(f"instances.json not found: {inst_path}. {LAYOUT_HELP}")
+    if refs_path.suffix == ".json":
+        try:
+            refs = json.loads(refs_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f"refs file {refs_path} is corrupt: {e}") from e
+    else:
+        refs = safe_load(refs_path)
+    if not isinstance(refs, list):
+        raise ValueError(f"{refs_path} should hold a list of refs, got {type(refs).__name__}")
+    try:
+        instances = json.loads(inst_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"instances file {inst_path} is corrupt: {e}") from e
+    if (
+        not isinstance(instances, dict)
+        or "images" not in instances
+        or "annotations" not in instances
+    ):
+        raise ValueError(f"{inst_path} is not COCO-style (needs 'images' and 'annotations')")
+    info = instances.get("info") if isinstance(instances.get("info"), dict) else {}
+    name = str(info.get("dataset") or data_dir.resolve().name)
+    images = Path(images_dir) if images_dir is not None else _default_images_dir(data_dir, name)
+    return ReferDataset(
+        name=name,
+        split_by=split_by,
+        root=data_dir,
+        refs=refs,
+        instances=instances,
+        images_dir=images,
+        refs_path=refs_path,
+    )

@@ -1,0 +1,68 @@
+"""Tokenisation and vocabulary (SPEC §4).
+
+Lowercase, split on non-word characters, drop a final period, truncate/pad to T (20 by
+default). Id 0 is padding, id 1 is the unknown word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+PAD, UNK = "<pad>", "<unk>"
+_WORD = re.compile(r"[^\W_]+|\d+", re.UNICODE)
+
+
+def tokenize(sentence: str) -> list[str]:
+    """Lowercased word tokens; punctuation (and so a final period) is dropped."""
+    return _WORD.findall(sentence.lower())
+
+
+@dataclass
+class Vocab:
+    """Word ↔ id. ``words[0]`` is ``<pad>``, ``words[1]`` is ``<unk>``."""
+
+    words: list[str]
+
+    def __post_init__(self) -> None:
+        if self.words[:2] != [PAD, UNK]:
+            raise ValueError("a Vocab starts with <pad>, <unk>")
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    @classmethod
+    def build(cls, sentences: Iterable[str], min_count: int = 1) -> Vocab:
+        counts = Counter(t for s in sentences for t in tokenize(s))
+        # sorted by (-count, word) so the same data gives the same ids
+        words = [
+            w for w, c in sorted(counts.items(), key=lambda x: (-x[1], x[0])) if c >= min_count
+        ]
+        return cls([PAD, UNK, *words])
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def unknown(self, sentence: str) -> list[str]:
+        """Words of ``sentence`` outside the vocabulary (the demo reports them)."""
+        return [t for t in tokenize(sentence) if t not in self.index]
+
+    def encode(self, sentence: str, max_tokens: int = 20) -> tuple[np.ndarray, int]:
+        """ids (T,) int64 padded with 0, and the number of valid tokens (≥ 1).
+
+        An expression with no word at all is an error: there is nothing to refer with.
+        """
+        toks = tokenize(sentence)[:max_tokens]
+        if not toks:
+            raise ValueError(f"expression {sentence!r} has no words")
+        ids = np.zeros(max_tokens, dtype=np.int64)
+        ids[: len(toks)] = [self.index.get(t, 1) for t in toks]
+        return ids, len(toks)
+
+    def encode_batch(
+        self, sentences: Sequence[str], max_tokens: int = 20
+    ) -> tuple[np.ndarray, np.ndarray]:
+        out = [self.encode(s, max_tokens) for s in sentences]
+        return np.stack([o[0] for o in out]), np.array([o[1] for o in out], dtype=np.int64)

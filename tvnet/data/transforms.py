@@ -1,0 +1,99 @@
+"""Resize-and-pad ("letterbox") to S×S and its exact inverse (SPEC §5, CMPC protocol).
+
+The image is resized keeping its aspect so the long side is S, then padded with zeros at the
+bottom and right. :meth:`Letterbox.invert` undoes exactly that geometry: crop the padding,
+resize bilinearly back to the original H×W.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """Geometry of one letterbox: an orig_h×orig_w image became new_h×new_w inside size×size."""
+
+    orig_h: int
+    orig_w: int
+    scale: float  # size / max(orig_h, orig_w)
+    new_h: int
+    new_w: int
+    size: int
+
+    @classmethod
+    def for_shape(cls, h: int, w: int, size: int) -> Letterbox:
+        if h <= 0 or w <= 0:
+            raise ValueError(f"cannot letterbox an empty image of shape {h}×{w}")
+        if size <= 0:
+            raise ValueError(f"letterbox size must be positive, got {size}")
+        scale = size / max(h, w)
+        new_h = min(size, max(1, round(h * scale)))
+        new_w = min(size, max(1, round(w * scale)))
+        return cls(orig_h=h, orig_w=w, scale=scale, new_h=new_h, new_w=new_w, size=size)
+
+    def invert(self, prob: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+        """Map a size×size map (any leading dims) back to orig_h×orig_w.
+
+        Crops the padding, then resizes bilinearly (align_corners=False). Returns the input's
+        type (numpy float32 for numpy input), leading dims kept.
+        """
+        is_numpy = isinstance(prob, np.ndarray)
+        t = torch.from_numpy(np.asarray(prob, dtype=np.float32)) if is_numpy else prob
+        if t.shape[-2:] != (self.size, self.size):
+            raise ValueError(
+                f"expected a map ending in {self.size}×{self.size}, got shape {tuple(t.shape)}"
+            )
+        lead = t.shape[:-2]
+        crop = t[..., : self.new_h, : self.new_w].reshape(-1, 1, self.new_h, self.new_w)
+        dtype = crop.dtype if crop.is_floating_point() else torch.float32
+        out = F.interpolate(
+            crop.to(dtype), size=(self.orig_h, self.orig_w), mode="bilinear", align_corners=False
+        )
+        out = out.reshape(*lead, self.orig_h, self.orig_w)
+        return out.numpy() if is_numpy else out
+
+
+def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
+    """H×W×3 uint8 → size×size×3 uint8 (long side = size, zero padding bottom/right)."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an H×W×3 uint8 image, got {image.shape} {image.dtype}")
+    lb = Letterbox.for_shape(image.shape[0], image.shape[1], size)
+    resized = Image.fromarray(image).resize((lb.new_w, lb.new_h), Image.BILINEAR)
+    out = np.zeros((size, size, 3), dtype=np.uint8)
+    out[: lb.new_h, : lb.new_w] = np.asarray(resized)
+    return out, lb
+
+
+def letterbox_mask(mask: np.ndarray, size: int) -> np.ndarray:
+    """H×W bool → size×size bool with the geometry of :func:`letterbox`.
+
+    Resized as a float map (PIL's bilinear filter averages over the source footprint when
+    shrinking, i.e. area-like) and thresholded at 0.5.
+    """
+    if mask.ndim != 2:
+        raise ValueError(f"expected an H×W mask, got shape {mask.shape}")
+    lb = Letterbox.for_shape(mask.shape[0], mask.shape[1], size)
+    m = Image.fromarray(mask.astype(np.float32))
+    resized = np.asarray(m.resize((lb.new_w, lb.new_h), Image.BILINEAR))
+    out = np.zeros((size, size), dtype=bool)
+    out[: lb.new_h, : lb.new_w] = resized >= 0.5
+    return out
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """S×S×3 uint8 → 3×S×S float32, ImageNet-normalised."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an H×W×3 uint8 image, got {image.shape} {image.dtype}")
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32).view(3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=torch.float32).view(3, 1, 1)
+    return (x - mean) / std  # 3×S×S

@@ -1,0 +1,89 @@
+"""A restricted unpickler for the refer-format ``refs(SPLITBY).p`` files (SPEC §4).
+
+``pickle.load`` runs whatever a pickle asks for, so a downloaded ``.p`` file could execute
+code. The refer pickles only hold lists, dicts, strings and numbers; this unpickler admits
+exactly the builtin containers and scalars and refuses every other global with
+:class:`UnsafePickleError`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from pathlib import Path
+from typing import IO, Any
+
+# Builtin containers and scalars. Only names that a pickle *needs* as globals are listed
+# (lists, dicts, str, int, float and tuples have their own opcodes); calling any of these
+# with pickled arguments cannot reach the file system, a subprocess or eval.
+_ALLOWED: frozenset[tuple[str, str]] = frozenset(
+    ("builtins", name)
+    for name in (
+        "dict",
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "str",
+        "bytes",
+        "bytearray",
+        "int",
+        "float",
+        "complex",
+        "bool",
+    )
+)
+
+
+class UnsafePickleError(pickle.UnpicklingError):
+    """The pickle asked for a global outside the builtin containers and scalars."""
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """``pickle.Unpickler`` that resolves only builtin containers and scalars."""
+
+    def __init__(self, file: IO[bytes], *, encoding: str = "utf-8", source: str = "pickle"):
+        # Python 2 pickles (the original refer files) map __builtin__ → builtins by default.
+        super().__init__(file, fix_imports=True, encoding=encoding, errors="strict")
+        self._source = source
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise UnsafePickleError(
+            f"refusing to unpickle {self._source}: it asks for {module}.{name}, but only "
+            "builtin containers and scalars (dict, list, tuple, set, str, bytes, int, float, "
+            "bool) are allowed. A refer-format refs file never needs anything else; this file "
+            "may be corrupt or malicious."
+        )
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise UnsafePickleError(
+            f"refusing to unpickle {self._source}: persistent ids are not allowed"
+        )
+
+
+def safe_loads(data: bytes, source: str = "pickle") -> Any:
+    """Unpickle ``data`` admitting only builtin containers and scalars.
+
+    Python 2 byte strings are decoded as UTF-8, falling back to Latin-1 when that fails.
+    """
+    try:
+        return RestrictedUnpickler(io.BytesIO(data), encoding="utf-8", source=source).load()
+    except UnicodeDecodeError:
+        return RestrictedUnpickler(io.BytesIO(data), encoding="latin1", source=source).load()
+
+
+def safe_load(path: str | os.PathLike) -> Any:
+    """Read a pickle file through :class:`RestrictedUnpickler` (see :func:`safe_loads`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"pickle file not found: {path}")
+    data = path.read_bytes()
+    try:
+        return safe_loads(data, source=str(path))
+    except UnsafePickleError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as e:
+        raise ValueError(f"{path} is not a readable pickle: {e}") from e

@@ -1,0 +1,93 @@
+"""Siamese visual backbone (SPEC §2): one timm ``features_only`` CNN for the query image and
+the retrieved image alike.
+
+``extract`` returns the native-resolution maps [V2, V3, V4, V5] (what a feature cache stores);
+``align`` brings V3..V5 onto one h×w grid (h = S/8) and leaves V2 at 2h×2w.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import timm
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tvnet.config import ModelConfig
+from tvnet.data.transforms_const import IMAGENET_MEAN, IMAGENET_STD
+from tvnet.model.weights import PACKAGE_EFFNET, load_efficientnet_lite0_imagenet
+
+OUT_INDICES = (1, 2, 3, 4)  # reductions 4, 8, 16, 32 (before output-stride dilation)
+
+
+def _load_user_weights(body: nn.Module, path: str) -> None:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"backbone weights {p} not found (the `paper` preset needs a user-supplied "
+            "timm/HF checkpoint, e.g. a DeepLab-VOC ResNet-101 converted to timm names)"
+        )
+    if p.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        sd = load_file(str(p))
+    else:
+        sd = torch.load(p, map_location="cpu", weights_only=True)
+        sd = sd.get("state_dict", sd) if isinstance(sd, dict) else sd
+    missing, _ = body.load_state_dict(sd, strict=False)
+    if len(missing) == len(body.state_dict()):
+        raise ValueError(f"backbone weights {p} share no parameter name with timm {type(body).__name__}")
+
+
+class Backbone(nn.Module):
+    """Shared CNN. Input: B×3×S×S normalised with ImageNet mean/std (the data convention);
+    re-normalised internally to what the weights were trained with."""
+
+    def __init__(self, cfg: ModelConfig, pretrained: bool = True):
+        super().__init__()
+        kw = dict(features_only=True, output_stride=cfg.output_stride, out_indices=OUT_INDICES)
+        if pretrained and cfg.backbone_weights == PACKAGE_EFFNET:
+            if cfg.backbone != "tf_efficientnet_lite0":
+                raise ValueError(f"{PACKAGE_EFFNET} weights fit tf_efficientnet_lite0, not {cfg.backbone}")
+            self.body = load_efficientnet_lite0_imagenet(**kw)
+        else:
+            self.body = timm.create_model(cfg.backbone, pretrained=False, **kw)
+            if pretrained and cfg.backbone_weights:
+                _load_user_weights(self.body, cfg.backbone_weights)
+        self.channels: list[int] = self.body.feature_info.channels()  # [C2, C3, C4, C5]
+        self.frozen = cfg.freeze_backbone
+        self.grid = cfg.input_size // 8
+        pc = getattr(self.body, "pretrained_cfg", {}) or {}
+        mean = torch.tensor(pc.get("mean", IMAGENET_MEAN))
+        std = torch.tensor(pc.get("std", IMAGENET_STD))
+        # x_bb = (x·std_in + mean_in − mean_bb)/std_bb  =  x·a + b
+        a = torch.tensor(IMAGENET_STD) / std
+        b = (torch.tensor(IMAGENET_MEAN) - mean) / std
+        self.register_buffer("in_scale", a.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("in_shift", b.view(1, 3, 1, 1), persistent=False)
+        if self.frozen:
+            self.body.requires_grad_(False)
+            self.body.eval()
+
+    def train(self, mode: bool = True) -> Backbone:
+        super().train(mode)
+        if self.frozen:  # frozen BatchNorm statistics stay frozen
+            self.body.eval()
+        return self
+
+    def extract(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """image B×3×S×S → [V2 (2h), V3 (h), V4, V5] at native resolution."""
+        x = image * self.in_scale + self.in_shift
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+            return list(self.body(x))
+
+    def align(self, feats: list[torch.Tensor], grid: int | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """[V2..V5] → V2 (B×C2×2h×2w), [V3, V4, V5] each B×C×h×w (upsampled where stride > 8)."""
+        v2, *low = feats
+        h = grid or low[0].shape[-1]
+        low = [f if f.shape[-1] == h else F.interpolate(f, size=(h, h), mode="bilinear", align_corners=False) for f in low]
+        return v2, low
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        return self.align(self.extract(image))

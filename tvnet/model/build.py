@@ -1,0 +1,50 @@
+"""Builders: a preset name + a variant → a TV-Net (segment-anything style dict of presets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tvnet.config import ModelConfig, preset_config
+from tvnet.data.tokenize import PAD, UNK, Vocab
+from tvnet.model.text_encoder import glove_init
+from tvnet.model.tvnet import TVNet
+
+
+def default_vocab(cfg: ModelConfig, size: int = 20_000) -> Vocab:
+    """Without a dataset: the ``size`` most frequent GloVe words (package preset only)."""
+    from tvnet.model.weights import PACKAGE_GLOVE, glove_files
+
+    if cfg.word_vectors != PACKAGE_GLOVE:
+        return Vocab([PAD, UNK])
+    import pandas as pd
+
+    words = pd.read_parquet(glove_files()[1]).iloc[:size, 0].astype(str).tolist()
+    return Vocab([PAD, UNK, *[w for w in words if w not in (PAD, UNK)]])
+
+
+def build_model(
+    preset: str | ModelConfig = "cpu",
+    variant: str | None = None,
+    vocab: Vocab | None = None,
+    pretrained: bool = True,
+    **overrides: Any,
+) -> TVNet:
+    """Build TV-Net.
+
+    preset: ``"cpu"`` (embedded default) or ``"paper"``, or a full ModelConfig.
+    variant: ``baseline`` | ``res`` | ``res_cct`` | ``full`` (default full; the paper's Table 1 rows).
+    vocab: the dataset vocabulary (default: the most frequent GloVe words).
+    pretrained: load backbone ImageNet weights and GloVe vectors (False: random init, e.g.
+    before loading a checkpoint, or for tests).
+    """
+    if isinstance(preset, ModelConfig):
+        cfg = preset.replace(**({"variant": variant} if variant else {}), **overrides)
+    else:
+        cfg = preset_config(preset, variant or "full", **overrides)
+    if vocab is None:
+        vocab = default_vocab(cfg) if pretrained else Vocab([PAD, UNK])
+    model = TVNet(cfg, vocab, pretrained=pretrained)
+    if pretrained and cfg.word_vectors:
+        matrix, _ = glove_init(vocab.words, cfg.word_vectors, cfg.word_dim)
+        model.text.load_vectors(matrix)
+    return model

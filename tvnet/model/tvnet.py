@@ -1,0 +1,115 @@
+"""TV-Net (paper Fig. 2): backbone → [RES enrichment] → fusion + gate → ConvLSTM → [AMF | Cct] → head.
+
+The network reads precomputed backbone features when it is given them (frozen-backbone
+training from a feature cache) and images otherwise; the maths is the same either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tvnet.config import ModelConfig
+from tvnet.data.tokenize import Vocab
+from tvnet.model.amf import AMF, Cct, up2
+from tvnet.model.backbone import Backbone
+from tvnet.model.enrichment import Enrichment
+from tvnet.model.fusion import BilinearFusion, ConvLSTM, LanguageGate
+from tvnet.model.head import MaskHead
+from tvnet.model.spatial import spatial_features
+from tvnet.model.text_encoder import TextEncoder
+
+
+@dataclass
+class TVNetOutput:
+    logits: torch.Tensor  # B×1×S×S
+    logits_low: torch.Tensor  # B×1×2h×2w (head resolution)
+    attention: list[torch.Tensor] = field(default_factory=list)  # A_3, A_4, A_5: B×hw×hw (RES only)
+    gates: list[torch.Tensor] = field(default_factory=list)  # σ(Conv(V_l^in)): B×C_l×h×w (RES only)
+    a2: torch.Tensor | None = None  # B×1×2h×2w (AMF only)
+    aux_logits: list[torch.Tensor] = field(default_factory=list)  # B×1×h×w each (training only)
+
+
+class TVNet(nn.Module):
+    def __init__(self, cfg: ModelConfig, vocab: Vocab, pretrained: bool = True):
+        super().__init__()
+        self.cfg, self.vocab = cfg, vocab
+        flags = cfg.flags
+        self.backbone = Backbone(cfg, pretrained=pretrained)
+        c2, *c_low = self.backbone.channels
+        self.text = TextEncoder(len(vocab), cfg.word_dim, cfg.d_s)
+        self.enrich = nn.ModuleList(Enrichment(c) for c in c_low) if flags.res else None
+        self.fusion = nn.ModuleList(BilinearFusion(c, cfg.d_s, cfg.d_m, cfg.fusion_heads) for c in c_low)
+        self.gate = nn.ModuleList(LanguageGate(cfg.d_m, cfg.d_s) for _ in range(cfg.gate_rounds))
+        self.convlstm = ConvLSTM(cfg.d_m)
+        self.amf = AMF(cfg.d_m, c2, cfg.amf_channels) if flags.highres == "amf" else None
+        self.cct = Cct(cfg.d_m, c2) if flags.highres == "cct" else None
+        self.head = MaskHead(cfg.d_m)
+        self.aux = nn.ModuleList(nn.Conv2d(cfg.d_m, 1, 1) for _ in c_low)
+
+    @property
+    def uses_retrieval(self) -> bool:
+        return self.enrich is not None
+
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor,
+        image: torch.Tensor | None = None,
+        ref_image: torch.Tensor | None = None,
+        feats: list[torch.Tensor] | None = None,
+        ref_feats: list[torch.Tensor] | None = None,
+        return_attention: bool | None = None,
+    ) -> TVNetOutput:
+        """tokens B×T, lengths B; image/ref_image B×3×S×S or their backbone features.
+
+        ``return_attention`` (default: not training) materialises every A_l for inspection."""
+        if return_attention is None:
+            return_attention = not self.training
+        if feats is None:
+            if image is None:
+                raise ValueError("TVNet needs an image or its backbone features")
+            feats = self.backbone.extract(image)
+        size = image.shape[-1] if image is not None else feats[0].shape[-1] * 4  # V2 is at S/4
+        grid = size // 8
+        v2, v_low = self.backbone.align(feats, grid)
+        B = v2.shape[0]
+
+        attention, gates = [], []
+        if self.enrich is not None:  # RES, Eq. 1–2
+            if ref_feats is None:
+                if ref_image is None:
+                    raise ValueError(f"variant {self.cfg.variant!r} needs the retrieved image (ref_image)")
+                ref_feats = self.backbone.extract(ref_image)
+            _, r_low = self.backbone.align(ref_feats, grid)
+            enriched = []
+            for enrich, v, r in zip(self.enrich, v_low, r_low):
+                v, a, g = enrich(v, r, return_attention)
+                enriched.append(v)
+                gates.append(g)
+                if a is not None:
+                    attention.append(a)
+            v_low = enriched
+
+        _, s, _ = self.text(tokens, lengths)  # s: B×d_s
+        o = spatial_features(B, grid, grid, device=v2.device, dtype=v2.dtype)
+        ms = [fuse(v, o, s) for fuse, v in zip(self.fusion, v_low)]  # Eq. 3, first line
+        for gate in self.gate:  # Eq. 3, second line
+            ms = gate(ms, s)
+        m_fine = self.convlstm(ms)  # B×d_m×h×w
+
+        a2 = None
+        hr = v2.shape[-2:]
+        if self.amf is not None:  # Eq. 4–5
+            m_out, a2 = self.amf(m_fine, v2)
+        elif self.cct is not None:
+            m_out = self.cct(m_fine, v2)
+        else:
+            m_out = up2(m_fine, hr)
+        logits_low = self.head(m_out)  # B×1×2h×2w
+        logits = F.interpolate(logits_low, size=(size, size), mode="bilinear", align_corners=False)
+        aux = [head(m) for head, m in zip(self.aux, ms)] if self.training else []
+        return TVNetOutput(logits, logits_low, attention, gates, a2, aux)

