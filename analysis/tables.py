@@ -43,12 +43,20 @@ __all__ = [
 
 def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows of several dumps in one frame, with ``dataset`` (run.json's dataset name) and
-    ``run`` (the dump's label) columns added."""
+    ``run`` (the dump's label) columns added.
+
+    Two dumps of one variant on one dataset and split (two checkpoints, say) would merge into
+    one table row; their ``variant`` becomes ``"variant [label]"`` so they stay apart.
+    """
+    dumps = list(dumps)
+    keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.variant) for d in dumps]
     frames = []
-    for d in dumps:
+    for d, key in zip(dumps, keys):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
-        name = d.dataset.get("name") or "unknown"
-        frames.append(df.assign(dataset=str(name), run=d.label))
+        extra = {"dataset": key[0], "run": d.label}
+        if keys.count(key) > 1:
+            extra["variant"] = f"{key[2]} [{d.label}]"
+        frames.append(df.assign(**extra))
     if not frames:
         return pd.DataFrame(columns=[*(columns or NEEDED_COLUMNS), "dataset", "run"])
     return pd.concat(frames, ignore_index=True)

@@ -26,7 +26,9 @@ def peak_rss_mib() -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--size", type=int, default=320)
@@ -36,7 +38,9 @@ def main() -> None:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(1000)])
     print(f"device={device} threads={args.threads} size={args.size} runs={args.runs}")
-    print(f"{'preset':7s} {'variant':9s} {'params(M)':>10s} {'trainable(M)':>12s} {'median ms':>10s} {'p90 ms':>8s} {'peak MiB':>9s}")
+    print(
+        f"{'preset':7s} {'variant':9s} {'params(M)':>10s} {'trainable(M)':>12s} {'median ms':>10s} {'p90 ms':>8s} {'peak MiB':>9s}"
+    )
     for preset in args.presets:
         for variant in VARIANTS:
             model = build_model(preset, variant, vocab=vocab, pretrained=False).to(device).eval()
@@ -62,7 +66,8 @@ def main() -> None:
             q = statistics.quantiles(times, n=10)
             print(
                 f"{preset:7s} {variant:9s} {n_all:10.2f} {n_train:12.2f} {statistics.median(times):10.1f} "
-                f"{q[-1]:8.1f} {peak:9.0f}" + ("" if device == "cuda" else f" (+{peak - base:.0f} during runs)")
+                f"{q[-1]:8.1f} {peak:9.0f}"
+                + ("" if device == "cuda" else f" (+{peak - base:.0f} during runs)")
             )
             del model
 

@@ -7,6 +7,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -17,4 +19,31 @@ torch.set_num_threads(2)
 def small_vocab():
     from tvnet.data.tokenize import Vocab
 
-    return Vocab.build(["the red circle on the left", "a small green star", "blue square", "the big triangle"])
+    return Vocab.build(
+        ["the red circle on the left", "a small green star", "blue square", "the big triangle"]
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_synthref(tmp_path_factory):
+    """A tiny SynthRef (24/8/8 expressions) with a retrieval pool and neighbour tables."""
+    from tvnet.data.refer import open_refer
+    from tvnet.data.synth import generate
+    from tvnet.retrieval.image_encoder import ImageEncoder
+    from tvnet.retrieval.neighbours import build_pool, neighbour_table, write_neighbours
+    from tvnet.retrieval.text_encoder import TextEncoder
+
+    root = tmp_path_factory.mktemp("synthref")
+    data = generate(root / "data", seed=3, train=24, val=8, test=8, workers=1, progress=False)
+    refer = open_refer(data)
+    te, ie = TextEncoder(), ImageEncoder()
+    pool = build_pool(refer, "train", te, ie, progress=False)
+    pool_dir = root / "pool"
+    pool.save(pool_dir)
+    for split in ("train", "val", "test"):
+        df = neighbour_table(refer, split, pool, te, ie, progress=False)
+        write_neighbours(df, pool_dir / f"neighbours_{refer.name}_{split}.parquet")
+    return {"data": Path(data), "pool": pool_dir, "refer": refer}
+
+
+TINY_MODEL = {"input_size": 64, "d_s": 16, "d_m": 16, "amf_channels": 8}

@@ -101,7 +101,7 @@ def make_images(data_dir: Path) -> Path:
 
 
 def write_hand_dump(
-    out: Path, variant: str, split: str, data_dir: Path | None = None, samples=(0, 1, 2, 3)
+    out: Path, variant: str, split: str, data_dir: Path | str | None = None, samples=(0, 1, 2, 3)
 ) -> Path:
     run_info = {
         "config": {"preset": "cpu", "variant": variant},

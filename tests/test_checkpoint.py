@@ -13,7 +13,9 @@ def model(tmp_path_factory):
     from tvnet.data.tokenize import Vocab
 
     torch.manual_seed(0)
-    return build_model("cpu", "full", vocab=Vocab.build(["the red circle", "a blue star"]), pretrained=False).eval()
+    return build_model(
+        "cpu", "full", vocab=Vocab.build(["the red circle", "a blue star"]), pretrained=False
+    ).eval()
 
 
 def _run(m):
@@ -37,7 +39,9 @@ def test_round_trip_identical_logits(model, tmp_path):
 
 def test_fp16_checkpoint_is_close(model, tmp_path):
     path = save_checkpoint(model, tmp_path / "half", dtype=torch.float16)
-    assert (path / "model.safetensors").stat().st_size < (save_checkpoint(model, tmp_path / "f").joinpath("model.safetensors")).stat().st_size * 0.6
+    assert (path / "model.safetensors").stat().st_size < (
+        save_checkpoint(model, tmp_path / "f").joinpath("model.safetensors")
+    ).stat().st_size * 0.6
     torch.testing.assert_close(_run(load_checkpoint(path)), _run(model), atol=0.05, rtol=0.05)
 
 

@@ -75,7 +75,9 @@ def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     cfg_file = path / CONFIG
     if not path.is_dir() or not cfg_file.is_file():
-        raise CheckpointError(f"no checkpoint at {path} (expected a folder with {WEIGHTS} and {CONFIG})")
+        raise CheckpointError(
+            f"no checkpoint at {path} (expected a folder with {WEIGHTS} and {CONFIG})"
+        )
     try:
         cfg = json.loads(cfg_file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -107,10 +109,14 @@ def load_checkpoint(
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"checkpoint config {path / CONFIG} is invalid: {e}") from e
     if expect is not None and expect != cfg:
-        diff = {k: (v, getattr(expect, k)) for k, v in cfg.to_dict().items() if getattr(expect, k) != v}
+        diff = {
+            k: (v, getattr(expect, k)) for k, v in cfg.to_dict().items() if getattr(expect, k) != v
+        }
         raise CheckpointError(
             f"checkpoint {path} does not match the requested config: "
-            + ", ".join(f"{k}={a!r} (checkpoint) vs {b!r} (requested)" for k, (a, b) in diff.items())
+            + ", ".join(
+                f"{k}={a!r} (checkpoint) vs {b!r} (requested)" for k, (a, b) in diff.items()
+            )
         )
     wfile = path / WEIGHTS
     if not wfile.is_file():

@@ -21,7 +21,9 @@ def test_amf_uses_the_high_resolution_detail():
     v2b[..., 0, 0] += 5.0  # one high-res pixel changes …
     b, _ = amf(m_fine, v2b)
     diff = (a - b).abs().sum(1)[0]
-    assert diff[0, 0] > 10 * diff[7, 7]  # … changes its neighbourhood most (GroupNorm: a little everywhere)
+    assert (
+        diff[0, 0] > 10 * diff[7, 7]
+    )  # … changes its neighbourhood most (GroupNorm: a little everywhere)
 
 
 def test_cct_shape():

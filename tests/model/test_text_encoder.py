@@ -43,7 +43,9 @@ def test_glove_init_known_rows_and_oov_scale():
     assert np.all(m[0] == 0)
     oov = m[5:]
     # N(0, 0.6·std of the found GloVe rows): 400×50 draws pin the std within a few %
-    assert abs(oov.std() - 0.6 * np.nanstd(vecs[found])) < 0.05 * 0.6 * np.nanstd(vecs[found]) + 0.02
+    assert (
+        abs(oov.std() - 0.6 * np.nanstd(vecs[found])) < 0.05 * 0.6 * np.nanstd(vecs[found]) + 0.02
+    )
 
 
 def test_vocab_encode_roundtrip():

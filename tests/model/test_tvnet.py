@@ -74,7 +74,11 @@ def test_gradients_reach_every_trainable_parameter(cpu_models, variant):
     tvnet_loss(out.logits, out.aux_logits, mask).backward()
     trainable = [(n, p) for n, p in m.named_parameters() if p.requires_grad]
     assert not any(n.startswith("backbone") for n, _ in trainable)  # frozen in the cpu preset
-    dead = [n for n, p in trainable if p.grad is None or (p.grad.abs().sum() == 0 and not n.startswith("text.embed"))]
+    dead = [
+        n
+        for n, p in trainable
+        if p.grad is None or (p.grad.abs().sum() == 0 and not n.startswith("text.embed"))
+    ]
     assert dead == []
     m.eval()
 
@@ -85,7 +89,9 @@ def test_batch_equals_one_by_one_in_eval(cpu_models):
     with torch.no_grad():
         both = m(**x)
         one = [m(**{k: v[i : i + 1] for k, v in x.items()}) for i in range(2)]
-    torch.testing.assert_close(both.logits, torch.cat([o.logits for o in one]), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(
+        both.logits, torch.cat([o.logits for o in one]), atol=1e-4, rtol=1e-4
+    )
     torch.testing.assert_close(both.a2, torch.cat([o.a2 for o in one]), atol=1e-5, rtol=1e-4)
 
 
@@ -94,7 +100,12 @@ def test_features_path_equals_image_path(cpu_models):
     x = _inputs(b=1, s=160)
     with torch.no_grad():
         a = m(**x)
-        b = m(x["tokens"], x["lengths"], feats=m.backbone.extract(x["image"]), ref_feats=m.backbone.extract(x["ref_image"]))
+        b = m(
+            x["tokens"],
+            x["lengths"],
+            feats=m.backbone.extract(x["image"]),
+            ref_feats=m.backbone.extract(x["ref_image"]),
+        )
     torch.testing.assert_close(a.logits, b.logits)
 
 
@@ -102,7 +113,16 @@ def test_paper_preset_shapes_small_input():
     torch.manual_seed(0)
     from tvnet.data.tokenize import Vocab
 
-    m = build_model("paper", "full", vocab=Vocab(["<pad>", "<unk>", "a"]), pretrained=False, d_s=32, d_m=32, amf_channels=8, fusion_heads=2)
+    m = build_model(
+        "paper",
+        "full",
+        vocab=Vocab(["<pad>", "<unk>", "a"]),
+        pretrained=False,
+        d_s=32,
+        d_m=32,
+        amf_channels=8,
+        fusion_heads=2,
+    )
     assert m.backbone.channels == [256, 512, 1024, 2048]
     x = _inputs(b=1, s=64, t=3)
     x["tokens"] = torch.tensor([[2, 2, 2]])

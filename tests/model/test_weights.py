@@ -5,7 +5,12 @@ import skimage.data
 import torch
 from PIL import Image
 
-from tvnet.model.weights import PACKAGE_GLOVE, glove_files, load_efficientnet_lite0_imagenet, load_glove
+from tvnet.model.weights import (
+    PACKAGE_GLOVE,
+    glove_files,
+    load_efficientnet_lite0_imagenet,
+    load_glove,
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +29,13 @@ def test_converted_lite0_classifies_imagenet(lite0, name, cls):
 
 def test_features_only_gets_the_same_weights(lite0):
     feat = load_efficientnet_lite0_imagenet(features_only=True, out_indices=(1, 2, 3, 4))
-    assert torch.equal(feat.state_dict()["conv_stem.weight"], lite0.state_dict()["conv_stem.weight"])
-    assert torch.equal(feat.state_dict()["blocks.6.0.conv_pwl.weight"], lite0.state_dict()["blocks.6.0.conv_pwl.weight"])
+    assert torch.equal(
+        feat.state_dict()["conv_stem.weight"], lite0.state_dict()["conv_stem.weight"]
+    )
+    assert torch.equal(
+        feat.state_dict()["blocks.6.0.conv_pwl.weight"],
+        lite0.state_dict()["blocks.6.0.conv_pwl.weight"],
+    )
 
 
 def test_glove_rows_equal_package_vectors():

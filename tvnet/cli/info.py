@@ -24,7 +24,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(preset_config(args.preset).to_dict(), indent=2))
         return 0
     print("presets:  " + ", ".join(PRESETS))
-    print("variants: " + ", ".join(f"{k} (res={v.res}, high-res={v.highres})" for k, v in VARIANTS.items()))
+    print(
+        "variants: "
+        + ", ".join(f"{k} (res={v.res}, high-res={v.highres})" for k, v in VARIANTS.items())
+    )
     from tvnet.assets import default_assets
 
     for name, path in default_assets().items():

@@ -372,9 +372,8 @@ def _background(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, s
     else:
         # smooth value noise at two scales, low-saturation colours
         def value_noise(cells: int) -> np.ndarray:
-            grid = np.stack([_muted_colour(rng) for _ in range(cells * cells)]).reshape(
-                cells, cells, 3
-            )
+            grid = rng.uniform(50, 200, size=(cells, cells, 1))
+            grid = np.clip(grid + rng.uniform(-28, 28, size=(cells, cells, 3)), 0, 255)
             im = Image.fromarray(grid.astype(np.uint8)).resize((w, h), Image.BICUBIC)
             return np.asarray(im, dtype=np.float32)
 
@@ -478,22 +477,26 @@ def render_scene(rng: np.random.Generator) -> tuple[np.ndarray, list[SynthObject
             box = _raster(parts, (x0, y0), (y1 - y0, x1 - x0))
             if box.sum() < 30:
                 continue
-            full = np.zeros((h, w), dtype=bool)
-            full[y0:y1, x0:x1] = box
-            # every earlier object must stay ≥ MIN_VISIBLE visible
-            if all((o.mask & ~full).sum() >= MIN_VISIBLE * o.full_area for o in objects):
-                placed = (full, (x0, y0, x1, y1), radius)
+            # every earlier object must stay ≥ MIN_VISIBLE visible (counted inside the box)
+            if all(
+                o.area - int((o.mask[y0:y1, x0:x1] & box).sum()) >= MIN_VISIBLE * o.full_area
+                for o in objects
+            ):
+                placed = (box, (x0, y0, x1, y1), radius)
                 break
         if placed is None:
             continue
-        full, (x0, y0, x1, y1), radius = placed
+        box, (x0, y0, x1, y1), radius = placed
         for o in objects:
-            o.mask = o.mask & ~full
+            o.area -= int((o.mask[y0:y1, x0:x1] & box).sum())
+            o.mask[y0:y1, x0:x1] &= ~box
+        full = np.zeros((h, w), dtype=bool)
+        full[y0:y1, x0:x1] = box
         obj = SynthObject(
             shape=shape, colour=colour, texture=texture, z=len(objects), full_mask=full
         )
         obj.mask = full.copy()
-        obj.full_area = int(full.sum())
+        obj.full_area = obj.area = int(box.sum())
         objects.append(obj)
         # paint: base colour, pattern colour where the texture says so
         base, alt = _object_colours(rng, colour)
@@ -869,14 +872,8 @@ def make_scene(seed: int, split: str, index: int) -> Scene:
         else:
             order = []
             if cands:
-                # favour referents with a same-category distractor, and small ones
-                wts = np.array(
-                    [
-                        (3.0 if dup[objs[i].shape] > 1 else 1.0)
-                        * (1.5 if objs[i].area < SMALL * h * w else 1.0)
-                        for i in cands
-                    ]
-                )
+                # favour referents with a same-category distractor
+                wts = np.array([3.0 if dup[objs[i].shape] > 1 else 1.0 for i in cands])
                 order = [
                     cands[int(i)]
                     for i in rng.choice(

@@ -8,6 +8,7 @@ exactly the builtin containers and scalars and refuses every other global with
 
 from __future__ import annotations
 
+import _compat_pickle
 import io
 import os
 import pickle
@@ -36,6 +37,13 @@ _ALLOWED: frozenset[tuple[str, str]] = frozenset(
 )
 
 
+def _bytes_from_latin1(text: str, encoding: str = "latin1") -> bytes:
+    """What Python 3 writes for ``bytes`` at protocol ≤ 2 (``_codecs.encode(s, 'latin1')``)."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise UnsafePickleError(f"unexpected _codecs.encode({type(text).__name__}, {encoding!r})")
+    return text.encode("latin1")
+
+
 class UnsafePickleError(pickle.UnpicklingError):
     """The pickle asked for a global outside the builtin containers and scalars."""
 
@@ -49,8 +57,14 @@ class RestrictedUnpickler(pickle.Unpickler):
         self._source = source
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED:
+        # Python 2 names (__builtin__.unicode, __builtin__.set, …) as the default would map them
+        mapped = _compat_pickle.NAME_MAPPING.get((module, name))
+        if mapped is None:
+            mapped = (_compat_pickle.IMPORT_MAPPING.get(module, module), name)
+        if mapped in _ALLOWED:
             return super().find_class(module, name)
+        if mapped == ("_codecs", "encode"):
+            return _bytes_from_latin1
         raise UnsafePickleError(
             f"refusing to unpickle {self._source}: it asks for {module}.{name}, but only "
             "builtin containers and scalars (dict, list, tuple, set, str, bytes, int, float, "

@@ -21,7 +21,9 @@ class AMF(nn.Module):
 
     def __init__(self, d_m: int, c2: int, c: int):
         super().__init__()
-        self.lr = nn.Sequential(nn.Conv2d(d_m, d_m, 1), nn.ReLU(inplace=True), nn.Conv2d(d_m, 4 * c, 1))
+        self.lr = nn.Sequential(
+            nn.Conv2d(d_m, d_m, 1), nn.ReLU(inplace=True), nn.Conv2d(d_m, 4 * c, 1)
+        )
         self.ps = nn.PixelShuffle(2)
         self.suppress = nn.Sequential(
             nn.Conv2d(c + c2, c, 3, padding=1), nn.GroupNorm(min(8, c), c), nn.ReLU(inplace=True)

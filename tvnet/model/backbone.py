@@ -37,7 +37,9 @@ def _load_user_weights(body: nn.Module, path: str) -> None:
         sd = sd.get("state_dict", sd) if isinstance(sd, dict) else sd
     missing, _ = body.load_state_dict(sd, strict=False)
     if len(missing) == len(body.state_dict()):
-        raise ValueError(f"backbone weights {p} share no parameter name with timm {type(body).__name__}")
+        raise ValueError(
+            f"backbone weights {p} share no parameter name with timm {type(body).__name__}"
+        )
 
 
 class Backbone(nn.Module):
@@ -49,7 +51,9 @@ class Backbone(nn.Module):
         kw = dict(features_only=True, output_stride=cfg.output_stride, out_indices=OUT_INDICES)
         if pretrained and cfg.backbone_weights == PACKAGE_EFFNET:
             if cfg.backbone != "tf_efficientnet_lite0":
-                raise ValueError(f"{PACKAGE_EFFNET} weights fit tf_efficientnet_lite0, not {cfg.backbone}")
+                raise ValueError(
+                    f"{PACKAGE_EFFNET} weights fit tf_efficientnet_lite0, not {cfg.backbone}"
+                )
             self.body = load_efficientnet_lite0_imagenet(**kw)
         else:
             self.body = timm.create_model(cfg.backbone, pretrained=False, **kw)
@@ -82,11 +86,18 @@ class Backbone(nn.Module):
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             return list(self.body(x))
 
-    def align(self, feats: list[torch.Tensor], grid: int | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def align(
+        self, feats: list[torch.Tensor], grid: int | None = None
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """[V2..V5] → V2 (B×C2×2h×2w), [V3, V4, V5] each B×C×h×w (upsampled where stride > 8)."""
         v2, *low = feats
         h = grid or low[0].shape[-1]
-        low = [f if f.shape[-1] == h else F.interpolate(f, size=(h, h), mode="bilinear", align_corners=False) for f in low]
+        low = [
+            f
+            if f.shape[-1] == h
+            else F.interpolate(f, size=(h, h), mode="bilinear", align_corners=False)
+            for f in low
+        ]
         return v2, low
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:

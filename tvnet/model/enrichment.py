@@ -43,7 +43,9 @@ class Enrichment(nn.Module):
             out = torch.bmm(attn, v)  # B×hw×C/2
         else:
             attn = None
-            out = F.scaled_dot_product_attention(q[:, None], k.transpose(1, 2)[:, None], v[:, None])[:, 0]
+            out = F.scaled_dot_product_attention(
+                q[:, None], k.transpose(1, 2)[:, None], v[:, None]
+            )[:, 0]
         v_sim_p = out.transpose(1, 2).reshape(B, -1, h, w)
         v_sim_p = self.proj(v_sim_p)  # B×C×h×w
         gate = torch.sigmoid(self.gate(v_in))

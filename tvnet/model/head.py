@@ -13,7 +13,9 @@ class MaskHead(nn.Module):
     def __init__(self, d_m: int):
         super().__init__()
         hidden = max(d_m // 2, 16)
-        self.net = nn.Sequential(nn.Conv2d(d_m, hidden, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(hidden, 1, 1))
+        self.net = nn.Sequential(
+            nn.Conv2d(d_m, hidden, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(hidden, 1, 1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)

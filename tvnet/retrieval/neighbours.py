@@ -163,6 +163,12 @@ def _exact_pool_embeddings(
     pos = pd.Index(pool.meta["sample_id"]).get_indexer(df["sample_id"])
     if (pos < 0).any():
         return None
+    same = pool.meta.iloc[pos]  # a regenerated dataset of the same name must not reuse vectors
+    if not (
+        np.array_equal(same["sentence"].to_numpy(), df["sentence"].to_numpy())
+        and np.array_equal(same["image_id"].to_numpy(), df["image_id"].to_numpy())
+    ):
+        return None
     text = pool.text_index.reconstruct_n(0, len(pool))[pos]
     image = pool.images.vectors(pool.entry_image_row[pos])
     return text, image

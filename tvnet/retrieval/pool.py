@@ -44,6 +44,7 @@ AUTO_EXACT_MAX = 50_000  # below this many entries, "auto" means exact brute for
 REQUIRED_META = ("sample_id", "image_id", "sentence")
 _FILES = ("manifest.json", "text.faiss", "image_store.npz", "entries.npz", "meta.parquet")
 _CHUNK = 65_536  # rows per chunk when quantising / adding, bounds temporary memory
+_REFINE_EXTRA = 16  # extra text candidates fetched for re-scoring by approximate indexes
 
 
 class PoolMismatchError(ValueError):
@@ -181,6 +182,64 @@ def _build_text_index(text: np.ndarray, kind: str, params: dict[str, Any], seed:
     return index
 
 
+class _TextRefine:
+    """4-bit codes of what the index's 8-bit text codes got wrong (x − decode(code)), per dim.
+
+    faiss returns q·decode(code) as the text score; adding q·decode4(refine code) gives a score
+    about 16× more precise for half the bytes of the 8-bit codes (192 B per 384-d vector).
+    Without it, 8-bit rounding (~3e-4 per score) reorders the candidates around rank 20 of
+    dense pools, where neighbouring text scores are ~1e-3 apart.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.a = arrays
+
+    @staticmethod
+    def _codec(index: Any) -> Any:
+        import faiss
+
+        return faiss.downcast_index(index.storage) if hasattr(index, "hnsw") else index
+
+    @classmethod
+    def build(cls, index: Any, text: np.ndarray, seed: int = 0) -> _TextRefine:
+        codec = cls._codec(index)
+        n, d = text.shape
+
+        def err(x: np.ndarray) -> np.ndarray:
+            x = _unit(x)
+            return x - codec.sa_decode(codec.sa_encode(x))
+
+        rng = np.random.default_rng(seed)
+        sample = err(text[np.sort(rng.choice(n, min(n, 50_000), replace=False))])
+        # 0.1–99.9 % range per dim: values outside the 8-bit range would otherwise widen it
+        lo = np.quantile(sample, 0.001, axis=0).astype(np.float32)
+        hi = np.quantile(sample, 0.999, axis=0).astype(np.float32)
+        step = (np.maximum(hi - lo, 1e-12) / 15.0).astype(np.float32)
+        codes = np.empty((n, (d + 1) // 2), np.uint8)
+        for s in range(0, n, _CHUNK):
+            q = np.clip(np.rint((err(text[s : s + _CHUNK]) - lo) / step), 0, 15).astype(np.uint8)
+            if d % 2:
+                q = np.concatenate([q, np.zeros((len(q), 1), np.uint8)], 1)
+            codes[s : s + _CHUNK] = q[:, 0::2] | (q[:, 1::2] << 4)
+        return cls({"codes": codes, "lo": lo, "step": step})
+
+    @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in self.a.values())
+
+    def correction(self, q: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """q·decode4(ids) for unit queries q (Q×d) and entry ids (Q×k, ≥ 0)."""
+        c = self.a["codes"][ids]  # Q×k×d/2
+        d = len(self.a["lo"])
+        nib = np.empty(c.shape[:2] + (2 * c.shape[2],), np.float32)
+        nib[..., 0::2] = c & 15
+        nib[..., 1::2] = c >> 4
+        # q·(lo + nib·step) = q·lo + (q⊙step)·nib
+        return (
+            np.einsum("qkd,qd->qk", nib[..., :d], q * self.a["step"]) + (q @ self.a["lo"])[:, None]
+        )
+
+
 # --------------------------------------------------------------------------- the pool
 
 
@@ -196,8 +255,10 @@ class DataPool:
         entry_image_row: np.ndarray,
         meta: pd.DataFrame,
         manifest: dict[str, Any],
+        text_refine: _TextRefine | None = None,
     ) -> None:
         self.text_index = text_index
+        self.text_refine = text_refine  # None for exact pools
         self.images = images
         self.image_ids = image_ids  # N int64, per entry
         self.entry_image_row = entry_image_row  # N int32/64: row of `images` for each entry
@@ -249,8 +310,9 @@ class DataPool:
             raise ValueError(f"meta lacks columns {missing} (needs {list(REQUIRED_META)})")
         if not np.array_equal(meta["image_id"].to_numpy().astype(np.int64), image_ids):
             raise ValueError("meta['image_id'] differs from image_ids")
-        if not np.isfinite(text_emb[: min(n, 10_000)]).all():
-            raise ValueError("text_emb contains NaN or inf")
+        for what, x in (("text_emb", text_emb), ("image_emb", image_emb)):
+            if not all(np.isfinite(x[s : s + _CHUNK]).all() for s in range(0, len(x), _CHUNK)):
+                raise ValueError(f"{what} contains NaN or inf")
 
         # One image row per distinct image.
         if image_emb_ids is None:
@@ -287,6 +349,7 @@ class DataPool:
             storage = "fp32" if kind == "exact" else "sq8"
         params = dict(index_params or {})
         text_index = _build_text_index(text_emb, kind, params)
+        refine = None if kind == "exact" else _TextRefine.build(text_index, text_emb)
         images = _ImageStore.build(store_src, storage)
 
         man = dict(manifest or {})
@@ -300,11 +363,16 @@ class DataPool:
             format=FORMAT,
             count=n,
             images=len(uniq),
-            index={"type": kind, "image_storage": storage, **params},
+            index={
+                "type": kind,
+                "text_storage": "fp32" if kind == "exact" else "sq8+refine4",
+                "image_storage": storage,
+                **params,
+            },
             build_seconds=round(time.perf_counter() - t0, 3),
         )
         meta = meta.reset_index(drop=True)
-        return cls(text_index, images, image_ids.copy(), entry_image_row, meta, man)
+        return cls(text_index, images, image_ids.copy(), entry_image_row, meta, man, refine)
 
     # ----------------------------------------------------------------- info
 
@@ -324,10 +392,15 @@ class DataPool:
         return self.manifest["index"]["type"]
 
     def nbytes(self) -> int:
-        """Approximate bytes held by the indexes (meta table excluded)."""
-        import faiss
-
-        text = faiss.serialize_index(self.text_index).nbytes
+        """Approximate bytes held by the vectors and ids (meta table excluded)."""
+        ix, n = self.text_index, len(self)
+        if self.index_type == "exact":
+            text = n * ix.d * 4
+        elif self.index_type == "ivf":
+            text = n * (ix.code_size + 8) + ix.nlist * ix.d * 4  # codes + ids + centroids
+        else:
+            text = n * (ix.storage.code_size + 4 * 2 * int(self.manifest["index"]["M"]))
+        text += self.text_refine.nbytes if self.text_refine is not None else 0
         return int(text + self.images.nbytes + self.image_ids.nbytes + self.entry_image_row.nbytes)
 
     def check_manifest(self, expect: dict[str, Any]) -> None:
@@ -352,18 +425,30 @@ class DataPool:
     # ----------------------------------------------------------------- search
 
     def _search_text(self, q: np.ndarray, k: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
-        """Text top-k (scores, ids); ``depth`` ≥ 1 widens approximate indexes on retries."""
+        """Text top-k (scores, ids) best first; ``depth`` ≥ 1 widens approximate indexes."""
         import faiss
 
         kind = self.index_type
         ix = self.manifest["index"]
-        params = None
+        if kind == "exact":
+            return self.text_index.search(q, k)
         if kind == "ivf":
             nprobe = min(int(ix["nlist"]), int(ix["nprobe"]) * depth)
             params = faiss.SearchParametersIVF(nprobe=nprobe, max_codes=0)
-        elif kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=max(int(ix["efSearch"]) * depth, k))
-        return self.text_index.search(q, k, params=params)
+        else:
+            params = faiss.SearchParametersHNSW(
+                efSearch=max(int(ix["efSearch"]) * depth, k + _REFINE_EXTRA)
+            )
+        # Over-fetch, then re-score with the refinement codes: entries just past rank k by
+        # their 8-bit score may belong inside.
+        kk = min(len(self), k + _REFINE_EXTRA)
+        dist, nbr = self.text_index.search(q, kk, params=params)
+        valid = nbr >= 0
+        dist = np.where(valid, dist + self.text_refine.correction(q, np.maximum(nbr, 0)), -np.inf)
+        order = np.argsort(-dist, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(dist, order, 1).astype(np.float32), np.take_along_axis(
+            nbr, order, 1
+        )
 
     def _text_candidates(
         self, text_q: np.ndarray, exclude: np.ndarray | None, k_text: int
@@ -537,10 +622,16 @@ class DataPool:
                 image_ids=self.image_ids,
                 entry_image_row=self.entry_image_row,
             )
+            if self.text_refine is not None:
+                np.savez(tmp / "text_refine.npz", **self.text_refine.a)
             self.meta.to_parquet(tmp / "meta.parquet", index=False)
             man = dict(self.manifest)
             man["image_store_kind"] = self.images.kind
-            man["files"] = {f: (tmp / f).stat().st_size for f in _FILES if f != "manifest.json"}
+            man["files"] = {
+                f: (tmp / f).stat().st_size
+                for f in (*_FILES, "text_refine.npz")
+                if f != "manifest.json" and (tmp / f).is_file()
+            }
             atomic_write_json(tmp / "manifest.json", man)
             if path.exists():
                 old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
@@ -592,6 +683,12 @@ class DataPool:
             store = _ImageStore(man.get("image_store_kind", "fp32"), {k: z[k] for k in z.files})
         with _read("entries.npz", lambda p: np.load(p, allow_pickle=False)) as z:
             image_ids, entry_image_row = z["image_ids"], z["entry_image_row"]
+        refine = None
+        if man["index"]["type"] != "exact":
+            if "text_refine.npz" not in man.get("files", {}):
+                raise ValueError(f"pool {path} lacks text_refine.npz; rebuild the pool")
+            with _read("text_refine.npz", lambda p: np.load(p, allow_pickle=False)) as z:
+                refine = _TextRefine({k: z[k] for k in z.files})
         meta = _read("meta.parquet", pd.read_parquet)
         n = int(man["count"])
         sizes = {
@@ -603,7 +700,7 @@ class DataPool:
         bad = {k: v for k, v in sizes.items() if v != n}
         if bad or len(store) != int(man["images"]):
             raise ValueError(f"pool {path} is inconsistent: manifest count {n}, found {sizes}")
-        pool = cls(text_index, store, image_ids, entry_image_row, meta, man)
+        pool = cls(text_index, store, image_ids, entry_image_row, meta, man, refine)
         if expect_manifest is not None:
             pool.check_manifest(expect_manifest)
         return pool

@@ -1,0 +1,83 @@
+"""analysis/report.py: the CLI writes tables and figures with the hand-computed numbers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dumps_fixture import add_broken_dumps, make_dump_tree
+
+from analysis import report
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_report_writes_tables_and_figures(dump_root, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert report.main([str(dump_root), "--out", str(out), "--dpi", "40"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        [
+            "tables.md",
+            "tables.tex",
+            "table1_handmade_val.csv",
+            "table1_handmade_test.csv",
+            "table3.csv",
+            "sizes_handmade_val.csv",
+            "sizes_handmade_test.csv",
+            "fig7_size_distribution.csv",
+            "fig7_size_distribution.png",
+            "iou_histogram_handmade_val.png",
+            "iou_histogram_handmade_test.png",
+            "prec_curves_handmade_val.png",
+            "prec_curves_handmade_test.png",
+        ]
+    )
+    md = (out / "tables.md").read_text()
+    assert "## Table 1 — handmade / val" in md and "oIoU = overall IoU = ΣI / ΣU" in md
+    row = next(line for line in md.splitlines() if line.startswith("| full | 50.00 | 25.00"))
+    assert "| 45.95 | 45.83 |" in row
+    tex = (out / "tables.tex").read_text()
+    assert tex.count(r"\begin{table}") == 6 and "70.59" in tex
+    t1 = pd.read_csv(out / "table1_handmade_val.csv", index_col=0)
+    assert t1.loc["baseline", "All oIoU"] == pytest.approx(100 * 24 / 34)
+    fig7 = pd.read_csv(out / "fig7_size_distribution.csv", index_col=0)
+    # one row per expression: full and baseline both evaluated val, counted once
+    assert fig7.loc["val", "n total"] == 4 and fig7.loc["test", "n total"] == 2
+    for png in out.glob("*.png"):
+        assert png.read_bytes()[:4] == b"\x89PNG"
+    assert not list(out.glob(".*"))  # no temporary files left behind
+    assert "3 dump(s)" in capsys.readouterr().out
+
+
+def test_report_filters_and_skips_broken_dumps(tmp_path, capsys):
+    root = make_dump_tree(tmp_path / "dumps", with_images=False)
+    broken = add_broken_dumps(root)
+    out = tmp_path / "r"
+    rc = report.main([str(root / "full_val"), str(root), "--out", str(out), "--split", "val"])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert all(name in err for name in broken)
+    md = (out / "tables.md").read_text()
+    assert "handmade / test" not in md and "Dumps that could not be read" in md
+    assert "missing column(s) union" in md
+
+
+def test_report_fails_clearly_without_dumps(tmp_path, capsys):
+    assert report.main([str(tmp_path), "--out", str(tmp_path / "o")]) == 1
+    assert "no readable dump" in capsys.readouterr().err
+
+
+def test_cli_help_runs_as_module():
+    res = subprocess.run(
+        [sys.executable, "-m", "analysis.report", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0
+    assert "--out DIR" in res.stdout and "recomputed from the dumps' rows" in res.stdout

@@ -1,0 +1,140 @@
+"""analysis/tables.py against the hand-computed numbers of tests/dumps_fixture.py."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+import pytest
+from dumps_fixture import EXPECTED
+
+from analysis.tables import (
+    concat_samples,
+    metrics_table,
+    size_distribution,
+    size_table,
+    table1,
+    table3,
+    to_csv,
+    to_latex,
+    to_markdown,
+)
+
+PREC = ["Prec@0.5", "Prec@0.6", "Prec@0.7", "Prec@0.8", "Prec@0.9"]
+
+
+def test_concat_adds_dataset_and_run(samples):
+    assert set(samples["dataset"]) == {"handmade"}
+    assert set(samples["run"]) == {"full_val", "baseline_val", "full_test"}
+    assert len(samples) == 4 + 4 + 2
+
+
+def test_table1_layout_and_numbers(samples):
+    t = table1(samples[samples["split"] == "val"])
+    assert list(t.index) == ["baseline", "full"]  # the paper's row order
+    assert list(t.columns.get_level_values(0).unique()) == ["All", "Small"]
+    assert list(t.columns.get_level_values(1)[:7]) == [*PREC, "oIoU", "mIoU"]
+    for (variant, _split), exp in EXPECTED.items():
+        for subset, key in (("All", "all"), ("Small", "small")):
+            assert t.loc[variant, (subset, "oIoU")] == pytest.approx(exp[key]["oIoU"])
+            assert t.loc[variant, (subset, "mIoU")] == pytest.approx(exp[key]["mIoU"])
+            got = [t.loc[variant, (subset, p)] for p in PREC]
+            assert got == pytest.approx(exp[key]["prec"])
+
+
+def test_table1_never_reads_run_json(hand_dumps, samples):
+    # the fixture stored a wrong oIoU (12.3 %) in run.json on purpose
+    assert hand_dumps[0].run["metrics"]["overall_iou"] == 0.123
+    t = table1(samples[samples["split"] == "val"])
+    assert t.loc["full", ("All", "oIoU")] == pytest.approx(100 * 17 / 37)
+
+
+def test_table1_by_split_and_variant(samples):
+    t = table1(samples, by=["split", "variant"])
+    assert list(t.index) == [("test", "full"), ("val", "baseline"), ("val", "full")]
+    # full/test: samples 0 (4/4) and 2 (10/20)
+    assert t.loc[("test", "full"), ("All", "oIoU")] == pytest.approx(100 * 14 / 24)
+    assert t.loc[("test", "full"), ("Small", "oIoU")] == 100.0
+
+
+def test_duplicate_runs_stay_apart(hand_dumps):
+    import copy
+
+    twin = copy.copy(hand_dumps[-1])
+    twin.label = "full_val_again"
+    s = concat_samples([*hand_dumps, twin])
+    t = table1(s[s["split"] == "val"])
+    assert sorted(t.index) == ["baseline", "full [full_val]", "full [full_val_again]"]
+
+
+def test_table3_small_oiou_per_dataset_and_split(samples):
+    t = table3(samples)
+    assert list(t.columns) == [("handmade", "test"), ("handmade", "val")]
+    assert t.loc["full", ("handmade", "val")] == 50.0
+    assert t.loc["full", ("handmade", "test")] == 100.0
+    assert math.isnan(t.loc["baseline", ("handmade", "test")])  # no such run
+
+
+def test_size_table_breakdown(samples):
+    t = size_table(samples[samples["split"] == "val"])
+    full = t.loc["full"]
+    assert list(full.index) == ["all", "small", "medium", "big"]
+    assert list(full["n"]) == [4, 2, 1, 1]
+    assert list(full["share (%)"]) == [100.0, 50.0, 25.0, 25.0]
+    assert full.loc["medium", "oIoU"] == pytest.approx(100 / 3)
+    assert full.loc["big", "oIoU"] == 50.0 and full.loc["big", "Prec@0.5"] == 100.0
+    assert t.loc[("baseline", "big"), "mIoU"] == 100.0
+
+
+def test_size_distribution_counts_and_shares(samples):
+    d = size_distribution(samples[samples["variant"] == "full"])
+    assert d.loc["val", ("n", "small")] == 2 and d.loc["val", ("n", "total")] == 4
+    assert d.loc["test", ("n", "medium")] == 0
+    assert d.loc["val", ("share (%)", "medium")] == 25.0
+    assert d.loc["test", ("share (%)", "big")] == 50.0
+
+
+def test_metrics_table_per_bin_keys(samples):
+    m = metrics_table(samples[samples["split"] == "val"])
+    assert m.loc["full", "n"] == 4 and m.loc["full", "small/n"] == 2
+    assert m.loc["baseline", "overall_iou"] == pytest.approx(24 / 34)
+
+
+def test_empty_selection_gives_empty_tables(samples):
+    empty = samples.iloc[0:0]
+    assert table1(empty).empty
+    assert table3(empty).empty
+    assert size_distribution(empty).empty
+
+
+def test_markdown_export(samples):
+    md = to_markdown(table1(samples[samples["split"] == "val"]))
+    lines = md.strip().splitlines()
+    assert lines[0].startswith("| variant | All Prec@0.5 |") and "Small mIoU" in lines[0]
+    assert lines[1].startswith("|---|---:")
+    assert lines[2].split(" | ")[0] == "| baseline"
+    assert "70.59" in lines[2] and "45.95" in lines[3] and "45.83" in lines[3]
+    assert len(lines) == 4
+    # NaN → en dash
+    assert "| baseline | – | 50.00 |" in to_markdown(table3(samples))
+
+
+def test_latex_export(samples):
+    tex = to_latex(table1(samples[samples["split"] == "val"]), caption="Ablation 100%", label="t1")
+    assert r"\multicolumn{7}{c}{All} & \multicolumn{7}{c}{Small}" in tex
+    assert r"\cmidrule(lr){2-8} \cmidrule(lr){9-15}" in tex
+    assert r"\caption{Ablation 100\%}" in tex and r"\label{t1}" in tex
+    row = next(line for line in tex.splitlines() if line.startswith("full &"))
+    assert row.count("&") == 14 and "45.95" in row and row.endswith(r"\\")
+    assert tex.count(r"\begin{tabular}{lrrrrrrrrrrrrrr}") == 1
+    # special characters are escaped
+    odd = pd.DataFrame({"a_b": [1.0]}, index=pd.Index(["x&y"], name="run#"))
+    assert r"x\&y & 1.00" in to_latex(odd) and r"run\# & a\_b" in to_latex(odd)
+
+
+def test_csv_export_full_precision(samples):
+    csv = to_csv(table1(samples[samples["split"] == "val"]))
+    df = pd.read_csv(io.StringIO(csv), index_col=0)
+    assert df.loc["full", "All oIoU"] == pytest.approx(100 * 17 / 37, abs=1e-9)
+    assert "Small Prec@0.9" in df.columns

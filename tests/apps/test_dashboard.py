@@ -1,0 +1,251 @@
+"""apps/dashboard.py driven by Streamlit's AppTest on hand-made dumps (numbers in
+tests/dumps_fixture.py) and on broken ones, plus one real-browser screenshot."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from browser import chromium_available, free_port, screenshot, wait_for_http
+from dumps_fixture import add_broken_dumps, make_dump_tree, write_hand_dump
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[2]
+APP = str(REPO / "apps" / "dashboard.py")
+PAGES = ["Overview", "Size analysis", "Failure cases", "Variant diff"]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return make_dump_tree(tmp_path_factory.mktemp("dash") / "dumps")
+
+
+def run_app(dumps_dir, page: str = "Overview") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["dumps_dir"] = str(dumps_dir)
+    at.session_state["page"] = page
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table_by_title(at: AppTest, title: str):
+    """The st.table that follows the subheader ``title``."""
+    titles = [s.value for s in at.subheader]
+    assert title in titles, titles
+    # every table on these pages sits under its own subheader, in order
+    with_tables = [t for t in titles if not t.startswith("Retrieved")]
+    df = at.table[with_tables.index(title)].value
+    return df.set_index(df.columns[0])
+
+
+def _import_dashboard():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tvnet_dashboard", APP)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_difference_image_colours():
+    import numpy as np
+
+    dash = _import_dashboard()
+    gt = np.array([[1, 1, 0, 0]], bool)
+    pred = np.array([[1, 0, 1, 0]], bool)
+    img = dash.difference(None, pred, gt)  # found, missed, false alarm, background
+    found, missed, false_alarm, background = img[0]
+    assert found[1] > found[0] and found[1] > found[2]  # green
+    assert missed[2] > missed[0] and missed[2] > missed[1]  # blue
+    assert false_alarm[0] > false_alarm[1] and false_alarm[0] > false_alarm[2]  # red
+    assert (background == 40).all()  # untouched grey when there is no image
+
+
+def test_overview_table1_holds_the_hand_computed_numbers(root):
+    at = run_app(root)
+    t1 = table_by_title(at, "Table 1 — handmade / val")
+    assert list(t1.index) == ["baseline", "full"]
+    assert t1.loc["full", "All oIoU"] == "45.95"  # 17/37
+    assert t1.loc["full", "All mIoU"] == "45.83"  # (1 + 0 + 0.5 + 1/3) / 4
+    assert t1.loc["baseline", "All oIoU"] == "70.59"  # 24/34
+    assert [t1.loc["full", f"All Prec@{x}"] for x in (0.5, 0.6, 0.9)] == ["50.00", "25.00", "25.00"]
+    assert t1.loc["full", "Small oIoU"] == "50.00"
+    t3 = at.table[-1].value.set_index("variant")
+    assert (
+        t3.loc["full", "handmade test"] == "100.00" and t3.loc["baseline", "handmade test"] == "–"
+    )
+    # each shown table exports as CSV, Markdown and LaTeX
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("CSV") == labels.count("Markdown") == labels.count("LaTeX") == len(at.table)
+    assert not at.error and not at.warning
+
+
+def test_sidebar_selection_filters_variants_and_splits(root):
+    at = run_app(root)
+    at.multiselect(key="variants").set_value(["full"]).run()
+    at.multiselect(key="splits").set_value(["val"]).run()
+    assert not at.exception
+    titles = [s.value for s in at.subheader]
+    assert "Table 1 — handmade / test" not in titles
+    t1 = table_by_title(at, "Table 1 — handmade / val")
+    assert list(t1.index) == ["full"]
+
+
+def test_size_page_shows_figure7_and_buckets(root):
+    at = run_app(root, "Size analysis")
+    dist = table_by_title(at, "Figure 7 — object size distribution per split")
+    assert dist.loc["val", "n small"] == "2" and dist.loc["val", "n total"] == "4"
+    assert dist.loc["test", "share (%) big"] == "50.00"
+    sizes = at.table[2].value  # val buckets
+    assert [s.value for s in at.subheader][2] == "Metrics per size bucket — handmade / val"
+    full_medium = sizes[(sizes["variant"] == "full") & (sizes["size_bin"] == "medium")]
+    assert full_medium["oIoU"].item() == "33.33"
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_failure_cases_worst_first_with_images(root):
+    at = run_app(root, "Failure cases")
+    at.selectbox(key="fail_variant").set_value("full").run()
+    listed = at.dataframe[-1].value
+    # full, IoU ≤ 0.5, worst first: val#1 (0), val#3 (1/3), then the two 0.5s
+    assert list(zip(listed["split"], listed["sample_id"])) == [
+        ("val", 1),
+        ("val", 3),
+        ("test", 2),
+        ("val", 2),
+    ]
+    assert listed["iou"].is_monotonic_increasing
+    # the worst one is shown: gt, prediction, difference and the neighbour image
+    assert len(at.image) == 4
+    assert "Image not available" not in " ".join(i.value for i in at.info)
+    assert any("the blue square in the middle" in m.value for m in at.markdown)
+
+    at.text_input(key="fail_words").set_value("TALL bar").run()
+    listed = at.dataframe[-1].value
+    assert list(listed["sample_id"]) == [2, 2] and set(listed["size_bin"]) == {"big"}
+    at.text_input(key="fail_words").set_value("").run()
+    at.multiselect(key="fail_bins").set_value(["medium"]).run()
+    assert list(at.dataframe[-1].value["sample_id"]) == [3]
+    at.multiselect(key="fail_bins").set_value(["small", "medium", "big"]).run()
+    at.slider(key="fail_iou").set_value((0.4, 1.0)).run()
+    assert sorted(at.dataframe[-1].value["iou"]) == [0.5, 0.5, 1.0, 1.0]
+    at.multiselect(key="fail_splits").set_value(["test"]).run()
+    assert list(at.dataframe[-1].value["iou"]) == [0.5, 1.0]
+    assert not at.exception
+
+
+def test_failure_cases_without_images_show_masks_and_a_note(tmp_path):
+    root = make_dump_tree(tmp_path / "dumps", with_images=False)
+    at = run_app(root, "Failure cases")
+    notes = " ".join(i.value for i in at.info)
+    assert "Image not available" in notes and "showing the masks alone" in notes
+    assert len(at.image) == 3  # gt, prediction, difference on a plain background
+
+
+def test_relative_data_dir_is_found_from_the_dump_folder(tmp_path):
+    from dumps_fixture import make_images
+
+    make_images(tmp_path / "data")
+    write_hand_dump(tmp_path / "dumps" / "full_val", "full", "val", data_dir="../../data")
+    at = run_app(tmp_path / "dumps", "Failure cases")
+    assert "Image not available" not in " ".join(i.value for i in at.info)
+    assert len(at.image) == 4
+
+
+def test_variant_diff_counts_and_lists(root):
+    at = run_app(root, "Variant diff")
+    at.selectbox(key="diff_a").set_value("full").run()
+    at.selectbox(key="diff_b").set_value("baseline").run()
+    counts = at.table[0].value.set_index("IoU ≥ 0.5")
+    assert counts.loc["full succeeds", "baseline fails"] == "1"  # sample 0
+    assert counts.loc["full fails", "baseline succeeds"] == "1"  # sample 1
+    assert counts.loc["full succeeds", "baseline succeeds"] == "1"  # sample 2
+    assert counts.loc["full fails", "baseline fails"] == "1"  # sample 3
+    listed = at.dataframe[-1].value
+    assert list(listed["sample_id"]) == [0] and listed["Δ IoU"].item() == 1.0
+    at.radio(key="diff_show").set_value("only baseline").run()
+    assert list(at.dataframe[-1].value["sample_id"]) == [1]
+    at.slider(key="diff_t").set_value(0.95).run()  # at 0.95: full 1 of 4, baseline 2 of 4
+    counts = at.table[0].value.set_index("IoU ≥ 0.95")
+    assert counts.loc["full fails", "baseline succeeds"] == "2"
+    assert not at.exception
+
+
+def test_broken_dumps_are_reported_and_others_still_load(tmp_path):
+    root = make_dump_tree(tmp_path / "dumps", with_images=False)
+    broken = add_broken_dumps(root)
+    for page in PAGES:
+        at = run_app(root, page)
+        errors = [e.value for e in at.error]
+        assert len(errors) == 3
+        for name in broken:
+            assert any(name in e for e in errors), (name, errors)
+        assert any("missing column(s) union" in e for e in errors)
+        assert any("run.json is missing" in e for e in errors)
+        if page == "Overview":
+            t1 = table_by_title(at, "Table 1 — handmade / val")
+            assert t1.loc["full", "All oIoU"] == "45.95"
+
+
+def test_empty_and_missing_folders_give_clear_messages(tmp_path):
+    (tmp_path / "empty").mkdir()
+    at = run_app(tmp_path / "empty")
+    assert "No evaluation dumps" in at.warning[0].value
+    at = run_app(tmp_path / "absent")
+    assert "Dump folder not found" in at.error[0].value
+    only_broken = tmp_path / "only_broken"
+    only_broken.mkdir()
+    (only_broken / "x").mkdir()
+    (only_broken / "x" / "samples.parquet").write_bytes(b"junk")
+    at = run_app(only_broken)
+    assert len(at.error) == 1 and "run.json is missing" in at.error[0].value
+    assert "No evaluation dumps" in at.warning[0].value
+
+
+def test_cache_follows_file_changes(tmp_path):
+    root = tmp_path / "dumps"
+    write_hand_dump(root / "full_val", "full", "val")
+    at = run_app(root)
+    assert list(table_by_title(at, "Table 1 — handmade / val").index) == ["full"]
+    write_hand_dump(root / "baseline_val", "baseline", "val")  # a new dump appears
+    at.run()
+    assert list(table_by_title(at, "Table 1 — handmade / val").index) == ["baseline", "full"]
+    shutil.rmtree(root / "full_val")
+    at.run()
+    assert list(table_by_title(at, "Table 1 — handmade / val").index) == ["baseline"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not chromium_available(), reason="needs /usr/bin/chromium and playwright")
+def test_dashboard_in_a_real_browser(root):
+    port = free_port()
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    cmd = [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true"]
+    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    cmd += ["--", "--dumps", str(root)]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{url}/_stcore/health", timeout_s=60, proc=proc)
+        t0 = time.monotonic()
+        shot = REPO / "test-artifacts" / "dashboard.png"
+        text = screenshot(url, shot, wait_text="45.95", timeout_s=90)
+        assert "Table 1 — handmade / val" in text and "70.59" in text
+        assert shot.stat().st_size > 10_000 and time.monotonic() - t0 < 90
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()

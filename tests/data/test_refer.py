@@ -1,0 +1,151 @@
+"""The refer-format loader on fixtures laid out exactly as the refer toolkit's data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from tvnet.data.refer import Sample, open_refer
+from tvnet.data.unpickle import UnsafePickleError
+
+if TYPE_CHECKING:  # the fixture's type (tests/data/conftest.py)
+    from conftest import ReferFixture
+
+
+def test_refcoco_samples_and_splits(refer_data: ReferFixture) -> None:
+    ds = open_refer(refer_data.data / "refcoco")
+    assert (ds.name, ds.split_by) == ("refcoco", "unc")
+    assert ds.splits() == ["train", "val", "testA", "testB"]
+    train = ds.samples("train")
+    assert [s.sample_id for s in train] == [10, 11]  # one sample per expression, file order
+    assert train[0] == Sample(
+        sample_id=10,
+        ref_id=1,
+        sent_id=10,
+        image_id=1,
+        ann_id=101,
+        category_id=1,
+        sentence="man on the left",
+        file_name="COCO_train2014_000000000001.jpg",  # the image's name, not the ref's
+        split="train",
+        bbox=(10.0, 10.0, 50.0, 35.0),
+    )
+    assert [s.sentence for s in ds.samples("testA")] == ["whole thing", "everything"]
+    assert ds.samples("testB")[0].category_id == 3
+    assert ds.sample(12).ref_id == 2
+    with pytest.raises(ValueError, match="testC"):
+        ds.samples("testC")
+
+
+def test_polygon_masks_are_unions(refer_data: ReferFixture) -> None:
+    ds = open_refer(refer_data.data / "refcoco")
+    for ref_id, expected in refer_data.masks["refcoco"].items():
+        m = ds.mask(ref_id)
+        assert m.dtype == bool and m.shape == expected.shape
+        assert np.array_equal(m, expected), ref_id
+    overlap = ds.mask(2)
+    assert overlap.sum() == 700 and overlap[20, 20]  # union (max), not sum: 800 − 100
+    assert ds.mask(1).sum() == 200 + 300  # two disjoint parts
+    assert ds.image_size(3) == (41, 97)
+
+
+def test_rle_masks_refclef(refer_data: ReferFixture) -> None:
+    ds = open_refer(refer_data.data / "refclef")
+    assert (ds.name, ds.split_by) == ("refclef", "berkeley")
+    assert ds.splits() == ["train", "val", "test"]
+    for ref_id, expected in refer_data.masks["refclef"].items():
+        assert np.array_equal(ds.mask(ref_id), expected), ref_id
+    # images come from ../images/saiapr_tc-12; pixels exact (PNG), greyscale made RGB
+    for image_id, pix in refer_data.pixels["refclef"].items():
+        img = ds.load_image(image_id)
+        assert img.dtype == np.uint8 and np.array_equal(img, pix)
+        assert img.shape[:2] == ds.image_size(image_id)
+
+
+def test_coco_images_default_location(refer_data: ReferFixture) -> None:
+    ds = open_refer(refer_data.data / "refcoco")
+    expected = refer_data.data / "images" / "mscoco" / "images" / "train2014"
+    assert ds.image_path(2) == expected / "COCO_train2014_000000000002.jpg"
+    img = ds.load_image(2)
+    assert img.shape == (50, 70, 3) and img.dtype == np.uint8
+    # a local images/ folder wins; images_dir= overrides both
+    local = refer_data.data / "refcoco" / "images"
+    shutil.copytree(expected, local)
+    assert open_refer(refer_data.data / "refcoco").image_path(2).parent == local
+    assert open_refer(refer_data.data / "refcoco", images_dir="/x").image_path(2).parent.name == "x"
+
+
+def test_json_refs_variant_equals_pickle(refer_data: ReferFixture) -> None:
+    a = open_refer(refer_data.data / "refcoco")
+    b = open_refer(refer_data.data / "refcoco+")
+    assert b.name == "refcoco+" and b.split_by == "unc"
+    for split in a.splits():
+        assert a.samples(split) == b.samples(split)
+
+
+def test_several_refs_files_need_split_by(refer_data: ReferFixture) -> None:
+    with pytest.raises(ValueError, match=r"google.*umd|umd.*google"):
+        open_refer(refer_data.data / "refcocog")
+    umd = open_refer(refer_data.data / "refcocog", split_by="umd")
+    assert umd.splits() == ["train", "val", "test"]
+    assert len(umd.samples("test")) == 3
+    google = open_refer(refer_data.data / "refcocog", split_by="google")
+    assert google.splits() == ["train", "val"]
+    with pytest.raises(FileNotFoundError, match=r"refs\(unc\)\.p.*found: refs\(google\)\.p"):
+        open_refer(refer_data.data / "refcocog", split_by="unc")
+
+
+def test_missing_files_name_the_file_and_the_layout(refer_data: ReferFixture) -> None:
+    d = refer_data.data / "refcoco"
+    with pytest.raises(FileNotFoundError, match="dataset folder not found"):
+        open_refer(refer_data.data / "nope")
+    ds = open_refer(d)
+    os.remove(ds.image_path(1))
+    with pytest.raises(FileNotFoundError, match=r"COCO_train2014_000000000001\.jpg.*refer layout"):
+        ds.load_image(1)
+    ds.image_path(2).write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="unreadable"):
+        ds.load_image(2)
+    os.remove(d / "instances.json")
+    with pytest.raises(FileNotFoundError, match=r"instances\.json.*refs\(SPLITBY\)"):
+        open_refer(d)
+    os.remove(d / "refs(unc).p")
+    with pytest.raises(FileNotFoundError, match=r"no refs\(SPLITBY\)\.p"):
+        open_refer(d)
+
+
+def test_malicious_refs_file_is_refused(refer_data: ReferFixture, tmp_path) -> None:
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    d = refer_data.data / "refcoco"
+    (d / "refs(unc).p").write_bytes(pickle.dumps([Evil()], protocol=2))
+    with pytest.raises(UnsafePickleError, match=r"refs\(unc\)\.p"):
+        open_refer(d)
+    assert not marker.exists()
+
+
+def test_inconsistent_refs_are_errors(refer_data: ReferFixture) -> None:
+    d = refer_data.data / "refcoco+"
+    refs = json.loads((d / "refs(unc).json").read_text())
+    refs[0]["ann_id"] = 999
+    (d / "refs(unc).json").write_text(json.dumps(refs))
+    with pytest.raises(ValueError, match="annotation 999"):
+        open_refer(d)
+    refs[0]["ann_id"] = 101
+    refs[1]["sentences"][0]["sent_id"] = 10  # duplicate of ref 1's first sentence
+    (d / "refs(unc).json").write_text(json.dumps(refs))
+    with pytest.raises(ValueError, match="duplicate sent_id 10"):
+        open_refer(d)
+    (d / "refs(unc).json").write_text("[{")
+    with pytest.raises(ValueError, match="corrupt"):
+        open_refer(d)

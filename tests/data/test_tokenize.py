@@ -1,0 +1,49 @@
+"""Tokenisation and vocabulary (SPEC §4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tvnet.data.tokenize import PAD, UNK, Vocab, tokenize
+
+
+def test_tokenize_lowercases_splits_and_drops_the_final_period() -> None:
+    assert tokenize("Man in the RED shirt.") == ["man", "in", "the", "red", "shirt"]
+    assert tokenize("left-most guy, 2nd from left!") == [
+        "left",
+        "most",
+        "guy",
+        "2nd",
+        "from",
+        "left",
+    ]
+    assert tokenize("snake_case  words\ttab") == ["snake", "case", "words", "tab"]
+    assert tokenize("café au lait") == ["café", "au", "lait"]
+    assert tokenize(" ... ") == []
+
+
+def test_vocab_ids_are_deterministic() -> None:
+    sents = ["the red circle", "the blue circle", "a star", "the star."]
+    v = Vocab.build(sents)
+    assert v.words[:2] == [PAD, UNK]
+    assert v.words[2:] == ["the", "circle", "star", "a", "blue", "red"]  # by count, then word
+    assert Vocab.build(list(reversed(sents))).words == v.words
+    assert Vocab.build(sents, min_count=2).words == [PAD, UNK, "the", "circle", "star"]
+    assert len(v) == 8
+    with pytest.raises(ValueError):
+        Vocab(["the", PAD, UNK])
+
+
+def test_encode_pads_truncates_and_marks_unknown_words() -> None:
+    v = Vocab.build(["the red circle"])
+    ids, n = v.encode("The red HEXAGON.", max_tokens=5)
+    assert ids.dtype == np.int64 and ids.shape == (5,)
+    assert n == 3 and ids.tolist() == [v.index["the"], v.index["red"], 1, 0, 0]
+    ids, n = v.encode("the red circle the red circle", max_tokens=4)
+    assert n == 4 and (ids != 0).all()
+    assert v.unknown("the green circle") == ["green"]
+    with pytest.raises(ValueError, match="no words"):
+        v.encode("?!")
+    batch, lengths = v.encode_batch(["red", "the red circle"], max_tokens=3)
+    assert batch.shape == (2, 3) and lengths.tolist() == [1, 3]

@@ -1,0 +1,141 @@
+"""``tvnet eval``: evaluate a checkpoint on a split and write an evaluation dump."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EPILOG = """examples:
+  tvnet eval --checkpoint runs/full/last --data data/synthref --split val --pool runs/pool --out dumps/full-val
+  tvnet eval --checkpoint runs/full/last --data data/synthref --split test --pool runs/pool --out dumps/full-test \\
+      --threshold 0.4 --resolution input      # another protocol, labelled in run.json
+
+Default protocol (CMPC): predict at S×S, undo the padding, resize to the original image size,
+foreground where sigmoid ≥ 0.5. The dump is DIR/samples.parquet + DIR/run.json (SPEC §5)."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="evaluate a checkpoint and write a dump",
+        description="Evaluate a TV-Net checkpoint on one split: oIoU, mIoU, Prec@0.5…0.9, also per size bucket; "
+        "writes an evaluation dump (samples.parquet + run.json) atomically.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        required=True,
+        help="checkpoint folder (model.safetensors + config.json)",
+    )
+    p.add_argument("--data", type=Path, required=True, help="refer-format dataset folder")
+    p.add_argument("--split", required=True, help="split to evaluate (val, test, testA, …)")
+    p.add_argument(
+        "--pool", type=Path, help="pool folder with the split's neighbour table (RES variants)"
+    )
+    p.add_argument("--out", type=Path, help="dump folder (omit to print metrics only)")
+    p.add_argument(
+        "--threshold", type=float, default=0.5, help="foreground threshold on sigmoid (default 0.5)"
+    )
+    p.add_argument(
+        "--resolution",
+        choices=["original", "input"],
+        default="original",
+        help="compare at the original image size (CMPC) or at the S×S input",
+    )
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--limit", type=int, help="evaluate the first N samples only")
+    p.add_argument(
+        "--cache-dir", type=Path, help="backbone feature cache (frozen backbones); default: none"
+    )
+    p.add_argument(
+        "--no-amp", action="store_true", help="full fp32 (default: bf16 autocast where supported)"
+    )
+    p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tvnet.checkpoint import checkpoint_hash, load_checkpoint, read_checkpoint_config
+    from tvnet.data.refer import open_refer
+    from tvnet.engine.batches import SplitTable
+    from tvnet.engine.evaluate import evaluate
+    from tvnet.engine.features import FeatureCache
+    from tvnet.engine.train import load_neighbours
+    from tvnet.io import default_device
+
+    device = args.device or default_device()
+    model = load_checkpoint(args.checkpoint, device=device)
+    refer = open_refer(args.data)
+    if args.split not in refer.splits():
+        raise ValueError(f"split {args.split!r} not in {refer.name}: {refer.splits()}")
+    table = SplitTable.build(
+        refer,
+        args.split,
+        model.vocab,
+        model.cfg.max_tokens,
+        load_neighbours(args.pool, refer.name, args.split, model.uses_retrieval),
+    )
+    cache = None
+    if args.cache_dir and model.cfg.freeze_backbone:
+        cache = FeatureCache(
+            args.cache_dir,
+            model.backbone,
+            refer,
+            model.cfg.input_size,
+            model.cfg.output_stride,
+            device=device,
+            progress=not args.quiet,
+        )
+        cache.ensure(args.split)
+        if model.uses_retrieval:
+            cache.ensure("train")  # neighbours come from the training pool
+    meta = read_checkpoint_config(args.checkpoint)
+    from tvnet import __version__
+
+    info = {
+        "config": meta.get("model"),
+        "train": meta.get("train"),
+        "checkpoint": str(args.checkpoint),
+        "checkpoint_hash": checkpoint_hash(args.checkpoint),
+        "code_version": __version__,
+        "dataset": {
+            "name": refer.name,
+            "data_dir": str(Path(args.data).resolve()),
+            "split_by": refer.split_by,
+        },
+        "pool": str(args.pool) if args.pool else None,
+        "amp": not args.no_amp,
+        "device": device,
+    }
+    m = evaluate(
+        model,
+        refer,
+        args.split,
+        table,
+        cache=cache,
+        out=args.out,
+        run_info=info,
+        threshold=args.threshold,
+        resolution=args.resolution,
+        batch_size=args.batch_size,
+        limit=args.limit,
+        device=device,
+        amp=not args.no_amp,
+        progress=not args.quiet,
+    )
+    keys = ["overall_iou", "mean_iou"] + [f"prec@{x}" for x in (0.5, 0.6, 0.7, 0.8, 0.9)]
+    print(f"{model.cfg.variant} on {refer.name}/{args.split} (n={m['n']}):")
+    for scope in ("", "small/"):
+        if f"{scope}overall_iou" in m:
+            print(
+                f"  {scope or 'all/':7s}"
+                + "  ".join(f"{k}={m[scope + k]:.4f}" for k in keys if scope + k in m)
+            )
+    print(
+        f"  {m['timings']['samples_per_s']:.1f} samples/s"
+        + (f"; dump: {args.out}" if args.out else "")
+    )
+    return 0

@@ -1,0 +1,369 @@
+"""The inference API shared by the demo, the CLI and the tests (segment-anything style).
+
+    predictor = Predictor.from_checkpoint()            # the bundled default (assets/)
+    pred = predictor(image, "the small green star")    # → Prediction
+    pred.mask, pred.prob, pred.neighbour, pred.attention, pred.a2, pred.timings
+
+The model and the retrieval pool load once; each call runs RES stage 1 (text-then-visual
+search of the pool, unless a neighbour is forced), then the network on the query and the
+retrieved image, and maps the mask back to the original image size (CMPC protocol).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from tvnet.data.tokenize import tokenize
+from tvnet.data.transforms import Letterbox, letterbox, to_tensor
+
+MAX_SIDE = 1600  # larger uploads are downscaled first (with a note)
+MAX_PIXELS = 80_000_000  # refuse decompression bombs outright
+MAX_CHARS = 500
+
+
+class InputError(ValueError):
+    """Bad user input (no image, unreadable file, empty expression …): a message for a person."""
+
+
+@dataclass
+class Neighbour:
+    """The retrieved pool sample (RES stage 1)."""
+
+    image: np.ndarray  # H×W×3 uint8
+    sentence: str
+    image_id: int
+    sample_id: int
+    text_score: float
+    image_score: float
+    index: int  # row of the pool
+    candidates: Any = None  # pandas DataFrame of the text top-k with scores (None if forced)
+
+
+@dataclass
+class Prediction:
+    mask: np.ndarray  # H×W bool, original size
+    prob: np.ndarray  # H×W float32, original size
+    letterbox: Letterbox  # geometry of the query image on the S×S input
+    grid: int  # h = w of the low-resolution grid
+    attention: list[np.ndarray] = field(default_factory=list)  # A_3..A_5: hw×hw each
+    gates: list[np.ndarray] = field(default_factory=list)  # enrichment gates, channel mean: h×w
+    a2: np.ndarray | None = None  # 2h×2w on the S×S input
+    neighbour: Neighbour | None = None
+    neighbour_letterbox: Letterbox | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+    unknown_words: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    variant: str = ""
+
+    def grid_to_image(self, grid_map: np.ndarray, lb: Letterbox | None = None) -> np.ndarray:
+        """A map on the model's grid (g×g over the S×S input) → H×W of the image (crop the
+        padding, resize bilinearly)."""
+        lb = lb or self.letterbox
+        t = torch.from_numpy(np.asarray(grid_map, np.float32))[None, None]
+        full = torch.nn.functional.interpolate(
+            t, size=(lb.size, lb.size), mode="bilinear", align_corners=False
+        )
+        return lb.invert(full[0, 0]).numpy()
+
+    def query_cells(self, where: np.ndarray | tuple[float, float] | None = None) -> np.ndarray:
+        """Indices of grid cells of the query: those under a point (x, y) in original pixels,
+        under a boolean H×W mask (default: the predicted mask, else the most probable cell)."""
+        g, lb = self.grid, self.letterbox
+        cell = lb.size / g
+        if isinstance(where, tuple):
+            x, y = where
+            cx = int(np.clip(x * lb.scale // cell, 0, g - 1))
+            cy = int(np.clip(y * lb.scale // cell, 0, g - 1))
+            return np.array([cy * g + cx])
+        m = self.mask if where is None else np.asarray(where, bool)
+        if m.any():
+            ys, xs = np.nonzero(m)
+            cells = np.unique(
+                (
+                    np.clip(ys * lb.scale // cell, 0, g - 1) * g
+                    + np.clip(xs * lb.scale // cell, 0, g - 1)
+                ).astype(int)
+            )
+            return cells
+        # nothing predicted: the most probable cell
+        iy, ix = np.unravel_index(int(np.argmax(self.prob)), self.prob.shape)
+        return self.query_cells((float(ix), float(iy)))
+
+    def attention_map(
+        self, level: int = 5, where: np.ndarray | tuple[float, float] | None = None
+    ) -> np.ndarray:
+        """Where the query cells (default: the predicted referent) look in the retrieved image:
+        the mean of their rows of A_level, as a g×g map over the neighbour's S×S input."""
+        if not self.attention:
+            raise ValueError(f"variant {self.variant!r} has no cross-image attention")
+        a = self.attention[{3: 0, 4: 1, 5: 2}[level]]
+        rows = a[self.query_cells(where)]
+        return rows.mean(0).reshape(self.grid, self.grid)
+
+
+def _to_rgb_array(image: Any) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    if image is None:
+        raise InputError("no image given: upload an image")
+    if isinstance(image, (str, Path)):
+        p = Path(image)
+        if not p.is_file():
+            raise InputError(f"image file not found: {p}")
+        try:
+            with Image.open(p) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise InputError(
+                        f"image {p.name} is {im.width}×{im.height}: too large to decode safely"
+                    )
+                image = im.convert("RGB")
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+            raise InputError(f"cannot read {p.name} as an image ({type(e).__name__})") from e
+    if isinstance(image, Image.Image):
+        image = np.asarray(image.convert("RGB"))
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4) or min(arr.shape[:2]) < 1:
+        raise InputError(f"expected an H×W×3 image, got an array of shape {arr.shape}")
+    arr = arr[:, :, :3]
+    if arr.dtype != np.uint8:
+        if np.issubdtype(arr.dtype, np.floating) and arr.size and float(np.nanmax(arr)) <= 1.0:
+            arr = arr * 255.0
+        arr = np.clip(np.nan_to_num(arr), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(arr)
+
+
+class Predictor:
+    """A loaded TV-Net plus (for RES variants) its retrieval pool."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        retriever: Any = None,
+        pool_images: Path | None = None,
+        device: str = "cpu",
+        amp: bool = True,
+        info: dict[str, Any] | None = None,
+    ):
+        self.model = model.to(device).eval()
+        self.retriever = retriever
+        self.pool_images = Path(pool_images) if pool_images else None
+        self.device, self.amp = device, amp
+        self.info = info or {}
+        self._pool_image_cache: dict[int, np.ndarray] = {}
+        if self.model.uses_retrieval and retriever is None:
+            raise ValueError(f"variant {self.variant!r} retrieves a neighbour: a pool is required")
+
+    @property
+    def variant(self) -> str:
+        return self.model.cfg.variant
+
+    @property
+    def vocab(self):
+        return self.model.vocab
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | Path | None = None,
+        pool: str | Path | None = None,
+        device: str | None = None,
+        pool_images: str | Path | None = None,
+        amp: bool = True,
+    ) -> Predictor:
+        """Load a checkpoint folder (default: the bundled ``full`` model) and, for RES variants,
+        a pool (default: the bundled pool; its images in ``POOL/images`` or ``pool_images``)."""
+        from tvnet.assets import default_assets
+        from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
+        from tvnet.io import default_device
+
+        assets = default_assets()
+        path = Path(path) if path else assets["checkpoint"]
+        device = device or default_device()
+        model = load_checkpoint(path, device=device)
+        meta = read_checkpoint_config(path)
+        retriever = None
+        if model.uses_retrieval:
+            from tvnet.retrieval.image_encoder import ImageEncoder
+            from tvnet.retrieval.neighbours import Retriever
+            from tvnet.retrieval.pool import DataPool
+            from tvnet.retrieval.text_encoder import TextEncoder
+
+            pool = Path(pool) if pool else assets["pool"]
+            dp = DataPool.load(pool)
+            retriever = Retriever(
+                dp,
+                TextEncoder(device=device),
+                ImageEncoder(device=device),
+                k_text=model.cfg.retrieval_k_text,
+            )
+            if pool_images is None:
+                pool_images = pool / "images"
+                data_dir = (meta.get("data") or {}).get("data_dir")
+                if not pool_images.is_dir() and data_dir:
+                    pool_images = Path(data_dir) / "images"
+        info = {
+            "checkpoint": str(path),
+            "pool": str(pool) if pool else None,
+            "data": meta.get("data"),
+            "train": meta.get("train"),
+            "step": meta.get("step"),
+        }
+        return cls(model, retriever, pool_images, device=device, amp=amp, info=info)
+
+    # -- pool access ------------------------------------------------------------------------
+    def pool_image(self, index: int) -> np.ndarray:
+        """The image of pool entry ``index`` (H×W×3 uint8)."""
+        meta = self.retriever.pool.meta.iloc[int(index)]
+        image_id = int(meta["image_id"])
+        if image_id not in self._pool_image_cache:
+            if self.pool_images is None or "file_name" not in meta:
+                raise FileNotFoundError("the pool's images are not available (no images folder)")
+            f = self.pool_images / str(meta["file_name"])
+            if not f.is_file():
+                raise FileNotFoundError(
+                    f"pool image {f} not found; regenerate the data (`tvnet synth`) or pass pool_images"
+                )
+            self._pool_image_cache[image_id] = _to_rgb_array(f)
+            if len(self._pool_image_cache) > 256:
+                self._pool_image_cache.pop(next(iter(self._pool_image_cache)))
+        return self._pool_image_cache[image_id]
+
+    def candidates(self, image: Any, expression: str):
+        """The text top-k of the pool re-ranked by image similarity (what RES stage 1 saw)."""
+        img = _to_rgb_array(image)
+        return self.retriever.neighbour(img, expression)["candidates"]
+
+    # -- inference ----------------------------------------------------------------------------
+    def check_expression(self, expression: str | None) -> tuple[str, list[str]]:
+        notes = []
+        if expression is None or not str(expression).strip():
+            raise InputError("the expression is empty: describe the object to segment")
+        expression = str(expression)
+        if len(expression) > MAX_CHARS:
+            expression = expression[:MAX_CHARS]
+            notes.append(f"expression cut to its first {MAX_CHARS} characters")
+        toks = tokenize(expression)
+        if not toks:
+            raise InputError("the expression has no words")
+        T = self.model.cfg.max_tokens
+        if len(toks) > T:
+            notes.append(f"expression has {len(toks)} words; the model reads the first {T}")
+        return expression, notes
+
+    @torch.inference_mode()
+    def __call__(
+        self,
+        image: Any,
+        expression: str,
+        neighbour: int | None = None,
+        threshold: float = 0.5,
+    ) -> Prediction:
+        """Segment what ``expression`` refers to in ``image`` (array, PIL image or path).
+
+        ``neighbour``: force pool entry ``neighbour`` as the retrieved sample (the demo lets a
+        user try other candidates); default: RES stage 1 picks it."""
+        from tvnet.engine.amp import autocast_context
+
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        expression, notes = self.check_expression(expression)
+        img = _to_rgb_array(image)
+        h, w = img.shape[:2]
+        if max(h, w) > MAX_SIDE:
+            from PIL import Image
+
+            s = MAX_SIDE / max(h, w)
+            img = np.asarray(
+                Image.fromarray(img).resize(
+                    (max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR
+                )
+            )
+            notes.append(f"image downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]}")
+        unknown = self.vocab.unknown(expression)
+        if unknown:
+            notes.append(
+                "words outside the vocabulary (read as <unk>): " + ", ".join(dict.fromkeys(unknown))
+            )
+        S = self.model.cfg.input_size
+        boxed, lb = letterbox(img, S)
+        x = to_tensor(boxed)[None].to(self.device)
+        ids, n = self.vocab.encode(expression, self.model.cfg.max_tokens)
+        tokens = torch.from_numpy(ids)[None].to(self.device)
+        lengths = torch.tensor([n])
+        timings["preprocess"] = (time.perf_counter() - t0) * 1000
+
+        nb, nb_lb, ref = None, None, None
+        if self.model.uses_retrieval:
+            t = time.perf_counter()
+            if neighbour is None:
+                r = self.retriever.neighbour(img, expression)
+                if r["index"] < 0:
+                    raise InputError("the retrieval pool holds no eligible neighbour")
+                index, cands = r["index"], r["candidates"]
+                text_score, image_score = r["text_score"], r["image_score"]
+            else:
+                pool = self.retriever.pool
+                if not 0 <= int(neighbour) < len(pool):
+                    raise InputError(
+                        f"neighbour index {neighbour} is outside the pool (0…{len(pool) - 1})"
+                    )
+                index, cands, text_score, image_score = (
+                    int(neighbour),
+                    None,
+                    float("nan"),
+                    float("nan"),
+                )
+            meta = self.retriever.pool.meta.iloc[index]
+            timings["retrieval"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            nimg = self.pool_image(index)
+            nb = Neighbour(
+                nimg,
+                str(meta["sentence"]),
+                int(meta["image_id"]),
+                int(meta["sample_id"]),
+                float(text_score),
+                float(image_score),
+                index,
+                cands,
+            )
+            nboxed, nb_lb = letterbox(nimg, S)
+            ref = to_tensor(nboxed)[None].to(self.device)
+            timings["neighbour_load"] = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        with autocast_context(self.device, self.amp):
+            out = self.model(tokens, lengths, image=x, ref_image=ref, return_attention=True)
+        prob_s = torch.sigmoid(out.logits.float())[0, 0].cpu()
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        timings["model"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        prob = lb.invert(prob_s).numpy()
+        grid = S // 8
+        pred = Prediction(
+            mask=prob >= threshold,
+            prob=prob.astype(np.float32),
+            letterbox=lb,
+            grid=grid,
+            attention=[a[0].float().cpu().numpy() for a in out.attention],
+            gates=[g[0].float().mean(0).cpu().numpy() for g in out.gates],
+            a2=None if out.a2 is None else out.a2[0, 0].float().cpu().numpy(),
+            neighbour=nb,
+            neighbour_letterbox=nb_lb,
+            unknown_words=list(dict.fromkeys(unknown)),
+            notes=notes,
+            variant=self.variant,
+        )
+        timings["postprocess"] = (time.perf_counter() - t) * 1000
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        pred.timings = timings
+        return pred
