@@ -70,3 +70,15 @@ def test_checkpoint_of_another_shape_is_refused(model, tmp_path):
     (path / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(CheckpointError, match="does not fit"):
         load_checkpoint(path)
+
+
+def test_frozen_packaged_backbone_is_not_stored_but_restored(tmp_path):
+    from tvnet.data.tokenize import Vocab
+
+    torch.manual_seed(0)
+    m = build_model("cpu", "res", vocab=Vocab.build(["a red star"]), pretrained=True).eval()
+    path = save_checkpoint(m, tmp_path / "small")
+    from safetensors.torch import load_file
+
+    assert not any(k.startswith("backbone.") for k in load_file(str(path / "model.safetensors")))
+    torch.testing.assert_close(_run(load_checkpoint(path)), _run(m), rtol=0, atol=0)

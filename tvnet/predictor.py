@@ -227,14 +227,36 @@ class Predictor:
             if self.pool_images is None or "file_name" not in meta:
                 raise FileNotFoundError("the pool's images are not available (no images folder)")
             f = self.pool_images / str(meta["file_name"])
-            if not f.is_file():
-                raise FileNotFoundError(
-                    f"pool image {f} not found; regenerate the data (`tvnet synth`) or pass pool_images"
-                )
-            self._pool_image_cache[image_id] = _to_rgb_array(f)
+            if f.is_file():
+                img = _to_rgb_array(f)
+            else:
+                img = self._regenerate(image_id)
+                if img is None:
+                    raise FileNotFoundError(
+                        f"pool image {f} not found; regenerate the data (`tvnet synth`) or pass pool_images"
+                    )
+            self._pool_image_cache[image_id] = img
             if len(self._pool_image_cache) > 256:
                 self._pool_image_cache.pop(next(iter(self._pool_image_cache)))
         return self._pool_image_cache[image_id]
+
+    def _regenerate(self, image_id: int) -> np.ndarray | None:
+        """SynthRef pools may ship without images: a scene is a pure function of (seed, split,
+        index), recorded per image in ``POOL/regenerate.json``."""
+        import json
+
+        spec_file = Path(self.info.get("pool") or "") / "regenerate.json"
+        if not spec_file.is_file():
+            return None
+        if not hasattr(self, "_regen_spec"):
+            self._regen_spec = json.loads(spec_file.read_text())
+        spec = self._regen_spec
+        where = spec.get("scenes", {}).get(str(image_id))
+        if spec.get("generator") != "synthref" or where is None:
+            return None
+        from tvnet.data.synth import make_scene
+
+        return make_scene(int(spec["seed"]), where[0], int(where[1])).image
 
     def candidates(self, image: Any, expression: str):
         """The text top-k of the pool re-ranked by image similarity (what RES stage 1 saw)."""

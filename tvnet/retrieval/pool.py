@@ -183,16 +183,18 @@ def _build_text_index(text: np.ndarray, kind: str, params: dict[str, Any], seed:
 
 
 class _TextRefine:
-    """4-bit codes of what the index's 8-bit text codes got wrong (x − decode(code)), per dim.
+    """Low-bit codes of what the index's 8-bit text codes got wrong (x − decode(code)), per dim.
 
-    faiss returns q·decode(code) as the text score; adding q·decode4(refine code) gives a score
-    about 16× more precise for half the bytes of the 8-bit codes (192 B per 384-d vector).
-    Without it, 8-bit rounding (~3e-4 per score) reorders the candidates around rank 20 of
-    dense pools, where neighbouring text scores are ~1e-3 apart.
+    faiss returns q·decode(code) as the text score; adding q·decode_r(refine code) makes it
+    2^bits times more precise (bits = 2 by default: 96 B per 384-d vector). Without it, 8-bit
+    rounding (~3e-4 per score) reorders the candidates around rank 20 of dense pools, where
+    neighbouring text scores are ~1e-3 apart.
     """
 
     def __init__(self, arrays: dict[str, np.ndarray]) -> None:
         self.a = arrays
+        self.bits = int(arrays["bits"])
+        self.dim = len(arrays["lo"])
 
     @staticmethod
     def _codec(index: Any) -> Any:
@@ -201,9 +203,12 @@ class _TextRefine:
         return faiss.downcast_index(index.storage) if hasattr(index, "hnsw") else index
 
     @classmethod
-    def build(cls, index: Any, text: np.ndarray, seed: int = 0) -> _TextRefine:
+    def build(cls, index: Any, text: np.ndarray, bits: int = 2, seed: int = 0) -> _TextRefine:
+        if bits not in (1, 2, 4, 8):
+            raise ValueError(f"refinement bits must be 1, 2, 4 or 8, got {bits}")
         codec = cls._codec(index)
         n, d = text.shape
+        per_byte, levels = 8 // bits, 2**bits - 1
 
         def err(x: np.ndarray) -> np.ndarray:
             x = _unit(x)
@@ -214,30 +219,33 @@ class _TextRefine:
         # 0.1–99.9 % range per dim: values outside the 8-bit range would otherwise widen it
         lo = np.quantile(sample, 0.001, axis=0).astype(np.float32)
         hi = np.quantile(sample, 0.999, axis=0).astype(np.float32)
-        step = (np.maximum(hi - lo, 1e-12) / 15.0).astype(np.float32)
-        codes = np.empty((n, (d + 1) // 2), np.uint8)
+        step = (np.maximum(hi - lo, 1e-12) / levels).astype(np.float32)
+        pad = -d % per_byte
+        codes = np.zeros((n, (d + pad) // per_byte), np.uint8)
         for s in range(0, n, _CHUNK):
-            q = np.clip(np.rint((err(text[s : s + _CHUNK]) - lo) / step), 0, 15).astype(np.uint8)
-            if d % 2:
-                q = np.concatenate([q, np.zeros((len(q), 1), np.uint8)], 1)
-            codes[s : s + _CHUNK] = q[:, 0::2] | (q[:, 1::2] << 4)
-        return cls({"codes": codes, "lo": lo, "step": step})
+            q = np.clip(np.rint((err(text[s : s + _CHUNK]) - lo) / step), 0, levels).astype(
+                np.uint8
+            )
+            q = np.pad(q, ((0, 0), (0, pad)))
+            for j in range(per_byte):
+                codes[s : s + _CHUNK] |= q[:, j::per_byte] << (j * bits)
+        return cls({"codes": codes, "lo": lo, "step": step, "bits": np.array(bits)})
 
     @property
     def nbytes(self) -> int:
         return sum(v.nbytes for v in self.a.values())
 
     def correction(self, q: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """q·decode4(ids) for unit queries q (Q×d) and entry ids (Q×k, ≥ 0)."""
-        c = self.a["codes"][ids]  # Q×k×d/2
-        d = len(self.a["lo"])
-        nib = np.empty(c.shape[:2] + (2 * c.shape[2],), np.float32)
-        nib[..., 0::2] = c & 15
-        nib[..., 1::2] = c >> 4
-        # q·(lo + nib·step) = q·lo + (q⊙step)·nib
-        return (
-            np.einsum("qkd,qd->qk", nib[..., :d], q * self.a["step"]) + (q @ self.a["lo"])[:, None]
-        )
+        """q·decode_r(ids) for unit queries q (Q×d) and entry ids (Q×k, ≥ 0)."""
+        c = self.a["codes"][ids]  # Q×k×(d/per_byte)
+        bits, per_byte = self.bits, 8 // self.bits
+        mask = np.uint8(2**bits - 1)
+        vals = np.empty(c.shape[:2] + (c.shape[2] * per_byte,), np.float32)
+        for j in range(per_byte):
+            vals[..., j::per_byte] = (c >> np.uint8(j * bits)) & mask
+        # q·(lo + v·step) = q·lo + (q⊙step)·v
+        qs = q * self.a["step"]
+        return np.einsum("qkd,qd->qk", vals[..., : self.dim], qs) + (q @ self.a["lo"])[:, None]
 
 
 # --------------------------------------------------------------------------- the pool
@@ -349,7 +357,11 @@ class DataPool:
             storage = "fp32" if kind == "exact" else "sq8"
         params = dict(index_params or {})
         text_index = _build_text_index(text_emb, kind, params)
-        refine = None if kind == "exact" else _TextRefine.build(text_index, text_emb)
+        refine = None
+        if kind != "exact":
+            refine = _TextRefine.build(
+                text_index, text_emb, bits=int(params.setdefault("refine_bits", 2))
+            )
         images = _ImageStore.build(store_src, storage)
 
         man = dict(manifest or {})
@@ -365,7 +377,7 @@ class DataPool:
             images=len(uniq),
             index={
                 "type": kind,
-                "text_storage": "fp32" if kind == "exact" else "sq8+refine4",
+                "text_storage": "fp32" if kind == "exact" else "sq8+refine",
                 "image_storage": storage,
                 **params,
             },

@@ -1,0 +1,58 @@
+"""End-to-end Predictor latency (retrieval included) and peak memory (issue 6).
+
+    python benchmarks/predictor.py [--checkpoint DIR] [--pool DIR] [--runs 20] [--threads 2]
+
+Loads the bundled model (default) once, then segments SynthRef example scenes; prints the
+median and p90 of the total and of every stage, and the process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--checkpoint", type=Path)
+    ap.add_argument("--pool", type=Path)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-amp", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from tvnet import Predictor
+    from tvnet.data.synth import make_scene
+
+    t = time.perf_counter()
+    pred = Predictor.from_checkpoint(args.checkpoint, args.pool, device="cpu", amp=not args.no_amp)
+    load_s = time.perf_counter() - t
+    scenes = [make_scene(0, "test", i) for i in range(5)]
+    jobs = [(s.image, s.expressions[0].raw) for s in scenes]
+    for img, expr in jobs[:2]:  # warm-up
+        pred(img, expr)
+    stages: dict[str, list[float]] = {}
+    for i in range(args.runs):
+        img, expr = jobs[i % len(jobs)]
+        for k, v in pred(img, expr).timings.items():
+            stages.setdefault(k, []).append(v)
+    print(
+        f"variant={pred.variant} threads={args.threads} amp={not args.no_amp} load={load_s:.1f}s runs={args.runs}"
+    )
+    for k, v in stages.items():
+        q = statistics.quantiles(v, n=10) if len(v) > 1 else v
+        print(f"  {k:15s} median {statistics.median(v):7.1f} ms   p90 {q[-1]:7.1f} ms")
+    print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(json.dumps({k: statistics.median(v) for k, v in stages.items()}))
+
+
+if __name__ == "__main__":
+    main()

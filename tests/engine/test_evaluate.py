@@ -1,0 +1,103 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import TINY_MODEL
+from tvnet import build_model
+from tvnet.engine.batches import SplitTable
+from tvnet.engine.dump import decode_rle, load_dump
+from tvnet.engine.evaluate import evaluate
+from tvnet.engine.features import FeatureCache
+from tvnet.engine.train import load_neighbours
+from tvnet.metrics import aggregate
+
+
+@pytest.fixture(scope="module")
+def model(tiny_synthref):
+    from tvnet.data.tokenize import Vocab
+
+    refer = tiny_synthref["refer"]
+    torch.manual_seed(0)
+    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+    return build_model("cpu", "full", vocab=vocab, **TINY_MODEL).eval()
+
+
+def test_dump_rows_recompute_the_metrics(tiny_synthref, model, tmp_path):
+    refer = tiny_synthref["refer"]
+    nb = load_neighbours(tiny_synthref["pool"], refer.name, "val", True)
+    table = SplitTable.build(refer, "val", model.vocab, model.cfg.max_tokens, nb)
+    m = evaluate(
+        model,
+        refer,
+        "val",
+        table,
+        out=tmp_path / "dump",
+        run_info={"dataset": {"name": refer.name}},
+        progress=False,
+        threshold=0.3,
+    )
+    dump = load_dump(tmp_path / "dump")
+    df = dump.samples
+    assert len(df) == len(refer.samples("val"))
+    agg = aggregate(df)
+    for k in ("overall_iou", "mean_iou", "prec@0.5", "n"):
+        assert agg[k] == pytest.approx(m[k], abs=0, rel=0) or (np.isnan(agg[k]) and np.isnan(m[k]))
+    run = json.loads((tmp_path / "dump" / "run.json").read_text())
+    assert run["protocol"]["threshold"] == 0.3 and run["protocol"]["resolution"] == "original"
+    # rows are at the original image size and their RLEs reproduce I and U
+    for _, r in df.head(4).iterrows():
+        s = refer.sample(int(r["sample_id"]))
+        h, w = refer.image_size(s.image_id)
+        assert (r["height"], r["width"]) == (h, w)
+        pred, gt = decode_rle(r["pred_rle"], h, w), decode_rle(r["gt_rle"], h, w)
+        np.testing.assert_array_equal(gt, refer.mask(s.ref_id))
+        assert (pred & gt).sum() == r["inter"] and (pred | gt).sum() == r["union"]
+        assert r["neighbour_image_id"] != s.image_id
+
+
+def test_cached_features_give_the_same_predictions(tiny_synthref, model, tmp_path):
+    refer = tiny_synthref["refer"]
+    nb = load_neighbours(tiny_synthref["pool"], refer.name, "val", True)
+    table = SplitTable.build(refer, "val", model.vocab, model.cfg.max_tokens, nb)
+    cache = FeatureCache(
+        tmp_path / "c",
+        model.backbone,
+        refer,
+        model.cfg.input_size,
+        model.cfg.output_stride,
+        progress=False,
+        amp=False,
+    )
+    cache.ensure("val")
+    cache.ensure("train")
+    a = evaluate(model, refer, "val", table, progress=False)
+    b = evaluate(model, refer, "val", table, cache=cache, progress=False)
+    assert b["mean_iou"] == pytest.approx(a["mean_iou"], abs=0.03)
+    # a different backbone is a different cache
+    other = build_model("cpu", "full", vocab=model.vocab, pretrained=False, **TINY_MODEL)
+    c2 = FeatureCache(
+        tmp_path / "c",
+        other.backbone,
+        refer,
+        model.cfg.input_size,
+        model.cfg.output_stride,
+        progress=False,
+        amp=False,
+    )
+    assert c2.dir != cache.dir
+
+
+def test_input_resolution_protocol_is_labelled(tiny_synthref, model, tmp_path):
+    refer = tiny_synthref["refer"]
+    nb = load_neighbours(tiny_synthref["pool"], refer.name, "test", True)
+    table = SplitTable.build(refer, "test", model.vocab, model.cfg.max_tokens, nb)
+    evaluate(
+        model, refer, "test", table, out=tmp_path / "d", resolution="input", progress=False, limit=3
+    )
+    d = load_dump(tmp_path / "d")
+    assert len(d.samples) == 3
+    assert d.run["protocol"] == {"threshold": 0.5, "resolution": "input", "name": "custom"}
+    with pytest.raises(ValueError, match="resolution"):
+        evaluate(model, refer, "test", table, resolution="weird", progress=False)

@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.conftest import TINY_MODEL
+from tvnet import Predictor, build_model
+from tvnet.checkpoint import save_checkpoint
+from tvnet.predictor import InputError
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_synthref, tmp_path_factory):
+    from tvnet.data.tokenize import Vocab
+
+    refer = tiny_synthref["refer"]
+    torch.manual_seed(0)
+    model = build_model(
+        "cpu", "full", vocab=Vocab.build(s.sentence for s in refer.samples("train")), **TINY_MODEL
+    )
+    ckpt = save_checkpoint(model, tmp_path_factory.mktemp("ckpt") / "full")
+    return Predictor.from_checkpoint(
+        ckpt, tiny_synthref["pool"], device="cpu", pool_images=tiny_synthref["data"] / "images"
+    )
+
+
+def test_prediction_outputs(predictor, tiny_synthref):
+    refer = tiny_synthref["refer"]
+    s = refer.samples("test")[0]
+    img = refer.load_image(s.image_id)
+    pred = predictor(img, s.sentence)
+    h, w = img.shape[:2]
+    assert pred.mask.shape == (h, w) and pred.mask.dtype == bool
+    assert pred.prob.shape == (h, w) and 0 <= pred.prob.min() and pred.prob.max() <= 1
+    g = TINY_MODEL["input_size"] // 8
+    assert [a.shape for a in pred.attention] == [(g * g, g * g)] * 3
+    np.testing.assert_allclose(pred.attention[0].sum(-1), 1, atol=1e-2)
+    assert pred.a2.shape == (2 * g, 2 * g)
+    nb = pred.neighbour
+    assert nb.image.ndim == 3 and nb.image_id != s.image_id
+    assert (
+        len(nb.candidates) == 20
+        or len(nb.candidates) == len(predictor.retriever.pool) - 1
+        or len(nb.candidates) > 0
+    )
+    assert {"preprocess", "retrieval", "model", "total"} <= set(pred.timings)
+    amap = pred.attention_map(5)
+    assert amap.shape == (g, g) and amap.sum() == pytest.approx(1, abs=1e-2)
+    point = pred.attention_map(3, (0.0, 0.0))
+    np.testing.assert_allclose(point.ravel(), pred.attention[0][0], atol=1e-6)
+    assert pred.grid_to_image(amap, pred.neighbour_letterbox).shape == nb.image.shape[:2]
+
+
+def test_forced_neighbour_and_paths(predictor, tiny_synthref, tmp_path):
+    refer = tiny_synthref["refer"]
+    s = refer.samples("val")[0]
+    f = tmp_path / "q.png"
+    Image.fromarray(refer.load_image(s.image_id)).save(f)
+    a = predictor(f, s.sentence, neighbour=0)
+    b = predictor(f, s.sentence, neighbour=1)
+    assert a.neighbour.index == 0 and b.neighbour.index == 1
+    if a.neighbour.image_id != b.neighbour.image_id:
+        assert not np.allclose(a.prob, b.prob)  # the retrieved image matters to a RES model
+    with pytest.raises(InputError, match="outside the pool"):
+        predictor(f, s.sentence, neighbour=10**6)
+
+
+def test_bad_inputs_get_clear_errors(predictor, tmp_path):
+    img = np.zeros((50, 60, 3), np.uint8)
+    with pytest.raises(InputError, match="no image"):
+        predictor(None, "the red circle")
+    with pytest.raises(InputError, match="empty"):
+        predictor(img, "   ")
+    with pytest.raises(InputError, match="no words"):
+        predictor(img, "?!")
+    bad = tmp_path / "not_an_image.png"
+    bad.write_bytes(b"hello, not a png")
+    with pytest.raises(InputError, match="cannot read"):
+        predictor(bad, "the red circle")
+    with pytest.raises(InputError, match="not found"):
+        predictor(tmp_path / "missing.png", "the red circle")
+
+
+def test_notes_for_huge_images_long_and_unknown_words(predictor):
+    big = np.zeros((1800, 3400, 3), np.uint8)
+    pred = predictor(big, "the zorblax " + "circle " * 40)
+    assert pred.mask.shape == (847, 1600)  # downscaled so the long side is 1600
+    assert any("downscaled" in n for n in pred.notes)
+    assert any("first 20" in n for n in pred.notes)
+    assert "zorblax" in pred.unknown_words
+    gray = predictor(np.zeros((40, 30), np.uint8), "circle")
+    assert gray.mask.shape == (40, 30)
+
+
+def test_pool_images_regenerate_from_the_synthref_seed(predictor, tiny_synthref, tmp_path):
+    import json
+    import shutil
+
+    pool = tmp_path / "pool"
+    shutil.copytree(tiny_synthref["pool"], pool)
+    inst = json.loads((tiny_synthref["data"] / "instances.json").read_text())
+    scenes = {str(im["id"]): [im["split"], im["scene_index"]] for im in inst["images"]}
+    (pool / "regenerate.json").write_text(
+        json.dumps({"generator": "synthref", "seed": 3, "scenes": scenes})
+    )
+    p = Predictor.from_checkpoint(
+        predictor.info["checkpoint"], pool, device="cpu", pool_images=tmp_path / "no-images"
+    )
+    refer = tiny_synthref["refer"]
+    for index in (0, 5):
+        image_id = int(p.retriever.pool.meta.iloc[index]["image_id"])
+        np.testing.assert_array_equal(p.pool_image(index), refer.load_image(image_id))

@@ -1,0 +1,77 @@
+"""Copy the trained default into assets/: fp16 checkpoints, the pool (images regenerated from
+the SynthRef seed instead of stored), the evaluation dumps with a portable data_dir.
+
+    python tools/package_assets.py [--runs runs] [--data data/synthref] [--assets assets]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+from tvnet.checkpoint import load_checkpoint, save_checkpoint
+from tvnet.io import atomic_write_json
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--runs", type=Path, default=Path("runs"))
+    ap.add_argument("--data", type=Path, default=Path("data/synthref"))
+    ap.add_argument("--assets", type=Path, default=Path("assets"))
+    ap.add_argument("--seed", type=int, default=0, help="the SynthRef seed the data was made with")
+    args = ap.parse_args()
+    a = args.assets
+    for v in ("baseline", "res", "res_cct", "full"):
+        src = args.runs / v / "last"
+        if not (src / "config.json").is_file():
+            print(f"skip {v}: no checkpoint at {src}")
+            continue
+        meta = json.loads((src / "config.json").read_text())
+        model = load_checkpoint(src)
+        data = dict(meta.get("data") or {})
+        data["data_dir"] = str(args.data)
+        extra = {"train": meta.get("train"), "data": data, "step": meta.get("step")}
+        save_checkpoint(model, a / "checkpoints" / v, extra=extra, dtype=torch.float16)
+        print(
+            f"checkpoint {v}: {sum(f.stat().st_size for f in (a / 'checkpoints' / v).iterdir()) / 2**20:.1f} MiB"
+        )
+    pool_src, pool_dst = args.runs / "pool", a / "pool"
+    if pool_src.is_dir():
+        if pool_dst.exists():
+            shutil.rmtree(pool_dst)
+        shutil.copytree(pool_src, pool_dst, ignore=shutil.ignore_patterns("neighbours_*"))
+        inst = json.loads((args.data / "instances.json").read_text())
+        scenes = {
+            str(im["id"]): [im["split"], im["scene_index"]]
+            for im in inst["images"]
+            if im["split"] == "train"
+        }
+        atomic_write_json(
+            pool_dst / "regenerate.json",
+            {"generator": "synthref", "seed": args.seed, "scenes": scenes},
+        )
+    dumps = args.runs / "dumps"
+    if dumps.is_dir():
+        for d in sorted(dumps.iterdir()):
+            if not (d / "run.json").is_file():
+                continue
+            dst = a / "dumps" / d.name
+            if dst.exists():
+                shutil.rmtree(dst)
+            shutil.copytree(d, dst)
+            run = json.loads((dst / "run.json").read_text())
+            run.setdefault("dataset", {})["data_dir"] = str(args.data)
+            run["checkpoint"] = str(a / "checkpoints" / run.get("variant", d.name.split("-")[0]))
+            atomic_write_json(dst / "run.json", run)
+    total = sum(f.stat().st_size for f in a.rglob("*") if f.is_file())
+    print(f"assets/: {total / 2**20:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
