@@ -18,11 +18,15 @@ public API (``tvnet.Predictor``; ``tvnet.predictor`` for its input errors).
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
+import hashlib
 import io
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -129,6 +133,48 @@ def fit(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((shape[1], shape[0]), Image.BILINEAR))
 
 
+class ImageFiles:
+    """Pictures handed to Gradio as files, each written once under its content hash.
+
+    Gradio saves an array output by re-writing, in place, a file named by its hash; when two
+    users get the same picture (the same neighbour, say) one can download it half-written. A
+    path output is copied into Gradio's cache once, atomically, so outputs go out as paths."""
+
+    def __init__(self, root: str | Path | None = None, max_age_s: float = 3600):
+        if root is None:
+            root = tempfile.mkdtemp(prefix="tvnet-demo-")
+            atexit.register(shutil.rmtree, root, True)
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.max_age_s, self._written = max_age_s, 0
+
+    def __call__(self, image: np.ndarray, fmt: str = "jpeg") -> str:
+        buf = io.BytesIO()
+        Image.fromarray(image).save(
+            buf, format=fmt.upper(), **({"quality": 90} if fmt == "jpeg" else {})
+        )
+        data = buf.getvalue()
+        path = self.root / f"{hashlib.sha256(data).hexdigest()[:40]}.{fmt}"
+        if not path.exists():
+            tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+            self._written += 1
+            if self._written % 500 == 0:
+                self.prune()
+        return str(path)
+
+    def prune(self) -> None:
+        """Forget pictures older than ``max_age_s`` (Gradio holds its own copies)."""
+        old = time.time() - self.max_age_s
+        for f in self.root.iterdir():
+            try:
+                if f.stat().st_mtime < old:
+                    f.unlink()
+            except OSError:
+                pass
+
+
 # ---------------------------------------------------------------------------------------------
 # input
 
@@ -223,7 +269,9 @@ class Models:
             raise InputError(
                 f"no checkpoint for variant {variant!r}; available: {', '.join(self.dirs)}"
             )
-        with self._load_lock:
+        if variant in self._loaded:  # loaded once, then read without the lock
+            return self._loaded[variant]
+        with self._load_lock:  # another variant's first load waits here, the rest does not
             if variant not in self._loaded:
                 t = time.perf_counter()
                 self._loaded[variant] = Predictor.from_checkpoint(
@@ -379,7 +427,7 @@ def candidates_table(r: Result) -> pd.DataFrame:
     c = r.candidates
     if c is None or c.empty or r.pred.neighbour is None:
         return EMPTY_TABLE
-    shown = r.pred.neighbour.index if r.pred.neighbour is not None else None
+    shown = r.pred.neighbour.index
 
     def pick(i: int) -> str:
         tags = (["★ retrieved"] if i == r.retrieved else []) + (
@@ -442,6 +490,7 @@ class Demo:
     def __init__(self, models: Models, examples: Path | None = None, concurrency: int = 1):
         self.models, self.examples, self.concurrency = models, examples, concurrency
         self.cache = ResultCache()
+        self.files = ImageFiles()
 
     # -- drawing (no model call) --------------------------------------------------------------
     def attention(self, r: Result, level: int) -> tuple[Any, str]:
@@ -449,7 +498,9 @@ class Demo:
         if pred.neighbour is None or not pred.attention:
             return None, "*No cross-image attention: this variant has no RES stage.*"
         amap = pred.attention_map(int(level), r.point)
-        img = heatmap(pred.neighbour.image, pred.grid_to_image(amap, pred.neighbour_letterbox))
+        img = self.files(
+            heatmap(pred.neighbour.image, pred.grid_to_image(amap, pred.neighbour_letterbox))
+        )
         if r.point is None:
             n = len(pred.query_cells(None))
             who = (
@@ -467,7 +518,7 @@ class Demo:
         pred = r.pred
         if pred.a2 is None:
             return None, f"*No A₂: variant `{pred.variant}` has no AMF (only `full` has).*"
-        return heatmap(r.image, pred.grid_to_image(pred.a2, pred.letterbox)), (
+        return self.files(heatmap(r.image, pred.grid_to_image(pred.a2, pred.letterbox))), (
             f"**A₂** (Eq. 5): how much high-resolution detail AMF lets through at each position "
             f"(σ, {float(pred.a2.min()):.2f}–{float(pred.a2.max()):.2f}; colours normalised)."
         )
@@ -478,7 +529,7 @@ class Demo:
             return []
         return [
             (
-                heatmap(r.image, pred.grid_to_image(g, pred.letterbox)),
+                self.files(heatmap(r.image, pred.grid_to_image(g, pred.letterbox))),
                 f"level {lvl}: mean {float(g.mean()):.2f}, {float(g.min()):.2f}–{float(g.max()):.2f}",
             )
             for lvl, g in zip((3, 4, 5), pred.gates)
@@ -513,9 +564,9 @@ class Demo:
         att, att_caption = self.attention(r, level)
         a2, a2_caption = self.a2(r)
         drawn = [
-            overlay(r.image, pred.mask, r.point),
+            self.files(overlay(r.image, pred.mask, r.point)),
             status_ok(pred, forced),
-            None if nb is None else nb.image,
+            None if nb is None else self.files(nb.image),
             neighbour_md(pred, forced, r.candidates),
             att,
             att_caption,
@@ -533,7 +584,7 @@ class Demo:
         return [
             *drawn,
             latency_md(pred.timings, r.extra_ms),
-            pred.mask.astype(np.uint8) * 255,
+            self.files(pred.mask.astype(np.uint8) * 255, "png"),
             self.summary(r),
             key,
         ]
@@ -641,7 +692,7 @@ class Demo:
                 area, ms, nb = 100 * pred.mask.mean(), pred.timings["total"], pred.neighbour
                 tiles.append(
                     (
-                        overlay(fit(img, pred.mask.shape), pred.mask),
+                        self.files(overlay(fit(img, pred.mask.shape), pred.mask)),
                         f"{v}: {area:.1f} %, {ms:.0f} ms",
                     )
                 )
@@ -660,13 +711,13 @@ class Demo:
         """A clicked point: its own attention row instead of the referent's."""
         try:
             r = self.cache.get(key)
-        except InputError:
-            return gr.skip(), gr.skip(), gr.skip()
+        except InputError as e:
+            return gr.skip(), gr.skip(), f"*{e}*"
         x, y = (float(v) for v in evt.index[:2])
         if on_input:  # the upload is shown at its own size; the model saw r.image
             x, y = x * r.scale, y * r.scale
         r.point = (x, y)
-        return (overlay(r.image, r.pred.mask, r.point), *self.attention(r, level))
+        return (self.files(overlay(r.image, r.pred.mask, r.point)), *self.attention(r, level))
 
     def point_on_input(self, key, level, evt: gr.SelectData):
         return self.pick_point(key, level, evt, on_input=True)
@@ -677,16 +728,16 @@ class Demo:
     def clear_point(self, key, level):
         try:
             r = self.cache.get(key)
-        except InputError:
-            return gr.skip(), gr.skip(), gr.skip()
+        except InputError as e:
+            return gr.skip(), gr.skip(), f"*{e}*"
         r.point = None
-        return (overlay(r.image, r.pred.mask), *self.attention(r, level))
+        return (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
 
     def change_level(self, key, level):
         try:
             return self.attention(self.cache.get(key), level)
-        except InputError:
-            return gr.skip(), gr.skip()
+        except InputError as e:
+            return gr.skip(), (f"*{e}*" if key else gr.skip())
 
     def toggle_gates(self, key, show):
         try:
@@ -697,7 +748,10 @@ class Demo:
     # -- the page ---------------------------------------------------------------------------
     def blocks(self) -> gr.Blocks:
         models, main = self.models, self.models.main
-        with gr.Blocks(title="TV-Net demo", analytics_enabled=False) as demo:
+        # delete_cache: uploads and outputs older than an hour go, checked every 30 minutes
+        with gr.Blocks(
+            title="TV-Net demo", analytics_enabled=False, delete_cache=(1800, 3600)
+        ) as demo:
             gr.Markdown(
                 f"# {TITLE}\nType what to find: TV-Net (ACM MM 2021) segments it, and this page "
                 "shows why — the similar sample its **retrieval** fetched from the training "
@@ -731,6 +785,7 @@ class Demo:
                             elem_id="variant",
                         )
                         go = gr.Button("Segment", variant="primary", scale=1, elem_id="segment")
+                    ex = self.example_list(image_in, expr_in)
                 with gr.Column(scale=1):
                     result = gr.Image(
                         label="Predicted mask",
@@ -746,7 +801,6 @@ class Demo:
                         elem_id="status",
                     )
                     latency = gr.Markdown(label="latency", elem_id="latency")
-            ex = self.example_list(image_in, expr_in)
             gr.Markdown("## Why this answer", elem_id="why")
             with gr.Row(equal_height=False):
                 with gr.Column():
@@ -777,7 +831,7 @@ class Demo:
                     att_md = gr.Markdown(label="attention caption", elem_id="attention-caption")
                 with gr.Column():
                     a2_img = gr.Image(
-                        label="Intensity gate A₂ over the input (AMF)",
+                        label="AMF gate A₂ over the input",
                         interactive=False,
                         height=300,
                         format="jpeg",
@@ -819,6 +873,7 @@ class Demo:
                 compare_go = gr.Button("Compare variants", elem_id="compare")
                 compare_out = gr.Gallery(
                     label="Mask per variant",
+                    object_fit="contain",
                     columns=max(1, len(models.variants)),
                     height=300,
                     format="jpeg",
@@ -891,8 +946,8 @@ class Demo:
         return gr.Examples(
             examples=[[str(path.parent / e["image"]), e["expression"]] for e in rows],
             inputs=[image_in, expr_in],
-            label="Examples: SynthRef test scenes (the default model's home ground), then "
-            "scikit-image photos (out of domain). Click one to run it.",
+            label="Examples (click to run): SynthRef test scenes, the default model's home "
+            "ground, then scikit-image photos, out of its domain",
             examples_per_page=len(rows),
             elem_id="examples",
         )
@@ -939,8 +994,8 @@ CSS = """
               background: var(--background-fill-secondary); }
 #status, #latency { font-size: 0.92em; }
 #latency { color: var(--body-text-color-subdued); }
-#examples table td { padding: 4px 10px !important; }
-#examples img { max-height: 56px !important; width: auto !important; }
+#examples td { padding: 3px 10px !important; }
+#examples .container.table { width: 52px !important; height: 52px !important; }
 #candidates { font-size: 0.9em; }
 """
 

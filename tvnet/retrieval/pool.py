@@ -10,11 +10,13 @@ Storage (faiss for stage 1, numpy for stage 2):
 
 - ``exact``: ``IndexFlatIP`` over float32 text vectors, float32 image vectors. Brute force;
   the default for pools below ``AUTO_EXACT_MAX`` entries.
-- ``ivf``: ``IndexIVFScalarQuantizer`` (8-bit codes, inner product) over text vectors, image
-  vectors as per-dimension 8-bit codes. About 1/4 of the float32 memory; 1M entries with
-  384-d text and 1280-d image vectors take ~1.7 GiB. The default for larger pools.
-- ``hnsw``: ``IndexHNSWSQ`` (8-bit) over text vectors, images as for ``ivf``. Faster queries,
-  much slower to build on few cores.
+- ``ivf``: ``IndexIVFScalarQuantizer`` (8-bit codes, inner product) over text vectors plus
+  2-bit refinement codes that re-score the candidates (see :class:`_TextRefine`); image
+  vectors as per-dimension 8-bit codes. About 1/4 of the float32 memory: 1M entries with
+  384-d text and 1280-d image vectors (all distinct images) hold ~1.7 GiB. The default for
+  larger pools; ``nprobe`` trades speed for recall (``index_params``).
+- ``hnsw``: ``IndexHNSWSQ`` (8-bit) over text vectors, refinement and images as for ``ivf``.
+  Much slower to build on few cores; +256 B per entry of graph.
 
 Image vectors are stored once per image, not per expression (RefCOCO has ~7 expressions per
 image), and the stage-2 score is the cosine with the stored (possibly quantised) vector.
@@ -64,6 +66,16 @@ def _unit(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     n = np.linalg.norm(x, axis=-1, keepdims=True)
     return x / np.maximum(n, 1e-12)
+
+
+def _release_arrow_memory() -> None:
+    """Hand pyarrow's freed read buffers back to the OS (tens of MiB after a large parquet)."""
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
 
 
 def _as_2d(x: np.ndarray, what: str) -> np.ndarray:
@@ -206,16 +218,18 @@ class _TextRefine:
     def build(cls, index: Any, text: np.ndarray, bits: int = 2, seed: int = 0) -> _TextRefine:
         if bits not in (1, 2, 4, 8):
             raise ValueError(f"refinement bits must be 1, 2, 4 or 8, got {bits}")
-        codec = cls._codec(index)
         n, d = text.shape
         per_byte, levels = 8 // bits, 2**bits - 1
+        # Decode the stored codes (no second coarse assignment: IVF reads them via a direct map).
+        store = cls._codec(index) if hasattr(index, "hnsw") else index
+        if not hasattr(index, "hnsw"):
+            index.make_direct_map()
 
-        def err(x: np.ndarray) -> np.ndarray:
-            x = _unit(x)
-            return x - codec.sa_decode(codec.sa_encode(x))
+        def err(ids: np.ndarray) -> np.ndarray:
+            return _unit(text[ids]) - store.reconstruct_batch(ids)
 
         rng = np.random.default_rng(seed)
-        sample = err(text[np.sort(rng.choice(n, min(n, 50_000), replace=False))])
+        sample = err(np.sort(rng.choice(n, min(n, 50_000), replace=False)))
         # 0.1–99.9 % range per dim: values outside the 8-bit range would otherwise widen it
         lo = np.quantile(sample, 0.001, axis=0).astype(np.float32)
         hi = np.quantile(sample, 0.999, axis=0).astype(np.float32)
@@ -223,12 +237,13 @@ class _TextRefine:
         pad = -d % per_byte
         codes = np.zeros((n, (d + pad) // per_byte), np.uint8)
         for s in range(0, n, _CHUNK):
-            q = np.clip(np.rint((err(text[s : s + _CHUNK]) - lo) / step), 0, levels).astype(
-                np.uint8
-            )
+            e = err(np.arange(s, min(n, s + _CHUNK)))
+            q = np.clip(np.rint((e - lo) / step), 0, levels).astype(np.uint8)
             q = np.pad(q, ((0, 0), (0, pad)))
             for j in range(per_byte):
                 codes[s : s + _CHUNK] |= q[:, j::per_byte] << (j * bits)
+        if not hasattr(index, "hnsw"):
+            index.make_direct_map(False)  # 8 B per entry, not needed for search
         return cls({"codes": codes, "lo": lo, "step": step, "bits": np.array(bits)})
 
     @property
@@ -259,7 +274,6 @@ class DataPool:
         self,
         text_index: Any,
         images: _ImageStore,
-        image_ids: np.ndarray,
         entry_image_row: np.ndarray,
         meta: pd.DataFrame,
         manifest: dict[str, Any],
@@ -268,7 +282,8 @@ class DataPool:
         self.text_index = text_index
         self.text_refine = text_refine  # None for exact pools
         self.images = images
-        self.image_ids = image_ids  # N int64, per entry
+        # N int64, the image of each entry: a view of meta's column where possible
+        self.image_ids = meta["image_id"].to_numpy().astype(np.int64, copy=False)
         self.entry_image_row = entry_image_row  # N int32/64: row of `images` for each entry
         self.meta = meta
         self.manifest = manifest
@@ -384,7 +399,7 @@ class DataPool:
             build_seconds=round(time.perf_counter() - t0, 3),
         )
         meta = meta.reset_index(drop=True)
-        return cls(text_index, images, image_ids.copy(), entry_image_row, meta, man, refine)
+        return cls(text_index, images, entry_image_row, meta, man, refine)
 
     # ----------------------------------------------------------------- info
 
@@ -532,7 +547,7 @@ class DataPool:
         image_q: np.ndarray,
         exclude_image_ids: np.ndarray | None = None,
         k_text: int = 20,
-        batch: int = 1024,
+        batch: int = 256,
         progress: bool = False,
     ) -> SearchResult:
         """Two-stage search for Q queries; chosen entry + its text and image cosine."""
@@ -553,9 +568,9 @@ class DataPool:
             cand, ctext = self._text_candidates(
                 text_q[sl], None if exclude is None else exclude[sl], k_text
             )
-            for a in range(0, len(cand), 256):  # bounds the Q×k×d gather
-                c, ct = cand[a : a + 256], ctext[a : a + 256]
-                img = self._rerank(image_q[sl][a : a + 256], c)
+            for a in range(0, len(cand), 128):  # bounds the Q×k×d gather
+                c, ct = cand[a : a + 128], ctext[a : a + 128]
+                img = self._rerank(image_q[sl][a : a + 128], c)
                 best = np.argmax(img, axis=1)  # ties → the better text rank (first maximum)
                 r = np.arange(len(c))
                 found = c[r, best] >= 0
@@ -629,11 +644,7 @@ class DataPool:
         try:
             faiss.write_index(self.text_index, str(tmp / "text.faiss"))
             np.savez(tmp / "image_store.npz", **self.images.a)
-            np.savez(
-                tmp / "entries.npz",
-                image_ids=self.image_ids,
-                entry_image_row=self.entry_image_row,
-            )
+            np.savez(tmp / "entries.npz", entry_image_row=self.entry_image_row)
             if self.text_refine is not None:
                 np.savez(tmp / "text_refine.npz", **self.text_refine.a)
             self.meta.to_parquet(tmp / "meta.parquet", index=False)
@@ -694,7 +705,7 @@ class DataPool:
         with _read("image_store.npz", lambda p: np.load(p, allow_pickle=False)) as z:
             store = _ImageStore(man.get("image_store_kind", "fp32"), {k: z[k] for k in z.files})
         with _read("entries.npz", lambda p: np.load(p, allow_pickle=False)) as z:
-            image_ids, entry_image_row = z["image_ids"], z["entry_image_row"]
+            entry_image_row = z["entry_image_row"]
         refine = None
         if man["index"]["type"] != "exact":
             if "text_refine.npz" not in man.get("files", {}):
@@ -702,17 +713,21 @@ class DataPool:
             with _read("text_refine.npz", lambda p: np.load(p, allow_pickle=False)) as z:
                 refine = _TextRefine({k: z[k] for k in z.files})
         meta = _read("meta.parquet", pd.read_parquet)
+        _release_arrow_memory()
         n = int(man["count"])
+        if not all(c in meta.columns for c in REQUIRED_META):
+            raise ValueError(
+                f"pool file {path / 'meta.parquet'} lacks columns {list(REQUIRED_META)}"
+            )
         sizes = {
             "text index": text_index.ntotal,
-            "image ids": len(image_ids),
             "meta rows": len(meta),
             "entry rows": len(entry_image_row),
         }
         bad = {k: v for k, v in sizes.items() if v != n}
         if bad or len(store) != int(man["images"]):
             raise ValueError(f"pool {path} is inconsistent: manifest count {n}, found {sizes}")
-        pool = cls(text_index, store, image_ids, entry_image_row, meta, man, refine)
+        pool = cls(text_index, store, entry_image_row, meta, man, refine)
         if expect_manifest is not None:
             pool.check_manifest(expect_manifest)
         return pool

@@ -1,0 +1,294 @@
+"""apps/demo.py served on 127.0.0.1 and driven through gradio_client, as an API user would.
+
+An untrained tiny TV-Net (full + baseline, on the tiny SynthRef pool) stands in for the bundled
+model: its head bias is set so that `full` predicts a non-empty mask and `baseline` an empty
+one, which makes both answers deterministic. One test runs the bundled model when present.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from browser import free_port
+from conftest import TINY_MODEL
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "apps" / "demo.py"
+EXAMPLES = REPO / "assets" / "examples"
+SEGMENT = "/segment"
+N_OUTPUTS = 14  # overlay … summary (the state is not part of the API)
+
+
+def import_demo():
+    """apps/demo.py as a module (registered, as its dataclasses need)."""
+    if "tvnet_demo" in sys.modules:
+        return sys.modules["tvnet_demo"]
+    spec = importlib.util.spec_from_file_location("tvnet_demo", APP)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["tvnet_demo"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def tiny_checkpoints(root: Path, refer) -> Path:
+    """``root/{full,baseline}``: untrained tiny models with a known sign of the mask logit."""
+    import tvnet
+    from tvnet.checkpoint import save_checkpoint
+    from tvnet.data.tokenize import Vocab
+
+    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+    for variant, bias in (("full", 4.0), ("baseline", -4.0)):
+        torch.manual_seed(0)
+        model = tvnet.build_model("cpu", variant, vocab=vocab, pretrained=False, **TINY_MODEL)
+        with torch.no_grad():
+            model.head.net[-1].bias.fill_(bias)  # full: everything foreground; baseline: none
+        save_checkpoint(model, root / variant)
+    return root
+
+
+@pytest.fixture(scope="module")
+def app(tiny_synthref, tmp_path_factory):
+    from gradio_client import Client
+
+    demo_mod = import_demo()
+    ckpts = tiny_checkpoints(tmp_path_factory.mktemp("demo_ckpt"), tiny_synthref["refer"])
+    demo = demo_mod.build_demo(
+        ckpts / "full",
+        tiny_synthref["pool"],
+        device="cpu",
+        pool_images=tiny_synthref["data"] / "images",
+    )
+    url = demo_mod.launch(demo, port=free_port(), block=False)
+    try:
+        yield {"url": url, "client": Client(url, verbose=False), "module": demo_mod}
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def example():
+    first = json.loads((EXAMPLES / "examples.json").read_text())[0]
+    return EXAMPLES / first["image"], first["expression"]
+
+
+def segment(client, image, expression, **kw):
+    from gradio_client import handle_file
+
+    return client.predict(
+        None if image is None else handle_file(str(image)), expression, api_name=SEGMENT, **kw
+    )
+
+
+def named(out) -> dict:
+    keys = ["overlay", "status", "neighbour", "neighbour_caption", "attention"]
+    keys += ["attention_caption", "a2", "a2_caption", "gates", "candidates", "candidate"]
+    keys += ["latency", "mask", "summary"]
+    assert len(out) == N_OUTPUTS, len(out)
+    return dict(zip(keys, out))
+
+
+def load(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_examples_file_lists_readable_images_under_2_mib():
+    rows = json.loads((EXAMPLES / "examples.json").read_text())
+    assert 6 <= len(rows) <= 10
+    assert sum(r["image"].startswith("synthref_") for r in rows) >= 4
+    for r in rows:
+        assert r["expression"].strip()
+        with Image.open(EXAMPLES / r["image"]) as im:
+            im.verify()
+    assert sum(f.stat().st_size for f in EXAMPLES.iterdir()) < 2 * 2**20
+
+
+def test_api_exposes_segment_compare_and_neighbour_choice(app):
+    api = app["client"].view_api(print_info=False, return_format="dict")
+    names = set(api["named_endpoints"])
+    assert {"/segment", "/compare", "/choose_neighbour"} <= names, names
+    params = [p["parameter_name"] for p in api["named_endpoints"]["/segment"]["parameters"]]
+    assert params == ["image", "expression", "level", "show_gates", "variant"]
+
+
+def test_segment_returns_every_output(app, example):
+    image, expression = example
+    o = named(segment(app["client"], image, expression))
+    h, w = load(image).shape[:2]
+
+    overlay = load(o["overlay"])
+    assert overlay.shape[:2] == (h, w)
+    assert np.abs(overlay.astype(int) - load(image)).mean() > 5  # the mask is drawn on it
+    mask = np.asarray(Image.open(o["mask"]))
+    assert mask.shape == (h, w) and (mask > 127).any()  # non-empty on an example
+    assert "Mask:" in o["status"] and "Could not" not in o["status"]
+
+    s = o["summary"]
+    assert s["variant"] == "full" and s["expression"] == expression
+    assert s["mask_fraction"] > 0 and s["size"] == [w, h]
+    assert s["neighbour"]["retrieved"] is True
+    assert {"retrieval", "model", "total", "render"} <= set(s["timings_ms"])
+
+    nb = load(o["neighbour"])
+    assert nb.ndim == 3 and min(nb.shape[:2]) > 32
+    assert s["neighbour"]["sentence"] in o["neighbour_caption"]
+    assert "text similarity" in o["neighbour_caption"]
+    assert load(o["attention"]).shape == nb.shape  # A_l is drawn over the neighbour
+    assert "A₅" in o["attention_caption"] and "referent" in o["attention_caption"]
+    assert load(o["a2"]).shape[:2] == (h, w)  # A_2 is drawn over the input
+    assert "A₂" in o["a2_caption"]
+    assert o["gates"] == []  # only on request
+
+    table = o["candidates"]
+    assert table["headers"][:4] == ["pick", "rank", "text rank", "expression"]
+    rows = table["data"]
+    assert len(rows) == 20  # the text top-20
+    assert [r[0] for r in rows].count("★ retrieved") == 1 and rows[0][0] == "★ retrieved"
+    choice = o["candidate"]  # a dropdown update: the 20 choices, the retrieved one selected
+    assert rows[0][-1] == s["neighbour"]["pool_index"] == choice["value"]
+    assert len(choice["choices"]) == 20 and "★ retrieved" in choice["choices"][0][0]
+    assert "model" in o["latency"] and "total" in o["latency"]
+
+
+def test_gates_on_request_and_other_levels(app, example):
+    o = named(segment(app["client"], *example, level=3, show_gates=True))
+    assert len(o["gates"]) == 3
+    assert [g["caption"].split(":")[0] for g in o["gates"]] == ["level 3", "level 4", "level 5"]
+    assert all(Path(g["image"]).is_file() for g in o["gates"])
+    assert "A₃" in o["attention_caption"]
+
+
+def test_choosing_another_candidate_reruns_with_it(app, example):
+    client = app["client"]
+    first = named(segment(client, *example))
+    other = first["candidates"]["data"][4][-1]  # the 5th candidate's pool index
+    o = named(client.predict(other, api_name="/choose_neighbour"))
+    assert o["summary"]["neighbour"]["pool_index"] == other
+    assert o["summary"]["neighbour"]["retrieved"] is False
+    assert "chosen by you" in o["status"] and "chosen by you" in o["neighbour_caption"]
+    picks = {r[-1]: r[0] for r in o["candidates"]["data"]}
+    assert picks[other] == "▶ shown"
+    assert picks[first["candidate"]["value"]] == "★ retrieved"  # the retrieval's pick stays
+    assert o["candidate"]["value"] == other
+
+
+def test_baseline_variant_has_no_neighbour_and_says_the_mask_is_empty(app, example):
+    o = named(segment(app["client"], *example, variant="baseline"))
+    assert o["summary"]["variant"] == "baseline"
+    assert o["neighbour"] is None and o["attention"] is None and o["a2"] is None
+    assert "no RES" in o["attention_caption"] and "no AMF" in o["a2_caption"]
+    assert o["candidates"]["data"] in ([], [[""] * 7], [[None] * 7])
+    assert "mask is empty" in o["status"]
+
+
+def test_compare_shows_every_variant_side_by_side(app, example):
+    from gradio_client import handle_file
+
+    tiles, table = app["client"].predict(
+        handle_file(str(example[0])), example[1], api_name="/compare"
+    )
+    assert [t["caption"].split(":")[0] for t in tiles] == ["baseline", "full"]
+    assert all(Path(t["image"]).is_file() for t in tiles)
+    assert "| variant |" in table and table.count("\n") == 3
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no image", "text file", "truncated png", "empty expression", "blank expression"],
+)
+def test_bad_input_is_a_message_not_an_error(app, example, tmp_path, case):
+    image, expression = example
+    png = image.read_bytes()
+    if case == "no image":
+        image = None
+    elif case == "text file":
+        image = _write(tmp_path / "notes.txt", b"not an image at all\n")
+    elif case == "truncated png":
+        image = _write(tmp_path / "broken.png", png[: len(png) // 3])
+    elif case == "empty expression":
+        expression = ""
+    else:
+        expression = "   \n "
+    o = named(segment(app["client"], image, expression))
+    assert o["status"].startswith("⚠ **Could not segment:**"), o["status"]
+    assert "Traceback" not in o["status"]
+    expect = {
+        "no image": "no image",
+        "text file": "notes.txt",
+        "truncated png": "broken.png",
+        "empty expression": "expression is empty",
+        "blank expression": "expression is empty",
+    }[case]
+    assert expect in o["status"], o["status"]
+    assert o["overlay"] is None and o["summary"] is None
+
+
+def test_huge_image_long_expression_and_unknown_words_are_noted(app, tmp_path):
+    big = np.zeros((1800, 2400, 3), np.uint8)
+    big[600:1200, 800:1600] = (220, 40, 40)
+    path = tmp_path / "big.png"
+    Image.fromarray(big).save(path)
+    expression = "the red square " + "qwzx " * 200  # 1015 characters, 203 words
+    o = named(segment(app["client"], path, expression))
+    status = o["status"]
+    assert "Mask:" in status
+    assert "downscaled from 2400×1800 to 1600×1200" in status
+    assert "cut to its first 500 characters" in status
+    assert "the model reads the first 20" in status
+    assert "&lt;unk&gt;" in status and "qwzx" in status  # listed, and <unk> not eaten as HTML
+    assert o["summary"]["unknown_words"] == ["qwzx"]
+    assert load(o["overlay"]).shape[:2] == (1200, 1600)
+
+
+def test_read_image_refuses_non_images_with_the_file_name(app, tmp_path):
+    from tvnet.predictor import InputError
+
+    read_image = app["module"].read_image
+    bad = _write(tmp_path / "x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    with pytest.raises(InputError, match="x.svg"):
+        read_image({"path": str(bad), "orig_name": "x.svg"})
+    with pytest.raises(InputError, match="no image"):
+        read_image(None)
+    rgba = np.zeros((4, 5, 4), np.uint8)  # fully transparent → composited on white
+    assert (read_image(rgba) == 255).all() and read_image(rgba).shape == (4, 5, 3)
+
+
+def test_main_reports_a_missing_checkpoint_cleanly(app, tmp_path, capsys):
+    code = app["module"].main(["--checkpoint", str(tmp_path / "nowhere"), "--port", "1"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "nowhere" in err and "Traceback" not in err
+
+
+BUNDLED = REPO / "assets" / "checkpoints" / "full"
+
+
+@pytest.mark.skipif(
+    not (BUNDLED / "config.json").is_file() or not (REPO / "assets" / "pool").is_dir(),
+    reason="bundled checkpoint and pool not present",
+)
+def test_bundled_model_finds_the_example_referent():
+    from gradio_client import Client
+
+    mod = import_demo()
+    demo = mod.build_demo(variants_dir=REPO / "no-other-variants")
+    url = mod.launch(demo, port=free_port(), block=False)
+    try:
+        row = json.loads((EXAMPLES / "examples.json").read_text())[0]
+        o = named(segment(Client(url, verbose=False), EXAMPLES / row["image"], row["expression"]))
+        assert "Trained on" in mod.model_note(demo.models)
+        frac = o["summary"]["mask_fraction"]
+        assert 0 < frac < 0.6, o["status"]  # a referent, not the whole scene
+    finally:
+        demo.close()
