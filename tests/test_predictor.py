@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -110,3 +112,27 @@ def test_pool_images_regenerate_from_the_synthref_seed(predictor, tiny_synthref,
     for index in (0, 5):
         image_id = int(p.retriever.pool.meta.iloc[index]["image_id"])
         np.testing.assert_array_equal(p.pool_image(index), refer.load_image(image_id))
+
+
+BUNDLED = Path(__file__).resolve().parents[1] / "assets"
+
+
+@pytest.mark.skipif(
+    not (BUNDLED / "checkpoints" / "full" / "config.json").is_file(), reason="no bundled model"
+)
+def test_bundled_model_localises_the_objects_of_a_synthref_scene():
+    """The shipped model (trained 250 steps, see README) has learned where objects are: the
+    referent is much brighter than the background (its language grounding is still weak)."""
+    from tvnet.data.synth import make_scene
+
+    pred = Predictor.from_checkpoint(device="cpu")
+    inside, outside = [], []
+    for i in range(3):
+        scene = make_scene(0, "test", 100 + i)
+        e = scene.expressions[0]
+        gt = scene.objects[e.obj].mask
+        p = pred(scene.image, e.raw)
+        assert p.neighbour is not None and p.neighbour.image.ndim == 3
+        inside.append(p.prob[gt].mean())
+        outside.append(p.prob[~gt].mean())
+    assert np.mean(inside) > 2 * np.mean(outside)
