@@ -224,6 +224,11 @@ def train(
         )
         _save_optimizer(opt, path, step)
 
+    def log_val(step: int, epoch: int):
+        return _log_val(
+            model, refer, vocab, pool_dir, cache, device, train_cfg, val_samples, log, step, epoch
+        )
+
     t0 = time.perf_counter()
     steps_per_epoch = max(1, math.ceil(len(train_table) / train_cfg.batch_size))
     loss_ema = float("nan")
@@ -290,38 +295,14 @@ def train(
         if done % train_cfg.checkpoint_every == 0:
             checkpoint(done)
         if has_val and rank == 0 and done % steps_per_epoch == 0 and done < train_cfg.steps:
-            _log_val(
-                model,
-                refer,
-                vocab,
-                pool_dir,
-                cache,
-                device,
-                train_cfg,
-                val_samples,
-                log,
-                done,
-                step // steps_per_epoch,
-            )
+            log_val(done, step // steps_per_epoch)
             model.train()
     bar.close()
     wall = time.perf_counter() - t0
     checkpoint(done)
     val = None
     if has_val and rank == 0:
-        val = _log_val(
-            model,
-            refer,
-            vocab,
-            pool_dir,
-            cache,
-            device,
-            train_cfg,
-            val_samples,
-            log,
-            done,
-            done // steps_per_epoch,
-        )
+        val = log_val(done, done // steps_per_epoch)
     if log is not None:
         log.write(json.dumps({"done": True, "steps": done, "wall_s": wall}) + "\n")
         log.close()
