@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="segment IMAGE by EXPRESSION and save the mask",
         description="Run the full TV-Net pipeline (retrieval, enrichment, fusion, AMF, head) on one image. "
         "Defaults to the bundled model and pool in assets/.",
-        epilog='example:\n  tvnet predict assets/examples/scene1.png "the small green star" --out mask.png',
+        epilog='example:\n  tvnet predict assets/examples/synthref_test_0003.png "the large hexagon" --out mask.png',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("image", type=Path, help="input image file")
