@@ -18,7 +18,6 @@ import torch
 from tvnet.checkpoint import load_checkpoint
 from tvnet.data.refer import open_refer
 from tvnet.engine.batches import BatchLoader, SplitTable
-from tvnet.engine.train import load_neighbours
 
 
 def main() -> None:
@@ -34,13 +33,7 @@ def main() -> None:
     torch.set_num_threads(2)
     m = load_checkpoint(args.checkpoint)
     refer = open_refer(args.data)
-    t = SplitTable.build(
-        refer,
-        args.split,
-        m.vocab,
-        m.cfg.max_tokens,
-        load_neighbours(args.pool, refer.name, args.split, m.uses_retrieval),
-    )
+    t = SplitTable.for_model(refer, args.split, m, args.pool)
     loader = BatchLoader(refer, t, m.cfg.input_size, m.uses_retrieval, None)
     by_img: dict[int, dict[int, int]] = {}
     for i, s in enumerate(t.samples):

@@ -30,7 +30,12 @@ def tiny_synthref(tmp_path_factory):
     from tvnet.data.refer import open_refer
     from tvnet.data.synth import generate
     from tvnet.retrieval.image_encoder import ImageEncoder
-    from tvnet.retrieval.neighbours import build_pool, neighbour_table, write_neighbours
+    from tvnet.retrieval.neighbours import (
+        build_pool,
+        neighbour_table,
+        neighbours_path,
+        write_neighbours,
+    )
     from tvnet.retrieval.text_encoder import TextEncoder
 
     root = tmp_path_factory.mktemp("synthref")
@@ -42,7 +47,7 @@ def tiny_synthref(tmp_path_factory):
     pool.save(pool_dir)
     for split in ("train", "val", "test"):
         df = neighbour_table(refer, split, pool, te, ie, progress=False)
-        write_neighbours(df, pool_dir / f"neighbours_{refer.name}_{split}.parquet")
+        write_neighbours(df, neighbours_path(pool_dir, refer.name, split))
     return {"data": Path(data), "pool": pool_dir, "refer": refer}
 
 

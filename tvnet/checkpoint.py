@@ -99,10 +99,6 @@ def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
     return cfg
 
 
-def checkpoint_hash(path: str | Path) -> str:
-    return read_checkpoint_config(path).get("weights_sha256", "")
-
-
 def load_checkpoint(
     path: str | Path, expect: ModelConfig | None = None, device: str | torch.device = "cpu"
 ) -> torch.nn.Module:

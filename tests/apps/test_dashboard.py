@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser import chromium_available, free_port, screenshot, wait_for_http
+from browser import chromium_available, free_port, screenshot, stop, wait_for_http
 from dumps_fixture import add_broken_dumps, make_dump_tree, write_hand_dump
 from streamlit.testing.v1 import AppTest
 
@@ -241,11 +241,6 @@ def test_dashboard_in_a_real_browser(root):
         assert "Table 1 — handmade / val" in text and "70.59" in text
         assert shot.stat().st_size > 10_000 and time.monotonic() - t0 < 90
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         if proc.stdout:
             proc.stdout.close()

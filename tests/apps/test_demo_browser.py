@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, free_port, wait_for_http
+from browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, free_port, stop, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "assets" / "examples"
@@ -51,11 +51,7 @@ def server(tiny_synthref, tmp_path_factory):
     except (TimeoutError, RuntimeError) as e:
         raise RuntimeError(f"{e}\n--- demo log ---\n{log.read_text()[-3000:]}") from e
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def test_upload_type_segment_and_inspect_in_a_browser(server):

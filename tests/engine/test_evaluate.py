@@ -10,7 +10,6 @@ from tvnet.engine.batches import SplitTable
 from tvnet.engine.dump import decode_rle, load_dump
 from tvnet.engine.evaluate import evaluate
 from tvnet.engine.features import FeatureCache
-from tvnet.engine.train import load_neighbours
 from tvnet.metrics import aggregate
 
 
@@ -26,8 +25,7 @@ def model(tiny_synthref):
 
 def test_dump_rows_recompute_the_metrics(tiny_synthref, model, tmp_path):
     refer = tiny_synthref["refer"]
-    nb = load_neighbours(tiny_synthref["pool"], refer.name, "val", True)
-    table = SplitTable.build(refer, "val", model.vocab, model.cfg.max_tokens, nb)
+    table = SplitTable.for_model(refer, "val", model, tiny_synthref["pool"])
     m = evaluate(
         model,
         refer,
@@ -59,8 +57,7 @@ def test_dump_rows_recompute_the_metrics(tiny_synthref, model, tmp_path):
 
 def test_cached_features_give_the_same_predictions(tiny_synthref, model, tmp_path):
     refer = tiny_synthref["refer"]
-    nb = load_neighbours(tiny_synthref["pool"], refer.name, "val", True)
-    table = SplitTable.build(refer, "val", model.vocab, model.cfg.max_tokens, nb)
+    table = SplitTable.for_model(refer, "val", model, tiny_synthref["pool"])
     cache = FeatureCache(
         tmp_path / "c",
         model.backbone,
@@ -91,8 +88,7 @@ def test_cached_features_give_the_same_predictions(tiny_synthref, model, tmp_pat
 
 def test_input_resolution_protocol_is_labelled(tiny_synthref, model, tmp_path):
     refer = tiny_synthref["refer"]
-    nb = load_neighbours(tiny_synthref["pool"], refer.name, "test", True)
-    table = SplitTable.build(refer, "test", model.vocab, model.cfg.max_tokens, nb)
+    table = SplitTable.for_model(refer, "test", model, tiny_synthref["pool"])
     evaluate(
         model, refer, "test", table, out=tmp_path / "d", resolution="input", progress=False, limit=3
     )

@@ -58,12 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tvnet.checkpoint import checkpoint_hash, load_checkpoint, read_checkpoint_config
+    from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.refer import open_refer
     from tvnet.engine.batches import SplitTable
     from tvnet.engine.evaluate import evaluate
     from tvnet.engine.features import FeatureCache
-    from tvnet.engine.train import load_neighbours
     from tvnet.io import default_device
 
     device = args.device or default_device()
@@ -71,13 +70,7 @@ def run(args: argparse.Namespace) -> int:
     refer = open_refer(args.data)
     if args.split not in refer.splits():
         raise ValueError(f"split {args.split!r} not in {refer.name}: {refer.splits()}")
-    table = SplitTable.build(
-        refer,
-        args.split,
-        model.vocab,
-        model.cfg.max_tokens,
-        load_neighbours(args.pool, refer.name, args.split, model.uses_retrieval),
-    )
+    table = SplitTable.for_model(refer, args.split, model, args.pool)
     cache = None
     if args.cache_dir and model.cfg.freeze_backbone:
         cache = FeatureCache(
@@ -99,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         "config": meta.get("model"),
         "train": meta.get("train"),
         "checkpoint": str(args.checkpoint),
-        "checkpoint_hash": checkpoint_hash(args.checkpoint),
+        "checkpoint_hash": meta.get("weights_sha256", ""),
         "code_version": __version__,
         "dataset": {
             "name": refer.name,

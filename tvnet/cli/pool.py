@@ -50,7 +50,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _neighbours(args: argparse.Namespace) -> int:
     from tvnet.data.refer import open_refer
-    from tvnet.retrieval.neighbours import neighbour_table, write_neighbours
+    from tvnet.retrieval.neighbours import neighbour_table, neighbours_path, write_neighbours
     from tvnet.retrieval.pool import DataPool, pool_manifest
 
     _device(args)
@@ -60,11 +60,7 @@ def _neighbours(args: argparse.Namespace) -> int:
     pool.check_manifest(pool_manifest(text, image))
     t0 = time.perf_counter()
     df = neighbour_table(refer, args.split, pool, text, image, k_text=args.k_text)
-    out = (
-        Path(args.out)
-        if args.out
-        else Path(args.pool) / f"neighbours_{refer.name}_{args.split}.parquet"
-    )
+    out = Path(args.out) if args.out else neighbours_path(args.pool, refer.name, args.split)
     write_neighbours(df, out)
     missing = int(df["neighbour_sample_id"].isna().sum())
     print(

@@ -7,6 +7,7 @@ Two sources of visual input, same maths: backbone features from a :class:`Featur
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,8 +57,32 @@ class SplitTable:
             neighbours = table.loc[[s.sample_id for s in samples]].reset_index()
         return cls(samples, tokens, lengths, nb, neighbours)
 
+    @classmethod
+    def for_model(
+        cls, refer: ReferDataset, split: str, model: torch.nn.Module, pool_dir: str | Path | None
+    ) -> SplitTable:
+        """The split as ``model`` reads it: its vocabulary, and neighbours if it retrieves."""
+        nb = load_neighbours(pool_dir, refer.name, split, model.uses_retrieval)
+        return cls.build(refer, split, model.vocab, model.cfg.max_tokens, nb)
+
     def __len__(self) -> int:
         return len(self.samples)
+
+
+def load_neighbours(pool_dir: str | Path | None, dataset: str, split: str, needed: bool):
+    """The offline neighbour table of ``dataset``/``split`` in ``pool_dir`` (None if not needed)."""
+    if not needed:
+        return None
+    if pool_dir is None:
+        raise ValueError("this variant uses retrieval: pass --pool (built with `tvnet pool build`)")
+    from tvnet.retrieval.neighbours import neighbours_path, read_neighbours
+
+    path = neighbours_path(pool_dir, dataset, split)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"neighbour table {path} not found; run `tvnet pool neighbours --data DIR --split {split} --pool {pool_dir}`"
+        )
+    return read_neighbours(path)
 
 
 class BatchLoader:

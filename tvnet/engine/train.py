@@ -45,25 +45,6 @@ class TrainResult:
     val: dict[str, Any] | None
 
 
-def neighbours_path(pool_dir: str | Path, dataset: str, split: str) -> Path:
-    return Path(pool_dir) / f"neighbours_{dataset}_{split}.parquet"
-
-
-def load_neighbours(pool_dir: str | Path | None, dataset: str, split: str, needed: bool):
-    if not needed:
-        return None
-    if pool_dir is None:
-        raise ValueError("this variant uses retrieval: pass --pool (built with `tvnet pool build`)")
-    path = neighbours_path(pool_dir, dataset, split)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"neighbour table {path} not found; run `tvnet pool neighbours --data DIR --split {split} --pool {pool_dir}`"
-        )
-    from tvnet.retrieval.neighbours import read_neighbours
-
-    return read_neighbours(path)
-
-
 class _Order:
     """The sample order: one seeded permutation per epoch, so any step's batch is known."""
 
@@ -157,18 +138,12 @@ def train(
     start_step = 0
     if resume and (last / "config.json").is_file():
         model = load_checkpoint(last, expect=model_cfg, device=device)
-        vocab = model.vocab
     else:
         model = build_model(model_cfg, vocab=vocab).to(device)
     needs_nb = model.uses_retrieval
-    train_table = SplitTable.build(
-        refer,
-        "train",
-        vocab,
-        model_cfg.max_tokens,
-        load_neighbours(pool_dir, refer.name, "train", needs_nb),
-    )
+    train_table = SplitTable.for_model(refer, "train", model, pool_dir)
     has_val = "val" in refer.splits() and val_samples > 0
+    val_table = SplitTable.for_model(refer, "val", model, pool_dir) if has_val else None
     cache = None
     if train_cfg.cache_features and model_cfg.freeze_backbone:
         root = Path(cache_dir) if cache_dir else out.parent / ".feature-cache"
@@ -226,7 +201,7 @@ def train(
 
     def log_val(step: int, epoch: int):
         return _log_val(
-            model, refer, vocab, pool_dir, cache, device, train_cfg, val_samples, log, step, epoch
+            model, refer, val_table, cache, device, train_cfg, val_samples, log, step, epoch
         )
 
     t0 = time.perf_counter()
@@ -319,14 +294,7 @@ def train(
     )
 
 
-def _log_val(model, refer, vocab, pool_dir, cache, device, train_cfg, n, log, step, epoch):
-    table = SplitTable.build(
-        refer,
-        "val",
-        vocab,
-        model.cfg.max_tokens,
-        load_neighbours(pool_dir, refer.name, "val", model.uses_retrieval),
-    )
+def _log_val(model, refer, table, cache, device, train_cfg, n, log, step, epoch):
     m = evaluate(
         model,
         refer,

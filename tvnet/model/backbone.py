@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tvnet.config import ModelConfig
-from tvnet.data.transforms_const import IMAGENET_MEAN, IMAGENET_STD
+from tvnet.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from tvnet.model.weights import PACKAGE_EFFNET, load_efficientnet_lite0_imagenet
 
 OUT_INDICES = (1, 2, 3, 4)  # reductions 4, 8, 16, 32 (before output-stride dilation)

@@ -174,6 +174,11 @@ def _exact_pool_embeddings(
     return text, image
 
 
+def neighbours_path(pool_dir: str | os.PathLike, dataset: str, split: str) -> Path:
+    """Where a pool keeps the offline neighbour table of ``dataset``/``split``."""
+    return Path(pool_dir) / f"neighbours_{dataset}_{split}.parquet"
+
+
 def write_neighbours(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a neighbour table as parquet, atomically."""
     missing = [c for c in NEIGHBOUR_COLUMNS if c not in df.columns]
