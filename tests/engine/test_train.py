@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 
 from tests.conftest import TINY_MODEL
 from tvnet.config import TrainConfig, preset_config
-from tvnet.engine.train import train
+from tvnet.engine.train import make_optimizer, train
 
 
 def _cfg(variant="full"):
@@ -147,3 +147,50 @@ def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
     assert two == pytest.approx(one, rel=1e-4, abs=1e-5)
     a, b = _weights(tmp_path / "one"), _weights(tmp_path / "two")
     assert max(float((a[k] - b[k]).abs().max()) for k in a if a[k].is_floating_point()) < 1e-4
+
+
+class _Text(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(10, 4)
+
+
+class _Net(torch.nn.Module):
+    """Named like TV-Net's parts: word embeddings under text.embed, a weight matrix, a bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.text = _Text()
+        self.fc = torch.nn.Linear(4, 4)
+
+
+def _decay_only(mode: str, steps: int = 100, lr: float = 1e-2, wd: float = 0.1):
+    """Run the optimizer with an all-zero loss gradient: only weight decay moves anything."""
+    torch.manual_seed(0)
+    net = _Net()
+    before = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    opt = make_optimizer(net, TrainConfig(lr=lr, weight_decay=wd, weight_decay_mode=mode))
+    for _ in range(steps):
+        opt.zero_grad()
+        sum((p * 0).sum() for p in net.parameters()).backward()
+        opt.step()
+    return before, net.state_dict()
+
+
+def test_decoupled_weight_decay_shrinks_weights_by_lr_times_wd_per_step():
+    before, after = _decay_only("decoupled")
+    factor = (1 - 1e-2 * 0.1) ** 100
+    torch.testing.assert_close(after["fc.weight"], before["fc.weight"] * factor)
+    # biases and word embeddings are never decayed
+    assert torch.equal(after["fc.bias"], before["fc.bias"])
+    assert torch.equal(after["text.embed.weight"], before["text.embed.weight"])
+
+
+def test_l2_decay_under_adam_erases_weights_with_no_loss_gradient():
+    # the failure mode that made the default model ignore the expression: Adam normalises the
+    # L2 term, so every weight moves ~lr per step toward 0 however small its loss gradient
+    before, after = _decay_only("l2")
+    assert after["fc.weight"].abs().max() < 0.1 * before["fc.weight"].abs().max()
+    assert torch.equal(after["fc.bias"], before["fc.bias"])
+    with pytest.raises(ValueError, match="weight_decay_mode"):
+        make_optimizer(_Net(), TrainConfig(weight_decay_mode="adamw"))

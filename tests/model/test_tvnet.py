@@ -132,3 +132,28 @@ def test_paper_preset_shapes_small_input():
     assert out.logits.shape == (1, 1, 64, 64)
     assert [a.shape for a in out.attention] == [(1, 64, 64)] * 3  # 8×8 grid at output stride 8
     assert out.a2.shape == (1, 1, 16, 16)
+
+
+def test_feature_norm_gives_every_cell_unit_rms_and_keeps_direction(cpu_models):
+    bb = cpu_models["baseline"].backbone
+    g = torch.Generator().manual_seed(0)
+    # raw features of very different scales, as EfficientNet-Lite0's un-activated block outputs
+    feats = [
+        torch.randn(2, c, s, s, generator=g) * scale
+        for c, s, scale in zip(bb.channels, (40, 20, 10, 5), (9.0, 8.0, 5.0, 2.0))
+    ]
+    v2, low = bb.align(feats, grid=20)
+    for f in [v2, low[0]]:  # at native resolution: exactly unit RMS
+        rms = f.pow(2).mean(dim=1).sqrt()
+        torch.testing.assert_close(rms, torch.ones_like(rms))
+    for f in low[1:]:  # normalised, then upsampled: blends of unit-RMS cells
+        assert f.pow(2).mean(dim=1).sqrt().max() <= 1 + 1e-5
+    # same direction as the raw feature in each cell (a positive per-cell rescaling)
+    cos = torch.nn.functional.cosine_similarity(v2, feats[0], dim=1)
+    torch.testing.assert_close(cos, torch.ones_like(cos))
+    bb.feature_norm = False
+    try:
+        raw_v2, _ = bb.align(feats, grid=20)
+    finally:
+        bb.feature_norm = True
+    assert torch.equal(raw_v2, feats[0])

@@ -7,6 +7,7 @@ the retrieved image alike.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import timm
@@ -63,6 +64,7 @@ class Backbone(nn.Module):
                 _load_user_weights(self.body, cfg.backbone_weights)
         self.channels: list[int] = self.body.feature_info.channels()  # [C2, C3, C4, C5]
         self.frozen = cfg.freeze_backbone
+        self.feature_norm = cfg.feature_norm
         self.grid = cfg.input_size // 8
         pc = getattr(self.body, "pretrained_cfg", {}) or {}
         mean = torch.tensor(pc.get("mean", IMAGENET_MEAN))
@@ -91,7 +93,15 @@ class Backbone(nn.Module):
     def align(
         self, feats: list[torch.Tensor], grid: int | None = None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """[V2..V5] → V2 (B×C2×2h×2w), [V3, V4, V5] each B×C×h×w (upsampled where stride > 8)."""
+        """[V2..V5] → V2 (B×C2×2h×2w), [V3, V4, V5] each B×C×h×w (upsampled where stride > 8).
+
+        With ``feature_norm`` each level is L2-normalised over channels and scaled by √C (at
+        its native resolution, before upsampling), so a cell has unit RMS whatever the backbone: EfficientNet-Lite0's block outputs
+        have no activation (std 5–9, peaks above 60), which saturated 50–60 % of the fusion's
+        tanh units and the enrichment softmax at initialisation (CMPC normalises its visual
+        features the same way)."""
+        if self.feature_norm:
+            feats = [F.normalize(f, dim=1) * math.sqrt(f.shape[1]) for f in feats]
         v2, *low = feats
         h = grid or low[0].shape[-1]
         low = [

@@ -43,8 +43,12 @@ class Enrichment(nn.Module):
             out = torch.bmm(attn, v)  # B×hw×C/2
         else:
             attn = None
+            # contiguous last dims let PyTorch pick its flash kernel (3× faster on CPU than
+            # the math fallback that strided views get; benchmarks/model_forward.py)
             out = F.scaled_dot_product_attention(
-                q[:, None], k.transpose(1, 2)[:, None], v[:, None]
+                q[:, None].contiguous(),
+                k.transpose(1, 2)[:, None].contiguous(),
+                v[:, None].contiguous(),
             )[:, 0]
         v_sim_p = out.transpose(1, 2).reshape(B, -1, h, w)
         v_sim_p = self.proj(v_sim_p)  # B×C×h×w
