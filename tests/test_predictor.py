@@ -121,7 +121,7 @@ BUNDLED = Path(__file__).resolve().parents[1] / "assets"
     not (BUNDLED / "checkpoints" / "full" / "config.json").is_file(), reason="no bundled model"
 )
 def test_bundled_model_localises_the_objects_of_a_synthref_scene():
-    """The shipped model (trained 250 steps, see README) has learned where objects are: the
+    """The shipped model (1300 steps × 8, see README) has learned where objects are: the
     referent is much brighter than the background (its language grounding is still weak)."""
     from tvnet.data.synth import make_scene
 
