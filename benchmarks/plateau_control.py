@@ -30,6 +30,7 @@ from tvnet.data.refer import open_refer
 from tvnet.data.tokenize import Vocab
 from tvnet.engine.batches import BatchLoader, SplitTable
 from tvnet.engine.features import FeatureCache
+from tvnet.metrics import ris_metrics
 from tvnet.model.spatial import spatial_features
 
 
@@ -92,16 +93,16 @@ def main() -> None:
         opt.step()
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         if (step + 1) % 100 == 0:
-            inter = union = 0
+            preds, gts = [], []
             with torch.no_grad():
                 for s in range(0, args.val, 50):
                     lg, gt = logits("val", np.arange(s, min(s + 50, args.val)))
-                    p = F.interpolate(lg, size=gt.shape[-2:], mode="bilinear") > 0
-                    inter += int((p & (gt > 0.5)).sum())
-                    union += int((p | (gt > 0.5)).sum())
+                    preds += list(F.interpolate(lg, size=gt.shape[-2:], mode="bilinear")[:, 0] > 0)
+                    gts += list(gt[:, 0] > 0.5)
+            val = ris_metrics((p.numpy() for p in preds), (g.numpy() for g in gts))
             print(
                 f"step {step + 1}  samples {(step + 1) * args.batch}  loss {ema:.4f}  "
-                f"val oIoU {inter / max(union, 1):.3f}  {time.perf_counter() - t0:.0f} s",
+                f"val oIoU {val['overall_iou']:.3f}  {time.perf_counter() - t0:.0f} s",
                 flush=True,
             )
 

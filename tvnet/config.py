@@ -106,6 +106,12 @@ class TrainConfig:
     loss_main: float = 0.7
     loss_aux: float = 0.1
 
+    def __post_init__(self) -> None:
+        if self.weight_decay_mode not in ("decoupled", "l2"):
+            raise ValueError(
+                f"weight_decay_mode must be 'decoupled' or 'l2', got {self.weight_decay_mode!r}"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -1,5 +1,5 @@
-"""Training loop (SPEC §2–3): Adam (decoupled weight decay), poly decay (power 0.9), weight decay, the 0.7/0.1 loss;
-seeded; atomic checkpoints every N steps and at the end; ``resume`` continues bit-for-bit in
+"""Training loop (SPEC §2–3): Adam with decoupled weight decay, poly decay (power 0.9), the
+0.7/0.1 loss; seeded; atomic checkpoints every N steps and at the end; ``resume`` continues bit-for-bit in
 its schedule; a JSON-lines log of loss, throughput and val metrics in the run folder.
 
 One process, or several under ``torchrun`` (DistributedDataParallel; gloo on CPU, nccl on
@@ -86,13 +86,8 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opti
         {"params": decay, "weight_decay": cfg.weight_decay},
         {"params": keep, "weight_decay": 0.0},
     ]
-    if cfg.weight_decay_mode == "decoupled":
-        return torch.optim.AdamW(groups, lr=cfg.lr)
-    if cfg.weight_decay_mode == "l2":
-        return torch.optim.Adam(groups, lr=cfg.lr)
-    raise ValueError(
-        f"weight_decay_mode must be 'decoupled' or 'l2', got {cfg.weight_decay_mode!r}"
-    )
+    adam = torch.optim.AdamW if cfg.weight_decay_mode == "decoupled" else torch.optim.Adam
+    return adam(groups, lr=cfg.lr)
 
 
 def _save_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int) -> None:

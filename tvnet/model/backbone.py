@@ -96,10 +96,10 @@ class Backbone(nn.Module):
         """[V2..V5] → V2 (B×C2×2h×2w), [V3, V4, V5] each B×C×h×w (upsampled where stride > 8).
 
         With ``feature_norm`` each level is L2-normalised over channels and scaled by √C (at
-        its native resolution, before upsampling), so a cell has unit RMS whatever the backbone: EfficientNet-Lite0's block outputs
-        have no activation (std 5–9, peaks above 60), which saturated 50–60 % of the fusion's
-        tanh units and the enrichment softmax at initialisation (CMPC normalises its visual
-        features the same way)."""
+        its native resolution, before upsampling), so a cell has unit RMS whatever the
+        backbone. EfficientNet-Lite0's block outputs have no activation (std 2–9, peaks above
+        60), which saturated 60 % / 48 % / 14 % of the fusion's tanh units at V3 / V4 / V5 at
+        initialisation (CMPC normalises its visual features the same way)."""
         if self.feature_norm:
             feats = [F.normalize(f, dim=1) * math.sqrt(f.shape[1]) for f in feats]
         v2, *low = feats
