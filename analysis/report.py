@@ -7,7 +7,8 @@ Writes into ``--out`` (every file atomically):
 
 - ``tables.md`` and ``tables.tex`` — Table 1 per dataset and split (variants × {All, Small} ×
   Prec@0.5…0.9, oIoU, mIoU), Table 3 (oIoU on small referents per dataset and split), the
-  per-size-bucket breakdown and Figure 7's numbers;
+  per-size-bucket breakdown, Figure 7's numbers and, with ``--data`` (a dataset whose refs
+  file records each sentence's type, as SynthRef's does), metrics per expression type;
 - one CSV per table, full precision;
 - ``fig7_size_distribution.png``, ``iou_histogram_<dataset>_<split>.png`` and
   ``prec_curves_<dataset>_<split>.png``.
@@ -34,7 +35,16 @@ METRIC_NOTE = (
     "mIoU = mean of the per-sample IoU (a.k.a. gIoU). Prec@X = share of samples with IoU ≥ X. "
     "Small = referents under 5 % of the image area. All values in %."
 )
-ANALYSIS_COLUMNS = ["sample_id", "inter", "union", "iou", "size_bin", "variant", "split"]
+ANALYSIS_COLUMNS = [
+    "sample_id",
+    "sent_id",
+    "inter",
+    "union",
+    "iou",
+    "size_bin",
+    "variant",
+    "split",
+]
 
 
 def _slug(*parts: str) -> str:
@@ -68,8 +78,12 @@ def build_report(
     digits: int = 2,
     dpi: int = 150,
     errors: Sequence[tuple[Path, str]] = (),
+    types: tuple[str, dict[int, str]] | None = None,
 ) -> list[Path]:
-    """Write the report for ``dumps`` into ``out``; returns the files written."""
+    """Write the report for ``dumps`` into ``out``; returns the files written.
+
+    ``types`` = (dataset name, sent_id → expression type) adds a per-type table for each split
+    of that dataset (:func:`analysis.tables.expression_types`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = select(tables.concat_samples(dumps, ANALYSIS_COLUMNS), splits, variants)
@@ -105,6 +119,14 @@ def build_report(
             f"Per-size-bucket metrics — {dataset} / {split}",
             _slug("sizes", dataset, split),
         )
+    if types is not None and types[1]:
+        for (dataset, split), group in samples.groupby(["dataset", "split"], sort=True):
+            if dataset == types[0]:
+                add_table(
+                    tables.type_table(group, types[1]),
+                    f"Per-expression-type metrics — {dataset} / {split}",
+                    _slug("types", dataset, split),
+                )
     if not samples.empty:
         per_expr = one_per_expression(samples)
         multi = per_expr["dataset"].nunique() > 1
@@ -161,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--digits", type=int, default=2, help="decimals in tables (default: 2)")
     p.add_argument("--dpi", type=int, default=150, help="PNG resolution (default: 150)")
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        help="the dumps' refer-format dataset: adds metrics per expression type when its refs "
+        "file records them (SynthRef does)",
+    )
     return p
 
 
@@ -177,8 +205,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not dumps:
         print("error: no readable dump under " + ", ".join(args.dumps), file=sys.stderr)
         return 1
+    types = None
+    if args.data:
+        from tvnet.data.refer import open_refer
+
+        try:
+            refer = open_refer(args.data)
+        except (OSError, ValueError) as e:
+            print(f"error: cannot read the dataset {args.data}: {e}", file=sys.stderr)
+            return 1
+        types = (refer.name, tables.expression_types(refer))
+        if not types[1]:
+            print(f"note: {args.data} records no expression types", file=sys.stderr)
     written = build_report(
-        dumps, args.out, args.split, args.variants, args.digits, args.dpi, errors=errors
+        dumps,
+        args.out,
+        args.split,
+        args.variants,
+        args.digits,
+        args.dpi,
+        errors=errors,
+        types=types,
     )
     print(f"{len(dumps)} dump(s) → {len(written)} file(s) in {args.out}")
     for path in written:

@@ -34,6 +34,8 @@ __all__ = [
     "table1",
     "table3",
     "size_table",
+    "expression_types",
+    "type_table",
     "size_distribution",
     "to_markdown",
     "to_latex",
@@ -182,6 +184,35 @@ def size_table(samples: pd.DataFrame, by: Sequence[str] = ("variant",)) -> pd.Da
             records.append(rec)
     cols = [*by, "size_bin", "n", "share (%)", *(METRIC_LABELS[k] for k in TABLE1_METRICS)]
     out = pd.DataFrame.from_records(records, columns=cols).set_index([*by, "size_bin"])
+    return out
+
+
+def expression_types(refer: Any) -> dict[int, str]:
+    """sent_id → the expression type its refs file records per sentence.
+
+    SynthRef writes ``type`` (attribute / relation / ordinal / absolute) on every sentence;
+    RefCOCO's files have none, and then the mapping is empty. ``refer`` is a
+    :class:`tvnet.data.refer.ReferDataset`.
+    """
+    types: dict[int, str] = {}
+    for split in refer.splits():
+        for ref_id in {s.ref_id for s in refer.samples(split)}:
+            for sent in refer.ref(ref_id).get("sentences", []):
+                if "type" in sent:
+                    types[int(sent["sent_id"])] = str(sent["type"])
+    return types
+
+
+def type_table(
+    samples: pd.DataFrame, types: dict[int, str], by: Sequence[str] = ("variant",)
+) -> pd.DataFrame:
+    """Metrics per expression type: rows (``by``…, type), columns n, Prec@0.5 … Prec@0.9,
+    oIoU, mIoU (%). Samples whose sentence has no recorded type count as ``"?"``."""
+    typed = samples.assign(expression_type=samples["sent_id"].map(lambda i: types.get(int(i), "?")))
+    m = metrics_table(typed, [*by, "expression_type"])
+    out = pd.DataFrame({"n": m["n"].astype(int)}, index=m.index)
+    for k in TABLE1_METRICS:
+        out[METRIC_LABELS[k]] = m[k] * 100.0
     return out
 
 

@@ -105,6 +105,7 @@ class TrainConfig:
     cache_features: bool = True  # frozen backbone: cache features on disk
     loss_main: float = 0.7
     loss_aux: float = 0.1
+    loss_dice: float = 0.0  # soft-Dice weight on the final mask (0 = SPEC §2's loss)
 
     def __post_init__(self) -> None:
         if self.weight_decay_mode not in ("decoupled", "l2"):

@@ -81,3 +81,18 @@ def test_cli_help_runs_as_module():
     )
     assert res.returncode == 0
     assert "--out DIR" in res.stdout and "recomputed from the dumps' rows" in res.stdout
+
+
+def test_report_adds_a_per_type_table_for_the_named_dataset(hand_dumps, tmp_path):
+    types = {100: "attribute", 101: "attribute", 102: "relation", 103: "ordinal"}
+    written = report.build_report(hand_dumps, tmp_path, dpi=40, types=("handmade", types))
+    names = {p.name for p in written}
+    assert {"types_handmade_val.csv", "types_handmade_test.csv"} <= names
+    t = pd.read_csv(tmp_path / "types_handmade_val.csv", index_col=[0, 1])
+    # baseline: samples 0, 1 (attribute) → 4/8; sample 3 (ordinal) → 0/6
+    assert t.loc[("baseline", "attribute"), "oIoU"] == pytest.approx(50.0)
+    assert t.loc[("baseline", "ordinal"), "oIoU"] == pytest.approx(0.0)
+    assert "## Per-expression-type metrics — handmade / val" in (tmp_path / "tables.md").read_text()
+    # another dataset's types are not applied to these dumps
+    other = report.build_report(hand_dumps, tmp_path / "o", dpi=40, types=("refcoco", types))
+    assert not any(p.name.startswith("types_") for p in other)

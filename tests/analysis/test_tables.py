@@ -138,3 +138,37 @@ def test_csv_export_full_precision(samples):
     df = pd.read_csv(io.StringIO(csv), index_col=0)
     assert df.loc["full", "All oIoU"] == pytest.approx(100 * 17 / 37, abs=1e-9)
     assert "Small Prec@0.9" in df.columns
+
+
+def test_type_table_against_hand_computed_numbers(samples):
+    from analysis.tables import type_table
+
+    # sent_id = 100 + sample; sample 3's sentence has no recorded type
+    types = {100: "attribute", 101: "attribute", 102: "relation"}
+    full = samples[(samples["variant"] == "full") & (samples["split"] == "val")]
+    t = type_table(full, types)
+    assert list(t.index) == [("full", "?"), ("full", "attribute"), ("full", "relation")]
+    attr, rel, unknown = (
+        t.loc[("full", "attribute")],
+        t.loc[("full", "relation")],
+        t.loc[("full", "?")],
+    )
+    # attribute = samples 0 (4/4) and 1 (0/4): oIoU 4/8, mIoU (1 + 0)/2, Prec@X 50 %
+    assert attr["n"] == 2 and math.isclose(attr["oIoU"], 50.0) and math.isclose(attr["mIoU"], 50.0)
+    assert [attr[p] for p in PREC] == [50.0] * 5
+    # relation = sample 2 (10/20): IoU exactly 0.5 passes Prec@0.5 only
+    assert rel["n"] == 1 and math.isclose(rel["oIoU"], 50.0)
+    assert [rel[p] for p in PREC] == [100.0, 0.0, 0.0, 0.0, 0.0]
+    # "?" = sample 3 (3/9)
+    assert unknown["n"] == 1 and math.isclose(unknown["oIoU"], 100 / 3)
+
+
+def test_expression_types_reads_synthref_sentence_types(tiny_synthref):
+    from analysis.tables import expression_types
+    from tvnet.data.synth import KINDS
+
+    refer = tiny_synthref["refer"]
+    types = expression_types(refer)
+    sent_ids = {s.sent_id for split in ("train", "val", "test") for s in refer.samples(split)}
+    assert set(types) == sent_ids  # every SynthRef sentence records its type
+    assert set(types.values()) <= set(KINDS)

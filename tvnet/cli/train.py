@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="train a TV-Net variant",
-        description="Train TV-Net (Adam, poly decay, 0.7/0.1 BCE loss) on a refer-format dataset. "
+        description="Train TV-Net (Adam, poly decay, 0.7/0.1 BCE loss; configs/cpu.json adds "
+        "soft Dice on the final mask, train.loss_dice) on a refer-format dataset. "
         "Variants that use retrieval read the offline neighbour tables in --pool.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

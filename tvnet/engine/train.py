@@ -1,6 +1,8 @@
 """Training loop (SPEC §2–3): Adam with decoupled weight decay, poly decay (power 0.9), the
-0.7/0.1 loss; seeded; atomic checkpoints every N steps and at the end; ``resume`` continues bit-for-bit in
-its schedule; a JSON-lines log of loss, throughput and val metrics in the run folder.
+0.7/0.1 BCE loss (plus soft Dice on the final mask when ``loss_dice`` > 0, as
+``configs/cpu.json``); seeded; atomic checkpoints every N steps and at the end; ``resume``
+continues bit-for-bit in its schedule; a JSON-lines log of loss, throughput and val metrics in
+the run folder.
 
 One process, or several under ``torchrun`` (DistributedDataParallel; gloo on CPU, nccl on
 CUDA): ``batch_size`` is the *global* batch, each rank takes an equal slice of it, and DDP's
@@ -258,6 +260,7 @@ def train(
             mask,
             train_cfg.loss_main,
             train_cfg.loss_aux,
+            train_cfg.loss_dice,
         )
         opt.zero_grad(set_to_none=True)
         loss.backward()
