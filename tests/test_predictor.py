@@ -120,14 +120,15 @@ BUNDLED = Path(__file__).resolve().parents[1] / "assets"
 @pytest.mark.skipif(
     not (BUNDLED / "checkpoints" / "full" / "config.json").is_file(), reason="no bundled model"
 )
-def test_bundled_model_localises_the_objects_of_a_synthref_scene():
-    """The shipped model (1300 steps × 8, see README) has learned where objects are: the
-    referent is much brighter than the background (its language grounding is still weak)."""
+def test_bundled_model_segments_the_referents_of_synthref_scenes():
+    """The shipped model (README, "Results": val oIoU ≈ 32 %, far from the goal) finds the
+    referent of unseen SynthRef scenes: on these 12, mean IoU 0.32 and mean probability 0.62
+    inside the referent vs 0.08 outside (the previous, BCE-only build: IoU 0, no mask)."""
     from tvnet.data.synth import make_scene
 
     pred = Predictor.from_checkpoint(device="cpu")
-    inside, outside = [], []
-    for i in range(3):
+    inside, outside, ious = [], [], []
+    for i in range(12):
         scene = make_scene(0, "test", 100 + i)
         e = scene.expressions[0]
         gt = scene.objects[e.obj].mask
@@ -135,4 +136,6 @@ def test_bundled_model_localises_the_objects_of_a_synthref_scene():
         assert p.neighbour is not None and p.neighbour.image.ndim == 3
         inside.append(p.prob[gt].mean())
         outside.append(p.prob[~gt].mean())
-    assert np.mean(inside) > 2 * np.mean(outside)
+        ious.append((p.mask & gt).sum() / max((p.mask | gt).sum(), 1))
+    assert np.mean(inside) > 4 * np.mean(outside)
+    assert np.mean(ious) > 0.2
