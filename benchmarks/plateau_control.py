@@ -78,7 +78,7 @@ def main() -> None:
     cache.ensure("val")
     tables = {s: SplitTable.for_model(refer, s, tv, None) for s in ("train", "val")}
     loaders = {s: BatchLoader(refer, t, tv.cfg.input_size, False, cache) for s, t in tables.items()}
-    grid = tv.cfg.input_size // 8
+    grid = tv.backbone.grid  # the 40×40 low-resolution grid
     model = BagOfWordsGrounder(tv.text.embed, sum(tv.backbone.channels[1:]))
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
 
