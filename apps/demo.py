@@ -502,7 +502,7 @@ class Demo:
             heatmap(pred.neighbour.image, pred.grid_to_image(amap, pred.neighbour_letterbox))
         )
         if r.point is None:
-            n = len(pred.query_cells(None))
+            n = len(pred.query_cells(None, pred.attention_grid(int(level))))
             who = (
                 f"the predicted referent's {n} grid cell{'s' * (n != 1)} (mean of their rows) look"
             )

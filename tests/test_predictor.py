@@ -35,7 +35,9 @@ def test_prediction_outputs(predictor, tiny_synthref):
     assert pred.mask.shape == (h, w) and pred.mask.dtype == bool
     assert pred.prob.shape == (h, w) and 0 <= pred.prob.min() and pred.prob.max() <= 1
     g = TINY_MODEL["input_size"] // 8
-    assert [a.shape for a in pred.attention] == [(g * g, g * g)] * 3
+    n = g // 2  # the cpu preset enriches V4/V5 at their native grid (output stride 16)
+    assert [a.shape for a in pred.attention] == [(g * g, g * g)] + [(n * n, n * n)] * 2
+    assert [pred.attention_grid(lvl) for lvl in (3, 4, 5)] == [g, n, n]
     np.testing.assert_allclose(pred.attention[0].sum(-1), 1, atol=1e-2)
     assert pred.a2.shape == (2 * g, 2 * g)
     nb = pred.neighbour
@@ -47,9 +49,15 @@ def test_prediction_outputs(predictor, tiny_synthref):
     )
     assert {"preprocess", "retrieval", "model", "total"} <= set(pred.timings)
     amap = pred.attention_map(5)
-    assert amap.shape == (g, g) and amap.sum() == pytest.approx(1, abs=1e-2)
+    assert amap.shape == (n, n) and amap.sum() == pytest.approx(1, abs=1e-2)
     point = pred.attention_map(3, (0.0, 0.0))
     np.testing.assert_allclose(point.ravel(), pred.attention[0][0], atol=1e-6)
+    np.testing.assert_allclose(
+        pred.attention_map(5, (0.0, 0.0)).ravel(), pred.attention[2][0], atol=1e-6
+    )
+    # a point at the middle of the letterboxed input: cell (n/2, n/2) of V5's grid
+    mid = (pred.letterbox.size / 2 + 0.5) / pred.letterbox.scale
+    assert pred.query_cells((mid, mid), n).tolist() == [(n // 2) * n + n // 2]
     assert pred.grid_to_image(amap, pred.neighbour_letterbox).shape == nb.image.shape[:2]
 
 

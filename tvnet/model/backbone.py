@@ -91,9 +91,10 @@ class Backbone(nn.Module):
             return list(self.body(x))
 
     def align(
-        self, feats: list[torch.Tensor], grid: int | None = None
+        self, feats: list[torch.Tensor], grid: int | None = None, resize: bool = True
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """[V2..V5] → V2 (B×C2×2h×2w), [V3, V4, V5] each B×C×h×w (upsampled where stride > 8).
+        """[V2..V5] → V2 (B×C2×2h×2w), [V3, V4, V5] each B×C×h×w (upsampled where stride > 8;
+        with ``resize=False`` each stays at its native resolution, see :meth:`to_grid`).
 
         With ``feature_norm`` each level is L2-normalised over channels and scaled by √C (at
         its native resolution, before upsampling), so a cell has unit RMS whatever the
@@ -103,14 +104,18 @@ class Backbone(nn.Module):
         if self.feature_norm:
             feats = [F.normalize(f, dim=1) * math.sqrt(f.shape[1]) for f in feats]
         v2, *low = feats
+        return v2, (self.to_grid(low, grid) if resize else low)
+
+    @staticmethod
+    def to_grid(low: list[torch.Tensor], grid: int | None = None) -> list[torch.Tensor]:
+        """Bilinearly upsample each map to grid×grid (default: the first map's size)."""
         h = grid or low[0].shape[-1]
-        low = [
+        return [
             f
             if f.shape[-1] == h
             else F.interpolate(f, size=(h, h), mode="bilinear", align_corners=False)
             for f in low
         ]
-        return v2, low
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         return self.align(self.extract(image))

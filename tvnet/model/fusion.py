@@ -62,10 +62,13 @@ class ConvLSTM(nn.Module):
         self.d_m = d_m
 
     def forward(self, seq: list[torch.Tensor]) -> torch.Tensor:
-        h = torch.zeros_like(seq[0])
-        c = torch.zeros_like(seq[0])
+        h = c = None
         for x in seq:
-            i, f, o, g = self.norm(self.gates(torch.cat([x, h], dim=1))).chunk(4, dim=1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            if h is None:  # h = c = 0: the hidden half of the conv contributes nothing
+                z = F.conv2d(x, self.gates.weight[:, : self.d_m], self.gates.bias)
+            else:
+                z = self.gates(torch.cat([x, h], dim=1))
+            i, f, o, g = self.norm(z).chunk(4, dim=1)
+            c = torch.sigmoid(i) * torch.tanh(g) + (0 if c is None else torch.sigmoid(f) * c)
             h = torch.sigmoid(o) * torch.tanh(c)
         return h

@@ -27,8 +27,9 @@ from tvnet.model.text_encoder import TextEncoder
 class TVNetOutput:
     logits: torch.Tensor  # B×1×S×S
     logits_low: torch.Tensor  # B×1×2h×2w (head resolution)
-    attention: list[torch.Tensor] = field(default_factory=list)  # A_3, A_4, A_5: B×hw×hw (RES only)
-    gates: list[torch.Tensor] = field(default_factory=list)  # σ(Conv(V_l^in)): B×C_l×h×w (RES only)
+    # A_3, A_4, A_5: B×hw×hw on each level's grid (RES only; see ModelConfig.enrich_native)
+    attention: list[torch.Tensor] = field(default_factory=list)
+    gates: list[torch.Tensor] = field(default_factory=list)  # σ(Conv(V_l^in)): B×C_l×h_l×w_l
     a2: torch.Tensor | None = None  # B×1×2h×2w (AMF only)
     aux_logits: list[torch.Tensor] = field(default_factory=list)  # B×1×h×w each (training only)
 
@@ -77,7 +78,8 @@ class TVNet(nn.Module):
             feats = self.backbone.extract(image)
         size = image.shape[-1] if image is not None else feats[0].shape[-1] * 4  # V2 is at S/4
         grid = size // 8
-        v2, v_low = self.backbone.align(feats, grid)
+        native = self.enrich is not None and self.cfg.enrich_native
+        v2, v_low = self.backbone.align(feats, grid, resize=not native)
         B = v2.shape[0]
 
         attention, gates = [], []
@@ -88,7 +90,7 @@ class TVNet(nn.Module):
                         f"variant {self.cfg.variant!r} needs the retrieved image (ref_image)"
                     )
                 ref_feats = self.backbone.extract(ref_image)
-            _, r_low = self.backbone.align(ref_feats, grid)
+            _, r_low = self.backbone.align(ref_feats, grid, resize=not native)
             enriched = []
             for enrich, v, r in zip(self.enrich, v_low, r_low):
                 v, a, g = enrich(v, r, return_attention)
@@ -96,7 +98,7 @@ class TVNet(nn.Module):
                 gates.append(g)
                 if a is not None:
                     attention.append(a)
-            v_low = enriched
+            v_low = self.backbone.to_grid(enriched, grid) if native else enriched
 
         _, s, _ = self.text(tokens, lengths)  # s: B×d_s
         o = spatial_features(B, grid, grid, device=v2.device, dtype=v2.dtype)
