@@ -44,6 +44,7 @@ ANALYSIS_COLUMNS = [
     "size_bin",
     "variant",
     "split",
+    "expression_type",
 ]
 
 
@@ -82,8 +83,9 @@ def build_report(
 ) -> list[Path]:
     """Write the report for ``dumps`` into ``out``; returns the files written.
 
-    ``types`` = (dataset name, sent_id → expression type) adds a per-type table for each split
-    of that dataset (:func:`analysis.tables.expression_types`)."""
+    A per-expression-type table is added for each split whose dumps record the type (column
+    ``expression_type``, written for SynthRef); ``types`` = (dataset name, sent_id → type,
+    :func:`analysis.tables.expression_types`) supplies it for that dataset's older dumps."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = select(tables.concat_samples(dumps, ANALYSIS_COLUMNS), splits, variants)
@@ -119,14 +121,15 @@ def build_report(
             f"Per-size-bucket metrics — {dataset} / {split}",
             _slug("sizes", dataset, split),
         )
-    if types is not None and types[1]:
-        for (dataset, split), group in samples.groupby(["dataset", "split"], sort=True):
-            if dataset == types[0]:
-                add_table(
-                    tables.type_table(group, types[1]),
-                    f"Per-expression-type metrics — {dataset} / {split}",
-                    _slug("types", dataset, split),
-                )
+    for (dataset, split), group in samples.groupby(["dataset", "split"], sort=True):
+        given = types[1] if types is not None and types[1] and dataset == types[0] else None
+        recorded = "expression_type" in group.columns and group["expression_type"].notna().any()
+        if given is not None or recorded:
+            add_table(
+                tables.type_table(group, given),
+                f"Per-expression-type metrics — {dataset} / {split}",
+                _slug("types", dataset, split),
+            )
     if not samples.empty:
         per_expr = one_per_expression(samples)
         multi = per_expr["dataset"].nunique() > 1
@@ -186,8 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data",
         metavar="DIR",
-        help="the dumps' refer-format dataset: adds metrics per expression type when its refs "
-        "file records them (SynthRef does)",
+        help="the dumps' refer-format dataset: supplies the expression types of dumps written "
+        "before they recorded them (per-type metrics need its refs file to record types, as "
+        "SynthRef's does)",
     )
     return p
 

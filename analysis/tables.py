@@ -204,11 +204,19 @@ def expression_types(refer: Any) -> dict[int, str]:
 
 
 def type_table(
-    samples: pd.DataFrame, types: dict[int, str], by: Sequence[str] = ("variant",)
+    samples: pd.DataFrame, types: dict[int, str] | None = None, by: Sequence[str] = ("variant",)
 ) -> pd.DataFrame:
     """Metrics per expression type: rows (``by``…, type), columns n, Prec@0.5 … Prec@0.9,
-    oIoU, mIoU (%). Samples whose sentence has no recorded type count as ``"?"``."""
-    typed = samples.assign(expression_type=samples["sent_id"].map(lambda i: types.get(int(i), "?")))
+    oIoU, mIoU (%). The type comes from ``types`` (sent_id → type, e.g.
+    :func:`expression_types`) or else from the dump's ``expression_type`` column. Samples whose
+    sentence has no recorded type count as ``"?"``."""
+    if types is not None:
+        kind = samples["sent_id"].map(lambda i: types.get(int(i), "?"))
+    elif "expression_type" in samples.columns:
+        kind = samples["expression_type"].fillna("?").astype(str)
+    else:
+        kind = pd.Series("?", index=samples.index)
+    typed = samples.assign(expression_type=kind)
     m = metrics_table(typed, [*by, "expression_type"])
     out = pd.DataFrame({"n": m["n"].astype(int)}, index=m.index)
     for k in TABLE1_METRICS:

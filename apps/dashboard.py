@@ -28,8 +28,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import figures, tables
-from tvnet.engine.dump import RUN_FILE, SAMPLES_FILE, decode_rle, load_dumps
-from tvnet.metrics import SIZE_BINS
+from tvnet import RUN_FILE, SAMPLES_FILE, SIZE_BINS, decode_rle, load_dumps
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DUMPS = REPO / "assets" / "dumps"
@@ -108,10 +107,12 @@ def selection(samples: pd.DataFrame, datasets, splits, variants) -> pd.DataFrame
 @st.cache_data(max_entries=16)
 def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
     samples = selection(load_all(root, stamp)[0], datasets, splits, variants)
-    out = {"table1": {}, "curve": {}, "hist": {}, "sizes": {}}
+    out = {"table1": {}, "curve": {}, "hist": {}, "sizes": {}, "types": {}}
     for (dataset, split), g in samples.groupby(["dataset", "split"], sort=True):
         out["table1"][(dataset, split)] = tables.table1(g)
         out["sizes"][(dataset, split)] = tables.size_table(g)
+        if "expression_type" in g.columns and g["expression_type"].notna().any():
+            out["types"][(dataset, split)] = tables.type_table(g)
         out["curve"][(dataset, split)] = g[["variant", "iou"]]
     out["table3"] = tables.table3(samples) if not samples.empty else pd.DataFrame()
     per_expr = samples.drop_duplicates(["dataset", "split", "sample_id"])
@@ -266,6 +267,13 @@ def page_overview(root, stamp, sel) -> None:
         c1.plotly_chart(figures.prec_curve_plotly(rows), key=f"curve-{dataset}-{split}")
         c2.plotly_chart(figures.iou_histogram_plotly(rows), key=f"hist-{dataset}-{split}")
     show_table(data["table3"], "Table 3 — oIoU (%) on small referents", "table3", key="t3")
+    for (dataset, split), t in data["types"].items():
+        show_table(
+            t,
+            f"Metrics per expression type — {dataset} / {split}",
+            f"types_{dataset}_{split}",
+            key=f"ty-{dataset}-{split}",
+        )
 
 
 def page_sizes(root, stamp, sel) -> None:

@@ -12,7 +12,7 @@ side; latency per stage.
 
 The model and its pool load once (the other variants lazily, once each); a queue serialises
 model calls so concurrent users wait instead of competing for the cores. Imports only the
-public API (``tvnet.Predictor``; ``tvnet.predictor`` for its input errors).
+public API (``tvnet.Predictor``, ``tvnet.InputError``, ``tvnet.MAX_PIXELS``).
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
-from tvnet import Predictor
-from tvnet.predictor import MAX_PIXELS, InputError
+from tvnet import MAX_PIXELS, InputError, Predictor
 
 log = logging.getLogger("tvnet.demo")
 

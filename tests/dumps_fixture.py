@@ -101,7 +101,12 @@ def make_images(data_dir: Path) -> Path:
 
 
 def write_hand_dump(
-    out: Path, variant: str, split: str, data_dir: Path | str | None = None, samples=(0, 1, 2, 3)
+    out: Path,
+    variant: str,
+    split: str,
+    data_dir: Path | str | None = None,
+    samples=(0, 1, 2, 3),
+    types: dict[int, str] | None = None,
 ) -> Path:
     run_info = {
         "config": {"preset": "cpu", "variant": variant},
@@ -123,6 +128,8 @@ def write_hand_dump(
             "image_id": k,
             "sentence": SENTENCES[k],
         }
+        if types is not None:
+            rec["expression_type"] = types.get(k)
         if variant != "baseline":
             rec.update(
                 neighbour_image_id=(k + 1) % 4,

@@ -1,7 +1,10 @@
 """TV-Net studio: Two-stage Visual cues enhancement Network for referring image segmentation.
 
-Public API: :func:`build_model`, :class:`Predictor`, and the ``tvnet`` CLI. Apps import these
-and nothing deeper.
+Public API: :func:`build_model`, :class:`Predictor` (its bad-input error
+:class:`InputError`, the ``MAX_PIXELS`` it decodes at most), the evaluation-dump readers
+(:func:`load_dump`, :func:`load_dumps`, :func:`decode_rle`, ``RUN_FILE``, ``SAMPLES_FILE``),
+the metrics (:func:`ris_metrics`, ``SIZE_BINS``) and the ``tvnet`` CLI. Apps import these and
+nothing deeper.
 """
 
 from __future__ import annotations
@@ -9,12 +12,39 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["build_model", "Predictor", "ModelConfig", "preset_config", "__version__"]
+_DUMP = ("load_dump", "load_dumps", "decode_rle", "RUN_FILE", "SAMPLES_FILE", "DumpError")
+_METRICS = ("ris_metrics", "SIZE_BINS")
+__all__ = [
+    "build_model",
+    "Predictor",
+    "InputError",
+    "MAX_PIXELS",
+    "ModelConfig",
+    "preset_config",
+    "load_dump",
+    "load_dumps",
+    "decode_rle",
+    "RUN_FILE",
+    "SAMPLES_FILE",
+    "DumpError",
+    "ris_metrics",
+    "SIZE_BINS",
+    "__version__",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from tvnet.config import ModelConfig, preset_config
+    from tvnet.engine.dump import (
+        RUN_FILE,
+        SAMPLES_FILE,
+        DumpError,
+        decode_rle,
+        load_dump,
+        load_dumps,
+    )
+    from tvnet.metrics import SIZE_BINS, ris_metrics
     from tvnet.model.build import build_model
-    from tvnet.predictor import Predictor
+    from tvnet.predictor import MAX_PIXELS, InputError, Predictor
 
 
 def __getattr__(name: str) -> Any:
@@ -23,12 +53,20 @@ def __getattr__(name: str) -> Any:
         from tvnet.model.build import build_model
 
         return build_model
-    if name == "Predictor":
-        from tvnet.predictor import Predictor
+    if name in ("Predictor", "InputError", "MAX_PIXELS"):
+        from tvnet import predictor
 
-        return Predictor
+        return getattr(predictor, name)
     if name in ("ModelConfig", "preset_config"):
         from tvnet import config
 
         return getattr(config, name)
+    if name in _DUMP:
+        from tvnet.engine import dump
+
+        return getattr(dump, name)
+    if name in _METRICS:
+        from tvnet import metrics
+
+        return getattr(metrics, name)
     raise AttributeError(f"module 'tvnet' has no attribute {name!r}")

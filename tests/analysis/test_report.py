@@ -96,3 +96,19 @@ def test_report_adds_a_per_type_table_for_the_named_dataset(hand_dumps, tmp_path
     # another dataset's types are not applied to these dumps
     other = report.build_report(hand_dumps, tmp_path / "o", dpi=40, types=("refcoco", types))
     assert not any(p.name.startswith("types_") for p in other)
+
+
+def test_report_reads_expression_types_recorded_in_the_dumps(hand_dumps, tmp_path):
+    import copy
+
+    typed = copy.deepcopy(hand_dumps)
+    kinds = {100: "attribute", 101: "attribute", 102: "relation", 103: "ordinal"}
+    for d in typed:
+        d.samples["expression_type"] = d.samples["sent_id"].map(kinds)
+    written = {p.name for p in report.build_report(typed, tmp_path, dpi=40)}
+    assert {"types_handmade_val.csv", "types_handmade_test.csv"} <= written
+    t = pd.read_csv(tmp_path / "types_handmade_val.csv", index_col=[0, 1])
+    assert t.loc[("baseline", "attribute"), "oIoU"] == pytest.approx(50.0)  # as from --data
+    # dumps without recorded types and no --data: no per-type table
+    plain = {p.name for p in report.build_report(hand_dumps, tmp_path / "p", dpi=40)}
+    assert not any(n.startswith("types_") for n in plain)

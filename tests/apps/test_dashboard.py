@@ -86,6 +86,20 @@ def test_overview_table1_holds_the_hand_computed_numbers(root):
     assert not at.error and not at.warning
 
 
+def test_overview_shows_metrics_per_recorded_expression_type(root, tmp_path):
+    kinds = {0: "attribute", 1: "attribute", 2: "relation", 3: "ordinal"}
+    write_hand_dump(tmp_path / "typed" / "full_val", "full", "val", types=kinds)
+    at = run_app(tmp_path / "typed")
+    t = table_by_title(at, "Metrics per expression type — handmade / val")
+    assert set(t.index) == {"full"}  # index: variant; then the type column
+    t = t.set_index("expression_type")
+    # full: attribute = samples 0, 1 → (4+0)/(4+4); relation 10/20; ordinal 3/9
+    assert t.loc["attribute", "oIoU"] == "50.00" and t.loc["attribute", "n"] == "2"
+    assert t.loc["relation", "oIoU"] == "50.00" and t.loc["ordinal", "oIoU"] == "33.33"
+    # the hand dumps of `root` record no type: no such table
+    assert not any("expression type" in h.value for h in run_app(root).subheader)
+
+
 def test_sidebar_selection_filters_variants_and_splits(root):
     at = run_app(root)
     at.multiselect(key="variants").set_value(["full"]).run()

@@ -84,7 +84,9 @@ def test_round_trip_columns_rows_and_exact_aggregates(tmp_path):
     # chunked: several row groups were written
     assert pq.ParquetFile(out / "samples.parquet").num_row_groups == 4
     dump = load_dump(out)
-    assert list(dump.samples.columns) == SPEC_COLUMNS == list(COLUMNS)
+    # SPEC §5's columns, then the optional expression type (null: these records have none)
+    assert list(dump.samples.columns) == [*SPEC_COLUMNS, "expression_type"] == list(COLUMNS)
+    assert dump.samples.expression_type.isna().all()
     df = dump.samples
     assert len(df) == 50 and list(df.sample_id) == list(range(50))
     for rec, row in zip(records, df.itertuples()):
@@ -217,3 +219,27 @@ def test_load_dumps_on_missing_and_empty_folder(tmp_path):
     dumps, errors = load_dumps(tmp_path / "absent")
     assert dumps == [] and len(errors) == 1 and "not found" in errors[0][1]
     assert load_dumps(tmp_path) == ([], [])
+
+
+def test_expression_type_is_stored_and_optional_on_read(tmp_path):
+    recs = list(_records(6))
+    for r, kind in zip(recs, ["attribute", "relation", None, "ordinal", "absolute", "relation"]):
+        r["expression_type"] = kind
+    with DumpWriter(tmp_path / "typed", RUN_INFO) as w:
+        ev = RISEvaluator(variant="full", split="val", dump=w)
+        ev.process(recs)
+        w.close(metrics=ev.evaluate())
+    df = load_dump(tmp_path / "typed").samples
+    kinds = [None if pd.isna(k) else k for k in df.expression_type]
+    assert kinds == ["attribute", "relation", None, "ordinal", "absolute", "relation"]
+    # a dump written before the column existed still loads, with nulls
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "run.json").write_text((tmp_path / "typed" / "run.json").read_text())
+    table = pq.read_table(tmp_path / "typed" / "samples.parquet").drop(["expression_type"])
+    pq.write_table(table, old / "samples.parquet")
+    back = load_dump(old).samples
+    assert list(back.columns) == list(COLUMNS) and back.expression_type.isna().all()
+    assert back.drop(columns="expression_type").equals(df.drop(columns="expression_type"))
+    narrow = load_dump(old, columns=["sent_id", "expression_type"]).samples
+    assert narrow.expression_type.isna().all() and len(narrow) == 6

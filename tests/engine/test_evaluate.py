@@ -53,6 +53,11 @@ def test_dump_rows_recompute_the_metrics(tiny_synthref, model, tmp_path):
         np.testing.assert_array_equal(gt, refer.mask(s.ref_id))
         assert (pred & gt).sum() == r["inter"] and (pred | gt).sum() == r["union"]
         assert r["neighbour_image_id"] != s.image_id
+    # SynthRef records each sentence's type; the dump keeps it
+    assert df["expression_type"].notna().all()
+    assert set(df["expression_type"]) <= {"attribute", "relation", "ordinal", "absolute"}
+    kinds = {s.sample_id: s.expression_type for s in refer.samples("val")}
+    assert all(kinds[int(i)] == k for i, k in zip(df["sample_id"], df["expression_type"]))
 
 
 def test_cached_features_give_the_same_predictions(tiny_synthref, model, tmp_path):

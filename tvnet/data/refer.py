@@ -47,6 +47,7 @@ class Sample:
     file_name: str
     split: str
     bbox: tuple[float, float, float, float]
+    expression_type: str | None = None  # the sentence's ``type`` where the refs record one
 
 
 class ReferDataset:
@@ -121,6 +122,7 @@ class ReferDataset:
                     file_name=file_name,
                     split=split,
                     bbox=bbox,  # type: ignore[arg-type]
+                    expression_type=str(sent["type"]) if "type" in sent else None,
                 )
                 self._by_id[sent_id] = s
                 self._samples.setdefault(split, []).append(s)

@@ -2,7 +2,8 @@
 
 ``samples.parquet`` holds one row per expression, with exactly the columns of
 :data:`COLUMNS` (types in :data:`SCHEMA`; the ``neighbour_*`` columns are null for variants
-that retrieve nothing). Masks are COCO RLE ``counts`` strings (pycocotools), decoded with
+that retrieve nothing; ``expression_type`` is null where the refs file records no sentence
+type — SynthRef records one, RefCOCO does not). Masks are COCO RLE ``counts`` strings (pycocotools), decoded with
 :func:`decode_rle` and the row's ``height`` / ``width``.
 
 ``run.json`` holds what the run was: ``config``, ``checkpoint_sha256``, ``code_version``,
@@ -62,9 +63,12 @@ SCHEMA = pa.schema(
         ("neighbour_score", pa.float64()),
         ("variant", pa.string()),
         ("split", pa.string()),
+        ("expression_type", pa.string()),
     ]
 )
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
+# may be absent from a file (dumps written before it existed): read as null
+OPTIONAL_COLUMNS: tuple[str, ...] = ("expression_type",)
 _NUMERIC = ("inter", "union", "iou", "gt_area_frac", "height", "width")
 
 __all__ = [
@@ -332,7 +336,7 @@ def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
         schema = pq.read_schema(samples_path)
     except (pa.ArrowException, OSError) as e:
         raise DumpError(f"{samples_path}: not a readable parquet file ({e})") from e
-    missing = [c for c in COLUMNS if c not in schema.names]
+    missing = [c for c in COLUMNS if c not in schema.names and c not in OPTIONAL_COLUMNS]
     if missing:
         raise DumpError(f"{samples_path}: missing column(s) {', '.join(missing)}")
     wanted = (
@@ -340,10 +344,15 @@ def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
         if columns is None
         else list(dict.fromkeys([*_NUMERIC, "size_bin", "variant", "split", *columns]))
     )
+    absent = [c for c in wanted if c not in schema.names]
     try:
-        samples = pq.read_table(samples_path, columns=wanted).to_pandas()
+        samples = pq.read_table(
+            samples_path, columns=[c for c in wanted if c not in absent]
+        ).to_pandas()
     except (pa.ArrowException, OSError) as e:
         raise DumpError(f"{samples_path}: corrupt parquet data ({e})") from e
+    for c in absent:
+        samples[c] = pd.Series([None] * len(samples), dtype=object)
     for c in _NUMERIC:
         if not pd.api.types.is_numeric_dtype(samples[c]):
             raise DumpError(f"{samples_path}: column {c!r} must be numeric, got {samples[c].dtype}")

@@ -96,6 +96,7 @@ def evaluate(
                     sent_id=s.sent_id,
                     image_id=s.image_id,
                     sentence=s.sentence,
+                    expression_type=s.expression_type,
                 )
                 if table.neighbours is not None and model.uses_retrieval:
                     nb = table.neighbours.iloc[i]
