@@ -255,7 +255,9 @@ class Models:
                 self.dirs[v] = vdir / v
         self.dirs = {v: self.dirs[v] for v in VARIANTS if v in self.dirs}
         self._loaded: dict[str, Predictor] = {self.main: main}
-        self._locks = {v: threading.Lock() for v in self.dirs}
+        # one model call at a time: the variants share the retriever's encoders, whose
+        # tokenizer is not re-entrant (the queue serialises calls anyway)
+        self._call_lock = threading.Lock()
         self._load_lock = threading.Lock()
 
     @property
@@ -273,18 +275,22 @@ class Models:
         with self._load_lock:  # another variant's first load waits here, the rest does not
             if variant not in self._loaded:
                 t = time.perf_counter()
+                shared = next(
+                    (p.retriever for p in self._loaded.values() if p.retriever is not None), None
+                )
                 self._loaded[variant] = Predictor.from_checkpoint(
                     self.dirs[variant],
                     self.pool,
                     device=self.device,
                     pool_images=self.pool_images,
+                    retriever=shared,  # one pool and one pair of encoders for all variants
                 )
                 log.info("loaded %s in %.1f s", variant, time.perf_counter() - t)
         return self._loaded[variant]
 
     def predict(self, variant: str | None, image: np.ndarray, expression: str, **kw):
         p = self.get(variant)
-        with self._locks[p.variant]:  # one call per model at a time (tokenizers are not re-entrant)
+        with self._call_lock:
             return p(image, expression, **kw)
 
 

@@ -149,3 +149,26 @@ def test_bundled_model_segments_the_referents_of_synthref_scenes():
         gts.append(gt)
     assert np.mean(inside) > 4 * np.mean(outside)
     assert ris_metrics(masks, gts)["mean_iou"] > 0.2
+
+
+def test_a_shared_retriever_gives_the_same_answer(predictor, tiny_synthref, tmp_path):
+    """A second RES model can reuse the first one's pool and encoders (the demo's variants)."""
+    from tvnet.data.tokenize import Vocab
+
+    refer = tiny_synthref["refer"]
+    torch.manual_seed(1)
+    model = build_model(
+        "cpu", "res", vocab=Vocab.build(s.sentence for s in refer.samples("train")), **TINY_MODEL
+    )
+    ckpt = save_checkpoint(model, tmp_path / "res")
+    kw = dict(device="cpu", pool_images=tiny_synthref["data"] / "images")
+    shared = Predictor.from_checkpoint(
+        ckpt, tiny_synthref["pool"], retriever=predictor.retriever, **kw
+    )
+    alone = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], **kw)
+    assert shared.retriever is predictor.retriever and alone.retriever is not predictor.retriever
+    s = refer.samples("val")[1]
+    img = refer.load_image(s.image_id)
+    a, b = shared(img, s.sentence), alone(img, s.sentence)
+    assert a.neighbour.image_id == b.neighbour.image_id
+    np.testing.assert_allclose(a.prob, b.prob, atol=1e-5)

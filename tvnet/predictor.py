@@ -11,6 +11,7 @@ retrieved image, and maps the mask back to the original image size (CMPC protoco
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -187,9 +188,13 @@ class Predictor:
         device: str | None = None,
         pool_images: str | Path | None = None,
         amp: bool = True,
+        retriever: Any | None = None,
     ) -> Predictor:
         """Load a checkpoint folder (default: the bundled ``full`` model) and, for RES variants,
-        a pool (default: the bundled pool; its images in ``POOL/images`` or ``pool_images``)."""
+        a pool (default: the bundled pool; its images in ``POOL/images`` or ``pool_images``).
+
+        ``retriever`` (another predictor's ``.retriever``, built on the same ``pool``) shares
+        that pool and its encoders instead of loading them again."""
         from tvnet.assets import default_assets
         from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
         from tvnet.io import default_device
@@ -199,21 +204,26 @@ class Predictor:
         device = device or default_device()
         model = load_checkpoint(path, device=device)
         meta = read_checkpoint_config(path)
-        retriever = None
-        if model.uses_retrieval:
+        if not model.uses_retrieval:
+            retriever = None
+        else:
             from tvnet.retrieval.image_encoder import ImageEncoder
             from tvnet.retrieval.neighbours import Retriever
             from tvnet.retrieval.pool import DataPool
             from tvnet.retrieval.text_encoder import TextEncoder
 
             pool = Path(pool) if pool else assets["pool"]
-            dp = DataPool.load(pool)
-            retriever = Retriever(
-                dp,
-                TextEncoder(device=device),
-                ImageEncoder(device=device),
-                k_text=model.cfg.retrieval_k_text,
-            )
+            if retriever is not None:
+                if retriever.k_text != model.cfg.retrieval_k_text:
+                    retriever = copy.copy(retriever)
+                    retriever.k_text = model.cfg.retrieval_k_text
+            else:
+                retriever = Retriever(
+                    DataPool.load(pool),
+                    TextEncoder(device=device),
+                    ImageEncoder(device=device),
+                    k_text=model.cfg.retrieval_k_text,
+                )
             if pool_images is None:
                 pool_images = pool / "images"
                 data_dir = (meta.get("data") or {}).get("data_dir")
