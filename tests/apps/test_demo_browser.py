@@ -46,7 +46,7 @@ def server(tiny_synthref, tmp_path_factory):
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for_http(url, timeout_s=90, proc=proc)
+        wait_for_http(url, timeout_s=120, proc=proc)
         yield url
     except (TimeoutError, RuntimeError) as e:
         raise RuntimeError(f"{e}\n--- demo log ---\n{log.read_text()[-3000:]}") from e
@@ -64,7 +64,7 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.set_default_timeout(60_000)
+            page.set_default_timeout(120_000)  # an upper bound: CI cores may be busy
             page.goto(server, wait_until="domcontentloaded")
             status = page.locator("#status")
             expect(page.locator("#model-note")).to_contain_text("Model:")
