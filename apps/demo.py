@@ -54,7 +54,7 @@ VARIANT_LABEL = {
     "res_cct": "+RES +concat",
     "full": "TV-Net (+RES +AMF)",
 }
-CACHE_SIZE = 8  # results kept for re-rendering (attention held as float16: ~15 MB each at 320)
+CACHE_SIZE = 8  # results kept for re-rendering (attention as float16: ≈ 6 MB each, cpu preset)
 MASK_RGB = np.array([34, 211, 238], np.float32)  # cyan fill of the predicted mask
 TITLE = "TV-Net · referring image segmentation"
 
@@ -255,9 +255,8 @@ class Models:
                 self.dirs[v] = vdir / v
         self.dirs = {v: self.dirs[v] for v in VARIANTS if v in self.dirs}
         self._loaded: dict[str, Predictor] = {self.main: main}
-        # one model call at a time: the variants share the retriever's encoders, whose
-        # tokenizer is not re-entrant (the queue serialises calls anyway)
-        self._call_lock = threading.Lock()
+        # one call per model at a time (the variants' shared retriever locks its own encoders)
+        self._locks = {v: threading.Lock() for v in self.dirs}
         self._load_lock = threading.Lock()
 
     @property
@@ -290,7 +289,7 @@ class Models:
 
     def predict(self, variant: str | None, image: np.ndarray, expression: str, **kw):
         p = self.get(variant)
-        with self._call_lock:
+        with self._locks[p.variant]:
             return p(image, expression, **kw)
 
 

@@ -79,7 +79,7 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"unknown ModelConfig fields: {sorted(unknown)}")
         # configs saved before feature_norm existed (code 0.1.0) were trained without it;
-        # those before enrich_native (0.3.x) enrich on the common grid, its default
+        # those before enrich_native (code 0.1.0 too) enrich on the common grid, its default
         return cls(**{"feature_norm": False, **d})
 
     def __post_init__(self) -> None:

@@ -193,8 +193,8 @@ class Predictor:
         """Load a checkpoint folder (default: the bundled ``full`` model) and, for RES variants,
         a pool (default: the bundled pool; its images in ``POOL/images`` or ``pool_images``).
 
-        ``retriever`` (another predictor's ``.retriever``, built on the same ``pool``) shares
-        that pool and its encoders instead of loading them again."""
+        ``retriever`` (another predictor's ``.retriever``) shares that pool and its encoders
+        instead of loading them again; it must be built on ``pool`` (checked by manifest)."""
         from tvnet.assets import default_assets
         from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
         from tvnet.io import default_device
@@ -214,6 +214,10 @@ class Predictor:
 
             pool = Path(pool) if pool else assets["pool"]
             if retriever is not None:
+                from tvnet.io import read_json
+
+                if retriever.pool.manifest != read_json(pool / "manifest.json", "pool manifest"):
+                    raise ValueError(f"the shared retriever was not built on the pool {pool}")
                 if retriever.k_text != model.cfg.retrieval_k_text:
                     retriever = copy.copy(retriever)
                     retriever.k_text = model.cfg.retrieval_k_text

@@ -243,3 +243,9 @@ def test_expression_type_is_stored_and_optional_on_read(tmp_path):
     assert back.drop(columns="expression_type").equals(df.drop(columns="expression_type"))
     narrow = load_dump(old, columns=["sent_id", "expression_type"]).samples
     assert narrow.expression_type.isna().all() and len(narrow) == 6
+
+
+def test_a_misspelt_column_is_an_error_not_nulls(tmp_path):
+    out, _, _ = _write(tmp_path, n=5)
+    with pytest.raises(DumpError, match="sent_idd"):
+        load_dump(out, columns=["sent_idd"])

@@ -182,5 +182,21 @@ def test_enrich_native_is_enrichment_before_upsampling(cpu_models):
     assert [t.shape[-1] for t in b.attention] == [1600] * 3
     torch.testing.assert_close(a.attention[1], a4)
     assert not torch.allclose(a.logits, b.logits)  # the order matters
-    up = native.backbone.to_grid([v4], 40)[0]
-    assert up.shape[-1] == 40 and a4.shape == (2, 400, 400)
+    assert a4.shape == (2, 400, 400) and v4.shape[-1] == 20
+    assert native.backbone.to_grid([v4], 40)[0].shape[-2:] == (40, 40)
+
+
+def test_convlstm_equals_the_zero_state_formulation():
+    """The first step skips the hidden half of the gate conv: same as running it on h = 0."""
+    from tvnet.model.fusion import ConvLSTM
+
+    torch.manual_seed(0)
+    lstm = ConvLSTM(8).eval()
+    seq = [torch.randn(2, 8, 5, 5) for _ in range(3)]
+    h = c = torch.zeros(2, 8, 5, 5)
+    for x in seq:  # the textbook cell, h and c starting at zero
+        i, f, o, g = lstm.norm(lstm.gates(torch.cat([x, h], 1))).chunk(4, 1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+    with torch.no_grad():
+        torch.testing.assert_close(lstm(seq), h.detach(), rtol=1e-5, atol=1e-6)

@@ -122,7 +122,7 @@ class ReferDataset:
                     file_name=file_name,
                     split=split,
                     bbox=bbox,  # type: ignore[arg-type]
-                    expression_type=str(sent["type"]) if "type" in sent else None,
+                    expression_type=None if sent.get("type") is None else str(sent["type"]),
                 )
                 self._by_id[sent_id] = s
                 self._samples.setdefault(split, []).append(s)

@@ -1,7 +1,7 @@
 """The evaluation dump of SPEC §5: ``DIR/samples.parquet`` + ``DIR/run.json``.
 
-``samples.parquet`` holds one row per expression, with exactly the columns of
-:data:`COLUMNS` (types in :data:`SCHEMA`; the ``neighbour_*`` columns are null for variants
+``samples.parquet`` holds one row per expression, with the columns of :data:`COLUMNS` (those
+of :data:`OPTIONAL_COLUMNS` may be absent from older files and read as null) (types in :data:`SCHEMA`; the ``neighbour_*`` columns are null for variants
 that retrieve nothing; ``expression_type`` is null where the refs file records no sentence
 type — SynthRef records one, RefCOCO does not). Masks are COCO RLE ``counts`` strings (pycocotools), decoded with
 :func:`decode_rle` and the row's ``height`` / ``width``.
@@ -345,6 +345,9 @@ def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
         else list(dict.fromkeys([*_NUMERIC, "size_bin", "variant", "split", *columns]))
     )
     absent = [c for c in wanted if c not in schema.names]
+    unknown = [c for c in absent if c not in OPTIONAL_COLUMNS]
+    if unknown:
+        raise DumpError(f"{samples_path}: no column(s) {', '.join(unknown)}")
     try:
         samples = pq.read_table(
             samples_path, columns=[c for c in wanted if c not in absent]

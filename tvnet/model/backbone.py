@@ -2,7 +2,8 @@
 the retrieved image alike.
 
 ``extract`` returns the native-resolution maps [V2, V3, V4, V5] (what a feature cache stores);
-``align`` brings V3..V5 onto one h×w grid (h = S/8) and leaves V2 at 2h×2w.
+``align`` brings V3..V5 onto one h×w grid (h = S/8; or, with ``resize=False``, keeps each at
+its native size for :meth:`Backbone.to_grid` later) and leaves V2 at 2h×2w.
 """
 
 from __future__ import annotations

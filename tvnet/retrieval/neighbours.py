@@ -9,6 +9,7 @@ new upload in one call with the same encoders and pool.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +209,10 @@ def read_neighbours(path: str | os.PathLike) -> pd.DataFrame:
 
 
 class Retriever:
-    """Online RES stage 1: the pool neighbour of a new (image, expression) in one call."""
+    """Online RES stage 1: the pool neighbour of a new (image, expression) in one call.
+
+    Thread-safe: the encoders (a Hugging Face tokenizer is not re-entrant) run under a lock,
+    which copies of the retriever share, so several predictors may share one retriever."""
 
     def __init__(
         self, pool: DataPool, text_encoder: Any, image_encoder: Any, k_text: int = 20
@@ -218,6 +222,7 @@ class Retriever:
         self.text_encoder = text_encoder
         self.image_encoder = image_encoder
         self.k_text = k_text
+        self._lock = threading.Lock()
 
     def neighbour(
         self, image: np.ndarray, sentence: str, exclude_image_id: int | None = None
@@ -227,8 +232,9 @@ class Retriever:
         ``candidates`` is the DataFrame of :meth:`DataPool.search_candidates`. When the pool
         holds no eligible entry, index is -1 and the other fields are None.
         """
-        t = self.text_encoder.encode([sentence], progress=False)
-        v = self.image_encoder.encode([image], progress=False)
+        with self._lock:
+            t = self.text_encoder.encode([sentence], progress=False)
+            v = self.image_encoder.encode([image], progress=False)
         cands = self.pool.search_candidates(t[0], v[0], exclude_image_id, k_text=self.k_text)
         if cands.empty:
             return dict(
