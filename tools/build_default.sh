@@ -2,7 +2,7 @@
 # Rebuilds the embedded default end to end on this machine (2 CPU cores): SynthRef, the
 # retrieval pool and neighbour tables, the four Table-1 variants, the eight evaluation dumps.
 # Each step is skipped when its output exists, so the script can be re-run after a stop.
-#   bash tools/build_default.sh            # ≈ 95 min on 2 idle cores; then python tools/package_assets.py
+#   bash tools/build_default.sh            # ≈ 110 min on 2 idle cores; then python tools/package_assets.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TV=${TV:-.venv/bin/tvnet}
