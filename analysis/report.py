@@ -123,8 +123,7 @@ def build_report(
         )
     for (dataset, split), group in samples.groupby(["dataset", "split"], sort=True):
         given = types[1] if types is not None and types[1] and dataset == types[0] else None
-        recorded = "expression_type" in group.columns and group["expression_type"].notna().any()
-        if given is not None or recorded:
+        if given is not None or tables.records_types(group):
             add_table(
                 tables.type_table(group, given),
                 f"Per-expression-type metrics — {dataset} / {split}",

@@ -35,6 +35,7 @@ __all__ = [
     "table3",
     "size_table",
     "expression_types",
+    "records_types",
     "type_table",
     "size_distribution",
     "to_markdown",
@@ -201,6 +202,11 @@ def expression_types(refer: Any) -> dict[int, str]:
                 if "type" in sent:
                     types[int(sent["sent_id"])] = str(sent["type"])
     return types
+
+
+def records_types(samples: pd.DataFrame) -> bool:
+    """Whether any row of ``samples`` records its sentence's expression type."""
+    return "expression_type" in samples.columns and bool(samples["expression_type"].notna().any())
 
 
 def type_table(

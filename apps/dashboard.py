@@ -111,7 +111,7 @@ def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict
     for (dataset, split), g in samples.groupby(["dataset", "split"], sort=True):
         out["table1"][(dataset, split)] = tables.table1(g)
         out["sizes"][(dataset, split)] = tables.size_table(g)
-        if "expression_type" in g.columns and g["expression_type"].notna().any():
+        if tables.records_types(g):
             out["types"][(dataset, split)] = tables.type_table(g)
         out["curve"][(dataset, split)] = g[["variant", "iou"]]
     out["table3"] = tables.table3(samples) if not samples.empty else pd.DataFrame()

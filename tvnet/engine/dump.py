@@ -1,10 +1,11 @@
 """The evaluation dump of SPEC §5: ``DIR/samples.parquet`` + ``DIR/run.json``.
 
-``samples.parquet`` holds one row per expression, with the columns of :data:`COLUMNS` (those
-of :data:`OPTIONAL_COLUMNS` may be absent from older files and read as null) (types in :data:`SCHEMA`; the ``neighbour_*`` columns are null for variants
-that retrieve nothing; ``expression_type`` is null where the refs file records no sentence
-type — SynthRef records one, RefCOCO does not). Masks are COCO RLE ``counts`` strings (pycocotools), decoded with
-:func:`decode_rle` and the row's ``height`` / ``width``.
+``samples.parquet`` holds one row per expression, with the columns of :data:`COLUMNS` (types
+in :data:`SCHEMA`). The ``neighbour_*`` columns are null for variants that retrieve nothing;
+``expression_type`` is null where the refs file records no sentence type (SynthRef records
+one, RefCOCO does not), and the columns of :data:`OPTIONAL_COLUMNS` may be absent from older
+files, which read them as null. Masks are COCO RLE ``counts`` strings (pycocotools), decoded
+with :func:`decode_rle` and the row's ``height`` / ``width``.
 
 ``run.json`` holds what the run was: ``config``, ``checkpoint_sha256``, ``code_version``,
 ``dataset`` (``{"name", "data_dir"}``, the refer-format folder the images come from),
