@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 EPILOG = """examples:
   tvnet train --variant full --data data/synthref --pool runs/pool --out runs/full
@@ -12,9 +14,14 @@ EPILOG = """examples:
   tvnet train ... --resume                       # continue an interrupted run bit-for-bit
   torchrun --nproc_per_node 4 -m tvnet train --config configs/paper.json --variant full \\
       --data refer/data/refcoco --pool runs/refcoco-pool --out runs/refcoco-full   # multi-GPU (DDP)
+  tvnet train --config configs/cpu.json --variant baseline --data data/synthref --out runs/h5 \\
+      --set model.fusion_heads=5 --set train.loss_dice=0    # one-off changes, no new config file
 
 A config is a JSON file {"model": {...ModelConfig fields...}, "train": {...TrainConfig fields...}}
-(see configs/). Command-line flags override the file."""
+(see configs/; `tvnet info --preset cpu` lists the model fields). Precedence: the preset, then
+the file, then each --set, then the dedicated flags (--steps, --lr, ...). Values of --set are
+read as JSON (5, 1e-3, true, null) and otherwise as text. The run's run.json records the
+result."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,25 +75,100 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--val-samples", type=int, default=200, help="val samples scored after each epoch (0: none)"
     )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="override one config field, e.g. model.fusion_heads=5 or train.loss_dice=0 "
+        "(repeatable; SECTION is model or train)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from OUT/last")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when present)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
+def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``["model.d_m=64", "train.lr=1e-3"]`` → ``{"model": {"d_m": 64}, "train": {"lr": 0.001}}``;
+    each value is read as JSON where it parses and kept as text otherwise."""
+    out: dict[str, dict[str, Any]] = {"model": {}, "train": {}}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not eq or not dot or section not in out or not name:
+            raise ValueError(
+                f"--set {item!r}: expected SECTION.FIELD=VALUE with SECTION model or train, "
+                "e.g. --set model.fusion_heads=5"
+            )
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[section][name] = value
+    return out
+
+
+def _check_fields(
+    cls: type, given: dict[str, Any], where: str, extra: tuple[str, ...] = ()
+) -> None:
+    names = {f.name for f in dataclasses.fields(cls)} | set(extra)
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown {cls.__name__} field(s) {unknown}; valid: {', '.join(sorted(names))}"
+        )
+
+
+def _check_types(default: Any, given: dict[str, Any], where: str) -> None:
+    """A value must have its field's type where the default has one (an int may stand for a
+    float; None is allowed where the default is None)."""
+    for name, value in given.items():
+        ref = getattr(default, name, None)
+        if ref is None or name in ("preset", "variant"):
+            continue
+        ok = isinstance(value, type(ref)) and not (
+            isinstance(value, bool) and not isinstance(ref, bool)
+        )
+        if isinstance(ref, float) and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise ValueError(
+                f"{where}: {name} must be {type(ref).__name__}, got {value!r} ({type(value).__name__})"
+            )
+
+
 def load_config(args: argparse.Namespace):
+    """(ModelConfig, TrainConfig) from the preset, --config, --set and the dedicated flags."""
     from tvnet.config import ModelConfig, TrainConfig, preset_config
 
     model, train = {}, {}
     if args.config:
         if not args.config.is_file():
             raise FileNotFoundError(f"config {args.config} not found")
-        d = json.loads(args.config.read_text())
-        model, train = d.get("model", {}), d.get("train", {})
+        try:
+            d = json.loads(args.config.read_text())
+        except json.JSONDecodeError as e:
+            raise ValueError(f"config {args.config} is not valid JSON: {e}") from None
+        if not isinstance(d, dict) or set(d) - {"model", "train"}:
+            raise ValueError(
+                f"config {args.config}: expected an object with 'model' and/or 'train' sections"
+            )
+        model, train = dict(d.get("model") or {}), dict(d.get("train") or {})
+        _check_fields(ModelConfig, model, f"config {args.config}")
+        _check_fields(TrainConfig, train, f"config {args.config}")
+    sets = parse_overrides(getattr(args, "overrides", None) or [])
+    _check_fields(ModelConfig, sets["model"], "--set")
+    _check_fields(TrainConfig, sets["train"], "--set")
+    model.update(sets["model"])
+    train.update(sets["train"])
     preset = args.preset or model.pop("preset", "cpu")
     variant = args.variant or model.pop("variant", "full")
     model.pop("preset", None)
     model.pop("variant", None)
+    _check_types(preset_config(preset, variant), model, "model config")
+    _check_types(TrainConfig(), train, "train config")
     mcfg: ModelConfig = preset_config(preset, variant, **model)
     over = {
         "steps": args.steps,

@@ -1,0 +1,156 @@
+"""`tvnet train` configuration: preset → --config file → --set → dedicated flags, with clear
+errors for misspelt fields, wrong types and malformed files."""
+
+import json
+
+import pytest
+
+from tests.conftest import TINY_MODEL
+from tvnet.cli import build_parser
+from tvnet.cli import main as cli_main
+from tvnet.cli.train import load_config, parse_overrides
+
+
+def _args(*extra):
+    return build_parser().parse_args(["train", "--data", "d", "--out", "o", *extra])
+
+
+def test_parse_overrides_reads_json_values_and_keeps_text():
+    got = parse_overrides(
+        [
+            "model.fusion_heads=5",
+            "train.lr=1e-3",
+            "train.amp=false",
+            "model.word_vectors=null",
+            "model.backbone=resnet50",
+            "train.max_minutes=2.5",
+        ]
+    )
+    assert got == {
+        "model": {"fusion_heads": 5, "word_vectors": None, "backbone": "resnet50"},
+        "train": {"lr": 0.001, "amp": False, "max_minutes": 2.5},
+    }
+    for bad in ["fusion_heads=5", "model.fusion_heads", "optim.lr=1", "model.=3"]:
+        with pytest.raises(ValueError, match="SECTION.FIELD=VALUE"):
+            parse_overrides([bad])
+
+
+def test_precedence_preset_file_set_flags(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "model": {"preset": "cpu", "d_m": 96, "gate_rounds": 2},
+                "train": {"lr": 0.01, "steps": 50, "loss_dice": 1.0},
+            }
+        )
+    )
+    m, t = load_config(
+        _args(
+            "--config",
+            str(cfg),
+            "--set",
+            "model.d_m=64",
+            "--set",
+            "train.lr=0.02",
+            "--set",
+            "train.steps=70",
+            "--lr",
+            "0.03",
+        )
+    )
+    assert m.preset == "cpu" and m.variant == "full"
+    assert m.d_m == 64  # --set beats the file
+    assert m.gate_rounds == 2 and m.d_s == 256  # file beats the preset; preset fills the rest
+    assert t.lr == 0.03  # the dedicated flag beats --set
+    assert t.steps == 70 and t.loss_dice == 1.0
+    # the last --set of a field wins; --variant beats the file's variant
+    m, _ = load_config(_args("--variant", "res", "--set", "model.d_m=8", "--set", "model.d_m=16"))
+    assert m.d_m == 16 and m.variant == "res"
+
+
+@pytest.mark.parametrize(
+    "content, extra, message",
+    [
+        ({"model": {"fusion_head": 5}}, [], r"unknown ModelConfig field\(s\) \['fusion_head'\]"),
+        (
+            {"train": {"learning_rate": 1}},
+            [],
+            r"unknown TrainConfig field\(s\) \['learning_rate'\]",
+        ),
+        ({"modle": {}}, [], "expected an object with 'model' and/or 'train'"),
+        ({}, ["--set", "model.dm=3"], r"--set: unknown ModelConfig field\(s\) \['dm'\]"),
+        ({}, ["--set", "train.steps=ten"], "steps must be int, got 'ten'"),
+        ({}, ["--set", "train.steps=1e3"], "steps must be int, got 1000.0"),
+        ({}, ["--set", "model.enrich_native=1"], "enrich_native must be bool"),
+        ({"model": {"d_m": True}}, [], "d_m must be int"),
+    ],
+)
+def test_bad_configs_are_clear_errors(tmp_path, capsys, content, extra, message):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match=message):
+        load_config(_args("--config", str(cfg), *extra))
+    # through the CLI: exit code 2 and one line on stderr, nothing trained
+    rc = cli_main(
+        [
+            "train",
+            "--config",
+            str(cfg),
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "run"),
+            *extra,
+        ]
+    )
+    assert rc == 2
+    assert "tvnet train: error:" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_config_that_is_not_json(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"model": {"d_m": 64,}}')
+    with pytest.raises(ValueError, match="is not valid JSON"):
+        load_config(_args("--config", str(cfg)))
+
+
+def test_an_int_may_stand_for_a_float():
+    _, t = load_config(_args("--set", "train.lr=1", "--set", "train.max_minutes=null"))
+    assert t.lr == 1.0 and t.max_minutes is None
+
+
+def test_set_reaches_the_trained_run(tiny_synthref, tmp_path):
+    sets = [f"--set=model.{k}={json.dumps(v)}" for k, v in TINY_MODEL.items()]
+    rc = cli_main(
+        [
+            "train",
+            "--variant",
+            "baseline",
+            "--data",
+            str(tiny_synthref["data"]),
+            "--out",
+            str(tmp_path / "run"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--steps",
+            "2",
+            "--batch-size",
+            "2",
+            "--val-samples",
+            "0",
+            "--quiet",
+            *sets,
+            "--set",
+            "model.fusion_heads=3",
+            "--set",
+            "train.loss_dice=0.5",
+        ]
+    )
+    assert rc == 0
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["model"]["fusion_heads"] == 3 and run["train"]["loss_dice"] == 0.5
+    assert run["train"]["steps"] == 2
+    ckpt = json.loads((tmp_path / "run" / "last" / "config.json").read_text())
+    assert ckpt["model"]["fusion_heads"] == 3
