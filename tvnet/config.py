@@ -13,6 +13,18 @@ from typing import Any, Literal
 HighRes = Literal["none", "cct", "amf"]
 
 
+def check_fields(cls: type, given: dict[str, Any], where: str | None = None) -> None:
+    """ValueError naming the keys of ``given`` that are not fields of the dataclass ``cls``
+    (and the valid ones); ``where`` says where they came from (a file, ``--set``)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(given) - names)
+    if unknown:
+        prefix = f"{where}: " if where else ""
+        raise ValueError(
+            f"{prefix}unknown {cls.__name__} field(s) {unknown}; valid: {', '.join(sorted(names))}"
+        )
+
+
 @dataclass(frozen=True)
 class VariantFlags:
     """One row of the paper's Table 1."""
@@ -74,10 +86,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown ModelConfig fields: {sorted(unknown)}")
+        check_fields(cls, d)
         # configs saved before feature_norm existed (code 0.1.0) were trained without it;
         # those before enrich_native (code 0.1.0 too) enrich on the common grid, its default
         return cls(**{"feature_norm": False, **d})
@@ -123,6 +132,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        check_fields(cls, d)
         return cls(**d)
 
 

@@ -197,8 +197,9 @@ class RISEvaluator:
     Each record is a mapping with the boolean masks ``pred`` and ``gt`` (H×W, at the original
     image resolution) and optionally the metadata of a dump row: ``sample_id``, ``ref_id``,
     ``sent_id``, ``image_id``, ``sentence``, ``neighbour_image_id``, ``neighbour_sentence``,
-    ``neighbour_score``, ``expression_type``. The masks are reduced to I, U (and RLE strings when a dump is
-    written) at once, so memory holds a few scalars per sample and never the masks.
+    ``neighbour_score``, ``expression_type``. The masks are reduced to I, U (and RLE strings
+    when a dump is written) at once, so memory holds a few scalars per sample and never the
+    masks.
 
     With ``dump`` (a :class:`tvnet.engine.dump.DumpWriter`), every processed sample becomes a
     row of the dump, written in chunks as evaluation goes. The caller closes the writer (it

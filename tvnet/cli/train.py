@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -110,17 +109,6 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _check_fields(
-    cls: type, given: dict[str, Any], where: str, extra: tuple[str, ...] = ()
-) -> None:
-    names = {f.name for f in dataclasses.fields(cls)} | set(extra)
-    unknown = sorted(set(given) - names)
-    if unknown:
-        raise ValueError(
-            f"{where}: unknown {cls.__name__} field(s) {unknown}; valid: {', '.join(sorted(names))}"
-        )
-
-
 def _check_types(default: Any, given: dict[str, Any], where: str) -> None:
     """A value must have its field's type where the default has one (an int may stand for a
     float; None is allowed where the default is None)."""
@@ -141,7 +129,7 @@ def _check_types(default: Any, given: dict[str, Any], where: str) -> None:
 
 def load_config(args: argparse.Namespace):
     """(ModelConfig, TrainConfig) from the preset, --config, --set and the dedicated flags."""
-    from tvnet.config import ModelConfig, TrainConfig, preset_config
+    from tvnet.config import ModelConfig, TrainConfig, check_fields, preset_config
 
     model, train = {}, {}
     if args.config:
@@ -156,20 +144,21 @@ def load_config(args: argparse.Namespace):
                 f"config {args.config}: expected an object with 'model' and/or 'train' sections"
             )
         model, train = dict(d.get("model") or {}), dict(d.get("train") or {})
-        _check_fields(ModelConfig, model, f"config {args.config}")
-        _check_fields(TrainConfig, train, f"config {args.config}")
-    sets = parse_overrides(getattr(args, "overrides", None) or [])
-    _check_fields(ModelConfig, sets["model"], "--set")
-    _check_fields(TrainConfig, sets["train"], "--set")
+        check_fields(ModelConfig, model, f"config {args.config}")
+        check_fields(TrainConfig, train, f"config {args.config}")
+    sets = parse_overrides(args.overrides)
+    check_fields(ModelConfig, sets["model"], "--set")
+    check_fields(TrainConfig, sets["train"], "--set")
     model.update(sets["model"])
     train.update(sets["train"])
     preset = args.preset or model.pop("preset", "cpu")
     variant = args.variant or model.pop("variant", "full")
     model.pop("preset", None)
     model.pop("variant", None)
-    _check_types(preset_config(preset, variant), model, "model config")
+    base = preset_config(preset, variant)
+    _check_types(base, model, "model config")
     _check_types(TrainConfig(), train, "train config")
-    mcfg: ModelConfig = preset_config(preset, variant, **model)
+    mcfg: ModelConfig = base.replace(**model) if model else base
     over = {
         "steps": args.steps,
         "batch_size": args.batch_size,
