@@ -8,7 +8,7 @@ from PIL import Image
 from tests.conftest import TINY_MODEL
 from tvnet import Predictor, build_model
 from tvnet.checkpoint import save_checkpoint
-from tvnet.predictor import InputError
+from tvnet.predictor import MAX_CHARS, InputError, cut_at_word
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +172,26 @@ def test_a_shared_retriever_gives_the_same_answer(predictor, tiny_synthref, tmp_
     a, b = shared(img, s.sentence), alone(img, s.sentence)
     assert a.neighbour.image_id == b.neighbour.image_id
     np.testing.assert_allclose(a.prob, b.prob, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "want"),
+    [
+        ("the red circle", 50, "the red circle"),  # short: unchanged
+        ("the red circle", 9, "the red"),  # 'circle' would be split: cut before it
+        ("the red circle", 7, "the red"),  # the limit falls on the space
+        ("the red  \tcircle", 9, "the red"),  # trailing whitespace dropped
+        ("supercalifragilistic word", 5, "super"),  # first word alone too long: hard cut
+        ("   circle", 4, "   c"),  # only whitespace before the cut: hard cut
+    ],
+)
+def test_cut_at_word_never_splits_a_word(text, limit, want):
+    got = cut_at_word(text, limit)
+    assert got == want and len(got) <= limit
+
+
+def test_long_expression_is_cut_at_a_word_boundary(predictor):
+    expression = "the red circle " + "abcdefghij " * 60  # 675 characters, boundary at 499
+    cut, notes = predictor.check_expression(expression)
+    assert len(cut) <= MAX_CHARS and cut.endswith("abcdefghij")
+    assert expression.startswith(cut) and any("word boundary" in n for n in notes)

@@ -29,6 +29,18 @@ MAX_PIXELS = 80_000_000  # refuse decompression bombs outright
 MAX_CHARS = 500
 
 
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters without splitting a word: at the last
+    whitespace within the limit, or hard at ``limit`` when the first word alone is longer."""
+    if len(text) <= limit:
+        return text
+    if text[limit].isspace():
+        return text[:limit].rstrip()
+    head = text[:limit]
+    cut = max((i for i, ch in enumerate(head) if ch.isspace()), default=-1)
+    return head[:cut].rstrip() if head[: max(cut, 0)].strip() else head
+
+
 class InputError(ValueError):
     """Bad user input (no image, unreadable file, empty expression …): a message for a person."""
 
@@ -294,8 +306,8 @@ class Predictor:
             raise InputError("the expression is empty: describe the object to segment")
         expression = str(expression)
         if len(expression) > MAX_CHARS:
-            expression = expression[:MAX_CHARS]
-            notes.append(f"expression cut to its first {MAX_CHARS} characters")
+            expression = cut_at_word(expression, MAX_CHARS)
+            notes.append(f"expression cut to its first {MAX_CHARS} characters (at a word boundary)")
         toks = tokenize(expression)
         if not toks:
             raise InputError("the expression has no words")
