@@ -8,7 +8,8 @@ Writes into ``--out`` (every file atomically):
 - ``tables.md`` and ``tables.tex`` — Table 1 per dataset and split (variants × {All, Small} ×
   Prec@0.5…0.9, oIoU, mIoU), Table 3 (oIoU on small referents per dataset and split), the
   per-size-bucket breakdown, Figure 7's numbers and, with ``--data`` (a dataset whose refs
-  file records each sentence's type, as SynthRef's does), metrics per expression type;
+  file records each sentence's type, as SynthRef's does), metrics per expression type, and
+  with ``--data DIR --failures``, where the misses go (:mod:`analysis.failures`);
 - one CSV per table, full precision;
 - ``fig7_size_distribution.png``, ``iou_histogram_<dataset>_<split>.png`` and
   ``prec_curves_<dataset>_<split>.png``.
@@ -23,11 +24,12 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from analysis import figures, tables
-from tvnet.engine.dump import Dump, load_dumps
+from analysis import failures, figures, tables
+from tvnet.engine.dump import Dump, load_dump, load_dumps
 from tvnet.io import atomic_path, atomic_write_text
 
 METRIC_NOTE = (
@@ -80,12 +82,15 @@ def build_report(
     dpi: int = 150,
     errors: Sequence[tuple[Path, str]] = (),
     types: tuple[str, dict[int, str]] | None = None,
+    failures_of: Any | None = None,
 ) -> list[Path]:
     """Write the report for ``dumps`` into ``out``; returns the files written.
 
     A per-expression-type table is added for each split whose dumps record the type (column
     ``expression_type``, written for SynthRef); ``types`` = (dataset name, sent_id → type,
-    :func:`analysis.tables.expression_types`) supplies it for that dataset's older dumps."""
+    :func:`analysis.tables.expression_types`) supplies it for that dataset's older dumps.
+    ``failures_of`` (a :class:`tvnet.data.refer.ReferDataset`) adds a failure-mode table
+    (:mod:`analysis.failures`) per split for the dumps evaluated on that dataset."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = select(tables.concat_samples(dumps, ANALYSIS_COLUMNS), splits, variants)
@@ -128,6 +133,20 @@ def build_report(
                 tables.type_table(group, given),
                 f"Per-expression-type metrics — {dataset} / {split}",
                 _slug("types", dataset, split),
+            )
+    if failures_of is not None:
+        by_split: dict[str, list[Dump]] = {}
+        for d in dumps:
+            if d.dataset.get("name") != failures_of.name:
+                continue
+            if (splits and d.split not in splits) or (variants and d.variant not in variants):
+                continue
+            by_split.setdefault(d.split, []).append(load_dump(d.path, columns=failures.COLUMNS))
+        for split, group in sorted(by_split.items()):
+            add_table(
+                failures.failure_table(group, failures_of),
+                f"Failure modes (% of samples) — {failures_of.name} / {split}",
+                _slug("failures", failures_of.name, split),
             )
     if not samples.empty:
         per_expr = one_per_expression(samples)
@@ -192,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
         "before they recorded them (per-type metrics need its refs file to record types, as "
         "SynthRef's does)",
     )
+    p.add_argument(
+        "--failures",
+        action="store_true",
+        help="with --data: add where the misses go per split (python -m analysis.failures; "
+        "decodes every predicted mask, so it takes a few seconds per 1000 samples)",
+    )
     return p
 
 
@@ -208,7 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not dumps:
         print("error: no readable dump under " + ", ".join(args.dumps), file=sys.stderr)
         return 1
-    types = None
+    if args.failures and not args.data:
+        print("error: --failures needs --data (the dumps' dataset)", file=sys.stderr)
+        return 2
+    types = refer = None
     if args.data:
         from tvnet.data.refer import open_refer
 
@@ -229,6 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.dpi,
         errors=errors,
         types=types,
+        failures_of=refer if args.failures else None,
     )
     print(f"{len(dumps)} dump(s) → {len(written)} file(s) in {args.out}")
     for path in written:

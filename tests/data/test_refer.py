@@ -55,6 +55,14 @@ def test_polygon_masks_are_unions(refer_data: ReferFixture) -> None:
     assert ds.image_size(3) == (41, 97)
 
 
+def test_image_annotations_list_every_object_of_the_image(refer_data: ReferFixture) -> None:
+    ds = open_refer(refer_data.data / "refcoco")
+    assert [a["id"] for a in ds.image_annotations(1)] == [101, 102]  # refs of train and val
+    assert [a["id"] for a in ds.image_annotations(3)] == [301]
+    with pytest.raises(KeyError, match="no image with id 99"):
+        ds.image_annotations(99)
+
+
 def test_rle_masks_refclef(refer_data: ReferFixture) -> None:
     ds = open_refer(refer_data.data / "refclef")
     assert (ds.name, ds.split_by) == ("refclef", "berkeley")

@@ -73,8 +73,11 @@ class ReferDataset:
         for img in instances.get("images", []):
             self._images[int(img["id"])] = img
         self._anns: dict[int, dict[str, Any]] = {}
+        self._anns_by_image: dict[int, list[dict[str, Any]]] = {}
         for ann in instances.get("annotations", []):
             self._anns[int(ann["id"])] = ann
+            if ann.get("image_id") is not None:
+                self._anns_by_image.setdefault(int(ann["image_id"]), []).append(ann)
         self.categories: dict[int, str] = {
             int(c["id"]): str(c.get("name", c["id"])) for c in instances.get("categories", [])
         }
@@ -157,6 +160,12 @@ class ReferDataset:
 
     def annotation(self, ann_id: int) -> dict[str, Any]:
         return self._anns[int(ann_id)]
+
+    def image_annotations(self, image_id: int) -> list[dict[str, Any]]:
+        """Every annotation (object) of an image, referred to or not, in file order."""
+        if int(image_id) not in self._images:
+            raise KeyError(f"{self.name}: no image with id {image_id}")
+        return list(self._anns_by_image.get(int(image_id), []))
 
     def image_ids(self, split: str | None = None) -> list[int]:
         """Images in the dataset (or holding a ref of ``split``), sorted."""

@@ -1,0 +1,143 @@
+"""Failure modes: where a dump's misses go, against every object of each image.
+
+An object is *lit* when more than 30 % of its pixels are predicted. A sample is
+- *correct*: IoU ≥ 0.5 with the referent (Prec@0.5's success);
+- *referent + others lit*: the referent and at least one other object are lit — the model
+  narrowed the scene down to a few candidates but not to the one the expression names;
+- *referent only, bad mask*: only the referent is lit, yet IoU < 0.5 (too little of it, or
+  spill onto the background);
+- *wrong object*: other objects are lit, the referent is not; split by what the best of them
+  (highest IoU) shares with the referent where the annotations record attributes (SynthRef:
+  ``shape`` and ``colour``; otherwise the category stands in for the shape);
+- *nothing lit*: a prediction that covers no object's 30 %; *empty*: nothing predicted.
+
+    python -m analysis.failures --data data/synthref assets/dumps/full-val assets/dumps/baseline-val
+
+Also a table of ``python -m analysis.report … --data DIR --failures``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from tvnet import DumpError, decode_rle, load_dump
+from tvnet.engine.dump import Dump
+
+LIT = 0.3  # an object is lit when more than this share of its pixels is predicted
+CLASSES = (
+    "correct",
+    "referent + others lit",
+    "referent only, bad mask",
+    "wrong object: same shape and colour",
+    "wrong object: same shape",
+    "wrong object: same colour",
+    "wrong object: neither",
+    "nothing lit",
+    "empty",
+)
+COLUMNS = ["sample_id", "ref_id", "image_id", "height", "width", "pred_rle"]
+
+
+def shares(a: dict[str, Any], b: dict[str, Any]) -> tuple[bool, bool]:
+    """(same shape, same colour) of two annotations; the category stands in for the shape."""
+    shape = a.get("shape", a.get("category_id")) == b.get("shape", b.get("category_id"))
+    colour = "colour" in a and a.get("colour") == b.get("colour")
+    return shape, colour
+
+
+def classify(pred: np.ndarray, objects: Sequence[tuple[dict, np.ndarray]], referent: int) -> str:
+    """The class (module doc) of one prediction; ``objects`` = (annotation, H×W bool mask) for
+    every object of the image, ``referent`` the annotation id the expression refers to."""
+    if not pred.any():
+        return "empty"
+    inter = [np.count_nonzero(pred & m) for _, m in objects]
+    area = [np.count_nonzero(m) for _, m in objects]
+    iou = [i / max(np.count_nonzero(pred | m), 1) for i, (_, m) in zip(inter, objects)]
+    lit = [a > 0 and i > LIT * a for i, a in zip(inter, area)]
+    ids = [int(a["id"]) for a, _ in objects]
+    if referent not in ids:
+        raise ValueError(f"the referent's annotation {referent} is not among the image's objects")
+    ref = ids.index(referent)
+    if iou[ref] >= 0.5:
+        return "correct"
+    others = [k for k in range(len(objects)) if k != ref and lit[k]]
+    if lit[ref]:
+        return "referent + others lit" if others else "referent only, bad mask"
+    if not others:
+        return "nothing lit"
+    best = max(others, key=lambda k: iou[k])
+    shape, colour = shares(objects[best][0], objects[ref][0])
+    if shape and colour:
+        return "wrong object: same shape and colour"
+    if shape:
+        return "wrong object: same shape"
+    if colour:
+        return "wrong object: same colour"
+    return "wrong object: neither"
+
+
+def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd.Series:
+    """The class of every dump row (index kept); ``rows`` need :data:`COLUMNS`, ``refer`` is
+    the :class:`tvnet.data.refer.ReferDataset` the dump was evaluated on."""
+    from tvnet.data.refer import decode_segmentation
+
+    missing = [c for c in COLUMNS if c not in rows.columns]
+    if missing:
+        raise ValueError(f"failure modes need the dump columns {missing}")
+    out = pd.Series(index=rows.index, dtype=object)
+    image, objects = None, []
+    it = rows.sort_values("image_id", kind="stable").itertuples()
+    for r in tqdm(it, total=len(rows), disable=not progress, desc="failure modes", unit="sample"):
+        h, w = int(r.height), int(r.width)
+        if r.image_id != image:  # rows sorted by image: decode each image's objects once
+            image = r.image_id
+            objects = [
+                (a, decode_segmentation(a.get("segmentation"), h, w))
+                for a in refer.image_annotations(int(r.image_id))
+            ]
+        referent = int(refer.ref(int(r.ref_id))["ann_id"])
+        out[r.Index] = classify(decode_rle(r.pred_rle, h, w), objects, referent)
+    return out
+
+
+def failure_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.DataFrame:
+    """Rows: the dumps' variants; columns: n and the share (%) of each class in :data:`CLASSES`."""
+    rows = []
+    for d in dumps:
+        classes = sample_classes(d.samples, refer, progress)
+        share = classes.value_counts(normalize=True).reindex(CLASSES, fill_value=0.0) * 100
+        rows.append({"variant": d.variant, "n": len(classes), **share.to_dict()})
+    return pd.DataFrame(rows, columns=["variant", "n", *CLASSES]).set_index("variant")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m analysis.failures",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("dumps", nargs="+", metavar="DUMP", help="dump folders of one dataset")
+    ap.add_argument("--data", required=True, metavar="DIR", help="the dumps' dataset")
+    args = ap.parse_args(argv)
+    from analysis.tables import to_markdown
+    from tvnet.data.refer import open_refer
+
+    try:
+        refer = open_refer(args.data)
+        dumps = [load_dump(p, columns=COLUMNS) for p in args.dumps]
+    except (OSError, ValueError, DumpError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(to_markdown(failure_table(dumps, refer, progress=True), 1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

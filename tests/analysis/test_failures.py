@@ -1,0 +1,114 @@
+"""Failure modes (analysis.failures): hand-made scenes, then real dumps of a tiny SynthRef."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis import report
+from analysis.failures import CLASSES, classify, failure_table
+from tvnet import load_dump
+from tvnet.engine.dump import DumpWriter
+from tvnet.metrics import RISEvaluator
+
+H = W = 20
+
+
+def _box(r0: int, c0: int, size: int = 5) -> np.ndarray:
+    m = np.zeros((H, W), bool)
+    m[r0 : r0 + size, c0 : c0 + size] = True
+    return m
+
+
+# four 25-pixel objects; the referent is 1 (a red circle)
+OBJECTS = [
+    ({"id": 1, "shape": "circle", "colour": "red"}, _box(0, 0)),
+    ({"id": 2, "shape": "circle", "colour": "blue"}, _box(0, 10)),
+    ({"id": 3, "shape": "square", "colour": "red"}, _box(10, 0)),
+    ({"id": 4, "shape": "star", "colour": "green"}, _box(10, 10)),
+    ({"id": 5, "shape": "circle", "colour": "red"}, _box(14, 5)),
+]
+
+
+def test_classes_of_hand_made_predictions():
+    obj = {a["id"]: m for a, m in OBJECTS}
+    two_rows = np.zeros((H, W), bool)
+    two_rows[0:2, 0:5] = True  # 10 of the referent's 25 pixels: lit (> 30 %), IoU 0.4
+    speck = np.zeros((H, W), bool)
+    speck[0, 0:3] = True  # 3 of 25 pixels: 12 %, nothing lit
+    cases = {
+        "correct": obj[1],
+        "empty": np.zeros((H, W), bool),
+        # A ∪ B alone is IoU 25/50 = 0.5, still correct; with C it is 25/75
+        "referent + others lit": obj[1] | obj[2] | obj[3],
+        "referent only, bad mask": two_rows,
+        "wrong object: same shape": obj[2],
+        "wrong object: same colour": obj[3],
+        "wrong object: neither": obj[4],
+        "wrong object: same shape and colour": obj[5],
+        "nothing lit": speck,
+    }
+    for want, pred in cases.items():
+        assert classify(pred, OBJECTS, referent=1) == want, want
+    assert classify(obj[1] | obj[2], OBJECTS, 1) == "correct"
+    # of two lit wrong objects the best by IoU decides: B 40 % lit (IoU 0.4) vs D whole (1.0)
+    part_b = np.zeros((H, W), bool)
+    part_b[0:2, 10:15] = True
+    assert classify(part_b | obj[4], OBJECTS, 1) == "wrong object: neither"
+    # without shape/colour attributes (RefCOCO) the category stands in for the shape
+    coco = [({"id": 1, "category_id": 7}, obj[1]), ({"id": 2, "category_id": 7}, obj[2])]
+    assert classify(obj[2], coco, 1) == "wrong object: same shape"
+    with pytest.raises(ValueError, match="annotation 9"):
+        classify(obj[1], OBJECTS, 9)
+
+
+def _write_dump(out, refer, preds):
+    samples = refer.samples("val")
+    run = {"variant": out.name, "split": "val", "dataset": {"name": refer.name}}
+    with DumpWriter(out, run) as w:
+        ev = RISEvaluator(out.name, "val", dump=w)
+        for s in samples:
+            gt = refer.mask(s.ref_id)
+            ev.process([{"pred": preds(s, gt), "gt": gt, "sample_id": s.sample_id,
+                         "ref_id": s.ref_id, "sent_id": s.sent_id, "image_id": s.image_id}])  # fmt: skip
+        w.close(metrics=ev.evaluate())
+    return out
+
+
+def test_failure_table_and_report_on_real_dumps(tiny_synthref, tmp_path):
+    refer = tiny_synthref["refer"]
+    from tvnet.data.refer import decode_segmentation
+
+    def elsewhere(s, gt):  # another object that does not touch the referent, else nothing
+        h, w = gt.shape
+        for a in refer.image_annotations(s.image_id):
+            m = decode_segmentation(a["segmentation"], h, w)
+            if a["id"] != s.ann_id and m.any() and not (m & gt).any():
+                return m
+        return np.zeros_like(gt)
+
+    dumps = tmp_path / "dumps"
+    _write_dump(dumps / "oracle", refer, lambda s, gt: gt)
+    _write_dump(dumps / "blank", refer, lambda s, gt: np.zeros_like(gt))
+    _write_dump(dumps / "other", refer, elsewhere)
+    loaded = [load_dump(dumps / n) for n in ("oracle", "blank", "other")]
+    table = failure_table(loaded, refer)
+    n = len(refer.samples("val"))
+    assert list(table.columns) == ["n", *CLASSES]
+    assert table.loc["oracle", "correct"] == 100.0 and table.loc["blank", "empty"] == 100.0
+    assert (table["n"] == n).all()
+    np.testing.assert_allclose(table[list(CLASSES)].sum(axis=1), 100.0)
+    other = table.loc["other"]
+    wrong = [c for c in CLASSES if c.startswith("wrong object")]
+    assert other[wrong].sum() + other["empty"] == 100.0 and other[wrong].sum() > 0
+    # the report adds the table only when asked, with the dataset
+    assert report.main([str(dumps), "--out", str(tmp_path / "r0")]) == 0
+    assert "Failure modes" not in (tmp_path / "r0" / "tables.md").read_text()
+    data = str(tiny_synthref["data"])
+    assert (
+        report.main([str(dumps), "--out", str(tmp_path / "r"), "--data", data, "--failures"]) == 0
+    )
+    md = (tmp_path / "r" / "tables.md").read_text()
+    assert f"Failure modes (% of samples) — {refer.name} / val" in md
+    assert "| oracle | 8 | 100.00 |" in md
+    assert report.main([str(dumps), "--out", str(tmp_path / "r2"), "--failures"]) == 2
