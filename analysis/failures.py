@@ -47,8 +47,9 @@ COLUMNS = ["sample_id", "ref_id", "image_id", "height", "width", "pred_rle"]
 
 def shares(a: dict[str, Any], b: dict[str, Any]) -> tuple[bool, bool]:
     """(same shape, same colour) of two annotations; the category stands in for the shape."""
-    shape = a.get("shape", a.get("category_id")) == b.get("shape", b.get("category_id"))
-    colour = "colour" in a and a.get("colour") == b.get("colour")
+    key = "shape" if "shape" in a and "shape" in b else "category_id"
+    shape = key in a and key in b and a[key] == b[key]
+    colour = "colour" in a and "colour" in b and a["colour"] == b["colour"]
     return shape, colour
 
 
@@ -91,19 +92,25 @@ def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd
     missing = [c for c in COLUMNS if c not in rows.columns]
     if missing:
         raise ValueError(f"failure modes need the dump columns {missing}")
+    try:  # the dataset's refs decide image and referent, not the dump's (nullable) columns
+        refs = [refer.ref(int(r)) for r in rows["ref_id"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"a dump row's ref_id is not a ref of {refer.name}: {e}") from None
+    image_of = pd.Series([int(r["image_id"]) for r in refs], index=rows.index)
+    referent_of = pd.Series([int(r["ann_id"]) for r in refs], index=rows.index)
     out = pd.Series(index=rows.index, dtype=object)
     image, objects = None, []
-    it = rows.sort_values("image_id", kind="stable").itertuples()
-    for r in tqdm(it, total=len(rows), disable=not progress, desc="failure modes", unit="sample"):
-        h, w = int(r.height), int(r.width)
-        if r.image_id != image:  # rows sorted by image: decode each image's objects once
-            image = r.image_id
+    order = image_of.sort_values(kind="stable").index
+    for idx in tqdm(order, disable=not progress, desc="failure modes", unit="sample"):
+        h, w = int(rows.at[idx, "height"]), int(rows.at[idx, "width"])
+        if image_of[idx] != image:  # rows taken by image: decode each image's objects once
+            image = image_of[idx]
             objects = [
                 (a, decode_segmentation(a.get("segmentation"), h, w))
-                for a in refer.image_annotations(int(r.image_id))
+                for a in refer.image_annotations(image)
             ]
-        referent = int(refer.ref(int(r.ref_id))["ann_id"])
-        out[r.Index] = classify(decode_rle(r.pred_rle, h, w), objects, referent)
+        pred = decode_rle(rows.at[idx, "pred_rle"], h, w)
+        out[idx] = classify(pred, objects, int(referent_of[idx]))
     return out
 
 
@@ -132,10 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         refer = open_refer(args.data)
         dumps = [load_dump(p, columns=COLUMNS) for p in args.dumps]
+        other = [str(d.path) for d in dumps if d.dataset.get("name") != refer.name]
+        if other:
+            raise ValueError(f"not evaluated on {refer.name} ({args.data}): {', '.join(other)}")
+        table = failure_table(dumps, refer, progress=True)
     except (OSError, ValueError, DumpError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(to_markdown(failure_table(dumps, refer, progress=True), 1))
+    print(to_markdown(table, 1))
     return 0
 
 

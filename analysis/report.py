@@ -248,17 +248,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         types = (refer.name, tables.expression_types(refer))
         if not types[1]:
             print(f"note: {args.data} records no expression types", file=sys.stderr)
-    written = build_report(
-        dumps,
-        args.out,
-        args.split,
-        args.variants,
-        args.digits,
-        args.dpi,
-        errors=errors,
-        types=types,
-        failures_of=refer if args.failures else None,
-    )
+    try:
+        written = build_report(
+            dumps,
+            args.out,
+            args.split,
+            args.variants,
+            args.digits,
+            args.dpi,
+            errors=errors,
+            types=types,
+            failures_of=refer if args.failures else None,
+        )
+    except ValueError as e:  # e.g. a dump whose refs are not the dataset's (--failures)
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     print(f"{len(dumps)} dump(s) → {len(written)} file(s) in {args.out}")
     for path in written:
         print(f"  {path}")

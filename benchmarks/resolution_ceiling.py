@@ -1,12 +1,14 @@
-"""How much can an output grid of g×g cells score at best? The ground truth itself, passed
-through the model's output path, under the CMPC protocol (SPEC §5).
+"""What does a coarse output grid cost? The ground truth itself, seen through a g×g grid,
+under the CMPC protocol (SPEC §5).
 
 Each referent's mask is letterboxed to S×S (as the model's input), area-averaged onto a g×g
-grid (the soft mask a perfect g×g predictor would output), upsampled bilinearly to S×S (as
-the head's logits are), mapped back to the original size and thresholded at 0.5. What this
-loses is what the grid resolution alone costs, whatever the network learns: g = 40 is the
-low-resolution grid M_fine lives on (``baseline``/``res`` upsample it), g = 80 the res2 grid
-that AMF and Cct read (``full``/``res_cct``).
+grid (one simple g×g predictor: the exact share of each cell that is referent), upsampled
+bilinearly to S×S, mapped back to the original size and thresholded at 0.5. A better choice of
+cell values could score a little higher, so this is a reference point for what the resolution
+alone costs, not a strict bound. g = 40 is the grid of M_fine, where all the language
+grounding happens; every variant's head then runs at 80×80 (g = 80), on up(M_fine) in
+``baseline``/``res`` and on res2 detail in ``res_cct``/``full``. (The model interpolates logits
+before the sigmoid; this interpolates the soft mask.)
 
     python benchmarks/resolution_ceiling.py --data data/synthref [--split val] [--grids 20 40 80]
 """
@@ -47,24 +49,18 @@ def main() -> None:
     refer = open_refer(args.data)
     samples = refer.samples(args.split)[: args.limit]
     evals = {g: RISEvaluator() for g in args.grids}
-    masks: dict[int, np.ndarray] = {}
+    masks: dict[int, np.ndarray] = {}  # refs with several expressions: decode once
     for s in tqdm(samples, desc=f"{args.split} masks", unit="sample"):
-        gt = masks.setdefault(s.ref_id, refer.mask(s.ref_id))
+        if (gt := masks.get(s.ref_id)) is None:
+            gt = masks[s.ref_id] = refer.mask(s.ref_id)
         for g, ev in evals.items():
             ev.process([{"pred": through_grid(gt, args.size, g), "gt": gt}])
     print(f"{refer.name} {args.split}: {len(samples)} samples, input {args.size}, in %")
     print("grid | oIoU | mIoU | Prec@0.5 | Prec@0.9 | small oIoU | small Prec@0.5 | small Prec@0.9")
+    keys = ("overall_iou", "mean_iou", "prec@0.5", "prec@0.9")
+    keys += tuple(f"small/{k}" for k in ("overall_iou", "prec@0.5", "prec@0.9"))
     for g, ev in evals.items():
         m = ev.evaluate()
-        keys = (
-            "overall_iou",
-            "mean_iou",
-            "prec@0.5",
-            "prec@0.9",
-            "small/overall_iou",
-            "small/prec@0.5",
-            "small/prec@0.9",
-        )
         print(f"{g}×{g} | " + " | ".join(f"{100 * m[k]:.2f}" for k in keys))
 
 

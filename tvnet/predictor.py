@@ -306,8 +306,10 @@ class Predictor:
             raise InputError("the expression is empty: describe the object to segment")
         expression = str(expression)
         if len(expression) > MAX_CHARS:
-            expression = cut_at_word(expression, MAX_CHARS)
-            notes.append(f"expression cut to its first {MAX_CHARS} characters (at a word boundary)")
+            cut = cut_at_word(expression, MAX_CHARS)
+            where = " (at a word boundary)" if expression[len(cut)].isspace() else ""
+            expression = cut
+            notes.append(f"expression cut to its first {MAX_CHARS} characters{where}")
         toks = tokenize(expression)
         if not toks:
             raise InputError("the expression has no words")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from analysis import report
-from analysis.failures import CLASSES, classify, failure_table
+from analysis.failures import CLASSES, COLUMNS, classify, failure_table, sample_classes
 from tvnet import load_dump
 from tvnet.engine.dump import DumpWriter
 from tvnet.metrics import RISEvaluator
@@ -51,7 +51,7 @@ def test_classes_of_hand_made_predictions():
     for want, pred in cases.items():
         assert classify(pred, OBJECTS, referent=1) == want, want
     assert classify(obj[1] | obj[2], OBJECTS, 1) == "correct"
-    # of two lit wrong objects the best by IoU decides: B 40 % lit (IoU 0.4) vs D whole (1.0)
+    # of two lit wrong objects the best by IoU decides: B 40 % lit (IoU 10/35) vs D (25/35)
     part_b = np.zeros((H, W), bool)
     part_b[0:2, 10:15] = True
     assert classify(part_b | obj[4], OBJECTS, 1) == "wrong object: neither"
@@ -98,6 +98,16 @@ def test_failure_table_and_report_on_real_dumps(tiny_synthref, tmp_path):
     assert table.loc["oracle", "correct"] == 100.0 and table.loc["blank", "empty"] == 100.0
     assert (table["n"] == n).all()
     np.testing.assert_allclose(table[list(CLASSES)].sum(axis=1), 100.0)
+    # row by row on a dump whose rows are not in image order and mix classes: every other
+    # sample predicts the referent, the rest predict nothing
+    mixed = _write_dump(
+        dumps / "mixed", refer, lambda s, gt: gt if s.sample_id % 2 else np.zeros_like(gt)
+    )
+    rows = load_dump(mixed, columns=COLUMNS).samples.sample(frac=1.0, random_state=0)
+    got = sample_classes(rows, refer)
+    assert list(got.index) == list(rows.index)
+    want = ["correct" if sid % 2 else "empty" for sid in rows["sample_id"]]
+    assert got.tolist() == want and len(set(want)) == 2
     other = table.loc["other"]
     wrong = [c for c in CLASSES if c.startswith("wrong object")]
     assert other[wrong].sum() + other["empty"] == 100.0 and other[wrong].sum() > 0
@@ -112,3 +122,6 @@ def test_failure_table_and_report_on_real_dumps(tiny_synthref, tmp_path):
     assert f"Failure modes (% of samples) — {refer.name} / val" in md
     assert "| oracle | 8 | 100.00 |" in md
     assert report.main([str(dumps), "--out", str(tmp_path / "r2"), "--failures"]) == 2
+    foreign = rows.assign(ref_id=rows["ref_id"] + 10_000)
+    with pytest.raises(ValueError, match="not a ref of"):
+        sample_classes(foreign, refer)
