@@ -159,7 +159,7 @@ def _paper(variant: str = "full") -> ModelConfig:
 
 def _cpu(variant: str = "full") -> ModelConfig:
     return ModelConfig(
-        preset="cpu", variant=variant, d_s=256, d_m=128, amf_channels=32, enrich_native=True
+        preset="cpu", variant=variant, d_s=256, d_m=64, amf_channels=32, enrich_native=True
     )
 
 
