@@ -66,7 +66,7 @@ def test_corrupt_and_missing_checkpoints(model, tmp_path):
 def test_checkpoint_of_another_shape_is_refused(model, tmp_path):
     path = save_checkpoint(model, tmp_path / "ckpt")
     cfg = json.loads((path / "config.json").read_text())
-    cfg["model"]["d_m"] = 64
+    cfg["model"]["d_m"] = 2 * cfg["model"]["d_m"]  # not the shape of the stored weights
     (path / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(CheckpointError, match="does not fit"):
         load_checkpoint(path)

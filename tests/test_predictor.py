@@ -129,9 +129,9 @@ BUNDLED = Path(__file__).resolve().parents[1] / "assets"
     not (BUNDLED / "checkpoints" / "full" / "config.json").is_file(), reason="no bundled model"
 )
 def test_bundled_model_segments_the_referents_of_synthref_scenes():
-    """The shipped model (README, "Results": val oIoU ≈ 37 %, far from the goal) finds the
-    referent of unseen SynthRef scenes: on these 12, mean IoU 0.59 and mean probability 0.79
-    inside the referent vs 0.04 outside (the BCE-only build of session 2: IoU 0, no mask)."""
+    """The shipped model (README, "Results": val oIoU ≈ 38 %, far from the goal) finds the
+    referent of unseen SynthRef scenes: on these 12, mean IoU 0.53 and mean probability 0.71
+    inside the referent vs 0.03 outside (the BCE-only build of session 2: IoU 0, no mask)."""
     from tvnet.data.synth import make_scene
     from tvnet.metrics import ris_metrics
 
