@@ -114,14 +114,30 @@ def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd
     return out
 
 
+def classes_in(rows: pd.DataFrame, data_dir: str, dataset: str | None = None) -> pd.Series:
+    """:func:`sample_classes` of dump rows evaluated on the refer-format folder ``data_dir``
+    (the dashboard's entry point); ``dataset``, the name the dump records, must match it."""
+    from tvnet.data.refer import open_refer
+
+    refer = open_refer(data_dir)
+    if dataset is not None and dataset != refer.name:
+        raise ValueError(f"the dump was evaluated on {dataset}, {data_dir} holds {refer.name}")
+    return sample_classes(rows, refer)
+
+
+def shares_table(classes: Iterable[tuple[str, pd.Series]]) -> pd.DataFrame:
+    """Rows: one per (variant, classes) pair; columns: n and the share (%) of each class in
+    :data:`CLASSES`."""
+    rows = []
+    for variant, c in classes:
+        share = c.value_counts(normalize=True).reindex(CLASSES, fill_value=0.0) * 100
+        rows.append({"variant": variant, "n": len(c), **share.to_dict()})
+    return pd.DataFrame(rows, columns=["variant", "n", *CLASSES]).set_index("variant")
+
+
 def failure_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.DataFrame:
     """Rows: the dumps' variants; columns: n and the share (%) of each class in :data:`CLASSES`."""
-    rows = []
-    for d in dumps:
-        classes = sample_classes(d.samples, refer, progress)
-        share = classes.value_counts(normalize=True).reindex(CLASSES, fill_value=0.0) * 100
-        rows.append({"variant": d.variant, "n": len(classes), **share.to_dict()})
-    return pd.DataFrame(rows, columns=["variant", "n", *CLASSES]).set_index("variant")
+    return shares_table((d.variant, sample_classes(d.samples, refer, progress)) for d in dumps)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,8 +7,9 @@ the sidebar, or ``assets/dumps/`` — cached on the files' modification times. P
 
 - Overview: Table 1 per dataset and split, Table 3, Prec@X curves and IoU histograms;
 - Size analysis: Figure 7 and per-size-bucket metrics;
-- Failure cases: worst samples first, with image, ground truth, prediction, their difference
-  and the retrieved neighbour;
+- Failure cases: where the misses go (failure modes against every object of the image, when
+  the dump's dataset folder is at hand), then the worst samples first, filtered by mode, with
+  image, ground truth, prediction, their difference and the retrieved neighbour;
 - Variant diff: where one variant succeeds and another fails at an IoU threshold.
 
 Every number is recomputed from the rows (``analysis``); shown tables export as CSV,
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis import figures, tables
+from analysis import failures, figures, tables
 from tvnet import RUN_FILE, SAMPLES_FILE, SIZE_BINS, decode_rle, load_dumps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,6 +122,38 @@ def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict
     out["fig7_rows"] = per_expr[["split", "size_bin"]]
     out["fig7"] = tables.size_distribution(per_expr[["split", "size_bin"]])
     return out
+
+
+@st.cache_data(
+    show_spinner="Classing each sample against the objects of its image…", max_entries=64
+)
+def run_classes(root: str, stamp: tuple, run: str, data_dir: str, dataset: str) -> pd.Series | str:
+    """The failure mode (analysis.failures) of every row of dump ``run``, indexed like
+    ``load_all``'s rows, or why it cannot be had (a one-line reason)."""
+    samples = load_all(root, stamp)[0]
+    rows = samples[samples["run"] == run]
+    try:
+        return failures.classes_in(rows, data_dir, dataset)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return f"{type(e).__name__}: {e}"
+
+
+def failure_modes(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict]):
+    """(mode per row of ``rows`` — NaN where unknown, {run: why not} for runs without modes)."""
+    modes = pd.Series(np.nan, index=rows.index, dtype=object)
+    missing = {}
+    for d in info:
+        if d["run"] not in set(rows["run"]):
+            continue
+        if not d["data_dir"] or not (Path(d["data_dir"]) / "instances.json").is_file():
+            missing[d["run"]] = "its dataset folder is not at hand"
+            continue
+        got = run_classes(root, stamp, d["run"], d["data_dir"], d["dataset"])
+        if isinstance(got, str):
+            missing[d["run"]] = got
+        else:
+            modes.loc[got.index.intersection(rows.index)] = got
+    return modes, missing
 
 
 def resolve_data_dir(data_dir: str | None, dump_path: Path) -> str | None:
@@ -298,20 +331,58 @@ def page_sizes(root, stamp, sel) -> None:
         )
 
 
-def filter_failures(rows: pd.DataFrame, iou_range, bins, splits, words: str) -> pd.DataFrame:
+def filter_failures(
+    rows: pd.DataFrame, iou_range, bins, splits, words: str, mode: str | None = None
+) -> pd.DataFrame:
+    """``rows`` in the IoU range, size buckets and splits whose sentence holds every word (and
+    whose ``mode`` column equals ``mode``, when one is given), worst first."""
     lo, hi = iou_range
     keep = rows["iou"].between(lo, hi) & rows["size_bin"].isin(bins) & rows["split"].isin(splits)
+    if mode is not None:
+        keep &= rows["mode"] == mode
     for word in words.lower().split():
         keep &= rows["sentence"].str.lower().str.contains(word, regex=False, na=False)
     return rows[keep].sort_values(["iou", "split", "sample_id"], kind="stable")
 
 
-def page_failures(samples, info, sel) -> None:
+def show_failure_modes(rows: pd.DataFrame, missing: dict[str, str]) -> None:
+    """Where the misses go: one table per (dataset, split) of the rows that have a mode."""
+    st.markdown(
+        "**Where the misses go.** Each sample is classed against every object of its image; "
+        f"an object is *lit* when over {failures.LIT:.0%} of its pixels are predicted. "
+        "*Referent + others lit*: the expression narrowed the scene to a few candidates, "
+        "not to the one it names; *wrong object*: split by what the best-matching wrong "
+        "object shares with the referent."
+    )
+    known = rows[rows["mode"].notna()]
+    for (dataset, split), g in known.groupby(["dataset", "split"], sort=True):
+        by_variant = [
+            (v, g.loc[g["variant"] == v, "mode"])
+            for v in tables_variant_order(g["variant"].unique())
+        ]
+        show_table(
+            failures.shares_table(by_variant),
+            f"Failure modes (% of samples) — {dataset} / {split}",
+            f"failure_modes_{dataset}_{split}",
+            key=f"fm-{dataset}-{split}",
+        )
+    if missing:
+        st.caption(
+            "No failure modes for "
+            + "; ".join(f"`{run}` ({why})" for run, why in sorted(missing.items()))
+        )
+
+
+def page_failures(root, stamp, samples, info, sel) -> None:
     st.header("Failure cases")
     rows = selection(samples, *sel)
     if rows.empty:
         st.info("No samples for this selection: pick variants and splits in the sidebar.")
         return
+    modes, missing = failure_modes(root, stamp, rows, info)
+    rows = rows.assign(mode=modes)
+    show_failure_modes(rows, missing)
+    st.markdown("#### Samples")
     variants = tables_variant_order(rows["variant"].unique())
     c1, c2 = st.columns(2)
     variant = c1.selectbox("Variant", variants, key="fail_variant")
@@ -321,7 +392,12 @@ def page_failures(samples, info, sel) -> None:
     split_options = sorted(rows["split"].unique())
     splits = c4.multiselect("Split", split_options, split_options, key="fail_splits")
     words = c5.text_input("Expression contains (all words)", "", key="fail_words")
-    found = filter_failures(rows[rows["variant"] == variant], iou_range, bins, splits, words)
+    mine = rows[rows["variant"] == variant]
+    mode = None
+    if mine["mode"].notna().any():
+        pick_mode = st.selectbox("Failure mode", ["any", *failures.CLASSES], key="fail_mode")
+        mode = None if pick_mode == "any" else pick_mode
+    found = filter_failures(mine, iou_range, bins, splits, words, mode)
     st.markdown(
         f"**{len(found)}** samples match, worst first (listing {min(len(found), MAX_LISTED)})."
     )
@@ -337,6 +413,7 @@ def page_failures(samples, info, sel) -> None:
         "gt_area_frac",
         "inter",
         "union",
+        *(["mode"] if found["mode"].notna().any() else []),
     ]
     listed = found[cols].head(MAX_LISTED).reset_index(drop=True)
     st.dataframe(listed, hide_index=True, key="fail_table")
@@ -512,7 +589,7 @@ def main() -> None:
     elif page == "Size analysis":
         page_sizes(root, stamp, sel)
     elif page == "Failure cases":
-        page_failures(samples, info, sel)
+        page_failures(root, stamp, samples, info, sel)
     else:
         page_diff(samples, sel)
 

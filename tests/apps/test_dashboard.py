@@ -172,6 +172,62 @@ def test_relative_data_dir_is_found_from_the_dump_folder(tmp_path):
     assert len(at.image) == 4
 
 
+def _synth_dump(out, refer, data_dir, variant, preds):
+    """A real dump of ``refer``'s val split; ``preds(sample, gt)`` gives each prediction."""
+    import numpy as np
+
+    from tvnet.engine.dump import DumpWriter
+    from tvnet.metrics import RISEvaluator
+
+    run = {"variant": variant, "split": "val",
+           "dataset": {"name": refer.name, "data_dir": str(data_dir)}}  # fmt: skip
+    with DumpWriter(out, run) as w:
+        ev = RISEvaluator(variant, "val", dump=w)
+        for s in refer.samples("val"):
+            gt = refer.mask(s.ref_id)
+            ev.process([{"pred": np.asarray(preds(s, gt), bool), "gt": gt,
+                         "sample_id": s.sample_id, "ref_id": s.ref_id, "sent_id": s.sent_id,
+                         "image_id": s.image_id, "sentence": s.sentence}])  # fmt: skip
+        w.close(metrics=ev.evaluate())
+
+
+def test_failure_modes_table_and_filter(tiny_synthref, tmp_path):
+    import numpy as np
+
+    refer, data = tiny_synthref["refer"], tiny_synthref["data"]
+    ids = [s.sample_id for s in refer.samples("val")]
+    odd = sum(i % 2 for i in ids)
+    # full: the referent on odd samples, nothing on even ones; baseline: nothing at all
+    _synth_dump(tmp_path / "d" / "full", refer, data, "full",
+                lambda s, gt: gt if s.sample_id % 2 else np.zeros_like(gt))  # fmt: skip
+    _synth_dump(tmp_path / "d" / "baseline", refer, data, "baseline", lambda s, gt: 0 * gt)
+    at = run_app(tmp_path / "d", "Failure cases")
+    t = table_by_title(at, f"Failure modes (% of samples) — {refer.name} / val")
+    assert list(t.index) == ["baseline", "full"]
+    assert t.loc["full", "n"] == str(len(ids)) and t.loc["baseline", "empty"] == "100.00"
+    assert t.loc["full", "correct"] == f"{100 * odd / len(ids):.2f}"
+    assert t.loc["full", "empty"] == f"{100 * (len(ids) - odd) / len(ids):.2f}"
+    assert 0 < odd < len(ids)
+    at.selectbox(key="fail_variant").set_value("full").run()
+    at.slider(key="fail_iou").set_value((0.0, 1.0)).run()
+    at.selectbox(key="fail_mode").set_value("empty").run()
+    listed = at.dataframe[-1].value
+    assert sorted(listed["sample_id"]) == sorted(i for i in ids if i % 2 == 0)
+    assert set(listed["mode"]) == {"empty"}
+    at.selectbox(key="fail_mode").set_value("correct").run()
+    assert sorted(at.dataframe[-1].value["sample_id"]) == sorted(i for i in ids if i % 2)
+    assert not at.exception
+
+
+def test_failure_modes_need_the_dataset(root):
+    at = run_app(root, "Failure cases")  # hand-made dumps: instances.json without refs
+    notes = " ".join(c.value for c in at.caption)
+    assert "No failure modes for" in notes
+    assert not any(s.value.startswith("Failure modes") for s in at.subheader)
+    assert "fail_mode" not in [s.key for s in at.selectbox]  # no mode filter without modes
+    assert len(at.dataframe) == 2  # the sample list still works (and the loaded-dumps table)
+
+
 def test_variant_diff_counts_and_lists(root):
     at = run_app(root, "Variant diff")
     at.selectbox(key="diff_a").set_value("full").run()
