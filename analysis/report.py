@@ -6,7 +6,8 @@
 Writes into ``--out`` (every file atomically):
 
 - ``tables.md`` and ``tables.tex`` — Table 1 per dataset and split (variants × {All, Small} ×
-  Prec@0.5…0.9, oIoU, mIoU), Table 3 (oIoU on small referents per dataset and split), the
+  Prec@0.5…0.9, oIoU, mIoU) — and, where one variant has several dumps of a split (seeds),
+  Table 1 over runs (mean, sd, min, max) —, Table 3 (oIoU on small referents per dataset and split), the
   per-size-bucket breakdown, Figure 7's numbers and, with ``--data`` (a dataset whose refs
   file records each sentence's type, as SynthRef's does), metrics per expression type, and
   with ``--data DIR --failures``, where the misses go (:mod:`analysis.failures`);
@@ -114,6 +115,13 @@ def build_report(
         add_table(
             tables.table1(group), f"Table 1 — {dataset} / {split}", _slug("table1", dataset, split)
         )
+        if tables.repeated_variants(group):
+            add_table(
+                tables.runs_table(group),
+                f"Table 1 over runs — {dataset} / {split} (mean, sd, min, max over each "
+                "variant's runs)",
+                _slug("table1_runs", dataset, split),
+            )
     if not samples.empty:
         add_table(
             tables.table3(samples),

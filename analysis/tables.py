@@ -33,6 +33,8 @@ __all__ = [
     "metrics_table",
     "table1",
     "table3",
+    "runs_table",
+    "repeated_variants",
     "size_table",
     "expression_types",
     "records_types",
@@ -146,6 +148,48 @@ def table1(
                 m[col] * 100.0 if col in m else pd.Series(dtype=float)
             )
     out = pd.DataFrame(cols, index=m.index)
+    out.columns = pd.MultiIndex.from_tuples(out.columns, names=["subset", "metric"])
+    return out
+
+
+RUN_STATS = ("mean", "sd", "min", "max")
+
+
+def base_variant(v: Any) -> str:
+    """``"full [seed1/full-val]"`` (a repeated variant, :func:`concat_samples`) → ``"full"``."""
+    v = str(v)
+    return v.rsplit(" [", 1)[0] if v.endswith("]") and " [" in v else v
+
+
+def repeated_variants(samples: pd.DataFrame) -> list[str]:
+    """The variants of ``samples`` (one dataset and split) that more than one run evaluated."""
+    runs = samples.groupby(samples["variant"].map(base_variant))["run"].nunique()
+    return sorted(runs[runs > 1].index, key=_variant_key)
+
+
+def runs_table(samples: pd.DataFrame, subsets: Sequence[str] = ("All", "Small")) -> pd.DataFrame:
+    """Table 1 over repeated runs (seeds): for each variant, the mean, sample sd, min and max
+    over its runs of every Table 1 metric, in percent; column ``runs`` counts them (sd is NaN
+    for a single run). Each run's metrics come from its own rows, as in its own Table 1.
+
+    Pass the rows of one dataset and split from :func:`concat_samples` (``run`` names a dump).
+    """
+    rows = samples.assign(variant=samples["variant"].map(base_variant))
+    per_run = table1(rows, by=("variant", "run"), subsets=subsets)
+    if per_run.empty:
+        return pd.DataFrame()
+    parts = []
+    for variant in sorted(per_run.index.unique("variant"), key=_variant_key):
+        runs = per_run.xs(variant, level="variant")
+        stats = pd.DataFrame(
+            [runs.mean(), runs.std(ddof=1), runs.min(), runs.max()], index=list(RUN_STATS)
+        )
+        stats.insert(0, ("", "runs"), len(runs))
+        stats.index = pd.MultiIndex.from_product(
+            [[variant], RUN_STATS], names=["variant", "statistic"]
+        )
+        parts.append(stats)
+    out = pd.concat(parts)
     out.columns = pd.MultiIndex.from_tuples(out.columns, names=["subset", "metric"])
     return out
 

@@ -5,7 +5,8 @@
 Loads every dump (SPEC §5: ``samples.parquet`` + ``run.json``) under a folder — ``--dumps``,
 the sidebar, or ``assets/dumps/`` — cached on the files' modification times. Pages:
 
-- Overview: Table 1 per dataset and split, Table 3, Prec@X curves and IoU histograms;
+- Overview: Table 1 per dataset and split (and over runs, where a variant has several, e.g.
+  seeds: mean, sd, min, max), Table 3, Prec@X curves and IoU histograms;
 - Size analysis: Figure 7 and per-size-bucket metrics;
 - Failure cases: where the misses go (failure modes against every object of the image, when
   the dump's dataset folder is at hand), then the worst samples first, filtered by mode, with
@@ -108,9 +109,11 @@ def selection(samples: pd.DataFrame, datasets, splits, variants) -> pd.DataFrame
 @st.cache_data(max_entries=16)
 def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
     samples = selection(load_all(root, stamp)[0], datasets, splits, variants)
-    out = {"table1": {}, "curve": {}, "hist": {}, "sizes": {}, "types": {}}
+    out = {"table1": {}, "runs": {}, "curve": {}, "hist": {}, "sizes": {}, "types": {}}
     for (dataset, split), g in samples.groupby(["dataset", "split"], sort=True):
         out["table1"][(dataset, split)] = tables.table1(g)
+        if tables.repeated_variants(g):
+            out["runs"][(dataset, split)] = tables.runs_table(g)
         out["sizes"][(dataset, split)] = tables.size_table(g)
         if tables.records_types(g):
             out["types"][(dataset, split)] = tables.type_table(g)
@@ -295,6 +298,17 @@ def page_overview(root, stamp, sel) -> None:
             f"table1_{dataset}_{split}",
             key=f"t1-{dataset}-{split}",
         )
+        if (dataset, split) in data["runs"]:
+            show_table(
+                data["runs"][(dataset, split)],
+                f"Table 1 over runs — {dataset} / {split}",
+                f"table1_runs_{dataset}_{split}",
+                key=f"t1r-{dataset}-{split}",
+            )
+            st.caption(
+                "Mean, sample sd, min and max over each variant's runs (dumps of one variant "
+                "on one split, e.g. seeds); each run's metrics come from its own rows."
+            )
         rows = data["curve"][(dataset, split)]
         c1, c2 = st.columns(2)
         c1.plotly_chart(figures.prec_curve_plotly(rows), key=f"curve-{dataset}-{split}")

@@ -107,7 +107,10 @@ def write_hand_dump(
     data_dir: Path | str | None = None,
     samples=(0, 1, 2, 3),
     types: dict[int, str] | None = None,
+    preds: str | None = None,
 ) -> Path:
+    """A dump of ``variant`` on ``split``; ``preds`` names whose predictions of the table above
+    it holds (default: its own), e.g. a second "full" run that predicts like the baseline."""
     run_info = {
         "config": {"preset": "cpu", "variant": variant},
         "checkpoint_sha256": f"sha-{variant}",
@@ -120,7 +123,7 @@ def write_hand_dump(
     records = []
     for k in samples:
         rec = {
-            "pred": _pred(variant, k),
+            "pred": _pred(preds or variant, k),
             "gt": _gt(k),
             "sample_id": k,
             "ref_id": 10 + k,

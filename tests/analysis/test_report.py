@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dumps_fixture import add_broken_dumps, make_dump_tree
+from dumps_fixture import add_broken_dumps, make_dump_tree, write_hand_dump
 
 from analysis import report
 
@@ -64,6 +64,19 @@ def test_report_filters_and_skips_broken_dumps(tmp_path, capsys):
     md = (out / "tables.md").read_text()
     assert "handmade / test" not in md and "Dumps that could not be read" in md
     assert "missing column(s) union" in md
+
+
+def test_report_adds_table1_over_runs_only_for_repeated_variants(tmp_path):
+    root = make_dump_tree(tmp_path / "dumps", with_images=False)
+    assert report.main([str(root), "--out", str(tmp_path / "r0")]) == 0
+    assert "Table 1 over runs" not in (tmp_path / "r0" / "tables.md").read_text()
+    write_hand_dump(root / "full_val_seed1", "full", "val", preds="baseline")
+    assert report.main([str(root), "--out", str(tmp_path / "r")]) == 0
+    md = (tmp_path / "r" / "tables.md").read_text()
+    assert "## Table 1 over runs — handmade / val" in md
+    assert "handmade / test (mean" not in md  # one run per variant there
+    assert "| full | mean | 2 | 50.00 |" in md  # Prec@0.5 50 and 50
+    assert (tmp_path / "r" / "table1_runs_handmade_val.csv").is_file()
 
 
 def test_report_fails_clearly_without_dumps(tmp_path, capsys):

@@ -10,8 +10,11 @@ import pytest
 from dumps_fixture import EXPECTED
 
 from analysis.tables import (
+    base_variant,
     concat_samples,
     metrics_table,
+    repeated_variants,
+    runs_table,
     size_distribution,
     size_table,
     table1,
@@ -66,6 +69,38 @@ def test_duplicate_runs_stay_apart(hand_dumps):
     s = concat_samples([*hand_dumps, twin])
     t = table1(s[s["split"] == "val"])
     assert sorted(t.index) == ["baseline", "full [full_val]", "full [full_val_again]"]
+
+
+def test_runs_table_over_two_runs_of_one_variant(tmp_path):
+    from dumps_fixture import write_hand_dump
+
+    from tvnet.engine.dump import load_dumps
+
+    root = tmp_path / "dumps"
+    write_hand_dump(root / "full_seed0", "full", "val")  # oIoU 17/37, mIoU 45.83
+    write_hand_dump(root / "full_seed1", "full", "val", preds="baseline")  # 24/34, 50
+    write_hand_dump(root / "baseline", "baseline", "val")
+    dumps, errors = load_dumps(root)
+    assert errors == []
+    s = concat_samples(dumps)
+    assert base_variant("full [full_seed1]") == "full" and base_variant("res_cct") == "res_cct"
+    assert repeated_variants(s) == ["full"]
+    t = runs_table(s)
+    assert list(t.index.unique("variant")) == ["baseline", "full"]
+    full = t.xs("full", level="variant")
+    a, b = 100 * 17 / 37, 100 * 24 / 34
+    assert full.loc["mean", ("", "runs")] == 2
+    assert full.loc["mean", ("All", "oIoU")] == pytest.approx((a + b) / 2)
+    assert full.loc["sd", ("All", "oIoU")] == pytest.approx(abs(a - b) / math.sqrt(2))
+    assert full.loc["min", ("All", "oIoU")] == pytest.approx(a)
+    assert full.loc["max", ("All", "oIoU")] == pytest.approx(b)
+    assert full.loc["mean", ("All", "mIoU")] == pytest.approx((100 * 11 / 24 + 50) / 2)
+    assert full.loc["mean", ("All", "Prec@0.9")] == pytest.approx(37.5)  # 25 and 50
+    assert full.loc["sd", ("All", "Prec@0.5")] == 0.0  # 50 and 50
+    one = t.xs("baseline", level="variant")
+    assert one.loc["mean", ("", "runs")] == 1 and math.isnan(one.loc["sd", ("All", "oIoU")])
+    assert one.loc["min", ("All", "oIoU")] == pytest.approx(b)
+    assert "| full | sd | 2 |" in to_markdown(t)
 
 
 def test_table3_small_oiou_per_dataset_and_split(samples):

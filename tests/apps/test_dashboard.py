@@ -86,6 +86,17 @@ def test_overview_table1_holds_the_hand_computed_numbers(root):
     assert not at.error and not at.warning
 
 
+def test_overview_table1_over_runs_for_a_repeated_variant(tmp_path):
+    root = make_dump_tree(tmp_path / "dumps", with_images=False)
+    at = run_app(root)
+    assert not any(s.value.startswith("Table 1 over runs") for s in at.subheader)
+    write_hand_dump(root / "full_val_seed1", "full", "val", preds="baseline")
+    at = run_app(root)
+    runs = table_by_title(at, "Table 1 over runs — handmade / val")
+    full = runs[runs["statistic"] == "mean"].loc["full"]
+    assert full[" runs"] == "2" and full["All oIoU"] == f"{(100 * 17 / 37 + 100 * 24 / 34) / 2:.2f}"
+
+
 def test_overview_shows_metrics_per_recorded_expression_type(root, tmp_path):
     kinds = {0: "attribute", 1: "attribute", 2: "relation", 3: "ordinal"}
     write_hand_dump(tmp_path / "typed" / "full_val", "full", "val", types=kinds)
