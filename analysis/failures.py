@@ -84,6 +84,27 @@ def classify(pred: np.ndarray, objects: Sequence[tuple[dict, np.ndarray]], refer
     return "wrong object: neither"
 
 
+def check_match(rows: pd.DataFrame, image_of: pd.Series, refer: Any) -> None:
+    """ValueError unless the rows' images (where recorded) and mask sizes are the dataset's:
+    a dump of another version of a dataset with the same name (another SynthRef seed) must
+    not be classed against the wrong objects."""
+    recorded = pd.to_numeric(rows["image_id"], errors="coerce")
+    other = recorded.notna() & (recorded != image_of)
+    sizes = {i: refer.image_size(int(i)) for i in image_of.unique()}
+    want = image_of.map(sizes)
+    got = pd.Series(list(zip(rows["height"].astype(int), rows["width"].astype(int))), rows.index)
+    other |= got != want
+    if other.any():
+        i = other.idxmax()
+        raise ValueError(
+            f"the dump does not match {refer.name}: {int(other.sum())} of {len(rows)} rows "
+            f"name another image or size (e.g. ref {int(rows.at[i, 'ref_id'])}: image "
+            f"{rows.at[i, 'image_id']} at {got[i][1]}×{got[i][0]}, the dataset has image "
+            f"{int(image_of[i])} at {want[i][1]}×{want[i][0]}); was it evaluated on another "
+            "version of the dataset?"
+        )
+
+
 def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd.Series:
     """The class of every dump row (index kept); ``rows`` need :data:`COLUMNS`, ``refer`` is
     the :class:`tvnet.data.refer.ReferDataset` the dump was evaluated on."""
@@ -98,6 +119,7 @@ def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd
         raise ValueError(f"a dump row's ref_id is not a ref of {refer.name}: {e}") from None
     image_of = pd.Series([int(r["image_id"]) for r in refs], index=rows.index)
     referent_of = pd.Series([int(r["ann_id"]) for r in refs], index=rows.index)
+    check_match(rows, image_of, refer)
     out = pd.Series(index=rows.index, dtype=object)
     image, objects = None, []
     order = image_of.sort_values(kind="stable").index
@@ -137,7 +159,17 @@ def shares_table(classes: Iterable[tuple[str, pd.Series]]) -> pd.DataFrame:
 
 def failure_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.DataFrame:
     """Rows: the dumps' variants; columns: n and the share (%) of each class in :data:`CLASSES`."""
-    return shares_table((d.variant, sample_classes(d.samples, refer, progress)) for d in dumps)
+    dumps = list(dumps)
+    names, labels = [d.variant for d in dumps], [d.label for d in dumps]
+
+    def name(v: str, d: Dump) -> str:  # a repeated variant (seeds) is named by its dump
+        if names.count(v) == 1:
+            return v
+        return f"{v} [{d.label if labels.count(d.label) == 1 else d.path}]"
+
+    return shares_table(
+        (name(v, d), sample_classes(d.samples, refer, progress)) for v, d in zip(names, dumps)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

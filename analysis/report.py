@@ -6,8 +6,9 @@
 Writes into ``--out`` (every file atomically):
 
 - ``tables.md`` and ``tables.tex`` — Table 1 per dataset and split (variants × {All, Small} ×
-  Prec@0.5…0.9, oIoU, mIoU) — and, where one variant has several dumps of a split (seeds),
-  Table 1 over runs (mean, sd, min, max) —, Table 3 (oIoU on small referents per dataset and split), the
+  Prec@0.5…0.9, oIoU, mIoU), Table 1 over runs (mean, sd, min, max; where one variant has
+  several dumps of a split, e.g. seeds), Table 3 (oIoU on small referents per dataset and
+  split), the
   per-size-bucket breakdown, Figure 7's numbers and, with ``--data`` (a dataset whose refs
   file records each sentence's type, as SynthRef's does), metrics per expression type, and
   with ``--data DIR --failures``, where the misses go (:mod:`analysis.failures`);
@@ -63,8 +64,9 @@ def _save_png(fig, path: Path, dpi: int) -> None:
 def select(samples: pd.DataFrame, splits=None, variants=None) -> pd.DataFrame:
     if splits:
         samples = samples[samples["split"].isin(splits)]
-    if variants:
-        samples = samples[samples["variant"].isin(variants)]
+    if variants:  # "full" keeps every run of full, also those renamed "full [label]"
+        keep = samples["variant"].isin(variants) | tables.base_variants(samples).isin(variants)
+        samples = samples[keep]
     return samples
 
 

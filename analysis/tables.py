@@ -35,6 +35,7 @@ __all__ = [
     "table3",
     "runs_table",
     "repeated_variants",
+    "base_variants",
     "size_table",
     "expression_types",
     "records_types",
@@ -47,8 +48,8 @@ __all__ = [
 
 
 def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The rows of several dumps in one frame, with ``dataset`` (run.json's dataset name) and
-    ``run`` (the dump's label) columns added.
+    """The rows of several dumps in one frame, with ``dataset`` (run.json's dataset name),
+    ``run`` (the dump's label) and ``base_variant`` (the variant the dump records) added.
 
     Two dumps of one variant on one dataset and split (two checkpoints, say) would merge into
     one table row; their ``variant`` becomes ``"variant [label]"`` so they stay apart.
@@ -58,12 +59,14 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     frames = []
     for d, key in zip(dumps, keys):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
-        extra = {"dataset": key[0], "run": d.label}
+        extra = {"dataset": key[0], "run": d.label, "base_variant": key[2]}
         if keys.count(key) > 1:
             extra["variant"] = f"{key[2]} [{d.label}]"
         frames.append(df.assign(**extra))
     if not frames:
-        return pd.DataFrame(columns=[*(columns or NEEDED_COLUMNS), "dataset", "run"])
+        return pd.DataFrame(
+            columns=[*(columns or NEEDED_COLUMNS), "dataset", "run", "base_variant"]
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -155,15 +158,17 @@ def table1(
 RUN_STATS = ("mean", "sd", "min", "max")
 
 
-def base_variant(v: Any) -> str:
-    """``"full [seed1/full-val]"`` (a repeated variant, :func:`concat_samples`) → ``"full"``."""
-    v = str(v)
-    return v.rsplit(" [", 1)[0] if v.endswith("]") and " [" in v else v
+def base_variants(samples: pd.DataFrame) -> pd.Series:
+    """Each row's variant as its dump records it (``"full"`` also for ``"full [label]"``, the
+    name :func:`concat_samples` gives a repeated variant)."""
+    if "base_variant" in samples:
+        return samples["base_variant"].astype(str)
+    return samples["variant"].astype(str)
 
 
 def repeated_variants(samples: pd.DataFrame) -> list[str]:
     """The variants of ``samples`` (one dataset and split) that more than one run evaluated."""
-    runs = samples.groupby(samples["variant"].map(base_variant))["run"].nunique()
+    runs = samples.groupby(base_variants(samples))["run"].nunique()
     return sorted(runs[runs > 1].index, key=_variant_key)
 
 
@@ -174,7 +179,7 @@ def runs_table(samples: pd.DataFrame, subsets: Sequence[str] = ("All", "Small"))
 
     Pass the rows of one dataset and split from :func:`concat_samples` (``run`` names a dump).
     """
-    rows = samples.assign(variant=samples["variant"].map(base_variant))
+    rows = samples.assign(variant=base_variants(samples))
     per_run = table1(rows, by=("variant", "run"), subsets=subsets)
     if per_run.empty:
         return pd.DataFrame()
@@ -184,7 +189,7 @@ def runs_table(samples: pd.DataFrame, subsets: Sequence[str] = ("All", "Small"))
         stats = pd.DataFrame(
             [runs.mean(), runs.std(ddof=1), runs.min(), runs.max()], index=list(RUN_STATS)
         )
-        stats.insert(0, ("", "runs"), len(runs))
+        stats.insert(0, ("", "runs"), len(runs))  # header "runs" (empty levels are dropped)
         stats.index = pd.MultiIndex.from_product(
             [[variant], RUN_STATS], names=["variant", "statistic"]
         )
@@ -303,7 +308,9 @@ def _fmt(v: Any, digits: int) -> str:
 
 
 def _flat_header(col: Any) -> str:
-    return " ".join(str(c) for c in col) if isinstance(col, tuple) else str(col)
+    if isinstance(col, tuple):
+        return " ".join(str(c) for c in col if str(c) != "")
+    return str(col)
 
 
 def _index_names(df: pd.DataFrame) -> list[str]:

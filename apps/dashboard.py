@@ -109,11 +109,24 @@ def selection(samples: pd.DataFrame, datasets, splits, variants) -> pd.DataFrame
 @st.cache_data(max_entries=16)
 def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
     samples = selection(load_all(root, stamp)[0], datasets, splits, variants)
-    out = {"table1": {}, "runs": {}, "curve": {}, "hist": {}, "sizes": {}, "types": {}}
+    out = {
+        "table1": {},
+        "runs": {},
+        "runs_of": {},
+        "curve": {},
+        "hist": {},
+        "sizes": {},
+        "types": {},
+    }
     for (dataset, split), g in samples.groupby(["dataset", "split"], sort=True):
         out["table1"][(dataset, split)] = tables.table1(g)
-        if tables.repeated_variants(g):
+        repeated = tables.repeated_variants(g)
+        if repeated:
             out["runs"][(dataset, split)] = tables.runs_table(g)
+            base = tables.base_variants(g)
+            out["runs_of"][(dataset, split)] = {
+                v: sorted(g.loc[base == v, "run"].unique()) for v in repeated
+            }
         out["sizes"][(dataset, split)] = tables.size_table(g)
         if tables.records_types(g):
             out["types"][(dataset, split)] = tables.type_table(g)
@@ -127,17 +140,32 @@ def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict
     return out
 
 
+def data_stamp(data_dir: str) -> tuple:
+    """(name, mtime_ns, size) of a refer-format folder's top-level files: part of the cache key
+    of :func:`run_classes`, so a regenerated or repaired dataset is read again."""
+    try:
+        entries = sorted(os.scandir(data_dir), key=lambda e: e.name)
+        return tuple(
+            (e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries if e.is_file()
+        )
+    except OSError:
+        return ()
+
+
 @st.cache_data(
     show_spinner="Classing each sample against the objects of its image…", max_entries=64
 )
-def run_classes(root: str, stamp: tuple, run: str, data_dir: str, dataset: str) -> pd.Series | str:
+def run_classes(
+    root: str, stamp: tuple, run: str, data_dir: str, dataset: str | None, data_key: tuple
+) -> pd.Series | str:
     """The failure mode (analysis.failures) of every row of dump ``run``, indexed like
     ``load_all``'s rows, or why it cannot be had (a one-line reason)."""
+    del data_key  # only the cache key
     samples = load_all(root, stamp)[0]
     rows = samples[samples["run"] == run]
     try:
         return failures.classes_in(rows, data_dir, dataset)
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except Exception as e:  # noqa: BLE001 — best effort: any failure becomes the caption's reason
         return f"{type(e).__name__}: {e}"
 
 
@@ -145,13 +173,19 @@ def failure_modes(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict])
     """(mode per row of ``rows`` — NaN where unknown, {run: why not} for runs without modes)."""
     modes = pd.Series(np.nan, index=rows.index, dtype=object)
     missing = {}
+    runs = set(rows["run"])
     for d in info:
-        if d["run"] not in set(rows["run"]):
+        if d["run"] not in runs:
             continue
-        if not d["data_dir"] or not (Path(d["data_dir"]) / "instances.json").is_file():
-            missing[d["run"]] = "its dataset folder is not at hand"
+        data_dir = d["data_dir"]
+        if not data_dir:
+            missing[d["run"]] = "its run.json names no dataset folder"
             continue
-        got = run_classes(root, stamp, d["run"], d["data_dir"], d["dataset"])
+        if not (Path(data_dir) / "instances.json").is_file():
+            missing[d["run"]] = f"no instances.json in its dataset folder {data_dir}"
+            continue
+        name = None if d["dataset"] == "unknown" else d["dataset"]
+        got = run_classes(root, stamp, d["run"], data_dir, name, data_stamp(data_dir))
         if isinstance(got, str):
             missing[d["run"]] = got
         else:
@@ -215,7 +249,10 @@ def flat(df: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """A display copy: flat column names, index as columns, numbers as fixed-digit text
     (st.table renders text, which a reader and a browser test can both find)."""
     out = df.copy()
-    out.columns = [" ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in out.columns]
+    out.columns = [
+        " ".join(str(x) for x in c if str(x) != "") if isinstance(c, tuple) else str(c)
+        for c in out.columns
+    ]
     out = out.reset_index()
     for c in out.columns:
         if pd.api.types.is_float_dtype(out[c]):
@@ -305,9 +342,12 @@ def page_overview(root, stamp, sel) -> None:
                 f"table1_runs_{dataset}_{split}",
                 key=f"t1r-{dataset}-{split}",
             )
+            runs = data["runs_of"][(dataset, split)]
             st.caption(
                 "Mean, sample sd, min and max over each variant's runs (dumps of one variant "
-                "on one split, e.g. seeds); each run's metrics come from its own rows."
+                "on one split, e.g. seeds; nothing checks that they differ only in the seed); "
+                "each run's metrics come from its own rows. Runs: "
+                + "; ".join(f"{v}: " + ", ".join(f"`{r}`" for r in rs) for v, rs in runs.items())
             )
         rows = data["curve"][(dataset, split)]
         c1, c2 = st.columns(2)
@@ -361,14 +401,23 @@ def filter_failures(
 
 def show_failure_modes(rows: pd.DataFrame, missing: dict[str, str]) -> None:
     """Where the misses go: one table per (dataset, split) of the rows that have a mode."""
+    known = rows[rows["mode"].notna()]
+    if known.empty:
+        if missing:
+            st.caption(
+                "No failure modes (they need the dumps' dataset folder): "
+                + "; ".join(f"`{run}` ({why})" for run, why in sorted(missing.items()))
+            )
+        return
     st.markdown(
         "**Where the misses go.** Each sample is classed against every object of its image; "
         f"an object is *lit* when over {failures.LIT:.0%} of its pixels are predicted. "
-        "*Referent + others lit*: the expression narrowed the scene to a few candidates, "
-        "not to the one it names; *wrong object*: split by what the best-matching wrong "
-        "object shares with the referent."
+        "*Correct*: IoU ≥ 0.5. *Referent + others lit*: the expression narrowed the scene "
+        "to a few candidates, not to the one it names. *Referent only, bad mask*: the right "
+        "object, a poor outline. *Wrong object*: split by what the best-matching wrong object "
+        "shares with the referent. *Nothing lit*: no object reaches the 30 %; *empty*: "
+        "nothing predicted."
     )
-    known = rows[rows["mode"].notna()]
     for (dataset, split), g in known.groupby(["dataset", "split"], sort=True):
         by_variant = [
             (v, g.loc[g["variant"] == v, "mode"])
@@ -409,11 +458,22 @@ def page_failures(root, stamp, samples, info, sel) -> None:
     mine = rows[rows["variant"] == variant]
     mode = None
     if mine["mode"].notna().any():
-        pick_mode = st.selectbox("Failure mode", ["any", *failures.CLASSES], key="fail_mode")
+        pick_mode = st.selectbox(
+            "Failure mode",
+            ["any", *failures.CLASSES],
+            key="fail_mode",
+            help="'correct' means IoU ≥ 0.5: widen the IoU range to see those samples.",
+        )
         mode = None if pick_mode == "any" else pick_mode
     found = filter_failures(mine, iou_range, bins, splits, words, mode)
+    hidden = ""
+    if mode is not None:
+        unknown = int(filter_failures(mine, iou_range, bins, splits, words)["mode"].isna().sum())
+        if unknown:
+            hidden = f" {unknown} more have no failure mode (no dataset at hand) and are hidden."
     st.markdown(
         f"**{len(found)}** samples match, worst first (listing {min(len(found), MAX_LISTED)})."
+        + hidden
     )
     if found.empty:
         return

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from analysis import report
-from analysis.failures import CLASSES, COLUMNS, classify, failure_table, sample_classes
+from analysis.failures import (
+    CLASSES,
+    COLUMNS,
+    classes_in,
+    classify,
+    failure_table,
+    sample_classes,
+)
 from tvnet import load_dump
 from tvnet.engine.dump import DumpWriter
 from tvnet.metrics import RISEvaluator
@@ -125,3 +132,24 @@ def test_failure_table_and_report_on_real_dumps(tiny_synthref, tmp_path):
     foreign = rows.assign(ref_id=rows["ref_id"] + 10_000)
     with pytest.raises(ValueError, match="not a ref of"):
         sample_classes(foreign, refer)
+
+
+def test_dumps_of_another_dataset_version_are_refused(tiny_synthref, tmp_path):
+    refer, data = tiny_synthref["refer"], str(tiny_synthref["data"])
+    dump = _write_dump(tmp_path / "full", refer, lambda s, gt: gt)
+    rows = load_dump(dump, columns=COLUMNS).samples
+    assert (classes_in(rows, data, refer.name) == "correct").all()
+    with pytest.raises(ValueError, match="evaluated on refcoco"):
+        classes_in(rows, data, "refcoco")
+    # another SynthRef seed: same ids, other images (sizes) — refused, not classed wrongly
+    taller = rows.assign(height=rows["height"] + 1)
+    with pytest.raises(ValueError, match=f"does not match {refer.name}: {len(rows)} of"):
+        sample_classes(taller, refer)
+    moved = rows.assign(image_id=rows["image_id"] + 1000)
+    with pytest.raises(ValueError, match="another version of the dataset"):
+        sample_classes(moved, refer)
+    # two dumps of one variant (seeds) keep apart in the table
+    twin = _write_dump(tmp_path / "seed1" / "full", refer, lambda s, gt: np.zeros_like(gt))
+    table = failure_table([load_dump(dump), load_dump(twin)], refer)
+    assert len(set(table.index)) == 2 and all(i.startswith("full [") for i in table.index)
+    assert sorted(table["correct"]) == [0.0, 100.0]

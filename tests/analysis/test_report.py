@@ -77,6 +77,10 @@ def test_report_adds_table1_over_runs_only_for_repeated_variants(tmp_path):
     assert "handmade / test (mean" not in md  # one run per variant there
     assert "| full | mean | 2 | 50.00 |" in md  # Prec@0.5 50 and 50
     assert (tmp_path / "r" / "table1_runs_handmade_val.csv").is_file()
+    # --variants full keeps both runs of full (shown as "full [label]" in Table 1)
+    assert report.main([str(root), "--out", str(tmp_path / "r2"), "--variants", "full"]) == 0
+    md = (tmp_path / "r2" / "tables.md").read_text()
+    assert "## Table 1 over runs — handmade / val" in md and "| baseline |" not in md
 
 
 def test_report_fails_clearly_without_dumps(tmp_path, capsys):

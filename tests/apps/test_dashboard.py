@@ -94,7 +94,7 @@ def test_overview_table1_over_runs_for_a_repeated_variant(tmp_path):
     at = run_app(root)
     runs = table_by_title(at, "Table 1 over runs — handmade / val")
     full = runs[runs["statistic"] == "mean"].loc["full"]
-    assert full[" runs"] == "2" and full["All oIoU"] == f"{(100 * 17 / 37 + 100 * 24 / 34) / 2:.2f}"
+    assert full["runs"] == "2" and full["All oIoU"] == f"{(100 * 17 / 37 + 100 * 24 / 34) / 2:.2f}"
 
 
 def test_overview_shows_metrics_per_recorded_expression_type(root, tmp_path):
@@ -230,10 +230,40 @@ def test_failure_modes_table_and_filter(tiny_synthref, tmp_path):
     assert not at.exception
 
 
+def test_failure_modes_follow_the_dataset_folder_and_say_what_is_hidden(tiny_synthref, tmp_path):
+    import numpy as np
+
+    refer = tiny_synthref["refer"]
+    data = tmp_path / "data"
+    shutil.copytree(tiny_synthref["data"], data)
+    n = len(refer.samples("val"))
+    _synth_dump(tmp_path / "d" / "full", refer, data, "full", lambda s, gt: 0 * gt)
+    refs = next(data.glob("refs*"))
+    hidden = refs.rename(refs.with_name("hidden"))
+    at = run_app(tmp_path / "d", "Failure cases")
+    notes = " ".join(c.value for c in at.caption)
+    assert "No failure modes" in notes and "refs" in notes
+    hidden.rename(refs)  # the dataset comes back: the cached reason must not stick
+    at.run()
+    t = table_by_title(at, f"Failure modes (% of samples) — {refer.name} / val")
+    assert t.loc["full", "empty"] == "100.00"
+    # a second dump without a dataset: its rows have no mode and the filter says so
+    write_hand_dump(tmp_path / "d" / "full_hand", "full", "val")
+    at = run_app(tmp_path / "d", "Failure cases")
+    at.selectbox(key="fail_variant").set_value("full").run()
+    at.selectbox(key="fail_mode").set_value("empty").run()
+    listed = at.dataframe[-1].value
+    assert len(listed) == n and set(listed["mode"]) == {"empty"}
+    text = " ".join(m.value for m in at.markdown)
+    assert "have no failure mode (no dataset at hand) and are hidden" in text
+    assert "names no dataset folder" in " ".join(c.value for c in at.caption)
+    assert not at.exception and np.isfinite(n)
+
+
 def test_failure_modes_need_the_dataset(root):
     at = run_app(root, "Failure cases")  # hand-made dumps: instances.json without refs
     notes = " ".join(c.value for c in at.caption)
-    assert "No failure modes for" in notes
+    assert "No failure modes" in notes and "FileNotFoundError" in notes  # no refs file
     assert not any(s.value.startswith("Failure modes") for s in at.subheader)
     assert "fail_mode" not in [s.key for s in at.selectbox]  # no mode filter without modes
     assert len(at.dataframe) == 2  # the sample list still works (and the loaded-dumps table)
