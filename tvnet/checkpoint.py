@@ -17,6 +17,7 @@ import torch
 
 from tvnet.config import ModelConfig
 from tvnet.data.tokenize import Vocab
+from tvnet.io import replace_dir
 
 FORMAT = "tvnet-checkpoint/1"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
@@ -69,14 +70,7 @@ def save_checkpoint(
             **(extra or {}),
         }
         (tmp / CONFIG).write_text(json.dumps(cfg, indent=1) + "\n")
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(path)
+        replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

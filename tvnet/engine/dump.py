@@ -37,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tvnet.io import atomic_write_json
+from tvnet.io import atomic_write_json, replace_dir
 
 SAMPLES_FILE = "samples.parquet"
 RUN_FILE = "run.json"
@@ -223,16 +223,7 @@ class DumpWriter:
         return self.dir
 
     def _install(self) -> None:
-        old = None
-        if self.dir.exists():
-            old = Path(
-                tempfile.mkdtemp(prefix=f".{self.dir.name}.", suffix=".old", dir=self.dir.parent)
-            )
-            os.rmdir(old)
-            os.replace(self.dir, old)
-        os.replace(self._tmp, self.dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_dir(self._tmp, self.dir)
 
     def abort(self) -> None:
         """Drop everything written so far; ``DIR`` is left as it was."""

@@ -29,7 +29,6 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tvnet.io import atomic_write_json, read_json
+from tvnet.io import atomic_write_json, read_json, replace_dir
 
 FORMAT = "tvnet-pool/1"
 INDEX_TYPES = ("auto", "exact", "ivf", "hnsw")
@@ -656,13 +655,7 @@ class DataPool:
                 if f != "manifest.json" and (tmp / f).is_file()
             }
             atomic_write_json(tmp / "manifest.json", man)
-            if path.exists():
-                old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-                os.rename(path, old)
-                os.rename(tmp, path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.rename(tmp, path)
+            replace_dir(tmp, path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

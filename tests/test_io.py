@@ -1,0 +1,53 @@
+"""tvnet.io: atomic writes and the folder replace every artefact goes through."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tvnet.io import atomic_write_text, exchange_paths, replace_dir
+
+
+def _folder(path: Path, **files: str) -> Path:
+    path.mkdir(parents=True)
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+def _tree(path: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(path.iterdir())}
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_replace_dir_swaps_in_the_new_folder_and_drops_the_old(tmp_path, exchange):
+    dest = _folder(tmp_path / "dump", a="old a", b="old b")
+    new = _folder(tmp_path / ".dump.tmp", a="new a", c="new c")
+    replace_dir(new, dest, exchange=exchange)
+    assert _tree(dest) == {"a": "new a", "c": "new c"}  # no file of the old folder left
+    assert sorted(os.listdir(tmp_path)) == ["dump"]  # neither the temp nor the old one
+
+
+def test_replace_dir_into_a_new_place(tmp_path):
+    new = _folder(tmp_path / ".x.tmp", a="1")
+    replace_dir(new, tmp_path / "x")
+    assert _tree(tmp_path / "x") == {"a": "1"} and not new.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_exchange_swaps_two_folders_in_one_step(tmp_path):
+    a = _folder(tmp_path / "a", f="A")
+    b = _folder(tmp_path / "b", f="B")
+    assert exchange_paths(a, b)  # this file system (the test machine's) supports it
+    assert (a / "f").read_text() == "B" and (b / "f").read_text() == "A"
+    with pytest.raises(FileNotFoundError):
+        exchange_paths(tmp_path / "missing", a)
+
+
+def test_atomic_write_leaves_no_temp_file(tmp_path):
+    atomic_write_text(tmp_path / "f.json", "{}")
+    atomic_write_text(tmp_path / "f.json", "[]")
+    assert os.listdir(tmp_path) == ["f.json"] and (tmp_path / "f.json").read_text() == "[]"
