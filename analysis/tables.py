@@ -263,12 +263,16 @@ def type_table(
 ) -> pd.DataFrame:
     """Metrics per expression type: rows (``by``…, type), columns n, Prec@0.5 … Prec@0.9,
     oIoU, mIoU (%). The type comes from ``types`` (sent_id → type, e.g.
-    :func:`expression_types`) or else from the dump's ``expression_type`` column. Samples whose
-    sentence has no recorded type count as ``"?"``."""
+    :func:`expression_types`) or else from the dump's ``expression_type`` column; a row of an
+    older dump that lacks the column takes the type another dump records for the same sentence
+    (pass one dataset's rows). Samples whose sentence has no known type count as ``"?"``."""
     if types is not None:
         kind = samples["sent_id"].map(lambda i: types.get(int(i), "?"))
     elif "expression_type" in samples.columns:
-        kind = samples["expression_type"].fillna("?").astype(str)
+        recorded = samples.dropna(subset=["expression_type"]).drop_duplicates("sent_id")
+        by_sentence = recorded.set_index("sent_id")["expression_type"]
+        kind = samples["expression_type"].fillna(samples["sent_id"].map(by_sentence))
+        kind = kind.fillna("?").astype(str)
     else:
         kind = pd.Series("?", index=samples.index)
     typed = samples.assign(expression_type=kind)

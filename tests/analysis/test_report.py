@@ -126,6 +126,13 @@ def test_report_reads_expression_types_recorded_in_the_dumps(hand_dumps, tmp_pat
     assert {"types_handmade_val.csv", "types_handmade_test.csv"} <= written
     t = pd.read_csv(tmp_path / "types_handmade_val.csv", index_col=[0, 1])
     assert t.loc[("baseline", "attribute"), "oIoU"] == pytest.approx(50.0)  # as from --data
+    # an older dump without the column, next to one that records it: the types carry over
+    mixed = [typed[0], *copy.deepcopy(hand_dumps[1:])]
+    assert mixed[1].samples["expression_type"].isna().all()  # an older dump reads as NaN
+    report.build_report(mixed, tmp_path / "m", dpi=40)
+    m = pd.read_csv(tmp_path / "m" / "types_handmade_val.csv", index_col=[0, 1])
+    assert "?" not in set(m.index.get_level_values(1))
+    assert m.loc[("baseline", "attribute"), "oIoU"] == pytest.approx(50.0)
     # dumps without recorded types and no --data: no per-type table
     plain = {p.name for p in report.build_report(hand_dumps, tmp_path / "p", dpi=40)}
     assert not any(n.startswith("types_") for n in plain)
