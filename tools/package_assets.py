@@ -2,6 +2,10 @@
 the SynthRef seed instead of stored), the evaluation dumps with a portable data_dir.
 
     python tools/package_assets.py [--runs runs] [--data data/synthref] [--assets assets]
+        [--other-dumps runs/seed1/dumps --other-name seed1]
+
+``--other-dumps`` adds the dumps of runs whose checkpoints are not shipped (other seeds) under
+``assets/dumps/<--other-name>/``, so the dashboard and the report show Table 1 over runs.
 """
 
 from __future__ import annotations
@@ -17,6 +21,28 @@ from tvnet.checkpoint import load_checkpoint, save_checkpoint
 from tvnet.io import atomic_write_json
 
 
+def copy_dumps(src: Path, dst_root: Path, data: Path, checkpoints: Path | None) -> None:
+    """Every dump under ``src`` into ``dst_root``, its run.json pointing at ``data`` and at the
+    shipped checkpoint of its variant (``checkpoints``), or marked as not shipped (None)."""
+    if not src.is_dir():
+        return
+    for d in sorted(src.iterdir()):
+        if not (d / "run.json").is_file():
+            continue
+        dst = dst_root / d.name
+        if dst.exists():
+            shutil.rmtree(dst)
+        shutil.copytree(d, dst)
+        run = json.loads((dst / "run.json").read_text())
+        run.setdefault("dataset", {})["data_dir"] = str(data)
+        variant = run.get("variant", d.name.split("-")[0])
+        if checkpoints is not None:
+            run["checkpoint"] = str(checkpoints / variant)
+        else:
+            run["checkpoint"] = f"not shipped (trained as {run.get('checkpoint')})"
+        atomic_write_json(dst / "run.json", run)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -25,6 +51,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("data/synthref"))
     ap.add_argument("--assets", type=Path, default=Path("assets"))
     ap.add_argument("--seed", type=int, default=0, help="the SynthRef seed the data was made with")
+    ap.add_argument("--other-dumps", type=Path, help="dumps of runs not shipped (other seeds)")
+    ap.add_argument("--other-name", default="other-seed", help="their folder in assets/dumps/")
     args = ap.parse_args()
     a = args.assets
     for v in ("baseline", "res", "res_cct", "full"):
@@ -56,19 +84,9 @@ def main() -> None:
             pool_dst / "regenerate.json",
             {"generator": "synthref", "seed": args.seed, "scenes": scenes},
         )
-    dumps = args.runs / "dumps"
-    if dumps.is_dir():
-        for d in sorted(dumps.iterdir()):
-            if not (d / "run.json").is_file():
-                continue
-            dst = a / "dumps" / d.name
-            if dst.exists():
-                shutil.rmtree(dst)
-            shutil.copytree(d, dst)
-            run = json.loads((dst / "run.json").read_text())
-            run.setdefault("dataset", {})["data_dir"] = str(args.data)
-            run["checkpoint"] = str(a / "checkpoints" / run.get("variant", d.name.split("-")[0]))
-            atomic_write_json(dst / "run.json", run)
+    copy_dumps(args.runs / "dumps", a / "dumps", args.data, a / "checkpoints")
+    if args.other_dumps:
+        copy_dumps(args.other_dumps, a / "dumps" / args.other_name, args.data, None)
     total = sum(f.stat().st_size for f in a.rglob("*") if f.is_file())
     print(f"assets/: {total / 2**20:.1f} MiB")
 
