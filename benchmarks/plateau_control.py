@@ -27,13 +27,9 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from cached_data import cached_splits
 from torch import nn
 
-from tvnet import build_model
-from tvnet.data.refer import open_refer
-from tvnet.data.tokenize import Vocab
-from tvnet.engine.batches import BatchLoader, SplitTable
-from tvnet.engine.features import FeatureCache
 from tvnet.metrics import ris_metrics
 from tvnet.model.head import dice_loss
 from tvnet.model.spatial import spatial_features
@@ -70,14 +66,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    refer = open_refer(args.data)
-    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
-    tv = build_model("cpu", "baseline", vocab=vocab)  # GloVe rows + the frozen backbone
-    cache = FeatureCache(args.cache, tv.backbone, refer, tv.cfg.input_size, tv.cfg.output_stride)
-    cache.ensure("train")
-    cache.ensure("val")
-    tables = {s: SplitTable.for_model(refer, s, tv, None) for s in ("train", "val")}
-    loaders = {s: BatchLoader(refer, t, tv.cfg.input_size, False, cache) for s, t in tables.items()}
+    _, tv, tables, loaders = cached_splits(args.data, args.cache)  # GloVe rows, frozen backbone
     grid = tv.backbone.grid  # the 40×40 low-resolution grid
     model = BagOfWordsGrounder(tv.text.embed, sum(tv.backbone.channels[1:]))
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)

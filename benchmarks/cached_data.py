@@ -1,0 +1,28 @@
+"""Shared set-up of the benchmarks that train small models on TV-Net's cached features.
+
+from cached_data import cached_splits   # scripts in benchmarks/ run with it on sys.path
+"""
+
+from __future__ import annotations
+
+from tvnet import build_model
+from tvnet.data.refer import open_refer
+from tvnet.data.tokenize import Vocab
+from tvnet.engine.batches import BatchLoader, SplitTable
+from tvnet.engine.features import FeatureCache
+
+
+def cached_splits(data: str, cache_root: str, splits=("train", "val")):
+    """(refer, tv, tables, loaders): the dataset, an untrained ``cpu`` baseline TV-Net (its
+    frozen backbone, GloVe rows and text encoder), and per split the sample table and a batch
+    loader that reads backbone features from the cache (built on first use)."""
+    refer = open_refer(data)
+    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+    tv = build_model("cpu", "baseline", vocab=vocab)
+    cache = FeatureCache(cache_root, tv.backbone, refer, tv.cfg.input_size, tv.cfg.output_stride)
+    tables, loaders = {}, {}
+    for split in splits:
+        cache.ensure(split)
+        tables[split] = SplitTable.for_model(refer, split, tv, None)
+        loaders[split] = BatchLoader(refer, tables[split], tv.cfg.input_size, False, cache)
+    return refer, tv, tables, loaders
