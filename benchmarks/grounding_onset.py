@@ -11,16 +11,17 @@ Dice, AdamW 1e-3 with decoupled weight decay, poly 0.9, batch 8). ``--text`` pic
 - ``bow``: the mean of the (GloVe-initialised, trained) word vectors through a 2-layer MLP;
 - ``minilm``: frozen all-MiniLM-L6-v2 sentence vectors (computed once) through a 2-layer MLP.
 
-Scores val (all of it by default) at the 320² letterboxed input, not the original size, so
-the figures sit within a few tenths of a point of the CMPC protocol's. Compare them with the
-language-blind floors of ``python -m analysis.floors``.
+Scores val (all of it by default) at the 320² letterboxed input, not at the original size as
+``tvnet eval`` does: comparable among its own runs, only roughly with dumps. Compare them with
+the language-blind floors of ``python -m analysis.floors``.
 
     python benchmarks/grounding_onset.py --data data/synthref --steps 600 [--text minilm]
 
-On this project's 2-core machine (one thread per run, two runs at a time, ≈ 8.5 samples/s
-each), SynthRef val after 600 steps × 8: lstm oIoU 24.53 %, bow 25.31, minilm 27.34; lstm at
-batch 4 × 1200 steps 25.03; minilm after 1200 × 8: see README "Results". The language-blind
-"every object lit" floor is 22.55.
+On this project's 2-core machine (AVX2, fp32; one thread per run, two runs at a time, ≈ 9
+samples/s each), SynthRef val after 600 steps × 8: ``--text minilm`` oIoU 27.52 %, Prec@0.5
+18.50. Its prototype (same model and recipe) gave lstm 24.53, bow 25.31, minilm 27.34, lstm at
+batch 4 × 1200 steps 25.03, and minilm after 1200 × 8 31.61 (README "Results"); the
+language-blind "every object lit" floor is 22.55.
 """
 
 from __future__ import annotations
