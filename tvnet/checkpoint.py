@@ -43,6 +43,11 @@ def save_checkpoint(
 
     from tvnet import __version__
 
+    if getattr(model.backbone, "inference_only", False):
+        raise CheckpointError(
+            "this model's backbone was optimised for inference (BatchNorm folded into its "
+            "convolutions); save the model as loaded, before Backbone.optimize_for_inference"
+        )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     cfg_ = model.cfg

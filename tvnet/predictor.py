@@ -215,6 +215,7 @@ class Predictor:
         path = Path(path) if path else assets["checkpoint"]
         device = device or default_device()
         model = load_checkpoint(path, device=device)
+        model.eval().backbone.optimize_for_inference()  # BN folded, channels_last: inference only
         meta = read_checkpoint_config(path)
         if not model.uses_retrieval:
             retriever = None

@@ -80,14 +80,33 @@ class Backbone(nn.Module):
             self.body.eval()
 
     def train(self, mode: bool = True) -> Backbone:
+        if mode and getattr(self, "inference_only", False):
+            raise RuntimeError(
+                "this backbone was optimised for inference (BatchNorm folded): it cannot train"
+            )
         super().train(mode)
         if self.frozen:  # frozen BatchNorm statistics stay frozen
             self.body.eval()
         return self
 
+    def optimize_for_inference(self) -> Backbone:
+        """Fold BatchNorm into the convolutions and switch to ``channels_last``, in place
+        (:mod:`tvnet.model.inference`): the same features up to float rounding, ≈ 1.5× faster
+        on a CPU. Afterwards the backbone cannot train and its model must not be saved."""
+        from tvnet.model.inference import fold_batchnorm
+
+        self.eval()
+        fold_batchnorm(self.body)
+        self.body.to(memory_format=torch.channels_last)
+        self.body.requires_grad_(False)
+        self.inference_only = True
+        return self
+
     def extract(self, image: torch.Tensor) -> list[torch.Tensor]:
         """image B×3×S×S → [V2 (2h), V3 (h), V4, V5] at native resolution."""
         x = image * self.in_scale + self.in_shift
+        if getattr(self, "inference_only", False):
+            x = x.contiguous(memory_format=torch.channels_last)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             return list(self.body(x))
 

@@ -57,6 +57,17 @@ class TVNet(nn.Module):
     def uses_retrieval(self) -> bool:
         return self.enrich is not None
 
+    def _siamese_batch(self, image, ref_image, ref_feats) -> bool:
+        """Whether query and retrieved image can share one backbone call: both are images of
+        one shape, and the backbone's BatchNorm uses running statistics (frozen, or eval)."""
+        return (
+            self.enrich is not None
+            and ref_feats is None
+            and ref_image is not None
+            and ref_image.shape == image.shape
+            and (self.backbone.frozen or not self.training)
+        )
+
     def forward(
         self,
         tokens: torch.Tensor,
@@ -75,7 +86,14 @@ class TVNet(nn.Module):
         if feats is None:
             if image is None:
                 raise ValueError("TVNet needs an image or its backbone features")
-            feats = self.backbone.extract(image)
+            if self._siamese_batch(image, ref_image, ref_feats):
+                # one backbone call on [query; retrieved]: the same features (eval-mode BN
+                # is per sample), one pass of the layers' overhead instead of two
+                both = self.backbone.extract(torch.cat([image, ref_image]))
+                feats = [f[: image.shape[0]] for f in both]
+                ref_feats = [f[image.shape[0] :] for f in both]
+            else:
+                feats = self.backbone.extract(image)
         size = image.shape[-1] if image is not None else feats[0].shape[-1] * 4  # V2 is at S/4
         grid = size // 8
         native = self.enrich is not None and self.cfg.enrich_native
