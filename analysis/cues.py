@@ -1,0 +1,202 @@
+"""Word use: does a model rule out the objects that a named attribute excludes?
+
+In an *attribute* expression every word describes the referent ("the small green star",
+"the violet donut"). Each cue the expression names — the referent's colour, shape or texture,
+in SynthRef's words and synonyms — splits the image's other objects into those that share the
+named value and those that do not. A model that uses the word never lights the second group;
+one that ignores it lights both alike. An object is *lit* when more than 30 % of its pixels are
+predicted (as in :mod:`analysis.failures`).
+
+    python -m analysis.cues --data data/synthref assets/dumps/full-val assets/dumps/baseline-val
+
+Per variant and cue: how many expressions name it, how often the referent is lit, and the lit
+rate of the other objects that share / do not share the named value. Needs a dataset whose
+annotations record ``colour`` / ``shape`` / ``texture`` and whose refs record the sentence
+type (SynthRef); other expression types mention a second object, so they are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from analysis.failures import COLUMNS, LIT, check_match
+from tvnet import DumpError, decode_rle, load_dump
+from tvnet.data.synth import COLOUR_WORDS, SHAPE_WORDS, TEXTURE_ADJ, TEXTURE_PP
+from tvnet.data.tokenize import tokenize
+from tvnet.engine.dump import Dump
+
+CUES: dict[str, dict[str, tuple[str, ...]]] = {
+    "colour": COLOUR_WORDS,
+    "shape": SHAPE_WORDS,
+    "texture": {t: TEXTURE_ADJ[t] + TEXTURE_PP.get(t, ()) for t in TEXTURE_ADJ},
+}
+TABLE_COLUMNS = [
+    "expressions",
+    "referent lit %",
+    "others matching every named cue",
+    "lit %",
+    "others ruled out by this word alone",
+    "lit % ",
+    "others ruled out by it and another word",
+    "lit %  ",
+]
+
+
+def named_values(sentence: str, words: dict[str, tuple[str, ...]]) -> set[str]:
+    """The values whose words (any synonym, multi-word ones too) occur in ``sentence`` as
+    whole words: ``named_values("the violet donut", COLOUR_WORDS) == {"purple"}``."""
+    padded = f" {' '.join(tokenize(sentence))} "
+    return {v for v, ws in words.items() if any(f" {' '.join(tokenize(w))} " in padded for w in ws)}
+
+
+def cue_rows(
+    pred: np.ndarray,
+    objects: Sequence[tuple[dict, np.ndarray]],
+    referent: int,
+    sentence: str,
+) -> list[dict[str, Any]]:
+    """One row per object of the image when the sentence names at least one of the
+    referent's own cue values: ``role`` (referent / other), ``named`` (the named cues, sorted,
+    comma-separated), ``differs`` (the named cues on which this object differs from the
+    referent, same form) and ``lit``."""
+    ids = [int(a["id"]) for a, _ in objects]
+    if referent not in ids:
+        raise ValueError(f"the referent's annotation {referent} is not among the image's objects")
+    ref = objects[ids.index(referent)][0]
+    named = [
+        cue
+        for cue, words in CUES.items()
+        if ref.get(cue) is not None and ref[cue] in named_values(sentence, words)
+    ]
+    if not named:
+        return []
+    rows = []
+    for k, (a, m) in enumerate(objects):
+        area = np.count_nonzero(m)
+        lit = bool(area > 0 and np.count_nonzero(pred & m) > LIT * area)
+        differs = [c for c in named if a.get(c) != ref[c]]
+        rows.append(
+            {
+                "role": "referent" if ids[k] == referent else "other",
+                "named": ",".join(named),
+                "differs": ",".join(differs),
+                "lit": lit,
+            }
+        )
+    return rows
+
+
+def sample_cues(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd.DataFrame:
+    """:func:`cue_rows` of every attribute expression among the dump ``rows`` (columns
+    :data:`analysis.failures.COLUMNS`), with the row's ``sample_id``."""
+    missing = [c for c in COLUMNS if c not in rows.columns]
+    if missing:
+        raise ValueError(f"the cue table needs the dump columns {missing}")
+    try:
+        refs = [refer.ref(int(r)) for r in rows["ref_id"]]
+        samples = [refer.sample(int(s)) for s in rows["sample_id"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"a dump row is not a sample of {refer.name}: {e}") from None
+    image_of = pd.Series([int(r["image_id"]) for r in refs], index=rows.index)
+    check_match(rows, image_of, refer)
+    if not any(s.expression_type for s in samples):
+        raise ValueError(f"{refer.name} records no expression types (the cue table needs them)")
+    out: list[dict[str, Any]] = []
+    keep = [k for k, s in enumerate(samples) if s.expression_type == "attribute"]
+    image, objects = None, []
+    order = sorted(keep, key=lambda k: image_of.iloc[k])
+    for k in tqdm(order, disable=not progress, desc="cues", unit="sample"):
+        idx = rows.index[k]
+        h, w = int(rows.at[idx, "height"]), int(rows.at[idx, "width"])
+        if image_of[idx] != image:
+            from tvnet.data.refer import decode_segmentation
+
+            image = image_of[idx]
+            objects = [
+                (a, decode_segmentation(a.get("segmentation"), h, w))
+                for a in refer.image_annotations(image)
+            ]
+            if not any(c in objects[0][0] for c in CUES):
+                raise ValueError(f"{refer.name}'s objects record no colour/shape/texture")
+        pred = decode_rle(rows.at[idx, "pred_rle"], h, w)
+        for r in cue_rows(pred, objects, int(refs[k]["ann_id"]), samples[k].sentence):
+            out.append({"sample_id": int(rows.at[idx, "sample_id"]), **r})
+    return pd.DataFrame(out, columns=["sample_id", "role", "named", "differs", "lit"])
+
+
+def cue_summary(cues: pd.DataFrame) -> pd.DataFrame:
+    """Rows: cue; columns: :data:`TABLE_COLUMNS` (rates in %), over the expressions that name
+    the cue: how often the referent is lit, and the other objects that match the referent on
+    every named cue (nothing in the words rules them out), that differ on this cue alone (this
+    word alone rules them out), and that differ on this cue and another named one."""
+    table = {}
+    for cue in CUES:
+        c = cues[cues["named"].str.split(",").map(lambda n, cue=cue: cue in n)]
+        if c.empty:
+            continue
+        other = c[c["role"] == "other"]
+        differs = other["differs"].str.split(",").map(lambda d: [x for x in d if x])
+        groups = {
+            "match": other[differs.map(len) == 0],
+            "only": other[differs.map(lambda d, cue=cue: d == [cue])],
+            "more": other[differs.map(lambda d, cue=cue: cue in d and len(d) > 1)],
+        }
+
+        def pct(s: pd.Series) -> float:
+            return 100 * float(s.mean()) if len(s) else float("nan")
+
+        table[cue] = [
+            c["sample_id"].nunique(),
+            pct(c[c["role"] == "referent"]["lit"]),
+        ]
+        for g in groups.values():
+            table[cue] += [len(g), pct(g["lit"])]
+    return pd.DataFrame.from_dict(table, orient="index", columns=TABLE_COLUMNS)
+
+
+def cue_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.DataFrame:
+    """:func:`cue_summary` of each dump, indexed by (variant, cue)."""
+    parts = {}
+    for d in dumps:
+        name = d.variant if d.variant not in parts else f"{d.variant} [{d.path}]"
+        parts[name] = cue_summary(sample_cues(d.samples, refer, progress))
+    if not parts:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    return pd.concat(parts, names=["variant", "cue"])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m analysis.cues",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("dumps", nargs="+", metavar="DUMP", help="dump folders of one dataset")
+    ap.add_argument("--data", required=True, metavar="DIR", help="the dumps' dataset (SynthRef)")
+    args = ap.parse_args(argv)
+    from analysis.tables import to_markdown
+    from tvnet.data.refer import open_refer
+
+    try:
+        refer = open_refer(args.data)
+        dumps = [load_dump(p, columns=COLUMNS) for p in args.dumps]
+        other = [str(d.path) for d in dumps if d.dataset.get("name") != refer.name]
+        if other:
+            raise ValueError(f"not evaluated on {refer.name} ({args.data}): {', '.join(other)}")
+        table = cue_table(dumps, refer, progress=True)
+    except (OSError, ValueError, DumpError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(to_markdown(table, 1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
