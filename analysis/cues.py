@@ -40,12 +40,12 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
 TABLE_COLUMNS = [
     "expressions",
     "referent lit %",
-    "others matching every named cue",
-    "lit %",
-    "others ruled out by this word alone",
-    "lit % ",
-    "others ruled out by it and another word",
-    "lit %  ",
+    "matching every named word: n",
+    "matching every named word: lit %",
+    "ruled out by this word alone: n",
+    "ruled out by this word alone: lit %",
+    "ruled out by it and another word: n",
+    "ruled out by it and another word: lit %",
 ]
 
 

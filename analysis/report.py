@@ -11,7 +11,8 @@ Writes into ``--out`` (every file atomically):
   split), the
   per-size-bucket breakdown, Figure 7's numbers and, with ``--data`` (a dataset whose refs
   file records each sentence's type, as SynthRef's does), metrics per expression type, and
-  with ``--data DIR --failures``, where the misses go (:mod:`analysis.failures`);
+  with ``--data DIR --failures``, where the misses go (:mod:`analysis.failures`) and, on
+  SynthRef, which words the models use (:mod:`analysis.cues`);
 - one CSV per table, full precision;
 - ``fig7_size_distribution.png``, ``iou_histogram_<dataset>_<split>.png`` and
   ``prec_curves_<dataset>_<split>.png``.
@@ -30,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import failures, figures, tables
+from analysis import cues, failures, figures, tables
 from tvnet.engine.dump import Dump, load_dump, load_dumps
 from tvnet.io import atomic_path, atomic_write_text
 
@@ -158,6 +159,17 @@ def build_report(
                 f"Failure modes (% of samples) — {failures_of.name} / {split}",
                 _slug("failures", failures_of.name, split),
             )
+            try:
+                words = cues.cue_table(group, failures_of)
+            except ValueError:  # no attributes or sentence types (RefCOCO): no such table
+                words = None
+            if words is not None and not words.empty:
+                add_table(
+                    words,
+                    f"Word use on attribute expressions (objects lit, %) — "
+                    f"{failures_of.name} / {split}",
+                    _slug("cues", failures_of.name, split),
+                )
     if not samples.empty:
         per_expr = one_per_expression(samples)
         multi = per_expr["dataset"].nunique() > 1

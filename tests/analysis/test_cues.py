@@ -103,8 +103,19 @@ def test_cue_table_on_real_dumps(tiny_synthref, tmp_path, capsys):
     ora, alls = table.loc["oracle"], table.loc["all"]
     assert (ora["referent lit %"] == 100.0).all() and (alls["referent lit %"] == 100.0).all()
     # visible masks do not overlap: the oracle lights no other object, "all" lights every one
-    ruled_out = ora.iloc[:, 5]
-    assert (ruled_out.dropna() == 0.0).all() and (alls.iloc[:, 5].dropna() == 100.0).all()
+    col = "ruled out by this word alone: lit %"
+    assert (ora[col].dropna() == 0.0).all() and (alls[col].dropna() == 100.0).all()
+    assert ora["ruled out by this word alone: n"].sum() > 0
+    # the report adds the table with the failure modes
+    from analysis import report
+
+    assert (
+        report.main([str(tmp_path), "--out", str(tmp_path / "r"), "--data", data, "--failures"])
+        == 0
+    )
+    md = (tmp_path / "r" / "tables.md").read_text()
+    assert f"Word use on attribute expressions (objects lit, %) — {refer.name} / train" in md
+    capsys.readouterr()
     assert cues.main([str(oracle), str(everything), "--data", data]) == 0
     out = capsys.readouterr().out
     assert out.startswith("| variant | cue | expressions |") and "| oracle |" in out
