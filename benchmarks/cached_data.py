@@ -12,13 +12,14 @@ from tvnet.engine.batches import BatchLoader, SplitTable
 from tvnet.engine.features import FeatureCache
 
 
-def cached_splits(data: str, cache_root: str, splits=("train", "val")):
+def cached_splits(data: str, cache_root: str, splits=("train", "val"), **overrides):
     """(refer, tv, tables, loaders): the dataset, an untrained ``cpu`` baseline TV-Net (its
-    frozen backbone, GloVe rows and text encoder), and per split the sample table and a batch
-    loader that reads backbone features from the cache (built on first use)."""
+    frozen backbone, GloVe rows and text encoder; ``overrides`` change the preset, e.g.
+    ``input_size``), and per split the sample table and a batch loader that reads backbone
+    features from the cache (built on first use)."""
     refer = open_refer(data)
     vocab = Vocab.build(s.sentence for s in refer.samples("train"))
-    tv = build_model("cpu", "baseline", vocab=vocab)
+    tv = build_model("cpu", "baseline", vocab=vocab, **overrides)
     cache = FeatureCache(cache_root, tv.backbone, refer, tv.cfg.input_size, tv.cfg.output_stride)
     tables, loaders = {}, {}
     for split in splits:
