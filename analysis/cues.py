@@ -17,8 +17,6 @@ type (SynthRef); other expression types mention a second object, so they are lef
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,8 +24,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from analysis.failures import COLUMNS, LIT, check_match
-from tvnet import DumpError, decode_rle, load_dump
+from analysis.failures import COLUMNS, LIT, check_match, table_cli
+from tvnet import decode_rle
 from tvnet.data.synth import COLOUR_WORDS, SHAPE_WORDS, TEXTURE_ADJ, TEXTURE_PP
 from tvnet.data.tokenize import tokenize
 from tvnet.engine.dump import Dump
@@ -173,29 +171,12 @@ def cue_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.D
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m analysis.cues",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    return table_cli(
+        "python -m analysis.cues",
+        __doc__,
+        lambda dumps, refer: cue_table(dumps, refer, progress=True),
+        argv,
     )
-    ap.add_argument("dumps", nargs="+", metavar="DUMP", help="dump folders of one dataset")
-    ap.add_argument("--data", required=True, metavar="DIR", help="the dumps' dataset (SynthRef)")
-    args = ap.parse_args(argv)
-    from analysis.tables import to_markdown
-    from tvnet.data.refer import open_refer
-
-    try:
-        refer = open_refer(args.data)
-        dumps = [load_dump(p, columns=COLUMNS) for p in args.dumps]
-        other = [str(d.path) for d in dumps if d.dataset.get("name") != refer.name]
-        if other:
-            raise ValueError(f"not evaluated on {refer.name} ({args.data}): {', '.join(other)}")
-        table = cue_table(dumps, refer, progress=True)
-    except (OSError, ValueError, DumpError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(to_markdown(table, 1))
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -172,11 +172,17 @@ def failure_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> 
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def table_cli(
+    prog: str,
+    doc: str,
+    make_table: Callable[[list[Dump], Any], pd.DataFrame],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """``prog DUMP... --data DIR``: the dumps (checked to be of DIR's dataset) and the dataset
+    go to ``make_table``; its table is printed as Markdown. Shared by this module and
+    :mod:`analysis.cues`."""
     ap = argparse.ArgumentParser(
-        prog="python -m analysis.failures",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("dumps", nargs="+", metavar="DUMP", help="dump folders of one dataset")
     ap.add_argument("--data", required=True, metavar="DIR", help="the dumps' dataset")
@@ -190,12 +196,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         other = [str(d.path) for d in dumps if d.dataset.get("name") != refer.name]
         if other:
             raise ValueError(f"not evaluated on {refer.name} ({args.data}): {', '.join(other)}")
-        table = failure_table(dumps, refer, progress=True)
+        table = make_table(dumps, refer)
     except (OSError, ValueError, DumpError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(to_markdown(table, 1))
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return table_cli(
+        "python -m analysis.failures",
+        __doc__,
+        lambda dumps, refer: failure_table(dumps, refer, progress=True),
+        argv,
+    )
 
 
 if __name__ == "__main__":

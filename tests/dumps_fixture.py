@@ -39,6 +39,14 @@ SENTENCES = [
 ]
 
 
+def box_mask(r0: int, c0: int, size: int, shape: tuple[int, int]) -> np.ndarray:
+    """A ``shape`` bool mask with a size×size square at row ``r0``, column ``c0`` (the objects
+    of the hand-made scenes in tests/analysis)."""
+    m = np.zeros(shape, bool)
+    m[r0 : r0 + size, c0 : c0 + size] = True
+    return m
+
+
 def _gt(k: int) -> np.ndarray:
     m = np.zeros((H, W), bool)
     if k == 0:

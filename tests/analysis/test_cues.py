@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dumps_fixture import box_mask  # tests/ is on sys.path (tests/conftest.py)
 
 from analysis import cues
 from analysis.cues import CUES, TABLE_COLUMNS, cue_rows, cue_summary, named_values, sample_cues
@@ -14,10 +15,8 @@ from tvnet.metrics import RISEvaluator
 H = W = 20
 
 
-def _box(r0: int, c0: int, size: int = 5) -> np.ndarray:
-    m = np.zeros((H, W), bool)
-    m[r0 : r0 + size, c0 : c0 + size] = True
-    return m
+def _box(r0: int, c0: int) -> np.ndarray:
+    return box_mask(r0, c0, 5, (H, W))
 
 
 # the referent is 1, a plain red circle

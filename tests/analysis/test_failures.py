@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dumps_fixture import box_mask  # tests/ is on sys.path (tests/conftest.py)
 
 from analysis import report
 from analysis.failures import (
@@ -22,9 +23,7 @@ H = W = 20
 
 
 def _box(r0: int, c0: int, size: int = 5) -> np.ndarray:
-    m = np.zeros((H, W), bool)
-    m[r0 : r0 + size, c0 : c0 + size] = True
-    return m
+    return box_mask(r0, c0, size, (H, W))
 
 
 # four 25-pixel objects; the referent is 1 (a red circle)
