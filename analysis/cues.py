@@ -22,10 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
-from analysis.failures import COLUMNS, LIT, check_match, table_cli
-from tvnet import decode_rle
+from analysis.failures import check_columns, lit_objects, predictions_by_image, table_cli
 from tvnet.data.synth import COLOUR_WORDS, SHAPE_WORDS, TEXTURE_ADJ, TEXTURE_PP
 from tvnet.data.tokenize import tokenize
 from tvnet.engine.dump import Dump
@@ -76,9 +74,7 @@ def cue_rows(
     if not named:
         return []
     rows = []
-    for k, (a, m) in enumerate(objects):
-        area = np.count_nonzero(m)
-        lit = bool(area > 0 and np.count_nonzero(pred & m) > LIT * area)
+    for k, ((a, _), lit) in enumerate(zip(objects, lit_objects(pred, objects))):
         differs = [c for c in named if a.get(c) != ref[c]]
         rows.append(
             {
@@ -94,37 +90,19 @@ def cue_rows(
 def sample_cues(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd.DataFrame:
     """:func:`cue_rows` of every attribute expression among the dump ``rows`` (columns
     :data:`analysis.failures.COLUMNS`), with the row's ``sample_id``."""
-    missing = [c for c in COLUMNS if c not in rows.columns]
-    if missing:
-        raise ValueError(f"the cue table needs the dump columns {missing}")
+    check_columns(rows, "cue tables")
     try:
-        refs = [refer.ref(int(r)) for r in rows["ref_id"]]
-        samples = [refer.sample(int(s)) for s in rows["sample_id"]]
+        samples = pd.Series([refer.sample(int(s)) for s in rows["sample_id"]], index=rows.index)
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"a dump row is not a sample of {refer.name}: {e}") from None
-    image_of = pd.Series([int(r["image_id"]) for r in refs], index=rows.index)
-    check_match(rows, image_of, refer)
     if not any(s.expression_type for s in samples):
         raise ValueError(f"{refer.name} records no expression types (the cue table needs them)")
+    keep = samples.index[samples.map(lambda s: s.expression_type == "attribute")]
     out: list[dict[str, Any]] = []
-    keep = [k for k, s in enumerate(samples) if s.expression_type == "attribute"]
-    image, objects = None, []
-    order = sorted(keep, key=lambda k: image_of.iloc[k])
-    for k in tqdm(order, disable=not progress, desc="cues", unit="sample"):
-        idx = rows.index[k]
-        h, w = int(rows.at[idx, "height"]), int(rows.at[idx, "width"])
-        if image_of[idx] != image:
-            from tvnet.data.refer import decode_segmentation
-
-            image = image_of[idx]
-            objects = [
-                (a, decode_segmentation(a.get("segmentation"), h, w))
-                for a in refer.image_annotations(image)
-            ]
-            if not any(c in objects[0][0] for c in CUES):
-                raise ValueError(f"{refer.name}'s objects record no colour/shape/texture")
-        pred = decode_rle(rows.at[idx, "pred_rle"], h, w)
-        for r in cue_rows(pred, objects, int(refs[k]["ann_id"]), samples[k].sentence):
+    for idx, ref, pred, objects in predictions_by_image(rows, refer, "cue tables", keep, progress):
+        if not any(c in objects[0][0] for c in CUES):
+            raise ValueError(f"{refer.name}'s objects record no colour/shape/texture")
+        for r in cue_rows(pred, objects, int(ref["ann_id"]), samples[idx].sentence):
             out.append({"sample_id": int(rows.at[idx, "sample_id"]), **r})
     return pd.DataFrame(out, columns=["sample_id", "role", "named", "differs", "lit"])
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -53,15 +53,23 @@ def shares(a: dict[str, Any], b: dict[str, Any]) -> tuple[bool, bool]:
     return shape, colour
 
 
+def lit_objects(pred: np.ndarray, objects: Sequence[tuple[dict, np.ndarray]]) -> list[bool]:
+    """Per object: is it *lit* (more than :data:`LIT` of its pixels predicted)?"""
+    lit = []
+    for _, m in objects:
+        area = np.count_nonzero(m)
+        lit.append(bool(area > 0 and np.count_nonzero(pred & m) > LIT * area))
+    return lit
+
+
 def classify(pred: np.ndarray, objects: Sequence[tuple[dict, np.ndarray]], referent: int) -> str:
     """The class (module doc) of one prediction; ``objects`` = (annotation, H×W bool mask) for
     every object of the image, ``referent`` the annotation id the expression refers to."""
     if not pred.any():
         return "empty"
     inter = [np.count_nonzero(pred & m) for _, m in objects]
-    area = [np.count_nonzero(m) for _, m in objects]
     iou = [i / max(np.count_nonzero(pred | m), 1) for i, (_, m) in zip(inter, objects)]
-    lit = [a > 0 and i > LIT * a for i, a in zip(inter, area)]
+    lit = lit_objects(pred, objects)
     ids = [int(a["id"]) for a, _ in objects]
     if referent not in ids:
         raise ValueError(f"the referent's annotation {referent} is not among the image's objects")
@@ -105,34 +113,55 @@ def check_match(rows: pd.DataFrame, image_of: pd.Series, refer: Any) -> None:
         )
 
 
-def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd.Series:
-    """The class of every dump row (index kept); ``rows`` need :data:`COLUMNS`, ``refer`` is
-    the :class:`tvnet.data.refer.ReferDataset` the dump was evaluated on."""
-    from tvnet.data.refer import decode_segmentation
-
+def check_columns(rows: pd.DataFrame, purpose: str) -> None:
+    """ValueError naming ``purpose`` unless the dump ``rows`` have every column of
+    :data:`COLUMNS`."""
     missing = [c for c in COLUMNS if c not in rows.columns]
     if missing:
-        raise ValueError(f"failure modes need the dump columns {missing}")
+        raise ValueError(f"{purpose} need the dump columns {missing}")
+
+
+def predictions_by_image(
+    rows: pd.DataFrame,
+    refer: Any,
+    purpose: str,
+    only: Sequence[Any] | None = None,
+    progress: bool = False,
+) -> Iterator[tuple[Any, dict[str, Any], np.ndarray, list[tuple[dict, np.ndarray]]]]:
+    """(row index, ref, H×W predicted mask, [(annotation, H×W mask) of every object of the
+    image]) for the dump ``rows`` (columns :data:`COLUMNS`; ``only``: these indices of them),
+    image by image so that each image's objects are decoded once. Every row is checked first
+    (:func:`check_match`); ``purpose`` names the caller in the error for missing columns."""
+    from tvnet.data.refer import decode_segmentation
+
+    check_columns(rows, purpose)
     try:  # the dataset's refs decide image and referent, not the dump's (nullable) columns
-        refs = [refer.ref(int(r)) for r in rows["ref_id"]]
+        refs = pd.Series([refer.ref(int(r)) for r in rows["ref_id"]], index=rows.index)
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"a dump row's ref_id is not a ref of {refer.name}: {e}") from None
-    image_of = pd.Series([int(r["image_id"]) for r in refs], index=rows.index)
-    referent_of = pd.Series([int(r["ann_id"]) for r in refs], index=rows.index)
+    image_of = refs.map(lambda r: int(r["image_id"]))
     check_match(rows, image_of, refer)
-    out = pd.Series(index=rows.index, dtype=object)
     image, objects = None, []
-    order = image_of.sort_values(kind="stable").index
-    for idx in tqdm(order, disable=not progress, desc="failure modes", unit="sample"):
+    order = (image_of if only is None else image_of.loc[list(only)]).sort_values(kind="stable")
+    for idx in tqdm(order.index, disable=not progress, desc=purpose, unit="sample"):
         h, w = int(rows.at[idx, "height"]), int(rows.at[idx, "width"])
-        if image_of[idx] != image:  # rows taken by image: decode each image's objects once
+        if image_of[idx] != image:
             image = image_of[idx]
             objects = [
                 (a, decode_segmentation(a.get("segmentation"), h, w))
                 for a in refer.image_annotations(image)
             ]
-        pred = decode_rle(rows.at[idx, "pred_rle"], h, w)
-        out[idx] = classify(pred, objects, int(referent_of[idx]))
+        yield idx, refs[idx], decode_rle(rows.at[idx, "pred_rle"], h, w), objects
+
+
+def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd.Series:
+    """The class of every dump row (index kept); ``rows`` need :data:`COLUMNS`, ``refer`` is
+    the :class:`tvnet.data.refer.ReferDataset` the dump was evaluated on."""
+    out = pd.Series(index=rows.index, dtype=object)
+    for idx, ref, pred, objects in predictions_by_image(
+        rows, refer, "failure modes", progress=progress
+    ):
+        out[idx] = classify(pred, objects, int(ref["ann_id"]))
     return out
 
 

@@ -20,16 +20,13 @@ Needs scikit-learn (in requirements.txt). ≈ 2–3 min on 2 cores once the feat
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from cached_data import cached_splits  # benchmarks/ is sys.path[0] when run as a script
 from torchvision.ops import roi_align
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 LEVELS = ("v2", "v3", "v4", "v5")
 
@@ -105,8 +102,6 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-
-    from cached_data import cached_splits
 
     t0 = time.perf_counter()
     over = {"input_size": args.input_size} if args.input_size else {}

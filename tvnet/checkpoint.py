@@ -43,7 +43,7 @@ def save_checkpoint(
 
     from tvnet import __version__
 
-    if getattr(model.backbone, "inference_only", False):
+    if model.backbone.inference_only:
         raise CheckpointError(
             "this model's backbone was optimised for inference (BatchNorm folded into its "
             "convolutions); save the model as loaded, before Backbone.optimize_for_inference"

@@ -65,6 +65,7 @@ class Backbone(nn.Module):
                 _load_user_weights(self.body, cfg.backbone_weights)
         self.channels: list[int] = self.body.feature_info.channels()  # [C2, C3, C4, C5]
         self.frozen = cfg.freeze_backbone
+        self.inference_only = False  # set by optimize_for_inference (BN folded)
         self.feature_norm = cfg.feature_norm
         self.grid = cfg.input_size // 8
         pc = getattr(self.body, "pretrained_cfg", {}) or {}
@@ -80,7 +81,7 @@ class Backbone(nn.Module):
             self.body.eval()
 
     def train(self, mode: bool = True) -> Backbone:
-        if mode and getattr(self, "inference_only", False):
+        if mode and self.inference_only:
             raise RuntimeError(
                 "this backbone was optimised for inference (BatchNorm folded): it cannot train"
             )
@@ -105,7 +106,7 @@ class Backbone(nn.Module):
     def extract(self, image: torch.Tensor) -> list[torch.Tensor]:
         """image B×3×S×S → [V2 (2h), V3 (h), V4, V5] at native resolution."""
         x = image * self.in_scale + self.in_shift
-        if getattr(self, "inference_only", False):
+        if self.inference_only:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             return list(self.body(x))
