@@ -125,6 +125,12 @@ def mark_point(image: np.ndarray, point: tuple[float, float]) -> np.ndarray:
     return np.asarray(im)
 
 
+def _drawn(image: np.ndarray, pred) -> tuple[np.ndarray, np.ndarray]:
+    """The upload and its mask at the size the model read (a huge upload is downscaled)."""
+    shown = fit(image, pred.work_shape)
+    return shown, pred.resized(shown.shape[:2]).mask
+
+
 def fit(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """``image`` resized to ``shape`` (H, W) when it differs (the predictor downscaled it)."""
     if image.shape[:2] == tuple(shape):
@@ -304,6 +310,8 @@ class Result:
     candidates: pd.DataFrame | None  # the retrieval's top-k (kept when a neighbour is forced)
     retrieved: int | None  # pool index that retrieval chose
     point: tuple[float, float] | None = None  # clicked point, working pixels
+    mask_png: Any = None  # the mask at the upload's own size, as a file (pred is at working size)
+    size: tuple[int, int] | None = None  # the upload's W×H
     extra_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -546,7 +554,7 @@ class Demo:
             "expression": r.expression,
             "mask_fraction": round(float(pred.mask.mean()), 5),
             "mask_pixels": int(pred.mask.sum()),
-            "size": [int(pred.mask.shape[1]), int(pred.mask.shape[0])],
+            "size": list(r.size or (pred.mask.shape[1], pred.mask.shape[0])),
             "neighbour": None
             if nb is None
             else {
@@ -588,7 +596,7 @@ class Demo:
         return [
             *drawn,
             latency_md(pred.timings, r.extra_ms),
-            self.files(pred.mask.astype(np.uint8) * 255, "png"),
+            r.mask_png or self.files(pred.mask.astype(np.uint8) * 255, "png"),
             self.summary(r),
             key,
         ]
@@ -632,11 +640,16 @@ class Demo:
             else:  # this call ran the retrieval (or there is none)
                 candidates = None if nb is None else nb.candidates
                 retrieved = None if nb is None else nb.index
-            if prev is None:
-                shown, scale = fit(raw, pred.mask.shape), pred.mask.shape[1] / raw.shape[1]
-            else:
-                shown, scale = prev.image, prev.scale
-            r = Result(shown, scale, expression, pred, candidates, retrieved)
+            if prev is None:  # drawn at the size the model read (a huge upload is downscaled)
+                size = (int(raw.shape[1]), int(raw.shape[0]))
+                shown = fit(raw, pred.work_shape)
+                scale = shown.shape[1] / raw.shape[1]
+            else:  # the model read prev.image: its mask goes back up to the upload's size
+                shown, scale, size = prev.image, prev.scale, prev.size
+            full = pred.resized((size[1], size[0]))
+            mask_png = self.files(full.mask.astype(np.uint8) * 255, "png")
+            pred = pred.resized(shown.shape[:2])
+            r = Result(shown, scale, expression, pred, candidates, retrieved, None, mask_png, size)
             r.extra_ms.update(read_ms)
             return self.outputs(r, self.cache.put(r), level, show_gates)
         except InputError as e:
@@ -696,7 +709,7 @@ class Demo:
                 area, ms, nb = 100 * pred.mask.mean(), pred.timings["total"], pred.neighbour
                 tiles.append(
                     (
-                        self.files(overlay(fit(img, pred.mask.shape), pred.mask)),
+                        self.files(overlay(*_drawn(img, pred))),
                         f"{v}: {area:.1f} %, {ms:.0f} ms",
                     )
                 )

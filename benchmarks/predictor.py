@@ -1,6 +1,7 @@
 """End-to-end Predictor latency (retrieval included) and peak memory (issue 6).
 
     python benchmarks/predictor.py [--checkpoint DIR] [--pool DIR] [--runs 20] [--threads 2]
+                                   [--runtime auto|torch|onnxruntime] [--scenes 5]
 
 Loads the bundled model (default) once, then segments SynthRef example scenes; prints the
 median and p90 of the total and of every stage, and the process's peak RSS.
@@ -27,15 +28,28 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-amp", action="store_true")
+    ap.add_argument(
+        "--runtime",
+        choices=("auto", "torch", "onnxruntime"),
+        help="see tvnet.runtime (default auto)",
+    )
+    ap.add_argument(
+        "--scenes",
+        type=int,
+        default=5,
+        help="distinct SynthRef test scenes cycled through (each retrieves its own neighbour)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from tvnet import Predictor
     from tvnet.data.synth import make_scene
 
     t = time.perf_counter()
-    pred = Predictor.from_checkpoint(args.checkpoint, args.pool, device="cpu", amp=not args.no_amp)
+    pred = Predictor.from_checkpoint(
+        args.checkpoint, args.pool, device="cpu", amp=not args.no_amp, runtime=args.runtime
+    )
     load_s = time.perf_counter() - t
-    scenes = [make_scene(0, "test", i) for i in range(5)]
+    scenes = [make_scene(0, "test", i) for i in range(args.scenes)]
     jobs = [(s.image, s.expressions[0].raw) for s in scenes]
     for img, expr in jobs[:2]:  # warm-up
         pred(img, expr)
@@ -45,7 +59,8 @@ def main() -> None:
         for k, v in pred(img, expr).timings.items():
             stages.setdefault(k, []).append(v)
     print(
-        f"variant={pred.variant} threads={args.threads} amp={not args.no_amp} load={load_s:.1f}s runs={args.runs}"
+        f"variant={pred.variant} runtime={pred.info['runtime']} threads={args.threads} "
+        f"amp={not args.no_amp} load={load_s:.1f}s runs={args.runs}"
     )
     for k, v in stages.items():
         q = statistics.quantiles(v, n=10) if len(v) > 1 else v

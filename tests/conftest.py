@@ -6,6 +6,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+# PyTorch for the frozen networks unless a test asks for onnxruntime (tests/test_runtime.py):
+# every new set of weights would otherwise cost a 10–20 s ONNX export. Exports a test makes
+# go to a throw-away cache, never to the user's ~/.cache/tvnet.
+os.environ.setdefault("TVNET_RUNTIME", "torch")
+if "TVNET_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["TVNET_CACHE"] = tempfile.mkdtemp(prefix="tvnet-test-cache-")
 
 from pathlib import Path  # noqa: E402
 

@@ -94,12 +94,44 @@ def test_bad_inputs_get_clear_errors(predictor, tmp_path):
 def test_notes_for_huge_images_long_and_unknown_words(predictor):
     big = np.zeros((1800, 3400, 3), np.uint8)
     pred = predictor(big, "the zorblax " + "circle " * 40)
-    assert pred.mask.shape == (847, 1600)  # downscaled so the long side is 1600
+    assert pred.work_shape == (847, 1600)  # the model read it downscaled to a 1600 long side
+    assert pred.mask.shape == pred.prob.shape == (1800, 3400)  # the answer fits the upload
     assert any("downscaled" in n for n in pred.notes)
     assert any("first 20" in n for n in pred.notes)
     assert "zorblax" in pred.unknown_words
     gray = predictor(np.zeros((40, 30), np.uint8), "circle")
     assert gray.mask.shape == (40, 30)
+
+
+def test_a_downscaled_upload_gets_its_mask_at_its_own_size(predictor, tiny_synthref):
+    """A scene blown up past the 1600-pixel limit: the model reads a 1600-wide copy, and the
+    mask, probabilities and point lookups come back in the upload's own pixels."""
+    from PIL import Image
+
+    refer = tiny_synthref["refer"]
+    s = refer.samples("val")[0]
+    small = refer.load_image(s.image_id)
+    h, w = small.shape[:2]
+    k = 2 * 1600 // max(h, w) + 1
+    big = np.asarray(Image.fromarray(small).resize((w * k, h * k), Image.NEAREST))
+    pb = predictor(big, s.sentence)
+    assert pb.mask.shape == pb.prob.shape == big.shape[:2]
+    assert max(pb.work_shape) == 1600
+    np.testing.assert_array_equal(pb.mask, pb.prob >= 0.5)
+    # the same scene at its own size, seen through the same S×S input: nearly the same map
+    ps = predictor(small, s.sentence)
+    back = pb.resized((h, w))
+    assert back.mask.shape == (h, w) and back.letterbox.scale == ps.letterbox.scale
+    assert np.abs(back.prob - ps.prob).mean() < 0.02
+    # a point in upload pixels finds the cell it lies in
+    g = pb.grid
+    lb = pb.letterbox
+    col = int(min(g - 1, (w * k - 1) * lb.scale // (lb.size / g)))
+    assert lb.scale == pytest.approx(lb.size / max(big.shape[:2]))
+    assert pb.query_cells((w * k - 1.0, 0.0)).tolist() == [col]
+    assert col == (g - 1 if w >= h else col)
+    assert pb.query_cells((0.0, 0.0)).tolist() == [0]
+    assert pb.resized(pb.mask.shape) is pb
 
 
 def test_pool_images_regenerate_from_the_synthref_seed(predictor, tiny_synthref, tmp_path):

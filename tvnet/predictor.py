@@ -12,6 +12,7 @@ retrieved image, and maps the mask back to the original image size (CMPC protoco
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -74,6 +75,24 @@ class Prediction:
     unknown_words: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     variant: str = ""
+    work_shape: tuple[int, int] | None = None  # H×W the model read (smaller if downscaled)
+    threshold: float = 0.5  # mask = prob ≥ threshold
+
+    def resized(self, shape: tuple[int, int]) -> Prediction:
+        """A copy whose image-sized fields (mask, prob, and the letterbox that maps image
+        pixels to the input) are at ``shape`` = (H, W) instead, e.g. to draw a huge upload at
+        screen size; points given to :meth:`query_cells` then count in ``shape``'s pixels.
+        The grid maps (attention, gates, A_2) are shared, not copied."""
+        h, w = int(shape[0]), int(shape[1])
+        if (h, w) == self.mask.shape:
+            return self
+        from PIL import Image
+
+        lb = self.letterbox
+        prob = np.asarray(Image.fromarray(self.prob).resize((w, h), Image.BILINEAR))
+        mask = prob >= self.threshold
+        lb = dataclasses.replace(lb, orig_h=h, orig_w=w, scale=lb.size / max(h, w))
+        return dataclasses.replace(self, mask=mask, prob=prob, letterbox=lb)
 
     def grid_to_image(self, grid_map: np.ndarray, lb: Letterbox | None = None) -> np.ndarray:
         """A map on the model's grid (g×g over the S×S input) → H×W of the image (crop the
@@ -201,21 +220,29 @@ class Predictor:
         pool_images: str | Path | None = None,
         amp: bool = True,
         retriever: Any | None = None,
+        runtime: str | None = None,
     ) -> Predictor:
         """Load a checkpoint folder (default: the bundled ``full`` model) and, for RES variants,
         a pool (default: the bundled pool; its images in ``POOL/images`` or ``pool_images``).
 
         ``retriever`` (another predictor's ``.retriever``) shares that pool and its encoders
-        instead of loading them again; it must be built on ``pool`` (checked by manifest)."""
+        instead of loading them again; it must be built on ``pool`` (checked by manifest).
+
+        ``runtime``: where the frozen networks (backbone, retrieval encoders) run: ``"torch"``,
+        ``"onnxruntime"``, or None = ``$TVNET_RUNTIME`` or ``"auto"`` (onnxruntime on fp32-only
+        CPUs, where it is faster; :mod:`tvnet.runtime`). The first load of new weights exports
+        them to ONNX (≈ 15 s each, cached on disk)."""
         from tvnet.assets import default_assets
         from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
         from tvnet.io import default_device
+        from tvnet.runtime import resolve_runtime
 
         assets = default_assets()
         path = Path(path) if path else assets["checkpoint"]
         device = device or default_device()
+        runtime = resolve_runtime(runtime, device)
         model = load_checkpoint(path, device=device)
-        model.eval().backbone.optimize_for_inference()  # BN folded, channels_last: inference only
+        model.eval().backbone.optimize_for_inference(runtime)  # BN folded: inference only
         meta = read_checkpoint_config(path)
         if not model.uses_retrieval:
             retriever = None
@@ -237,8 +264,8 @@ class Predictor:
             else:
                 retriever = Retriever(
                     DataPool.load(pool),
-                    TextEncoder(device=device),
-                    ImageEncoder(device=device),
+                    TextEncoder(device=device, runtime=runtime),
+                    ImageEncoder(device=device, runtime=runtime),
                     k_text=model.cfg.retrieval_k_text,
                 )
             if pool_images is None:
@@ -252,6 +279,7 @@ class Predictor:
             "data": meta.get("data"),
             "train": meta.get("train"),
             "step": meta.get("step"),
+            "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
         }
         return cls(model, retriever, pool_images, device=device, amp=amp, info=info)
 
@@ -347,7 +375,10 @@ class Predictor:
                     (max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR
                 )
             )
-            notes.append(f"image downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]}")
+            notes.append(
+                f"image downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]} for the model; "
+                "the mask is at the original size"
+            )
         unknown = self.vocab.unknown(expression)
         if unknown:
             notes.append(
@@ -355,6 +386,9 @@ class Predictor:
             )
         S = self.model.cfg.input_size
         boxed, lb = letterbox(img, S)
+        work_shape = img.shape[:2]
+        if work_shape != (h, w):  # map the input back onto the upload, not its downscaled copy
+            lb = dataclasses.replace(lb, orig_h=h, orig_w=w, scale=S / max(h, w))
         x = to_tensor(boxed)[None].to(self.device)
         ids, n = self.vocab.encode(expression, self.model.cfg.max_tokens)
         tokens = torch.from_numpy(ids)[None].to(self.device)
@@ -423,6 +457,8 @@ class Predictor:
             unknown_words=list(dict.fromkeys(unknown)),
             notes=notes,
             variant=self.variant,
+            work_shape=(int(work_shape[0]), int(work_shape[1])),
+            threshold=float(threshold),
         )
         timings["postprocess"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000

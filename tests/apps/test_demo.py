@@ -249,7 +249,9 @@ def test_huge_image_long_expression_and_unknown_words_are_noted(app, tmp_path):
     assert "the model reads the first 20" in status
     assert "&lt;unk&gt;" in status and "qwzx" in status  # listed, and <unk> not eaten as HTML
     assert o["summary"]["unknown_words"] == ["qwzx"]
-    assert load(o["overlay"]).shape[:2] == (1200, 1600)
+    assert load(o["overlay"]).shape[:2] == (1200, 1600)  # drawn at the size the model read
+    assert load(o["mask"]).shape[:2] == (1800, 2400)  # the mask file fits the upload
+    assert o["summary"]["size"] == [2400, 1800]
 
 
 def test_read_image_refuses_non_images_with_the_file_name(app, tmp_path):

@@ -27,6 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prob", type=Path, help="also save the probability map as an 8-bit PNG")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
+    p.add_argument(
+        "--runtime",
+        choices=("auto", "torch", "onnxruntime"),
+        help="where the frozen backbone and retrieval encoders run (default: $TVNET_RUNTIME or "
+        "auto = onnxruntime on CPUs without bf16, exported once per weights and cached in "
+        "~/.cache/tvnet)",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
     from tvnet.io import atomic_write_bytes
     from tvnet.predictor import Predictor
 
-    pred = Predictor.from_checkpoint(args.checkpoint, args.pool, device=args.device)(
-        args.image, args.expression, threshold=args.threshold
+    predictor = Predictor.from_checkpoint(
+        args.checkpoint, args.pool, device=args.device, runtime=args.runtime
     )
+    pred = predictor(args.image, args.expression, threshold=args.threshold)
 
     def save(arr: np.ndarray, path: Path) -> None:
         buf = io.BytesIO()

@@ -68,6 +68,8 @@ class Backbone(nn.Module):
         self.inference_only = False  # set by optimize_for_inference (BN folded)
         self.feature_norm = cfg.feature_norm
         self.grid = cfg.input_size // 8
+        self.input_size = cfg.input_size
+        self.onnx = None  # tvnet.runtime.OnnxModule of the folded body, when run by onnxruntime
         pc = getattr(self.body, "pretrained_cfg", {}) or {}
         mean = torch.tensor(pc.get("mean", IMAGENET_MEAN))
         std = torch.tensor(pc.get("std", IMAGENET_STD))
@@ -90,22 +92,37 @@ class Backbone(nn.Module):
             self.body.eval()
         return self
 
-    def optimize_for_inference(self) -> Backbone:
+    def optimize_for_inference(self, runtime: str | None = "torch") -> Backbone:
         """Fold BatchNorm into the convolutions and switch to ``channels_last``, in place
         (:mod:`tvnet.model.inference`): the same features up to float rounding, ≈ 1.5× faster
-        on a CPU. Afterwards the backbone cannot train and its model must not be saved."""
-        from tvnet.model.inference import fold_batchnorm
+        on a CPU. Afterwards the backbone cannot train and its model must not be saved.
 
-        self.eval()
-        fold_batchnorm(self.body)
-        self.body.to(memory_format=torch.channels_last)
-        self.body.requires_grad_(False)
-        self.inference_only = True
+        ``runtime``: ``"onnxruntime"`` (or ``"auto"``/None, see :mod:`tvnet.runtime`) also
+        exports the folded body for ``input_size``² inputs and any batch, and :meth:`extract`
+        then runs it there (other input sizes stay in PyTorch)."""
+        from tvnet.model.inference import fold_batchnorm
+        from tvnet.runtime import resolve_runtime, try_onnx
+
+        device = self.in_scale.device
+        runtime = resolve_runtime(runtime, device)
+        if not self.inference_only:
+            self.eval()
+            fold_batchnorm(self.body)
+            self.body.to(memory_format=torch.channels_last)
+            self.body.requires_grad_(False)
+            self.inference_only = True
+        if runtime == "onnxruntime" and self.onnx is None:
+            s = self.input_size
+            example = torch.zeros(2, 3, s, s, device=device)  # batch 2: 1 would be specialised
+            name = f"backbone-{type(self.body).__name__}-{s}"
+            self.onnx = try_onnx(self.body, [example], [{0: "batch"}], name)
         return self
 
     def extract(self, image: torch.Tensor) -> list[torch.Tensor]:
         """image B×3×S×S → [V2 (2h), V3 (h), V4, V5] at native resolution."""
         x = image * self.in_scale + self.in_shift
+        if self.onnx is not None and self.onnx.accepts(x):
+            return [f.to(x.device) for f in self.onnx(x)]
         if self.inference_only:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):

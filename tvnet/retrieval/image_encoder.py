@@ -60,8 +60,11 @@ class ImageEncoder:
         batch_size: int = 32,
         input_size: int = 224,
         amp: bool = True,
+        runtime: str | None = "torch",
     ) -> None:
         import timm
+
+        from tvnet.runtime import resolve_runtime, try_onnx
 
         if weights is not None and str(weights) == PACKAGE_EFFNET:
             if backbone != "tf_efficientnet_lite0":
@@ -109,6 +112,11 @@ class ImageEncoder:
             probe = torch.zeros(1, 3, self.input_size, self.input_size, device=self.device)
             self.dim = int(self.model(probe).shape[-1])
         self.name = f"timm:{backbone}@{tag}@{self.input_size}px"
+        self.onnx = None  # onnxruntime copy of the folded model (runtime "onnxruntime")
+        if resolve_runtime(runtime, self.device) == "onnxruntime":
+            s = self.input_size
+            example = torch.zeros(2, 3, s, s)  # batch 2: an example batch of 1 is specialised
+            self.onnx = try_onnx(self.model, [example], [{0: "batch"}], f"image-{backbone}-{s}")
         self._mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
         self._std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
 
@@ -147,9 +155,12 @@ class ImageEncoder:
         for start in starts:
             batch = torch.cat([self._prepare(im) for im in images[start : start + self.batch_size]])
             batch = ((batch - self._mean) / self._std).to(self.device)  # B×3×S×S
-            batch = batch.contiguous(memory_format=torch.channels_last)
-            with autocast_context(self.device, self.amp):  # bf16 where supported: ~10× on CPU
-                feats = self.model(batch)  # B×dim, global-average pooled (num_classes=0)
+            if self.onnx is not None:
+                feats = self.onnx(batch)[0]
+            else:
+                batch = batch.contiguous(memory_format=torch.channels_last)
+                with autocast_context(self.device, self.amp):  # bf16 where supported: ~10× on CPU
+                    feats = self.model(batch)  # B×dim, global-average pooled (num_classes=0)
             feats = F.normalize(feats.float(), dim=-1)
             out[start : start + len(feats)] = feats.cpu().numpy()
         return out

@@ -51,6 +51,7 @@ class TextEncoder:
         device: str = "cpu",
         batch_size: int = 64,
         max_length: int = 128,
+        runtime: str | None = "torch",
     ) -> None:
         from transformers import AutoModel, AutoTokenizer
 
@@ -77,6 +78,17 @@ class TextEncoder:
             raise FileNotFoundError(f"cannot load the text encoder from {path}: {e}") from e
         self.model.eval().to(self.device)
         self.dim = int(self.model.config.hidden_size)
+        self.pooled = MeanPooled(self.model).eval()
+        self.onnx = None  # onnxruntime copy of ``pooled`` (runtime "onnxruntime")
+        from tvnet.runtime import resolve_runtime, try_onnx
+
+        if resolve_runtime(runtime, self.device) == "onnxruntime":
+            ex = self.tokenizer(
+                ["an example sentence to trace", "a shorter one"], padding=True, return_tensors="pt"
+            )
+            dyn = {0: "batch", 1: "tokens"}
+            example = [ex["input_ids"], ex["attention_mask"]]
+            self.onnx = try_onnx(self.pooled, example, [dyn, dyn], f"text-{self.name}")
 
     def __repr__(self) -> str:
         return f"TextEncoder(name={self.name!r}, dim={self.dim}, device={str(self.device)!r})"
@@ -108,9 +120,25 @@ class TextEncoder:
                 max_length=self.max_length,
                 return_tensors="pt",
             ).to(self.device)
-            hidden = self.model(**batch).last_hidden_state  # B×T×dim
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # B×T×1
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
-            out[idx] = pooled.cpu().numpy()
+            args = (batch["input_ids"], batch["attention_mask"])
+            if self.onnx is not None:
+                pooled = self.onnx(*args)[0]
+            else:
+                pooled = self.pooled(*args)
+            out[idx] = pooled.float().cpu().numpy()
         return out
+
+
+class MeanPooled(torch.nn.Module):
+    """(input_ids, attention_mask) → the L2-normalised mean of the token states over the mask:
+    the sentence vector, in one module so that it exports to ONNX as a whole."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # B×T×1
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled.float(), dim=-1)

@@ -1,0 +1,178 @@
+"""The onnxruntime path for frozen networks (tvnet.runtime): same numbers as PyTorch, a disk
+cache that is reused, invalidated by new weights and repaired when damaged."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tests.conftest import TINY_MODEL
+from tvnet import Predictor, build_model
+from tvnet.checkpoint import save_checkpoint
+from tvnet.engine.amp import cpu_bf16_supported
+from tvnet.runtime import OnnxModule, onnxruntime_available, resolve_runtime, try_onnx
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TVNET_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "onnx"
+
+
+def test_onnxruntime_is_installed():
+    """It is pinned in requirements.txt: the auto runtime must not silently lose it."""
+    assert onnxruntime_available()
+
+
+def test_runtime_choice(monkeypatch):
+    monkeypatch.delenv("TVNET_RUNTIME", raising=False)
+    assert resolve_runtime("torch") == "torch"
+    assert resolve_runtime("onnxruntime") == "onnxruntime"
+    assert resolve_runtime("auto", "cuda") == "torch"  # onnxruntime here is the CPU build
+    assert resolve_runtime(None, "cpu") == ("torch" if cpu_bf16_supported() else "onnxruntime")
+    with pytest.raises(ValueError, match="unknown runtime 'tensorrt'"):
+        resolve_runtime("tensorrt")
+    with pytest.raises(ValueError, match="CPU only"):
+        resolve_runtime("onnxruntime", "cuda")
+    monkeypatch.setenv("TVNET_RUNTIME", "torch")
+    assert resolve_runtime(None) == "torch"
+    monkeypatch.setenv("TVNET_RUNTIME", "fast")
+    with pytest.raises(ValueError, match="unknown runtime 'fast'"):
+        resolve_runtime(None)
+
+
+class TwoLevels(nn.Module):
+    """A stride-2 conv block and a second level: a list of feature maps, like a backbone."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8), nn.ReLU6())
+        self.b = nn.Conv2d(8, 4, 3, 2, 1, groups=4)
+
+    def forward(self, x):
+        y = self.a(x)
+        return [y, self.b(y)]
+
+
+def _net(seed=0):
+    torch.manual_seed(seed)
+    net = TwoLevels().eval()
+    with torch.no_grad():
+        net.a[1].running_mean.uniform_(-1, 1)
+        net.a[1].running_var.uniform_(0.5, 2)
+    return net
+
+
+def test_onnx_module_matches_torch_and_caches_by_weights(cache):
+    net = _net()
+    ex = [torch.zeros(2, 3, 32, 32)]
+    m = OnnxModule(net, ex, [{0: "batch"}], "two")
+    assert m.path.parent == cache and m.path.is_file()
+    g = torch.Generator().manual_seed(1)
+    for batch in (1, 3):  # any batch; traced with 2
+        x = torch.randn(batch, 3, 32, 32, generator=g)
+        with torch.no_grad():
+            want = net(x)
+        got = m(x)
+        assert [t.shape for t in got] == [(batch, 8, 16, 16), (batch, 4, 8, 8)]
+        for a, b in zip(got, want):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    assert m.accepts(torch.zeros(5, 3, 32, 32))
+    assert not m.accepts(torch.zeros(1, 3, 48, 48))  # spatial size is fixed by the export
+    assert not m.accepts(torch.zeros(3, 32, 32))
+
+    stamp = m.path.stat().st_mtime_ns
+    again = OnnxModule(net, ex, [{0: "batch"}], "two")  # same weights: read from the cache
+    assert again.path == m.path and m.path.stat().st_mtime_ns == stamp
+
+    other = copy.deepcopy(net)
+    with torch.no_grad():
+        other.b.weight.mul_(2)
+    changed = OnnxModule(other, ex, [{0: "batch"}], "two")  # new weights: a new entry
+    assert changed.path != m.path
+    x = torch.randn(2, 3, 32, 32, generator=g)
+    with torch.no_grad():
+        torch.testing.assert_close(changed(x)[1], other(x)[1], rtol=1e-5, atol=1e-5)
+
+
+def test_a_damaged_cache_entry_is_exported_again(cache):
+    net = _net(2)
+    ex = [torch.zeros(2, 3, 16, 16)]
+    path = OnnxModule(net, ex, [{0: "batch"}], "two").path
+    path.write_bytes(path.read_bytes()[:100])  # an interrupted copy, a full disk …
+    repaired = OnnxModule(net, ex, [{0: "batch"}], "two")
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(repaired(x)[0], net(x)[0], rtol=1e-5, atol=1e-5)
+    assert path.stat().st_size > 1000
+    assert not [p for p in cache.iterdir() if p != path]  # no temp file left behind
+
+
+def test_an_unusable_cache_leaves_the_module_in_pytorch(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TVNET_CACHE", str(blocker / "cache"))
+    with pytest.warns(RuntimeWarning, match="two stays in PyTorch"):
+        assert try_onnx(_net(), [torch.zeros(2, 3, 16, 16)], [{0: "batch"}], "two") is None
+
+
+@pytest.mark.slow
+def test_backbone_on_onnxruntime_gives_the_torch_features(cache):
+    torch.manual_seed(0)
+    from tvnet.data.tokenize import Vocab
+
+    model = build_model("cpu", "full", vocab=Vocab(["<pad>", "<unk>", "a"]), input_size=96)
+    ref = copy.deepcopy(model.backbone).optimize_for_inference("torch")
+    fast = model.backbone.optimize_for_inference("onnxruntime")
+    assert fast.onnx is not None and ref.onnx is None
+    g = torch.Generator().manual_seed(0)
+    for shape in ((2, 3, 96, 96), (1, 3, 96, 96), (1, 3, 64, 64)):  # 64²: not exported, torch
+        x = torch.randn(*shape, generator=g)
+        with torch.no_grad():
+            for a, b in zip(fast.extract(x), ref.extract(x)):
+                assert a.shape == b.shape
+                torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4 * b.abs().max().item())
+
+
+@pytest.mark.slow
+def test_retrieval_encoders_on_onnxruntime_give_the_torch_vectors(cache):
+    from tvnet.retrieval.image_encoder import ImageEncoder
+    from tvnet.retrieval.text_encoder import TextEncoder
+
+    sentences = ["the red circle", "a", "the third object from the left, next to the " * 6]
+    slow, fast = TextEncoder(batch_size=2), TextEncoder(batch_size=2, runtime="onnxruntime")
+    assert fast.onnx is not None
+    a, b = fast.encode(sentences), slow.encode(sentences)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (40 + 9 * i, 57, 3), dtype=np.uint8) for i in range(3)]
+    slow = ImageEncoder(input_size=64, batch_size=2, amp=False)
+    fast = ImageEncoder(input_size=64, batch_size=2, runtime="onnxruntime")
+    np.testing.assert_allclose(fast.encode(images), slow.encode(images), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_predictor_answers_the_same_on_both_runtimes(tiny_synthref, tmp_path, cache):
+    from tvnet.data.tokenize import Vocab
+
+    refer = tiny_synthref["refer"]
+    torch.manual_seed(0)
+    model = build_model(
+        "cpu", "full", vocab=Vocab.build(s.sentence for s in refer.samples("train")), **TINY_MODEL
+    )
+    ckpt = save_checkpoint(model, tmp_path / "full")
+    kw = dict(device="cpu", pool_images=tiny_synthref["data"] / "images")
+    ort = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], runtime="onnxruntime", **kw)
+    pt = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], runtime="torch", **kw)
+    assert (ort.info["runtime"], pt.info["runtime"]) == ("onnxruntime", "torch")
+    for s in refer.samples("val")[:3]:
+        img = refer.load_image(s.image_id)
+        a, b = ort(img, s.sentence), pt(img, s.sentence)
+        assert a.neighbour.index == b.neighbour.index
+        np.testing.assert_allclose(a.prob, b.prob, atol=1e-3)
+        for x, y in zip(a.attention, b.attention):
+            np.testing.assert_allclose(x, y, atol=1e-3)
