@@ -102,3 +102,27 @@ def test_input_resolution_protocol_is_labelled(tiny_synthref, model, tmp_path):
     assert d.run["protocol"] == {"threshold": 0.5, "resolution": "input", "name": "custom"}
     with pytest.raises(ValueError, match="resolution"):
         evaluate(model, refer, "test", table, resolution="weird", progress=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
+def test_eval_cli_on_a_folded_backbone_scores_like_the_model(
+    tiny_synthref, model, tmp_path, runtime
+):
+    """``tvnet eval`` without a feature cache folds the backbone's BatchNorm (and may run it
+    on onnxruntime): the same dump as the plain model, up to pixels at the threshold."""
+    from tvnet.checkpoint import save_checkpoint
+    from tvnet.cli import main as cli_main
+
+    refer = tiny_synthref["refer"]
+    ckpt = save_checkpoint(model, tmp_path / "ckpt")
+    table = SplitTable.for_model(refer, "val", model, tiny_synthref["pool"])
+    want = evaluate(model, refer, "val", table, progress=False, threshold=0.3, amp=False)
+    args = ["eval", "--checkpoint", str(ckpt), "--data", str(tiny_synthref["data"])]
+    args += ["--split", "val", "--pool", str(tiny_synthref["pool"]), "--out", str(tmp_path / "d")]
+    args += ["--threshold", "0.3", "--no-amp", "--quiet", "--runtime", runtime]
+    assert cli_main(args) == 0
+    got = load_dump(tmp_path / "d").samples
+    assert len(got) == want["n"]
+    assert aggregate(got)["mean_iou"] == pytest.approx(want["mean_iou"], abs=2e-3)
+    assert not model.backbone.inference_only  # the CLI loaded its own copy

@@ -53,6 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-amp", action="store_true", help="full fp32 (default: bf16 autocast where supported)"
     )
     p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
+    p.add_argument(
+        "--runtime",
+        choices=("auto", "torch", "onnxruntime"),
+        help="where the backbone runs when no feature cache is used: BatchNorm folded, in "
+        "PyTorch or onnxruntime (default: $TVNET_RUNTIME or auto = onnxruntime on CPUs "
+        "without bf16; see tvnet.runtime)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -85,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         cache.ensure(args.split)
         if model.uses_retrieval:
             cache.ensure("train")  # neighbours come from the training pool
+    else:  # the backbone runs on every image: BN folded (exact in eval mode), maybe onnxruntime
+        model.eval().backbone.optimize_for_inference(args.runtime)
     meta = read_checkpoint_config(args.checkpoint)
     from tvnet import __version__
 
