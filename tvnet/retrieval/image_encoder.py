@@ -117,6 +117,8 @@ class ImageEncoder:
             s = self.input_size
             example = torch.zeros(2, 3, s, s)  # batch 2: an example batch of 1 is specialised
             self.onnx = try_onnx(self.model, [example], [{0: "batch"}], f"image-{backbone}-{s}")
+            if self.onnx is not None:  # encode always feeds it input_size²: free the torch copy
+                self.model = None
         self._mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
         self._std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
 

@@ -89,6 +89,8 @@ class TextEncoder:
             dyn = {0: "batch", 1: "tokens"}
             example = [ex["input_ids"], ex["attention_mask"]]
             self.onnx = try_onnx(self.pooled, example, [dyn, dyn], f"text-{self.name}")
+            if self.onnx is not None:  # every batch and length fits it: free the torch copy
+                self.model = self.pooled = None
 
     def __repr__(self) -> str:
         return f"TextEncoder(name={self.name!r}, dim={self.dim}, device={str(self.device)!r})"
