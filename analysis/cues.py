@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.failures import check_columns, lit_objects, predictions_by_image, table_cli
+from analysis.failures import (
+    check_columns,
+    lit_objects,
+    open_dataset,
+    predictions_by_image,
+    table_cli,
+)
 from tvnet.data.synth import COLOUR_WORDS, SHAPE_WORDS, TEXTURE_ADJ, TEXTURE_PP
 from tvnet.data.tokenize import tokenize
 from tvnet.engine.dump import Dump
@@ -105,6 +111,12 @@ def sample_cues(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd.Da
         for r in cue_rows(pred, objects, int(ref["ann_id"]), samples[idx].sentence):
             out.append({"sample_id": int(rows.at[idx, "sample_id"]), **r})
     return pd.DataFrame(out, columns=["sample_id", "role", "named", "differs", "lit"])
+
+
+def cues_in(rows: pd.DataFrame, data_dir: str, dataset: str | None = None) -> pd.DataFrame:
+    """:func:`sample_cues` of dump rows evaluated on the refer-format folder ``data_dir`` (the
+    dashboard's entry point; see :func:`analysis.failures.open_dataset`)."""
+    return sample_cues(rows, open_dataset(data_dir, dataset))
 
 
 def cue_summary(cues: pd.DataFrame) -> pd.DataFrame:

@@ -165,15 +165,21 @@ def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd
     return out
 
 
-def classes_in(rows: pd.DataFrame, data_dir: str, dataset: str | None = None) -> pd.Series:
-    """:func:`sample_classes` of dump rows evaluated on the refer-format folder ``data_dir``
-    (the dashboard's entry point); ``dataset``, the name the dump records, must match it."""
+def open_dataset(data_dir: str, dataset: str | None = None) -> Any:
+    """The refer-format folder ``data_dir`` as a dataset; ``dataset``, the name a dump
+    records, must match it."""
     from tvnet.data.refer import open_refer
 
     refer = open_refer(data_dir)
     if dataset is not None and dataset != refer.name:
         raise ValueError(f"the dump was evaluated on {dataset}, {data_dir} holds {refer.name}")
-    return sample_classes(rows, refer)
+    return refer
+
+
+def classes_in(rows: pd.DataFrame, data_dir: str, dataset: str | None = None) -> pd.Series:
+    """:func:`sample_classes` of dump rows evaluated on the refer-format folder ``data_dir``
+    (the dashboard's entry point; see :func:`open_dataset`)."""
+    return sample_classes(rows, open_dataset(data_dir, dataset))
 
 
 def shares_table(classes: Iterable[tuple[str, pd.Series]]) -> pd.DataFrame:

@@ -8,9 +8,10 @@ the sidebar, or ``assets/dumps/`` — cached on the files' modification times. P
 - Overview: Table 1 per dataset and split (and over runs, where a variant has several, e.g.
   seeds: mean, sd, min, max), Table 3, Prec@X curves and IoU histograms;
 - Size analysis: Figure 7 and per-size-bucket metrics;
-- Failure cases: where the misses go (failure modes against every object of the image, when
-  the dump's dataset folder is at hand), then the worst samples first, filtered by mode, with
-  image, ground truth, prediction, their difference and the retrieved neighbour;
+- Failure cases: where the misses go (failure modes against every object of the image, and
+  word use per named cue on attribute expressions, when the dump's dataset folder is at
+  hand), then the worst samples first, filtered by mode, with image, ground truth,
+  prediction, their difference and the retrieved neighbour;
 - Variant diff: where one variant succeeds and another fails at an IoU threshold.
 
 Every number is recomputed from the rows (``analysis``); shown tables export as CSV,
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis import failures, figures, tables
+from analysis import cues, failures, figures, tables
 from tvnet import RUN_FILE, SAMPLES_FILE, SIZE_BINS, decode_rle, load_dumps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -169,10 +170,26 @@ def run_classes(
         return f"{type(e).__name__}: {e}"
 
 
-def failure_modes(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict]):
-    """(mode per row of ``rows`` — NaN where unknown, {run: why not} for runs without modes)."""
-    modes = pd.Series(np.nan, index=rows.index, dtype=object)
-    missing = {}
+@st.cache_data(show_spinner="Checking which named words each model uses…", max_entries=64)
+def run_cues(
+    root: str, stamp: tuple, run: str, data_dir: str, dataset: str | None, data_key: tuple
+) -> pd.DataFrame | str:
+    """The word-use rows (analysis.cues) of dump ``run``'s attribute expressions, or why they
+    cannot be had (a one-line reason)."""
+    del data_key  # only the cache key
+    samples = load_all(root, stamp)[0]
+    rows = samples[samples["run"] == run]
+    try:
+        return cues.cues_in(rows, data_dir, dataset)
+    except Exception as e:  # noqa: BLE001 — best effort: any failure becomes the caption's reason
+        return f"{type(e).__name__}: {e}"
+
+
+def per_run(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict], compute):
+    """``compute(root, stamp, run, data_dir, dataset, data_key)`` (:func:`run_classes`,
+    :func:`run_cues`) for every run among ``rows`` whose dataset folder is at hand:
+    ({run: result}, {run: why not})."""
+    got, missing = {}, {}
     runs = set(rows["run"])
     for d in info:
         if d["run"] not in runs:
@@ -185,12 +202,59 @@ def failure_modes(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict])
             missing[d["run"]] = f"no instances.json in its dataset folder {data_dir}"
             continue
         name = None if d["dataset"] == "unknown" else d["dataset"]
-        got = run_classes(root, stamp, d["run"], data_dir, name, data_stamp(data_dir))
-        if isinstance(got, str):
-            missing[d["run"]] = got
+        r = compute(root, stamp, d["run"], data_dir, name, data_stamp(data_dir))
+        if isinstance(r, str):
+            missing[d["run"]] = r
         else:
-            modes.loc[got.index.intersection(rows.index)] = got
+            got[d["run"]] = r
+    return got, missing
+
+
+def failure_modes(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict]):
+    """(mode per row of ``rows`` — NaN where unknown, {run: why not} for runs without modes)."""
+    modes = pd.Series(np.nan, index=rows.index, dtype=object)
+    got, missing = per_run(root, stamp, rows, info, run_classes)
+    for classes in got.values():
+        modes.loc[classes.index.intersection(rows.index)] = classes
     return modes, missing
+
+
+def show_word_use(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict]) -> None:
+    """Per (dataset, split): analysis.cues' table for every selected run that has attribute
+    expressions with a dataset folder at hand; nothing where there are none."""
+    got, missing = per_run(root, stamp, rows, info, run_cues)
+    got = {run: c for run, c in got.items() if not c.empty}
+    if not got:
+        return
+    st.markdown(
+        '**Word use on attribute expressions** ("the small green star"). Per cue the '
+        "expression names: how often the referent is lit, and the lit rate of the other "
+        "objects that match it on every named word (nothing in the words rules them out), "
+        "that differ on this cue alone (this word alone rules them out: a model that uses it "
+        "lights none) and on this cue and another named one."
+    )
+    meta = {d["run"]: d for d in info}
+    groups: dict[tuple[str, str], dict[str, pd.DataFrame]] = {}
+    for run, c in got.items():
+        d = meta[run]
+        groups.setdefault((d["dataset"], d["split"]), {})[run] = c
+    for (dataset, split), by_run in sorted(groups.items()):
+        variants = [meta[r]["variant"] for r in by_run]
+        order = {v: i for i, v in enumerate(tables_variant_order(set(variants)))}
+        parts = {
+            (meta[r]["variant"] if variants.count(meta[r]["variant"]) == 1 else r): (
+                cues.cue_summary(c)
+            )
+            for r, c in sorted(
+                by_run.items(), key=lambda rc: (order[meta[rc[0]]["variant"]], rc[0])
+            )
+        }
+        show_table(
+            pd.concat(parts, names=["variant", "cue"]),
+            f"Word use per cue — {dataset} / {split}",
+            f"word_use_{dataset}_{split}",
+            key=f"cue-{dataset}-{split}",
+        )
 
 
 def resolve_data_dir(data_dir: str | None, dump_path: Path) -> str | None:
@@ -445,6 +509,7 @@ def page_failures(root, stamp, samples, info, sel) -> None:
     modes, missing = failure_modes(root, stamp, rows, info)
     rows = rows.assign(mode=modes)
     show_failure_modes(rows, missing)
+    show_word_use(root, stamp, rows, info)
     st.markdown("#### Samples")
     variants = tables_variant_order(rows["variant"].unique())
     c1, c2 = st.columns(2)

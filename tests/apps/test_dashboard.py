@@ -230,6 +230,30 @@ def test_failure_modes_table_and_filter(tiny_synthref, tmp_path):
     assert not at.exception
 
 
+def test_word_use_table_per_cue(tiny_synthref, tmp_path):
+    """A perfect model lights every referent and no other object; an empty one lights none."""
+    from analysis.cues import cue_summary, sample_cues
+
+    refer, data = tiny_synthref["refer"], tiny_synthref["data"]
+    _synth_dump(tmp_path / "d" / "full", refer, data, "full", lambda s, gt: gt)
+    _synth_dump(tmp_path / "d" / "baseline", refer, data, "baseline", lambda s, gt: 0 * gt)
+    at = run_app(tmp_path / "d", "Failure cases")
+    assert not at.exception
+    t = table_by_title(at, f"Word use per cue — {refer.name} / val")
+    assert list(t.index) == sorted(t.index, key=["baseline", "full"].index)
+    full, base = t.loc["full"].set_index("cue"), t.loc["baseline"].set_index("cue")
+    assert set(full["referent lit %"]) == {"100.00"}
+    assert set(base["referent lit %"]) == {"0.00"}
+    assert set(base["ruled out by this word alone: lit %"]) <= {"0.00", "–"}
+    # the same numbers as analysis.cues on the dump's rows
+    from tvnet import load_dumps
+
+    rows = load_dumps(tmp_path / "d")[0]
+    want = cue_summary(sample_cues(next(d for d in rows if d.variant == "full").samples, refer))
+    assert list(full.index) == list(want.index)
+    assert [int(x) for x in full["expressions"]] == list(want["expressions"])
+
+
 def test_failure_modes_follow_the_dataset_folder_and_say_what_is_hidden(tiny_synthref, tmp_path):
     import numpy as np
 
