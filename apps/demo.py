@@ -312,6 +312,7 @@ class Result:
     point: tuple[float, float] | None = None  # clicked point, working pixels
     mask_png: Any = None  # the mask at the upload's own size, as a file (pred is at working size)
     size: tuple[int, int] | None = None  # the upload's W×H
+    mask_pixels: int | None = None  # foreground pixels of the mask file (the upload's size)
     extra_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -547,14 +548,20 @@ class Demo:
             for lvl, g in zip((3, 4, 5), pred.gates)
         ]
 
+    @staticmethod
+    def mask_area(r: Result) -> dict[str, Any]:
+        """Foreground of the mask file, at the upload's own size."""
+        pred = r.pred
+        w, h = r.size or (pred.mask.shape[1], pred.mask.shape[0])
+        pixels = int(pred.mask.sum()) if r.mask_pixels is None else r.mask_pixels
+        return {"mask_fraction": round(pixels / (w * h), 5), "mask_pixels": pixels, "size": [w, h]}
+
     def summary(self, r: Result) -> dict[str, Any]:
         pred, nb = r.pred, r.pred.neighbour
         return {
             "variant": pred.variant,
             "expression": r.expression,
-            "mask_fraction": round(float(pred.mask.mean()), 5),
-            "mask_pixels": int(pred.mask.sum()),
-            "size": list(r.size or (pred.mask.shape[1], pred.mask.shape[0])),
+            **self.mask_area(r),
             "neighbour": None
             if nb is None
             else {
@@ -648,8 +655,12 @@ class Demo:
                 shown, scale, size = prev.image, prev.scale, prev.size
             full = pred.resized((size[1], size[0]))
             mask_png = self.files(full.mask.astype(np.uint8) * 255, "png")
+            pixels = int(full.mask.sum())
+            del full  # the upload-sized arrays: only the file is kept
             pred = pred.resized(shown.shape[:2])
-            r = Result(shown, scale, expression, pred, candidates, retrieved, None, mask_png, size)
+            r = Result(
+                shown, scale, expression, pred, candidates, retrieved, None, mask_png, size, pixels
+            )
             r.extra_ms.update(read_ms)
             return self.outputs(r, self.cache.put(r), level, show_gates)
         except InputError as e:

@@ -11,9 +11,12 @@ os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 # go to a throw-away cache, never to the user's ~/.cache/tvnet.
 os.environ.setdefault("TVNET_RUNTIME", "torch")
 if "TVNET_CACHE" not in os.environ:
+    import atexit
+    import shutil
     import tempfile
 
     os.environ["TVNET_CACHE"] = tempfile.mkdtemp(prefix="tvnet-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["TVNET_CACHE"], ignore_errors=True)
 
 from pathlib import Path  # noqa: E402
 

@@ -32,12 +32,15 @@ def test_runtime_choice(monkeypatch):
     assert resolve_runtime("onnxruntime") == "onnxruntime"
     assert resolve_runtime("auto", "cuda") == "torch"  # onnxruntime here is the CPU build
     assert resolve_runtime(None, "cpu") == ("torch" if cpu_bf16_supported() else "onnxruntime")
+    assert resolve_runtime(None, "cpu", amp=False) == "onnxruntime"  # no bf16 path to keep
     with pytest.raises(ValueError, match="unknown runtime 'tensorrt'"):
         resolve_runtime("tensorrt")
     with pytest.raises(ValueError, match="CPU only"):
         resolve_runtime("onnxruntime", "cuda")
     monkeypatch.setenv("TVNET_RUNTIME", "torch")
     assert resolve_runtime(None) == "torch"
+    monkeypatch.setenv("TVNET_RUNTIME", "onnxruntime")  # a machine-wide setting: GPU jobs
+    assert resolve_runtime(None, "cuda") == "torch"  # keep PyTorch
     monkeypatch.setenv("TVNET_RUNTIME", "fast")
     with pytest.raises(ValueError, match="unknown runtime 'fast'"):
         resolve_runtime(None)
@@ -96,6 +99,11 @@ def test_onnx_module_matches_torch_and_caches_by_weights(cache):
     with torch.no_grad():
         torch.testing.assert_close(changed(x)[1], other(x)[1], rtol=1e-5, atol=1e-5)
 
+    strided = copy.deepcopy(net)  # the same weights, another structure (an output stride)
+    strided.b.stride = (1, 1)
+    s = OnnxModule(strided, ex, [{0: "batch"}], "two")
+    assert s.path != m.path and s(x)[1].shape == (2, 4, 16, 16)
+
 
 def test_a_damaged_cache_entry_is_exported_again(cache):
     net = _net(2)
@@ -110,12 +118,26 @@ def test_a_damaged_cache_entry_is_exported_again(cache):
     assert not [p for p in cache.iterdir() if p != path]  # no temp file left behind
 
 
-def test_an_unusable_cache_leaves_the_module_in_pytorch(tmp_path, monkeypatch):
+def test_an_unwritable_cache_still_runs_from_memory(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("TVNET_CACHE", str(blocker / "cache"))
-    with pytest.warns(RuntimeWarning, match="two stays in PyTorch"):
-        assert try_onnx(_net(), [torch.zeros(2, 3, 16, 16)], [{0: "batch"}], "two") is None
+    net = _net(3)
+    with pytest.warns(RuntimeWarning, match="cannot cache the ONNX export of two"):
+        m = try_onnx(net, [torch.zeros(2, 3, 16, 16)], [{0: "batch"}], "two")
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(m(x)[0], net(x)[0], rtol=1e-5, atol=1e-5)
+
+
+class DataDependent(nn.Module):
+    def forward(self, x):
+        return x * 2 if bool(x.sum() > 0) else x  # branches on values: no static graph
+
+
+def test_a_module_that_cannot_export_stays_in_pytorch(cache):
+    with pytest.warns(RuntimeWarning, match="odd stays in PyTorch"):
+        assert try_onnx(DataDependent(), [torch.ones(2, 3)], [{0: "batch"}], "odd") is None
 
 
 @pytest.mark.slow

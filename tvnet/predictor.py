@@ -79,17 +79,18 @@ class Prediction:
     threshold: float = 0.5  # mask = prob ≥ threshold
 
     def resized(self, shape: tuple[int, int]) -> Prediction:
-        """A copy whose image-sized fields (mask, prob, and the letterbox that maps image
-        pixels to the input) are at ``shape`` = (H, W) instead, e.g. to draw a huge upload at
-        screen size; points given to :meth:`query_cells` then count in ``shape``'s pixels.
-        The grid maps (attention, gates, A_2) are shared, not copied."""
+        """This prediction with its image-sized fields (mask, prob, and the letterbox that maps
+        image pixels to the input) at ``shape`` = (H, W) instead, e.g. to draw a huge upload
+        at screen size; points given to :meth:`query_cells` then count in ``shape``'s pixels.
+        A new object (``self`` when the shape is already that); the grid maps (attention,
+        gates, A_2) are shared, not copied."""
         h, w = int(shape[0]), int(shape[1])
         if (h, w) == self.mask.shape:
             return self
         from PIL import Image
 
         lb = self.letterbox
-        prob = np.asarray(Image.fromarray(self.prob).resize((w, h), Image.BILINEAR))
+        prob = np.array(Image.fromarray(self.prob).resize((w, h), Image.BILINEAR))
         mask = prob >= self.threshold
         lb = dataclasses.replace(lb, orig_h=h, orig_w=w, scale=lb.size / max(h, w))
         return dataclasses.replace(self, mask=mask, prob=prob, letterbox=lb)
@@ -240,7 +241,7 @@ class Predictor:
         assets = default_assets()
         path = Path(path) if path else assets["checkpoint"]
         device = device or default_device()
-        runtime = resolve_runtime(runtime, device)
+        runtime = resolve_runtime(runtime, device, amp)
         model = load_checkpoint(path, device=device)
         model.eval().backbone.optimize_for_inference(runtime)  # BN folded: inference only
         meta = read_checkpoint_config(path)
@@ -446,7 +447,7 @@ class Predictor:
         grid = S // 8
         pred = Prediction(
             mask=prob >= threshold,
-            prob=prob.astype(np.float32),
+            prob=prob.astype(np.float32, copy=False),
             letterbox=lb,
             grid=grid,
             attention=[a[0].float().cpu().numpy() for a in out.attention],

@@ -10,8 +10,10 @@ trainable TV-Net parts stay in PyTorch.
 An export (``torch.onnx.export(dynamo=True)``) takes 10–20 s, so its result is cached on disk
 under ``$TVNET_CACHE`` (default ``~/.cache/tvnet``) in ``onnx/``, keyed by a hash of the
 module's weights, the input shapes and the library versions; it is written atomically and
-re-exported when unreadable; when exporting or caching fails (an unwritable cache, an operator
-the exporter lacks), :func:`try_onnx` warns and the module stays in PyTorch. A call whose input shape the export did not declare falls back
+re-exported when unreadable. Entries are never evicted: each new set of weights adds one
+(12–90 MB); delete the folder to reclaim the space. When the cache cannot be written the export
+runs from memory (again at every start, with a warning); when exporting fails (an operator the
+exporter lacks), :func:`try_onnx` warns and the module stays in PyTorch. A call whose input shape the export did not declare falls back
 to the PyTorch module (see :meth:`OnnxModule.accepts`).
 
 ``runtime``: ``"torch"``, ``"onnxruntime"`` or ``"auto"`` (the default; also the environment
@@ -28,6 +30,7 @@ import importlib.util
 import io
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,19 +50,28 @@ def onnxruntime_available() -> bool:
     )
 
 
-def resolve_runtime(runtime: str | None, device: str | torch.device = "cpu") -> str:
-    """``"torch"`` or ``"onnxruntime"`` for ``runtime`` (None: ``$TVNET_RUNTIME`` or auto)."""
+def resolve_runtime(
+    runtime: str | None, device: str | torch.device = "cpu", amp: bool = True
+) -> str:
+    """``"torch"`` or ``"onnxruntime"`` for ``runtime`` (None: ``$TVNET_RUNTIME`` or auto).
+
+    ``auto`` takes onnxruntime on a CPU unless bf16 autocast would run there (a bf16 CPU with
+    ``amp``). An explicit ``"onnxruntime"`` off the CPU is an error; the same value from the
+    environment falls back to PyTorch there (one setting for a machine's CPU and GPU jobs)."""
     from tvnet.engine.amp import cpu_bf16_supported
 
+    explicit = runtime is not None
     runtime = runtime or os.environ.get("TVNET_RUNTIME") or "auto"
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
     on_cpu = torch.device(device).type == "cpu"
     if runtime == "auto":
-        fast = on_cpu and not cpu_bf16_supported() and onnxruntime_available()
-        return "onnxruntime" if fast else "torch"
+        bf16 = amp and cpu_bf16_supported()
+        return "onnxruntime" if on_cpu and not bf16 and onnxruntime_available() else "torch"
     if runtime == "onnxruntime":
         if not on_cpu:
+            if not explicit:
+                return "torch"
             raise ValueError(f"runtime 'onnxruntime' runs on the CPU only, not on {device}")
         if not onnxruntime_available():
             raise RuntimeError(
@@ -74,12 +86,15 @@ def cache_root() -> Path:
 
 
 def fingerprint(module: torch.nn.Module, shapes: Sequence[Sequence[int]], extra: str = "") -> str:
-    """sha256 over the module's class, weights and buffers, the example input shapes and the
-    versions of torch and onnxruntime: equal fingerprints mean an export can be reused."""
-    import onnxruntime
+    """sha256 over the module's class, its printed structure (strides, dilations …), weights
+    and buffers, the example input shapes, ``extra`` (e.g. a model config) and the versions of
+    torch, onnxruntime, onnx and onnxscript: equal fingerprints mean an export can be reused."""
+    from importlib.metadata import version
 
     h = hashlib.sha256()
-    meta = (FORMAT, type(module).__qualname__, torch.__version__, onnxruntime.__version__)
+    libs = [version(m) for m in ("onnxruntime", "onnx", "onnxscript")]
+    # repr: what the weights do not show (strides, dilations of an output stride, activations)
+    meta = (FORMAT, type(module).__qualname__, repr(module), torch.__version__, libs)
     h.update(repr((meta, [tuple(s) for s in shapes], extra)).encode())
     for name, t in module.state_dict().items():
         t = t.detach().cpu().contiguous()
@@ -88,10 +103,16 @@ def fingerprint(module: torch.nn.Module, shapes: Sequence[Sequence[int]], extra:
     return h.hexdigest()
 
 
+_EXPORT_LOCK = threading.Lock()
+
+
 def _export(module: torch.nn.Module, args: tuple, dynamic_shapes, names: list[str]) -> bytes:
-    """ONNX bytes of ``module`` traced on ``args``; quiet (the exporter prints its stages)."""
+    """ONNX bytes of ``module`` traced on ``args``; quiet (the exporter prints its stages).
+    One export at a time: silencing stdout and warnings is process-wide (the demo may load a
+    variant from a request thread)."""
     buf = io.StringIO()
     with (
+        _EXPORT_LOCK,
         warnings.catch_warnings(),
         contextlib.redirect_stdout(buf),
         torch.no_grad(),
@@ -126,6 +147,7 @@ class OnnxModule:
         name: str,
         threads: int | None = None,
         cache: str | Path | None = None,
+        extra: str = "",
     ) -> None:
         import onnxruntime as ort
 
@@ -140,7 +162,7 @@ class OnnxModule:
             for t, dyn in zip(example, dynamic)
         ]
         self.ndims = [t.dim() for t in example]
-        key = fingerprint(module, [t.shape for t in example], repr(list(dynamic)))
+        key = fingerprint(module, [t.shape for t in example], repr(list(dynamic)) + extra)
         self.path = Path(cache or cache_root() / "onnx") / f"{name}-{key[:20]}.onnx"
         dims: dict[str, torch.export.Dim] = {}
         spec = tuple(
@@ -157,14 +179,24 @@ class OnnxModule:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
         for attempt in (0, 1):
+            source: str | bytes = str(self.path)
             if attempt or not self.path.is_file():
                 log.info("exporting %s to ONNX (%s), once per weights", name, self.path)
                 data = _export(module.eval(), example, spec, self.names)
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(self.path, data)
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write_bytes(self.path, data)
+                except OSError as e:  # a read-only home: run it, export again next start
+                    warnings.warn(
+                        f"cannot cache the ONNX export of {name} in {self.path.parent} ({e}); "
+                        "set TVNET_CACHE to a writable folder to skip the export next time",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                    source = data
             try:
                 self.session = ort.InferenceSession(
-                    str(self.path), opts, providers=["CPUExecutionProvider"]
+                    source, opts, providers=["CPUExecutionProvider"]
                 )
                 break
             except Exception as e:  # a damaged cache entry: export again, once
@@ -192,11 +224,12 @@ def try_onnx(
     example: Sequence[torch.Tensor],
     dynamic: Sequence[dict[int, str]],
     name: str,
+    extra: str = "",
 ) -> OnnxModule | None:
     """:class:`OnnxModule` of ``module``, or None (with a warning) when that fails: onnxruntime
     is a speed-up, never a reason to refuse a prediction."""
     try:
-        return OnnxModule(module, example, dynamic, name)
+        return OnnxModule(module, example, dynamic, name, extra=extra)
     except Exception as e:
         warnings.warn(
             f"{name} stays in PyTorch: onnxruntime could not take it ({type(e).__name__}: {e})",

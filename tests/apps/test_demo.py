@@ -252,6 +252,7 @@ def test_huge_image_long_expression_and_unknown_words_are_noted(app, tmp_path):
     assert load(o["overlay"]).shape[:2] == (1200, 1600)  # drawn at the size the model read
     assert load(o["mask"]).shape[:2] == (1800, 2400)  # the mask file fits the upload
     assert o["summary"]["size"] == [2400, 1800]
+    assert o["summary"]["mask_pixels"] == int((load(o["mask"])[..., 0] > 127).sum())
 
 
 def test_read_image_refuses_non_images_with_the_file_name(app, tmp_path):

@@ -122,7 +122,9 @@ def test_eval_cli_on_a_folded_backbone_scores_like_the_model(
     args += ["--split", "val", "--pool", str(tiny_synthref["pool"]), "--out", str(tmp_path / "d")]
     args += ["--threshold", "0.3", "--no-amp", "--quiet", "--runtime", runtime]
     assert cli_main(args) == 0
-    got = load_dump(tmp_path / "d").samples
+    dump = load_dump(tmp_path / "d")
+    assert dump.run["backbone_runtime"] == runtime
+    got = dump.samples
     assert len(got) == want["n"]
     assert aggregate(got)["mean_iou"] == pytest.approx(want["mean_iou"], abs=2e-3)
     assert not model.backbone.inference_only  # the CLI loaded its own copy

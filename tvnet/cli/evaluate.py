@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         if model.uses_retrieval:
             cache.ensure("train")  # neighbours come from the training pool
     else:  # the backbone runs on every image: BN folded (exact in eval mode), maybe onnxruntime
-        model.eval().backbone.optimize_for_inference(args.runtime)
+        model.eval().backbone.optimize_for_inference(args.runtime, amp=not args.no_amp)
     meta = read_checkpoint_config(args.checkpoint)
     from tvnet import __version__
 
@@ -111,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
         "pool": str(args.pool) if args.pool else None,
         "amp": not args.no_amp,
         "device": device,
+        # where the backbone ran: precomputed features, or folded in PyTorch / onnxruntime
+        "backbone_runtime": "feature cache"
+        if cache is not None
+        else ("onnxruntime" if model.backbone.onnx is not None else "torch"),
     }
     m = evaluate(
         model,

@@ -92,19 +92,19 @@ class Backbone(nn.Module):
             self.body.eval()
         return self
 
-    def optimize_for_inference(self, runtime: str | None = "torch") -> Backbone:
+    def optimize_for_inference(self, runtime: str | None = "torch", amp: bool = True) -> Backbone:
         """Fold BatchNorm into the convolutions and switch to ``channels_last``, in place
         (:mod:`tvnet.model.inference`): the same features up to float rounding, ≈ 1.5× faster
         on a CPU. Afterwards the backbone cannot train and its model must not be saved.
 
-        ``runtime``: ``"onnxruntime"`` (or ``"auto"``/None, see :mod:`tvnet.runtime`) also
+        ``runtime``: ``"onnxruntime"`` (or ``"auto"``/None with ``amp``, see :mod:`tvnet.runtime`) also
         exports the folded body for ``input_size``² inputs and any batch, and :meth:`extract`
         then runs it there (other input sizes stay in PyTorch)."""
         from tvnet.model.inference import fold_batchnorm
         from tvnet.runtime import resolve_runtime, try_onnx
 
         device = self.in_scale.device
-        runtime = resolve_runtime(runtime, device)
+        runtime = resolve_runtime(runtime, device, amp)
         if not self.inference_only:
             self.eval()
             fold_batchnorm(self.body)

@@ -113,7 +113,7 @@ class ImageEncoder:
             self.dim = int(self.model(probe).shape[-1])
         self.name = f"timm:{backbone}@{tag}@{self.input_size}px"
         self.onnx = None  # onnxruntime copy of the folded model (runtime "onnxruntime")
-        if resolve_runtime(runtime, self.device) == "onnxruntime":
+        if resolve_runtime(runtime, self.device, amp) == "onnxruntime":
             s = self.input_size
             example = torch.zeros(2, 3, s, s)  # batch 2: an example batch of 1 is specialised
             self.onnx = try_onnx(self.model, [example], [{0: "batch"}], f"image-{backbone}-{s}")

@@ -88,7 +88,8 @@ class TextEncoder:
             )
             dyn = {0: "batch", 1: "tokens"}
             example = [ex["input_ids"], ex["attention_mask"]]
-            self.onnx = try_onnx(self.pooled, example, [dyn, dyn], f"text-{self.name}")
+            config = self.model.config.to_json_string()  # what the weights do not show
+            self.onnx = try_onnx(self.pooled, example, [dyn, dyn], f"text-{self.name}", config)
             if self.onnx is not None:  # every batch and length fits it: free the torch copy
                 self.model = self.pooled = None
 
