@@ -143,7 +143,7 @@ def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict
 
 def data_stamp(data_dir: str) -> tuple:
     """(name, mtime_ns, size) of a refer-format folder's top-level files: part of the cache key
-    of :func:`run_classes`, so a regenerated or repaired dataset is read again."""
+    of :func:`run_analysis`, so a regenerated or repaired dataset is read again."""
     try:
         entries = sorted(os.scandir(data_dir), key=lambda e: e.name)
         return tuple(
@@ -153,42 +153,38 @@ def data_stamp(data_dir: str) -> tuple:
         return ()
 
 
+ANALYSES = {  # per-run tables that need the dump's dataset folder
+    "failure modes": failures.classes_in,  # a mode per row (Series)
+    "word use": cues.cues_in,  # word-use rows of the attribute expressions (DataFrame)
+}
+
+
 @st.cache_data(
-    show_spinner="Classing each sample against the objects of its image…", max_entries=64
+    show_spinner="Checking each sample against the objects of its image…", max_entries=128
 )
-def run_classes(
-    root: str, stamp: tuple, run: str, data_dir: str, dataset: str | None, data_key: tuple
-) -> pd.Series | str:
-    """The failure mode (analysis.failures) of every row of dump ``run``, indexed like
-    ``load_all``'s rows, or why it cannot be had (a one-line reason)."""
-    del data_key  # only the cache key
-    samples = load_all(root, stamp)[0]
-    rows = samples[samples["run"] == run]
-    try:
-        return failures.classes_in(rows, data_dir, dataset)
-    except Exception as e:  # noqa: BLE001 — best effort: any failure becomes the caption's reason
-        return f"{type(e).__name__}: {e}"
-
-
-@st.cache_data(show_spinner="Checking which named words each model uses…", max_entries=64)
-def run_cues(
-    root: str, stamp: tuple, run: str, data_dir: str, dataset: str | None, data_key: tuple
-) -> pd.DataFrame | str:
-    """The word-use rows (analysis.cues) of dump ``run``'s attribute expressions, or why they
+def run_analysis(
+    root: str,
+    stamp: tuple,
+    run: str,
+    data_dir: str,
+    dataset: str | None,
+    data_key: tuple,
+    kind: str,
+) -> pd.Series | pd.DataFrame | str:
+    """``ANALYSES[kind]`` of dump ``run``'s rows (indexed like ``load_all``'s), or why it
     cannot be had (a one-line reason)."""
     del data_key  # only the cache key
     samples = load_all(root, stamp)[0]
     rows = samples[samples["run"] == run]
     try:
-        return cues.cues_in(rows, data_dir, dataset)
+        return ANALYSES[kind](rows, data_dir, dataset)
     except Exception as e:  # noqa: BLE001 — best effort: any failure becomes the caption's reason
         return f"{type(e).__name__}: {e}"
 
 
-def per_run(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict], compute):
-    """``compute(root, stamp, run, data_dir, dataset, data_key)`` (:func:`run_classes`,
-    :func:`run_cues`) for every run among ``rows`` whose dataset folder is at hand:
-    ({run: result}, {run: why not})."""
+def per_run(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict], kind: str):
+    """:func:`run_analysis` ``kind`` for every run among ``rows`` whose dataset folder is at
+    hand: ({run: result}, {run: why not})."""
     got, missing = {}, {}
     runs = set(rows["run"])
     for d in info:
@@ -202,7 +198,7 @@ def per_run(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict], compu
             missing[d["run"]] = f"no instances.json in its dataset folder {data_dir}"
             continue
         name = None if d["dataset"] == "unknown" else d["dataset"]
-        r = compute(root, stamp, d["run"], data_dir, name, data_stamp(data_dir))
+        r = run_analysis(root, stamp, d["run"], data_dir, name, data_stamp(data_dir), kind)
         if isinstance(r, str):
             missing[d["run"]] = r
         else:
@@ -213,7 +209,7 @@ def per_run(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict], compu
 def failure_modes(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict]):
     """(mode per row of ``rows`` — NaN where unknown, {run: why not} for runs without modes)."""
     modes = pd.Series(np.nan, index=rows.index, dtype=object)
-    got, missing = per_run(root, stamp, rows, info, run_classes)
+    got, missing = per_run(root, stamp, rows, info, "failure modes")
     for classes in got.values():
         modes.loc[classes.index.intersection(rows.index)] = classes
     return modes, missing
@@ -222,7 +218,7 @@ def failure_modes(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict])
 def show_word_use(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict]) -> None:
     """Per (dataset, split): analysis.cues' table for every selected run that has attribute
     expressions with a dataset folder at hand; nothing where there are none."""
-    got, missing = per_run(root, stamp, rows, info, run_cues)
+    got, missing = per_run(root, stamp, rows, info, "word use")
     got = {run: c for run, c in got.items() if not c.empty}
     if not got:
         return

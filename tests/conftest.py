@@ -63,3 +63,14 @@ def tiny_synthref(tmp_path_factory):
 
 
 TINY_MODEL = {"input_size": 64, "d_s": 16, "d_m": 16, "amf_channels": 8}
+
+
+def save_tiny_model(refer, variant: str, path: Path, seed: int = 0) -> Path:
+    """A tiny untrained ``variant`` on ``refer``'s training vocabulary, saved as a checkpoint."""
+    from tvnet import build_model
+    from tvnet.checkpoint import save_checkpoint
+    from tvnet.data.tokenize import Vocab
+
+    torch.manual_seed(seed)
+    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+    return save_checkpoint(build_model("cpu", variant, vocab=vocab, **TINY_MODEL), path)

@@ -2,25 +2,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from tests.conftest import TINY_MODEL
-from tvnet import Predictor, build_model
-from tvnet.checkpoint import save_checkpoint
+from tests.conftest import TINY_MODEL, save_tiny_model
+from tvnet import Predictor
 from tvnet.predictor import MAX_CHARS, InputError, cut_at_word
 
 
 @pytest.fixture(scope="module")
 def predictor(tiny_synthref, tmp_path_factory):
-    from tvnet.data.tokenize import Vocab
-
-    refer = tiny_synthref["refer"]
-    torch.manual_seed(0)
-    model = build_model(
-        "cpu", "full", vocab=Vocab.build(s.sentence for s in refer.samples("train")), **TINY_MODEL
-    )
-    ckpt = save_checkpoint(model, tmp_path_factory.mktemp("ckpt") / "full")
+    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path_factory.mktemp("ckpt") / "full")
     return Predictor.from_checkpoint(
         ckpt, tiny_synthref["pool"], device="cpu", pool_images=tiny_synthref["data"] / "images"
     )
@@ -185,14 +176,8 @@ def test_bundled_model_segments_the_referents_of_synthref_scenes():
 
 def test_a_shared_retriever_gives_the_same_answer(predictor, tiny_synthref, tmp_path):
     """A second RES model can reuse the first one's pool and encoders (the demo's variants)."""
-    from tvnet.data.tokenize import Vocab
-
     refer = tiny_synthref["refer"]
-    torch.manual_seed(1)
-    model = build_model(
-        "cpu", "res", vocab=Vocab.build(s.sentence for s in refer.samples("train")), **TINY_MODEL
-    )
-    ckpt = save_checkpoint(model, tmp_path / "res")
+    ckpt = save_tiny_model(refer, "res", tmp_path / "res", seed=1)
     kw = dict(device="cpu", pool_images=tiny_synthref["data"] / "images")
     shared = Predictor.from_checkpoint(
         ckpt, tiny_synthref["pool"], retriever=predictor.retriever, **kw

@@ -8,9 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from tests.conftest import TINY_MODEL
+from tests.conftest import save_tiny_model
 from tvnet import Predictor, build_model
-from tvnet.checkpoint import save_checkpoint
 from tvnet.engine.amp import cpu_bf16_supported
 from tvnet.runtime import OnnxModule, onnxruntime_available, resolve_runtime, try_onnx
 
@@ -179,14 +178,8 @@ def test_retrieval_encoders_on_onnxruntime_give_the_torch_vectors(cache):
 
 @pytest.mark.slow
 def test_predictor_answers_the_same_on_both_runtimes(tiny_synthref, tmp_path, cache):
-    from tvnet.data.tokenize import Vocab
-
     refer = tiny_synthref["refer"]
-    torch.manual_seed(0)
-    model = build_model(
-        "cpu", "full", vocab=Vocab.build(s.sentence for s in refer.samples("train")), **TINY_MODEL
-    )
-    ckpt = save_checkpoint(model, tmp_path / "full")
+    ckpt = save_tiny_model(refer, "full", tmp_path / "full")
     kw = dict(device="cpu", pool_images=tiny_synthref["data"] / "images")
     ort = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], runtime="onnxruntime", **kw)
     pt = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], runtime="torch", **kw)
