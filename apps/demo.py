@@ -125,10 +125,11 @@ def mark_point(image: np.ndarray, point: tuple[float, float]) -> np.ndarray:
     return np.asarray(im)
 
 
-def _drawn(image: np.ndarray, pred) -> tuple[np.ndarray, np.ndarray]:
-    """The upload and its mask at the size the model read (a huge upload is downscaled)."""
+def working(image: np.ndarray, pred) -> tuple[np.ndarray, Any]:
+    """The upload and its prediction at the size the model read (a huge upload is
+    downscaled): what the page draws."""
     shown = fit(image, pred.work_shape)
-    return shown, pred.resized(shown.shape[:2]).mask
+    return shown, pred.resized(shown.shape[:2])
 
 
 def fit(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -309,10 +310,10 @@ class Result:
     pred: Any  # tvnet Prediction, attention held as float16
     candidates: pd.DataFrame | None  # the retrieval's top-k (kept when a neighbour is forced)
     retrieved: int | None  # pool index that retrieval chose
+    mask_png: Any  # the mask at the upload's own size, as a file (pred is at working size)
+    size: tuple[int, int]  # the upload's W×H
+    mask_pixels: int  # foreground pixels of the mask file
     point: tuple[float, float] | None = None  # clicked point, working pixels
-    mask_png: Any = None  # the mask at the upload's own size, as a file (pred is at working size)
-    size: tuple[int, int] | None = None  # the upload's W×H
-    mask_pixels: int | None = None  # foreground pixels of the mask file (the upload's size)
     extra_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -548,20 +549,14 @@ class Demo:
             for lvl, g in zip((3, 4, 5), pred.gates)
         ]
 
-    @staticmethod
-    def mask_area(r: Result) -> dict[str, Any]:
-        """Foreground of the mask file, at the upload's own size."""
-        pred = r.pred
-        w, h = r.size or (pred.mask.shape[1], pred.mask.shape[0])
-        pixels = int(pred.mask.sum()) if r.mask_pixels is None else r.mask_pixels
-        return {"mask_fraction": round(pixels / (w * h), 5), "mask_pixels": pixels, "size": [w, h]}
-
     def summary(self, r: Result) -> dict[str, Any]:
         pred, nb = r.pred, r.pred.neighbour
         return {
             "variant": pred.variant,
             "expression": r.expression,
-            **self.mask_area(r),
+            "mask_fraction": round(r.mask_pixels / (r.size[0] * r.size[1]), 5),
+            "mask_pixels": r.mask_pixels,
+            "size": list(r.size),
             "neighbour": None
             if nb is None
             else {
@@ -603,7 +598,7 @@ class Demo:
         return [
             *drawn,
             latency_md(pred.timings, r.extra_ms),
-            r.mask_png or self.files(pred.mask.astype(np.uint8) * 255, "png"),
+            r.mask_png,
             self.summary(r),
             key,
         ]
@@ -647,19 +642,22 @@ class Demo:
             else:  # this call ran the retrieval (or there is none)
                 candidates = None if nb is None else nb.candidates
                 retrieved = None if nb is None else nb.index
-            if prev is None:  # drawn at the size the model read (a huge upload is downscaled)
-                size = (int(raw.shape[1]), int(raw.shape[0]))
-                shown = fit(raw, pred.work_shape)
-                scale = shown.shape[1] / raw.shape[1]
+            shown, drawn = working(raw, pred)  # prev.image stays as it is
+            if prev is None:
+                size, scale = (int(raw.shape[1]), int(raw.shape[0])), shown.shape[1] / raw.shape[1]
             else:  # the model read prev.image: its mask goes back up to the upload's size
-                shown, scale, size = prev.image, prev.scale, prev.size
-            full = pred.resized((size[1], size[0]))
-            mask_png = self.files(full.mask.astype(np.uint8) * 255, "png")
-            pixels = int(full.mask.sum())
-            del full  # the upload-sized arrays: only the file is kept
-            pred = pred.resized(shown.shape[:2])
+                size, scale = prev.size, prev.scale
+            full = pred.resized((size[1], size[0])).mask  # only the file keeps the upload size
             r = Result(
-                shown, scale, expression, pred, candidates, retrieved, None, mask_png, size, pixels
+                shown,
+                scale,
+                expression,
+                drawn,
+                candidates,
+                retrieved,
+                mask_png=self.files(full.astype(np.uint8) * 255, "png"),
+                size=size,
+                mask_pixels=int(full.sum()),
             )
             r.extra_ms.update(read_ms)
             return self.outputs(r, self.cache.put(r), level, show_gates)
@@ -718,11 +716,9 @@ class Demo:
             for v in self.models.variants:
                 pred = self.models.predict(v, img, "" if expression is None else expression)
                 area, ms, nb = 100 * pred.mask.mean(), pred.timings["total"], pred.neighbour
+                shown, drawn = working(img, pred)
                 tiles.append(
-                    (
-                        self.files(overlay(*_drawn(img, pred))),
-                        f"{v}: {area:.1f} %, {ms:.0f} ms",
-                    )
+                    (self.files(overlay(shown, drawn.mask)), f"{v}: {area:.1f} %, {ms:.0f} ms")
                 )
                 said = f"“{_md(nb.sentence)}”" if nb is not None else "— (no retrieval)"
                 rows.append(f"| {VARIANT_LABEL[v]} | {area:.1f} % | {said} | {ms:.0f} ms |")

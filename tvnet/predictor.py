@@ -89,11 +89,10 @@ class Prediction:
             return self
         from PIL import Image
 
-        lb = self.letterbox
         prob = np.array(Image.fromarray(self.prob).resize((w, h), Image.BILINEAR))
-        mask = prob >= self.threshold
-        lb = dataclasses.replace(lb, orig_h=h, orig_w=w, scale=lb.size / max(h, w))
-        return dataclasses.replace(self, mask=mask, prob=prob, letterbox=lb)
+        return dataclasses.replace(
+            self, mask=prob >= self.threshold, prob=prob, letterbox=self.letterbox.onto(h, w)
+        )
 
     def grid_to_image(self, grid_map: np.ndarray, lb: Letterbox | None = None) -> np.ndarray:
         """A map on the model's grid (g×g over the S×S input) → H×W of the image (crop the
@@ -389,7 +388,7 @@ class Predictor:
         boxed, lb = letterbox(img, S)
         work_shape = img.shape[:2]
         if work_shape != (h, w):  # map the input back onto the upload, not its downscaled copy
-            lb = dataclasses.replace(lb, orig_h=h, orig_w=w, scale=S / max(h, w))
+            lb = lb.onto(h, w)
         x = to_tensor(boxed)[None].to(self.device)
         ids, n = self.vocab.encode(expression, self.model.cfg.max_tokens)
         tokens = torch.from_numpy(ids)[None].to(self.device)

@@ -8,13 +8,13 @@ one sentence 22 → 6 ms. Only inference-only modules go this way (the backbone 
 trainable TV-Net parts stay in PyTorch.
 
 An export (``torch.onnx.export(dynamo=True)``) takes 10–20 s, so its result is cached on disk
-under ``$TVNET_CACHE`` (default ``~/.cache/tvnet``) in ``onnx/``, keyed by a hash of the
-module's weights, the input shapes and the library versions; it is written atomically and
-re-exported when unreadable. Entries are never evicted: each new set of weights adds one
-(12–90 MB); delete the folder to reclaim the space. When the cache cannot be written the export
-runs from memory (again at every start, with a warning); when exporting fails (an operator the
-exporter lacks), :func:`try_onnx` warns and the module stays in PyTorch. A call whose input shape the export did not declare falls back
-to the PyTorch module (see :meth:`OnnxModule.accepts`).
+under ``$TVNET_CACHE`` (default ``~/.cache/tvnet``) in ``onnx/``, keyed by :func:`fingerprint`
+(weights, structure, input shapes, library versions); it is written atomically and re-exported
+when unreadable. Entries are never evicted: each new set of weights adds one (12–90 MB);
+delete the folder to reclaim the space. When the cache cannot be written the export runs from
+memory (again at every start, with a warning); when exporting fails (an operator the exporter
+lacks), :func:`try_onnx` warns and the module stays in PyTorch. A call whose input shape the
+export did not declare falls back to the PyTorch module (see :meth:`OnnxModule.accepts`).
 
 ``runtime``: ``"torch"``, ``"onnxruntime"`` or ``"auto"`` (the default; also the environment
 variable ``TVNET_RUNTIME``): onnxruntime on a CPU that has no bf16 autocast and has

@@ -7,7 +7,7 @@ resize bilinearly back to the original H×W.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -39,6 +39,12 @@ class Letterbox:
         new_h = min(size, max(1, round(h * scale)))
         new_w = min(size, max(1, round(w * scale)))
         return cls(orig_h=h, orig_w=w, scale=scale, new_h=new_h, new_w=new_w, size=size)
+
+    def onto(self, h: int, w: int) -> Letterbox:
+        """The same input (same content box ``new_h``×``new_w``) mapped onto an h×w copy of the
+        image instead, e.g. the upload a downscaled copy was letterboxed from: :meth:`invert`
+        then returns h×w maps, and ``scale`` takes h×w pixels to input pixels."""
+        return replace(self, orig_h=int(h), orig_w=int(w), scale=self.size / max(h, w))
 
     def invert(self, prob: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
         """Map a size×size map (any leading dims) back to orig_h×orig_w.
