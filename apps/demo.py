@@ -25,6 +25,7 @@ import io
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -1089,6 +1090,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:  # missing checkpoint/pool: say which and how to get it
         print(f"error: {e}", file=sys.stderr)
         return 2
+    # A process manager stops the server with SIGTERM: exit through SystemExit, so that the
+    # atexit clean-up (the pictures' temporary folder) runs as it does on Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     launch(demo, args.host, args.port, block=True)
     return 0
 

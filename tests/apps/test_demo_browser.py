@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, free_port, stop, wait_for_http
@@ -31,7 +32,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tiny_synthref, tmp_path_factory):
-    """The demo as the README and the Procfile start it, on a free port."""
+    """The demo as the README and the Procfile start it, on a free port, with a temporary
+    folder of its own (``.tmp``) and its process (``.proc``)."""
     port = free_port()
     args = [sys.executable, str(REPO / "apps" / "demo.py"), "--host", "127.0.0.1"]
     if not ((BUNDLED / "config.json").is_file() and (REPO / "assets" / "pool").is_dir()):
@@ -40,14 +42,15 @@ def server(tiny_synthref, tmp_path_factory):
         ckpts = tiny_checkpoints(tmp_path_factory.mktemp("ckpt"), tiny_synthref["refer"])
         args += ["--checkpoint", str(ckpts / "full"), "--pool", str(tiny_synthref["pool"])]
         args += ["--pool-images", str(tiny_synthref["data"] / "images"), "--device", "cpu"]
-    env = {**os.environ, "PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    tmp = tmp_path_factory.mktemp("tmpdir")
+    env = {**os.environ, "PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "TMPDIR": str(tmp)}
     log = tmp_path_factory.mktemp("log") / "demo.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_http(url, timeout_s=120, proc=proc)
-        yield url
+        yield SimpleNamespace(url=url, proc=proc, tmp=tmp)
     except (TimeoutError, RuntimeError) as e:
         raise RuntimeError(f"{e}\n--- demo log ---\n{log.read_text()[-3000:]}") from e
     finally:
@@ -65,7 +68,7 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.set_default_timeout(120_000)  # an upper bound: CI cores may be busy
-            page.goto(server, wait_until="domcontentloaded")
+            page.goto(server.url, wait_until="domcontentloaded")
             status = page.locator("#status")
             expect(page.locator("#model-note")).to_contain_text("Model:")
 
@@ -112,3 +115,12 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
         finally:
             browser.close()
     assert SHOT.is_file() and SHOT.stat().st_size > 50_000
+
+
+def test_sigterm_stops_the_server_and_removes_its_pictures(server):
+    """A process manager (the Procfile's) stops the demo with SIGTERM: it exits with status 0
+    and its atexit clean-up runs, so no folder of served pictures is left in TMPDIR."""
+    assert list(server.tmp.glob("tvnet-demo-*")), "the demo keeps its pictures under TMPDIR"
+    stop(server.proc)
+    assert server.proc.returncode == 0
+    assert not list(server.tmp.glob("tvnet-demo-*"))
