@@ -2,6 +2,7 @@
 cache that is reused, invalidated by new weights and repaired when damaged."""
 
 import copy
+import os
 
 import numpy as np
 import pytest
@@ -11,7 +12,14 @@ from torch import nn
 from tests.conftest import save_tiny_model
 from tvnet import Predictor, build_model
 from tvnet.engine.amp import cpu_bf16_supported
-from tvnet.runtime import OnnxModule, onnxruntime_available, resolve_runtime, try_onnx
+from tvnet.runtime import (
+    OnnxModule,
+    cache_limit_bytes,
+    onnxruntime_available,
+    prune_cache,
+    resolve_runtime,
+    try_onnx,
+)
 
 
 @pytest.fixture
@@ -85,9 +93,9 @@ def test_onnx_module_matches_torch_and_caches_by_weights(cache):
     assert not m.accepts(torch.zeros(1, 3, 48, 48))  # spatial size is fixed by the export
     assert not m.accepts(torch.zeros(3, 32, 32))
 
-    stamp = m.path.stat().st_mtime_ns
+    inode = m.path.stat().st_ino  # an export replaces the file (temp + rename): a new inode
     again = OnnxModule(net, ex, [{0: "batch"}], "two")  # same weights: read from the cache
-    assert again.path == m.path and m.path.stat().st_mtime_ns == stamp
+    assert again.path == m.path and m.path.stat().st_ino == inode
 
     other = copy.deepcopy(net)
     with torch.no_grad():
@@ -127,6 +135,47 @@ def test_an_unwritable_cache_still_runs_from_memory(tmp_path, monkeypatch):
     x = torch.rand(1, 3, 16, 16)
     with torch.no_grad():
         torch.testing.assert_close(m(x)[0], net(x)[0], rtol=1e-5, atol=1e-5)
+
+
+def test_prune_cache_removes_least_recently_used_entries_first(tmp_path):
+    sizes = {"a": 300, "b": 200, "c": 100, "d": 400}  # a is the oldest, d the newest
+    for age, (name, size) in enumerate(sizes.items()):
+        p = tmp_path / f"{name}.onnx"
+        p.write_bytes(b"x" * size)
+        os.utime(p, (1000 + age, 1000 + age))
+    (tmp_path / ".a.onnx.123.tmp").write_bytes(b"x" * 5000)  # an export in progress
+    os.utime(tmp_path / "b.onnx", (2000, 2000))  # b was read last: now the newest
+    assert prune_cache(tmp_path, 1000) == []  # 1000 bytes fit
+    gone = prune_cache(tmp_path, 700)
+    assert [p.name for p in gone] == ["a.onnx"]  # 700 left: c + d + b
+    gone = prune_cache(tmp_path, 250, keep=tmp_path / "c.onnx")  # c just written: it stays
+    assert [p.name for p in gone] == ["d.onnx", "b.onnx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".a.onnx.123.tmp", "c.onnx"]
+    assert prune_cache(tmp_path, 0, keep=tmp_path / "c.onnx") == []
+
+
+def test_cache_limit_from_the_environment(monkeypatch):
+    monkeypatch.delenv("TVNET_CACHE_MAX_MB", raising=False)
+    assert cache_limit_bytes() == 1024 * 2**20
+    monkeypatch.setenv("TVNET_CACHE_MAX_MB", "0.5")
+    assert cache_limit_bytes() == 2**19
+    monkeypatch.setenv("TVNET_CACHE_MAX_MB", "lots")
+    with pytest.warns(RuntimeWarning, match="not a size in MB; using 1024"):
+        assert cache_limit_bytes() == 1024 * 2**20
+
+
+def test_an_export_evicts_the_least_recently_used_entry(cache, monkeypatch):
+    ex = [torch.zeros(2, 3, 16, 16)]
+    first = OnnxModule(_net(4), ex, [{0: "batch"}], "two").path
+    second = OnnxModule(_net(5), ex, [{0: "batch"}], "two").path
+    os.utime(first, (1000, 1000))
+    os.utime(second, (2000, 2000))
+    OnnxModule(_net(4), ex, [{0: "batch"}], "two")  # a cache hit marks first as used
+    assert first.stat().st_mtime > second.stat().st_mtime
+    size = first.stat().st_size  # the three entries are the same graph: about one size each
+    monkeypatch.setenv("TVNET_CACHE_MAX_MB", str(2.5 * size / 2**20))
+    third = OnnxModule(_net(6), ex, [{0: "batch"}], "two").path
+    assert sorted(cache.iterdir()) == sorted([first, third])  # second was the least recent
 
 
 class DataDependent(nn.Module):

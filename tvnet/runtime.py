@@ -10,8 +10,9 @@ trainable TV-Net parts stay in PyTorch.
 An export (``torch.onnx.export(dynamo=True)``) takes 10–20 s, so its result is cached on disk
 under ``$TVNET_CACHE`` (default ``~/.cache/tvnet``) in ``onnx/``, keyed by :func:`fingerprint`
 (weights, structure, input shapes, library versions); it is written atomically and re-exported
-when unreadable. Entries are never evicted: each new set of weights adds one (12–90 MB);
-delete the folder to reclaim the space. When the cache cannot be written the export runs from
+when unreadable. Each new set of weights adds an entry (12–90 MB); a read marks an entry as
+used, and after each export the least recently used entries go until the folder holds at most
+``$TVNET_CACHE_MAX_MB`` (default 1024, about eight sets of the three networks). When the cache cannot be written the export runs from
 memory (again at every start, with a warning); when exporting fails (an operator the exporter
 lacks), :func:`try_onnx` warns and the module stays in PyTorch. A call whose input shape the
 export did not declare falls back to the PyTorch module (see :meth:`OnnxModule.accepts`).
@@ -40,6 +41,7 @@ import torch
 
 RUNTIMES = ("auto", "torch", "onnxruntime")
 FORMAT = 1  # bump when the export recipe changes: old cache entries are then not reused
+CACHE_MAX_MB = 1024  # default size limit of the export cache ($TVNET_CACHE_MAX_MB)
 log = logging.getLogger(__name__)
 
 
@@ -83,6 +85,58 @@ def resolve_runtime(
 
 def cache_root() -> Path:
     return Path(os.environ.get("TVNET_CACHE") or Path.home() / ".cache" / "tvnet")
+
+
+def cache_limit_bytes() -> int:
+    """The export cache's size limit: ``$TVNET_CACHE_MAX_MB`` megabytes, else 1024."""
+    raw = os.environ.get("TVNET_CACHE_MAX_MB", "").strip()
+    try:
+        mb = float(raw) if raw else CACHE_MAX_MB
+        if mb < 0:
+            raise ValueError
+    except ValueError:
+        warnings.warn(
+            f"TVNET_CACHE_MAX_MB={raw!r} is not a size in MB; using {CACHE_MAX_MB}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        mb = CACHE_MAX_MB
+    return int(mb * 2**20)
+
+
+def prune_cache(folder: Path, limit: int, keep: Path | None = None) -> list[Path]:
+    """Delete the least recently used ``*.onnx`` entries of ``folder`` (oldest modification
+    time first: a read touches its entry) until they total at most ``limit`` bytes; ``keep``
+    (the entry just written) always stays. Returns what was deleted. An entry that another
+    process is loading at that moment is safe: it holds the file open, or finds it gone and
+    exports again."""
+    entries = []
+    for p in folder.glob("*.onnx"):
+        try:
+            st = p.stat()
+        except OSError:  # deleted meanwhile by another process's prune
+            continue
+        entries.append((st.st_mtime, st.st_size, p))
+    total = sum(size for _, size, _ in entries)
+    gone = []
+    for _, size, p in sorted(entries, key=lambda e: e[0]):
+        if total <= limit:
+            break
+        if keep is not None and p == keep:
+            continue
+        try:
+            p.unlink()
+            gone.append(p)
+        except FileNotFoundError:  # another process's prune got there first
+            pass
+        except OSError:  # cannot delete it: its bytes stay counted
+            continue
+        total -= size
+    if gone:
+        log.info(
+            "ONNX cache over %d MB: removed %d least recently used entries", limit >> 20, len(gone)
+        )
+    return gone
 
 
 def fingerprint(module: torch.nn.Module, shapes: Sequence[Sequence[int]], extra: str = "") -> str:
@@ -180,12 +234,16 @@ class OnnxModule:
         opts.log_severity_level = 3
         for attempt in (0, 1):
             source: str | bytes = str(self.path)
-            if attempt or not self.path.is_file():
+            if not attempt and self.path.is_file():
+                with contextlib.suppress(OSError):  # mark it used (a read-only cache is fine)
+                    os.utime(self.path)
+            else:
                 log.info("exporting %s to ONNX (%s), once per weights", name, self.path)
                 data = _export(module.eval(), example, spec, self.names)
                 try:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     atomic_write_bytes(self.path, data)
+                    prune_cache(self.path.parent, cache_limit_bytes(), keep=self.path)
                 except OSError as e:  # a read-only home: run it, export again next start
                     warnings.warn(
                         f"cannot cache the ONNX export of {name} in {self.path.parent} ({e}); "
