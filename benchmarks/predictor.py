@@ -18,6 +18,8 @@ from pathlib import Path
 
 import torch
 
+from tvnet.config import RUNTIMES
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(
@@ -30,7 +32,7 @@ def main() -> None:
     ap.add_argument("--no-amp", action="store_true")
     ap.add_argument(
         "--runtime",
-        choices=("auto", "torch", "onnxruntime"),
+        choices=RUNTIMES,
         help="see tvnet.runtime (default auto)",
     )
     ap.add_argument(

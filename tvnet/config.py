@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 HighRes = Literal["none", "cct", "amf"]
+# where the frozen inference-only networks run (tvnet.runtime; here so --help needs no torch)
+RUNTIMES = ("auto", "torch", "onnxruntime")
 
 
 def check_fields(cls: type, given: dict[str, Any], where: str | None = None) -> None:

@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-RUNTIMES = ("auto", "torch", "onnxruntime")
+from tvnet.config import RUNTIMES
+
 FORMAT = 1  # bump when the export recipe changes: old cache entries are then not reused
 CACHE_MAX_MB = 1024  # default size limit of the export cache ($TVNET_CACHE_MAX_MB)
 log = logging.getLogger(__name__)

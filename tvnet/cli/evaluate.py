@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tvnet.config import RUNTIMES
+
 EPILOG = """examples:
   tvnet eval --checkpoint runs/full/last --data data/synthref --split val --pool runs/pool --out dumps/full-val
   tvnet eval --checkpoint runs/full/last --data data/synthref --split test --pool runs/pool --out dumps/full-test \\
@@ -55,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     p.add_argument(
         "--runtime",
-        choices=("auto", "torch", "onnxruntime"),
+        choices=RUNTIMES,
         help="where the backbone runs when no feature cache is used: BatchNorm folded, in "
         "PyTorch or onnxruntime (default: $TVNET_RUNTIME or auto = onnxruntime on CPUs "
         "without bf16; see tvnet.runtime)",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tvnet.config import RUNTIMES
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -29,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     p.add_argument(
         "--runtime",
-        choices=("auto", "torch", "onnxruntime"),
+        choices=RUNTIMES,
         help="where the frozen backbone and retrieval encoders run (default: $TVNET_RUNTIME or "
         "auto = onnxruntime on CPUs without bf16, exported once per weights and cached in "
         "~/.cache/tvnet)",
