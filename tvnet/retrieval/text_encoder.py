@@ -82,7 +82,8 @@ class TextEncoder:
         self.onnx = None  # onnxruntime copy of ``pooled`` (runtime "onnxruntime")
         from tvnet.runtime import resolve_runtime, try_onnx
 
-        if resolve_runtime(runtime, self.device) == "onnxruntime":
+        # MiniLM never autocasts (fp32 either way), so no bf16 path is lost on any CPU: amp=False
+        if resolve_runtime(runtime, self.device, amp=False) == "onnxruntime":
             ex = self.tokenizer(
                 ["an example sentence to trace", "a shorter one"], padding=True, return_tensors="pt"
             )
