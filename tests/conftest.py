@@ -17,6 +17,17 @@ if "TVNET_CACHE" not in os.environ:
 
     os.environ["TVNET_CACHE"] = tempfile.mkdtemp(prefix="tvnet-test-cache-")
     atexit.register(shutil.rmtree, os.environ["TVNET_CACHE"], ignore_errors=True)
+# Every temporary file of the run (pytest's tmp_path folders, the servers the tests start,
+# gradio_client, which leaves an empty folder in the temp dir per download) goes to one
+# folder removed at exit, so the suite leaves nothing loose in /tmp.
+if "TVNET_TEST_TMPDIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    _tmp = tempfile.mkdtemp(prefix="tvnet-tests-")
+    os.environ["TVNET_TEST_TMPDIR"] = os.environ["TMPDIR"] = tempfile.tempdir = _tmp
+    atexit.register(shutil.rmtree, _tmp, ignore_errors=True)
 
 from pathlib import Path  # noqa: E402
 
