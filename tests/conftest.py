@@ -1,33 +1,34 @@
 """Suite-wide settings: nothing may download; modest threads on 2-core machines."""
 
+import atexit
 import os
+import shutil
+import tempfile
+
+
+def _throwaway(prefix: str) -> str:
+    """A new temporary folder, removed with everything in it when the test run exits."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+# Every temporary file of the run (pytest's tmp_path folders, the servers the tests start,
+# gradio_client, which leaves an empty folder in the temp dir per download) goes to one
+# folder removed at exit, so the suite leaves nothing loose in /tmp.
+if "TVNET_TEST_TMPDIR" not in os.environ:
+    _tmp = _throwaway("tvnet-tests-")
+    os.environ["TVNET_TEST_TMPDIR"] = os.environ["TMPDIR"] = tempfile.tempdir = _tmp
 # PyTorch for the frozen networks unless a test asks for onnxruntime (tests/test_runtime.py):
 # every new set of weights would otherwise cost a 10–20 s ONNX export. Exports a test makes
 # go to a throw-away cache, never to the user's ~/.cache/tvnet.
 os.environ.setdefault("TVNET_RUNTIME", "torch")
 if "TVNET_CACHE" not in os.environ:
-    import atexit
-    import shutil
-    import tempfile
-
-    os.environ["TVNET_CACHE"] = tempfile.mkdtemp(prefix="tvnet-test-cache-")
-    atexit.register(shutil.rmtree, os.environ["TVNET_CACHE"], ignore_errors=True)
-# Every temporary file of the run (pytest's tmp_path folders, the servers the tests start,
-# gradio_client, which leaves an empty folder in the temp dir per download) goes to one
-# folder removed at exit, so the suite leaves nothing loose in /tmp.
-if "TVNET_TEST_TMPDIR" not in os.environ:
-    import atexit
-    import shutil
-    import tempfile
-
-    _tmp = tempfile.mkdtemp(prefix="tvnet-tests-")
-    os.environ["TVNET_TEST_TMPDIR"] = os.environ["TMPDIR"] = tempfile.tempdir = _tmp
-    atexit.register(shutil.rmtree, _tmp, ignore_errors=True)
+    os.environ["TVNET_CACHE"] = _throwaway("tvnet-test-cache-")
 
 from pathlib import Path  # noqa: E402
 

@@ -12,10 +12,11 @@ under ``$TVNET_CACHE`` (default ``~/.cache/tvnet``) in ``onnx/``, keyed by :func
 (weights, structure, input shapes, library versions); it is written atomically and re-exported
 when unreadable. Each new set of weights adds an entry (12–90 MB); a read marks an entry as
 used, and after each export the least recently used entries go until the folder holds at most
-``$TVNET_CACHE_MAX_MB`` (default 1024, about eight sets of the three networks). When the cache cannot be written the export runs from
-memory (again at every start, with a warning); when exporting fails (an operator the exporter
-lacks), :func:`try_onnx` warns and the module stays in PyTorch. A call whose input shape the
-export did not declare falls back to the PyTorch module (see :meth:`OnnxModule.accepts`).
+``$TVNET_CACHE_MAX_MB`` (default 1024, about eight sets of the three networks). When the cache
+cannot be written the export runs from memory (again at every start, with a warning); when
+exporting fails (an operator the exporter lacks), :func:`try_onnx` warns and the module stays
+in PyTorch. A call whose input shape the export did not declare falls back to the PyTorch
+module (see :meth:`OnnxModule.accepts`).
 
 ``runtime``: ``"torch"``, ``"onnxruntime"`` or ``"auto"`` (the default; also the environment
 variable ``TVNET_RUNTIME``): onnxruntime on a CPU that has no bf16 autocast and has
