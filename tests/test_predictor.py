@@ -212,3 +212,38 @@ def test_long_expression_is_cut_at_a_word_boundary(predictor):
     cut, notes = predictor.check_expression(expression)
     assert len(cut) <= MAX_CHARS and cut.endswith("abcdefghij")
     assert expression.startswith(cut) and any("word boundary" in n for n in notes)
+
+
+def test_predict_cli_checks_the_input_before_it_loads_a_model(tiny_synthref, tmp_path, capsys):
+    """``tvnet predict`` reads the image and checks the expression first: with a checkpoint
+    that does not exist, the error is still the one about the input (so a bad input costs no
+    model load), and with a real checkpoint it writes a mask of the image's size."""
+    from tvnet.cli import main
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    good = sorted((tiny_synthref["data"] / "images").glob("*.png"))[0]
+    nowhere = str(tmp_path / "no-checkpoint")
+    cases = [
+        ([str(bad), "the red circle"], "cannot read bad.png as an image"),
+        ([str(tmp_path / "gone.png"), "the red circle"], "image file not found"),
+        ([str(good), "   "], "the expression is empty"),
+    ]
+    for args, message in cases:
+        assert main(["predict", *args, "--checkpoint", nowhere]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "no-checkpoint" not in err
+    assert main(["predict", str(good), "circle", "--checkpoint", nowhere]) == 2
+    assert "no-checkpoint" in capsys.readouterr().err  # a good input reaches the model load
+
+    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "full")
+    out = tmp_path / "masks" / "m.png"
+    out.parent.mkdir()
+    argv = ["predict", str(good), "the circle", "--checkpoint", str(ckpt)]
+    argv += ["--pool", str(tiny_synthref["pool"]), "--out", str(out), "--runtime", "torch"]
+    argv += ["--pool-images", str(tiny_synthref["data"] / "images")]
+    assert main([*argv, "--device", "cpu"]) == 0
+    mask = np.asarray(Image.open(out))
+    assert mask.shape == np.asarray(Image.open(good)).shape[:2]
+    assert set(np.unique(mask)) <= {0, 255}
+    assert [p.name for p in out.parent.iterdir()] == ["m.png"]  # no temp file left

@@ -149,7 +149,10 @@ class Prediction:
         return rows.mean(0).reshape(g, g)
 
 
-def _to_rgb_array(image: Any) -> np.ndarray:
+def read_image(image: Any) -> np.ndarray:
+    """``image`` (path, PIL image or array: H×W, H×W×3/4, uint8 or float in [0, 1]) as a
+    contiguous H×W×3 uint8 array; :class:`InputError` with a message for a person when it is
+    missing, unreadable, too large or of the wrong shape."""
     from PIL import Image, UnidentifiedImageError
 
     if image is None:
@@ -293,7 +296,7 @@ class Predictor:
                 raise FileNotFoundError("the pool's images are not available (no images folder)")
             f = self.pool_images / str(meta["file_name"])
             if f.is_file():
-                img = _to_rgb_array(f)
+                img = read_image(f)
             else:
                 img = self._regenerate(image_id)
                 if img is None:
@@ -325,7 +328,7 @@ class Predictor:
 
     def candidates(self, image: Any, expression: str):
         """The text top-k of the pool re-ranked by image similarity (what RES stage 1 saw)."""
-        img = _to_rgb_array(image)
+        img = read_image(image)
         return self.retriever.neighbour(img, expression)["candidates"]
 
     # -- inference ----------------------------------------------------------------------------
@@ -364,7 +367,7 @@ class Predictor:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         expression, notes = self.check_expression(expression)
-        img = _to_rgb_array(image)
+        img = read_image(image)
         h, w = img.shape[:2]
         if max(h, w) > MAX_SIDE:
             from PIL import Image

@@ -24,10 +24,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--pool", type=Path, help="retrieval pool folder (default: bundled pool)")
     p.add_argument(
+        "--pool-images",
+        type=Path,
+        help="folder of the pool's images (default: POOL/images, else the training data's "
+        "images folder, else regenerated from the SynthRef seed)",
+    )
+    p.add_argument(
         "--out", type=Path, default=Path("mask.png"), help="output mask PNG (default mask.png)"
     )
     p.add_argument("--prob", type=Path, help="also save the probability map as an 8-bit PNG")
-    p.add_argument("--threshold", type=float, default=0.5)
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="probability at or above which a pixel belongs to the mask (default 0.5)",
+    )
     p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     p.add_argument(
         "--runtime",
@@ -46,12 +57,21 @@ def run(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from tvnet.io import atomic_write_bytes
-    from tvnet.predictor import Predictor
+    from tvnet.predictor import InputError, Predictor, read_image
 
+    # check what is cheap to check before the model load (seconds): a bad image or a blank
+    # expression fails at once
+    image = read_image(args.image)
+    if not args.expression.strip():
+        raise InputError("the expression is empty: describe the object to segment")
     predictor = Predictor.from_checkpoint(
-        args.checkpoint, args.pool, device=args.device, runtime=args.runtime
+        args.checkpoint,
+        args.pool,
+        device=args.device,
+        pool_images=args.pool_images,
+        runtime=args.runtime,
     )
-    pred = predictor(args.image, args.expression, threshold=args.threshold)
+    pred = predictor(image, args.expression, threshold=args.threshold)
 
     def save(arr: np.ndarray, path: Path) -> None:
         buf = io.BytesIO()
