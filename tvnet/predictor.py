@@ -46,6 +46,14 @@ class InputError(ValueError):
     """Bad user input (no image, unreadable file, empty expression …): a message for a person."""
 
 
+def require_expression(expression: str | None) -> str:
+    """``expression`` as a string; :class:`InputError` when it is missing or blank (the check
+    that needs no model: :meth:`Predictor.check_expression` does the rest)."""
+    if expression is None or not str(expression).strip():
+        raise InputError("the expression is empty: describe the object to segment")
+    return str(expression)
+
+
 @dataclass
 class Neighbour:
     """The retrieved pool sample (RES stage 1)."""
@@ -334,9 +342,7 @@ class Predictor:
     # -- inference ----------------------------------------------------------------------------
     def check_expression(self, expression: str | None) -> tuple[str, list[str]]:
         notes = []
-        if expression is None or not str(expression).strip():
-            raise InputError("the expression is empty: describe the object to segment")
-        expression = str(expression)
+        expression = require_expression(expression)
         if len(expression) > MAX_CHARS:
             cut = cut_at_word(expression, MAX_CHARS)
             where = " (at a word boundary)" if expression[len(cut)].isspace() else ""

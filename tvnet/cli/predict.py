@@ -57,13 +57,12 @@ def run(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from tvnet.io import atomic_write_bytes
-    from tvnet.predictor import InputError, Predictor, read_image
+    from tvnet.predictor import Predictor, read_image, require_expression
 
     # check what is cheap to check before the model load (seconds): a bad image or a blank
     # expression fails at once
     image = read_image(args.image)
-    if not args.expression.strip():
-        raise InputError("the expression is empty: describe the object to segment")
+    require_expression(args.expression)
     predictor = Predictor.from_checkpoint(
         args.checkpoint,
         args.pool,
