@@ -194,3 +194,32 @@ def test_l2_decay_under_adam_erases_weights_with_no_loss_gradient():
     assert torch.equal(after["fc.bias"], before["fc.bias"])
     with pytest.raises(ValueError, match="weight_decay_mode"):  # refused before any work
         TrainConfig(weight_decay_mode="adamw")
+
+
+def test_init_starts_a_new_schedule_from_another_runs_weights(tiny_synthref, tmp_path):
+    from tvnet.checkpoint import CheckpointError
+
+    data = tiny_synthref["data"]
+    kw = dict(cache_dir=tmp_path / "cache", progress=False, val_samples=0, log_every=1)
+    train(_cfg("baseline"), TrainConfig(steps=3, batch_size=4, lr=3e-3), data, tmp_path / "a", **kw)
+    a = _weights(tmp_path / "a")
+    more = TrainConfig(steps=2, batch_size=4, lr=1e-3, seed=1)
+    init = tmp_path / "a" / "last"
+    # before its first step the new run holds the trained weights exactly; a fresh run does not
+    train(_cfg("baseline"), more, data, tmp_path / "b0", init=init, stop_at=0, **kw)
+    train(_cfg("baseline"), more, data, tmp_path / "fresh", stop_at=0, **kw)
+    b0, fresh = _weights(tmp_path / "b0"), _weights(tmp_path / "fresh")
+    assert all(torch.equal(a[k], b0[k]) for k in a)
+    assert not all(torch.equal(a[k], fresh[k]) for k in a)
+    # a new schedule and optimiser: step 1 at the full new lr, the optimiser counts 2 steps
+    res = train(_cfg("baseline"), more, data, tmp_path / "b", init=init, **kw)
+    assert res.steps == 2
+    log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert log[0]["step"] == 1 and log[0]["lr"] == pytest.approx(1e-3)
+    assert json.loads((tmp_path / "b" / "last" / "optimizer.json").read_text())["step"] == 2
+    assert not all(torch.equal(a[k], v) for k, v in _weights(tmp_path / "b").items())
+    run = json.loads((tmp_path / "b" / "run.json").read_text())
+    assert run["init"]["checkpoint"] == str(init.resolve()) and run["init"]["step"] == 3
+    # the requested model must be the checkpoint's: the message names the differing field
+    with pytest.raises(CheckpointError, match="variant='baseline'"):
+        train(_cfg("full"), more, data, tmp_path / "c", init=init, **kw)

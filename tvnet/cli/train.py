@@ -11,6 +11,8 @@ EPILOG = """examples:
   tvnet train --variant full --data data/synthref --pool runs/pool --out runs/full
   tvnet train --config configs/cpu.json --variant baseline --data data/synthref --out runs/baseline --steps 800
   tvnet train ... --resume                       # continue an interrupted run bit-for-bit
+  tvnet train ... --init runs/baseline/last --steps 4000 --lr 5e-4 --out runs/baseline-more
+                                                 # a new schedule from a finished run's weights
   torchrun --nproc_per_node 4 -m tvnet train --config configs/paper.json --variant full \\
       --data refer/data/refcoco --pool runs/refcoco-pool --out runs/refcoco-full   # multi-GPU (DDP)
   tvnet train --config configs/cpu.json --variant baseline --data data/synthref --out runs/h5 \\
@@ -84,6 +86,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(repeatable; SECTION is model or train)",
     )
     p.add_argument("--resume", action="store_true", help="continue from OUT/last")
+    p.add_argument(
+        "--init",
+        type=Path,
+        metavar="CKPT",
+        help="start from this checkpoint's weights and vocabulary (fine-tuning, or more steps "
+        "after a finished run) with a fresh optimiser and schedule; its model config must "
+        "match the requested one (same --config/--variant/--set model.*). --resume of OUT "
+        "takes precedence once OUT/last exists",
+    )
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when present)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -185,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
         pool_dir=args.pool,
         cache_dir=args.cache_dir,
         resume=args.resume,
+        init=args.init,
         device=args.device,
         progress=not args.quiet,
         val_samples=args.val_samples,

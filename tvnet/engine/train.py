@@ -138,6 +138,7 @@ def train(
     log_every: int = 10,
     val_samples: int = 200,
     stop_at: int | None = None,
+    init: str | Path | None = None,
 ) -> TrainResult:
     from tvnet import __version__
     from tvnet.checkpoint import load_checkpoint, save_checkpoint
@@ -155,17 +156,22 @@ def train(
             f"global batch {train_cfg.batch_size} does not split over {world} processes"
         )
     local_bs = train_cfg.batch_size // world
+    init_record = _init_record(init) if init is not None else None  # a bad path fails here
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(train_cfg.seed)
 
     refer = open_refer(data_dir)
-    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
     last = out / LAST
     start_step = 0
     if resume and (last / "config.json").is_file():
         model = load_checkpoint(last, expect=model_cfg, device=device)
+    elif init is not None:
+        # the weights and the vocabulary of the init checkpoint (words it has not seen read
+        # as <unk>); its model config must be the requested one; optimiser and step start anew
+        model = load_checkpoint(init, expect=model_cfg, device=device)
     else:
+        vocab = Vocab.build(s.sentence for s in refer.samples("train"))
         model = build_model(model_cfg, vocab=vocab).to(device)
     needs_nb = model.uses_retrieval
     train_table = SplitTable.for_model(refer, "train", model, pool_dir)
@@ -207,6 +213,7 @@ def train(
             "train_samples": len(train_table),
         },
         "pool": str(pool_dir) if pool_dir else None,
+        "init": init_record,
         "world_size": world,
         "device": device,
         "code_version": __version__,
@@ -319,6 +326,18 @@ def train(
         loss_ema,
         val,
     )
+
+
+def _init_record(path: str | Path) -> dict[str, Any]:
+    """Where a warm-started run's weights came from: the checkpoint, its step and data."""
+    from tvnet.checkpoint import read_checkpoint_config
+
+    meta = read_checkpoint_config(Path(path))
+    return {
+        "checkpoint": str(Path(path).resolve()),
+        "step": meta.get("step"),
+        "data": meta.get("data"),
+    }
 
 
 def _log_val(model, refer, table, cache, device, train_cfg, n, log, step, epoch):
