@@ -211,8 +211,10 @@ def test_init_starts_a_new_schedule_from_another_runs_weights(tiny_synthref, tmp
     b0, fresh = _weights(tmp_path / "b0"), _weights(tmp_path / "fresh")
     assert all(torch.equal(a[k], b0[k]) for k in a)
     assert not all(torch.equal(a[k], fresh[k]) for k in a)
-    # a new schedule and optimiser: step 1 at the full new lr, the optimiser counts 2 steps
-    res = train(_cfg("baseline"), more, data, tmp_path / "b", init=init, **kw)
+    # a new schedule and optimiser: step 1 at the full new lr, the optimiser counts 2 steps;
+    # paused and resumed without --init, the run keeps its source
+    train(_cfg("baseline"), more, data, tmp_path / "b", init=init, stop_at=1, **kw)
+    res = train(_cfg("baseline"), more, data, tmp_path / "b", resume=True, **kw)
     assert res.steps == 2
     log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
     assert log[0]["step"] == 1 and log[0]["lr"] == pytest.approx(1e-3)
@@ -223,3 +225,4 @@ def test_init_starts_a_new_schedule_from_another_runs_weights(tiny_synthref, tmp
     # the requested model must be the checkpoint's: the message names the differing field
     with pytest.raises(CheckpointError, match="variant='baseline'"):
         train(_cfg("full"), more, data, tmp_path / "c", init=init, **kw)
+    assert not (tmp_path / "c").exists()

@@ -156,21 +156,27 @@ def train(
             f"global batch {train_cfg.batch_size} does not split over {world} processes"
         )
     local_bs = train_cfg.batch_size // world
-    init_record = _init_record(init) if init is not None else None  # a bad path fails here
     out = Path(out_dir)
+    last = out / LAST
+    resuming = resume and (last / "config.json").is_file()
+    model = init_record = None
+    if init is not None:  # checked before OUT is made: a bad checkpoint leaves nothing behind
+        init_record = _init_record(init)
+        if not resuming:
+            # the weights and the vocabulary of the init checkpoint (words it has not seen
+            # read as <unk>); its model config must be the requested one; optimiser and step
+            # start anew
+            model = load_checkpoint(init, expect=model_cfg, device=device)
+    elif resuming and (out / "run.json").is_file():  # a resumed warm start keeps its source
+        init_record = json.loads((out / "run.json").read_text()).get("init")
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(train_cfg.seed)
 
     refer = open_refer(data_dir)
-    last = out / LAST
     start_step = 0
-    if resume and (last / "config.json").is_file():
+    if resuming:
         model = load_checkpoint(last, expect=model_cfg, device=device)
-    elif init is not None:
-        # the weights and the vocabulary of the init checkpoint (words it has not seen read
-        # as <unk>); its model config must be the requested one; optimiser and step start anew
-        model = load_checkpoint(init, expect=model_cfg, device=device)
-    else:
+    elif model is None:
         vocab = Vocab.build(s.sentence for s in refer.samples("train"))
         model = build_model(model_cfg, vocab=vocab).to(device)
     needs_nb = model.uses_retrieval
