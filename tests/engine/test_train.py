@@ -223,6 +223,37 @@ def test_init_starts_a_new_schedule_from_another_runs_weights(tiny_synthref, tmp
     run = json.loads((tmp_path / "b" / "run.json").read_text())
     assert run["init"]["checkpoint"] == str(init.resolve()) and run["init"]["step"] == 3
     # the requested model must be the checkpoint's: the message names the differing field
-    with pytest.raises(CheckpointError, match="variant='baseline'"):
-        train(_cfg("full"), more, data, tmp_path / "c", init=init, **kw)
+    with pytest.raises(CheckpointError, match="fusion_heads=1 .checkpoint. vs 2"):
+        train(_cfg("baseline").replace(fusion_heads=2), more, data, tmp_path / "c", init=init, **kw)
     assert not (tmp_path / "c").exists()
+
+
+def test_init_grows_a_smaller_variant_into_a_larger_one(tiny_synthref, tmp_path):
+    from tvnet.checkpoint import CheckpointError
+
+    data, pool = tiny_synthref["data"], tiny_synthref["pool"]
+    kw = dict(cache_dir=tmp_path / "cache", progress=False, val_samples=0, log_every=1)
+    train(_cfg("baseline"), TrainConfig(steps=2, batch_size=4), data, tmp_path / "a", **kw)
+    a, init = _weights(tmp_path / "a"), tmp_path / "a" / "last"
+    more = TrainConfig(steps=2, batch_size=4, lr=1e-3, seed=1)
+    # before its first step the grown run holds every baseline weight, and zero where the
+    # added modules write back (enrichment's W_o, AMF's V2' half of its last conv)
+    train(_cfg("full"), more, data, tmp_path / "g0", init=init, pool_dir=pool, stop_at=0, **kw)
+    g0 = _weights(tmp_path / "g0")
+    assert all(torch.equal(a[k], g0[k]) for k in a)
+    assert all(not g0[f"enrich.{i}.proj.weight"].any() for i in range(3))
+    d_m = TINY_MODEL["d_m"]
+    assert torch.equal(g0["amf.out.weight"][:, :d_m, 0, 0], torch.eye(d_m))
+    assert not g0["amf.out.weight"][:, d_m:].any()
+    run = json.loads((tmp_path / "g0" / "run.json").read_text())
+    assert run["model"]["variant"] == "full"
+    assert run["init"]["variant"] == run["init"]["grown_from"] == "baseline"
+    # and then trains every part: the added modules leave their start
+    train(_cfg("full"), more, data, tmp_path / "g", init=init, pool_dir=pool, **kw)
+    g = _weights(tmp_path / "g")
+    assert all(g[f"enrich.{i}.proj.weight"].any() for i in range(3))
+    assert g["amf.out.weight"][:, d_m:].any()
+    # a larger variant does not shrink, and nothing is left behind
+    with pytest.raises(CheckpointError, match="cannot start a 'baseline' run"):
+        train(_cfg("baseline"), more, data, tmp_path / "s", init=tmp_path / "g" / "last", **kw)
+    assert not (tmp_path / "s").exists()

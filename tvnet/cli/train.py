@@ -13,6 +13,8 @@ EPILOG = """examples:
   tvnet train ... --resume                       # continue an interrupted run bit-for-bit
   tvnet train ... --init runs/baseline/last --steps 4000 --lr 5e-4 --out runs/baseline-more
                                                  # a new schedule from a finished run's weights
+  tvnet train ... --variant full --init runs/baseline/last --out runs/full-grown
+                                                 # grow a baseline into full (RES, AMF start as no-ops)
   torchrun --nproc_per_node 4 -m tvnet train --config configs/paper.json --variant full \\
       --data refer/data/refcoco --pool runs/refcoco-pool --out runs/refcoco-full   # multi-GPU (DDP)
   tvnet train --config configs/cpu.json --variant baseline --data data/synthref --out runs/h5 \\
@@ -92,8 +94,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="CKPT",
         help="start from this checkpoint's weights and vocabulary (fine-tuning, or more steps "
         "after a finished run) with a fresh optimiser and schedule; its model config must "
-        "match the requested one (same --config/--variant/--set model.*). --resume of OUT "
-        "takes precedence once OUT/last exists",
+        "match the requested one (same --config/--variant/--set model.*), except that a "
+        "smaller variant grows into a larger one (baseline → res, res_cct, full; res → "
+        "res_cct, full): the added modules start as no-ops, so the run starts at the "
+        "checkpoint's accuracy. --resume of OUT takes precedence once OUT/last exists",
     )
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when present)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from tvnet.config import ModelConfig, TrainConfig
+from tvnet.config import VARIANTS, ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
 from tvnet.data.tokenize import Vocab
 from tvnet.engine.amp import autocast_context
@@ -164,9 +164,11 @@ def train(
         init_record = _init_record(init)
         if not resuming:
             # the weights and the vocabulary of the init checkpoint (words it has not seen
-            # read as <unk>); its model config must be the requested one; optimiser and step
-            # start anew
-            model = load_checkpoint(init, expect=model_cfg, device=device)
+            # read as <unk>); its model config must be the requested one, or a smaller variant
+            # of it, which grows (tvnet.model.grow); optimiser and step start anew
+            model = _load_init(init, model_cfg, device)
+            if model.cfg.variant != init_record["variant"]:
+                init_record["grown_from"] = init_record["variant"]
     elif resuming and (out / "run.json").is_file():  # a resumed warm start keeps its source
         init_record = json.loads((out / "run.json").read_text()).get("init")
     out.mkdir(parents=True, exist_ok=True)
@@ -335,15 +337,36 @@ def train(
 
 
 def _init_record(path: str | Path) -> dict[str, Any]:
-    """Where a warm-started run's weights came from: the checkpoint, its step and data."""
+    """Where a warm-started run's weights came from: the checkpoint, its variant, step and data."""
     from tvnet.checkpoint import read_checkpoint_config
 
     meta = read_checkpoint_config(Path(path))
     return {
         "checkpoint": str(Path(path).resolve()),
+        "variant": (meta.get("model") or {}).get("variant"),
         "step": meta.get("step"),
         "data": meta.get("data"),
     }
+
+
+def _load_init(path: str | Path, model_cfg: ModelConfig, device: str) -> torch.nn.Module:
+    """The init checkpoint as the requested model: as it is when its config is the requested
+    one; grown (:func:`tvnet.model.grow.grow`) when it is a smaller variant of it."""
+    from tvnet.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_config
+    from tvnet.model.grow import can_grow, grow, growth_targets
+
+    source = (read_checkpoint_config(Path(path)).get("model") or {}).get("variant")
+    if source in VARIANTS and source != model_cfg.variant:
+        if not can_grow(source, model_cfg.variant):
+            raise CheckpointError(
+                f"checkpoint {path} is a {source!r} network and cannot start a "
+                f"{model_cfg.variant!r} run: a checkpoint starts a run of its own variant or "
+                f"grows into a larger one ({source!r} → {growth_targets(source) or 'none'})"
+            )
+        return grow(
+            load_checkpoint(path, expect=model_cfg.replace(variant=source)), model_cfg.variant
+        ).to(device)
+    return load_checkpoint(path, expect=model_cfg, device=device)
 
 
 def _log_val(model, refer, table, cache, device, train_cfg, n, log, step, epoch):

@@ -1,0 +1,98 @@
+import pytest
+import torch
+
+from tvnet import build_model
+from tvnet.data.tokenize import Vocab
+from tvnet.model.grow import can_grow, grow, growth_targets
+from tvnet.model.head import tvnet_loss
+
+
+def _batch(m, b=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        feats = m.backbone.extract(torch.randn(b, 3, 320, 320, generator=g))
+        ref = m.backbone.extract(torch.randn(b, 3, 320, 320, generator=g))
+    tokens = torch.randint(2, 20, (b, 7), generator=g)
+    return dict(tokens=tokens, lengths=torch.tensor([7, 4]), feats=feats, ref_feats=ref)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """Small variants with every weight moved off its initialisation (as training would),
+    so that a zero or identity left where it should not be would change the output."""
+    vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(30)])
+    torch.manual_seed(0)
+    out = {}
+    for v in ("baseline", "res"):
+        m = build_model("cpu", v, vocab=vocab, pretrained=False)
+        with torch.no_grad():
+            for name, p in m.named_parameters():
+                if not name.startswith("backbone."):
+                    p.add_(0.05 * torch.randn_like(p))
+        out[v] = m.eval()
+    return out
+
+
+@pytest.mark.parametrize(
+    "source,target",
+    [
+        ("baseline", "res"),
+        ("baseline", "res_cct"),
+        ("baseline", "full"),
+        ("res", "res_cct"),
+        ("res", "full"),
+    ],
+)
+def test_grown_network_computes_what_the_source_did(trained, source, target):
+    src = trained[source]
+    x = _batch(src)
+    with torch.no_grad():
+        want = src(**x, return_attention=False)
+        big = grow(src, target).eval()
+        got = big(**x, return_attention=False)
+    assert big.cfg.variant == target and big.cfg.replace(variant=source) == src.cfg
+    assert big.vocab.words == src.vocab.words
+    torch.testing.assert_close(got.logits, want.logits, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(got.logits_low, want.logits_low, atol=1e-5, rtol=1e-5)
+    # every shared weight is the source's
+    shared = src.state_dict()
+    for k, v in big.state_dict().items():
+        if k in shared:
+            assert torch.equal(v, shared[k]), k
+    # the source is untouched
+    assert src.cfg.variant == source
+
+
+def test_added_modules_learn_from_the_first_step(trained):
+    big = grow(trained["baseline"], "full")
+    x = _batch(big, seed=1)
+    mask = torch.zeros(2, 1, 320, 320)
+    mask[:, :, 100:180, 60:140] = 1
+    out = big(**x)
+    tvnet_loss(out.logits, out.aux_logits, mask, w_dice=1.0).backward()
+    # the zero blocks get gradients at once: enrichment's W_o, AMF's V2' half of the last conv
+    for e in big.enrich:
+        assert e.proj.weight.grad.abs().sum() > 0
+    d_m = big.cfg.d_m
+    assert big.amf.out.weight.grad[:, d_m:].abs().sum() > 0
+    # behind them nothing moves yet (their input is multiplied by a zero weight)
+    assert big.enrich[0].theta.weight.grad.abs().sum() == 0
+    assert big.amf.intensity.weight.grad.abs().sum() == 0
+    opt = torch.optim.SGD(big.parameters(), lr=0.1)
+    opt.step()
+    opt.zero_grad()
+    out = big(**x)
+    tvnet_loss(out.logits, out.aux_logits, mask, w_dice=1.0).backward()
+    assert big.enrich[0].theta.weight.grad.abs().sum() > 0
+    assert big.amf.intensity.weight.grad.abs().sum() > 0
+
+
+def test_only_growth_is_allowed(trained):
+    assert growth_targets("baseline") == ["res", "res_cct", "full"]
+    assert growth_targets("res") == ["res_cct", "full"]
+    assert growth_targets("full") == [] and growth_targets("res_cct") == []
+    assert not can_grow("res_cct", "full") and not can_grow("baseline", "baseline")
+    full = grow(trained["res"], "full")
+    for target in ("baseline", "res", "res_cct"):
+        with pytest.raises(ValueError, match="cannot grow"):
+            grow(full, target)
