@@ -363,6 +363,8 @@ def model_note(models: Models) -> str:
             + (f", {train['steps']:,} steps of batch {train.get('batch_size')}" if train else "")
             + "."
         )
+        if info.get("init"):
+            parts.append(lineage_note(info["init"], p.variant))
     else:
         parts.append(
             "⚠️ **This checkpoint records no training data** (untrained or hand-made): "
@@ -375,6 +377,25 @@ def model_note(models: Models) -> str:
     parts.append(f"Variants available: {', '.join(f'`{v}`' for v in models.variants)}.")
     parts.append(f"Vocabulary: {len(p.vocab.words):,} words.")
     return " ".join(parts)
+
+
+def lineage_note(init: dict[str, Any], variant: str) -> str:
+    """One sentence on a warm-started checkpoint's earlier training (``tvnet train --init``
+    records each source in the next run, nested): how many steps in how many runs, and the
+    variant it was grown from, if another."""
+    runs = steps = 0
+    r: Any = init
+    while isinstance(r, dict):
+        runs += 1
+        steps += int(r.get("step") or 0)
+        r = r.get("init")
+    source = init.get("variant")
+    grown = f", grown from a `{source}` network" if source and source != variant else ""
+    plural = "s" if runs > 1 else ""
+    return (
+        f"**Warm-started** from {runs} earlier run{plural} ({steps:,} steps before this one"
+        f"{grown})."
+    )
 
 
 def _rel(path: Any) -> str:

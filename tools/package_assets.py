@@ -64,7 +64,12 @@ def main() -> None:
         model = load_checkpoint(src)
         data = dict(meta.get("data") or {})
         data["data_dir"] = str(args.data)
-        extra = {"train": meta.get("train"), "data": data, "step": meta.get("step")}
+        extra = {
+            "train": meta.get("train"),
+            "data": data,
+            "step": meta.get("step"),
+            "init": meta.get("init"),
+        }
         save_checkpoint(model, a / "checkpoints" / v, extra=extra, dtype=torch.float16)
         print(
             f"checkpoint {v}: {sum(f.stat().st_size for f in (a / 'checkpoints' / v).iterdir()) / 2**20:.1f} MiB"

@@ -290,6 +290,7 @@ class Predictor:
             "data": meta.get("data"),
             "train": meta.get("train"),
             "step": meta.get("step"),
+            "init": meta.get("init"),  # a warm start's source (and its own), see tvnet train --init
             "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
         }
         return cls(model, retriever, pool_images, device=device, amp=amp, info=info)

@@ -299,3 +299,14 @@ def test_bundled_model_answers_an_example():
         assert o["status"]
     finally:
         demo.close()
+
+
+def test_lineage_note_counts_the_earlier_runs():
+    mod = import_demo()
+    first = {"checkpoint": "/r/a/last", "variant": "baseline", "step": 8000, "init": None}
+    second = {"checkpoint": "/r/b/last", "variant": "baseline", "step": 6000, "init": first}
+    third = {"checkpoint": "/r/c/last", "variant": "baseline", "step": 3000, "init": second}
+    note = mod.lineage_note(third, "full")
+    assert "3 earlier runs" in note and "17,000 steps" in note and "grown from a `baseline`" in note
+    note = mod.lineage_note(first, "baseline")
+    assert "1 earlier run " in note and "8,000 steps" in note and "grown" not in note

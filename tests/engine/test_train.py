@@ -222,6 +222,14 @@ def test_init_starts_a_new_schedule_from_another_runs_weights(tiny_synthref, tmp
     assert not all(torch.equal(a[k], v) for k, v in _weights(tmp_path / "b").items())
     run = json.loads((tmp_path / "b" / "run.json").read_text())
     assert run["init"]["checkpoint"] == str(init.resolve()) and run["init"]["step"] == 3
+    # the checkpoint keeps its lineage too (a warm start of a warm start nests the records)
+    meta = json.loads((tmp_path / "b" / "last" / "config.json").read_text())
+    assert meta["init"]["step"] == 3 and meta["init"]["init"] is None
+    train(
+        _cfg("baseline"), more, data, tmp_path / "b2", init=tmp_path / "b" / "last", stop_at=0, **kw
+    )
+    chain = json.loads((tmp_path / "b2" / "last" / "config.json").read_text())["init"]
+    assert chain["step"] == 2 and chain["init"]["step"] == 3 and chain["batch_size"] == 4
     # the requested model must be the checkpoint's: the message names the differing field
     with pytest.raises(CheckpointError, match="fusion_heads=1 .checkpoint. vs 2"):
         train(_cfg("baseline").replace(fusion_heads=2), more, data, tmp_path / "c", init=init, **kw)

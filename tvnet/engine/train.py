@@ -236,7 +236,12 @@ def train(
         path = save_checkpoint(
             model,
             last,
-            extra={"train": train_cfg.to_dict(), "data": run_record["data"], "step": step},
+            extra={
+                "train": train_cfg.to_dict(),
+                "data": run_record["data"],
+                "step": step,
+                "init": run_record["init"],  # where the weights started (None: from scratch)
+            },
         )
         _save_optimizer(opt, path, step)
 
@@ -337,7 +342,8 @@ def train(
 
 
 def _init_record(path: str | Path) -> dict[str, Any]:
-    """Where a warm-started run's weights came from: the checkpoint, its variant, step and data."""
+    """Where a warm-started run's weights came from: the checkpoint, its variant, step and data,
+    and (``init``) where *its* weights came from, so a chain of warm starts keeps its lineage."""
     from tvnet.checkpoint import read_checkpoint_config
 
     meta = read_checkpoint_config(Path(path))
@@ -346,6 +352,8 @@ def _init_record(path: str | Path) -> dict[str, Any]:
         "variant": (meta.get("model") or {}).get("variant"),
         "step": meta.get("step"),
         "data": meta.get("data"),
+        "batch_size": (meta.get("train") or {}).get("batch_size"),
+        "init": meta.get("init"),
     }
 
 
