@@ -65,8 +65,10 @@ def _save_png(fig, path: Path, dpi: int) -> None:
 def select(samples: pd.DataFrame, splits=None, variants=None) -> pd.DataFrame:
     if splits:
         samples = samples[samples["split"].isin(splits)]
-    if variants:  # "full" keeps every run of full, also those renamed "full [label]"
-        keep = samples["variant"].isin(variants) | tables.base_variants(samples).isin(variants)
+    if variants:  # "full" keeps every run of full: "full [label]", "full (grown from …)" too
+        keep = samples["variant"].isin(variants) | samples["variant"].map(
+            tables.model_variant
+        ).isin(variants)
         samples = samples[keep]
     return samples
 

@@ -36,6 +36,7 @@ __all__ = [
     "runs_table",
     "repeated_variants",
     "base_variants",
+    "model_variant",
     "size_table",
     "expression_types",
     "records_types",
@@ -51,15 +52,21 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     """The rows of several dumps in one frame, with ``dataset`` (run.json's dataset name),
     ``run`` (the dump's label) and ``base_variant`` (the variant the dump records) added.
 
-    Two dumps of one variant on one dataset and split (two checkpoints, say) would merge into
+    A warm-started run is another recipe, not another seed: its ``variant`` and
+    ``base_variant`` carry how it started, e.g. ``"full (grown from baseline)"`` (see
+    ``Dump.start``), so :func:`runs_table` never averages it with runs trained from scratch.
+    Two dumps of one such name on one dataset and split (two checkpoints, say) would merge into
     one table row; their ``variant`` becomes ``"variant [label]"`` so they stay apart.
     """
     dumps = list(dumps)
-    keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.variant) for d in dumps]
+    names = [f"{d.variant} ({d.start})" if d.start else d.variant for d in dumps]
+    keys = [(str(d.dataset.get("name") or "unknown"), d.split, n) for d, n in zip(dumps, names)]
     frames = []
     for d, key in zip(dumps, keys):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
         extra = {"dataset": key[0], "run": d.label, "base_variant": key[2]}
+        if key[2] != d.variant:
+            extra["variant"] = key[2]
         if keys.count(key) > 1:
             extra["variant"] = f"{key[2]} [{d.label}]"
         frames.append(df.assign(**extra))
@@ -70,9 +77,17 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     return pd.concat(frames, ignore_index=True)
 
 
-def _variant_key(v: Any) -> tuple[int, str]:
+def model_variant(name: Any) -> str:
+    """The Table 1 variant of a row name: ``"full"`` for ``"full"``, ``"full [label]"`` and
+    ``"full (grown from baseline)"``."""
+    return str(name).split(" [")[0].split(" (")[0]
+
+
+def _variant_key(v: Any) -> tuple[int, str, str]:
     v = str(v)
-    return (VARIANT_ORDER.index(v), v) if v in VARIANT_ORDER else (len(VARIANT_ORDER), v)
+    base = model_variant(v)
+    rank = VARIANT_ORDER.index(base) if base in VARIANT_ORDER else len(VARIANT_ORDER)
+    return (rank, base if rank == len(VARIANT_ORDER) else "", v)
 
 
 def _sort_index(df: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:

@@ -116,9 +116,11 @@ def write_hand_dump(
     samples=(0, 1, 2, 3),
     types: dict[int, str] | None = None,
     preds: str | None = None,
+    run_extra: dict | None = None,
 ) -> Path:
     """A dump of ``variant`` on ``split``; ``preds`` names whose predictions of the table above
-    it holds (default: its own), e.g. a second "full" run that predicts like the baseline."""
+    it holds (default: its own), e.g. a second "full" run that predicts like the baseline;
+    ``run_extra`` adds run.json fields (e.g. ``init``, a warm start's source)."""
     run_info = {
         "config": {"preset": "cpu", "variant": variant},
         "checkpoint_sha256": f"sha-{variant}",
@@ -127,6 +129,7 @@ def write_hand_dump(
         "split": split,
         "variant": variant,
         "protocol": {"threshold": 0.5, "resolution": "original"},
+        **(run_extra or {}),
     }
     records = []
     for k in samples:

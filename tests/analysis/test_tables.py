@@ -13,6 +13,7 @@ from analysis.tables import (
     base_variants,
     concat_samples,
     metrics_table,
+    model_variant,
     repeated_variants,
     runs_table,
     size_distribution,
@@ -109,6 +110,43 @@ def test_runs_table_over_two_runs_of_one_variant(tmp_path):
     for d in odd:
         d.label = f"runs/seed [{d.label}]"
     assert repeated_variants(concat_samples(odd)) == ["full"]
+
+
+def test_warm_started_runs_are_another_recipe_not_another_seed(tmp_path):
+    from dumps_fixture import write_hand_dump
+
+    from analysis.report import select
+    from tvnet.engine.dump import load_dumps
+
+    root = tmp_path / "dumps"
+    write_hand_dump(root / "full_seed0", "full", "val")  # oIoU 17/37
+    write_hand_dump(root / "full_seed1", "full", "val", preds="baseline")  # 24/34
+    grown = {"init": {"checkpoint": "/r/b/last", "variant": "baseline", "step": 9, "init": None}}
+    write_hand_dump(root / "full_grown", "full", "val", preds="baseline", run_extra=grown)
+    more = {"init": {"checkpoint": "/r/f/last", "variant": "full", "step": 9, "init": None}}
+    write_hand_dump(root / "full_more", "full", "val", run_extra=more)
+    dumps, errors = load_dumps(root)
+    assert errors == []
+    assert sorted(d.start for d in dumps) == ["", "", "grown from baseline", "warm start"]
+    s = concat_samples(dumps)
+    # the two seeds of the from-scratch recipe pool; each warm start is a row of its own
+    assert repeated_variants(s) == ["full"]
+    t = runs_table(s)
+    assert list(t.index.unique("variant")) == [
+        "full",
+        "full (grown from baseline)",
+        "full (warm start)",
+    ]
+    assert t.loc[("full", "mean"), ("", "runs")] == 2
+    assert t.loc[("full", "mean"), ("All", "oIoU")] == pytest.approx(
+        (100 * 17 / 37 + 100 * 24 / 34) / 2
+    )
+    t1 = table1(s)
+    assert t1.loc["full (grown from baseline)", ("All", "oIoU")] == pytest.approx(100 * 24 / 34)
+    assert t1.loc["full (warm start)", ("All", "oIoU")] == pytest.approx(100 * 17 / 37)
+    # "full" still selects every run of full
+    assert len(select(s, variants=["full"])) == len(s)
+    assert model_variant("full (grown from baseline)") == model_variant("full [x]") == "full"
 
 
 def test_table3_small_oiou_per_dataset_and_split(samples):

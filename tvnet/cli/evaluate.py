@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     info = {
         "config": meta.get("model"),
         "train": meta.get("train"),
+        "init": meta.get("init"),  # a warm start's source: analysis keeps such runs apart
         "checkpoint": str(args.checkpoint),
         "checkpoint_hash": meta.get("weights_sha256", ""),
         "code_version": __version__,

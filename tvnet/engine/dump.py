@@ -287,6 +287,17 @@ class Dump:
         return str(self.run.get("variant") or _single(self.samples, "variant") or self.label)
 
     @property
+    def start(self) -> str:
+        """How the evaluated weights started: ``""`` from scratch, ``"grown from V"`` when
+        ``tvnet train --init`` grew them from a smaller variant V, ``"warm start"`` when it
+        continued a checkpoint of the same variant (run.json's ``init``, from the checkpoint)."""
+        init = self.run.get("init")
+        if not isinstance(init, dict):
+            return ""
+        source = init.get("variant")
+        return f"grown from {source}" if source and source != self.variant else "warm start"
+
+    @property
     def split(self) -> str:
         return str(self.run.get("split") or _single(self.samples, "split") or "")
 
