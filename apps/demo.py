@@ -379,6 +379,26 @@ def model_note(models: Models) -> str:
     return " ".join(parts)
 
 
+def training_summary(info: dict[str, Any], variant: str) -> str:
+    """A checkpoint's training in a few words, for the variant comparison: the variants of one
+    folder may have had very different budgets (a grown model has its source's steps too)."""
+    train, step = info.get("train") or {}, info.get("step")
+    if not (info.get("data") and step):
+        return "untrained"
+    batch = train.get("batch_size")
+    text = f"{step:,} steps" + (f" × {batch}" if batch else "")
+    earlier, source, r = 0, None, info.get("init")
+    while isinstance(r, dict):
+        earlier += int(r.get("step") or 0)
+        source = source or r.get("variant")
+        r = r.get("init")
+    if earlier:
+        text += f" after {earlier:,} earlier" + (
+            f" (grown from {source})" if source and source != variant else ""
+        )
+    return text
+
+
 def lineage_note(init: dict[str, Any], variant: str) -> str:
     """One sentence on a warm-started checkpoint's earlier training (``tvnet train --init``
     records each source in the next run, nested): how many steps in how many runs, and the
@@ -743,13 +763,16 @@ class Demo:
                     (self.files(overlay(shown, drawn.mask)), f"{v}: {area:.1f} %, {ms:.0f} ms")
                 )
                 said = f"“{_md(nb.sentence)}”" if nb is not None else "— (no retrieval)"
-                rows.append(f"| {VARIANT_LABEL[v]} | {area:.1f} % | {said} | {ms:.0f} ms |")
+                trained = training_summary(self.models.get(v).info, v)
+                rows.append(
+                    f"| {VARIANT_LABEL[v]} | {area:.1f} % | {said} | {ms:.0f} ms | {trained} |"
+                )
         except InputError as e:
             return [], status_error(str(e))
         except Exception as e:
             log.exception("variant comparison failed")
             return [], status_error(f"internal error ({type(e).__name__}: {e})")
-        head = "| variant | mask area | neighbour | latency |\n|---|---|---|---|\n"
+        head = "| variant | mask area | neighbour | latency | training |\n|---|---|---|---|---|\n"
         return tiles, head + "\n".join(rows)
 
     # -- inspection of the last result (no model call) --------------------------------------

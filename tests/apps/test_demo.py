@@ -197,6 +197,8 @@ def test_compare_shows_every_variant_side_by_side(app, example):
     assert [t["caption"].split(":")[0] for t in tiles] == ["baseline", "full"]
     assert all(Path(t["image"]).is_file() for t in tiles)
     assert "| variant |" in table and table.count("\n") == 3
+    # each checkpoint's budget; these hand-made ones record none
+    assert "| training |" in table and table.count("| untrained |") == 2
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -308,5 +310,12 @@ def test_lineage_note_counts_the_earlier_runs():
     third = {"checkpoint": "/r/c/last", "variant": "baseline", "step": 3000, "init": second}
     note = mod.lineage_note(third, "full")
     assert "3 earlier runs" in note and "17,000 steps" in note and "grown from a `baseline`" in note
+    info = {"data": {"name": "synthref"}, "train": {"batch_size": 8}, "step": 3000, "init": third}
+    assert (
+        mod.training_summary(info, "full")
+        == "3,000 steps × 8 after 17,000 earlier (grown from baseline)"
+    )
+    assert mod.training_summary({**info, "init": None}, "full") == "3,000 steps × 8"
+    assert mod.training_summary({"step": None}, "full") == "untrained"
     note = mod.lineage_note(first, "baseline")
     assert "1 earlier run " in note and "8,000 steps" in note and "grown" not in note
