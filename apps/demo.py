@@ -1,6 +1,6 @@
 """TV-Net demo: segment what an expression refers to, and see why the model answered.
 
-    python apps/demo.py [--checkpoint assets/checkpoints/full] [--pool assets/pool]
+    python apps/demo.py [--checkpoint assets/checkpoints/full-grown] [--pool assets/pool]
                         [--host 127.0.0.1] [--port 7860]
 
 One screen: the input and the predicted mask; the neighbour that retrieval (RES stage 1)
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
-from tvnet import MAX_PIXELS, InputError, Predictor
+from tvnet import MAX_PIXELS, InputError, Predictor, default_checkpoint
 
 log = logging.getLogger("tvnet.demo")
 
@@ -251,7 +251,7 @@ class Models:
         pool_images: str | Path | None = None,
     ):
         self.pool, self.pool_images, self.device = pool, pool_images, device
-        main_dir = Path(checkpoint) if checkpoint else ASSETS / "checkpoints" / "full"
+        main_dir = Path(checkpoint) if checkpoint else default_checkpoint()
         t = time.perf_counter()
         main = Predictor.from_checkpoint(main_dir, pool, device=device, pool_images=pool_images)
         log.info("loaded %s from %s in %.1f s", main.variant, main_dir, time.perf_counter() - t)
@@ -1033,8 +1033,9 @@ def build_demo(
 ) -> gr.Blocks:
     """The demo's Blocks, its model loaded and its queue set.
 
-    checkpoint: the main checkpoint folder (default ``assets/checkpoints/full``); pool: the
-    retrieval pool (default ``assets/pool``); variants_dir: where the other variants'
+    checkpoint: the main checkpoint folder (default: ``tvnet.default_checkpoint()``, i.e.
+    ``assets/checkpoints/full-grown``); pool: the retrieval pool (default ``assets/pool``);
+    variants_dir: where the other variants'
     checkpoint folders are looked for (default: the main checkpoint's parent folder);
     pool_images: the pool's images (default ``POOL/images``); examples: an examples.json
     (default ``assets/examples/examples.json``); concurrency: model calls at once (the rest
@@ -1098,7 +1099,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--checkpoint",
         type=Path,
-        help="checkpoint folder (default: assets/checkpoints/full, the bundled model)",
+        help="checkpoint folder (default: assets/checkpoints/full-grown, the bundled model; assets/checkpoints/full is Table 1's)",
     )
     ap.add_argument("--pool", type=Path, help="retrieval pool folder (default: assets/pool)")
     ap.add_argument(

@@ -64,7 +64,9 @@ def main() -> int:
     )
     ap.add_argument("--clients", type=int, default=20, help="concurrent users (default 20)")
     ap.add_argument("--requests", type=int, default=5, help="requests per user (default 5)")
-    ap.add_argument("--checkpoint", type=Path, help="default: assets/checkpoints/full")
+    ap.add_argument(
+        "--checkpoint", type=Path, help="default: the bundled model (tvnet.default_checkpoint())"
+    )
     ap.add_argument("--pool", type=Path, help="default: assets/pool")
     ap.add_argument("--pool-images", type=Path, help="default: POOL/images")
     ap.add_argument("--device", help="cpu, cuda … (default: cuda when present)")

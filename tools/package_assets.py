@@ -6,6 +6,11 @@ the SynthRef seed instead of stored), the evaluation dumps with a portable data_
 
 ``--other-dumps`` adds the dumps of runs whose checkpoints are not shipped (other seeds) under
 ``assets/dumps/<--other-name>/``, so the dashboard and the report show Table 1 over runs.
+
+``--ship-checkpoint SRC NAME`` packages any checkpoint folder as ``assets/checkpoints/NAME``
+(the grown default: ``--ship-checkpoint runs/exp/full-grown3000/last full-grown``), and
+``--ship-dump SRC NAME`` a dump as ``assets/dumps/NAME``, pointing at the shipped checkpoint it
+was evaluated from, or marked as not shipped (both repeatable; see tools/build_grown_default.sh).
 """
 
 from __future__ import annotations
@@ -43,6 +48,39 @@ def copy_dumps(src: Path, dst_root: Path, data: Path, checkpoints: Path | None) 
         atomic_write_json(dst / "run.json", run)
 
 
+def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
+    """``src`` as an fp16 checkpoint at ``dst``, its data_dir portable, its lineage kept."""
+    meta = json.loads((src / "config.json").read_text())
+    model = load_checkpoint(src)
+    extra = {
+        "train": meta.get("train"),
+        "data": {**(meta.get("data") or {}), "data_dir": str(data)},
+        "step": meta.get("step"),
+        "init": meta.get("init"),
+    }
+    save_checkpoint(model, dst, extra=extra, dtype=torch.float16)
+    print(f"checkpoint {dst}: {sum(f.stat().st_size for f in dst.iterdir()) / 2**20:.1f} MiB")
+
+
+def ship_dump(src: Path, dst: Path, data: Path, shipped: dict[Path, Path]) -> None:
+    """The dump ``src`` at ``dst``: data_dir portable, ``checkpoint`` the shipped folder of the
+    checkpoint it was evaluated from (``shipped``: source folder → assets folder) if any."""
+    if not (src / "run.json").is_file():
+        raise SystemExit(f"no dump at {src}")
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+    run = json.loads((dst / "run.json").read_text())
+    run.setdefault("dataset", {})["data_dir"] = str(data)
+    ckpt = Path(str(run.get("checkpoint"))).resolve()
+    if ckpt in shipped:
+        run["checkpoint"] = str(shipped[ckpt])
+    else:
+        run["checkpoint"] = f"not shipped (trained as {run.get('checkpoint')})"
+    atomic_write_json(dst / "run.json", run)
+    print(f"dump {dst} ({run['checkpoint']})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -53,27 +91,43 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="the SynthRef seed the data was made with")
     ap.add_argument("--other-dumps", type=Path, help="dumps of runs not shipped (other seeds)")
     ap.add_argument("--other-name", default="other-seed", help="their folder in assets/dumps/")
+    ap.add_argument(
+        "--ship-checkpoint",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("SRC", "NAME"),
+        help="also ship the checkpoint folder SRC as assets/checkpoints/NAME",
+    )
+    ap.add_argument(
+        "--ship-dump",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("SRC", "NAME"),
+        help="also ship the dump SRC as assets/dumps/NAME",
+    )
+    ap.add_argument(
+        "--only-shipped",
+        action="store_true",
+        help="package only the --ship-* items (leave the Table 1 set and the pool as they are)",
+    )
     args = ap.parse_args()
     a = args.assets
+    shipped = {}
+    for src, name in args.ship_checkpoint:
+        ship_checkpoint(Path(src), a / "checkpoints" / name, args.data)
+        shipped[Path(src).resolve()] = a / "checkpoints" / name
+    for src, name in args.ship_dump:
+        ship_dump(Path(src), a / "dumps" / name, args.data, shipped)
+    if args.only_shipped:
+        return
     for v in ("baseline", "res", "res_cct", "full"):
         src = args.runs / v / "last"
         if not (src / "config.json").is_file():
             print(f"skip {v}: no checkpoint at {src}")
             continue
-        meta = json.loads((src / "config.json").read_text())
-        model = load_checkpoint(src)
-        data = dict(meta.get("data") or {})
-        data["data_dir"] = str(args.data)
-        extra = {
-            "train": meta.get("train"),
-            "data": data,
-            "step": meta.get("step"),
-            "init": meta.get("init"),
-        }
-        save_checkpoint(model, a / "checkpoints" / v, extra=extra, dtype=torch.float16)
-        print(
-            f"checkpoint {v}: {sum(f.stat().st_size for f in (a / 'checkpoints' / v).iterdir()) / 2**20:.1f} MiB"
-        )
+        ship_checkpoint(src, a / "checkpoints" / v, args.data)
     pool_src, pool_dst = args.runs / "pool", a / "pool"
     if pool_src.is_dir():
         if pool_dst.exists():

@@ -16,6 +16,7 @@ _DUMP = ("load_dump", "load_dumps", "decode_rle", "RUN_FILE", "SAMPLES_FILE", "D
 _METRICS = ("ris_metrics", "SIZE_BINS")
 __all__ = [
     "build_model",
+    "default_checkpoint",
     "Predictor",
     "InputError",
     "MAX_PIXELS",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from tvnet.assets import default_checkpoint
     from tvnet.config import ModelConfig, preset_config
     from tvnet.engine.dump import (
         RUN_FILE,
@@ -53,6 +55,10 @@ def __getattr__(name: str) -> Any:
         from tvnet.model.build import build_model
 
         return build_model
+    if name == "default_checkpoint":
+        from tvnet.assets import default_checkpoint
+
+        return default_checkpoint
     if name in ("Predictor", "InputError", "MAX_PIXELS"):
         from tvnet import predictor
 

@@ -8,15 +8,22 @@ from pathlib import Path
 ROOT = Path(os.environ.get("TVNET_ASSETS", Path(__file__).resolve().parent.parent / "assets"))
 
 
+DEFAULT_MODEL = "full-grown"
+
+
+def default_checkpoint() -> Path:
+    """The bundled default model: TV-Net ``full`` grown from the long whitened baseline
+    (``assets/checkpoints/full-grown``; README, "Results") when it is there, else Table 1's
+    ``full`` (``assets/checkpoints/full``, what ``tools/build_default.sh`` alone rebuilds)."""
+    grown = ROOT / "checkpoints" / DEFAULT_MODEL
+    return grown if (grown / "config.json").is_file() else ROOT / "checkpoints" / "full"
+
+
 def default_assets() -> dict[str, Path]:
     return {
-        "checkpoint": ROOT / "checkpoints" / "full",
+        "checkpoint": default_checkpoint(),
         "checkpoints": ROOT / "checkpoints",
         "pool": ROOT / "pool",
         "examples": ROOT / "examples",
         "dumps": ROOT / "dumps",
     }
-
-
-def default_checkpoint(variant: str = "full") -> Path:
-    return ROOT / "checkpoints" / variant
