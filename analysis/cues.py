@@ -153,7 +153,7 @@ def cue_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.D
     """:func:`cue_summary` of each dump, indexed by (variant, cue)."""
     parts = {}
     for d in dumps:
-        name = d.variant if d.variant not in parts else f"{d.variant} [{d.path}]"
+        name = d.name if d.name not in parts else f"{d.name} [{d.path}]"
         parts[name] = cue_summary(sample_cues(d.samples, refer, progress))
     if not parts:
         return pd.DataFrame(columns=TABLE_COLUMNS)

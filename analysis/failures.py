@@ -195,7 +195,7 @@ def shares_table(classes: Iterable[tuple[str, pd.Series]]) -> pd.DataFrame:
 def failure_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.DataFrame:
     """Rows: the dumps' variants; columns: n and the share (%) of each class in :data:`CLASSES`."""
     dumps = list(dumps)
-    names, labels = [d.variant for d in dumps], [d.label for d in dumps]
+    names, labels = [d.name for d in dumps], [d.label for d in dumps]
 
     def name(v: str, d: Dump) -> str:  # a repeated variant (seeds) is named by its dump
         if names.count(v) == 1:

@@ -152,7 +152,9 @@ def build_report(
         for d in dumps:
             if d.dataset.get("name") != failures_of.name:
                 continue
-            if (splits and d.split not in splits) or (variants and d.variant not in variants):
+            if (splits and d.split not in splits) or (
+                variants and d.variant not in variants and d.name not in variants
+            ):
                 continue
             by_split.setdefault(d.split, []).append(load_dump(d.path, columns=failures.COLUMNS))
         for split, group in sorted(by_split.items()):

@@ -50,17 +50,17 @@ __all__ = [
 
 def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows of several dumps in one frame, with ``dataset`` (run.json's dataset name),
-    ``run`` (the dump's label) and ``base_variant`` (the variant the dump records) added.
+    ``run`` (the dump's label) and ``base_variant`` (the dump's ``Dump.name``: the variant it
+    records, and how its weights started unless from scratch) added.
 
     A warm-started run is another recipe, not another seed: its ``variant`` and
     ``base_variant`` carry how it started, e.g. ``"full (grown from baseline)"`` (see
-    ``Dump.start``), so :func:`runs_table` never averages it with runs trained from scratch.
+    ``Dump.name``), so :func:`runs_table` never averages it with runs trained from scratch.
     Two dumps of one such name on one dataset and split (two checkpoints, say) would merge into
     one table row; their ``variant`` becomes ``"variant [label]"`` so they stay apart.
     """
     dumps = list(dumps)
-    names = [f"{d.variant} ({d.start})" if d.start else d.variant for d in dumps]
-    keys = [(str(d.dataset.get("name") or "unknown"), d.split, n) for d, n in zip(dumps, names)]
+    keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.name) for d in dumps]
     frames = []
     for d, key in zip(dumps, keys):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
@@ -174,8 +174,9 @@ RUN_STATS = ("mean", "sd", "min", "max")
 
 
 def base_variants(samples: pd.DataFrame) -> pd.Series:
-    """Each row's variant as its dump records it (``"full"`` also for ``"full [label]"``, the
-    name :func:`concat_samples` gives a repeated variant)."""
+    """Each row's run name without the label :func:`concat_samples` gives a repeated one:
+    ``"full"`` for ``"full [label]"``, ``"full (grown from baseline)"`` for
+    ``"full (grown from baseline) [label]"`` — the unit over which seeds are pooled."""
     if "base_variant" in samples:
         return samples["base_variant"].astype(str)
     return samples["variant"].astype(str)

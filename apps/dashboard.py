@@ -85,7 +85,7 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
     info = [
         {
             "run": d.label,
-            "variant": d.variant,
+            "variant": d.name,  # e.g. "full (grown from baseline)": a recipe of its own
             "split": d.split,
             "dataset": str(d.dataset.get("name") or "unknown"),
             "data_dir": resolve_data_dir(d.dataset.get("data_dir"), d.path),

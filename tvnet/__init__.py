@@ -17,6 +17,7 @@ _METRICS = ("ris_metrics", "SIZE_BINS")
 __all__ = [
     "build_model",
     "default_checkpoint",
+    "lineage",
     "Predictor",
     "InputError",
     "MAX_PIXELS",
@@ -35,6 +36,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from tvnet.assets import default_checkpoint
+    from tvnet.checkpoint import lineage
     from tvnet.config import ModelConfig, preset_config
     from tvnet.engine.dump import (
         RUN_FILE,
@@ -59,6 +61,10 @@ def __getattr__(name: str) -> Any:
         from tvnet.assets import default_checkpoint
 
         return default_checkpoint
+    if name == "lineage":
+        from tvnet.checkpoint import lineage
+
+        return lineage
     if name in ("Predictor", "InputError", "MAX_PIXELS"):
         from tvnet import predictor
 

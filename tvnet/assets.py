@@ -13,8 +13,9 @@ DEFAULT_MODEL = "full-grown"
 
 def default_checkpoint() -> Path:
     """The bundled default model: TV-Net ``full`` grown from the long whitened baseline
-    (``assets/checkpoints/full-grown``; README, "Results") when it is there, else Table 1's
-    ``full`` (``assets/checkpoints/full``, what ``tools/build_default.sh`` alone rebuilds)."""
+    (``assets/checkpoints/full-grown``; README, "The bundled default") when it is there, else
+    Table 1's ``full`` (``assets/checkpoints/full``, what ``tools/build_default.sh`` alone
+    rebuilds)."""
     grown = ROOT / "checkpoints" / DEFAULT_MODEL
     return grown if (grown / "config.json").is_file() else ROOT / "checkpoints" / "full"
 

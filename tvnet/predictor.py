@@ -244,7 +244,7 @@ class Predictor:
         CPUs, where it is faster; :mod:`tvnet.runtime`). The first load of new weights exports
         them to ONNX (≈ 15 s each, cached on disk)."""
         from tvnet.assets import default_assets
-        from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
+        from tvnet.checkpoint import checkpoint_init, load_checkpoint, read_checkpoint_config
         from tvnet.io import default_device
         from tvnet.runtime import resolve_runtime
 
@@ -290,7 +290,7 @@ class Predictor:
             "data": meta.get("data"),
             "train": meta.get("train"),
             "step": meta.get("step"),
-            "init": meta.get("init"),  # a warm start's source (and its own), see tvnet train --init
+            "init": checkpoint_init(path, meta),  # a warm start's source, see tvnet train --init
             "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
         }
         return cls(model, retriever, pool_images, device=device, amp=amp, info=info)

@@ -256,11 +256,29 @@ def test_init_grows_a_smaller_variant_into_a_larger_one(tiny_synthref, tmp_path)
     run = json.loads((tmp_path / "g0" / "run.json").read_text())
     assert run["model"]["variant"] == "full"
     assert run["init"]["variant"] == run["init"]["grown_from"] == "baseline"
-    # and then trains every part: the added modules leave their start
-    train(_cfg("full"), more, data, tmp_path / "g", init=init, pool_dir=pool, **kw)
+    # the frozen packaged backbone stays out of the grown checkpoint, as out of its source's
+    meta_a = json.loads((init / "config.json").read_text())
+    meta_g = json.loads((tmp_path / "g0" / "last" / "config.json").read_text())
+    assert meta_g["backbone"] == meta_a["backbone"] != "included"
+    assert not any(k.startswith("backbone.") for k in g0)
+    # and then trains every part: the added modules leave their start; paused and resumed
+    # (--init and --resume, as tools/build_grown_default.sh runs it), it keeps its lineage
+    train(_cfg("full"), more, data, tmp_path / "g", init=init, pool_dir=pool, stop_at=1, **kw)
+    train(_cfg("full"), more, data, tmp_path / "g", init=init, pool_dir=pool, resume=True, **kw)
     g = _weights(tmp_path / "g")
     assert all(g[f"enrich.{i}.proj.weight"].any() for i in range(3))
     assert g["amf.out.weight"][:, d_m:].any()
+    assert json.loads((tmp_path / "g" / "run.json").read_text())["init"]["grown_from"] == "baseline"
+    # its evaluation dump carries the lineage: tables name it apart from a full from scratch
+    from tvnet.cli import main as cli_main
+    from tvnet.engine.dump import load_dump
+
+    args = ["eval", "--checkpoint", str(tmp_path / "g" / "last"), "--data", str(data)]
+    args += ["--split", "val", "--pool", str(pool), "--out", str(tmp_path / "d"), "--quiet"]
+    assert cli_main([*args, "--limit", "4", "--cache-dir", str(tmp_path / "cache")]) == 0
+    dump = load_dump(tmp_path / "d")
+    assert dump.run["init"]["variant"] == "baseline" and dump.run["init"]["step"] == 2
+    assert dump.name == "full (grown from baseline)"
     # a larger variant does not shrink, and nothing is left behind
     with pytest.raises(CheckpointError, match="cannot start a 'baseline' run"):
         train(_cfg("baseline"), more, data, tmp_path / "s", init=tmp_path / "g" / "last", **kw)

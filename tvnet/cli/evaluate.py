@@ -67,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
+    from tvnet.checkpoint import checkpoint_init, load_checkpoint, read_checkpoint_config
     from tvnet.data.refer import open_refer
     from tvnet.engine.batches import SplitTable
     from tvnet.engine.evaluate import evaluate
@@ -102,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
     info = {
         "config": meta.get("model"),
         "train": meta.get("train"),
-        "init": meta.get("init"),  # a warm start's source: analysis keeps such runs apart
+        # a warm start's source: analysis keeps such runs apart from runs from scratch
+        "init": checkpoint_init(args.checkpoint, meta),
         "checkpoint": str(args.checkpoint),
         "checkpoint_hash": meta.get("weights_sha256", ""),
         "code_version": __version__,

@@ -291,11 +291,16 @@ class Dump:
         """How the evaluated weights started: ``""`` from scratch, ``"grown from V"`` when
         ``tvnet train --init`` grew them from a smaller variant V, ``"warm start"`` when it
         continued a checkpoint of the same variant (run.json's ``init``, from the checkpoint)."""
+        from tvnet.checkpoint import start_label
+
         init = self.run.get("init")
-        if not isinstance(init, dict):
-            return ""
-        source = init.get("variant")
-        return f"grown from {source}" if source and source != self.variant else "warm start"
+        return start_label(init if isinstance(init, dict) else None, self.variant)
+
+    @property
+    def name(self) -> str:
+        """The row name of this run in tables: the variant, and how its weights started when
+        they did not start from scratch, e.g. ``"full (grown from baseline)"``."""
+        return f"{self.variant} ({self.start})" if self.start else self.variant
 
     @property
     def split(self) -> str:

@@ -167,8 +167,8 @@ def train(
             # read as <unk>); its model config must be the requested one, or a smaller variant
             # of it, which grows (tvnet.model.grow); optimiser and step start anew
             model = _load_init(init, model_cfg, device)
-            if model.cfg.variant != init_record["variant"]:
-                init_record["grown_from"] = init_record["variant"]
+        if init_record["variant"] != model_cfg.variant:  # kept on --resume too
+            init_record["grown_from"] = init_record["variant"]
     elif resuming and (out / "run.json").is_file():  # a resumed warm start keeps its source
         init_record = json.loads((out / "run.json").read_text()).get("init")
     out.mkdir(parents=True, exist_ok=True)
@@ -344,7 +344,7 @@ def train(
 def _init_record(path: str | Path) -> dict[str, Any]:
     """Where a warm-started run's weights came from: the checkpoint, its variant, step and data,
     and (``init``) where *its* weights came from, so a chain of warm starts keeps its lineage."""
-    from tvnet.checkpoint import read_checkpoint_config
+    from tvnet.checkpoint import checkpoint_init, read_checkpoint_config
 
     meta = read_checkpoint_config(Path(path))
     return {
@@ -353,7 +353,7 @@ def _init_record(path: str | Path) -> dict[str, Any]:
         "step": meta.get("step"),
         "data": meta.get("data"),
         "batch_size": (meta.get("train") or {}).get("batch_size"),
-        "init": meta.get("init"),
+        "init": checkpoint_init(path, meta),
     }
 
 
