@@ -116,22 +116,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="the SynthRef seed the data was made with")
     ap.add_argument("--other-dumps", type=Path, help="dumps of runs not shipped (other seeds)")
     ap.add_argument("--other-name", default="other-seed", help="their folder in assets/dumps/")
-    ap.add_argument(
-        "--ship-checkpoint",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("SRC", "NAME"),
-        help="also ship the checkpoint folder SRC as assets/checkpoints/NAME",
-    )
-    ap.add_argument(
-        "--ship-dump",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("SRC", "NAME"),
-        help="also ship the dump SRC as assets/dumps/NAME",
-    )
+    for kind, what in (("checkpoint", "checkpoint folder"), ("dump", "dump")):
+        ap.add_argument(
+            f"--ship-{kind}",
+            nargs=2,
+            action="append",
+            default=[],
+            metavar=("SRC", "NAME"),
+            help=f"also ship the {what} SRC as assets/{kind}s/NAME (repeatable)",
+        )
     ap.add_argument(
         "--only-shipped",
         action="store_true",
