@@ -166,7 +166,7 @@ def train(
             # the weights and the vocabulary of the init checkpoint (words it has not seen
             # read as <unk>); its model config must be the requested one, or a smaller variant
             # of it, which grows (tvnet.model.grow); optimiser and step start anew
-            model = _load_init(init, model_cfg, device)
+            model = _load_init(init, init_record["variant"], model_cfg, device)
         if init_record["variant"] != model_cfg.variant:  # kept on --resume too
             init_record["grown_from"] = init_record["variant"]
     elif resuming and (out / "run.json").is_file():  # a resumed warm start keeps its source
@@ -357,13 +357,15 @@ def _init_record(path: str | Path) -> dict[str, Any]:
     }
 
 
-def _load_init(path: str | Path, model_cfg: ModelConfig, device: str) -> torch.nn.Module:
-    """The init checkpoint as the requested model: as it is when its config is the requested
-    one; grown (:func:`tvnet.model.grow.grow`) when it is a smaller variant of it."""
-    from tvnet.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_config
+def _load_init(
+    path: str | Path, source: str | None, model_cfg: ModelConfig, device: str
+) -> torch.nn.Module:
+    """The init checkpoint (of variant ``source``, as :func:`_init_record` read it) as the
+    requested model: as it is when its config is the requested one; grown
+    (:func:`tvnet.model.grow.grow`) when it is a smaller variant of it."""
+    from tvnet.checkpoint import CheckpointError, load_checkpoint
     from tvnet.model.grow import can_grow, grow, growth_targets
 
-    source = (read_checkpoint_config(Path(path)).get("model") or {}).get("variant")
     if source in VARIANTS and source != model_cfg.variant:
         if not can_grow(source, model_cfg.variant):
             raise CheckpointError(
