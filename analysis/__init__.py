@@ -1,4 +1,4 @@
-"""Analysis of evaluation dumps (SPEC §5): the paper's tables and figures, recomputed from rows.
+"""Analysis of evaluation dumps (docs/design.md §5): the paper's tables and figures, recomputed from rows.
 
 - :mod:`analysis.tables` — Table 1 (variants × {All, Small}), Table 3 (oIoU on small
   referents per dataset and split), per-size-bucket breakdowns; Markdown / LaTeX / CSV export.

@@ -1,6 +1,6 @@
 """Language-blind floors: what knowing the objects, but not the expression, scores.
 
-Two predictors that never read the expression, scored under the CMPC protocol (SPEC §5) at
+Two predictors that never read the expression, scored under the CMPC protocol (docs/design.md §5) at
 the original resolution, as reference rows for a model's Table 1 numbers:
 
 - *every object*: the union of all annotated objects of the image — a perfect object

@@ -2,7 +2,7 @@
 
     streamlit run apps/dashboard.py -- --dumps assets/dumps
 
-Loads every dump (SPEC §5: ``samples.parquet`` + ``run.json``) under a folder — ``--dumps``,
+Loads every dump (docs/design.md §5: ``samples.parquet`` + ``run.json``) under a folder — ``--dumps``,
 the sidebar, or ``assets/dumps/`` — cached on the files' modification times. Pages:
 
 - Overview: Table 1 per dataset and split (and over runs, where a variant has several, e.g.

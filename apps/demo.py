@@ -39,9 +39,9 @@ from typing import Any
 import gradio as gr
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw
 
-from tvnet import MAX_PIXELS, InputError, Predictor, default_checkpoint, lineage
+from tvnet import InputError, Predictor, default_checkpoint, lineage, read_image
 
 log = logging.getLogger("tvnet.demo")
 
@@ -186,15 +186,16 @@ class ImageFiles:
 # input
 
 
-def read_image(payload: Any) -> np.ndarray:
-    """The uploaded image (a Gradio file payload, a path or an array) → H×W×3 uint8.
+def read_upload(payload: Any) -> np.ndarray:
+    """The uploaded image (a Gradio file payload, a path or an array) → H×W×3 uint8, through
+    :func:`tvnet.read_image`, the reader the CLI and the Predictor use too.
 
     Reading it here rather than in Gradio's preprocessing is what lets a non-image file
     become a message in the page instead of an error."""
     if payload is None:
         raise InputError("no image: upload one (or click an example below)")
     if isinstance(payload, np.ndarray):
-        return _rgb(Image.fromarray(payload))
+        return read_image(payload)
     name, source = "the upload", payload
     if isinstance(payload, dict):
         url, path = payload.get("url") or "", payload.get("path")
@@ -205,34 +206,7 @@ def read_image(payload: Any) -> np.ndarray:
             source = io.BytesIO(base64.b64decode(url.split(",", 1)[1]))
         else:
             raise InputError("no image: upload one (or click an example below)")
-    try:
-        with Image.open(source) as im:
-            if im.width * im.height > MAX_PIXELS:
-                raise InputError(
-                    f"{name} is {im.width}×{im.height} pixels: too large to decode safely "
-                    f"(limit {MAX_PIXELS / 1e6:.0f} megapixels)"
-                )
-            return _rgb(ImageOps.exif_transpose(im))
-    except InputError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as e:
-        raise InputError(
-            f"cannot read {name} as an image ({type(e).__name__}): upload a PNG, JPEG, WebP, "
-            "BMP or TIFF file"
-        ) from e
-    except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"cannot read {name}: the file is damaged or not an image ({e})") from e
-
-
-def _rgb(im: Image.Image) -> np.ndarray:
-    if im.mode in ("RGBA", "LA", "P"):
-        im = im.convert("RGBA")
-        background = Image.new("RGBA", im.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(background, im)
-    arr = np.asarray(im.convert("RGB"))
-    if min(arr.shape[:2]) < 1:
-        raise InputError("the image is empty (0 pixels wide or high)")
-    return np.ascontiguousarray(arr)
+    return read_image(source, name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -660,7 +634,7 @@ class Demo:
             read_ms = {}
             if prev is None:
                 t = time.perf_counter()
-                raw = read_image(image)
+                raw = read_upload(image)
                 read_ms = {"read": (time.perf_counter() - t) * 1000}
                 expression = "" if expression is None else str(expression)
             else:
@@ -743,7 +717,7 @@ class Demo:
     def compare(self, image, expression):
         """Every available variant on the same input, side by side (mask overlays)."""
         try:
-            img = read_image(image)
+            img = read_upload(image)
             tiles, rows = [], []
             for v in self.models.variants:
                 pred = self.models.predict(v, img, "" if expression is None else expression)

@@ -3,7 +3,7 @@
     python benchmarks/feature_probe.py --data data/synthref [--cache-dir runs/.feature-cache]
         [--train-images 1500] [--input-size 448]
 
-The `cpu` preset grounds words in frozen ImageNet EfficientNet-Lite0 features (SPEC §3). If a
+The `cpu` preset grounds words in frozen ImageNet EfficientNet-Lite0 features (docs/design.md §3). If a
 linear read-out of those features cannot tell an object's shape, no fusion on top of them will
 ground shape words reliably. For every annotated object of SynthRef (train images for fitting,
 all val images for scoring) this pools the cached features [V2..V5] two ways:
@@ -13,7 +13,7 @@ all val images for scoring) this pools the cached features [V2..V5] two ways:
 
 and fits a multinomial logistic regression (standardised features) for the object's shape
 (10 classes) and colour (8). It prints val accuracy for all objects and for small ones
-(< 5 % of the image, SPEC §5's bucket). Chance: 10 % shape, 12.5 % colour.
+(< 5 % of the image, docs/design.md §5's bucket). Chance: 10 % shape, 12.5 % colour.
 Needs scikit-learn (in requirements.txt). ≈ 2–3 min on 2 cores once the feature cache exists.
 """
 

@@ -1,5 +1,5 @@
 """What does a coarse output grid cost? The ground truth itself, seen through a g×g grid,
-under the CMPC protocol (SPEC §5).
+under the CMPC protocol (docs/design.md §5).
 
 Each referent's mask is letterboxed to S×S (as the model's input), area-averaged onto a g×g
 grid (one simple g×g predictor: the exact share of each cell that is referent), upsampled

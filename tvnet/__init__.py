@@ -1,7 +1,8 @@
 """TV-Net studio: Two-stage Visual cues enhancement Network for referring image segmentation.
 
 Public API: :func:`build_model`, :class:`Predictor` (its bad-input error
-:class:`InputError`, the ``MAX_PIXELS`` it decodes at most), the evaluation-dump readers
+:class:`InputError`, the ``MAX_PIXELS`` it decodes at most, and :func:`read_image`, the one
+image reader), the evaluation-dump readers
 (:func:`load_dump`, :func:`load_dumps`, :func:`decode_rle`, ``RUN_FILE``, ``SAMPLES_FILE``),
 the metrics (:func:`ris_metrics`, ``SIZE_BINS``) and the ``tvnet`` CLI. Apps import these and
 nothing deeper.
@@ -21,6 +22,7 @@ __all__ = [
     "Predictor",
     "InputError",
     "MAX_PIXELS",
+    "read_image",
     "ModelConfig",
     "preset_config",
     "load_dump",
@@ -46,9 +48,10 @@ if TYPE_CHECKING:  # pragma: no cover
         load_dump,
         load_dumps,
     )
+    from tvnet.image import MAX_PIXELS, InputError, read_image
     from tvnet.metrics import SIZE_BINS, ris_metrics
     from tvnet.model.build import build_model
-    from tvnet.predictor import MAX_PIXELS, InputError, Predictor
+    from tvnet.predictor import Predictor
 
 
 def __getattr__(name: str) -> Any:
@@ -65,10 +68,14 @@ def __getattr__(name: str) -> Any:
         from tvnet.checkpoint import lineage
 
         return lineage
-    if name in ("Predictor", "InputError", "MAX_PIXELS"):
-        from tvnet import predictor
+    if name in ("InputError", "MAX_PIXELS", "read_image"):
+        from tvnet import image
 
-        return getattr(predictor, name)
+        return getattr(image, name)
+    if name == "Predictor":
+        from tvnet.predictor import Predictor
+
+        return Predictor
     if name in ("ModelConfig", "preset_config"):
         from tvnet import config
 

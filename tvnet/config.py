@@ -1,4 +1,4 @@
-"""Typed configuration: model presets (SPEC §3), ablation variants (SPEC §2) and training.
+"""Typed configuration: model presets (docs/design.md §3), ablation variants (docs/design.md §2) and training.
 
 A preset is data (open_clip style): a run records it in full in its ``run.json`` and a
 checkpoint carries it in its JSON config, so a model can always be rebuilt from the file.
@@ -45,7 +45,7 @@ VARIANTS: dict[str, VariantFlags] = {
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of one TV-Net network. ``preset`` names the row of SPEC §3 it came from."""
+    """Architecture of one TV-Net network. ``preset`` names the row of docs/design.md §3 it came from."""
 
     preset: str
     variant: str = "full"
@@ -107,7 +107,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation (SPEC §3): Adam, poly decay power 0.9, weight decay 5e-4."""
+    """Optimisation (docs/design.md §3): Adam, poly decay power 0.9, weight decay 5e-4."""
 
     lr: float = 2.5e-4
     poly_power: float = 0.9
@@ -124,7 +124,7 @@ class TrainConfig:
     cache_features: bool = True  # frozen backbone: cache features on disk
     loss_main: float = 0.7
     loss_aux: float = 0.1
-    loss_dice: float = 0.0  # soft-Dice weight on the final mask (0 = SPEC §2's loss)
+    loss_dice: float = 0.0  # soft-Dice weight on the final mask (0 = docs/design.md §2's loss)
 
     def __post_init__(self) -> None:
         if self.weight_decay_mode not in ("decoupled", "l2"):
@@ -172,7 +172,7 @@ PRESETS = {"paper": _paper, "cpu": _cpu}
 
 
 def preset_config(preset: str, variant: str = "full", **overrides: Any) -> ModelConfig:
-    """The ModelConfig of a named preset (SPEC §3), with optional field overrides."""
+    """The ModelConfig of a named preset (docs/design.md §3), with optional field overrides."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
     cfg = PRESETS[preset](variant)

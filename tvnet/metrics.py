@@ -1,4 +1,4 @@
-"""RIS metrics of SPEC §5: oIoU, mIoU, Prec@X and size buckets, batch and streaming.
+"""RIS metrics of docs/design.md §5: oIoU, mIoU, Prec@X and size buckets, batch and streaming.
 
 Per sample: I = |pred ∧ gt|, U = |pred ∨ gt|, IoU = I / U, and a sample with U = 0 (empty
 prediction on an empty ground truth) has IoU 1. Over a set of samples:
@@ -29,7 +29,7 @@ PREC_THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)
 PREC_KEYS: tuple[str, ...] = tuple(f"prec@{t:g}" for t in PREC_THRESHOLDS)
 METRIC_KEYS: tuple[str, ...] = ("overall_iou", "mean_iou", *PREC_KEYS, "n")
 SIZE_BINS: tuple[str, ...] = ("small", "medium", "big")
-# gt area / image area: small < 5 %, medium 5–10 %, big ≥ 10 % (SPEC §5)
+# gt area / image area: small < 5 %, medium 5–10 %, big ≥ 10 % (docs/design.md §5)
 SMALL_MAX, MEDIUM_MAX = 0.05, 0.10
 
 __all__ = [

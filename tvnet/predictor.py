@@ -24,9 +24,9 @@ import torch
 
 from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
+from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 
 MAX_SIDE = 1600  # larger uploads are downscaled first (with a note)
-MAX_PIXELS = 80_000_000  # refuse decompression bombs outright
 MAX_CHARS = 500
 
 
@@ -40,10 +40,6 @@ def cut_at_word(text: str, limit: int) -> str:
     head = text[:limit]
     cut = max((i for i, ch in enumerate(head) if ch.isspace()), default=-1)
     return head[:cut].rstrip() if head[: max(cut, 0)].strip() else head
-
-
-class InputError(ValueError):
-    """Bad user input (no image, unreadable file, empty expression …): a message for a person."""
 
 
 def require_expression(expression: str | None) -> str:
@@ -155,42 +151,6 @@ class Prediction:
         a = self.attention[{3: 0, 4: 1, 5: 2}[level]]
         rows = a[self.query_cells(where, g)]
         return rows.mean(0).reshape(g, g)
-
-
-def read_image(image: Any) -> np.ndarray:
-    """``image`` (path, PIL image or array: H×W, H×W×3/4, uint8 or float in [0, 1]) as a
-    contiguous H×W×3 uint8 array; :class:`InputError` with a message for a person when it is
-    missing, unreadable, too large or of the wrong shape."""
-    from PIL import Image, UnidentifiedImageError
-
-    if image is None:
-        raise InputError("no image given: upload an image")
-    if isinstance(image, (str, Path)):
-        p = Path(image)
-        if not p.is_file():
-            raise InputError(f"image file not found: {p}")
-        try:
-            with Image.open(p) as im:
-                if im.width * im.height > MAX_PIXELS:
-                    raise InputError(
-                        f"image {p.name} is {im.width}×{im.height}: too large to decode safely"
-                    )
-                image = im.convert("RGB")
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
-            raise InputError(f"cannot read {p.name} as an image ({type(e).__name__})") from e
-    if isinstance(image, Image.Image):
-        image = np.asarray(image.convert("RGB"))
-    arr = np.asarray(image)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[:, :, None], 3, axis=2)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4) or min(arr.shape[:2]) < 1:
-        raise InputError(f"expected an H×W×3 image, got an array of shape {arr.shape}")
-    arr = arr[:, :, :3]
-    if arr.dtype != np.uint8:
-        if np.issubdtype(arr.dtype, np.floating) and arr.size and float(np.nanmax(arr)) <= 1.0:
-            arr = arr * 255.0
-        arr = np.clip(np.nan_to_num(arr), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(arr)
 
 
 class Predictor:

@@ -260,7 +260,7 @@ def test_huge_image_long_expression_and_unknown_words_are_noted(app, tmp_path):
 def test_read_image_refuses_non_images_with_the_file_name(app, tmp_path):
     from tvnet.predictor import InputError
 
-    read_image = app["module"].read_image
+    read_image = app["module"].read_upload
     bad = _write(tmp_path / "x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
     with pytest.raises(InputError, match="x.svg"):
         read_image({"path": str(bad), "orig_name": "x.svg"})

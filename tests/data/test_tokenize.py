@@ -1,4 +1,4 @@
-"""Tokenisation and vocabulary (SPEC §4)."""
+"""Tokenisation and vocabulary (docs/design.md §4)."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def test_round_trip_columns_rows_and_exact_aggregates(tmp_path):
     # chunked: several row groups were written
     assert pq.ParquetFile(out / "samples.parquet").num_row_groups == 4
     dump = load_dump(out)
-    # SPEC §5's columns, then the optional expression type (null: these records have none)
+    # docs/design.md §5's columns, then the optional expression type (null: these records have none)
     assert list(dump.samples.columns) == [*SPEC_COLUMNS, "expression_type"] == list(COLUMNS)
     assert dump.samples.expression_type.isna().all()
     df = dump.samples

@@ -162,7 +162,7 @@ def test_feature_norm_gives_every_cell_unit_rms_and_keeps_direction(cpu_models):
 
 def test_enrich_native_is_enrichment_before_upsampling(cpu_models):
     """enrich_native=True equals: enrich the native maps, then upsample; False enriches the
-    upsampled maps (SPEC's grid shapes). Same weights, so only the order differs."""
+    upsampled maps (docs/design.md §2 grid shapes). Same weights, so only the order differs."""
     from tvnet.model.tvnet import TVNet
 
     native = cpu_models["res"].eval()

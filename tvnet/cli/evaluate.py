@@ -13,7 +13,7 @@ EPILOG = """examples:
       --threshold 0.4 --resolution input      # another protocol, labelled in run.json
 
 Default protocol (CMPC): predict at S×S, undo the padding, resize to the original image size,
-foreground where sigmoid ≥ 0.5. The dump is DIR/samples.parquet + DIR/run.json (SPEC §5)."""
+foreground where sigmoid ≥ 0.5. The dump is DIR/samples.parquet + DIR/run.json (docs/design.md §5)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,7 +10,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "info",
         help="show presets, variants and bundled assets",
-        description="Print the model presets (SPEC §3), the ablation variants (Table 1) and "
+        description="Print the model presets (docs/design.md §3), the ablation variants (Table 1) and "
         "what the bundled default model in assets/ contains.",
     )
     p.add_argument("--preset", help="print the full config of one preset as JSON")

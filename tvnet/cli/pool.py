@@ -1,4 +1,4 @@
-"""``tvnet pool build`` / ``tvnet pool neighbours``: the offline RES retrieval stage (SPEC §1)."""
+"""``tvnet pool build`` / ``tvnet pool neighbours``: the offline RES retrieval stage (docs/design.md §1)."""
 
 from __future__ import annotations
 

@@ -56,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
+    from tvnet.image import read_image
     from tvnet.io import atomic_write_bytes
-    from tvnet.predictor import Predictor, read_image, require_expression
+    from tvnet.predictor import Predictor, require_expression
 
     # check what is cheap to check before the model load (seconds): a bad image or a blank
     # expression fails at once

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="generate the SynthRef benchmark (or print its data card with --stats)",
         description="Generate SynthRef, the synthetic referring-segmentation benchmark: "
         "cluttered scenes of 2-8 coloured, textured shapes with expressions that each pick "
-        "out exactly one object (SPEC §4).",
+        "out exactly one object (docs/design.md §4).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,6 +1,6 @@
 """The PyTorch dataset of referring expressions: image, tokens, mask, and the retrieved image.
 
-With a neighbour table (the offline stage of RES, SPEC §1, written by ``tvnet pool``) each
+With a neighbour table (the offline stage of RES, docs/design.md §1, written by ``tvnet pool``) each
 item also carries the letterboxed image of the query's retrieved neighbour.
 """
 

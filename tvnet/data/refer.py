@@ -1,4 +1,4 @@
-"""Refer-format datasets: RefCOCO, RefCOCO+, RefCOCOg, ReferIt (refclef) and SynthRef (SPEC §4).
+"""Refer-format datasets: RefCOCO, RefCOCO+, RefCOCOg, ReferIt (refclef) and SynthRef (docs/design.md §4).
 
 Standard layout (the ``refer`` toolkit's ``data/`` folder)::
 

@@ -1,4 +1,4 @@
-"""SynthRef: the embedded referring-segmentation benchmark (SPEC §4).
+"""SynthRef: the embedded referring-segmentation benchmark (docs/design.md §4).
 
 Each scene is a cluttered background (a procedural texture or a crop of one of
 scikit-image's CC0 photos) with 2–8 coloured, textured, rotated shapes that may partly hide
@@ -148,7 +148,7 @@ MIN_VISIBLE = 0.5  # every object keeps at least this share of itself visible
 MIN_REFERENT_VISIBLE = 0.75  # a referent is at most 25 % occluded
 AREA_RATIO = 1.5  # "small"/"largest": the extreme is ≥ 1.5× from every other candidate
 POS_MARGIN = 0.05  # positions differ by ≥ 5 % of the image side
-SMALL = 0.05  # size bins of SPEC §5 (gt area / image area)
+SMALL = 0.05  # size bins of docs/design.md §5 (gt area / image area)
 MEDIUM = 0.10
 
 

@@ -1,4 +1,4 @@
-"""Tokenisation and vocabulary (SPEC §4).
+"""Tokenisation and vocabulary (docs/design.md §4).
 
 Lowercase, split on non-word characters, drop a final period, truncate/pad to T (20 by
 default). Id 0 is padding, id 1 is the unknown word.

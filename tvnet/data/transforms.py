@@ -1,4 +1,4 @@
-"""Resize-and-pad ("letterbox") to S×S and its exact inverse (SPEC §5, CMPC protocol).
+"""Resize-and-pad ("letterbox") to S×S and its exact inverse (docs/design.md §5, CMPC protocol).
 
 The image is resized keeping its aspect so the long side is S, then padded with zeros at the
 bottom and right. :meth:`Letterbox.invert` undoes exactly that geometry: crop the padding,

@@ -1,4 +1,4 @@
-"""A restricted unpickler for the refer-format ``refs(SPLITBY).p`` files (SPEC §4).
+"""A restricted unpickler for the refer-format ``refs(SPLITBY).p`` files (docs/design.md §4).
 
 ``pickle.load`` runs whatever a pickle asks for, so a downloaded ``.p`` file could execute
 code. The refer pickles only hold lists, dicts, strings and numbers; this unpickler admits

@@ -1,4 +1,4 @@
-"""The evaluation dump of SPEC §5: ``DIR/samples.parquet`` + ``DIR/run.json``.
+"""The evaluation dump of docs/design.md §5: ``DIR/samples.parquet`` + ``DIR/run.json``.
 
 ``samples.parquet`` holds one row per expression, with the columns of :data:`COLUMNS` (types
 in :data:`SCHEMA`). The ``neighbour_*`` columns are null for variants that retrieve nothing;

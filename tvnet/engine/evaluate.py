@@ -1,4 +1,4 @@
-"""Evaluation (SPEC §5, CMPC protocol by default): predict at S×S, undo the padding, resize to
+"""Evaluation (docs/design.md §5, CMPC protocol by default): predict at S×S, undo the padding, resize to
 the original image size, foreground where sigmoid ≥ 0.5; stream I and U into a
 :class:`RISEvaluator` and, with ``out``, into an evaluation dump.
 

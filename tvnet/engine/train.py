@@ -1,4 +1,4 @@
-"""Training loop (SPEC §2–3): Adam with decoupled weight decay, poly decay (power 0.9), the
+"""Training loop (docs/design.md §2–3): Adam with decoupled weight decay, poly decay (power 0.9), the
 0.7/0.1 BCE loss (plus soft Dice on the final mask when ``loss_dice`` > 0, as
 ``configs/cpu.json``); seeded; atomic checkpoints every N steps and at the end; ``resume``
 continues bit-for-bit in its schedule; a JSON-lines log of loss, throughput and val metrics in

@@ -1,4 +1,4 @@
-"""Siamese visual backbone (SPEC §2): one timm ``features_only`` CNN for the query image and
+"""Siamese visual backbone (docs/design.md §2): one timm ``features_only`` CNN for the query image and
 the retrieved image alike.
 
 ``extract`` returns the native-resolution maps [V2, V3, V4, V5] (what a feature cache stores);

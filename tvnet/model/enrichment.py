@@ -1,4 +1,4 @@
-"""Enrichment of the query features by the retrieved image (paper Eq. 1–2, SPEC §2)."""
+"""Enrichment of the query features by the retrieved image (paper Eq. 1–2, docs/design.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cross-modal fusion (paper Eq. 3, SPEC §2): bilinear fusion per level and CMPC's
+"""Cross-modal fusion (paper Eq. 3, docs/design.md §2): bilinear fusion per level and CMPC's
 language-guided gated exchange between levels, then a ConvLSTM over the three levels."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Mask head and loss (SPEC §2)."""
+"""Mask head and loss (docs/design.md §2)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def tvnet_loss(
 ) -> torch.Tensor:
     """BCE with logits on the final mask (0.7) plus each auxiliary head (0.1 each), as CMPC;
     ``w_dice`` > 0 adds that weight of :func:`dice_loss` on the final mask (the ``cpu``
-    recipe's choice, README "Design notes"; SPEC §2's loss is ``w_dice=0``).
+    recipe's choice, docs/design.md §6; §2's loss is ``w_dice=0``).
 
     logits B×1×S×S, aux each B×1×h×w (upsampled to S here), mask B×1×S×S in {0,1}."""
     loss = w_main * F.binary_cross_entropy_with_logits(logits, mask)

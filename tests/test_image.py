@@ -1,0 +1,86 @@
+"""The one image reader (tvnet.image.read_image): EXIF orientation, alpha on white, greyscale
+to RGB, and a clear InputError for what cannot be read."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tvnet.image import MAX_PIXELS, InputError, read_image
+
+
+def _png(im: Image.Image, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=kw.pop("format", "PNG"), **kw)
+    return buf.getvalue()
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    # a 4×2 landscape stored with "rotate 90° clockwise to display" (orientation 6): a phone's
+    # portrait. Left half red, right half blue.
+    arr = np.zeros((2, 4, 3), np.uint8)
+    arr[:, :2, 0] = 255
+    arr[:, 2:, 2] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    p = tmp_path / "phone.jpg"
+    Image.fromarray(arr).save(p, exif=exif, quality=100)
+    out = read_image(p)
+    assert out.shape == (4, 2, 3)  # displayed as a portrait
+    # rotated clockwise: the left (red) half is now on top
+    assert out[0, :, 0].min() > 200 and out[0, :, 2].max() < 60
+    assert out[-1, :, 2].min() > 200 and out[-1, :, 0].max() < 60
+
+
+def test_alpha_is_composited_on_white_for_files_and_arrays(tmp_path):
+    rgba = np.zeros((3, 5, 4), np.uint8)  # black, fully transparent …
+    rgba[0, 0] = (10, 20, 30, 255)  # … except one opaque pixel
+    rgba[1, 1] = (0, 0, 0, 128)  # and one half-transparent black pixel
+    from_file = read_image(_png(Image.fromarray(rgba, "RGBA")))
+    from_array = read_image(rgba)
+    for out in (from_file, from_array):
+        assert out.shape == (3, 5, 3) and out.dtype == np.uint8
+        assert tuple(out[0, 0]) == (10, 20, 30)
+        assert tuple(out[2, 4]) == (255, 255, 255)
+        assert abs(int(out[1, 1, 0]) - 127) <= 1  # 255 · (1 − 128/255)
+    np.testing.assert_array_equal(from_file, from_array)
+
+
+def test_greyscale_and_palette_become_rgb(tmp_path):
+    grey = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    for source in (grey, Image.fromarray(grey, "L"), _png(Image.fromarray(grey, "L"))):
+        out = read_image(source)
+        assert out.shape == (3, 4, 3)
+        np.testing.assert_array_equal(out[:, :, 0], grey)
+        np.testing.assert_array_equal(out[:, :, 2], grey)
+    pal = Image.fromarray(np.full((2, 2, 3), (0, 204, 0), np.uint8)).convert("P")  # web palette
+    assert tuple(read_image(_png(pal))[1, 1]) == (0, 204, 0)
+
+
+def test_float_arrays_in_unit_range_are_scaled():
+    out = read_image(np.full((2, 2, 3), 0.5, np.float32))
+    assert out.dtype == np.uint8 and int(out[0, 0, 0]) == 127
+
+
+def test_bad_inputs_are_input_errors_naming_the_file(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        read_image(tmp_path / "nowhere.png")
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    with pytest.raises(InputError, match="cannot read notes.png"):
+        read_image(bad)
+    with pytest.raises(InputError, match="no image"):
+        read_image(None)
+    with pytest.raises(InputError, match="shape"):
+        read_image(np.zeros((2, 2, 5), np.uint8))
+    with pytest.raises(InputError, match="empty"):
+        read_image(np.zeros((0, 3, 3), np.uint8))
+
+
+def test_huge_images_are_refused_before_decoding(tmp_path):
+    side = int(MAX_PIXELS**0.5) + 10
+    p = tmp_path / "bomb.png"
+    Image.new("1", (side, side)).save(p)  # 1 bit per pixel: small on disk, huge decoded
+    with pytest.raises(InputError, match="too large"):
+        read_image(p, name="the upload")

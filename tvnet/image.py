@@ -1,0 +1,94 @@
+"""The one image reader of the project: the CLI, the :class:`~tvnet.Predictor` and the demo all
+see an upload through :func:`read_image`, so a phone photo reaches the model the same way
+everywhere (docs/design.md §7).
+
+What it does to a file, in order:
+- refuses a missing or unreadable file, and one over :data:`MAX_PIXELS` (decompression bombs),
+  with a message for a person (:class:`InputError`);
+- applies the EXIF orientation (phones store portraits as rotated landscapes);
+- composites any alpha channel onto white (a transparent PNG is not a black one);
+- turns greyscale and palette images into RGB.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_PIXELS = 80_000_000  # refuse decompression bombs outright
+FORMATS = "PNG, JPEG, WebP, BMP or TIFF"
+
+
+class InputError(ValueError):
+    """Bad user input (no image, unreadable file, empty expression …): a message for a person."""
+
+
+def read_image(image: Any, name: str | None = None) -> np.ndarray:
+    """``image`` as a contiguous H×W×3 uint8 array.
+
+    ``image``: a path, raw bytes or a binary file object, a PIL image, or an array (H×W,
+    H×W×3/4, uint8 or float in [0, 1]). ``name`` names it in error messages (default: the file
+    name, or "the image"). Raises :class:`InputError` when it is missing, unreadable, too large
+    or of the wrong shape."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if image is None:
+        raise InputError("no image given: upload an image")
+    if isinstance(image, (str, Path)):
+        p = Path(image)
+        name = name or p.name
+        if not p.is_file():
+            raise InputError(f"image file not found: {p}")
+    elif isinstance(image, (bytes, bytearray)):
+        image = io.BytesIO(image)
+    name = name or "the image"
+    if isinstance(image, (str, Path)) or hasattr(image, "read"):
+        try:
+            with Image.open(image) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise InputError(
+                        f"{name} is {im.width}×{im.height} pixels: too large to decode safely "
+                        f"(limit {MAX_PIXELS / 1e6:.0f} megapixels)"
+                    )
+                return _pil_rgb(ImageOps.exif_transpose(im))
+        except InputError:
+            raise
+        except (UnidentifiedImageError, Image.DecompressionBombError) as e:
+            raise InputError(
+                f"cannot read {name} as an image ({type(e).__name__}): use a {FORMATS} file"
+            ) from e
+        except (OSError, SyntaxError, ValueError) as e:
+            raise InputError(
+                f"cannot read {name}: the file is damaged or not an image ({e})"
+            ) from e
+    if isinstance(image, Image.Image):
+        return _pil_rgb(image)
+    return _array_rgb(np.asarray(image))
+
+
+def _pil_rgb(im: Any) -> np.ndarray:
+    from PIL import Image
+
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return _array_rgb(np.asarray(im.convert("RGB")))
+
+
+def _array_rgb(arr: np.ndarray) -> np.ndarray:
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise InputError(f"expected an H×W×3 image, got an array of shape {arr.shape}")
+    if min(arr.shape[:2]) < 1:
+        raise InputError("the image is empty (0 pixels wide or high)")
+    if arr.dtype != np.uint8:
+        scale = np.issubdtype(arr.dtype, np.floating) and arr.size and np.nanmax(arr) <= 1.0
+        arr = np.clip(np.nan_to_num(arr * (255.0 if scale else 1.0)), 0, 255).astype(np.uint8)
+    if arr.shape[2] == 4:  # straight alpha, composited onto white like a file's
+        a = arr[:, :, 3:].astype(np.float32) / 255.0
+        arr = np.rint(arr[:, :, :3] * a + 255.0 * (1.0 - a)).astype(np.uint8)
+    return np.ascontiguousarray(arr)
