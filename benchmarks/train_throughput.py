@@ -14,9 +14,9 @@ import time
 import torch
 
 from tvnet import build_model
+from tvnet.amp import autocast_context
 from tvnet.config import VARIANTS
 from tvnet.data.tokenize import Vocab
-from tvnet.engine.amp import autocast_context
 from tvnet.model.head import tvnet_loss
 
 

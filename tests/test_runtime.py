@@ -11,7 +11,7 @@ from torch import nn
 
 from tests.conftest import save_tiny_model
 from tvnet import Predictor, build_model
-from tvnet.engine.amp import cpu_bf16_supported
+from tvnet.amp import cpu_bf16_supported
 from tvnet.runtime import (
     OnnxModule,
     cache_limit_bytes,

@@ -329,7 +329,7 @@ class Predictor:
 
         ``neighbour``: force pool entry ``neighbour`` as the retrieved sample (the demo lets a
         user try other candidates); default: RES stage 1 picks it."""
-        from tvnet.engine.amp import autocast_context
+        from tvnet.amp import autocast_context
 
         t0 = time.perf_counter()
         timings: dict[str, float] = {}

@@ -62,7 +62,7 @@ def resolve_runtime(
     ``auto`` takes onnxruntime on a CPU unless bf16 autocast would run there (a bf16 CPU with
     ``amp``). An explicit ``"onnxruntime"`` off the CPU is an error; the same value from the
     environment falls back to PyTorch there (one setting for a machine's CPU and GPU jobs)."""
-    from tvnet.engine.amp import cpu_bf16_supported
+    from tvnet.amp import cpu_bf16_supported
 
     explicit = runtime is not None
     runtime = runtime or os.environ.get("TVNET_RUNTIME") or "auto"

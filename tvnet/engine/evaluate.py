@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from tvnet.amp import autocast_context
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import Letterbox, letterbox_mask
-from tvnet.engine.amp import autocast_context
 from tvnet.engine.batches import BatchLoader, SplitTable
 from tvnet.engine.features import FeatureCache
 from tvnet.metrics import RISEvaluator

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from tvnet.amp import autocast_context
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import letterbox, to_tensor
-from tvnet.engine.amp import autocast_context
 
 LEVELS = ("v2", "v3", "v4", "v5")
 

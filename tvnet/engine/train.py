@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from tvnet.amp import autocast_context
 from tvnet.config import VARIANTS, ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
 from tvnet.data.tokenize import Vocab
-from tvnet.engine.amp import autocast_context
 from tvnet.engine.batches import BatchLoader, SplitTable
 from tvnet.engine.evaluate import evaluate
 from tvnet.engine.features import FeatureCache

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tvnet.engine.amp import autocast_context
+from tvnet.amp import autocast_context
 from tvnet.model.inference import fold_batchnorm
 from tvnet.model.weights import LITE0_MEAN, LITE0_STD, PACKAGE_EFFNET
 
