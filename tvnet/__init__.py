@@ -24,6 +24,7 @@ __all__ = [
     "MAX_PIXELS",
     "read_image",
     "ModelConfig",
+    "VARIANTS",
     "preset_config",
     "load_dump",
     "load_dumps",
@@ -39,7 +40,7 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from tvnet.assets import default_checkpoint
     from tvnet.checkpoint import lineage
-    from tvnet.config import ModelConfig, preset_config
+    from tvnet.config import VARIANTS, ModelConfig, preset_config
     from tvnet.engine.dump import (
         RUN_FILE,
         SAMPLES_FILE,
@@ -76,7 +77,7 @@ def __getattr__(name: str) -> Any:
         from tvnet.predictor import Predictor
 
         return Predictor
-    if name in ("ModelConfig", "preset_config"):
+    if name in ("ModelConfig", "preset_config", "VARIANTS"):
         from tvnet import config
 
         return getattr(config, name)
