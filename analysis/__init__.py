@@ -6,7 +6,7 @@
   Prec@X curves: matplotlib for papers, plotly for the dashboard.
 - :mod:`analysis.report` — ``python -m analysis.report DUMPS... --out DIR``.
 
-Every number comes from the dump rows through :func:`tvnet.metrics.aggregate`; the
+Every number comes from the dump rows through :func:`tvnet.eval.metrics.aggregate`; the
 ``metrics`` stored in a dump's ``run.json`` are never read here.
 """
 

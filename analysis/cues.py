@@ -30,9 +30,9 @@ from analysis.failures import (
     predictions_by_image,
     table_cli,
 )
-from tvnet.data.synth import COLOUR_WORDS, SHAPE_WORDS, TEXTURE_ADJ, TEXTURE_PP
+from tvnet.data.synthref import COLOUR_WORDS, SHAPE_WORDS, TEXTURE_ADJ, TEXTURE_PP
 from tvnet.data.tokenize import tokenize
-from tvnet.engine.dump import Dump
+from tvnet.eval.dump import Dump
 
 CUES: dict[str, dict[str, tuple[str, ...]]] = {
     "colour": COLOUR_WORDS,

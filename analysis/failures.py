@@ -28,7 +28,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from tvnet import DumpError, decode_rle, load_dump
-from tvnet.engine.dump import Dump
+from tvnet.eval.dump import Dump
 
 LIT = 0.3  # an object is lit when more than this share of its pixels is predicted
 CLASSES = (

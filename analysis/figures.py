@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.tables import _variant_key, size_distribution
-from tvnet.metrics import PREC_THRESHOLDS, SIZE_BINS
+from tvnet.eval.metrics import PREC_THRESHOLDS, SIZE_BINS
 
 # the standard Prec@X points, plus a finer grid for the curve
 CURVE_THRESHOLDS: tuple[float, ...] = tuple(np.round(np.arange(0.05, 1.0001, 0.05), 2))

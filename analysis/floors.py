@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from tvnet.metrics import METRIC_KEYS, PREC_KEYS, PREC_THRESHOLDS, RISEvaluator, size_bin
+from tvnet.eval.metrics import METRIC_KEYS, PREC_KEYS, PREC_THRESHOLDS, RISEvaluator, size_bin
 
 EVERY, RANDOM = "every object", "one object at random"
 

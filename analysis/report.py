@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import cues, failures, figures, tables
-from tvnet.engine.dump import Dump, load_dump, load_dumps
+from tvnet.eval.dump import Dump, load_dump, load_dumps
 from tvnet.io import atomic_path, atomic_write_text
 
 METRIC_NOTE = (

@@ -14,10 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from tvnet.metrics import PREC_KEYS, SIZE_BINS, aggregate
+from tvnet.config import VARIANTS
+from tvnet.eval.metrics import PREC_KEYS, SIZE_BINS, aggregate
 
-# canonical row order of Table 1; other variants follow alphabetically
-VARIANT_ORDER = ("baseline", "res", "res_cct", "full")
+# canonical row order of Table 1 (tvnet.config.VARIANTS); other variants follow alphabetically
+VARIANT_ORDER = tuple(VARIANTS)
 PREC_LABELS = tuple(k.replace("prec", "Prec") for k in PREC_KEYS)  # "Prec@0.5", …
 METRIC_LABELS = {
     **dict(zip(PREC_KEYS, PREC_LABELS)),
@@ -119,7 +120,7 @@ def _size_key(v: Any) -> tuple[int, str]:
 
 
 def metrics_table(samples: pd.DataFrame, by: Sequence[str] = ("variant",)) -> pd.DataFrame:
-    """Every metric of :func:`tvnet.metrics.aggregate` (fractions; per size bin too) per group.
+    """Every metric of :func:`tvnet.eval.metrics.aggregate` (fractions; per size bin too) per group.
 
     One row per combination of the ``by`` columns, columns like ``overall_iou``,
     ``small/prec@0.5``, ``n``.

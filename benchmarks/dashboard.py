@@ -31,8 +31,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis import figures, tables  # noqa: E402
-from tvnet.engine.dump import DumpWriter, decode_rle, load_dumps  # noqa: E402
-from tvnet.metrics import iou_counts, sample_iou, size_bin  # noqa: E402
+from tvnet.eval.dump import DumpWriter, load_dumps  # noqa: E402
+from tvnet.eval.metrics import iou_counts, sample_iou, size_bin  # noqa: E402
+from tvnet.eval.rle import decode_rle  # noqa: E402
 
 
 def _rect_rle(h: int, w: int, y0: int, y1: int, x0: int, x1: int) -> str:
@@ -193,7 +194,7 @@ def main(argv=None) -> int:
     if args.app:
         from streamlit.testing.v1 import AppTest
 
-        app = str(Path(__file__).resolve().parents[1] / "apps" / "dashboard.py")
+        app = str(Path(__file__).resolve().parents[1] / "apps" / "dashboard" / "app.py")
         at = AppTest.from_file(app, default_timeout=120)
         at.session_state["dumps_dir"] = str(root)
         t0 = time.perf_counter()

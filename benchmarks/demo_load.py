@@ -2,7 +2,7 @@
 
     python benchmarks/demo_load.py [--clients 20] [--requests 5] [--checkpoint DIR --pool DIR]
 
-Starts ``python apps/demo.py`` on 127.0.0.1 (a free port, its own process, as the Procfile
+Starts ``python -m apps.demo`` on 127.0.0.1 (a free port, its own process, as the Procfile
 does), then ``--clients`` threads, each with its own gradio_client.Client (its own session),
 each sending
 ``--requests`` /segment calls with the bundled examples in turn. Prints how many were
@@ -75,7 +75,7 @@ def main() -> int:
     from gradio_client import Client, handle_file
 
     port = free_port()
-    cmd = [sys.executable, str(REPO / "apps" / "demo.py"), "--port", str(port)]
+    cmd = [sys.executable, "-m", "apps.demo", "--port", str(port)]
     for flag in ("checkpoint", "pool", "pool_images", "device", "concurrency"):
         value = getattr(args, flag)
         if value is not None:
@@ -84,7 +84,7 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}/"
     t = time.perf_counter()
     log = tempfile.NamedTemporaryFile("w+", prefix="demo-load-", suffix=".log", delete=False)
-    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, server)
     except RuntimeError as e:

@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument(
         "--runtime",
         choices=RUNTIMES,
-        help="see tvnet.runtime (default auto)",
+        help="see tvnet.inference.runtime (default auto)",
     )
     ap.add_argument(
         "--scenes",
@@ -44,7 +44,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from tvnet import Predictor
-    from tvnet.data.synth import make_scene
+    from tvnet.data.synthref import make_scene
 
     t = time.perf_counter()
     pred = Predictor.from_checkpoint(

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tvnet.data.synth import generate
+from tvnet.data.synthref import generate
 
 
 def main() -> None:

@@ -51,7 +51,7 @@ def small_vocab():
 def tiny_synthref(tmp_path_factory):
     """A tiny SynthRef (24/8/8 expressions) with a retrieval pool and neighbour tables."""
     from tvnet.data.refer import open_refer
-    from tvnet.data.synth import generate
+    from tvnet.data.synthref import generate
     from tvnet.retrieval.image_encoder import ImageEncoder
     from tvnet.retrieval.neighbours import (
         build_pool,

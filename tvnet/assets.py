@@ -13,7 +13,7 @@ DEFAULT_MODEL = "full-grown"
 
 def default_checkpoint() -> Path:
     """The bundled default model: TV-Net ``full`` grown from the long whitened baseline
-    (``assets/checkpoints/full-grown``; README, "The bundled default") when it is there, else
+    (``assets/checkpoints/full-grown``; docs/design.md §6) when it is there, else
     Table 1's ``full`` (``assets/checkpoints/full``, what ``tools/build_default.sh`` alone
     rebuilds)."""
     grown = ROOT / "checkpoints" / DEFAULT_MODEL

@@ -1,5 +1,6 @@
 """Checkpoints: a folder with ``model.safetensors`` (weights) and ``config.json`` (model
-config, vocabulary, code version, provenance). No pickle anywhere.
+config, vocabulary, code version, provenance, and the ``init`` record of a warm start:
+:mod:`tvnet.warmstart`). No pickle anywhere.
 
 Written atomically: into a temporary sibling folder, then renamed into place.
 """
@@ -96,47 +97,6 @@ def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
         raise CheckpointError(f"{cfg_file} is not a {FORMAT} config")
     return cfg
-
-
-def checkpoint_init(path: str | Path, meta: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """Where the weights of the checkpoint at ``path`` started (``tvnet train --init``): its
-    config's ``init`` record, nested through a chain of warm starts; None from scratch.
-    Checkpoints written before the record was kept there fall back to their run's run.json
-    (``RUN/last`` → ``RUN/run.json``)."""
-    path = Path(path)
-    meta = read_checkpoint_config(path) if meta is None else meta
-    if "init" in meta:
-        return meta["init"]
-    run = path.parent / "run.json"
-    try:
-        return json.loads(run.read_text()).get("init") if run.is_file() else None
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        return None
-
-
-def lineage(init: dict[str, Any] | None, variant: str) -> tuple[int, int, str | None]:
-    """(runs, steps, grown_from) of a warm start's ``init`` record: how many earlier runs and
-    steps its weights went through, and the first variant along the chain that is not
-    ``variant`` (the network it was grown from), or None."""
-    runs = steps = 0
-    grown_from = None
-    r: Any = init
-    while isinstance(r, dict):
-        runs += 1
-        steps += int(r.get("step") or 0)
-        if grown_from is None and r.get("variant") not in (None, variant):
-            grown_from = str(r["variant"])
-        r = r.get("init")
-    return runs, steps, grown_from
-
-
-def start_label(init: dict[str, Any] | None, variant: str) -> str:
-    """How a run's weights started, for tables: ``""`` from scratch, ``"grown from V"``, or
-    ``"warm start"`` (continued from a checkpoint of the same variant)."""
-    runs, _, grown_from = lineage(init, variant)
-    if not runs:
-        return ""
-    return f"grown from {grown_from}" if grown_from else "warm start"
 
 
 def load_checkpoint(

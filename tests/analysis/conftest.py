@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dumps_fixture import make_dump_tree  # tests/ is on sys.path (tests/conftest.py)
 
-from tvnet.engine.dump import load_dumps
+from tvnet.eval.dump import load_dumps
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from analysis.failures import (
     sample_classes,
 )
 from tvnet import load_dump
-from tvnet.engine.dump import DumpWriter
-from tvnet.metrics import RISEvaluator
+from tvnet.eval.dump import DumpWriter
+from tvnet.eval.metrics import RISEvaluator
 
 H = W = 20
 

@@ -75,7 +75,7 @@ def test_duplicate_runs_stay_apart(hand_dumps):
 def test_runs_table_over_two_runs_of_one_variant(tmp_path):
     from dumps_fixture import write_hand_dump
 
-    from tvnet.engine.dump import load_dumps
+    from tvnet.eval.dump import load_dumps
 
     root = tmp_path / "dumps"
     write_hand_dump(root / "full_seed0", "full", "val")  # oIoU 17/37, mIoU 45.83
@@ -116,7 +116,7 @@ def test_warm_started_runs_are_another_recipe_not_another_seed(tmp_path):
     from dumps_fixture import write_hand_dump
 
     from analysis.report import select
-    from tvnet.engine.dump import load_dumps
+    from tvnet.eval.dump import load_dumps
 
     root = tmp_path / "dumps"
     write_hand_dump(root / "full_seed0", "full", "val")  # oIoU 17/37
@@ -246,7 +246,7 @@ def test_type_table_against_hand_computed_numbers(samples):
 
 def test_expression_types_reads_synthref_sentence_types(tiny_synthref):
     from analysis.tables import expression_types
-    from tvnet.data.synth import KINDS
+    from tvnet.data.synthref import KINDS
 
     refer = tiny_synthref["refer"]
     types = expression_types(refer)

@@ -1,5 +1,6 @@
-"""apps/dashboard.py driven by Streamlit's AppTest on hand-made dumps (numbers in
-tests/dumps_fixture.py) and on broken ones, plus one real-browser screenshot."""
+"""apps/dashboard (``streamlit run apps/dashboard/app.py``) driven by Streamlit's AppTest on
+hand-made dumps (numbers in tests/dumps_fixture.py) and on broken ones, plus one real-browser
+screenshot."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dumps_fixture import add_broken_dumps, make_dump_tree, write_hand_dump
 from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[2]
-APP = str(REPO / "apps" / "dashboard.py")
+APP = str(REPO / "apps" / "dashboard" / "app.py")
 PAGES = ["Overview", "Size analysis", "Failure cases", "Variant diff"]
 
 
@@ -44,19 +45,11 @@ def table_by_title(at: AppTest, title: str):
     return df.set_index(df.columns[0])
 
 
-def _import_dashboard():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("tvnet_dashboard", APP)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_difference_image_colours():
     import numpy as np
 
-    dash = _import_dashboard()
+    from apps.dashboard import failure_cases as dash
+
     gt = np.array([[1, 1, 0, 0]], bool)
     pred = np.array([[1, 0, 1, 0]], bool)
     img = dash.difference(None, pred, gt)  # found, missed, false alarm, background
@@ -187,8 +180,8 @@ def _synth_dump(out, refer, data_dir, variant, preds):
     """A real dump of ``refer``'s val split; ``preds(sample, gt)`` gives each prediction."""
     import numpy as np
 
-    from tvnet.engine.dump import DumpWriter
-    from tvnet.metrics import RISEvaluator
+    from tvnet.eval.dump import DumpWriter
+    from tvnet.eval.metrics import RISEvaluator
 
     run = {"variant": variant, "split": "val",
            "dataset": {"name": refer.name, "data_dir": str(data_dir)}}  # fmt: skip

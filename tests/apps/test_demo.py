@@ -1,4 +1,5 @@
-"""apps/demo.py served on 127.0.0.1 and driven through gradio_client, as an API user would.
+"""apps/demo (``python -m apps.demo``) served on 127.0.0.1 and driven through gradio_client, as
+an API user would; and its command line, which answers --help without loading gradio or torch.
 
 An untrained tiny TV-Net (full + baseline, on the tiny SynthRef pool) stands in for the bundled
 model: its head bias is set so that `full` predicts a non-empty mask and `baseline` an empty
@@ -7,8 +8,8 @@ one, which makes both answers deterministic. One test runs the bundled model whe
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,24 +19,14 @@ import torch
 from browser import free_port
 from PIL import Image
 
+from apps.demo import images, layout, notes
+from apps.demo.__main__ import main as demo_main
 from tests.conftest import TINY_MODEL
 
 REPO = Path(__file__).resolve().parents[2]
-APP = REPO / "apps" / "demo.py"
 EXAMPLES = REPO / "assets" / "examples"
 SEGMENT = "/segment"
 N_OUTPUTS = 14  # overlay … summary (the state is not part of the API)
-
-
-def import_demo():
-    """apps/demo.py as a module (registered, as its dataclasses need)."""
-    if "tvnet_demo" in sys.modules:
-        return sys.modules["tvnet_demo"]
-    spec = importlib.util.spec_from_file_location("tvnet_demo", APP)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["tvnet_demo"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def tiny_checkpoints(root: Path, refer) -> Path:
@@ -58,17 +49,16 @@ def tiny_checkpoints(root: Path, refer) -> Path:
 def app(tiny_synthref, tmp_path_factory):
     from gradio_client import Client
 
-    demo_mod = import_demo()
     ckpts = tiny_checkpoints(tmp_path_factory.mktemp("demo_ckpt"), tiny_synthref["refer"])
-    demo = demo_mod.build_demo(
+    demo = layout.build_demo(
         ckpts / "full",
         tiny_synthref["pool"],
         device="cpu",
         pool_images=tiny_synthref["data"] / "images",
     )
-    url = demo_mod.launch(demo, port=free_port(), block=False)
+    url = layout.launch(demo, port=free_port(), block=False)
     try:
-        yield {"url": url, "client": Client(url, verbose=False), "module": demo_mod}
+        yield {"url": url, "client": Client(url, verbose=False)}
     finally:
         demo.close()
 
@@ -258,9 +248,9 @@ def test_huge_image_long_expression_and_unknown_words_are_noted(app, tmp_path):
 
 
 def test_read_image_refuses_non_images_with_the_file_name(app, tmp_path):
-    from tvnet.predictor import InputError
+    from tvnet import InputError
 
-    read_image = app["module"].read_upload
+    read_image = images.read_upload
     bad = _write(tmp_path / "x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
     with pytest.raises(InputError, match="x.svg"):
         read_image({"path": str(bad), "orig_name": "x.svg"})
@@ -271,7 +261,7 @@ def test_read_image_refuses_non_images_with_the_file_name(app, tmp_path):
 
 
 def test_main_reports_a_missing_checkpoint_cleanly(app, tmp_path, capsys):
-    code = app["module"].main(["--checkpoint", str(tmp_path / "nowhere"), "--port", "1"])
+    code = demo_main(["--checkpoint", str(tmp_path / "nowhere"), "--port", "1"])
     assert code == 2
     err = capsys.readouterr().err
     assert "nowhere" in err and "Traceback" not in err
@@ -287,13 +277,12 @@ BUNDLED = REPO / "assets" / "checkpoints" / "full"
 def test_bundled_model_answers_an_example():
     from gradio_client import Client
 
-    mod = import_demo()
-    demo = mod.build_demo(variants_dir=REPO / "no-other-variants")
-    url = mod.launch(demo, port=free_port(), block=False)
+    demo = layout.build_demo(variants_dir=REPO / "no-other-variants")
+    url = layout.launch(demo, port=free_port(), block=False)
     try:
         row = json.loads((EXAMPLES / "examples.json").read_text())[0]
         o = named(segment(Client(url, verbose=False), EXAMPLES / row["image"], row["expression"]))
-        assert "Trained on" in mod.model_note(demo.models)
+        assert "Trained on" in notes.model_note(demo.models)
         frac = o["summary"]["mask_fraction"]
         # the bundled model finds a part of this scene, never the whole of it; it is far from
         # the accuracy goal (README, "Results")
@@ -304,7 +293,7 @@ def test_bundled_model_answers_an_example():
 
 
 def test_lineage_note_counts_the_earlier_runs():
-    mod = import_demo()
+    mod = notes
     first = {"checkpoint": "/r/a/last", "variant": "baseline", "step": 8000, "init": None}
     second = {"checkpoint": "/r/b/last", "variant": "baseline", "step": 6000, "init": first}
     third = {"checkpoint": "/r/c/last", "variant": "baseline", "step": 3000, "init": second}
@@ -319,3 +308,43 @@ def test_lineage_note_counts_the_earlier_runs():
     assert mod.training_summary({"step": None}, "full") == "untrained"
     note = mod.lineage_note(first, "baseline")
     assert "1 earlier run " in note and "8,000 steps" in note and "grown" not in note
+
+
+def test_every_variant_has_a_label():
+    import tvnet
+
+    assert list(notes.VARIANT_LABEL) == list(tvnet.VARIANTS)
+
+
+HEAVY = ("torch", "gradio", "tvnet", "numpy", "PIL", "pandas")
+
+
+def test_help_answers_without_importing_gradio_or_torch():
+    """``python -m apps.demo --help`` parses its arguments before any heavy import: it prints
+    the usage and exits 0 with none of HEAVY loaded (checked in the process itself)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "apps.demo", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m apps.demo")
+    for flag in ("--checkpoint", "--pool", "--variants-dir", "--host", "--port", "--concurrency"):
+        assert flag in done.stdout, flag
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['apps.demo', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('apps.demo', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as e:\n"
+        "    assert e.code in (0, None), e.code\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout and "HEAVY []" in done.stdout, done.stdout

@@ -1,4 +1,4 @@
-"""`python apps/demo.py` in a real browser (Debian's chromium through Playwright): upload an
+"""`python -m apps.demo` in a real browser (Debian's chromium through Playwright): upload an
 image, type an expression, press Segment, see the mask; click a point of the result, see its
 attention row; click an example, see it run. Saves test-artifacts/demo.png.
 
@@ -35,7 +35,7 @@ def server(tiny_synthref, tmp_path_factory):
     """The demo as the README and the Procfile start it, on a free port, with a temporary
     folder of its own (``.tmp``) and its process (``.proc``)."""
     port = free_port()
-    args = [sys.executable, str(REPO / "apps" / "demo.py"), "--host", "127.0.0.1"]
+    args = [sys.executable, "-m", "apps.demo", "--host", "127.0.0.1"]
     if not ((BUNDLED / "config.json").is_file() and (REPO / "assets" / "pool").is_dir()):
         from test_demo import tiny_checkpoints
 

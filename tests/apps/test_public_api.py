@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tvnet
 
-APPS = sorted((Path(__file__).resolve().parents[2] / "apps").glob("*.py"))
+APPS = sorted((Path(__file__).resolve().parents[2] / "apps").rglob("*.py"))
 
 
 def _tvnet_imports(path: Path) -> list[tuple[str, list[str]]]:
@@ -24,8 +24,8 @@ def test_apps_import_only_the_public_api():
     assert APPS, "no apps found"
     for path in APPS:
         for module, names in _tvnet_imports(path):
-            assert module == "tvnet", f"{path.name} imports {module}, not the public tvnet API"
-            assert set(names) <= set(tvnet.__all__), f"{path.name}: {names}"
+            assert module == "tvnet", f"{path} imports {module}, not the public tvnet API"
+            assert set(names) <= set(tvnet.__all__), f"{path}: {names}"
 
 
 def test_every_public_name_resolves():

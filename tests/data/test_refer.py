@@ -41,6 +41,8 @@ def test_refcoco_samples_and_splits(refer_data: ReferFixture) -> None:
     assert ds.sample(12).ref_id == 2
     with pytest.raises(ValueError, match="testC"):
         ds.samples("testC")
+    with pytest.raises(ValueError, match="no split 'test'"):
+        ds.samples("test")
 
 
 def test_polygon_masks_are_unions(refer_data: ReferFixture) -> None:

@@ -1,9 +1,10 @@
-"""tvnet/retrieval/neighbours.py and `tvnet pool`: pools and neighbour tables of a refer dataset."""
+"""tvnet/retrieval/neighbours.py, `tvnet pool` and `tvnet eval` on a split without a neighbour table."""
 
 from __future__ import annotations
 
 import copy
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -14,9 +15,12 @@ from tvnet.data.refer import open_refer
 from tvnet.retrieval.image_encoder import ImageEncoder
 from tvnet.retrieval.neighbours import (
     NEIGHBOUR_COLUMNS,
+    Neighbour,
     Retriever,
     build_pool,
     neighbour_table,
+    neighbours_path,
+    pool_encoders,
     read_neighbours,
     write_neighbours,
 )
@@ -148,16 +152,34 @@ def test_retriever_one_call(refer, pool, encoders):
     r = Retriever(pool, *encoders)
     s = refer.samples("val")[0]
     out = r.neighbour(refer.load_image(s.image_id), s.sentence)
-    cands = out["candidates"]
-    assert out["index"] == cands.loc[cands["chosen"], "index"].item()
-    assert out["sample_id"] == pool.meta["sample_id"].iloc[out["index"]]
+    assert isinstance(out, Neighbour) and out.found and out.image is None
+    cands = out.candidates
+    assert out.index == cands.loc[cands["chosen"], "index"].item()
+    assert out.sample_id == pool.meta["sample_id"].iloc[out.index]
+    assert out.sentence == cands["sentence"].iloc[0] and out.image_id == cands["image_id"].iloc[0]
+    assert (out.text_score, out.image_score) == pytest.approx(
+        (cands["text_score"].iloc[0], cands["image_score"].iloc[0])
+    )
     assert len(cands) == min(20, len(pool)) and cands["rank"].tolist() == list(
         range(1, len(cands) + 1)
     )
     # an upload that is a pool image never gets that image back when excluded
     t = refer.samples("train")[0]
     out = r.neighbour(refer.load_image(t.image_id), t.sentence, exclude_image_id=t.image_id)
-    assert out["image_id"] != t.image_id and (out["candidates"]["image_id"] != t.image_id).all()
+    assert out.image_id != t.image_id and (out.candidates["image_id"] != t.image_id).all()
+    # a chosen entry is the same type, its scores NaN
+    chosen = Neighbour.from_pool(pool, 3)
+    assert (chosen.index, chosen.sample_id) == (3, pool.meta["sample_id"].iloc[3])
+    assert chosen.sentence == pool.meta["sentence"].iloc[3] and chosen.candidates is None
+    assert np.isnan(chosen.text_score) and np.isnan(chosen.image_score)
+    # a pool with no eligible entry: index -1, nothing else, empty candidates
+    meta = pd.DataFrame({"sample_id": [1, 2], "image_id": [7, 7], "sentence": ["a", "b"]})
+    lone = DataPool.from_embeddings(
+        np.eye(2, 384), np.eye(2, 1280), [7, 7], meta, pool_manifest(*encoders)
+    )
+    none = Retriever(lone, *encoders).neighbour(refer.load_image(t.image_id), "a", 7)
+    assert none.index == -1 and not none.found and none.candidates.empty
+    assert none.sentence is None and none.sample_id is None and none.image_score is None
     # a pool built with another image encoder is refused
     other = copy.copy(pool)
     other.manifest = {
@@ -204,3 +226,47 @@ def test_cli_build_and_neighbours(refer, tmp_path, capsys):
         == 2
     )
     assert "pool folder not found" in capsys.readouterr().err
+
+
+def test_pool_encoders_only_from_bundled_names():
+    lite0 = "timm:tf_efficientnet_lite0@imagenet-package@224px"
+    for text, image in [
+        ("hf:distilbert-base-uncased", lite0),  # a local folder: its path is not recorded
+        ("all-MiniLM-L6-v2", "timm:vgg16@vgg16.pth@224px"),  # a weights file, likewise
+        ("all-MiniLM-L6-v2", "timm:tf_efficientnet_lite0@random@224px"),  # not reproducible
+    ]:
+        man = {"text_encoder": {"name": text}, "image_encoder": {"name": image}}
+        with pytest.raises(ValueError, match="tvnet pool neighbours"):
+            pool_encoders(man)
+
+
+def test_eval_writes_a_missing_neighbour_table(tiny_synthref, tmp_path, capsys):
+    """`tvnet eval` on a split whose table is missing writes it (with a progress bar), the
+    same table `tvnet pool neighbours` writes, then evaluates."""
+    from tests.conftest import save_tiny_model
+    from tvnet import load_dump
+    from tvnet.cli import main
+
+    refer = tiny_synthref["refer"]
+    pool = tmp_path / "pool"
+    shutil.copytree(tiny_synthref["pool"], pool)
+    table = neighbours_path(pool, refer.name, "val")
+    table.unlink()
+    ckpt = save_tiny_model(refer, "full", tmp_path / "ckpt")
+    args = ["eval", "--checkpoint", str(ckpt), "--data", str(tiny_synthref["data"])]
+    args += ["--split", "val", "--pool", str(pool), "--out", str(tmp_path / "d")]
+    assert main([*args, "--limit", "4", "--no-amp", "--device", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    assert "no neighbour table" in out and f"neighbours written to {table}" in out
+    assert "search pool" in err  # the progress bar of the search
+    pd.testing.assert_frame_equal(
+        read_neighbours(table),
+        read_neighbours(neighbours_path(tiny_synthref["pool"], refer.name, "val")),
+    )
+    dump = load_dump(tmp_path / "d")
+    assert len(dump.samples) == 4 and dump.samples["neighbour_image_id"].notna().all()
+    # the table is there now: a second run reads it and writes nothing
+    mtime = table.stat().st_mtime_ns
+    assert main([*args, "--limit", "2", "--no-amp", "--device", "cpu", "--quiet"]) == 0
+    assert "no neighbour table" not in capsys.readouterr().out
+    assert table.stat().st_mtime_ns == mtime

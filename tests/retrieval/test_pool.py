@@ -1,4 +1,5 @@
-"""tvnet/retrieval/pool.py: two-stage search, own-image exclusion, persistence, approximation."""
+"""tvnet/retrieval/pool.py (with text_index, image_store, pool_files): two-stage search,
+own-image exclusion, persistence, approximation."""
 
 from __future__ import annotations
 

@@ -34,7 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, required=True, help="refer-format dataset folder")
     p.add_argument("--split", required=True, help="split to evaluate (val, test, testA, …)")
     p.add_argument(
-        "--pool", type=Path, help="pool folder with the split's neighbour table (RES variants)"
+        "--pool",
+        type=Path,
+        help="pool folder of RES variants (`tvnet pool build`); a missing neighbour table of the "
+        "split is written there first, as `tvnet pool neighbours` does",
     )
     p.add_argument("--out", type=Path, help="dump folder (omit to print metrics only)")
     p.add_argument(
@@ -60,25 +63,41 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=RUNTIMES,
         help="where the backbone runs when no feature cache is used: BatchNorm folded, in "
         "PyTorch or onnxruntime (default: $TVNET_RUNTIME or auto = onnxruntime on CPUs "
-        "without bf16; see tvnet.runtime)",
+        "without bf16; see tvnet.inference.runtime)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tvnet.checkpoint import checkpoint_init, load_checkpoint, read_checkpoint_config
+    from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.refer import open_refer
-    from tvnet.engine.batches import SplitTable
-    from tvnet.engine.evaluate import evaluate
-    from tvnet.engine.features import FeatureCache
+    from tvnet.eval.evaluator import evaluate
     from tvnet.io import default_device
+    from tvnet.train.batches import SplitTable
+    from tvnet.train.features import FeatureCache
+    from tvnet.warmstart import checkpoint_init
 
     device = args.device or default_device()
     model = load_checkpoint(args.checkpoint, device=device)
     refer = open_refer(args.data)
     if args.split not in refer.splits():
         raise ValueError(f"split {args.split!r} not in {refer.name}: {refer.splits()}")
+    if model.uses_retrieval and args.pool is not None:
+        from tvnet.retrieval.neighbours import ensure_neighbour_table, neighbours_path
+
+        if not neighbours_path(args.pool, refer.name, args.split).is_file():
+            print(f"no neighbour table of {refer.name}/{args.split} in {args.pool}: writing it")
+            # the code path of `tvnet pool neighbours`, with the encoders the pool names
+            path = ensure_neighbour_table(
+                refer,
+                args.split,
+                args.pool,
+                k_text=model.cfg.retrieval_k_text,
+                device=device,
+                progress=not args.quiet,
+            )
+            print(f"neighbours written to {path}")
     table = SplitTable.for_model(refer, args.split, model, args.pool)
     cache = None
     if args.cache_dir and model.cfg.freeze_backbone:

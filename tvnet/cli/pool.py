@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 
 def _encoders(args: argparse.Namespace):
@@ -50,18 +49,17 @@ def _build(args: argparse.Namespace) -> int:
 
 def _neighbours(args: argparse.Namespace) -> int:
     from tvnet.data.refer import open_refer
-    from tvnet.retrieval.neighbours import neighbour_table, neighbours_path, write_neighbours
-    from tvnet.retrieval.pool import DataPool, pool_manifest
+    from tvnet.retrieval.neighbours import write_neighbour_table
+    from tvnet.retrieval.pool import DataPool
 
     _device(args)
     refer = open_refer(args.data)
     pool = DataPool.load(args.pool)  # first: a wrong path fails before the models load
     text, image = _encoders(args)
-    pool.check_manifest(pool_manifest(text, image))
     t0 = time.perf_counter()
-    df = neighbour_table(refer, args.split, pool, text, image, k_text=args.k_text)
-    out = Path(args.out) if args.out else neighbours_path(args.pool, refer.name, args.split)
-    write_neighbours(df, out)
+    df, out = write_neighbour_table(
+        refer, args.split, args.pool, text, image, pool=pool, k_text=args.k_text, out=args.out
+    )
     missing = int(df["neighbour_sample_id"].isna().sum())
     print(
         f"{len(df)} samples of {refer.name}/{args.split}: neighbours written to {out} "

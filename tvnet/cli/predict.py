@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from tvnet.image import read_image
+    from tvnet.inference.predictor import Predictor, require_expression
     from tvnet.io import atomic_write_bytes
-    from tvnet.predictor import Predictor, require_expression
 
     # check what is cheap to check before the model load (seconds): a bad image or a blank
     # expression fails at once

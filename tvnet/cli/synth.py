@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tvnet.data.synth import format_stats, generate, synth_stats
+    from tvnet.data.synthref import format_stats, generate, synth_stats
 
     out: Path = args.out
     existing = (out / "instances.json").is_file()

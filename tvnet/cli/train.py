@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tvnet.config import VARIANTS
+
 EPILOG = """examples:
   tvnet train --variant full --data data/synthref --pool runs/pool --out runs/full
   tvnet train --config configs/cpu.json --variant baseline --data data/synthref --out runs/baseline --steps 800
@@ -44,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--variant",
         default=None,
-        choices=["baseline", "res", "res_cct", "full"],
+        choices=list(VARIANTS),
         help="ablation variant (default: full)",
     )
     p.add_argument(
@@ -144,7 +146,7 @@ def _check_types(default: Any, given: dict[str, Any], where: str) -> None:
 
 def load_config(args: argparse.Namespace):
     """(ModelConfig, TrainConfig) from the preset, --config, --set and the dedicated flags."""
-    from tvnet.config import ModelConfig, TrainConfig, check_fields, preset_config
+    from tvnet.config import ModelConfig, TrainConfig, known_fields, preset_config
 
     model, train = {}, {}
     if args.config:
@@ -158,14 +160,11 @@ def load_config(args: argparse.Namespace):
             raise ValueError(
                 f"config {args.config}: expected an object with 'model' and/or 'train' sections"
             )
-        model, train = dict(d.get("model") or {}), dict(d.get("train") or {})
-        check_fields(ModelConfig, model, f"config {args.config}")
-        check_fields(TrainConfig, train, f"config {args.config}")
+        model = known_fields(ModelConfig, dict(d.get("model") or {}), f"config {args.config}")
+        train = known_fields(TrainConfig, dict(d.get("train") or {}), f"config {args.config}")
     sets = parse_overrides(args.overrides)
-    check_fields(ModelConfig, sets["model"], "--set")
-    check_fields(TrainConfig, sets["train"], "--set")
-    model.update(sets["model"])
-    train.update(sets["train"])
+    model.update(known_fields(ModelConfig, sets["model"], "--set", recorded=False))
+    train.update(known_fields(TrainConfig, sets["train"], "--set", recorded=False))
     preset = args.preset or model.pop("preset", "cpu")
     variant = args.variant or model.pop("variant", "full")
     model.pop("preset", None)
@@ -189,7 +188,7 @@ def load_config(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from tvnet.engine.train import train
+    from tvnet.train.loop import train
 
     mcfg, tcfg = load_config(args)
     res = train(

@@ -2,14 +2,19 @@
 
 Offline, as in the paper: :func:`build_pool` encodes a split (the training split is the pool),
 :func:`neighbour_table` finds every sample's neighbour, :func:`write_neighbours` stores it as
-parquet for training and evaluation to read. Online, :class:`Retriever` gives the neighbour of a
-new upload in one call with the same encoders and pool.
+parquet for training and evaluation to read; :func:`write_neighbour_table` does both for
+``tvnet pool neighbours``, and :func:`ensure_neighbour_table` for ``tvnet eval`` when a table
+is missing. Online, :class:`Retriever` gives the :class:`Neighbour` of a new upload in one call
+with the same encoders and pool; the Predictor hands that same type on as
+``Prediction.neighbour``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +213,136 @@ def read_neighbours(path: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
+def write_neighbour_table(
+    refer: Any,
+    split: str,
+    pool_dir: str | os.PathLike,
+    text_encoder: Any,
+    image_encoder: Any,
+    *,
+    pool: DataPool | None = None,
+    k_text: int = 20,
+    out: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, Path]:
+    """Find the neighbour of every sample of ``split`` in the pool at ``pool_dir`` (``pool``:
+    that pool, already loaded) and write the table, by default where training and evaluation
+    look for it (:func:`neighbours_path`). Returns the table and its path."""
+    if pool is None:
+        pool = DataPool.load(pool_dir)
+    pool.check_manifest(pool_manifest(text_encoder, image_encoder))
+    df = neighbour_table(
+        refer, split, pool, text_encoder, image_encoder, k_text=k_text, progress=progress
+    )
+    path = Path(out) if out else neighbours_path(pool_dir, refer.name, split)
+    return df, write_neighbours(df, path)
+
+
+def pool_encoders(
+    manifest: dict[str, Any], device: str = "cpu", runtime: str | None = "torch"
+) -> tuple[Any, Any]:
+    """The (text, image) encoders a pool's manifest names, when they are the bundled ones
+    (``tvnet pool build`` without encoder options). Encoders from local folders or weight
+    files cannot be found from their names: a :class:`ValueError` says how to write the table
+    with ``tvnet pool neighbours`` and those options instead."""
+    from tvnet.retrieval.image_encoder import PACKAGE_EFFNET, ImageEncoder
+    from tvnet.retrieval.text_encoder import TextEncoder
+
+    text_name = (manifest.get("text_encoder") or {}).get("name")
+    image_name = str((manifest.get("image_encoder") or {}).get("name"))
+    backbone, tag, size = (image_name.removeprefix("timm:").split("@") + ["", ""])[:3]
+    bundled = (
+        text_name == "all-MiniLM-L6-v2"
+        and image_name.startswith("timm:")
+        and tag == "imagenet-package"
+        and size.endswith("px")
+        and size[:-2].isdigit()
+    )
+    if not bundled:
+        raise ValueError(
+            f"the pool was built with the encoders {text_name!r} and {image_name!r}, which "
+            "cannot be loaded from their names; write the neighbour table with `tvnet pool "
+            "neighbours` and the --text-model / --image-backbone / --image-weights it was "
+            "built with"
+        )
+    text = TextEncoder(device=device, runtime=runtime)
+    image = ImageEncoder(
+        backbone, PACKAGE_EFFNET, device=device, input_size=int(size[:-2]), runtime=runtime
+    )
+    return text, image
+
+
+def ensure_neighbour_table(
+    refer: Any,
+    split: str,
+    pool_dir: str | os.PathLike,
+    *,
+    k_text: int = 20,
+    device: str = "cpu",
+    runtime: str | None = "torch",
+    progress: bool = True,
+) -> Path:
+    """The path of the neighbour table of ``split`` in ``pool_dir``, written first when it is
+    missing: the pool's own encoders (:func:`pool_encoders`), then
+    :func:`write_neighbour_table`, the code path of ``tvnet pool neighbours``."""
+    path = neighbours_path(pool_dir, refer.name, split)
+    if path.is_file():
+        return path
+    pool = DataPool.load(pool_dir)  # first: a wrong path fails before the models load
+    text, image = pool_encoders(pool.manifest, device=device, runtime=runtime)
+    write_neighbour_table(
+        refer, split, pool_dir, text, image, pool=pool, k_text=k_text, progress=progress
+    )
+    return path
+
+
+@dataclass
+class Neighbour:
+    """The pool sample retrieved for one query (RES stage 1): the one neighbour type, from
+    :meth:`Retriever.neighbour` to ``Prediction.neighbour``.
+
+    ``index`` is the pool row, -1 when the pool holds no eligible entry (the other fields are
+    then None). The scores are NaN for a neighbour that was chosen, not retrieved
+    (:meth:`from_pool`). ``image`` (H×W×3 uint8) is set by whoever loads the pool image (the
+    Predictor); the retriever works on vectors and leaves it None.
+    """
+
+    index: int
+    sample_id: int | None
+    image_id: int | None
+    sentence: str | None
+    text_score: float | None
+    image_score: float | None
+    candidates: Any = None  # DataFrame of DataPool.search_candidates (None when chosen)
+    image: np.ndarray | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.index >= 0
+
+    @classmethod
+    def from_pool(
+        cls,
+        pool: DataPool,
+        index: int,
+        text_score: float = math.nan,
+        image_score: float = math.nan,
+        candidates: Any = None,
+    ) -> Neighbour:
+        """Pool entry ``index`` as a neighbour (scores NaN unless given)."""
+        meta = pool.meta.iloc[int(index)]
+        sample_id = meta["sample_id"]
+        return cls(
+            index=int(index),
+            sample_id=sample_id.item() if hasattr(sample_id, "item") else sample_id,
+            image_id=int(meta["image_id"]),
+            sentence=str(meta["sentence"]),
+            text_score=float(text_score),
+            image_score=float(image_score),
+            candidates=candidates,
+        )
+
+
 class Retriever:
     """Online RES stage 1: the pool neighbour of a new (image, expression) in one call.
 
@@ -226,35 +361,21 @@ class Retriever:
 
     def neighbour(
         self, image: np.ndarray, sentence: str, exclude_image_id: int | None = None
-    ) -> dict[str, Any]:
-        """dict(index, sample_id, image_id, sentence, text_score, image_score, candidates).
-
-        ``candidates`` is the DataFrame of :meth:`DataPool.search_candidates`. When the pool
-        holds no eligible entry, index is -1 and the other fields are None.
-        """
+    ) -> Neighbour:
+        """The :class:`Neighbour` of one upload, its ``candidates`` the DataFrame of
+        :meth:`DataPool.search_candidates`. When the pool holds no eligible entry, index is -1
+        and the other fields are None."""
         with self._lock:
             t = self.text_encoder.encode([sentence], progress=False)
             v = self.image_encoder.encode([image], progress=False)
         cands = self.pool.search_candidates(t[0], v[0], exclude_image_id, k_text=self.k_text)
         if cands.empty:
-            return dict(
-                index=-1,
-                sample_id=None,
-                image_id=None,
-                sentence=None,
-                text_score=None,
-                image_score=None,
-                candidates=cands,
-            )
+            return Neighbour(-1, None, None, None, None, None, candidates=cands)
         best = cands.iloc[0]
-        return dict(
-            index=int(best["index"]),
-            sample_id=best["sample_id"].item()
-            if hasattr(best["sample_id"], "item")
-            else best["sample_id"],
-            image_id=int(best["image_id"]),
-            sentence=str(best["sentence"]),
-            text_score=float(best["text_score"]),
-            image_score=float(best["image_score"]),
+        return Neighbour.from_pool(
+            self.pool,
+            int(best["index"]),
+            text_score=best["text_score"],
+            image_score=best["image_score"],
             candidates=cands,
         )

@@ -80,7 +80,7 @@ class TextEncoder:
         self.dim = int(self.model.config.hidden_size)
         self.pooled = MeanPooled(self.model).eval()
         self.onnx = None  # onnxruntime copy of ``pooled`` (runtime "onnxruntime")
-        from tvnet.runtime import resolve_runtime, try_onnx
+        from tvnet.inference.runtime import resolve_runtime, try_onnx
 
         # MiniLM never autocasts (fp32 either way), so no bf16 path is lost on any CPU: amp=False
         if resolve_runtime(runtime, self.device, amp=False) == "onnxruntime":

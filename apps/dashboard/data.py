@@ -1,0 +1,224 @@
+"""The dashboard's data: every evaluation dump under a folder (docs/design.md §5), loaded once
+and cached on the dump files' modification times; the tables the overview and size pages
+show; the per-run analyses that need the dump's dataset folder (failure modes, word use);
+the images of that folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from analysis import cues, failures, tables
+from tvnet import RUN_FILE, SAMPLES_FILE, load_dumps
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def dump_stamp(root: str) -> tuple:
+    """(relative path, mtime_ns, size) of every dump file under ``root``: the cache key."""
+    stamp = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in (SAMPLES_FILE, RUN_FILE):
+            if name in filenames:
+                st_ = os.stat(os.path.join(dirpath, name))
+                stamp.append(
+                    (
+                        os.path.relpath(os.path.join(dirpath, name), root),
+                        st_.st_mtime_ns,
+                        st_.st_size,
+                    )
+                )
+    return tuple(stamp)
+
+
+@st.cache_data(show_spinner="Loading dumps…", max_entries=4)
+def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tuple[str, str]]]:
+    """All rows (with ``dataset`` and ``run``), one info dict per dump, and the load errors."""
+    del stamp  # only the cache key
+    dumps, errors = load_dumps(root)
+    samples = tables.concat_samples(dumps)
+    info = [
+        {
+            "run": d.label,
+            "variant": d.name,  # e.g. "full (grown from baseline)": a recipe of its own
+            "split": d.split,
+            "dataset": str(d.dataset.get("name") or "unknown"),
+            "data_dir": resolve_data_dir(d.dataset.get("data_dir"), d.path),
+            "rows": len(d.samples),
+            "checkpoint": d.run.get("checkpoint_sha256", ""),
+            "protocol": json.dumps(d.run.get("protocol", {}), sort_keys=True),
+        }
+        for d in dumps
+    ]
+    return samples, info, [(str(p), msg) for p, msg in errors]
+
+
+def selection(samples: pd.DataFrame, datasets, splits, variants) -> pd.DataFrame:
+    keep = (
+        samples["dataset"].isin(datasets)
+        & samples["split"].isin(splits)
+        & samples["variant"].isin(variants)
+    )
+    return samples[keep]
+
+
+@st.cache_data(max_entries=16)
+def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
+    samples = selection(load_all(root, stamp)[0], datasets, splits, variants)
+    out = {
+        "table1": {},
+        "runs": {},
+        "runs_of": {},
+        "curve": {},
+        "hist": {},
+        "sizes": {},
+        "types": {},
+    }
+    for (dataset, split), g in samples.groupby(["dataset", "split"], sort=True):
+        out["table1"][(dataset, split)] = tables.table1(g)
+        repeated = tables.repeated_variants(g)
+        if repeated:
+            out["runs"][(dataset, split)] = tables.runs_table(g)
+            base = tables.base_variants(g)
+            out["runs_of"][(dataset, split)] = {
+                v: sorted(g.loc[base == v, "run"].unique()) for v in repeated
+            }
+        out["sizes"][(dataset, split)] = tables.size_table(g)
+        if tables.records_types(g):
+            out["types"][(dataset, split)] = tables.type_table(g)
+        out["curve"][(dataset, split)] = g[["variant", "iou"]]
+    out["table3"] = tables.table3(samples) if not samples.empty else pd.DataFrame()
+    per_expr = samples.drop_duplicates(["dataset", "split", "sample_id"])
+    if per_expr["dataset"].nunique() > 1:
+        per_expr = per_expr.assign(split=per_expr["dataset"] + "/" + per_expr["split"])
+    out["fig7_rows"] = per_expr[["split", "size_bin"]]
+    out["fig7"] = tables.size_distribution(per_expr[["split", "size_bin"]])
+    return out
+
+
+def data_stamp(data_dir: str) -> tuple:
+    """(name, mtime_ns, size) of a refer-format folder's top-level files: part of the cache key
+    of :func:`run_analysis`, so a regenerated or repaired dataset is read again."""
+    try:
+        entries = sorted(os.scandir(data_dir), key=lambda e: e.name)
+        return tuple(
+            (e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries if e.is_file()
+        )
+    except OSError:
+        return ()
+
+
+ANALYSES = {  # per-run tables that need the dump's dataset folder
+    "failure modes": failures.classes_in,  # a mode per row (Series)
+    "word use": cues.cues_in,  # word-use rows of the attribute expressions (DataFrame)
+}
+
+
+@st.cache_data(
+    show_spinner="Checking each sample against the objects of its image…", max_entries=128
+)
+def run_analysis(
+    root: str,
+    stamp: tuple,
+    run: str,
+    data_dir: str,
+    dataset: str | None,
+    data_key: tuple,
+    kind: str,
+) -> pd.Series | pd.DataFrame | str:
+    """``ANALYSES[kind]`` of dump ``run``'s rows (indexed like ``load_all``'s), or why it
+    cannot be had (a one-line reason)."""
+    del data_key  # only the cache key
+    samples = load_all(root, stamp)[0]
+    rows = samples[samples["run"] == run]
+    try:
+        return ANALYSES[kind](rows, data_dir, dataset)
+    except Exception as e:  # noqa: BLE001 — best effort: any failure becomes the caption's reason
+        return f"{type(e).__name__}: {e}"
+
+
+def per_run(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict], kind: str):
+    """:func:`run_analysis` ``kind`` for every run among ``rows`` whose dataset folder is at
+    hand: ({run: result}, {run: why not})."""
+    got, missing = {}, {}
+    runs = set(rows["run"])
+    for d in info:
+        if d["run"] not in runs:
+            continue
+        data_dir = d["data_dir"]
+        if not data_dir:
+            missing[d["run"]] = "its run.json names no dataset folder"
+            continue
+        if not (Path(data_dir) / "instances.json").is_file():
+            missing[d["run"]] = f"no instances.json in its dataset folder {data_dir}"
+            continue
+        name = None if d["dataset"] == "unknown" else d["dataset"]
+        r = run_analysis(root, stamp, d["run"], data_dir, name, data_stamp(data_dir), kind)
+        if isinstance(r, str):
+            missing[d["run"]] = r
+        else:
+            got[d["run"]] = r
+    return got, missing
+
+
+def failure_modes(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict]):
+    """(mode per row of ``rows`` — NaN where unknown, {run: why not} for runs without modes)."""
+    modes = pd.Series(np.nan, index=rows.index, dtype=object)
+    got, missing = per_run(root, stamp, rows, info, "failure modes")
+    for classes in got.values():
+        modes.loc[classes.index.intersection(rows.index)] = classes
+    return modes, missing
+
+
+def resolve_data_dir(data_dir: str | None, dump_path: Path) -> str | None:
+    """run.json's ``dataset.data_dir``; a relative one is tried against the dump folder, the
+    working directory and the repository root, in that order."""
+    if not data_dir:
+        return None
+    p = Path(data_dir).expanduser()
+    if p.is_absolute():
+        return str(p)
+    for base in (Path(dump_path), Path.cwd(), REPO):
+        if (base / p).is_dir():
+            return str((base / p).resolve())
+    return str(p)
+
+
+@st.cache_data(max_entries=8)
+def image_index(data_dir: str, mtime_ns: int) -> dict[int, str]:
+    """image_id → file_name from ``<data_dir>/instances.json`` (COCO style)."""
+    del mtime_ns
+    with open(Path(data_dir) / "instances.json", encoding="utf-8") as f:
+        data = json.load(f)
+    return {int(im["id"]): str(im["file_name"]) for im in data.get("images", [])}
+
+
+def load_image(data_dir: str | None, image_id) -> tuple[np.ndarray | None, str]:
+    """The RGB image of ``image_id`` from a refer-format folder, or (None, why not)."""
+    if not data_dir:
+        return None, "the dump's run.json names no dataset data_dir"
+    inst = Path(data_dir) / "instances.json"
+    if not inst.is_file():
+        return None, f"{inst} not found"
+    if image_id is None or (isinstance(image_id, float) and np.isnan(image_id)):
+        return None, "no image id"
+    try:
+        index = image_index(str(data_dir), inst.stat().st_mtime_ns)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return None, f"{inst} could not be read ({e})"
+    name = index.get(int(image_id))
+    if name is None:
+        return None, f"image id {int(image_id)} is not in {inst}"
+    path = Path(data_dir) / "images" / name
+    if not path.is_file():
+        return None, f"{path} not found"
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB")), ""

@@ -1,0 +1,32 @@
+"""Size analysis page: Figure 7 (the referents' size distribution per split) and the metrics
+per size bucket."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis import figures
+from apps.dashboard.data import overview_tables
+from apps.dashboard.display import show_table
+
+
+def page(root, stamp, sel) -> None:
+    st.header("Size analysis")
+    st.markdown(
+        "Size buckets by ground-truth area / image area: small < 5 %, medium 5–10 %, big ≥ 10 %."
+    )
+    data = overview_tables(root, stamp, *sel)
+    if not data["table1"]:
+        st.info("No samples for this selection: pick variants and splits in the sidebar.")
+        return
+    st.plotly_chart(figures.size_distribution_plotly(data["fig7_rows"]), key="fig7")
+    show_table(
+        data["fig7"], "Figure 7 — object size distribution per split", "fig7_sizes", key="f7"
+    )
+    for (dataset, split), t in data["sizes"].items():
+        show_table(
+            t,
+            f"Metrics per size bucket — {dataset} / {split}",
+            f"sizes_{dataset}_{split}",
+            key=f"sz-{dataset}-{split}",
+        )

@@ -1,0 +1,309 @@
+"""The demo page: its parts laid out with gr.Blocks (input and mask; why this answer; the
+retrieval's candidates; gates, variants and raw outputs on request), wired to the handlers of
+:class:`~apps.demo.handlers.Demo`; its theme and CSS; :func:`build_demo` and :func:`launch`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+
+from apps.demo.handlers import OUTPUTS, Demo
+from apps.demo.models import Models
+from apps.demo.notes import EMPTY_TABLE, TITLE, VARIANT_LABEL, model_note
+
+REPO = Path(__file__).resolve().parents[2]
+ASSETS = Path(os.environ.get("TVNET_ASSETS", REPO / "assets"))
+EXAMPLES = ASSETS / "examples"
+
+SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+# local fonts only: the page must not fetch from a font CDN (offline machines, privacy)
+THEME = dict(
+    primary_hue="cyan",
+    secondary_hue="slate",
+    neutral_hue="slate",
+    font=SYSTEM_FONTS,
+    font_mono=MONO_FONTS,
+)
+CSS = """
+#intro h1 { margin-bottom: 0.2em; }
+#model-note { font-size: 0.88em; padding: 0.6em 0.9em; border-radius: 8px;
+              background: var(--background-fill-secondary); }
+#status, #latency { font-size: 0.92em; }
+#latency { color: var(--body-text-color-subdued); }
+#examples td { padding: 3px 10px !important; }
+#examples .container.table { width: 52px !important; height: 52px !important; }
+#candidates { font-size: 0.9em; }
+"""
+
+
+def page(handlers: Demo, examples: Path | None = None, concurrency: int = 1) -> gr.Blocks:
+    """The page, its parts wired to ``handlers`` and its queue set (``concurrency`` model calls
+    at once); ``examples``: an examples.json (default ``assets/examples/examples.json``)."""
+    models = handlers.models
+    ui = SimpleNamespace()
+    # delete_cache: uploads and outputs older than an hour go, checked every 30 minutes
+    with gr.Blocks(title="TV-Net demo", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+        gr.Markdown(
+            f"# {TITLE}\nType what to find: TV-Net (ACM MM 2021) segments it, and this page "
+            "shows why — the similar sample its **retrieval** fetched from the training "
+            "pool, where the input **attends** in that sample, and where **AMF** brings "
+            "back detail.",
+            elem_id="intro",
+        )
+        gr.Markdown(model_note(models), elem_id="model-note")
+        ui.state = gr.State(None)
+        input_and_mask(ui, models, examples)
+        why_this_answer(ui)
+        candidates(ui, models)
+        on_request(ui, models)
+        wire(ui, handlers)
+    demo.queue(default_concurrency_limit=concurrency, max_size=256)
+    demo.models = models  # for tests and benchmarks
+    return demo
+
+
+def input_and_mask(ui: SimpleNamespace, models: Models, examples: Path | None) -> None:
+    """The input column (image, expression, variant, Segment, examples) beside the result."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1):
+            ui.image_in = gr.Image(
+                label="Input image",
+                type="filepath",
+                sources=["upload", "clipboard"],
+                height=340,
+                elem_id="input-image",
+            )
+            ui.expr_in = gr.Textbox(
+                label="Expression",
+                placeholder="e.g. the small green star left of the blue square",
+                max_lines=3,
+                elem_id="expression",
+            )
+            with gr.Row(equal_height=True):
+                ui.variant_in = gr.Radio(
+                    choices=[(VARIANT_LABEL[v], v) for v in models.variants],
+                    value=models.main,
+                    label="Variant",
+                    scale=3,
+                    elem_id="variant",
+                )
+                ui.go = gr.Button("Segment", variant="primary", scale=1, elem_id="segment")
+            ui.examples = example_list(examples, ui.image_in, ui.expr_in)
+        with gr.Column(scale=1):
+            ui.result = gr.Image(
+                label="Predicted mask",
+                interactive=False,
+                height=340,
+                format="jpeg",
+                elem_id="result",
+            )
+            ui.status = gr.Markdown(
+                "Upload an image (or click an example), type an expression, press **Segment**.",
+                label="status",
+                elem_id="status",
+            )
+            ui.latency = gr.Markdown(label="latency", elem_id="latency")
+
+
+def why_this_answer(ui: SimpleNamespace) -> None:
+    """The neighbour, the attention A_l over it (with its level) and the AMF gate A_2."""
+    gr.Markdown("## Why this answer", elem_id="why")
+    with gr.Row(equal_height=False):
+        with gr.Column():
+            ui.nb_img = gr.Image(
+                label="Retrieved neighbour (RES stage 1)",
+                interactive=False,
+                height=300,
+                format="jpeg",
+                elem_id="neighbour",
+            )
+            ui.nb_md = gr.Markdown(label="neighbour caption", elem_id="neighbour-caption")
+        with gr.Column():
+            ui.att_img = gr.Image(
+                label="Attention Aₗ over the neighbour",
+                interactive=False,
+                height=300,
+                format="jpeg",
+                elem_id="attention",
+            )
+            with gr.Row(equal_height=True):
+                ui.level_in = gr.Radio(
+                    choices=[("A₃", 3), ("A₄", 4), ("A₅", 5)],
+                    value=5,
+                    label="Level",
+                    scale=2,
+                )
+                ui.reset = gr.Button("Back to the referent", size="sm", scale=1)
+            ui.att_md = gr.Markdown(label="attention caption", elem_id="attention-caption")
+        with gr.Column():
+            ui.a2_img = gr.Image(
+                label="AMF gate A₂ over the input",
+                interactive=False,
+                height=300,
+                format="jpeg",
+                elem_id="a2",
+            )
+            ui.a2_md = gr.Markdown(label="a2 caption", elem_id="a2-caption")
+
+
+def candidates(ui: SimpleNamespace, models: Models) -> None:
+    """The retrieval's top-20: a choice of neighbour and the table (a row click chooses too)."""
+    with gr.Accordion("Retrieval candidates: top 20 by text, re-ranked by image", open=True):
+        gr.Markdown(
+            "Retrieval keeps the 20 pool expressions closest to yours, re-ranks them by "
+            "image similarity and uses the best (★). Choose another here, or click a "
+            "row, to segment again with that neighbour."
+        )
+        ui.cand_in = gr.Dropdown(
+            choices=[],
+            label="Neighbour",
+            interactive=models.get(None).retriever is not None,
+            elem_id="candidate",
+        )
+        ui.cand_df = gr.Dataframe(
+            value=EMPTY_TABLE,
+            label="Candidates",
+            interactive=False,
+            wrap=True,
+            max_height=400,
+            elem_id="candidates",
+        )
+
+
+def on_request(ui: SimpleNamespace, models: Models) -> None:
+    """The closed accordions: enrichment gates, variants side by side, raw outputs."""
+    with gr.Accordion("Enrichment gates σ(Conv(Vₗ)) of Eq. 2", open=False):
+        ui.gates_in = gr.Checkbox(label="Show the gates (channel mean, per level)")
+        ui.gates_out = gr.Gallery(
+            label="Enrichment gates over the input", columns=3, height=260, format="jpeg"
+        )
+    with gr.Accordion("Variants side by side", open=False):
+        gr.Markdown(
+            "Runs every variant whose checkpoint is present (the rows of the paper's "
+            "Table 1) on the current image and expression."
+        )
+        ui.compare_go = gr.Button("Compare variants", elem_id="compare")
+        ui.compare_out = gr.Gallery(
+            label="Mask per variant",
+            object_fit="contain",
+            columns=max(1, len(models.variants)),
+            height=300,
+            format="jpeg",
+        )
+        ui.compare_md = gr.Markdown(label="variant table")
+    with gr.Accordion("Raw outputs: binary mask and JSON summary", open=False):
+        with gr.Row():
+            ui.mask_out = gr.Image(label="Binary mask", interactive=False, format="png", height=240)
+            ui.json_out = gr.JSON(label="Summary")
+
+
+def wire(ui: SimpleNamespace, h: Demo) -> None:
+    """The events: model calls queue on one concurrency group ("model"); redrawing the last
+    result (a point, a level, the gates) runs beside them ("draw"). Three are public API
+    endpoints: /segment, /choose_neighbour and /compare."""
+    state = ui.state
+    outputs = [ui.result, ui.status, ui.nb_img, ui.nb_md, ui.att_img, ui.att_md]
+    outputs += [ui.a2_img, ui.a2_md, ui.gates_out, ui.cand_df, ui.cand_in, ui.latency]
+    outputs += [ui.mask_out, ui.json_out, state]
+    seg_inputs = [ui.image_in, ui.expr_in, ui.level_in, ui.gates_in, ui.variant_in]
+    # raw payloads (preprocess=False): the handlers read the upload themselves, so a
+    # file that is not an image becomes a message rather than a Gradio error
+    model = dict(outputs=outputs, concurrency_id="model", preprocess=False)
+    hidden = dict(api_visibility="private")
+    ui.go.click(
+        h.segment,
+        seg_inputs,
+        api_name="segment",
+        api_description="Segment what the expression refers to; returns " + ", ".join(OUTPUTS),
+        **model,
+    )
+    ui.expr_in.submit(h.segment, seg_inputs, **model, **hidden)
+    if ui.examples is not None:
+        ui.examples.load_input_event.then(h.segment, seg_inputs, **model, **hidden)
+    ui.variant_in.input(
+        h.rerun_variant, [state, ui.variant_in, ui.level_in, ui.gates_in], **model, **hidden
+    )
+    ui.cand_in.input(
+        h.choose_neighbour,
+        [state, ui.cand_in, ui.level_in, ui.gates_in, ui.variant_in],
+        api_name="choose_neighbour",
+        **model,
+    )
+    ui.cand_df.select(
+        h.choose_row, [state, ui.level_in, ui.gates_in, ui.variant_in], **model, **hidden
+    )
+    ui.compare_go.click(
+        h.compare,
+        [ui.image_in, ui.expr_in],
+        [ui.compare_out, ui.compare_md],
+        api_name="compare",
+        concurrency_id="model",
+        preprocess=False,
+    )
+    light = dict(concurrency_id="draw", concurrency_limit=4, **hidden)
+    point_out = [ui.result, ui.att_img, ui.att_md]
+    ui.image_in.select(h.point_on_input, [state, ui.level_in], point_out, **light)
+    ui.result.select(h.point_on_mask, [state, ui.level_in], point_out, **light)
+    ui.reset.click(h.clear_point, [state, ui.level_in], point_out, **light)
+    ui.level_in.change(h.change_level, [state, ui.level_in], [ui.att_img, ui.att_md], **light)
+    ui.gates_in.change(h.toggle_gates, [state, ui.gates_in], ui.gates_out, **light)
+
+
+def example_list(examples: Path | None, image_in, expr_in) -> gr.Examples | None:
+    """gr.Examples from ``examples.json`` (image file + expression per entry)."""
+    path = examples or EXAMPLES / "examples.json"
+    if not path.is_file():
+        return None
+    rows = json.loads(path.read_text())
+    return gr.Examples(
+        examples=[[str(path.parent / e["image"]), e["expression"]] for e in rows],
+        inputs=[image_in, expr_in],
+        label="Examples (click to run): SynthRef test scenes, the default model's home "
+        "ground, then scikit-image photos, out of its domain",
+        examples_per_page=len(rows),
+        elem_id="examples",
+    )
+
+
+def build_demo(
+    checkpoint: str | Path | None = None,
+    pool: str | Path | None = None,
+    variants_dir: str | Path | None = None,
+    device: str | None = None,
+    pool_images: str | Path | None = None,
+    examples: str | Path | None = None,
+    concurrency: int = 1,
+) -> gr.Blocks:
+    """The demo's Blocks, its model loaded and its queue set.
+
+    checkpoint: the main checkpoint folder (default: ``tvnet.default_checkpoint()``, i.e.
+    ``assets/checkpoints/full-grown``); pool: the retrieval pool (default ``assets/pool``);
+    variants_dir: where the other variants' checkpoint folders are looked for (default: the
+    main checkpoint's parent folder); pool_images: the pool's images (default
+    ``POOL/images``); examples: an examples.json (default ``assets/examples/examples.json``);
+    concurrency: model calls at once (the rest wait in the queue)."""
+    models = Models(checkpoint, pool, variants_dir, device, pool_images)
+    return page(Demo(models), Path(examples) if examples else None, concurrency)
+
+
+def launch(
+    demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = None, block: bool = True
+) -> str:
+    """Serve ``demo`` (never through a share link); returns its local URL."""
+    _, url, _ = demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        prevent_thread_lock=not block,
+        max_file_size="30mb",
+        theme=gr.themes.Soft(**THEME),
+        css=CSS,
+        footer_links=["api"],
+        quiet=not block,
+    )
+    return url

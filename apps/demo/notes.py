@@ -1,0 +1,191 @@
+"""The Markdown and tables the demo page shows: the model note, status and latency lines,
+the neighbour's caption and the retrieval's candidate table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tvnet import lineage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from apps.demo.models import Models, Result
+
+REPO = Path(__file__).resolve().parents[2]
+TITLE = "TV-Net · referring image segmentation"
+VARIANT_LABEL = {  # one per tvnet.VARIANTS, the paper's Table 1 rows
+    "baseline": "baseline (no RES, no high-res path)",
+    "res": "+RES",
+    "res_cct": "+RES +concat",
+    "full": "TV-Net (+RES +AMF)",
+}
+
+
+def model_note(models: Models) -> str:
+    p = models.get(None)
+    info, cfg = p.info, p.model.cfg
+    data, train = info.get("data") or {}, info.get("train") or {}
+    ckpt = _rel(info.get("checkpoint"))
+    parts = [
+        f"**Model:** {VARIANT_LABEL.get(p.variant, p.variant)} — `{cfg.preset}` preset, "
+        f"`{cfg.backbone}` backbone, {cfg.input_size}×{cfg.input_size} input, "
+        f"checkpoint `{ckpt}`" + (f" (step {info['step']})" if info.get("step") else "") + "."
+    ]
+    if data:
+        n = data.get("train_samples")
+        parts.append(
+            f"**Trained on** {data.get('name', '?')} train split"
+            + (f" ({n:,} expressions)" if n else "")
+            + (f", {train['steps']:,} steps of batch {train.get('batch_size')}" if train else "")
+            + "."
+        )
+        if info.get("init"):
+            parts.append(lineage_note(info["init"], p.variant))
+    else:
+        parts.append(
+            "⚠️ **This checkpoint records no training data** (untrained or hand-made): "
+            "its masks mean nothing."
+        )
+    if p.retriever is not None:
+        parts.append(
+            f"**Retrieval pool:** `{_rel(info.get('pool'))}` ({len(p.retriever.pool):,} expressions)."
+        )
+    parts.append(f"Variants available: {', '.join(f'`{v}`' for v in models.variants)}.")
+    parts.append(f"Vocabulary: {len(p.vocab.words):,} words.")
+    return " ".join(parts)
+
+
+def training_summary(info: dict[str, Any], variant: str) -> str:
+    """A checkpoint's training in a few words, for the variant comparison: the variants of one
+    folder may have had very different budgets (a grown model has its source's steps too)."""
+    train, step = info.get("train") or {}, info.get("step")
+    if not (info.get("data") and step):
+        return "untrained"
+    batch = train.get("batch_size")
+    text = f"{step:,} steps" + (f" × {batch}" if batch else "")
+    _, earlier, grown_from = lineage(info.get("init"), variant)
+    if earlier:
+        text += f" after {earlier:,} earlier" + (
+            f" (grown from {grown_from})" if grown_from else ""
+        )
+    return text
+
+
+def lineage_note(init: dict[str, Any], variant: str) -> str:
+    """One sentence on a warm-started checkpoint's earlier training (``tvnet train --init``
+    records each source in the next run, nested): how many steps in how many runs, and the
+    variant it was grown from, if another."""
+    runs, steps, grown_from = lineage(init, variant)
+    grown = f", grown from a `{grown_from}` network" if grown_from else ""
+    plural = "s" if runs > 1 else ""
+    return (
+        f"**Warm-started** from {runs} earlier run{plural} ({steps:,} steps before this one"
+        f"{grown})."
+    )
+
+
+def _rel(path: Any) -> str:
+    if not path:
+        return "?"
+    try:
+        return str(Path(path).resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def escape_md(text: str) -> str:
+    """Text shown verbatim in Markdown (``<unk>`` would otherwise vanish as an HTML tag)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def status_ok(pred: Any, forced: bool) -> str:
+    area = 100 * float(pred.mask.mean())
+    lines = [
+        f"✔ **Mask: {area:.1f} % of the image** · variant `{pred.variant}`"
+        + (" · neighbour chosen by you" if forced else "")
+    ]
+    if not pred.mask.any():
+        lines.append("- nothing reached the 0.5 threshold: the mask is empty")
+    lines += [f"- {escape_md(n)}" for n in pred.notes]
+    return "\n".join(lines)
+
+
+def status_error(message: str) -> str:
+    return f"⚠ **Could not segment:** {escape_md(message)}"
+
+
+def latency_md(timings: dict[str, float], extra: dict[str, float]) -> str:
+    """The predictor's stages, then the demo's own (reading the upload, drawing the maps)."""
+    names = {"neighbour_load": "neighbour load", "read": "read upload", "render": "draw maps"}
+    stages = {**{k: v for k, v in timings.items() if k != "total"}, **extra}
+    total = timings.get("total", 0.0) + sum(extra.values())
+    parts = [f"{names.get(k, k)} {v:.0f} ms" for k, v in stages.items()]
+    return f"**Latency:** {' · '.join(parts)} · **total {total:.0f} ms**"
+
+
+def neighbour_md(pred: Any, forced: bool, candidates: pd.DataFrame | None) -> str:
+    nb = pred.neighbour
+    if nb is None:
+        return "*This variant reads no retrieved image (RES off).*"
+    ts, is_ = nb.text_score, nb.image_score
+    if forced and candidates is not None:  # scores of a forced neighbour come from the table
+        row = candidates[candidates["index"] == nb.index]
+        if len(row):
+            ts, is_ = float(row["text_score"].iloc[0]), float(row["image_score"].iloc[0])
+    how = "chosen by you" if forced else "retrieved"
+    return (
+        f"**Neighbour ({how}):** “{escape_md(nb.sentence)}”  \n"
+        f"text similarity **{ts:.3f}** · image similarity **{is_:.3f}** · "
+        f"pool entry {nb.index} (image {nb.image_id})"
+    )
+
+
+TABLE_COLUMNS = ["pick", "rank", "text rank", "expression", "text sim.", "image sim.", "pool #"]
+EMPTY_TABLE = pd.DataFrame(columns=TABLE_COLUMNS)
+
+
+def candidates_table(r: Result) -> pd.DataFrame:
+    """The retrieval's candidates, best first, the retrieved (★) and the shown (▶) marked."""
+    c = r.candidates
+    if c is None or c.empty or r.pred.neighbour is None:
+        return EMPTY_TABLE
+    shown = r.pred.neighbour.index
+
+    def pick(i: int) -> str:
+        tags = (["★ retrieved"] if i == r.retrieved else []) + (
+            ["▶ shown"] if i == shown and i != r.retrieved else []
+        )
+        return " ".join(tags)
+
+    return pd.DataFrame(
+        {
+            "pick": [pick(int(i)) for i in c["index"]],
+            "rank": c["rank"].astype(int),
+            "text rank": c["text_rank"].astype(int),
+            "expression": c["sentence"].astype(str),
+            "text sim.": c["text_score"].astype(float).round(3),
+            "image sim.": c["image_score"].astype(float).round(3),
+            "pool #": c["index"].astype(int),
+        }
+    )
+
+
+def candidate_choices(r: Result) -> list[tuple[str, int]]:
+    c = r.candidates
+    if c is None:
+        return []
+    return [
+        (
+            f"#{int(row['rank'])} “{row['sentence']}” — text {row['text_score']:.2f}, "
+            f"image {row['image_score']:.2f}"
+            + (" ★ retrieved" if int(row["index"]) == r.retrieved else ""),
+            int(row["index"]),
+        )
+        for _, row in c.iterrows()
+    ]
+
+
+def subscript(level: int) -> str:
+    return str(level).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))

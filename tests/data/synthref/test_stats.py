@@ -1,0 +1,26 @@
+"""The SynthRef data card matches the written files (docs/design.md §4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tvnet.data.synthref import synth_stats
+from tvnet.data.tokenize import tokenize
+
+
+def test_stats_match_the_files(synth_dir: Path) -> None:
+    st = synth_stats(synth_dir)
+    val = st["splits"]["val"]
+    assert val["samples"] == 200
+    assert abs(sum(val["size_bins"].values()) - 1) < 1e-3
+    assert abs(sum(val["expression_types"].values()) - 1) < 1e-3
+    assert sum(val["objects_per_scene"].values()) == val["scenes"]
+    assert set(val["objects_per_scene"]) <= {str(k) for k in range(2, 9)}
+    words = {
+        t
+        for r in json.loads((synth_dir / "refs(synth).json").read_text())
+        for s in r["sentences"]
+        for t in tokenize(s["raw"])
+    }
+    assert st["vocabulary_size"] == len(words)

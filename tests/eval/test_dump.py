@@ -1,0 +1,279 @@
+"""tvnet/eval/dump.py: round trip, exact aggregates, atomicity, validation of broken dumps."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tvnet.eval.dump import (
+    COLUMNS,
+    DumpError,
+    DumpWriter,
+    load_dump,
+    load_dumps,
+)
+from tvnet.eval.metrics import RISEvaluator, aggregate
+from tvnet.eval.rle import decode_rle
+
+DESIGN_COLUMNS = [
+    "sample_id", "ref_id", "sent_id", "image_id", "sentence", "inter", "union", "iou",
+    "gt_area_frac", "size_bin", "height", "width", "pred_rle", "gt_rle",
+    "neighbour_image_id", "neighbour_sentence", "neighbour_score", "variant", "split",
+]  # fmt: skip
+
+
+def _records(n, seed=0):
+    rng = np.random.default_rng(seed)
+    for k in range(n):
+        h, w = int(rng.integers(8, 40)), int(rng.integers(8, 40))
+        gt = np.zeros((h, w), bool)
+        s = int(rng.integers(1, min(h, w)))
+        gt[:s, :s] = True
+        pred = np.roll(gt, int(rng.integers(0, 3)), axis=1) if k % 5 else np.zeros_like(gt)
+        rec = {"pred": pred, "gt": gt, "sample_id": k, "ref_id": 100 + k // 2, "sent_id": 1000 + k}
+        rec.update(image_id=k // 3, sentence=f"the square number {k}")
+        if k % 4:
+            rec.update(neighbour_image_id=7, neighbour_sentence="a red square", neighbour_score=0.5)
+        yield rec
+
+
+RUN_INFO = {
+    "config": {"preset": "cpu"},
+    "checkpoint_sha256": "abc",
+    "code_version": "test",
+    "dataset": {"name": "synthref", "data_dir": "/nowhere"},
+    "split": "val",
+    "variant": "full",
+    "protocol": {"threshold": 0.5, "resolution": "original"},
+}
+
+
+def _write(tmp_path, n=50, chunk_rows=16):
+    out = tmp_path / "dumps" / "full_val"
+    records = list(_records(n))
+    with DumpWriter(out, RUN_INFO, chunk_rows=chunk_rows) as w:
+        ev = RISEvaluator(variant="full", split="val", dump=w)
+        for i in range(0, n, 9):
+            ev.process(records[i : i + 9])
+        metrics = ev.evaluate()
+        w.close(metrics=metrics, timings={"eval_s": 1.5})
+    return out, records, metrics
+
+
+def test_round_trip_columns_rows_and_exact_aggregates(tmp_path):
+    out, records, metrics = _write(tmp_path)
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "samples.parquet"]
+    # chunked: several row groups were written
+    assert pq.ParquetFile(out / "samples.parquet").num_row_groups == 4
+    dump = load_dump(out)
+    # docs/design.md §5's columns, then the optional expression type (null: these records have none)
+    assert list(dump.samples.columns) == [*DESIGN_COLUMNS, "expression_type"] == list(COLUMNS)
+    assert dump.samples.expression_type.isna().all()
+    df = dump.samples
+    assert len(df) == 50 and list(df.sample_id) == list(range(50))
+    for rec, row in zip(records, df.itertuples()):
+        assert np.array_equal(decode_rle(row.gt_rle, row.height, row.width), rec["gt"])
+        assert np.array_equal(decode_rle(row.pred_rle, row.height, row.width), rec["pred"])
+        assert row.inter == np.count_nonzero(rec["pred"] & rec["gt"])
+        assert row.gt_area_frac == rec["gt"].mean()
+    assert df.neighbour_image_id.isna().sum() == len(range(0, 50, 4))
+    assert set(df.variant) == {"full"} and set(df.split) == {"val"}
+    # the aggregates in run.json recompute *exactly* from the rows
+    recomputed = aggregate(df)
+    run = json.loads((out / "run.json").read_text())
+    assert set(recomputed) == set(metrics)
+    for k, v in recomputed.items():
+        if isinstance(v, float) and np.isnan(v):
+            assert run["metrics"][k] is None
+        else:
+            assert run["metrics"][k] == v == metrics[k], k
+    assert run["timings"]["eval_s"] == 1.5 and "dump_write_s" in run["timings"]
+    assert run["dataset"] == RUN_INFO["dataset"] and run["n_samples"] == 50
+    assert dump.variant == "full" and dump.split == "val"
+
+
+def test_close_without_metrics_computes_them(tmp_path):
+    out = tmp_path / "d"
+    with DumpWriter(out, {"variant": "x"}) as w:
+        RISEvaluator("x", "test", dump=w).process(_records(10))
+    run = json.loads((out / "run.json").read_text())
+    assert run["metrics"]["n"] == 10
+    assert run["metrics"]["overall_iou"] == aggregate(load_dump(out).samples)["overall_iou"]
+
+
+def test_exception_mid_write_leaves_no_dump(tmp_path):
+    out = tmp_path / "dumps" / "run"
+    with pytest.raises(RuntimeError, match="boom"):
+        with DumpWriter(out, RUN_INFO, chunk_rows=4) as w:
+            RISEvaluator(dump=w).process(_records(10))  # two chunks already on disk
+            assert (w.tmp_dir / "samples.parquet").exists()
+            raise RuntimeError("boom")
+    assert not out.exists()
+    assert list((tmp_path / "dumps").iterdir()) == []  # no temp folder left either
+
+
+def test_rewrite_replaces_old_dump_only_on_success(tmp_path):
+    out, _, _ = _write(tmp_path, n=20)
+    with pytest.raises(RuntimeError):
+        with DumpWriter(out, RUN_INFO) as w:
+            RISEvaluator(dump=w).process(_records(3))
+            raise RuntimeError("crash")
+    assert len(load_dump(out).samples) == 20  # the old dump survives
+    with DumpWriter(out, RUN_INFO) as w:
+        RISEvaluator(dump=w).process(_records(3))
+    assert len(load_dump(out).samples) == 3
+    assert sorted(p.name for p in out.parent.iterdir()) == ["full_val"]
+
+
+def test_unknown_row_key_is_an_error(tmp_path):
+    with DumpWriter(tmp_path / "d") as w:
+        with pytest.raises(ValueError, match="bogus"):
+            w.write_rows([{"bogus": 1}])
+        w.abort()
+    assert not (tmp_path / "d").exists()
+
+
+def test_empty_dump_round_trips(tmp_path):
+    with DumpWriter(tmp_path / "e", {"variant": "full"}) as w:
+        w.close()
+    d = load_dump(tmp_path / "e")
+    assert len(d.samples) == 0 and list(d.samples.columns) == list(COLUMNS)
+    assert d.run["metrics"]["n"] == 0 and d.run["metrics"]["overall_iou"] is None
+
+
+def test_broken_dumps_raise_dump_error_naming_the_file(tmp_path):
+    good, _, _ = _write(tmp_path, n=12)
+    root = good.parent
+
+    missing_run = root / "missing_run"
+    missing_run.mkdir()
+    (good / "samples.parquet").read_bytes()
+    (missing_run / "samples.parquet").write_bytes((good / "samples.parquet").read_bytes())
+    with pytest.raises(DumpError, match=r"missing_run/run\.json.*missing"):
+        load_dump(missing_run)
+
+    corrupt = root / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "run.json").write_text("{}")
+    (corrupt / "samples.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(DumpError, match=r"corrupt/samples\.parquet.*parquet"):
+        load_dump(corrupt)
+
+    truncated = root / "truncated"
+    truncated.mkdir()
+    (truncated / "run.json").write_text("{}")
+    data = (good / "samples.parquet").read_bytes()
+    (truncated / "samples.parquet").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DumpError, match=r"truncated/samples\.parquet"):
+        load_dump(truncated)
+
+    cols = root / "missing_cols"
+    cols.mkdir()
+    (cols / "run.json").write_text("{}")
+    df = pd.read_parquet(good / "samples.parquet").drop(columns=["iou", "gt_rle"])
+    pq.write_table(pa.Table.from_pandas(df), cols / "samples.parquet")
+    with pytest.raises(
+        DumpError, match=r"missing_cols/samples\.parquet: missing column\(s\) iou, gt_rle"
+    ):
+        load_dump(cols)
+
+    bad_json = root / "bad_json"
+    bad_json.mkdir()
+    (bad_json / "run.json").write_text("{not json")
+    with pytest.raises(DumpError, match=r"bad_json/run\.json.*not valid JSON"):
+        load_dump(bad_json)
+
+    with pytest.raises(DumpError, match="no such directory"):
+        load_dump(root / "nope")
+
+    # load_dumps keeps going: one good dump, five errors naming their folders
+    (root / ".hidden.tmp").mkdir()  # an unfinished writer's folder is not a dump
+    (root / ".hidden.tmp" / "run.json").write_text("{}")
+    dumps, errors = load_dumps(root)
+    assert [d.label for d in dumps] == ["full_val"]
+    assert sorted(p.name for p, _ in errors) == sorted(
+        ["missing_run", "corrupt", "truncated", "missing_cols", "bad_json"]
+    )
+    assert all(p.name in msg for p, msg in errors)
+
+
+def test_load_dumps_on_missing_and_empty_folder(tmp_path):
+    dumps, errors = load_dumps(tmp_path / "absent")
+    assert dumps == [] and len(errors) == 1 and "not found" in errors[0][1]
+    assert load_dumps(tmp_path) == ([], [])
+
+
+def test_expression_type_is_stored_and_optional_on_read(tmp_path):
+    recs = list(_records(6))
+    for r, kind in zip(recs, ["attribute", "relation", None, "ordinal", "absolute", "relation"]):
+        r["expression_type"] = kind
+    with DumpWriter(tmp_path / "typed", RUN_INFO) as w:
+        ev = RISEvaluator(variant="full", split="val", dump=w)
+        ev.process(recs)
+        w.close(metrics=ev.evaluate())
+    df = load_dump(tmp_path / "typed").samples
+    kinds = [None if pd.isna(k) else k for k in df.expression_type]
+    assert kinds == ["attribute", "relation", None, "ordinal", "absolute", "relation"]
+    # a dump written before the column existed still loads, with nulls
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "run.json").write_text((tmp_path / "typed" / "run.json").read_text())
+    table = pq.read_table(tmp_path / "typed" / "samples.parquet").drop(["expression_type"])
+    pq.write_table(table, old / "samples.parquet")
+    back = load_dump(old).samples
+    assert list(back.columns) == list(COLUMNS) and back.expression_type.isna().all()
+    assert back.drop(columns="expression_type").equals(df.drop(columns="expression_type"))
+    narrow = load_dump(old, columns=["sent_id", "expression_type"]).samples
+    assert narrow.expression_type.isna().all() and len(narrow) == 6
+
+
+def test_a_misspelt_column_is_an_error_not_nulls(tmp_path):
+    out, _, _ = _write(tmp_path, n=5)
+    with pytest.raises(DumpError, match="sent_idd"):
+        load_dump(out, columns=["sent_idd"])
+
+
+READ_WITHOUT_TORCH = """
+import sys
+
+import numpy as np
+
+import tvnet
+
+dump = tvnet.load_dump(sys.argv[1])
+dumps, errors = tvnet.load_dumps(sys.argv[2])
+assert dumps and not errors, errors
+row = dump.samples.iloc[0]
+mask = tvnet.decode_rle(row.pred_rle, int(row.height), int(row.width))
+tvnet.ris_metrics([mask], [np.zeros_like(mask)])
+print([d.name for d in (dump, *dumps)])
+loaded = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
+assert not loaded, loaded
+"""
+
+
+def test_reading_a_dump_does_not_import_torch(tmp_path):
+    """tvnet.load_dump / load_dumps / decode_rle / ris_metrics, and the run names (which read a
+    warm start's lineage), on a hand-made dump tree and a shipped dump of a grown model."""
+    from tests.dumps_fixture import make_dump_tree
+
+    root = make_dump_tree(tmp_path / "dumps", with_images=False)
+    shipped = Path(__file__).resolve().parents[2] / "assets" / "dumps" / "full-grown-val"
+    assert (shipped / "run.json").is_file()
+    r = subprocess.run(
+        [sys.executable, "-c", READ_WITHOUT_TORCH, str(shipped), str(root)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "full (grown from baseline)" in r.stdout

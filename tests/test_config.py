@@ -1,0 +1,62 @@
+"""tvnet/config.py: one variant list; configs recorded with since-retired fields still load."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tvnet.config import (
+    RETIRED_FIELDS,
+    VARIANTS,
+    ModelConfig,
+    TrainConfig,
+    known_fields,
+    preset_config,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _recorded() -> list[tuple[Path, dict, dict]]:
+    """(file, model section, train section) of every config the repository ships."""
+    out = []
+    for f in sorted((ROOT / "assets" / "checkpoints").glob("*/config.json")):
+        d = json.loads(f.read_text())
+        out.append((f, d["model"], d.get("train") or {}))
+    for f in sorted((ROOT / "assets" / "dumps").glob("*/run.json")):
+        d = json.loads(f.read_text())
+        out.append((f, d.get("config") or {}, d.get("train") or {}))
+    for f in sorted((ROOT / "configs").glob("*.json")):
+        d = json.loads(f.read_text())
+        out.append((f, {}, d.get("train") or {}))
+    return out
+
+
+def test_every_shipped_config_loads_and_drops_its_retired_fields():
+    recorded = _recorded()
+    assert len(recorded) >= 5 + 12 + 2
+    retired = {k for names in RETIRED_FIELDS.values() for k in names}
+    assert any(retired & set(m) or retired & set(t) for _, m, t in recorded)  # still exercised
+    for f, model, train in recorded:
+        if model:
+            cfg = ModelConfig.from_dict(model)
+            assert cfg.variant in VARIANTS, f
+            assert not retired & set(cfg.to_dict()), f
+        tcfg = TrainConfig.from_dict(train)
+        assert not retired & set(tcfg.to_dict()), f
+
+
+def test_retired_fields_are_gone_and_unknown_ones_still_errors():
+    for cls in (ModelConfig, TrainConfig):
+        for name in RETIRED_FIELDS[cls.__name__]:
+            assert name not in cls.__dataclass_fields__
+    assert known_fields(TrainConfig, {"lr": 1e-3, "val_every": 5}) == {"lr": 1e-3}
+    with pytest.raises(
+        ValueError, match=r"config x: unknown TrainConfig field\(s\) \['val_evry'\]"
+    ):
+        known_fields(TrainConfig, {"val_evry": 5}, "config x")
+    # typed now (--set), a retired field is an unknown one, not silently dropped
+    with pytest.raises(ValueError, match=r"--set: unknown TrainConfig field\(s\) \['val_every'\]"):
+        known_fields(TrainConfig, {"val_every": 5}, "--set", recorded=False)
+    full = preset_config("cpu", "full").to_dict()
+    assert ModelConfig.from_dict({**full, "retrieval_text_model": "any"}) == preset_config("cpu")

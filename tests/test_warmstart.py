@@ -1,0 +1,44 @@
+"""tvnet/warmstart.py: the lineage of warm starts and grown models, in one place."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tvnet.warmstart import checkpoint_init, lineage, start_label
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_lineage_of_a_chain_of_warm_starts(tmp_path):
+    base = {"checkpoint": "/r/a/last", "variant": "baseline", "step": 8000, "init": None}
+    more = {"checkpoint": "/r/b/last", "variant": "baseline", "step": 6000, "init": base}
+    grown = {"checkpoint": "/r/c/last", "variant": "full", "step": 3000, "init": more}
+    # a full continued from a grown full still names the baseline it came from
+    assert lineage(grown, "full") == (3, 17000, "baseline")
+    assert start_label(grown, "full") == "grown from baseline"
+    assert lineage(more, "baseline") == (2, 14000, None)
+    assert start_label(more, "baseline") == "warm start"
+    assert lineage(None, "full") == (0, 0, None) and start_label(None, "full") == ""
+    # a checkpoint written before config.json kept the record: its run's run.json has it
+    ckpt = tmp_path / "run" / "last"
+    ckpt.mkdir(parents=True)
+    (tmp_path / "run" / "run.json").write_text(json.dumps({"init": more}))
+    assert checkpoint_init(ckpt, {"format": "x"}) == more
+    assert checkpoint_init(ckpt, {"init": None}) is None  # recorded: from scratch
+    (tmp_path / "run" / "run.json").write_text("{not json")
+    assert checkpoint_init(ckpt, {}) is None
+
+
+def test_the_shipped_grown_default_knows_where_it_came_from():
+    init = checkpoint_init(ROOT / "assets" / "checkpoints" / "full-grown")
+    assert lineage(init, "full") == (3, 17000, "baseline")
+    assert start_label(init, "full") == "grown from baseline"
+
+
+def test_tvnet_lineage_stays_the_function_once_the_module_is_imported():
+    """The public name ``tvnet.lineage`` is a function: no submodule of that name may shadow it."""
+    code = "import tvnet, tvnet.warmstart; from tvnet import lineage; print(lineage(None, 'full'))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "(0, 0, None)"

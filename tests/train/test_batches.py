@@ -1,0 +1,116 @@
+"""The training/evaluation batches (tvnet/train/batches.py): letterboxed images, tokens, masks
+and, with a neighbour table, the retrieved image — on a small SynthRef."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tvnet.data.refer import ReferDataset, open_refer
+from tvnet.data.synthref import generate
+from tvnet.data.tokenize import Vocab
+from tvnet.data.transforms import Letterbox, letterbox, letterbox_mask, to_tensor
+from tvnet.retrieval.neighbours import neighbours_path
+from tvnet.train.batches import BatchLoader, SplitTable, load_neighbours
+
+
+@pytest.fixture(scope="module")
+def refer(tmp_path_factory: pytest.TempPathFactory) -> ReferDataset:
+    out = tmp_path_factory.mktemp("batches") / "synthref"
+    generate(out, seed=5, train=6, val=4, test=2, workers=1, progress=False)
+    return open_refer(out)
+
+
+def _vocab(refer: ReferDataset) -> Vocab:
+    return Vocab.build(s.sentence for s in refer.samples("train"))
+
+
+def _neighbours(refer: ReferDataset, split: str) -> pd.DataFrame:
+    """A hand-made neighbour table: sample k of ``split`` retrieves train sample k."""
+    samples, train = refer.samples(split), refer.samples("train")
+    nb = [train[k % len(train)] for k in range(len(samples))]
+    return pd.DataFrame(
+        {
+            "sample_id": [s.sample_id for s in samples],
+            "neighbour_sample_id": [t.sample_id for t in nb],
+            "neighbour_image_id": [t.image_id for t in nb],
+            "neighbour_sentence": [t.sentence for t in nb],
+            "text_score": np.linspace(0.5, 0.4, len(samples)),
+            "image_score": np.linspace(0.9, 0.8, len(samples)),
+        }
+    )
+
+
+def test_inputs_and_masks(refer: ReferDataset) -> None:
+    vocab = _vocab(refer)
+    table = SplitTable.build(refer, "val", vocab, max_tokens=6, neighbours=None)
+    assert len(table) == 4 and table.samples == refer.samples("val")  # index i ↔ sample i
+    loader = BatchLoader(refer, table, 64, use_neighbours=False, cache=None)
+    inputs = loader.inputs([1, 2])
+    assert set(inputs) == {"tokens", "lengths", "image"}
+    for b, i in enumerate((1, 2)):
+        s = refer.samples("val")[i]
+        image = inputs["image"][b]
+        assert image.shape == (3, 64, 64) and image.dtype == torch.float32
+        assert torch.equal(image, to_tensor(letterbox(refer.load_image(s.image_id), 64)[0]))
+        tokens, length = vocab.encode(s.sentence, 6)
+        assert inputs["tokens"].dtype == torch.int64 and inputs["tokens"].shape == (2, 6)
+        assert inputs["tokens"][b].tolist() == tokens.tolist()
+        assert int(inputs["lengths"][b]) == length >= 1
+        assert inputs["tokens"][b, length:].eq(0).all()  # padded with 0
+    masks = loader.masks([1, 2])
+    assert masks.shape == (2, 1, 64, 64) and masks.dtype == torch.float32
+    assert set(masks.unique().tolist()) <= {0.0, 1.0}
+    for b, i in enumerate((1, 2)):
+        s = refer.samples("val")[i]
+        assert np.array_equal(masks[b, 0].numpy() > 0, letterbox_mask(refer.mask(s.ref_id), 64))
+    with pytest.raises(IndexError):
+        loader.inputs([len(table)])
+
+
+def test_mask_follows_the_letterbox(refer: ReferDataset) -> None:
+    samples = refer.samples("val")
+    # the largest referent on a non-square image: padding exists, and the inverse is stable
+    shapes = [refer.image_size(s.image_id) for s in samples]
+    cands = [i for i, (h, w) in enumerate(shapes) if h != w]
+    assert cands
+    i = max(cands, key=lambda i: refer.mask(samples[i].ref_id).sum())
+    table = SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=None)
+    mask = BatchLoader(refer, table, 96, use_neighbours=False, cache=None).masks([i])[0, 0]
+    lb = Letterbox.for_shape(*shapes[i], 96)
+    assert lb == letterbox(refer.load_image(samples[i].image_id), 96)[1]
+    gt = refer.mask(samples[i].ref_id)
+    back = lb.invert(mask.numpy()) >= 0.5
+    assert (back & gt).sum() / (back | gt).sum() > 0.85
+    assert mask[lb.new_h :].sum() == 0 and mask[:, lb.new_w :].sum() == 0  # nothing in the padding
+
+
+def test_neighbours_add_the_retrieved_image(refer: ReferDataset, tmp_path: Path) -> None:
+    nb = _neighbours(refer, "val")
+    table = SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=nb)
+    assert table.neighbour_image.tolist() == nb["neighbour_image_id"].tolist()
+    loader = BatchLoader(refer, table, 64, use_neighbours=True, cache=None)
+    inputs = loader.inputs([0, 1])
+    assert inputs["ref_image"].shape == (2, 3, 64, 64) and inputs["tokens"].shape == (2, 20)
+    assert loader.masks([0, 1]).shape == (2, 1, 64, 64)
+    for b in (0, 1):
+        nid = int(nb["neighbour_image_id"][b])
+        expected = to_tensor(letterbox(refer.load_image(nid), 64)[0])
+        assert torch.equal(inputs["ref_image"][b], expected)
+    with pytest.raises(ValueError, match=r"lacks 1 samples"):
+        SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=nb.iloc[1:])
+    no_nb = SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=None)
+    with pytest.raises(ValueError, match="needs retrieved neighbours"):
+        BatchLoader(refer, no_nb, 64, use_neighbours=True, cache=None).inputs([0])
+    # the table on disk: read back with its columns checked
+    path = neighbours_path(tmp_path, refer.name, "val")
+    nb.drop(columns="image_score").to_parquet(path, index=False)
+    with pytest.raises(ValueError, match="image_score"):
+        load_neighbours(tmp_path, refer.name, "val", needed=True)
+    nb.to_parquet(path, index=False)
+    pd.testing.assert_frame_equal(load_neighbours(tmp_path, refer.name, "val", needed=True), nb)
+    assert load_neighbours(tmp_path, refer.name, "val", needed=False) is None

@@ -1,0 +1,285 @@
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tests.conftest import TINY_MODEL
+from tvnet.config import TrainConfig, preset_config
+from tvnet.train.loop import make_optimizer, train
+
+
+def _cfg(variant="full"):
+    return preset_config("cpu", variant, **TINY_MODEL)
+
+
+def _weights(run):
+    return load_file(str(run / "last" / "model.safetensors"))
+
+
+def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
+    tc = TrainConfig(steps=4, batch_size=4, checkpoint_every=2, seed=1)
+    kw = dict(
+        pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False, val_samples=0
+    )
+    train(_cfg(), tc, tiny_synthref["data"], tmp_path / "straight", **kw)
+    train(_cfg(), tc, tiny_synthref["data"], tmp_path / "paused", stop_at=2, **kw)
+    res = train(_cfg(), tc, tiny_synthref["data"], tmp_path / "paused", resume=True, **kw)
+    assert res.steps == 4
+    a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "paused")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    # the run folder records what was trained, the log the loss per step
+    run = json.loads((tmp_path / "paused" / "run.json").read_text())
+    assert run["model"]["variant"] == "full" and run["train"]["steps"] == 4
+    assert not any(p.name.startswith(".") for p in (tmp_path / "paused").iterdir())
+
+
+def test_training_fits_a_tiny_set(tiny_synthref, tmp_path):
+    # 4 samples seen over and over: the loss must fall well below its start
+    tc = TrainConfig(steps=40, batch_size=4, lr=3e-3, checkpoint_every=1000, seed=0)
+    res = train(
+        _cfg("baseline"),
+        tc,
+        tiny_synthref["data"],
+        tmp_path / "fit",
+        cache_dir=tmp_path / "cache",
+        progress=False,
+        val_samples=8,
+        log_every=1,
+    )
+    log = [json.loads(line) for line in (tmp_path / "fit" / "log.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in log if "loss" in r]
+    assert len(losses) == 40
+    assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
+    assert res.val is not None and 0.0 <= res.val["overall_iou"] <= 1.0
+    assert any("val" in r for r in log)
+
+
+def test_retrieval_variant_needs_a_pool(tiny_synthref, tmp_path):
+    with pytest.raises(ValueError, match="--pool"):
+        train(
+            _cfg("res"),
+            TrainConfig(steps=1, batch_size=2),
+            tiny_synthref["data"],
+            tmp_path / "r",
+            progress=False,
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
+    cfg = {
+        "model": {"preset": "cpu", **TINY_MODEL},
+        "train": {"amp": False, "checkpoint_every": 1000},
+    }
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    common = [
+        "--config",
+        str(tmp_path / "cfg.json"),
+        "--variant",
+        "res",
+        "--data",
+        str(tiny_synthref["data"]),
+        "--pool",
+        str(tiny_synthref["pool"]),
+        "--steps",
+        "3",
+        "--batch-size",
+        "4",
+        "--seed",
+        "5",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--val-samples",
+        "0",
+        "--quiet",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(
+        [sys.executable, "-m", "tvnet", "train", *common, "--out", str(tmp_path / "one")],
+        check=True,
+        env=env,
+        timeout=600,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            str(_free_port()),
+            "-m",
+            "tvnet",
+            "train",
+            *common,
+            "--out",
+            str(tmp_path / "two"),
+        ],
+        check=True,
+        env=env,
+        timeout=600,
+    )
+
+    def losses(run):
+        return [
+            json.loads(line)["loss"]
+            for line in (tmp_path / run / "log.jsonl").read_text().splitlines()
+            if '"loss"' in line
+        ]
+
+    one, two = losses("one"), losses("two")
+    assert len(one) == len(two) == 1 or len(one) == len(two)
+    assert two == pytest.approx(one, rel=1e-4, abs=1e-5)
+    a, b = _weights(tmp_path / "one"), _weights(tmp_path / "two")
+    assert max(float((a[k] - b[k]).abs().max()) for k in a if a[k].is_floating_point()) < 1e-4
+
+
+class _Text(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(10, 4)
+
+
+class _Net(torch.nn.Module):
+    """Named like TV-Net's parts: word embeddings under text.embed, a weight matrix, a bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.text = _Text()
+        self.fc = torch.nn.Linear(4, 4)
+
+
+def _decay_only(mode: str, steps: int = 100, lr: float = 1e-2, wd: float = 0.1):
+    """Run the optimizer with an all-zero loss gradient: only weight decay moves anything."""
+    torch.manual_seed(0)
+    net = _Net()
+    before = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    opt = make_optimizer(net, TrainConfig(lr=lr, weight_decay=wd, weight_decay_mode=mode))
+    for _ in range(steps):
+        opt.zero_grad()
+        sum((p * 0).sum() for p in net.parameters()).backward()
+        opt.step()
+    return before, net.state_dict()
+
+
+def test_decoupled_weight_decay_shrinks_weights_by_lr_times_wd_per_step():
+    before, after = _decay_only("decoupled")
+    factor = (1 - 1e-2 * 0.1) ** 100
+    torch.testing.assert_close(after["fc.weight"], before["fc.weight"] * factor)
+    # biases and word embeddings are never decayed
+    assert torch.equal(after["fc.bias"], before["fc.bias"])
+    assert torch.equal(after["text.embed.weight"], before["text.embed.weight"])
+
+
+def test_l2_decay_under_adam_erases_weights_with_no_loss_gradient():
+    # the failure mode that made the default model ignore the expression: Adam normalises the
+    # L2 term, so every weight moves ~lr per step toward 0 however small its loss gradient
+    before, after = _decay_only("l2")
+    assert after["fc.weight"].abs().max() < 0.1 * before["fc.weight"].abs().max()
+    assert torch.equal(after["fc.bias"], before["fc.bias"])
+    with pytest.raises(ValueError, match="weight_decay_mode"):  # refused before any work
+        TrainConfig(weight_decay_mode="adamw")
+
+
+def test_init_starts_a_new_schedule_from_another_runs_weights(tiny_synthref, tmp_path):
+    from tvnet.checkpoint import CheckpointError
+
+    data = tiny_synthref["data"]
+    kw = dict(cache_dir=tmp_path / "cache", progress=False, val_samples=0, log_every=1)
+    train(_cfg("baseline"), TrainConfig(steps=3, batch_size=4, lr=3e-3), data, tmp_path / "a", **kw)
+    a = _weights(tmp_path / "a")
+    more = TrainConfig(steps=2, batch_size=4, lr=1e-3, seed=1)
+    init = tmp_path / "a" / "last"
+    # before its first step the new run holds the trained weights exactly; a fresh run does not
+    train(_cfg("baseline"), more, data, tmp_path / "b0", init=init, stop_at=0, **kw)
+    train(_cfg("baseline"), more, data, tmp_path / "fresh", stop_at=0, **kw)
+    b0, fresh = _weights(tmp_path / "b0"), _weights(tmp_path / "fresh")
+    assert all(torch.equal(a[k], b0[k]) for k in a)
+    assert not all(torch.equal(a[k], fresh[k]) for k in a)
+    # a new schedule and optimiser: step 1 at the full new lr, the optimiser counts 2 steps;
+    # paused and resumed without --init, the run keeps its source
+    train(_cfg("baseline"), more, data, tmp_path / "b", init=init, stop_at=1, **kw)
+    res = train(_cfg("baseline"), more, data, tmp_path / "b", resume=True, **kw)
+    assert res.steps == 2
+    log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert log[0]["step"] == 1 and log[0]["lr"] == pytest.approx(1e-3)
+    assert json.loads((tmp_path / "b" / "last" / "optimizer.json").read_text())["step"] == 2
+    assert not all(torch.equal(a[k], v) for k, v in _weights(tmp_path / "b").items())
+    run = json.loads((tmp_path / "b" / "run.json").read_text())
+    assert run["init"]["checkpoint"] == str(init.resolve()) and run["init"]["step"] == 3
+    # the checkpoint keeps its lineage too (a warm start of a warm start nests the records)
+    meta = json.loads((tmp_path / "b" / "last" / "config.json").read_text())
+    assert meta["init"]["step"] == 3 and meta["init"]["init"] is None
+    train(
+        _cfg("baseline"), more, data, tmp_path / "b2", init=tmp_path / "b" / "last", stop_at=0, **kw
+    )
+    chain = json.loads((tmp_path / "b2" / "last" / "config.json").read_text())["init"]
+    assert chain["step"] == 2 and chain["init"]["step"] == 3 and chain["batch_size"] == 4
+    # the requested model must be the checkpoint's: the message names the differing field
+    with pytest.raises(CheckpointError, match="fusion_heads=1 .checkpoint. vs 2"):
+        train(_cfg("baseline").replace(fusion_heads=2), more, data, tmp_path / "c", init=init, **kw)
+    assert not (tmp_path / "c").exists()
+
+
+def test_init_grows_a_smaller_variant_into_a_larger_one(tiny_synthref, tmp_path):
+    from tvnet.checkpoint import CheckpointError
+
+    data, pool = tiny_synthref["data"], tiny_synthref["pool"]
+    kw = dict(cache_dir=tmp_path / "cache", progress=False, val_samples=0, log_every=1)
+    train(_cfg("baseline"), TrainConfig(steps=2, batch_size=4), data, tmp_path / "a", **kw)
+    a, init = _weights(tmp_path / "a"), tmp_path / "a" / "last"
+    more = TrainConfig(steps=2, batch_size=4, lr=1e-3, seed=1)
+    # before its first step the grown run holds every baseline weight, and zero where the
+    # added modules write back (enrichment's W_o, AMF's V2' half of its last conv)
+    train(_cfg("full"), more, data, tmp_path / "g0", init=init, pool_dir=pool, stop_at=0, **kw)
+    g0 = _weights(tmp_path / "g0")
+    assert all(torch.equal(a[k], g0[k]) for k in a)
+    assert all(not g0[f"enrich.{i}.proj.weight"].any() for i in range(3))
+    d_m = TINY_MODEL["d_m"]
+    assert torch.equal(g0["amf.out.weight"][:, :d_m, 0, 0], torch.eye(d_m))
+    assert not g0["amf.out.weight"][:, d_m:].any()
+    run = json.loads((tmp_path / "g0" / "run.json").read_text())
+    assert run["model"]["variant"] == "full"
+    assert run["init"]["variant"] == run["init"]["grown_from"] == "baseline"
+    # the frozen packaged backbone stays out of the grown checkpoint, as out of its source's
+    meta_a = json.loads((init / "config.json").read_text())
+    meta_g = json.loads((tmp_path / "g0" / "last" / "config.json").read_text())
+    assert meta_g["backbone"] == meta_a["backbone"] != "included"
+    assert not any(k.startswith("backbone.") for k in g0)
+    # and then trains every part: the added modules leave their start; paused and resumed
+    # (--init and --resume, as tools/build_grown_default.sh runs it), it keeps its lineage
+    train(_cfg("full"), more, data, tmp_path / "g", init=init, pool_dir=pool, stop_at=1, **kw)
+    train(_cfg("full"), more, data, tmp_path / "g", init=init, pool_dir=pool, resume=True, **kw)
+    g = _weights(tmp_path / "g")
+    assert all(g[f"enrich.{i}.proj.weight"].any() for i in range(3))
+    assert g["amf.out.weight"][:, d_m:].any()
+    assert json.loads((tmp_path / "g" / "run.json").read_text())["init"]["grown_from"] == "baseline"
+    # its evaluation dump carries the lineage: tables name it apart from a full from scratch
+    from tvnet.cli import main as cli_main
+    from tvnet.eval.dump import load_dump
+
+    args = ["eval", "--checkpoint", str(tmp_path / "g" / "last"), "--data", str(data)]
+    args += ["--split", "val", "--pool", str(pool), "--out", str(tmp_path / "d"), "--quiet"]
+    assert cli_main([*args, "--limit", "4", "--cache-dir", str(tmp_path / "cache")]) == 0
+    dump = load_dump(tmp_path / "d")
+    assert dump.run["init"]["variant"] == "baseline" and dump.run["init"]["step"] == 2
+    assert dump.name == "full (grown from baseline)"
+    # a larger variant does not shrink, and nothing is left behind
+    with pytest.raises(CheckpointError, match="cannot start a 'baseline' run"):
+        train(_cfg("baseline"), more, data, tmp_path / "s", init=tmp_path / "g" / "last", **kw)
+    assert not (tmp_path / "s").exists()

@@ -1,0 +1,7 @@
+"""Evaluation (docs/design.md §5): the metrics (:mod:`tvnet.eval.metrics`), the dump format
+(:mod:`tvnet.eval.dump`, masks as COCO RLE: :mod:`tvnet.eval.rle`) and the evaluator that runs
+a model over a split (:mod:`tvnet.eval.evaluator`).
+
+Metrics, RLE and the dump format need no torch: reading a dump (``tvnet.load_dump``) never
+imports it. Nothing is imported here, so importing a submodule costs only that submodule.
+"""

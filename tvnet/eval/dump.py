@@ -1,0 +1,371 @@
+"""The evaluation dump of docs/design.md §5: ``DIR/samples.parquet`` + ``DIR/run.json``.
+
+``samples.parquet`` holds one row per expression, with the columns of :data:`COLUMNS` (types
+in :data:`SCHEMA`). The ``neighbour_*`` columns are null for variants that retrieve nothing;
+``expression_type`` is null where the refs file records no sentence type (SynthRef records
+one, RefCOCO does not), and the columns of :data:`OPTIONAL_COLUMNS` may be absent from older
+files, which read them as null. Masks are COCO RLE ``counts`` strings (pycocotools), decoded
+with :func:`tvnet.eval.rle.decode_rle` and the row's ``height`` / ``width``.
+
+``run.json`` holds what the run was: ``config``, ``checkpoint_sha256``, ``code_version``,
+``dataset`` (``{"name", "data_dir"}``, the refer-format folder the images come from),
+``split``, ``variant``, ``protocol`` (``threshold``, ``resolution``), ``timings`` and the
+aggregate ``metrics`` — the latter only for a reader's convenience: analysis recomputes every
+number from the rows (:func:`tvnet.eval.metrics.aggregate`).
+
+:class:`DumpWriter` streams rows into a temporary folder next to ``DIR`` and renames it onto
+``DIR`` at :meth:`DumpWriter.close`, so a crash mid-evaluation never leaves a dump that looks
+complete. :func:`load_dump` validates a dump and raises :class:`DumpError` naming the bad
+file; :func:`load_dumps` finds every dump under a folder and keeps going past broken ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tvnet.eval.metrics import aggregate
+from tvnet.io import atomic_write_json, replace_dir
+from tvnet.warmstart import start_label
+
+SAMPLES_FILE = "samples.parquet"
+RUN_FILE = "run.json"
+FORMAT_VERSION = 1
+
+SCHEMA = pa.schema(
+    [
+        ("sample_id", pa.int64()),
+        ("ref_id", pa.int64()),
+        ("sent_id", pa.int64()),
+        ("image_id", pa.int64()),
+        ("sentence", pa.string()),
+        ("inter", pa.int64()),
+        ("union", pa.int64()),
+        ("iou", pa.float64()),
+        ("gt_area_frac", pa.float64()),
+        ("size_bin", pa.string()),
+        ("height", pa.int32()),
+        ("width", pa.int32()),
+        ("pred_rle", pa.string()),
+        ("gt_rle", pa.string()),
+        ("neighbour_image_id", pa.int64()),
+        ("neighbour_sentence", pa.string()),
+        ("neighbour_score", pa.float64()),
+        ("variant", pa.string()),
+        ("split", pa.string()),
+        ("expression_type", pa.string()),
+    ]
+)
+COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
+# may be absent from a file (dumps written before it existed): read as null
+OPTIONAL_COLUMNS: tuple[str, ...] = ("expression_type",)
+_NUMERIC = ("inter", "union", "iou", "gt_area_frac", "height", "width")
+
+__all__ = [
+    "SCHEMA",
+    "COLUMNS",
+    "DumpError",
+    "Dump",
+    "DumpWriter",
+    "load_dump",
+    "load_dumps",
+    "find_dumps",
+]
+
+
+class DumpError(Exception):
+    """A dump folder that cannot be read; the message names the file and what is wrong."""
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+class DumpWriter:
+    """Streams dump rows to ``DIR/samples.parquet`` and writes ``DIR/run.json`` at the end.
+
+    Rows are buffered and flushed every ``chunk_rows`` rows through a pyarrow
+    ``ParquetWriter`` (one row group per chunk), so memory does not grow with the split.
+    Everything goes to a hidden temporary folder beside ``DIR``; :meth:`close` renames it
+    onto ``DIR`` (replacing an older dump there), :meth:`abort` removes it. Used as a context
+    manager, an exception aborts and a normal exit closes::
+
+        with DumpWriter(out, {"config": ..., "dataset": {"name": ..., "data_dir": ...}}) as w:
+            evaluator = RISEvaluator(variant, split, dump=w)
+            ...
+            w.close(metrics=evaluator.evaluate(), timings={...})
+    """
+
+    def __init__(
+        self,
+        dir: str | os.PathLike,
+        run_info: Mapping[str, Any] | None = None,
+        chunk_rows: int = 4096,
+    ) -> None:
+        self.dir = Path(dir)
+        self.run_info: dict[str, Any] = dict(run_info or {})
+        self.chunk_rows = int(chunk_rows)
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = Path(
+            tempfile.mkdtemp(prefix=f".{self.dir.name}.", suffix=".tmp", dir=self.dir.parent)
+        )
+        self._writer: pq.ParquetWriter | None = None
+        self._buffer: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        self._buffered = 0
+        self.rows_written = 0
+        self._t0 = time.perf_counter()
+        self.closed = False
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self._tmp
+
+    def write_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Append rows (mappings with the keys of :data:`COLUMNS`; extra keys are an error)."""
+        if self.closed:
+            raise RuntimeError(f"dump {self.dir} is already closed")
+        for row in rows:
+            extra = set(row) - set(COLUMNS)
+            if extra:
+                raise ValueError(
+                    f"unknown dump column(s) {sorted(extra)}; expected {list(COLUMNS)}"
+                )
+            for c in COLUMNS:
+                self._buffer[c].append(row.get(c))
+            self._buffered += 1
+            if self._buffered >= self.chunk_rows:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._buffered == 0 and self._writer is not None:
+            return
+        table = pa.Table.from_pydict(self._buffer, schema=SCHEMA)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp / SAMPLES_FILE, SCHEMA, compression="zstd")
+        self._writer.write_table(table)
+        self.rows_written += self._buffered
+        self._buffer = {c: [] for c in COLUMNS}
+        self._buffered = 0
+
+    def close(self, metrics: Mapping[str, Any] | None = None, **run_updates: Any) -> Path:
+        """Finish the parquet file, write ``run.json`` and move the dump to ``DIR``.
+
+        ``metrics`` defaults to :func:`tvnet.eval.metrics.aggregate` of the written rows;
+        ``run_updates`` are merged into ``run_info`` (e.g. ``timings=...``).
+        """
+        if self.closed:
+            return self.dir
+        try:
+            self._flush()
+            assert self._writer is not None
+            self._writer.close()
+            self._writer = None
+            if metrics is None:
+                rows = pq.read_table(
+                    self._tmp / SAMPLES_FILE, columns=["inter", "union", "iou", "size_bin"]
+                )
+                metrics = aggregate(rows.to_pandas())
+            run = {**self.run_info, **run_updates}
+            run["metrics"] = dict(metrics)
+            run["n_samples"] = self.rows_written
+            run["format_version"] = FORMAT_VERSION
+            run.setdefault("timings", {})
+            if isinstance(run["timings"], dict):
+                run["timings"] = {**run["timings"], "dump_write_s": time.perf_counter() - self._t0}
+            # NaN (an empty size bucket) is not JSON; write null
+            atomic_write_json(self._tmp / RUN_FILE, _nan_to_none(run))
+            self._install()
+        except BaseException:
+            self.abort()
+            raise
+        self.closed = True
+        return self.dir
+
+    def _install(self) -> None:
+        replace_dir(self._tmp, self.dir)
+
+    def abort(self) -> None:
+        """Drop everything written so far; ``DIR`` is left as it was."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            self._writer = None
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self.closed = True
+
+    def __enter__(self) -> DumpWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self.closed:
+            self.close()
+
+
+def _nan_to_none(obj: Any) -> Any:
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+@dataclass
+class Dump:
+    """One loaded dump: its rows, its ``run.json`` and its folder."""
+
+    samples: pd.DataFrame
+    run: dict[str, Any]
+    path: Path
+    label: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = self.path.name
+
+    @property
+    def variant(self) -> str:
+        return str(self.run.get("variant") or _single(self.samples, "variant") or self.label)
+
+    @property
+    def start(self) -> str:
+        """How the evaluated weights started: ``""`` from scratch, ``"grown from V"`` when
+        ``tvnet train --init`` grew them from a smaller variant V, ``"warm start"`` when it
+        continued a checkpoint of the same variant (run.json's ``init``, from the checkpoint)."""
+        init = self.run.get("init")
+        return start_label(init if isinstance(init, dict) else None, self.variant)
+
+    @property
+    def name(self) -> str:
+        """The row name of this run in tables: the variant, and how its weights started when
+        they did not start from scratch, e.g. ``"full (grown from baseline)"``."""
+        return f"{self.variant} ({self.start})" if self.start else self.variant
+
+    @property
+    def split(self) -> str:
+        return str(self.run.get("split") or _single(self.samples, "split") or "")
+
+    @property
+    def dataset(self) -> dict[str, Any]:
+        ds = self.run.get("dataset") or {}
+        return ds if isinstance(ds, dict) else {"name": str(ds)}
+
+
+def _single(df: pd.DataFrame, col: str) -> str | None:
+    if col not in df.columns or df.empty:
+        return None
+    values = df[col].dropna().unique()
+    return str(values[0]) if len(values) == 1 else None
+
+
+def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
+    """Read and validate one dump folder; :class:`DumpError` names the file at fault.
+
+    ``columns`` restricts the parquet columns read (the required metric columns are always
+    read); by default all of :data:`COLUMNS`.
+    """
+    path = Path(dir)
+    if not path.is_dir():
+        raise DumpError(f"{path}: not a dump folder (no such directory)")
+    run_path = path / RUN_FILE
+    samples_path = path / SAMPLES_FILE
+    if not run_path.is_file():
+        raise DumpError(f"{run_path}: run.json is missing — not a complete evaluation dump")
+    try:
+        run = json.loads(run_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DumpError(f"{run_path}: run.json is not valid JSON ({e})") from e
+    if not isinstance(run, dict):
+        raise DumpError(f"{run_path}: run.json must hold a JSON object, got {type(run).__name__}")
+    if not samples_path.is_file():
+        raise DumpError(f"{samples_path}: samples.parquet is missing")
+    try:
+        schema = pq.read_schema(samples_path)
+    except (pa.ArrowException, OSError) as e:
+        raise DumpError(f"{samples_path}: not a readable parquet file ({e})") from e
+    missing = [c for c in COLUMNS if c not in schema.names and c not in OPTIONAL_COLUMNS]
+    if missing:
+        raise DumpError(f"{samples_path}: missing column(s) {', '.join(missing)}")
+    wanted = (
+        list(COLUMNS)
+        if columns is None
+        else list(dict.fromkeys([*_NUMERIC, "size_bin", "variant", "split", *columns]))
+    )
+    absent = [c for c in wanted if c not in schema.names]
+    unknown = [c for c in absent if c not in OPTIONAL_COLUMNS]
+    if unknown:
+        raise DumpError(f"{samples_path}: no column(s) {', '.join(unknown)}")
+    try:
+        samples = pq.read_table(
+            samples_path, columns=[c for c in wanted if c not in absent]
+        ).to_pandas()
+    except (pa.ArrowException, OSError) as e:
+        raise DumpError(f"{samples_path}: corrupt parquet data ({e})") from e
+    for c in absent:
+        samples[c] = pd.Series([None] * len(samples), dtype=object)
+    for c in _NUMERIC:
+        if not pd.api.types.is_numeric_dtype(samples[c]):
+            raise DumpError(f"{samples_path}: column {c!r} must be numeric, got {samples[c].dtype}")
+        if samples[c].isna().any():
+            raise DumpError(f"{samples_path}: column {c!r} has missing values")
+    if (samples["inter"] > samples["union"]).any() or (samples["inter"] < 0).any():
+        raise DumpError(f"{samples_path}: some rows have inter > union or inter < 0")
+    return Dump(samples=samples, run=run, path=path)
+
+
+def find_dumps(root: str | os.PathLike) -> list[Path]:
+    """Every folder under ``root`` (itself included) that holds a samples.parquet or run.json.
+
+    Hidden folders (an unfinished :class:`DumpWriter`'s temporary folder) are skipped.
+    """
+    root = Path(root)
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if SAMPLES_FILE in filenames or RUN_FILE in filenames:
+            found.append(Path(dirpath))
+    return found
+
+
+def load_dumps(
+    root: str | os.PathLike, columns: list[str] | None = None
+) -> tuple[list[Dump], list[tuple[Path, str]]]:
+    """Load every dump under ``root``: (dumps, [(path, error message), ...]).
+
+    A broken dump goes to the error list and the others still load. A missing ``root`` is
+    one error; an empty folder gives two empty lists.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return [], [(root, f"{root}: dump folder not found")]
+    dumps: list[Dump] = []
+    errors: list[tuple[Path, str]] = []
+    for d in find_dumps(root):
+        try:
+            dump = load_dump(d, columns=columns)
+        except DumpError as e:
+            errors.append((d, str(e)))
+            continue
+        rel = d.relative_to(root)
+        dump.label = str(rel) if str(rel) != "." else d.name
+        dumps.append(dump)
+    return dumps, errors

@@ -1,0 +1,35 @@
+"""COCO run-length encoding of boolean masks (pycocotools), the mask format of a dump.
+
+Its own module so that the metrics (which encode masks while streaming into a dump) and the
+dump format (which decodes them) both use it without importing each other; no torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["encode_rle", "decode_rle"]
+
+
+def encode_rle(mask: Any) -> tuple[str, int, int]:
+    """COCO RLE of an H×W boolean mask: (counts string, H, W)."""
+    from pycocotools import mask as mask_utils
+
+    m = np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"mask must be 2-D (H×W), got shape {m.shape}")
+    rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8, copy=False)))
+    h, w = (int(v) for v in rle["size"])
+    return rle["counts"].decode("ascii"), h, w
+
+
+def decode_rle(counts: str | bytes, height: int, width: int) -> np.ndarray:
+    """The H×W boolean mask of a COCO RLE counts string."""
+    from pycocotools import mask as mask_utils
+
+    if isinstance(counts, str):
+        counts = counts.encode("ascii")
+    rle = {"size": [int(height), int(width)], "counts": counts}
+    return mask_utils.decode(rle).astype(bool)

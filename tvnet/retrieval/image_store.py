@@ -1,0 +1,79 @@
+"""Stage 2 of the pool's search (docs/design.md §1): the image vectors and their cosine scores.
+
+Image vectors are stored once per image, not per expression (RefCOCO has ~7 expressions per
+image), and the stage-2 score is the cosine with the stored (possibly quantised) vector:
+
+- ``fp32`` / ``fp16``: unit vectors as they are (fp32 is the default of exact pools);
+- ``sq8``: per-dimension 8-bit codes (the default of approximate pools), a quarter of fp32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tvnet.retrieval.vectors import CHUNK, unit
+
+IMAGE_STORAGES = ("auto", "fp32", "fp16", "sq8")
+
+
+class ImageStore:
+    """Image vectors, one row per distinct image; cosine scores against gathered rows."""
+
+    def __init__(self, kind: str, arrays: dict[str, np.ndarray]) -> None:
+        self.kind = kind
+        self.a = arrays
+        self.dim = int(arrays["data"].shape[1])
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, kind: str) -> ImageStore:
+        if kind == "fp32":
+            return cls(kind, {"data": unit(vectors)})
+        if kind == "fp16":
+            return cls(kind, {"data": unit(vectors).astype(np.float16)})
+        if kind != "sq8":
+            raise ValueError(f"unknown image storage {kind!r}; choose from {IMAGE_STORAGES[1:]}")
+        n, d = vectors.shape
+        # Per-dimension range over the data (chunked: the input may be large).
+        lo = np.full(d, np.inf, np.float32)
+        hi = np.full(d, -np.inf, np.float32)
+        for s in range(0, n, CHUNK):
+            c = unit(vectors[s : s + CHUNK])
+            lo, hi = np.minimum(lo, c.min(0)), np.maximum(hi, c.max(0))
+        step = np.maximum(hi - lo, 1e-12) / 255.0
+        codes = np.empty((n, d), np.uint8)
+        norms = np.empty(n, np.float32)
+        for s in range(0, n, CHUNK):
+            c = unit(vectors[s : s + CHUNK])
+            q = np.clip(np.rint((c - lo) / step), 0, 255).astype(np.uint8)
+            codes[s : s + CHUNK] = q
+            # Cosine uses the norm of the reconstruction, so a quantised vector scores as a unit one.
+            norms[s : s + CHUNK] = np.linalg.norm(lo + q * step, axis=1)
+        return cls("sq8", {"data": codes, "lo": lo, "step": step.astype(np.float32), "norm": norms})
+
+    @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in self.a.values())
+
+    def __len__(self) -> int:
+        return int(self.a["data"].shape[0])
+
+    def scores(self, q: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of unit queries q (Q×d) with stored rows (Q×k, -1 = none → -inf)."""
+        valid = rows >= 0
+        r = np.where(valid, rows, 0)
+        data = self.a["data"][r]  # Q×k×d
+        if self.kind == "sq8":
+            # x ≈ lo + code·step  ⇒  q·x = q·lo + (q⊙step)·code
+            dot = np.einsum("qkd,qd->qk", data.astype(np.float32), q * self.a["step"])
+            out = (dot + (q @ self.a["lo"])[:, None]) / np.maximum(self.a["norm"][r], 1e-12)
+        else:
+            out = np.einsum("qkd,qd->qk", data.astype(np.float32), q)
+        return np.where(valid, out, -np.inf).astype(np.float32)
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """Reconstructed (unit) float32 vectors of ``rows``."""
+        data = self.a["data"][rows]
+        if self.kind == "sq8":
+            x = self.a["lo"] + data.astype(np.float32) * self.a["step"]
+            return x / np.maximum(self.a["norm"][rows], 1e-12)[..., None]
+        return data.astype(np.float32)

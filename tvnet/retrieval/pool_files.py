@@ -1,0 +1,132 @@
+"""The pool folder on disk (docs/design.md §1): what :meth:`DataPool.save` writes and
+:meth:`DataPool.load` reads back, checked file by file.
+
+A pool folder holds ``manifest.json`` (format, encoders, dataset, index parameters, file
+sizes), ``text.faiss`` (the stage-1 index), ``text_refine.npz`` (approximate indexes only),
+``image_store.npz`` (stage-2 vectors), ``entries.npz`` (the image row of each entry) and
+``meta.parquet`` (sample_id, image_id, sentence, … per entry). Neighbour tables written next
+to them (``neighbours_<dataset>_<split>.parquet``) belong to that pool.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tvnet.io import atomic_write_json, read_json, replace_dir
+from tvnet.retrieval.image_store import ImageStore
+from tvnet.retrieval.text_index import TextRefine
+
+FORMAT = "tvnet-pool/1"
+REQUIRED_META = ("sample_id", "image_id", "sentence")
+FILES = ("manifest.json", "text.faiss", "image_store.npz", "entries.npz", "meta.parquet")
+
+
+def _release_arrow_memory() -> None:
+    """Hand pyarrow's freed read buffers back to the OS (tens of MiB after a large parquet)."""
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
+
+
+def write_pool(pool: Any, path: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
+    """Write ``pool`` (a :class:`~tvnet.retrieval.pool.DataPool`) to the folder ``path``
+    atomically; returns the path and the manifest as written (with file sizes)."""
+    import faiss
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not (path / "manifest.json").is_file() and any(path.iterdir()):
+        raise FileExistsError(f"{path} exists and is not a pool folder; refusing to replace it")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        faiss.write_index(pool.text_index, str(tmp / "text.faiss"))
+        np.savez(tmp / "image_store.npz", **pool.images.a)
+        np.savez(tmp / "entries.npz", entry_image_row=pool.entry_image_row)
+        if pool.text_refine is not None:
+            np.savez(tmp / "text_refine.npz", **pool.text_refine.a)
+        pool.meta.to_parquet(tmp / "meta.parquet", index=False)
+        man = dict(pool.manifest)
+        man["image_store_kind"] = pool.images.kind
+        man["files"] = {
+            f: (tmp / f).stat().st_size
+            for f in (*FILES, "text_refine.npz")
+            if f != "manifest.json" and (tmp / f).is_file()
+        }
+        atomic_write_json(tmp / "manifest.json", man)
+        replace_dir(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path, man
+
+
+def read_pool(path: str | os.PathLike) -> dict[str, Any]:
+    """The parts of the pool folder ``path`` as :class:`~tvnet.retrieval.pool.DataPool`'s
+    constructor takes them. Missing or corrupt files raise with the file named."""
+    import faiss
+
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"pool folder not found: {path} (build one with `tvnet pool build`)"
+        )
+    man = read_json(path / "manifest.json", "pool manifest")
+    if not isinstance(man, dict) or man.get("format") != FORMAT:
+        raise ValueError(f"{path / 'manifest.json'} is not a {FORMAT} pool manifest")
+    for f, size in man.get("files", {}).items():
+        p = path / f
+        if not p.is_file():
+            raise FileNotFoundError(f"pool file missing: {p}; rebuild the pool")
+        if p.stat().st_size != size:
+            raise ValueError(
+                f"pool file {p} is corrupt: {p.stat().st_size} bytes, manifest says {size}; rebuild the pool"
+            )
+
+    def _read(f, fn):
+        try:
+            return fn(str(path / f))
+        except Exception as e:
+            raise ValueError(f"pool file {path / f} is corrupt: {e}") from e
+
+    text_index = _read("text.faiss", faiss.read_index)
+    with _read("image_store.npz", lambda p: np.load(p, allow_pickle=False)) as z:
+        store = ImageStore(man.get("image_store_kind", "fp32"), {k: z[k] for k in z.files})
+    with _read("entries.npz", lambda p: np.load(p, allow_pickle=False)) as z:
+        entry_image_row = z["entry_image_row"]
+    refine = None
+    if man["index"]["type"] != "exact":
+        if "text_refine.npz" not in man.get("files", {}):
+            raise ValueError(f"pool {path} lacks text_refine.npz; rebuild the pool")
+        with _read("text_refine.npz", lambda p: np.load(p, allow_pickle=False)) as z:
+            refine = TextRefine({k: z[k] for k in z.files})
+    meta = _read("meta.parquet", pd.read_parquet)
+    _release_arrow_memory()
+    n = int(man["count"])
+    if not all(c in meta.columns for c in REQUIRED_META):
+        raise ValueError(f"pool file {path / 'meta.parquet'} lacks columns {list(REQUIRED_META)}")
+    sizes = {
+        "text index": text_index.ntotal,
+        "meta rows": len(meta),
+        "entry rows": len(entry_image_row),
+    }
+    bad = {k: v for k, v in sizes.items() if v != n}
+    if bad or len(store) != int(man["images"]):
+        raise ValueError(f"pool {path} is inconsistent: manifest count {n}, found {sizes}")
+    return dict(
+        text_index=text_index,
+        images=store,
+        entry_image_row=entry_image_row,
+        meta=meta,
+        manifest=man,
+        text_refine=refine,
+    )

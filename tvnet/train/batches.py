@@ -1,0 +1,132 @@
+"""Batches of referring expressions for training and evaluation (docs/design.md §6).
+
+Two sources of visual input, same maths: backbone features from a :class:`FeatureCache`
+(frozen backbone, the CPU default) or letterboxed images through the backbone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tvnet.data.refer import ReferDataset, Sample
+from tvnet.data.tokenize import Vocab
+from tvnet.data.transforms import letterbox, letterbox_mask, to_tensor
+from tvnet.train.features import FeatureCache
+
+
+@dataclass
+class SplitTable:
+    """A split's samples with their tokens and retrieved neighbours, as arrays."""
+
+    samples: list[Sample]
+    tokens: np.ndarray  # N×T int64
+    lengths: np.ndarray  # N
+    neighbour_image: np.ndarray  # N (−1: none)
+    neighbours: pd.DataFrame | None
+
+    @classmethod
+    def build(
+        cls,
+        refer: ReferDataset,
+        split: str,
+        vocab: Vocab,
+        max_tokens: int,
+        neighbours: pd.DataFrame | None,
+    ) -> SplitTable:
+        samples = refer.samples(split)
+        if not samples:
+            raise ValueError(f"split {split!r} of {refer.name} has no samples")
+        tokens, lengths = vocab.encode_batch([s.sentence for s in samples], max_tokens)
+        nb = np.full(len(samples), -1, dtype=np.int64)
+        if neighbours is not None:
+            table = neighbours.set_index("sample_id")
+            missing = [s.sample_id for s in samples if s.sample_id not in table.index]
+            if missing:
+                raise ValueError(
+                    f"the neighbour table lacks {len(missing)} samples of {refer.name}/{split} "
+                    f"(e.g. {missing[:3]}); rebuild it with `tvnet pool neighbours`"
+                )
+            nb = table.loc[[s.sample_id for s in samples], "neighbour_image_id"].to_numpy(
+                dtype=np.int64
+            )
+            neighbours = table.loc[[s.sample_id for s in samples]].reset_index()
+        return cls(samples, tokens, lengths, nb, neighbours)
+
+    @classmethod
+    def for_model(
+        cls, refer: ReferDataset, split: str, model: torch.nn.Module, pool_dir: str | Path | None
+    ) -> SplitTable:
+        """The split as ``model`` reads it: its vocabulary, and neighbours if it retrieves."""
+        nb = load_neighbours(pool_dir, refer.name, split, model.uses_retrieval)
+        return cls.build(refer, split, model.vocab, model.cfg.max_tokens, nb)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+
+def load_neighbours(pool_dir: str | Path | None, dataset: str, split: str, needed: bool):
+    """The offline neighbour table of ``dataset``/``split`` in ``pool_dir`` (None if not needed)."""
+    if not needed:
+        return None
+    if pool_dir is None:
+        raise ValueError("this variant uses retrieval: pass --pool (built with `tvnet pool build`)")
+    from tvnet.retrieval.neighbours import neighbours_path, read_neighbours
+
+    path = neighbours_path(pool_dir, dataset, split)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"neighbour table {path} not found; run `tvnet pool neighbours --data DIR --split {split} --pool {pool_dir}`"
+        )
+    return read_neighbours(path)
+
+
+class BatchLoader:
+    """Makes model inputs for a list of sample indices of a :class:`SplitTable`."""
+
+    def __init__(
+        self,
+        refer: ReferDataset,
+        table: SplitTable,
+        input_size: int,
+        use_neighbours: bool,
+        cache: FeatureCache | None,
+        device: str | torch.device = "cpu",
+    ):
+        self.refer, self.table, self.size = refer, table, input_size
+        self.use_neighbours, self.cache, self.device = use_neighbours, cache, device
+
+    def _images(self, image_ids: list[int]) -> torch.Tensor:
+        return torch.stack(
+            [to_tensor(letterbox(self.refer.load_image(i), self.size)[0]) for i in image_ids]
+        ).to(self.device)
+
+    def inputs(self, idx: list[int] | np.ndarray) -> dict[str, object]:
+        t = self.table
+        image_ids = [t.samples[i].image_id for i in idx]
+        out: dict[str, object] = {
+            "tokens": torch.from_numpy(t.tokens[idx]).to(self.device),
+            "lengths": torch.from_numpy(t.lengths[idx]),
+        }
+        if self.cache is not None:
+            out["feats"] = self.cache.get(image_ids, self.device)
+        else:
+            out["image"] = self._images(image_ids)
+        if self.use_neighbours:
+            ref_ids = [int(t.neighbour_image[i]) for i in idx]
+            if min(ref_ids) < 0:
+                raise ValueError("this variant needs retrieved neighbours; pass a neighbour table")
+            if self.cache is not None:
+                out["ref_feats"] = self.cache.get(ref_ids, self.device)
+            else:
+                out["ref_image"] = self._images(ref_ids)
+        return out
+
+    def masks(self, idx: list[int] | np.ndarray) -> torch.Tensor:
+        """Letterboxed ground truth B×1×S×S in {0, 1}."""
+        m = [letterbox_mask(self.refer.mask(self.table.samples[i].ref_id), self.size) for i in idx]
+        return torch.from_numpy(np.stack(m)[:, None].astype(np.float32)).to(self.device)

@@ -1,0 +1,368 @@
+"""Training loop (docs/design.md §6): Adam with decoupled weight decay, poly decay (power 0.9), the
+0.7/0.1 BCE loss (plus soft Dice on the final mask when ``loss_dice`` > 0, as
+``configs/cpu.json``); seeded; atomic checkpoints every N steps and at the end; ``resume``
+continues bit-for-bit in its schedule; a JSON-lines log of loss, throughput and val metrics in
+the run folder.
+
+One process, or several under ``torchrun`` (DistributedDataParallel; gloo on CPU, nccl on
+CUDA): ``batch_size`` is the *global* batch, each rank takes an equal slice of it, and DDP's
+gradient averaging makes the update equal to the one-process update on the same batch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from tvnet import warmstart
+from tvnet.amp import autocast_context
+from tvnet.config import ModelConfig, TrainConfig
+from tvnet.data.refer import open_refer
+from tvnet.data.tokenize import Vocab
+from tvnet.eval.evaluator import evaluate
+from tvnet.io import atomic_write_json
+from tvnet.model.head import tvnet_loss
+from tvnet.train.batches import BatchLoader, SplitTable
+from tvnet.train.features import FeatureCache
+
+LAST, FINAL = "last", "final"
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    checkpoint: Path
+    steps: int
+    wall_s: float
+    samples_per_s: float
+    final_loss: float
+    val: dict[str, Any] | None
+
+
+class _Order:
+    """The sample order: one seeded permutation per epoch, so any step's batch is known."""
+
+    def __init__(self, n: int, seed: int):
+        self.n, self.seed, self._perm = n, seed, {}
+
+    def perm(self, epoch: int) -> np.ndarray:
+        if epoch not in self._perm:
+            self._perm = {epoch: np.random.default_rng([self.seed, epoch]).permutation(self.n)}
+        return self._perm[epoch]
+
+    def batch(self, step: int, size: int) -> np.ndarray:
+        pos = np.arange(step * size, (step + 1) * size)
+        return np.array([self.perm(int(p // self.n))[p % self.n] for p in pos])
+
+
+def _poly(step: int, steps: int, lr: float, power: float) -> float:
+    return lr * (1 - min(step, steps) / steps) ** power
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """Adam with weight decay on the conv/linear/LSTM weight matrices only.
+
+    ``decoupled`` (default) is AdamW: each step shrinks a weight by ``lr·wd``. ``l2`` is Adam
+    with the decay added to the gradient (the literal reading of "Adam, weight decay 5e-4").
+    Under ``l2`` Adam normalises the decay term like any gradient, so a parameter whose loss
+    gradient is smaller than ``wd·w`` — the language path early in training — shrinks by about
+    ``lr`` per step whatever its loss gradient says: on SynthRef it took the LSTM's recurrent
+    weights from norm 18.5 to 0.5 in 250 steps and the model stopped reading the expression.
+    Biases, norm scales and word embeddings are never decayed.
+    """
+    decay, keep = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        no_decay = p.ndim < 2 or name.startswith("text.embed.")
+        (keep if no_decay else decay).append(p)
+    groups = [
+        {"params": decay, "weight_decay": cfg.weight_decay},
+        {"params": keep, "weight_decay": 0.0},
+    ]
+    adam = torch.optim.AdamW if cfg.weight_decay_mode == "decoupled" else torch.optim.Adam
+    return adam(groups, lr=cfg.lr)
+
+
+def _save_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int) -> None:
+    from safetensors.torch import save_file
+
+    sd = opt.state_dict()
+    tensors = {
+        f"{i}.{k}": v.detach().cpu().contiguous()
+        for i, st in sd["state"].items()
+        for k, v in st.items()
+    }
+    save_file(tensors, str(folder / "optimizer.safetensors"))
+    (folder / "optimizer.json").write_text(
+        json.dumps({"step": step, "param_groups": sd["param_groups"]})
+    )
+
+
+def _load_optimizer(opt: torch.optim.Optimizer, folder: Path) -> int:
+    from safetensors.torch import load_file
+
+    meta = json.loads((folder / "optimizer.json").read_text())
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, v in load_file(str(folder / "optimizer.safetensors")).items():
+        i, k = key.split(".", 1)
+        state.setdefault(int(i), {})[k] = v
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    return int(meta["step"])
+
+
+def _dist() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    return rank, world
+
+
+def train(
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    pool_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    resume: bool = False,
+    device: str | None = None,
+    progress: bool = True,
+    log_every: int = 10,
+    val_samples: int = 200,
+    stop_at: int | None = None,
+    init: str | Path | None = None,
+) -> TrainResult:
+    from tvnet import __version__
+    from tvnet.checkpoint import load_checkpoint, save_checkpoint
+    from tvnet.model.build import build_model
+
+    rank, world = _dist()
+    if device is None:
+        device = (
+            f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
+        )
+    if world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    if train_cfg.batch_size % world:
+        raise ValueError(
+            f"global batch {train_cfg.batch_size} does not split over {world} processes"
+        )
+    local_bs = train_cfg.batch_size // world
+    out = Path(out_dir)
+    last = out / LAST
+    resuming = resume and (last / "config.json").is_file()
+    model = init_record = None
+    if init is not None:  # checked before OUT is made: a bad checkpoint leaves nothing behind
+        init_record = warmstart.init_record(init, model_cfg.variant)  # grown_from kept on --resume
+        if not resuming:
+            # the weights and the vocabulary of the init checkpoint (words it has not seen
+            # read as <unk>); its model config must be the requested one, or a smaller variant
+            # of it, which grows (tvnet.model.grow); optimiser and step start anew
+            model = warmstart.load_init(init, model_cfg, device)
+    elif resuming:  # a resumed warm start keeps its source
+        init_record = warmstart.run_init(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(train_cfg.seed)
+
+    refer = open_refer(data_dir)
+    start_step = 0
+    if resuming:
+        model = load_checkpoint(last, expect=model_cfg, device=device)
+    elif model is None:
+        vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+        model = build_model(model_cfg, vocab=vocab).to(device)
+    needs_nb = model.uses_retrieval
+    train_table = SplitTable.for_model(refer, "train", model, pool_dir)
+    has_val = "val" in refer.splits() and val_samples > 0
+    val_table = SplitTable.for_model(refer, "val", model, pool_dir) if has_val else None
+    cache = None
+    if train_cfg.cache_features and model_cfg.freeze_backbone:
+        root = Path(cache_dir) if cache_dir else out.parent / ".feature-cache"
+        cache = FeatureCache(
+            root,
+            model.backbone,
+            refer,
+            model_cfg.input_size,
+            model_cfg.output_stride,
+            device=device,
+            progress=progress and rank == 0,
+        )
+        cache.ensure("train")
+        if has_val:
+            cache.ensure("val")
+    loader = BatchLoader(refer, train_table, model_cfg.input_size, needs_nb, cache, device)
+
+    opt = make_optimizer(model, train_cfg)
+    if resume and (last / "optimizer.json").is_file():
+        start_step = _load_optimizer(opt, last)
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[torch.device(device).index] if device.startswith("cuda") else None
+        )
+    order = _Order(len(train_table), train_cfg.seed)
+
+    run_record = {
+        "model": model_cfg.to_dict(),
+        "train": train_cfg.to_dict(),
+        "data": {
+            "name": refer.name,
+            "data_dir": str(Path(data_dir).resolve()),
+            "train_samples": len(train_table),
+        },
+        "pool": str(pool_dir) if pool_dir else None,
+        "init": init_record,
+        "world_size": world,
+        "device": device,
+        "code_version": __version__,
+    }
+    if rank == 0:
+        atomic_write_json(out / "run.json", run_record)
+    log = open(out / "log.jsonl", "a") if rank == 0 else None
+
+    def checkpoint(step: int) -> None:
+        if rank != 0:
+            return
+        path = save_checkpoint(
+            model,
+            last,
+            extra={
+                "train": train_cfg.to_dict(),
+                "data": run_record["data"],
+                "step": step,
+                "init": run_record["init"],  # where the weights started (None: from scratch)
+            },
+        )
+        _save_optimizer(opt, path, step)
+
+    def log_val(step: int, epoch: int):
+        return _log_val(
+            model, refer, val_table, cache, device, train_cfg, val_samples, log, step, epoch
+        )
+
+    t0 = time.perf_counter()
+    steps_per_epoch = max(1, math.ceil(len(train_table) / train_cfg.batch_size))
+    loss_ema = float("nan")
+    done = start_step
+    bar = tqdm(
+        total=train_cfg.steps,
+        initial=start_step,
+        desc=f"train {model_cfg.variant}",
+        disable=not progress or rank != 0,
+        unit="step",
+    )
+    model.train()
+    for step in range(start_step, train_cfg.steps):
+        if train_cfg.max_minutes and time.perf_counter() - t0 > 60 * train_cfg.max_minutes:
+            break
+        if stop_at is not None and step >= stop_at:  # pause (tests, preemption); resume continues
+            break
+        idx = order.batch(step, train_cfg.batch_size)[rank * local_bs : (rank + 1) * local_bs]
+        for g in opt.param_groups:
+            g["lr"] = _poly(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
+        inputs = loader.inputs(idx)
+        mask = loader.masks(idx)
+        with autocast_context(device, train_cfg.amp):
+            out_ = net(**inputs)
+        loss = tvnet_loss(
+            out_.logits.float(),
+            [a.float() for a in out_.aux_logits],
+            mask,
+            train_cfg.loss_main,
+            train_cfg.loss_aux,
+            train_cfg.loss_dice,
+        )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        done = step + 1
+        lv_t = loss.detach().clone()
+        if world > 1:  # log the global-batch loss, the same number one process would see
+            torch.distributed.all_reduce(lv_t)
+            lv_t /= world
+        lv = float(lv_t)
+        if not math.isfinite(lv):
+            raise FloatingPointError(f"loss became {lv} at step {step}")
+        loss_ema = lv if math.isnan(loss_ema) else 0.95 * loss_ema + 0.05 * lv
+        elapsed = time.perf_counter() - t0
+        rate = (done - start_step) * train_cfg.batch_size / max(elapsed, 1e-9)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss_ema:.4f}", sps=f"{rate:.1f}")
+        if log is not None and (done % log_every == 0 or done == train_cfg.steps):
+            log.write(
+                json.dumps(
+                    {
+                        "step": done,
+                        "epoch": step // steps_per_epoch,
+                        "loss": lv,
+                        "loss_ema": loss_ema,
+                        "lr": opt.param_groups[0]["lr"],
+                        "samples_per_s": rate,
+                        "elapsed_s": elapsed,
+                    }
+                )
+                + "\n"
+            )
+            log.flush()
+        if done % train_cfg.checkpoint_every == 0:
+            checkpoint(done)
+        if has_val and rank == 0 and done % steps_per_epoch == 0 and done < train_cfg.steps:
+            log_val(done, step // steps_per_epoch)
+            model.train()
+    bar.close()
+    wall = time.perf_counter() - t0
+    checkpoint(done)
+    val = None
+    if has_val and rank == 0:
+        val = log_val(done, done // steps_per_epoch)
+    if log is not None:
+        log.write(json.dumps({"done": True, "steps": done, "wall_s": wall}) + "\n")
+        log.close()
+    if world > 1:
+        torch.distributed.barrier()
+    return TrainResult(
+        out,
+        last,
+        done,
+        wall,
+        (done - start_step) * train_cfg.batch_size / max(wall, 1e-9),
+        loss_ema,
+        val,
+    )
+
+
+def _log_val(model, refer, table, cache, device, train_cfg, n, log, step, epoch):
+    m = evaluate(
+        model,
+        refer,
+        "val",
+        table,
+        cache=cache,
+        limit=n,
+        device=device,
+        amp=train_cfg.amp,
+        progress=False,
+    )
+    if log is not None:
+        log.write(
+            json.dumps(
+                {
+                    "step": step,
+                    "epoch": epoch,
+                    "val": {k: v for k, v in m.items() if not isinstance(v, dict)},
+                    "val_samples": min(n, len(table)),
+                }
+            )
+            + "\n"
+        )
+        log.flush()
+    return m

@@ -1,0 +1,132 @@
+"""Where a model's weights started: warm starts, grown models and their lineage (docs/design.md §6).
+
+``tvnet train --init CKPT`` starts a run from another checkpoint's weights. The run records
+where they came from in an ``init`` record, kept in its ``run.json`` and in every checkpoint it
+writes (``config.json``)::
+
+    {"checkpoint": path, "variant": V, "step": N, "data": {...}, "batch_size": B,
+     "grown_from": V,   # only when V is a smaller variant grown into the run's (tvnet.model.grow)
+     "init": {...}}     # where *those* weights started: None from scratch, else the same record
+
+so a chain of warm starts keeps its whole history. Evaluation copies the record into a dump's
+``run.json`` (analysis keeps such runs apart from runs from scratch: :func:`start_label`), the
+Predictor into its ``info`` (the demo tells it: :func:`lineage`).
+
+Everything that reads or writes these records goes through here. Importing this module does
+not import torch (reading a dump asks for :func:`start_label`); the functions that open a
+checkpoint import it when called.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from tvnet.config import ModelConfig
+
+__all__ = [
+    "checkpoint_init",
+    "run_init",
+    "init_record",
+    "load_init",
+    "lineage",
+    "start_label",
+]
+
+
+def run_init(run_dir: str | Path) -> dict[str, Any] | None:
+    """The ``init`` record of the run folder ``run_dir`` (its ``run.json``); None when the run
+    started from scratch or there is no readable ``run.json``."""
+    run = Path(run_dir) / "run.json"
+    try:
+        return json.loads(run.read_text()).get("init") if run.is_file() else None
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return None
+
+
+def checkpoint_init(path: str | Path, meta: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Where the weights of the checkpoint at ``path`` started (``tvnet train --init``): its
+    config's ``init`` record (``meta``: the config, read from ``path`` if not given), nested
+    through a chain of warm starts; None from scratch. Checkpoints written before the record
+    was kept there fall back to their run's run.json (``RUN/last`` → ``RUN/run.json``)."""
+    path = Path(path)
+    if meta is None:
+        from tvnet.checkpoint import read_checkpoint_config
+
+        meta = read_checkpoint_config(path)
+    if "init" in meta:
+        return meta["init"]
+    return run_init(path.parent)
+
+
+def init_record(path: str | Path, variant: str) -> dict[str, Any]:
+    """The ``init`` record of a ``variant`` run started from the checkpoint at ``path``: the
+    checkpoint, its variant, step, data and batch size, ``grown_from`` when its variant is
+    not ``variant``, and (``init``) where *its* weights came from."""
+    from tvnet.checkpoint import read_checkpoint_config
+
+    meta = read_checkpoint_config(Path(path))
+    record = {
+        "checkpoint": str(Path(path).resolve()),
+        "variant": (meta.get("model") or {}).get("variant"),
+        "step": meta.get("step"),
+        "data": meta.get("data"),
+        "batch_size": (meta.get("train") or {}).get("batch_size"),
+        "init": checkpoint_init(path, meta),
+    }
+    if record["variant"] != variant:
+        record["grown_from"] = record["variant"]
+    return record
+
+
+def load_init(
+    path: str | Path, model_cfg: ModelConfig, device: str | torch.device = "cpu"
+) -> torch.nn.Module:
+    """The checkpoint at ``path`` as the start of a ``model_cfg`` run: as it is when its config
+    is ``model_cfg``; grown (:func:`tvnet.model.grow.grow`) when it is a smaller variant of it.
+    :class:`~tvnet.checkpoint.CheckpointError` for anything else."""
+    from tvnet.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_config
+    from tvnet.config import VARIANTS
+    from tvnet.model.grow import can_grow, grow, growth_targets
+
+    source = (read_checkpoint_config(Path(path)).get("model") or {}).get("variant")
+    if source in VARIANTS and source != model_cfg.variant:
+        if not can_grow(source, model_cfg.variant):
+            raise CheckpointError(
+                f"checkpoint {path} is a {source!r} network and cannot start a "
+                f"{model_cfg.variant!r} run: a checkpoint starts a run of its own variant or "
+                f"grows into a larger one ({source!r} → {growth_targets(source) or 'none'})"
+            )
+        return grow(
+            load_checkpoint(path, expect=model_cfg.replace(variant=source)), model_cfg.variant
+        ).to(device)
+    return load_checkpoint(path, expect=model_cfg, device=device)
+
+
+def lineage(init: dict[str, Any] | None, variant: str) -> tuple[int, int, str | None]:
+    """(runs, steps, grown_from) of a warm start's ``init`` record: how many earlier runs and
+    steps its weights went through, and the first variant along the chain that is not
+    ``variant`` (the network it was grown from), or None."""
+    runs = steps = 0
+    grown_from = None
+    r: Any = init
+    while isinstance(r, dict):
+        runs += 1
+        steps += int(r.get("step") or 0)
+        if grown_from is None and r.get("variant") not in (None, variant):
+            grown_from = str(r["variant"])
+        r = r.get("init")
+    return runs, steps, grown_from
+
+
+def start_label(init: dict[str, Any] | None, variant: str) -> str:
+    """How a run's weights started, for tables: ``""`` from scratch, ``"grown from V"``, or
+    ``"warm start"`` (continued from a checkpoint of the same variant)."""
+    runs, _, grown_from = lineage(init, variant)
+    if not runs:
+        return ""
+    return f"grown from {grown_from}" if grown_from else "warm start"
