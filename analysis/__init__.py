@@ -4,12 +4,18 @@
   referents per dataset and split), per-size-bucket breakdowns; Markdown / LaTeX / CSV export.
 - :mod:`analysis.figures` — Figure 7 (object-size distribution per split), IoU histograms,
   Prec@X curves: matplotlib for papers, plotly for the dashboard.
+- :mod:`analysis.calibration` — how far each variant's confidence can be trusted: the
+  reliability table (diagram) and ECE before and after calibration (docs/design.md §7).
+- :mod:`analysis.influence` — what each RES variant's answers owe to the retrieved neighbour:
+  oIoU and mask change with the gate closed and with a random neighbour (docs/design.md §7).
 - :mod:`analysis.report` — ``python -m analysis.report DUMPS... --out DIR``.
 
 Every number comes from the dump rows through :func:`tvnet.eval.metrics.aggregate`; the
 ``metrics`` stored in a dump's ``run.json`` are never read here.
 """
 
+from analysis.calibration import calibration_summary, reliability_table
+from analysis.influence import influence_table
 from analysis.tables import (
     concat_samples,
     metrics_table,
@@ -23,8 +29,11 @@ from analysis.tables import (
 )
 
 __all__ = [
+    "calibration_summary",
     "concat_samples",
+    "influence_table",
     "metrics_table",
+    "reliability_table",
     "size_distribution",
     "size_table",
     "table1",

@@ -12,7 +12,9 @@ Writes into ``--out`` (every file atomically):
   per-size-bucket breakdown, Figure 7's numbers and, with ``--data`` (a dataset whose refs
   file records each sentence's type, as SynthRef's does), metrics per expression type, and
   with ``--data DIR --failures``, where the misses go (:mod:`analysis.failures`) and, on
-  SynthRef, which words the models use (:mod:`analysis.cues`);
+  SynthRef, which words the models use (:mod:`analysis.cues`); where the dumps record them,
+  the calibration of each variant's confidence (:mod:`analysis.calibration`) and what its
+  answers owe to the neighbour (:mod:`analysis.influence`);
 - one CSV per table, full precision;
 - ``fig7_size_distribution.png``, ``iou_histogram_<dataset>_<split>.png`` and
   ``prec_curves_<dataset>_<split>.png``.
@@ -31,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import cues, failures, figures, tables
+from analysis import calibration, cues, failures, figures, influence, tables
 from tvnet.eval.dump import Dump, load_dump, load_dumps
 from tvnet.io import atomic_path, atomic_write_text
 
@@ -50,6 +52,16 @@ ANALYSIS_COLUMNS = [
     "variant",
     "split",
     "expression_type",
+]
+TRUST_COLUMNS = [  # how far answers can be trusted, and what they owe to the neighbour
+    "score",
+    "confidence",
+    "nogate_inter",
+    "nogate_union",
+    "nogate_iou",
+    "randnb_inter",
+    "randnb_union",
+    "randnb_iou",
 ]
 
 
@@ -147,6 +159,26 @@ def build_report(
                 f"Per-expression-type metrics — {dataset} / {split}",
                 _slug("types", dataset, split),
             )
+    trust = select(
+        tables.concat_samples(dumps, [*ANALYSIS_COLUMNS, *TRUST_COLUMNS]), splits, variants
+    )
+    if "confidence" in trust and trust["confidence"].notna().any():
+        summary = calibration.calibration_summary(trust)
+        pct = ["accuracy", "mean_confidence", "ece", "ece_score"]
+        summary[pct] = 100 * summary[pct]
+        add_table(
+            summary.set_index(["variant", "split"]),
+            "Calibration — answers right (IoU ≥ 0.5), mean confidence and ECE after / before "
+            "calibration (ece_score: the raw score as a probability), in %; Brier score",
+            "calibration",
+        )
+    if "nogate_iou" in trust and trust["nogate_iou"].notna().any():
+        add_table(
+            influence.influence_table(trust).set_index(["variant", "split"]),
+            "Neighbour influence — oIoU of the answers, with the gate closed and with a random "
+            "neighbour, and the mean IoU of those masks with the answer, in %",
+            "influence",
+        )
     if failures_of is not None:
         by_split: dict[str, list[Dump]] = {}
         for d in dumps:
@@ -251,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dumps: list[Dump] = []
     errors: list[tuple[Path, str]] = []
     for root in args.dumps:
-        found, errs = load_dumps(root, columns=ANALYSIS_COLUMNS)
+        found, errs = load_dumps(root, columns=[*ANALYSIS_COLUMNS, *TRUST_COLUMNS])
         dumps += found
         errors += errs
     for _, msg in errors:

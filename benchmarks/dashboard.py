@@ -11,6 +11,9 @@ Measures, each as the median of ``--repeat`` runs after one warm-up:
   app       — the overview page rendered by Streamlit's AppTest, cold (empty cache) and warm
               (cached on the files' mtimes), when --app is given.
 
+What a person waits for in a browser (server, script run and the page drawn) is timed by
+benchmarks/dashboard_browser.py (Playwright + Chromium, cold and warm first views).
+
 The dump has realistic, unique RLE strings: every row is a (gt, pred) pair of boxes on a
 240–400 px image whose runs are encoded with pycocotools, so the parquet file has the size and
 string content of a real evaluation dump (no dictionary encoding shortcut).

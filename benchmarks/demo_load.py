@@ -1,13 +1,23 @@
-"""Load test of the demo: N concurrent gradio_client users × M segmentations each (issue 7).
+"""Start-up and load test of the demo (issues 7 and 24).
 
-    python benchmarks/demo_load.py [--clients 20] [--requests 5] [--checkpoint DIR --pool DIR]
+    python benchmarks/demo_load.py [--starts 3] [--clients 20] [--requests 5]
+                                   [--checkpoint DIR --pool DIR]
 
-Starts ``python -m apps.demo`` on 127.0.0.1 (a free port, its own process, as the Procfile
-does), then ``--clients`` threads, each with its own gradio_client.Client (its own session),
-each sending
-``--requests`` /segment calls with the bundled examples in turn. Prints how many were
-answered with a mask, the client-side latency p50/p95/max (queue wait included) next to the
-server's own time per request, and the throughput. Exits 1 unless every request is answered.
+First answer after start (issue 24): starts ``python -m apps.demo`` on 127.0.0.1 (a free
+port, its own process, as the Procfile does) ``--starts`` times; each time, as soon as the
+page answers, one gradio_client user sends the first bundled example to /segment; prints
+when the page answered and when that first answer (with a mask) arrived, counted from the
+moment the process was started, and their median. Nothing else runs in this process
+meanwhile (gradio_client is imported before the start; torch only after the measurements).
+
+Load (issue 7): on the last start, ``--clients`` threads, each with its own
+gradio_client.Client (its own session), each send ``--requests`` /segment calls with the
+bundled examples in turn. Prints how many were answered with a mask, the client-side latency
+p50/p95/max (queue wait included) next to the server's own time per request, and the
+throughput. ``--clients 0`` skips it.
+
+Prints the CPU and the precision the model ran at (bf16 autocast or fp32). Exits 1 unless
+every request is answered.
 """
 
 from __future__ import annotations
@@ -36,7 +46,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, timeout_s: float = 180) -> None:
+def wait_until_up(
+    url: str, proc: subprocess.Popen, timeout_s: float = 180, poll_s: float = 0.5
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -46,9 +58,54 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout_s: float = 180) -> N
                 if r.status == 200:
                     return
         except OSError:
-            time.sleep(0.5)
+            time.sleep(poll_s)
     proc.terminate()
     raise RuntimeError(f"the demo did not answer at {url} within {timeout_s:.0f} s")
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def precision(device: str | None) -> str:
+    """What the Predictor's autocast runs at here (imports torch: call after measuring)."""
+    import torch
+
+    from tvnet.amp import cpu_bf16_supported
+
+    if (device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda"):
+        return "bf16/fp16 autocast (CUDA)"
+    return "bf16 autocast" if cpu_bf16_supported() else "fp32 (no bf16 on this CPU)"
+
+
+def start_and_first_answer(cmd, env, url, job, log):
+    """Start the demo; return (process, seconds to the page, seconds to the first answer)."""
+    from gradio_client import Client, handle_file
+
+    t = time.perf_counter()
+    server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(url, server, poll_s=0.05)
+        up = time.perf_counter() - t
+        out = Client(url, verbose=False).predict(
+            handle_file(str(job[0])), job[1], api_name="/segment"
+        )
+        first = time.perf_counter() - t
+    except BaseException:
+        server.terminate()
+        raise
+    if out[0] is None or "Mask:" not in str(out[1]):
+        server.terminate()
+        raise RuntimeError(f"the first request was not answered with a mask: {out[1]}")
+    return server, up, first
 
 
 def percentile(xs: list[float], q: float) -> float:
@@ -62,7 +119,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--clients", type=int, default=20, help="concurrent users (default 20)")
+    ap.add_argument(
+        "--starts", type=int, default=3, help="cold starts timed to the first answer (default 3)"
+    )
+    ap.add_argument(
+        "--clients", type=int, default=20, help="concurrent users (default 20; 0: no load test)"
+    )
     ap.add_argument("--requests", type=int, default=5, help="requests per user (default 5)")
     ap.add_argument(
         "--checkpoint", type=Path, help="default: the bundled model (tvnet.default_checkpoint())"
@@ -72,27 +134,44 @@ def main() -> int:
     ap.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     ap.add_argument("--concurrency", type=int, default=1, help="model calls at once (default 1)")
     args = ap.parse_args()
-    from gradio_client import Client, handle_file
+    from gradio_client import Client, handle_file  # before any start: not timed
 
-    port = free_port()
-    cmd = [sys.executable, "-m", "apps.demo", "--port", str(port)]
-    for flag in ("checkpoint", "pool", "pool_images", "device", "concurrency"):
-        value = getattr(args, flag)
-        if value is not None:
-            cmd += [f"--{flag.replace('_', '-')}", str(value)]
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    url = f"http://127.0.0.1:{port}/"
-    t = time.perf_counter()
-    log = tempfile.NamedTemporaryFile("w+", prefix="demo-load-", suffix=".log", delete=False)
-    server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_up(url, server)
-    except RuntimeError as e:
-        print(f"error: {e}\n{Path(log.name).read_text()[-3000:]}", file=sys.stderr)
-        return 1
-    print(f"demo up at {url} in {time.perf_counter() - t:.1f} s")
     examples = json.loads((EXAMPLES / "examples.json").read_text())
     jobs = [(EXAMPLES / e["image"], e["expression"]) for e in examples]
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    log = tempfile.NamedTemporaryFile("w+", prefix="demo-load-", suffix=".log", delete=False)
+    ups, firsts, server = [], [], None
+    for i in range(max(1, args.starts)):
+        port = free_port()
+        cmd = [sys.executable, "-m", "apps.demo", "--port", str(port)]
+        for flag in ("checkpoint", "pool", "pool_images", "device", "concurrency"):
+            value = getattr(args, flag)
+            if value is not None:
+                cmd += [f"--{flag.replace('_', '-')}", str(value)]
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            server, up, first = start_and_first_answer(cmd, env, url, jobs[0], log)
+        except RuntimeError as e:
+            print(f"error: {e}\n{Path(log.name).read_text()[-3000:]}", file=sys.stderr)
+            return 1
+        ups.append(up)
+        firsts.append(first)
+        print(f"start {i + 1}: page up after {up:.2f} s, first answer after {first:.2f} s")
+        if i + 1 < max(1, args.starts):
+            server.terminate()
+            server.wait(timeout=30)
+    print(
+        f"first answer after start: median {statistics.median(firsts):.2f} s "
+        f"(min {min(firsts):.2f}, max {max(firsts):.2f}) over {len(firsts)} starts; page up "
+        f"after {statistics.median(ups):.2f} s"
+    )
+    if args.clients <= 0:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+        os.unlink(log.name)
+        print(f"CPU: {cpu_name()} ({os.cpu_count()} cores); precision: {precision(args.device)}")
+        return 0
 
     latencies: list[float] = []
     server_ms: list[float] = []
@@ -135,6 +214,7 @@ def main() -> int:
     log.close()
     os.unlink(log.name)
 
+    print(f"CPU: {cpu_name()} ({os.cpu_count()} cores); precision: {precision(args.device)}")
     print(f"{args.clients} clients × {args.requests} requests: {len(latencies)}/{total} answered")
     if latencies:
         print(

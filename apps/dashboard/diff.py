@@ -1,4 +1,9 @@
-"""Variant diff page: where one variant succeeds and another fails at an IoU threshold."""
+"""Variant diff page: where one variant succeeds and another fails at an IoU threshold.
+
+The default pair has equal training budgets (samples seen, over the warm-start chain, as the
+dumps record them): the grown model against the baseline trained as long, not against the
+short from-scratch baseline (docs/design.md §8, the dashboard).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,36 @@ import pandas as pd
 import streamlit as st
 
 from apps.dashboard.data import selection
-from apps.dashboard.display import MAX_LISTED, export_buttons, show_table, tables_variant_order
+from apps.dashboard.display import (
+    MAX_LISTED,
+    column_config,
+    export_buttons,
+    show_table,
+    tables_variant_order,
+)
+
+
+def variant_budgets(info: list[dict], variants: list[str]) -> dict[str, int | None]:
+    """variant → training samples its runs saw (None when not recorded or when its runs
+    differ)."""
+    out: dict[str, int | None] = {}
+    for v in variants:
+        budgets = {d.get("budget") for d in info if d["variant"] == v}
+        out[v] = budgets.pop() if len(budgets) == 1 else None
+    return out
+
+
+def default_pair(variants: list[str], budgets: dict[str, int | None]) -> tuple[str, str]:
+    """(A, B): among the variants of the largest budget that two or more share, the last and
+    the first in Table 1's order (e.g. "full (grown from baseline)" against "baseline (warm
+    start)"); without such a budget, the last and the first of all."""
+    groups: dict[int, list[str]] = {}
+    for v in variants:
+        if budgets.get(v):
+            groups.setdefault(int(budgets[v]), []).append(v)
+    shared = [b for b, vs in groups.items() if len(vs) > 1]
+    pool = groups[max(shared)] if shared else variants
+    return pool[-1], pool[0]
 
 
 def variant_diff(
@@ -35,20 +69,23 @@ def variant_diff(
     return counts, joined
 
 
-def page(samples, sel) -> None:
+def page(samples, info, sel) -> None:
     st.header("Variant diff")
     rows = selection(samples, *sel)
     variants = tables_variant_order(rows["variant"].unique()) if not rows.empty else []
     if len(variants) < 2:
         st.info("Pick at least two variants in the sidebar to compare them.")
         return
+    budgets = variant_budgets(info, variants)
+    first_a, first_b = default_pair(variants, budgets)
     c1, c2, c3 = st.columns(3)
-    a = c1.selectbox("Variant A", variants, index=len(variants) - 1, key="diff_a")
-    b = c2.selectbox("Variant B", variants, index=0, key="diff_b")
+    a = c1.selectbox("Variant A", variants, index=variants.index(first_a), key="diff_a")
+    b = c2.selectbox("Variant B", variants, index=variants.index(first_b), key="diff_b")
     threshold = c3.slider("Success at IoU ≥", 0.05, 0.95, 0.5, 0.05, key="diff_t")
     if a == b:
         st.warning("Pick two different variants.")
         return
+    st.caption(budget_note(a, b, budgets))
     counts, joined = variant_diff(rows, a, b, threshold)
     if joined.empty:
         st.info(f"{a} and {b} share no samples (same dataset, split and sample_id).")
@@ -61,9 +98,27 @@ def page(samples, sel) -> None:
     st.markdown(f"**{len(picked)}** samples: {show} succeed(s).")
     if not picked.empty:
         listed = picked.drop(columns="outcome").head(MAX_LISTED).reset_index(drop=True)
-        st.dataframe(listed, hide_index=True, key="diff_table")
+        st.dataframe(listed, hide_index=True, key="diff_table", column_config=column_config(listed))
         export_buttons(
             picked.drop(columns="outcome").set_index(["dataset", "split", "sample_id"]),
             f"diff_{a}_{b}_{show.replace(' ', '_')}",
             "diffl",
         )
+
+
+def budget_note(a: str, b: str, budgets: dict[str, int | None]) -> str:
+    """How the two training budgets compare, in words."""
+    ba, bb = budgets.get(a), budgets.get(b)
+    if not ba or not bb:
+        return (
+            "Training budget not recorded for "
+            + " and ".join(v for v, x in ((a, ba), (b, bb)) if not x)
+            + ": the pair may not be comparable."
+        )
+    if ba == bb:
+        return f"Equal training budgets: {ba:,} samples each (steps × batch, warm starts included)."
+    more, less = (a, b) if ba > bb else (b, a)
+    return (
+        f"Unequal training budgets: {more} saw {max(ba, bb) / min(ba, bb):.1f}× the samples of "
+        f"{less} ({ba:,} vs {bb:,}); part of any difference is the longer training."
+    )

@@ -1,18 +1,133 @@
 """Failure cases page: where the misses go (failure modes against every object of the image,
 and word use per named cue on attribute expressions, when the dump's dataset folder is at
 hand), then the worst samples first, filtered by mode, with image, ground truth, prediction,
-their difference and the retrieved neighbour."""
+their difference and the retrieved neighbour.
+
+A dataset folder that is missing (a fresh clone has no ``data/synthref``) is said once, with
+the command that makes it and a button that runs it (:mod:`apps.dashboard.regenerate`).
+"""
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from analysis import cues, failures
-from apps.dashboard.data import failure_modes, load_image, per_run, selection
-from apps.dashboard.display import MAX_LISTED, export_buttons, show_table, tables_variant_order
+from apps.dashboard import regenerate
+from apps.dashboard.data import (
+    FOLDER_MISSING,
+    failure_modes,
+    has_dataset,
+    load_image,
+    per_run,
+    selection,
+)
+from apps.dashboard.display import (
+    MAX_LISTED,
+    column_config,
+    export_buttons,
+    runs_by_reason,
+    show_table,
+    tables_variant_order,
+)
 from tvnet import SIZE_BINS, decode_rle, difference, overlay
+
+NO_IMAGE_GREY = 225  # the canvas masks are drawn on when the image is not at hand
+
+
+def missing_folders(rows: pd.DataFrame, info: list[dict]) -> dict[str, list[dict]]:
+    """data_dir → the selected runs whose run.json names it, for every dataset folder that is
+    not there (no instances.json)."""
+    runs = set(rows["run"])
+    out: dict[str, list[dict]] = {}
+    for d in info:
+        if d["run"] in runs and d["data_dir"] and not has_dataset(d["data_dir"]):
+            out.setdefault(d["data_dir"], []).append(d)
+    return out
+
+
+def data_notes(rows: pd.DataFrame, info: list[dict]) -> dict[str, list[dict]]:
+    """One note per missing dataset folder, with the command that makes it again and a button
+    that runs it (SynthRef), or its progress while it runs; returns the missing folders."""
+    missing = missing_folders(rows, info)
+    for data_dir, runs in missing.items():
+        recipes = [d["synth"] for d in runs if d.get("synth")]
+        job = regenerate.job(data_dir)
+        if job is not None and job.running:
+            regeneration_progress(data_dir)
+            continue
+        where = f"`{regenerate.shown_path(data_dir)}`"
+        text = (
+            f"**The images are not here.** The dataset folder {where}, which {len(runs)} of "
+            "the selected dumps name, is missing (a fresh clone has no data), so failure "
+            "modes, word use and images are not available and the samples show their masks "
+            "alone."
+        )
+        if not recipes:
+            st.warning(text + " Put the dataset there to see them.")
+            continue
+        recipe = max(recipes, key=lambda r: r["recorded"])  # a recorded seed first
+        source = (
+            f"the seed the dumps record ({recipe['seed']})"
+            if recipe["recorded"]
+            else f"`tvnet synth`'s defaults (seed {recipe['seed']}, which made the shipped "
+            "dumps; these dumps do not record their seed, so the page checks the result "
+            "against their expressions)"
+        )
+        st.warning(
+            f"{text} It is SynthRef, which regenerates from {source}:\n\n"
+            f"`{regenerate.command_text(data_dir, recipe)}`"
+        )
+        if job is not None and job.returncode not in (None, 0):
+            st.error(
+                f"`tvnet synth` stopped with status {job.returncode}:\n\n```\n"
+                + "\n".join(job.tail[-8:])
+                + "\n```"
+            )
+        size = sum(recipe[s] for s in ("train", "val", "test"))
+        if st.button(
+            f"Regenerate SynthRef ({size:,} expressions)",
+            key=f"regen-{data_dir}",
+            type="primary",
+        ):
+            regenerate.start(data_dir, recipe)
+            regeneration_progress(data_dir)
+    return missing
+
+
+@st.fragment(run_every=0.5)
+def regeneration_progress(data_dir: str) -> None:
+    """The progress of the ``tvnet synth`` job for ``data_dir``; reruns the page when it
+    ends."""
+    job = regenerate.job(data_dir)
+    if job is None:
+        return
+    if job.running:
+        st.progress(job.fraction, text=job.status())
+    else:
+        st.rerun()
+
+
+def check_regenerated(rows: pd.DataFrame, info: list[dict]) -> None:
+    """After a regeneration in this server: whether the new folder holds the dumps'
+    expressions (it does when the recipe was right)."""
+    for data_dir in {d["data_dir"] for d in info if d["run"] in set(rows["run"])}:
+        job = regenerate.job(data_dir) if data_dir else None
+        if job is None or job.running or not has_dataset(data_dir):
+            continue
+        runs = {d["run"] for d in info if d["data_dir"] == data_dir}
+        why = regenerate.check_rows(rows[rows["run"].isin(runs)], data_dir)
+        if why:
+            st.error(f"The regenerated `{regenerate.shown_path(data_dir)}` does not match: {why}.")
+        else:
+            took = f" in {job.seconds:.0f} s" if job.seconds is not None else ""
+            st.success(
+                f"Regenerated `{regenerate.shown_path(data_dir)}`{took}: it holds the dumps' "
+                "expressions."
+            )
 
 
 def show_word_use(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict]) -> None:
@@ -70,12 +185,15 @@ def filter_failures(
 def show_failure_modes(rows: pd.DataFrame, missing: dict[str, str]) -> None:
     """Where the misses go: one table per (dataset, split) of the rows that have a mode."""
     known = rows[rows["mode"].notna()]
+    absent = {r for r, why in missing.items() if why == FOLDER_MISSING}
+    others = {r: why for r, why in missing.items() if r not in absent}
     if known.empty:
-        if missing:
+        if others:
             st.caption(
-                "No failure modes (they need the dumps' dataset folder): "
-                + "; ".join(f"`{run}` ({why})" for run, why in sorted(missing.items()))
+                "No failure modes (they need the dumps' dataset folder): " + runs_by_reason(others)
             )
+        elif absent:
+            st.caption("No failure modes: they need the dataset folder (see the note above).")
         return
     st.markdown(
         "**Where the misses go.** Each sample is classed against every object of its image; "
@@ -97,10 +215,12 @@ def show_failure_modes(rows: pd.DataFrame, missing: dict[str, str]) -> None:
             f"failure_modes_{dataset}_{split}",
             key=f"fm-{dataset}-{split}",
         )
-    if missing:
+    if others:
+        st.caption("No failure modes where " + runs_by_reason(others))
+    if absent:
         st.caption(
-            "No failure modes for "
-            + "; ".join(f"`{run}` ({why})" for run, why in sorted(missing.items()))
+            f"No failure modes for {len(absent)} dump(s) whose dataset folder is not here "
+            "(see the note above)."
         )
 
 
@@ -110,6 +230,8 @@ def page(root, stamp, samples, info, sel) -> None:
     if rows.empty:
         st.info("No samples for this selection: pick variants and splits in the sidebar.")
         return
+    absent = data_notes(rows, info)
+    check_regenerated(rows, info)
     modes, missing = failure_modes(root, stamp, rows, info)
     rows = rows.assign(mode=modes)
     show_failure_modes(rows, missing)
@@ -159,34 +281,62 @@ def page(root, stamp, samples, info, sel) -> None:
         *(["mode"] if found["mode"].notna().any() else []),
     ]
     listed = found[cols].head(MAX_LISTED).reset_index(drop=True)
-    st.dataframe(listed, hide_index=True, key="fail_table")
+    st.dataframe(listed, hide_index=True, key="fail_table", column_config=column_config(listed))
     export_buttons(found[cols].set_index(["dataset", "split", "sample_id"]), "failures", "fail")
+    row = pick_sample(found.head(MAX_LISTED))
+    show_sample(row, info, absent)
 
-    labels = [
-        f"IoU {r.iou:.3f} · {r.split} #{r.sample_id} · {r.sentence}" for r in listed.itertuples()
-    ]
+
+def pick_sample(listed: pd.DataFrame) -> pd.Series:
+    """The "Inspect sample" choice among ``listed``; returns the row it names.
+
+    The options are the samples themselves (run, split, id), and the widget is keyed by the
+    list it offers: when the variant or a filter changes the list, the browser gets a new
+    widget whose shown label is the sample below it, never the old list's label at the same
+    position. The sample picked last stays picked while it is in the list."""
+    keys = [f"{r.run}|{r.split}|{r.sample_id}" for r in listed.itertuples()]
+    labels = {
+        k: f"IoU {r.iou:.3f} · {r.split} #{r.sample_id} · {r.sentence}"
+        for k, r in zip(keys, listed.itertuples())
+    }
+    previous = st.session_state.get("fail_picked")
+    digest = hashlib.sha1("\n".join(keys).encode()).hexdigest()[:12]
     pick = st.selectbox(
-        "Inspect sample", range(len(labels)), format_func=labels.__getitem__, key="fail_pick"
+        "Inspect sample",
+        keys,
+        index=keys.index(previous) if previous in labels else 0,
+        format_func=labels.__getitem__,
+        key=f"fail_pick-{digest}",
     )
-    show_sample(found.iloc[int(pick)], info)
+    st.session_state["fail_picked"] = pick
+    return listed.iloc[keys.index(pick)]
 
 
-def show_sample(row: pd.Series, info: list[dict]) -> None:
+def show_sample(row: pd.Series, info: list[dict], absent: dict | None = None) -> None:
+    """One sample: ground truth, prediction and their difference over the image (over plain
+    grey when the image is not at hand), then the retrieved neighbour. ``absent``: the
+    missing dataset folders the page's note already names (not said again here)."""
     run = next((i for i in info if i["run"] == row["run"]), {})
+    said = run.get("data_dir") in (absent or {})
     h, w = int(row["height"]), int(row["width"])
     gt = decode_rle(row["gt_rle"], h, w)
     pred = decode_rle(row["pred_rle"], h, w)
     st.markdown(
-        f"**“{row['sentence']}”** — IoU {row['iou']:.3f} (I = {int(row['inter'])}, "
+        f"**“{row['sentence']}”** — {row['split']} #{row['sample_id']}, "
+        f"IoU {row['iou']:.3f} (I = {int(row['inter'])}, "
         f"U = {int(row['union'])}), {row['size_bin']} referent "
         f"({100 * row['gt_area_frac']:.2f} % of the image), run `{row['run']}`"
     )
     img, why = load_image(run.get("data_dir"), row["image_id"])
     img, resized = fit_image(img, h, w)
-    if img is None:
+    if img is None and said:
+        st.caption("No image (the dataset folder is missing: see the note above); masks on grey.")
+    elif img is None:
         st.info(f"Image not available ({why}); showing the masks alone.")
     elif resized:
         st.caption(resized)
+    if img is None:
+        img = np.full((h, w, 3), NO_IMAGE_GREY, np.uint8)
     c1, c2, c3 = st.columns(3)
     c1.image(
         crisp(overlay(img, gt, (0, 200, 0), 0.5, outline=0)),
@@ -212,7 +362,9 @@ def show_sample(row: pd.Series, info: list[dict]) -> None:
     score_txt = f", score {score:.3f}" if score is not None and not pd.isna(score) else ""
     st.markdown(f"image {int(nid)}: “{row.get('neighbour_sentence') or ''}”{score_txt}")
     nimg, nwhy = load_image(run.get("data_dir"), nid)
-    if nimg is None:
+    if nimg is None and said:
+        st.caption("No neighbour image (the dataset folder is missing: see the note above).")
+    elif nimg is None:
         st.info(f"Neighbour image not available ({nwhy}).")
     else:
         st.image(nimg, caption=f"neighbour image {int(nid)}", width=min(nimg.shape[1], 480))

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis import figures
 from apps.dashboard.data import overview_tables
-from apps.dashboard.display import show_table
+from apps.dashboard.display import legend_below, show_table
 
 
 def page(root, stamp, sel) -> None:
@@ -19,9 +18,13 @@ def page(root, stamp, sel) -> None:
     if not data["table1"]:
         st.info("No samples for this selection: pick variants and splits in the sidebar.")
         return
-    st.plotly_chart(figures.size_distribution_plotly(data["fig7_rows"]), key="fig7")
     show_table(
         data["fig7"], "Figure 7 — object size distribution per split", "fig7_sizes", key="f7"
+    )
+    from analysis import figures  # after the first table: the browser shows it meanwhile
+
+    st.plotly_chart(
+        legend_below(figures.size_distribution_plotly(data["fig7_rows"]), height=380), key="fig7"
     )
     for (dataset, split), t in data["sizes"].items():
         show_table(

@@ -1,16 +1,23 @@
 """The demo's command line: ``python -m apps.demo [--help]``.
 
 The arguments are parsed before gradio, torch or the model code is imported, so ``--help``
-and a bad flag answer at once; the page is built only once they are known.
+and a bad flag answer at once; the page is built only once they are known. The model loads
+in a worker process (:mod:`apps.demo.worker`), started before gradio is imported, so that the
+two imports run on two cores while the page is built and served; a first request waits for
+the model rather than for the whole start (docs/design.md §7, "The demo").
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 PROG = "python -m apps.demo"
@@ -56,25 +63,49 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    from apps.demo.layout import build_demo, launch  # gradio, torch, the model: only now
+    from apps.demo.models import Models  # numpy and tvnet's light part: no torch here
 
-    try:
-        demo = build_demo(
-            args.checkpoint,
-            args.pool,
-            args.variants_dir,
-            args.device,
-            args.pool_images,
-            concurrency=args.concurrency,
-        )
+    try:  # what the page needs to know before the weights are in: the variants
+        models = Models(args.checkpoint, args.pool, args.variants_dir, load=False)
     except (OSError, ValueError) as e:  # missing checkpoint/pool: say which and how to get it
         print(f"error: {e}", file=sys.stderr)
         return 2
+    pictures = tempfile.mkdtemp(prefix="tvnet-demo-")
+    atexit.register(shutil.rmtree, pictures, True)
+    from apps.demo.remote import Worker
+
+    # the worker loads the model on the other core while this process imports gradio
+    worker = Worker(worker_args(args), pictures)
     # A process manager stops the server with SIGTERM: exit through SystemExit, so that the
-    # atexit clean-up (the pictures' temporary folder) runs as it does on Ctrl-C.
+    # clean-up (the worker, the pictures' temporary folder) runs as it does on Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    launch(demo, args.host, args.port, block=True)
-    return 0
+    demo = None
+    try:
+        from apps.demo.layout import build_demo, launch
+
+        demo = build_demo(concurrency=args.concurrency, models=models, core=worker)
+        launch(demo, args.host, args.port, block=False, quiet=False)
+        while worker.proc.poll() is None:  # serve until Ctrl-C, SIGTERM or the worker's end
+            time.sleep(0.5)
+        # the worker said why on stderr (a model that cannot be loaded)
+        print(f"error: the model worker {worker.status()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if demo is not None:
+            demo.close()
+        worker.stop()
+
+
+def worker_args(args: argparse.Namespace) -> list[str]:
+    """The model arguments, for the worker's command line."""
+    out = []
+    for flag in ("checkpoint", "pool", "pool_images", "variants_dir", "device"):
+        value = getattr(args, flag)
+        if value is not None:
+            out += [f"--{flag.replace('_', '-')}", str(value)]
+    return out
 
 
 if __name__ == "__main__":

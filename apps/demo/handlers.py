@@ -1,18 +1,28 @@
-"""The demo's event handlers (:class:`Demo`): model calls (segment, another variant, another
-neighbour, every variant side by side) and the redrawing of the last result (a clicked
-point, another attention level, the gates), each returning what the page shows.
-:mod:`apps.demo.layout` wires them to the page."""
+"""What the demo's events do (:class:`Handlers`, docs/design.md §7): model calls (segment,
+another variant, another neighbour, every variant side by side, the influence of the words and
+of each candidate neighbour), the redrawing of the last result (a clicked point, another
+attention level, the gates) and the stale marking when the input changes, each returning what
+the page shows.
+
+Gradio-free (updates are the plain dicts gradio reads, :func:`update`), so that they run in
+the model worker process as well as in the page's (:mod:`apps.demo.worker`);
+:class:`apps.demo.events.Demo` gives them gradio's signatures and :mod:`apps.demo.layout`
+wires them to the page."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
-import gradio as gr
 import numpy as np
 
+from apps.demo import maps
 from apps.demo.images import ImageFiles, read_upload, working
+from apps.demo.maps import share
 from apps.demo.models import Models, Result, ResultCache
 from apps.demo.notes import (
     EMPTY_TABLE,
@@ -21,13 +31,16 @@ from apps.demo.notes import (
     candidates_table,
     escape_md,
     latency_md,
+    model_note,
     neighbour_md,
+    stale_md,
     status_error,
-    status_ok,
-    subscript,
+    status_md,
     training_summary,
 )
-from tvnet import InputError, heatmap, overlay
+from apps.demo.words import HINT as WORDS_HINT
+from apps.demo.words import words_html
+from tvnet import InputError, overlay
 
 log = logging.getLogger("tvnet.demo")
 
@@ -46,68 +59,63 @@ OUTPUTS = (  # what a model call returns, in order (the session's state key come
     "latency",
     "mask",
     "summary",
+    "probability",
+    "probability_caption",
+    "influence",
+    "influence_caption",
+    "gates_caption",
+    "words",
 )
+GATES_HINT = "*Tick the box to draw the gates of the last answer.*"
+SKIP = {"__type__": "update"}  # gr.skip(): leave that output as it is
+SESSIONS = 1024  # sessions whose latest result is remembered (for the stale marking)
 
 
-class Demo:
-    """The event handlers, sharing the models, the recent results and the picture files."""
+def update(**props) -> dict[str, Any]:
+    """gr.update(**props) without gradio: a component's new properties."""
+    return {"__type__": "update", **props}
 
-    def __init__(self, models: Models):
+
+def source_of(payload: Any) -> str | None:
+    """What identifies an upload between events: Gradio's file path for it (the same file
+    uploaded again keeps its path), else its URL."""
+    if isinstance(payload, dict):
+        return payload.get("path") or payload.get("url")
+    if isinstance(payload, (str, Path)):
+        return str(payload)
+    return None
+
+
+class Handlers:
+    """The event handlers, sharing the models, the recent results and the picture files
+    (``pictures``: their folder; default a temporary one)."""
+
+    def __init__(self, models: Models, pictures: str | Path | None = None):
         self.models = models
         self.cache = ResultCache()
-        self.files = ImageFiles()
+        self.files = ImageFiles(pictures)
+        self._latest: OrderedDict[str, str] = OrderedDict()  # session → its latest result
+        self._latest_lock = threading.Lock()
 
     # -- drawing (no model call) --------------------------------------------------------------
     def attention(self, r: Result, level: int) -> tuple[Any, str]:
-        pred = r.pred
-        if pred.neighbour is None or not pred.attention:
-            return None, "*No cross-image attention: this variant has no RES stage.*"
-        amap = pred.attention_map(int(level), r.point)
-        img = self.files(
-            heatmap(pred.neighbour.image, pred.grid_to_image(amap, pred.neighbour_letterbox))
-        )
-        if r.point is None:
-            n = len(pred.query_cells(None, pred.attention_grid(int(level))))
-            who = (
-                f"the predicted referent's {n} grid cell{'s' * (n != 1)} (mean of their rows) look"
-            )
-        else:
-            who = f"the clicked point ({r.point[0]:.0f}, {r.point[1]:.0f}) looks"
-        return img, (
-            f"**A{subscript(level)}** (Eq. 1): where {who} in the neighbour; softmax over its "
-            f"positions, peak {float(amap.max()):.2g}, colours normalised. "
-            "Click the input or the mask to pick a point."
-        )
-
-    def a2(self, r: Result) -> tuple[Any, str]:
-        pred = r.pred
-        if pred.a2 is None:
-            return None, f"*No A₂: variant `{pred.variant}` has no AMF (only `full` has).*"
-        return self.files(heatmap(r.image, pred.grid_to_image(pred.a2, pred.letterbox))), (
-            f"**A₂** (Eq. 5): how much high-resolution detail AMF lets through at each position "
-            f"(σ, {float(pred.a2.min()):.2f}–{float(pred.a2.max()):.2f}; colours normalised)."
-        )
+        return maps.attention(r, level, self.files)
 
     def gates(self, r: Result, show: bool) -> list:
-        pred = r.pred
-        if not show or not pred.gates:
-            return []
-        return [
-            (
-                self.files(heatmap(r.image, pred.grid_to_image(g, pred.letterbox))),
-                f"level {lvl}: mean {float(g.mean()):.2f}, {float(g.min()):.2f}–{float(g.max()):.2f}",
-            )
-            for lvl, g in zip((3, 4, 5), pred.gates)
-        ]
+        return maps.gates(r, self.files)[0] if show else []
 
     def summary(self, r: Result) -> dict[str, Any]:
-        pred, nb = r.pred, r.pred.neighbour
+        pred, nb, inf = r.pred, r.pred.neighbour, r.influence
         return {
             "variant": pred.variant,
             "expression": r.expression,
             "mask_fraction": round(r.mask_pixels / (r.size[0] * r.size[1]), 5),
             "mask_pixels": r.mask_pixels,
             "size": list(r.size),
+            "confident": bool(pred.confident),
+            "confidence": None if pred.confidence is None else round(float(pred.confidence), 4),
+            "score": None if pred.score is None else round(float(pred.score), 4),
+            "warnings": list(pred.warnings),
             "neighbour": None
             if nb is None
             else {
@@ -117,29 +125,46 @@ class Demo:
                 "sentence": nb.sentence,
                 "retrieved": nb.index == r.retrieved,
             },
+            "neighbour_influence": None
+            if inf is None
+            else {"changed": round(float(inf.changed), 5), "iou": round(float(inf.iou), 5)},
+            "chosen_neighbour": r.chosen,
             "unknown_words": pred.unknown_words,
             "notes": pred.notes,
             "timings_ms": {k: round(v, 1) for k, v in {**pred.timings, **r.extra_ms}.items()},
         }
+
+    def kept_note(self, r: Result) -> str | None:
+        """A chosen neighbour that this variant cannot use, kept for the next RES variant."""
+        if r.chosen is None or r.pred.neighbour is not None:
+            return None
+        return (
+            f"your chosen neighbour (pool entry {r.chosen}) is kept: this variant reads no "
+            "neighbour, and a RES variant will use it again"
+        )
 
     def outputs(self, r: Result, key: str, level: int, show_gates: bool) -> list:
         t = time.perf_counter()
         pred, nb = r.pred, r.pred.neighbour
         forced = nb is not None and nb.index != r.retrieved
         att, att_caption = self.attention(r, level)
-        a2, a2_caption = self.a2(r)
+        a2, a2_caption = maps.a2(r, self.files)
+        prob, prob_caption = maps.probability(r, self.files)
+        infl, infl_caption = maps.influence(r, self.files)
+        tiles, gates_caption = maps.gates(r, self.files) if show_gates else ([], GATES_HINT)
+        r.status = status_md(pred, forced, self.kept_note(r))
         drawn = [
             self.files(overlay(r.image, pred.mask, point=r.point)),
-            status_ok(pred, forced),
+            r.status,
             None if nb is None else self.files(nb.image),
             neighbour_md(pred, forced, r.candidates),
             att,
             att_caption,
             a2,
             a2_caption,
-            self.gates(r, show_gates),
+            tiles,
             candidates_table(r),
-            gr.Dropdown(
+            update(
                 choices=candidate_choices(r) if nb is not None else [],
                 value=None if nb is None else nb.index,
                 interactive=nb is not None,
@@ -151,6 +176,12 @@ class Demo:
             latency_md(pred.timings, r.extra_ms),
             r.mask_png,
             self.summary(r),
+            prob,
+            prob_caption,
+            infl,
+            infl_caption,
+            gates_caption,
+            WORDS_HINT,
             key,
         ]
 
@@ -161,7 +192,8 @@ class Demo:
             "status": status_error(message),
             "gates": [],
             "candidates": EMPTY_TABLE,
-            "candidate": gr.Dropdown(choices=[], value=None),
+            "candidate": update(choices=[], value=None),
+            "words": WORDS_HINT,
         }
         return [cleared.get(name, "" if name.endswith("caption") else None) for name in OUTPUTS] + [
             key
@@ -169,24 +201,29 @@ class Demo:
 
     @staticmethod
     def unchanged(key: str | None) -> list:
-        return [gr.skip()] * len(OUTPUTS) + [key]
+        return [SKIP] * len(OUTPUTS) + [key]
 
     # -- model calls ------------------------------------------------------------------------
-    def run(self, image, expression, level, show_gates, variant, neighbour=None, prev=None):
+    def run(
+        self, image, expression, level, show_gates, variant, neighbour=None, prev=None, session=None
+    ):
         """One model call, shared by Segment (``image``, ``expression``) and by the variant
-        switch and the neighbour choice (``prev``: the result whose input they reuse)."""
+        switch and the neighbour choice (``prev``: the result whose input they reuse;
+        ``neighbour``: the user's choice, kept even by a variant that cannot read it)."""
         try:
-            read_ms = {}
+            read_ms, source = {}, None
             if prev is None:
                 t = time.perf_counter()
                 raw = read_upload(image)
                 read_ms = {"read": (time.perf_counter() - t) * 1000}
                 expression = "" if expression is None else str(expression)
+                source = source_of(image)
             else:
-                raw, expression = prev.image, prev.expression
-            if self.models.get(variant).retriever is None:
-                neighbour = None
-            pred = self.models.predict(variant, raw, expression, neighbour=neighbour)
+                raw, expression, source = prev.image, prev.expression, prev.source
+            retrieves = self.models.retrieves(variant)
+            pred = self.models.predict(
+                variant, raw, expression, neighbour=neighbour if retrieves else None
+            )
             nb = pred.neighbour
             if prev is not None and prev.candidates is not None:
                 candidates, retrieved = prev.candidates, prev.retrieved
@@ -209,35 +246,65 @@ class Demo:
                 mask_png=self.files(full.astype(np.uint8) * 255, "png"),
                 size=size,
                 mask_pixels=int(full.sum()),
+                source=source,
+                chosen=neighbour,
             )
             r.extra_ms.update(read_ms)
-            return self.outputs(r, self.cache.put(r), level, show_gates)
+            if nb is not None:  # what the neighbour changed: one more pass, gate closed
+                t = time.perf_counter()
+                r.influence = self.models.call(
+                    variant,
+                    "neighbour_influence",
+                    shown,
+                    expression,
+                    pred=drawn,
+                    neighbour=nb.index,
+                )
+                r.extra_ms["influence"] = (time.perf_counter() - t) * 1000
+            key = self.cache.put(r)
+            self.remember(session, key)
+            return self.outputs(r, key, level, show_gates)
         except InputError as e:
+            self.remember(session, None)  # the page shows no result now: nothing to mark stale
             return self.failed(str(e))
         except Exception as e:  # never a stack trace in the page
             log.exception("segmentation failed")
+            self.remember(session, None)
             return self.failed(f"internal error ({type(e).__name__}: {e})")
 
-    def segment(self, image, expression, level=5, show_gates=False, variant=None):
+    def segment(self, image, expression, level=5, show_gates=False, variant=None, session=None):
         """Segment the object that ``expression`` refers to in ``image``.
 
-        Returns the mask overlay, a status message, the retrieved neighbour and its caption,
-        the A_l heatmap over the neighbour and its caption, the A_2 heatmap over the input and
-        its caption, the gates, the top-20 candidates, the candidate choice, the latency per
-        stage, the binary mask and a JSON summary."""
-        return self.run(image, expression, level, show_gates, variant or self.models.main)
+        Returns the mask overlay, the verdict (a ✔ only for a confident answer, else its
+        warnings first), the retrieved neighbour and its caption, the A_l heatmap over the
+        neighbour and its caption, the A_2 heatmap over the input and its caption, the gates,
+        the top-20 candidates, the candidate choice, the latency per stage, the binary mask, a
+        JSON summary, the probability map and its caption, what the neighbour changed (image
+        and caption), the gates' colour bars and the words view."""
+        variant = variant or self.models.main
+        return self.run(image, expression, level, show_gates, variant, session=session)
 
-    def rerun_variant(self, key, variant, level, show_gates):
-        """The last input through another variant (keeping a neighbour the user chose)."""
+    def rerun_variant(
+        self,
+        key,
+        variant,
+        level,
+        show_gates,
+        image=None,
+        expression=None,
+        session=None,
+    ):
+        """The input through another variant, keeping a neighbour the user chose; when the
+        input has changed since the last result (stale), the new input."""
         try:
             prev = self.cache.get(key)
         except InputError:
             return self.unchanged(key)  # nothing segmented yet: the switch applies next time
-        nb = prev.pred.neighbour
-        keep = None if nb is None or nb.index == prev.retrieved else nb.index
-        return self.run(None, None, level, show_gates, variant, neighbour=keep, prev=prev)
+        if self.is_stale(prev, image, expression) and image is not None:
+            return self.run(image, expression, level, show_gates, variant, session=session)
+        return self.run(None, None, level, show_gates, variant, prev.chosen, prev, session)
 
-    def choose_neighbour(self, key, index, level=5, show_gates=False, variant=None):
+    def choose_neighbour(self, key, index, level=5, show_gates=False, variant=None, session=None):
         """Re-run the last segmentation with pool entry ``index`` as the neighbour."""
         try:
             prev = self.cache.get(key)
@@ -246,18 +313,20 @@ class Demo:
         if index is None or index == "":
             return self.unchanged(key)
         variant = variant or self.models.main
-        return self.run(None, None, level, show_gates, variant, neighbour=int(index), prev=prev)
+        return self.run(None, None, level, show_gates, variant, int(index), prev, session)
 
-    def choose_row(self, key, level, show_gates, variant, evt: gr.SelectData):
+    def choose_row(self, key, level, show_gates, variant, row, session=None):
+        """Re-run the last segmentation with the candidate table's row ``row`` as the
+        neighbour."""
         try:
             prev = self.cache.get(key)
         except InputError as e:
             return self.failed(str(e), key)
-        row = int(evt.index[0]) if evt.index is not None else -1
+        row = -1 if row is None else int(row)
         if prev.candidates is None or not 0 <= row < len(prev.candidates):
             return self.unchanged(key)
         index = int(prev.candidates["index"].iloc[row])
-        return self.run(None, None, level, show_gates, variant, neighbour=index, prev=prev)
+        return self.run(None, None, level, show_gates, variant, index, prev, session)
 
     def compare(self, image, expression):
         """Every available variant on the same input, side by side (mask overlays)."""
@@ -273,41 +342,127 @@ class Demo:
                 )
                 said = f"“{escape_md(nb.sentence)}”" if nb is not None else "— (no retrieval)"
                 trained = training_summary(self.models.get(v).info, v)
+                verdict = "✔" if pred.confident else f"⚠ {len(pred.warnings)} warning(s)"
+                conf = "—" if pred.confidence is None else f"{100 * pred.confidence:.0f} %"
                 rows.append(
-                    f"| {VARIANT_LABEL[v]} | {area:.1f} % | {said} | {ms:.0f} ms | {trained} |"
+                    f"| {VARIANT_LABEL[v]} | {area:.1f} % | {conf} {verdict} | {said} | "
+                    f"{ms:.0f} ms | {trained} |"
                 )
         except InputError as e:
             return [], status_error(str(e))
         except Exception as e:
             log.exception("variant comparison failed")
             return [], status_error(f"internal error ({type(e).__name__}: {e})")
-        head = "| variant | mask area | neighbour | latency | training |\n|---|---|---|---|---|\n"
+        head = (
+            "| variant | mask area | confidence | neighbour | latency | training |\n"
+            "|---|---|---|---|---|---|\n"
+        )
         return tiles, head + "\n".join(rows)
 
-    # -- inspection of the last result (no model call) --------------------------------------
-    def pick_point(self, key, level, evt: gr.SelectData, on_input: bool):
-        """A clicked point: its own attention row instead of the referent's."""
+    # -- influence of the inputs (model calls on the last result) -----------------------------
+    def word_influence(self, key):
+        """The expression with each word shaded by how much of the mask moves without it (the
+        neighbour on show held)."""
+        try:
+            r = self.cache.get(key)
+            nb = r.pred.neighbour
+            words = self.models.call(
+                r.pred.variant,
+                "word_influence",
+                r.image,
+                r.expression,
+                neighbour=None if nb is None else nb.index,
+            )
+        except InputError as e:
+            return f"<p><i>{escape_md(str(e))}</i></p>"
+        except Exception as e:
+            log.exception("word influence failed")
+            return f"<p><i>internal error ({type(e).__name__}: {escape_md(str(e))})</i></p>"
+        return words_html(r.expression, words)
+
+    def candidate_influence(self, key):
+        """The candidate table with a column of what each neighbour would change."""
         try:
             r = self.cache.get(key)
         except InputError as e:
-            return gr.skip(), gr.skip(), f"*{e}*"
-        x, y = (float(v) for v in evt.index[:2])
+            return SKIP, f"*{e}*"
+        if r.candidates is None or r.pred.neighbour is None:
+            return SKIP, "*This variant reads no neighbour: there is nothing to compare.*"
+        indices = [int(i) for i in r.candidates["index"]]
+        t = time.perf_counter()
+        try:
+            found = self.models.call(
+                r.pred.variant, "candidate_influence", r.image, r.expression, indices, pred=r.pred
+            )
+        except Exception as e:
+            log.exception("candidate influence failed")
+            return SKIP, f"*internal error ({type(e).__name__}: {escape_md(str(e))})*"
+        r.candidate_changed = {i: float(f.changed) for i, f in zip(indices, found)}
+        ms = (time.perf_counter() - t) * 1000
+        values = sorted(r.candidate_changed.values())
+        return candidates_table(r), (
+            f"**Mask change** per candidate: the share of the mask that would change (1 − IoU "
+            f"with this answer's mask) with that candidate as the neighbour; from "
+            f"{share(values[0])} to {share(values[-1])} over the {len(values)} "
+            f"({ms / 1000:.1f} s)."
+        )
+
+    # -- the input changed: the result on show is for the previous one ------------------------
+    def remember(self, session: str | None, key: str | None) -> None:
+        """``key``: the session's result on show now (None: none, the page shows a message)."""
+        if session is None:
+            return
+        with self._latest_lock:
+            if key is None:
+                self._latest.pop(session, None)
+                return
+            self._latest[session] = key
+            self._latest.move_to_end(session)
+            while len(self._latest) > SESSIONS:
+                self._latest.popitem(last=False)
+
+    @staticmethod
+    def is_stale(r: Result, image, expression) -> bool:
+        return source_of(image) != r.source or ("" if expression is None else str(expression)) != (
+            r.expression
+        )
+
+    def mark_stale(self, key, image, expression, session=None):
+        """The status of the session's latest result, marked stale when the image or the
+        expression on the page is no longer the one it answered (restored when they are)."""
+        if session:
+            with self._latest_lock:
+                key = self._latest.get(session)
+        try:
+            r = self.cache.get(key)
+        except InputError:
+            return SKIP
+        if not self.is_stale(r, image, expression):
+            return r.status
+        what = "image" if source_of(image) != r.source else "expression"
+        if what == "image" and ("" if expression is None else str(expression)) != r.expression:
+            what = "image and the expression"
+        return stale_md(r.status, what)
+
+    # -- inspection of the last result (no model call) --------------------------------------
+    def pick_point(self, key, level, x, y, on_input: bool):
+        """A clicked point (``x``, ``y``: pixels of the picture clicked, the upload when
+        ``on_input``, else the drawn mask): its own attention row instead of the referent's."""
+        try:
+            r = self.cache.get(key)
+        except InputError as e:
+            return SKIP, SKIP, f"*{e}*"
+        x, y = float(x), float(y)
         if on_input:  # the upload is shown at its own size; the model saw r.image
             x, y = x * r.scale, y * r.scale
         r.point = (x, y)
         return (self.files(overlay(r.image, r.pred.mask, point=r.point)), *self.attention(r, level))
 
-    def point_on_input(self, key, level, evt: gr.SelectData):
-        return self.pick_point(key, level, evt, on_input=True)
-
-    def point_on_mask(self, key, level, evt: gr.SelectData):
-        return self.pick_point(key, level, evt, on_input=False)
-
     def clear_point(self, key, level):
         try:
             r = self.cache.get(key)
         except InputError as e:
-            return gr.skip(), gr.skip(), f"*{e}*"
+            return SKIP, SKIP, f"*{e}*"
         r.point = None
         return (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
 
@@ -315,10 +470,18 @@ class Demo:
         try:
             return self.attention(self.cache.get(key), level)
         except InputError as e:
-            return gr.skip(), (f"*{e}*" if key else gr.skip())
+            return SKIP, (f"*{e}*" if key else SKIP)
 
     def toggle_gates(self, key, show):
         try:
-            return self.gates(self.cache.get(key), show)
+            r = self.cache.get(key)
         except InputError:
-            return []
+            return [], GATES_HINT
+        return maps.gates(r, self.files) if show else ([], GATES_HINT)
+
+    def model_note(self) -> str:
+        """The model note, once the main model is in (or why it failed to load)."""
+        try:
+            return model_note(self.models)
+        except InputError as e:
+            return f"⚠ **{e}**"

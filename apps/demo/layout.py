@@ -1,6 +1,8 @@
-"""The demo page: its parts laid out with gr.Blocks (input and mask; why this answer; the
-retrieval's candidates; gates, variants and raw outputs on request), wired to the handlers of
-:class:`~apps.demo.handlers.Demo`; its theme and CSS; :func:`build_demo` and :func:`launch`."""
+"""The demo page: its parts laid out with gr.Blocks (input and mask with the verdict; why this
+answer: the neighbour, A_l, what the neighbour changed, the probability, A_2 and the words
+view; the retrieval's candidates and what each would change; gates, variants and raw outputs
+on request), wired to the handlers of :class:`~apps.demo.events.Demo`; its theme and CSS;
+:func:`build_demo` and :func:`launch` (docs/design.md §7)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from apps.demo.handlers import OUTPUTS, Demo
+from apps.demo import maps, words
+from apps.demo.events import Demo
+from apps.demo.handlers import GATES_HINT, OUTPUTS, Handlers
 from apps.demo.models import Models
 from apps.demo.notes import EMPTY_TABLE, TITLE, VARIANT_LABEL, model_note
 
@@ -38,7 +42,24 @@ CSS = """
 #examples td { padding: 3px 10px !important; }
 #examples .container.table { width: 52px !important; height: 52px !important; }
 #candidates { font-size: 0.9em; }
+.verdict { font-size: 1.05em; color: #b45309; }
+.stale-flag { background: #fef3c7; color: #78350f; border-left: 4px solid #d97706;
+              padding: 0.45em 0.7em; border-radius: 4px; margin-bottom: 0.4em; }
+/* a stale result: dimmed, and its candidates cannot be picked until Segment runs again */
+.gradio-container:has(#status .stale-flag) :is(#result, #neighbour, #attention, #a2,
+    #probability, #influence, #words, #candidates, #gates) { opacity: 0.45;
+    filter: grayscale(0.7); }
+.gradio-container:has(#status .stale-flag) :is(#candidates, #candidate) {
+    pointer-events: none; }
 """
+CSS += maps.CSS + words.CSS
+
+
+PRIVATE = dict(api_visibility="private")
+LOADING_NOTE = (
+    "**Model:** loading … (the page works already; a first answer waits until the weights "
+    "are in, a few seconds)"
+)
 
 
 def page(handlers: Demo, examples: Path | None = None, concurrency: int = 1) -> gr.Blocks:
@@ -51,11 +72,16 @@ def page(handlers: Demo, examples: Path | None = None, concurrency: int = 1) -> 
         gr.Markdown(
             f"# {TITLE}\nType what to find: TV-Net (ACM MM 2021) segments it, and this page "
             "shows why — the similar sample its **retrieval** fetched from the training "
-            "pool, where the input **attends** in that sample, and where **AMF** brings "
-            "back detail.",
+            "pool, where the input **attends** in that sample, where **AMF** brings back "
+            "detail, and how much of the answer the neighbour and each word account for. "
+            "It says when it is unsure: a ✔ only for an answer it is confident in.",
             elem_id="intro",
         )
-        gr.Markdown(model_note(models), elem_id="model-note")
+        note = gr.Markdown(
+            model_note(models) if models.ready else LOADING_NOTE, elem_id="model-note"
+        )
+        if not models.ready:  # loading in the background: the note follows once it is in
+            demo.load(handlers.model_note, None, note, concurrency_limit=None, **PRIVATE)
         ui.state = gr.State(None)
         input_and_mask(ui, models, examples)
         why_this_answer(ui)
@@ -103,7 +129,9 @@ def input_and_mask(ui: SimpleNamespace, models: Models, examples: Path | None) -
                 elem_id="result",
             )
             ui.status = gr.Markdown(
-                "Upload an image (or click an example), type an expression, press **Segment**.",
+                "Upload an image (or click an example), type an expression, press **Segment**. "
+                "A ✔ marks an answer the model is confident in; otherwise the reasons for "
+                "doubt come first.",
                 label="status",
                 elem_id="status",
             )
@@ -111,12 +139,14 @@ def input_and_mask(ui: SimpleNamespace, models: Models, examples: Path | None) -
 
 
 def why_this_answer(ui: SimpleNamespace) -> None:
-    """The neighbour, the attention A_l over it (with its level) and the AMF gate A_2."""
+    """Two rows of three: the neighbour, the attention A_l over it (with its level) and what
+    the neighbour changed; the probability and the AMF gate A_2 over the input, and the words
+    view. Every heat map has a colour bar with its range in its caption."""
     gr.Markdown("## Why this answer", elem_id="why")
     with gr.Row(equal_height=False):
         with gr.Column():
             ui.nb_img = gr.Image(
-                label="Retrieved neighbour (RES stage 1)",
+                label="Neighbour (RES stage 1)",
                 interactive=False,
                 height=300,
                 format="jpeg",
@@ -125,12 +155,13 @@ def why_this_answer(ui: SimpleNamespace) -> None:
             ui.nb_md = gr.Markdown(label="neighbour caption", elem_id="neighbour-caption")
         with gr.Column():
             ui.att_img = gr.Image(
-                label="Attention Aₗ over the neighbour",
+                label="Attention Aₗ (neighbour)",
                 interactive=False,
                 height=300,
                 format="jpeg",
                 elem_id="attention",
             )
+            ui.att_md = gr.Markdown(label="attention caption", elem_id="attention-caption")
             with gr.Row(equal_height=True):
                 ui.level_in = gr.Radio(
                     choices=[("A₃", 3), ("A₄", 4), ("A₅", 5)],
@@ -139,16 +170,38 @@ def why_this_answer(ui: SimpleNamespace) -> None:
                     scale=2,
                 )
                 ui.reset = gr.Button("Back to the referent", size="sm", scale=1)
-            ui.att_md = gr.Markdown(label="attention caption", elem_id="attention-caption")
+        with gr.Column():
+            ui.infl_img = gr.Image(
+                label="Neighbour's influence",
+                interactive=False,
+                height=300,
+                format="jpeg",
+                elem_id="influence",
+            )
+            ui.infl_md = gr.Markdown(label="influence caption", elem_id="influence-caption")
+    with gr.Row(equal_height=False):
+        with gr.Column():
+            ui.prob_img = gr.Image(
+                label="Probability p(referent)",
+                interactive=False,
+                height=300,
+                format="jpeg",
+                elem_id="probability",
+            )
+            ui.prob_md = gr.Markdown(label="probability caption", elem_id="probability-caption")
         with gr.Column():
             ui.a2_img = gr.Image(
-                label="AMF gate A₂ over the input",
+                label="AMF gate A₂",
                 interactive=False,
                 height=300,
                 format="jpeg",
                 elem_id="a2",
             )
             ui.a2_md = gr.Markdown(label="a2 caption", elem_id="a2-caption")
+        with gr.Column():
+            gr.Markdown("**Which words mattered**", elem_id="words-title")
+            ui.words_go = gr.Button("Which words mattered?", size="sm", elem_id="words-go")
+            ui.words_out = gr.HTML(words.HINT, elem_id="words")
 
 
 def candidates(ui: SimpleNamespace, models: Models) -> None:
@@ -162,9 +215,19 @@ def candidates(ui: SimpleNamespace, models: Models) -> None:
         ui.cand_in = gr.Dropdown(
             choices=[],
             label="Neighbour",
-            interactive=models.get(None).retriever is not None,
+            interactive=models.retrieves(),
             elem_id="candidate",
         )
+        with gr.Row(equal_height=True):
+            ui.cand_go = gr.Button(
+                "What would each neighbour change?", size="sm", scale=1, elem_id="cand-influence"
+            )
+            ui.cand_note = gr.Markdown(
+                "Runs the model once per candidate (a few seconds) and adds a **mask change** "
+                "column: the share of this answer's mask that would change with that "
+                "neighbour instead.",
+                elem_id="cand-influence-note",
+            )
         ui.cand_df = gr.Dataframe(
             value=EMPTY_TABLE,
             label="Candidates",
@@ -180,8 +243,15 @@ def on_request(ui: SimpleNamespace, models: Models) -> None:
     with gr.Accordion("Enrichment gates σ(Conv(Vₗ)) of Eq. 2", open=False):
         ui.gates_in = gr.Checkbox(label="Show the gates (channel mean, per level)")
         ui.gates_out = gr.Gallery(
-            label="Enrichment gates over the input", columns=3, height=260, format="jpeg"
+            label="Enrichment gates over the input",
+            show_label=False,
+            columns=3,
+            height="auto",
+            object_fit="contain",
+            format="jpeg",
+            elem_id="gates",
         )
+        ui.gates_md = gr.Markdown(GATES_HINT, elem_id="gates-caption")
     with gr.Accordion("Variants side by side", open=False):
         gr.Markdown(
             "Runs every variant whose checkpoint is present (the rows of the paper's "
@@ -204,12 +274,15 @@ def on_request(ui: SimpleNamespace, models: Models) -> None:
 
 def wire(ui: SimpleNamespace, h: Demo) -> None:
     """The events: model calls queue on one concurrency group ("model"); redrawing the last
-    result (a point, a level, the gates) runs beside them ("draw"). Three are public API
-    endpoints: /segment, /choose_neighbour and /compare."""
+    result (a point, a level, the gates, the stale marking) runs beside them ("draw"). Five
+    are public API endpoints: /segment, /choose_neighbour, /compare, /word_influence and
+    /candidate_influence."""
     state = ui.state
     outputs = [ui.result, ui.status, ui.nb_img, ui.nb_md, ui.att_img, ui.att_md]
     outputs += [ui.a2_img, ui.a2_md, ui.gates_out, ui.cand_df, ui.cand_in, ui.latency]
-    outputs += [ui.mask_out, ui.json_out, state]
+    outputs += [ui.mask_out, ui.json_out, ui.prob_img, ui.prob_md, ui.infl_img, ui.infl_md]
+    outputs += [ui.gates_md, ui.words_out, state]
+    assert len(outputs) == len(OUTPUTS) + 1
     seg_inputs = [ui.image_in, ui.expr_in, ui.level_in, ui.gates_in, ui.variant_in]
     # raw payloads (preprocess=False): the handlers read the upload themselves, so a
     # file that is not an image becomes a message rather than a Gradio error
@@ -226,7 +299,10 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
     if ui.examples is not None:
         ui.examples.load_input_event.then(h.segment, seg_inputs, **model, **hidden)
     ui.variant_in.input(
-        h.rerun_variant, [state, ui.variant_in, ui.level_in, ui.gates_in], **model, **hidden
+        h.rerun_variant,
+        [state, ui.variant_in, ui.level_in, ui.gates_in, ui.image_in, ui.expr_in],
+        **model,
+        **hidden,
     )
     ui.cand_in.input(
         h.choose_neighbour,
@@ -245,13 +321,31 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
         concurrency_id="model",
         preprocess=False,
     )
+    ui.words_go.click(
+        h.word_influence,
+        state,
+        ui.words_out,
+        api_name="word_influence",
+        concurrency_id="model",
+    )
+    ui.cand_go.click(
+        h.candidate_influence,
+        state,
+        [ui.cand_df, ui.cand_note],
+        api_name="candidate_influence",
+        concurrency_id="model",
+    )
     light = dict(concurrency_id="draw", concurrency_limit=4, **hidden)
+    # a new image or expression: the result on show is marked stale (restored if changed back)
+    stale = dict(outputs=ui.status, preprocess=False, trigger_mode="always_last", **light)
+    for component in (ui.image_in, ui.expr_in):
+        component.change(h.mark_stale, [state, ui.image_in, ui.expr_in], **stale)
     point_out = [ui.result, ui.att_img, ui.att_md]
     ui.image_in.select(h.point_on_input, [state, ui.level_in], point_out, **light)
     ui.result.select(h.point_on_mask, [state, ui.level_in], point_out, **light)
     ui.reset.click(h.clear_point, [state, ui.level_in], point_out, **light)
     ui.level_in.change(h.change_level, [state, ui.level_in], [ui.att_img, ui.att_md], **light)
-    ui.gates_in.change(h.toggle_gates, [state, ui.gates_in], ui.gates_out, **light)
+    ui.gates_in.change(h.toggle_gates, [state, ui.gates_in], [ui.gates_out, ui.gates_md], **light)
 
 
 def example_list(examples: Path | None, image_in, expr_in) -> gr.Examples | None:
@@ -278,8 +372,11 @@ def build_demo(
     pool_images: str | Path | None = None,
     examples: str | Path | None = None,
     concurrency: int = 1,
+    models: Models | None = None,
+    core: object | None = None,
 ) -> gr.Blocks:
-    """The demo's Blocks, its model loaded and its queue set.
+    """The demo's Blocks, its model loaded (or ``models``, perhaps still loading in the
+    background, or describing those that ``core`` holds) and its queue set.
 
     checkpoint: the main checkpoint folder (default: ``tvnet.default_checkpoint()``, i.e.
     ``assets/checkpoints/full-grown``); pool: the retrieval pool (default ``assets/pool``);
@@ -287,14 +384,21 @@ def build_demo(
     main checkpoint's parent folder); pool_images: the pool's images (default
     ``POOL/images``); examples: an examples.json (default ``assets/examples/examples.json``);
     concurrency: model calls at once (the rest wait in the queue)."""
-    models = Models(checkpoint, pool, variants_dir, device, pool_images)
-    return page(Demo(models), Path(examples) if examples else None, concurrency)
+    if models is None:
+        models = Models(checkpoint, pool, variants_dir, device, pool_images)
+    handlers = Demo(core if core is not None else Handlers(models), models)
+    return page(handlers, Path(examples) if examples else None, concurrency)
 
 
 def launch(
-    demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = None, block: bool = True
+    demo: gr.Blocks,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    block: bool = True,
+    quiet: bool | None = None,
 ) -> str:
-    """Serve ``demo`` (never through a share link); returns its local URL."""
+    """Serve ``demo`` (never through a share link); returns its local URL. ``block``: serve
+    until interrupted; ``quiet`` (default: not ``block``): do not print the URL."""
     _, url, _ = demo.launch(
         server_name=host,
         server_port=port,
@@ -304,6 +408,6 @@ def launch(
         theme=gr.themes.Soft(**THEME),
         css=CSS,
         footer_links=["api"],
-        quiet=not block,
+        quiet=not block if quiet is None else quiet,
     )
     return url

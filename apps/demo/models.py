@@ -1,9 +1,11 @@
-"""The demo's models and results: :class:`Models` loads the main predictor at start and the
-other variants on first use; :class:`ResultCache` keeps the last few results (a
-:class:`Result` each) so that a click re-renders without running the model again."""
+"""The demo's models and results: :class:`Models` loads the main predictor (at once, or in the
+background while the page starts) and the other variants on first use; :class:`ResultCache`
+keeps the last few results (a :class:`Result` each) so that a click re-renders without
+running the model again (docs/design.md §7)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -15,18 +17,38 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tvnet import VARIANTS, InputError, Predictor, default_checkpoint
+from tvnet import VARIANTS, InputError, default_checkpoint
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from tvnet import Predictor
 
 log = logging.getLogger("tvnet.demo")
 
 CACHE_SIZE = 8  # results kept for re-rendering (attention as float16: ≈ 6 MB each, cpu preset)
 
 
+def checkpoint_variant(path: Path) -> str:
+    """The variant a checkpoint folder holds, read from its config.json without loading it (so
+    that the page can be laid out while the weights load); FileNotFoundError when it has none."""
+    config = Path(path) / "config.json"
+    if not config.is_file():
+        raise FileNotFoundError(
+            f"no checkpoint at {path} (config.json missing); pass --checkpoint DIR, or rebuild "
+            "the bundled one with tools/build_default.sh"
+        )
+    try:
+        return str(json.loads(config.read_text())["model"]["variant"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"checkpoint config {config} is unreadable: {e}") from e
+
+
 class Models:
-    """The loaded predictors: the main one at start, the other variants on first use."""
+    """The loaded predictors: the main one at start (``background``: in a thread, so that the
+    page is served while the weights load; every call waits for it), the other variants on
+    first use. ``load=False``: only what the checkpoints' config.json say (the variants, the
+    main one), for a page whose models live in the worker process."""
 
     def __init__(
         self,
@@ -35,27 +57,98 @@ class Models:
         variants_dir: str | Path | None = None,
         device: str | None = None,
         pool_images: str | Path | None = None,
+        background: bool = False,
+        warmup: bool = False,
+        load: bool = True,
     ):
         self.pool, self.pool_images, self.device = pool, pool_images, device
         main_dir = Path(checkpoint) if checkpoint else default_checkpoint()
-        t = time.perf_counter()
-        main = Predictor.from_checkpoint(main_dir, pool, device=device, pool_images=pool_images)
-        log.info("loaded %s from %s in %.1f s", main.variant, main_dir, time.perf_counter() - t)
-        self.main = main.variant
+        self.main = checkpoint_variant(main_dir)
+        if VARIANTS[self.main].res and pool is not None and not Path(pool).is_dir():
+            raise FileNotFoundError(f"no retrieval pool at {pool}")
         self.dirs: dict[str, Path] = {self.main: main_dir}
         vdir = Path(variants_dir) if variants_dir else main_dir.parent
         for v in VARIANTS:
             if v != self.main and (vdir / v / "config.json").is_file():
                 self.dirs[v] = vdir / v
         self.dirs = {v: self.dirs[v] for v in VARIANTS if v in self.dirs}
-        self._loaded: dict[str, Predictor] = {self.main: main}
+        self._loaded: dict[str, Predictor] = {}
         # one call per model at a time (the variants' shared retriever locks its own encoders)
         self._locks = {v: threading.Lock() for v in self.dirs}
         self._load_lock = threading.Lock()
+        self._ready = threading.Event()
+        self._waiting = 0  # calls waiting for the main model
+        self.error: BaseException | None = None
+        self.load_s: float | None = None  # seconds from construction to the main model ready
+        self._t0 = time.perf_counter()
+        self.loads = load
+        if not load:
+            return
+        if background:
+            threading.Thread(
+                target=self._load_main, args=(warmup,), name="load-model", daemon=True
+            ).start()
+        else:
+            self._load_main(warmup)
+            if self.error is not None:
+                raise self.error
+
+    def _load_main(self, warmup: bool) -> None:
+        try:
+            from tvnet import Predictor  # torch and the model code: only here
+
+            t = time.perf_counter()
+            p = Predictor.from_checkpoint(
+                self.dirs[self.main], self.pool, device=self.device, pool_images=self.pool_images
+            )
+            log.info(
+                "loaded %s from %s in %.1f s",
+                p.variant,
+                self.dirs[self.main],
+                time.perf_counter() - t,
+            )
+            self._loaded[self.main] = p
+        except BaseException as e:  # reported by wait() to every caller, and by the launcher
+            self.error = e
+            log.error("the model failed to load: %s", e)
+        finally:
+            self.load_s = time.perf_counter() - self._t0
+            self._ready.set()
+        # The first call pays for kernel set-up: pay it before any user does, unless a call
+        # waited for the load (that call is then the warm-up, and it should not wait longer).
+        if warmup and self.error is None and not self._waiting:
+            with self._locks[self.main]:
+                self._loaded[self.main](np.full((64, 64, 3), 128, np.uint8), "the object")
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set() and self.error is None
+
+    def wait(self, timeout: float | None = None, caller: bool = True) -> bool:
+        """Block until the main model is loaded (or failed: then raise its error); False when
+        ``timeout`` passed first. ``caller``: a call that needs the model (the launcher that
+        only watches the load is not one)."""
+        if not self.loads:
+            raise RuntimeError("these Models describe the checkpoints only; the worker loads them")
+        if caller and not self._ready.is_set():
+            self._waiting += 1  # read by the loader: no warm-up ahead of a waiting call
+            try:
+                done = self._ready.wait(timeout)
+            finally:
+                self._waiting -= 1
+        else:
+            done = self._ready.wait(timeout)
+        if done and self.error is not None:
+            raise InputError(f"the model failed to load: {self.error}")
+        return done
 
     @property
     def variants(self) -> list[str]:
         return list(self.dirs)
+
+    def retrieves(self, variant: str | None = None) -> bool:
+        """Whether ``variant`` (default: the main one) reads a retrieved neighbour."""
+        return VARIANTS[variant or self.main].res
 
     def get(self, variant: str | None) -> Predictor:
         variant = variant or self.main
@@ -63,8 +156,11 @@ class Models:
             raise InputError(
                 f"no checkpoint for variant {variant!r}; available: {', '.join(self.dirs)}"
             )
+        self.wait()  # the main model first: the others share its retriever
         if variant in self._loaded:  # loaded once, then read without the lock
             return self._loaded[variant]
+        from tvnet import Predictor
+
         with self._load_lock:  # another variant's first load waits here, the rest does not
             if variant not in self._loaded:
                 t = time.perf_counter()
@@ -82,9 +178,14 @@ class Models:
         return self._loaded[variant]
 
     def predict(self, variant: str | None, image: np.ndarray, expression: str, **kw):
+        return self.call(variant, None, image, expression, **kw)
+
+    def call(self, variant: str | None, method: str | None, *args, **kw):
+        """``predictor.method(*args, **kw)`` (None: the predictor itself), one at a time per
+        model."""
         p = self.get(variant)
         with self._locks[p.variant]:
-            return p(image, expression, **kw)
+            return (p if method is None else getattr(p, method))(*args, **kw)
 
 
 @dataclass
@@ -102,6 +203,11 @@ class Result:
     mask_pixels: int  # foreground pixels of the mask file
     point: tuple[float, float] | None = None  # clicked point, working pixels
     extra_ms: dict[str, float] = field(default_factory=dict)
+    source: str | None = None  # the upload's file, to tell when the input has changed
+    chosen: int | None = None  # a neighbour the user chose: kept across variant switches
+    influence: Any = None  # tvnet Influence of the neighbour (gate closed vs open), if any
+    candidate_changed: dict[int, float] | None = None  # pool index → fraction that changes
+    status: str = ""  # the status line as last shown (the stale marking reuses it)
 
 
 class ResultCache:

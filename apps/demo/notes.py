@@ -1,5 +1,6 @@
-"""The Markdown and tables the demo page shows: the model note, status and latency lines,
-the neighbour's caption and the retrieval's candidate table."""
+"""The Markdown and tables the demo page shows: the model note, the verdict on an answer (its
+warnings and confidence, docs/design.md §7), the stale marking, the latency line, the
+neighbour's caption and the retrieval's candidate table."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from apps.demo.maps import share
 from tvnet import lineage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,16 +102,55 @@ def escape_md(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def status_ok(pred: Any, forced: bool) -> str:
+def confidence_text(pred: Any) -> str:
+    """The calibrated confidence in words (``Prediction.confidence``, docs/design.md §7)."""
+    if pred.confidence is None:
+        return "confidence unknown (this checkpoint has no calibration)"
+    return (
+        f"confidence {100 * pred.confidence:.0f} % (the estimated chance that this mask is "
+        "right: IoU ≥ 0.5 with the object)"
+    )
+
+
+def status_md(pred: Any, forced: bool, kept: str | None = None) -> str:
+    """The verdict on one answer: a ✔ only when ``pred.confident`` (no warnings, a high
+    calibrated confidence); otherwise the warnings first, then the facts."""
     area = 100 * float(pred.mask.mean())
-    lines = [
-        f"✔ **Mask: {area:.1f} % of the image** · variant `{pred.variant}`"
+    facts = (
+        f"**Mask: {area:.1f} % of the image** · variant `{pred.variant}`"
         + (" · neighbour chosen by you" if forced else "")
-    ]
-    if not pred.mask.any():
-        lines.append("- nothing reached the 0.5 threshold: the mask is empty")
-    lines += [f"- {escape_md(n)}" for n in pred.notes]
+        + f" · {confidence_text(pred)}"
+    )
+    if pred.confident:
+        lines = [f"✔ {facts}"]
+    else:
+        reasons = [escape_md(w) for w in pred.warnings]
+        if not reasons:
+            reasons = [
+                "The model's confidence cannot be estimated for this checkpoint, so this answer "
+                "is not vouched for."
+                if pred.confidence is None
+                else "The model is not confident enough in this mask to vouch for it."
+            ]
+        lines = ['<div class="verdict">⚠ <b>Check this answer:</b></div>', ""]
+        lines += [f"- {w}" for w in reasons]
+        lines += ["", facts]
+    details = []
+    if kept:
+        details.append(kept)
+    details += [escape_md(n) for n in pred.notes]
+    if details:
+        lines += [""] + [f"- {d}" for d in details]
     return "\n".join(lines)
+
+
+def stale_md(status: str, what: str) -> str:
+    """The last status, marked as belonging to an input that has since changed."""
+    return (
+        f'<div class="stale-flag">⟳ <b>Stale:</b> the {what} changed since this result. '
+        "Press <b>Segment</b> to update it; what is shown below is for the previous input."
+        f"</div>\n\n{status}"
+    )
 
 
 def status_error(message: str) -> str:
@@ -118,7 +159,12 @@ def status_error(message: str) -> str:
 
 def latency_md(timings: dict[str, float], extra: dict[str, float]) -> str:
     """The predictor's stages, then the demo's own (reading the upload, drawing the maps)."""
-    names = {"neighbour_load": "neighbour load", "read": "read upload", "render": "draw maps"}
+    names = {
+        "neighbour_load": "neighbour load",
+        "read": "read upload",
+        "render": "draw maps",
+        "influence": "neighbour influence",
+    }
     stages = {**{k: v for k, v in timings.items() if k != "total"}, **extra}
     total = timings.get("total", 0.0) + sum(extra.values())
     parts = [f"{names.get(k, k)} {v:.0f} ms" for k, v in stages.items()]
@@ -143,6 +189,7 @@ def neighbour_md(pred: Any, forced: bool, candidates: pd.DataFrame | None) -> st
 
 
 TABLE_COLUMNS = ["pick", "rank", "text rank", "expression", "text sim.", "image sim.", "pool #"]
+CHANGE_COLUMN = "mask change"  # with candidate influence: the share of the mask it would change
 EMPTY_TABLE = pd.DataFrame(columns=TABLE_COLUMNS)
 
 
@@ -159,17 +206,21 @@ def candidates_table(r: Result) -> pd.DataFrame:
         )
         return " ".join(tags)
 
-    return pd.DataFrame(
-        {
-            "pick": [pick(int(i)) for i in c["index"]],
-            "rank": c["rank"].astype(int),
-            "text rank": c["text_rank"].astype(int),
-            "expression": c["sentence"].astype(str),
-            "text sim.": c["text_score"].astype(float).round(3),
-            "image sim.": c["image_score"].astype(float).round(3),
-            "pool #": c["index"].astype(int),
-        }
-    )
+    table = {
+        "pick": [pick(int(i)) for i in c["index"]],
+        "rank": c["rank"].astype(int),
+        "text rank": c["text_rank"].astype(int),
+        "expression": c["sentence"].astype(str),
+        "text sim.": c["text_score"].astype(float).round(3),
+        "image sim.": c["image_score"].astype(float).round(3),
+    }
+    if r.candidate_changed:  # what each would change, once asked for (a button)
+        changed = r.candidate_changed
+        table[CHANGE_COLUMN] = [
+            share(changed[int(i)]) if int(i) in changed else "" for i in c["index"]
+        ]
+    table["pool #"] = c["index"].astype(int)
+    return pd.DataFrame(table)
 
 
 def candidate_choices(r: Result) -> list[tuple[str, int]]:

@@ -2,15 +2,20 @@
 an API user would; and its command line, which answers --help without loading gradio or torch.
 
 An untrained tiny TV-Net (full + baseline, on the tiny SynthRef pool) stands in for the bundled
-model: its head bias is set so that `full` predicts a non-empty mask and `baseline` an empty
-one, which makes both answers deterministic. One test runs the bundled model when present.
+model: its head bias is set so that `full` predicts a mask over the whole image and `baseline`
+an empty one, whatever the neighbour or the words, which makes both answers, and the
+influence of the neighbour, of each candidate and of each word (none), known by hand. It has
+no calibration, so no answer of it earns a ✔. One test runs the bundled model when present.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +31,7 @@ from tests.conftest import TINY_MODEL
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "assets" / "examples"
 SEGMENT = "/segment"
-N_OUTPUTS = 14  # overlay … summary (the state is not part of the API)
+N_OUTPUTS = 20  # overlay … words (the state is not part of the API)
 
 
 def tiny_checkpoints(root: Path, refer) -> Path:
@@ -80,7 +85,8 @@ def segment(client, image, expression, **kw):
 def named(out) -> dict:
     keys = ["overlay", "status", "neighbour", "neighbour_caption", "attention"]
     keys += ["attention_caption", "a2", "a2_caption", "gates", "candidates", "candidate"]
-    keys += ["latency", "mask", "summary"]
+    keys += ["latency", "mask", "summary", "probability", "probability_caption", "influence"]
+    keys += ["influence_caption", "gates_caption", "words"]
     assert len(out) == N_OUTPUTS, len(out)
     return dict(zip(keys, out))
 
@@ -145,6 +151,47 @@ def test_segment_returns_every_output(app, example):
     assert rows[0][-1] == s["neighbour"]["pool_index"] == choice["value"]
     assert len(choice["choices"]) == 20 and "★ retrieved" in choice["choices"][0][0]
     assert "model" in o["latency"] and "total" in o["latency"]
+    assert "neighbour influence" in o["latency"]
+
+    # the verdict: no calibration, so no ✔ however the mask looks; the reason comes first
+    assert s["confidence"] is None and s["confident"] is False
+    assert "✔" not in o["status"] and "Check this answer" in o["status"]
+    assert o["status"].index("Check this answer") < o["status"].index("Mask:")
+    assert "confidence unknown" in o["status"]
+
+    # every map has a colour bar naming its range; the probability is drawn over the input
+    assert load(o["probability"]).shape[:2] == (h, w)
+    for name in ("probability_caption", "attention_caption", "a2_caption"):
+        assert o[name].count('class="cbar"') == 1, name
+        assert re.search(r'title="lowest [-\d.e]+, highest [-\d.e]+"', o[name]), o[name]
+    assert "p ≥ 0.5" in o["probability_caption"]
+    # the whole image is foreground (the head's bias), gate closed or open: nothing changes
+    assert s["mask_fraction"] == 1.0
+    assert s["neighbour_influence"] == {"changed": 0.0, "iou": 1.0}
+    assert "The neighbour changed 0 % of the mask" in o["influence_caption"]
+    assert load(o["influence"]).shape[:2] == (h, w)
+    assert "Which words mattered?" in o["words"]  # the words view waits for its button
+
+
+def test_word_and_candidate_influence_on_demand(app, example):
+    """/word_influence shades every word of the expression; /candidate_influence adds a mask
+    change column to the table. The tiny `full` answers the whole image whatever the words
+    and the neighbour, so every influence is 0."""
+    client = app["client"]
+    image, expression = example
+    first = named(segment(client, image, expression))
+    html = client.predict(api_name="/word_influence")
+    words = re.findall(r"[A-Za-z]+", expression)
+    spans = re.findall(r'<span class="word" data-influence="([\d.]+)"[^>]*>([^<]*)<sub>', html)
+    assert [w for _, w in spans] == words
+    assert all(float(v) == 0 for v, _ in spans)
+    assert "No single word moves the mask" in html
+
+    table, note = client.predict(api_name="/candidate_influence")
+    assert table["headers"][-2:] == ["mask change", "pool #"]
+    assert [r[-1] for r in table["data"]] == [r[-1] for r in first["candidates"]["data"]]
+    assert {r[-2] for r in table["data"]} == {"0 %"}
+    assert "per candidate" in note and "from 0 % to 0 %" in note
 
 
 def test_gates_on_request_and_other_levels(app, example):
@@ -153,6 +200,8 @@ def test_gates_on_request_and_other_levels(app, example):
     assert [g["caption"].split(":")[0] for g in o["gates"]] == ["level 3", "level 4", "level 5"]
     assert all(Path(g["image"]).is_file() for g in o["gates"])
     assert "A₃" in o["attention_caption"]
+    bars = re.findall(r'<span class="cbar-name">(level \d)</span>', o["gates_caption"])
+    assert bars == ["level 3", "level 4", "level 5"]
 
 
 def test_choosing_another_candidate_reruns_with_it(app, example):
@@ -176,6 +225,9 @@ def test_baseline_variant_has_no_neighbour_and_says_the_mask_is_empty(app, examp
     assert "no RES" in o["attention_caption"] and "no AMF" in o["a2_caption"]
     assert o["candidates"]["data"] in ([], [[""] * 7], [[None] * 7])
     assert "mask is empty" in o["status"]
+    assert o["influence"] is None and "no retrieval" in o["influence_caption"]
+    assert o["summary"]["neighbour_influence"] is None
+    assert "✔" not in o["status"]
 
 
 def test_compare_shows_every_variant_side_by_side(app, example):
@@ -187,6 +239,7 @@ def test_compare_shows_every_variant_side_by_side(app, example):
     assert [t["caption"].split(":")[0] for t in tiles] == ["baseline", "full"]
     assert all(Path(t["image"]).is_file() for t in tiles)
     assert "| variant |" in table and table.count("\n") == 3
+    assert "| confidence |" in table and "✔" not in table  # uncalibrated: none earns it
     # each checkpoint's budget; these hand-made ones record none
     assert "| training |" in table and table.count("| untrained |") == 2
 
@@ -267,6 +320,30 @@ def test_main_reports_a_missing_checkpoint_cleanly(app, tmp_path, capsys):
     assert "nowhere" in err and "Traceback" not in err
 
 
+def test_a_model_that_cannot_load_stops_the_demo_with_its_reason(tiny_synthref, tmp_path):
+    """The model loads in the worker process while the page starts: when its weights are
+    unreadable, the worker says why and the demo exits with status 2, leaving no process and
+    no folder behind."""
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    (ckpt / "model.safetensors").write_bytes(b"not weights")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    args = [sys.executable, "-m", "apps.demo", "--checkpoint", str(ckpt), "--device", "cpu"]
+    args += ["--pool", str(tiny_synthref["pool"]), "--port", str(free_port())]
+    done = subprocess.run(
+        args,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TMPDIR": str(tmp), "GRADIO_ANALYTICS_ENABLED": "False"},
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "error: the model failed to load" in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert list(tmp.glob("tvnet-*")) == []  # the pictures' folder and the worker's socket
+
+
 BUNDLED = REPO / "assets" / "checkpoints" / "full"
 
 
@@ -274,20 +351,48 @@ BUNDLED = REPO / "assets" / "checkpoints" / "full"
     not (BUNDLED / "config.json").is_file() or not (REPO / "assets" / "pool").is_dir(),
     reason="bundled checkpoint and pool not present",
 )
-def test_bundled_model_answers_an_example():
+def test_bundled_model_answers_an_example(tmp_path):
+    """The bundled model finds a part of a SynthRef scene; it vouches (✔) for an answer only
+    when the Predictor calls it confident, and never for a photo, for words it cannot read or
+    for an 8×8 image: those lead with their warnings."""
     from gradio_client import Client
+
+    import tvnet
 
     demo = layout.build_demo(variants_dir=REPO / "no-other-variants")
     url = layout.launch(demo, port=free_port(), block=False)
     try:
-        row = json.loads((EXAMPLES / "examples.json").read_text())[0]
-        o = named(segment(Client(url, verbose=False), EXAMPLES / row["image"], row["expression"]))
+        client = Client(url, verbose=False)
+        rows = json.loads((EXAMPLES / "examples.json").read_text())
+        row = rows[0]
+        o = named(segment(client, EXAMPLES / row["image"], row["expression"]))
         assert "Trained on" in notes.model_note(demo.models)
         frac = o["summary"]["mask_fraction"]
         # the bundled model finds a part of this scene, never the whole of it; it is far from
         # the accuracy goal (README, "Results")
         assert 0 < frac < 0.6, o["status"]
         assert o["status"]
+        assert o["status"].startswith("✔") == o["summary"]["confident"]
+        if (tvnet.default_checkpoint() / "calibration.json").is_file():
+            # a SynthRef test scene with its own expression: no warning, a ✔
+            assert o["summary"]["warnings"] == [], o["summary"]["warnings"]
+            assert o["status"].startswith("✔"), o["status"]
+
+        tiny = tmp_path / "tiny.png"
+        Image.open(EXAMPLES / row["image"]).convert("RGB").resize((8, 8)).save(tiny)
+        doubtful = [
+            (EXAMPLES / "chelsea.jpg", "the cat"),  # a photo, and a word it cannot read
+            (EXAMPLES / row["image"], "le cercle rouge"),  # no word it can read
+            (tiny, row["expression"]),  # 8×8 pixels
+        ]
+        for image, expression in doubtful:
+            o = named(segment(client, image, expression))
+            status, warnings = o["status"], o["summary"]["warnings"]
+            assert "✔" not in status and "Check this answer" in status, (image, status)
+            assert warnings and not o["summary"]["confident"], (image, expression)
+            assert status.index(escape(warnings[0], quote=False)) < status.index("Mask:")
+            if expression == "le cercle rouge":
+                assert "knows none of the words" in " ".join(warnings), warnings
     finally:
         demo.close()
 

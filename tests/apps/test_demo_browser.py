@@ -1,8 +1,12 @@
 """`python -m apps.demo` in a real browser (Debian's chromium through Playwright): upload an
 image, type an expression, press Segment, see the mask; click a point of the result, see its
-attention row; click an example, see it run. Saves test-artifacts/demo.png.
+attention row; choose another neighbour and keep it across a variant switch; click an
+example, see it run; a photo's answer leads with its warnings (no ✔); every heat map has a
+colour bar with its range, the gates are drawn whole with their levels; the influence of the
+neighbour, of each candidate and of each word; a new input marks the result stale. Saves
+test-artifacts/demo.png, demo-warning.png, demo-maps.png and demo-stale.png.
 
-Runs the bundled model when present (the screenshot then shows the real thing), else an
+Runs the bundled model when present (the screenshots then show the real thing), else an
 untrained tiny one on the tiny SynthRef pool.
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,11 +23,15 @@ from types import SimpleNamespace
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, free_port, stop, wait_for_http
 
+from tvnet import default_checkpoint
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "assets" / "examples"
 SHOT = REPO / "test-artifacts" / "demo.png"
 BUNDLED = REPO / "assets" / "checkpoints" / "full"
+SYNTH_TICK = 0  # the examples.json row (a SynthRef test scene) the bundled model is sure of
 BASELINE_LABEL = "baseline (no RES, no high-res path)"
+FULL_LABEL = "TV-Net (+RES +AMF)"
 
 pytestmark = [
     pytest.mark.browser,
@@ -98,11 +107,22 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
             expect(status).to_contain_text("chosen by you")
             expect(page.locator("#neighbour-caption")).to_contain_text("chosen by you")
 
+            chosen = re.search(r"pool entry (\d+)", page.locator("#neighbour-caption").inner_text())
+            assert chosen, page.locator("#neighbour-caption").inner_text()
+
             # the variant switch re-runs the same input (the tiny setup always has a baseline)
             if page.get_by_label(BASELINE_LABEL).count():
                 page.get_by_label(BASELINE_LABEL).check()
                 expect(status).to_contain_text("variant baseline")
                 expect(page.locator("#attention-caption")).to_contain_text("no RES")
+                # the page says the chosen neighbour is kept, and the way back uses it again
+                expect(status).to_contain_text(f"chosen neighbour (pool entry {chosen[1]}) is kept")
+                page.get_by_label(FULL_LABEL).check()
+                expect(status).to_contain_text("variant full")
+                expect(status).to_contain_text("chosen by you")
+                expect(page.locator("#neighbour-caption")).to_contain_text(
+                    f"pool entry {chosen[1]} "
+                )
 
             # an example runs on click
             page.locator("#examples tbody tr").first.click()
@@ -115,6 +135,188 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
         finally:
             browser.close()
     assert SHOT.is_file() and SHOT.stat().st_size > 50_000
+
+
+def open_page(p, url: str):
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(120_000)  # an upper bound: CI cores may be busy
+    page.goto(url, wait_until="domcontentloaded")
+    return browser, page
+
+
+def segment_in(page, image: Path, expression: str) -> None:
+    """Upload ``image``, type ``expression``, press Segment and wait for the fresh answer (a
+    page that showed an answer first marks it stale: that mark must go)."""
+    from playwright.sync_api import expect
+
+    status = page.locator("#status")
+    had_result = "Mask:" in status.inner_text()
+    page.locator("#input-image input[type=file]").set_input_files(str(image))
+    expect(page.locator("#input-image img")).to_be_visible()
+    page.locator("#expression textarea").fill(expression)
+    if had_result:
+        expect(status).to_contain_text("Stale")
+    page.locator("#segment").click()
+    expect(status).not_to_contain_text("Stale")
+    expect(status).to_contain_text("Mask:")
+
+
+def bundled() -> bool:
+    return (BUNDLED / "config.json").is_file() and (REPO / "assets" / "pool").is_dir()
+
+
+def test_a_photo_gets_its_warnings_first_and_no_tick(server):
+    """ "the cat" on a photo: the verdict leads with the warnings, in sentences, before the
+    mask's facts, and has no ✔; with the bundled model a SynthRef test scene with its own
+    expression gets the ✔ and no warning."""
+    from playwright.sync_api import expect, sync_playwright
+
+    shot = SHOT.with_name("demo-warning.png")
+    with sync_playwright() as p:
+        browser, page = open_page(p, server.url)
+        try:
+            status = page.locator("#status")
+            segment_in(page, EXAMPLES / "chelsea.jpg", "the cat")
+            expect(status).to_contain_text("Check this answer")
+            text = status.inner_text()
+            assert "✔" not in text, text
+            warnings = page.locator("#status li")
+            assert warnings.count() >= 1
+            first = warnings.first.inner_text()
+            assert len(first.split()) >= 4, first  # a sentence, not a code
+            assert text.index("Check this answer") < text.index(first) < text.index("Mask:")
+            page.screenshot(path=str(shot), full_page=False)
+            if bundled():
+                row = json.loads((EXAMPLES / "examples.json").read_text())[SYNTH_TICK]
+                segment_in(page, EXAMPLES / row["image"], row["expression"])
+                if (default_checkpoint() / "calibration.json").is_file():
+                    expect(status).to_contain_text("✔")
+                    assert "Check this answer" not in status.inner_text()
+                else:  # no warning about the scene; only the missing calibration withholds ✔
+                    expect(status).to_contain_text("confidence unknown")
+                    expect(page.locator("#status li")).to_have_count(1)
+                    expect(status).to_contain_text("cannot be estimated for this checkpoint")
+        except Exception:
+            page.screenshot(path=str(shot.with_name("demo-warning-failure.png")), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def test_colour_bars_whole_gates_and_the_influence_views(server):
+    """Each heat map's caption has a colour bar whose ends are the map's range; the gates are
+    drawn whole, each with its level; the neighbour's influence, the mask change of every
+    candidate and the words view are there."""
+    from playwright.sync_api import expect, sync_playwright
+
+    shot = SHOT.with_name("demo-maps.png")
+    row = json.loads((EXAMPLES / "examples.json").read_text())[1]
+    with sync_playwright() as p:
+        browser, page = open_page(p, server.url)
+        try:
+            segment_in(page, EXAMPLES / row["image"], row["expression"])
+            for caption in ("#probability-caption", "#attention-caption", "#a2-caption"):
+                bar = page.locator(f"{caption} .cbar")
+                expect(bar).to_be_visible()
+                exact = re.fullmatch(r"lowest (\S+), highest (\S+)", bar.get_attribute("title"))
+                lo, hi = float(exact[1]), float(exact[2])
+                assert lo <= hi, (caption, lo, hi)
+                shown = [float(bar.locator(c).inner_text()) for c in (".cbar-lo", ".cbar-hi")]
+                assert shown[0] == pytest.approx(lo, rel=0.01, abs=1e-6), (caption, shown, lo)
+                assert shown[1] == pytest.approx(hi, rel=0.01, abs=1e-6), (caption, shown, hi)
+                ramp = bar.locator(".cbar-ramp")
+                assert "gradient" in ramp.evaluate("e => getComputedStyle(e).backgroundImage")
+                assert ramp.bounding_box()["width"] > 50
+            expect(page.locator("#probability img")).to_be_visible()
+            assert "p ≥ 0.5" in page.locator("#probability-caption").inner_text()
+
+            # the gates: three whole pictures, each with its level in sight
+            page.get_by_text("Enrichment gates σ(Conv(Vₗ)) of Eq. 2").click()
+            page.get_by_label("Show the gates (channel mean, per level)").check()
+            tiles = page.locator("#gates img")
+            expect(tiles).to_have_count(3)
+            gallery = page.locator("#gates").bounding_box()
+            for i in range(3):
+                tile = tiles.nth(i)
+                expect(tile).to_be_visible()
+                assert tile.evaluate("e => getComputedStyle(e).objectFit") == "contain"
+                box = tile.bounding_box()
+                assert box["x"] >= gallery["x"] - 1 and box["y"] >= gallery["y"] - 1
+                assert box["x"] + box["width"] <= gallery["x"] + gallery["width"] + 1
+                assert box["y"] + box["height"] <= gallery["y"] + gallery["height"] + 1
+                expect(page.locator("#gates").get_by_text(f"level {i + 3}:")).to_be_visible()
+            expect(page.locator("#gates-caption .cbar")).to_have_count(3)
+            for i in range(3):
+                expect(page.locator("#gates-caption .cbar").nth(i)).to_contain_text(
+                    f"level {i + 3}"
+                )
+
+            # the neighbour's influence comes with every answer of a RES variant
+            infl = page.locator("#influence-caption")
+            expect(infl).to_contain_text("The neighbour changed")
+            assert re.search(r"changed [\d.]+ % of the mask", infl.inner_text())
+            expect(page.locator("#influence img")).to_be_visible()
+
+            # what each candidate would change: a column, on demand
+            page.locator("#cand-influence").click()
+            expect(page.locator("#candidates")).to_contain_text("mask change")
+            expect(page.locator("#cand-influence-note")).to_contain_text("per candidate")
+
+            # the words view: every word of the expression, shaded by its influence
+            page.locator("#words-go").click()
+            words = page.locator("#words .word")
+            expect(words.first).to_be_visible()
+            n = len(re.findall(r"[A-Za-z]+", row["expression"]))
+            expect(words).to_have_count(n)
+            for i in range(n):
+                assert 0 <= float(words.nth(i).get_attribute("data-influence")) <= 1
+            page.wait_for_timeout(500)  # let the pictures settle for the screenshot
+            page.screenshot(path=str(shot), full_page=True)
+        except Exception:
+            page.screenshot(path=str(shot.with_name("demo-maps-failure.png")), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def test_a_new_input_marks_the_result_stale(server):
+    """After an answer, a new image or a new expression marks it stale (a note, the pictures
+    dimmed); the same expression again restores it; Segment replaces it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    rows = json.loads((EXAMPLES / "examples.json").read_text())
+    shot = SHOT.with_name("demo-stale.png")
+    with sync_playwright() as p:
+        browser, page = open_page(p, server.url)
+        try:
+            status = page.locator("#status")
+            segment_in(page, EXAMPLES / rows[0]["image"], rows[0]["expression"])
+            expression = page.locator("#expression textarea")
+            expression.fill("the blue square")
+            expect(status).to_contain_text("Stale")
+            expect(status).to_contain_text("expression changed")
+            opacity = page.locator("#result").evaluate("e => getComputedStyle(e).opacity")
+            assert float(opacity) < 1, opacity
+            expression.fill(rows[0]["expression"])  # back to what the result answered
+            expect(status).not_to_contain_text("Stale")
+            expect(status).to_contain_text("Mask:")
+
+            page.locator("#input-image input[type=file]").set_input_files(
+                str(EXAMPLES / rows[2]["image"])
+            )
+            expect(status).to_contain_text("image changed")
+            page.screenshot(path=str(shot), full_page=False)
+            page.locator("#segment").click()
+            expect(status).not_to_contain_text("Stale")
+            expect(status).to_contain_text("Mask:")
+            opacity = page.locator("#result").evaluate("e => getComputedStyle(e).opacity")
+            assert float(opacity) == 1, opacity
+        except Exception:
+            page.screenshot(path=str(shot.with_name("demo-stale-failure.png")), full_page=True)
+            raise
+        finally:
+            browser.close()
 
 
 def test_sigterm_stops_the_server_and_removes_its_pictures(server):

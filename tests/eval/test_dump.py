@@ -28,6 +28,11 @@ DESIGN_COLUMNS = [
     "gt_area_frac", "size_bin", "height", "width", "pred_rle", "gt_rle",
     "neighbour_image_id", "neighbour_sentence", "neighbour_score", "variant", "split",
 ]  # fmt: skip
+# docs/design.md §5's optional columns of confidence and neighbour influence (§7)
+TRUST_COLUMNS = [
+    "score", "confidence", "image_similarity", "nogate_inter", "nogate_union", "nogate_iou",
+    "randnb_inter", "randnb_union", "randnb_iou",
+]  # fmt: skip
 
 
 def _records(n, seed=0):
@@ -74,9 +79,15 @@ def test_round_trip_columns_rows_and_exact_aggregates(tmp_path):
     # chunked: several row groups were written
     assert pq.ParquetFile(out / "samples.parquet").num_row_groups == 4
     dump = load_dump(out)
-    # docs/design.md §5's columns, then the optional expression type (null: these records have none)
-    assert list(dump.samples.columns) == [*DESIGN_COLUMNS, "expression_type"] == list(COLUMNS)
+    # docs/design.md §5's columns, then the optional expression type (null: these records have
+    # none) and the optional confidence and influence columns (null: none given)
+    assert (
+        list(dump.samples.columns)
+        == [*DESIGN_COLUMNS, "expression_type", *TRUST_COLUMNS]
+        == list(COLUMNS)
+    )
     assert dump.samples.expression_type.isna().all()
+    assert dump.samples[TRUST_COLUMNS].isna().all().all()
     df = dump.samples
     assert len(df) == 50 and list(df.sample_id) == list(range(50))
     for rec, row in zip(records, df.itertuples()):
@@ -277,3 +288,55 @@ def test_reading_a_dump_does_not_import_torch(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "full (grown from baseline)" in r.stdout
+
+
+def test_trust_columns_round_trip_and_older_dumps_read_them_as_nan(tmp_path):
+    recs = list(_records(6))
+    for k, r in enumerate(recs):
+        r.update(score=0.1 * k, confidence=None if k == 2 else 0.5, image_similarity=0.7)
+        if r.get("neighbour_image_id") is not None:
+            r.update(nogate_inter=3, nogate_union=4, nogate_iou=0.75)
+    with DumpWriter(tmp_path / "new", RUN_INFO) as w:
+        ev = RISEvaluator(variant="full", split="val", dump=w)
+        ev.process(recs)
+        w.close(metrics=ev.evaluate())
+    df = load_dump(tmp_path / "new").samples
+    np.testing.assert_allclose(df.score, [0.1 * k for k in range(6)])
+    assert df.confidence.isna().tolist() == [k == 2 for k in range(6)]
+    has_nb = df.neighbour_image_id.notna()
+    assert (df.nogate_iou[has_nb] == 0.75).all() and df.nogate_iou[~has_nb].isna().all()
+    assert df.randnb_iou.isna().all()
+    # a dump from before these columns: numeric NaN, so analysis can average what is there
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "run.json").write_text((tmp_path / "new" / "run.json").read_text())
+    table = pq.read_table(tmp_path / "new" / "samples.parquet").drop(TRUST_COLUMNS)
+    pq.write_table(table, old / "samples.parquet")
+    back = load_dump(old).samples
+    assert list(back.columns) == list(COLUMNS)
+    for c in TRUST_COLUMNS:
+        assert back[c].dtype == np.float64 and back[c].isna().all(), c
+    assert back.drop(columns=TRUST_COLUMNS).equals(df.drop(columns=TRUST_COLUMNS))
+
+
+def test_update_dump_sets_optional_columns_and_keeps_the_rest(tmp_path):
+    from tvnet.eval.dump import update_dump
+
+    out, _, _ = _write(tmp_path, n=20)
+    table = pq.read_table(out / "samples.parquet").drop(["score", "confidence"])
+    pq.write_table(table, out / "samples.parquet")  # as written before the columns existed
+    before = load_dump(out)
+    conf = [k / 20 for k in range(20)]
+    update_dump(out, {"confidence": conf}, {"calibration": {"method": "platt"}})
+    after = load_dump(out)
+    np.testing.assert_allclose(after.samples.confidence, conf)
+    assert after.samples.drop(columns="confidence").equals(
+        before.samples.drop(columns="confidence")
+    )
+    assert after.run["calibration"] == {"method": "platt"}
+    assert after.run["metrics"] == before.run["metrics"]
+    with pytest.raises(ValueError, match="optional"):
+        update_dump(out, {"iou": [0.0] * 20})
+    with pytest.raises(ValueError, match="3 values"):
+        update_dump(out, {"confidence": [0.1, 0.2, 0.3]})
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "samples.parquet"]  # no temp

@@ -129,3 +129,84 @@ def test_eval_cli_on_a_folded_backbone_scores_like_the_model(
     assert len(got) == want["n"]
     assert aggregate(got)["mean_iou"] == pytest.approx(want["mean_iou"], abs=2e-3)
     assert not model.backbone.inference_only  # the CLI loaded its own copy
+
+
+def test_rows_record_score_confidence_and_what_the_neighbour_changed(
+    tiny_synthref, model, tmp_path
+):
+    """Each row has the answer's stability score, its calibrated confidence, the image's
+    similarity to the pool, and for RES the masks with the gate closed and with a random
+    neighbour: against gt as I/U, against the answer as IoU."""
+    import copy
+
+    from tvnet.eval.calibration import Calibration, mask_score
+    from tvnet.eval.evaluator import random_neighbours
+
+    refer = tiny_synthref["refer"]
+    table = SplitTable.for_model(refer, "val", model, tiny_synthref["pool"])
+    pool_ids = np.array(sorted({s.image_id for s in refer.samples("train")}))
+    cal = Calibration("platt", {"a": 4.0, "b": -2.0})
+    sims = {s.image_id: 0.1 * k for k, s in enumerate(refer.samples("val"))}
+    kw = dict(progress=False, calibration=cal, image_similarity=sims, pool_image_ids=pool_ids)
+    m = evaluate(model, refer, "val", table, out=tmp_path / "d", **kw)
+    df = load_dump(tmp_path / "d").samples
+    # without a dump there is nothing to record the reruns in: none run, the answers are the same
+    plain = evaluate(model, refer, "val", table, progress=False)
+    assert plain["mean_iou"] == pytest.approx(m["mean_iou"], abs=1e-3)
+    assert df["score"].between(0, 1).all()
+    np.testing.assert_allclose(df["confidence"], cal(df["score"].to_numpy()))
+    assert all(sims[i] == v for i, v in zip(df["image_id"], df["image_similarity"]))
+    # an empty answer scores 0
+    empty = [decode_rle(r, h, w).sum() == 0 for r, h, w in zip(df.pred_rle, df.height, df.width)]
+    assert (df.loc[empty, "score"] == 0).all()
+    for col in ("nogate_inter", "nogate_union", "randnb_inter", "randnb_union"):
+        assert df[col].notna().all()
+    assert df["nogate_iou"].between(0, 1).all() and df["randnb_iou"].between(0, 1).all()
+    run = load_dump(tmp_path / "d").run
+    assert run["influence"] == {"gate_closed": True, "random_neighbour": True, "random_seed": 0}
+
+    # the random neighbours: never the sample's own image, the same draw whatever the batch
+    sids = np.array([s.sample_id for s in refer.samples("val")])
+    iids = np.array([s.image_id for s in refer.samples("val")])
+    a = random_neighbours(sids, iids, pool_ids, seed=0)
+    assert (a != iids).all() and set(a) <= set(pool_ids)
+    np.testing.assert_array_equal(random_neighbours(sids[3:], iids[3:], pool_ids, 0), a[3:])
+    assert not np.array_equal(random_neighbours(sids, iids, pool_ids, seed=1), a)
+
+    # a model whose enrichment adds nothing (W_o = 0): closing the gate changes no pixel
+    silent = copy.deepcopy(model)
+    with torch.no_grad():
+        for e in silent.enrich:
+            e.proj.weight.zero_()
+            e.proj.bias.zero_()
+    evaluate(silent, refer, "val", table, out=tmp_path / "s", progress=False)
+    s = load_dump(tmp_path / "s").samples
+    assert (s["nogate_iou"] == 1.0).all()
+    assert (s["nogate_inter"] == s["inter"]).all() and (s["nogate_union"] == s["union"]).all()
+    assert s["randnb_inter"].isna().all() and s["confidence"].isna().all()  # none asked for
+    # the score is the stability score of the answer's own map: recompute one row
+    from tvnet.data.transforms import Letterbox
+    from tvnet.train.batches import BatchLoader
+
+    loader = BatchLoader(refer, table, model.cfg.input_size, True, None)
+    with torch.no_grad():
+        logits = silent(**loader.inputs([0]), return_attention=False).logits
+    gt = refer.mask(table.samples[0].ref_id)
+    prob = Letterbox.for_shape(*gt.shape, model.cfg.input_size).invert(torch.sigmoid(logits)[0, 0])
+    assert s.iloc[0]["score"] == pytest.approx(mask_score(prob.numpy()), abs=1e-2)
+
+
+def test_baseline_rows_have_no_neighbour_influence(tiny_synthref, tmp_path):
+    from tvnet.data.tokenize import Vocab
+
+    refer = tiny_synthref["refer"]
+    torch.manual_seed(0)
+    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+    base = build_model("cpu", "baseline", vocab=vocab, **TINY_MODEL).eval()
+    table = SplitTable.for_model(refer, "val", base, None)
+    ids = np.array(sorted({s.image_id for s in refer.samples("train")}))
+    evaluate(base, refer, "val", table, out=tmp_path / "b", progress=False, pool_image_ids=ids)
+    df = load_dump(tmp_path / "b").samples
+    assert df["score"].notna().all()
+    for col in ("nogate_iou", "randnb_iou", "nogate_inter", "neighbour_score", "image_similarity"):
+        assert df[col].isna().all(), col

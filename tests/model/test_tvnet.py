@@ -110,6 +110,55 @@ def test_features_path_equals_image_path(cpu_models):
     torch.testing.assert_close(a.logits, b.logits)
 
 
+def test_closed_gate_is_the_network_without_enrichment(cpu_models):
+    """close_gate=True gives V_l' = V_l^in at every level: the answer no longer depends on the
+    retrieved image (none is needed), and equals that of a copy whose enrichment adds
+    nothing (W_o = 0, so Eq. 2 adds gate ⊙ 0)."""
+    import copy
+
+    for variant in ("res", "full"):
+        m = cpu_models[variant].eval()
+        x = _inputs(b=2, s=160)
+        with torch.no_grad():
+            closed = m(**x, close_gate=True)
+            other = m(**{**x, "ref_image": torch.randn_like(x["ref_image"])}, close_gate=True)
+            alone = m(x["tokens"], x["lengths"], image=x["image"], close_gate=True)
+            opened = m(**x)
+            silent = copy.deepcopy(m)
+            for e in silent.enrich:
+                e.proj.weight.zero_()
+                e.proj.bias.zero_()
+            zero = silent(**x)
+        assert closed.attention == [] and closed.gates == []
+        torch.testing.assert_close(closed.logits, other.logits, atol=0, rtol=0)
+        torch.testing.assert_close(closed.logits, alone.logits, atol=0, rtol=0)
+        torch.testing.assert_close(zero.logits, closed.logits, atol=1e-5, rtol=1e-5)
+        assert not torch.allclose(opened.logits, closed.logits, atol=1e-4)  # the gate is open
+
+
+def test_visual_features_serve_many_expressions(cpu_models):
+    """visual() does not read the expression: one image's features decoded with B
+    expressions equal B forward passes of that image."""
+    m = cpu_models["full"].eval()
+    x = _inputs(b=3, s=160)
+    image, ref = x["image"][:1], x["ref_image"][:1]
+    with torch.no_grad():
+        feats, ref_feats = m.features(image, ref)
+        vis = m.visual(feats, ref_feats)
+        many = m.decode(vis, x["tokens"], x["lengths"])
+        one = [
+            m(x["tokens"][i : i + 1], x["lengths"][i : i + 1], image=image, ref_image=ref)
+            for i in range(3)
+        ]
+    torch.testing.assert_close(
+        many.logits, torch.cat([o.logits for o in one]), atol=1e-4, rtol=1e-4
+    )
+    with pytest.raises(ValueError, match="2 images for 3 expressions"):
+        m.decode(
+            m.visual(*m.features(x["image"][:2], x["ref_image"][:2])), x["tokens"], x["lengths"]
+        )
+
+
 def test_paper_preset_shapes_small_input():
     torch.manual_seed(0)
     from tvnet.data.tokenize import Vocab

@@ -257,3 +257,26 @@ def test_refinement_codes_make_text_scores_more_precise(kind):
     raw = q @ decoded[nbr[0]].T  # what faiss scores with its 8-bit codes
     refined = raw + pool.text_refine.correction(q, nbr)
     assert np.abs(refined - exact).mean() < np.abs(raw - exact).mean() / 2.5  # 2 bits: ~4×
+
+
+@pytest.mark.parametrize("storage", ["fp32", "sq8"])
+def test_image_similarity_is_the_best_cosine_over_every_pool_image(storage):
+    """Not limited to the text top-k: the most similar image of the whole pool, the query's
+    own image left out when named (the warning of an image unlike the pool, design §7)."""
+    pool, _, image, image_ids = _random_pool(300, seed=4, image_storage=storage)
+    rng = np.random.default_rng(5)
+    q = _unit(rng.normal(size=(6, image.shape[1])))
+    want = (q @ image.T).max(1)  # brute force over every entry's image
+    tol = 1e-5 if storage == "fp32" else 0.02  # 8-bit codes approximate the cosine
+    np.testing.assert_allclose(pool.image_similarity(q), want, atol=tol)
+    # a pool image finds itself (cosine 1) unless its id is excluded
+    own = image[:2]
+    np.testing.assert_allclose(pool.image_similarity(own), 1.0, atol=tol)
+    others = image_ids[:2]
+    got = pool.image_similarity(own, exclude_image_ids=others)
+    for k in range(2):
+        keep = image_ids != others[k]
+        assert got[k] == pytest.approx((image[keep] @ own[k]).max(), abs=tol)
+        assert got[k] < 1 - 1e-3
+    with pytest.raises(ValueError, match="3-d"):
+        pool.image_similarity(np.ones((1, 3)))

@@ -39,11 +39,12 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     assert not any(p.name.startswith(".") for p in (tmp_path / "paused").iterdir())
 
 
-def test_training_fits_a_tiny_set(tiny_synthref, tmp_path):
+@pytest.mark.parametrize("text_encoder", ["glove_lstm", "hf_tokens"])
+def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder):
     # 4 samples seen over and over: the loss must fall well below its start
     tc = TrainConfig(steps=40, batch_size=4, lr=3e-3, checkpoint_every=1000, seed=0)
     res = train(
-        _cfg("baseline"),
+        _cfg("baseline").replace(text_encoder=text_encoder),
         tc,
         tiny_synthref["data"],
         tmp_path / "fit",
@@ -58,6 +59,11 @@ def test_training_fits_a_tiny_set(tiny_synthref, tmp_path):
     assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
     assert res.val is not None and 0.0 <= res.val["overall_iou"] <= 1.0
     assert any("val" in r for r in log)
+    if text_encoder == "hf_tokens":  # the run's checkpoint reads any word, and resumes as one
+        from tvnet.checkpoint import load_checkpoint
+
+        model = load_checkpoint(tmp_path / "fit" / "last")
+        assert model.cfg.text_encoder == "hf_tokens" and model.vocab.unknown("a crimson cat") == []
 
 
 def test_retrieval_variant_needs_a_pool(tiny_synthref, tmp_path):

@@ -15,6 +15,7 @@ SUBCOMMANDS = [
     "tvnet.cli.pool",  # tvnet pool ...   — build retrieval pools and neighbour tables
     "tvnet.cli.train",  # tvnet train      — train a variant
     "tvnet.cli.evaluate",  # tvnet eval    — evaluate a checkpoint and write a dump
+    "tvnet.cli.calibrate",  # tvnet calibrate — fit a checkpoint's confidence on its val dump
     "tvnet.cli.predict",  # tvnet predict  — segment one image
     "tvnet.cli.info",  # tvnet info       — presets, variants, bundled assets
 ]

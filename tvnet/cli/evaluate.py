@@ -13,7 +13,10 @@ EPILOG = """examples:
       --threshold 0.4 --resolution input      # another protocol, labelled in run.json
 
 Default protocol (CMPC): predict at S×S, undo the padding, resize to the original image size,
-foreground where sigmoid ≥ 0.5. The dump is DIR/samples.parquet + DIR/run.json (docs/design.md §5)."""
+foreground where sigmoid ≥ 0.5. The dump is DIR/samples.parquet + DIR/run.json (docs/design.md §5).
+Each row also gets the answer's raw score, its confidence (when the checkpoint has a
+calibration.json, `tvnet calibrate`), the image's similarity to the pool (with --pool), and
+for RES variants the masks with the gate closed and with a random neighbour (docs/design.md §7)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,6 +68,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "PyTorch or onnxruntime (default: $TVNET_RUNTIME or auto = onnxruntime on CPUs "
         "without bf16; see tvnet.inference.runtime)",
     )
+    p.add_argument(
+        "--no-influence",
+        action="store_true",
+        help="RES variants: skip the reruns with the gate closed and with a random neighbour "
+        "(the nogate_* and randnb_* columns; about 1.5× the time)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random neighbours (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -72,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.refer import open_refer
+    from tvnet.eval.calibration import load_calibration
     from tvnet.eval.evaluator import evaluate
     from tvnet.io import default_device
     from tvnet.train.batches import SplitTable
@@ -99,6 +110,30 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"neighbours written to {path}")
     table = SplitTable.for_model(refer, args.split, model, args.pool)
+    n = len(table) if args.limit is None else min(args.limit, len(table))
+    similarity, pool_image_ids = None, None
+    if args.pool is not None:
+        from tvnet.retrieval.neighbours import image_similarities, pool_encoders
+        from tvnet.retrieval.pool import DataPool
+
+        pool = DataPool.load(args.pool)
+        _, image_encoder = pool_encoders(pool.manifest, device=device, runtime=args.runtime)
+        similarity = image_similarities(
+            refer,
+            [s.image_id for s in table.samples[:n]],
+            pool,
+            image_encoder,
+            progress=not args.quiet,
+        )
+        if pool.manifest.get("dataset", {}).get("name") == refer.name:
+            pool_image_ids = pool.image_ids  # random neighbours come from the pool's images
+    calibration = load_calibration(args.checkpoint)
+    if calibration is not None and calibration.checkpoint_hash not in (
+        "",
+        read_checkpoint_config(args.checkpoint).get("weights_sha256"),
+    ):
+        print(f"{args.checkpoint}/calibration.json belongs to other weights: no confidence")
+        calibration = None
     cache = None
     if args.cache_dir and model.cfg.freeze_backbone:
         cache = FeatureCache(
@@ -109,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
             model.cfg.output_stride,
             device=device,
             progress=not args.quiet,
+            amp=not args.no_amp,  # --no-amp: fp32 features too (the cache key says which)
         )
         cache.ensure(args.split)
         if model.uses_retrieval:
@@ -138,6 +174,9 @@ def run(args: argparse.Namespace) -> int:
         "backbone_runtime": "feature cache"
         if cache is not None
         else ("onnxruntime" if model.backbone.onnx is not None else "torch"),
+        "calibration": None
+        if calibration is None
+        else {"method": calibration.method, "fitted_on": calibration.fitted_on},
     }
     m = evaluate(
         model,
@@ -154,6 +193,11 @@ def run(args: argparse.Namespace) -> int:
         device=device,
         amp=not args.no_amp,
         progress=not args.quiet,
+        calibration=calibration,
+        image_similarity=similarity,
+        influence=not args.no_influence,
+        pool_image_ids=pool_image_ids,
+        seed=args.seed,
     )
     keys = ["overall_iou", "mean_iou"] + [f"prec@{x}" for x in (0.5, 0.6, 0.7, 0.8, 0.9)]
     print(f"{model.cfg.variant} on {refer.name}/{args.split} (n={m['n']}):")

@@ -88,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"retrieved: image {n.image_id} “{n.sentence}” (text {n.text_score:.3f}, image {n.image_score:.3f})"
         )
+    if pred.confidence is not None:
+        verdict = "✔ confident" if pred.confident else "not confident"
+        print(f"confidence: {pred.confidence:.0%} that the mask is right (IoU ≥ 0.5); {verdict}")
+    else:
+        print("confidence: unknown (the checkpoint has no calibration.json: `tvnet calibrate`)")
+    for warning in pred.warnings:
+        print(f"warning: {warning}")
     for note in pred.notes:
         print(f"note: {note}")
     print("timings (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in pred.timings.items()))

@@ -1,10 +1,11 @@
 """The evaluation dump of docs/design.md §5: ``DIR/samples.parquet`` + ``DIR/run.json``.
 
 ``samples.parquet`` holds one row per expression, with the columns of :data:`COLUMNS` (types
-in :data:`SCHEMA`). The ``neighbour_*`` columns are null for variants that retrieve nothing;
-``expression_type`` is null where the refs file records no sentence type (SynthRef records
-one, RefCOCO does not), and the columns of :data:`OPTIONAL_COLUMNS` may be absent from older
-files, which read them as null. Masks are COCO RLE ``counts`` strings (pycocotools), decoded
+in :data:`SCHEMA`). The ``neighbour_*``, ``nogate_*`` and ``randnb_*`` columns are null for
+variants that retrieve nothing; ``expression_type`` is null where the refs file records no
+sentence type (SynthRef records one, RefCOCO does not); ``confidence`` is null when the
+checkpoint had no calibration, ``image_similarity`` when no pool was given; and the columns of
+:data:`OPTIONAL_COLUMNS` may be absent from older files, which read them as null. Masks are COCO RLE ``counts`` strings (pycocotools), decoded
 with :func:`tvnet.eval.rle.decode_rle` and the row's ``height`` / ``width``.
 
 ``run.json`` holds what the run was: ``config``, ``checkpoint_sha256``, ``code_version``,
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -66,11 +68,35 @@ SCHEMA = pa.schema(
         ("variant", pa.string()),
         ("split", pa.string()),
         ("expression_type", pa.string()),
+        # how far to trust each answer (docs/design.md §7): the raw score, its calibrated
+        # confidence, the query image's similarity to the closest pool image
+        ("score", pa.float64()),
+        ("confidence", pa.float64()),
+        ("image_similarity", pa.float64()),
+        # what the answer owes to the neighbour (RES variants): the mask with the gate closed
+        # and with a random pool image as neighbour, each against gt (I, U) and the answer (IoU)
+        ("nogate_inter", pa.int64()),
+        ("nogate_union", pa.int64()),
+        ("nogate_iou", pa.float64()),
+        ("randnb_inter", pa.int64()),
+        ("randnb_union", pa.int64()),
+        ("randnb_iou", pa.float64()),
     ]
 )
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
-# may be absent from a file (dumps written before it existed): read as null
-OPTIONAL_COLUMNS: tuple[str, ...] = ("expression_type",)
+# may be absent from a file (dumps written before they existed): read as null
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "expression_type",
+    "score",
+    "confidence",
+    "image_similarity",
+    "nogate_inter",
+    "nogate_union",
+    "nogate_iou",
+    "randnb_inter",
+    "randnb_union",
+    "randnb_iou",
+)
 _NUMERIC = ("inter", "union", "iou", "gt_area_frac", "height", "width")
 
 __all__ = [
@@ -82,6 +108,7 @@ __all__ = [
     "load_dump",
     "load_dumps",
     "find_dumps",
+    "update_dump",
 ]
 
 
@@ -320,8 +347,16 @@ def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
         ).to_pandas()
     except (pa.ArrowException, OSError) as e:
         raise DumpError(f"{samples_path}: corrupt parquet data ({e})") from e
-    for c in absent:
-        samples[c] = pd.Series([None] * len(samples), dtype=object)
+    for c in absent:  # older dumps: null, as NaN where the column is numeric
+        numeric = pa.types.is_integer(SCHEMA.field(c).type) or pa.types.is_floating(
+            SCHEMA.field(c).type
+        )
+        samples[c] = (
+            pd.Series(np.nan, index=samples.index, dtype="float64")
+            if numeric
+            else pd.Series([None] * len(samples), dtype=object)
+        )
+    samples = samples[wanted]  # the schema's order, wherever absent columns were filled in
     for c in _NUMERIC:
         if not pd.api.types.is_numeric_dtype(samples[c]):
             raise DumpError(f"{samples_path}: column {c!r} must be numeric, got {samples[c].dtype}")
@@ -369,3 +404,38 @@ def load_dumps(
         dump.label = str(rel) if str(rel) != "." else d.name
         dumps.append(dump)
     return dumps, errors
+
+
+def update_dump(
+    dir: str | os.PathLike,
+    columns: Mapping[str, Any],
+    run_updates: Mapping[str, Any] | None = None,
+) -> Path:
+    """Set optional columns of an existing dump (e.g. ``confidence`` once the model is
+    calibrated: a function of the row's ``score``), row for row, and merge ``run_updates`` into
+    its run.json. The rest of the file is kept as it is (older dumps gain the columns they
+    lack); both files are replaced atomically (samples first, so a crash between the two
+    leaves new rows with the old run.json)."""
+    from tvnet.io import atomic_path
+
+    dump = load_dump(dir)
+    path = dump.path / SAMPLES_FILE
+    bad = [c for c in columns if c not in OPTIONAL_COLUMNS]
+    if bad:
+        raise ValueError(f"only optional columns can be updated, not {bad}")
+    table = pq.read_table(path)
+    n = table.num_rows
+    for name, values in columns.items():
+        values = list(values)
+        if len(values) != n:
+            raise ValueError(f"{len(values)} values of {name!r} for {n} rows")
+        col = pa.array(values, type=SCHEMA.field(name).type)
+        if name in table.schema.names:
+            table = table.set_column(table.schema.get_field_index(name), name, col)
+        else:
+            table = table.append_column(pa.field(name, col.type), col)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    if run_updates:
+        atomic_write_json(dump.path / RUN_FILE, _nan_to_none({**dump.run, **run_updates}))
+    return dump.path

@@ -4,11 +4,21 @@ the original image size, foreground where sigmoid ≥ 0.5; stream I and U into a
 
 Other protocols users compare against: ``threshold`` and ``resolution="input"`` (compare at the
 letterboxed S×S resolution, padding excluded); both are labelled in ``run.json``.
+
+Each row also records how far to trust the answer (docs/design.md §7): the raw ``score``
+(:func:`tvnet.eval.calibration.mask_score`), its ``confidence`` when a calibration is given,
+and the query image's ``image_similarity`` to the pool when given. For RES variants
+(``influence=True``) it records what the answer owes to the neighbour: the mask with the
+enrichment switched off (``nogate_*``) and with a random pool image as the neighbour
+(``randnb_*``, seeded per sample), each as I and U against the ground truth and as IoU with
+the answer's own mask. The visual features of query, neighbour and random neighbour come from
+one backbone pass; the three variants share the fusion and head code.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +29,64 @@ from tqdm import tqdm
 from tvnet.amp import autocast_context
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import Letterbox, letterbox_mask
+from tvnet.eval.calibration import mask_score
 from tvnet.eval.dump import DumpWriter
-from tvnet.eval.metrics import RISEvaluator
+from tvnet.eval.metrics import RISEvaluator, iou_counts, sample_iou
 from tvnet.train.batches import BatchLoader, SplitTable
 from tvnet.train.features import FeatureCache
+
+
+def random_neighbours(
+    sample_ids: np.ndarray, image_ids: np.ndarray, pool_image_ids: np.ndarray, seed: int = 0
+) -> np.ndarray:
+    """For each sample, a pool image drawn uniformly at random (never the sample's own image),
+    from a generator seeded by (``seed``, sample id): the same draw whatever the batching."""
+    pool = np.unique(np.asarray(pool_image_ids, np.int64))
+    out = np.empty(len(sample_ids), np.int64)
+    for k, (sid, own) in enumerate(zip(sample_ids, image_ids)):
+        rng = np.random.default_rng([int(seed), int(sid)])
+        choices = pool[pool != int(own)]
+        out[k] = choices[rng.integers(len(choices))]
+    return out
+
+
+def _mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    return sample_iou(*iou_counts(a, b))
+
+
+def _backbone(model, loader: BatchLoader, groups: list[list[int]]) -> list[list[torch.Tensor]]:
+    """Backbone features [V2..V5] of each group of image ids, in one backbone call (or from
+    the feature cache)."""
+    if loader.cache is not None:
+        return [loader.cache.get(g, loader.device) for g in groups]
+    x = torch.cat([loader.images(g) for g in groups])
+    feats = model.backbone.extract(x)
+    out, start = [], 0
+    for g in groups:
+        out.append([f[start : start + len(g)] for f in feats])
+        start += len(g)
+    return out
+
+
+def _forward(model, loader, table, idx, random_ids, influence: bool) -> list[torch.Tensor]:
+    """Probabilities B×S×S of the answer, and with ``influence`` of the gate-closed and the
+    random-neighbour variants (for RES models)."""
+    if not (influence and model.uses_retrieval):
+        inputs = loader.inputs(idx)
+        logits = model(**inputs, return_attention=False).logits
+        return [torch.sigmoid(logits.float())[:, 0].cpu()]
+    image_ids = [table.samples[i].image_id for i in idx]
+    nb_ids = [int(table.neighbour_image[i]) for i in idx]
+    groups = [image_ids, nb_ids] + ([list(random_ids)] if random_ids is not None else [])
+    feats, nb_feats, *rand = _backbone(model, loader, groups)
+    tokens = torch.from_numpy(table.tokens[idx]).to(loader.device)
+    lengths = torch.from_numpy(table.lengths[idx])
+    visuals = [model.visual(feats, nb_feats), model.visual(feats, close_gate=True)]
+    if rand:
+        visuals.append(model.visual(feats, rand[0]))
+    return [
+        torch.sigmoid(model.decode(v, tokens, lengths).logits.float())[:, 0].cpu() for v in visuals
+    ]
 
 
 @torch.inference_mode()
@@ -41,14 +105,35 @@ def evaluate(
     device: str = "cpu",
     amp: bool = False,
     progress: bool = True,
+    calibration: Any = None,
+    image_similarity: Mapping[int, float] | None = None,
+    influence: bool = True,
+    pool_image_ids: np.ndarray | None = None,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Evaluate ``model`` on ``split``; returns the aggregate metrics (and writes a dump)."""
+    """Evaluate ``model`` on ``split``; returns the aggregate metrics (and writes a dump).
+
+    ``calibration``: a :class:`tvnet.eval.calibration.Calibration` that turns each row's score
+    into its ``confidence``; ``image_similarity``: image id → similarity to the pool;
+    ``influence``: record the ``nogate_*`` columns of RES variants, and the ``randnb_*`` ones
+    when ``pool_image_ids`` (the pool's images, all in ``refer``) are given, drawn with
+    ``seed`` (:func:`random_neighbours`); only when a dump is written (``out``), so the
+    training loop's val checks pay nothing for them."""
     if resolution not in ("original", "input"):
         raise ValueError(f"resolution must be 'original' or 'input', got {resolution!r}")
     model.eval()
     cfg = model.cfg
     loader = BatchLoader(refer, table, cfg.input_size, model.uses_retrieval, cache, device)
     n = len(table) if limit is None else min(limit, len(table))
+    with_influence = influence and model.uses_retrieval and out is not None  # dump columns
+    randoms = None
+    if with_influence and pool_image_ids is not None:
+        randoms = random_neighbours(
+            np.array([s.sample_id for s in table.samples[:n]]),
+            np.array([s.image_id for s in table.samples[:n]]),
+            pool_image_ids,
+            seed,
+        )
     writer = None
     if out is not None:
         info = dict(run_info or {})
@@ -59,6 +144,11 @@ def evaluate(
             name="cmpc" if (threshold == 0.5 and resolution == "original") else "custom",
         )
         info.update(split=split, variant=cfg.variant, n_samples=n)
+        info["influence"] = {
+            "gate_closed": with_influence,
+            "random_neighbour": randoms is not None,
+            "random_seed": seed if randoms is not None else None,
+        }
         writer = DumpWriter(out, info)
     evaluator = RISEvaluator(cfg.variant, split, dump=writer)
     t0 = time.perf_counter()
@@ -71,11 +161,16 @@ def evaluate(
             unit="batch",
         ):
             idx = np.arange(start, min(start + batch_size, n))
-            inputs = loader.inputs(idx)
             tm = time.perf_counter()
             with autocast_context(device, amp):
-                logits = model(**inputs, return_attention=False).logits
-            prob = torch.sigmoid(logits.float())[:, 0].cpu()  # B×S×S
+                probs = _forward(
+                    model,
+                    loader,
+                    table,
+                    idx,
+                    None if randoms is None else randoms[idx],
+                    with_influence,
+                )
             t_model += time.perf_counter() - tm
             records = []
             for j, i in enumerate(idx):
@@ -83,10 +178,12 @@ def evaluate(
                 gt = refer.mask(s.ref_id)
                 lb = Letterbox.for_shape(gt.shape[0], gt.shape[1], cfg.input_size)
                 if resolution == "original":
-                    pred = lb.invert(prob[j]).numpy() >= threshold
+                    maps = [lb.invert(p[j]).numpy() for p in probs]
                 else:
-                    pred = prob[j, : lb.new_h, : lb.new_w].numpy() >= threshold
+                    maps = [p[j, : lb.new_h, : lb.new_w].numpy() for p in probs]
                     gt = letterbox_mask(gt, cfg.input_size)[: lb.new_h, : lb.new_w]
+                pred = maps[0] >= threshold
+                score = mask_score(maps[0], threshold)
                 rec = dict(
                     pred=pred,
                     gt=gt,
@@ -96,7 +193,22 @@ def evaluate(
                     image_id=s.image_id,
                     sentence=s.sentence,
                     expression_type=s.expression_type,
+                    score=score,
+                    confidence=None if calibration is None else float(calibration(score)),
+                    image_similarity=None
+                    if image_similarity is None
+                    else image_similarity.get(int(s.image_id)),
                 )
+                for name, m in zip(("nogate", "randnb"), maps[1:]):
+                    alt = m >= threshold
+                    inter, union = iou_counts(alt, gt)
+                    rec.update(
+                        {
+                            f"{name}_inter": inter,
+                            f"{name}_union": union,
+                            f"{name}_iou": _mask_iou(alt, pred),
+                        }
+                    )
                 if table.neighbours is not None and model.uses_retrieval:
                     nb = table.neighbours.iloc[i]
                     rec.update(

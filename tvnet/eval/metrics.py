@@ -190,6 +190,16 @@ _META_FIELDS = (
     "neighbour_sentence",
     "neighbour_score",
     "expression_type",
+    # how far to trust the answer, and what it owes to the neighbour (docs/design.md §5, §7)
+    "score",
+    "confidence",
+    "image_similarity",
+    "nogate_inter",
+    "nogate_union",
+    "nogate_iou",
+    "randnb_inter",
+    "randnb_union",
+    "randnb_iou",
 )
 
 
@@ -199,7 +209,8 @@ class RISEvaluator:
     Each record is a mapping with the boolean masks ``pred`` and ``gt`` (H×W, at the original
     image resolution) and optionally the metadata of a dump row: ``sample_id``, ``ref_id``,
     ``sent_id``, ``image_id``, ``sentence``, ``neighbour_image_id``, ``neighbour_sentence``,
-    ``neighbour_score``, ``expression_type``. The masks are reduced to I, U (and RLE strings
+    ``neighbour_score``, ``expression_type``, and the confidence and influence columns of
+    :data:`tvnet.eval.dump.OPTIONAL_COLUMNS` (computed by the caller). The masks are reduced to I, U (and RLE strings
     when a dump is written) at once, so memory holds a few scalars per sample and never the
     masks.
 

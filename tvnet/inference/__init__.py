@@ -1,4 +1,6 @@
-"""Inference (docs/design.md §7): the :class:`~tvnet.inference.predictor.Predictor` and the
+"""Inference (docs/design.md §7): the :class:`~tvnet.inference.predictor.Predictor`, its
+:class:`~tvnet.inference.prediction.Prediction` with the warnings of
+:mod:`tvnet.inference.checks`, the influence reruns (:mod:`tvnet.inference.influence`), and the
 helpers that make the frozen networks fast on a CPU: BatchNorm folding
 (:mod:`tvnet.inference.folding`) and the ONNX runtime (:mod:`tvnet.inference.runtime`).
 

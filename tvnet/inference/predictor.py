@@ -4,19 +4,23 @@ style of segment-anything.
     predictor = Predictor.from_checkpoint()            # the bundled default (assets/)
     pred = predictor(image, "the small green star")    # → Prediction
     pred.mask, pred.prob, pred.neighbour, pred.attention, pred.a2, pred.timings
+    pred.confidence, pred.warnings, pred.confident     # how far to trust it
+    predictor.neighbour_influence(image, expression)   # what the neighbour changed
+    predictor.word_influence(image, expression)        # what each word changed
 
 The model and the retrieval pool load once; each call runs RES stage 1 (text-then-visual
 search of the pool, unless a neighbour is forced), then the network on the query and the
-retrieved image, and maps the mask back to the original image size (CMPC protocol).
+retrieved image, and maps the mask back to the original image size (CMPC protocol). The
+answer carries a calibrated confidence and plain warnings (:mod:`tvnet.inference.checks`);
+the influence methods (:mod:`tvnet.inference.influence`) rerun the network without the
+neighbour, with another one, or without one word.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
-import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +29,30 @@ import torch
 
 from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
+from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
+from tvnet.inference.checks import answer_warnings
+from tvnet.inference.influence import (
+    Influence,
+    WordInfluence,
+    candidate_influence,
+    neighbour_influence,
+    word_influence,
+)
+from tvnet.inference.prediction import CONFIDENT, Prediction
 from tvnet.retrieval.neighbours import Neighbour
 
 MAX_SIDE = 1600  # larger uploads are downscaled first (with a note)
 MAX_CHARS = 500
+
+__all__ = [
+    "CONFIDENT",
+    "Influence",
+    "InputError",
+    "Prediction",
+    "Predictor",
+    "WordInfluence",
+]
 
 
 def cut_at_word(text: str, limit: int) -> str:
@@ -53,96 +76,28 @@ def require_expression(expression: str | None) -> str:
 
 
 @dataclass
-class Prediction:
-    mask: np.ndarray  # H×W bool, original size
-    prob: np.ndarray  # H×W float32, original size
-    letterbox: Letterbox  # geometry of the query image on the S×S input
-    grid: int  # h = w of the low-resolution grid
-    attention: list[np.ndarray] = field(default_factory=list)  # A_3..A_5: hw×hw, own grid
-    gates: list[np.ndarray] = field(default_factory=list)  # enrichment gates, channel mean
-    a2: np.ndarray | None = None  # 2h×2w on the S×S input
-    neighbour: Neighbour | None = None
-    neighbour_letterbox: Letterbox | None = None
-    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
-    unknown_words: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    variant: str = ""
-    work_shape: tuple[int, int] | None = None  # H×W the model read (smaller if downscaled)
-    threshold: float = 0.5  # mask = prob ≥ threshold
+class _Query:
+    """One (image, expression) made ready for the network (:meth:`Predictor._query`)."""
 
-    def resized(self, shape: tuple[int, int]) -> Prediction:
-        """This prediction with its image-sized fields (mask, prob, and the letterbox that maps
-        image pixels to the input) at ``shape`` = (H, W) instead, e.g. to draw a huge upload
-        at screen size; points given to :meth:`query_cells` then count in ``shape``'s pixels.
-        A new object (``self`` when the shape is already that); the grid maps (attention,
-        gates, A_2) are shared, not copied."""
-        h, w = int(shape[0]), int(shape[1])
-        if (h, w) == self.mask.shape:
-            return self
-        from PIL import Image
-
-        prob = np.array(Image.fromarray(self.prob).resize((w, h), Image.BILINEAR))
-        return dataclasses.replace(
-            self, mask=prob >= self.threshold, prob=prob, letterbox=self.letterbox.onto(h, w)
-        )
-
-    def grid_to_image(self, grid_map: np.ndarray, lb: Letterbox | None = None) -> np.ndarray:
-        """A map on the model's grid (g×g over the S×S input) → H×W of the image (crop the
-        padding, resize bilinearly)."""
-        lb = lb or self.letterbox
-        t = torch.from_numpy(np.asarray(grid_map, np.float32))[None, None]
-        full = torch.nn.functional.interpolate(
-            t, size=(lb.size, lb.size), mode="bilinear", align_corners=False
-        )
-        return lb.invert(full[0, 0]).numpy()
-
-    def query_cells(
-        self, where: np.ndarray | tuple[float, float] | None = None, grid: int | None = None
-    ) -> np.ndarray:
-        """Indices of grid cells of the query: those under a point (x, y) in original pixels,
-        under a boolean H×W mask (default: the predicted mask, else the most probable cell).
-        ``grid`` (default: the model's common grid) is the side of the grid the cells index."""
-        g, lb = grid or self.grid, self.letterbox
-        cell = lb.size / g
-        if isinstance(where, tuple):
-            x, y = where
-            cx = int(np.clip(x * lb.scale // cell, 0, g - 1))
-            cy = int(np.clip(y * lb.scale // cell, 0, g - 1))
-            return np.array([cy * g + cx])
-        m = self.mask if where is None else np.asarray(where, bool)
-        if m.any():
-            ys, xs = np.nonzero(m)
-            cells = np.unique(
-                (
-                    np.clip(ys * lb.scale // cell, 0, g - 1) * g
-                    + np.clip(xs * lb.scale // cell, 0, g - 1)
-                ).astype(int)
-            )
-            return cells
-        # nothing predicted: the most probable cell
-        iy, ix = np.unravel_index(int(np.argmax(self.prob)), self.prob.shape)
-        return self.query_cells((float(ix), float(iy)), g)
-
-    def attention_grid(self, level: int) -> int:
-        """Side of the grid A_level attends on (the common grid, or the level's native one)."""
-        if not self.attention:
-            raise ValueError(f"variant {self.variant!r} has no cross-image attention")
-        return math.isqrt(self.attention[{3: 0, 4: 1, 5: 2}[level]].shape[-1])
-
-    def attention_map(
-        self, level: int = 5, where: np.ndarray | tuple[float, float] | None = None
-    ) -> np.ndarray:
-        """Where the query cells (default: the predicted referent) look in the retrieved image:
-        the mean of their rows of A_level, as a g×g map over the neighbour's S×S input (g: the
-        level's grid, :meth:`attention_grid`)."""
-        g = self.attention_grid(level)
-        a = self.attention[{3: 0, 4: 1, 5: 2}[level]]
-        rows = a[self.query_cells(where, g)]
-        return rows.mean(0).reshape(g, g)
+    expression: str
+    notes: list[str]
+    image: np.ndarray  # what the model reads (downscaled when the upload is huge)
+    shape: tuple[int, int]  # the upload's H×W
+    letterbox: Letterbox  # onto the upload
+    x: torch.Tensor  # 1×3×S×S
+    unknown: list[str]  # distinct words outside the vocabulary
+    image_vector: np.ndarray | None = None  # retrieval image encoder's vector
+    image_similarity: float | None = None
 
 
 class Predictor:
-    """A loaded TV-Net plus (for RES variants) its retrieval pool."""
+    """A loaded TV-Net plus (for RES variants) its retrieval pool.
+
+    ``retriever``: RES stage 1 (required by RES variants, None for the baseline).
+    ``image_retriever``: whose pool and image encoder measure how much an upload looks like
+    the training pool (docs/design.md §7); default: ``retriever``. The baseline retrieves
+    nothing but keeps one for that when a pool is given. ``calibration``: the map from the
+    raw score to a confidence (``CKPT/calibration.json``)."""
 
     def __init__(
         self,
@@ -152,9 +107,13 @@ class Predictor:
         device: str = "cpu",
         amp: bool = True,
         info: dict[str, Any] | None = None,
+        calibration: Calibration | None = None,
+        image_retriever: Any = None,
     ):
         self.model = model.to(device).eval()
         self.retriever = retriever
+        self.image_retriever = image_retriever if image_retriever is not None else retriever
+        self.calibration = calibration
         self.pool_images = Path(pool_images) if pool_images else None
         self.device, self.amp = device, amp
         self.info = info or {}
@@ -181,8 +140,11 @@ class Predictor:
         retriever: Any | None = None,
         runtime: str | None = None,
     ) -> Predictor:
-        """Load a checkpoint folder (default: the bundled ``full`` model) and, for RES variants,
-        a pool (default: the bundled pool; its images in ``POOL/images`` or ``pool_images``).
+        """Load a checkpoint folder (default: the bundled default, ``tvnet.default_checkpoint``),
+        its ``calibration.json`` when it has one, and a pool (default: the bundled pool; its
+        images in ``POOL/images`` or ``pool_images``): RES variants retrieve from it, and every
+        variant, the baseline too, measures how familiar an upload looks against it (the
+        baseline only when the pool exists).
 
         ``retriever`` (another predictor's ``.retriever``) shares that pool and its encoders
         instead of loading them again; it must be built on ``pool`` (checked by manifest).
@@ -193,6 +155,7 @@ class Predictor:
         exports them to ONNX (≈ 15 s each, cached on disk)."""
         from tvnet.assets import default_assets
         from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
+        from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
         from tvnet.inference.runtime import resolve_runtime
         from tvnet.io import default_device
         from tvnet.warmstart import checkpoint_init
@@ -204,15 +167,34 @@ class Predictor:
         model = load_checkpoint(path, device=device)
         model.eval().backbone.optimize_for_inference(runtime)  # BN folded: inference only
         meta = read_checkpoint_config(path)
+        calibration = load_calibration(path)
+        notes = []
+        if calibration is not None and calibration.checkpoint_hash not in (
+            "",
+            meta.get("weights_sha256"),
+        ):
+            notes.append(f"{path}/calibration.json belongs to other weights: no confidence")
+            calibration = None
+        from tvnet.retrieval.image_encoder import ImageEncoder
+        from tvnet.retrieval.neighbours import Retriever
+        from tvnet.retrieval.pool import DataPool
+
+        pool = Path(pool) if pool else assets["pool"]
+        image_retriever = None
         if not model.uses_retrieval:
+            # the baseline retrieves nothing; a pool still tells how familiar an image is
+            if retriever is not None:
+                image_retriever = retriever
+            elif (pool / "manifest.json").is_file():
+                image_retriever = Retriever(
+                    DataPool.load(pool), None, ImageEncoder(device=device, runtime=runtime)
+                )
+            else:
+                pool = None
             retriever = None
         else:
-            from tvnet.retrieval.image_encoder import ImageEncoder
-            from tvnet.retrieval.neighbours import Retriever
-            from tvnet.retrieval.pool import DataPool
             from tvnet.retrieval.text_encoder import TextEncoder
 
-            pool = Path(pool) if pool else assets["pool"]
             if retriever is not None:
                 from tvnet.io import read_json
 
@@ -241,8 +223,19 @@ class Predictor:
             "step": meta.get("step"),
             "init": checkpoint_init(path, meta),  # a warm start's source, see tvnet train --init
             "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
+            "calibration": str(path / CALIBRATION_FILE) if calibration is not None else None,
+            "notes": notes,
         }
-        return cls(model, retriever, pool_images, device=device, amp=amp, info=info)
+        return cls(
+            model,
+            retriever,
+            pool_images,
+            device=device,
+            amp=amp,
+            info=info,
+            calibration=calibration,
+            image_retriever=image_retriever,
+        )
 
     # -- pool access ------------------------------------------------------------------------
     def pool_image(self, index: int) -> np.ndarray:
@@ -306,22 +299,9 @@ class Predictor:
             notes.append(f"expression has {len(toks)} words; the model reads the first {T}")
         return expression, notes
 
-    @torch.inference_mode()
-    def __call__(
-        self,
-        image: Any,
-        expression: str,
-        neighbour: int | None = None,
-        threshold: float = 0.5,
-    ) -> Prediction:
-        """Segment what ``expression`` refers to in ``image`` (array, PIL image or path).
-
-        ``neighbour``: force pool entry ``neighbour`` as the retrieved sample (the demo lets a
-        user try other candidates); default: RES stage 1 picks it."""
-        from tvnet.amp import autocast_context
-
-        t0 = time.perf_counter()
-        timings: dict[str, float] = {}
+    def _query(self, image: Any, expression: str | None) -> _Query:
+        """Check the expression, read the image (downscaled when huge, with a note), letterbox
+        it, and measure how familiar it looks against the pool (when there is one)."""
         expression, notes = self.check_expression(expression)
         img = read_image(image)
         h, w = img.shape[:2]
@@ -338,70 +318,163 @@ class Predictor:
                 f"image downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]} for the model; "
                 "the mask is at the original size"
             )
-        unknown = self.vocab.unknown(expression)
+        unknown = list(dict.fromkeys(self.vocab.unknown(expression)))
         if unknown:
-            notes.append(
-                "words outside the vocabulary (read as <unk>): " + ", ".join(dict.fromkeys(unknown))
-            )
-        S = self.model.cfg.input_size
-        boxed, lb = letterbox(img, S)
-        work_shape = img.shape[:2]
-        if work_shape != (h, w):  # map the input back onto the upload, not its downscaled copy
+            notes.append("words outside the vocabulary (read as <unk>): " + ", ".join(unknown))
+        boxed, lb = letterbox(img, self.model.cfg.input_size)
+        if img.shape[:2] != (h, w):  # map the input back onto the upload, not its downscaled copy
             lb = lb.onto(h, w)
         x = to_tensor(boxed)[None].to(self.device)
+        return _Query(expression, notes, img, (h, w), lb, x, unknown)
+
+    def _familiarity(self, q: _Query) -> None:
+        """The upload's retrieval image vector and its similarity to the closest pool image."""
+        if self.image_retriever is not None and q.image_vector is None:
+            q.image_vector = self.image_retriever.image_vector(q.image)
+            q.image_similarity = self.image_retriever.image_similarity(q.image_vector)
+
+    def _tokens(self, expression: str) -> tuple[torch.Tensor, torch.Tensor]:
         ids, n = self.vocab.encode(expression, self.model.cfg.max_tokens)
-        tokens = torch.from_numpy(ids)[None].to(self.device)
-        lengths = torch.tensor([n])
+        return torch.from_numpy(ids)[None].to(self.device), torch.tensor([n])
+
+    def _neighbour(self, q: _Query, neighbour: int | None) -> Neighbour:
+        """RES stage 1 for the query (or pool entry ``neighbour``, forced), its image loaded."""
+        if neighbour is None:
+            nb = self.retriever.neighbour(q.image, q.expression, image_vector=q.image_vector)
+            if not nb.found:
+                raise InputError("the retrieval pool holds no eligible neighbour")
+        else:
+            pool = self.retriever.pool
+            if not 0 <= int(neighbour) < len(pool):
+                raise InputError(
+                    f"neighbour index {neighbour} is outside the pool (0…{len(pool) - 1})"
+                )
+            nb = Neighbour.from_pool(pool, int(neighbour))  # scores NaN: chosen
+        nb.image = self.pool_image(nb.index)
+        return nb
+
+    def _ref(self, images: list[np.ndarray]) -> tuple[torch.Tensor, list[Letterbox]]:
+        """Pool images → N×3×S×S letterboxed, and their letterboxes."""
+        boxed = [letterbox(im, self.model.cfg.input_size) for im in images]
+        x = torch.stack([to_tensor(b) for b, _ in boxed]).to(self.device)
+        return x, [lb for _, lb in boxed]
+
+    @torch.inference_mode()
+    def __call__(
+        self,
+        image: Any,
+        expression: str,
+        neighbour: int | None = None,
+        threshold: float = 0.5,
+    ) -> Prediction:
+        """Segment what ``expression`` refers to in ``image`` (array, PIL image or path).
+
+        ``neighbour``: force pool entry ``neighbour`` as the retrieved sample (the demo lets a
+        user try other candidates); default: RES stage 1 picks it."""
+        from tvnet.amp import autocast_context
+
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        q = self._query(image, expression)
+        tokens, lengths = self._tokens(q.expression)
         timings["preprocess"] = (time.perf_counter() - t0) * 1000
 
         nb, nb_lb, ref = None, None, None
+        t = time.perf_counter()
+        self._familiarity(q)
         if self.model.uses_retrieval:
-            t = time.perf_counter()
-            if neighbour is None:
-                nb = self.retriever.neighbour(img, expression)
-                if not nb.found:
-                    raise InputError("the retrieval pool holds no eligible neighbour")
-            else:
-                pool = self.retriever.pool
-                if not 0 <= int(neighbour) < len(pool):
-                    raise InputError(
-                        f"neighbour index {neighbour} is outside the pool (0…{len(pool) - 1})"
-                    )
-                nb = Neighbour.from_pool(pool, int(neighbour))  # scores NaN: chosen
+            nb = self._neighbour(q, neighbour)
             timings["retrieval"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            nb.image = self.pool_image(nb.index)
-            nboxed, nb_lb = letterbox(nb.image, S)
-            ref = to_tensor(nboxed)[None].to(self.device)
+            ref, (nb_lb,) = self._ref([nb.image])
             timings["neighbour_load"] = (time.perf_counter() - t) * 1000
+        elif q.image_vector is not None:
+            timings["image_similarity"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
         with autocast_context(self.device, self.amp):
-            out = self.model(tokens, lengths, image=x, ref_image=ref, return_attention=True)
+            out = self.model(tokens, lengths, image=q.x, ref_image=ref, return_attention=True)
         prob_s = torch.sigmoid(out.logits.float())[0, 0].cpu()
         if self.device.startswith("cuda"):
             torch.cuda.synchronize()
         timings["model"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        prob = lb.invert(prob_s).numpy()
-        grid = S // 8
+        prob = q.letterbox.invert(prob_s).numpy()
         pred = Prediction(
             mask=prob >= threshold,
             prob=prob.astype(np.float32, copy=False),
-            letterbox=lb,
-            grid=grid,
+            letterbox=q.letterbox,
+            grid=self.model.cfg.input_size // 8,
             attention=[a[0].float().cpu().numpy() for a in out.attention],
             gates=[g[0].float().mean(0).cpu().numpy() for g in out.gates],
             a2=None if out.a2 is None else out.a2[0, 0].float().cpu().numpy(),
             neighbour=nb,
             neighbour_letterbox=nb_lb,
-            unknown_words=list(dict.fromkeys(unknown)),
-            notes=notes,
+            unknown_words=q.unknown,
+            notes=q.notes,
             variant=self.variant,
-            work_shape=(int(work_shape[0]), int(work_shape[1])),
+            work_shape=(int(q.image.shape[0]), int(q.image.shape[1])),
             threshold=float(threshold),
+            image_similarity=q.image_similarity,
         )
+        self._assess(pred, q)
         timings["postprocess"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         pred.timings = timings
         return pred
+
+    def _assess(self, pred: Prediction, q: _Query) -> None:
+        """Score, confidence and warnings of an answer (docs/design.md §7)."""
+        pred.score = mask_score(pred.prob, pred.threshold)
+        cal = self.calibration
+        if cal is not None:
+            fitted = float((cal.fitted_on or {}).get("threshold", 0.5))
+            if abs(pred.threshold - fitted) < 1e-9:
+                pred.confidence = float(cal(pred.score))
+            else:
+                pred.notes.append(
+                    f"no confidence: it is calibrated for masks at threshold {fitted:g}"
+                )
+        pred.warnings = answer_warnings(
+            image_shape=q.shape,
+            input_size=self.model.cfg.input_size,
+            n_words=len(set(tokenize(q.expression))),
+            unknown_words=q.unknown,
+            mask_fraction=float(pred.mask.mean()),
+            confidence=pred.confidence,
+            image_similarity=q.image_similarity,
+            calibration=cal,
+        )
+
+    # -- influence (docs/design.md §7): what the answer owes to the neighbour and each word -----
+    def neighbour_influence(
+        self,
+        image: Any,
+        expression: str,
+        pred: Prediction | None = None,
+        neighbour: int | None = None,
+    ) -> Influence:
+        """The mask with the enrichment switched off (gate closed: V_l' = V_l^in at every level)
+        against the answer's mask (``pred``, else computed, with ``neighbour`` if forced). For
+        the baseline: iou 1, "no retrieval in this variant"."""
+        return neighbour_influence(self, image, expression, pred, neighbour)
+
+    def candidate_influence(
+        self,
+        image: Any,
+        expression: str,
+        indices: list[int],
+        pred: Prediction | None = None,
+        neighbour: int | None = None,
+    ) -> list[Influence]:
+        """For each pool row in ``indices`` (e.g. the candidate table's ``index`` column): the
+        mask if that row were the neighbour, against the answer's mask (``pred``, else computed
+        with ``neighbour`` if forced). One batched pass over the candidates."""
+        return candidate_influence(self, image, expression, indices, pred, neighbour)
+
+    def word_influence(
+        self, image: Any, expression: str, neighbour: int | None = None
+    ) -> list[WordInfluence]:
+        """One :class:`WordInfluence` per word of the expression, in order: the mask without
+        that word against the answer's mask, the neighbour held fixed. One batched pass."""
+        return word_influence(self, image, expression, neighbour)

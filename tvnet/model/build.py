@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tvnet.config import ModelConfig, preset_config
 from tvnet.data.tokenize import PAD, UNK, Vocab
+from tvnet.model.hf_text import SubwordVocab
 from tvnet.model.text_encoder import glove_init
 from tvnet.model.tvnet import TVNet
 
@@ -22,6 +24,14 @@ def default_vocab(cfg: ModelConfig, size: int = 20_000) -> Vocab:
     return Vocab([PAD, UNK, *[w for w in words if w not in (PAD, UNK)]])
 
 
+def dataset_vocab(cfg: ModelConfig, sentences: Iterable[str]) -> Vocab | SubwordVocab:
+    """The vocabulary a new model of ``cfg`` reads: the words of the training ``sentences``
+    (``glove_lstm``), or the text model's own WordPiece tokenizer (``hf_tokens``)."""
+    if cfg.text_encoder == "hf_tokens":
+        return SubwordVocab(cfg.text_model)
+    return Vocab.build(sentences)
+
+
 def build_model(
     preset: str | ModelConfig = "cpu",
     variant: str | None = None,
@@ -33,7 +43,8 @@ def build_model(
 
     preset: ``"cpu"`` (embedded default) or ``"paper"``, or a full ModelConfig.
     variant: ``baseline`` | ``res`` | ``res_cct`` | ``full`` (default full; the paper's Table 1 rows).
-    vocab: the dataset vocabulary (default: the most frequent GloVe words).
+    vocab: the dataset vocabulary (default: the most frequent GloVe words; with
+    ``text_encoder="hf_tokens"`` always the text model's WordPiece tokenizer).
     pretrained: load backbone ImageNet weights and GloVe vectors (False: random init, e.g.
     before loading a checkpoint, or for tests).
     """
@@ -41,10 +52,12 @@ def build_model(
         cfg = preset.replace(**({"variant": variant} if variant else {}), **overrides)
     else:
         cfg = preset_config(preset, variant or "full", **overrides)
-    if vocab is None:
+    if cfg.text_encoder == "hf_tokens":
+        vocab = vocab or SubwordVocab(cfg.text_model)
+    elif vocab is None:
         vocab = default_vocab(cfg) if pretrained else Vocab([PAD, UNK])
     model = TVNet(cfg, vocab, pretrained=pretrained)
-    if pretrained and cfg.word_vectors:
+    if pretrained and cfg.word_vectors and cfg.text_encoder == "glove_lstm":
         matrix, _ = glove_init(vocab.words, cfg.word_vectors, cfg.word_dim, whiten=cfg.word_whiten)
         model.text.load_vectors(matrix)
     return model

@@ -19,6 +19,7 @@ from tvnet.model.backbone import Backbone
 from tvnet.model.enrichment import Enrichment
 from tvnet.model.fusion import BilinearFusion, ConvLSTM, LanguageGate
 from tvnet.model.head import MaskHead
+from tvnet.model.hf_text import HFTokenEncoder, SubwordVocab
 from tvnet.model.spatial import spatial_features
 from tvnet.model.text_encoder import TextEncoder
 
@@ -34,14 +35,29 @@ class TVNetOutput:
     aux_logits: list[torch.Tensor] = field(default_factory=list)  # B×1×h×w each (training only)
 
 
+@dataclass
+class VisualFeatures:
+    """What :meth:`TVNet.visual` hands to :meth:`TVNet.decode`: V2 (B×C2×2h×2w), [V3', V4',
+    V5'] on the common h×h grid, the input side S, and the RES maps (empty without RES)."""
+
+    v2: torch.Tensor
+    v_low: list[torch.Tensor]
+    size: int
+    attention: list[torch.Tensor] = field(default_factory=list)
+    gates: list[torch.Tensor] = field(default_factory=list)
+
+
 class TVNet(nn.Module):
-    def __init__(self, cfg: ModelConfig, vocab: Vocab, pretrained: bool = True):
+    def __init__(self, cfg: ModelConfig, vocab: Vocab | SubwordVocab, pretrained: bool = True):
         super().__init__()
         self.cfg, self.vocab = cfg, vocab
         flags = cfg.flags
         self.backbone = Backbone(cfg, pretrained=pretrained)
         c2, *c_low = self.backbone.channels
-        self.text = TextEncoder(len(vocab), cfg.word_dim, cfg.d_s)
+        if cfg.text_encoder == "hf_tokens":
+            self.text = HFTokenEncoder(cfg.text_model, cfg.d_s, cfg.text_layer)
+        else:
+            self.text = TextEncoder(len(vocab), cfg.word_dim, cfg.d_s)
         self.enrich = nn.ModuleList(Enrichment(c) for c in c_low) if flags.res else None
         self.fusion = nn.ModuleList(
             BilinearFusion(c, cfg.d_s, cfg.d_m, cfg.fusion_heads) for c in c_low
@@ -68,46 +84,46 @@ class TVNet(nn.Module):
             and (self.backbone.frozen or not self.training)
         )
 
-    def forward(
-        self,
-        tokens: torch.Tensor,
-        lengths: torch.Tensor,
-        image: torch.Tensor | None = None,
-        ref_image: torch.Tensor | None = None,
-        feats: list[torch.Tensor] | None = None,
-        ref_feats: list[torch.Tensor] | None = None,
-        return_attention: bool | None = None,
-    ) -> TVNetOutput:
-        """tokens B×T, lengths B; image/ref_image B×3×S×S or their backbone features.
+    def features(
+        self, image: torch.Tensor, ref_image: torch.Tensor | None = None
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
+        """Backbone maps [V2..V5] of ``image`` and of ``ref_image`` (None when not given), in one
+        backbone call when :meth:`_siamese_batch` allows it."""
+        if self._siamese_batch(image, ref_image, None):
+            # one backbone call on [query; retrieved]: the same features (eval-mode BN
+            # is per sample), one pass of the layers' overhead instead of two
+            both = self.backbone.extract(torch.cat([image, ref_image]))
+            return [f[: image.shape[0]] for f in both], [f[image.shape[0] :] for f in both]
+        feats = self.backbone.extract(image)
+        ref = self.backbone.extract(ref_image) if ref_image is not None else None
+        return feats, ref
 
-        ``return_attention`` (default: not training) materialises every A_l for inspection."""
-        if return_attention is None:
-            return_attention = not self.training
-        if feats is None:
-            if image is None:
-                raise ValueError("TVNet needs an image or its backbone features")
-            if self._siamese_batch(image, ref_image, ref_feats):
-                # one backbone call on [query; retrieved]: the same features (eval-mode BN
-                # is per sample), one pass of the layers' overhead instead of two
-                both = self.backbone.extract(torch.cat([image, ref_image]))
-                feats = [f[: image.shape[0]] for f in both]
-                ref_feats = [f[image.shape[0] :] for f in both]
-            else:
-                feats = self.backbone.extract(image)
-        size = image.shape[-1] if image is not None else feats[0].shape[-1] * 4  # V2 is at S/4
+    def visual(
+        self,
+        feats: list[torch.Tensor],
+        ref_feats: list[torch.Tensor] | None = None,
+        return_attention: bool = False,
+        close_gate: bool = False,
+        size: int | None = None,
+    ) -> VisualFeatures:
+        """The query's visual features as fusion reads them: aligned, and for RES variants
+        enriched by the retrieved image (Eq. 1–2). They do not depend on the expression, so
+        one call serves any number of expressions (:meth:`decode`).
+
+        ``close_gate``: switch the enrichment off, V_l' = V_l^in at every level, as if every
+        gate were 0 (what the answer owes to the neighbour, docs/design.md §7); the retrieved
+        image is then not read. The baseline has no enrichment and ignores both. ``size``: the
+        input side S (default: 4 × V2's side, V2 being at stride 4)."""
+        size = size or feats[0].shape[-1] * 4
         grid = size // 8
         native = self.enrich is not None and self.cfg.enrich_native
         v2, v_low = self.backbone.align(feats, grid, resize=not native)
-        B = v2.shape[0]
-
         attention, gates = [], []
-        if self.enrich is not None:  # RES, Eq. 1–2
+        if self.enrich is not None and not close_gate:  # RES, Eq. 1–2
             if ref_feats is None:
-                if ref_image is None:
-                    raise ValueError(
-                        f"variant {self.cfg.variant!r} needs the retrieved image (ref_image)"
-                    )
-                ref_feats = self.backbone.extract(ref_image)
+                raise ValueError(
+                    f"variant {self.cfg.variant!r} needs the retrieved image (ref_image)"
+                )
             _, r_low = self.backbone.align(ref_feats, grid, resize=not native)
             enriched = []
             for enrich, v, r in zip(self.enrich, v_low, r_low):
@@ -116,8 +132,25 @@ class TVNet(nn.Module):
                 gates.append(g)
                 if a is not None:
                     attention.append(a)
-            v_low = self.backbone.to_grid(enriched, grid) if native else enriched
+            v_low = enriched
+        if native:
+            v_low = self.backbone.to_grid(v_low, grid)
+        return VisualFeatures(v2, v_low, size, attention, gates)
 
+    def decode(
+        self, vis: VisualFeatures, tokens: torch.Tensor, lengths: torch.Tensor
+    ) -> TVNetOutput:
+        """Ground the expression (tokens B×T, lengths B) in the visual features: fusion + gate
+        (Eq. 3), ConvLSTM, AMF or Cct (Eq. 4–5), head. ``vis`` holds B images, or one that
+        every expression shares (expanded here)."""
+        v2, v_low = vis.v2, vis.v_low
+        B = tokens.shape[0]
+        if v2.shape[0] != B:
+            if v2.shape[0] != 1:
+                raise ValueError(f"{v2.shape[0]} images for {B} expressions")
+            v2 = v2.expand(B, *v2.shape[1:])
+            v_low = [v.expand(B, *v.shape[1:]) for v in v_low]
+        grid = vis.size // 8
         _, s, _ = self.text(tokens, lengths)  # s: B×d_s
         o = spatial_features(B, grid, grid, device=v2.device, dtype=v2.dtype)
         ms = [fuse(v, o, s) for fuse, v in zip(self.fusion, v_low)]  # Eq. 3, first line
@@ -134,6 +167,41 @@ class TVNet(nn.Module):
         else:
             m_out = up2(m_fine, hr)
         logits_low = self.head(m_out)  # B×1×2h×2w
-        logits = F.interpolate(logits_low, size=(size, size), mode="bilinear", align_corners=False)
+        logits = F.interpolate(
+            logits_low, size=(vis.size, vis.size), mode="bilinear", align_corners=False
+        )
         aux = [head(m) for head, m in zip(self.aux, ms)] if self.training else []
-        return TVNetOutput(logits, logits_low, attention, gates, a2, aux)
+        return TVNetOutput(logits, logits_low, vis.attention, vis.gates, a2, aux)
+
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor,
+        image: torch.Tensor | None = None,
+        ref_image: torch.Tensor | None = None,
+        feats: list[torch.Tensor] | None = None,
+        ref_feats: list[torch.Tensor] | None = None,
+        return_attention: bool | None = None,
+        close_gate: bool = False,
+    ) -> TVNetOutput:
+        """tokens B×T, lengths B; image/ref_image B×3×S×S or their backbone features.
+
+        ``return_attention`` (default: not training) materialises every A_l for inspection;
+        ``close_gate`` switches the enrichment off (:meth:`visual`)."""
+        if return_attention is None:
+            return_attention = not self.training
+        uses_ref = self.enrich is not None and not close_gate
+        if feats is None:
+            if image is None:
+                raise ValueError("TVNet needs an image or its backbone features")
+            if uses_ref and ref_feats is None:
+                feats, ref_feats = self.features(image, ref_image)
+            else:
+                feats, _ = self.features(image)
+        elif uses_ref and ref_feats is None and ref_image is not None:
+            ref_feats = self.backbone.extract(ref_image)
+        size = image.shape[-1] if image is not None else None
+        vis = self.visual(
+            feats, ref_feats if uses_ref else None, return_attention, close_gate, size
+        )
+        return self.decode(vis, tokens, lengths)

@@ -70,6 +70,24 @@ class ImageStore:
             out = np.einsum("qkd,qd->qk", data.astype(np.float32), q)
         return np.where(valid, out, -np.inf).astype(np.float32)
 
+    def best(self, q: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of each unit query q (Q×d) with its most similar stored row; ``exclude`` (Q×N
+        bool, optional) masks rows out (→ -inf when every row is masked)."""
+        best = np.full(len(q), -np.inf, np.float32)
+        step = 4096
+        for s in range(0, len(self), step):
+            rows = slice(s, min(s + step, len(self)))
+            data = self.a["data"][rows].astype(np.float32)  # n×d
+            if self.kind == "sq8":
+                sc = (q * self.a["step"]) @ data.T + (q @ self.a["lo"])[:, None]
+                sc = sc / np.maximum(self.a["norm"][rows], 1e-12)
+            else:
+                sc = q @ data.T  # Q×n
+            if exclude is not None:
+                sc = np.where(exclude[:, rows], -np.inf, sc)
+            best = np.maximum(best, sc.max(1).astype(np.float32))
+        return best
+
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """Reconstructed (unit) float32 vectors of ``rows``."""
         data = self.a["data"][rows]

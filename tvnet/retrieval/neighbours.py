@@ -296,6 +296,23 @@ def ensure_neighbour_table(
     return path
 
 
+def image_similarities(
+    refer: Any,
+    image_ids: Any,
+    pool: DataPool,
+    image_encoder: Any,
+    progress: bool = True,
+) -> dict[int, float]:
+    """Image id → cosine of the image with the most similar image of the pool (its own image
+    excluded): how familiar each image looks (:meth:`DataPool.image_similarity`; the
+    evaluator's ``image_similarity`` column, docs/design.md §7)."""
+    pool.check_manifest(pool_manifest(None, image_encoder))
+    ids = np.asarray(pd.unique(np.asarray(image_ids, np.int64)), np.int64)
+    vecs = _encode_images(refer, ids, image_encoder, progress)
+    sims = pool.image_similarity(vecs, exclude_image_ids=ids)
+    return {int(i): float(v) for i, v in zip(ids, sims)}
+
+
 @dataclass
 class Neighbour:
     """The pool sample retrieved for one query (RES stage 1): the one neighbour type, from
@@ -347,7 +364,9 @@ class Retriever:
     """Online RES stage 1: the pool neighbour of a new (image, expression) in one call.
 
     Thread-safe: the encoders (a Hugging Face tokenizer is not re-entrant) run under a lock,
-    which copies of the retriever share, so several predictors may share one retriever."""
+    which copies of the retriever share, so several predictors may share one retriever.
+    ``text_encoder`` may be None for a retriever that only scores images
+    (:meth:`image_similarity`, what the baseline's Predictor keeps)."""
 
     def __init__(
         self, pool: DataPool, text_encoder: Any, image_encoder: Any, k_text: int = 20
@@ -359,16 +378,36 @@ class Retriever:
         self.k_text = k_text
         self._lock = threading.Lock()
 
+    def image_vector(self, image: np.ndarray) -> np.ndarray:
+        """The image encoder's vector of one image (d_i,), under the encoders' lock."""
+        with self._lock:
+            return self.image_encoder.encode([image], progress=False)[0]
+
+    def image_similarity(self, image_vector: np.ndarray) -> float:
+        """Cosine of an image vector with the most similar image of the pool
+        (:meth:`DataPool.image_similarity`; docs/design.md §7)."""
+        return float(self.pool.image_similarity(image_vector[None])[0])
+
     def neighbour(
-        self, image: np.ndarray, sentence: str, exclude_image_id: int | None = None
+        self,
+        image: np.ndarray,
+        sentence: str,
+        exclude_image_id: int | None = None,
+        image_vector: np.ndarray | None = None,
     ) -> Neighbour:
         """The :class:`Neighbour` of one upload, its ``candidates`` the DataFrame of
         :meth:`DataPool.search_candidates`. When the pool holds no eligible entry, index is -1
-        and the other fields are None."""
+        and the other fields are None. ``image_vector``: the image's vector when the caller has
+        it already (:meth:`image_vector`), so the image is not encoded twice."""
+        if self.text_encoder is None:
+            raise ValueError("this retriever has no text encoder: it only scores images")
         with self._lock:
             t = self.text_encoder.encode([sentence], progress=False)
-            v = self.image_encoder.encode([image], progress=False)
-        cands = self.pool.search_candidates(t[0], v[0], exclude_image_id, k_text=self.k_text)
+            if image_vector is None:
+                image_vector = self.image_encoder.encode([image], progress=False)[0]
+        cands = self.pool.search_candidates(
+            t[0], image_vector, exclude_image_id, k_text=self.k_text
+        )
         if cands.empty:
             return Neighbour(-1, None, None, None, None, None, candidates=cands)
         best = cands.iloc[0]

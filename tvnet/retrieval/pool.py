@@ -365,6 +365,26 @@ class DataPool:
         r = self.search_detailed(text_q, image_q, exclude_image_ids, k_text)
         return r.indices, r.image_scores
 
+    def image_similarity(
+        self, image_q: np.ndarray, exclude_image_ids: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Q image vectors → the cosine of each with the most similar image of the whole pool
+        (its own image excluded when ``exclude_image_ids`` names it): how much an image looks
+        like anything in the pool, whatever the expression (docs/design.md §7, the warning of
+        an image unlike the training pool). -inf when the pool holds no other image."""
+        image_q = unit(as_2d(image_q, "image_q"))
+        if image_q.shape[1] != self.images.dim:
+            raise ValueError(
+                f"image queries are {image_q.shape[1]}-d, the pool holds {self.images.dim}-d"
+            )
+        exclude = None
+        if exclude_image_ids is not None:
+            ids = np.empty(len(self.images), np.int64)
+            ids[self.entry_image_row] = self.image_ids  # the image id of each stored row
+            want = np.asarray(exclude_image_ids, np.int64).reshape(-1, 1)
+            exclude = ids[None, :] == want  # Q×N
+        return self.images.best(image_q, exclude)
+
     def search_candidates(
         self,
         text_q: np.ndarray,

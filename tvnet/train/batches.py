@@ -126,6 +126,11 @@ class BatchLoader:
                 out["ref_image"] = self._images(ref_ids)
         return out
 
+    def images(self, image_ids: list[int]) -> torch.Tensor:
+        """Letterboxed images B×3×S×S of any images of the dataset (e.g. pool images the
+        evaluator picks at random as neighbours)."""
+        return self._images(image_ids)
+
     def masks(self, idx: list[int] | np.ndarray) -> torch.Tensor:
         """Letterboxed ground truth B×1×S×S in {0, 1}."""
         m = [letterbox_mask(self.refer.mask(self.table.samples[i].ref_id), self.size) for i in idx]

@@ -27,7 +27,6 @@ from tvnet import warmstart
 from tvnet.amp import autocast_context
 from tvnet.config import ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
-from tvnet.data.tokenize import Vocab
 from tvnet.eval.evaluator import evaluate
 from tvnet.io import atomic_write_json
 from tvnet.model.head import tvnet_loss
@@ -143,7 +142,7 @@ def train(
 ) -> TrainResult:
     from tvnet import __version__
     from tvnet.checkpoint import load_checkpoint, save_checkpoint
-    from tvnet.model.build import build_model
+    from tvnet.model.build import build_model, dataset_vocab
 
     rank, world = _dist()
     if device is None:
@@ -178,7 +177,7 @@ def train(
     if resuming:
         model = load_checkpoint(last, expect=model_cfg, device=device)
     elif model is None:
-        vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+        vocab = dataset_vocab(model_cfg, (s.sentence for s in refer.samples("train")))
         model = build_model(model_cfg, vocab=vocab).to(device)
     needs_nb = model.uses_retrieval
     train_table = SplitTable.for_model(refer, "train", model, pool_dir)

@@ -1,0 +1,89 @@
+"""The page's event handlers with gradio's signatures (:class:`Demo`, docs/design.md §7): the
+API's parameter names, the session of the request and the point or row a select event names,
+passed on as plain values to the handlers' core (:class:`apps.demo.handlers.Handlers`), which
+runs in this process or in the model worker (:mod:`apps.demo.worker`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from apps.demo.models import Models
+
+
+def session(request: gr.Request | None) -> str | None:
+    return getattr(request, "session_hash", None) if request is not None else None
+
+
+class Demo:
+    """``core``: the handlers (a :class:`~apps.demo.handlers.Handlers` or the worker's proxy
+    of one); ``models``: what the page needs to know of the models before they load."""
+
+    def __init__(self, core: Any, models: Models):
+        self.core, self.models = core, models
+
+    def segment(
+        self, image, expression, level=5, show_gates=False, variant=None, request: gr.Request = None
+    ):
+        """Segment the object that ``expression`` refers to in ``image``.
+
+        Returns the mask overlay, the verdict (a ✔ only for a confident answer, else its
+        warnings first), the retrieved neighbour and its caption, the A_l heatmap over the
+        neighbour and its caption, the A_2 heatmap over the input and its caption, the gates,
+        the top-20 candidates, the candidate choice, the latency per stage, the binary mask, a
+        JSON summary, the probability map and its caption, what the neighbour changed (image
+        and caption), the gates' colour bars and the words view."""
+        return self.core.segment(image, expression, level, show_gates, variant, session(request))
+
+    def rerun_variant(
+        self, key, variant, level, show_gates, image, expression, request: gr.Request = None
+    ):
+        return self.core.rerun_variant(
+            key, variant, level, show_gates, image, expression, session(request)
+        )
+
+    def choose_neighbour(
+        self, key, index, level=5, show_gates=False, variant=None, request: gr.Request = None
+    ):
+        """Re-run the last segmentation with pool entry ``index`` as the neighbour."""
+        return self.core.choose_neighbour(key, index, level, show_gates, variant, session(request))
+
+    def choose_row(
+        self, key, level, show_gates, variant, evt: gr.SelectData, request: gr.Request = None
+    ):
+        row = evt.index[0] if evt.index is not None else None
+        return self.core.choose_row(key, level, show_gates, variant, row, session(request))
+
+    def compare(self, image, expression):
+        """Every available variant on the same input, side by side (mask overlays)."""
+        return self.core.compare(image, expression)
+
+    def word_influence(self, key):
+        """The expression with each word shaded by how much of the mask moves without it."""
+        return self.core.word_influence(key)
+
+    def candidate_influence(self, key):
+        """The candidate table with a column of what each neighbour would change."""
+        return self.core.candidate_influence(key)
+
+    def mark_stale(self, key, image, expression, request: gr.Request = None):
+        return self.core.mark_stale(key, image, expression, session(request))
+
+    def point_on_input(self, key, level, evt: gr.SelectData):
+        return self.core.pick_point(key, level, *evt.index[:2], True)
+
+    def point_on_mask(self, key, level, evt: gr.SelectData):
+        return self.core.pick_point(key, level, *evt.index[:2], False)
+
+    def clear_point(self, key, level):
+        return self.core.clear_point(key, level)
+
+    def change_level(self, key, level):
+        return self.core.change_level(key, level)
+
+    def toggle_gates(self, key, show):
+        return self.core.toggle_gates(key, show)
+
+    def model_note(self) -> str:
+        return self.core.model_note()

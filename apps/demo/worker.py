@@ -1,0 +1,88 @@
+"""The demo's model worker (docs/design.md §7, "The demo"): loads the models and runs the page's
+handlers, called by ``python -m apps.demo`` through :mod:`apps.demo.remote`; not for starting
+by hand.
+
+    python -m apps.demo.worker --address SOCKET --pictures DIR [model arguments]
+
+It starts loading the main model first (torch and the model code, in a thread), then listens:
+calls that need the model wait for it. It exits when its standard input ends (the page's
+process is gone), and with status 2, the reason on stderr, when the model cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m apps.demo.worker", description=__doc__)
+    ap.add_argument("--address", required=True, help="Unix socket to listen on")
+    ap.add_argument("--pictures", type=Path, required=True, help="folder to draw pictures into")
+    ap.add_argument("--checkpoint", type=Path)
+    ap.add_argument("--pool", type=Path)
+    ap.add_argument("--pool-images", type=Path)
+    ap.add_argument("--variants-dir", type=Path)
+    ap.add_argument("--device")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    from apps.demo.remote import AUTHKEY_ENV
+
+    authkey = bytes.fromhex(os.environ.pop(AUTHKEY_ENV, ""))
+    if not authkey:
+        print(
+            f"error: no key in ${AUTHKEY_ENV}; this worker is started by apps.demo", file=sys.stderr
+        )
+        return 2
+    from apps.demo.models import Models  # torch and the weights load in its thread
+
+    models = Models(
+        args.checkpoint,
+        args.pool,
+        args.variants_dir,
+        args.device,
+        args.pool_images,
+        background=True,
+        warmup=True,
+    )
+    threading.Thread(target=exit_at_end_of_input, daemon=True).start()
+    threading.Thread(target=exit_if_not_loaded, args=(models,), daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    from apps.demo.handlers import Handlers
+    from apps.demo.remote import serve
+
+    serve(Handlers(models, pictures=args.pictures), args.address, authkey)
+    return 0
+
+
+def exit_at_end_of_input() -> None:
+    """The page's process holds our standard input open: its end means that process ended."""
+    try:
+        while sys.stdin.buffer.read(1 << 16):
+            pass
+    except (OSError, ValueError):
+        pass
+    os._exit(0)
+
+
+def exit_if_not_loaded(models) -> None:
+    from tvnet import InputError
+
+    try:
+        models.wait(caller=False)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        os._exit(2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Latency of the influence methods of the Predictor (docs/design.md §7, "Influence").
+
+    python benchmarks/influence.py [--checkpoint DIR] [--runs 5] [--threads 2] [--no-amp]
+                                   [--candidates 20]
+
+Loads the bundled model (default) once, then on SynthRef test scenes times one answer, the
+neighbour's influence (gate closed), each of the candidate table's neighbours
+(``--candidates`` of them) and the word influence of a 12-word expression; prints the median of
+each in ms with the CPU, the thread count and the precision (the goal of the word influence:
+≈ 1–2 s on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--checkpoint", type=Path)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-amp", action="store_true")
+    ap.add_argument("--candidates", type=int, default=20)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from tvnet import Predictor
+    from tvnet.amp import cpu_bf16_supported
+    from tvnet.data.synthref import make_scene
+
+    p = Predictor.from_checkpoint(args.checkpoint, device="cpu", amp=not args.no_amp)
+    bf16 = (not args.no_amp) and cpu_bf16_supported()
+    print(
+        f"{cpu_name()}, {args.threads} threads, {'bf16 autocast' if bf16 else 'fp32'}, "
+        f"{p.variant} ({p.info['checkpoint']}), runtime {p.info['runtime']}"
+    )
+    expression = "the small green star left of the big red circle on top"  # 12 words
+    times: dict[str, list[float]] = {"answer": [], "neighbour": [], "candidates": [], "words": []}
+    for i in range(args.runs + 1):  # the first run warms up and is not counted
+        scene = make_scene(0, "test", 200 + i)
+        img = scene.image
+        t = time.perf_counter()
+        pred = p(img, expression)
+        lap = {"answer": time.perf_counter() - t}
+        t = time.perf_counter()
+        p.neighbour_influence(img, expression, pred=pred)
+        lap["neighbour"] = time.perf_counter() - t
+        if p.retriever is not None:
+            idx = pred.neighbour.candidates["index"].tolist()[: args.candidates]
+            t = time.perf_counter()
+            p.candidate_influence(img, expression, idx, pred=pred)
+            lap["candidates"] = time.perf_counter() - t
+        t = time.perf_counter()
+        words = p.word_influence(img, expression)
+        lap["words"] = time.perf_counter() - t
+        if i:
+            for k, v in lap.items():
+                times[k].append(v)
+    n = len(words)
+    for k, v in times.items():
+        if v:
+            what = {"candidates": f" ({args.candidates} neighbours)", "words": f" ({n} words)"}
+            print(f"{k + what.get(k, ''):26s} median {1000 * statistics.median(v):7.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Does the model read wording it was never trained on? (issue 23, "Wording")
+
+Writes a copy of one SynthRef split whose expressions are rewritten with ordinary synonyms that
+the generator never emits (``crimson`` for red, ``tiny`` for small, ``lozenge`` for diamond …),
+word for word, so the referent stays the same. Images and masks are the original's (linked).
+Evaluate a checkpoint on both folders and compare oIoU on the rewritten samples: a closed
+vocabulary reads every new word as ``<unk>``.
+
+    python research/paraphrase.py --data data/synthref --split val --out data/synthref-para
+    tvnet eval --checkpoint CKPT --data data/synthref-para --split val --pool runs/pool --out D
+
+The word list is for this measurement only: the model never sees it (the generator's own
+words are in tvnet/data/synthref/vocabulary.py, and the script checks there is no overlap).
+A sample is rewritten when at least one of its words has a synonym; ``--seed`` picks among
+several. Only the chosen split is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+from pathlib import Path
+
+SYNONYMS = {
+    # colours
+    "red": ("crimson", "scarlet"),
+    "orange": ("tangerine", "amber"),
+    "yellow": ("golden", "lemon"),
+    "green": ("emerald", "lime"),
+    "blue": ("navy", "azure"),
+    "purple": ("lilac", "lavender"),
+    "violet": ("lilac",),
+    "pink": ("rose", "magenta"),
+    "white": ("ivory", "snowy"),
+    # sizes
+    "small": ("tiny", "teeny", "minuscule"),
+    "little": ("tiny", "wee"),
+    "big": ("huge", "giant", "enormous"),
+    "large": ("huge", "massive"),
+    # textures
+    "striped": ("banded", "streaked"),
+    "dotted": ("speckled", "polka-dot"),
+    "spotted": ("speckled",),
+    "checkered": ("plaid", "tartan"),
+    "plain": ("unpatterned",),
+    # shapes
+    "diamond": ("lozenge",),
+    "crescent": ("sickle",),
+    "ring": ("loop",),
+    "circle": ("round dot",),
+}
+
+
+def generator_words() -> set[str]:
+    from tvnet.data.synthref import vocabulary as v
+
+    words = set(v.SHAPES) | set(v.COLOURS) | set(v.TEXTURES) | set(v.GENERIC_NOUNS)
+    for table in (v.SHAPE_WORDS, v.COLOUR_WORDS, v.TEXTURE_ADJ, v.TEXTURE_PP, v.SIZE_ADJ):
+        for phrases in table.values():
+            words |= {w for p in phrases for w in p.split()}
+    return words | set(v.LOCATION_WORDS)
+
+
+def rewrite(sentence: str, rng: random.Random) -> str:
+    def swap(m: re.Match) -> str:
+        word = m.group(0)
+        options = SYNONYMS.get(word.lower())
+        return rng.choice(options) if options else word
+
+    return re.sub(r"[A-Za-z]+", swap, sentence)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True, help="a SynthRef folder")
+    ap.add_argument("--split", default="val")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    new = {w for opts in SYNONYMS.values() for o in opts for w in o.split()}
+    clash = new & generator_words()
+    if clash:
+        raise SystemExit(f"synonyms the generator already emits: {sorted(clash)}")
+    refs_file = next(args.data.glob("refs(*).json"))
+    refs = [r for r in json.loads(refs_file.read_text()) if r["split"] == args.split]
+    rng = random.Random(args.seed)
+    changed = total = 0
+    for r in refs:
+        for s in r["sentences"]:
+            total += 1
+            text = rewrite(s["sent"], rng)
+            if text != s["sent"]:
+                changed += 1
+                s["original"] = s["sent"]
+            s["raw"] = s["sent"] = text
+            s["tokens"] = re.findall(r"[^\W_]+", text.lower())
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / refs_file.name).write_text(json.dumps(refs))
+    for name in ("images", "instances.json"):
+        link = args.out / name
+        if not link.exists():
+            os.symlink((args.data / name).resolve(), link)
+    print(f"{changed} of {total} {args.split} expressions rewritten → {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,27 @@
+"""analysis/influence.py on hand-made dumps with known numbers (tests/analysis/conftest.py:
+``trust_dumps``). Named apart from tests/inference/test_influence.py: test basenames are unique."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.influence import influence_table
+
+
+def test_influence_table_by_hand(trust_dumps):
+    t = influence_table(trust_dumps).set_index(["variant", "split"])
+    f = t.loc[("full", "val")]
+    assert bool(f["has_influence"]) and f["n"] == 7
+    # answers: 4 right (I 20, U 20), 3 wrong (I 0, U 40) → oIoU 80/200
+    assert f["oiou"] == pytest.approx(40.0)
+    assert f["oiou_nogate"] == pytest.approx(100 * 40 / 200)
+    assert f["effect_nogate"] == pytest.approx(20.0)
+    assert f["oiou_random"] == pytest.approx(40.0) and f["effect_random"] == pytest.approx(0)
+    assert f["iou_nogate"] == pytest.approx(100 * (4 * 0.5 + 3 * 1.0) / 7)
+    assert f["iou_random"] == pytest.approx(100.0)
+    assert f["changed_nogate"] == pytest.approx(100 * 4 / 7)
+    for key in (("baseline", "val"), ("res", "test")):  # no retrieval / an older dump
+        row = t.loc[key]
+        assert not row["has_influence"] and np.isnan(row["oiou_nogate"])
+        assert row["oiou"] == pytest.approx(100.0)

@@ -1,0 +1,114 @@
+"""``tvnet calibrate`` (tvnet/cli/calibrate.py) and the confidence columns ``tvnet eval``
+writes with a calibrated checkpoint."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import save_tiny_model
+from tvnet import load_calibration, load_dump
+from tvnet.checkpoint import read_checkpoint_config
+from tvnet.cli import main
+from tvnet.eval.calibration import Calibration, expected_calibration_error
+from tvnet.eval.dump import DumpWriter
+from tvnet.eval.metrics import RISEvaluator
+
+
+def _dump(path, split, ckpt_hash, n=200, seed=0):
+    """A dump whose answers are right (IoU 1) with probability = their score."""
+    rng = np.random.default_rng(seed)
+    gt = np.zeros((10, 10), bool)
+    gt[2:6, 2:6] = True  # 16 % of the image
+    records = []
+    for k in range(n):
+        score = float(rng.uniform())
+        right = rng.uniform() < score
+        records.append(
+            {
+                "pred": gt if right else np.roll(gt, 5, axis=1),
+                "gt": gt,
+                "sample_id": k,
+                "image_id": k // 2,  # two expressions per image
+                "score": score,
+                "image_similarity": 0.5 + (k // 2) / n,
+            }
+        )
+    info = {"split": split, "variant": "full", "checkpoint_hash": ckpt_hash}
+    info["protocol"] = {"threshold": 0.5, "resolution": "original"}
+    with DumpWriter(path, info) as w:
+        ev = RISEvaluator("full", split, dump=w)
+        ev.process(records)
+        w.close(metrics=ev.evaluate())
+    return path
+
+
+@pytest.fixture
+def ckpt(tiny_synthref, tmp_path):
+    return save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "ckpt")
+
+
+def test_calibrate_fits_on_val_and_fills_the_confidence_columns(ckpt, tmp_path, capsys):
+    sha = read_checkpoint_config(ckpt)["weights_sha256"]
+    val = _dump(tmp_path / "val", "val", sha)
+    test = _dump(tmp_path / "test", "test", sha, seed=1)
+    args = ["calibrate", "--checkpoint", str(ckpt), "--dump", str(val), "--apply", str(test)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "ECE" in out and "written" in out
+    raw = json.loads((ckpt / "calibration.json").read_text())
+    assert raw["written_by"] == "tvnet calibrate" and raw["checkpoint_hash"] == sha
+    assert raw["fitted_on"]["split"] == "val" and raw["fitted_on"]["n"] == 200
+    assert raw["fitted_on"]["threshold"] == 0.5
+    # one similarity per image (100 images), quantiles as numpy computes them
+    sims = 0.5 + np.arange(100) / 200
+    assert raw["image_similarity"]["q01"] == pytest.approx(np.quantile(sims, 0.01))
+    assert raw["image_similarity"]["median"] == pytest.approx(np.median(sims))
+    assert raw["mask_area"]["q01"] == pytest.approx(0.16)
+    cal = load_calibration(ckpt)
+    for d in (val, test):
+        dump = load_dump(d)
+        np.testing.assert_allclose(dump.samples.confidence, cal(dump.samples.score.to_numpy()))
+        assert dump.run["calibration"]["method"] == cal.method
+    # the score is already a probability: calibration keeps it one on held-out data
+    t = load_dump(test).samples
+    assert expected_calibration_error(t.confidence, t.iou >= 0.5) < 0.1
+
+
+def test_calibrate_refuses_test_splits_other_weights_and_scoreless_dumps(ckpt, tmp_path, capsys):
+    sha = read_checkpoint_config(ckpt)["weights_sha256"]
+    test = _dump(tmp_path / "test", "test", sha)
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(test)]) == 2
+    assert "honest check" in capsys.readouterr().err
+    other = _dump(tmp_path / "other", "val", "0" * 64)
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(other)]) == 2
+    assert "other weights" in capsys.readouterr().err
+    assert not (ckpt / "calibration.json").exists()
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(other), "--force"]) == 0
+    import pyarrow.parquet as pq
+
+    old = tmp_path / "old"
+    _dump(old, "val", sha)
+    pq.write_table(pq.read_table(old / "samples.parquet").drop(["score"]), old / "samples.parquet")
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(old)]) == 2
+    assert "no score column" in capsys.readouterr().err
+
+
+def test_eval_with_a_calibrated_checkpoint_writes_confidence(tiny_synthref, ckpt, tmp_path):
+    sha = read_checkpoint_config(ckpt)["weights_sha256"]
+    cal = Calibration("platt", {"a": 3.0, "b": -1.0}, checkpoint_hash=sha)
+    cal.save(ckpt)
+    out = tmp_path / "d"
+    args = ["eval", "--checkpoint", str(ckpt), "--data", str(tiny_synthref["data"])]
+    args += ["--split", "val", "--pool", str(tiny_synthref["pool"]), "--out", str(out)]
+    assert main([*args, "--no-amp", "--device", "cpu", "--quiet"]) == 0
+    dump = load_dump(out)
+    df = dump.samples
+    np.testing.assert_allclose(df.confidence, cal(df.score.to_numpy()))
+    assert df.image_similarity.between(-1, 1).all() and df.randnb_iou.notna().all()
+    assert dump.run["calibration"]["method"] == "platt"
+    assert dump.run["influence"]["random_neighbour"] is True
+    # a calibration of other weights is not used
+    Calibration("platt", {"a": 3.0, "b": -1.0}, checkpoint_hash="f" * 64).save(ckpt)
+    assert main([*args, "--no-amp", "--device", "cpu", "--quiet", "--limit", "2"]) == 0
+    assert load_dump(out).samples.confidence.isna().all()

@@ -1,0 +1,72 @@
+"""tvnet/inference/checks.py: which warnings an answer gets, from which measurement."""
+
+import pytest
+
+from tvnet.eval.calibration import Calibration
+from tvnet.inference.checks import LOW_CONFIDENCE, NEAR_EMPTY, answer_warnings, tiny_side
+
+CAL = Calibration(
+    "platt",
+    {"a": 1.0, "b": 0.0},
+    image_similarity={"q01": 0.5, "q05": 0.6, "median": 0.75},
+    mask_area={"q01": 0.008, "min": 0.006},
+)
+FINE = dict(
+    image_shape=(300, 400),
+    input_size=320,
+    n_words=3,
+    unknown_words=[],
+    mask_fraction=0.05,
+    confidence=0.9,
+    image_similarity=0.7,
+    calibration=CAL,
+)
+
+
+def test_a_familiar_readable_answer_gets_no_warning():
+    assert answer_warnings(**FINE) == []
+    # exactly at each floor is still fine: the warnings are strict inequalities
+    edge = {**FINE, "image_similarity": 0.5, "mask_fraction": 0.008, "confidence": LOW_CONFIDENCE}
+    assert answer_warnings(**edge) == []
+    assert answer_warnings(**{**FINE, "image_shape": (tiny_side(320), 10)}) == []
+
+
+def test_each_measurement_below_its_floor_gives_its_sentence():
+    cases = [
+        ({"image_similarity": 0.49}, "unlike the images the model was trained on"),
+        ({"unknown_words": ["zorblax"]}, "does not know the word “zorblax”"),
+        ({"unknown_words": ["le", "cercle", "rouge"]}, "knows none of the words"),
+        ({"image_shape": (8, 8)}, "tiny (8×8 pixels)"),
+        ({"mask_fraction": 0.0}, "The mask is empty"),
+        ({"mask_fraction": 0.001}, "almost empty (0.10% of the image"),
+        ({"confidence": 0.3}, "only a 30% chance"),
+    ]
+    for change, words in cases:
+        got = answer_warnings(**{**FINE, **change})
+        assert len(got) == 1 and words in got[0], (change, got)
+    two = answer_warnings(**{**FINE, "unknown_words": ["le", "rouge"]})
+    assert "words “le” and “rouge”" in two[0]  # two of the three words unknown
+
+
+def test_most_important_first_and_fallbacks_without_a_calibration():
+    everything = {
+        **FINE,
+        "image_similarity": 0.1,
+        "unknown_words": ["le", "cercle", "rouge"],
+        "image_shape": (8, 8),
+        "mask_fraction": 0.0001,
+        "confidence": 0.05,
+    }
+    got = answer_warnings(**everything)
+    order = ["looks unlike", "none of the words", "tiny", "almost empty", "unsure"]
+    assert len(got) == 5 and all(w in g for w, g in zip(order, got))
+    # no calibration: no familiarity floor, a fixed near-empty floor, no confidence
+    bare = {**everything, "calibration": None, "confidence": None}
+    got = answer_warnings(**bare)
+    assert [w for w in order if any(w in g for g in got)] == order[1:4]
+    assert answer_warnings(**{**bare, "mask_fraction": NEAR_EMPTY}) == got[:2]
+
+
+@pytest.mark.parametrize("size", [64, 320, 416])
+def test_tiny_means_enlarged_more_than_four_times(size):
+    assert tiny_side(size) == size // 4

@@ -1,0 +1,146 @@
+"""tvnet/inference/influence.py: what an answer owes to its neighbour and to each word."""
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import save_tiny_model
+from tvnet import Influence, Predictor, WordInfluence
+from tvnet.inference.influence import NO_RETRIEVAL, mask_iou, word_spans
+
+
+def _load(tiny, ckpt, **kw):
+    return Predictor.from_checkpoint(
+        ckpt, tiny["pool"], device="cpu", pool_images=tiny["data"] / "images", amp=False, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def full(tiny_synthref, tmp_path_factory):
+    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path_factory.mktemp("f") / "full")
+    return _load(tiny_synthref, ckpt)
+
+
+@pytest.fixture(scope="module")
+def scene(tiny_synthref):
+    refer = tiny_synthref["refer"]
+    s = refer.samples("val")[2]
+    return refer.load_image(s.image_id), s.sentence
+
+
+def test_mask_iou_by_hand():
+    a = np.zeros((4, 4), bool)
+    b = a.copy()
+    assert mask_iou(a, b) == 1.0  # both empty
+    a[0, :2] = True
+    b[0, 1:3] = True
+    assert mask_iou(a, b) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="shapes"):
+        mask_iou(a, np.zeros((2, 2), bool))
+
+
+def test_word_spans_index_the_expression():
+    e = "The RED-circle, left of 2 stars!"
+    spans = word_spans(e)
+    assert [w for w, _, _ in spans] == ["The", "RED", "circle", "left", "of", "2", "stars"]
+    assert all(e[a:b] == w for w, a, b in spans)
+
+
+def test_a_neighbour_that_adds_nothing_changes_nothing(tiny_synthref, tmp_path, scene):
+    """Enrichment whose output projection W_o is zero adds gate ⊙ 0: closing the gate gives
+    exactly the answer's mask."""
+    ckpt = save_tiny_model(tiny_synthref["refer"], "res", tmp_path / "res", seed=2)
+    p = _load(tiny_synthref, ckpt)
+    with torch.no_grad():
+        for e in p.model.enrich:
+            e.proj.weight.zero_()
+            e.proj.bias.zero_()
+    img, sentence = scene
+    inf = p.neighbour_influence(img, sentence)
+    assert isinstance(inf, Influence)
+    assert inf.iou == 1.0 and inf.changed == 0.0
+    assert inf.label == "the neighbour changed 0.0% of the mask"
+    np.testing.assert_array_equal(inf.mask, p(img, sentence).mask)
+
+
+def test_neighbour_influence_is_the_gate_closed_mask_against_the_answer(full, scene):
+    img, sentence = scene
+    pred = full(img, sentence)
+    inf = full.neighbour_influence(img, sentence, pred=pred)
+    # by hand: the same network with the enrichment switched off
+    q = full._query(img, sentence)
+    tokens, lengths = full._tokens(q.expression)
+    with torch.no_grad():
+        logits = full.model(tokens, lengths, image=q.x, close_gate=True).logits
+    want = q.letterbox.invert(torch.sigmoid(logits)[0, 0]).numpy() >= 0.5
+    assert mask_iou(inf.mask, want) > 0.99
+    assert inf.iou == pytest.approx(mask_iou(inf.mask, pred.mask))
+    assert inf.changed == pytest.approx(1 - inf.iou)
+    # without pred it computes the answer itself (the same neighbour: RES stage 1's)
+    alone = full.neighbour_influence(img, sentence)
+    assert mask_iou(alone.mask, inf.mask) > 0.99
+    with pytest.raises(ValueError, match="resized"):
+        full.neighbour_influence(img, sentence, pred=pred.resized((10, 10)))
+
+
+def test_candidate_influence_is_each_candidate_as_the_neighbour(full, scene):
+    img, sentence = scene
+    pred = full(img, sentence)
+    cands = pred.neighbour.candidates["index"].tolist()[:3]
+    got = full.candidate_influence(img, sentence, cands)
+    assert len(got) == 3 and all(isinstance(g, Influence) for g in got)
+    for index, inf in zip(cands, got):
+        forced = full(img, sentence, neighbour=index)
+        assert mask_iou(inf.mask, forced.mask) > 0.99  # the mask with that neighbour
+        assert inf.iou == pytest.approx(mask_iou(inf.mask, pred.mask), abs=0.01)
+        assert f"pool #{index}" in inf.label
+    # the answer's own neighbour as a candidate: (almost) no change
+    own = full.candidate_influence(img, sentence, [pred.neighbour.index], pred=pred)[0]
+    assert own.iou > 0.99
+    with pytest.raises(Exception, match="outside the pool"):
+        full.candidate_influence(img, sentence, [10**6])
+
+
+def test_word_influence_drops_each_word_in_turn(full, scene):
+    img, _ = scene
+    expression = "the red circle on the left"
+    pred = full(img, expression)
+    words = full.word_influence(img, expression)
+    assert all(isinstance(w, WordInfluence) for w in words)
+    assert [w.word for w in words] == expression.split()
+    assert all(expression[w.start : w.end] == w.word for w in words)
+    nb = pred.neighbour.index
+    for k, w in enumerate(words):
+        without = " ".join(expression.split()[:k] + expression.split()[k + 1 :])
+        by_hand = full(img, without, neighbour=nb).mask
+        assert mask_iou(w.mask, by_hand) > 0.99
+        assert w.influence == pytest.approx(1 - mask_iou(w.mask, pred.mask), abs=0.01)
+        assert 0 <= w.influence <= 1
+
+
+def test_a_word_the_model_never_reads_has_no_influence(full, scene):
+    """The model reads the first 20 words: dropping the 22nd changes nothing."""
+    img, _ = scene
+    expression = " ".join(["circle"] * 21 + ["zorblax", "star"])
+    words = full.word_influence(img, expression)
+    assert len(words) == 23
+    again = full.word_influence(img, expression)[21].mask  # pure: the same again
+    assert words[21].word == "zorblax" and words[21].influence == 0.0
+    np.testing.assert_array_equal(words[21].mask, again)
+    # one word: dropping it leaves no word at all, which is still an answer
+    (only,) = full.word_influence(img, "circle")
+    assert (only.word, only.start, only.end) == ("circle", 0, 6) and 0 <= only.influence <= 1
+
+
+def test_baseline_says_it_has_no_retrieval(tiny_synthref, tmp_path, scene):
+    ckpt = save_tiny_model(tiny_synthref["refer"], "baseline", tmp_path / "b")
+    p = _load(tiny_synthref, ckpt)
+    assert p.retriever is None  # the demo reads this as "no neighbour to choose"
+    img, sentence = scene
+    inf = p.neighbour_influence(img, sentence)
+    assert (inf.iou, inf.changed, inf.label) == (1.0, 0.0, NO_RETRIEVAL)
+    np.testing.assert_array_equal(inf.mask, p(img, sentence).mask)
+    with pytest.raises(ValueError, match="no retrieval"):
+        p.candidate_influence(img, sentence, [0])
+    words = p.word_influence(img, sentence)
+    assert len(words) == len(word_spans(sentence))

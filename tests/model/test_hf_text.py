@@ -1,0 +1,80 @@
+"""The hf_tokens text encoder (tvnet/model/hf_text.py): a frozen MiniLM's token states + one
+trainable layer; any word reaches the model; the transformer never enters a checkpoint."""
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tvnet import build_model
+from tvnet.checkpoint import load_checkpoint, save_checkpoint
+from tvnet.model.hf_text import HFTokenEncoder, SubwordVocab
+from tvnet.retrieval.text_encoder import PACKAGE_MINILM
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return SubwordVocab(PACKAGE_MINILM)
+
+
+def test_words_outside_any_dataset_are_read_piece_by_piece(vocab):
+    # none of these is a SynthRef word; a closed vocabulary reads them all as <unk>
+    assert vocab.unknown("the crimson teeny lozenge beside the cat") == []
+    assert vocab.unknown("the ☃ circle") == ["☃"]  # no piece for it: the honest <unk>
+    ids, n = vocab.encode("the crimson circle.", 12)
+    tok = vocab.tokenizer
+    assert ids[0] == tok.cls_token_id and ids[n - 1] == tok.sep_token_id
+    assert (ids[n:] == tok.pad_token_id).all() and ids.shape == (12,)
+    assert tok.decode(ids[1 : n - 1]) == "the crimson circle."
+    cut, m = vocab.encode("one two three four five six seven eight nine ten", 6)
+    assert m == 6 and cut[5] == tok.sep_token_id  # truncated, still closed by [SEP]
+    with pytest.raises(ValueError, match="no words"):
+        vocab.encode(" ... ")
+    batch, lengths = vocab.encode_batch(["a red star", "the circle"], 8)
+    assert batch.shape == (2, 8) and lengths.tolist() == [5, 4]
+
+
+@pytest.mark.parametrize("layer", ["lstm", "proj"])
+def test_padding_never_changes_s_and_only_the_top_layer_learns(vocab, layer):
+    torch.manual_seed(0)
+    enc = HFTokenEncoder(PACKAGE_MINILM, 16, layer)
+    enc.train()
+    assert not enc.transformer.training  # frozen: no dropout in training either
+    ids, n = vocab.encode("the small green star", 8)
+    longer = np.full(14, vocab.tokenizer.pad_token_id)
+    longer[:8] = ids
+    t1, t2 = torch.tensor(ids[None]), torch.tensor(longer[None])
+    words, s1, mask = enc(t1, torch.tensor([n]))
+    _, s2, _ = enc(t2, torch.tensor([n]))
+    torch.testing.assert_close(s1, s2, rtol=1e-5, atol=1e-5)
+    assert words.shape == (1, 8, 16) and mask.sum() == n
+    assert torch.allclose(s1.norm(dim=-1), torch.ones(1))
+    assert words[0, n:].abs().max() == 0  # nothing at padding
+    other, m = vocab.encode("the large blue ring", 8)
+    _, s3, _ = enc(torch.tensor(other[None]), torch.tensor([m]))
+    assert not torch.allclose(s1, s3, atol=1e-3)  # it does read the words
+    (s1.sum() + words.sum()).backward()
+    assert all(p.grad is None for p in enc.transformer.parameters())
+    top = [p for n_, p in enc.named_parameters() if not n_.startswith("transformer.")]
+    assert top and all(p.grad is not None and p.grad.abs().sum() > 0 for p in top)
+
+
+def test_checkpoint_stores_the_top_layer_only_and_round_trips(vocab, tmp_path):
+    torch.manual_seed(0)
+    model = build_model(
+        "cpu", "res", pretrained=False, text_encoder="hf_tokens", input_size=64, d_s=16, d_m=16
+    ).eval()
+    assert isinstance(model.vocab, SubwordVocab)
+    path = save_checkpoint(model, tmp_path / "ckpt")
+    stored = load_file(str(path / "model.safetensors"))
+    assert not any(k.startswith("text.transformer.") for k in stored)
+    assert any(k.startswith("text.lstm.") for k in stored)
+    loaded = load_checkpoint(path).eval()
+    assert loaded.cfg == model.cfg and isinstance(loaded.vocab, SubwordVocab)
+    ids, n = vocab.encode("the crimson disc left of the star", 12)
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    args = (torch.tensor(ids[None]), torch.tensor([n]))
+    with torch.no_grad():
+        a = model(*args, image=x, ref_image=x.flip(-1)).logits
+        b = loaded(*args, image=x, ref_image=x.flip(-1)).logits
+    torch.testing.assert_close(a, b, rtol=0, atol=0)

@@ -1,0 +1,66 @@
+"""Rebuild the neighbour table a dump was evaluated with, from the dump's own rows.
+
+    python tools/neighbours_from_dump.py assets/dumps/full-val runs/pool-full [--pool assets/pool]
+
+Re-evaluating a shipped checkpoint (to add dump columns) should feed the network the same
+neighbours as the recorded run, so that its metrics stay comparable: retrieval on another CPU
+picks a different neighbour for about 5 % of SynthRef's samples (bf16 rounding in the image
+encoder; docs/experiments.md, 2026-12-02 "Calibrated confidence"). Each RES dump records its
+neighbour's image, sentence and image score per row; this writes them as the table
+``tvnet eval`` reads (``POOL/neighbours_<dataset>_<split>.parquet``) in a copy of the pool
+(the text score, which evaluation does not read, is NaN).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tvnet.eval.dump import load_dump
+from tvnet.retrieval.neighbours import neighbours_path, write_neighbours
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("dump", type=Path, help="a RES dump folder")
+    p.add_argument("out_pool", type=Path, help="pool folder to write (a copy of --pool)")
+    p.add_argument("--pool", type=Path, default=Path("assets/pool"), help="the pool evaluated on")
+    args = p.parse_args(argv)
+    dump = load_dump(args.dump)
+    df = dump.samples
+    if df["neighbour_image_id"].isna().any():
+        raise SystemExit(f"{args.dump}: rows without a neighbour (a baseline dump?)")
+    if not args.out_pool.is_dir():
+        shutil.copytree(args.pool, args.out_pool)
+    meta = pd.read_parquet(args.out_pool / "meta.parquet")
+    key = {
+        (int(i), str(s)): int(sid)
+        for i, s, sid in zip(meta.image_id, meta.sentence, meta.sample_id)
+    }
+    nb_sample = [
+        key.get((int(i), str(s))) for i, s in zip(df.neighbour_image_id, df.neighbour_sentence)
+    ]
+    if any(x is None for x in nb_sample):
+        raise SystemExit(f"{args.dump}: some neighbours are not in the pool {args.pool}")
+    table = pd.DataFrame(
+        {
+            "sample_id": df["sample_id"].to_numpy(),
+            "neighbour_sample_id": pd.array(nb_sample, dtype="Int64"),
+            "neighbour_image_id": pd.array(df["neighbour_image_id"].astype(int), dtype="Int64"),
+            "neighbour_sentence": pd.array(df["neighbour_sentence"], dtype="string"),
+            "text_score": np.full(len(df), np.nan, np.float32),
+            "image_score": df["neighbour_score"].to_numpy(np.float32),
+        }
+    )
+    name = dump.dataset.get("name") or "synthref"
+    path = write_neighbours(table, neighbours_path(args.out_pool, name, dump.split))
+    print(f"{len(table)} neighbours of {name}/{dump.split} from {args.dump} → {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

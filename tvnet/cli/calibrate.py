@@ -1,0 +1,144 @@
+"""``tvnet calibrate``: fit a checkpoint's confidence map on its own val dump (docs/design.md §7)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EPILOG = """examples:
+  tvnet eval --checkpoint runs/full/last --data data/synthref --split val --pool runs/pool --out dumps/full-val
+  tvnet calibrate --checkpoint runs/full/last --dump dumps/full-val
+  tvnet calibrate --checkpoint runs/full/last --dump dumps/full-val --apply dumps/full-test
+
+The map from each answer's raw score (SAM's stability score of its probability map) to
+P(IoU ≥ 0.5) is fitted post hoc on the val dump's rows: Platt scaling or isotonic regression,
+whichever has the lower 5-fold cross-validated log loss (--method to force one). With it,
+CKPT/calibration.json stores the val distribution of the images' similarity to the pool and of
+the referents' areas, which the Predictor's warnings compare against. --apply fills the
+confidence column of other dumps of the same checkpoint (a test dump: the honest check)."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="fit the confidence of a checkpoint on its val dump",
+        description="Fit the map from each answer's raw score to the probability that its mask "
+        "is right (IoU ≥ 0.5) on the checkpoint's own val dump, and write it with the "
+        "checkpoint as calibration.json (atomically). The Predictor and `tvnet eval` then "
+        "report a confidence per answer.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--checkpoint", type=Path, required=True, help="checkpoint folder")
+    p.add_argument(
+        "--dump",
+        type=Path,
+        required=True,
+        help="the checkpoint's val dump (`tvnet eval --split val --out DIR`, with the score column)",
+    )
+    p.add_argument(
+        "--method",
+        choices=["auto", "platt", "isotonic"],
+        default="auto",
+        help="auto (default): the lower cross-validated log loss",
+    )
+    p.add_argument(
+        "--apply",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DUMP",
+        help="also fill the confidence column of this dump of the same checkpoint (repeatable)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="fit even on a test split or on a dump of other weights",
+    )
+    p.set_defaults(func=run)
+
+
+def _check_dump(dump, ckpt_hash: str, force: bool) -> None:
+    if "score" not in dump.samples or dump.samples["score"].isna().all():
+        raise ValueError(
+            f"{dump.path} has no score column: re-evaluate with this version of `tvnet eval`"
+        )
+    have = dump.run.get("checkpoint_hash")
+    if have and ckpt_hash and have != ckpt_hash and not force:
+        raise ValueError(
+            f"{dump.path} was evaluated from other weights (checkpoint_hash {have[:12]}…, "
+            f"the checkpoint has {ckpt_hash[:12]}…); --force to use it anyway"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from tvnet.checkpoint import read_checkpoint_config
+    from tvnet.eval.calibration import CORRECT_IOU, expected_calibration_error, fit_calibration
+    from tvnet.eval.dump import load_dump, update_dump
+
+    meta = read_checkpoint_config(args.checkpoint)
+    ckpt_hash = meta.get("weights_sha256", "")
+    dump = load_dump(args.dump)
+    _check_dump(dump, ckpt_hash, args.force)
+    if dump.split.startswith("test") and not args.force:
+        raise ValueError(
+            f"{args.dump} is a {dump.split} dump: calibrate on val and keep test for the "
+            "honest check (--apply); --force to fit on it anyway"
+        )
+    df = dump.samples
+    rows = df[df["score"].notna()]
+    correct = rows["iou"].to_numpy() >= CORRECT_IOU
+    cal = fit_calibration(rows["score"].to_numpy(), correct, args.method)
+    threshold = (dump.run.get("protocol") or {}).get("threshold", 0.5)
+    cal.fitted_on = {
+        "dump": str(args.dump),
+        "split": dump.split,
+        "n": int(len(rows)),
+        "variant": dump.variant,
+        "threshold": threshold,
+        "correct": f"IoU >= {CORRECT_IOU}",
+    }
+    cal.checkpoint_hash = ckpt_hash
+    sims = df.drop_duplicates("image_id")["image_similarity"].astype(float).dropna()
+    if len(sims):  # one value per image: a property of the picture, not of the expression
+        cal.image_similarity = {
+            "q01": float(np.quantile(sims, 0.01)),
+            "q05": float(np.quantile(sims, 0.05)),
+            "median": float(np.median(sims)),
+            "n_images": int(len(sims)),
+        }
+    areas = df["gt_area_frac"].astype(float)
+    cal.mask_area = {"q01": float(np.quantile(areas, 0.01)), "min": float(areas.min())}
+    path = cal.save(args.checkpoint)
+    cv = cal.selection["cross_validated"]
+    print(
+        f"{dump.variant}: {cal.method} on {len(rows)} {dump.split} answers "
+        f"({correct.mean():.1%} right); ECE {cal.ece_before:.3f} → {cal.ece_after:.3f}"
+    )
+    for m, v in cv.items():
+        print(
+            f"  {m:9s} 5-fold: log loss {v['log_loss']:.4f}, Brier {v['brier']:.4f}, "
+            f"ECE {v['ece']:.3f}"
+        )
+    if cal.image_similarity:
+        s = cal.image_similarity
+        print(
+            f"  image similarity q01 {s['q01']:.3f}, q05 {s['q05']:.3f}, median {s['median']:.3f}"
+        )
+    print(f"  referent area q01 {cal.mask_area['q01']:.4f}; written {path}")
+    for target in [args.dump, *args.apply]:
+        d = load_dump(target)
+        _check_dump(d, ckpt_hash, args.force)
+        conf = [None if s != s else float(cal(s)) for s in d.samples["score"].astype(float)]
+        update_dump(
+            target,
+            {"confidence": conf},
+            {"calibration": {"method": cal.method, "fitted_on": cal.fitted_on}},
+        )
+        c = np.array([np.nan if v is None else v for v in conf], float)
+        ok = ~np.isnan(c)
+        ece = expected_calibration_error(c[ok], d.samples["iou"].to_numpy()[ok] >= CORRECT_IOU)
+        print(f"  confidence written to {target} ({d.split}: ECE {ece:.3f})")
+    return 0

@@ -1,0 +1,98 @@
+"""Honest warnings about one answer (docs/design.md §7, "Confidence and warnings").
+
+:func:`answer_warnings` turns what the Predictor measured about an answer into plain
+sentences, most important first. Every threshold is a property of the network or a quantile
+measured on the model's own val dump (stored in its ``calibration.json``), never a number
+tuned on the examples:
+
+1. the image is unlike the training pool: its retrieval image similarity (cosine with the most
+   similar pool image) lies below the 1 % quantile of the val images' (``image_similarity.q01``);
+2. the model cannot read some words: they are outside its vocabulary (read as ``<unk>``);
+3. the image is tiny: its long side is under S/4 pixels, so the letterbox enlarges it more
+   than 4× (SynthRef's images, 240–400 px, are enlarged at most 1.33× to S = 320);
+4. the mask is empty, or smaller than the 1 % quantile of the val referents' areas
+   (``mask_area.q01``; without a calibration, :data:`NEAR_EMPTY`);
+5. low confidence: the calibrated P(IoU ≥ 0.5) is below :data:`LOW_CONFIDENCE`, i.e. the mask
+   is more likely wrong than right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOW_CONFIDENCE = 0.5  # below this, the answer is more likely wrong than right
+NEAR_EMPTY = 0.005  # mask / image area without a calibration: under SynthRef's smallest referent
+IMAGE_QUANTILE = "q01"  # of the val images' similarity to the pool
+AREA_QUANTILE = "q01"  # of the val referents' area
+
+
+def tiny_side(input_size: int) -> int:
+    """Long sides below this many pixels count as a tiny image (S/4: enlarged more than 4×)."""
+    return input_size // 4
+
+
+def _quote(words: list[str]) -> str:
+    q = [f"“{w}”" for w in words]
+    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
+
+
+def answer_warnings(
+    *,
+    image_shape: tuple[int, int],
+    input_size: int,
+    n_words: int,
+    unknown_words: list[str],
+    mask_fraction: float,
+    confidence: float | None,
+    image_similarity: float | None,
+    calibration: Any = None,
+) -> list[str]:
+    """The warnings of one answer, most important first (:mod:`tvnet.inference.checks`).
+
+    ``image_shape``: the upload's H×W; ``n_words``: words the model read; ``unknown_words``:
+    the distinct ones outside its vocabulary; ``mask_fraction``: mask area / image area;
+    ``calibration``: the checkpoint's :class:`tvnet.eval.calibration.Calibration` (None: no
+    image-similarity warning, and the fixed near-empty floor)."""
+    out = []
+    sims = getattr(calibration, "image_similarity", None) or {}
+    floor = sims.get(IMAGE_QUANTILE)
+    if image_similarity is not None and floor is not None and image_similarity < floor:
+        out.append(
+            "This picture looks unlike the images the model was trained on "
+            f"(similarity {image_similarity:.2f} to the closest one; 99 % of validation images "
+            f"score above {floor:.2f}), so the answer is little more than a guess."
+        )
+    if unknown_words:
+        if len(unknown_words) >= n_words:
+            out.append(
+                f"The model knows none of the words ({_quote(unknown_words)}): it reads them "
+                "as blanks, so the answer does not follow the expression."
+            )
+        else:
+            word = "word" if len(unknown_words) == 1 else "words"
+            out.append(
+                f"The model does not know the {word} {_quote(unknown_words)} and reads "
+                f"{'it' if len(unknown_words) == 1 else 'them'} as a blank."
+            )
+    h, w = image_shape
+    if max(h, w) < tiny_side(input_size):
+        out.append(
+            f"The image is tiny ({w}×{h} pixels): the model enlarges it more than 4×, far "
+            "beyond the pictures it learned from, and sees mostly blur."
+        )
+    areas = getattr(calibration, "mask_area", None) or {}
+    near_empty = areas.get(AREA_QUANTILE, NEAR_EMPTY)
+    if mask_fraction <= 0:
+        out.append("The mask is empty: the model found nothing that matches the expression.")
+    elif mask_fraction < near_empty:
+        out.append(
+            f"The mask is almost empty ({mask_fraction:.2%} of the image; 99 % of the objects "
+            f"the model was checked on cover at least {near_empty:.2%}), so it is unlikely to "
+            "be the object described."
+        )
+    if confidence is not None and confidence < LOW_CONFIDENCE:
+        out.append(
+            f"The model is unsure: it estimates only a {confidence:.0%} chance that this mask "
+            "is right."
+        )
+    return out

