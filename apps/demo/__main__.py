@@ -99,11 +99,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def worker_args(args: argparse.Namespace) -> list[str]:
-    """The model arguments, for the worker's command line."""
+    """The model arguments, for the worker's command line. Paths are made absolute: the worker
+    runs in the repository, not in the folder the user typed them in."""
     out = []
     for flag in ("checkpoint", "pool", "pool_images", "variants_dir", "device"):
         value = getattr(args, flag)
         if value is not None:
+            if flag != "device":
+                value = Path(value).expanduser().resolve()
             out += [f"--{flag.replace('_', '-')}", str(value)]
     return out
 

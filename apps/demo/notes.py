@@ -55,7 +55,7 @@ def model_note(models: Models) -> str:
             f"**Retrieval pool:** `{_rel(info.get('pool'))}` ({len(p.retriever.pool):,} expressions)."
         )
     parts.append(f"Variants available: {', '.join(f'`{v}`' for v in models.variants)}.")
-    parts.append(f"Vocabulary: {len(p.vocab.words):,} words.")
+    parts.append(f"Vocabulary: {len(p.vocab):,} words.")
     return " ".join(parts)
 
 

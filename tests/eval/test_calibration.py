@@ -105,3 +105,22 @@ def test_fit_chooses_by_cross_validation_and_records_it(tmp_path):
     path.write_text('{"params": {}}')
     with pytest.raises(ValueError, match="calibration.json"):
         load_calibration(tmp_path)
+
+
+def test_mask_score_at_the_extreme_thresholds_is_defined():
+    from tvnet.eval.calibration import mask_score
+
+    prob = np.array([[0.0, 0.2], [0.7, 1.0]], np.float32)
+    # threshold 1: only p = 1 is in the mask at every offset → the masks agree, score 1
+    assert mask_score(prob, threshold=1.0) == 1.0
+    # threshold 0: every pixel is in both masks → score 1; and it never raises
+    assert mask_score(prob, threshold=0.0) == 1.0
+
+
+def test_random_neighbours_need_another_image_than_the_samples_own():
+    from tvnet.eval.evaluator import random_neighbours
+
+    out = random_neighbours(np.array([0, 1]), np.array([5, 6]), np.array([5, 6, 7]))
+    assert out[0] != 5 and out[1] != 6  # never the sample's own image
+    with pytest.raises(ValueError, match="no image but sample 3's own"):
+        random_neighbours(np.array([3]), np.array([9]), np.array([9]))

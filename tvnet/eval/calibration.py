@@ -51,6 +51,7 @@ def mask_score(prob: np.ndarray, threshold: float = 0.5, offset: float = STABILI
     around the mask, near 0 when its outline moves with the threshold; 0 for an empty answer
     (the wider mask empty)."""
     p = np.asarray(prob, np.float32)
+    threshold = min(max(float(threshold), 1e-6), 1 - 1e-6)  # a logit exists at 0 and 1 too
     t = math.log(threshold / (1 - threshold))
     hi = float(np.count_nonzero(p >= 1 / (1 + math.exp(-(t + offset)))))
     lo = float(np.count_nonzero(p >= 1 / (1 + math.exp(-(t - offset)))))
@@ -195,7 +196,7 @@ class Calibration:
                 image_similarity=d.get("image_similarity"),
                 mask_area=d.get("mask_area"),
                 selection=dict(d.get("selection") or {}),
-                checkpoint_hash=d.get("checkpoint_hash", ""),
+                checkpoint_hash=d.get("checkpoint_hash") or "",
                 written_by=d.get("written_by", ""),
             )
         except (KeyError, TypeError) as e:

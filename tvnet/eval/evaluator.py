@@ -46,6 +46,11 @@ def random_neighbours(
     for k, (sid, own) in enumerate(zip(sample_ids, image_ids)):
         rng = np.random.default_rng([int(seed), int(sid)])
         choices = pool[pool != int(own)]
+        if not len(choices):
+            raise ValueError(
+                f"the pool holds no image but sample {int(sid)}'s own: no random neighbour "
+                "to compare with (evaluate with --no-influence)"
+            )
         out[k] = choices[rng.integers(len(choices))]
     return out
 
@@ -77,6 +82,8 @@ def _forward(model, loader, table, idx, random_ids, influence: bool) -> list[tor
         return [torch.sigmoid(logits.float())[:, 0].cpu()]
     image_ids = [table.samples[i].image_id for i in idx]
     nb_ids = [int(table.neighbour_image[i]) for i in idx]
+    if min(nb_ids) < 0:
+        raise ValueError("this variant needs retrieved neighbours; pass a neighbour table")
     groups = [image_ids, nb_ids] + ([list(random_ids)] if random_ids is not None else [])
     feats, nb_feats, *rand = _backbone(model, loader, groups)
     tokens = torch.from_numpy(table.tokens[idx]).to(loader.device)

@@ -81,7 +81,7 @@ def answer_warnings(
             "beyond the pictures it learned from, and sees mostly blur."
         )
     areas = getattr(calibration, "mask_area", None) or {}
-    near_empty = areas.get(AREA_QUANTILE, NEAR_EMPTY)
+    near_empty = areas.get(AREA_QUANTILE) or NEAR_EMPTY  # a stored null reads as unknown
     if mask_fraction <= 0:
         out.append("The mask is empty: the model found nothing that matches the expression.")
     elif mask_fraction < near_empty:

@@ -53,6 +53,10 @@ def build_model(
     else:
         cfg = preset_config(preset, variant or "full", **overrides)
     if cfg.text_encoder == "hf_tokens":
+        if vocab is not None and not isinstance(vocab, SubwordVocab):
+            raise ValueError(
+                "an hf_tokens model reads with its text model's tokenizer, not a Vocab"
+            )
         vocab = vocab or SubwordVocab(cfg.text_model)
     elif vocab is None:
         vocab = default_vocab(cfg) if pretrained else Vocab([PAD, UNK])
