@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tvnet.eval.metrics import aggregate
+from tvnet.eval.metrics import OPTIONAL_FIELDS, aggregate
 from tvnet.io import atomic_write_json, replace_dir
 from tvnet.warmstart import start_label
 
@@ -85,18 +85,7 @@ SCHEMA = pa.schema(
 )
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
 # may be absent from a file (dumps written before they existed): read as null
-OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "expression_type",
-    "score",
-    "confidence",
-    "image_similarity",
-    "nogate_inter",
-    "nogate_union",
-    "nogate_iou",
-    "randnb_inter",
-    "randnb_union",
-    "randnb_iou",
-)
+OPTIONAL_COLUMNS: tuple[str, ...] = OPTIONAL_FIELDS
 _NUMERIC = ("inter", "union", "iou", "gt_area_frac", "height", "width")
 
 __all__ = [

@@ -179,6 +179,20 @@ def aggregate(df: Any) -> dict[str, float | int]:
     return _with_bins(inter, union, iou, bins)
 
 
+# Fields a dump may lack (written before they existed; read as null): the expression type, and
+# how far to trust the answer and what it owes to the neighbour (docs/design.md §5, §7).
+OPTIONAL_FIELDS: tuple[str, ...] = (
+    "expression_type",
+    "score",
+    "confidence",
+    "image_similarity",
+    "nogate_inter",
+    "nogate_union",
+    "nogate_iou",
+    "randnb_inter",
+    "randnb_union",
+    "randnb_iou",
+)
 # Record fields copied into a dump row as they are (missing ones become null).
 _META_FIELDS = (
     "sample_id",
@@ -189,17 +203,7 @@ _META_FIELDS = (
     "neighbour_image_id",
     "neighbour_sentence",
     "neighbour_score",
-    "expression_type",
-    # how far to trust the answer, and what it owes to the neighbour (docs/design.md §5, §7)
-    "score",
-    "confidence",
-    "image_similarity",
-    "nogate_inter",
-    "nogate_union",
-    "nogate_iou",
-    "randnb_inter",
-    "randnb_union",
-    "randnb_iou",
+    *OPTIONAL_FIELDS,
 )
 
 
