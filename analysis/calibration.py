@@ -65,9 +65,14 @@ def _rows(data: Any) -> pd.DataFrame:
 
 
 def variant_groups(df: pd.DataFrame) -> Iterable[tuple[str, str, pd.DataFrame]]:
+    """(variant, split, rows) in Table 1's order, then by name; val before test. Rows of
+    different datasets never merge: with several datasets loaded, the variant reads
+    ``"full (refcoco)"``."""
     order = {v: i for i, v in enumerate(VARIANT_ORDER)}
+    if "dataset" in df.columns and df["dataset"].nunique() > 1:
+        df = df.assign(variant=df["variant"].astype(str) + " (" + df["dataset"].astype(str) + ")")
 
-    def key(k):  # Table 1's order, then by name; val before test
+    def key(k):
         variant, split = k
         return (
             order.get(str(variant).split(" ")[0], len(order)),

@@ -62,3 +62,17 @@ def test_analysis_of_trust_does_not_import_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert out.stdout.strip() == "False"
+
+
+def test_two_datasets_with_one_variant_never_merge(trust_dumps):
+    from analysis.tables import concat_samples
+
+    rows = concat_samples(trust_dumps)
+    own = rows.loc[rows["variant"] == "full", "dataset"].iloc[0]
+    other = rows[rows["variant"] == "full"].assign(dataset="refcoco")
+    s = calibration_summary(pd.concat([rows, other], ignore_index=True))
+    s = s.set_index(["variant", "split"])
+    assert "full" not in s.index.get_level_values(0)  # no merged row …
+    for name in (f"full ({own})", "full (refcoco)"):  # … each dataset keeps its own numbers
+        assert s.loc[(name, "val"), "n"] == 7
+        assert s.loc[(name, "val"), "ece"] == pytest.approx((4 * 0.2 + 2 * 0.15) / 6)
