@@ -25,19 +25,11 @@ import pandas as pd
 
 from analysis.calibration import variant_groups
 from analysis.tables import concat_samples
+from tvnet.eval.metrics import INFLUENCE_FIELDS
 
 __all__ = ["INFLUENCE_COLUMNS", "influence_table"]
 
-_COLS = (
-    "inter",
-    "union",
-    "nogate_inter",
-    "nogate_union",
-    "nogate_iou",
-    "randnb_inter",
-    "randnb_union",
-    "randnb_iou",
-)
+_COLS = ("inter", "union", *INFLUENCE_FIELDS)
 INFLUENCE_COLUMNS = (
     "variant",
     "split",

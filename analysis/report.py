@@ -35,6 +35,7 @@ import pandas as pd
 
 from analysis import calibration, cues, failures, figures, influence, tables
 from tvnet.eval.dump import Dump, load_dump, load_dumps
+from tvnet.eval.metrics import INFLUENCE_FIELDS
 from tvnet.io import atomic_path, atomic_write_text
 
 METRIC_NOTE = (
@@ -53,16 +54,8 @@ ANALYSIS_COLUMNS = [
     "split",
     "expression_type",
 ]
-TRUST_COLUMNS = [  # how far answers can be trusted, and what they owe to the neighbour
-    "score",
-    "confidence",
-    "nogate_inter",
-    "nogate_union",
-    "nogate_iou",
-    "randnb_inter",
-    "randnb_union",
-    "randnb_iou",
-]
+# how far answers can be trusted, and what they owe to the neighbour
+TRUST_COLUMNS = ["score", "confidence", *INFLUENCE_FIELDS]
 
 
 def _slug(*parts: str) -> str:

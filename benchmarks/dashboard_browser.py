@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from browser import CHROMIUM, CHROMIUM_ARGS, free_port, stop, wait_for_http  # noqa: E402
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py: scripts run from here)
 
 APP = REPO / "apps" / "dashboard" / "app.py"
 # --floor: the least a Streamlit page costs here (a heading and a 2×2 table), timed the same way
@@ -42,17 +42,6 @@ FLOOR_APP = """import streamlit as st
 st.title("Table 1 — floor")
 st.table({"a": [1.0, 2.0], "b": [3.0, 4.0]})
 """
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def start_server(app: Path, dumps: Path, port: int, page: str | None) -> subprocess.Popen:

@@ -36,6 +36,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "assets" / "examples"
 
@@ -61,18 +63,6 @@ def wait_until_up(
             time.sleep(poll_s)
     proc.terminate()
     raise RuntimeError(f"the demo did not answer at {url} within {timeout_s:.0f} s")
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 def precision(device: str | None) -> str:
@@ -170,7 +160,7 @@ def main() -> int:
         server.wait(timeout=30)
         log.close()
         os.unlink(log.name)
-        print(f"CPU: {cpu_name()} ({os.cpu_count()} cores); precision: {precision(args.device)}")
+        print(f"CPU: {cpu_model()} ({os.cpu_count()} cores); precision: {precision(args.device)}")
         return 0
 
     latencies: list[float] = []
@@ -214,7 +204,7 @@ def main() -> int:
     log.close()
     os.unlink(log.name)
 
-    print(f"CPU: {cpu_name()} ({os.cpu_count()} cores); precision: {precision(args.device)}")
+    print(f"CPU: {cpu_model()} ({os.cpu_count()} cores); precision: {precision(args.device)}")
     print(f"{args.clients} clients × {args.requests} requests: {len(latencies)}/{total} answered")
     if latencies:
         print(

@@ -13,22 +13,12 @@ each in ms with the CPU, the thread count and the precision (the goal of the wor
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
 
 
 def main() -> None:
@@ -49,7 +39,7 @@ def main() -> None:
     p = Predictor.from_checkpoint(args.checkpoint, device="cpu", amp=not args.no_amp)
     bf16 = (not args.no_amp) and cpu_bf16_supported()
     print(
-        f"{cpu_name()}, {args.threads} threads, {'bf16 autocast' if bf16 else 'fp32'}, "
+        f"{cpu_model()}, {args.threads} threads, {'bf16 autocast' if bf16 else 'fp32'}, "
         f"{p.variant} ({p.info['checkpoint']}), runtime {p.info['runtime']}"
     )
     expression = "the small green star left of the big red circle on top"  # 12 words

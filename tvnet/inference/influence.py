@@ -141,7 +141,6 @@ def neighbour_influence(
                 run.visual(feats, close_gate=True), tokens, lengths, q.letterbox, threshold
             )
         else:
-            p._familiarity(q)
             nb = p._neighbour(q, neighbour)
             ref, _ = p._ref([nb.image])
             both = run.extract(torch.cat([q.x, ref]))
@@ -181,7 +180,6 @@ def candidate_influence(
     threshold = pred.threshold if pred is not None else 0.5
     rows = list(indices)
     if pred is None:  # the answer's own neighbour goes first, in the same pass
-        p._familiarity(q)
         rows.insert(0, p._neighbour(q, neighbour).index)
     masks: list[np.ndarray] = []
     with autocast_context(p.device, p.amp):
@@ -230,7 +228,6 @@ def word_influence(
     run = _Runner(p)
     with autocast_context(p.device, p.amp):
         if p.model.uses_retrieval:
-            p._familiarity(q)
             nb = p._neighbour(q, neighbour)
             ref, _ = p._ref([nb.image])
             both = run.extract(torch.cat([q.x, ref]))
