@@ -17,7 +17,7 @@ import time
 import torch
 
 from tvnet import build_model
-from tvnet.config import VARIANTS
+from tvnet.config import VARIANTS, preset_config
 from tvnet.data.tokenize import Vocab
 
 
@@ -43,7 +43,9 @@ def main() -> None:
     )
     for preset in args.presets:
         for variant in VARIANTS:
-            model = build_model(preset, variant, vocab=vocab, pretrained=False).to(device).eval()
+            cfg = preset_config(preset, variant)
+            voc = None if cfg.text_encoder == "hf_tokens" else vocab
+            model = build_model(cfg, vocab=voc, pretrained=False).to(device).eval()
             n_all = sum(p.numel() for p in model.parameters()) / 1e6
             n_train = sum(p.numel() for p in model.parameters() if p.requires_grad) / 1e6
             tok = torch.randint(2, 1000, (1, 20), device=device)

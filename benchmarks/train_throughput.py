@@ -1,58 +1,123 @@
-"""Training throughput (samples/s) of every variant of the cpu preset from cached features.
+"""Training throughput (samples/s) of the cpu preset's variants from cached features.
 
-    python benchmarks/train_throughput.py [--batch 16] [--steps 5] [--threads 2] [--no-amp]
+    python benchmarks/train_throughput.py [--batch 8] [--steps 5] [--threads 2] [--no-amp]
+        [--variants full baseline] [--set model.enrich_key_grid=20 train.loss_grid=head]
+        [--config configs/cpu.json] [--profile]
 
 Random features of the right shapes stand in for the cache (the cost is the trainable part);
-one step = forward + loss + backward + Adam. The wall time of real runs is in runs/*/log.jsonl.
+one step = forward + loss + backward + Adam, with the model and loss settings of ``--config``
+(default configs/cpu.json) and ``--set`` overrides. The wall time of real runs is in
+runs/*/log.jsonl. ``--profile`` prints torch.profiler's top operations for each variant.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 import torch
+from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
 
 from tvnet import build_model
-from tvnet.amp import autocast_context
-from tvnet.config import VARIANTS
+from tvnet.amp import autocast_context, cpu_bf16_supported
+from tvnet.config import VARIANTS, TrainConfig, known_fields
 from tvnet.data.tokenize import Vocab
 from tvnet.model.head import tvnet_loss
+
+
+def _overrides(pairs: list[str]) -> tuple[dict, dict]:
+    model, train = {}, {}
+    for p in pairs:
+        key, _, value = p.partition("=")
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            pass
+        section, _, name = key.partition(".")
+        {"model": model, "train": train}[section][name] = value
+    return model, train
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-amp", action="store_true")
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--config", default="configs/cpu.json")
+    ap.add_argument("--set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
+    ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    cfg = json.loads(Path(args.config).read_text())
+    model_over, train_over = _overrides(args.set)
+    model_cfg = {k: v for k, v in cfg.get("model", {}).items() if k != "preset"} | model_over
+    train_cfg = TrainConfig(**known_fields(TrainConfig, cfg.get("train", {}) | train_over))
+    amp = not args.no_amp
+    precision = "bf16 autocast" if amp and cpu_bf16_supported() else "fp32"
+    print(
+        f"{cpu_model()}, {args.threads} threads, {precision}, batch {args.batch}, "
+        f"model {model_cfg}, loss_grid {train_cfg.loss_grid}, "
+        f"channels_last {train_cfg.channels_last}"
+    )
     vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(100)])
-    print(f"batch={args.batch} threads={args.threads} amp={not args.no_amp}")
-    for v in VARIANTS:
-        m = build_model("cpu", v, vocab=vocab, pretrained=False).train()
-        opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], 1e-3)
-        B = args.batch
-        with torch.no_grad():
-            feats = m.backbone.extract(torch.randn(B, 3, 320, 320))
-            ref = [f.flip(0) for f in feats]
+    for v in args.variants:
+        hf = model_cfg.get("text_encoder") == "hf_tokens"
+        m = build_model(
+            "cpu", v, vocab=None if hf else vocab, pretrained=False, **model_cfg
+        ).train()
+        if train_cfg.channels_last:
+            m = m.to(memory_format=torch.channels_last)
+        _bench(m, args.batch, args.steps, amp, train_cfg, args.profile)
+
+
+def _bench(m, B: int, steps: int, amp: bool, train_cfg: TrainConfig, profile_ops: bool) -> None:
+    if m.cfg.text_encoder == "hf_tokens":
+        tok = torch.randint(1000, 5000, (B, 12))
+    else:
         tok = torch.randint(2, 100, (B, 20))
-        ln = torch.full((B,), 6)
-        mask = (torch.rand(B, 1, 320, 320) > 0.7).float()
-        for i in range(args.steps + 1):
-            if i == 1:
-                t = time.perf_counter()
-            with autocast_context("cpu", not args.no_amp):
-                out = m(tok, ln, feats=feats, ref_feats=ref)
-            loss = tvnet_loss(out.logits.float(), [a.float() for a in out.aux_logits], mask)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        dt = (time.perf_counter() - t) / args.steps
-        print(f"  {v:9s} {B / dt:6.1f} samples/s  ({dt * 1000:.0f} ms/step)")
+    ln = torch.full((B,), 8)
+    opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], 1e-3)
+    with torch.no_grad():
+        feats = m.backbone.extract(torch.randn(B, 3, 320, 320))
+        ref = [f.flip(0) for f in feats]
+    mask = (torch.rand(B, 1, 320, 320) > 0.7).float()
+    head_grid = train_cfg.loss_grid == "head"
+
+    def step() -> None:
+        with autocast_context("cpu", amp):
+            out = m(tok, ln, feats=feats, ref_feats=ref)
+        loss = tvnet_loss(
+            (out.logits_low if head_grid else out.logits).float(),
+            [a.float() for a in out.aux_logits],
+            mask,
+            train_cfg.loss_main,
+            train_cfg.loss_aux,
+            train_cfg.loss_dice,
+            at_logits_grid=head_grid,
+        )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    step()  # warm-up
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    dt = (time.perf_counter() - t) / steps
+    print(f"  {m.cfg.variant:9s} {B / dt:6.1f} samples/s  ({dt * 1000:.0f} ms/step)", flush=True)
+    if profile_ops:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(3):
+                step()
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def cached_splits(data: str, cache_root: str, splits=("train", "val"), **overrid
     features from the cache (built on first use)."""
     refer = open_refer(data)
     vocab = Vocab.build(s.sentence for s in refer.samples("train"))
-    tv = build_model("cpu", "baseline", vocab=vocab, **overrides)
+    tv = build_model("cpu", "baseline", vocab=vocab, **{"text_encoder": "glove_lstm", **overrides})
     cache = FeatureCache(cache_root, tv.backbone, refer, tv.cfg.input_size, tv.cfg.output_stride)
     tables, loaders = {}, {}
     for split in splits:

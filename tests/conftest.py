@@ -74,7 +74,15 @@ def tiny_synthref(tmp_path_factory):
     return {"data": Path(data), "pool": pool_dir, "refer": refer}
 
 
-TINY_MODEL = {"input_size": 64, "d_s": 16, "d_m": 16, "amf_channels": 8}
+# a word-vocabulary (GloVe + LSTM) model: small and quick; the cpu preset's MiniLM text encoder
+# has its own tests (tests/model/test_hf_text.py, tests/train/test_train.py)
+TINY_MODEL = {
+    "input_size": 64,
+    "d_s": 16,
+    "d_m": 16,
+    "amf_channels": 8,
+    "text_encoder": "glove_lstm",
+}
 
 
 def save_tiny_model(refer, variant: str, path: Path, seed: int = 0) -> Path:

@@ -14,7 +14,11 @@ def model(tmp_path_factory):
 
     torch.manual_seed(0)
     return build_model(
-        "cpu", "full", vocab=Vocab.build(["the red circle", "a blue star"]), pretrained=False
+        "cpu",
+        "full",
+        vocab=Vocab.build(["the red circle", "a blue star"]),
+        pretrained=False,
+        text_encoder="glove_lstm",
     ).eval()
 
 
@@ -76,7 +80,9 @@ def test_frozen_packaged_backbone_is_not_stored_but_restored(tmp_path):
     from tvnet.data.tokenize import Vocab
 
     torch.manual_seed(0)
-    m = build_model("cpu", "res", vocab=Vocab.build(["a red star"]), pretrained=True).eval()
+    m = build_model(
+        "cpu", "res", vocab=Vocab.build(["a red star"]), pretrained=True, text_encoder="glove_lstm"
+    ).eval()
     path = save_checkpoint(m, tmp_path / "small")
     from safetensors.torch import load_file
 

@@ -1,22 +1,188 @@
 #!/usr/bin/env bash
-# Rebuilds the embedded default end to end on this machine (2 CPU cores): SynthRef, the
-# retrieval pool and neighbour tables, the four Table-1 variants, the eight evaluation dumps.
-# Each step is skipped when its output exists, so the script can be re-run after a stop.
-#   bash tools/build_default.sh            # ≈ 110 min on 2 idle cores; then python tools/package_assets.py
+# Rebuilds the shipped assets end to end with one command: SynthRef, the retrieval pool and its
+# neighbour tables, the four Table-1 variants (trained from scratch with configs/cpu.json), their
+# eight evaluation dumps (val, test), the calibration of each checkpoint, and the packaging into
+# assets/ (tools/package_assets.py). The order is per variant: train, evaluate, calibrate.
+#
+#   bash tools/build_default.sh                  # ≈ 110 min on 2 idle bf16 cores (2026-12-02 recipe)
+#   DEVICE=cuda bash tools/build_default.sh      # the same commands with --device cuda
+#   bash tools/build_default.sh --device cuda    # the same
+#   OUT_ROOT=/tmp/bd SYNTH_TRAIN=60 SYNTH_VAL=20 SYNTH_TEST=20 STEPS=3 bash tools/build_default.sh
+#                                                # a tiny test build outside runs/ and assets/
+#
+# Resumes where an interrupted run stopped: each step is skipped when its output is whole
+# (tools/build_state.py says why not); a stopped training continues with `tvnet train --resume`;
+# every artefact is written atomically by tvnet, so an interrupted dump is redone, never read.
+# A step whose output exists but was made differently (another seed, size or recipe) stops the
+# build instead of mixing results: move that folder aside or choose another OUT_ROOT.
+# Exit status: 0 all built; 3 all built but a calibration that could not be fitted (too few
+# right or wrong val answers, as in a tiny test build; listed at the end, retried by a re-run);
+# 1 stopped at a failed step; 130 interrupted (INT or TERM, passed on to the running command).
+#
+# Settings (environment variables; defaults in brackets):
+#   OUT_ROOT [.]      where data/ and runs/ go (DATA=$OUT_ROOT/data/synthref, RUNS=$OUT_ROOT/runs)
+#   DATA, RUNS        override those two folders one by one
+#   ASSETS            packaging target [assets when OUT_ROOT is ., else $OUT_ROOT/assets]
+#   DEVICE            cpu, cuda, cuda:1 …, passed as --device to every tvnet command that has it
+#                     (pool build, pool neighbours, train, eval) [unset: tvnet's default,
+#                     cuda when present]
+#   SYNTH_TRAIN [6000]  SYNTH_VAL [1000]  SYNTH_TEST [1000]  SYNTH_SEED [0]
+#   SYNTH_WORKERS     tvnet synth --workers [tvnet's default, min(2, CPUs)]
+#   CONFIG [configs/cpu.json]   the recipe; STEPS overrides its train.steps [unset: the config's]
+#   VARIANTS ["baseline res res_cct full"]
+#   PACKAGE [1]       0: stop before tools/package_assets.py (test builds)
+#   QUIET [auto]      1: tvnet without progress bars; auto: when stderr is not a terminal
+#   TV, PY            the tvnet command and the Python [.venv/bin/… when present, else
+#                     `python3 -m tvnet` and python3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TV=${TV:-.venv/bin/tvnet}
-DATA=data/synthref; POOL=runs/pool; CACHE=runs/.feature-cache
-[ -d $DATA ] || $TV synth $DATA --seed 0 --train 6000 --val 1000 --test 1000
-[ -f $POOL/manifest.json ] || $TV pool build --data $DATA --split train --out $POOL
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    --device) [ $# -ge 2 ] || { echo "--device needs a value" >&2; exit 2; }; DEVICE=$2; shift 2 ;;
+    --device=*) DEVICE=${1#--device=}; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+OUT_ROOT=${OUT_ROOT:-.}
+root=${OUT_ROOT%/}/; [ "$root" = ./ ] && root=  # the repository itself: runs/, as before
+DATA=${DATA:-${root}data/synthref}
+RUNS=${RUNS:-${root}runs}
+ASSETS=${ASSETS:-${root}assets}
+POOL=$RUNS/pool; CACHE=$RUNS/.feature-cache; DUMPS=$RUNS/dumps
+SYNTH_TRAIN=${SYNTH_TRAIN:-6000}; SYNTH_VAL=${SYNTH_VAL:-1000}; SYNTH_TEST=${SYNTH_TEST:-1000}
+SYNTH_SEED=${SYNTH_SEED:-0}
+CONFIG=${CONFIG:-configs/cpu.json}
+VARIANTS=${VARIANTS:-baseline res res_cct full}
+PACKAGE=${PACKAGE:-1}
+if [ -n "${TV:-}" ]; then read -ra TV <<<"$TV"
+elif [ -x .venv/bin/tvnet ]; then TV=(.venv/bin/tvnet)
+else TV=(python3 -m tvnet); fi
+if [ -n "${PY:-}" ]; then read -ra PY <<<"$PY"
+elif [ -x .venv/bin/python ]; then PY=(.venv/bin/python)
+else PY=(python3); fi
+DEV=(); [ -n "${DEVICE:-}" ] && DEV=(--device "$DEVICE")
+STEPS_ARG=(); [ -n "${STEPS:-}" ] && STEPS_ARG=(--steps "$STEPS")
+QUIET_ARG=()
+case ${QUIET:-auto} in
+  1) QUIET_ARG=(--quiet) ;;
+  auto) [ -t 2 ] || QUIET_ARG=(--quiet) ;;
+esac
+
+log() { printf '[%s] %s\n' "$(date '+%F %T')" "$*"; }
+die() { log "STOP: $*" >&2; exit 1; }
+T_START=$SECONDS
+CHILD=
+GAPS=()
+# the tvnet command runs in the background and is waited for, so that a TERM or INT given to
+# this script reaches it too (a background job of a script ignores INT itself)
+on_signal() {
+  if [ -n "$CHILD" ]; then
+    kill -TERM "$CHILD" 2>/dev/null || true
+    wait "$CHILD" 2>/dev/null || true
+  fi
+  log "interrupted after $((SECONDS - T_START)) s; run the same command again to resume" >&2
+  exit 130
+}
+trap on_signal INT TERM
+# try CMD…: run it, log its wall time, return its exit status; run CMD…: the same, stop on failure
+try() {
+  log "+ $*"
+  local t0=$SECONDS rc=0
+  "$@" &
+  CHILD=$!
+  wait "$CHILD" || rc=$?
+  CHILD=
+  [ "$rc" = 0 ] && log "  done in $((SECONDS - t0)) s" || log "  exit status $rc after $((SECONDS - t0)) s"
+  return "$rc"
+}
+run() { try "$@" || die "$*"; }
+# state QUESTION ARGS…: tools/build_state.py; true when the step's output is whole (skip it),
+# false when the step is to run; stops the build when the output was made differently
+state() {
+  local rc=0 msg
+  msg=$("${PY[@]}" tools/build_state.py "$@" 2>&1) || rc=$?
+  [ -z "$msg" ] || log "  $msg"
+  case $rc in
+    0) return 0 ;;
+    10) return 1 ;;
+    11) die "$msg" ;;
+    *) die "tools/build_state.py $1 failed (exit status $rc)" ;;
+  esac
+}
+skip() { log "skip (whole): $*"; }
+
+mkdir -p "$RUNS"
+if command -v flock >/dev/null; then  # two builds into one RUNS would overwrite each other
+  exec 9>"$RUNS/.build.lock"
+  flock -n 9 || die "another build holds $RUNS/.build.lock"
+fi
+
+TRAIN_COMMON=(--config "$CONFIG" --data "$DATA" --pool "$POOL" --cache-dir "$CACHE"
+  "${STEPS_ARG[@]}" "${DEV[@]}" "${QUIET_ARG[@]}")
+TARGET=$("${PY[@]}" tools/build_state.py steps -- train "${TRAIN_COMMON[@]}" --out "$RUNS/x") ||
+  die "cannot read the recipe $CONFIG (see above)"
+log "build: data $DATA (train $SYNTH_TRAIN, val $SYNTH_VAL, test $SYNTH_TEST, seed $SYNTH_SEED);" \
+  "runs $RUNS; recipe $CONFIG, $TARGET steps${STEPS:+ (STEPS)}; variants $VARIANTS;" \
+  "device ${DEVICE:-as tvnet picks}; package $([ "$PACKAGE" = 1 ] && echo "into $ASSETS" || echo no)"
+log "host: $(uname -n), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //'))," \
+  "OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}"
+
+# 1. SynthRef (deterministic: the same seed and sizes give byte-identical files)
+if state data "$DATA" "$SYNTH_TRAIN" "$SYNTH_VAL" "$SYNTH_TEST" "$SYNTH_SEED"; then
+  skip "SynthRef $DATA"
+else
+  run "${TV[@]}" synth "$DATA" --seed "$SYNTH_SEED" --train "$SYNTH_TRAIN" --val "$SYNTH_VAL" \
+    --test "$SYNTH_TEST" ${SYNTH_WORKERS:+--workers "$SYNTH_WORKERS"} "${QUIET_ARG[@]}"
+fi
+
+# 2. the retrieval pool (the training split, as in the paper) and the neighbour tables
+if state pool "$POOL" "$DATA"; then skip "pool $POOL"
+else run "${TV[@]}" pool build --data "$DATA" --split train --out "$POOL" "${DEV[@]}"; fi
 for s in train val test; do
-  [ -f $POOL/neighbours_synthref_$s.parquet ] || $TV pool neighbours --data $DATA --split $s --pool $POOL
+  if state neighbours "$POOL" "$DATA" "$s"; then skip "neighbours of $s"
+  else run "${TV[@]}" pool neighbours --data "$DATA" --split "$s" --pool "$POOL" "${DEV[@]}"; fi
 done
-for v in ${VARIANTS:-full res res_cct baseline}; do
-  grep -q '"done": true' runs/$v/log.jsonl 2>/dev/null || \
-    $TV train --config configs/cpu.json --variant $v --data $DATA --pool $POOL --out runs/$v --cache-dir $CACHE --resume
+
+# 3. per variant: train from scratch (resumed when stopped), evaluate val and test, calibrate
+for v in $VARIANTS; do
+  out=$RUNS/$v ckpt=$RUNS/$v/last
+  train_args=(train "${TRAIN_COMMON[@]}" --variant "$v" --out "$out" --resume)
+  if state trained -- "${train_args[@]}"; then skip "training of $v ($TARGET steps)"
+  else
+    rm -rf "$out"/.last.*  # the temporary folder of a checkpoint write that was cut off
+    run "${TV[@]}" "${train_args[@]}"
+    state trained -- "${train_args[@]}" || die "$out did not reach step $TARGET"
+  fi
   for s in val test; do
-    [ -f runs/dumps/$v-$s/run.json ] || \
-      $TV eval --checkpoint runs/$v/last --data $DATA --split $s --pool $POOL --cache-dir $CACHE --out runs/dumps/$v-$s
+    dump=$DUMPS/$v-$s
+    if state dumped "$dump" "$ckpt"; then skip "dump $dump"
+    else
+      rm -rf "$DUMPS/.$v-$s".*.tmp  # a dump cut off before its end: never read, redone
+      run "${TV[@]}" eval --checkpoint "$ckpt" --data "$DATA" --split "$s" --pool "$POOL" \
+        --cache-dir "$CACHE" --out "$dump" "${DEV[@]}" "${QUIET_ARG[@]}"
+    fi
   done
+  if state calibrated "$ckpt" "$DUMPS/$v-val" "$DUMPS/$v-test"; then skip "calibration of $v"
+  elif ! try "${TV[@]}" calibrate --checkpoint "$ckpt" --dump "$DUMPS/$v-val" --apply "$DUMPS/$v-test"; then
+    # too few right (or wrong) val answers to fit, as after a few test steps: the checkpoint
+    # answers without a confidence; the build goes on and ends with status 3
+    GAPS+=("calibration of $v")
+  fi
 done
+
+# 4. packaging: fp16 checkpoints (with their calibration), the pool, the dumps (seconds; always)
+if [ "$PACKAGE" = 1 ]; then
+  run "${PY[@]}" tools/package_assets.py --runs "$RUNS" --data "$DATA" --assets "$ASSETS" \
+    --seed "$SYNTH_SEED"
+else
+  log "PACKAGE=$PACKAGE: not packaged (python tools/package_assets.py --runs $RUNS --data $DATA --assets $ASSETS --seed $SYNTH_SEED)"
+fi
+if [ ${#GAPS[@]} -gt 0 ]; then
+  log "build finished in $((SECONDS - T_START)) s WITHOUT: $(printf '%s; ' "${GAPS[@]}")(see above; a re-run retries them)"
+  exit 3
+fi
+log "build complete in $((SECONDS - T_START)) s"

@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 TV=${TV:-.venv/bin/tvnet}
 DATA=data/synthref; BIG=data/synthref30k; POOL=runs/pool; BIGPOOL=runs/pool30k
 CACHE=runs/.feature-cache; OUT=runs/grown
-COMMON="--config configs/cpu.json --set model.word_whiten=true --data $BIG --pool $BIGPOOL --cache-dir $CACHE --val-samples 0 --checkpoint-every 500"
+# the recipe of 2026-12-01, before the cpu preset moved to MiniLM tokens (docs/design.md §6)
+OLD="--set model.text_encoder=glove_lstm --set model.text_layer=lstm --set model.enrich_key_grid=0 --set train.loss_grid=input --set train.colour_swap=0 --set train.channels_last=false"
+COMMON="--config configs/cpu.json $OLD --set model.word_whiten=true --data $BIG --pool $BIGPOOL --cache-dir $CACHE --val-samples 0 --checkpoint-every 500"
 [ -d $DATA ] || $TV synth $DATA --seed 0 --train 6000 --val 1000 --test 1000
 [ -d $BIG ] || $TV synth $BIG --seed 0 --train 30000 --val 1000 --test 1000  # val/test: the same scenes
 [ -f $POOL/manifest.json ] || $TV pool build --data $DATA --split train --out $POOL

@@ -1,5 +1,6 @@
-"""Copy the trained default into assets/: fp16 checkpoints, the pool (images regenerated from
-the SynthRef seed instead of stored), the evaluation dumps with a portable data_dir.
+"""Copy the trained default into assets/: fp16 checkpoints (with their calibration.json), the
+pool (images regenerated from the SynthRef seed instead of stored), the evaluation dumps with a
+portable data_dir.
 
     python tools/package_assets.py [--runs runs] [--data data/synthref] [--assets assets]
         [--other-dumps runs/seed1/dumps --other-name seed1]
@@ -11,6 +12,7 @@ the SynthRef seed instead of stored), the evaluation dumps with a portable data_
 (the grown default: ``--ship-checkpoint runs/exp/full-grown3000/last full-grown``), and
 ``--ship-dump SRC NAME`` a dump as ``assets/dumps/NAME``, pointing at the shipped checkpoint it
 was evaluated from, or marked as not shipped (both repeatable; see tools/build_grown_default.sh).
+tools/build_default.sh runs it as the last step of a whole rebuild.
 """
 
 from __future__ import annotations
@@ -86,7 +88,25 @@ def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
         "init": portable(checkpoint_init(src, meta)),
     }
     save_checkpoint(model, dst, extra=extra, dtype=torch.float16)
+    ship_calibration(src, dst)
     print(f"checkpoint {dst}: {sum(f.stat().st_size for f in dst.iterdir()) / 2**20:.1f} MiB")
+
+
+def ship_calibration(src: Path, dst: Path) -> None:
+    """``src``'s calibration.json (`tvnet calibrate`) with the shipped checkpoint ``dst``,
+    bound to the shipped fp16 weights (fp16 rounding moves the raw scores far less than the
+    map's resolution); ``fitted_on_weights`` keeps the hash of the weights it was fitted on."""
+    from tvnet.checkpoint import read_checkpoint_config
+    from tvnet.eval.calibration import CALIBRATION_FILE
+
+    if not (src / CALIBRATION_FILE).is_file():
+        return
+    cal = json.loads((src / CALIBRATION_FILE).read_text())
+    cal = portable(cal)
+    if cal.get("checkpoint_hash"):
+        cal["fitted_on_weights"] = cal["checkpoint_hash"]
+    cal["checkpoint_hash"] = read_checkpoint_config(dst)["weights_sha256"]
+    atomic_write_json(dst / CALIBRATION_FILE, cal)
 
 
 def ship_dump(src: Path, dst: Path, data: Path, checkpoint: Path | None) -> None:

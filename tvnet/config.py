@@ -83,6 +83,10 @@ class ModelConfig:
     # grid (same for output stride 8; at 16, A_4/A_5 are 20²×20² instead of 40²×40², 16× less
     # attention work on maps that bilinear upsampling adds no information to)
     enrich_native: bool = False
+    # RES keys and values at most this grid side: φ(v_sim) and g(v_sim) max-pooled to it when
+    # the level is larger (the subsampling of Non-local Networks, Wang et al. 2018, §3.3);
+    # A_l is then hw × k² (docs/design.md §6, "Training throughput"). 0 = the level's own grid.
+    enrich_key_grid: int = 0
     # language: "glove_lstm" = word embeddings (GloVe-initialised) + LSTM, the paper's;
     # "hf_tokens" = the frozen contextual token states of a pretrained transformer
     # (``text_model``) + one trainable ``text_layer`` ("lstm" | "proj"): no closed vocabulary
@@ -154,12 +158,27 @@ class TrainConfig:
     loss_main: float = 0.7
     loss_aux: float = 0.1
     loss_dice: float = 0.0  # soft-Dice weight on the final mask (0 = docs/design.md §2's loss)
+    # where the loss is computed: "input" = logits upsampled to S×S (docs/design.md §2);
+    # "head" = at the head's 2h×2w grid against the mask's area-pooled cover (soft targets),
+    # the aux heads at h×w likewise (docs/design.md §6, "Training throughput")
+    loss_grid: str = "input"
+    # convolutions on channels-last (NHWC) weights and activations: oneDNN's fast layout on
+    # CPU (bf16 ≈ 1.8× faster per step for `full`) and on CUDA tensor cores; numerics unchanged
+    channels_last: bool = True
+    # probability of swapping each basic colour term of a training expression for a survey
+    # name of that colour (tvnet/data/colour_names.py; hf_tokens models only: a closed GloVe
+    # vocabulary would read the names as <unk>). 0 = off
+    colour_swap: float = 0.0
 
     def __post_init__(self) -> None:
         if self.weight_decay_mode not in ("decoupled", "l2"):
             raise ValueError(
                 f"weight_decay_mode must be 'decoupled' or 'l2', got {self.weight_decay_mode!r}"
             )
+        if not 0.0 <= self.colour_swap <= 1.0:
+            raise ValueError(f"colour_swap must be in [0, 1], got {self.colour_swap}")
+        if self.loss_grid not in ("input", "head"):
+            raise ValueError(f"loss_grid must be 'input' or 'head', got {self.loss_grid!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -192,8 +211,19 @@ def _paper(variant: str = "full") -> ModelConfig:
 
 
 def _cpu(variant: str = "full") -> ModelConfig:
+    # chosen by equal-budget runs on SynthRef val (docs/design.md §3, docs/experiments.md
+    # 2026-12-02): MiniLM token states + a projection read wording GloVe + LSTM cannot; RES keys
+    # pooled to 20×20 train 19 % faster at the same val oIoU
     return ModelConfig(
-        preset="cpu", variant=variant, d_s=256, d_m=64, amf_channels=32, enrich_native=True
+        preset="cpu",
+        variant=variant,
+        d_s=256,
+        d_m=64,
+        amf_channels=32,
+        enrich_native=True,
+        enrich_key_grid=20,
+        text_encoder="hf_tokens",
+        text_layer="proj",
     )
 
 

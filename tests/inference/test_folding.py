@@ -79,7 +79,7 @@ def full_model():
 
     torch.manual_seed(0)
     vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(30)])
-    m = build_model("cpu", "full", vocab=vocab, pretrained=False)
+    m = build_model("cpu", "full", vocab=vocab, pretrained=False, text_encoder="glove_lstm")
     _randomise_bn(m.backbone.body, seed=1)
     return m.eval()
 

@@ -362,3 +362,21 @@ def test_the_bundled_default_warns_where_it_should_and_only_there():
     assert "looks unlike the images" in odd.warnings[0]
     tiny = p(np.full((8, 8, 3), 200, np.uint8), "the red circle")
     assert any("tiny" in w for w in tiny.warnings)
+
+
+def test_attention_map_with_pooled_keys_is_over_the_keys_grid(predictor, tiny_synthref):
+    """ModelConfig.enrich_key_grid: A_l is hw × k², so a query cell is found on the h×w grid
+    and its row is drawn as a k×k map over the neighbour."""
+    import dataclasses
+
+    refer = tiny_synthref["refer"]
+    s = refer.samples("test")[0]
+    pred = predictor(refer.load_image(s.image_id), s.sentence)
+    g = pred.attention_grid(3)
+    k = g // 2
+    rows = np.random.default_rng(0).random((g * g, k * k)).astype(np.float32)
+    rows /= rows.sum(-1, keepdims=True)
+    pooled = dataclasses.replace(pred, attention=[rows, *pred.attention[1:]])
+    assert pooled.attention_grid(3) == g and pooled.attention_grid(3, keys=True) == k
+    np.testing.assert_allclose(pooled.attention_map(3, (0.0, 0.0)).ravel(), rows[0])
+    assert pooled.attention_map(3).shape == (k, k)

@@ -193,7 +193,13 @@ def test_backbone_on_onnxruntime_gives_the_torch_features(cache):
     torch.manual_seed(0)
     from tvnet.data.tokenize import Vocab
 
-    model = build_model("cpu", "full", vocab=Vocab(["<pad>", "<unk>", "a"]), input_size=96)
+    model = build_model(
+        "cpu",
+        "full",
+        vocab=Vocab(["<pad>", "<unk>", "a"]),
+        input_size=96,
+        text_encoder="glove_lstm",
+    )
     ref = copy.deepcopy(model.backbone).optimize_for_inference("torch")
     fast = model.backbone.optimize_for_inference("onnxruntime")
     assert fast.onnx is not None and ref.onnx is None

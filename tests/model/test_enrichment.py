@@ -60,3 +60,25 @@ def test_attention_follows_the_retrieved_content():
     v_sim = v_in.flip(-1)  # retrieved: cell 0 is channel 1, cell 1 is channel 0
     _, a, _ = e(v_in, v_sim)
     assert a[0].argmax(-1).tolist() == [1, 0]
+
+
+def test_pooled_keys_attend_over_the_max_pooled_grid():
+    """key_grid: φ(v_sim) and g(v_sim) max-pooled to k×k (Non-local subsampling); by hand
+    for one query row, and a level no larger than k is left as it is."""
+    torch.manual_seed(3)
+    e = Enrichment(8, key_grid=2)
+    v_in, v_sim = torch.randn(1, 8, 4, 4), torch.randn(1, 8, 4, 4)
+    out, a, _ = e(v_in, v_sim)
+    assert a.shape == (1, 16, 4)
+    torch.testing.assert_close(a.sum(-1), torch.ones(1, 16))
+    k = torch.nn.functional.max_pool2d(e.phi(v_sim), 2).flatten(2)[0]  # C/2 × 4
+    q0 = e.theta(v_in).flatten(2)[0, :, 0]  # the first query cell
+    torch.testing.assert_close(a[0, 0], torch.softmax(q0 @ k * e.scale, -1))
+    fused, none, _ = e(v_in, v_sim, return_attention=False)
+    assert none is None
+    torch.testing.assert_close(fused, out, atol=1e-5, rtol=1e-5)
+    same = Enrichment(8, key_grid=4)
+    same.load_state_dict(e.state_dict())
+    plain = Enrichment(8)
+    plain.load_state_dict(e.state_dict())
+    assert torch.equal(same(v_in, v_sim)[1], plain(v_in, v_sim)[1])

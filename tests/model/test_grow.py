@@ -24,7 +24,7 @@ def trained():
     torch.manual_seed(0)
     out = {}
     for v in ("baseline", "res"):
-        m = build_model("cpu", v, vocab=vocab, pretrained=False)
+        m = build_model("cpu", v, vocab=vocab, pretrained=False, text_encoder="glove_lstm")
         with torch.no_grad():
             for name, p in m.named_parameters():
                 if not name.startswith("backbone."):

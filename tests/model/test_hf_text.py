@@ -68,7 +68,8 @@ def test_checkpoint_stores_the_top_layer_only_and_round_trips(vocab, tmp_path):
     path = save_checkpoint(model, tmp_path / "ckpt")
     stored = load_file(str(path / "model.safetensors"))
     assert not any(k.startswith("text.transformer.") for k in stored)
-    assert any(k.startswith("text.lstm.") for k in stored)
+    assert model.cfg.text_layer == "proj"  # the cpu preset's
+    assert any(k.startswith("text.proj.") for k in stored)
     loaded = load_checkpoint(path).eval()
     assert loaded.cfg == model.cfg and isinstance(loaded.vocab, SubwordVocab)
     ids, n = vocab.encode("the crimson disc left of the star", 12)

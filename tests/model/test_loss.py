@@ -52,3 +52,16 @@ def test_tvnet_loss_adds_the_dice_term_only_when_weighted():
     assert torch.allclose(spec, by_hand)
     with_dice = tvnet_loss(logits, aux, mask, w_dice=0.5)
     assert torch.allclose(with_dice - spec, 0.5 * dice_loss(logits, mask))
+
+
+def test_loss_at_the_logits_grid_uses_the_masks_cover_as_soft_targets():
+    """at_logits_grid: the 4×4 mask becomes the 2×2 share of each cell it covers, and BCE with
+    logits is softplus(l) − t·l per cell, by hand; aux heads likewise at their own grid."""
+    mask = torch.zeros(1, 1, 4, 4)
+    mask[0, 0, :2, :2] = 1  # top-left cell fully covered
+    mask[0, 0, 2, 2:] = 1  # bottom-right cell half covered
+    logits = torch.tensor([[[[2.0, -1.0], [0.5, 1.0]]]])
+    t = torch.tensor([1.0, 0.0, 0.0, 0.5])
+    bce = (F.softplus(logits.flatten()) - t * logits.flatten()).mean()
+    got = tvnet_loss(logits, [logits.clone()], mask, 0.7, 0.1, at_logits_grid=True)
+    assert math.isclose(float(got), 0.8 * float(bce), rel_tol=1e-6)

@@ -92,7 +92,7 @@ def test_whitened_glove_separates_the_colour_words():
         rtol=1e-5,
     )
     # the option is part of the model config, off for configs saved before it existed
-    cfg = preset_config("cpu").replace(word_whiten=True)
+    cfg = preset_config("cpu").replace(word_whiten=True, text_encoder="glove_lstm")
     assert ModelConfig.from_dict(cfg.to_dict()).word_whiten is True
     old = {k: v for k, v in cfg.to_dict().items() if k != "word_whiten"}
     assert ModelConfig.from_dict(old).word_whiten is False

@@ -22,7 +22,10 @@ def cpu_models():
 
     vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(30)])
     torch.manual_seed(0)
-    return {v: build_model("cpu", v, vocab=vocab, pretrained=False) for v in VARIANTS}
+    return {
+        v: build_model("cpu", v, vocab=vocab, pretrained=False, text_encoder="glove_lstm")
+        for v in VARIANTS
+    }
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -33,8 +36,9 @@ def test_cpu_preset_shapes(cpu_models, variant):
     assert out.logits.shape == (2, 1, 320, 320)
     assert out.logits_low.shape == (2, 1, 80, 80)
     if VARIANTS[variant].res:
-        # enrich_native: V3 is native at 40×40, V4/V5 attend at their native 20×20
-        assert [a.shape for a in out.attention] == [(2, 1600, 1600)] + [(2, 400, 400)] * 2
+        # enrich_native: V3 is native at 40×40, V4/V5 attend at their native 20×20; the keys
+        # are pooled to at most 20×20 (enrich_key_grid), so V3's 1600 cells attend over 400
+        assert [a.shape for a in out.attention] == [(2, 1600, 400)] + [(2, 400, 400)] * 2
         for a in out.attention:
             torch.testing.assert_close(a.sum(-1), torch.ones(2, a.shape[1]))
         assert [g.shape[-1] for g in out.gates] == [40, 20, 20]
@@ -216,7 +220,8 @@ def test_enrich_native_is_enrichment_before_upsampling(cpu_models):
 
     native = cpu_models["res"].eval()
     assert native.cfg.enrich_native
-    grid = TVNet(native.cfg.replace(enrich_native=False), native.vocab, pretrained=False).eval()
+    common = native.cfg.replace(enrich_native=False, enrich_key_grid=0)
+    grid = TVNet(common, native.vocab, pretrained=False).eval()
     grid.load_state_dict(native.state_dict())
     x = _inputs()
     with torch.no_grad():
@@ -249,3 +254,28 @@ def test_convlstm_equals_the_zero_state_formulation():
         h = torch.sigmoid(o) * torch.tanh(c)
     with torch.no_grad():
         torch.testing.assert_close(lstm(seq), h.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_fusion_of_a_coarse_level_equals_fusion_of_its_upsampled_map():
+    """BilinearFusion on a level at its native 20×20 grid: conv there, then upsample, which
+    equals the conv of the upsampled map (both linear) up to float rounding."""
+    from tvnet.model.fusion import BilinearFusion
+    from tvnet.model.spatial import spatial_features
+
+    torch.manual_seed(0)
+    fuse = BilinearFusion(12, 16, 8)
+    v = torch.randn(2, 12, 20, 20)
+    o = spatial_features(2, 40, 40)
+    s = torch.nn.functional.normalize(torch.randn(2, 16), dim=-1)
+    up = torch.nn.functional.interpolate(v, size=(40, 40), mode="bilinear", align_corners=False)
+    torch.testing.assert_close(fuse(v, o, s), fuse(up, o, s), atol=1e-5, rtol=1e-4)
+
+
+def test_full_size_logits_are_the_upsampled_head_logits(cpu_models):
+    m = cpu_models["full"].eval()
+    with torch.no_grad():
+        out = m(**_inputs())
+    want = torch.nn.functional.interpolate(
+        out.logits_low, size=(320, 320), mode="bilinear", align_corners=False
+    )
+    assert out.size == 320 and torch.equal(out.logits, want)

@@ -114,3 +114,26 @@ def test_neighbours_add_the_retrieved_image(refer: ReferDataset, tmp_path: Path)
     nb.to_parquet(path, index=False)
     pd.testing.assert_frame_equal(load_neighbours(tmp_path, refer.name, "val", needed=True), nb)
     assert load_neighbours(tmp_path, refer.name, "val", needed=False) is None
+
+
+def test_augmented_batches_rewrite_the_text_reproducibly(refer: ReferDataset) -> None:
+    """With an ``augment`` and a seed the expressions are rewritten and re-encoded; the same
+    seed gives the same batch (a resumed run sees what the straight one saw), no seed the
+    table's own tokens."""
+
+    def shout(sentence: str, rng: np.random.Generator) -> str:
+        return sentence + (" now" if rng.random() < 0.5 else " later")
+
+    vocab = Vocab.build([s.sentence for s in refer.samples("train")] + ["now later"])
+    table = SplitTable.build(refer, "train", vocab, max_tokens=24, neighbours=None)
+    loader = BatchLoader(refer, table, 64, False, None, augment=shout, vocab=vocab, max_tokens=24)
+    idx = [0, 1, 2, 3]
+    a, b = loader.inputs(idx, seed=(0, 7)), loader.inputs(idx, seed=(0, 7))
+    assert torch.equal(a["tokens"], b["tokens"]) and torch.equal(a["lengths"], b["lengths"])
+    assert (a["lengths"] == torch.from_numpy(table.lengths[idx]) + 1).all()
+    last = {vocab.words[int(t[n - 1])] for t, n in zip(a["tokens"], a["lengths"])}
+    assert last <= {"now", "later"}
+    plain = loader.inputs(idx)
+    assert torch.equal(plain["tokens"], torch.from_numpy(table.tokens[idx]))
+    with pytest.raises(ValueError, match="vocab"):
+        BatchLoader(refer, table, 64, False, None, augment=shout)

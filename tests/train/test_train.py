@@ -39,10 +39,12 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     assert not any(p.name.startswith(".") for p in (tmp_path / "paused").iterdir())
 
 
-@pytest.mark.parametrize("text_encoder", ["glove_lstm", "hf_tokens"])
-def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder):
+@pytest.mark.parametrize("text_encoder,loss_grid", [("glove_lstm", "input"), ("hf_tokens", "head")])
+def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_grid):
     # 4 samples seen over and over: the loss must fall well below its start
-    tc = TrainConfig(steps=40, batch_size=4, lr=3e-3, checkpoint_every=1000, seed=0)
+    tc = TrainConfig(
+        steps=40, batch_size=4, lr=3e-3, checkpoint_every=1000, seed=0, loss_grid=loss_grid
+    )
     res = train(
         _cfg("baseline").replace(text_encoder=text_encoder),
         tc,
@@ -289,3 +291,10 @@ def test_init_grows_a_smaller_variant_into_a_larger_one(tiny_synthref, tmp_path)
     with pytest.raises(CheckpointError, match="cannot start a 'baseline' run"):
         train(_cfg("baseline"), more, data, tmp_path / "s", init=tmp_path / "g" / "last", **kw)
     assert not (tmp_path / "s").exists()
+
+
+def test_colour_swap_needs_an_open_vocabulary(tiny_synthref, tmp_path):
+    tc = TrainConfig(steps=1, batch_size=2, colour_swap=0.5)
+    with pytest.raises(ValueError, match="hf_tokens"):
+        train(_cfg("baseline"), tc, tiny_synthref["data"], tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()

@@ -22,7 +22,7 @@ class Prediction:
     prob: np.ndarray  # H×W float32, original size
     letterbox: Letterbox  # geometry of the query image on the S×S input
     grid: int  # h = w of the low-resolution grid
-    attention: list[np.ndarray] = field(default_factory=list)  # A_3..A_5: hw×hw, own grid
+    attention: list[np.ndarray] = field(default_factory=list)  # A_3..A_5: hw×k², own grid
     gates: list[np.ndarray] = field(default_factory=list)  # enrichment gates, channel mean
     a2: np.ndarray | None = None  # 2h×2w on the S×S input
     neighbour: Neighbour | None = None
@@ -98,19 +98,21 @@ class Prediction:
         iy, ix = np.unravel_index(int(np.argmax(self.prob)), self.prob.shape)
         return self.query_cells((float(ix), float(iy)), g)
 
-    def attention_grid(self, level: int) -> int:
-        """Side of the grid A_level attends on (the common grid, or the level's native one)."""
+    def attention_grid(self, level: int, keys: bool = False) -> int:
+        """Side of the query grid of A_level (the common grid, or the level's native one); with
+        ``keys``, of the neighbour's grid its rows run over (smaller when the keys are pooled,
+        ModelConfig.enrich_key_grid)."""
         if not self.attention:
             raise ValueError(f"variant {self.variant!r} has no cross-image attention")
-        return math.isqrt(self.attention[{3: 0, 4: 1, 5: 2}[level]].shape[-1])
+        return math.isqrt(self.attention[{3: 0, 4: 1, 5: 2}[level]].shape[-1 if keys else -2])
 
     def attention_map(
         self, level: int = 5, where: np.ndarray | tuple[float, float] | None = None
     ) -> np.ndarray:
         """Where the query cells (default: the predicted referent) look in the retrieved image:
-        the mean of their rows of A_level, as a g×g map over the neighbour's S×S input (g: the
-        level's grid, :meth:`attention_grid`)."""
-        g = self.attention_grid(level)
+        the mean of their rows of A_level, as a k×k map over the neighbour's S×S input (k: the
+        side of the keys' grid, :meth:`attention_grid` with ``keys=True``)."""
         a = self.attention[{3: 0, 4: 1, 5: 2}[level]]
-        rows = a[self.query_cells(where, g)]
-        return rows.mean(0).reshape(g, g)
+        rows = a[self.query_cells(where, self.attention_grid(level))]
+        k = self.attention_grid(level, keys=True)
+        return rows.mean(0).reshape(k, k)

@@ -18,6 +18,7 @@ from torch import nn
 
 from tvnet.config import ModelConfig
 from tvnet.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from tvnet.model.ops import l2_normalize
 from tvnet.model.weights import PACKAGE_EFFNET, load_efficientnet_lite0_imagenet
 
 OUT_INDICES = (1, 2, 3, 4)  # reductions 4, 8, 16, 32 (before output-stride dilation)
@@ -140,7 +141,7 @@ class Backbone(nn.Module):
         60), which saturated 60 % / 48 % / 14 % of the fusion's tanh units at V3 / V4 / V5 at
         initialisation (CMPC normalises its visual features the same way)."""
         if self.feature_norm:
-            feats = [F.normalize(f, dim=1) * math.sqrt(f.shape[1]) for f in feats]
+            feats = [l2_normalize(f) * math.sqrt(f.shape[1]) for f in feats]
         v2, *low = feats
         return v2, (self.to_grid(low, grid) if resize else low)
 

@@ -14,9 +14,12 @@ class Enrichment(nn.Module):
     Eq. 2: V_l' = V_l^in + σ(Conv1×1(V_l^in)) ⊙ V_sim'.
 
     The softmax runs over the retrieved image's h·w positions, so each row of A_l sums to 1.
+    With ``key_grid`` > 0 and a larger level, φ(v_sim) and g(v_sim) are first max-pooled to
+    key_grid × key_grid (Non-local Networks' subsampling): the rows then run over those k²
+    positions.
     """
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, key_grid: int = 0):
         super().__init__()
         c2 = max(channels // 2, 1)
         self.theta = nn.Conv2d(channels, c2, 1)  # W1
@@ -26,20 +29,26 @@ class Enrichment(nn.Module):
         self.gate = nn.Conv2d(channels, channels, 1)
         nn.init.constant_(self.gate.bias, -2.0)  # an untrained gate lets little through
         self.scale = 1.0 / math.sqrt(c2)
+        self.key_grid = key_grid
 
     def forward(
         self, v_in: torch.Tensor, v_sim: torch.Tensor, return_attention: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-        """v_in, v_sim B×C×h×w → V_l' B×C×h×w, A_l B×hw×hw (or None), gate B×C×h×w.
+        """v_in, v_sim B×C×h×w → V_l' B×C×h×w, A_l B×hw×k² (or None; k = h, or ``key_grid``
+        when the level is larger), gate B×C×h×w.
 
         With ``return_attention=False`` (the training path) the same product runs as one fused
         scaled-dot-product-attention kernel and A_l is never materialised."""
         B, C, h, w = v_in.shape
         q = self.theta(v_in).flatten(2).transpose(1, 2)  # B×hw×C/2
-        k = self.phi(v_sim).flatten(2)  # B×C/2×hw
-        v = self.g(v_sim).flatten(2).transpose(1, 2)  # B×hw×C/2
+        k, v = self.phi(v_sim), self.g(v_sim)  # B×C/2×h×w
+        if self.key_grid and max(k.shape[-2:]) > self.key_grid:
+            k = F.adaptive_max_pool2d(k, self.key_grid)
+            v = F.adaptive_max_pool2d(v, self.key_grid)
+        k = k.flatten(2)  # B×C/2×k²
+        v = v.flatten(2).transpose(1, 2)  # B×k²×C/2
         if return_attention:
-            attn = torch.softmax(torch.bmm(q, k) * self.scale, dim=-1)  # B×hw×hw
+            attn = torch.softmax(torch.bmm(q, k) * self.scale, dim=-1)  # B×hw×k²
             out = torch.bmm(attn, v)  # B×hw×C/2
         else:
             attn = None

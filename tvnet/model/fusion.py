@@ -7,10 +7,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tvnet.model.ops import l2_normalize
+
 
 class BilinearFusion(nn.Module):
     """Eq. 3, first line: M_raw = (W4 s) ⊙ (W5 ⊗ Conv1×1([V_l'; O])), summed over ``heads``
-    (MUTAN-style), tanh-bounded and L2-normalised over channels."""
+    (MUTAN-style), tanh-bounded and L2-normalised over channels.
+
+    V_l' may come at a coarser grid than O (a level enriched at its native resolution): the
+    1×1 conv then runs on V_l' where it is and its output is upsampled bilinearly, which is
+    exactly Conv1×1(up(V_l')) (both are linear, and bilinear weights sum to 1) at a fraction
+    of the work: d_m channels upsampled instead of C, and the conv on h_l·w_l cells."""
 
     def __init__(self, c_vis: int, d_s: int, d_m: int, heads: int = 1):
         super().__init__()
@@ -19,10 +26,19 @@ class BilinearFusion(nn.Module):
         self.w4 = nn.ModuleList(nn.Linear(d_s, d_m) for _ in range(heads))
 
     def forward(self, v: torch.Tensor, o: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        """v B×C×h×w, o B×8×h×w, s B×d_s → M_raw B×d_m×h×w."""
-        x = torch.tanh(self.visual(torch.cat([v, o], dim=1)))
+        """v B×C×h_l×w_l (h_l ≤ h), o B×8×h×w, s B×d_s → M_raw B×d_m×h×w."""
+        if v.shape[-2:] == o.shape[-2:]:
+            x = self.visual(torch.cat([v, o], dim=1))
+        else:
+            c = v.shape[1]
+            w = self.visual.weight
+            xv = F.interpolate(
+                F.conv2d(v, w[:, :c]), size=o.shape[-2:], mode="bilinear", align_corners=False
+            )
+            x = xv + F.conv2d(o, w[:, c:], self.visual.bias)
+        x = torch.tanh(x)
         m = sum(w4(s)[:, :, None, None] * w5(x) for w4, w5 in zip(self.w4, self.w5))
-        return F.normalize(torch.tanh(m), dim=1)
+        return l2_normalize(torch.tanh(m))
 
 
 class LanguageGate(nn.Module):

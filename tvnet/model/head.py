@@ -38,16 +38,29 @@ def tvnet_loss(
     w_main: float = 0.7,
     w_aux: float = 0.1,
     w_dice: float = 0.0,
+    at_logits_grid: bool = False,
 ) -> torch.Tensor:
     """BCE with logits on the final mask (0.7) plus each auxiliary head (0.1 each), as CMPC;
     ``w_dice`` > 0 adds that weight of :func:`dice_loss` on the final mask (the ``cpu``
     recipe's choice, docs/design.md §6; §2's loss is ``w_dice=0``).
 
-    logits B×1×S×S, aux each B×1×h×w (upsampled to S here), mask B×1×S×S in {0,1}."""
-    loss = w_main * F.binary_cross_entropy_with_logits(logits, mask)
+    logits B×1×S×S (or any grid whose side divides S), aux each B×1×h×w, mask B×1×S×S in
+    {0,1}. By default (§2) every map is brought to S: aux logits are upsampled bilinearly.
+    ``at_logits_grid``: instead the mask is brought to each map's grid, as the share of each
+    cell that it covers (area pooling, soft targets), so no logit is upsampled and the loss
+    costs a few cells instead of S² pixels (docs/design.md §6, "Training throughput")."""
+
+    def target(x: torch.Tensor) -> torch.Tensor:
+        if not at_logits_grid or x.shape[-2:] == mask.shape[-2:]:
+            return mask
+        return F.adaptive_avg_pool2d(mask, x.shape[-2:])
+
+    t_main = target(logits)
+    loss = w_main * F.binary_cross_entropy_with_logits(logits, t_main)
     for a in aux_logits:
-        a = F.interpolate(a, size=mask.shape[-2:], mode="bilinear", align_corners=False)
-        loss = loss + w_aux * F.binary_cross_entropy_with_logits(a, mask)
+        if not at_logits_grid:
+            a = F.interpolate(a, size=mask.shape[-2:], mode="bilinear", align_corners=False)
+        loss = loss + w_aux * F.binary_cross_entropy_with_logits(a, target(a))
     if w_dice:
-        loss = loss + w_dice * dice_loss(logits, mask)
+        loss = loss + w_dice * dice_loss(logits, t_main)
     return loss

@@ -6,6 +6,7 @@ training from a feature cache) and images otherwise; the maths is the same eithe
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import torch
@@ -26,19 +27,29 @@ from tvnet.model.text_encoder import TextEncoder
 
 @dataclass
 class TVNetOutput:
-    logits: torch.Tensor  # B×1×S×S
     logits_low: torch.Tensor  # B×1×2h×2w (head resolution)
-    # A_3, A_4, A_5: B×hw×hw on each level's grid (RES only; see ModelConfig.enrich_native)
+    size: int  # S, the input side
+    # A_3, A_4, A_5: B×hw×k² on each level's grid (RES only; ModelConfig.enrich_native and
+    # enrich_key_grid: k = h unless the keys are pooled)
     attention: list[torch.Tensor] = field(default_factory=list)
     gates: list[torch.Tensor] = field(default_factory=list)  # σ(Conv(V_l^in)): B×C_l×h_l×w_l
     a2: torch.Tensor | None = None  # B×1×2h×2w (AMF only)
     aux_logits: list[torch.Tensor] = field(default_factory=list)  # B×1×h×w each (training only)
 
+    @functools.cached_property
+    def logits(self) -> torch.Tensor:
+        """B×1×S×S: the head's logits upsampled bilinearly to the input, computed when first
+        read (a loss at the head's grid never pays for it, TrainConfig.loss_grid)."""
+        return F.interpolate(
+            self.logits_low, size=(self.size, self.size), mode="bilinear", align_corners=False
+        )
+
 
 @dataclass
 class VisualFeatures:
     """What :meth:`TVNet.visual` hands to :meth:`TVNet.decode`: V2 (B×C2×2h×2w), [V3', V4',
-    V5'] on the common h×h grid, the input side S, and the RES maps (empty without RES)."""
+    V5'] (each at its native grid unless RES enriches on the common h×h grid; the fusion
+    brings them to h×h), the input side S, and the RES maps (empty without RES)."""
 
     v2: torch.Tensor
     v_low: list[torch.Tensor]
@@ -58,7 +69,9 @@ class TVNet(nn.Module):
             self.text = HFTokenEncoder(cfg.text_model, cfg.d_s, cfg.text_layer)
         else:
             self.text = TextEncoder(len(vocab), cfg.word_dim, cfg.d_s)
-        self.enrich = nn.ModuleList(Enrichment(c) for c in c_low) if flags.res else None
+        self.enrich = (
+            nn.ModuleList(Enrichment(c, cfg.enrich_key_grid) for c in c_low) if flags.res else None
+        )
         self.fusion = nn.ModuleList(
             BilinearFusion(c, cfg.d_s, cfg.d_m, cfg.fusion_heads) for c in c_low
         )
@@ -116,15 +129,17 @@ class TVNet(nn.Module):
         input side S (default: 4 × V2's side, V2 being at stride 4)."""
         size = size or feats[0].shape[-1] * 4
         grid = size // 8
-        native = self.enrich is not None and self.cfg.enrich_native
-        v2, v_low = self.backbone.align(feats, grid, resize=not native)
+        # the levels stay at their native grids (the fusion upsamples after its 1×1 conv,
+        # BilinearFusion) unless RES enriches on the common grid (enrich_native=False)
+        common = self.enrich is not None and not self.cfg.enrich_native
+        v2, v_low = self.backbone.align(feats, grid, resize=common)
         attention, gates = [], []
         if self.enrich is not None and not close_gate:  # RES, Eq. 1–2
             if ref_feats is None:
                 raise ValueError(
                     f"variant {self.cfg.variant!r} needs the retrieved image (ref_image)"
                 )
-            _, r_low = self.backbone.align(ref_feats, grid, resize=not native)
+            _, r_low = self.backbone.align(ref_feats, grid, resize=common)
             enriched = []
             for enrich, v, r in zip(self.enrich, v_low, r_low):
                 v, a, g = enrich(v, r, return_attention)
@@ -133,8 +148,6 @@ class TVNet(nn.Module):
                 if a is not None:
                     attention.append(a)
             v_low = enriched
-        if native:
-            v_low = self.backbone.to_grid(v_low, grid)
         return VisualFeatures(v2, v_low, size, attention, gates)
 
     def decode(
@@ -167,11 +180,8 @@ class TVNet(nn.Module):
         else:
             m_out = up2(m_fine, hr)
         logits_low = self.head(m_out)  # B×1×2h×2w
-        logits = F.interpolate(
-            logits_low, size=(vis.size, vis.size), mode="bilinear", align_corners=False
-        )
         aux = [head(m) for head, m in zip(self.aux, ms)] if self.training else []
-        return TVNetOutput(logits, logits_low, vis.attention, vis.gates, a2, aux)
+        return TVNetOutput(logits_low, vis.size, vis.attention, vis.gates, a2, aux)
 
     def forward(
         self,

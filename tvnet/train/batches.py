@@ -6,6 +6,7 @@ Two sources of visual input, same maths: backbone features from a :class:`Featur
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,21 +97,39 @@ class BatchLoader:
         use_neighbours: bool,
         cache: FeatureCache | None,
         device: str | torch.device = "cpu",
+        augment: Callable[[str, np.random.Generator], str] | None = None,
+        vocab: Vocab | None = None,
+        max_tokens: int = 20,
     ):
+        """``augment`` (with the ``vocab`` and ``max_tokens`` that encode its output) rewrites
+        each expression of a batch made with a seed (:meth:`inputs`), e.g.
+        :class:`tvnet.data.colour_names.ColourSwap`."""
         self.refer, self.table, self.size = refer, table, input_size
         self.use_neighbours, self.cache, self.device = use_neighbours, cache, device
+        if augment is not None and vocab is None:
+            raise ValueError("an augmenting BatchLoader needs the vocab that encodes its text")
+        self.augment, self.vocab, self.max_tokens = augment, vocab, max_tokens
 
     def _images(self, image_ids: list[int]) -> torch.Tensor:
         return torch.stack(
             [to_tensor(letterbox(self.refer.load_image(i), self.size)[0]) for i in image_ids]
         ).to(self.device)
 
-    def inputs(self, idx: list[int] | np.ndarray) -> dict[str, object]:
+    def inputs(
+        self, idx: list[int] | np.ndarray, seed: Sequence[int] | None = None
+    ) -> dict[str, object]:
+        """Model inputs of samples ``idx``; with ``seed`` (e.g. (run seed, step): the same
+        batch on a resume) and an ``augment``, the expressions rewritten by it."""
         t = self.table
         image_ids = [t.samples[i].image_id for i in idx]
+        tokens, lengths = t.tokens[idx], t.lengths[idx]
+        if self.augment is not None and seed is not None:
+            rng = np.random.default_rng(list(seed))
+            text = [self.augment(t.samples[i].sentence, rng) for i in idx]
+            tokens, lengths = self.vocab.encode_batch(text, self.max_tokens)
         out: dict[str, object] = {
-            "tokens": torch.from_numpy(t.tokens[idx]).to(self.device),
-            "lengths": torch.from_numpy(t.lengths[idx]),
+            "tokens": torch.from_numpy(tokens).to(self.device),
+            "lengths": torch.from_numpy(lengths),
         }
         if self.cache is not None:
             out["feats"] = self.cache.get(image_ids, self.device)

@@ -145,6 +145,11 @@ def train(
     from tvnet.model.build import build_model, dataset_vocab
 
     rank, world = _dist()
+    if train_cfg.colour_swap and model_cfg.text_encoder != "hf_tokens":
+        raise ValueError(
+            "train.colour_swap needs model.text_encoder=hf_tokens: a closed word vocabulary "
+            "reads the survey's colour names as <unk>"
+        )
     if device is None:
         device = (
             f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
@@ -198,8 +203,25 @@ def train(
         cache.ensure("train")
         if has_val:
             cache.ensure("val")
-    loader = BatchLoader(refer, train_table, model_cfg.input_size, needs_nb, cache, device)
+    augment = None
+    if train_cfg.colour_swap:
+        from tvnet.data.colour_names import ColourSwap
 
+        augment = ColourSwap(train_cfg.colour_swap)
+    loader = BatchLoader(
+        refer,
+        train_table,
+        model_cfg.input_size,
+        needs_nb,
+        cache,
+        device,
+        augment=augment,
+        vocab=model.vocab,
+        max_tokens=model_cfg.max_tokens,
+    )
+
+    if train_cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     opt = make_optimizer(model, train_cfg)
     if resume and (last / "optimizer.json").is_file():
         start_step = _load_optimizer(opt, last)
@@ -268,17 +290,19 @@ def train(
         idx = order.batch(step, train_cfg.batch_size)[rank * local_bs : (rank + 1) * local_bs]
         for g in opt.param_groups:
             g["lr"] = _poly(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
-        inputs = loader.inputs(idx)
+        inputs = loader.inputs(idx, seed=(train_cfg.seed, step))
         mask = loader.masks(idx)
         with autocast_context(device, train_cfg.amp):
             out_ = net(**inputs)
+        head_grid = train_cfg.loss_grid == "head"
         loss = tvnet_loss(
-            out_.logits.float(),
+            (out_.logits_low if head_grid else out_.logits).float(),
             [a.float() for a in out_.aux_logits],
             mask,
             train_cfg.loss_main,
             train_cfg.loss_aux,
             train_cfg.loss_dice,
+            at_logits_grid=head_grid,
         )
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -1,0 +1,208 @@
+"""One training step of a preset at full size, per variant, on CUDA (issue 23): the shapes, the
+peak memory and the samples/s of forward + loss + backward + optimiser step.
+
+    python benchmarks/paper_cuda.py                          # configs/paper.json, 320², batch 8, AMP
+    python benchmarks/paper_cuda.py --config configs/cpu.json # the cpu recipe's step on the GPU
+    python benchmarks/paper_cuda.py --device cpu --size 64 --batch 2 --steps 1 --warmup 1 \\
+        --variants baseline full                             # a smoke test on a CPU
+
+The step is the one `tvnet train` runs with that config (tvnet/train/loop.py): the model and
+training settings of ``--config`` (``--set`` overrides as in `tvnet train`), its optimiser
+(AdamW, decoupled decay), bf16 autocast (fp16 where the GPU has no bf16; ``--no-amp``: fp32),
+the config's loss. A config that caches a frozen backbone's features (``cpu``) steps from
+features computed once, as training reads them from the cache (the cache read itself is not
+timed); otherwise (``paper``) every step runs the backbone on the query and the retrieved
+image. ``--train-backbone`` unfreezes the backbone (the paper's configs freeze it) for the
+memory of full fine-tuning.
+
+Weights are random (ResNet-101 and GloVe 840B are user-supplied files, usually absent): shapes,
+memory and speed do not depend on their values. Inputs are random images and token ids (T =
+``max_tokens``). Peak memory: torch.cuda.max_memory_allocated over the variant's warm-up and
+timed steps (CUDA), or the process's peak RSS (CPU). Every figure is printed with the device's
+name and the precision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import inspect
+import resource
+import time
+from pathlib import Path
+
+import torch
+from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
+
+from tvnet import build_model
+from tvnet.amp import autocast_context, cpu_bf16_supported
+from tvnet.cli import build_parser
+from tvnet.cli.train import load_config
+from tvnet.config import VARIANTS
+from tvnet.data.tokenize import PAD, UNK, Vocab
+from tvnet.model.head import tvnet_loss
+from tvnet.train.loop import make_optimizer
+
+
+def device_label(device: str, amp: bool) -> tuple[str, str]:
+    """(the device's name, the precision a step runs in)."""
+    if device.startswith("cuda"):
+        name = torch.cuda.get_device_name(torch.device(device))
+        bf16 = torch.cuda.is_bf16_supported()
+        return name, ("bf16 autocast" if bf16 else "fp16 autocast") if amp else "fp32"
+    return cpu_model(), "bf16 autocast" if amp and cpu_bf16_supported() else "fp32"
+
+
+def configs(config: str, variant: str, sets: list[str]):
+    argv = ["train", "--config", config, "--variant", variant, "--data", ".", "--out", "."]
+    for s in sets:
+        argv += ["--set", s]
+    return load_config(build_parser().parse_args(argv))
+
+
+def shapes(ts) -> str:
+    return " ".join("×".join(map(str, t.shape)) for t in ts)
+
+
+def peak_mib(device: str) -> float:
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated(torch.device(device)) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench(args: argparse.Namespace, variant: str, label: str) -> None:
+    dev = args.device
+    mcfg, tcfg = configs(args.config, variant, args.set)
+    mcfg = mcfg.replace(input_size=args.size)
+    if args.train_backbone:
+        mcfg = mcfg.replace(freeze_backbone=False)
+    amp = tcfg.amp and not args.no_amp
+    vocab = None
+    if mcfg.text_encoder == "glove_lstm":
+        vocab = Vocab([PAD, UNK] + [f"w{i}" for i in range(1000)])
+    model = build_model(mcfg, vocab=vocab, pretrained=False).to(dev)
+    channels_last = getattr(tcfg, "channels_last", False)  # a TrainConfig field since issue 23
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    model.train()
+    opt = make_optimizer(model, tcfg)
+    n_all = sum(p.numel() for p in model.parameters()) / 1e6
+    n_train = sum(p.numel() for p in model.parameters() if p.requires_grad) / 1e6
+
+    B, S, T = args.batch, mcfg.input_size, mcfg.max_tokens
+    g = torch.Generator().manual_seed(0)
+    vocab_size = len(model.vocab.words) if hasattr(model.vocab, "words") else 1000
+    tokens = torch.randint(2, max(3, min(vocab_size, 1000)), (B, T), generator=g).to(dev)
+    lengths = torch.randint(4, T + 1, (B,), generator=g)
+    image = torch.rand(B, 3, S, S, generator=g).to(dev)
+    ref_image = image.flip(0)
+    mask = (torch.rand(B, 1, S, S, generator=g) > 0.8).float().to(dev)
+    cached = tcfg.cache_features and mcfg.freeze_backbone
+    if cached:  # as training reads them: float32 maps of the frozen backbone, computed once
+        with torch.no_grad(), autocast_context(dev, amp):
+            feats = [f.float() for f in model.backbone.extract(image)]
+        inputs = {"feats": feats, "ref_feats": [f.flip(0) for f in feats]}
+    else:
+        inputs = {"image": image, "ref_image": ref_image}
+    head_grid = getattr(tcfg, "loss_grid", "input") == "head"
+    loss_kw = {"at_logits_grid": True} if head_grid else {}
+    if head_grid and "at_logits_grid" not in inspect.signature(tvnet_loss).parameters:
+        raise SystemExit("this tvnet has no loss at the head's grid")
+    sync = torch.cuda.synchronize if dev.startswith("cuda") else (lambda: None)
+
+    def step():
+        with autocast_context(dev, amp):
+            out = model(tokens, lengths, **inputs)
+        logits = out.logits_low if head_grid else out.logits
+        loss = tvnet_loss(
+            logits.float(),
+            [a.float() for a in out.aux_logits],
+            mask,
+            tcfg.loss_main,
+            tcfg.loss_aux,
+            tcfg.loss_dice,
+            **loss_kw,
+        )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return out, loss
+
+    if dev.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats(torch.device(dev))
+    t0 = time.perf_counter()
+    out, loss = step()  # the first step: shapes, and the one-off costs (cuDNN autotuning)
+    sync()
+    first_s = time.perf_counter() - t0
+    for _ in range(args.warmup - 1):
+        step()
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    sync()
+    dt = (time.perf_counter() - t0) / args.steps
+    with torch.no_grad():
+        fmaps = model.backbone.extract(image[:1]) if not cached else [f[:1] for f in feats]
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(gr is not None and torch.isfinite(gr).all() for gr in grads), "a bad gradient"
+    print(
+        f"{variant:8s} | {label} | batch {B} at {S}² | {B / dt:8.1f} samples/s "
+        f"({dt * 1000:7.1f} ms/step; first step {first_s:5.2f} s) | peak "
+        f"{peak_mib(dev):8.0f} MiB | params {n_all:.1f} M, trainable {n_train:.1f} M | "
+        f"loss {loss.item():.3f}",
+        flush=True,
+    )
+    print(
+        f"{'':8s}   backbone maps (1 image) {shapes(fmaps)}; logits {shapes([out.logits])}; "
+        f"aux {shapes(out.aux_logits) or '-'}; input "
+        f"{'cached features' if cached else 'images, backbone in the step'}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--config", default="configs/paper.json")
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--size", type=int, default=320, help="input side (a multiple of 32)")
+    ap.add_argument("--steps", type=int, default=10, help="timed steps")
+    ap.add_argument("--warmup", type=int, default=3, help="untimed steps first (≥ 1)")
+    ap.add_argument("--no-amp", action="store_true", help="fp32 (default: the config's amp)")
+    ap.add_argument("--train-backbone", action="store_true", help="unfreeze the backbone")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE")
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    args = ap.parse_args()
+    args.warmup = max(1, args.warmup)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit("no CUDA device here (--device cpu for a smoke test)")
+    if args.device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True
+    mcfg, tcfg = configs(args.config, args.variants[0], args.set)
+    name, precision = device_label(args.device, tcfg.amp and not args.no_amp)
+    label = f"{name}, {precision}"
+    files = [f for f in (mcfg.backbone_weights, mcfg.word_vectors) if f and ":" not in f]
+    missing = [f for f in files if not Path(f).is_file()]
+    print(
+        f"{args.config} ({mcfg.preset}: {mcfg.backbone}, output stride {mcfg.output_stride}, "
+        f"d_m {mcfg.d_m}, d_s {mcfg.d_s}, backbone "
+        f"{'trainable' if args.train_backbone or not mcfg.freeze_backbone else 'frozen'}); "
+        f"torch {torch.__version__}, device {args.device}: {label}; weights: random init"
+        + (f" (absent: {', '.join(missing)})" if missing else " (the figures do not need them)"),
+        flush=True,
+    )
+    for v in args.variants:
+        bench(args, v, label)
+        gc.collect()  # the variant's model and optimiser state go before the next is built
+        if args.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""tools/build_default.sh and the questions it asks tools/build_state.py: when a step's output is
+whole (skip), when it is to be (re)made (an interrupted run resumes, a cut-off dump is redone),
+and when it was made differently (stop). Real checkpoints, dumps and calibrations, written by
+tvnet's own writers; tools/package_assets.py ships a checkpoint's calibration with it."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dumps_fixture import write_hand_dump
+
+REPO = Path(__file__).resolve().parents[2]
+DONE, TODO, CONFLICT = 0, 10, 11
+
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+state = _tool("build_state")
+
+
+@pytest.mark.parametrize("script", ["build_default.sh", "gpu_check.sh"])
+def test_scripts_parse(script):
+    subprocess.run(["bash", "-n", str(REPO / "tools" / script)], check=True)
+
+
+def test_build_default_help_and_bad_argument():
+    out = subprocess.run(
+        ["bash", "tools/build_default.sh", "--help"], cwd=REPO, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    for word in ("OUT_ROOT", "DEVICE", "STEPS", "PACKAGE", "SYNTH_TRAIN", "--resume"):
+        assert word in out.stdout
+    bad = subprocess.run(["bash", "tools/build_default.sh", "--bogus"], cwd=REPO, text=True,
+                         capture_output=True)  # fmt: skip
+    assert bad.returncode == 2 and "--bogus" in bad.stderr
+
+
+def train_argv(out: Path, *extra: str) -> list[str]:
+    return ["train", "--config", str(REPO / "configs/cpu.json"), "--data", "unused",
+            "--out", str(out), "--resume", *extra]  # fmt: skip
+
+
+def write_run(out: Path, steps: int, step: int, closed: bool, variant: str = "baseline") -> str:
+    """A run folder as `tvnet train --steps STEPS` leaves it at ``step``: OUT/last (a real
+    checkpoint of the configured model) and log.jsonl; returns the weights' hash."""
+    from tvnet import build_model
+    from tvnet.checkpoint import read_checkpoint_config, save_checkpoint
+    from tvnet.data.tokenize import PAD, UNK, Vocab
+
+    _, mcfg, tcfg = state.train_configs(
+        train_argv(out, "--variant", variant, "--steps", str(steps))
+    )
+    vocab = None if mcfg.text_encoder == "hf_tokens" else Vocab([PAD, UNK, "red", "cube"])
+    model = build_model(mcfg, vocab=vocab, pretrained=False)
+    save_checkpoint(model, out / "last", extra={"train": tcfg.to_dict(), "step": step})
+    lines = [{"step": step, "loss": 0.5}] + ([{"done": True, "steps": step}] if closed else [])
+    (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    return read_checkpoint_config(out / "last")["weights_sha256"]
+
+
+def test_trained_resume_and_conflicts(tmp_path, capsys):
+    out = tmp_path / "baseline"
+    argv = train_argv(out, "--variant", "baseline", "--steps", "3")
+    assert state.main(["trained", "--", *argv]) == TODO  # nothing yet
+    write_run(out, steps=3, step=3, closed=False)  # killed after its last checkpoint
+    assert state.main(["trained", "--", *argv]) == TODO
+    write_run(out, steps=3, step=2, closed=True)  # stopped early (--max-minutes): resumes
+    assert state.main(["trained", "--", *argv]) == TODO
+    write_run(out, steps=3, step=3, closed=True)
+    assert state.main(["trained", "--", *argv]) == DONE
+    # a field the run's code did not record yet reads as its default: still the same recipe
+    meta = json.loads((out / "last/config.json").read_text())
+    tdefaults = {f.name: f.default for f in dataclasses.fields(state.train_configs(argv)[2])}
+    dropped = next(k for k, v in meta["train"].items() if k != "steps" and tdefaults[k] == v)
+    del meta["train"][dropped]
+    (out / "last/config.json").write_text(json.dumps(meta))
+    assert state.main(["trained", "--", *argv]) == DONE
+    capsys.readouterr()
+    # another schedule, another variant, another setting: stop instead of mixing
+    assert state.main(["trained", "--", *argv[:-1], "5"]) == CONFLICT
+    assert "steps 3, asked 5" in capsys.readouterr().err
+    other_variant = train_argv(out, "--variant", "res", "--steps", "3")
+    assert state.main(["trained", "--", *other_variant]) == CONFLICT
+    assert "variant" in capsys.readouterr().err
+    assert state.main(["trained", "--", *argv, "--set", "train.lr=0.5"]) == CONFLICT
+    # the steps question reads the schedule the way `tvnet train` does
+    assert state.main(["steps", "--", *argv]) == 0
+    assert capsys.readouterr().out.strip() == "3"
+
+
+def test_dumped_and_calibrated(tmp_path):
+    from tvnet.eval.calibration import fit_calibration
+    from tvnet.eval.dump import update_dump
+
+    ckpt = tmp_path / "baseline" / "last"
+    h = write_run(tmp_path / "baseline", steps=3, step=3, closed=True)
+    dumps = tmp_path / "dumps"
+    val, test = dumps / "baseline-val", dumps / "baseline-test"
+    assert state.main(["dumped", str(val), str(ckpt)]) == TODO
+    for d, split in ((val, "val"), (test, "test")):
+        write_hand_dump(d, "baseline", split, run_extra={"checkpoint_hash": h})
+    assert state.main(["dumped", str(val), str(ckpt)]) == DONE
+    # evaluated from other weights (the run was trained further since): redone
+    other = tmp_path / "other"
+    write_hand_dump(other, "baseline", "val", run_extra={"checkpoint_hash": "0" * 64})
+    assert state.main(["dumped", str(other), str(ckpt)]) == TODO
+    # cut off: rows missing, or no run.json (what a kill leaves is a hidden .tmp folder)
+    cut = tmp_path / "cut"
+    shutil.copytree(val, cut)
+    run = json.loads((cut / "run.json").read_text())
+    (cut / "run.json").write_text(json.dumps({**run, "n_samples": run["n_samples"] + 1}))
+    assert state.main(["dumped", str(cut), str(ckpt)]) == TODO
+    (cut / "run.json").unlink()
+    assert state.main(["dumped", str(cut), str(ckpt)]) == TODO
+
+    assert state.main(["calibrated", str(ckpt), str(val), str(test)]) == TODO
+    rng = np.random.default_rng(0)
+    score = rng.random(40)
+    cal = fit_calibration(score, score + 0.3 * rng.random(40) > 0.7)
+    cal.fitted_on = {"dump": str(val), "split": "val", "n": 40}
+    cal.checkpoint_hash = h
+    cal.save(ckpt)
+    update_dump(val, {"confidence": [0.5] * 4}, {"calibration": {"fitted_on": cal.fitted_on}})
+    assert state.main(["calibrated", str(ckpt), str(val), str(test)]) == TODO  # test not yet
+    update_dump(test, {"confidence": [0.5] * 4}, {"calibration": {"fitted_on": cal.fitted_on}})
+    assert state.main(["calibrated", str(ckpt), str(val), str(test)]) == DONE
+    meta = json.loads((ckpt / "config.json").read_text())  # trained further: other weights
+    meta["weights_sha256"] = "f" * 64
+    (ckpt / "config.json").write_text(json.dumps(meta))
+    assert state.main(["calibrated", str(ckpt), str(val), str(test)]) == TODO
+
+
+def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
+    from tvnet.checkpoint import read_checkpoint_config
+    from tvnet.eval.calibration import fit_calibration, load_calibration
+
+    h = write_run(tmp_path / "full", steps=3, step=3, closed=True, variant="full")
+    src = tmp_path / "full" / "last"
+    score = np.linspace(0, 1, 20)
+    cal = fit_calibration(score, score > 0.5, "platt")
+    cal.checkpoint_hash = h
+    cal.save(src)
+    dst = tmp_path / "assets" / "checkpoints" / "full"
+    _tool("package_assets").ship_checkpoint(src, dst, Path("data/synthref"))
+    shipped = load_calibration(dst)
+    assert read_checkpoint_config(dst)["dtype"] == "float16"
+    assert shipped.checkpoint_hash == read_checkpoint_config(dst)["weights_sha256"] != h
+    assert json.loads((dst / "calibration.json").read_text())["fitted_on_weights"] == h
+    assert shipped.params == load_calibration(src).params

@@ -1,0 +1,203 @@
+"""Is a step of tools/build_default.sh already done? One question per call; the exit status
+answers it, and a line on stderr says why when the answer is not "done".
+
+    python tools/build_state.py data DATA TRAIN VAL TEST SEED
+    python tools/build_state.py pool POOL DATA
+    python tools/build_state.py neighbours POOL DATA SPLIT
+    python tools/build_state.py steps -- train --config C ...   # prints the schedule's steps
+    python tools/build_state.py trained -- train --config C --variant V --out RUN ...
+    python tools/build_state.py dumped DUMP CHECKPOINT
+    python tools/build_state.py calibrated CHECKPOINT VAL_DUMP [DUMP ...]
+
+Exit status: 0 done (skip the step), 10 not done or not whole (run it: interrupted outputs are
+never trusted), 11 present but made differently (another seed, size or recipe): the build
+stops rather than overwrite or mix it. Any other status is an error of this script. ``trained`` and ``steps`` read the arguments of
+``tvnet train`` exactly as that command does (preset, --config, --set, then --steps …), so the
+recipe lives in the config file alone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DONE, TODO, CONFLICT = 0, 10, 11
+# fields of the train config a resumed run may differ in without being another recipe: the
+# wall-clock budget, how often checkpoints are written. (``steps`` defines the poly schedule:
+# a run made for another number of steps is another recipe.)
+RUN_ONLY_FIELDS = {"max_minutes", "checkpoint_every"}
+
+
+def _say(code: int, msg: str) -> int:
+    print(msg, file=sys.stderr)
+    return code
+
+
+def _json(path: Path) -> dict[str, Any] | None:
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return d if isinstance(d, dict) else None
+
+
+def dataset_name(data: Path) -> str:
+    """The name `tvnet` gives the dataset (tvnet.data.refer.open_refer): instances.json's
+    info.dataset, else the folder's name."""
+    info = (_json(data / "instances.json") or {}).get("info") or {}
+    return str(info.get("dataset") or data.resolve().name)
+
+
+def check_data(data: Path, train: int, val: int, test: int, seed: int) -> int:
+    inst = data / "instances.json"
+    if not data.exists():
+        return _say(TODO, f"{data}: no dataset yet")
+    info = (_json(inst) or {}).get("info")
+    if not isinstance(info, dict):
+        return _say(CONFLICT, f"{data} exists but {inst} is missing or unreadable")
+    want = {"seed": seed, "sizes": {"train": train, "val": val, "test": test}}
+    have = {"seed": info.get("seed"), "sizes": info.get("sizes")}
+    if have != want:
+        return _say(CONFLICT, f"{data} was generated with {have}, this build asks for {want}")
+    return DONE
+
+
+def check_pool(pool: Path, data: Path) -> int:
+    man = _json(pool / "manifest.json")
+    if man is None:
+        return _say(TODO, f"{pool}: no pool yet")
+    inst = _json(data / "instances.json") or {}
+    n_train = ((inst.get("info") or {}).get("sizes") or {}).get("train")
+    ds = man.get("dataset") or {}
+    if ds.get("name") != dataset_name(data) or ds.get("split") != "train":
+        return _say(TODO, f"{pool} pools {ds}, not the train split of {data}: rebuilt")
+    if n_train is not None and man.get("count") != n_train:
+        return _say(TODO, f"{pool} holds {man.get('count')} entries, {data} {n_train}: rebuilt")
+    return DONE
+
+
+def check_neighbours(pool: Path, data: Path, split: str) -> int:
+    path = pool / f"neighbours_{dataset_name(data)}_{split}.parquet"  # written atomically
+    return DONE if path.is_file() else _say(TODO, f"{path}: not written yet")
+
+
+def train_configs(argv: list[str]):
+    """(args, ModelConfig, TrainConfig) of these ``tvnet train`` arguments."""
+    from tvnet.cli import build_parser
+    from tvnet.cli.train import load_config
+
+    args = build_parser().parse_args(argv)
+    if args.command != "train":
+        raise SystemExit(f"expected the arguments of `tvnet train`, got {argv[:1]}")
+    mcfg, tcfg = load_config(args)
+    return args, mcfg, tcfg
+
+
+def check_trained(argv: list[str]) -> int:
+    """Done when OUT/last holds the requested recipe at the schedule's last step and the log
+    closed the run; to resume when it stopped before; a conflict when OUT holds another
+    recipe (a model config `--resume` would refuse, other training settings, or a schedule
+    of another number of steps)."""
+    from tvnet.config import ModelConfig, TrainConfig
+
+    args, mcfg, tcfg = train_configs(argv)
+    out = Path(args.out)
+    meta = _json(out / "last" / "config.json")
+    if meta is None:
+        return _say(TODO, f"{out}: no checkpoint yet")
+    have_m = ModelConfig.from_dict(dict(meta.get("model") or {}))
+    if have_m != mcfg:
+        diff = sorted(k for k, v in mcfg.to_dict().items() if have_m.to_dict().get(k) != v)
+        return _say(CONFLICT, f"{out} holds another model (fields {diff}); move it aside")
+    # read as tvnet reads a recorded config: a field the run's code did not have yet takes its
+    # default, the behaviour that code had
+    have_t = TrainConfig.from_dict(dict(meta.get("train") or {})).to_dict()
+    want_t = tcfg.to_dict()
+    diff = sorted(k for k in want_t if k not in RUN_ONLY_FIELDS and have_t.get(k) != want_t[k])
+    if diff:
+        what = ", ".join(f"{k} {have_t.get(k)!r}, asked {want_t[k]!r}" for k in diff)
+        return _say(CONFLICT, f"{out} was trained with other settings ({what}); move it aside")
+    step = int(meta.get("step") or 0)
+    closed = False
+    try:
+        for line in (out / "log.jsonl").read_text().splitlines():
+            rec = json.loads(line) if line.startswith("{") else {}
+            closed = closed or (rec.get("done") is True and rec.get("steps") == tcfg.steps)
+    except (OSError, ValueError):
+        pass
+    if step < tcfg.steps or not closed:
+        return _say(TODO, f"{out}: step {step} of {tcfg.steps}, run not closed: resumed")
+    return DONE
+
+
+def weights_hash(checkpoint: Path) -> str | None:
+    return (_json(checkpoint / "config.json") or {}).get("weights_sha256")
+
+
+def check_dumped(dump: Path, checkpoint: Path) -> int:
+    """Done when DUMP is whole (run.json is written last, then the folder is swapped in) and
+    was evaluated from the checkpoint's present weights."""
+    import pyarrow.parquet as pq
+
+    run = _json(dump / "run.json")
+    if run is None:
+        return _say(TODO, f"{dump}: no dump yet")
+    want = weights_hash(checkpoint)
+    if not want or run.get("checkpoint_hash") != want:
+        return _say(TODO, f"{dump} was evaluated from other weights than {checkpoint}: redone")
+    try:
+        rows = pq.ParquetFile(dump / "samples.parquet").metadata.num_rows
+    except (OSError, ValueError) as e:
+        return _say(TODO, f"{dump}: samples unreadable ({e}): redone")
+    if rows != run.get("n_samples"):
+        return _say(TODO, f"{dump}: {rows} rows, run.json says {run.get('n_samples')}: redone")
+    return DONE
+
+
+def check_calibrated(checkpoint: Path, dumps: list[Path]) -> int:
+    """Done when CHECKPOINT/calibration.json belongs to its present weights and every dump's
+    run.json names that calibration (its confidence column was filled from it)."""
+    cal = _json(checkpoint / "calibration.json")
+    if cal is None:
+        return _say(TODO, f"{checkpoint}: not calibrated yet")
+    if cal.get("checkpoint_hash") != weights_hash(checkpoint):
+        return _say(TODO, f"{checkpoint}/calibration.json belongs to other weights: redone")
+    for d in dumps:
+        got = ((_json(d / "run.json") or {}).get("calibration")) or {}
+        if got.get("fitted_on") != cal.get("fitted_on"):
+            return _say(TODO, f"{d}: confidence not from {checkpoint}'s calibration: redone")
+    return DONE
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    what, rest = argv[0], argv[1:]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    if what == "data":
+        data, train, val, test, seed = rest
+        return check_data(Path(data), int(train), int(val), int(test), int(seed))
+    if what == "pool":
+        return check_pool(Path(rest[0]), Path(rest[1]))
+    if what == "neighbours":
+        return check_neighbours(Path(rest[0]), Path(rest[1]), rest[2])
+    if what == "steps":
+        print(train_configs(rest)[2].steps)
+        return 0
+    if what == "trained":
+        return check_trained(rest)
+    if what == "dumped":
+        return check_dumped(Path(rest[0]), Path(rest[1]))
+    if what == "calibrated":
+        return check_calibrated(Path(rest[0]), [Path(p) for p in rest[1:]])
+    raise SystemExit(f"unknown question {what!r}; see --help")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,90 @@
+"""Colour names a person may use for a basic colour, from a human colour-naming survey
+(docs/design.md §6, "Wording"): training-time augmentation for open-vocabulary text encoders.
+
+The frozen text encoders the project ships barely tell colour names apart (all-MiniLM-L6-v2
+places "scarlet" nearer yellow than red, GloVe 6B 50d "crimson" nearer purple; measured in
+docs/experiments.md), so a model trained on "red" does not learn that "crimson" is red. The
+xkcd colour survey (Munroe 2010: 949 names with the sRGB colour that ~140k people gave them,
+shipped in matplotlib) does know. Each of its names is assigned to one of Berlin and Kay's
+eleven basic colour terms (:func:`colour_names`); a basic term in a training expression may then be swapped for one of its names, so the
+model learns to read the colour of the words rather than one spelling. Nothing here depends
+on the data set: an expression without a basic colour term is left as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+
+# Berlin & Kay (1969), Basic Color Terms: the eleven of English
+BASIC_TERMS = (
+    "black", "white", "red", "green", "yellow", "blue", "brown", "purple", "pink", "orange",
+    "grey",
+)  # fmt: skip
+SPELLINGS = {"gray": "grey"}
+MARGIN = 0.8  # a name belongs to its nearest term when d(nearest) ≤ MARGIN · d(second)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in [0, 1] (N×3) → CIELAB (D65)."""
+    c = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = c @ m.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.stack(
+        [116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1
+    )
+
+
+@functools.cache
+def colour_names() -> dict[str, tuple[str, ...]]:
+    """Basic term → the survey's names for it, sorted. A one-word name belongs to term T when
+    its colour is clearly nearest to T's (CIELAB with lightness at half weight, since people
+    name hue first; :data:`MARGIN`); a two-word name when it ends in T ("cherry red", "navy
+    blue"). Names with another basic term in them are left out."""
+    from matplotlib.colors import XKCD_COLORS, to_rgb
+
+    survey = {k.removeprefix("xkcd:"): to_rgb(v) for k, v in XKCD_COLORS.items()}
+    terms = set(BASIC_TERMS) | set(SPELLINGS)
+    out: dict[str, set[str]] = {t: set() for t in BASIC_TERMS}
+    single = []
+    for name in survey:
+        words = [SPELLINGS.get(w, w) for w in name.split()]
+        if not re.fullmatch(r"[a-z]+( [a-z]+)?", name) or name in terms:
+            continue
+        if len(words) == 2 and words[1] in out and words[0] not in terms:
+            out[words[1]].add(name)
+        elif len(words) == 1:
+            single.append(name)
+    weight = np.array([0.5, 1.0, 1.0])
+    basic = _lab(np.array([survey[t] for t in BASIC_TERMS])) * weight
+    lab = _lab(np.array([survey[n] for n in single])) * weight
+    d = np.linalg.norm(lab[:, None] - basic[None], axis=-1)  # names × terms
+    order = np.argsort(d, axis=1)
+    for i, n in enumerate(single):
+        a, b = order[i, 0], order[i, 1]
+        if d[i, a] <= MARGIN * d[i, b]:
+            out[BASIC_TERMS[a]].add(n)
+    return {t: tuple(sorted(v)) for t, v in out.items()}
+
+
+class ColourSwap:
+    """Swaps each basic colour term of an expression, with probability ``p``, for a random
+    survey name of the same colour (:func:`colour_names`)."""
+
+    def __init__(self, p: float):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"colour swap probability must be in [0, 1], got {p}")
+        self.p, self.names = p, colour_names()
+
+    def __call__(self, sentence: str, rng: np.random.Generator) -> str:
+        def swap(m: re.Match) -> str:
+            word = m.group(0)
+            names = self.names.get(SPELLINGS.get(word.lower(), word.lower()))
+            if not names or rng.random() >= self.p:
+                return word
+            return names[int(rng.integers(len(names)))]
+
+        return re.sub(r"[A-Za-z]+", swap, sentence)
