@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import inspect
 import resource
 import time
 from pathlib import Path
@@ -40,7 +39,7 @@ from tvnet.cli import build_parser
 from tvnet.cli.train import load_config
 from tvnet.config import VARIANTS
 from tvnet.data.tokenize import PAD, UNK, Vocab
-from tvnet.model.head import tvnet_loss
+from tvnet.model.head import training_loss
 from tvnet.train.loop import make_optimizer
 
 
@@ -81,7 +80,7 @@ def bench(args: argparse.Namespace, variant: str, label: str) -> None:
     if mcfg.text_encoder == "glove_lstm":
         vocab = Vocab([PAD, UNK] + [f"w{i}" for i in range(1000)])
     model = build_model(mcfg, vocab=vocab, pretrained=False).to(dev)
-    channels_last = getattr(tcfg, "channels_last", False)  # a TrainConfig field since issue 23
+    channels_last = tcfg.channels_last
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     model.train()
@@ -104,25 +103,12 @@ def bench(args: argparse.Namespace, variant: str, label: str) -> None:
         inputs = {"feats": feats, "ref_feats": [f.flip(0) for f in feats]}
     else:
         inputs = {"image": image, "ref_image": ref_image}
-    head_grid = getattr(tcfg, "loss_grid", "input") == "head"
-    loss_kw = {"at_logits_grid": True} if head_grid else {}
-    if head_grid and "at_logits_grid" not in inspect.signature(tvnet_loss).parameters:
-        raise SystemExit("this tvnet has no loss at the head's grid")
     sync = torch.cuda.synchronize if dev.startswith("cuda") else (lambda: None)
 
     def step():
         with autocast_context(dev, amp):
             out = model(tokens, lengths, **inputs)
-        logits = out.logits_low if head_grid else out.logits
-        loss = tvnet_loss(
-            logits.float(),
-            [a.float() for a in out.aux_logits],
-            mask,
-            tcfg.loss_main,
-            tcfg.loss_aux,
-            tcfg.loss_dice,
-            **loss_kw,
-        )
+        loss = training_loss(out, mask, tcfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

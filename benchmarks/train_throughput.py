@@ -24,7 +24,7 @@ from tvnet import build_model
 from tvnet.amp import autocast_context, cpu_bf16_supported
 from tvnet.config import VARIANTS, TrainConfig, known_fields
 from tvnet.data.tokenize import Vocab
-from tvnet.model.head import tvnet_loss
+from tvnet.model.head import training_loss
 
 
 def _overrides(pairs: list[str]) -> tuple[dict, dict]:
@@ -87,20 +87,11 @@ def _bench(m, B: int, steps: int, amp: bool, train_cfg: TrainConfig, profile_ops
         feats = m.backbone.extract(torch.randn(B, 3, 320, 320))
         ref = [f.flip(0) for f in feats]
     mask = (torch.rand(B, 1, 320, 320) > 0.7).float()
-    head_grid = train_cfg.loss_grid == "head"
 
     def step() -> None:
         with autocast_context("cpu", amp):
             out = m(tok, ln, feats=feats, ref_feats=ref)
-        loss = tvnet_loss(
-            (out.logits_low if head_grid else out.logits).float(),
-            [a.float() for a in out.aux_logits],
-            mask,
-            train_cfg.loss_main,
-            train_cfg.loss_aux,
-            train_cfg.loss_dice,
-            at_logits_grid=head_grid,
-        )
+        loss = training_loss(out, mask, train_cfg)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -64,3 +64,19 @@ def tvnet_loss(
     if w_dice:
         loss = loss + w_dice * dice_loss(logits, t_main)
     return loss
+
+
+def training_loss(out, mask: torch.Tensor, cfg) -> torch.Tensor:
+    """The training loss of a :class:`tvnet.model.tvnet.TVNetOutput` against the letterboxed
+    mask B×1×S×S under a :class:`tvnet.config.TrainConfig` (its weights and ``loss_grid``), in
+    fp32: what one training step minimises (the loop, and the benchmarks that time a step)."""
+    head_grid = cfg.loss_grid == "head"
+    return tvnet_loss(
+        (out.logits_low if head_grid else out.logits).float(),
+        [a.float() for a in out.aux_logits],
+        mask,
+        cfg.loss_main,
+        cfg.loss_aux,
+        cfg.loss_dice,
+        at_logits_grid=head_grid,
+    )

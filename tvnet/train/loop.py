@@ -29,7 +29,7 @@ from tvnet.config import ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
 from tvnet.eval.evaluator import evaluate
 from tvnet.io import atomic_write_json
-from tvnet.model.head import tvnet_loss
+from tvnet.model.head import training_loss
 from tvnet.train.batches import BatchLoader, SplitTable
 from tvnet.train.features import FeatureCache
 
@@ -294,16 +294,7 @@ def train(
         mask = loader.masks(idx)
         with autocast_context(device, train_cfg.amp):
             out_ = net(**inputs)
-        head_grid = train_cfg.loss_grid == "head"
-        loss = tvnet_loss(
-            (out_.logits_low if head_grid else out_.logits).float(),
-            [a.float() for a in out_.aux_logits],
-            mask,
-            train_cfg.loss_main,
-            train_cfg.loss_aux,
-            train_cfg.loss_dice,
-            at_logits_grid=head_grid,
-        )
+        loss = training_loss(out_, mask, train_cfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
