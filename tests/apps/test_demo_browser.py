@@ -33,6 +33,15 @@ SYNTH_TICK = 0  # the examples.json row (a SynthRef test scene) the bundled mode
 BASELINE_LABEL = "baseline (no RES, no high-res path)"
 FULL_LABEL = "TV-Net (+RES +AMF)"
 
+
+def _expect_timeout() -> None:
+    """Playwright's ``expect`` waits 5 s by default, whatever the page's timeout: a first
+    answer on busy CI cores can take longer, so its assertions get the same upper bound."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=120_000)
+
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not chromium_available(), reason="chromium or playwright not installed"),
@@ -43,6 +52,7 @@ pytestmark = [
 def server(tiny_synthref, tmp_path_factory):
     """The demo as the README and the Procfile start it, on a free port, with a temporary
     folder of its own (``.tmp``) and its process (``.proc``)."""
+    _expect_timeout()
     port = free_port()
     args = [sys.executable, "-m", "apps.demo", "--host", "127.0.0.1"]
     if not ((BUNDLED / "config.json").is_file() and (REPO / "assets" / "pool").is_dir()):
