@@ -22,7 +22,7 @@ from machine import cpu_model  # benchmarks/machine.py: scripts run from this fo
 
 from tvnet import build_model
 from tvnet.amp import autocast_context, cpu_bf16_supported
-from tvnet.config import VARIANTS, TrainConfig, known_fields
+from tvnet.config import VARIANTS, TrainConfig, known_fields, preset_config
 from tvnet.data.tokenize import Vocab
 from tvnet.model.head import training_loss
 
@@ -67,7 +67,7 @@ def main() -> None:
     )
     vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(100)])
     for v in args.variants:
-        hf = model_cfg.get("text_encoder") == "hf_tokens"
+        hf = preset_config("cpu", v, **model_cfg).text_encoder == "hf_tokens"
         m = build_model(
             "cpu", v, vocab=None if hf else vocab, pretrained=False, **model_cfg
         ).train()

@@ -34,7 +34,8 @@ Modules, one concept each:
 - ``events``: the same with gradio's signatures (:class:`~apps.demo.events.Demo`);
 - ``remote`` and ``worker``: the model worker process that ``python -m apps.demo`` starts
   (it loads the model and runs the handlers while this process imports gradio), and the
-  calls to it;
+  calls to it; ``lazy_dynamo``: ``torch._dynamo`` imported in the worker on first real use
+  only;
 - ``layout``: the page (gr.Blocks), its theme and CSS, :func:`build_demo` and :func:`launch`.
 
 This package imports nothing heavy itself: ``build_demo``, ``launch`` and ``main`` load their

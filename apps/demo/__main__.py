@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import logging
 import os
 import shutil
@@ -63,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    from apps.demo.models import Models  # numpy and tvnet's light part: no torch here
+    from apps.demo.models import Models  # tvnet's configs only: no numpy, no torch here
 
     try:  # what the page needs to know before the weights are in: the variants
         models = Models(args.checkpoint, args.pool, args.variants_dir, load=False)
@@ -80,11 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     # clean-up (the worker, the pictures' temporary folder) runs as it does on Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     demo = None
+    gc.disable()  # importing gradio: no collections over a growing heap (as in the worker)
     try:
         from apps.demo.layout import build_demo, launch
 
         demo = build_demo(concurrency=args.concurrency, models=models, core=worker)
         launch(demo, args.host, args.port, block=False, quiet=False)
+        gc.freeze()  # the start's objects, out of later collections' way
+        gc.enable()
         while worker.proc.poll() is None:  # serve until Ctrl-C, SIGTERM or the worker's end
             time.sleep(0.5)
         # the worker said why on stderr (a model that cannot be loaded)
@@ -93,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        gc.enable()
         if demo is not None:
             demo.close()
         worker.stop()

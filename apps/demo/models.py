@@ -1,7 +1,10 @@
 """The demo's models and results: :class:`Models` loads the main predictor (at once, or in the
 background while the page starts) and the other variants on first use; :class:`ResultCache`
 keeps the last few results (a :class:`Result` each) so that a click re-renders without
-running the model again (docs/design.md §7)."""
+running the model again (docs/design.md §7).
+
+Importing this module costs only tvnet's configs (no numpy), so that ``python -m apps.demo``
+checks the checkpoint folders and starts its model worker within a few milliseconds."""
 
 from __future__ import annotations
 
@@ -11,15 +14,15 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from tvnet import VARIANTS, InputError, default_checkpoint
+from tvnet import VARIANTS, default_checkpoint
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import pandas as pd
 
     from tvnet import Predictor
@@ -48,7 +51,9 @@ class Models:
     """The loaded predictors: the main one at start (``background``: in a thread, so that the
     page is served while the weights load; every call waits for it), the other variants on
     first use. ``load=False``: only what the checkpoints' config.json say (the variants, the
-    main one), for a page whose models live in the worker process."""
+    main one), for a page whose models live in the worker process. ``prepare``: called first
+    thing in the loading thread, before the model code is imported (the worker's
+    :func:`~apps.demo.lazy_dynamo.defer_dynamo`)."""
 
     def __init__(
         self,
@@ -60,6 +65,7 @@ class Models:
         background: bool = False,
         warmup: bool = False,
         load: bool = True,
+        prepare: Callable[[], Any] | None = None,
     ):
         self.pool, self.pool_images, self.device = pool, pool_images, device
         main_dir = Path(checkpoint) if checkpoint else default_checkpoint()
@@ -81,7 +87,7 @@ class Models:
         self.error: BaseException | None = None
         self.load_s: float | None = None  # seconds from construction to the main model ready
         self._t0 = time.perf_counter()
-        self.loads = load
+        self.loads, self._prepare = load, prepare
         if not load:
             return
         if background:
@@ -95,6 +101,8 @@ class Models:
 
     def _load_main(self, warmup: bool) -> None:
         try:
+            if self._prepare is not None:
+                self._prepare()
             from tvnet import Predictor  # torch and the model code: only here
 
             t = time.perf_counter()
@@ -117,6 +125,8 @@ class Models:
         # The first call pays for kernel set-up: pay it before any user does, unless a call
         # waited for the load (that call is then the warm-up, and it should not wait longer).
         if warmup and self.error is None and not self._waiting:
+            import numpy as np
+
             with self._locks[self.main]:
                 self._loaded[self.main](np.full((64, 64, 3), 128, np.uint8), "the object")
 
@@ -139,6 +149,8 @@ class Models:
         else:
             done = self._ready.wait(timeout)
         if done and self.error is not None:
+            from tvnet import InputError
+
             raise InputError(f"the model failed to load: {self.error}")
         return done
 
@@ -153,6 +165,8 @@ class Models:
     def get(self, variant: str | None) -> Predictor:
         variant = variant or self.main
         if variant not in self.dirs:
+            from tvnet import InputError
+
             raise InputError(
                 f"no checkpoint for variant {variant!r}; available: {', '.join(self.dirs)}"
             )
@@ -217,6 +231,8 @@ class ResultCache:
         self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
 
     def put(self, result: Result) -> str:
+        import numpy as np
+
         result.pred.attention = [a.astype(np.float16) for a in result.pred.attention]
         key = uuid.uuid4().hex
         with self._lock:
@@ -230,4 +246,6 @@ class ResultCache:
             if key and key in self._d:
                 self._d.move_to_end(key)
                 return self._d[key]
+        from tvnet import InputError
+
         raise InputError("no result to inspect: press Segment first (older results expire)")

@@ -10,6 +10,7 @@ no calibration, so no answer of it earns a ✔. One test runs the bundled model 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -318,6 +319,130 @@ def test_main_reports_a_missing_checkpoint_cleanly(app, tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "nowhere" in err and "Traceback" not in err
+    assert gc.isenabled()  # the start turns the collector off only once the checks passed
+
+
+def test_the_worker_turns_the_garbage_collector_back_on_once_the_model_is_in(
+    tiny_synthref, tmp_path
+):
+    """The worker loads with Python's collector off (docs/design.md §7, "The demo"); once the
+    main model is in, the objects of the start are frozen out of the collector's way and it
+    runs again."""
+    from apps.demo import worker
+    from apps.demo.models import Models
+
+    ckpt = tiny_checkpoints(tmp_path, tiny_synthref["refer"]) / "full"
+    gc.disable()
+    try:
+        models = Models(
+            ckpt,
+            tiny_synthref["pool"],
+            device="cpu",
+            pool_images=tiny_synthref["data"] / "images",
+            background=True,
+        )
+        worker.exit_if_not_loaded(models)  # returns once the model is in
+        assert models.ready
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+DEFERRED_ANSWER = """
+import sys
+import numpy as np
+from apps.demo import lazy_dynamo
+from apps.demo.handlers import Handlers
+from apps.demo.models import Models
+
+ckpt, pool, images, image, expression, out, defer = sys.argv[1:]
+prepare = lazy_dynamo.defer_dynamo if defer == "defer" else None
+models = Models(ckpt, pool, device="cpu", pool_images=images, prepare=prepare)
+answer = Handlers(models).segment(image, expression)
+assert "Mask:" in answer[1], answer[1]
+pred = models.get(None)(np.asarray(__import__("PIL.Image").Image.open(image).convert("RGB")), expression)
+np.savez(out, prob=pred.prob, a2=pred.a2, attention=pred.attention[-1])
+assert "transformers" in sys.modules and "timm" in sys.modules and "torchvision" in sys.modules
+print("DYNAMO", lazy_dynamo.imported())
+"""
+
+
+def test_the_worker_answers_without_torch_dynamo_and_the_same(tiny_synthref, tmp_path, example):
+    """The worker's load with torch._dynamo deferred (apps.demo.lazy_dynamo): timm,
+    torchvision and transformers load, a first answer (with the neighbour's influence) comes,
+    and torch._dynamo is never imported; the maps are those of a process without the
+    deferral, bit for bit."""
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    image, expression = example
+    common = [str(ckpt), str(tiny_synthref["pool"]), str(tiny_synthref["data"] / "images")]
+    common += [str(image), expression]
+    for mode in ("defer", "plain"):
+        done = subprocess.run(
+            [sys.executable, "-c", DEFERRED_ANSWER, *common, str(tmp_path / mode), mode],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert f"DYNAMO {mode == 'plain'}" in done.stdout, (mode, done.stdout)
+    deferred, plain = np.load(tmp_path / "defer.npz"), np.load(tmp_path / "plain.npz")
+    for name in plain.files:
+        assert np.array_equal(deferred[name], plain[name]), name
+
+
+def test_deferred_torch_dynamo_is_the_real_one_when_needed():
+    """Each stand-in name works without torch._dynamo; a submodule without a stand-in brings
+    the real package, each module imported once; torch.compile then works."""
+    code = """
+import sys
+import torch
+from apps.demo import lazy_dynamo
+
+assert lazy_dynamo.defer_dynamo() is not None
+import torchvision.ops  # roi_align: from torch._dynamo.utils import is_compile_supported
+roi_align = sys.modules["torchvision.ops.roi_align"]
+
+def f(x):
+    return x + 1
+
+g = torch.compiler.disable(f)
+assert g(1) == 2 and g.__name__ == "f" and not lazy_dynamo.imported()
+import torch._dynamo.config as config  # no stand-in: the real package, then this module
+assert lazy_dynamo.imported()
+assert sys.modules["torch._dynamo.config"] is config and torch._dynamo.config is config
+assert type(config.__spec__.loader).__name__ != "Imported"
+assert not any(isinstance(m, lazy_dynamo.StandIn) for m in sys.modules.values())
+assert g(1) == 2  # the real decorator from now on
+assert roi_align.is_compile_supported("cpu") in (True, False)
+assert torch.compile(f, backend="eager")(torch.ones(2)).tolist() == [2.0, 2.0]
+print("OK")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and "OK" in done.stdout, done.stderr[-3000:]
+
+
+def test_inferno_is_matplotlibs_without_importing_matplotlib():
+    """The heat maps' colours: tvnet.draw's written-out inferno is matplotlib's, entry for
+    entry, and drawing with it leaves matplotlib unimported (0.35 s of the demo's first
+    answer)."""
+    from matplotlib import colormaps
+
+    from tvnet import draw
+
+    want = (colormaps["inferno"](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+    lut = draw.colormap("inferno")
+    assert lut.dtype == np.uint8 and not lut.flags.writeable
+    assert np.array_equal(lut, want)
+    code = (
+        "import sys, numpy as np, tvnet; "
+        "tvnet.heatmap(np.zeros((4, 4, 3), np.uint8), np.eye(4)); "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
 
 
 def test_a_model_that_cannot_load_stops_the_demo_with_its_reason(tiny_synthref, tmp_path):

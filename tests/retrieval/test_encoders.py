@@ -116,3 +116,112 @@ def test_image_encoder_from_local_weights_file(tmp_path):
         ImageEncoder("resnet10t", weights=tmp_path / "bad.pth")
     with pytest.raises(ValueError, match="do not fit"):
         ImageEncoder("resnet18", weights=tmp_path / "r10t.safetensors")
+
+
+# --- the fast start of the text encoder on onnxruntime (no transformers import) ---
+
+SENTENCES = [
+    "",
+    "the red circle",
+    "The RED Circle on the LEFT",
+    "man",
+    "a",
+    "crème brûlée",
+    "naïve café façade, Ångström — über",
+    "東京の 赤い 円",
+    "emoji 🙂 and ☕ next to it",
+    "hello,world!!! (left)-(right) ... ?",
+    "  leading and trailing spaces  ",
+    "tabs\tand\nnewlines",
+    "second giraffe from the left, partly hidden behind the tree",
+    "numbers 3.14 and 42nd",
+    " ".join(["object"] + ["left", "red", "circle", "next", "to", "the"] * 50),  # 301 words
+]
+
+
+def test_fast_tokenizer_gives_the_hugging_face_ids_and_mask():
+    from transformers import AutoTokenizer
+
+    from tvnet.retrieval.text_encoder import FastTokenizer, minilm_model_dir
+
+    path = minilm_model_dir()
+    hf = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    pad = {
+        "pad_id": hf.pad_token_id,
+        "pad_token": hf.pad_token,
+        "pad_type_id": hf.pad_token_type_id,
+        "padding_side": hf.padding_side,
+        "truncation_side": hf.truncation_side,
+    }
+    fast = FastTokenizer(path, 128, pad)
+    for batch in [SENTENCES, SENTENCES[:5], *([s] for s in SENTENCES)]:
+        want = hf(batch, padding=True, truncation=True, max_length=128, return_tensors="pt")
+        ids, mask = fast(batch)
+        assert torch.equal(ids, want["input_ids"]) and torch.equal(mask, want["attention_mask"])
+    assert fast(SENTENCES[-1:])[0].shape == (1, 128)  # truncated
+
+
+_FAST_START = """
+import sys
+import numpy as np
+from tvnet.retrieval.text_encoder import FastTokenizer, TextEncoder
+enc = TextEncoder(batch_size=4, runtime="onnxruntime")
+v = enc.encode(sys.argv[2:])
+assert isinstance(enc.tokenizer, FastTokenizer) and enc.dim == 384, enc
+assert "transformers" not in sys.modules, "the fast start imported transformers"
+np.save(sys.argv[1], v)
+"""
+
+
+@pytest.fixture(scope="module")
+def text_onnx_cache(tmp_path_factory):
+    """An ONNX cache filled by a first (slow) start, and the vectors it gave SENTENCES."""
+    cache = tmp_path_factory.mktemp("text-onnx-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TVNET_CACHE", str(cache))
+        enc = TextEncoder(batch_size=4, runtime="onnxruntime")
+        assert enc.onnx is not None and enc.model is None
+        vectors = enc.encode(SENTENCES)
+    assert len(list((cache / "text-fast").glob("*.json"))) == 1
+    return cache, vectors
+
+
+@pytest.mark.slow
+def test_text_fast_start_skips_transformers_and_gives_the_same_vectors(text_onnx_cache, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    cache, want = text_onnx_cache
+    env = {**os.environ, "TVNET_CACHE": str(cache), "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "v.npy"
+    cmd = [sys.executable, "-c", _FAST_START, str(out), *SENTENCES]
+    subprocess.run(cmd, env=env, check=True, timeout=300)
+    np.testing.assert_allclose(np.load(out), want, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_text_damaged_fast_start_falls_back_and_records_again(
+    text_onnx_cache, tmp_path, monkeypatch
+):
+    import shutil
+
+    from tvnet.retrieval.text_encoder import FastTokenizer
+
+    cache = tmp_path / "cache"
+    shutil.copytree(text_onnx_cache[0], cache)
+    monkeypatch.setenv("TVNET_CACHE", str(cache))
+    (entry,) = (cache / "text-fast").glob("*.json")
+    (export,) = (cache / "onnx").glob("*.onnx")
+
+    def start(fast: bool):
+        enc = TextEncoder(batch_size=4, runtime="onnxruntime")
+        assert isinstance(enc.tokenizer, FastTokenizer) == fast and enc.onnx is not None
+        np.testing.assert_allclose(enc.encode(SENTENCES), text_onnx_cache[1], atol=1e-5)
+
+    entry.write_text("{not json")  # a damaged entry: the slow start, which writes it again
+    start(fast=False)
+    start(fast=True)
+    export.write_bytes(b"not an onnx model")  # a damaged export: exported again
+    start(fast=False)
+    start(fast=True)

@@ -151,8 +151,9 @@ class Predictor:
 
         ``runtime``: where the frozen networks (backbone, retrieval encoders) run: ``"torch"``,
         ``"onnxruntime"``, or None = ``$TVNET_RUNTIME`` or ``"auto"`` (onnxruntime on fp32-only
-        CPUs, where it is faster; :mod:`tvnet.inference.runtime`). The first load of new weights
-        exports them to ONNX (≈ 15 s each, cached on disk)."""
+        CPUs, where it is faster; :mod:`tvnet.inference.runtime`; the retrieval text encoder
+        never autocasts, so "auto" runs it on onnxruntime on every CPU). The first load of new
+        weights exports them to ONNX (≈ 15 s each, cached on disk)."""
         from tvnet.assets import default_assets
         from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
         from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
@@ -163,7 +164,7 @@ class Predictor:
         assets = default_assets()
         path = Path(path) if path else assets["checkpoint"]
         device = device or default_device()
-        runtime = resolve_runtime(runtime, device, amp)
+        asked, runtime = runtime, resolve_runtime(runtime, device, amp)
         model = load_checkpoint(path, device=device)
         model.eval().backbone.optimize_for_inference(runtime)  # BN folded: inference only
         meta = read_checkpoint_config(path)
@@ -206,7 +207,9 @@ class Predictor:
             else:
                 retriever = Retriever(
                     DataPool.load(pool),
-                    TextEncoder(device=device, runtime=runtime),
+                    # MiniLM runs fp32 on any CPU: "auto" gives it onnxruntime even where the
+                    # rest autocasts to bf16 (a cached export starts without transformers)
+                    TextEncoder(device=device, runtime=asked),
                     ImageEncoder(device=device, runtime=runtime),
                     k_text=model.cfg.retrieval_k_text,
                 )

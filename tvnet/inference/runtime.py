@@ -228,12 +228,7 @@ class OnnxModule:
             }
             for dyn in dynamic
         )
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or torch.get_num_threads()
-        opts.inter_op_num_threads = 1
-        # no busy-waiting between calls: PyTorch runs on the same cores right after
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.log_severity_level = 3
+        opts = session_options(threads)
         for attempt in (0, 1):
             source: str | bytes = str(self.path)
             if not attempt and self.path.is_file():
@@ -277,6 +272,20 @@ class OnnxModule:
             n: np.ascontiguousarray(t.detach().cpu().numpy()) for n, t in zip(self.names, tensors)
         }
         return [torch.from_numpy(o) for o in self.session.run(self.output_names, feed)]
+
+
+def session_options(threads: int | None = None):
+    """onnxruntime's options for every session of tvnet: ``threads`` (default: PyTorch's) for
+    one operator, one operator at a time, no busy-waiting between calls (PyTorch runs on the
+    same cores right after), errors only in the log."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or torch.get_num_threads()
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    return opts
 
 
 def try_onnx(

