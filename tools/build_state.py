@@ -100,8 +100,9 @@ def train_configs(argv: list[str]):
 def check_trained(argv: list[str]) -> int:
     """Done when OUT/last holds the requested recipe at the schedule's last step and the log
     closed the run; to resume when it stopped before; a conflict when OUT holds another
-    recipe (a model config `--resume` would refuse, other training settings, or a schedule
-    of another number of steps)."""
+    recipe (a model config `--resume` would refuse, other training settings, a schedule of
+    another number of steps, or neighbours from a pool rebuilt since: the checkpoint records
+    its training table's digest)."""
     from tvnet.config import ModelConfig, TrainConfig
 
     args, mcfg, tcfg = train_configs(argv)
@@ -121,6 +122,18 @@ def check_trained(argv: list[str]) -> int:
     if diff:
         what = ", ".join(f"{k} {have_t.get(k)!r}, asked {want_t[k]!r}" for k in diff)
         return _say(CONFLICT, f"{out} was trained with other settings ({what}); move it aside")
+    had = meta.get("neighbours")  # the training neighbour table it was started with
+    if had and args.pool:
+        from tvnet.retrieval.neighbours import neighbours_path, table_digest
+
+        table = neighbours_path(args.pool, dataset_name(Path(args.data)), "train")
+        now = table_digest(table) if table.is_file() else None
+        if now != had:
+            return _say(
+                CONFLICT,
+                f"{out} was trained on another neighbour table than {table} (the pool was "
+                "rebuilt since); move it aside",
+            )
     step = int(meta.get("step") or 0)
     closed = False
     try:

@@ -95,6 +95,23 @@ def test_trained_resume_and_conflicts(tmp_path, capsys):
     assert state.main(["trained", "--", *other_variant]) == CONFLICT
     assert "variant" in capsys.readouterr().err
     assert state.main(["trained", "--", *argv, "--set", "train.lr=0.5"]) == CONFLICT
+    # a retrieval run trained on a neighbour table that has been rebuilt since: a conflict
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    (pool / "neighbours_unused_train.parquet").write_bytes(b"table one")
+    res_out = tmp_path / "res"
+    res_argv = train_argv(res_out, "--variant", "res", "--steps", "3", "--pool", str(pool))
+    write_run(res_out, steps=3, step=3, closed=True, variant="res")
+    meta = json.loads((res_out / "last/config.json").read_text())
+    from tvnet.retrieval.neighbours import table_digest
+
+    meta["neighbours"] = table_digest(pool / "neighbours_unused_train.parquet")
+    (res_out / "last/config.json").write_text(json.dumps(meta))
+    assert state.main(["trained", "--", *res_argv]) == DONE
+    (pool / "neighbours_unused_train.parquet").write_bytes(b"table two")
+    capsys.readouterr()
+    assert state.main(["trained", "--", *res_argv]) == CONFLICT
+    assert "rebuilt" in capsys.readouterr().err
     # the steps question reads the schedule the way `tvnet train` does
     assert state.main(["steps", "--", *argv]) == 0
     assert capsys.readouterr().out.strip() == "3"

@@ -39,6 +39,32 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     assert not any(p.name.startswith(".") for p in (tmp_path / "paused").iterdir())
 
 
+def test_resume_refuses_a_rebuilt_neighbour_table(tiny_synthref, tmp_path):
+    """A retrieval run records its training neighbour table's digest; resuming it after the
+    pool was rebuilt (another table) stops with the reason instead of mixing neighbours."""
+    import shutil
+
+    import pandas as pd
+
+    from tvnet.retrieval.neighbours import neighbours_path, table_digest
+
+    pool = tmp_path / "pool"
+    shutil.copytree(tiny_synthref["pool"], pool)
+    tc = TrainConfig(steps=4, batch_size=4, checkpoint_every=2, seed=1)
+    kw = dict(pool_dir=pool, cache_dir=tmp_path / "cache", progress=False, val_samples=0)
+    out = tmp_path / "run"
+    train(_cfg(), tc, tiny_synthref["data"], out, stop_at=2, **kw)
+    table = neighbours_path(pool, "synthref", "train")
+    digest = table_digest(table)
+    assert json.loads((out / "run.json").read_text())["neighbours"] == digest
+    assert json.loads((out / "last" / "config.json").read_text())["neighbours"] == digest
+    df = pd.read_parquet(table)
+    df.iloc[::-1].reset_index(drop=True).to_parquet(table, index=False)  # "rebuilt"
+    assert table_digest(table) != digest
+    with pytest.raises(ValueError, match="changed since"):
+        train(_cfg(), tc, tiny_synthref["data"], out, resume=True, **kw)
+
+
 @pytest.mark.parametrize("text_encoder,loss_grid", [("glove_lstm", "input"), ("hf_tokens", "head")])
 def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_grid):
     # 4 samples seen over and over: the loss must fall well below its start

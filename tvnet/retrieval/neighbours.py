@@ -185,6 +185,18 @@ def neighbours_path(pool_dir: str | os.PathLike, dataset: str, split: str) -> Pa
     return Path(pool_dir) / f"neighbours_{dataset}_{split}.parquet"
 
 
+def table_digest(path: str | os.PathLike) -> str:
+    """A short sha256 of a neighbour table's file: what a training run records, so that a run
+    resumed (or a build step skipped) after the pool was rebuilt is noticed."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
 def write_neighbours(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a neighbour table as parquet, atomically."""
     missing = [c for c in NEIGHBOUR_COLUMNS if c not in df.columns]

@@ -141,7 +141,7 @@ def train(
     init: str | Path | None = None,
 ) -> TrainResult:
     from tvnet import __version__
-    from tvnet.checkpoint import load_checkpoint, save_checkpoint
+    from tvnet.checkpoint import load_checkpoint, read_checkpoint_config, save_checkpoint
     from tvnet.model.build import build_model, dataset_vocab
 
     rank, world = _dist()
@@ -186,6 +186,15 @@ def train(
         model = build_model(model_cfg, vocab=vocab).to(device)
     needs_nb = model.uses_retrieval
     train_table = SplitTable.for_model(refer, "train", model, pool_dir)
+    nb_digest = _neighbours_digest(pool_dir, refer.name) if needs_nb else None
+    if resuming:
+        had = read_checkpoint_config(last).get("neighbours")
+        if had and had != nb_digest:
+            raise ValueError(
+                f"the training neighbour table in {pool_dir} changed since {out} was started "
+                f"(sha256 {had}…, now {nb_digest}…): the pool was rebuilt, and resuming would "
+                "mix two pools' neighbours; start a new run (another --out)"
+            )
     has_val = "val" in refer.splits() and val_samples > 0
     val_table = SplitTable.for_model(refer, "val", model, pool_dir) if has_val else None
     cache = None
@@ -241,6 +250,7 @@ def train(
             "train_samples": len(train_table),
         },
         "pool": str(pool_dir) if pool_dir else None,
+        "neighbours": nb_digest,  # the training split's neighbour table (retrieval variants)
         "init": init_record,
         "world_size": world,
         "device": device,
@@ -261,6 +271,7 @@ def train(
                 "data": run_record["data"],
                 "step": step,
                 "init": run_record["init"],  # where the weights started (None: from scratch)
+                "neighbours": nb_digest,
             },
         )
         _save_optimizer(opt, path, step)
@@ -352,6 +363,12 @@ def train(
         loss_ema,
         val,
     )
+
+
+def _neighbours_digest(pool_dir, dataset: str) -> str:
+    from tvnet.retrieval.neighbours import neighbours_path, table_digest
+
+    return table_digest(neighbours_path(pool_dir, dataset, "train"))
 
 
 def _log_val(model, refer, table, cache, device, train_cfg, n, log, step, epoch):
