@@ -16,6 +16,10 @@ bundled examples in turn. Prints how many were answered with a mask, the client-
 p50/p95/max (queue wait included) next to the server's own time per request, and the
 throughput. ``--clients 0`` skips it.
 
+``--floor`` times Gradio's own floor the same way: a page with one image, one textbox and one
+button whose /segment answer echoes the image (no model, no torch), launched with the demo's
+settings. It is the least a first answer can cost on this machine with Gradio.
+
 Prints the CPU and the precision the model ran at (bf16 autocast or fp32). Exits 1 unless
 every request is answered.
 """
@@ -40,6 +44,25 @@ from machine import cpu_model  # benchmarks/machine.py: scripts run from this fo
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "assets" / "examples"
+
+
+# --floor: the least a Gradio page with one /segment endpoint costs here, timed the same way
+FLOOR_APP = """
+import sys
+import gradio as gr
+
+with gr.Blocks() as demo:
+    image = gr.Image(type="filepath")
+    text = gr.Textbox()
+    out = gr.Image()
+    note = gr.Markdown()
+    gr.Button("Segment").click(
+        lambda i, t: (i, f"Mask: floor ({t})"), [image, text], [out, note], api_name="segment"
+    )
+demo.queue(default_concurrency_limit=1, max_size=256)
+demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]), max_file_size="30mb",
+            footer_links=["api"], quiet=True)
+"""
 
 
 def free_port() -> int:
@@ -123,7 +146,12 @@ def main() -> int:
     ap.add_argument("--pool-images", type=Path, help="default: POOL/images")
     ap.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     ap.add_argument("--concurrency", type=int, default=1, help="model calls at once (default 1)")
+    ap.add_argument(
+        "--floor", action="store_true", help="time a minimal Gradio page instead (no model)"
+    )
     args = ap.parse_args()
+    if args.floor:
+        args.clients = 0
     from gradio_client import Client, handle_file  # before any start: not timed
 
     examples = json.loads((EXAMPLES / "examples.json").read_text())
@@ -138,6 +166,8 @@ def main() -> int:
             value = getattr(args, flag)
             if value is not None:
                 cmd += [f"--{flag.replace('_', '-')}", str(value)]
+        if args.floor:
+            cmd = [sys.executable, "-c", FLOOR_APP, str(port)]
         url = f"http://127.0.0.1:{port}/"
         try:
             server, up, first = start_and_first_answer(cmd, env, url, jobs[0], log)
@@ -160,7 +190,8 @@ def main() -> int:
         server.wait(timeout=30)
         log.close()
         os.unlink(log.name)
-        print(f"CPU: {cpu_model()} ({os.cpu_count()} cores); precision: {precision(args.device)}")
+        what = "no model (Gradio's floor)" if args.floor else precision(args.device)
+        print(f"CPU: {cpu_model()} ({os.cpu_count()} cores); precision: {what}")
         return 0
 
     latencies: list[float] = []

@@ -47,3 +47,12 @@ def test_encode_pads_truncates_and_marks_unknown_words() -> None:
         v.encode("?!")
     batch, lengths = v.encode_batch(["red", "the red circle"], max_tokens=3)
     assert batch.shape == (2, 3) and lengths.tolist() == [1, 3]
+
+
+def test_the_truncation_note_counts_words() -> None:
+    vocab = Vocab.build(["the red circle"])
+    assert vocab.truncation_note("the red circle", 3) is None
+    long = " ".join(["circle"] * 21)
+    assert (
+        vocab.truncation_note(long, 20) == "expression has 21 words; the model reads the first 20"
+    )

@@ -79,3 +79,28 @@ def test_checkpoint_stores_the_top_layer_only_and_round_trips(vocab, tmp_path):
         a = model(*args, image=x, ref_image=x.flip(-1)).logits
         b = loaded(*args, image=x, ref_image=x.flip(-1)).logits
     torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_the_truncation_note_counts_word_pieces_not_words(vocab):
+    """hf_tokens reads ``max_tokens`` − 2 pieces ([CLS] and [SEP] take two): a few rare words
+    can overflow it where a word count would not, and the note names the last word read whole."""
+    tok = vocab.tokenizer
+    short = "the red circle"
+    assert vocab.truncation_note(short, 8) is None  # 3 pieces of 6
+    rare = "the supercalifragilistic circle"  # 3 words, many pieces
+    pieces = tok.tokenize(rare)
+    assert len(pieces) > 6 and pieces[1] == "super"
+    note = vocab.truncation_note(rare, 8)
+    assert (
+        note
+        == f'expression has {len(pieces)} word pieces; the model reads the first 6 (up to "the")'
+    )
+    # the cut right after a whole word: that word is the last one read
+    seven = "one two three four five six seven"  # one piece each
+    assert vocab.truncation_note(seven, 8) == (
+        'expression has 7 word pieces; the model reads the first 6 (up to "six")'
+    )
+    assert vocab.truncation_note(seven, 9) is None
+    # what the note says is what encode keeps
+    ids, n = vocab.encode(seven, 8)
+    assert tok.decode(ids[1 : n - 1]) == "one two three four five six"

@@ -49,6 +49,14 @@ class Vocab:
         """Words of ``sentence`` outside the vocabulary (the demo reports them)."""
         return [t for t in tokenize(sentence) if t not in self.index]
 
+    def truncation_note(self, sentence: str, max_tokens: int = 20) -> str | None:
+        """What :meth:`encode` leaves out of ``sentence`` at ``max_tokens``, in words, or None
+        when it reads all of it."""
+        n = len(tokenize(sentence))
+        if n <= max_tokens:
+            return None
+        return f"expression has {n} words; the model reads the first {max_tokens}"
+
     def encode(self, sentence: str, max_tokens: int = 20) -> tuple[np.ndarray, int]:
         """ids (T,) int64 padded with 0, and the number of valid tokens (≥ 1).
 

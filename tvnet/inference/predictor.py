@@ -294,12 +294,12 @@ class Predictor:
             where = " (at a word boundary)" if expression[len(cut)].isspace() else ""
             expression = cut
             notes.append(f"expression cut to its first {MAX_CHARS} characters{where}")
-        toks = tokenize(expression)
-        if not toks:
+        if not tokenize(expression):
             raise InputError("the expression has no words")
-        T = self.model.cfg.max_tokens
-        if len(toks) > T:
-            notes.append(f"expression has {len(toks)} words; the model reads the first {T}")
+        # in the model's own units: words for a word vocabulary, word pieces for hf_tokens
+        cut = self.vocab.truncation_note(expression, self.model.cfg.max_tokens)
+        if cut:
+            notes.append(cut)
         return expression, notes
 
     def _query(self, image: Any, expression: str | None) -> _Query:

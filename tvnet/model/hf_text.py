@@ -81,6 +81,23 @@ class SubwordVocab:
             if i == self.unk_id
         ]
 
+    def truncation_note(self, sentence: str, max_tokens: int = 32) -> str | None:
+        """What :meth:`encode` leaves out of ``sentence`` at ``max_tokens`` (``[CLS]`` and
+        ``[SEP]`` included), counted in word pieces, not words: a long or rare word takes
+        several. None when every piece is read."""
+        enc = self.tokenizer(sentence, add_special_tokens=False, return_offsets_mapping=True)
+        room = max(0, max_tokens - 2)
+        n = len(enc["input_ids"])
+        if n <= room:
+            return None
+        # the words read whole: those before the first piece left out, less the word that
+        # piece continues ("##…") when it falls inside one
+        words = tokenize(sentence[: enc["offset_mapping"][room][0]])
+        if words and self.tokenizer.convert_ids_to_tokens(enc["input_ids"][room]).startswith("##"):
+            words = words[:-1]
+        read = f' (up to "{words[-1]}")' if words else ""
+        return f"expression has {n} word pieces; the model reads the first {room}{read}"
+
     def encode(self, sentence: str, max_tokens: int = 32) -> tuple[np.ndarray, int]:
         """ids (T,) int64 = ``[CLS] pieces… [SEP]`` padded with 0 (the tokenizer's [PAD]),
         truncated to ``max_tokens`` pieces in all, and the number of valid ids."""
