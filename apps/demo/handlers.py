@@ -221,8 +221,13 @@ class Handlers:
             else:
                 raw, expression, source = prev.image, prev.expression, prev.source
             retrieves = self.models.retrieves(variant)
+            # a RES answer decodes its closed-gate twin in the same pass (the influence below)
             pred = self.models.predict(
-                variant, raw, expression, neighbour=neighbour if retrieves else None
+                variant,
+                raw,
+                expression,
+                neighbour=neighbour if retrieves else None,
+                gate_closed=retrieves,
             )
             nb = pred.neighbour
             if prev is not None and prev.candidates is not None:
@@ -250,7 +255,7 @@ class Handlers:
                 chosen=neighbour,
             )
             r.extra_ms.update(read_ms)
-            if nb is not None:  # what the neighbour changed: one more pass, gate closed
+            if nb is not None:  # what the neighbour changed: from the answer's own pass
                 t = time.perf_counter()
                 r.influence = self.models.call(
                     variant,

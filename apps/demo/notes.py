@@ -164,6 +164,7 @@ def latency_md(timings: dict[str, float], extra: dict[str, float]) -> str:
         "read": "read upload",
         "render": "draw maps",
         "influence": "neighbour influence",
+        "gate_closed": "closed-gate decode",
     }
     stages = {**{k: v for k, v in timings.items() if k != "total"}, **extra}
     total = timings.get("total", 0.0) + sum(extra.values())

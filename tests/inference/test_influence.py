@@ -83,6 +83,28 @@ def test_neighbour_influence_is_the_gate_closed_mask_against_the_answer(full, sc
         full.neighbour_influence(img, sentence, pred=pred.resized((10, 10)))
 
 
+def test_the_answers_own_pass_gives_the_neighbour_influence(full, scene):
+    """``gate_closed=True`` decodes the closed gate from the answer's backbone features: the
+    answer is the same, and neighbour_influence of it reruns nothing yet agrees with a rerun."""
+    img, sentence = scene
+    pred = full(img, sentence, gate_closed=True)
+    plain = full(img, sentence)
+    np.testing.assert_array_equal(pred.prob, plain.prob)  # the answer itself is untouched
+    assert plain.gate_closed_prob is None and "gate_closed" not in plain.timings
+    assert pred.gate_closed_prob.shape == pred.prob.shape and "gate_closed" in pred.timings
+    fast = full.neighbour_influence(img, sentence, pred=pred)
+    rerun = full.neighbour_influence(img, sentence, pred=plain)  # the second backbone pass
+    assert mask_iou(fast.mask, rerun.mask) > 0.999  # fp32 both; batch 2 against batch 1
+    assert fast.changed == pytest.approx(rerun.changed, abs=1e-3)
+    # at another size (the demo draws a huge upload smaller) the map follows the answer
+    h, w = pred.mask.shape
+    small = pred.resized((h // 2, w // 2))
+    assert small.gate_closed_prob.shape == small.mask.shape == (h // 2, w // 2)
+    half = full.neighbour_influence(img, sentence, pred=small)
+    assert half.mask.shape == (h // 2, w // 2)
+    assert half.changed == pytest.approx(fast.changed, abs=0.05)
+
+
 def test_candidate_influence_is_each_candidate_as_the_neighbour(full, scene):
     img, sentence = scene
     pred = full(img, sentence)
@@ -140,6 +162,7 @@ def test_baseline_says_it_has_no_retrieval(tiny_synthref, tmp_path, scene):
     inf = p.neighbour_influence(img, sentence)
     assert (inf.iou, inf.changed, inf.label) == (1.0, 0.0, NO_RETRIEVAL)
     np.testing.assert_array_equal(inf.mask, p(img, sentence).mask)
+    assert p(img, sentence, gate_closed=True).gate_closed_prob is None  # no gate to close
     with pytest.raises(ValueError, match="no retrieval"):
         p.candidate_influence(img, sentence, [0])
     words = p.word_influence(img, sentence)

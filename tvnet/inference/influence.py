@@ -129,6 +129,11 @@ def neighbour_influence(
     if not p.model.uses_retrieval:
         answer = pred if pred is not None else p(image, expression)
         return Influence(answer.mask.copy(), 1.0, 0.0, NO_RETRIEVAL)
+    if pred is not None and pred.gate_closed_prob is not None:
+        # the answer's own pass decoded the closed gate too (Predictor(..., gate_closed=True));
+        # a closed gate reads no neighbour, so it holds for any neighbour the answer had
+        alt = pred.gate_closed_prob >= pred.threshold
+        return _influence(alt, pred.mask, "the neighbour changed {changed:.1%} of the mask")
     q = p._query(image, expression)
     tokens, lengths = p._tokens(q.expression)
     run = _Runner(p)

@@ -38,6 +38,10 @@ class Prediction:
     confidence: float | None = None  # calibrated P(IoU ≥ 0.5); None without a calibration
     warnings: list[str] = field(default_factory=list)  # plain sentences, most important first
     image_similarity: float | None = None  # cosine with the most similar pool image
+    # the probability with the enrichment switched off (gate closed), H×W float32 like prob,
+    # from the answer's own pass when the Predictor was asked for it (``gate_closed=True``):
+    # what the neighbour changed, without a second backbone pass (inference/influence.py)
+    gate_closed_prob: np.ndarray | None = None
 
     @property
     def confident(self) -> bool:
@@ -46,8 +50,8 @@ class Prediction:
         return not self.warnings and self.confidence is not None and self.confidence >= CONFIDENT
 
     def resized(self, shape: tuple[int, int]) -> Prediction:
-        """This prediction with its image-sized fields (mask, prob, and the letterbox that maps
-        image pixels to the input) at ``shape`` = (H, W) instead, e.g. to draw a huge upload
+        """This prediction with its image-sized fields (mask, prob, gate_closed_prob, and the
+        letterbox that maps image pixels to the input) at ``shape`` = (H, W) instead, e.g. to draw a huge upload
         at screen size; points given to :meth:`query_cells` then count in ``shape``'s pixels.
         A new object (``self`` when the shape is already that); the grid maps (attention,
         gates, A_2) are shared, not copied."""
@@ -56,9 +60,17 @@ class Prediction:
             return self
         from PIL import Image
 
-        prob = np.array(Image.fromarray(self.prob).resize((w, h), Image.BILINEAR))
+        def fit(p: np.ndarray) -> np.ndarray:
+            return np.array(Image.fromarray(p).resize((w, h), Image.BILINEAR))
+
+        prob = fit(self.prob)
+        closed = None if self.gate_closed_prob is None else fit(self.gate_closed_prob)
         return dataclasses.replace(
-            self, mask=prob >= self.threshold, prob=prob, letterbox=self.letterbox.onto(h, w)
+            self,
+            mask=prob >= self.threshold,
+            prob=prob,
+            letterbox=self.letterbox.onto(h, w),
+            gate_closed_prob=closed,
         )
 
     def grid_to_image(self, grid_map: np.ndarray, lb: Letterbox | None = None) -> np.ndarray:

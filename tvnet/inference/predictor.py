@@ -369,11 +369,15 @@ class Predictor:
         expression: str,
         neighbour: int | None = None,
         threshold: float = 0.5,
+        gate_closed: bool = False,
     ) -> Prediction:
         """Segment what ``expression`` refers to in ``image`` (array, PIL image or path).
 
         ``neighbour``: force pool entry ``neighbour`` as the retrieved sample (the demo lets a
-        user try other candidates); default: RES stage 1 picks it."""
+        user try other candidates); default: RES stage 1 picks it. ``gate_closed``: also decode
+        the answer with the enrichment switched off, from the same backbone features
+        (``Prediction.gate_closed_prob``), so that :meth:`neighbour_influence` of this answer
+        needs no second pass (a no-op for the baseline)."""
         from tvnet.amp import autocast_context
 
         t0 = time.perf_counter()
@@ -395,12 +399,26 @@ class Predictor:
             timings["image_similarity"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
+        closed = None
         with autocast_context(self.device, self.amp):
-            out = self.model(tokens, lengths, image=q.x, ref_image=ref, return_attention=True)
-        prob_s = torch.sigmoid(out.logits.float())[0, 0].cpu()
-        if self.device.startswith("cuda"):
-            torch.cuda.synchronize()
-        timings["model"] = (time.perf_counter() - t) * 1000
+            if gate_closed and ref is not None:
+                feats, ref_feats = self.model.features(q.x, ref)
+                out = self.model(
+                    tokens, lengths, q.x, feats=feats, ref_feats=ref_feats, return_attention=True
+                )
+            else:
+                out = self.model(tokens, lengths, image=q.x, ref_image=ref, return_attention=True)
+            prob_s = torch.sigmoid(out.logits.float())[0, 0].cpu()
+            if self.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            timings["model"] = (time.perf_counter() - t) * 1000
+            if gate_closed and ref is not None:
+                t = time.perf_counter()
+                alt = self.model(
+                    tokens, lengths, q.x, feats=feats, close_gate=True, return_attention=False
+                )
+                closed = q.letterbox.invert(torch.sigmoid(alt.logits.float())[0, 0].cpu())
+                timings["gate_closed"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         prob = q.letterbox.invert(prob_s).numpy()
         pred = Prediction(
@@ -419,6 +437,7 @@ class Predictor:
             work_shape=(int(q.image.shape[0]), int(q.image.shape[1])),
             threshold=float(threshold),
             image_similarity=q.image_similarity,
+            gate_closed_prob=None if closed is None else closed.numpy().astype(np.float32),
         )
         self._assess(pred, q)
         timings["postprocess"] = (time.perf_counter() - t) * 1000
@@ -459,7 +478,8 @@ class Predictor:
     ) -> Influence:
         """The mask with the enrichment switched off (gate closed: V_l' = V_l^in at every level)
         against the answer's mask (``pred``, else computed, with ``neighbour`` if forced). For
-        the baseline: iou 1, "no retrieval in this variant"."""
+        the baseline: iou 1, "no retrieval in this variant". A ``pred`` made with
+        ``gate_closed=True`` carries the closed-gate map already: nothing is rerun."""
         return neighbour_influence(self, image, expression, pred, neighbour)
 
     def candidate_influence(
