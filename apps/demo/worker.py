@@ -23,10 +23,13 @@ import argparse
 import gc
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
 from pathlib import Path
+
+PAGE_FOLDERS = ("tvnet-worker-", "tvnet-demo-")  # tempfile prefixes of the page's folders
 
 
 def parser() -> argparse.ArgumentParser:
@@ -66,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         warmup=True,
         prepare=defer_dynamo,  # this process compiles nothing: torch._dynamo on first real use
     )
-    threading.Thread(target=exit_at_end_of_input, daemon=True).start()
+    folders = (os.path.dirname(args.address), args.pictures)
+    threading.Thread(target=exit_at_end_of_input, args=folders, daemon=True).start()
     threading.Thread(target=exit_if_not_loaded, args=(models,), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     from apps.demo.handlers import Handlers
@@ -76,13 +80,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def exit_at_end_of_input() -> None:
-    """The page's process holds our standard input open: its end means that process ended."""
+def exit_at_end_of_input(*folders: str) -> None:
+    """The page's process holds our standard input open: its end means that process ended,
+    or is stopping us. Its temporary ``folders`` (the socket's, the pictures') go with us, so
+    that a page killed outright (SIGKILL, no clean-up of its own) leaves nothing in $TMPDIR;
+    only folders that the page made (apps.demo.remote.Worker, apps.demo.__main__) are
+    removed, whatever the command line says."""
     try:
         while sys.stdin.buffer.read(1 << 16):
             pass
     except (OSError, ValueError):
         pass
+    for folder in folders:
+        if folder and os.path.basename(folder).startswith(PAGE_FOLDERS):
+            shutil.rmtree(folder, ignore_errors=True)
     os._exit(0)
 
 

@@ -469,6 +469,71 @@ def test_a_model_that_cannot_load_stops_the_demo_with_its_reason(tiny_synthref, 
     assert list(tmp.glob("tvnet-*")) == []  # the pictures' folder and the worker's socket
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:  # the field after the state: the parent's pid
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
+def test_a_killed_page_leaves_no_worker_and_no_folder(tiny_synthref, tmp_path):
+    """SIGKILL gives the page no clean-up of its own: the worker sees its standard input end,
+    removes the page's socket and pictures folders, and exits."""
+    import signal
+    import time
+    import urllib.request
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    port = free_port()
+    args = [sys.executable, "-m", "apps.demo", "--checkpoint", str(ckpt), "--device", "cpu"]
+    args += ["--pool", str(tiny_synthref["pool"]), "--port", str(port)]
+    env = {**os.environ, "TMPDIR": str(tmp), "GRADIO_ANALYTICS_ENABLED": "False"}
+    page = subprocess.Popen(
+        args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:  # the page answers: the worker and both folders exist
+            assert page.poll() is None and time.monotonic() < deadline, "the demo did not start"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        (worker,) = _children(page.pid)
+        argv = Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")
+        socket_dir = Path(os.fsdecode(argv[argv.index(b"--address") + 1])).parent
+        pictures = Path(os.fsdecode(argv[argv.index(b"--pictures") + 1]))
+        # (the socket's folder is in /tmp when $TMPDIR is too long for a socket's path)
+        assert socket_dir.name.startswith("tvnet-worker-") and socket_dir.is_dir()
+        assert pictures.parent == tmp and pictures.is_dir()
+        page.send_signal(signal.SIGKILL)
+        page.wait(timeout=30)
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+            stat = Path(f"/proc/{worker}/stat")
+            try:
+                if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":  # exited, not reaped
+                    break
+            except OSError:
+                break
+            time.sleep(0.1)
+        assert time.monotonic() < deadline, "the worker outlived the killed page"
+        assert not socket_dir.exists() and not pictures.exists()
+        assert list(tmp.glob("tvnet-*")) == []
+    finally:
+        if page.poll() is None:
+            page.kill()
+
+
 BUNDLED = REPO / "assets" / "checkpoints" / "full"
 
 
