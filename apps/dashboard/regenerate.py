@@ -3,7 +3,8 @@ process (the public CLI) with its progress, then a check that the new files hold
 expressions (docs/design.md §4: one seed gives byte-identical files; §8, the dashboard).
 
 The jobs live in the server process (``st.cache_resource``), so a rerun, a second tab or a
-page switch sees the same job and never starts a second one for one folder.
+page switch sees the same job and never starts a second one for one folder, even when two
+tabs click at the same moment (a lock around the look-up and the start).
 """
 
 from __future__ import annotations
@@ -66,6 +67,13 @@ def _jobs() -> dict[str, Job]:
     return {}
 
 
+@st.cache_resource
+def _starting() -> threading.Lock:
+    """Held while a job is looked up and started: each session runs its script in its own
+    thread, so two tabs clicking at once would otherwise both start ``tvnet synth``."""
+    return threading.Lock()
+
+
 def command(out: str, recipe: dict) -> list[str]:
     """The ``tvnet synth`` arguments that make ``out`` from ``recipe``."""
     cmd = ["tvnet", "synth", str(out), "--seed", str(recipe["seed"])]
@@ -95,22 +103,23 @@ def job(out: str) -> Job | None:
 def start(out: str, recipe: dict) -> Job:
     """Start ``tvnet synth`` for ``out`` unless a job for it runs already; returns the job."""
     jobs = _jobs()
-    current = jobs.get(str(out))
-    if current is not None and current.running:
-        return current
-    # the folder as given (absolute): the server's working directory may be another
-    cmd = [sys.executable, "-m", "tvnet", *command(out, recipe)[1:]]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    new = Job(str(out), dict(recipe), proc, total=sum(int(recipe[s]) for s in SPLIT_KEYS))
-    threading.Thread(target=_follow, args=(new,), daemon=True).start()
-    jobs[str(out)] = new
+    with _starting():
+        current = jobs.get(str(out))
+        if current is not None and current.running:
+            return current
+        # the folder as given (absolute): the server's working directory may be another
+        cmd = [sys.executable, "-m", "tvnet", *command(out, recipe)[1:]]
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        new = Job(str(out), dict(recipe), proc, total=sum(int(recipe[s]) for s in SPLIT_KEYS))
+        threading.Thread(target=_follow, args=(new,), daemon=True).start()
+        jobs[str(out)] = new
     return new
 
 

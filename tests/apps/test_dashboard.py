@@ -522,6 +522,32 @@ def test_missing_synthref_is_said_once_with_its_command(tmp_path):
     assert len(at.image) == 3  # the masks, on grey
 
 
+def test_two_tabs_clicking_at_once_start_one_regeneration(tmp_path):
+    """Each Streamlit session runs in its own thread: eight clicks at the same moment for one
+    folder start one ``tvnet synth`` and all get that job."""
+    import threading
+
+    from apps.dashboard import regenerate
+
+    recipe = {"seed": 5, "train": 0, "val": 2, "test": 0}
+    out = str(tmp_path / "synthref")
+    gate = threading.Barrier(8)
+    got = []
+
+    def click():
+        gate.wait()
+        got.append(regenerate.start(out, recipe))
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 and len({id(j) for j in got}) == 1
+    got[0].proc.wait(timeout=300)
+    assert got[0].returncode == 0
+
+
 def test_regeneration_job_reports_progress_and_checks_the_result(tmp_path):
     """`tvnet synth` in the background: its progress read from its output, and the new
     folder checked against the dumps' expressions (right recipe: match; another seed: not)."""
