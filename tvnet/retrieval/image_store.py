@@ -77,7 +77,7 @@ class ImageStore:
         step = 4096
         for s in range(0, len(self), step):
             rows = slice(s, min(s + step, len(self)))
-            data = self.a["data"][rows].astype(np.float32)  # n×d
+            data = self.a["data"][rows].astype(np.float32, copy=False)  # n×d (a view for fp32)
             if self.kind == "sq8":
                 sc = (q * self.a["step"]) @ data.T + (q @ self.a["lo"])[:, None]
                 sc = sc / np.maximum(self.a["norm"][rows], 1e-12)
