@@ -18,7 +18,8 @@ throughput. ``--clients 0`` skips it.
 
 ``--floor`` times Gradio's own floor the same way: a page with one image, one textbox and one
 button whose /segment answer echoes the image (no model, no torch), launched with the demo's
-settings. It is the least a first answer can cost on this machine with Gradio.
+queue and upload settings (not its theme and CSS; the model flags are ignored). It is the
+least a first answer can cost on this machine with Gradio.
 
 Prints the CPU and the precision the model ran at (bf16 autocast or fp32). Exits 1 unless
 every request is answered.
@@ -147,7 +148,9 @@ def main() -> int:
     ap.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     ap.add_argument("--concurrency", type=int, default=1, help="model calls at once (default 1)")
     ap.add_argument(
-        "--floor", action="store_true", help="time a minimal Gradio page instead (no model)"
+        "--floor",
+        action="store_true",
+        help="time a minimal Gradio page instead (no model; the model flags are ignored)",
     )
     args = ap.parse_args()
     if args.floor:

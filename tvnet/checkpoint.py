@@ -125,6 +125,11 @@ def load_checkpoint(
             vocab = Vocab(list(meta["vocab"]))
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"checkpoint config {path / CONFIG} is invalid: {e}") from e
+    if cfg.text_encoder == "hf_tokens":  # the same text model as in training, by content
+        try:
+            vocab.check_recorded([str(w) for w in meta.get("vocab") or []], f"checkpoint {path}")
+        except ValueError as e:
+            raise CheckpointError(str(e)) from e
     if expect is not None and expect != cfg:
         diff = {
             k: (v, getattr(expect, k)) for k, v in cfg.to_dict().items() if getattr(expect, k) != v

@@ -2,9 +2,10 @@
 process (the public CLI) with its progress, then a check that the new files hold the dumps'
 expressions (docs/design.md §4: one seed gives byte-identical files; §8, the dashboard).
 
-The jobs live in the server process (``st.cache_resource``), so a rerun, a second tab or a
-page switch sees the same job and never starts a second one for one folder, even when two
-tabs click at the same moment (a lock around the look-up and the start).
+The jobs live in the server process (module state, which the page's "Clear cache" leaves
+alone), so a rerun, a second tab or a page switch sees the same job and never starts a second
+one for one folder, even when two tabs click at the same moment (a lock around the look-up and
+the start).
 """
 
 from __future__ import annotations
@@ -62,16 +63,20 @@ class Job:
         return text
 
 
-@st.cache_resource
+# The server process's jobs, by folder, at module level rather than in st.cache_resource: the
+# page's "Clear cache" empties that cache, and a job still running must not be forgotten.
+_JOBS: dict[str, Job] = {}
+# held while a job is looked up and started: each session runs its script in its own thread,
+# so two tabs clicking at once would otherwise both start ``tvnet synth``
+_STARTING = threading.Lock()
+
+
 def _jobs() -> dict[str, Job]:
-    return {}
+    return _JOBS
 
 
-@st.cache_resource
 def _starting() -> threading.Lock:
-    """Held while a job is looked up and started: each session runs its script in its own
-    thread, so two tabs clicking at once would otherwise both start ``tvnet synth``."""
-    return threading.Lock()
+    return _STARTING
 
 
 def command(out: str, recipe: dict) -> list[str]:

@@ -11,6 +11,7 @@ wires them to the page."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -240,7 +241,9 @@ class Handlers:
                 size, scale = (int(raw.shape[1]), int(raw.shape[0])), shown.shape[1] / raw.shape[1]
             else:  # the model read prev.image: its mask goes back up to the upload's size
                 size, scale = prev.size, prev.scale
-            full = pred.resized((size[1], size[0])).mask  # only the file keeps the upload size
+            # only the file keeps the upload size (the closed-gate map is not needed there)
+            full = dataclasses.replace(pred, gate_closed_prob=None).resized((size[1], size[0]))
+            full = full.mask
             r = Result(
                 shown,
                 scale,
@@ -266,6 +269,7 @@ class Handlers:
                     neighbour=nb.index,
                 )
                 r.extra_ms["influence"] = (time.perf_counter() - t) * 1000
+            r.pred.gate_closed_prob = None  # read into r.influence: not kept in the cache
             key = self.cache.put(r)
             self.remember(session, key)
             return self.outputs(r, key, level, show_gates)

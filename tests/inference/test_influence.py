@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from tests.conftest import save_tiny_model
 from tvnet import Influence, Predictor, WordInfluence
@@ -83,26 +84,40 @@ def test_neighbour_influence_is_the_gate_closed_mask_against_the_answer(full, sc
         full.neighbour_influence(img, sentence, pred=pred.resized((10, 10)))
 
 
-def test_the_answers_own_pass_gives_the_neighbour_influence(full, scene):
+def test_the_answers_own_pass_gives_the_neighbour_influence(tiny_synthref, tmp_path, scene):
     """``gate_closed=True`` decodes the closed gate from the answer's backbone features: the
-    answer is the same, and neighbour_influence of it reruns nothing yet agrees with a rerun."""
+    answer is the same, and neighbour_influence of it reruns nothing yet agrees with a rerun.
+    The enrichment's output projection is made large and the threshold set at the answer's
+    median, so that closing the gate moves a real share of the mask."""
+    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "full", seed=3)
+    p = _load(tiny_synthref, ckpt)
+    with torch.no_grad():
+        for e in p.model.enrich:
+            e.proj.weight.normal_(0, 2.0, generator=torch.Generator().manual_seed(0))
     img, sentence = scene
-    pred = full(img, sentence, gate_closed=True)
-    plain = full(img, sentence)
+    plain = p(img, sentence)
+    t = float(np.median(plain.prob))
+    plain = p(img, sentence, threshold=t)
+    pred = p(img, sentence, threshold=t, gate_closed=True)
     np.testing.assert_array_equal(pred.prob, plain.prob)  # the answer itself is untouched
     assert plain.gate_closed_prob is None and "gate_closed" not in plain.timings
     assert pred.gate_closed_prob.shape == pred.prob.shape and "gate_closed" in pred.timings
-    fast = full.neighbour_influence(img, sentence, pred=pred)
-    rerun = full.neighbour_influence(img, sentence, pred=plain)  # the second backbone pass
-    assert mask_iou(fast.mask, rerun.mask) > 0.999  # fp32 both; batch 2 against batch 1
-    assert fast.changed == pytest.approx(rerun.changed, abs=1e-3)
-    # at another size (the demo draws a huge upload smaller) the map follows the answer
+    assert 0.2 < pred.mask.mean() < 0.8
+    fast = p.neighbour_influence(img, sentence, pred=pred)
+    rerun = p.neighbour_influence(img, sentence, pred=plain)  # the second backbone pass
+    assert fast.changed > 0.05  # the gate matters here
+    assert mask_iou(fast.mask, rerun.mask) > 0.99  # fp32 both; batch 2 against batch 1
+    assert fast.changed == pytest.approx(rerun.changed, abs=0.01)
+    # the demo draws a huge upload smaller: the map follows the answer to the image's size
     h, w = pred.mask.shape
+    small_img = np.asarray(Image.fromarray(img).resize((w // 2, h // 2), Image.BILINEAR))
     small = pred.resized((h // 2, w // 2))
     assert small.gate_closed_prob.shape == small.mask.shape == (h // 2, w // 2)
-    half = full.neighbour_influence(img, sentence, pred=small)
+    half = p.neighbour_influence(small_img, sentence, pred=small)
     assert half.mask.shape == (h // 2, w // 2)
     assert half.changed == pytest.approx(fast.changed, abs=0.05)
+    with pytest.raises(ValueError, match="resized"):  # an answer for another image size
+        p.neighbour_influence(img, sentence, pred=small)
 
 
 def test_candidate_influence_is_each_candidate_as_the_neighbour(full, scene):

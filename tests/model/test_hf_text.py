@@ -101,6 +101,58 @@ def test_the_truncation_note_counts_word_pieces_not_words(vocab):
         'expression has 7 word pieces; the model reads the first 6 (up to "six")'
     )
     assert vocab.truncation_note(seven, 9) is None
+    # the word is quoted as written, and punctuation is not a word
+    assert vocab.truncation_note("One, Two, THREE, four five six seven", 8).endswith(
+        '(up to "THREE")'
+    )
     # what the note says is what encode keeps
     ids, n = vocab.encode(seven, 8)
     assert tok.decode(ids[1 : n - 1]) == "one two three four five six"
+
+
+def test_a_checkpoint_refuses_a_text_model_whose_files_differ(tmp_path):
+    """The checkpoint records the text model's digest next to its name; a stored digest that
+    is not the installed model's is refused with the reason, and a checkpoint from before the
+    digest (its name only) still loads."""
+    import json
+
+    from tvnet.checkpoint import CheckpointError
+    from tvnet.model.hf_text import DIGEST_PREFIX, HF_PREFIX, text_model_digest
+
+    torch.manual_seed(0)
+    model = build_model(
+        "cpu", "baseline", pretrained=False, text_encoder="hf_tokens", input_size=64, d_s=16
+    ).eval()
+    path = save_checkpoint(model, tmp_path / "ckpt")
+    cfg_file = path / "config.json"
+    meta = json.loads(cfg_file.read_text())
+    digest = text_model_digest(PACKAGE_MINILM)
+    assert meta["vocab"] == [HF_PREFIX + PACKAGE_MINILM, DIGEST_PREFIX + digest]
+    assert len(digest) == 64 and int(digest, 16) >= 0
+    load_checkpoint(path)
+    meta["vocab"][1] = DIGEST_PREFIX + "0" * 64  # trained on other files under the same name
+    cfg_file.write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="files differ from the one installed here"):
+        load_checkpoint(path)
+    meta["vocab"] = meta["vocab"][:1]  # recorded before digests: taken on its name
+    cfg_file.write_text(json.dumps(meta))
+    assert isinstance(load_checkpoint(path).vocab, SubwordVocab)
+
+
+def test_the_digest_follows_the_files_content(tmp_path, monkeypatch):
+    from tvnet.model.hf_text import text_model_digest
+
+    monkeypatch.setenv("TVNET_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"a" * 1000)
+    first = text_model_digest(str(folder))
+    assert text_model_digest(str(folder)) == first  # from the cache record now
+    assert len(list((tmp_path / "cache" / "text-digest").glob("*.json"))) == 1
+    weights.write_bytes(b"b" * 1000)  # same size, other bytes (and a new mtime)
+    second = text_model_digest(str(folder))
+    assert second != first
+    weights.write_bytes(b"a" * 1000)
+    assert text_model_digest(str(folder)) == first  # the content, not the time, decides

@@ -132,8 +132,12 @@ def neighbour_influence(
     if pred is not None and pred.gate_closed_prob is not None:
         # the answer's own pass decoded the closed gate too (Predictor(..., gate_closed=True));
         # a closed gate reads no neighbour, so it holds for any neighbour the answer had
+        from tvnet.image import read_image
+
+        shown = image if isinstance(image, np.ndarray) else read_image(image)
+        answer = _answer_mask(pred, tuple(shown.shape[:2]))
         alt = pred.gate_closed_prob >= pred.threshold
-        return _influence(alt, pred.mask, "the neighbour changed {changed:.1%} of the mask")
+        return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
     q = p._query(image, expression)
     tokens, lengths = p._tokens(q.expression)
     run = _Runner(p)

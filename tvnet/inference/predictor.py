@@ -437,7 +437,9 @@ class Predictor:
             work_shape=(int(q.image.shape[0]), int(q.image.shape[1])),
             threshold=float(threshold),
             image_similarity=q.image_similarity,
-            gate_closed_prob=None if closed is None else closed.numpy().astype(np.float32),
+            gate_closed_prob=None
+            if closed is None
+            else closed.numpy().astype(np.float32, copy=False),
         )
         self._assess(pred, q)
         timings["postprocess"] = (time.perf_counter() - t) * 1000

