@@ -53,6 +53,57 @@ SYNONYMS = {
     "circle": ("round dot",),
 }
 
+# A second list, written on 2026-12-03 by someone who saw neither WordNet nor the lexicon
+# (tvnet/data/lexicon.py), from everyday English only, with none of the words above: the
+# held-out check of the lexicon (`--words heldout2`). Some are hard on purpose (object names
+# used as colours: "pumpkin", "sunflower").
+HELDOUT2 = {
+    "circle": ["orb", "roundel"],
+    "disc": ["roundel", "orb", "coin"],
+    "disk": ["roundel", "orb", "coin"],
+    "square": ["block", "tile", "quadrate"],
+    "box": ["block", "tile"],
+    "triangle": ["trigon", "wedge"],
+    "star": ["pentagram", "starburst"],
+    "ring": ["annulus", "doughnut", "bagel"],
+    "donut": ["doughnut", "annulus", "bagel"],
+    "hoop": ["annulus", "doughnut", "band"],
+    "cross": ["cruciform"],
+    "diamond": ["rhomb", "rhomboid"],
+    "rhombus": ["rhomb", "rhomboid"],
+    "hexagon": ["hex"],
+    "heart": ["valentine", "loveheart"],
+    "crescent": ["lune", "arc"],
+    "moon": ["lune", "arc"],
+    "shape": ["figure", "form", "icon", "symbol"],
+    "object": ["item", "figure", "icon"],
+    "thing": ["item", "piece", "figure"],
+    "one": ["item", "figure"],
+    "red": ["cherry", "ruby", "cardinal"],
+    "orange": ["pumpkin", "carrot", "apricot"],
+    "yellow": ["canary", "saffron", "sunflower"],
+    "green": ["jade", "grassy", "leafy"],
+    "blue": ["cobalt", "sapphire", "cerulean"],
+    "purple": ["plum", "grape", "amethyst"],
+    "violet": ["plum", "amethyst", "grape"],
+    "pink": ["blush", "bubblegum", "fuchsia"],
+    "white": ["milky", "chalky", "pearly", "alabaster"],
+    "plain": ["blank", "patternless", "unadorned"],
+    "solid": ["uniform", "flat", "patternless"],
+    "striped": ["lined", "barred", "pinstriped"],
+    "stripy": ["lined", "barred", "pinstriped"],
+    "dotted": ["spotty", "freckled", "stippled"],
+    "spotted": ["spotty", "freckled", "stippled"],
+    "checkered": ["checkerboard", "chessboard", "gingham"],
+    "chequered": ["chequerboard", "chessboard", "gingham"],
+    "checked": ["checkerboard", "chessboard", "gingham"],
+    "small": ["mini", "petite", "diminutive"],
+    "little": ["mini", "petite", "diminutive"],
+    "big": ["sizable", "jumbo", "hefty"],
+    "large": ["sizable", "jumbo", "oversized"],
+}
+TABLES = {"synonyms": SYNONYMS, "heldout2": HELDOUT2}
+
 
 def generator_words() -> set[str]:
     from tvnet.data.synthref import vocabulary as v
@@ -64,10 +115,10 @@ def generator_words() -> set[str]:
     return words | set(v.LOCATION_WORDS)
 
 
-def rewrite(sentence: str, rng: random.Random) -> str:
+def rewrite(sentence: str, rng: random.Random, table: dict = SYNONYMS) -> str:
     def swap(m: re.Match) -> str:
         word = m.group(0)
-        options = SYNONYMS.get(word.lower())
+        options = table.get(word.lower())
         return rng.choice(options) if options else word
 
     return re.sub(r"[A-Za-z]+", swap, sentence)
@@ -79,9 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="val")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--words", choices=sorted(TABLES), default="synonyms", help="which list")
     args = ap.parse_args(argv)
 
-    new = {w for opts in SYNONYMS.values() for o in opts for w in o.split()}
+    table = TABLES[args.words]
+    new = {w for opts in table.values() for o in opts for w in o.split()}
     clash = new & generator_words()
     if clash:
         raise SystemExit(f"synonyms the generator already emits: {sorted(clash)}")
@@ -92,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in refs:
         for s in r["sentences"]:
             total += 1
-            text = rewrite(s["sent"], rng)
+            text = rewrite(s["sent"], rng, table)
             if text != s["sent"]:
                 changed += 1
                 s["original"] = s["sent"]

@@ -131,6 +131,8 @@ class Handlers:
             else {"changed": round(float(inf.changed), 5), "iou": round(float(inf.iou), 5)},
             "chosen_neighbour": r.chosen,
             "unknown_words": pred.unknown_words,
+            "read_as": pred.expression,  # the expression with unseen words rewritten
+            "rewrites": [list(p) for p in pred.rewrites],
             "notes": pred.notes,
             "timings_ms": {k: round(v, 1) for k, v in {**pred.timings, **r.extra_ms}.items()},
         }
@@ -387,7 +389,8 @@ class Handlers:
         except Exception as e:
             log.exception("word influence failed")
             return f"<p><i>internal error ({type(e).__name__}: {escape_md(str(e))})</i></p>"
-        return words_html(r.expression, words)
+        # the spans are in what the model read (unseen words rewritten: Prediction.expression)
+        return words_html(r.pred.expression or r.expression, words)
 
     def candidate_influence(self, key):
         """The candidate table with a column of what each neighbour would change."""

@@ -195,6 +195,28 @@ def test_word_and_candidate_influence_on_demand(app, example):
     assert "per candidate" in note and "from 0 % to 0 %" in note
 
 
+def test_words_the_model_never_saw_are_read_as_known_ones_and_shown(app, tiny_synthref):
+    """A plural of a known noun is read as the noun (tvnet/data/lexicon.py); the page says so,
+    the summary records what the model read, and the words view shades the words it read."""
+    from tvnet.data.lexicon import WordNet
+    from tvnet.data.tokenize import tokenize
+
+    known = {t for s in tiny_synthref["refer"].samples("train") for t in tokenize(s.sentence)}
+    wn = WordNet()
+    noun = next(
+        w for w in sorted(known) if w + "s" not in known and wn.base_forms(w + "s", "n") == [w]
+    )
+    image = EXAMPLES / json.loads((EXAMPLES / "examples.json").read_text())[0]["image"]
+    o = named(segment(app["client"], image, f"the {noun}s"))
+    assert o["summary"]["read_as"] == f"the {noun}"
+    assert o["summary"]["rewrites"] == [[f"{noun}s", noun]]
+    assert o["summary"]["unknown_words"] == []
+    assert f"read “{noun}s” as “{noun}”" in o["status"]
+    html = app["client"].predict(api_name="/word_influence")
+    spans = re.findall(r'<span class="word" data-influence="[\d.]+"[^>]*>([^<]*)<sub>', html)
+    assert spans == ["the", noun]
+
+
 def test_gates_on_request_and_other_levels(app, example):
     o = named(segment(app["client"], *example, level=3, show_gates=True))
     assert len(o["gates"]) == 3

@@ -380,3 +380,24 @@ def test_attention_map_with_pooled_keys_is_over_the_keys_grid(predictor, tiny_sy
     assert pooled.attention_grid(3) == g and pooled.attention_grid(3, keys=True) == k
     np.testing.assert_allclose(pooled.attention_map(3, (0.0, 0.0)).ravel(), rows[0])
     assert pooled.attention_map(3).shape == (k, k)
+
+
+def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
+    """WordNet rewrites words the model never saw (docs/design.md §6, "Wording"): "huge" and
+    "hexagons" are read as "large" and "hexagon", so the answer is the one to the words it
+    knows, to the bit; without the lexicon the new words are blanks and the answer differs."""
+    img = "assets/examples/synthref_test_0003.png"
+    pred = Predictor.from_checkpoint(device="cpu")
+    known, new = pred(img, "The large hexagon."), pred(img, "The huge hexagons.")
+    assert new.expression == "The large hexagon." and known.expression == "The large hexagon."
+    assert new.rewrites == [("huge", "large"), ("hexagons", "hexagon")] and known.rewrites == []
+    assert np.array_equal(new.prob, known.prob) and new.unknown_words == []
+    assert any("“huge” as “large”" in n for n in new.notes)
+    cat = pred(img, "the cat")  # nothing in WordNet relates a cat to a SynthRef word
+    assert cat.rewrites == [] and cat.unknown_words == ["cat"]
+
+    plain = Predictor.from_checkpoint(device="cpu", read_synonyms=False)
+    raw = plain(img, "The huge hexagons.")
+    assert raw.expression == "The huge hexagons." and raw.rewrites == []
+    assert raw.unknown_words == ["huge", "hexagons"]
+    assert not np.array_equal(raw.prob, known.prob)

@@ -88,10 +88,14 @@ def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_gr
     assert res.val is not None and 0.0 <= res.val["overall_iou"] <= 1.0
     assert any("val" in r for r in log)
     if text_encoder == "hf_tokens":  # the run's checkpoint reads any word, and resumes as one
-        from tvnet.checkpoint import load_checkpoint
+        from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
+        from tvnet.data.lexicon import training_words
 
         model = load_checkpoint(tmp_path / "fit" / "last")
         assert model.cfg.text_encoder == "hf_tokens" and model.vocab.unknown("a crimson cat") == []
+        # it records the words it was trained on, for the Predictor's lexicon
+        words = training_words(s.sentence for s in tiny_synthref["refer"].samples("train"))
+        assert read_checkpoint_config(tmp_path / "fit" / "last")["known_words"] == words
 
 
 def test_retrieval_variant_needs_a_pool(tiny_synthref, tmp_path):

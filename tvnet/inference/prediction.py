@@ -30,6 +30,10 @@ class Prediction:
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
     unknown_words: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # what the model read: the expression with words it never saw rewritten by WordNet
+    # (tvnet/data/lexicon.py), and those (written, read) pairs; "" when not recorded
+    expression: str = ""
+    rewrites: list[tuple[str, str]] = field(default_factory=list)
     variant: str = ""
     work_shape: tuple[int, int] | None = None  # H×W the model read (smaller if downscaled)
     threshold: float = 0.5  # mask = prob ≥ threshold

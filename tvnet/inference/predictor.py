@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tvnet.data.lexicon import Lexicon, LexiconError, known_words
 from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
@@ -86,6 +87,7 @@ class _Query:
     letterbox: Letterbox  # onto the upload
     x: torch.Tensor  # 1×3×S×S
     unknown: list[str]  # distinct words outside the vocabulary
+    rewrites: list[tuple[str, str]]  # (written, read) for words the lexicon rewrote
     image_vector: np.ndarray | None = None  # retrieval image encoder's vector
     image_similarity: float | None = None
 
@@ -97,7 +99,9 @@ class Predictor:
     ``image_retriever``: whose pool and image encoder measure how much an upload looks like
     the training pool (docs/design.md §7); default: ``retriever``. The baseline retrieves
     nothing but keeps one for that when a pool is given. ``calibration``: the map from the
-    raw score to a confidence (``CKPT/calibration.json``)."""
+    raw score to a confidence (``CKPT/calibration.json``). ``lexicon``: rewrites words the
+    model never saw into known ones before anything reads the expression (docs/design.md §6,
+    "Wording"); None reads the expression as written."""
 
     def __init__(
         self,
@@ -109,8 +113,10 @@ class Predictor:
         info: dict[str, Any] | None = None,
         calibration: Calibration | None = None,
         image_retriever: Any = None,
+        lexicon: Lexicon | None = None,
     ):
         self.model = model.to(device).eval()
+        self.lexicon = lexicon
         self.retriever = retriever
         self.image_retriever = image_retriever if image_retriever is not None else retriever
         self.calibration = calibration
@@ -139,6 +145,7 @@ class Predictor:
         amp: bool = True,
         retriever: Any | None = None,
         runtime: str | None = None,
+        read_synonyms: bool = True,
     ) -> Predictor:
         """Load a checkpoint folder (default: the bundled default, ``tvnet.default_checkpoint``),
         its ``calibration.json`` when it has one, and a pool (default: the bundled pool; its
@@ -153,7 +160,11 @@ class Predictor:
         ``"onnxruntime"``, or None = ``$TVNET_RUNTIME`` or ``"auto"`` (onnxruntime on fp32-only
         CPUs, where it is faster; :mod:`tvnet.inference.runtime`; the retrieval text encoder
         never autocasts, so "auto" runs it on onnxruntime on every CPU). The first load of new
-        weights exports them to ONNX (≈ 15 s each, cached on disk)."""
+        weights exports them to ONNX (≈ 15 s each, cached on disk).
+
+        ``read_synonyms``: rewrite words the model never saw into the known words that WordNet
+        relates them to (:class:`tvnet.data.lexicon.Lexicon`; the known words are the word
+        vocabulary, or the training words a word-piece checkpoint records)."""
         from tvnet.assets import default_assets
         from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
         from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
@@ -218,6 +229,13 @@ class Predictor:
                 data_dir = (meta.get("data") or {}).get("data_dir")
                 if not pool_images.is_dir() and data_dir:
                     pool_images = Path(data_dir) / "images"
+        lexicon = None
+        known = known_words(model.vocab, meta) if read_synonyms else []
+        if known:
+            try:
+                lexicon = Lexicon.of(known)
+            except LexiconError as e:
+                notes.append(f"words the model never saw are read as written: {e}")
         info = {
             "checkpoint": str(path),
             "pool": str(pool) if pool else None,
@@ -238,6 +256,7 @@ class Predictor:
             info=info,
             calibration=calibration,
             image_retriever=image_retriever,
+            lexicon=lexicon,
         )
 
     # -- pool access ------------------------------------------------------------------------
@@ -306,6 +325,12 @@ class Predictor:
         """Check the expression, read the image (downscaled when huge, with a note), letterbox
         it, and measure how familiar it looks against the pool (when there is one)."""
         expression, notes = self.check_expression(expression)
+        rewrites: list[tuple[str, str]] = []
+        if self.lexicon is not None:
+            expression, rewrites = self.lexicon.rewrite(expression)
+            if rewrites:
+                pairs = ", ".join(f"“{a}” as “{b}”" for a, b in dict.fromkeys(rewrites))
+                notes.append(f"read {pairs}: words the model never saw, related by WordNet")
         img = read_image(image)
         h, w = img.shape[:2]
         if max(h, w) > MAX_SIDE:
@@ -328,7 +353,7 @@ class Predictor:
         if img.shape[:2] != (h, w):  # map the input back onto the upload, not its downscaled copy
             lb = lb.onto(h, w)
         x = to_tensor(boxed)[None].to(self.device)
-        return _Query(expression, notes, img, (h, w), lb, x, unknown)
+        return _Query(expression, notes, img, (h, w), lb, x, unknown, rewrites)
 
     def _familiarity(self, q: _Query) -> None:
         """The upload's retrieval image vector and its similarity to the closest pool image."""
@@ -433,6 +458,8 @@ class Predictor:
             neighbour_letterbox=nb_lb,
             unknown_words=q.unknown,
             notes=q.notes,
+            expression=q.expression,
+            rewrites=q.rewrites,
             variant=self.variant,
             work_shape=(int(q.image.shape[0]), int(q.image.shape[1])),
             threshold=float(threshold),

@@ -260,6 +260,12 @@ def train(
         atomic_write_json(out / "run.json", run_record)
     log = open(out / "log.jsonl", "a") if rank == 0 else None
 
+    known = {}  # a word-piece model's training words, for the Predictor's lexicon
+    if model_cfg.text_encoder == "hf_tokens":
+        from tvnet.data.lexicon import training_words
+
+        known = {"known_words": training_words(s.sentence for s in train_table.samples)}
+
     def checkpoint(step: int) -> None:
         if rank != 0:
             return
@@ -272,6 +278,7 @@ def train(
                 "step": step,
                 "init": run_record["init"],  # where the weights started (None: from scratch)
                 "neighbours": nb_digest,
+                **known,
             },
         )
         _save_optimizer(opt, path, step)

