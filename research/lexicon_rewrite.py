@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="val")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--known-from", type=Path, help="training data, for word-piece models")
+    ap.add_argument("--no-glosses", action="store_true", help="relations only, no definitions")
     args = ap.parse_args(argv)
 
     from tvnet.data.lexicon import Lexicon
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                  for t in tokenize(s["sent"])}  # fmt: skip
     if len(vocab) < 10:
         raise SystemExit("no word vocabulary in the checkpoint: pass --known-from DATA")
-    lex = Lexicon.of(vocab)
+    lex = Lexicon.of(vocab, glosses=not args.no_glosses)
     refs_file = next(args.data.glob("refs(*).json"))
     refs = [r for r in json.loads(refs_file.read_text()) if r["split"] == args.split]
     seen: Counter = Counter()

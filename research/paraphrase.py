@@ -102,7 +102,55 @@ HELDOUT2 = {
     "big": ["sizable", "jumbo", "hefty"],
     "large": ["sizable", "jumbo", "oversized"],
 }
-TABLES = {"synonyms": SYNONYMS, "heldout2": HELDOUT2}
+# A third list, written blind the same way later on 2026-12-03, with none of the words of the
+# first two (`--words heldout3`); it decided whether the lexicon reads definitions (glosses).
+# Some replacements change the referent ("rectangle" for square, "ball" for circle): kept as
+# written.
+HELDOUT3 = {
+    "circle": ["ball", "sphere"],
+    "disc": ["plate", "ball"],
+    "disk": ["plate", "ball"],
+    "square": ["rectangle", "quadrilateral"],
+    "box": ["rectangle", "cube"],
+    "triangle": ["pyramid"],
+    "star": ["pentacle"],
+    "ring": ["halo", "torus", "circlet"],
+    "donut": ["torus", "halo", "circlet"],
+    "hoop": ["halo", "torus", "circlet"],
+    "cross": ["crucifix"],
+    "diamond": ["kite", "parallelogram"],
+    "rhombus": ["kite", "parallelogram"],
+    "heart": ["cardioid"],
+    "crescent": ["croissant", "sliver"],
+    "moon": ["croissant", "sliver"],
+    "shape": ["element", "graphic", "design"],
+    "object": ["entity", "element", "article"],
+    "thing": ["thingy", "doodad", "element"],
+    "one": ["guy"],
+    "red": ["vermilion", "garnet", "ruddy"],
+    "orange": ["mandarin", "marigold", "clementine"],
+    "yellow": ["gold", "mustard", "buttercup"],
+    "green": ["mint", "olive", "sage"],
+    "blue": ["ultramarine", "cornflower", "denim"],
+    "purple": ["aubergine", "eggplant", "mauve"],
+    "violet": ["aubergine", "eggplant", "mauve"],
+    "pink": ["flamingo", "carnation", "peony"],
+    "white": ["eggshell", "cream", "porcelain"],
+    "plain": ["unmarked", "undecorated", "simple"],
+    "solid": ["unmarked", "undecorated", "monochrome"],
+    "striped": ["stripey", "streaky", "zebra"],
+    "stripy": ["stripey", "streaky", "zebra"],
+    "dotted": ["dotty", "dappled", "flecked"],
+    "spotted": ["dotty", "dappled", "flecked"],
+    "checkered": ["gridded", "harlequin", "windowpane"],
+    "chequered": ["gridded", "harlequin", "windowpane"],
+    "checked": ["gridded", "harlequin", "windowpane"],
+    "small": ["compact", "itty-bitty", "pint-sized"],
+    "little": ["compact", "itty-bitty", "pint-sized"],
+    "big": ["bulky", "whopping", "colossal"],
+    "large": ["bulky", "whopping", "colossal"],
+}
+TABLES = {"synonyms": SYNONYMS, "heldout2": HELDOUT2, "heldout3": HELDOUT3}
 
 
 def generator_words() -> set[str]:

@@ -62,6 +62,16 @@ def test_never_swaps_a_word_for_its_opposite_or_a_sibling(wordnet):
     assert Lexicon.of(["one"], wordnet).nearest("cardinal") is None
 
 
+def test_a_definition_names_the_kind_of_colour_or_shape(wordnet):
+    lex = Lexicon.of(["purple", "crescent", "the", "one"], wordnet)
+    assert lex.nearest("lilac") == "purple"  # adj.: "of a pale purple color"
+    assert lex.nearest("croissant") == "crescent"  # "very rich flaky crescent-shaped roll"
+    # a function word in the definition is not a kind: "milky" is not "the"
+    assert Lexicon.of(["the", "in"], wordnet).nearest("milky") is None
+    # relations only: no definitions read
+    assert Lexicon.of(["purple", "crescent"], wordnet, glosses=False).nearest("lilac") is None
+
+
 def test_known_words_of_both_vocabularies():
     vocab = Vocab(["<pad>", "<unk>", "red", "circle"])
     assert known_words(vocab, {}) == ["red", "circle"]

