@@ -250,6 +250,15 @@ def test_predict_cli_checks_the_input_before_it_loads_a_model(tiny_synthref, tmp
     assert set(np.unique(mask)) <= {0, 255}
     assert [p.name for p in out.parent.iterdir()] == ["m.png"]  # no temp file left
 
+    # a word the model never saw is read as the one it knows, and the note says so;
+    # --literal reads it as written
+    argv[2] = "the circles"
+    assert main([*argv, "--device", "cpu"]) == 0
+    assert "note: read “circles” as “circle”" in capsys.readouterr().out
+    assert main([*argv, "--device", "cpu", "--literal"]) == 0
+    printed = capsys.readouterr().out
+    assert "read “circles”" not in printed and "circles" in printed  # read as <unk>
+
 
 def test_confidence_score_and_warnings_follow_the_checkpoint_calibration(tiny_synthref, tmp_path):
     import dataclasses

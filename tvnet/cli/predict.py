@@ -34,6 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--prob", type=Path, help="also save the probability map as an 8-bit PNG")
     p.add_argument(
+        "--literal",
+        action="store_true",
+        help="read the expression as written: no WordNet rewriting of words the model never "
+        "saw (by default 'huge' is read as 'large' for a model that knows only 'large')",
+    )
+    p.add_argument(
         "--threshold",
         type=float,
         default=0.5,
@@ -70,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         pool_images=args.pool_images,
         runtime=args.runtime,
+        read_synonyms=not args.literal,
     )
     pred = predictor(image, args.expression, threshold=args.threshold)
 
