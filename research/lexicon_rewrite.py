@@ -10,8 +10,9 @@ the checkpoint on both folders and compare (``runs/kept.py``-style, on the sampl
         --data data/synthref-para --split val --out data/synthref-para-lex
     tvnet eval --checkpoint CKPT --data data/synthref-para-lex --split val --pool P --out D
 
-Known words: the checkpoint's word vocabulary, or, for a model that reads word pieces, the
-words of ``--known-from``'s training split (the words it was trained on).
+Known words: those the Predictor uses (the checkpoint's word vocabulary, or the training words
+a word-piece checkpoint records); ``--known-from DATA`` computes them from DATA's training
+split for a word-piece checkpoint that predates the record.
 """
 
 from __future__ import annotations
@@ -34,17 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-glosses", action="store_true", help="relations only, no definitions")
     args = ap.parse_args(argv)
 
-    from tvnet.data.lexicon import Lexicon
-    from tvnet.data.tokenize import tokenize
+    from tvnet.data.lexicon import Lexicon, known_words, training_words
+    from tvnet.data.tokenize import Vocab
 
     cfg = json.loads((args.checkpoint / "config.json").read_text())
-    vocab = [w for w in cfg.get("vocab", []) if not (w.startswith("<") or ":" in w)]
-    if args.known_from:
+    words = cfg.get("vocab", [])
+    # what the Predictor reads: a word vocabulary, or the training words a checkpoint records
+    vocab = known_words(Vocab(words) if words[:2] == ["<pad>", "<unk>"] else None, cfg)
+    if args.known_from:  # a word-piece checkpoint from before the record
         refs = json.loads(next(args.known_from.glob("refs(*).json")).read_text())
-        vocab = {t for r in refs if r["split"] == "train" for s in r["sentences"]
-                 for t in tokenize(s["sent"])}  # fmt: skip
+        sents = [s["sent"] for r in refs if r["split"] == "train" for s in r["sentences"]]
+        vocab = training_words(sents)
     if len(vocab) < 10:
-        raise SystemExit("no word vocabulary in the checkpoint: pass --known-from DATA")
+        raise SystemExit("the checkpoint records no known words: pass --known-from DATA")
     lex = Lexicon.of(vocab, glosses=not args.no_glosses)
     refs_file = next(args.data.glob("refs(*).json"))
     refs = [r for r in json.loads(refs_file.read_text()) if r["split"] == args.split]

