@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -34,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--known-from", type=Path, help="training data, for word-piece models")
     ap.add_argument("--no-glosses", action="store_true", help="relations only, no definitions")
     args = ap.parse_args(argv)
+
+    from paraphrase import set_sentence, write_copy  # research/ is sys.path[0] as a script
 
     from tvnet.data.lexicon import Lexicon, known_words, training_words
     from tvnet.data.tokenize import Vocab
@@ -60,14 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             seen.update(rewrites)
             if rewrites:
                 changed += 1
-            s["raw"] = s["sent"] = text
-            s["tokens"] = re.findall(r"[^\W_]+", text.lower())
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / refs_file.name).write_text(json.dumps(refs))
-    for name in ("images", "instances.json"):
-        link = args.out / name
-        if not link.exists():
-            os.symlink((args.data / name).resolve(), link)
+            set_sentence(s, text)
+    write_copy(args.data, args.out, refs_file.name, refs)
     for (a, b), n in sorted(seen.items(), key=lambda x: -x[1]):
         print(f"{n:5d}  {a} → {b}")
     print(f"{changed} of {total} {args.split} expressions rewritten → {args.out}")

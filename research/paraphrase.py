@@ -172,6 +172,23 @@ def rewrite(sentence: str, rng: random.Random, table: dict = SYNONYMS) -> str:
     return re.sub(r"[A-Za-z]+", swap, sentence)
 
 
+def set_sentence(s: dict, text: str) -> None:
+    """Give one refer-format sentence record new text (raw, sent and tokens agree)."""
+    s["raw"] = s["sent"] = text
+    s["tokens"] = re.findall(r"[^\W_]+", text.lower())
+
+
+def write_copy(data: Path, out: Path, refs_name: str, refs: list) -> None:
+    """A refer-format folder at ``out`` with these ``refs``, whose images and instances are
+    links to ``data``'s."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / refs_name).write_text(json.dumps(refs))
+    for name in ("images", "instances.json"):
+        link = out / name
+        if not link.exists():
+            os.symlink((data / name).resolve(), link)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True, help="a SynthRef folder")
@@ -197,14 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             if text != s["sent"]:
                 changed += 1
                 s["original"] = s["sent"]
-            s["raw"] = s["sent"] = text
-            s["tokens"] = re.findall(r"[^\W_]+", text.lower())
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / refs_file.name).write_text(json.dumps(refs))
-    for name in ("images", "instances.json"):
-        link = args.out / name
-        if not link.exists():
-            os.symlink((args.data / name).resolve(), link)
+            set_sentence(s, text)
+    write_copy(args.data, args.out, refs_file.name, refs)
     print(f"{changed} of {total} {args.split} expressions rewritten → {args.out}")
     return 0
 
