@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--known-from", type=Path, help="training data, for word-piece models")
     ap.add_argument("--no-glosses", action="store_true", help="relations only, no definitions")
+    ap.add_argument("--no-colours", action="store_true", help="no colour-survey fallback")
     args = ap.parse_args(argv)
 
     from paraphrase import set_sentence, write_copy  # research/ is sys.path[0] as a script
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         vocab = training_words(sents)
     if len(vocab) < 10:
         raise SystemExit("the checkpoint records no known words: pass --known-from DATA")
-    lex = Lexicon.of(vocab, glosses=not args.no_glosses)
+    lex = Lexicon.of(vocab, glosses=not args.no_glosses, colours=not args.no_colours)
     refs_file = next(args.data.glob("refs(*).json"))
     refs = [r for r in json.loads(refs_file.read_text()) if r["split"] == args.split]
     seen: Counter = Counter()

@@ -150,7 +150,40 @@ HELDOUT3 = {
     "big": ["bulky", "whopping", "colossal"],
     "large": ["bulky", "whopping", "colossal"],
 }
-TABLES = {"synonyms": SYNONYMS, "heldout2": HELDOUT2, "heldout3": HELDOUT3}
+# A fourth, written blind the same way after the lexicon's guards, with none of the words of
+# lists 1–3 (`--words heldout4`); it decided whether the lexicon falls back on the colour survey.
+HELDOUT4 = {
+    "circle": ["round"],
+    "disc": ["round", "puck"],
+    "disk": ["round", "puck"],
+    "triangle": ["delta"],
+    "shape": ["emblem", "motif"],
+    "object": ["token", "whatsit"],
+    "thing": ["thingamajig", "whatsit", "doohickey"],
+    "red": ["tomato", "strawberry", "poppy"],
+    "orange": ["orangey", "persimmon", "papaya"],
+    "yellow": ["banana", "daffodil", "sunny"],
+    "green": ["shamrock", "forest", "verdant"],
+    "blue": ["royal", "sky", "bluish"],
+    "purple": ["orchid", "mulberry", "purplish"],
+    "violet": ["heather", "boysenberry"],
+    "pink": ["salmon", "candy", "pinkish"],
+    "white": ["snow", "linen", "whitish"],
+    "plain": ["untextured", "featureless", "bare"],
+    "solid": ["untextured", "featureless"],
+    "striped": ["ruled", "hooped", "pinstripe"],
+    "stripy": ["ruled", "hooped"],
+    "dotted": ["peppered", "dalmatian", "polka-dotted"],
+    "spotted": ["dalmatian", "peppered"],
+    "checkered": ["tessellated", "squared", "mosaic"],
+    "chequered": ["tessellated", "squared", "mosaic"],
+    "checked": ["tessellated", "squared"],
+    "small": ["smallish", "miniature", "puny"],
+    "little": ["smallish", "miniature"],
+    "big": ["biggish", "great", "immense"],
+    "large": ["largish", "great", "immense"],
+}
+TABLES = {"synonyms": SYNONYMS, "heldout2": HELDOUT2, "heldout3": HELDOUT3, "heldout4": HELDOUT4}
 
 
 def generator_words() -> set[str]:

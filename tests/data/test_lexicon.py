@@ -105,6 +105,15 @@ def test_one_reader_serves_every_lexicon():
     assert a.wordnet is b.wordnet  # no files mapped again per lexicon
 
 
+def test_colour_names_wordnet_cannot_place_fall_back_on_the_survey(wordnet):
+    # WordNet's "mustard" is a condiment; the xkcd survey's is a yellow
+    lex = Lexicon.of(["yellow", "blue", "green"], wordnet)
+    assert lex.nearest("mustard") == "yellow" and lex.nearest("mint") == "green"
+    assert Lexicon.of(["yellow"], wordnet, colours=False).nearest("mustard") is None
+    # only onto a colour the model knows
+    assert Lexicon.of(["blue"], wordnet).nearest("mustard") is None
+
+
 def test_known_words_of_both_vocabularies():
     vocab = Vocab(["<pad>", "<unk>", "red", "circle"])
     assert known_words(vocab, {}) == ["red", "circle"]

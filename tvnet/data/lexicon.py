@@ -13,7 +13,9 @@ word that WordNet relates to it most closely, and says which words it rewrote:
   (nouns: "azure" is a kind of "blue");
 - failing those, for that sense, the kind of colour or shape its definition names ("lilac":
   "of a pale purple color"; "croissant": "very rich flaky crescent-shaped roll"), as two
-  steps.
+  steps;
+- failing all of WordNet, the basic colour that people in the xkcd colour survey meant by a
+  colour name ("mustard" → yellow; :mod:`tvnet.data.colour_names`).
 
 The nearest known word wins: the lowest sense rank plus depth, then adjective senses before
 noun senses, then WordNet's own order. What keeps a rewrite from changing the referent:
@@ -266,6 +268,7 @@ class Lexicon:
     known: frozenset[str]
     wordnet: WordNet = field(default_factory=shared_wordnet)
     glosses: bool = True  # also read a definition's genus (:meth:`_genus`)
+    colours: bool = True  # last, a colour name from the xkcd survey (:meth:`_colour`)
 
     def __post_init__(self) -> None:
         self.known = frozenset(w for w in self.known if len(w) >= MIN_LEN)
@@ -279,9 +282,14 @@ class Lexicon:
 
     @classmethod
     def of(
-        cls, known: Iterable[str], wordnet: WordNet | None = None, glosses: bool = True
+        cls,
+        known: Iterable[str],
+        wordnet: WordNet | None = None,
+        glosses: bool = True,
+        colours: bool = True,
     ) -> Lexicon:
-        return cls(frozenset(w.lower() for w in known), wordnet or shared_wordnet(), glosses)
+        known = frozenset(w.lower() for w in known)
+        return cls(known, wordnet or shared_wordnet(), glosses, colours)
 
     def nearest(self, word: str) -> str | None:
         """The known word that ``word`` stands for, or None when WordNet relates it to none
@@ -312,7 +320,22 @@ class Lexicon:
                     if hit is not None:
                         cand = (sense + hit[0], p_rank, hit[1], hit[2])
                         best = cand if best is None or cand < best else best
+        if best is None and self.colours:
+            return self._colour(word)
         return None if best is None else best[3]
+
+    def _colour(self, word: str) -> str | None:
+        """The basic colour term that people in the xkcd colour survey meant by ``word``
+        (:func:`tvnet.data.colour_names.colour_names`: "mustard" is yellow, "denim" blue),
+        when the model knows that term: the last resort, for names WordNet gives no colour."""
+        from tvnet.data.colour_names import SPELLINGS, colour_names
+
+        for term, names in colour_names().items():
+            if word in names:
+                for k in (term, *[s for s, t in SPELLINGS.items() if t == term]):
+                    if k in self.known:
+                        return k
+        return None
 
     def _senses(self, form: str, pos: str) -> list[tuple[int, int]]:
         """(rank, offset) of the senses of ``form`` as ``pos`` that people use (see the
