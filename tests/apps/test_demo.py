@@ -594,7 +594,7 @@ def test_bundled_model_answers_an_example(tmp_path):
         Image.open(EXAMPLES / row["image"]).convert("RGB").resize((8, 8)).save(tiny)
         doubtful = [
             (EXAMPLES / "chelsea.jpg", "the cat"),  # a photo, and a word it cannot read
-            (EXAMPLES / row["image"], "le cercle rouge"),  # no word it can read
+            (EXAMPLES / row["image"], "der rote Kreis"),  # no word it can read
             (tiny, row["expression"]),  # 8×8 pixels
         ]
         for image, expression in doubtful:
@@ -603,7 +603,7 @@ def test_bundled_model_answers_an_example(tmp_path):
             assert "✔" not in status and "Check this answer" in status, (image, status)
             assert warnings and not o["summary"]["confident"], (image, expression)
             assert status.index(escape(warnings[0], quote=False)) < status.index("Mask:")
-            if expression == "le cercle rouge":
+            if expression == "der rote Kreis":
                 assert "knows none of the words" in " ".join(warnings), warnings
     finally:
         demo.close()
