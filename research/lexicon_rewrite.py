@@ -3,7 +3,7 @@
 Writes a copy of one split of a refer-format folder whose expressions are passed through
 :class:`tvnet.data.lexicon.Lexicon` with a model's known words, as ``tvnet.Predictor`` does
 before it reads an expression; prints each distinct rewrite and how often it happened. Evaluate
-the checkpoint on both folders and compare (``runs/kept.py``-style, on the samples changed).
+the checkpoint on both folders and compare on the samples changed (research/wording_kept.py).
 
     python research/paraphrase.py --data data/synthref --split val --out data/synthref-para
     python research/lexicon_rewrite.py --checkpoint assets/checkpoints/full-grown \\

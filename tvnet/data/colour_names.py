@@ -1,5 +1,7 @@
 """Colour names a person may use for a basic colour, from a human colour-naming survey
-(docs/design.md §6, "Wording"): training-time augmentation for open-vocabulary text encoders.
+(docs/design.md §6, "Wording"): training-time augmentation for open-vocabulary text encoders,
+and, at inference, the last resort of the WordNet lexicon (tvnet/data/lexicon.py) for colour
+names WordNet does not place.
 
 The frozen text encoders the project ships barely tell colour names apart (all-MiniLM-L6-v2
 places "scarlet" nearer yellow than red, GloVe 6B 50d "crimson" nearer purple; measured in

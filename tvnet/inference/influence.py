@@ -47,7 +47,7 @@ class Influence:
 class WordInfluence:
     """One word of the expression as the model reads it (``Prediction.expression``, which
     differs from the typed text where the lexicon rewrote a word the model never saw):
-    ``word``, its character span ``read[start:end]`` in that text, ``influence`` = 1 − IoU(mask
+    ``word``, its character span ``Prediction.expression[start:end]``, ``influence`` = 1 − IoU(mask
     without the word, answer's mask), and that ``mask``."""
 
     word: str
