@@ -58,3 +58,23 @@ def test_colour_swap_replaces_colour_terms_only():
     assert a == ColourSwap(0.5)(sentence, np.random.default_rng(3))
     with pytest.raises(ValueError):
         ColourSwap(1.5)
+
+
+def test_the_survey_is_matplotlibs_read_without_importing_matplotlib():
+    import subprocess
+    import sys
+
+    from matplotlib.colors import XKCD_COLORS, to_rgb
+
+    from tvnet.data.colour_names import xkcd_survey
+
+    survey = xkcd_survey()
+    assert len(survey) == len(XKCD_COLORS) == 949
+    assert all(survey[k.removeprefix("xkcd:")] == to_rgb(v) for k, v in XKCD_COLORS.items())
+    code = (
+        "import sys; from tvnet.data.lexicon import Lexicon; "
+        "assert Lexicon.of(['yellow']).nearest('mustard') == 'yellow'; "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

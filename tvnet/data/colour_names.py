@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -41,14 +42,30 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
+def xkcd_survey() -> dict[str, tuple[float, float, float]]:
+    """The survey's 949 names → sRGB in [0, 1], read from matplotlib's own data module
+    (``matplotlib/_color_data.py``, plain literals) without importing matplotlib, which costs
+    a quarter of a second that the demo's first answer would pay for one unknown word."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("matplotlib")  # finds the package, does not import it
+    path = Path(next(iter(spec.submodule_search_locations or []))) / "_color_data.py"
+    module_spec = importlib.util.spec_from_file_location("tvnet_xkcd_colours", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return {
+        k.removeprefix("xkcd:"): tuple(int(v[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        for k, v in module.XKCD_COLORS.items()
+    }
+
+
+@functools.cache
 def colour_names() -> dict[str, tuple[str, ...]]:
     """Basic term → the survey's names for it, sorted. A one-word name belongs to term T when
     its colour is clearly nearest to T's (CIELAB with lightness at half weight, since people
     name hue first; :data:`MARGIN`); a two-word name when it ends in T ("cherry red", "navy
     blue"). Names with another basic term in them are left out."""
-    from matplotlib.colors import XKCD_COLORS, to_rgb
-
-    survey = {k.removeprefix("xkcd:"): to_rgb(v) for k, v in XKCD_COLORS.items()}
+    survey = xkcd_survey()
     terms = set(BASIC_TERMS) | set(SPELLINGS)
     out: dict[str, set[str]] = {t: set() for t in BASIC_TERMS}
     single = []
