@@ -100,6 +100,14 @@ def test_hyphens_and_tokens_as_the_tokenizer_sees_them(wordnet):
     assert lex.rewrite("Crimson!") == ("red!", [("Crimson", "red")])
 
 
+def test_a_known_plural_is_one_only_where_the_word_is_used_as_a_plural(wordnet):
+    # "dots" is the plural of "dot"; "does" is a verb form (not "doe"s), "boss" and
+    # "species" are nouns of their own (WordNet's tag counts decide)
+    lex = Lexicon.of(["does", "boss", "species", "dots"], wordnet)
+    assert lex.by_base == {"dot": "dots"}
+    assert lex.nearest("doe") is None and lex.nearest("dot") == "dots"
+
+
 def test_one_reader_serves_every_lexicon():
     a, b = Lexicon.of(["red"]), Lexicon.of(["blue"])
     assert a.wordnet is b.wordnet  # no files mapped again per lexicon
@@ -133,4 +141,10 @@ def test_missing_or_damaged_wordnet_is_a_clear_error(wordnet, tmp_path):
     shutil.copytree(wordnet.root, broken)
     (broken / "data.adj").write_text("  header only\n")
     with pytest.raises(LexiconError, match="no synset"):
+        Lexicon.of(["red"], WordNet(broken)).nearest("crimson")
+    # a garbled line is a LexiconError too, not an IndexError or ValueError
+    (broken / "data.adj").write_bytes(
+        (wordnet.root / "data.adj").read_bytes().replace(b"00381097 00 s 0c", b"00381097 00 s zz")
+    )
+    with pytest.raises(LexiconError, match="damaged"):
         Lexicon.of(["red"], WordNet(broken)).nearest("crimson")

@@ -49,7 +49,10 @@ def xkcd_survey() -> dict[str, tuple[float, float, float]]:
     import importlib.util
 
     spec = importlib.util.find_spec("matplotlib")  # finds the package, does not import it
-    path = Path(next(iter(spec.submodule_search_locations or []))) / "_color_data.py"
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(locations[0]) / "_color_data.py" if locations else None
+    if path is None or not path.is_file():
+        raise ImportError("the xkcd colour survey ships in matplotlib: `pip install matplotlib`")
     module_spec = importlib.util.spec_from_file_location("tvnet_xkcd_colours", path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)

@@ -173,7 +173,10 @@ class WordNet:
             line = m[pos:end]
             if not line.startswith(key):
                 return
-            yield line.rstrip(b"\r").decode()
+            try:
+                yield line.rstrip(b"\r").decode("ascii")
+            except UnicodeDecodeError as e:
+                raise LexiconError(f"WordNet's {name} is damaged (not ASCII)") from e
             pos = end + 1
 
     def _line(self, name: str, key: bytes) -> str | None:
@@ -190,9 +193,12 @@ class WordNet:
         line = None if key is None else self._line(f"index.{_FILES[pos]}", key + b" ")
         if line is None:
             return []
-        f = line.split()
-        n_synsets, n_ptr = int(f[2]), int(f[3])
-        return [int(o) for o in f[6 + n_ptr : 6 + n_ptr + n_synsets]]
+        try:
+            f = line.split()
+            n_synsets, n_ptr = int(f[2]), int(f[3])
+            return [int(o) for o in f[6 + n_ptr : 6 + n_ptr + n_synsets]]
+        except (ValueError, IndexError) as e:
+            raise LexiconError(f"WordNet's index.{_FILES[pos]} is damaged at {lemma!r}") from e
 
     def sense_counts(self, lemma: str) -> dict[tuple[str, int], int]:
         """How often each sense of ``lemma`` was tagged in WordNet's sense-tagged corpus:
@@ -200,7 +206,11 @@ class WordNet:
         key = self._key(lemma)
         out: dict[tuple[str, int], int] = {}
         for line in [] if key is None else self._lines("cntlist.rev", key + b"%"):
-            sense_key, number, count = line.split()
+            try:
+                sense_key, number, count = line.split()
+                int(number), int(count)
+            except ValueError as e:
+                raise LexiconError(f"WordNet's cntlist.rev is damaged at {lemma!r}") from e
             pos = _SENSE_POS.get(sense_key.split("%", 1)[1][:1])
             if pos:
                 out[(pos, int(number))] = out.get((pos, int(number)), 0) + int(count)
@@ -215,14 +225,18 @@ class WordNet:
             raise LexiconError(f"WordNet has no synset {offset:08d} ({pos}): damaged files?")
         head, _, gloss = line.partition(" | ")
         f = head.split()
-        n = int(f[3], 16)
-        words = tuple(
-            re.sub(r"\([a-z]+\)$", "", f[4 + 2 * i]).replace("_", " ").lower() for i in range(n)
-        )
-        i = 4 + 2 * n
-        ptrs = tuple(
-            (f[i + 1 + 4 * k], int(f[i + 2 + 4 * k]), f[i + 3 + 4 * k]) for k in range(int(f[i]))
-        )
+        try:
+            n = int(f[3], 16)
+            words = tuple(
+                re.sub(r"\([a-z]+\)$", "", f[4 + 2 * i]).replace("_", " ").lower() for i in range(n)
+            )
+            i = 4 + 2 * n
+            ptrs = tuple(
+                (f[i + 1 + 4 * k], int(f[i + 2 + 4 * k]), f[i + 3 + 4 * k])
+                for k in range(int(f[i]))
+            )
+        except (ValueError, IndexError) as e:
+            raise LexiconError(f"WordNet's synset {offset:08d} ({pos}) is damaged") from e
         out = Synset(f[2], words, ptrs, gloss.split(";")[0].strip())
         if len(self._synsets) < 65536:  # bounded: a process reads a few thousand at most
             self._synsets[(offset, pos)] = out
@@ -231,8 +245,7 @@ class WordNet:
     def depth(self, offset: int, pos: str) -> int:
         """Steps from a noun synset up to WordNet's root by its shortest hypernym path."""
         key = (offset, pos)
-        if key not in self._depths:
-            self._depths[key] = 0  # a guard against cycles (WordNet has none)
+        if key not in self._depths:  # noun hypernyms have no cycles; the longest path is 19
             ups = [o for s, o, _ in self.synset(offset, pos).pointers if s in _HYPERNYMS]
             self._depths[key] = 1 + min(self.depth(o, pos) for o in ups) if ups else 0
         return self._depths[key]
@@ -243,7 +256,7 @@ class WordNet:
             exc = {}
             try:
                 text = (self.root / f"{_FILES[pos]}.exc").read_text()
-            except OSError as e:
+            except (OSError, ValueError) as e:  # ValueError: not text
                 raise LexiconError(f"cannot read WordNet's {_FILES[pos]}.exc: {e}") from e
             for line in text.splitlines():
                 parts = line.split()
@@ -278,9 +291,26 @@ class Lexicon:
         self.by_base: dict[str, str] = {}
         for k in sorted(self.known):  # nouns only: "tiny" is not "tiniest"
             for base in self.wordnet.base_forms(k, "n"):
-                if base not in self.known and len(base) >= MIN_LEN:
+                if base not in self.known and len(base) >= MIN_LEN and self._plural(k, base):
                     self.by_base.setdefault(base, k)
         self._cache: dict[str, str | None] = {}
+
+    def _plural(self, word: str, base: str) -> bool:
+        """Is ``word`` used as the plural of the noun ``base`` ("dots" of "dot"), rather than a
+        noun of its own ("species", "boss") or a verb form ("does" is not "doe"s)? By the
+        sense-tagged counts."""
+        if word.endswith("ss"):
+            return False
+        count = self.wordnet.sense_counts
+
+        def tags(w: str, pos: str) -> int:
+            return sum(c for (p, _), c in count(w).items() if p == pos)
+
+        noun = tags(base, "n")
+        if self.wordnet.offsets(word, "n") and tags(word, "n") >= max(noun, 1):
+            return False
+        stems = [word[:-1]] + ([word[:-2]] if word.endswith("es") else [])
+        return not any(tags(s, "v") > max(noun, RARE) for s in stems)
 
     @classmethod
     def of(
@@ -297,11 +327,13 @@ class Lexicon:
         """The known word that ``word`` stands for, or None when WordNet relates it to none
         (or it is known already)."""
         word = word.lower()
-        if word not in self._cache:
-            if len(self._cache) > 65536:
-                self._cache.clear()
-            self._cache[word] = self._nearest(word)
-        return self._cache[word]
+        if word in self._cache:
+            return self._cache[word]
+        if len(self._cache) > 65536:
+            self._cache.clear()
+        value = self._nearest(word)
+        self._cache[word] = value
+        return value
 
     def _nearest(self, word: str) -> str | None:
         if word in self.known or len(word) < MIN_LEN:
@@ -332,7 +364,11 @@ class Lexicon:
         when the model knows that term: the last resort, for names WordNet gives no colour."""
         from tvnet.data.colour_names import SPELLINGS, colour_names
 
-        for term, names in colour_names().items():
+        try:
+            survey = colour_names()
+        except (ImportError, OSError, AttributeError, ValueError):  # no readable survey
+            return None
+        for term, names in survey.items():
             if word in names:
                 for k in (term, *[s for s, t in SPELLINGS.items() if t == term]):
                     if k in self.known:
