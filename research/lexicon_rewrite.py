@@ -21,6 +21,7 @@ import argparse
 import json
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,12 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     from paraphrase import set_sentence, write_copy  # research/ is sys.path[0] as a script
 
     from tvnet.data.lexicon import Lexicon, known_words, training_words
-    from tvnet.data.tokenize import Vocab
 
     cfg = json.loads((args.checkpoint / "config.json").read_text())
     words = cfg.get("vocab", [])
     # what the Predictor reads: a word vocabulary, or the training words a checkpoint records
-    vocab = known_words(Vocab(words) if words[:2] == ["<pad>", "<unk>"] else None, cfg)
+    vocab = known_words(SimpleNamespace(words=words), cfg)  # it tells a word vocabulary
     if args.known_from:  # a word-piece checkpoint from before the record
         refs = json.loads(next(args.known_from.glob("refs(*).json")).read_text())
         sents = [s["sent"] for r in refs if r["split"] == "train" for s in r["sentences"]]

@@ -101,8 +101,10 @@ def known_words(vocab: Any, meta: dict[str, Any]) -> list[str]:
     """The words a model was trained on: a word vocabulary's own words, or, for a model that
     reads word pieces (``hf_tokens``), the ``known_words`` its checkpoint records ([] for
     checkpoints that predate the record: nothing is rewritten for them)."""
+    from tvnet.data.tokenize import PAD, UNK
+
     words = getattr(vocab, "words", None)
-    if isinstance(words, list) and words[:2] == ["<pad>", "<unk>"]:
+    if isinstance(words, list) and words[:2] == [PAD, UNK]:
         return list(words[2:])
     return [str(w) for w in meta.get("known_words") or []]
 
@@ -338,15 +340,15 @@ class Lexicon:
     def _nearest(self, word: str) -> str | None:
         if word in self.known or len(word) < MIN_LEN:
             return None
-        wn = self.wordnet
+        forms = {pos: self.wordnet.base_forms(word, pos) for pos in POS}
         for pos in POS:  # an inflection of a known word
-            for form in wn.base_forms(word, pos):
+            for form in forms[pos]:
                 k = form if form in self.known else self.by_base.get(form)
                 if k:
                     return k
         best: tuple[int, int, int, str] | None = None
         for p_rank, pos in enumerate(POS):
-            for form in wn.base_forms(word, pos):
+            for form in forms[pos]:
                 for sense, off in self._senses(form, pos):
                     hit = self._search(off, pos)
                     if hit is None and self.glosses:
