@@ -18,7 +18,6 @@ neighbour, with another one, or without one word.
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from tvnet.inference.influence import (
     neighbour_influence,
     word_influence,
 )
+from tvnet.inference.loading import load_retrieval
 from tvnet.inference.prediction import CONFIDENT, Prediction
 from tvnet.retrieval.neighbours import Neighbour
 
@@ -187,48 +187,16 @@ class Predictor:
         ):
             notes.append(f"{path}/calibration.json belongs to other weights: no confidence")
             calibration = None
-        from tvnet.retrieval.image_encoder import ImageEncoder
-        from tvnet.retrieval.neighbours import Retriever
-        from tvnet.retrieval.pool import DataPool
-
-        pool = Path(pool) if pool else assets["pool"]
-        image_retriever = None
-        if not model.uses_retrieval:
-            # the baseline retrieves nothing; a pool still tells how familiar an image is
-            if retriever is not None:
-                image_retriever = retriever
-            elif (pool / "manifest.json").is_file():
-                image_retriever = Retriever(
-                    DataPool.load(pool), None, ImageEncoder(device=device, runtime=runtime)
-                )
-            else:
-                pool = None
-            retriever = None
-        else:
-            from tvnet.retrieval.text_encoder import TextEncoder
-
-            if retriever is not None:
-                from tvnet.io import read_json
-
-                if retriever.pool.manifest != read_json(pool / "manifest.json", "pool manifest"):
-                    raise ValueError(f"the shared retriever was not built on the pool {pool}")
-                if retriever.k_text != model.cfg.retrieval_k_text:
-                    retriever = copy.copy(retriever)
-                    retriever.k_text = model.cfg.retrieval_k_text
-            else:
-                retriever = Retriever(
-                    DataPool.load(pool),
-                    # MiniLM runs fp32 on any CPU: "auto" gives it onnxruntime even where the
-                    # rest autocasts to bf16 (a cached export starts without transformers)
-                    TextEncoder(device=device, runtime=asked),
-                    ImageEncoder(device=device, runtime=runtime),
-                    k_text=model.cfg.retrieval_k_text,
-                )
-            if pool_images is None:
-                pool_images = pool / "images"
-                data_dir = (meta.get("data") or {}).get("data_dir")
-                if not pool_images.is_dir() and data_dir:
-                    pool_images = Path(data_dir) / "images"
+        retriever, image_retriever, pool, pool_images = load_retrieval(
+            model,
+            meta,
+            Path(pool) if pool else assets["pool"],
+            device=device,
+            runtime=runtime,
+            asked=asked,
+            retriever=retriever,
+            pool_images=pool_images,
+        )
         lexicon = None
         known = known_words(model.vocab, meta) if read_synonyms else []
         if known:

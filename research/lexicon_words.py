@@ -1,0 +1,83 @@
+"""Word-level check of the WordNet lexicon on the paraphrase lists, without a model.
+
+For every (generator word → replacement) pair of a list in research/paraphrase.py, asks the
+lexicon (with a checkpoint's known words) what the replacement stands for, and counts whether
+that is a word of the same SynthRef concept (same shape, colour, texture, size, or a generic
+noun), another concept (a wrong rewrite), or nothing (the word reaches the model as written).
+Seconds on a CPU; it tells rewrite changes apart before an evaluation run confirms them.
+
+    python research/lexicon_words.py --checkpoint assets/checkpoints/full-grown --words heldout4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+
+def concepts() -> dict[str, str]:
+    """Each generator word → its SynthRef concept ("shape:circle", "colour:red", …)."""
+    from tvnet.data.synthref import vocabulary as v
+
+    out: dict[str, str] = {}
+    for kind, table in (
+        ("shape", v.SHAPE_WORDS),
+        ("colour", v.COLOUR_WORDS),
+        ("texture", v.TEXTURE_ADJ),
+        ("size", v.SIZE_ADJ),
+    ):
+        for concept, phrases in table.items():
+            for p in phrases:
+                out.setdefault(p.split()[-1], f"{kind}:{concept}")
+    for w in v.GENERIC_NOUNS:
+        out[w] = "generic"
+    for concept, phrases in v.TEXTURE_PP.items():  # "with stripes" → stripes
+        for p in phrases:
+            out.setdefault(p.split()[-1], f"texture:{concept}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--checkpoint", type=Path, default=Path("assets/checkpoints/full-grown"))
+    ap.add_argument("--words", default="all", help="a list of paraphrase.py, or all")
+    ap.add_argument("--show", action="store_true", help="print every pair")
+    args = ap.parse_args(argv)
+
+    from paraphrase import TABLES  # research/ is sys.path[0] as a script
+
+    from tvnet.data.lexicon import Lexicon, known_words
+
+    cfg = json.loads((args.checkpoint / "config.json").read_text())
+    lex = Lexicon.of(known_words(SimpleNamespace(words=cfg.get("vocab", [])), cfg))
+    concept = concepts()
+    names = list(TABLES) if args.words == "all" else [args.words]
+    for name in names:
+        tally: Counter = Counter()
+        for orig, options in TABLES[name].items():
+            want = concept.get(orig)
+            for opt in options:
+                text, rewrites = lex.rewrite(opt)
+                got = {concept.get(w) for w in text.lower().split()} - {None}
+                if not rewrites:
+                    kind = "as written"
+                elif want in got:
+                    kind = "right"
+                else:
+                    kind = "wrong"
+                tally[kind] += 1
+                if args.show:
+                    print(f"  {name:9s} {orig:10s} {opt:14s} → {text:14s} {kind}")
+        n = sum(tally.values())
+        print(
+            f"{name:9s} pairs {n:3d}: right {tally['right']:3d} ({100 * tally['right'] / n:4.1f} %)"
+            f"  wrong {tally['wrong']:3d}  as written {tally['as written']:3d}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
