@@ -2,8 +2,9 @@
 
 For every (generator word → replacement) pair of a list in research/paraphrase.py, asks the
 lexicon (with a checkpoint's known words) what the replacement stands for, and counts whether
-that is a word of the same SynthRef concept (same shape, colour, texture, size, or a generic
-noun), another concept (a wrong rewrite), or nothing (the word reaches the model as written).
+the words the model then reads include one of the same SynthRef concept (same shape, colour,
+texture, size, or a generic noun: "right"), or the lexicon rewrote the word into another
+("wrong"), or neither (the word reaches the model as written, unknown to it).
 Seconds on a CPU; it tells rewrite changes apart before an evaluation run confirms them.
 
     python research/lexicon_words.py --checkpoint assets/checkpoints/full-grown --words heldout4
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from paraphrase import TABLES  # research/ is sys.path[0] as a script
 
     from tvnet.data.lexicon import Lexicon, known_words
+    from tvnet.data.tokenize import tokenize
 
     cfg = json.loads((args.checkpoint / "config.json").read_text())
     lex = Lexicon.of(known_words(SimpleNamespace(words=cfg.get("vocab", [])), cfg))
@@ -61,13 +63,14 @@ def main(argv: list[str] | None = None) -> int:
             want = concept.get(orig)
             for opt in options:
                 text, rewrites = lex.rewrite(opt)
-                got = {concept.get(w) for w in text.lower().split()} - {None}
-                if not rewrites:
-                    kind = "as written"
-                elif want in got:
-                    kind = "right"
-                else:
+                # the words the model reads (tvnet.data.tokenize splits "polka-dotted" too)
+                got = {concept.get(w) for w in tokenize(text)} - {None}
+                if want in got:
+                    kind = "right"  # rewritten, or a part already known ("polka-dotted")
+                elif rewrites:
                     kind = "wrong"
+                else:
+                    kind = "as written"
                 tally[kind] += 1
                 if args.show:
                     print(f"  {name:9s} {orig:10s} {opt:14s} → {text:14s} {kind}")

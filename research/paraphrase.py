@@ -183,7 +183,60 @@ HELDOUT4 = {
     "big": ["biggish", "great", "immense"],
     "large": ["largish", "great", "immense"],
 }
-TABLES = {"synonyms": SYNONYMS, "heldout2": HELDOUT2, "heldout3": HELDOUT3, "heldout4": HELDOUT4}
+# A fifth, written blind on 2026-12-03 (second session) with none of the words of lists 1–4
+# (`--words heldout5`; 99 pairs, "heart" left out by its writer); it was scored once, word by
+# word (research/lexicon_words.py), to check the adjective-suffix rule of the lexicon.
+HELDOUT5 = {
+    "big": ["gigantic", "hulking", "mammoth"],
+    "large": ["outsize", "king-size", "ample"],
+    "little": ["teensy", "titchy"],
+    "small": ["undersized", "dinky", "pocket-sized"],
+    "blue": ["cyan", "indigo", "powder-blue"],
+    "green": ["pea-green", "bottle-green", "chartreuse"],
+    "red": ["brick-red", "blood-red", "claret"],
+    "orange": ["coral", "ginger", "burnt-orange"],
+    "pink": ["rosy", "hot-pink", "raspberry"],
+    "purple": ["damson", "heliotrope"],
+    "violet": ["wisteria", "periwinkle", "iris"],
+    "white": ["bone-white", "lily-white", "off-white"],
+    "yellow": ["primrose", "straw", "butter-yellow"],
+    "box": ["cuboid", "crate", "carton"],
+    "checked": ["crosshatched", "latticed"],
+    "checkered": ["grid-patterned", "draughtboard"],
+    "chequered": ["check-patterned", "criss-cross"],
+    "circle": ["dot", "medallion"],
+    "crescent": ["half-moon"],
+    "moon": ["new-moon"],
+    "cross": ["plus", "plus-sign", "saltire"],
+    "diamond": ["gem"],
+    "rhombus": ["tilted-square"],
+    "disc": ["saucer", "platter"],
+    "disk": ["wafer", "counter"],
+    "donut": ["washer", "lifebuoy", "tyre"],
+    "hoop": ["bangle", "hula-hoop"],
+    "ring": ["wreath", "o-ring"],
+    "dotted": ["pin-dotted", "dot-patterned", "sprinkled"],
+    "spotted": ["mottled", "blotched", "spattered"],
+    "hexagon": ["six-sider"],
+    "triangle": ["three-sider", "arrowhead"],
+    "square": ["four-sider"],
+    "star": ["asterisk", "five-pointer"],
+    "object": ["unit", "widget", "artifact"],
+    "thing": ["whatchamacallit", "whatnot", "gizmo"],
+    "one": ["bit", "example"],
+    "shape": ["outline", "silhouette", "cutout"],
+    "plain": ["smooth", "single-colour", "unembellished"],
+    "solid": ["filled", "self-coloured", "one-colour"],
+    "striped": ["striated", "ribbed"],
+    "stripy": ["tiger-striped", "stripe-patterned"],
+}
+TABLES = {
+    "synonyms": SYNONYMS,
+    "heldout2": HELDOUT2,
+    "heldout3": HELDOUT3,
+    "heldout4": HELDOUT4,
+    "heldout5": HELDOUT5,
+}
 
 
 def generator_words() -> set[str]:

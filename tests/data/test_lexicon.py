@@ -148,3 +148,17 @@ def test_missing_or_damaged_wordnet_is_a_clear_error(wordnet, tmp_path):
     )
     with pytest.raises(LexiconError, match="damaged"):
         Lexicon.of(["red"], WordNet(broken)).nearest("crimson")
+
+
+def test_adjective_suffixes_lead_back_to_a_known_stem(wordnet):
+    # words WordNet lacks or relates to nothing known; the stem is a known word (or its plural)
+    lex = Lexicon.of(["white", "orange", "dots", "stripes", "thing", "red"], wordnet)
+    assert lex.nearest("whitish") == "white"  # whit-ish: the stem's lost e
+    assert lex.nearest("orangey") == "orange"
+    assert lex.nearest("dotty") == "dots"  # dott-y: a doubled consonant, then the plural
+    assert lex.nearest("stripey") == "stripes"
+    assert lex.nearest("thingy") == "thing"
+    assert lex.nearest("streaky") is None  # "streak" is not known: nothing further is followed
+    assert lex.nearest("ish") is None and lex.nearest("rey") is None  # stems too short
+    # a word that WordNet relates to a known word is read through WordNet first
+    assert Lexicon.of(["red", "ruddy"], wordnet).nearest("reddish") == "red"

@@ -14,8 +14,12 @@ word that WordNet relates to it most closely, and says which words it rewrote:
 - failing those, for that sense, the kind of colour or shape its definition names ("lilac":
   "of a pale purple color"; "croissant": "very rich flaky crescent-shaped roll"), as two
   steps;
-- failing all of WordNet, the basic colour that people in the xkcd colour survey meant by a
-  colour name ("mustard" → yellow; :mod:`tvnet.data.colour_names`).
+- failing all of WordNet, a known word that the word is derived from by an adjective suffix
+  of "having the quality of" (:data:`SUFFIXES`: "whitish" → white, "orangey" → orange,
+  "stripey" → stripes), the stem itself known, or an inflection or the plural of it; nothing
+  further;
+- last, the basic colour that people in the xkcd colour survey meant by a colour name
+  ("mustard" → yellow; :mod:`tvnet.data.colour_names`).
 
 The nearest known word wins: the lowest sense rank plus depth, then adjective senses before
 noun senses, then WordNet's own order. What keeps a rewrite from changing the referent:
@@ -68,6 +72,7 @@ SENSES = 3  # a word too rare to be counted reads its first senses only
 SENSE_SHARE = 0.25  # a counted sense is read when tagged ≥ this share of the most frequent
 RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rare to be counted"
 GENERIC_DEPTH = 3  # a hypernym this close to the root stands for too much
+SUFFIXES = ("ish", "ey", "y")  # "having the quality of": whitish, orangey, stripy
 # a definition's genus for colours and shapes (WordNet writes "a shade of X", "X-shaped")
 _GENUS = tuple(
     re.compile(p)
@@ -356,9 +361,26 @@ class Lexicon:
                     if hit is not None:
                         cand = (sense + hit[0], p_rank, hit[1], hit[2])
                         best = cand if best is None or cand < best else best
-        if best is None and self.colours:
-            return self._colour(word)
-        return None if best is None else best[3]
+        if best is not None:
+            return best[3]
+        return self._derived(word) or (self._colour(word) if self.colours else None)
+
+    def _derived(self, word: str) -> str | None:
+        """The known word that ``word`` is made from with one of :data:`SUFFIXES`, the stem
+        spelt as English spells it before the suffix ("whit-ish" → white, "dott-y" → dot)."""
+        for suffix in SUFFIXES:
+            stem = word.removesuffix(suffix)
+            if stem == word or len(stem) < MIN_LEN:
+                continue
+            stems = [stem, stem + "e"]
+            if len(stem) > MIN_LEN and stem[-1] == stem[-2] and stem[-1] not in "aeiou":
+                stems.append(stem[:-1])  # a doubled consonant: redd-ish, dott-y
+            for s in stems:  # the stem, an inflection of it, or its plural is known
+                forms = [s, *self.wordnet.base_forms(s, "n"), s + "s", s + "es"]
+                k = next((f for f in forms if f in self.known), None) or self.by_base.get(s)
+                if k is not None:
+                    return k
+        return None
 
     def _colour(self, word: str) -> str | None:
         """The basic colour term that people in the xkcd colour survey meant by ``word``
