@@ -87,6 +87,8 @@ def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
         "step": meta.get("step"),
         "init": portable(checkpoint_init(src, meta)),
     }
+    if meta.get("known_words"):  # the Predictor's lexicon reads them (tvnet/data/lexicon.py)
+        extra["known_words"] = meta["known_words"]
     save_checkpoint(model, dst, extra=extra, dtype=torch.float16)
     ship_calibration(src, dst)
     print(f"checkpoint {dst}: {sum(f.stat().st_size for f in dst.iterdir()) / 2**20:.1f} MiB")

@@ -165,6 +165,9 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
 
     h = write_run(tmp_path / "full", steps=3, step=3, closed=True, variant="full")
     src = tmp_path / "full" / "last"
+    meta = json.loads((src / "config.json").read_text())
+    meta["known_words"] = ["the", "red", "star"]  # what a word-piece model was trained on
+    (src / "config.json").write_text(json.dumps(meta))
     score = np.linspace(0, 1, 20)
     cal = fit_calibration(score, score > 0.5, "platt")
     cal.checkpoint_hash = h
@@ -176,3 +179,4 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     assert shipped.checkpoint_hash == read_checkpoint_config(dst)["weights_sha256"] != h
     assert json.loads((dst / "calibration.json").read_text())["fitted_on_weights"] == h
     assert shipped.params == load_calibration(src).params
+    assert read_checkpoint_config(dst)["known_words"] == ["the", "red", "star"]
