@@ -5,6 +5,8 @@
 # assets/ (tools/package_assets.py). The order is per variant: train, evaluate, calibrate.
 #
 #   bash tools/build_default.sh                  # ≈ 110 min on 2 idle bf16 cores (2026-12-02 recipe)
+#   TRAIN_SIZE=30000 STEPS=9000 bash tools/build_default.sh
+#                                                # the shipped Table 1: ≈ 5 h on 2 idle bf16 cores
 #   DEVICE=cuda bash tools/build_default.sh      # the same commands with --device cuda
 #   bash tools/build_default.sh --device cuda    # the same
 #   OUT_ROOT=/tmp/bd SYNTH_TRAIN=60 SYNTH_VAL=20 SYNTH_TEST=20 STEPS=3 bash tools/build_default.sh
@@ -28,6 +30,12 @@
 #                     cuda when present]
 #   SYNTH_TRAIN [6000]  SYNTH_VAL [1000]  SYNTH_TEST [1000]  SYNTH_SEED [0]
 #   SYNTH_WORKERS     tvnet synth --workers [tvnet's default, min(2, CPUs)]
+#   TRAIN_SIZE [SYNTH_TRAIN]  train on a larger SynthRef of the same seed: TRAIN_DATA
+#                     [$DATA-train$TRAIN_SIZE] with its own pool ($RUNS/pool-train$TRAIN_SIZE,
+#                     what training retrieves from); its val and test scenes, and its first
+#                     SYNTH_TRAIN train scenes, are DATA's (scenes are made by index). Evaluation,
+#                     calibration and packaging stay on DATA and its pool (the shipped one).
+#                     The shipped Table 1: TRAIN_SIZE=30000 STEPS=9000 (72,000 samples each)
 #   CONFIG [configs/cpu.json]   the recipe; STEPS overrides its train.steps [unset: the config's]
 #   VARIANTS ["baseline res res_cct full"]
 #   PACKAGE [1]       0: stop before tools/package_assets.py (test builds)
@@ -54,6 +62,9 @@ RUNS=${RUNS:-${root}runs}
 ASSETS=${ASSETS:-${root}assets}
 POOL=$RUNS/pool; CACHE=$RUNS/.feature-cache; DUMPS=$RUNS/dumps
 SYNTH_TRAIN=${SYNTH_TRAIN:-6000}; SYNTH_VAL=${SYNTH_VAL:-1000}; SYNTH_TEST=${SYNTH_TEST:-1000}
+TRAIN_SIZE=${TRAIN_SIZE:-$SYNTH_TRAIN}
+if [ "$TRAIN_SIZE" = "$SYNTH_TRAIN" ]; then TRAIN_DATA=$DATA; TRAIN_POOL=$POOL
+else TRAIN_DATA=${TRAIN_DATA:-$DATA-train$TRAIN_SIZE}; TRAIN_POOL=$RUNS/pool-train$TRAIN_SIZE; fi
 SYNTH_SEED=${SYNTH_SEED:-0}
 CONFIG=${CONFIG:-configs/cpu.json}
 VARIANTS=${VARIANTS:-baseline res res_cct full}
@@ -121,11 +132,12 @@ if command -v flock >/dev/null; then  # two builds into one RUNS would overwrite
   flock -n 9 || die "another build holds $RUNS/.build.lock"
 fi
 
-TRAIN_COMMON=(--config "$CONFIG" --data "$DATA" --pool "$POOL" --cache-dir "$CACHE"
+TRAIN_COMMON=(--config "$CONFIG" --data "$TRAIN_DATA" --pool "$TRAIN_POOL" --cache-dir "$CACHE"
   "${STEPS_ARG[@]}" "${DEV[@]}" "${QUIET_ARG[@]}")
 TARGET=$("${PY[@]}" tools/build_state.py steps -- train "${TRAIN_COMMON[@]}" --out "$RUNS/x") ||
   die "cannot read the recipe $CONFIG (see above)"
 log "build: data $DATA (train $SYNTH_TRAIN, val $SYNTH_VAL, test $SYNTH_TEST, seed $SYNTH_SEED);" \
+  "$([ "$TRAIN_DATA" = "$DATA" ] || echo "trained on $TRAIN_DATA (train $TRAIN_SIZE);")" \
   "runs $RUNS; recipe $CONFIG, $TARGET steps${STEPS:+ (STEPS)}; variants $VARIANTS;" \
   "device ${DEVICE:-as tvnet picks}; package $([ "$PACKAGE" = 1 ] && echo "into $ASSETS" || echo no)"
 log "host: $(uname -n), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //'))," \
@@ -139,12 +151,28 @@ else
     --test "$SYNTH_TEST" ${SYNTH_WORKERS:+--workers "$SYNTH_WORKERS"} "${QUIET_ARG[@]}"
 fi
 
-# 2. the retrieval pool (the training split, as in the paper) and the neighbour tables
-if state pool "$POOL" "$DATA"; then skip "pool $POOL"
-else run "${TV[@]}" pool build --data "$DATA" --split train --out "$POOL" "${DEV[@]}"; fi
-for s in train val test; do
-  if state neighbours "$POOL" "$DATA" "$s"; then skip "neighbours of $s"
-  else run "${TV[@]}" pool neighbours --data "$DATA" --split "$s" --pool "$POOL" "${DEV[@]}"; fi
+if [ "$TRAIN_DATA" != "$DATA" ]; then
+  if state data "$TRAIN_DATA" "$TRAIN_SIZE" "$SYNTH_VAL" "$SYNTH_TEST" "$SYNTH_SEED"; then
+    skip "SynthRef $TRAIN_DATA"
+  else
+    run "${TV[@]}" synth "$TRAIN_DATA" --seed "$SYNTH_SEED" --train "$TRAIN_SIZE" \
+      --val "$SYNTH_VAL" --test "$SYNTH_TEST" ${SYNTH_WORKERS:+--workers "$SYNTH_WORKERS"} \
+      "${QUIET_ARG[@]}"
+  fi
+fi
+
+# 2. the retrieval pool (the training split, as in the paper) and the neighbour tables; the
+# training data's own pool when it is another (train and val: what training reads)
+pools=("$POOL $DATA train val test")
+[ "$TRAIN_DATA" = "$DATA" ] || pools+=("$TRAIN_POOL $TRAIN_DATA train val")
+for entry in "${pools[@]}"; do
+  read -r pool data splits <<<"$entry"
+  if state pool "$pool" "$data"; then skip "pool $pool"
+  else run "${TV[@]}" pool build --data "$data" --split train --out "$pool" "${DEV[@]}"; fi
+  for s in $splits; do
+    if state neighbours "$pool" "$data" "$s"; then skip "neighbours of $data/$s"
+    else run "${TV[@]}" pool neighbours --data "$data" --split "$s" --pool "$pool" "${DEV[@]}"; fi
+  done
 done
 
 # 3. per variant: train from scratch (resumed when stopped), evaluate val and test, calibrate

@@ -40,7 +40,7 @@ def test_build_default_help_and_bad_argument():
         ["bash", "tools/build_default.sh", "--help"], cwd=REPO, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
-    for word in ("OUT_ROOT", "DEVICE", "STEPS", "PACKAGE", "SYNTH_TRAIN", "--resume"):
+    for word in ("OUT_ROOT", "DEVICE", "STEPS", "PACKAGE", "SYNTH_TRAIN", "TRAIN_SIZE", "--resume"):
         assert word in out.stdout
     bad = subprocess.run(["bash", "tools/build_default.sh", "--bogus"], cwd=REPO, text=True,
                          capture_output=True)  # fmt: skip
