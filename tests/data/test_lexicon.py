@@ -160,5 +160,12 @@ def test_adjective_suffixes_lead_back_to_a_known_stem(wordnet):
     assert lex.nearest("thingy") == "thing"
     assert lex.nearest("streaky") is None  # "streak" is not known: nothing further is followed
     assert lex.nearest("ish") is None and lex.nearest("rey") is None  # stems too short
+    # not from a function word, nor for a noun-only word or a verb
+    lex = Lexicon.of(["the", "and", "with", "left", "car", "top", "star"], wordnet)
+    assert lex.nearest("they") is None and lex.nearest("andy") is None
+    assert lex.nearest("withy") is None and lex.nearest("lefty") is None  # nouns to WordNet
+    assert lex.nearest("carry") is None  # mostly a verb
+    # a hyphenated word WordNet has whole, related to nothing known, keeps its parts unread
+    assert lex.rewrite("a topsy-turvy star") == ("a topsy-turvy star", [])
     # a word that WordNet relates to a known word is read through WordNet first
     assert Lexicon.of(["red", "ruddy"], wordnet).nearest("reddish") == "red"

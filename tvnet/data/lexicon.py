@@ -367,7 +367,17 @@ class Lexicon:
 
     def _derived(self, word: str) -> str | None:
         """The known word that ``word`` is made from with one of :data:`SUFFIXES`, the stem
-        spelt as English spells it before the suffix ("whit-ish" → white, "dott-y" → dot)."""
+        spelt as English spells it before the suffix ("whit-ish" → white, "dott-y" → dot).
+        Only for words that may be such adjectives: not one used mostly as a verb or adverb
+        ("carry" is not "car"-ish), nor a noun WordNet has no adjective sense for ("lefty",
+        "withy"); and the stem must be a noun or adjective ("they" is not "the"-ish)."""
+        counts = self.wordnet.sense_counts(word)
+        if sum(c for (p, _), c in counts.items() if p not in POS) > sum(
+            c for (p, _), c in counts.items() if p in POS
+        ):
+            return None
+        if self.wordnet.offsets(word, "n") and not self.wordnet.offsets(word, "a"):
+            return None
         for suffix in SUFFIXES:
             stem = word.removesuffix(suffix)
             if stem == word or len(stem) < MIN_LEN:
@@ -378,7 +388,7 @@ class Lexicon:
             for s in stems:  # the stem, an inflection of it, or its plural is known
                 forms = [s, *self.wordnet.base_forms(s, "n"), s + "s", s + "es"]
                 k = next((f for f in forms if f in self.known), None) or self.by_base.get(s)
-                if k is not None:
+                if k is not None and self._content(s):
                     return k
         return None
 
@@ -467,7 +477,8 @@ class Lexicon:
     def rewrite(self, sentence: str) -> tuple[str, list[tuple[str, str]]]:
         """``sentence`` with each word outside the known words replaced by its nearest known
         relative, and the (word, replacement) pairs, in order. A hyphenated word with an
-        unknown part is looked up whole first ("sky-blue"), then part by part."""
+        unknown part is looked up whole first ("sky-blue"), then, unless WordNet has it as a
+        word of its own, part by part."""
         rewrites: list[tuple[str, str]] = []
 
         def one(word: str) -> str:
@@ -487,6 +498,8 @@ class Lexicon:
                 if whole is not None:
                     rewrites.append((token, whole))
                     return whole
+                if self._content(token.lower()):  # a word of its own that WordNet relates to
+                    return token  # nothing known: its parts would mislead ("topsy-turvy")
                 return "-".join(one(p) for p in parts)
             return one(token)
 
