@@ -33,7 +33,8 @@
 #   TRAIN_SIZE [SYNTH_TRAIN]  train on a larger SynthRef of the same seed: TRAIN_DATA
 #                     [$DATA-train$TRAIN_SIZE] with its own pool ($RUNS/pool-train$TRAIN_SIZE,
 #                     what training retrieves from); its val and test scenes, and its first
-#                     SYNTH_TRAIN train scenes, are DATA's (scenes are made by index). Evaluation,
+#                     SYNTH_TRAIN train scenes, are DATA's (scenes are made by index; the
+#                     file names of val and test differ). Evaluation,
 #                     calibration and packaging stay on DATA and its pool (the shipped one).
 #                     The shipped Table 1: TRAIN_SIZE=30000 STEPS=9000 (72,000 samples each)
 #   CONFIG [configs/cpu.json]   the recipe; STEPS overrides its train.steps [unset: the config's]
@@ -63,8 +64,15 @@ ASSETS=${ASSETS:-${root}assets}
 POOL=$RUNS/pool; CACHE=$RUNS/.feature-cache; DUMPS=$RUNS/dumps
 SYNTH_TRAIN=${SYNTH_TRAIN:-6000}; SYNTH_VAL=${SYNTH_VAL:-1000}; SYNTH_TEST=${SYNTH_TEST:-1000}
 TRAIN_SIZE=${TRAIN_SIZE:-$SYNTH_TRAIN}
-if [ "$TRAIN_SIZE" = "$SYNTH_TRAIN" ]; then TRAIN_DATA=$DATA; TRAIN_POOL=$POOL
-else TRAIN_DATA=${TRAIN_DATA:-$DATA-train$TRAIN_SIZE}; TRAIN_POOL=$RUNS/pool-train$TRAIN_SIZE; fi
+if [ "$TRAIN_SIZE" = "$SYNTH_TRAIN" ]; then
+  [ -z "${TRAIN_DATA:-}" ] || [ "$TRAIN_DATA" = "$DATA" ] ||
+    { echo "TRAIN_DATA needs a TRAIN_SIZE other than SYNTH_TRAIN ($SYNTH_TRAIN)" >&2; exit 2; }
+  TRAIN_DATA=$DATA; TRAIN_POOL=$POOL
+else
+  TRAIN_DATA=${TRAIN_DATA:-${DATA%/}-train$TRAIN_SIZE}; TRAIN_POOL=$RUNS/pool-train$TRAIN_SIZE
+  [ "${TRAIN_DATA%/}" != "${DATA%/}" ] ||
+    { echo "TRAIN_DATA must be another folder than DATA ($DATA)" >&2; exit 2; }
+fi
 SYNTH_SEED=${SYNTH_SEED:-0}
 CONFIG=${CONFIG:-configs/cpu.json}
 VARIANTS=${VARIANTS:-baseline res res_cct full}
@@ -163,17 +171,17 @@ fi
 
 # 2. the retrieval pool (the training split, as in the paper) and the neighbour tables; the
 # training data's own pool when it is another (train and val: what training reads)
-pools=("$POOL $DATA train val test")
-[ "$TRAIN_DATA" = "$DATA" ] || pools+=("$TRAIN_POOL $TRAIN_DATA train val")
-for entry in "${pools[@]}"; do
-  read -r pool data splits <<<"$entry"
+pool_steps() {  # POOL DATA SPLIT…
+  local pool=$1 data=$2 s; shift 2
   if state pool "$pool" "$data"; then skip "pool $pool"
   else run "${TV[@]}" pool build --data "$data" --split train --out "$pool" "${DEV[@]}"; fi
-  for s in $splits; do
+  for s in "$@"; do
     if state neighbours "$pool" "$data" "$s"; then skip "neighbours of $data/$s"
     else run "${TV[@]}" pool neighbours --data "$data" --split "$s" --pool "$pool" "${DEV[@]}"; fi
   done
-done
+}
+pool_steps "$POOL" "$DATA" train val test
+[ "$TRAIN_DATA" = "$DATA" ] || pool_steps "$TRAIN_POOL" "$TRAIN_DATA" train val
 
 # 3. per variant: train from scratch (resumed when stopped), evaluate val and test, calibrate
 for v in $VARIANTS; do

@@ -101,8 +101,8 @@ def check_trained(argv: list[str]) -> int:
     """Done when OUT/last holds the requested recipe at the schedule's last step and the log
     closed the run; to resume when it stopped before; a conflict when OUT holds another
     recipe (a model config `--resume` would refuse, other training settings, a schedule of
-    another number of steps, or neighbours from a pool rebuilt since: the checkpoint records
-    its training table's digest)."""
+    another number of steps, another training split, or neighbours from a pool rebuilt
+    since: the checkpoint records its training table's digest)."""
     from tvnet.config import ModelConfig, TrainConfig
 
     args, mcfg, tcfg = train_configs(argv)
@@ -122,6 +122,19 @@ def check_trained(argv: list[str]) -> int:
     if diff:
         what = ", ".join(f"{k} {have_t.get(k)!r}, asked {want_t[k]!r}" for k in diff)
         return _say(CONFLICT, f"{out} was trained with other settings ({what}); move it aside")
+    # trained on another split (TRAIN_SIZE changed between builds): its count of training
+    # samples tells, wherever the folders now lie
+    data = meta.get("data") or {}
+    if data.get("train_samples") is not None and Path(args.data).is_dir():
+        from tvnet.data.refer import open_refer
+
+        n = len(open_refer(args.data).samples("train"))
+        if int(data["train_samples"]) != n:
+            return _say(
+                CONFLICT,
+                f"{out} was trained on {data['train_samples']} samples of "
+                f"{data.get('data_dir')}, asked {n} of {args.data}; move it aside",
+            )
     had = meta.get("neighbours")  # the training neighbour table it was started with
     if had and args.pool:
         from tvnet.retrieval.neighbours import neighbours_path, table_digest

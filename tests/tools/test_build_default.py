@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -45,6 +46,11 @@ def test_build_default_help_and_bad_argument():
     bad = subprocess.run(["bash", "tools/build_default.sh", "--bogus"], cwd=REPO, text=True,
                          capture_output=True)  # fmt: skip
     assert bad.returncode == 2 and "--bogus" in bad.stderr
+    # a training folder without a training size, or the evaluation data as the training data
+    for env in ({"TRAIN_DATA": "data/x"}, {"TRAIN_SIZE": "9", "TRAIN_DATA": "data/synthref/"}):
+        out = subprocess.run(["bash", "tools/build_default.sh"], cwd=REPO, text=True,
+                             capture_output=True, env={**os.environ, **env})  # fmt: skip
+        assert out.returncode == 2 and "TRAIN_DATA" in out.stderr, out.stderr
 
 
 def train_argv(out: Path, *extra: str) -> list[str]:
@@ -180,3 +186,23 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     assert json.loads((dst / "calibration.json").read_text())["fitted_on_weights"] == h
     assert shipped.params == load_calibration(src).params
     assert read_checkpoint_config(dst)["known_words"] == ["the", "red", "star"]
+
+
+def test_trained_on_another_split_is_a_conflict(tmp_path, capsys):
+    # TRAIN_SIZE changed between builds: a baseline records no neighbour table, so the
+    # count of training samples is what tells the runs apart
+    from tvnet.data.refer import open_refer
+    from tvnet.data.synthref import generate
+
+    data = generate(tmp_path / "data", seed=0, train=6, val=2, test=2, workers=1, progress=False)
+    n = len(open_refer(data).samples("train"))
+    out = tmp_path / "baseline"
+    argv = train_argv(out, "--variant", "baseline", "--steps", "3")
+    argv[argv.index("--data") + 1] = str(data)
+    write_run(out, steps=3, step=3, closed=True)
+    meta = json.loads((out / "last/config.json").read_text())
+    for samples, want in ((n, DONE), (n * 5, CONFLICT)):
+        meta["data"] = {"data_dir": "/elsewhere/synthref", "train_samples": samples}
+        (out / "last/config.json").write_text(json.dumps(meta))
+        assert state.main(["trained", "--", *argv]) == want
+    assert f"trained on {n * 5} samples" in capsys.readouterr().err
