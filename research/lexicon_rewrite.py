@@ -21,7 +21,6 @@ import argparse
 import json
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,9 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     from tvnet.data.lexicon import Lexicon, known_words, training_words
 
     cfg = json.loads((args.checkpoint / "config.json").read_text())
-    words = cfg.get("vocab", [])
     # what the Predictor reads: a word vocabulary, or the training words a checkpoint records
-    vocab = known_words(SimpleNamespace(words=words), cfg)  # it tells a word vocabulary
+    vocab = known_words(None, cfg)  # the config's word vocabulary, or known_words
     if args.known_from:  # a word-piece checkpoint from before the record
         refs = json.loads(next(args.known_from.glob("refs(*).json")).read_text())
         sents = [s["sent"] for r in refs if r["split"] == "train" for s in r["sentences"]]

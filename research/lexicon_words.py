@@ -16,7 +16,6 @@ import argparse
 import json
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 
 def concepts() -> dict[str, str]:
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from tvnet.data.tokenize import tokenize
 
     cfg = json.loads((args.checkpoint / "config.json").read_text())
-    lex = Lexicon.of(known_words(SimpleNamespace(words=cfg.get("vocab", [])), cfg))
+    lex = Lexicon.of(known_words(None, cfg))
     concept = concepts()
     names = list(TABLES) if args.words == "all" else [args.words]
     for name in names:

@@ -125,12 +125,15 @@ def test_colour_names_wordnet_cannot_place_fall_back_on_the_survey(wordnet):
 def test_known_words_of_both_vocabularies():
     vocab = Vocab(["<pad>", "<unk>", "red", "circle"])
     assert known_words(vocab, {}) == ["red", "circle"]
+    assert known_words(None, {"vocab": vocab.words}) == ["red", "circle"]  # from config.json
 
     class Pieces:  # a word-piece vocabulary has no word list of <pad>, <unk>, …
         words = ["hf_tokens:package:x"]
 
     assert known_words(Pieces(), {}) == []
     assert known_words(Pieces(), {"known_words": ["red", "disc"]}) == ["red", "disc"]
+    pieces = {"vocab": Pieces.words, "known_words": ["red"]}
+    assert known_words(None, pieces) == ["red"] and known_words(None, {}) == []
     assert training_words(["The red disc.", "a RED one"]) == ["a", "disc", "one", "red", "the"]
 
 

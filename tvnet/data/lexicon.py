@@ -102,13 +102,22 @@ def wordnet_dir() -> Path:
     return path
 
 
+def _tagged(counts: dict[tuple[str, int], int]) -> tuple[int, int]:
+    """(noun and adjective tags, verb and adverb tags) of :meth:`WordNet.sense_counts`: a word
+    with more of the second is "used mostly as a verb or an adverb"."""
+    content = sum(c for (p, _), c in counts.items() if p in POS)
+    return content, sum(counts.values()) - content
+
+
 def known_words(vocab: Any, meta: dict[str, Any]) -> list[str]:
     """The words a model was trained on: a word vocabulary's own words, or, for a model that
     reads word pieces (``hf_tokens``), the ``known_words`` its checkpoint records ([] for
-    checkpoints that predate the record: nothing is rewritten for them)."""
+    checkpoints that predate the record: nothing is rewritten for them). ``vocab`` None: the
+    word list a checkpoint's config.json records (``meta["vocab"]``), for callers that read
+    the config without loading the model."""
     from tvnet.data.tokenize import PAD, UNK
 
-    words = getattr(vocab, "words", None)
+    words = meta.get("vocab") if vocab is None else getattr(vocab, "words", None)
     if isinstance(words, list) and words[:2] == [PAD, UNK]:
         return list(words[2:])
     return [str(w) for w in meta.get("known_words") or []]
@@ -371,10 +380,8 @@ class Lexicon:
         Only for words that may be such adjectives: not one used mostly as a verb or adverb
         ("carry" is not "car"-ish), nor a noun WordNet has no adjective sense for ("lefty",
         "withy"); and the stem must be a noun or adjective ("they" is not "the"-ish)."""
-        counts = self.wordnet.sense_counts(word)
-        if sum(c for (p, _), c in counts.items() if p not in POS) > sum(
-            c for (p, _), c in counts.items() if p in POS
-        ):
+        content, other = _tagged(self.wordnet.sense_counts(word))
+        if other > content:
             return None
         if self.wordnet.offsets(word, "n") and not self.wordnet.offsets(word, "a"):
             return None
@@ -413,8 +420,7 @@ class Lexicon:
         """(rank, offset) of the senses of ``form`` as ``pos`` that people use (see the
         module's notes): none when it is mostly a verb or an adverb."""
         counts = self.wordnet.sense_counts(form)
-        content = sum(c for (p, _), c in counts.items() if p in POS)
-        other = sum(c for (p, _), c in counts.items() if p not in POS)
+        content, other = _tagged(counts)
         if other > content:
             return []
         offsets = self.wordnet.offsets(form, pos)
