@@ -32,6 +32,13 @@ def test_base_forms_follow_morphy(wordnet):
     assert wordnet.base_forms("boxes", "n") == ["box"]
     assert "big" in wordnet.base_forms("bigger", "a")  # adj.exc: bigger → big
     assert wordnet.base_forms("zorblaxes", "n") == []
+    # morphy's -er/-est rules grade adjectives only: "darker" is dark, but "sider" (from
+    # "six-sider") is not a comparative of "side", an adjective in 9 of its 177 tags
+    assert wordnet.base_forms("darker", "a") == ["dark"]
+    assert wordnet.base_forms("tallest", "a") == ["tall"]
+    assert wordnet.base_forms("sider", "a") == []
+    lex = Lexicon.of(["the", "side", "big", "triangle"], wordnet)
+    assert lex.rewrite("the bigger three-sider") == ("the big three-sider", [("bigger", "big")])
 
 
 def test_rewrites_unseen_words_into_known_relatives(wordnet):
