@@ -169,14 +169,19 @@ class TrainConfig:
     # name of that colour (tvnet/data/colour_names.py; hf_tokens models only: a closed GloVe
     # vocabulary would read the names as <unk>). 0 = off
     colour_swap: float = 0.0
+    # probability of swapping each other noun or adjective of a training expression for a
+    # WordNet relative that the lexicon reads back as it (tvnet/data/word_swaps.py;
+    # hf_tokens models only, like colour_swap). 0 = off
+    word_swap: float = 0.0
 
     def __post_init__(self) -> None:
         if self.weight_decay_mode not in ("decoupled", "l2"):
             raise ValueError(
                 f"weight_decay_mode must be 'decoupled' or 'l2', got {self.weight_decay_mode!r}"
             )
-        if not 0.0 <= self.colour_swap <= 1.0:
-            raise ValueError(f"colour_swap must be in [0, 1], got {self.colour_swap}")
+        for name in ("colour_swap", "word_swap"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.loss_grid not in ("input", "head"):
             raise ValueError(f"loss_grid must be 'input' or 'head', got {self.loss_grid!r}")
 

@@ -68,9 +68,12 @@ def test_resume_refuses_a_rebuilt_neighbour_table(tiny_synthref, tmp_path):
 @pytest.mark.parametrize("text_encoder,loss_grid", [("glove_lstm", "input"), ("hf_tokens", "head")])
 def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_grid):
     # 4 samples seen over and over: the loss must fall well below its start
+    # hf_tokens also with word and colour swaps: the swapped words never count as known
+    swaps = 0.5 if text_encoder == "hf_tokens" else 0.0
     tc = TrainConfig(
-        steps=40, batch_size=4, lr=3e-3, checkpoint_every=1000, seed=0, loss_grid=loss_grid
-    )
+        steps=40, batch_size=4, lr=3e-3, checkpoint_every=1000, seed=0, loss_grid=loss_grid,
+        colour_swap=swaps, word_swap=swaps,
+    )  # fmt: skip
     res = train(
         _cfg("baseline").replace(text_encoder=text_encoder),
         tc,
@@ -323,8 +326,9 @@ def test_init_grows_a_smaller_variant_into_a_larger_one(tiny_synthref, tmp_path)
     assert not (tmp_path / "s").exists()
 
 
-def test_colour_swap_needs_an_open_vocabulary(tiny_synthref, tmp_path):
-    tc = TrainConfig(steps=1, batch_size=2, colour_swap=0.5)
+@pytest.mark.parametrize("swap", ["colour_swap", "word_swap"])
+def test_swaps_need_an_open_vocabulary(tiny_synthref, tmp_path, swap):
+    tc = TrainConfig(steps=1, batch_size=2, **{swap: 0.5})
     with pytest.raises(ValueError, match="hf_tokens"):
         train(_cfg("baseline"), tc, tiny_synthref["data"], tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()

@@ -145,11 +145,12 @@ def train(
     from tvnet.model.build import build_model, dataset_vocab
 
     rank, world = _dist()
-    if train_cfg.colour_swap and model_cfg.text_encoder != "hf_tokens":
-        raise ValueError(
-            "train.colour_swap needs model.text_encoder=hf_tokens: a closed word vocabulary "
-            "reads the survey's colour names as <unk>"
-        )
+    for name in ("colour_swap", "word_swap"):
+        if getattr(train_cfg, name) and model_cfg.text_encoder != "hf_tokens":
+            raise ValueError(
+                f"train.{name} needs model.text_encoder=hf_tokens: a closed word vocabulary "
+                "reads the swapped-in words as <unk>"
+            )
     if device is None:
         device = (
             f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
@@ -213,10 +214,22 @@ def train(
         if has_val:
             cache.ensure("val")
     augment = None
+    swaps = []
     if train_cfg.colour_swap:
         from tvnet.data.colour_names import ColourSwap
 
-        augment = ColourSwap(train_cfg.colour_swap)
+        swaps.append(ColourSwap(train_cfg.colour_swap))
+    if train_cfg.word_swap:
+        from tvnet.data.lexicon import training_words
+        from tvnet.data.word_swaps import WordSwap
+
+        words = training_words(s.sentence for s in train_table.samples)
+        colours = swaps[0].names if swaps else {}  # the colour swap's terms stay its own
+        swaps.append(WordSwap(train_cfg.word_swap, words, exclude=colours))
+    if swaps:
+        from tvnet.data.word_swaps import chain
+
+        augment = chain(*swaps)
     loader = BatchLoader(
         refer,
         train_table,

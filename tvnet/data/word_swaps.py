@@ -1,0 +1,106 @@
+"""Training-time word swaps beyond colours (docs/design.md §6, "Wording").
+
+:class:`tvnet.data.colour_names.ColourSwap` shows a model that reads word pieces
+(``hf_tokens``) the survey's names for each basic colour, so that it learns to read what a
+colour word means rather than one spelling. :class:`WordSwap` does the same for every other
+noun and adjective of the training expressions, with WordNet as the source: each training word
+gets the words WordNet relates to it in its most frequent noun and adjective senses — its
+synonyms, and the satellites of a head adjective ("tiny" of "small") — and keeps only those that :class:`tvnet.data.lexicon.Lexicon` reads back as that same word. A
+swap therefore never changes what the expression refers to by the lexicon's own reading, and
+nothing here depends on a data set: the words are the model's, the relations WordNet's.
+
+The question it answers (docs/experiments.md, 2026-12-03, third session) is whether seeing
+varied wording for the same concept makes the model rely on what its pretrained text encoder
+says a word means, and so read words that neither WordNet nor the survey relate to anything
+known ("nacho", "custard"), which the lexicon cannot rewrite.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from tvnet.data.lexicon import MIN_LEN, POS, Lexicon, WordNet, shared_wordnet
+
+# pointers followed from a training word's sense, one step: similar-to (head adjective →
+# satellites); a synset's own words are always read. Noun hyponyms are not: WordNet's kinds of
+# "star", "shape" or "bottom" are "deneb", "angularity" and "bilge", no one's words for them
+_DOWN = {"a": ("&",), "n": ()}
+_SWAPPABLE = re.compile(r"[a-z]+(?:-[a-z]+)?")  # one word, or two joined by a hyphen
+
+
+def swap_table(known: Iterable[str], wordnet: WordNet | None = None) -> dict[str, tuple[str, ...]]:
+    """Known word → the words WordNet relates to it that the lexicon reads back as it, sorted;
+    known words with none are absent."""
+    lex = Lexicon.of(known, wordnet or shared_wordnet())
+    wn = lex.wordnet
+    out: dict[str, tuple[str, ...]] = {}
+    for word in sorted(lex.known):
+        found: set[str] = set()
+        for pos in POS:
+            for _, off in lex._senses(word, pos)[:1]:  # its most frequent sense only
+                synset = wn.synset(off, pos)
+                found.update(synset.words)
+                for sym, o, q in synset.pointers:
+                    if sym in _DOWN[pos] and q in ("n", "a", "s"):
+                        found.update(wn.synset(o, q).words)
+        names = sorted(
+            w
+            for w in found
+            if len(w) >= MIN_LEN
+            and w not in lex.known
+            and _SWAPPABLE.fullmatch(w)
+            and lex.nearest(w) == word
+        )
+        if names:
+            out[word] = tuple(names)
+    return out
+
+
+class WordSwap:
+    """Swaps each word of an expression that has WordNet relatives (:func:`swap_table`), with
+    probability ``p``, for a random one of them."""
+
+    def __init__(
+        self,
+        p: float,
+        known: Iterable[str],
+        wordnet: WordNet | None = None,
+        exclude: Iterable[str] = (),
+    ):
+        """``exclude``: words never swapped here (the basic colour terms, when a
+        :class:`~tvnet.data.colour_names.ColourSwap` swaps them already)."""
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"word swap probability must be in [0, 1], got {p}")
+        skip = {w.lower() for w in exclude}
+        table = swap_table(known, wordnet)
+        self.p, self.table = p, {k: v for k, v in table.items() if k not in skip}
+
+    def __call__(self, sentence: str, rng: np.random.Generator) -> str:
+        def swap(m: re.Match) -> str:
+            word = m.group(0)
+            names = self.table.get(word.lower())
+            if not names or rng.random() >= self.p:
+                return word
+            return names[int(rng.integers(len(names)))]
+
+        return re.sub(r"[A-Za-z]+", swap, sentence)
+
+
+Augment = Callable[[str, np.random.Generator], str]
+
+
+def chain(*swaps: Augment) -> Augment:
+    """One augmentation that applies ``swaps`` in order (a word one swap changed is not a
+    training word any more, so later swaps leave it)."""
+    if len(swaps) == 1:
+        return swaps[0]
+
+    def apply(sentence: str, rng: np.random.Generator) -> str:
+        for swap in swaps:
+            sentence = swap(sentence, rng)
+        return sentence
+
+    return apply
