@@ -32,9 +32,11 @@ def test_base_forms_follow_morphy(wordnet):
     assert wordnet.base_forms("boxes", "n") == ["box"]
     assert "big" in wordnet.base_forms("bigger", "a")  # adj.exc: bigger → big
     assert wordnet.base_forms("zorblaxes", "n") == []
-    # morphy's -er/-est rules grade adjectives only: "darker" is dark, but "sider" (from
-    # "six-sider") is not a comparative of "side", an adjective in 9 of its 177 tags
+    # morphy's -er/-est rules grade adjectives only: "darker" is dark and "lightest" light
+    # (45 adjective tags to 117 noun tags), but "sider" (from "six-sider") is not a
+    # comparative of "side" (9 adjective tags to 168 noun tags)
     assert wordnet.base_forms("darker", "a") == ["dark"]
+    assert wordnet.base_forms("lightest", "a") == ["light"]
     assert wordnet.base_forms("tallest", "a") == ["tall"]
     assert wordnet.base_forms("sider", "a") == []
     lex = Lexicon.of(["the", "side", "big", "triangle"], wordnet)

@@ -99,6 +99,14 @@ def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_gr
         # it records the words it was trained on, for the Predictor's lexicon
         words = training_words(s.sentence for s in tiny_synthref["refer"].samples("train"))
         assert read_checkpoint_config(tmp_path / "fit" / "last")["known_words"] == words
+        # and the word-swap table it trained with (the colour terms left to the colour swap)
+        from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS
+        from tvnet.data.word_swaps import WordSwap
+
+        record = json.loads((tmp_path / "fit" / "run.json").read_text())["word_swaps"]
+        swap = WordSwap(0.5, words, exclude={*BASIC_TERMS, *SPELLINGS})
+        assert record == swap.record() and record["words"] > 0
+        assert not set(swap.table) & {*BASIC_TERMS, *SPELLINGS}
 
 
 def test_retrieval_variant_needs_a_pool(tiny_synthref, tmp_path):

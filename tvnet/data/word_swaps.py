@@ -17,6 +17,8 @@ known ("nacho", "custard"), which the lexicon cannot rewrite.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable
 
@@ -33,25 +35,37 @@ _SWAPPABLE = re.compile(r"[a-z]+(?:-[a-z]+)?")  # one word, or two joined by a h
 
 def swap_table(known: Iterable[str], wordnet: WordNet | None = None) -> dict[str, tuple[str, ...]]:
     """Known word → the words WordNet relates to it that the lexicon reads back as it, sorted;
-    known words with none are absent."""
+    known words with none are absent. A relative is kept only when the sense it was found in
+    is its own most frequent one ("nigh" is a synonym of "left" in a sense people rarely use
+    it in), and it is not an inflection of the word ("bigger"); a known plural ("spots") is
+    not swapped, since WordNet files it as a noun of its own."""
     lex = Lexicon.of(known, wordnet or shared_wordnet())
     wn = lex.wordnet
+    plurals = set(lex.by_base.values())
     out: dict[str, tuple[str, ...]] = {}
-    for word in sorted(lex.known):
-        found: set[str] = set()
+    for word in sorted(lex.known - plurals):
+        found: dict[str, tuple[int, str]] = {}  # relative → the synset it was found in
         for pos in POS:
             for _, off in lex._senses(word, pos)[:1]:  # its most frequent sense only
                 synset = wn.synset(off, pos)
-                found.update(synset.words)
-                for sym, o, q in synset.pointers:
-                    if sym in _DOWN[pos] and q in ("n", "a", "s"):
-                        found.update(wn.synset(o, q).words)
+                places = [(off, synset)]
+                if synset.pos != "s":  # a head adjective's satellites (down, never up)
+                    places += [
+                        (o, wn.synset(o, q))
+                        for sym, o, q in synset.pointers
+                        if sym in _DOWN[pos] and q in ("n", "a", "s")
+                    ]
+                for o, ss in places:
+                    for w in ss.words:
+                        found.setdefault(w, (o, pos))
         names = sorted(
             w
-            for w in found
+            for w, (o, pos) in found.items()
             if len(w) >= MIN_LEN
             and w not in lex.known
             and _SWAPPABLE.fullmatch(w)
+            and word not in wn.base_forms(w, pos)
+            and wn.offsets(w, pos)[:1] == [o]
             and lex.nearest(w) == word
         )
         if names:
@@ -78,6 +92,16 @@ class WordSwap:
         table = swap_table(known, wordnet)
         self.p, self.table = p, {k: v for k, v in table.items() if k not in skip}
 
+    def record(self) -> dict[str, object]:
+        """What a run records of its table: how many words have swaps, how many swaps there
+        are, and a digest that changes when the lexicon or WordNet reads any of them anew."""
+        text = json.dumps(self.table, sort_keys=True).encode()
+        return {
+            "words": len(self.table),
+            "swaps": sum(len(v) for v in self.table.values()),
+            "sha256": hashlib.sha256(text).hexdigest()[:16],
+        }
+
     def __call__(self, sentence: str, rng: np.random.Generator) -> str:
         def swap(m: re.Match) -> str:
             word = m.group(0)
@@ -93,8 +117,9 @@ Augment = Callable[[str, np.random.Generator], str]
 
 
 def chain(*swaps: Augment) -> Augment:
-    """One augmentation that applies ``swaps`` in order (a word one swap changed is not a
-    training word any more, so later swaps leave it)."""
+    """One augmentation that applies ``swaps`` in order, each to the output of the one before
+    (so a later swap may change a word inside an earlier one's replacement, as the word swap
+    may in a survey colour name like "dark red": the meaning is kept either way)."""
     if len(swaps) == 1:
         return swaps[0]
 

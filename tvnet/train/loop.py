@@ -15,6 +15,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,19 +214,35 @@ def train(
         cache.ensure("train")
         if has_val:
             cache.ensure("val")
-    augment = None
+    train_words: list[str] = []  # a word-piece model's training words (lexicon, word swaps)
+    if model_cfg.text_encoder == "hf_tokens":
+        from tvnet.data.lexicon import training_words
+
+        train_words = training_words(s.sentence for s in train_table.samples)
+    augment, swap_record = None, None
     swaps = []
     if train_cfg.colour_swap:
         from tvnet.data.colour_names import ColourSwap
 
         swaps.append(ColourSwap(train_cfg.colour_swap))
     if train_cfg.word_swap:
-        from tvnet.data.lexicon import training_words
+        from tvnet.data.colour_names import SPELLINGS
         from tvnet.data.word_swaps import WordSwap
 
-        words = training_words(s.sentence for s in train_table.samples)
-        colours = swaps[0].names if swaps else {}  # the colour swap's terms stay its own
-        swaps.append(WordSwap(train_cfg.word_swap, words, exclude=colours))
+        # the colour swap's terms (and their spellings) stay its own
+        colours = {*swaps[0].names, *SPELLINGS} if train_cfg.colour_swap else set()
+        word_swap = WordSwap(train_cfg.word_swap, train_words, exclude=colours)
+        swaps.append(word_swap)
+        swap_record = word_swap.record()
+        before = None
+        if resuming and (out / "run.json").is_file():
+            before = json.loads((out / "run.json").read_text()).get("word_swaps")
+        if before and before != swap_record:
+            warnings.warn(
+                f"the word-swap table differs from the one {out} was started with ({before} → "
+                f"{swap_record}; a lexicon or WordNet change): the resumed steps see other swaps",
+                stacklevel=2,
+            )
     if swaps:
         from tvnet.data.word_swaps import chain
 
@@ -264,6 +281,7 @@ def train(
         },
         "pool": str(pool_dir) if pool_dir else None,
         "neighbours": nb_digest,  # the training split's neighbour table (retrieval variants)
+        "word_swaps": swap_record,  # size and digest of the word-swap table (train.word_swap)
         "init": init_record,
         "world_size": world,
         "device": device,
@@ -273,11 +291,8 @@ def train(
         atomic_write_json(out / "run.json", run_record)
     log = open(out / "log.jsonl", "a") if rank == 0 else None
 
-    known = {}  # a word-piece model's training words, for the Predictor's lexicon
-    if model_cfg.text_encoder == "hf_tokens":
-        from tvnet.data.lexicon import training_words
-
-        known = {"known_words": training_words(s.sentence for s in train_table.samples)}
+    # a word-piece model's training words, for the Predictor's lexicon
+    known = {"known_words": train_words} if model_cfg.text_encoder == "hf_tokens" else {}
 
     def checkpoint(step: int) -> None:
         if rank != 0:
