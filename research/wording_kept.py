@@ -33,12 +33,15 @@ def main(argv: list[str] | None = None) -> int:
     base, rewritten = dumps[0], dumps[1]
     changed = base.index[base["sentence"] != rewritten.loc[base.index, "sentence"]]
     if args.exclude is not None:
-        words = {w.strip().lower() for w in args.exclude.read_text().split() if w.strip()}
+        words = {w.lower() for w in args.exclude.read_text().split()}
 
-        def unseen(sentence: str) -> bool:
-            return not words & set(re.findall(r"[a-z]+(?:-[a-z]+)*", sentence.lower()))
+        def unseen(sentence: str) -> bool:  # hyphenated words whole and part by part
+            tokens = re.findall(r"[a-z]+(?:-[a-z]+)*", sentence.lower())
+            return not words & {p for t in tokens for p in (t, *t.split("-"))}
 
         changed = [i for i in changed if unseen(rewritten.loc[i, "sentence"])]
+    if not len(changed):
+        ap.error("no rewritten sample is left to compare")
     o = base.loc[changed]
     ref = 100 * o.inter.sum() / o.union.sum()
     for name, d in zip(args.dumps, dumps):
