@@ -6,7 +6,8 @@ encoders that read every word place "crimson" nearer purple than red (docs/exper
 2026-12-02). :class:`Lexicon` rewrites each word outside a model's known words into the known
 word that WordNet relates to it most closely, and says which words it rewrote:
 
-- the word's base form (WordNet's morphy: "circles" → "circle", "bigger" → "big");
+- the word's base form (WordNet's morphy: "circles" → "circle", "bigger" → "big"; "-er" and
+  "-est" only on words used as adjectives, so "six-sider" is not "six-side");
 - then, over the word's frequent noun and adjective senses, the words of the sense's synset
   (its synonyms), of the synset it is *similar to* (adjectives: "tiny" → "small"), of the noun
   it *pertains to* (adjectives: "lunar" → "moon"), and of its hypernyms up to two levels
@@ -125,7 +126,7 @@ def known_words(vocab: Any, meta: dict[str, Any]) -> list[str]:
 
 def training_words(sentences: Iterable[str]) -> list[str]:
     """Every word of ``sentences``, sorted: what a checkpoint records as ``known_words``.
-    Words a model met only through training-time colour-name swaps are not counted as known:
+    Words a model met only through training-time colour-name or word swaps are not known:
     each is rare there, and the model reads it less well than the basic term it stands for
     (docs/experiments.md, 2026-12-03, "WordNet"), so the lexicon rewrites it to that term."""
     from tvnet.data.tokenize import tokenize

@@ -5,14 +5,16 @@
 colour word means rather than one spelling. :class:`WordSwap` does the same for every other
 noun and adjective of the training expressions, with WordNet as the source: each training word
 gets the words WordNet relates to it in its most frequent noun and adjective senses — its
-synonyms, and the satellites of a head adjective ("tiny" of "small") — and keeps only those that :class:`tvnet.data.lexicon.Lexicon` reads back as that same word. A
-swap therefore never changes what the expression refers to by the lexicon's own reading, and
-nothing here depends on a data set: the words are the model's, the relations WordNet's.
+synonyms, and the satellites of a head adjective ("tiny" of "small") — and keeps only those
+that :class:`tvnet.data.lexicon.Lexicon` reads back as that same word. A swap therefore never
+changes what the expression refers to by the lexicon's own reading, and nothing here depends
+on a data set: the words are the model's, the relations WordNet's.
 
 The question it answers (docs/experiments.md, 2026-12-03, third session) is whether seeing
 varied wording for the same concept makes the model rely on what its pretrained text encoder
 says a word means, and so read words that neither WordNet nor the survey relate to anything
-known ("nacho", "custard"), which the lexicon cannot rewrite.
+known ("nacho", "custard"), which the lexicon cannot rewrite. At 16k samples it did not
+(no gain on six paraphrase lists), so both presets leave it off.
 """
 
 from __future__ import annotations
