@@ -278,6 +278,54 @@ HELDOUT6 = {
     "striped": ["slatted", "barcode", "deckchair"],
     "stripy": ["humbug", "pyjama"],
 }
+# A seventh, written blind on 2026-12-03 (third session) like list 6, and NOT scored: held out
+# for the next change to the lexicon or the training-time swaps (`--words heldout7`; 111
+# pairs; some words hold a generator word inside them: "bluebell", "greeny", "crossroads").
+HELDOUT7 = {
+    "big": ["ginormous", "tremendous", "mighty"],
+    "large": ["gargantuan", "elephantine"],
+    "little": ["baby", "ickle", "tiddly"],
+    "small": ["microscopic", "peewee", "thumbnail"],
+    "blue": ["ocean", "bluebell"],
+    "green": ["pine", "mossy", "greeny"],
+    "red": ["fire-engine", "ketchup", "cranberry"],
+    "orange": ["marmalade", "traffic-cone", "cantaloupe"],
+    "pink": ["pinky", "blossom", "barbie"],
+    "purple": ["blackberry", "bramble"],
+    "violet": ["hyacinth", "jacaranda"],
+    "white": ["ghostly", "arctic", "cotton"],
+    "yellow": ["dandelion", "school-bus", "sunshine"],
+    "box": ["packet", "slab"],
+    "checked": ["tablecloth", "lumberjack", "blocky"],
+    "checkered": ["pixelated", "waffle"],
+    "chequered": ["patchwork", "kitchen-floor"],
+    "circle": ["marble", "bead"],
+    "crescent": ["boomerang", "fingernail"],
+    "moon": ["smile", "nail-clipping"],
+    "cross": ["crossroads", "intersection"],
+    "diamond": ["crystal", "sparkler"],
+    "rhombus": ["slanted-oblong", "rhombic"],
+    "disc": ["record", "biscuit"],
+    "disk": ["chip", "pizza", "tortilla"],
+    "donut": ["cheerio", "polo", "nought"],
+    "hoop": ["lasso", "collar"],
+    "ring": ["zero", "porthole"],
+    "dotted": ["domino", "bobbled", "pinpricked"],
+    "spotted": ["leopard", "cheetah", "pockmarked"],
+    "hexagon": ["beehive", "cell"],
+    "heart": ["love", "sweetheart", "cupid"],
+    "triangle": ["slice", "sail", "pennant"],
+    "square": ["pixel", "dice", "sticky-note"],
+    "star": ["twinkle", "sheriff-badge", "spangle"],
+    "object": ["blob", "gadget", "component"],
+    "thing": ["dingus", "doodah", "contraption"],
+    "one": ["chap", "dude", "instance"],
+    "shape": ["doodle", "decal", "stencil"],
+    "plain": ["vanilla", "no-frills", "basic"],
+    "solid": ["pure", "monotone", "unvarying"],
+    "striped": ["referee", "corduroy", "barber-pole"],
+    "stripy": ["liney", "rugby-shirt"],
+}
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -285,6 +333,7 @@ TABLES = {
     "heldout4": HELDOUT4,
     "heldout5": HELDOUT5,
     "heldout6": HELDOUT6,
+    "heldout7": HELDOUT7,
 }
 
 
