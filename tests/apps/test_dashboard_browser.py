@@ -78,10 +78,14 @@ def _stop(proc) -> None:
 
 def _browser_page(pw, url: str):
     from browser import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import expect
 
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1400})
     page.set_default_timeout(120_000)
+    # expect() waits 5 s by default whatever the page's timeout, and the regeneration the
+    # failure page runs was seen at "0 / 6 expressions, 5 s" on an fp32-only CPU under CI's load
+    expect.set_options(timeout=120_000)
     page.goto(url, wait_until="domcontentloaded")
     return browser, page
 
