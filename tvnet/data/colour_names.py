@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -92,6 +93,26 @@ def colour_names() -> dict[str, tuple[str, ...]]:
     return {t: tuple(sorted(v)) for t, v in out.items()}
 
 
+def swap_words(
+    sentence: str,
+    names_of: Callable[[str], Sequence[str] | None],
+    p: float,
+    rng: np.random.Generator,
+) -> str:
+    """``sentence`` with each word that ``names_of`` (given the word in lower case) has names
+    for swapped, with probability ``p``, for a random one of them: the training-time swaps'
+    one routine (:class:`ColourSwap`, :class:`tvnet.data.word_swaps.WordSwap`)."""
+
+    def swap(m: re.Match) -> str:
+        word = m.group(0)
+        names = names_of(word.lower())
+        if not names or rng.random() >= p:
+            return word
+        return names[int(rng.integers(len(names)))]
+
+    return re.sub(r"[A-Za-z]+", swap, sentence)
+
+
 class ColourSwap:
     """Swaps each basic colour term of an expression, with probability ``p``, for a random
     survey name of the same colour (:func:`colour_names`)."""
@@ -102,11 +123,4 @@ class ColourSwap:
         self.p, self.names = p, colour_names()
 
     def __call__(self, sentence: str, rng: np.random.Generator) -> str:
-        def swap(m: re.Match) -> str:
-            word = m.group(0)
-            names = self.names.get(SPELLINGS.get(word.lower(), word.lower()))
-            if not names or rng.random() >= self.p:
-                return word
-            return names[int(rng.integers(len(names)))]
-
-        return re.sub(r"[A-Za-z]+", swap, sentence)
+        return swap_words(sentence, lambda w: self.names.get(SPELLINGS.get(w, w)), self.p, rng)

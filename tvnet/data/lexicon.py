@@ -103,10 +103,16 @@ def wordnet_dir() -> Path:
     return path
 
 
+def _count(counts: dict[tuple[str, int], int], pos: Iterable[str]) -> int:
+    """How often :meth:`WordNet.sense_counts`' word was tagged as one of the parts of speech
+    ``pos`` ("n", POS, …)."""
+    return sum(c for (p, _), c in counts.items() if p in pos)
+
+
 def _tagged(counts: dict[tuple[str, int], int]) -> tuple[int, int]:
     """(noun and adjective tags, verb and adverb tags) of :meth:`WordNet.sense_counts`: a word
     with more of the second is "used mostly as a verb or an adverb"."""
-    content = sum(c for (p, _), c in counts.items() if p in POS)
+    content = _count(counts, POS)
     return content, sum(counts.values()) - content
 
 
@@ -294,8 +300,7 @@ class WordNet:
         least :data:`SENSE_SHARE` as often as its noun senses in the sense-tagged corpus
         ("big", "dark", "light" 45 : 117; not "side" 9 : 168, whose adjective is rare)."""
         counts = self.sense_counts(lemma)
-        adj = sum(c for (p, _), c in counts.items() if p == "a")
-        return adj >= SENSE_SHARE * sum(c for (p, _), c in counts.items() if p == "n")
+        return _count(counts, "a") >= SENSE_SHARE * _count(counts, "n")
 
 
 @functools.lru_cache(maxsize=4)
@@ -330,15 +335,11 @@ class Lexicon:
         if word.endswith("ss"):
             return False
         count = self.wordnet.sense_counts
-
-        def tags(w: str, pos: str) -> int:
-            return sum(c for (p, _), c in count(w).items() if p == pos)
-
-        noun = tags(base, "n")
-        if self.wordnet.offsets(word, "n") and tags(word, "n") >= max(noun, 1):
+        noun = _count(count(base), "n")
+        if self.wordnet.offsets(word, "n") and _count(count(word), "n") >= max(noun, 1):
             return False
         stems = [word[:-1]] + ([word[:-2]] if word.endswith("es") else [])
-        return not any(tags(s, "v") > max(noun, RARE) for s in stems)
+        return not any(_count(count(s), "v") > max(noun, RARE) for s in stems)
 
     @classmethod
     def of(

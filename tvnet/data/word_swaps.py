@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from tvnet.data.colour_names import swap_words
 from tvnet.data.lexicon import MIN_LEN, POS, Lexicon, WordNet, shared_wordnet
 
 # pointers followed from a training word's sense, one step: similar-to (head adjective →
@@ -105,14 +106,7 @@ class WordSwap:
         }
 
     def __call__(self, sentence: str, rng: np.random.Generator) -> str:
-        def swap(m: re.Match) -> str:
-            word = m.group(0)
-            names = self.table.get(word.lower())
-            if not names or rng.random() >= self.p:
-                return word
-            return names[int(rng.integers(len(names)))]
-
-        return re.sub(r"[A-Za-z]+", swap, sentence)
+        return swap_words(sentence, self.table.get, self.p, rng)
 
 
 Augment = Callable[[str, np.random.Generator], str]

@@ -219,18 +219,19 @@ def train(
         from tvnet.data.lexicon import training_words
 
         train_words = training_words(s.sentence for s in train_table.samples)
-    augment, swap_record = None, None
+    augment, swap_record, colour_swap = None, None, None
     swaps = []
     if train_cfg.colour_swap:
         from tvnet.data.colour_names import ColourSwap
 
-        swaps.append(ColourSwap(train_cfg.colour_swap))
+        colour_swap = ColourSwap(train_cfg.colour_swap)
+        swaps.append(colour_swap)
     if train_cfg.word_swap:
         from tvnet.data.colour_names import SPELLINGS
         from tvnet.data.word_swaps import WordSwap
 
         # the colour swap's terms (and their spellings) stay its own
-        colours = {*swaps[0].names, *SPELLINGS} if train_cfg.colour_swap else set()
+        colours = {*colour_swap.names, *SPELLINGS} if colour_swap else set()
         word_swap = WordSwap(train_cfg.word_swap, train_words, exclude=colours)
         swaps.append(word_swap)
         swap_record = word_swap.record()
