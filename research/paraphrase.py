@@ -278,9 +278,11 @@ HELDOUT6 = {
     "striped": ["slatted", "barcode", "deckchair"],
     "stripy": ["humbug", "pyjama"],
 }
-# A seventh, written blind on 2026-12-03 (third session) like list 6, and NOT scored: held out
-# for the next change to the lexicon or the training-time swaps (`--words heldout7`; 111
-# pairs; some words hold a generator word inside them: "bluebell", "greeny", "crossroads").
+# A seventh, written blind on 2026-12-03 (third session) like list 6, held out for the next
+# change to the lexicon or the training-time swaps (`--words heldout7`; 111 pairs; some words
+# hold a generator word inside them: "bluebell", "greeny", "crossroads"). Scored once, in
+# aggregate only, by a `--words all` run of research/lexicon_words.py: 10 right, 2 wrong, 99
+# as written; no word of it was looked at and no rule chosen on it.
 HELDOUT7 = {
     "big": ["ginormous", "tremendous", "mighty"],
     "large": ["gargantuan", "elephantine"],
