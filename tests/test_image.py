@@ -82,5 +82,17 @@ def test_huge_images_are_refused_before_decoding(tmp_path):
     side = int(MAX_PIXELS**0.5) + 10
     p = tmp_path / "bomb.png"
     Image.new("1", (side, side)).save(p)  # 1 bit per pixel: small on disk, huge decoded
-    with pytest.raises(InputError, match="too large"):
+    with pytest.raises(InputError, match="the upload is 8954×8954 pixels: too large"):
+        read_image(p, name="the upload")
+
+
+def test_images_over_pils_own_limit_are_called_too_large(tmp_path):
+    """PIL refuses a header over 2 × Image.MAX_IMAGE_PIXELS itself (DecompressionBombError)
+    before read_image sees the size: the message must still say "too large", not "unreadable"."""
+    side = int((2 * Image.MAX_IMAGE_PIXELS) ** 0.5) + 10
+    p = tmp_path / "bomb.png"
+    Image.new("1", (side, side)).save(p)
+    with pytest.raises(
+        InputError, match="the upload is over PIL's limit of 179 megapixels: too large"
+    ):
         read_image(p, name="the upload")

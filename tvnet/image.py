@@ -49,14 +49,14 @@ def read_image(image: Any, name: str | None = None) -> np.ndarray:
         try:
             with Image.open(image) as im:
                 if im.width * im.height > MAX_PIXELS:
-                    raise InputError(
-                        f"{name} is {im.width}×{im.height} pixels: too large to decode safely "
-                        f"(limit {MAX_PIXELS / 1e6:.0f} megapixels)"
-                    )
+                    raise _too_large(name, f"{im.width}×{im.height} pixels")
                 return _pil_rgb(ImageOps.exif_transpose(im))
         except InputError:
             raise
-        except (UnidentifiedImageError, Image.DecompressionBombError) as e:
+        except Image.DecompressionBombError as e:  # PIL's own limit (2 × 89 MP) came first
+            limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+            raise _too_large(name, f"over PIL's limit of {limit:.0f} megapixels") from e
+        except UnidentifiedImageError as e:
             raise InputError(
                 f"cannot read {name} as an image ({type(e).__name__}): use a {FORMATS} file"
             ) from e
@@ -67,6 +67,13 @@ def read_image(image: Any, name: str | None = None) -> np.ndarray:
     if isinstance(image, Image.Image):
         return _pil_rgb(image)
     return _array_rgb(np.asarray(image))
+
+
+def _too_large(name: str, size: str) -> InputError:
+    return InputError(
+        f"{name} is {size}: too large to decode safely (limit {MAX_PIXELS / 1e6:.0f} "
+        "megapixels); downscale it first"
+    )
 
 
 def _pil_rgb(im: Any) -> np.ndarray:
