@@ -8,6 +8,10 @@ texture, size, or a generic noun: "right"), or the lexicon rewrote the word into
 Seconds on a CPU; it tells rewrite changes apart before an evaluation run confirms them.
 
     python research/lexicon_words.py --checkpoint assets/checkpoints/full-grown --words heldout4
+
+``--glove``: also try a fallback for the words the lexicon leaves as written, the known word
+nearest in GloVe 6B 50d (cosine, the vectors the `paper` preset starts from), and count it the
+same way (right / wrong; words GloVe lacks, hyphenated ones included, stay as written).
 """
 
 from __future__ import annotations
@@ -40,11 +44,33 @@ def concepts() -> dict[str, str]:
     return out
 
 
+def glove_nearest(known: list[str]):
+    """word → the known word nearest to it in GloVe 6B 50d by cosine (None: not in GloVe)."""
+    import numpy as np
+    import pandas as pd
+
+    from tvnet.model.weights import glove_files
+
+    emb, idx = glove_files()
+    table = np.load(emb, mmap_mode="r")
+    row = {w: i for i, w in enumerate(pd.read_parquet(idx).iloc[:, 0].astype(str))}
+    words = [w for w in known if w in row]
+    keys = np.stack([table[row[w]] for w in words])
+    keys /= np.linalg.norm(keys, axis=1, keepdims=True)
+
+    def nearest(word: str) -> str | None:
+        i = row.get(word.lower())
+        return None if i is None else words[int(np.argmax(keys @ table[i]))]
+
+    return nearest
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--checkpoint", type=Path, default=Path("assets/checkpoints/full-grown"))
     ap.add_argument("--words", default="all", help="a list of paraphrase.py, or all")
     ap.add_argument("--show", action="store_true", help="print every pair")
+    ap.add_argument("--glove", action="store_true", help="score a GloVe nearest-word fallback")
     args = ap.parse_args(argv)
 
     from paraphrase import TABLES  # research/ is sys.path[0] as a script
@@ -53,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     from tvnet.data.tokenize import tokenize
 
     cfg = json.loads((args.checkpoint / "config.json").read_text())
-    lex = Lexicon.of(known_words(None, cfg))
+    known = known_words(None, cfg)
+    lex = Lexicon.of(known)
     concept = concepts()
+    nearest = glove_nearest(known) if args.glove else None
     names = list(TABLES) if args.words == "all" else [args.words]
     for name in names:
         tally: Counter = Counter()
@@ -70,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                     kind = "wrong"
                 else:
                     kind = "as written"
+                    if nearest is not None and (w := nearest(opt)) is not None:
+                        kind = "glove right" if concept.get(w) == want else "glove wrong"
+                        text = w
                 tally[kind] += 1
                 if args.show:
                     print(f"  {name:9s} {orig:10s} {opt:14s} → {text:14s} {kind}")
@@ -77,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{name:9s} pairs {n:3d}: right {tally['right']:3d} ({100 * tally['right'] / n:4.1f} %)"
             f"  wrong {tally['wrong']:3d}  as written {tally['as written']:3d}"
+            + (
+                f"  (GloVe fallback: right {tally['glove right']}, wrong {tally['glove wrong']})"
+                if nearest
+                else ""
+            )
         )
     return 0
 

@@ -78,6 +78,9 @@ class ModelConfig:
     output_stride: int = 16
     input_size: int = 320
     freeze_backbone: bool = True
+    # a trainable residual bottleneck of this width over the frozen V4 and V5, before RES and
+    # shared by query and retrieved image (tvnet/model/adapter.py); 0 = none
+    visual_adapter: int = 0
     feature_norm: bool = True  # L2-normalise each level over channels, × √C (Backbone.align)
     # RES attends at each level's native resolution, before V4/V5 are upsampled to the common
     # grid (same for output stride 8; at 16, A_4/A_5 are 20²×20² instead of 40²×40², 16× less
@@ -136,6 +139,8 @@ class ModelConfig:
             raise ValueError(
                 f"unknown text_encoder {self.text_encoder!r}; choose from {list(TEXT_ENCODERS)}"
             )
+        if self.visual_adapter < 0:
+            raise ValueError(f"visual_adapter is a width ≥ 0 (0 = none), got {self.visual_adapter}")
         if self.text_layer not in ("lstm", "proj"):
             raise ValueError(f"text_layer must be 'lstm' or 'proj', got {self.text_layer!r}")
 

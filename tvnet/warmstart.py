@@ -87,13 +87,20 @@ def load_init(
     path: str | Path, model_cfg: ModelConfig, device: str | torch.device = "cpu"
 ) -> torch.nn.Module:
     """The checkpoint at ``path`` as the start of a ``model_cfg`` run: as it is when its config
-    is ``model_cfg``; grown (:func:`tvnet.model.grow.grow`) when it is a smaller variant of it.
+    is ``model_cfg``; grown (:func:`tvnet.model.grow.grow`) when it is a smaller variant of it,
+    and given a visual adapter (:func:`~tvnet.model.grow.add_adapter`) when ``model_cfg`` has
+    one and it has none.
     :class:`~tvnet.checkpoint.CheckpointError` for anything else."""
     from tvnet.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_config
     from tvnet.config import VARIANTS
-    from tvnet.model.grow import can_grow, grow, growth_targets
+    from tvnet.model.grow import add_adapter, can_grow, grow, growth_targets
 
-    source = (read_checkpoint_config(Path(path)).get("model") or {}).get("variant")
+    recorded = read_checkpoint_config(Path(path)).get("model") or {}
+    if model_cfg.visual_adapter and not recorded.get("visual_adapter"):
+        # a network without a visual adapter grows one that starts as the identity
+        base = load_init(path, model_cfg.replace(visual_adapter=0), device)
+        return add_adapter(base, model_cfg.visual_adapter).to(device)
+    source = recorded.get("variant")
     if source in VARIANTS and source != model_cfg.variant:
         if not can_grow(source, model_cfg.variant):
             raise CheckpointError(

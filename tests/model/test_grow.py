@@ -3,7 +3,7 @@ import torch
 
 from tvnet import build_model
 from tvnet.data.tokenize import Vocab
-from tvnet.model.grow import can_grow, grow, growth_targets
+from tvnet.model.grow import add_adapter, can_grow, grow, growth_targets
 from tvnet.model.head import tvnet_loss
 
 
@@ -96,3 +96,49 @@ def test_only_growth_is_allowed(trained):
     for target in ("baseline", "res", "res_cct"):
         with pytest.raises(ValueError, match="cannot grow"):
             grow(full, target)
+
+
+def test_an_added_visual_adapter_starts_as_the_identity_and_learns(trained):
+    src = trained["res"]
+    x = _batch(src, seed=2)
+    with torch.no_grad():
+        want = src(**x, return_attention=False)
+        big = add_adapter(src, 16).eval()
+        got = big(**x, return_attention=False)
+    assert big.cfg == src.cfg.replace(visual_adapter=16) and src.adapter is None
+    # x + 0·y is x in floating point: the same logits, bit for bit
+    assert torch.equal(got.logits_low, want.logits_low)
+    with pytest.raises(ValueError, match="already has"):
+        add_adapter(big, 16)
+    # one adapter for the query and the retrieved image: both pass through its V4 and V5
+    # blocks (the backbone stays siamese), V2 and V3 are not touched
+    big.train()
+    seen = []
+    hooks = [
+        b.register_forward_hook(lambda m, i, o: seen.append(i[0].shape)) for b in big.adapter.levels
+    ]
+    out = big(**x)
+    for h in hooks:
+        h.remove()
+    assert len(seen) == 4 and [s[1] for s in seen] == [c for c in big.backbone.channels[2:]] * 2
+    mask = torch.zeros(2, 1, 320, 320)
+    mask[:, :, 100:180, 60:140] = 1
+    tvnet_loss(out.logits, out.aux_logits, mask, w_dice=1.0).backward()
+    for b in big.adapter.levels:  # the zero output conv gets a gradient from the first step
+        assert b.up.weight.grad.abs().sum() > 0
+
+
+def test_init_grows_an_adapter_onto_a_checkpoint_without_one(trained, tmp_path):
+    from tvnet.checkpoint import save_checkpoint
+    from tvnet.warmstart import load_init
+
+    src = trained["baseline"]
+    save_checkpoint(src, tmp_path / "ckpt")
+    x = _batch(src, seed=3)
+    model = load_init(tmp_path / "ckpt", src.cfg.replace(visual_adapter=8)).eval()
+    assert model.adapter is not None and model.cfg.visual_adapter == 8
+    with torch.no_grad():
+        assert torch.equal(
+            model(**x, return_attention=False).logits_low,
+            src(**x, return_attention=False).logits_low,
+        )

@@ -82,3 +82,18 @@ def grow(model: TVNet, variant: str) -> TVNet:
     if "cct" in added:
         _identity_then_zero(grown.cct.fuse, model.cfg.d_m)
     return grown.to(device).train()
+
+
+@torch.no_grad()
+def add_adapter(model: TVNet, width: int) -> TVNet:
+    """``model`` with a visual adapter of ``width`` (tvnet/model/adapter.py) that starts as the
+    identity, so the network computes what ``model`` did; in training mode."""
+    if model.adapter is not None:
+        raise ValueError("the network already has a visual adapter")
+    device = next(model.parameters()).device
+    grown = TVNet(model.cfg.replace(visual_adapter=width), model.vocab, pretrained=False)
+    grown.backbone.from_package = model.backbone.from_package
+    missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("adapter.") for k in missing):
+        raise ValueError(f"cannot add an adapter: {sorted(unexpected)[:4]} {sorted(missing)[:4]}")
+    return grown.to(device).train()

@@ -15,6 +15,7 @@ from torch import nn
 
 from tvnet.config import ModelConfig
 from tvnet.data.tokenize import Vocab
+from tvnet.model.adapter import VisualAdapter
 from tvnet.model.amf import AMF, Cct, up2
 from tvnet.model.backbone import Backbone
 from tvnet.model.enrichment import Enrichment
@@ -65,6 +66,11 @@ class TVNet(nn.Module):
         flags = cfg.flags
         self.backbone = Backbone(cfg, pretrained=pretrained)
         c2, *c_low = self.backbone.channels
+        self.adapter = (
+            VisualAdapter(self.backbone.channels, cfg.visual_adapter)
+            if cfg.visual_adapter
+            else None
+        )
         if cfg.text_encoder == "hf_tokens":
             self.text = HFTokenEncoder(cfg.text_model, cfg.d_s, cfg.text_layer)
         else:
@@ -133,6 +139,8 @@ class TVNet(nn.Module):
         # BilinearFusion) unless RES enriches on the common grid (enrich_native=False)
         common = self.enrich is not None and not self.cfg.enrich_native
         v2, v_low = self.backbone.align(feats, grid, resize=common)
+        if self.adapter is not None:  # V4, V5 adapted; one adapter for both images (siamese)
+            v_low = self.adapter(v_low)
         attention, gates = [], []
         if self.enrich is not None and not close_gate:  # RES, Eq. 1–2
             if ref_feats is None:
@@ -140,6 +148,8 @@ class TVNet(nn.Module):
                     f"variant {self.cfg.variant!r} needs the retrieved image (ref_image)"
                 )
             _, r_low = self.backbone.align(ref_feats, grid, resize=common)
+            if self.adapter is not None:
+                r_low = self.adapter(r_low)
             enriched = []
             for enrich, v, r in zip(self.enrich, v_low, r_low):
                 v, a, g = enrich(v, r, return_attention)
