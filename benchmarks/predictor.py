@@ -2,9 +2,12 @@
 
     python benchmarks/predictor.py [--checkpoint DIR] [--pool DIR] [--runs 20] [--threads 2]
                                    [--runtime auto|torch|onnxruntime] [--scenes 5]
+                                   [--no-attention]
 
-Loads the bundled model (default) once, then segments SynthRef example scenes; prints the
-median and p90 of the total and of every stage, and the process's peak RSS.
+Loads the bundled model (default) once, then segments SynthRef example scenes; prints the CPU,
+the precision, the median and p90 of the total and of every stage, and the process's peak RSS.
+``--no-attention``: answers without the RES attention maps (what `tvnet predict` asks for; the
+demo shows them).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from pathlib import Path
 
 import torch
+from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
 
 from tvnet.config import RUNTIMES
 
@@ -41,9 +45,13 @@ def main() -> None:
         default=5,
         help="distinct SynthRef test scenes cycled through (each retrieves its own neighbour)",
     )
+    ap.add_argument(
+        "--no-attention", action="store_true", help="answers without the RES attention maps"
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from tvnet import Predictor
+    from tvnet.amp import cpu_bf16_supported
     from tvnet.data.synthref import make_scene
 
     t = time.perf_counter()
@@ -53,16 +61,19 @@ def main() -> None:
     load_s = time.perf_counter() - t
     scenes = [make_scene(0, "test", i) for i in range(args.scenes)]
     jobs = [(s.image, s.expressions[0].raw) for s in scenes]
+    attention = not args.no_attention
     for img, expr in jobs[:2]:  # warm-up
-        pred(img, expr)
+        pred(img, expr, attention=attention)
     stages: dict[str, list[float]] = {}
     for i in range(args.runs):
         img, expr = jobs[i % len(jobs)]
-        for k, v in pred(img, expr).timings.items():
+        for k, v in pred(img, expr, attention=attention).timings.items():
             stages.setdefault(k, []).append(v)
+    bf16 = not args.no_amp and cpu_bf16_supported()
     print(
-        f"variant={pred.variant} runtime={pred.info['runtime']} threads={args.threads} "
-        f"amp={not args.no_amp} load={load_s:.1f}s runs={args.runs}"
+        f"{cpu_model()}, {'bf16 autocast' if bf16 else 'fp32'}: variant={pred.variant} "
+        f"runtime={pred.info['runtime']} threads={args.threads} attention={attention} "
+        f"load={load_s:.1f}s runs={args.runs}"
     )
     for k, v in stages.items():
         q = statistics.quantiles(v, n=10) if len(v) > 1 else v

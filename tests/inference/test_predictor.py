@@ -52,6 +52,20 @@ def test_prediction_outputs(predictor, tiny_synthref):
     assert pred.grid_to_image(amap, pred.neighbour_letterbox).shape == nb.image.shape[:2]
 
 
+def test_an_answer_without_attention_maps_has_the_same_mask(predictor, tiny_synthref):
+    refer = tiny_synthref["refer"]
+    s = refer.samples("test")[1]
+    img = refer.load_image(s.image_id)
+    full = predictor(img, s.sentence)
+    lean = predictor(img, s.sentence, attention=False)
+    assert full.attention and lean.attention == []
+    # the maps are a by-product: materialising them changes no logit (fp32, same kernels)
+    np.testing.assert_allclose(lean.prob, full.prob, atol=1e-6)
+    assert np.array_equal(lean.mask, full.mask) and lean.neighbour.index == full.neighbour.index
+    with pytest.raises(ValueError, match="asked with attention=False"):
+        lean.attention_map(5)
+
+
 def test_forced_neighbour_and_paths(predictor, tiny_synthref, tmp_path):
     refer = tiny_synthref["refer"]
     s = refer.samples("val")[0]

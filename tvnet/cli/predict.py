@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         read_synonyms=not args.literal,
     )
-    pred = predictor(image, args.expression, threshold=args.threshold)
+    pred = predictor(image, args.expression, threshold=args.threshold, attention=False)
 
     def save(arr: np.ndarray, path: Path) -> None:
         buf = io.BytesIO()

@@ -119,7 +119,10 @@ class Prediction:
         ``keys``, of the neighbour's grid its rows run over (smaller when the keys are pooled,
         ModelConfig.enrich_key_grid)."""
         if not self.attention:
-            raise ValueError(f"variant {self.variant!r} has no cross-image attention")
+            raise ValueError(
+                f"this answer has no attention maps: variant {self.variant!r} has no "
+                "cross-image attention, or the answer was asked with attention=False"
+            )
         return math.isqrt(self.attention[{3: 0, 4: 1, 5: 2}[level]].shape[-1 if keys else -2])
 
     def attention_map(
@@ -128,7 +131,7 @@ class Prediction:
         """Where the query cells (default: the predicted referent) look in the retrieved image:
         the mean of their rows of A_level, as a k×k map over the neighbour's S×S input (k: the
         side of the keys' grid, :meth:`attention_grid` with ``keys=True``)."""
-        a = self.attention[{3: 0, 4: 1, 5: 2}[level]]
-        rows = a[self.query_cells(where, self.attention_grid(level))]
+        g = self.attention_grid(level)  # first: it says why when there are no maps
+        rows = self.attention[{3: 0, 4: 1, 5: 2}[level]][self.query_cells(where, g)]
         k = self.attention_grid(level, keys=True)
         return rows.mean(0).reshape(k, k)

@@ -377,6 +377,7 @@ class Predictor:
         neighbour: int | None = None,
         threshold: float = 0.5,
         gate_closed: bool = False,
+        attention: bool = True,
     ) -> Prediction:
         """Segment what ``expression`` refers to in ``image`` (array, PIL image or path).
 
@@ -384,7 +385,9 @@ class Predictor:
         user try other candidates); default: RES stage 1 picks it. ``gate_closed``: also decode
         the answer with the enrichment switched off, from the same backbone features
         (``Prediction.gate_closed_prob``), so that :meth:`neighbour_influence` of this answer
-        needs no second pass (a no-op for the baseline)."""
+        needs no second pass (a no-op for the baseline). ``attention=False``: leave the RES
+        attention maps A_3..A_5 out (``Prediction.attention`` empty; the mask is the same), ≈ 10
+        ms less on a CPU for callers that only want the mask."""
         from tvnet.amp import autocast_context
 
         t0 = time.perf_counter()
@@ -411,10 +414,17 @@ class Predictor:
             if gate_closed and ref is not None:
                 feats, ref_feats = self.model.features(q.x, ref)
                 out = self.model(
-                    tokens, lengths, q.x, feats=feats, ref_feats=ref_feats, return_attention=True
+                    tokens,
+                    lengths,
+                    q.x,
+                    feats=feats,
+                    ref_feats=ref_feats,
+                    return_attention=attention,
                 )
             else:
-                out = self.model(tokens, lengths, image=q.x, ref_image=ref, return_attention=True)
+                out = self.model(
+                    tokens, lengths, image=q.x, ref_image=ref, return_attention=attention
+                )
             prob_s = torch.sigmoid(out.logits.float())[0, 0].cpu()
             if self.device.startswith("cuda"):
                 torch.cuda.synchronize()

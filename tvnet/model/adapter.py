@@ -3,13 +3,14 @@ docs/design.md §3, "Vision"): issue 23's "vision that can learn shape" at a CPU
 
 The backbone stays frozen, so its features can still be cached for training; each adapted level
 (V4 and V5: the stride-16 and stride-32 maps, where an object's outline is summarised) gets a
-residual bottleneck, 1×1 → 3×3 → 3×3 dilated 2 → 1×1 with ReLUs between, whose last convolution
-starts at zero: it reads and adds to the maps as fusion sees them (after
-:meth:`~tvnet.model.backbone.Backbone.align`, so with ``feature_norm`` at unit RMS per cell,
-where a residual's size means the same at every level); the adapter starts as the identity (the zero-convolution trick of
-:mod:`tvnet.model.grow`), so a trained network grows an adapter without losing what it computed
-(``tvnet train --init CKPT --set model.visual_adapter=true``). It sits before RES and is the
-same module for the query and the retrieved image, which keeps the backbone siamese.
+residual bottleneck, 1×1 → 3×3 → 3×3 dilated 2 → 1×1 with ReLUs between. It reads and adds to
+the maps as fusion sees them (after :meth:`~tvnet.model.backbone.Backbone.align`, so with
+``feature_norm`` at unit RMS per cell, where a residual's size means the same at every level).
+Its last convolution starts at zero, so the adapter starts as the identity (the
+zero-convolution trick of :mod:`tvnet.model.grow`) and a trained network grows one without
+losing what it computed (``tvnet train --init CKPT --set model.visual_adapter=64``). It sits
+before RES and is the same module for the query and the retrieved image, which keeps the
+backbone siamese.
 """
 
 from __future__ import annotations
