@@ -63,10 +63,11 @@ def checkpoint_init(path: str | Path, meta: dict[str, Any] | None = None) -> dic
     return run_init(path.parent)
 
 
-def init_record(path: str | Path, variant: str) -> dict[str, Any]:
+def init_record(path: str | Path, variant: str, adapter: int = 0) -> dict[str, Any]:
     """The ``init`` record of a ``variant`` run started from the checkpoint at ``path``: the
     checkpoint, its variant, step, data and batch size, ``grown_from`` when its variant is
-    not ``variant``, and (``init``) where *its* weights came from."""
+    not ``variant``, ``adapter_added`` (the width) when the run has a visual ``adapter`` and
+    the checkpoint none, and (``init``) where *its* weights came from."""
     from tvnet.checkpoint import read_checkpoint_config
 
     meta = read_checkpoint_config(Path(path))
@@ -80,6 +81,8 @@ def init_record(path: str | Path, variant: str) -> dict[str, Any]:
     }
     if record["variant"] != variant:
         record["grown_from"] = record["variant"]
+    if adapter and not (meta.get("model") or {}).get("visual_adapter"):
+        record["adapter_added"] = adapter
     return record
 
 

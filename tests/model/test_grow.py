@@ -130,15 +130,47 @@ def test_an_added_visual_adapter_starts_as_the_identity_and_learns(trained):
 
 def test_init_grows_an_adapter_onto_a_checkpoint_without_one(trained, tmp_path):
     from tvnet.checkpoint import save_checkpoint
-    from tvnet.warmstart import load_init
+    from tvnet.warmstart import init_record, load_init
 
     src = trained["baseline"]
     save_checkpoint(src, tmp_path / "ckpt")
     x = _batch(src, seed=3)
     model = load_init(tmp_path / "ckpt", src.cfg.replace(visual_adapter=8)).eval()
     assert model.adapter is not None and model.cfg.visual_adapter == 8
+    # run.json's init record says so; a run without an adapter records nothing of the kind
+    assert init_record(tmp_path / "ckpt", "baseline", 8)["adapter_added"] == 8
+    assert "adapter_added" not in init_record(tmp_path / "ckpt", "baseline")
     with torch.no_grad():
         assert torch.equal(
             model(**x, return_attention=False).logits_low,
             src(**x, return_attention=False).logits_low,
         )
+
+
+def test_an_adapter_grows_with_its_network_when_res_enriches_on_the_common_grid():
+    """With enrich_native off, RES works on V4/V5 upsampled to V3's grid; the adapter still
+    runs at each level's native grid, so a baseline with an adapter grown into res computes
+    what it did (up to the rounding of upsampling before or after the fusion's 1×1 conv)."""
+    vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(30)])
+    torch.manual_seed(0)
+    src = build_model(
+        "cpu",
+        "baseline",
+        vocab=vocab,
+        pretrained=False,
+        text_encoder="glove_lstm",
+        enrich_native=False,
+        visual_adapter=8,
+    )
+    with torch.no_grad():
+        for name, p in src.named_parameters():
+            if not name.startswith("backbone."):
+                p.add_(0.05 * torch.randn_like(p))
+    src.eval()
+    x = _batch(src, seed=4)
+    with torch.no_grad():
+        want = src(**x, return_attention=False).logits_low
+        big = grow(src, "res").eval()
+        got = big(**x, return_attention=False).logits_low
+    assert big.cfg.visual_adapter == 8 and not big.cfg.enrich_native
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)

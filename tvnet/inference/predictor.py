@@ -386,7 +386,8 @@ class Predictor:
         the answer with the enrichment switched off, from the same backbone features
         (``Prediction.gate_closed_prob``), so that :meth:`neighbour_influence` of this answer
         needs no second pass (a no-op for the baseline). ``attention=False``: leave the RES
-        attention maps A_3..A_5 out (``Prediction.attention`` empty; the mask is the same), ≈ 10
+        attention maps A_3..A_5 out (``Prediction.attention`` empty; the same mask up to float
+        rounding: a fused attention call instead of softmax + matmul), ≈ 10
         ms less on a CPU for callers that only want the mask."""
         from tvnet.amp import autocast_context
 

@@ -168,11 +168,13 @@ def train(
     resuming = resume and (last / "config.json").is_file()
     model = init_record = None
     if init is not None:  # checked before OUT is made: a bad checkpoint leaves nothing behind
-        init_record = warmstart.init_record(init, model_cfg.variant)  # grown_from kept on --resume
+        # grown_from, adapter_added kept on --resume
+        init_record = warmstart.init_record(init, model_cfg.variant, model_cfg.visual_adapter)
         if not resuming:
             # the weights and the vocabulary of the init checkpoint (words it has not seen
             # read as <unk>); its model config must be the requested one, or a smaller variant
-            # of it, which grows (tvnet.model.grow); optimiser and step start anew
+            # of it, which grows (tvnet.model.grow), or lack only the requested visual adapter,
+            # which is added as the identity; optimiser and step start anew
             model = warmstart.load_init(init, model_cfg, device)
     elif resuming:  # a resumed warm start keeps its source
         init_record = warmstart.run_init(out)
