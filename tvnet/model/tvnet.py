@@ -138,16 +138,16 @@ class TVNet(nn.Module):
         # the levels stay at their native grids (the fusion upsamples after its 1×1 conv,
         # BilinearFusion) unless RES enriches on the common grid (enrich_native=False)
         common = self.enrich is not None and not self.cfg.enrich_native
-        v2, v_low = self.backbone.align(feats, grid, resize=common and self.adapter is None)
-        v_low = self._adapted(v_low, grid, common)
+        v2, v_low = self.backbone.align(feats, grid, resize=False)
+        v_low = self._levels(v_low, grid, common)
         attention, gates = [], []
         if self.enrich is not None and not close_gate:  # RES, Eq. 1–2
             if ref_feats is None:
                 raise ValueError(
                     f"variant {self.cfg.variant!r} needs the retrieved image (ref_image)"
                 )
-            _, r_low = self.backbone.align(ref_feats, grid, resize=common and self.adapter is None)
-            r_low = self._adapted(r_low, grid, common)
+            _, r_low = self.backbone.align(ref_feats, grid, resize=False)
+            r_low = self._levels(r_low, grid, common)
             enriched = []
             for enrich, v, r in zip(self.enrich, v_low, r_low):
                 v, a, g = enrich(v, r, return_attention)
@@ -158,14 +158,13 @@ class TVNet(nn.Module):
             v_low = enriched
         return VisualFeatures(v2, v_low, size, attention, gates)
 
-    def _adapted(self, low: list[torch.Tensor], grid: int, common: bool) -> list[torch.Tensor]:
-        """[V3, V4, V5] through the visual adapter (none: as given), one module for both
-        images (siamese). It runs at each level's native grid, then the levels go onto the
-        common grid when RES enriches there: the same adapter at every variant, so growing one
-        (baseline → full) keeps what it computes."""
-        if self.adapter is None:
-            return low
-        low = self.adapter(low)
+    def _levels(self, low: list[torch.Tensor], grid: int, common: bool) -> list[torch.Tensor]:
+        """[V3, V4, V5] at their native grids → through the visual adapter when there is one
+        (one module for both images: siamese), then onto the common grid when RES enriches
+        there. The adapter runs at the native grids in every variant, so growing a network
+        that has one (baseline → full) keeps what it computes."""
+        if self.adapter is not None:
+            low = self.adapter(low)
         return self.backbone.to_grid(low, grid) if common else low
 
     def decode(
