@@ -44,25 +44,21 @@ def concepts() -> dict[str, str]:
     return out
 
 
-def glove_nearest(known: list[str]):
-    """word → the known word nearest to it in GloVe 6B 50d by cosine (None: not in GloVe)."""
+def glove_nearest(known: list[str], words: list[str]) -> dict[str, str]:
+    """Each of ``words`` that GloVe 6B 50d has → the known word nearest to it by cosine."""
     import numpy as np
-    import pandas as pd
 
-    from tvnet.model.weights import glove_files
+    from tvnet.model.weights import PACKAGE_GLOVE, load_glove
 
-    emb, idx = glove_files()
-    table = np.load(emb, mmap_mode="r")
-    row = {w: i for i, w in enumerate(pd.read_parquet(idx).iloc[:, 0].astype(str))}
-    words = [w for w in known if w in row]
-    keys = np.stack([table[row[w]] for w in words])
-    keys /= np.linalg.norm(keys, axis=1, keepdims=True)
-
-    def nearest(word: str) -> str | None:
-        i = row.get(word.lower())
-        return None if i is None else words[int(np.argmax(keys @ table[i]))]
-
-    return nearest
+    vecs, found = load_glove(PACKAGE_GLOVE, known + [w.lower() for w in words])
+    keys, has_key = vecs[: len(known)], found[: len(known)]
+    names = [w for w, f in zip(known, has_key) if f]
+    keys = keys[has_key] / np.linalg.norm(keys[has_key], axis=1, keepdims=True)
+    return {
+        w: names[int(np.argmax(keys @ v))]
+        for w, v, f in zip(words, vecs[len(known) :], found[len(known) :])
+        if f
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     known = known_words(None, cfg)
     lex = Lexicon.of(known)
     concept = concepts()
-    nearest = glove_nearest(known) if args.glove else None
     names = list(TABLES) if args.words == "all" else [args.words]
+    options = [o for name in names for opts in TABLES[name].values() for o in opts]
+    nearest = glove_nearest(known, options) if args.glove else None
     for name in names:
         tally: Counter = Counter()
         for orig, options in TABLES[name].items():
@@ -98,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                     kind = "wrong"
                 else:
                     kind = "as written"
-                    if nearest is not None and (w := nearest(opt)) is not None:
+                    if nearest is not None and (w := nearest.get(opt)) is not None:
                         kind = "glove right" if concept.get(w) == want else "glove wrong"
                         text = w
                 tally[kind] += 1
@@ -110,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  wrong {tally['wrong']:3d}  as written {tally['as written']:3d}"
             + (
                 f"  (GloVe fallback: right {tally['glove right']}, wrong {tally['glove wrong']})"
-                if nearest
+                if nearest is not None
                 else ""
             )
         )
