@@ -20,6 +20,11 @@ def test_lineage_of_a_chain_of_warm_starts(tmp_path):
     assert lineage(more, "baseline") == (2, 14000, None)
     assert start_label(more, "baseline") == "warm start"
     assert lineage(None, "full") == (0, 0, None) and start_label(None, "full") == ""
+    # an adapter grown onto the network anywhere along the chain is named, not hidden
+    adapted = {**more, "adapter_added": 64}
+    assert start_label(adapted, "baseline") == "warm start, adapter added"
+    later = {"checkpoint": "/r/d/last", "variant": "full", "step": 500, "init": adapted}
+    assert start_label(later, "full") == "grown from baseline, adapter added"
     # a checkpoint written before config.json kept the record: its run's run.json has it
     ckpt = tmp_path / "run" / "last"
     ckpt.mkdir(parents=True)

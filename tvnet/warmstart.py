@@ -135,8 +135,15 @@ def lineage(init: dict[str, Any] | None, variant: str) -> tuple[int, int, str | 
 
 def start_label(init: dict[str, Any] | None, variant: str) -> str:
     """How a run's weights started, for tables: ``""`` from scratch, ``"grown from V"``, or
-    ``"warm start"`` (continued from a checkpoint of the same variant)."""
+    ``"warm start"`` (continued from a checkpoint of the same variant); ``", adapter added"``
+    follows when a visual adapter was grown onto the network somewhere along the chain."""
     runs, _, grown_from = lineage(init, variant)
     if not runs:
         return ""
-    return f"grown from {grown_from}" if grown_from else "warm start"
+    label = f"grown from {grown_from}" if grown_from else "warm start"
+    r: Any = init
+    while isinstance(r, dict):
+        if r.get("adapter_added"):
+            return f"{label}, adapter added"
+        r = r.get("init")
+    return label
