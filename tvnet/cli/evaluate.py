@@ -16,7 +16,11 @@ Default protocol (CMPC): predict at S×S, undo the padding, resize to the origin
 foreground where sigmoid ≥ 0.5. The dump is DIR/samples.parquet + DIR/run.json (docs/design.md §5).
 Each row also gets the answer's raw score, its confidence (when the checkpoint has a
 calibration.json, `tvnet calibrate`), the image's similarity to the pool (with --pool), and
-for RES variants the masks with the gate closed and with a random neighbour (docs/design.md §7)."""
+for RES variants the masks with the gate closed and with a random neighbour (docs/design.md §7).
+Expressions are read as written: the WordNet lexicon that tvnet.Predictor (and so `tvnet predict`
+and the demo) applies to words the model never saw is not applied here. To score what the
+Predictor reads, rewrite a copy of the split first (research/lexicon_rewrite.py) and evaluate that
+copy with its own copy of the pool."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
