@@ -273,6 +273,8 @@ def page(root, stamp, samples, info, sel) -> None:
         "split",
         "sample_id",
         "sentence",
+        # what the model read, where the lexicon rewrote a word it never saw (tvnet eval)
+        *(["read_as"] if "read_as" in found and found["read_as"].notna().any() else []),
         "iou",
         "size_bin",
         "gt_area_frac",

@@ -79,14 +79,14 @@ def test_round_trip_columns_rows_and_exact_aggregates(tmp_path):
     # chunked: several row groups were written
     assert pq.ParquetFile(out / "samples.parquet").num_row_groups == 4
     dump = load_dump(out)
-    # docs/design.md §5's columns, then the optional expression type (null: these records have
-    # none) and the optional confidence and influence columns (null: none given)
+    # docs/design.md §5's columns, then the optional expression type and reading (null: these
+    # records have none) and the optional confidence and influence columns (null: none given)
     assert (
         list(dump.samples.columns)
-        == [*DESIGN_COLUMNS, "expression_type", *TRUST_COLUMNS]
+        == [*DESIGN_COLUMNS, "expression_type", "read_as", *TRUST_COLUMNS]
         == list(COLUMNS)
     )
-    assert dump.samples.expression_type.isna().all()
+    assert dump.samples.expression_type.isna().all() and dump.samples.read_as.isna().all()
     assert dump.samples[TRUST_COLUMNS].isna().all().all()
     df = dump.samples
     assert len(df) == 50 and list(df.sample_id) == list(range(50))

@@ -17,10 +17,10 @@ foreground where sigmoid ≥ 0.5. The dump is DIR/samples.parquet + DIR/run.json
 Each row also gets the answer's raw score, its confidence (when the checkpoint has a
 calibration.json, `tvnet calibrate`), the image's similarity to the pool (with --pool), and
 for RES variants the masks with the gate closed and with a random neighbour (docs/design.md §7).
-Expressions are read as written: the WordNet lexicon that tvnet.Predictor (and so `tvnet predict`
-and the demo) applies to words the model never saw is not applied here. To score what the
-Predictor reads, rewrite a copy of the split first (research/lexicon_rewrite.py) and evaluate that
-copy with its own copy of the pool."""
+Expressions are read as tvnet.Predictor (and so `tvnet predict` and the demo) reads them: a
+word the model never saw is rewritten into the known word WordNet relates it to, and for RES
+variants the neighbour of a rewritten expression is retrieved again with the text as read
+(the pool's table on disk is left as it is). --literal reads them as written."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -78,6 +78,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="RES variants: skip the reruns with the gate closed and with a random neighbour "
         "(the nogate_* and randnb_* columns; about 1.5× the time)",
     )
+    p.add_argument(
+        "--literal",
+        action="store_true",
+        help="read the expressions as written: no WordNet rewriting of words the model never "
+        "saw (by default they are read as tvnet.Predictor reads them; run.json and the "
+        "read_as column say what was rewritten)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random neighbours (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -113,7 +120,36 @@ def run(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
             )
             print(f"neighbours written to {path}")
-    table = SplitTable.for_model(refer, args.split, model, args.pool)
+    meta = read_checkpoint_config(args.checkpoint)
+    reading = None
+    if not args.literal:  # as tvnet.Predictor reads (tvnet.eval.reading)
+        from tvnet.eval.reading import read_split
+
+        reading = read_split(refer, args.split, model.vocab, meta)
+        if reading.note:
+            print(f"expressions read as written: {reading.note}")
+        elif reading.read_as:
+            top = ", ".join(
+                f"“{a}” as “{b}” ({c})" for (a, b), c in reading.rewrites.most_common(5)
+            )
+            print(f"{len(reading.read_as)} expressions read through the lexicon, e.g. {top}")
+    read_as = reading.read_as if reading is not None else {}
+    table = SplitTable.for_model(refer, args.split, model, args.pool, read_as=read_as)
+    if read_as and model.uses_retrieval:
+        from tvnet.eval.reading import neighbours_as_read
+
+        table.replace_neighbours(
+            neighbours_as_read(
+                refer,
+                args.split,
+                read_as,
+                args.pool,
+                k_text=model.cfg.retrieval_k_text,
+                device=device,
+                runtime=args.runtime,
+                progress=not args.quiet,
+            )
+        )
     n = len(table) if args.limit is None else min(args.limit, len(table))
     similarity, pool_image_ids = None, None
     if args.pool is not None:
@@ -155,7 +191,6 @@ def run(args: argparse.Namespace) -> int:
             cache.ensure("train")  # neighbours come from the training pool
     else:  # the backbone runs on every image: BN folded (exact in eval mode), maybe onnxruntime
         model.eval().backbone.optimize_for_inference(args.runtime, amp=not args.no_amp)
-    meta = read_checkpoint_config(args.checkpoint)
     from tvnet import __version__
 
     info = {
@@ -172,6 +207,10 @@ def run(args: argparse.Namespace) -> int:
             "split_by": refer.split_by,
         },
         "pool": str(args.pool) if args.pool else None,
+        # how the expressions reached the model (tvnet.eval.reading)
+        "reading": {"lexicon": False, "literal": True}
+        if reading is None
+        else {**reading.summary(len(table)), "literal": False},
         "amp": not args.no_amp,
         "device": device,
         # where the backbone ran: precomputed features, or folded in PyTorch / onnxruntime

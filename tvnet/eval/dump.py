@@ -3,7 +3,8 @@
 ``samples.parquet`` holds one row per expression, with the columns of :data:`COLUMNS` (types
 in :data:`SCHEMA`). The ``neighbour_*``, ``nogate_*`` and ``randnb_*`` columns are null for
 variants that retrieve nothing; ``expression_type`` is null where the refs file records no
-sentence type (SynthRef records one, RefCOCO does not); ``confidence`` is null when the
+sentence type (SynthRef records one, RefCOCO does not); ``read_as`` is null where the model read
+the expression as written; ``confidence`` is null when the
 checkpoint had no calibration, ``image_similarity`` when no pool was given; and the columns of
 :data:`OPTIONAL_COLUMNS` may be absent from older files, which read them as null. Masks are COCO RLE ``counts`` strings (pycocotools), decoded
 with :func:`tvnet.eval.rle.decode_rle` and the row's ``height`` / ``width``.
@@ -68,6 +69,9 @@ SCHEMA = pa.schema(
         ("variant", pa.string()),
         ("split", pa.string()),
         ("expression_type", pa.string()),
+        # the expression as the model read it, where the lexicon rewrote words it never saw
+        # (tvnet.eval.reading, as tvnet.Predictor reads); null: read as written
+        ("read_as", pa.string()),
         # how far to trust each answer (docs/design.md §7): the raw score, its calibrated
         # confidence, the query image's similarity to the closest pool image
         ("score", pa.float64()),

@@ -200,6 +200,7 @@ def evaluate(
                     image_id=s.image_id,
                     sentence=s.sentence,
                     expression_type=s.expression_type,
+                    read_as=table.read_as.get(int(s.sample_id)),
                     score=score,
                     confidence=None if calibration is None else float(calibration(score)),
                     image_similarity=None

@@ -193,6 +193,7 @@ INFLUENCE_FIELDS: tuple[str, ...] = (
 )
 OPTIONAL_FIELDS: tuple[str, ...] = (
     "expression_type",
+    "read_as",
     "score",
     "confidence",
     "image_similarity",
@@ -218,7 +219,7 @@ class RISEvaluator:
     Each record is a mapping with the boolean masks ``pred`` and ``gt`` (H×W, at the original
     image resolution) and optionally the metadata of a dump row: ``sample_id``, ``ref_id``,
     ``sent_id``, ``image_id``, ``sentence``, ``neighbour_image_id``, ``neighbour_sentence``,
-    ``neighbour_score``, ``expression_type``, and the confidence and influence columns of
+    ``neighbour_score``, ``expression_type``, ``read_as``, and the confidence and influence columns of
     :data:`tvnet.eval.dump.OPTIONAL_COLUMNS` (computed by the caller). The masks are reduced to I, U (and RLE strings
     when a dump is written) at once, so memory holds a few scalars per sample and never the
     masks.

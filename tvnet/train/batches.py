@@ -7,7 +7,7 @@ Two sources of visual input, same maths: backbone features from a :class:`Featur
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +22,16 @@ from tvnet.train.features import FeatureCache
 
 @dataclass
 class SplitTable:
-    """A split's samples with their tokens and retrieved neighbours, as arrays."""
+    """A split's samples with their tokens and retrieved neighbours, as arrays. ``read_as``:
+    sample id → the text the tokens were made from, where that is not the sample's own
+    sentence (an evaluation that reads as the Predictor does, :mod:`tvnet.eval.reading`)."""
 
     samples: list[Sample]
     tokens: np.ndarray  # N×T int64
     lengths: np.ndarray  # N
     neighbour_image: np.ndarray  # N (−1: none)
     neighbours: pd.DataFrame | None
+    read_as: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -38,11 +41,14 @@ class SplitTable:
         vocab: Vocab,
         max_tokens: int,
         neighbours: pd.DataFrame | None,
+        read_as: dict[int, str] | None = None,
     ) -> SplitTable:
         samples = refer.samples(split)
         if not samples:
             raise ValueError(f"split {split!r} of {refer.name} has no samples")
-        tokens, lengths = vocab.encode_batch([s.sentence for s in samples], max_tokens)
+        read_as = dict(read_as or {})
+        texts = [read_as.get(int(s.sample_id), s.sentence) for s in samples]
+        tokens, lengths = vocab.encode_batch(texts, max_tokens)
         nb = np.full(len(samples), -1, dtype=np.int64)
         if neighbours is not None:
             table = neighbours.set_index("sample_id")
@@ -56,15 +62,38 @@ class SplitTable:
                 dtype=np.int64
             )
             neighbours = table.loc[[s.sample_id for s in samples]].reset_index()
-        return cls(samples, tokens, lengths, nb, neighbours)
+        return cls(samples, tokens, lengths, nb, neighbours, read_as)
 
     @classmethod
     def for_model(
-        cls, refer: ReferDataset, split: str, model: torch.nn.Module, pool_dir: str | Path | None
+        cls,
+        refer: ReferDataset,
+        split: str,
+        model: torch.nn.Module,
+        pool_dir: str | Path | None,
+        read_as: dict[int, str] | None = None,
     ) -> SplitTable:
         """The split as ``model`` reads it: its vocabulary, and neighbours if it retrieves."""
         nb = load_neighbours(pool_dir, refer.name, split, model.uses_retrieval)
-        return cls.build(refer, split, model.vocab, model.cfg.max_tokens, nb)
+        return cls.build(refer, split, model.vocab, model.cfg.max_tokens, nb, read_as)
+
+    def replace_neighbours(self, rows: pd.DataFrame) -> None:
+        """Put the neighbour table ``rows`` (same columns, keyed by ``sample_id``) in place of
+        those samples' rows, e.g. neighbours retrieved again for rewritten expressions."""
+        if self.neighbours is None:
+            raise ValueError("this table has no neighbours to replace")
+        if rows.empty:
+            return
+        order = self.neighbours["sample_id"]
+        if not rows["sample_id"].isin(order).all():
+            raise ValueError("rows for samples that are not in this table")
+        kept = self.neighbours[~order.isin(rows["sample_id"])]
+        table = pd.concat([kept, rows[list(self.neighbours.columns)]], ignore_index=True)
+        table = table.set_index("sample_id").loc[order.to_numpy()].reset_index()
+        self.neighbours = table
+        self.neighbour_image = (
+            table["neighbour_image_id"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
+        )
 
     def __len__(self) -> int:
         return len(self.samples)

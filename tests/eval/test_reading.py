@@ -1,0 +1,97 @@
+"""tvnet.eval.reading and `tvnet eval`: expressions read as tvnet.Predictor reads them."""
+
+import json
+import shutil
+
+import pandas as pd
+
+from tests.conftest import save_tiny_model
+from tvnet.cli import main as cli_main
+from tvnet.data.lexicon import Lexicon
+from tvnet.data.refer import open_refer
+from tvnet.data.tokenize import Vocab
+from tvnet.eval.dump import load_dump
+from tvnet.eval.reading import read_split
+
+SAMPLE = 31  # "the orange shape" in tiny_synthref's val split (seed 3)
+
+
+def _copy(tiny, tmp_path, name, sentence):
+    """tiny_synthref's data with val sample SAMPLE saying ``sentence``, and a pool copy
+    without a val neighbour table (tvnet eval writes it for this data)."""
+    data = tmp_path / name / "data"
+    shutil.copytree(tiny["data"], data)
+    refs_file = next(data.glob("refs(*).json"))
+    refs = json.loads(refs_file.read_text())
+    for r in refs:
+        for s in r["sentences"]:
+            if s["sent_id"] == SAMPLE:
+                s["sent"] = s["raw"] = sentence
+                s["tokens"] = sentence.split()
+    refs_file.write_text(json.dumps(refs))
+    pool = tmp_path / name / "pool"
+    shutil.copytree(tiny["pool"], pool)
+    for table in pool.glob("neighbours_*_val.parquet"):
+        table.unlink()
+    return data, pool
+
+
+def test_read_split_rewrites_only_unknown_words(tiny_synthref, tmp_path):
+    data, _ = _copy(tiny_synthref, tmp_path, "a", "the crimson shape")
+    refer = open_refer(data)
+    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+    assert "red" in vocab.words and "crimson" not in vocab.words
+    assert Lexicon.of(vocab.words[2:]).nearest("crimson") == "red"  # the premise
+    reading = read_split(refer, "val", vocab, {})
+    assert reading.lexicon and reading.read_as[SAMPLE] == "the red shape"
+    assert reading.rewrites[("crimson", "red")] == 1
+    known = set(vocab.words)
+    for s in refer.samples("val"):  # only expressions with a word the model never saw change
+        if all(w in known for w in s.sentence.split()):
+            assert s.sample_id not in reading.read_as, s.sentence
+        elif s.sample_id in reading.read_as:
+            assert reading.read_as[s.sample_id] != s.sentence
+    summary = reading.summary(8, top=50)
+    assert summary["rewritten"] == len(reading.read_as) and summary["of"] == 8
+    assert ["crimson", "red", 1] in summary["top_rewrites"]
+    # a model that records no known words reads as written, and says so
+    none = read_split(refer, "val", None, {})
+    assert not none.lexicon and none.read_as == {} and "no known words" in none.note
+
+
+def test_eval_reads_an_unseen_word_as_the_predictor_does(tiny_synthref, tmp_path):
+    """A val copy saying "crimson" where the model knows "red", evaluated as read, scores row
+    for row as a copy saying "red" evaluated as written (same tokens, same neighbour retrieved
+    again with the text as read); --literal records no rewrite."""
+    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "ckpt")
+    dumps = {}
+    for name, sentence, literal in (
+        ("unseen", "the crimson shape", False),
+        ("known", "the red shape", False),
+        ("unseen-literal", "the crimson shape", True),
+    ):
+        data, pool = _copy(tiny_synthref, tmp_path, name, sentence)
+        out = tmp_path / name / "dump"
+        args = ["eval", "--checkpoint", str(ckpt), "--data", str(data), "--split", "val"]
+        args += ["--pool", str(pool), "--out", str(out), "--no-amp", "--quiet", "--seed", "0"]
+        assert cli_main(args + (["--literal"] if literal else [])) == 0
+        dumps[name] = load_dump(out)
+    unseen = dumps["unseen"].samples.set_index("sample_id")
+    known = dumps["known"].samples.set_index("sample_id")
+    literal = dumps["unseen-literal"].samples.set_index("sample_id")
+    assert unseen.loc[SAMPLE, "sentence"] == "the crimson shape"  # as written …
+    assert unseen.loc[SAMPLE, "read_as"] == "the red shape"  # … and as read
+    assert pd.isna(known.loc[SAMPLE, "read_as"])  # "red" is known: read as written
+    others = unseen.index != SAMPLE  # the other rewrites (words the tiny vocabulary lacks) agree
+    pd.testing.assert_series_equal(unseen.loc[others, "read_as"], known.loc[others, "read_as"])
+    cols = ["inter", "union", "pred_rle", "neighbour_image_id", "neighbour_sentence", "score"]
+    pd.testing.assert_frame_equal(unseen[cols], known[cols])
+    assert literal["read_as"].isna().all()
+    reading = dumps["unseen"].run["reading"]
+    assert reading["lexicon"] and not reading["literal"]
+    assert (
+        reading["rewritten"]
+        == unseen["read_as"].notna().sum()
+        == known["read_as"].notna().sum() + 1
+    )
+    assert dumps["unseen-literal"].run["reading"] == {"lexicon": False, "literal": True}

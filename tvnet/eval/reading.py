@@ -1,0 +1,107 @@
+"""Expressions as :class:`tvnet.Predictor` reads them, for ``tvnet eval`` (docs/design.md §5).
+
+The Predictor rewrites words its model never saw into the known words that WordNet (and the
+colour survey) relates them to (:class:`tvnet.data.lexicon.Lexicon`) before it tokenises an
+expression and retrieves a neighbour with it. An evaluation that read the split as written
+would score another pipeline than the one users run, most visibly on wording the model was
+not trained on. :func:`read_split` gives the rewritten expressions of a split;
+:func:`neighbours_as_read` retrieves the neighbours of those samples again with the text as
+read, since RES stage 1 searches by text first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tvnet.data.lexicon import Lexicon, LexiconError, known_words
+
+
+@dataclasses.dataclass
+class Reading:
+    """How a split's expressions reach the model: ``read_as`` maps the sample id of every
+    rewritten expression to the text the model reads; ``rewrites`` counts the (written, read)
+    word pairs; ``note`` says why nothing could be rewritten, when that is the case."""
+
+    lexicon: bool
+    read_as: dict[int, str]
+    rewrites: Counter
+    note: str | None = None
+
+    def summary(self, n: int, top: int = 8) -> dict[str, Any]:
+        """What run.json records (``n``: the split's expressions)."""
+        return {
+            "lexicon": self.lexicon,
+            "rewritten": len(self.read_as),
+            "of": n,
+            "top_rewrites": [[a, b, c] for (a, b), c in self.rewrites.most_common(top)],
+            "note": self.note,
+        }
+
+
+def read_split(refer: Any, split: str, vocab: Any, meta: dict[str, Any]) -> Reading:
+    """Each expression of ``split`` through the lexicon of a model's known words (the word
+    vocabulary ``vocab``, or the training words a word-piece checkpoint's ``meta`` records), as
+    :meth:`tvnet.Predictor.from_checkpoint` builds it with ``read_synonyms`` on."""
+    known = known_words(vocab, meta)
+    if not known:
+        return Reading(False, {}, Counter(), "the checkpoint records no known words")
+    try:
+        lexicon = Lexicon.of(known)
+    except LexiconError as e:
+        return Reading(False, {}, Counter(), f"words the model never saw are read as written: {e}")
+    read_as: dict[int, str] = {}
+    counts: Counter = Counter()
+    for s in refer.samples(split):
+        text, pairs = lexicon.rewrite(s.sentence)
+        if pairs:
+            read_as[int(s.sample_id)] = text
+            counts.update(pairs)
+    return Reading(True, read_as, counts)
+
+
+class _AsRead:
+    """``refer`` with only the rewritten samples of ``split``, each with the text as read: what
+    :func:`tvnet.retrieval.neighbours.neighbour_table` needs to retrieve for them."""
+
+    def __init__(self, refer: Any, split: str, read_as: dict[int, str]):
+        self._refer, self._split = refer, split
+        self._samples = [
+            dataclasses.replace(s, sentence=read_as[int(s.sample_id)])
+            for s in refer.samples(split)
+            if int(s.sample_id) in read_as
+        ]
+
+    def __getattr__(self, name: str) -> Any:  # images, masks, name …: the dataset's own
+        return getattr(self._refer, name)
+
+    def samples(self, split: str) -> list[Any]:
+        if split != self._split:
+            raise ValueError(f"only split {self._split!r} is read anew, not {split!r}")
+        return list(self._samples)
+
+
+def neighbours_as_read(
+    refer: Any,
+    split: str,
+    read_as: dict[int, str],
+    pool_dir: str | Path,
+    k_text: int,
+    device: str = "cpu",
+    runtime: str | None = "torch",
+    progress: bool = True,
+) -> pd.DataFrame:
+    """The neighbour table rows (:func:`~tvnet.retrieval.neighbours.neighbour_table`) of the
+    rewritten samples, retrieved from the pool at ``pool_dir`` with the text as read and the
+    pool's own encoders; the table on disk is left as it is."""
+    from tvnet.retrieval.neighbours import neighbour_table, pool_encoders
+    from tvnet.retrieval.pool import DataPool
+
+    pool = DataPool.load(pool_dir)
+    text, image = pool_encoders(pool.manifest, device=device, runtime=runtime)
+    view = _AsRead(refer, split, read_as)
+    return neighbour_table(view, split, pool, text, image, k_text=k_text, progress=progress)
