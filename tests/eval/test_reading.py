@@ -54,6 +54,10 @@ def test_read_split_rewrites_only_unknown_words(tiny_synthref, tmp_path):
     summary = reading.summary(8, top=50)
     assert summary["rewritten"] == len(reading.read_as) and summary["of"] == 8
     assert ["crimson", "red", 1] in summary["top_rewrites"]
+    # --limit: only the first expressions are read anew
+    first = read_split(refer, "val", vocab, {}, limit=3)
+    assert set(first.read_as) <= {s.sample_id for s in refer.samples("val")[:3]}
+    assert first.read_as and SAMPLE not in first.read_as
     # a model that records no known words reads as written, and says so
     none = read_split(refer, "val", None, {})
     assert not none.lexicon and none.read_as == {} and "no known words" in none.note
@@ -95,3 +99,26 @@ def test_eval_reads_an_unseen_word_as_the_predictor_does(tiny_synthref, tmp_path
         == known["read_as"].notna().sum() + 1
     )
     assert dumps["unseen-literal"].run["reading"] == {"lexicon": False, "literal": True}
+    # --limit: the reading covers the rows evaluated, no more
+    data, pool = tmp_path / "unseen" / "data", tmp_path / "unseen" / "pool"
+    args = ["eval", "--checkpoint", str(ckpt), "--data", str(data), "--split", "val"]
+    out = tmp_path / "limited"
+    assert cli_main(args + ["--pool", str(pool), "--out", str(out), "--quiet", "--limit", "3"]) == 0
+    limited = load_dump(out)
+    assert len(limited.samples) == 3 and limited.run["reading"]["of"] == 3
+    assert limited.run["reading"]["rewritten"] == limited.samples["read_as"].notna().sum() >= 1
+
+
+def test_a_damaged_wordnet_reads_the_split_as_written(tiny_synthref, tmp_path):
+    """As in the Predictor, a broken WordNet costs the rewriting, not the evaluation."""
+    from tvnet.data.lexicon import WordNet, shared_wordnet
+
+    broken = tmp_path / "wn"
+    shutil.copytree(shared_wordnet().root, broken)
+    (broken / "data.adj").write_bytes(b"")  # an empty file cannot even be mapped
+    data, _ = _copy(tiny_synthref, tmp_path, "a", "the crimson shape")
+    refer = open_refer(data)
+    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+    reading = read_split(refer, "val", vocab, {}, wordnet=WordNet(broken))
+    assert not reading.lexicon and reading.read_as == {}
+    assert "read as written" in reading.note and "data.adj" in reading.note

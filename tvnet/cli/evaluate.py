@@ -121,11 +121,13 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"neighbours written to {path}")
     meta = read_checkpoint_config(args.checkpoint)
+    n_split = len(refer.samples(args.split))
+    n = n_split if args.limit is None else min(args.limit, n_split)
     reading = None
-    if not args.literal:  # as tvnet.Predictor reads (tvnet.eval.reading)
+    if not args.literal:  # as tvnet.Predictor reads (tvnet.eval.reading); the first n only
         from tvnet.eval.reading import read_split
 
-        reading = read_split(refer, args.split, model.vocab, meta)
+        reading = read_split(refer, args.split, model.vocab, meta, limit=n)
         if reading.note:
             print(f"expressions read as written: {reading.note}")
         elif reading.read_as:
@@ -138,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
     if read_as and model.uses_retrieval:
         from tvnet.eval.reading import neighbours_as_read
 
+        # with the encoders' PyTorch runtime, as `tvnet pool neighbours` wrote the rest
         table.replace_neighbours(
             neighbours_as_read(
                 refer,
@@ -146,11 +149,9 @@ def run(args: argparse.Namespace) -> int:
                 args.pool,
                 k_text=model.cfg.retrieval_k_text,
                 device=device,
-                runtime=args.runtime,
                 progress=not args.quiet,
             )
         )
-    n = len(table) if args.limit is None else min(args.limit, len(table))
     similarity, pool_image_ids = None, None
     if args.pool is not None:
         from tvnet.retrieval.neighbours import image_similarities, pool_encoders
@@ -210,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
         # how the expressions reached the model (tvnet.eval.reading)
         "reading": {"lexicon": False, "literal": True}
         if reading is None
-        else {**reading.summary(len(table)), "literal": False},
+        else {**reading.summary(n), "literal": False},
         "amp": not args.no_amp,
         "device": device,
         # where the backbone ran: precomputed features, or folded in PyTorch / onnxruntime

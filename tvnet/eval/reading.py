@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from tvnet.data.lexicon import Lexicon, LexiconError, known_words
+from tvnet.data.lexicon import Lexicon, LexiconError, WordNet, known_words
 
 
 @dataclasses.dataclass
@@ -43,24 +43,36 @@ class Reading:
         }
 
 
-def read_split(refer: Any, split: str, vocab: Any, meta: dict[str, Any]) -> Reading:
-    """Each expression of ``split`` through the lexicon of a model's known words (the word
-    vocabulary ``vocab``, or the training words a word-piece checkpoint's ``meta`` records), as
-    :meth:`tvnet.Predictor.from_checkpoint` builds it with ``read_synonyms`` on."""
+def read_split(
+    refer: Any,
+    split: str,
+    vocab: Any,
+    meta: dict[str, Any],
+    limit: int | None = None,
+    wordnet: WordNet | None = None,
+) -> Reading:
+    """Each expression of ``split`` (its first ``limit``) through the lexicon of a model's
+    known words (the word vocabulary ``vocab``, or the training words a word-piece
+    checkpoint's ``meta`` records), as :meth:`tvnet.Predictor.from_checkpoint` builds it with
+    ``read_synonyms`` on (``wordnet``: another copy than the package's). A damaged WordNet costs the rewriting, not the evaluation: the split
+    is then read as written, and the note says why."""
     known = known_words(vocab, meta)
     if not known:
         return Reading(False, {}, Counter(), "the checkpoint records no known words")
     try:
-        lexicon = Lexicon.of(known)
+        lexicon = Lexicon.of(known, wordnet)
     except LexiconError as e:
         return Reading(False, {}, Counter(), f"words the model never saw are read as written: {e}")
     read_as: dict[int, str] = {}
     counts: Counter = Counter()
-    for s in refer.samples(split):
-        text, pairs = lexicon.rewrite(s.sentence)
-        if pairs:
-            read_as[int(s.sample_id)] = text
-            counts.update(pairs)
+    try:
+        for s in refer.samples(split)[:limit]:
+            text, pairs = lexicon.rewrite(s.sentence)
+            if pairs:
+                read_as[int(s.sample_id)] = text
+                counts.update(pairs)
+    except LexiconError as e:
+        return Reading(False, {}, Counter(), f"words the model never saw are read as written: {e}")
     return Reading(True, read_as, counts)
 
 
@@ -97,7 +109,8 @@ def neighbours_as_read(
 ) -> pd.DataFrame:
     """The neighbour table rows (:func:`~tvnet.retrieval.neighbours.neighbour_table`) of the
     rewritten samples, retrieved from the pool at ``pool_dir`` with the text as read and the
-    pool's own encoders; the table on disk is left as it is."""
+    pool's own encoders (in PyTorch by default, as ``tvnet pool neighbours`` writes tables, so
+    that a near tie falls the same way); the table on disk is left as it is."""
     from tvnet.retrieval.neighbours import neighbour_table, pool_encoders
     from tvnet.retrieval.pool import DataPool
 

@@ -88,7 +88,7 @@ class SplitTable:
         if not rows["sample_id"].isin(order).all():
             raise ValueError("rows for samples that are not in this table")
         kept = self.neighbours[~order.isin(rows["sample_id"])]
-        table = pd.concat([kept, rows[list(self.neighbours.columns)]], ignore_index=True)
+        table = pd.concat([kept, rows.reindex(columns=self.neighbours.columns)], ignore_index=True)
         table = table.set_index("sample_id").loc[order.to_numpy()].reset_index()
         self.neighbours = table
         self.neighbour_image = (
