@@ -323,8 +323,10 @@ def show_sample(row: pd.Series, info: list[dict], absent: dict | None = None) ->
     h, w = int(row["height"]), int(row["width"])
     gt = decode_rle(row["gt_rle"], h, w)
     pred = decode_rle(row["pred_rle"], h, w)
+    read_as = row.get("read_as")
+    read = f" (read as “{read_as}”)" if isinstance(read_as, str) and read_as else ""
     st.markdown(
-        f"**“{row['sentence']}”** — {row['split']} #{row['sample_id']}, "
+        f"**“{row['sentence']}”**{read} — {row['split']} #{row['sample_id']}, "
         f"IoU {row['iou']:.3f} (I = {int(row['inter'])}, "
         f"U = {int(row['union'])}), {row['size_bin']} referent "
         f"({100 * row['gt_area_frac']:.2f} % of the image), run `{row['run']}`"
