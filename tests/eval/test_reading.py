@@ -122,3 +122,27 @@ def test_a_damaged_wordnet_reads_the_split_as_written(tiny_synthref, tmp_path):
     reading = read_split(refer, "val", vocab, {}, wordnet=WordNet(broken))
     assert not reading.lexicon and reading.read_as == {}
     assert "read as written" in reading.note and "data.adj" in reading.note
+
+
+def test_a_pool_of_encoders_not_loadable_by_name_still_evaluates(tiny_synthref, tmp_path):
+    """A pool built with other encoders (the `paper` preset's DistilBERT) has its neighbour
+    tables, which are all the rows need: eval runs, with no image_similarity column and the
+    rewritten rows' neighbours as retrieved for the text as written, and run.json says why."""
+    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "ckpt")
+    data, _ = _copy(tiny_synthref, tmp_path, "a", "the crimson shape")
+    pool = tmp_path / "custom-pool"
+    shutil.copytree(tiny_synthref["pool"], pool)  # its val table: the original wording
+    manifest = json.loads((pool / "manifest.json").read_text())
+    manifest["text_encoder"]["name"] = "distilbert-base-uncased"
+    (pool / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "dump"
+    args = ["eval", "--checkpoint", str(ckpt), "--data", str(data), "--split", "val"]
+    assert cli_main(args + ["--pool", str(pool), "--out", str(out), "--quiet"]) == 0
+    dump = load_dump(out)
+    rows = dump.samples.set_index("sample_id")
+    assert rows.loc[SAMPLE, "read_as"] == "the red shape"
+    table = pd.read_parquet(next(pool.glob("neighbours_*_val.parquet"))).set_index("sample_id")
+    assert rows.loc[SAMPLE, "neighbour_image_id"] == table.loc[SAMPLE, "neighbour_image_id"]
+    assert rows["image_similarity"].isna().all()
+    assert "distilbert-base-uncased" in dump.run["image_similarity_note"]
+    assert "as written" in dump.run["reading"]["neighbours_note"]

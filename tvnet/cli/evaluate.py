@@ -139,10 +139,11 @@ def run(args: argparse.Namespace) -> int:
     table = SplitTable.for_model(refer, args.split, model, args.pool, read_as=read_as)
     if read_as and model.uses_retrieval:
         from tvnet.eval.reading import neighbours_as_read
+        from tvnet.retrieval.neighbours import EncodersUnavailable
 
         # with the encoders' PyTorch runtime, as `tvnet pool neighbours` wrote the rest
-        table.replace_neighbours(
-            neighbours_as_read(
+        try:
+            rows = neighbours_as_read(
                 refer,
                 args.split,
                 read_as,
@@ -151,21 +152,34 @@ def run(args: argparse.Namespace) -> int:
                 device=device,
                 progress=not args.quiet,
             )
-        )
-    similarity, pool_image_ids = None, None
+        except EncodersUnavailable as e:  # e.g. a `paper` pool (DistilBERT): its own table
+            reading.neighbours_note = f"neighbours as retrieved for the text as written: {e}"
+            print(reading.neighbours_note)
+        else:
+            table.replace_neighbours(rows)
+    similarity, pool_image_ids, similarity_note = None, None, None
     if args.pool is not None:
-        from tvnet.retrieval.neighbours import image_similarities, pool_encoders
+        from tvnet.retrieval.neighbours import (
+            EncodersUnavailable,
+            image_similarities,
+            pool_encoders,
+        )
         from tvnet.retrieval.pool import DataPool
 
         pool = DataPool.load(args.pool)
-        _, image_encoder = pool_encoders(pool.manifest, device=device, runtime=args.runtime)
-        similarity = image_similarities(
-            refer,
-            [s.image_id for s in table.samples[:n]],
-            pool,
-            image_encoder,
-            progress=not args.quiet,
-        )
+        try:
+            _, image_encoder = pool_encoders(pool.manifest, device=device, runtime=args.runtime)
+        except EncodersUnavailable as e:  # the neighbour tables are all the rows need
+            similarity_note = f"no image_similarity column: {e}"
+            print(similarity_note)
+        else:
+            similarity = image_similarities(
+                refer,
+                [s.image_id for s in table.samples[:n]],
+                pool,
+                image_encoder,
+                progress=not args.quiet,
+            )
         if pool.manifest.get("dataset", {}).get("name") == refer.name:
             pool_image_ids = pool.image_ids  # random neighbours come from the pool's images
     calibration = load_calibration(args.checkpoint)
@@ -208,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
             "split_by": refer.split_by,
         },
         "pool": str(args.pool) if args.pool else None,
+        "image_similarity_note": similarity_note,
         # how the expressions reached the model (tvnet.eval.reading)
         "reading": {"lexicon": False, "literal": True}
         if reading is None

@@ -25,12 +25,15 @@ from tvnet.data.lexicon import Lexicon, LexiconError, WordNet, known_words
 class Reading:
     """How a split's expressions reach the model: ``read_as`` maps the sample id of every
     rewritten expression to the text the model reads; ``rewrites`` counts the (written, read)
-    word pairs; ``note`` says why nothing could be rewritten, when that is the case."""
+    word pairs; ``note`` says why nothing could be rewritten, when that is the case, and
+    ``neighbours_note`` why rewritten expressions kept the neighbour retrieved as written (a
+    pool whose encoders cannot be loaded by name)."""
 
     lexicon: bool
     read_as: dict[int, str]
     rewrites: Counter
     note: str | None = None
+    neighbours_note: str | None = None  # why rewritten rows kept the neighbour as written
 
     def summary(self, n: int, top: int = 8) -> dict[str, Any]:
         """What run.json records (``n``: the split's expressions)."""
@@ -40,6 +43,7 @@ class Reading:
             "of": n,
             "top_rewrites": [[a, b, c] for (a, b), c in self.rewrites.most_common(top)],
             "note": self.note,
+            "neighbours_note": self.neighbours_note,
         }
 
 

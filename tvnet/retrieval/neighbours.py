@@ -250,12 +250,17 @@ def write_neighbour_table(
     return df, write_neighbours(df, path)
 
 
+class EncodersUnavailable(ValueError):
+    """A pool's encoders are not the bundled ones and cannot be loaded from their names."""
+
+
 def pool_encoders(
     manifest: dict[str, Any], device: str = "cpu", runtime: str | None = "torch"
 ) -> tuple[Any, Any]:
     """The (text, image) encoders a pool's manifest names, when they are the bundled ones
     (``tvnet pool build`` without encoder options). Encoders from local folders or weight
-    files cannot be found from their names: a :class:`ValueError` says how to write the table
+    files cannot be found from their names: :class:`EncodersUnavailable` (a ``ValueError``)
+    says how to write the table
     with ``tvnet pool neighbours`` and those options instead."""
     from tvnet.retrieval.image_encoder import PACKAGE_EFFNET, ImageEncoder
     from tvnet.retrieval.text_encoder import TextEncoder
@@ -271,7 +276,7 @@ def pool_encoders(
         and size[:-2].isdigit()
     )
     if not bundled:
-        raise ValueError(
+        raise EncodersUnavailable(
             f"the pool was built with the encoders {text_name!r} and {image_name!r}, which "
             "cannot be loaded from their names; write the neighbour table with `tvnet pool "
             "neighbours` and the --text-model / --image-backbone / --image-weights it was "
