@@ -228,10 +228,12 @@ def test_cli_build_and_neighbours(refer, tmp_path, capsys):
     assert "pool folder not found" in capsys.readouterr().err
 
 
-def test_pool_encoders_only_from_bundled_names():
+def test_pool_encoders_need_bundled_names_or_recorded_files():
+    """Without the files a manifest records (pools built before it recorded them, or by hand)
+    only the bundled encoders load; tests/retrieval/test_encoder_sources.py has the rest."""
     lite0 = "timm:tf_efficientnet_lite0@imagenet-package@224px"
     for text, image in [
-        ("hf:distilbert-base-uncased", lite0),  # a local folder: its path is not recorded
+        ("hf:distilbert-base-uncased", lite0),  # a local folder, its path not recorded
         ("all-MiniLM-L6-v2", "timm:vgg16@vgg16.pth@224px"),  # a weights file, likewise
         ("all-MiniLM-L6-v2", "timm:tf_efficientnet_lite0@random@224px"),  # not reproducible
     ]:

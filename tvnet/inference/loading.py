@@ -30,21 +30,18 @@ def load_retrieval(
     caller asked for, which the retrieval text encoder resolves on its own (MiniLM runs fp32
     on any CPU, so "auto" gives it onnxruntime even where the rest autocasts to bf16).
     ``pool`` becomes None for a baseline when no pool exists there."""
-    from tvnet.retrieval.image_encoder import ImageEncoder
-    from tvnet.retrieval.neighbours import Retriever
+    from tvnet.retrieval.neighbours import Retriever, pool_encoders
     from tvnet.retrieval.pool import DataPool
 
+    # the encoders the pool names: the bundled ones, or those it records the files of
     if not model.uses_retrieval:
         if retriever is not None:
             return None, retriever, pool, pool_images
         if (pool / "manifest.json").is_file():
-            image_retriever = Retriever(
-                DataPool.load(pool), None, ImageEncoder(device=device, runtime=runtime)
-            )
-            return None, image_retriever, pool, pool_images
+            data_pool = DataPool.load(pool)
+            _, image = pool_encoders(data_pool.manifest, device, runtime=runtime, text=False)
+            return None, Retriever(data_pool, None, image), pool, pool_images
         return None, None, None, pool_images
-
-    from tvnet.retrieval.text_encoder import TextEncoder
 
     if retriever is not None:
         from tvnet.io import read_json
@@ -55,12 +52,9 @@ def load_retrieval(
             retriever = copy.copy(retriever)
             retriever.k_text = model.cfg.retrieval_k_text
     else:
-        retriever = Retriever(
-            DataPool.load(pool),
-            TextEncoder(device=device, runtime=asked),
-            ImageEncoder(device=device, runtime=runtime),
-            k_text=model.cfg.retrieval_k_text,
-        )
+        data_pool = DataPool.load(pool)
+        text, image = pool_encoders(data_pool.manifest, device, runtime=runtime, text_runtime=asked)
+        retriever = Retriever(data_pool, text, image, k_text=model.cfg.retrieval_k_text)
     if pool_images is None:
         pool_images = pool / "images"
         data_dir = (meta.get("data") or {}).get("data_dir")

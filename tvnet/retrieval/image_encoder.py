@@ -101,6 +101,12 @@ class ImageEncoder:
                 model.load_state_dict(sd, strict=False)
                 tag = path.name
         self.backbone = backbone
+        # where the weights came from, for a pool's manifest (tvnet.retrieval.neighbours)
+        self.weights = (
+            None
+            if weights is None
+            else (str(weights) if str(weights) == PACKAGE_EFFNET else str(Path(weights).resolve()))
+        )
         self.input_size = int(input_size)
         self.batch_size = int(batch_size)
         self.device = torch.device(device)
