@@ -125,15 +125,17 @@ def test_a_damaged_wordnet_reads_the_split_as_written(tiny_synthref, tmp_path):
 
 
 def test_a_pool_of_encoders_not_loadable_by_name_still_evaluates(tiny_synthref, tmp_path):
-    """A pool built with other encoders (the `paper` preset's DistilBERT) has its neighbour
-    tables, which are all the rows need: eval runs, with no image_similarity column and the
+    """A pool built with other encoders whose files cannot be found (the `paper` preset's
+    DistilBERT, a VGG16 file, on another machine) has its neighbour tables, which are all the
+    rows need: eval runs, with no image_similarity column and the
     rewritten rows' neighbours as retrieved for the text as written, and run.json says why."""
     ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "ckpt")
     data, _ = _copy(tiny_synthref, tmp_path, "a", "the crimson shape")
     pool = tmp_path / "custom-pool"
     shutil.copytree(tiny_synthref["pool"], pool)  # its val table: the original wording
     manifest = json.loads((pool / "manifest.json").read_text())
-    manifest["text_encoder"]["name"] = "distilbert-base-uncased"
+    manifest["text_encoder"]["name"] = "hf:distilbert-base-uncased"  # built before pools
+    manifest["image_encoder"]["name"] = "timm:vgg16@vgg16.pth@224px"  # recorded their files
     (pool / "manifest.json").write_text(json.dumps(manifest))
     out = tmp_path / "dump"
     args = ["eval", "--checkpoint", str(ckpt), "--data", str(data), "--split", "val"]
@@ -144,5 +146,5 @@ def test_a_pool_of_encoders_not_loadable_by_name_still_evaluates(tiny_synthref, 
     table = pd.read_parquet(next(pool.glob("neighbours_*_val.parquet"))).set_index("sample_id")
     assert rows.loc[SAMPLE, "neighbour_image_id"] == table.loc[SAMPLE, "neighbour_image_id"]
     assert rows["image_similarity"].isna().all()
-    assert "distilbert-base-uncased" in dump.run["image_similarity_note"]
+    assert "vgg16.pth" in dump.run["image_similarity_note"]
     assert "as written" in dump.run["reading"]["neighbours_note"]

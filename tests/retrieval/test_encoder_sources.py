@@ -28,10 +28,16 @@ def local_pool(tiny_synthref, tmp_path_factory):
     text_dir.mkdir()
     for f in minilm_model_dir().iterdir():
         (text_dir / f.name).symlink_to(f)
-    weights = root / "lite0-mine.pth"
-    torch.manual_seed(0)
+    blob = root / "blobs" / "9f3ab"  # a hub cache's layout: the file name is a symlink's
+    blob.parent.mkdir()
+    generator = torch.Generator().manual_seed(0)
     model = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=0)
-    torch.save(model.state_dict(), weights)
+    with torch.no_grad():
+        for t in model.parameters():
+            t.copy_(torch.randn(t.shape, generator=generator) * 0.05)
+    torch.save(model.state_dict(), blob)
+    weights = root / "lite0-mine.pth"
+    weights.symlink_to(blob)
     te, ie = TextEncoder(text_dir), ImageEncoder(weights=weights)
     pool = build_pool(tiny_synthref["refer"], "train", te, ie, progress=False)
     pool.save(root / "pool")
@@ -44,11 +50,12 @@ def test_the_manifest_records_where_local_encoders_came_from(local_pool, tiny_sy
     assert man["text_encoder"]["source"] == str(local_pool["text_dir"].resolve())
     assert man["image_encoder"]["source"] == {
         "backbone": "tf_efficientnet_lite0",
-        "weights": str(local_pool["weights"].resolve()),
+        "weights": str(local_pool["weights"].absolute()),  # the symlink, not its target
         "input_size": 224,
     }
     text, image = pool_encoders(man)
     assert (text.name, image.name) == (local_pool["te"].name, local_pool["ie"].name)
+    assert image.name == "timm:tf_efficientnet_lite0@lite0-mine.pth@224px"
     img = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)
     np.testing.assert_allclose(image.encode([img]), local_pool["ie"].encode([img]), atol=1e-5)
     np.testing.assert_allclose(
@@ -88,3 +95,31 @@ def test_missing_files_say_which(local_pool, tmp_path):
     random["image_encoder"]["source"]["weights"] = None
     with pytest.raises(EncodersUnavailable, match="random weights"):
         pool_encoders(random)
+
+
+def test_corrupt_weights_at_the_recorded_path_say_so(local_pool, tmp_path):
+    man = json.loads((local_pool["pool"] / "manifest.json").read_text())
+    bad = tmp_path / "lite0-mine.pth"
+    bad.write_bytes(b"not a state dict")
+    man["image_encoder"]["source"]["weights"] = str(bad)
+    with pytest.raises(EncodersUnavailable, match="cannot be used"):
+        pool_encoders(man, text=False)
+
+
+def test_neighbours_and_eval_use_the_pools_own_encoders(local_pool, tiny_synthref, tmp_path):
+    """`tvnet pool neighbours` without encoder options writes the table with the pool's own
+    encoders (the default ones would not fit this pool), and `tvnet eval` fills the
+    image_similarity column with its image encoder."""
+    from tvnet.cli import main as cli_main
+    from tvnet.eval.dump import load_dump
+
+    data = str(tiny_synthref["data"])
+    pool = str(local_pool["pool"])
+    assert cli_main(["pool", "neighbours", "--data", data, "--split", "val", "--pool", pool]) == 0
+    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "ckpt")
+    out = tmp_path / "dump"
+    args = ["eval", "--checkpoint", str(ckpt), "--data", data, "--split", "val", "--pool", pool]
+    assert cli_main(args + ["--out", str(out), "--quiet", "--no-influence"]) == 0
+    dump = load_dump(out)
+    assert dump.samples["image_similarity"].notna().all()
+    assert dump.run["image_similarity_note"] is None

@@ -168,7 +168,9 @@ def run(args: argparse.Namespace) -> int:
 
         pool = DataPool.load(args.pool)
         try:
-            _, image_encoder = pool_encoders(pool.manifest, device=device, runtime=args.runtime)
+            _, image_encoder = pool_encoders(
+                pool.manifest, device=device, runtime=args.runtime, text=False
+            )
         except EncodersUnavailable as e:  # the neighbour tables are all the rows need
             similarity_note = f"no image_similarity column: {e}"
             print(similarity_note)

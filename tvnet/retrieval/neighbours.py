@@ -323,7 +323,12 @@ def pool_encoders(
                     else "the manifest records no folder to load the text model from"
                 )
         text_rt = runtime if text_runtime == "same" else text_runtime
-        text_enc = TextEncoder(source, device=device, runtime=text_rt)
+        try:
+            text_enc = TextEncoder(source, device=device, runtime=text_rt)
+        except (OSError, ValueError) as e:  # a folder without weights, a broken tokenizer …
+            if source is None:
+                raise
+            raise unavailable(f"its text model folder {source} cannot be read: {e}") from e
         if text_enc.name != text_name:
             raise unavailable(f"the folder {source} holds {text_enc.name!r}")
     backbone, tag, size = (image_name.removeprefix("timm:").split("@") + ["", ""])[:3]
@@ -334,19 +339,22 @@ def pool_encoders(
     else:
         source = image_entry.get("source") or {}
         weights = source.get("weights")
-        if not source:
-            raise unavailable("the manifest records no weights file to load the image encoder from")
-        if weights is None:
+        if tag == "random" or (source and weights is None):
             raise unavailable("its image encoder had random weights, which cannot be rebuilt")
+        if not source or "backbone" not in source or "input_size" not in source:
+            raise unavailable("the manifest records no weights file to load the image encoder from")
         if not Path(weights).is_file():
             raise unavailable(f"its image encoder weights {weights!r} are not on this machine")
-        image_enc = ImageEncoder(
-            source["backbone"],
-            weights,
-            device=device,
-            input_size=int(source["input_size"]),
-            runtime=runtime,
-        )
+        try:
+            image_enc = ImageEncoder(
+                source["backbone"],
+                weights,
+                device=device,
+                input_size=int(source["input_size"]),
+                runtime=runtime,
+            )
+        except (OSError, ValueError, RuntimeError) as e:  # corrupt, or another backbone's
+            raise unavailable(f"its image encoder weights {weights} cannot be used: {e}") from e
         if image_enc.name != image_name:
             raise unavailable(f"the weights {weights} make {image_enc.name!r}")
     return text_enc, image_enc
