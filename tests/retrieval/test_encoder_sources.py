@@ -1,6 +1,6 @@
 """A pool built with encoders other than the bundled ones (the `paper` preset's DistilBERT, a
 VGG16 weights file) records where they came from, and the Predictor and `tvnet eval` load them
-again from there (tvnet.retrieval.neighbours.encoder_sources, pool_encoders)."""
+again from there (tvnet.retrieval.encoders: encoder_sources, pool_encoders)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import torch
 
 from tests.conftest import save_tiny_model
 from tvnet import Predictor
+from tvnet.retrieval.encoders import EncodersUnavailable, pool_encoders
 from tvnet.retrieval.image_encoder import ImageEncoder
-from tvnet.retrieval.neighbours import EncodersUnavailable, build_pool, pool_encoders
+from tvnet.retrieval.neighbours import build_pool
 from tvnet.retrieval.pool import DataPool
 from tvnet.retrieval.text_encoder import TextEncoder, minilm_model_dir
 

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from tvnet.data.refer import open_refer
+from tvnet.retrieval.encoders import pool_encoders
 from tvnet.retrieval.image_encoder import ImageEncoder
 from tvnet.retrieval.neighbours import (
     NEIGHBOUR_COLUMNS,
@@ -20,7 +21,6 @@ from tvnet.retrieval.neighbours import (
     build_pool,
     neighbour_table,
     neighbours_path,
-    pool_encoders,
     read_neighbours,
     write_neighbours,
 )

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     table = SplitTable.for_model(refer, args.split, model, args.pool, read_as=read_as)
     if read_as and model.uses_retrieval:
         from tvnet.eval.reading import neighbours_as_read
-        from tvnet.retrieval.neighbours import EncodersUnavailable
+        from tvnet.retrieval.encoders import EncodersUnavailable
 
         # with the encoders' PyTorch runtime, as `tvnet pool neighbours` wrote the rest
         try:
@@ -159,11 +159,8 @@ def run(args: argparse.Namespace) -> int:
             table.replace_neighbours(rows)
     similarity, pool_image_ids, similarity_note = None, None, None
     if args.pool is not None:
-        from tvnet.retrieval.neighbours import (
-            EncodersUnavailable,
-            image_similarities,
-            pool_encoders,
-        )
+        from tvnet.retrieval.encoders import EncodersUnavailable, pool_encoders
+        from tvnet.retrieval.neighbours import image_similarities
         from tvnet.retrieval.pool import DataPool
 
         pool = DataPool.load(args.pool)

@@ -56,7 +56,7 @@ def _neighbours(args: argparse.Namespace) -> int:
     refer = open_refer(args.data)
     pool = DataPool.load(args.pool)  # first: a wrong path fails before the models load
     if args.text_model is None and args.image_backbone is None and args.image_weights is None:
-        from tvnet.retrieval.neighbours import pool_encoders
+        from tvnet.retrieval.encoders import pool_encoders
 
         text, image = pool_encoders(pool.manifest, device=args.device)  # the pool's own
     else:

@@ -115,7 +115,8 @@ def neighbours_as_read(
     rewritten samples, retrieved from the pool at ``pool_dir`` with the text as read and the
     pool's own encoders (in PyTorch by default, as ``tvnet pool neighbours`` writes tables, so
     that a near tie falls the same way); the table on disk is left as it is."""
-    from tvnet.retrieval.neighbours import neighbour_table, pool_encoders
+    from tvnet.retrieval.encoders import pool_encoders
+    from tvnet.retrieval.neighbours import neighbour_table
     from tvnet.retrieval.pool import DataPool
 
     pool = DataPool.load(pool_dir)

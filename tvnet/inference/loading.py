@@ -30,7 +30,8 @@ def load_retrieval(
     caller asked for, which the retrieval text encoder resolves on its own (MiniLM runs fp32
     on any CPU, so "auto" gives it onnxruntime even where the rest autocasts to bf16).
     ``pool`` becomes None for a baseline when no pool exists there."""
-    from tvnet.retrieval.neighbours import Retriever, pool_encoders
+    from tvnet.retrieval.encoders import pool_encoders
+    from tvnet.retrieval.neighbours import Retriever
     from tvnet.retrieval.pool import DataPool
 
     # the encoders the pool names: the bundled ones, or those it records the files of
