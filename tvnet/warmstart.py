@@ -123,14 +123,20 @@ def lineage(init: dict[str, Any] | None, variant: str) -> tuple[int, int, str | 
     ``variant`` (the network it was grown from), or None."""
     runs = steps = 0
     grown_from = None
-    r: Any = init
-    while isinstance(r, dict):
+    for r in _chain(init):
         runs += 1
         steps += int(r.get("step") or 0)
         if grown_from is None and r.get("variant") not in (None, variant):
             grown_from = str(r["variant"])
-        r = r.get("init")
     return runs, steps, grown_from
+
+
+def _chain(init: dict[str, Any] | None):
+    """The ``init`` records of a warm start, newest first (each one's ``init`` the next)."""
+    r: Any = init
+    while isinstance(r, dict):
+        yield r
+        r = r.get("init")
 
 
 def start_label(init: dict[str, Any] | None, variant: str) -> str:
@@ -141,9 +147,5 @@ def start_label(init: dict[str, Any] | None, variant: str) -> str:
     if not runs:
         return ""
     label = f"grown from {grown_from}" if grown_from else "warm start"
-    r: Any = init
-    while isinstance(r, dict):
-        if r.get("adapter_added"):
-            return f"{label}, adapter added"
-        r = r.get("init")
-    return label
+    added = any(r.get("adapter_added") for r in _chain(init))
+    return f"{label}, adapter added" if added else label
