@@ -2,12 +2,14 @@
 
     python benchmarks/train_throughput.py [--batch 8] [--steps 5] [--threads 2] [--no-amp]
         [--variants full baseline] [--set model.enrich_key_grid=20 train.loss_grid=head]
-        [--config configs/cpu.json] [--profile]
+        [--config configs/cpu.json] [--profile] [--compile]
 
 Random features of the right shapes stand in for the cache (the cost is the trainable part);
 one step = forward + loss + backward + Adam, with the model and loss settings of ``--config``
 (default configs/cpu.json) and ``--set`` overrides. The wall time of real runs is in
-runs/*/log.jsonl. ``--profile`` prints torch.profiler's top operations for each variant.
+runs/*/log.jsonl. ``--profile`` prints torch.profiler's top operations for each variant;
+``--compile`` runs the model's forward through ``torch.compile`` (inductor) and prints the
+compile time (the first two steps) apart.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def main() -> None:
     ap.add_argument("--config", default="configs/cpu.json")
     ap.add_argument("--set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the forward (inductor)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = json.loads(Path(args.config).read_text())
@@ -73,10 +76,12 @@ def main() -> None:
         ).train()
         if train_cfg.channels_last:
             m = m.to(memory_format=torch.channels_last)
-        _bench(m, args.batch, args.steps, amp, train_cfg, args.profile)
+        _bench(m, args.batch, args.steps, amp, train_cfg, args.profile, args.compile)
 
 
-def _bench(m, B: int, steps: int, amp: bool, train_cfg: TrainConfig, profile_ops: bool) -> None:
+def _bench(
+    m, B: int, steps: int, amp: bool, train_cfg: TrainConfig, profile_ops: bool, compile_: bool
+) -> None:
     if m.cfg.text_encoder == "hf_tokens":
         tok = torch.randint(1000, 5000, (B, 12))
     else:
@@ -87,16 +92,21 @@ def _bench(m, B: int, steps: int, amp: bool, train_cfg: TrainConfig, profile_ops
         feats = m.backbone.extract(torch.randn(B, 3, 320, 320))
         ref = [f.flip(0) for f in feats]
     mask = (torch.rand(B, 1, 320, 320) > 0.7).float()
+    fwd = torch.compile(m) if compile_ else m
 
     def step() -> None:
         with autocast_context("cpu", amp):
-            out = m(tok, ln, feats=feats, ref_feats=ref)
+            out = fwd(tok, ln, feats=feats, ref_feats=ref)
         loss = training_loss(out, mask, train_cfg)
         opt.zero_grad()
         loss.backward()
         opt.step()
 
-    step()  # warm-up
+    t = time.perf_counter()
+    step()  # warm-up (and compilation)
+    step()
+    if compile_:
+        print(f"  {m.cfg.variant:9s} compiled in {time.perf_counter() - t:.0f} s", flush=True)
     t = time.perf_counter()
     for _ in range(steps):
         step()

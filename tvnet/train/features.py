@@ -6,15 +6,17 @@ goes to the trainable parts. The cache key hashes the backbone weights, the inpu
 the dataset's annotation file, so changing any of them invalidates the cache.
 
 Layout: ``ROOT/<key>/<split>/{v2,v3,v4,v5}.npy`` + ``index.json``, each split folder written
-atomically (temporary folder, then rename).
+atomically (built in ``.<split>.partial``, then renamed); an interrupted build resumes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import shutil
-import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,8 @@ from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import letterbox, to_tensor
 
 LEVELS = ("v2", "v3", "v4", "v5")
+SAVE_EVERY = 32  # batches between two progress records of a build (512 images at batch 16)
+log = logging.getLogger(__name__)
 
 
 def backbone_fingerprint(backbone: torch.nn.Module, input_size: int, output_stride: int) -> str:
@@ -85,18 +89,33 @@ class FeatureCache:
 
     @torch.inference_mode()
     def _build(self, split: str, folder: Path) -> None:
-        ids = self.refer.image_ids(split)
+        """Compute ``split``'s features into ``.<split>.partial`` and rename it when whole.
+
+        The build resumes: every ``SAVE_EVERY`` batches the arrays are flushed and
+        ``progress.json`` records how many rows are written, so an interrupted build (a session
+        that ended, a killed job) continues from there. A lock file serialises builders of the
+        same split (DDP ranks, a training and an evaluation started together); whoever comes
+        second finds the finished folder and only maps it.
+        """
+        ids = [int(i) for i in self.refer.image_ids(split)]
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{split}.", dir=folder.parent))
-        try:
+        with _locked(folder.parent / f".{split}.lock"):
+            if (folder / "index.json").is_file():
+                return  # built by another process while this one waited
+            part = folder.parent / f".{split}.partial"
+            arrays, done = _reopen(part, ids)
+            if done:
+                log.info("resuming the %s feature cache at image %d of %d", split, done, len(ids))
             self.backbone.eval().to(self.device)
             body = self.backbone.to(memory_format=torch.channels_last)
-            arrays = None
-            for start in tqdm(
-                range(0, len(ids), self.batch_size),
-                desc=f"caching {split} features",
-                disable=not self.progress,
-                unit="batch",
+            starts = range(done, len(ids), self.batch_size)
+            for n, start in enumerate(
+                tqdm(
+                    starts,
+                    desc=f"caching {split} features",
+                    disable=not self.progress,
+                    unit="batch",
+                )
             ):
                 chunk = ids[start : start + self.batch_size]
                 x = torch.stack(
@@ -109,9 +128,11 @@ class FeatureCache:
                 with autocast_context(self.device, self.amp):
                     feats = body.extract(x)
                 if arrays is None:
+                    shutil.rmtree(part, ignore_errors=True)
+                    part.mkdir()
                     arrays = [
                         np.lib.format.open_memmap(
-                            tmp / f"{lvl}.npy",
+                            part / f"{lvl}.npy",
                             mode="w+",
                             dtype=np.float16,
                             shape=(len(ids), *f.shape[1:]),
@@ -120,17 +141,17 @@ class FeatureCache:
                     ]
                 for arr, f in zip(arrays, feats):
                     arr[start : start + len(chunk)] = f.float().cpu().numpy().astype(np.float16)
-            for arr in arrays or []:
+                if (n + 1) % SAVE_EVERY == 0:
+                    _save_progress(part, arrays, ids, start + len(chunk))
+            if arrays is None:
+                raise ValueError(f"split {split!r} of {self.refer.name} has no images to cache")
+            for arr in arrays:
                 arr.flush()
-            (tmp / "index.json").write_text(
-                json.dumps({"image_ids": [int(i) for i in ids], "split": split})
-            )
+            (part / "progress.json").unlink(missing_ok=True)
+            (part / "index.json").write_text(json.dumps({"image_ids": ids, "split": split}))
             if folder.exists():
                 shutil.rmtree(folder)
-            tmp.rename(folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            part.rename(folder)
 
     def __contains__(self, image_id: int) -> bool:
         return int(image_id) in self._where
@@ -146,3 +167,47 @@ class FeatureCache:
             for lvl, arr in enumerate(arrays):
                 out[lvl].append(arr[r])
         return [torch.from_numpy(np.stack(o).astype(np.float32)).to(device) for o in out]
+
+
+def _ids_digest(ids: list[int]) -> str:
+    return hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]
+
+
+def _save_progress(part: Path, arrays: list[np.ndarray], ids: list[int], done: int) -> None:
+    """Flush the arrays, then record (atomically) that their first ``done`` rows are written."""
+    for arr in arrays:
+        arr.flush()
+    tmp = part / "progress.json.tmp"
+    tmp.write_text(json.dumps({"images": _ids_digest(ids), "n": len(ids), "done": done}))
+    os.replace(tmp, part / "progress.json")
+
+
+def _reopen(part: Path, ids: list[int]) -> tuple[list[np.ndarray] | None, int]:
+    """The arrays and row count of an interrupted build of the same images, or (None, 0)."""
+    try:
+        prog = json.loads((part / "progress.json").read_text())
+        if prog["images"] != _ids_digest(ids) or prog["n"] != len(ids):
+            return None, 0
+        arrays = [np.load(part / f"{lvl}.npy", mmap_mode="r+") for lvl in LEVELS]
+        done = int(prog["done"])
+        if not 0 < done <= len(ids) or any(a.shape[0] != len(ids) for a in arrays):
+            return None, 0
+        return arrays, done
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, 0  # no usable partial build: start again (the folder is replaced)
+
+
+@contextmanager
+def _locked(path: Path):
+    """An exclusive advisory lock on ``path`` (POSIX; elsewhere no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -1,0 +1,110 @@
+"""The backbone feature cache: what it stores, and an interrupted build that resumes."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import TINY_MODEL
+from tvnet import build_model
+from tvnet.data.refer import open_refer
+from tvnet.data.tokenize import Vocab
+from tvnet.data.transforms import letterbox, to_tensor
+from tvnet.train import features
+from tvnet.train.features import LEVELS, FeatureCache
+
+
+@pytest.fixture(scope="module")
+def backbone(tiny_synthref):
+    torch.manual_seed(0)
+    vocab = Vocab.build(s.sentence for s in tiny_synthref["refer"].samples("train"))
+    model = build_model("cpu", "baseline", vocab=vocab, pretrained=False, **TINY_MODEL)
+    return model.backbone.eval()
+
+
+def _cache(root, backbone, refer):
+    size = TINY_MODEL["input_size"]
+    return FeatureCache(root, backbone, refer, size, 8, progress=False, amp=False, batch_size=4)
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_cached_rows_are_the_backbone_of_each_image(tiny_synthref, backbone, tmp_path):
+    refer = tiny_synthref["refer"]
+    cache = _cache(tmp_path, backbone, refer)
+    cache.ensure("val")
+    ids = refer.image_ids("val")
+    i = ids[-1]
+    x = to_tensor(letterbox(refer.load_image(i), cache.input_size)[0])[None]
+    with torch.inference_mode():
+        want = backbone.extract(x)
+    got = cache.get([i])
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        # stored as fp16: the tolerance is fp16's relative step
+        assert torch.allclose(g, w, rtol=2e-3, atol=2e-3)
+    assert sorted(p.name for p in cache.dir.glob(".val.partial*")) == []  # renamed when whole
+
+
+def test_an_interrupted_build_resumes_where_it_stopped(
+    tiny_synthref, backbone, tmp_path, monkeypatch
+):
+    refer = tiny_synthref["refer"]
+    ids = refer.image_ids("train")
+    assert len(ids) > 10
+    monkeypatch.setattr(features, "SAVE_EVERY", 1)  # a progress record after every batch
+
+    loaded: list[int] = []
+    real_load = refer.load_image
+
+    def failing_load(i):
+        if len(loaded) == 10:  # the third batch of four: two batches (8 images) are recorded
+            raise Interrupted
+        loaded.append(i)
+        return real_load(i)
+
+    monkeypatch.setattr(refer, "load_image", failing_load)
+    cache = _cache(tmp_path / "a", backbone, refer)
+    with pytest.raises(Interrupted):
+        cache.ensure("train")
+    part = cache.dir / ".train.partial"
+    assert json.loads((part / "progress.json").read_text())["done"] == 8
+    assert not (cache.dir / "train").exists()
+
+    monkeypatch.setattr(refer, "load_image", lambda i: (loaded.append(i), real_load(i))[1])
+    loaded.clear()
+    resumed = _cache(tmp_path / "a", backbone, refer)
+    resumed.ensure("train")
+    assert loaded == ids[8:]  # only the images after the recorded ones were read again
+    assert not part.exists() and (resumed.dir / "train" / "index.json").is_file()
+
+    fresh = _cache(tmp_path / "b", backbone, refer)
+    fresh.ensure("train")
+    for lvl in LEVELS:
+        a = np.load(resumed.dir / "train" / f"{lvl}.npy")
+        b = np.load(fresh.dir / "train" / f"{lvl}.npy")
+        assert np.array_equal(a, b), lvl  # the same batches, so the same bits
+
+
+def test_a_partial_build_of_other_images_is_started_again(tiny_synthref, backbone, tmp_path):
+    refer = tiny_synthref["refer"]
+    cache = _cache(tmp_path, backbone, refer)
+    part = cache.dir / ".val.partial"
+    part.mkdir(parents=True)
+    (part / "progress.json").write_text(json.dumps({"images": "0" * 16, "n": 3, "done": 3}))
+    (part / "v2.npy").write_bytes(b"not an array")
+    cache.ensure("val")
+    n = len(refer.image_ids("val"))
+    assert all(np.load(cache.dir / "val" / f"{lvl}.npy").shape[0] == n for lvl in LEVELS)
+    assert not np.isnan(cache.get(refer.image_ids("val"))[0]).any()
+    assert not part.exists()
+
+
+def test_a_split_without_images_is_named(tiny_synthref, backbone, tmp_path):
+    refer = open_refer(tiny_synthref["data"])
+    refer.image_ids = lambda split=None: []
+    with pytest.raises(ValueError, match="no images"):
+        _cache(tmp_path, backbone, refer).ensure("val")
