@@ -130,6 +130,22 @@ def known_words(vocab: Any, meta: dict[str, Any]) -> list[str]:
     return [str(w) for w in meta.get("known_words") or []]
 
 
+def model_lexicon(
+    vocab: Any, meta: dict[str, Any], wordnet: WordNet | None = None
+) -> tuple[Lexicon | None, str | None]:
+    """The lexicon that reads a model's unseen words as its known words (:func:`known_words`),
+    and a note when there is none: (None, why) for a checkpoint that records no known words or
+    a damaged WordNet, in which case expressions are read as written. The one construction
+    that :class:`tvnet.Predictor` and ``tvnet eval`` (:mod:`tvnet.eval.reading`) share."""
+    known = known_words(vocab, meta)
+    if not known:
+        return None, "the checkpoint records no known words"
+    try:
+        return Lexicon.of(known, wordnet), None
+    except LexiconError as e:
+        return None, f"words the model never saw are read as written: {e}"
+
+
 def training_words(sentences: Iterable[str]) -> list[str]:
     """Every word of ``sentences``, sorted: what a checkpoint records as ``known_words``.
     Words a model met only through training-time colour-name or word swaps are not known:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from tvnet.data.lexicon import Lexicon, LexiconError, WordNet, known_words
+from tvnet.data.lexicon import LexiconError, WordNet, model_lexicon
 
 
 @dataclasses.dataclass
@@ -60,13 +60,9 @@ def read_split(
     checkpoint's ``meta`` records), as :meth:`tvnet.Predictor.from_checkpoint` builds it with
     ``read_synonyms`` on (``wordnet``: another copy than the package's). A damaged WordNet costs the rewriting, not the evaluation: the split
     is then read as written, and the note says why."""
-    known = known_words(vocab, meta)
-    if not known:
-        return Reading(False, {}, Counter(), "the checkpoint records no known words")
-    try:
-        lexicon = Lexicon.of(known, wordnet)
-    except LexiconError as e:
-        return Reading(False, {}, Counter(), f"words the model never saw are read as written: {e}")
+    lexicon, note = model_lexicon(vocab, meta, wordnet)
+    if lexicon is None:
+        return Reading(False, {}, Counter(), note)
     read_as: dict[int, str] = {}
     counts: Counter = Counter()
     try:

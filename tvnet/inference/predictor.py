@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tvnet.data.lexicon import Lexicon, LexiconError, known_words
+from tvnet.data.lexicon import Lexicon, LexiconError, known_words, model_lexicon
 from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
@@ -198,12 +198,10 @@ class Predictor:
             pool_images=pool_images,
         )
         lexicon = None
-        known = known_words(model.vocab, meta) if read_synonyms else []
-        if known:
-            try:
-                lexicon = Lexicon.of(known)
-            except LexiconError as e:
-                notes.append(f"words the model never saw are read as written: {e}")
+        if read_synonyms:
+            lexicon, why = model_lexicon(model.vocab, meta)
+            if lexicon is None and known_words(model.vocab, meta):
+                notes.append(why)  # a damaged WordNet (no known words: nothing to rewrite to)
         info = {
             "checkpoint": str(path),
             "pool": str(pool) if pool else None,
