@@ -171,14 +171,19 @@ def show_word_use(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict])
 def filter_failures(
     rows: pd.DataFrame, iou_range, bins, splits, words: str, mode: str | None = None
 ) -> pd.DataFrame:
-    """``rows`` in the IoU range, size buckets and splits whose sentence holds every word (and
-    whose ``mode`` column equals ``mode``, when one is given), worst first."""
+    """``rows`` in the IoU range, size buckets and splits whose expression holds every word,
+    as written or as the model read it (``read_as``, where the lexicon rewrote it), and whose
+    ``mode`` column equals ``mode``, when one is given; worst first."""
     lo, hi = iou_range
     keep = rows["iou"].between(lo, hi) & rows["size_bin"].isin(bins) & rows["split"].isin(splits)
     if mode is not None:
         keep &= rows["mode"] == mode
+    texts = [rows["sentence"]] + ([rows["read_as"]] if "read_as" in rows else [])
     for word in words.lower().split():
-        keep &= rows["sentence"].str.lower().str.contains(word, regex=False, na=False)
+        found = pd.Series(False, index=rows.index)
+        for text in texts:
+            found |= text.fillna("").astype(str).str.lower().str.contains(word, regex=False)
+        keep &= found
     return rows[keep].sort_values(["iou", "split", "sample_id"], kind="stable")
 
 
@@ -245,7 +250,12 @@ def page(root, stamp, samples, info, sel) -> None:
     bins = c3.multiselect("Size bucket", list(SIZE_BINS), list(SIZE_BINS), key="fail_bins")
     split_options = sorted(rows["split"].unique())
     splits = c4.multiselect("Split", split_options, split_options, key="fail_splits")
-    words = c5.text_input("Expression contains (all words)", "", key="fail_words")
+    words = c5.text_input(
+        "Expression contains (all words)",
+        "",
+        key="fail_words",
+        help="as written, or as the model read it",
+    )
     mine = rows[rows["variant"] == variant]
     mode = None
     if mine["mode"].notna().any():

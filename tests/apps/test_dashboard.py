@@ -183,6 +183,30 @@ def test_failure_cases_worst_first_with_images(root):
     assert not at.exception
 
 
+def test_failure_word_filter_reads_what_the_model_read():
+    from apps.dashboard.failure_cases import filter_failures
+
+    rows = pd.DataFrame(
+        {
+            "iou": [0.1, 0.2, 0.3, 0.4],
+            "size_bin": ["small"] * 4,
+            "split": ["val"] * 4,
+            "sample_id": [1, 2, 3, 4],
+            "sentence": ["the crimson disk", "the red circle", "a tiny crimson box", "the box"],
+            "read_as": ["the red circle", None, "a small red box", None],
+        }
+    )
+    pick = lambda words: list(filter_failures(rows, (0, 1), ["small"], ["val"], words).sample_id)  # noqa: E731
+    assert pick("crimson") == [1, 3]  # as written
+    assert pick("red") == [1, 2, 3]  # as read, or as written
+    assert pick("red circle") == [1, 2]  # every word, each as written or read
+    assert pick("crimson small") == [3]  # one word from each text
+    assert pick("blue") == []
+    assert pick("box") == [3, 4]
+    no_reading = rows.drop(columns="read_as")  # dumps written before the column
+    assert list(filter_failures(no_reading, (0, 1), ["small"], ["val"], "red").sample_id) == [2]
+
+
 def test_failure_cases_without_images_show_masks_and_a_note(tmp_path):
     root = make_dump_tree(tmp_path / "dumps", with_images=False)
     at = run_app(root, "Failure cases")
