@@ -94,13 +94,16 @@ def test_a_partial_build_of_other_images_is_started_again(tiny_synthref, backbon
     cache = _cache(tmp_path, backbone, refer)
     part = cache.dir / ".val.partial"
     part.mkdir(parents=True)
+    old_tmp = cache.dir / ".val.k0hlwzxq"  # an interrupted build of an earlier version
+    old_tmp.mkdir()
+    (old_tmp / "v2.npy").write_bytes(b"x")
     (part / "progress.json").write_text(json.dumps({"images": "0" * 16, "n": 3, "done": 3}))
     (part / "v2.npy").write_bytes(b"not an array")
     cache.ensure("val")
     n = len(refer.image_ids("val"))
     assert all(np.load(cache.dir / "val" / f"{lvl}.npy").shape[0] == n for lvl in LEVELS)
     assert not np.isnan(cache.get(refer.image_ids("val"))[0]).any()
-    assert not part.exists()
+    assert not part.exists() and not old_tmp.exists()
 
 
 def test_a_split_without_images_is_named(tiny_synthref, backbone, tmp_path):

@@ -103,6 +103,9 @@ class FeatureCache:
             if (folder / "index.json").is_file():
                 return  # built by another process while this one waited
             part = folder.parent / f".{split}.partial"
+            for stale in folder.parent.glob(f".{split}.*"):  # earlier versions' temporary folders
+                if stale.is_dir() and stale != part:
+                    shutil.rmtree(stale, ignore_errors=True)
             arrays, done = _reopen(part, ids)
             if done:
                 log.info("resuming the %s feature cache at image %d of %d", split, done, len(ids))
