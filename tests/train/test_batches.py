@@ -137,3 +137,26 @@ def test_augmented_batches_rewrite_the_text_reproducibly(refer: ReferDataset) ->
     assert torch.equal(plain["tokens"], torch.from_numpy(table.tokens[idx]))
     with pytest.raises(ValueError, match="vocab"):
         BatchLoader(refer, table, 64, False, None, augment=shout)
+
+
+def test_prefetcher_gives_each_step_its_own_batch() -> None:
+    import threading
+
+    from tvnet.train.batches import Prefetcher
+
+    threads: list[str] = []
+
+    def make(step: int) -> int:
+        threads.append(threading.current_thread().name)
+        if step == 4:
+            raise RuntimeError("bad batch 4")
+        return step * 10
+
+    with Prefetcher(make, start=1, stop=6) as pf:
+        assert [pf.get(s) for s in (1, 2, 3)] == [10, 20, 30]
+        assert all(t.startswith("tvnet-batches") for t in threads)  # made ahead, in the thread
+        with pytest.raises(RuntimeError, match="bad batch 4"):
+            pf.get(4)  # an error reaches the step it belongs to
+        assert pf.get(2) == 20  # another step than the one made ahead: made in the caller
+        assert threads[-1] == threading.current_thread().name
+        assert pf.get(3) == 30

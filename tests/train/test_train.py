@@ -33,6 +33,10 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "paused")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
+    # batches made ahead in a thread (the default) are the batches made in turn
+    train(_cfg(), tc, tiny_synthref["data"], tmp_path / "inline", prefetch=False, **kw)
+    c = _weights(tmp_path / "inline")
+    assert all(torch.equal(a[k], c[k]) for k in a)
     # the run folder records what was trained, the log the loss per step
     run = json.loads((tmp_path / "paused" / "run.json").read_text())
     assert run["model"]["variant"] == "full" and run["train"]["steps"] == 4

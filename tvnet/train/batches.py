@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -183,3 +184,48 @@ class BatchLoader:
         """Letterboxed ground truth B×1×S×S in {0, 1}."""
         m = [letterbox_mask(self.refer.mask(self.table.samples[i].ref_id), self.size) for i in idx]
         return torch.from_numpy(np.stack(m)[:, None].astype(np.float32)).to(self.device)
+
+
+class Prefetcher:
+    """Makes the batch of step ``s + 1`` in a background thread while step ``s`` trains.
+
+    ``make(step)`` must depend on ``step`` alone (the sample order and the augmentation seed
+    are functions of it, :meth:`BatchLoader.inputs`), so the batches, and a resumed run, are
+    the same with or without it. Reading cached features (page faults on a cold cache),
+    decoding images and building masks then overlap the forward and backward pass instead of
+    stalling it. One thread, one batch ahead; :meth:`get` of another step than the one made
+    ahead makes that step in the caller's thread. An error in ``make`` is raised by the
+    :meth:`get` of its step."""
+
+    def __init__(self, make: Callable[[int], Any], start: int, stop: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._make, self._stop = make, stop
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tvnet-batches")
+        self._ahead: tuple[int, Any] | None = None
+        self._submit(start)
+
+    def _submit(self, step: int) -> None:
+        self._ahead = (step, self._pool.submit(self._make, step)) if step < self._stop else None
+
+    def get(self, step: int) -> Any:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == step:
+            batch = ahead[1].result()
+        else:
+            if ahead is not None:
+                ahead[1].cancel()
+            batch = self._make(step)
+        self._submit(step + 1)
+        return batch
+
+    def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead[1].cancel()
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> Prefetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -31,7 +31,7 @@ from tvnet.data.refer import open_refer
 from tvnet.eval.evaluator import evaluate
 from tvnet.io import atomic_write_json
 from tvnet.model.head import training_loss
-from tvnet.train.batches import BatchLoader, SplitTable
+from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable
 from tvnet.train.features import FeatureCache
 
 LAST, FINAL = "last", "final"
@@ -140,6 +140,7 @@ def train(
     val_samples: int = 200,
     stop_at: int | None = None,
     init: str | Path | None = None,
+    prefetch: bool = True,
 ) -> TrainResult:
     from tvnet import __version__
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config, save_checkpoint
@@ -331,56 +332,67 @@ def train(
         unit="step",
     )
     model.train()
-    for step in range(start_step, train_cfg.steps):
-        if train_cfg.max_minutes and time.perf_counter() - t0 > 60 * train_cfg.max_minutes:
-            break
-        if stop_at is not None and step >= stop_at:  # pause (tests, preemption); resume continues
-            break
+
+    def make_batch(step: int) -> tuple[dict[str, object], torch.Tensor]:
+        """The step's batch: a function of the step alone (order, augmentation seed)."""
         idx = order.batch(step, train_cfg.batch_size)[rank * local_bs : (rank + 1) * local_bs]
-        for g in opt.param_groups:
-            g["lr"] = _poly(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
-        inputs = loader.inputs(idx, seed=(train_cfg.seed, step))
-        mask = loader.masks(idx)
-        with autocast_context(device, train_cfg.amp):
-            out_ = net(**inputs)
-        loss = training_loss(out_, mask, train_cfg)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        done = step + 1
-        lv_t = loss.detach().clone()
-        if world > 1:  # log the global-batch loss, the same number one process would see
-            torch.distributed.all_reduce(lv_t)
-            lv_t /= world
-        lv = float(lv_t)
-        if not math.isfinite(lv):
-            raise FloatingPointError(f"loss became {lv} at step {step}")
-        loss_ema = lv if math.isnan(loss_ema) else 0.95 * loss_ema + 0.05 * lv
-        elapsed = time.perf_counter() - t0
-        rate = (done - start_step) * train_cfg.batch_size / max(elapsed, 1e-9)
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss_ema:.4f}", sps=f"{rate:.1f}")
-        if log is not None and (done % log_every == 0 or done == train_cfg.steps):
-            log.write(
-                json.dumps(
-                    {
-                        "step": done,
-                        "epoch": step // steps_per_epoch,
-                        "loss": lv,
-                        "loss_ema": loss_ema,
-                        "lr": opt.param_groups[0]["lr"],
-                        "samples_per_s": rate,
-                        "elapsed_s": elapsed,
-                    }
+        return loader.inputs(idx, seed=(train_cfg.seed, step)), loader.masks(idx)
+
+    # the next batch is made while this one trains (tvnet.train.batches.Prefetcher)
+    batches = Prefetcher(make_batch, start_step, train_cfg.steps) if prefetch else None
+    try:
+        for step in range(start_step, train_cfg.steps):
+            if train_cfg.max_minutes and time.perf_counter() - t0 > 60 * train_cfg.max_minutes:
+                break
+            # pause (tests, preemption); resume continues
+            if stop_at is not None and step >= stop_at:
+                break
+            for g in opt.param_groups:
+                g["lr"] = _poly(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
+            inputs, mask = batches.get(step) if batches is not None else make_batch(step)
+            with autocast_context(device, train_cfg.amp):
+                out_ = net(**inputs)
+            loss = training_loss(out_, mask, train_cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            done = step + 1
+            lv_t = loss.detach().clone()
+            if world > 1:  # log the global-batch loss, the same number one process would see
+                torch.distributed.all_reduce(lv_t)
+                lv_t /= world
+            lv = float(lv_t)
+            if not math.isfinite(lv):
+                raise FloatingPointError(f"loss became {lv} at step {step}")
+            loss_ema = lv if math.isnan(loss_ema) else 0.95 * loss_ema + 0.05 * lv
+            elapsed = time.perf_counter() - t0
+            rate = (done - start_step) * train_cfg.batch_size / max(elapsed, 1e-9)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss_ema:.4f}", sps=f"{rate:.1f}")
+            if log is not None and (done % log_every == 0 or done == train_cfg.steps):
+                log.write(
+                    json.dumps(
+                        {
+                            "step": done,
+                            "epoch": step // steps_per_epoch,
+                            "loss": lv,
+                            "loss_ema": loss_ema,
+                            "lr": opt.param_groups[0]["lr"],
+                            "samples_per_s": rate,
+                            "elapsed_s": elapsed,
+                        }
+                    )
+                    + "\n"
                 )
-                + "\n"
-            )
-            log.flush()
-        if done % train_cfg.checkpoint_every == 0:
-            checkpoint(done)
-        if has_val and rank == 0 and done % steps_per_epoch == 0 and done < train_cfg.steps:
-            log_val(done, step // steps_per_epoch)
-            model.train()
+                log.flush()
+            if done % train_cfg.checkpoint_every == 0:
+                checkpoint(done)
+            if has_val and rank == 0 and done % steps_per_epoch == 0 and done < train_cfg.steps:
+                log_val(done, step // steps_per_epoch)
+                model.train()
+    finally:
+        if batches is not None:
+            batches.close()
     bar.close()
     wall = time.perf_counter() - t0
     checkpoint(done)
