@@ -134,12 +134,13 @@ def model_lexicon(
     vocab: Any, meta: dict[str, Any], wordnet: WordNet | None = None
 ) -> tuple[Lexicon | None, str | None]:
     """The lexicon that reads a model's unseen words as its known words (:func:`known_words`),
-    and a note when there is none: (None, why) for a checkpoint that records no known words or
-    a damaged WordNet, in which case expressions are read as written. The one construction
-    that :class:`tvnet.Predictor` and ``tvnet eval`` (:mod:`tvnet.eval.reading`) share."""
+    or None: (None, None) for a checkpoint that records no known words (nothing to rewrite
+    to), (None, why) for a damaged WordNet; expressions are then read as written. The one
+    construction that :class:`tvnet.Predictor` and ``tvnet eval`` (:mod:`tvnet.eval.reading`)
+    share."""
     known = known_words(vocab, meta)
     if not known:
-        return None, "the checkpoint records no known words"
+        return None, None
     try:
         return Lexicon.of(known, wordnet), None
     except LexiconError as e:

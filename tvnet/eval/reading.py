@@ -62,7 +62,7 @@ def read_split(
     is then read as written, and the note says why."""
     lexicon, note = model_lexicon(vocab, meta, wordnet)
     if lexicon is None:
-        return Reading(False, {}, Counter(), note)
+        return Reading(False, {}, Counter(), note or "the checkpoint records no known words")
     read_as: dict[int, str] = {}
     counts: Counter = Counter()
     try:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tvnet.data.lexicon import Lexicon, LexiconError, known_words, model_lexicon
+from tvnet.data.lexicon import Lexicon, LexiconError, model_lexicon
 from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
@@ -200,8 +200,8 @@ class Predictor:
         lexicon = None
         if read_synonyms:
             lexicon, why = model_lexicon(model.vocab, meta)
-            if lexicon is None and known_words(model.vocab, meta):
-                notes.append(why)  # a damaged WordNet (no known words: nothing to rewrite to)
+            if why:  # a damaged WordNet
+                notes.append(why)
         info = {
             "checkpoint": str(path),
             "pool": str(pool) if pool else None,
