@@ -32,6 +32,7 @@ from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 from tvnet.inference.checks import answer_warnings
+from tvnet.inference.feature_cache import DEFAULT_ENTRIES, FeatureCache
 from tvnet.inference.influence import (
     Influence,
     WordInfluence,
@@ -101,7 +102,9 @@ class Predictor:
     nothing but keeps one for that when a pool is given. ``calibration``: the map from the
     raw score to a confidence (``CKPT/calibration.json``). ``lexicon``: rewrites words the
     model never saw into known ones before anything reads the expression (docs/design.md §6,
-    "Wording"); None reads the expression as written."""
+    "Wording"); None reads the expression as written. ``feature_cache``: how many images' backbone
+    maps and retrieval vectors to keep for the next call on the same pixels
+    (:mod:`tvnet.inference.feature_cache`; 0: none)."""
 
     def __init__(
         self,
@@ -114,6 +117,7 @@ class Predictor:
         calibration: Calibration | None = None,
         image_retriever: Any = None,
         lexicon: Lexicon | None = None,
+        feature_cache: int = DEFAULT_ENTRIES,
     ):
         self.model = model.to(device).eval()
         self.lexicon = lexicon
@@ -124,6 +128,7 @@ class Predictor:
         self.device, self.amp = device, amp
         self.info = info or {}
         self._pool_image_cache: dict[int, np.ndarray] = {}
+        self.feature_cache = FeatureCache(feature_cache)
         if self.model.uses_retrieval and retriever is None:
             raise ValueError(f"variant {self.variant!r} retrieves a neighbour: a pool is required")
 
@@ -146,6 +151,7 @@ class Predictor:
         retriever: Any | None = None,
         runtime: str | None = None,
         read_synonyms: bool = True,
+        feature_cache: int = DEFAULT_ENTRIES,
     ) -> Predictor:
         """Load a checkpoint folder (default: the bundled default, ``tvnet.default_checkpoint``),
         its ``calibration.json`` when it has one, and a pool (default: the bundled pool; its
@@ -164,7 +170,9 @@ class Predictor:
 
         ``read_synonyms``: rewrite words the model never saw into the known words that WordNet
         relates them to (:class:`tvnet.data.lexicon.Lexicon`; the known words are the word
-        vocabulary, or the training words a word-piece checkpoint records)."""
+        vocabulary, or the training words a word-piece checkpoint records).
+
+        ``feature_cache``: see :class:`Predictor`."""
         from tvnet.assets import default_assets
         from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
         from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
@@ -223,6 +231,7 @@ class Predictor:
             calibration=calibration,
             image_retriever=image_retriever,
             lexicon=lexicon,
+            feature_cache=feature_cache,
         )
 
     # -- pool access ------------------------------------------------------------------------
@@ -338,7 +347,9 @@ class Predictor:
     def _familiarity(self, q: _Query) -> None:
         """The upload's retrieval image vector and its similarity to the closest pool image."""
         if self.image_retriever is not None and q.image_vector is None:
-            q.image_vector = self.image_retriever.image_vector(q.image)
+            q.image_vector = self.feature_cache.value(
+                "image_vector", q.image, lambda: self.image_retriever.image_vector(q.image)
+            )
             q.image_similarity = self.image_retriever.image_similarity(q.image_vector)
 
     def _tokens(self, expression: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -360,6 +371,11 @@ class Predictor:
             nb = Neighbour.from_pool(pool, int(neighbour))  # scores NaN: chosen
         nb.image = self.pool_image(nb.index)
         return nb
+
+    def backbone(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The backbone maps [V2..V5] of a B×3×S×S batch of letterboxed images, rows seen in
+        recent calls served from :attr:`feature_cache`."""
+        return self.feature_cache.backbone(x, self.model.backbone.extract)
 
     def _ref(self, images: list[np.ndarray]) -> tuple[torch.Tensor, list[Letterbox]]:
         """Pool images → N×3×S×S letterboxed, and their letterboxes."""
@@ -410,20 +426,22 @@ class Predictor:
         t = time.perf_counter()
         closed = None
         with autocast_context(self.device, self.amp):
-            if gate_closed and ref is not None:
-                feats, ref_feats = self.model.features(q.x, ref)
-                out = self.model(
-                    tokens,
-                    lengths,
-                    q.x,
-                    feats=feats,
-                    ref_feats=ref_feats,
-                    return_attention=attention,
-                )
-            else:
-                out = self.model(
-                    tokens, lengths, image=q.x, ref_image=ref, return_attention=attention
-                )
+            # query and neighbour in one backbone call when neither was seen (TVNet.features)
+            both = self.backbone(q.x if ref is None else torch.cat([q.x, ref]))
+            feats = [f[:1] for f in both]
+            ref_feats = None if ref is None else [f[1:] for f in both]
+            if self.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            timings["backbone"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            out = self.model(
+                tokens,
+                lengths,
+                q.x,
+                feats=feats,
+                ref_feats=ref_feats,
+                return_attention=attention,
+            )
             prob_s = torch.sigmoid(out.logits.float())[0, 0].cpu()
             if self.device.startswith("cuda"):
                 torch.cuda.synchronize()

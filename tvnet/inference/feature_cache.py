@@ -1,0 +1,108 @@
+"""What the Predictor computes from an image alone, kept for the next call on the same image
+(docs/design.md §7, "Feature cache").
+
+A person exploring the demo asks several expressions of one image, and the demo's influence
+views rerun the network on the same query and neighbour. The backbone maps of the query and of
+the retrieved pool image, and the retrieval image vector of the upload, depend on the pixels
+only, so a bounded LRU keyed by a SHA-256 of the pixels serves them again: a repeated image
+costs its hash (≈ 1 ms for a 320² input) instead of a backbone pass. Keys are the pixels
+themselves, never a file name or a pool index, so a changed image can never be served a stale
+entry; one cache belongs to one Predictor (one model, device and precision).
+
+Backbone rows are cached one image at a time, so a batch whose rows were partly seen computes
+only the others, as one smaller batch: those rows equal what a full batch gives up to float
+rounding (a kernel may block a batch of 1 differently from a batch of 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+DEFAULT_ENTRIES = 32  # ≈ 1.2 MB of fp32 backbone maps per 320² image: ≈ 40 MB in all
+
+
+def digest(a: np.ndarray | torch.Tensor) -> str:
+    """SHA-256 of an array's dtype, shape and bytes (a tensor is read on the CPU)."""
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().contiguous().numpy()
+    a = np.ascontiguousarray(a)
+    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+    h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+class FeatureCache:
+    """A bounded least-recently-used map from (kind, pixel digest) to what was computed from
+    those pixels. ``entries`` = 0 switches it off (every call computes). Thread-safe; counts
+    ``hits`` and ``misses``."""
+
+    def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
+        if entries < 0:
+            raise ValueError(f"feature cache entries must be ≥ 0, not {entries}")
+        self.entries = int(entries)
+        self._d: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+
+    def _get(self, key: tuple[str, str]) -> Any:
+        with self._lock:
+            value = self._d.get(key)
+            if value is None:
+                self.misses += 1
+            else:
+                self._d.move_to_end(key)
+                self.hits += 1
+            return value
+
+    def _put(self, key: tuple[str, str], value: Any) -> None:
+        with self._lock:
+            self._d[key] = value
+            self._d.move_to_end(key)
+            while len(self._d) > self.entries:
+                self._d.popitem(last=False)
+
+    def value(self, kind: str, pixels: np.ndarray, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or what it returned for the same ``kind`` and the same pixels."""
+        if not self.entries:
+            return compute()
+        key = (kind, digest(pixels))
+        value = self._get(key)
+        if value is None:
+            value = compute()
+            self._put(key, value)
+        return value
+
+    def backbone(
+        self, x: torch.Tensor, extract: Callable[[torch.Tensor], list[torch.Tensor]]
+    ) -> list[torch.Tensor]:
+        """``extract(x)`` for a B×3×S×S batch, one map per level, B rows each; rows seen before
+        come from the cache and only the others are computed (one call)."""
+        if not self.entries:
+            return extract(x)
+        keys = [("backbone", digest(x[i])) for i in range(len(x))]
+        rows: list[list[torch.Tensor] | None] = [self._get(k) for k in keys]
+        missing = [i for i, r in enumerate(rows) if r is None]
+        if missing:
+            out = extract(x if len(missing) == len(x) else x[missing])
+            for j, i in enumerate(missing):
+                # a row of a larger batch is copied, so that the entry does not keep the batch
+                row = [f if len(missing) == 1 else f[j : j + 1].clone() for f in out]
+                rows[i] = row
+                self._put(keys[i], row)
+        if len(rows) == 1:
+            return list(rows[0])
+        return [torch.cat([r[level] for r in rows]) for level in range(len(rows[0]))]
