@@ -65,6 +65,12 @@ def test_corrupt_and_missing_checkpoints(model, tmp_path):
     (path / "config.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="corrupt"):
         load_checkpoint(path)
+    path = save_checkpoint(model, tmp_path / "ckpt")
+    cfg = json.loads((path / "config.json").read_text())
+    for bad in (None, [1], "full"):  # valid JSON, the wrong shape
+        (path / "config.json").write_text(json.dumps({**cfg, "model": bad}))
+        with pytest.raises(CheckpointError, match="invalid"):
+            load_checkpoint(path)
 
 
 def test_checkpoint_of_another_shape_is_refused(model, tmp_path):

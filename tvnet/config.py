@@ -189,6 +189,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.loss_grid not in ("input", "head"):
             raise ValueError(f"loss_grid must be 'input' or 'head', got {self.loss_grid!r}")
+        for name in ("steps", "batch_size", "checkpoint_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a whole number ≥ 1, got {v!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

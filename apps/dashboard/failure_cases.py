@@ -331,8 +331,12 @@ def show_sample(row: pd.Series, info: list[dict], absent: dict | None = None) ->
     run = next((i for i in info if i["run"] == row["run"]), {})
     said = run.get("data_dir") in (absent or {})
     h, w = int(row["height"]), int(row["width"])
-    gt = decode_rle(row["gt_rle"], h, w)
-    pred = decode_rle(row["pred_rle"], h, w)
+    try:
+        gt = decode_rle(row["gt_rle"], h, w)
+        pred = decode_rle(row["pred_rle"], h, w)
+    except ValueError as e:  # a damaged row: say so, keep the page
+        st.warning(f"sample #{row['sample_id']} of run `{row['run']}`: its masks are corrupt ({e})")
+        return
     read_as = row.get("read_as")
     read = f" (read as “{read_as}”)" if isinstance(read_as, str) and read_as else ""
     st.markdown(

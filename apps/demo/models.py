@@ -42,9 +42,12 @@ def checkpoint_variant(path: Path) -> str:
             "the bundled one with tools/build_default.sh"
         )
     try:
-        return str(json.loads(config.read_text())["model"]["variant"])
+        variant = str(json.loads(config.read_text())["model"]["variant"])
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"checkpoint config {config} is unreadable: {e}") from e
+    if variant not in VARIANTS:
+        raise ValueError(f"checkpoint config {config} names an unknown variant {variant!r}")
+    return variant
 
 
 class Models:

@@ -342,6 +342,12 @@ def test_main_reports_a_missing_checkpoint_cleanly(app, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "nowhere" in err and "Traceback" not in err
     assert gc.isenabled()  # the start turns the collector off only once the checks passed
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text('{"model": {"variant": "Full"}}')
+    assert demo_main(["--checkpoint", str(bad), "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown variant 'Full'" in err and "Traceback" not in err
 
 
 def test_the_worker_turns_the_garbage_collector_back_on_once_the_model_is_in(

@@ -64,3 +64,37 @@ def test_python_m_tvnet_eval_help_imports_no_torch():
     assert r.stdout.startswith("usage: tvnet eval")
     assert "tvnet" in r.stderr.split()
     assert not set(HEAVY) & set(r.stderr.split())
+
+
+def test_every_option_says_what_it_does_and_counts_must_be_positive():
+    import argparse
+
+    import pytest
+
+    from tvnet.cli import build_parser, main
+
+    def parsers(parser, prefix=()):
+        yield prefix, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from parsers(sub, (*prefix, name))
+
+    silent = [
+        (" ".join(cmd), a.option_strings[0])
+        for cmd, p in parsers(build_parser())
+        for a in p._actions
+        if a.option_strings
+        and not isinstance(a, argparse._HelpAction | argparse._VersionAction)
+        and not a.help
+    ]
+    assert silent == []
+    for argv in (
+        ["eval", "--checkpoint", "c", "--data", "d", "--split", "val", "--batch-size", "0"],
+        ["eval", "--checkpoint", "c", "--data", "d", "--split", "val", "--limit", "-3"],
+        ["train", "--variant", "full", "--data", "d", "--out", "o", "--checkpoint-every", "0"],
+        ["train", "--variant", "full", "--data", "d", "--out", "o", "--steps", "x"],
+    ):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2, argv

@@ -124,3 +124,36 @@ def test_random_neighbours_need_another_image_than_the_samples_own():
     assert out[0] != 5 and out[1] != 6  # never the sample's own image
     with pytest.raises(ValueError, match="no image but sample 3's own"):
         random_neighbours(np.array([3]), np.array([9]), np.array([9]))
+
+
+@pytest.mark.parametrize(
+    "record,why",
+    [
+        ({"method": "platt", "params": {}}, "platt parameter 'a'"),
+        ({"method": "platt", "params": {"a": "x", "b": 0}}, "not a number"),
+        ({"method": "platt", "params": {"a": 1.0, "b": float("nan")}}, "not a number"),
+        ({"method": "isotonic", "params": {"x": [], "y": []}}, "length ≥ 1"),
+        ({"method": "isotonic", "params": {"x": [0, 1], "y": [0.5]}}, "one length"),
+        ({"method": "isotonic", "params": {"x": [1, 0], "y": [0, 1]}}, "non-decreasing"),
+        (
+            {"method": "platt", "params": {"a": 1, "b": 0}, "fitted_on": {"threshold": None}},
+            "threshold",
+        ),
+        (
+            {"method": "platt", "params": {"a": 1, "b": 0}, "image_similarity": 0.3},
+            "image_similarity",
+        ),
+    ],
+)
+def test_a_damaged_calibration_file_fails_on_load_naming_it(tmp_path, record, why):
+    (tmp_path / CALIBRATION_FILE).write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=why) as e:
+        load_calibration(tmp_path)
+    assert CALIBRATION_FILE in str(e.value)
+
+
+def test_a_calibration_applies_only_at_the_threshold_it_was_fitted_at():
+    cal = Calibration("platt", {"a": 2.0, "b": -1.0}, fitted_on={"threshold": 0.5})
+    assert cal.applies_to(0.5) and not cal.applies_to(0.4)
+    assert Calibration("platt", {"a": 2.0, "b": -1.0}).applies_to(0.5)  # the CMPC default
+    assert cal(0.5) == pytest.approx(0.5)  # a·s + b = 0 → 0.5

@@ -144,6 +144,24 @@ def test_rewrite_replaces_old_dump_only_on_success(tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["full_val"]
 
 
+def test_a_dump_never_replaces_a_folder_that_is_not_a_dump(tmp_path):
+    """`tvnet eval --out dumps` (a folder of dumps) or --out CHECKPOINT must refuse before any
+    work, and leave what is there as it was; a file is refused too; an old dump is replaced."""
+    out, _, _ = _write(tmp_path, n=5)  # dumps/full_val
+    dumps = out.parent
+    (dumps / "notes.md").write_text("keep")
+    for target in (dumps, out / "samples.parquet", dumps / "notes.md"):
+        with pytest.raises(DumpError, match="not a dump|is a file"):
+            DumpWriter(target, RUN_INFO)
+    assert sorted(p.name for p in dumps.iterdir()) == ["full_val", "notes.md"]
+    assert len(load_dump(out).samples) == 5
+    assert isinstance(DumpError("x"), ValueError)  # the CLI prints it as a message
+    (tmp_path / "empty").mkdir()
+    with DumpWriter(tmp_path / "empty", RUN_INFO) as w:
+        RISEvaluator(dump=w).process(_records(2))
+    assert len(load_dump(tmp_path / "empty").samples) == 2
+
+
 def test_unknown_row_key_is_an_error(tmp_path):
     with DumpWriter(tmp_path / "d") as w:
         with pytest.raises(ValueError, match="bogus"):

@@ -192,10 +192,25 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
     (path / "manifest.json").write_text("{not json")
     with pytest.raises(ValueError, match="manifest.*corrupt"):
         DataPool.load(path)
+    # one byte flipped inside an array (the size still matches the manifest): zip's CRC
+    # fails only when the array is read, which must happen inside the check
+    path = pool.save(tmp_path / "p")
+    raw = bytearray((path / "entries.npz").read_bytes())
+    raw[len(raw) // 3] ^= 0xFF
+    (path / "entries.npz").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="entries.npz.*corrupt"):
+        DataPool.load(path)
+    path = pool.save(tmp_path / "p")
+    man = json.loads((path / "manifest.json").read_text())
+    del man["count"]
+    (path / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(ValueError, match="manifest.*corrupt.*count"):
+        DataPool.load(path)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "precious.txt").write_text("keep me")
     with pytest.raises(FileExistsError, match="not a pool folder"):
         pool.save(tmp_path / "other")
+    assert (tmp_path / "other" / "precious.txt").read_text() == "keep me"
 
 
 def test_bad_inputs_are_clear_errors():

@@ -111,3 +111,16 @@ def test_a_split_without_images_is_named(tiny_synthref, backbone, tmp_path):
     refer.image_ids = lambda split=None: []
     with pytest.raises(ValueError, match="no images"):
         _cache(tmp_path, backbone, refer).ensure("val")
+
+
+def test_a_damaged_cache_is_named_with_what_to_do(tiny_synthref, backbone, tmp_path):
+    refer = tiny_synthref["refer"]
+    _cache(tmp_path, backbone, refer).ensure("val")
+    folder = _cache(tmp_path, backbone, refer).dir / "val"
+    index = json.loads((folder / "index.json").read_text())
+    (folder / "index.json").write_text(json.dumps({"image_ids": index["image_ids"][:-1]}))
+    with pytest.raises(ValueError, match="damaged.*delete that folder"):
+        _cache(tmp_path, backbone, refer).ensure("val")
+    (folder / "index.json").write_text("{not json")
+    with pytest.raises(ValueError, match="damaged"):
+        _cache(tmp_path, backbone, refer).ensure("val")

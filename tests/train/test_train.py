@@ -43,6 +43,32 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     assert not any(p.name.startswith(".") for p in (tmp_path / "paused").iterdir())
 
 
+def test_resume_refuses_a_checkpoint_without_its_optimizer_state(tiny_synthref, tmp_path):
+    """The optimiser state is written inside the checkpoint's atomic folder, so last/ always
+    holds both; a folder that lacks it (an interrupted save of an earlier version) or holds a
+    damaged one stops the resume instead of silently restarting the schedule at step 0."""
+    from tvnet.checkpoint import CheckpointError
+
+    tc = TrainConfig(steps=4, batch_size=4, checkpoint_every=2, seed=1)
+    kw = dict(
+        pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False, val_samples=0
+    )
+    out = tmp_path / "run"
+    train(_cfg(), tc, tiny_synthref["data"], out, stop_at=2, **kw)
+    last = out / "last"
+    assert json.loads((last / "optimizer.json").read_text())["step"] == 2
+    assert json.loads((last / "config.json").read_text())["step"] == 2
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    good = (last / "optimizer.safetensors").read_bytes()
+    (last / "optimizer.safetensors").write_bytes(good[: len(good) // 2])
+    with pytest.raises(CheckpointError, match="optimizer state .* is corrupt"):
+        train(_cfg(), tc, tiny_synthref["data"], out, resume=True, **kw)
+    (last / "optimizer.safetensors").write_bytes(good)
+    (last / "optimizer.json").unlink()
+    with pytest.raises(CheckpointError, match="no optimizer state"):
+        train(_cfg(), tc, tiny_synthref["data"], out, resume=True, **kw)
+
+
 def test_resume_refuses_a_rebuilt_neighbour_table(tiny_synthref, tmp_path):
     """A retrieval run records its training neighbour table's digest; resuming it after the
     pool was rebuilt (another table) stops with the reason instead of mixing neighbours."""

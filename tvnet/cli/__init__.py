@@ -21,6 +21,17 @@ SUBCOMMANDS = [
 ]
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1 (a count of steps, samples or a batch size)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tvnet import __version__
 
@@ -49,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         rc = args.func(args)
-    except (FileNotFoundError, ValueError) as e:
+    except (OSError, ValueError) as e:  # bad input (missing, unreadable or unwritable paths)
         print(f"tvnet {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -111,6 +111,16 @@ def run(args: argparse.Namespace) -> int:
         }
     areas = df["gt_area_frac"].astype(float)
     cal.mask_area = {"q01": float(np.quantile(areas, 0.01)), "min": float(areas.min())}
+    targets = [dump]  # every dump to fill, checked before anything is written
+    for extra in args.apply:
+        d = load_dump(extra)
+        _check_dump(d, ckpt_hash, args.force)
+        if not cal.applies_to((d.run.get("protocol") or {}).get("threshold", 0.5)):
+            raise ValueError(
+                f"{extra} cuts its masks at another threshold than {args.dump} ({threshold:g}): "
+                "a confidence fitted at one does not hold at the other"
+            )
+        targets.append(d)
     path = cal.save(args.checkpoint)
     cv = cal.selection["cross_validated"]
     print(
@@ -128,9 +138,8 @@ def run(args: argparse.Namespace) -> int:
             f"  image similarity q01 {s['q01']:.3f}, q05 {s['q05']:.3f}, median {s['median']:.3f}"
         )
     print(f"  referent area q01 {cal.mask_area['q01']:.4f}; written {path}")
-    for target in [args.dump, *args.apply]:
-        d = load_dump(target)
-        _check_dump(d, ckpt_hash, args.force)
+    for d in targets:
+        target = d.path
         conf = [None if s != s else float(cal(s)) for s in d.samples["score"].astype(float)]
         update_dump(
             target,

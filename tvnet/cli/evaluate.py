@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tvnet.cli import positive_int
 from tvnet.config import RUNTIMES
 
 EPILOG = """examples:
@@ -56,8 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="original",
         help="compare at the original image size (CMPC) or at the S×S input",
     )
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--limit", type=int, help="evaluate the first N samples only")
+    p.add_argument(
+        "--batch-size", type=positive_int, default=16, help="samples per forward pass (default 16)"
+    )
+    p.add_argument("--limit", type=positive_int, help="evaluate the first N samples only")
     p.add_argument(
         "--cache-dir", type=Path, help="backbone feature cache (frozen backbones); default: none"
     )
@@ -94,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.refer import open_refer
     from tvnet.eval.calibration import load_calibration
+    from tvnet.eval.dump import check_dump_target
     from tvnet.eval.evaluator import evaluate
     from tvnet.io import default_device
     from tvnet.train.batches import SplitTable
@@ -101,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
     from tvnet.warmstart import checkpoint_init
 
     device = args.device or default_device()
+    if args.out is not None:
+        check_dump_target(args.out)  # before any work: a wrong --out must lose nothing
     model = load_checkpoint(args.checkpoint, device=device)
+    calibration = load_calibration(args.checkpoint)  # a corrupt one stops here, not at the end
     refer = open_refer(args.data)
     if args.split not in refer.splits():
         raise ValueError(f"split {args.split!r} not in {refer.name}: {refer.splits()}")
@@ -181,13 +188,17 @@ def run(args: argparse.Namespace) -> int:
             )
         if pool.manifest.get("dataset", {}).get("name") == refer.name:
             pool_image_ids = pool.image_ids  # random neighbours come from the pool's images
-    calibration = load_calibration(args.checkpoint)
     if calibration is not None and calibration.checkpoint_hash not in (
         "",
         read_checkpoint_config(args.checkpoint).get("weights_sha256"),
     ):
         print(f"{args.checkpoint}/calibration.json belongs to other weights: no confidence")
         calibration = None
+    elif calibration is not None and not calibration.applies_to(args.threshold):
+        print(
+            f"{args.checkpoint}/calibration.json is fitted at threshold "
+            f"{calibration.fitted_on.get('threshold', 0.5):g}, not {args.threshold:g}: no confidence"
+        )
     cache = None
     if args.cache_dir and model.cfg.freeze_backbone:
         cache = FeatureCache(

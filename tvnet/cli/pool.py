@@ -33,8 +33,10 @@ def _device(args: argparse.Namespace) -> None:
 def _build(args: argparse.Namespace) -> int:
     from tvnet.data.refer import open_refer
     from tvnet.retrieval.neighbours import build_pool
+    from tvnet.retrieval.pool_files import check_pool_target
 
     _device(args)
+    check_pool_target(args.out)  # before the encoding: a wrong --out must lose no work
     refer = open_refer(args.data)
     text, image = _encoders(args)
     print(

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tvnet.cli import positive_int
 from tvnet.config import VARIANTS
 
 EPILOG = """examples:
@@ -63,14 +64,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", type=Path, required=True, help="run folder (checkpoints, log.jsonl, run.json)"
     )
-    p.add_argument("--steps", type=int, help="optimisation steps (defines the poly schedule)")
-    p.add_argument("--batch-size", type=int, help="global batch size")
+    p.add_argument(
+        "--steps", type=positive_int, help="optimisation steps (defines the poly schedule)"
+    )
+    p.add_argument("--batch-size", type=positive_int, help="global batch size")
     p.add_argument("--lr", type=float, help="initial learning rate")
     p.add_argument(
         "--max-minutes", type=float, help="stop early after this wall time (schedule unchanged)"
     )
-    p.add_argument("--seed", type=int)
-    p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
+    p.add_argument("--seed", type=int, help="seed of the initialisation and sample order")
+    p.add_argument("--checkpoint-every", type=positive_int, help="steps between checkpoints")
     p.add_argument(
         "--cache-dir", type=Path, help="backbone feature cache folder (default: next to --out)"
     )

@@ -152,8 +152,36 @@ class Calibration:
     written_by: str = "tvnet calibrate"
 
     def __post_init__(self) -> None:
+        """Check what use relies on, so that a damaged file fails when it is loaded, with the
+        reason, and not at every answer."""
         if self.method not in METHODS:
             raise ValueError(f"unknown calibration method {self.method!r}; one of {METHODS}")
+        if self.method == "platt":
+            for k in ("a", "b"):
+                if not _is_number(self.params.get(k)):
+                    raise ValueError(
+                        f"platt parameter {k!r} is {self.params.get(k)!r}, not a number"
+                    )
+        else:
+            x, y = self.params.get("x"), self.params.get("y")
+            if not (isinstance(x, list) and isinstance(y, list) and len(x) == len(y) >= 1):
+                raise ValueError("isotonic parameters x and y must be lists of one length ≥ 1")
+            if not all(map(_is_number, x + y)) or any(b < a for a, b in zip(x, x[1:])):
+                raise ValueError("isotonic x must be non-decreasing numbers, y numbers")
+        t = self.fitted_on.get("threshold", 0.5)
+        if not (_is_number(t) and 0 < t < 1):
+            raise ValueError(f"fitted_on.threshold is {t!r}, not a number in (0, 1)")
+        for name in ("image_similarity", "mask_area"):
+            v = getattr(self, name)
+            if v is not None and not (
+                isinstance(v, dict) and all(_is_number(q) or q is None for q in v.values())
+            ):
+                raise ValueError(f"{name} must be a mapping of numbers or null, not {v!r}")
+
+    def applies_to(self, threshold: float) -> bool:
+        """Whether this map holds for masks cut at ``threshold``: the raw score depends on the
+        threshold, so a confidence exists only at the one it was fitted at."""
+        return abs(float(threshold) - float(self.fitted_on.get("threshold", 0.5))) < 1e-9
 
     def __call__(self, score: float | np.ndarray) -> float | np.ndarray:
         """Confidence in [0, 1] for a raw score (scalar or array)."""
@@ -209,6 +237,10 @@ class Calibration:
         path = Path(checkpoint) / CALIBRATION_FILE
         atomic_write_json(path, _finite(self.to_dict()))
         return path
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _finite(obj: Any) -> Any:

@@ -105,8 +105,26 @@ __all__ = [
 ]
 
 
-class DumpError(Exception):
-    """A dump folder that cannot be read; the message names the file and what is wrong."""
+class DumpError(ValueError):
+    """A dump folder that cannot be read or written; the message names the file and what is
+    wrong (a ValueError, so the CLI prints it as a message)."""
+
+
+def check_dump_target(dir: str | os.PathLike) -> Path:
+    """Refuse an output path that a dump must not replace: a file, or a folder that holds
+    something other than a dump (a folder of dumps, a checkpoint). Missing, empty or a dump:
+    fine. Checked before any work is done, so a mistyped ``--out`` loses nothing."""
+    path = Path(dir)
+    if path.exists() and not path.is_dir():
+        raise DumpError(f"{path} is a file; a dump is a folder")
+    if path.is_dir() and any(path.iterdir()):
+        if not ((path / RUN_FILE).is_file() or (path / SAMPLES_FILE).is_file()):
+            raise DumpError(
+                f"{path} holds files but is not a dump (no {RUN_FILE} or {SAMPLES_FILE}); a dump "
+                "replaces its whole folder, so name a new folder for it, e.g. "
+                f"{path / 'NAME'}"
+            )
+    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,7 +152,7 @@ class DumpWriter:
         run_info: Mapping[str, Any] | None = None,
         chunk_rows: int = 4096,
     ) -> None:
-        self.dir = Path(dir)
+        self.dir = check_dump_target(dir)
         self.run_info: dict[str, Any] = dict(run_info or {})
         self.chunk_rows = int(chunk_rows)
         self.dir.parent.mkdir(parents=True, exist_ok=True)

@@ -141,6 +141,8 @@ def evaluate(
             pool_image_ids,
             seed,
         )
+    if calibration is not None and not calibration.applies_to(threshold):
+        calibration = None  # fitted on masks cut elsewhere: no confidence (as the Predictor)
     writer = None
     if out is not None:
         info = dict(run_info or {})

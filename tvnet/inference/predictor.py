@@ -259,20 +259,24 @@ class Predictor:
     def _regenerate(self, image_id: int) -> np.ndarray | None:
         """SynthRef pools may ship without images: a scene is a pure function of (seed, split,
         index), recorded per image in ``POOL/regenerate.json``."""
-        import json
-
         spec_file = Path(self.info.get("pool") or "") / "regenerate.json"
         if not spec_file.is_file():
             return None
+        from tvnet.io import read_json
+
         if not hasattr(self, "_regen_spec"):
-            self._regen_spec = json.loads(spec_file.read_text())
+            self._regen_spec = read_json(spec_file, "pool regeneration record")
         spec = self._regen_spec
-        where = spec.get("scenes", {}).get(str(image_id))
-        if spec.get("generator") != "synthref" or where is None:
-            return None
+        try:
+            where = spec.get("scenes", {}).get(str(image_id))
+            if spec.get("generator") != "synthref" or where is None:
+                return None
+            seed, split, index = int(spec["seed"]), str(where[0]), int(where[1])
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as e:
+            raise ValueError(f"{spec_file} is corrupt ({type(e).__name__}: {e})") from e
         from tvnet.data.synthref import make_scene
 
-        return make_scene(int(spec["seed"]), where[0], int(where[1])).image
+        return make_scene(seed, split, index).image
 
     def candidates(self, image: Any, expression: str):
         """The text top-k of the pool re-ranked by image similarity (what RES stage 1 saw, for
@@ -488,10 +492,10 @@ class Predictor:
         pred.score = mask_score(pred.prob, pred.threshold)
         cal = self.calibration
         if cal is not None:
-            fitted = float((cal.fitted_on or {}).get("threshold", 0.5))
-            if abs(pred.threshold - fitted) < 1e-9:
+            if cal.applies_to(pred.threshold):
                 pred.confidence = float(cal(pred.score))
             else:
+                fitted = cal.fitted_on.get("threshold", 0.5)
                 pred.notes.append(
                     f"no confidence: it is calibrated for masks at threshold {fitted:g}"
                 )

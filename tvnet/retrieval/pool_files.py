@@ -38,15 +38,24 @@ def _release_arrow_memory() -> None:
         pass
 
 
+def check_pool_target(path: str | os.PathLike) -> Path:
+    """Refuse an output path that a pool must not replace: a file, or a folder that holds
+    something other than a pool. Missing, empty or a pool: fine (checked again on writing)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{path} is a file; a pool is a folder")
+    if path.is_dir() and not (path / "manifest.json").is_file() and any(path.iterdir()):
+        raise FileExistsError(f"{path} exists and is not a pool folder; refusing to replace it")
+    return path
+
+
 def write_pool(pool: Any, path: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     """Write ``pool`` (a :class:`~tvnet.retrieval.pool.DataPool`) to the folder ``path``
     atomically; returns the path and the manifest as written (with file sizes)."""
     import faiss
 
-    path = Path(path)
+    path = check_pool_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not (path / "manifest.json").is_file() and any(path.iterdir()):
-        raise FileExistsError(f"{path} exists and is not a pool folder; refusing to replace it")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         faiss.write_index(pool.text_index, str(tmp / "text.faiss"))
@@ -98,20 +107,35 @@ def read_pool(path: str | os.PathLike) -> dict[str, Any]:
         except Exception as e:
             raise ValueError(f"pool file {path / f} is corrupt: {e}") from e
 
+    def _arrays(p: str) -> dict[str, np.ndarray]:  # read every array now, inside _read
+        with np.load(p, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+
+    try:
+        index_type, n, n_images = man["index"]["type"], int(man["count"]), int(man["images"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(
+            f"pool manifest {path / 'manifest.json'} is corrupt ({e!r}); rebuild the pool"
+        ) from e
     text_index = _read("text.faiss", faiss.read_index)
-    with _read("image_store.npz", lambda p: np.load(p, allow_pickle=False)) as z:
-        store = ImageStore(man.get("image_store_kind", "fp32"), {k: z[k] for k in z.files})
-    with _read("entries.npz", lambda p: np.load(p, allow_pickle=False)) as z:
-        entry_image_row = z["entry_image_row"]
+    arrays = _read("image_store.npz", _arrays)
+    if "data" not in arrays:
+        raise ValueError(
+            f"pool file {path / 'image_store.npz'} is corrupt: no data; rebuild the pool"
+        )
+    store = ImageStore(man.get("image_store_kind", "fp32"), arrays)
+    entry_image_row = _read("entries.npz", _arrays).get("entry_image_row")
+    if entry_image_row is None:
+        raise ValueError(
+            f"pool file {path / 'entries.npz'} is corrupt: no entry_image_row; rebuild the pool"
+        )
     refine = None
-    if man["index"]["type"] != "exact":
+    if index_type != "exact":
         if "text_refine.npz" not in man.get("files", {}):
             raise ValueError(f"pool {path} lacks text_refine.npz; rebuild the pool")
-        with _read("text_refine.npz", lambda p: np.load(p, allow_pickle=False)) as z:
-            refine = TextRefine({k: z[k] for k in z.files})
+        refine = TextRefine(_read("text_refine.npz", _arrays))
     meta = _read("meta.parquet", pd.read_parquet)
     _release_arrow_memory()
-    n = int(man["count"])
     if not all(c in meta.columns for c in REQUIRED_META):
         raise ValueError(f"pool file {path / 'meta.parquet'} lacks columns {list(REQUIRED_META)}")
     sizes = {
@@ -120,7 +144,7 @@ def read_pool(path: str | os.PathLike) -> dict[str, Any]:
         "entry rows": len(entry_image_row),
     }
     bad = {k: v for k, v in sizes.items() if v != n}
-    if bad or len(store) != int(man["images"]):
+    if bad or len(store) != n_images:
         raise ValueError(f"pool {path} is inconsistent: manifest count {n}, found {sizes}")
     return dict(
         text_index=text_index,

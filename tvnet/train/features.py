@@ -80,9 +80,19 @@ class FeatureCache:
         folder = self.dir / split
         if not (folder / "index.json").is_file():
             self._build(split, folder)
-        index = json.loads((folder / "index.json").read_text())
-        arrays = [np.load(folder / f"{lvl}.npy", mmap_mode="r") for lvl in LEVELS]
-        rows = {int(i): r for r, i in enumerate(index["image_ids"])}
+        try:
+            index = json.loads((folder / "index.json").read_text())
+            arrays = [np.load(folder / f"{lvl}.npy", mmap_mode="r") for lvl in LEVELS]
+            rows = {int(i): r for r, i in enumerate(index["image_ids"])}
+            if any(len(a) != len(rows) for a in arrays):
+                raise ValueError(
+                    f"{len(rows)} images indexed, arrays of {[len(a) for a in arrays]} rows"
+                )
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(
+                f"the feature cache {folder} is damaged ({type(e).__name__}: {e}); delete that "
+                "folder and it is built again"
+            ) from e
         self._stores[split] = (arrays, rows)
         for i, r in rows.items():
             self._where.setdefault(i, (split, r))

@@ -108,16 +108,42 @@ def _save_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int) -> None
     )
 
 
-def _load_optimizer(opt: torch.optim.Optimizer, folder: Path) -> int:
+def _load_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int | None) -> int:
+    """The optimiser state saved with the checkpoint ``folder`` of training step ``step``
+    (its config.json's; None when it records none) → the step to go on from. A missing,
+    corrupt or mismatched state is a CheckpointError, never a silent restart from step 0."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    meta = json.loads((folder / "optimizer.json").read_text())
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, v in load_file(str(folder / "optimizer.safetensors")).items():
-        i, k = key.split(".", 1)
-        state.setdefault(int(i), {})[k] = v
-    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    return int(meta["step"])
+    from tvnet.checkpoint import CheckpointError
+
+    if not (folder / "optimizer.json").is_file():
+        if not step:
+            return 0
+        raise CheckpointError(
+            f"{folder} holds the weights of step {step} but no optimizer state (optimizer.json): "
+            "a save of an earlier version was interrupted. Resuming would restart the schedule "
+            "at step 0; start a new --out, with --init "
+            f"{folder} to keep the weights"
+        )
+    try:
+        meta = json.loads((folder / "optimizer.json").read_text())
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for key, v in load_file(str(folder / "optimizer.safetensors")).items():
+            i, k = key.split(".", 1)
+            state.setdefault(int(i), {})[k] = v
+        opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        saved = int(meta["step"])
+    except (OSError, ValueError, KeyError, TypeError, SafetensorError) as e:
+        raise CheckpointError(
+            f"the optimizer state in {folder} is corrupt ({type(e).__name__}: {e}); start a new "
+            f"--out, with --init {folder} to keep the weights"
+        ) from e
+    if step is not None and saved != step:
+        raise CheckpointError(
+            f"{folder}: the optimizer state is of step {saved}, the weights of step {step}"
+        )
+    return saved
 
 
 def _dist() -> tuple[int, int]:
@@ -266,8 +292,8 @@ def train(
     if train_cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = make_optimizer(model, train_cfg)
-    if resume and (last / "optimizer.json").is_file():
-        start_step = _load_optimizer(opt, last)
+    if resuming:
+        start_step = _load_optimizer(opt, last, read_checkpoint_config(last).get("step"))
     net = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(
@@ -301,7 +327,7 @@ def train(
     def checkpoint(step: int) -> None:
         if rank != 0:
             return
-        path = save_checkpoint(
+        save_checkpoint(
             model,
             last,
             extra={
@@ -312,8 +338,8 @@ def train(
                 "neighbours": nb_digest,
                 **known,
             },
+            write_more=lambda folder: _save_optimizer(opt, folder, step),  # one atomic folder
         )
-        _save_optimizer(opt, path, step)
 
     def log_val(step: int, epoch: int):
         return _log_val(
