@@ -15,7 +15,7 @@ from tvnet.eval.dump import DumpWriter
 from tvnet.eval.metrics import RISEvaluator
 
 
-def _dump(path, split, ckpt_hash, n=200, seed=0):
+def _dump(path, split, ckpt_hash, n=200, seed=0, threshold=0.5):
     """A dump whose answers are right (IoU 1) with probability = their score."""
     rng = np.random.default_rng(seed)
     gt = np.zeros((10, 10), bool)
@@ -35,7 +35,7 @@ def _dump(path, split, ckpt_hash, n=200, seed=0):
             }
         )
     info = {"split": split, "variant": "full", "checkpoint_hash": ckpt_hash}
-    info["protocol"] = {"threshold": 0.5, "resolution": "original"}
+    info["protocol"] = {"threshold": threshold, "resolution": "original"}
     with DumpWriter(path, info) as w:
         ev = RISEvaluator("full", split, dump=w)
         ev.process(records)
@@ -92,6 +92,19 @@ def test_calibrate_refuses_test_splits_other_weights_and_scoreless_dumps(ckpt, t
     pq.write_table(pq.read_table(old / "samples.parquet").drop(["score"]), old / "samples.parquet")
     assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(old)]) == 2
     assert "no score column" in capsys.readouterr().err
+
+
+def test_calibrate_checks_every_dump_before_writing_anything(ckpt, tmp_path, capsys):
+    """A dump cut at another threshold cannot take the confidence fitted at 0.5; it is found
+    before calibration.json or any dump is written."""
+    sha = read_checkpoint_config(ckpt)["weights_sha256"]
+    val = _dump(tmp_path / "val", "val", sha)
+    other = _dump(tmp_path / "t04", "test", sha, seed=1, threshold=0.4)
+    args = ["calibrate", "--checkpoint", str(ckpt), "--dump", str(val), "--apply", str(other)]
+    assert main(args) == 2
+    assert "another threshold" in capsys.readouterr().err
+    assert not (ckpt / "calibration.json").exists()
+    assert load_dump(val).samples["confidence"].isna().all()
 
 
 def test_eval_with_a_calibrated_checkpoint_writes_confidence(tiny_synthref, ckpt, tmp_path):
