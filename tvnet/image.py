@@ -1,6 +1,7 @@
 """The one image reader of the project: the CLI, the :class:`~tvnet.Predictor` and the demo all
 see an upload through :func:`read_image`, so a phone photo reaches the model the same way
-everywhere (docs/design.md §7).
+everywhere (docs/design.md §7); the dataset loaders and the dashboard read dataset images
+through it too, without the EXIF step (their masks are drawn on the stored pixels).
 
 What it does to a file, in order:
 - refuses a missing or unreadable file, and one over :data:`MAX_PIXELS` (decompression bombs),
@@ -26,13 +27,14 @@ class InputError(ValueError):
     """Bad user input (no image, unreadable file, empty expression …): a message for a person."""
 
 
-def read_image(image: Any, name: str | None = None) -> np.ndarray:
+def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.ndarray:
     """``image`` as a contiguous H×W×3 uint8 array.
 
     ``image``: a path, raw bytes or a binary file object, a PIL image, or an array (H×W,
     H×W×3/4, uint8 or float in [0, 1]). ``name`` names it in error messages (default: the file
-    name, or "the image"). Raises :class:`InputError` when it is missing, unreadable, too large
-    or of the wrong shape."""
+    name, or "the image"). ``exif=False``: keep a file's stored orientation (dataset images,
+    whose annotations are drawn on the stored pixels). Raises :class:`InputError` when it is
+    missing, unreadable, too large or of the wrong shape."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if image is None:
@@ -50,7 +52,7 @@ def read_image(image: Any, name: str | None = None) -> np.ndarray:
             with Image.open(image) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise _too_large(name, f"{im.width}×{im.height} pixels")
-                return _pil_rgb(ImageOps.exif_transpose(im))
+                return _pil_rgb(ImageOps.exif_transpose(im) if exif else im)
         except InputError:
             raise
         except Image.DecompressionBombError as e:  # PIL's own limit (2 × 89 MP) came first

@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import tables
-from tvnet import RUN_FILE, SAMPLES_FILE, load_dumps
+from tvnet import RUN_FILE, SAMPLES_FILE, InputError, load_dumps, read_image
 
 REPO = Path(__file__).resolve().parents[2]
 # `tvnet synth`'s defaults: the recipe of data/synthref when a dump does not record its own
@@ -326,7 +326,7 @@ def load_image(data_dir: str | None, image_id) -> tuple[np.ndarray | None, str]:
     path = Path(data_dir) / "images" / name
     if not path.is_file():
         return None, f"{path} not found"
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB")), ""
+    try:
+        return read_image(path, exif=False), ""  # the stored pixels, as the masks were drawn
+    except InputError as e:
+        return None, str(e)

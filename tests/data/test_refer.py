@@ -120,7 +120,7 @@ def test_missing_files_name_the_file_and_the_layout(refer_data: ReferFixture) ->
     with pytest.raises(FileNotFoundError, match=r"COCO_train2014_000000000001\.jpg.*refer layout"):
         ds.load_image(1)
     ds.image_path(2).write_bytes(b"not an image")
-    with pytest.raises(ValueError, match="unreadable"):
+    with pytest.raises(ValueError, match=r"cannot read image 2 of refcoco .*COCO_train2014"):
         ds.load_image(2)
     os.remove(d / "instances.json")
     with pytest.raises(FileNotFoundError, match=r"instances\.json.*refs\(SPLITBY\)"):
@@ -159,3 +159,27 @@ def test_inconsistent_refs_are_errors(refer_data: ReferFixture) -> None:
     (d / "refs(unc).json").write_text("[{")
     with pytest.raises(ValueError, match="corrupt"):
         open_refer(d)
+
+
+def test_dataset_images_are_read_as_uploads_are_but_in_their_stored_orientation(
+    refer_data: ReferFixture,
+) -> None:
+    """One image reader (tvnet.image.read_image): alpha composited onto white as for an
+    upload, but no EXIF rotation, since the masks are drawn on the stored pixels."""
+    from PIL import Image
+
+    ds = open_refer(refer_data.data / "refcoco")
+    h, w = ds.image_size(1)
+    assert h != w  # so that a rotation would show in the shape
+    rgba = np.zeros((h, w, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[: h // 2, :, 3] = 255  # the top half opaque red, the bottom transparent
+    Image.fromarray(rgba, "RGBA").save(ds.image_path(1), format="PNG")
+    img = ds.load_image(1)
+    assert img.shape == (h, w, 3)
+    assert (img[: h // 2] == (200, 0, 0)).all() and (img[h // 2 :] == 255).all()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    Image.fromarray(np.full((h, w, 3), 90, np.uint8)).save(ds.image_path(1), "JPEG", exif=exif)
+    assert ds.load_image(1).shape == (h, w, 3)  # an upload would come back w×h
+

@@ -189,8 +189,9 @@ class ReferDataset:
         return int(img["height"]), int(img["width"])
 
     def load_image(self, image_id: int) -> np.ndarray:
-        """H×W×3 uint8 RGB."""
-        from PIL import Image, UnidentifiedImageError
+        """H×W×3 uint8 RGB, read by :func:`tvnet.image.read_image` in the stored orientation
+        (the annotations are drawn on the stored pixels; alpha composited onto white)."""
+        from tvnet.image import read_image
 
         path = self.image_path(image_id)
         if not path.is_file():
@@ -199,12 +200,7 @@ class ReferDataset:
                 f"Images are read from {self.images_dir} (pass images_dir= to open_refer to "
                 f"change it). {LAYOUT_HELP}"
             )
-        try:
-            with Image.open(path) as im:
-                arr = np.asarray(im.convert("RGB"))
-        except (UnidentifiedImageError, OSError) as e:
-            raise ValueError(f"image {image_id} of {self.name} is unreadable: {path}: {e}") from e
-        return arr
+        return read_image(path, name=f"image {image_id} of {self.name} ({path})", exif=False)
 
     # -- masks -------------------------------------------------------------------------------
     def mask(self, ref_id: int) -> np.ndarray:
