@@ -323,8 +323,12 @@ class Handlers:
             return self.failed(str(e), key)
         if index is None or index == "":
             return self.unchanged(key)
+        try:
+            index = int(index)
+        except (TypeError, ValueError):
+            return self.failed(f"neighbour {index!r} is not a pool index (a whole number)", key)
         variant = variant or self.models.main
-        return self.run(None, None, level, show_gates, variant, int(index), prev, session)
+        return self.run(None, None, level, show_gates, variant, index, prev, session)
 
     def choose_row(self, key, level, show_gates, variant, row, session=None):
         """Re-run the last segmentation with the candidate table's row ``row`` as the

@@ -99,7 +99,10 @@ def read_upload(payload: Any) -> np.ndarray:
         if path:
             source = path
         elif url.startswith("data:") and "," in url:
-            source = io.BytesIO(base64.b64decode(url.split(",", 1)[1]))
+            try:
+                source = io.BytesIO(base64.b64decode(url.split(",", 1)[1], validate=True))
+            except ValueError as e:  # binascii.Error is a ValueError
+                raise InputError(f"{name} arrived damaged (not base64 data: {e})") from e
         else:
             raise InputError("no image: upload one (or click an example below)")
     return read_image(source, name)

@@ -334,6 +334,8 @@ def test_read_image_refuses_non_images_with_the_file_name(app, tmp_path):
         read_image(None)
     rgba = np.zeros((4, 5, 4), np.uint8)  # fully transparent → composited on white
     assert (read_image(rgba) == 255).all() and read_image(rgba).shape == (4, 5, 3)
+    with pytest.raises(InputError, match="arrived damaged"):
+        read_image({"url": "data:image/png;base64,@@not base64@@", "orig_name": "p.png"})
 
 
 def test_main_reports_a_missing_checkpoint_cleanly(app, tmp_path, capsys):

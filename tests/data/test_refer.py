@@ -182,4 +182,3 @@ def test_dataset_images_are_read_as_uploads_are_but_in_their_stored_orientation(
     exif[0x0112] = 6  # "rotate 90° clockwise to display"
     Image.fromarray(np.full((h, w, 3), 90, np.uint8)).save(ds.image_path(1), "JPEG", exif=exif)
     assert ds.load_image(1).shape == (h, w, 3)  # an upload would come back w×h
-
