@@ -166,6 +166,12 @@ def test_pool_images_regenerate_from_the_synthref_seed(predictor, tiny_synthref,
     for index in (0, 5):
         image_id = int(p.retriever.pool.meta.iloc[index]["image_id"])
         np.testing.assert_array_equal(p.pool_image(index), refer.load_image(image_id))
+    (pool / "regenerate.json").write_text(json.dumps({"generator": "synthref", "scenes": scenes}))
+    q = Predictor.from_checkpoint(
+        predictor.info["checkpoint"], pool, device="cpu", pool_images=tmp_path / "no-images"
+    )
+    with pytest.raises(ValueError, match="regenerate.json is corrupt.*seed"):
+        q.pool_image(0)  # no seed recorded
 
 
 BUNDLED = Path(__file__).resolve().parents[2] / "assets"

@@ -41,6 +41,7 @@ from tvnet.inference.influence import (
     word_influence,
 )
 from tvnet.inference.loading import load_retrieval
+from tvnet.inference.pool_images import PoolImages
 from tvnet.inference.prediction import CONFIDENT, Prediction
 from tvnet.retrieval.neighbours import Neighbour
 
@@ -127,7 +128,7 @@ class Predictor:
         self.pool_images = Path(pool_images) if pool_images else None
         self.device, self.amp = device, amp
         self.info = info or {}
-        self._pool_image_cache: dict[int, np.ndarray] = {}
+        self._pool_images: PoolImages | None = None  # made on first use (needs the pool)
         self.feature_cache = FeatureCache(feature_cache)
         if self.model.uses_retrieval and retriever is None:
             raise ValueError(f"variant {self.variant!r} retrieves a neighbour: a pool is required")
@@ -236,47 +237,13 @@ class Predictor:
 
     # -- pool access ------------------------------------------------------------------------
     def pool_image(self, index: int) -> np.ndarray:
-        """The image of pool entry ``index`` (H×W×3 uint8)."""
-        meta = self.retriever.pool.meta.iloc[int(index)]
-        image_id = int(meta["image_id"])
-        if image_id not in self._pool_image_cache:
-            if self.pool_images is None or "file_name" not in meta:
-                raise FileNotFoundError("the pool's images are not available (no images folder)")
-            f = self.pool_images / str(meta["file_name"])
-            if f.is_file():
-                img = read_image(f)
-            else:
-                img = self._regenerate(image_id)
-                if img is None:
-                    raise FileNotFoundError(
-                        f"pool image {f} not found; regenerate the data (`tvnet synth`) or pass pool_images"
-                    )
-            self._pool_image_cache[image_id] = img
-            if len(self._pool_image_cache) > 256:
-                self._pool_image_cache.pop(next(iter(self._pool_image_cache)))
-        return self._pool_image_cache[image_id]
-
-    def _regenerate(self, image_id: int) -> np.ndarray | None:
-        """SynthRef pools may ship without images: a scene is a pure function of (seed, split,
-        index), recorded per image in ``POOL/regenerate.json``."""
-        spec_file = Path(self.info.get("pool") or "") / "regenerate.json"
-        if not spec_file.is_file():
-            return None
-        from tvnet.io import read_json
-
-        if not hasattr(self, "_regen_spec"):
-            self._regen_spec = read_json(spec_file, "pool regeneration record")
-        spec = self._regen_spec
-        try:
-            where = spec.get("scenes", {}).get(str(image_id))
-            if spec.get("generator") != "synthref" or where is None:
-                return None
-            seed, split, index = int(spec["seed"]), str(where[0]), int(where[1])
-        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as e:
-            raise ValueError(f"{spec_file} is corrupt ({type(e).__name__}: {e})") from e
-        from tvnet.data.synthref import make_scene
-
-        return make_scene(seed, split, index).image
+        """The image of pool entry ``index`` (H×W×3 uint8; :mod:`tvnet.inference.pool_images`)."""
+        if self._pool_images is None:
+            pool_dir = self.info.get("pool")
+            self._pool_images = PoolImages(
+                self.retriever.pool, self.pool_images, Path(pool_dir) if pool_dir else None
+            )
+        return self._pool_images(index)
 
     def candidates(self, image: Any, expression: str):
         """The text top-k of the pool re-ranked by image similarity (what RES stage 1 saw, for
