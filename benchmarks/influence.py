@@ -1,16 +1,16 @@
 """Latency of the influence methods of the Predictor (docs/design.md §7, "Influence").
 
     python benchmarks/influence.py [--checkpoint DIR] [--runs 5] [--threads 2] [--no-amp]
-                                   [--candidates 20] [--no-feature-cache]
+                                   [--candidates 20] [--no-recent-images]
 
 Loads the bundled model (default) once, then on SynthRef test scenes times one answer, the
 neighbour's influence (gate closed) as a rerun, the answer with its closed-gate twin decoded
 in the same pass (``gate_closed=True``, what the demo asks for) and that answer's influence, each of the candidate table's neighbours
 (``--candidates`` of them) and the word influence of a 12-word expression; prints the median of
 each in ms with the CPU, the thread count and the precision (the goal of the word influence:
-≈ 1–2 s on 2 cores). Both answers see a new image (the Predictor's feature cache emptied first);
+≈ 1–2 s on 2 cores). Both answers see a new image (the Predictor's memory of recent images emptied first);
 the influence calls follow an answer on the same image, as in the demo, and reuse its backbone
-maps unless ``--no-feature-cache``.
+maps unless ``--no-recent-images``.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ def main() -> None:
     ap.add_argument("--no-amp", action="store_true")
     ap.add_argument("--candidates", type=int, default=20)
     ap.add_argument(
-        "--no-feature-cache",
+        "--no-recent-images",
         action="store_true",
-        help="Predictor(feature_cache=0): every call runs the backbone",
+        help="Predictor(recent_images=0): every call runs the backbone",
     )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -48,13 +48,13 @@ def main() -> None:
         args.checkpoint,
         device="cpu",
         amp=not args.no_amp,
-        feature_cache=0 if args.no_feature_cache else 32,
+        recent_images=0 if args.no_recent_images else 32,
     )
     bf16 = (not args.no_amp) and cpu_bf16_supported()
     print(
         f"{cpu_model()}, {args.threads} threads, {'bf16 autocast' if bf16 else 'fp32'}, "
-        f"{p.variant} ({p.info['checkpoint']}), runtime {p.info['runtime']}, feature cache "
-        f"{p.feature_cache.entries}"
+        f"{p.variant} ({p.info['checkpoint']}), runtime {p.info['runtime']}, recent images kept "
+        f"{p.recent_images.entries}"
     )
     expression = "the small green star left of the big red circle on top"  # 12 words
     times: dict[str, list[float]] = {
@@ -68,14 +68,14 @@ def main() -> None:
     for i in range(args.runs + 1):  # the first run warms up and is not counted
         scene = make_scene(0, "test", 200 + i)
         img = scene.image
-        p.feature_cache.clear()
+        p.recent_images.clear()
         t = time.perf_counter()
         pred = p(img, expression)
         lap = {"answer": time.perf_counter() - t}
         t = time.perf_counter()
         p.neighbour_influence(img, expression, pred=pred)
         lap["neighbour"] = time.perf_counter() - t
-        p.feature_cache.clear()  # a first answer, as the demo asks for it
+        p.recent_images.clear()  # a first answer, as the demo asks for it
         t = time.perf_counter()
         both = p(img, expression, gate_closed=True)
         lap["answer+gate_closed"] = time.perf_counter() - t

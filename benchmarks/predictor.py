@@ -9,10 +9,10 @@ the precision, the median and p90 of the total and of every stage, and the proce
 ``--no-attention``: answers without the RES attention maps (what `tvnet predict` asks for; the
 demo shows them).
 
-Every call of the main figure sees a new image: the Predictor's feature cache is emptied before
+Every call of the main figure sees a new image: the Predictor's memory of recent images is emptied before
 it. A second figure, "same image, another expression", times what the demo does when a person
 asks a second question of one image (the backbone maps and the retrieval image vector come from
-the cache; docs/design.md §7, "Feature cache").
+the cache; docs/design.md §7, "Recent images").
 """
 
 from __future__ import annotations
@@ -72,14 +72,14 @@ def main() -> None:
     stages: dict[str, list[float]] = {}
     for i in range(args.runs):
         img, expr = jobs[i % len(jobs)]
-        pred.feature_cache.clear()  # a new image every call
+        pred.recent_images.clear()  # a new image every call
         for k, v in pred(img, expr, attention=attention).timings.items():
             stages.setdefault(k, []).append(v)
     warm: dict[str, list[float]] = {}
     for i in range(args.runs):
         s = scenes[i % len(scenes)]
         exprs = [e.raw for e in s.expressions]
-        pred.feature_cache.clear()
+        pred.recent_images.clear()
         pred(s.image, exprs[0], attention=attention)
         again = exprs[1 + (i // len(scenes)) % (len(exprs) - 1)] if len(exprs) > 1 else exprs[0]
         for k, v in pred(s.image, again, attention=attention).timings.items():

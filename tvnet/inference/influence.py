@@ -91,7 +91,7 @@ class _Runner:
         self.p, self.model = p, p.model
 
     def extract(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return self.p.backbone(x)  # rows seen in recent calls come from the feature cache
+        return self.p.backbone(x)  # rows of recent calls: Predictor.recent_images
 
     def visual(self, feats, ref_feats=None, close_gate: bool = False):
         return self.model.visual(feats, ref_feats, return_attention=False, close_gate=close_gate)

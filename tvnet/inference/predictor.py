@@ -32,7 +32,6 @@ from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 from tvnet.inference.checks import answer_warnings
-from tvnet.inference.feature_cache import DEFAULT_ENTRIES, FeatureCache
 from tvnet.inference.influence import (
     Influence,
     WordInfluence,
@@ -43,6 +42,7 @@ from tvnet.inference.influence import (
 from tvnet.inference.loading import load_retrieval
 from tvnet.inference.pool_images import PoolImages
 from tvnet.inference.prediction import CONFIDENT, Prediction
+from tvnet.inference.recent import DEFAULT_ENTRIES, RecentImages
 from tvnet.retrieval.neighbours import Neighbour
 
 MAX_SIDE = 1600  # larger uploads are downscaled first (with a note)
@@ -103,9 +103,9 @@ class Predictor:
     nothing but keeps one for that when a pool is given. ``calibration``: the map from the
     raw score to a confidence (``CKPT/calibration.json``). ``lexicon``: rewrites words the
     model never saw into known ones before anything reads the expression (docs/design.md §6,
-    "Wording"); None reads the expression as written. ``feature_cache``: how many images' backbone
+    "Wording"); None reads the expression as written. ``recent_images``: how many images' backbone
     maps and retrieval vectors to keep for the next call on the same pixels
-    (:mod:`tvnet.inference.feature_cache`; 0: none)."""
+    (:mod:`tvnet.inference.recent`; 0: none)."""
 
     def __init__(
         self,
@@ -118,7 +118,7 @@ class Predictor:
         calibration: Calibration | None = None,
         image_retriever: Any = None,
         lexicon: Lexicon | None = None,
-        feature_cache: int = DEFAULT_ENTRIES,
+        recent_images: int = DEFAULT_ENTRIES,
     ):
         self.model = model.to(device).eval()
         self.lexicon = lexicon
@@ -129,7 +129,7 @@ class Predictor:
         self.device, self.amp = device, amp
         self.info = info or {}
         self._pool_images: PoolImages | None = None  # made on first use (needs the pool)
-        self.feature_cache = FeatureCache(feature_cache)
+        self.recent_images = RecentImages(recent_images)
         if self.model.uses_retrieval and retriever is None:
             raise ValueError(f"variant {self.variant!r} retrieves a neighbour: a pool is required")
 
@@ -152,7 +152,7 @@ class Predictor:
         retriever: Any | None = None,
         runtime: str | None = None,
         read_synonyms: bool = True,
-        feature_cache: int = DEFAULT_ENTRIES,
+        recent_images: int = DEFAULT_ENTRIES,
     ) -> Predictor:
         """Load a checkpoint folder (default: the bundled default, ``tvnet.default_checkpoint``),
         its ``calibration.json`` when it has one, and a pool (default: the bundled pool; its
@@ -173,7 +173,7 @@ class Predictor:
         relates them to (:class:`tvnet.data.lexicon.Lexicon`; the known words are the word
         vocabulary, or the training words a word-piece checkpoint records).
 
-        ``feature_cache``: see :class:`Predictor`."""
+        ``recent_images``: see :class:`Predictor`."""
         from tvnet.assets import default_assets
         from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
         from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
@@ -232,7 +232,7 @@ class Predictor:
             calibration=calibration,
             image_retriever=image_retriever,
             lexicon=lexicon,
-            feature_cache=feature_cache,
+            recent_images=recent_images,
         )
 
     # -- pool access ------------------------------------------------------------------------
@@ -318,7 +318,7 @@ class Predictor:
     def _familiarity(self, q: _Query) -> None:
         """The upload's retrieval image vector and its similarity to the closest pool image."""
         if self.image_retriever is not None and q.image_vector is None:
-            q.image_vector = self.feature_cache.value(
+            q.image_vector = self.recent_images.value(
                 "image_vector", q.image, lambda: self.image_retriever.image_vector(q.image)
             )
             q.image_similarity = self.image_retriever.image_similarity(q.image_vector)
@@ -345,8 +345,8 @@ class Predictor:
 
     def backbone(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The backbone maps [V2..V5] of a B×3×S×S batch of letterboxed images, rows seen in
-        recent calls served from :attr:`feature_cache`."""
-        return self.feature_cache.backbone(x, self.model.backbone.extract)
+        recent calls served from :attr:`recent_images`."""
+        return self.recent_images.backbone(x, self.model.backbone.extract)
 
     def _ref(self, images: list[np.ndarray]) -> tuple[torch.Tensor, list[Letterbox]]:
         """Pool images → N×3×S×S letterboxed, and their letterboxes."""

@@ -4,7 +4,7 @@ import torch
 
 from tests.conftest import save_tiny_model
 from tvnet import Predictor
-from tvnet.inference.feature_cache import FeatureCache, digest
+from tvnet.inference.recent import RecentImages, digest
 
 
 class Extract:
@@ -35,7 +35,7 @@ def test_digest_reads_pixels_dtype_and_shape():
 
 
 def test_backbone_rows_are_served_again_and_only_new_rows_computed():
-    cache, ex = FeatureCache(8), Extract()
+    cache, ex = RecentImages(8), Extract()
     x = images(2)
     first = cache.backbone(x, ex)
     assert len(ex.batches) == 1 and ex.batches[0].shape[0] == 2
@@ -57,7 +57,7 @@ def test_backbone_rows_are_served_again_and_only_new_rows_computed():
 
 
 def test_least_recently_used_rows_go_first_and_zero_entries_cache_nothing():
-    cache, ex = FeatureCache(2), Extract()
+    cache, ex = RecentImages(2), Extract()
     a, b, c = images(1, 1), images(1, 2), images(1, 3)
     for x in (a, b, a, c):  # a was used after b, so c evicts b
         cache.backbone(x, ex)
@@ -66,17 +66,17 @@ def test_least_recently_used_rows_go_first_and_zero_entries_cache_nothing():
     assert len(ex.batches) == 3
     cache.backbone(b, ex)
     assert len(ex.batches) == 4
-    off, ex0 = FeatureCache(0), Extract()
+    off, ex0 = RecentImages(0), Extract()
     for _ in range(3):
         off.backbone(a, ex0)
         assert off.value("v", a.numpy(), lambda: 1) == 1
     assert len(ex0.batches) == 3 and len(off) == 0
     with pytest.raises(ValueError, match="≥ 0"):
-        FeatureCache(-1)
+        RecentImages(-1)
 
 
 def test_value_computes_once_per_pixels():
-    cache, calls = FeatureCache(4), []
+    cache, calls = RecentImages(4), []
     img = np.zeros((5, 7, 3), np.uint8)
     for _ in range(3):
         assert cache.value("vec", img, lambda: calls.append(1) or np.ones(3)).sum() == 3
@@ -87,12 +87,12 @@ def test_value_computes_once_per_pixels():
 
 @pytest.fixture(scope="module")
 def pair(tiny_synthref, tmp_path_factory):
-    """Two fp32 predictors of one checkpoint and pool: with the feature cache and without."""
+    """Two fp32 predictors of one checkpoint and pool: remembering recent images and not."""
     ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path_factory.mktemp("fc") / "full")
     kw = dict(device="cpu", pool_images=tiny_synthref["data"] / "images", amp=False)
     cached = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], **kw)
     plain = Predictor.from_checkpoint(
-        ckpt, tiny_synthref["pool"], retriever=cached.retriever, feature_cache=0, **kw
+        ckpt, tiny_synthref["pool"], retriever=cached.retriever, recent_images=0, **kw
     )
     return cached, plain
 
@@ -102,11 +102,11 @@ def test_a_repeated_image_gives_the_same_answer_without_a_backbone_pass(pair, ti
     refer = tiny_synthref["refer"]
     s0, s1 = refer.samples("test")[:2]
     img = refer.load_image(s0.image_id)
-    cached.feature_cache.clear()
+    cached.recent_images.clear()
     first = cached(img, s0.sentence)
-    misses = cached.feature_cache.misses
+    misses = cached.recent_images.misses
     second = cached(img.copy(), s0.sentence)
-    assert cached.feature_cache.misses == misses  # query, neighbour and image vector all served
+    assert cached.recent_images.misses == misses  # query, neighbour and image vector all served
     assert np.array_equal(first.prob, second.prob)
     assert second.neighbour.index == first.neighbour.index
     assert "backbone" in second.timings
@@ -123,12 +123,12 @@ def test_influence_reruns_reuse_the_answers_backbone_maps(pair, tiny_synthref):
     refer = tiny_synthref["refer"]
     s = refer.samples("test")[2]
     img = refer.load_image(s.image_id)
-    cached.feature_cache.clear()
+    cached.recent_images.clear()
     pred = cached(img, s.sentence)
-    misses = cached.feature_cache.misses
+    misses = cached.recent_images.misses
     words = cached.word_influence(img, s.sentence, neighbour=pred.neighbour.index)
     gate = cached.neighbour_influence(img, s.sentence, pred=pred)
-    assert cached.feature_cache.misses == misses
+    assert cached.recent_images.misses == misses
     ref_words = plain.word_influence(img, s.sentence, neighbour=pred.neighbour.index)
     assert [w.word for w in words] == [w.word for w in ref_words]
     np.testing.assert_allclose(

@@ -1,5 +1,5 @@
 """What the Predictor computes from an image alone, kept for the next call on the same image
-(docs/design.md §7, "Feature cache").
+(docs/design.md §7, "Recent images").
 
 A person exploring the demo asks several expressions of one image, and the demo's influence
 views rerun the network on the same query and neighbour. The backbone maps of the query and of
@@ -38,14 +38,14 @@ def digest(a: np.ndarray | torch.Tensor) -> str:
     return h.hexdigest()
 
 
-class FeatureCache:
+class RecentImages:
     """A bounded least-recently-used map from (kind, pixel digest) to what was computed from
     those pixels. ``entries`` = 0 switches it off (every call computes). Thread-safe; counts
     ``hits`` and ``misses``."""
 
     def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
         if entries < 0:
-            raise ValueError(f"feature cache entries must be ≥ 0, not {entries}")
+            raise ValueError(f"recent_images must be ≥ 0, not {entries}")
         self.entries = int(entries)
         self._d: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
