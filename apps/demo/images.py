@@ -100,7 +100,9 @@ def read_upload(payload: Any) -> np.ndarray:
             source = path
         elif url.startswith("data:") and "," in url:
             try:
-                source = io.BytesIO(base64.b64decode(url.split(",", 1)[1], validate=True))
+                source = io.BytesIO(
+                    base64.b64decode("".join(url.split(",", 1)[1].split()), validate=True)
+                )
             except ValueError as e:  # binascii.Error is a ValueError
                 raise InputError(f"{name} arrived damaged (not base64 data: {e})") from e
         else:

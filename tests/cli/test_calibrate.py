@@ -125,3 +125,12 @@ def test_eval_with_a_calibrated_checkpoint_writes_confidence(tiny_synthref, ckpt
     Calibration("platt", {"a": 3.0, "b": -1.0}, checkpoint_hash="f" * 64).save(ckpt)
     assert main([*args, "--no-amp", "--device", "cpu", "--quiet", "--limit", "2"]) == 0
     assert load_dump(out).samples.confidence.isna().all()
+    # nor one fitted at another threshold (0.5 here: no confidence, no record at 0.4)
+    cal.save(ckpt)
+    quick = [*args, "--no-amp", "--device", "cpu", "--quiet", "--limit", "2", "--threshold"]
+    assert main([*quick, "0.4"]) == 0
+    assert load_dump(out).samples.confidence.isna().all()
+    assert load_dump(out).run["calibration"] is None
+    with pytest.raises(SystemExit) as e:  # argparse: a threshold lies in (0, 1)
+        main([*quick, "1.5"])
+    assert e.value.code == 2

@@ -75,6 +75,22 @@ def test_least_recently_used_rows_go_first_and_zero_entries_cache_nothing():
         RecentImages(-1)
 
 
+def test_the_byte_budget_drops_the_oldest_first():
+    cache, ex = RecentImages(32, max_bytes=600), Extract()  # room for one image (448 bytes)
+    a, b = images(1, 1), images(1, 2)
+    cache.backbone(a, ex)
+    per_image = cache.nbytes
+    assert per_image == (8 * 8 + 3 * 4 * 4) * 4  # the two levels of Extract, fp32
+    cache.backbone(b, ex)
+    assert len(cache) == 1 and cache.nbytes == per_image  # a went
+    cache.backbone(b, ex)
+    assert len(ex.batches) == 2
+    cache.backbone(a, ex)
+    assert len(ex.batches) == 3
+    cache.clear()
+    assert cache.nbytes == 0 and len(cache) == 0
+
+
 def test_value_computes_once_per_pixels():
     cache, calls = RecentImages(4), []
     img = np.zeros((5, 7, 3), np.uint8)

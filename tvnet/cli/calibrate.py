@@ -75,7 +75,12 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from tvnet.checkpoint import read_checkpoint_config
-    from tvnet.eval.calibration import CORRECT_IOU, expected_calibration_error, fit_calibration
+    from tvnet.eval.calibration import (
+        CORRECT_IOU,
+        Calibration,
+        expected_calibration_error,
+        fit_calibration,
+    )
     from tvnet.eval.dump import load_dump, update_dump
 
     meta = read_checkpoint_config(args.checkpoint)
@@ -111,6 +116,10 @@ def run(args: argparse.Namespace) -> int:
         }
     areas = df["gt_area_frac"].astype(float)
     cal.mask_area = {"q01": float(np.quantile(areas, 0.01)), "min": float(areas.min())}
+    try:  # what load_calibration will check, before anything is written
+        Calibration.from_dict(cal.to_dict())
+    except ValueError as e:
+        raise ValueError(f"{args.dump} gives no usable calibration: {e}") from e
     targets = [dump]  # every dump to fill, checked before anything is written
     for extra in args.apply:
         d = load_dump(extra)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tvnet.cli import positive_int
+from tvnet.cli import positive_int, probability
 from tvnet.config import RUNTIMES
 
 EPILOG = """examples:
@@ -49,7 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, help="dump folder (omit to print metrics only)")
     p.add_argument(
-        "--threshold", type=float, default=0.5, help="foreground threshold on sigmoid (default 0.5)"
+        "--threshold",
+        type=probability,
+        default=0.5,
+        help="foreground threshold on sigmoid, in (0, 1) (default 0.5)",
     )
     p.add_argument(
         "--resolution",
@@ -199,6 +202,7 @@ def run(args: argparse.Namespace) -> int:
             f"{args.checkpoint}/calibration.json is fitted at threshold "
             f"{calibration.fitted_on.get('threshold', 0.5):g}, not {args.threshold:g}: no confidence"
         )
+        calibration = None  # nor a calibration record in run.json
     cache = None
     if args.cache_dir and model.cfg.freeze_backbone:
         cache = FeatureCache(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tvnet.cli import probability
 from tvnet.config import RUNTIMES
 
 
@@ -41,9 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--threshold",
-        type=float,
+        type=probability,
         default=0.5,
-        help="probability at or above which a pixel belongs to the mask (default 0.5)",
+        help="probability at or above which a pixel belongs to the mask, in (0, 1) (default 0.5)",
     )
     p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     p.add_argument(

@@ -117,7 +117,7 @@ def check_dump_target(dir: str | os.PathLike) -> Path:
     path = Path(dir)
     if path.exists() and not path.is_dir():
         raise DumpError(f"{path} is a file; a dump is a folder")
-    if path.is_dir() and any(path.iterdir()):
+    if path.is_dir() and any(not p.name.startswith(".") for p in path.iterdir()):
         if not ((path / RUN_FILE).is_file() or (path / SAMPLES_FILE).is_file()):
             raise DumpError(
                 f"{path} holds files but is not a dump (no {RUN_FILE} or {SAMPLES_FILE}); a dump "

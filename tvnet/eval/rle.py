@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["encode_rle", "decode_rle", "run_lengths"]
+__all__ = ["encode_rle", "decode_rle"]
 
 
 def encode_rle(mask: Any) -> tuple[str, int, int]:
@@ -25,11 +25,13 @@ def encode_rle(mask: Any) -> tuple[str, int, int]:
     return rle["counts"].decode("ascii"), h, w
 
 
-def run_lengths(counts: str | bytes) -> list[int]:
-    """The run lengths of a COCO compressed counts string (pycocotools' rleFrString, in Python:
-    6-bit groups from ASCII 48, 5 payload bits each, a continuation bit, a sign bit at the end
-    of a value, and every run after the second stored as the difference to the run two before).
-    ValueError for a string that is not one."""
+def decode_rle(counts: str | bytes, height: int, width: int) -> np.ndarray:
+    """The H×W boolean mask of a COCO RLE counts string. ValueError when the string is not an
+    RLE of an H×W mask (a damaged dump, a row of another size): the decoded mask must encode
+    back to the same string, which pycocotools' canonical encoding (every dump's) always does,
+    at about the cost of the decoding."""
+    from pycocotools import mask as mask_utils
+
     if isinstance(counts, str):
         try:
             counts = counts.encode("ascii")
@@ -37,40 +39,11 @@ def run_lengths(counts: str | bytes) -> list[int]:
             raise ValueError("an RLE counts string is ASCII") from None
     if not isinstance(counts, bytes):
         raise ValueError(f"an RLE counts string, not {type(counts).__name__}")
-    runs: list[int] = []
-    p = 0
-    while p < len(counts):
-        x = k = 0
-        more = True
-        while more:
-            if p >= len(counts):
-                raise ValueError("RLE counts string ends inside a value")
-            c = counts[p] - 48
-            if not 0 <= c < 64:
-                raise ValueError(f"RLE counts string has a stray character {chr(counts[p])!r}")
-            x |= (c & 0x1F) << (5 * k)
-            more = bool(c & 0x20)
-            p += 1
-            k += 1
-            if not more and c & 0x10:
-                x |= -1 << (5 * k)
-        if len(runs) > 2:
-            x += runs[-2]
-        runs.append(x)
-    return runs
-
-
-def decode_rle(counts: str | bytes, height: int, width: int) -> np.ndarray:
-    """The H×W boolean mask of a COCO RLE counts string. ValueError when the string is not an
-    RLE or its runs do not cover exactly H×W pixels (a row of another size, a damaged dump)."""
-    from pycocotools import mask as mask_utils
-
-    runs = run_lengths(counts)
-    if any(r < 0 for r in runs) or sum(runs) != int(height) * int(width):
-        raise ValueError(
-            f"RLE counts cover {sum(runs)} pixels in {len(runs)} runs, not {height}×{width}"
-        )
-    if isinstance(counts, str):
-        counts = counts.encode("ascii")
-    rle = {"size": [int(height), int(width)], "counts": counts}
-    return mask_utils.decode(rle).astype(bool)
+    try:
+        mask = mask_utils.decode({"size": [int(height), int(width)], "counts": counts})
+    except Exception as e:  # pycocotools raises plain Exceptions for a damaged string
+        raise ValueError(f"not an RLE of a {height}×{width} mask: {e}") from e
+    mask = mask.astype(bool)
+    if mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))["counts"] != counts:
+        raise ValueError(f"the RLE counts string does not describe a {height}×{width} mask")
+    return mask

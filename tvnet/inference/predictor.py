@@ -330,6 +330,7 @@ class Predictor:
     def _neighbour(self, q: _Query, neighbour: int | None) -> Neighbour:
         """RES stage 1 for the query (or pool entry ``neighbour``, forced), its image loaded."""
         if neighbour is None:
+            self._familiarity(q)  # the image vector, from recent images when seen
             nb = self.retriever.neighbour(q.image, q.expression, image_vector=q.image_vector)
             if not nb.found:
                 raise InputError("the retrieval pool holds no eligible neighbour")

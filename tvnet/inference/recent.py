@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-DEFAULT_ENTRIES = 32  # ≈ 1.2 MB of fp32 backbone maps per 320² image: ≈ 40 MB in all
+DEFAULT_ENTRIES = 32  # ≈ 1.2 MB of fp32 backbone maps per 320² Lite0 image: ≈ 40 MB in all
+MAX_BYTES = 256 * 2**20  # and never more than this (ResNet-101 at stride 8: ≈ 30 MB an image)
 
 
 def digest(a: np.ndarray | torch.Tensor) -> str:
@@ -38,16 +39,28 @@ def digest(a: np.ndarray | torch.Tensor) -> str:
     return h.hexdigest()
 
 
+def _nbytes(value: Any) -> int:
+    if isinstance(value, torch.Tensor):
+        return value.element_size() * value.nelement()
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, list | tuple):
+        return sum(_nbytes(v) for v in value)
+    return 0
+
+
 class RecentImages:
     """A bounded least-recently-used map from (kind, pixel digest) to what was computed from
-    those pixels. ``entries`` = 0 switches it off (every call computes). Thread-safe; counts
-    ``hits`` and ``misses``."""
+    those pixels: at most ``entries`` values and ``max_bytes`` of arrays (on whatever device
+    they live), the least recently used dropped first. ``entries`` = 0 switches it off (every
+    call computes). Thread-safe; counts ``hits`` and ``misses``."""
 
-    def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
+    def __init__(self, entries: int = DEFAULT_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
         if entries < 0:
             raise ValueError(f"recent_images must be ≥ 0, not {entries}")
-        self.entries = int(entries)
-        self._d: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self.entries, self.max_bytes = int(entries), int(max_bytes)
+        self.nbytes = 0
+        self._d: OrderedDict[tuple[str, str], tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -57,23 +70,29 @@ class RecentImages:
     def clear(self) -> None:
         with self._lock:
             self._d.clear()
+            self.nbytes = 0
 
     def _get(self, key: tuple[str, str]) -> Any:
         with self._lock:
-            value = self._d.get(key)
-            if value is None:
+            item = self._d.get(key)
+            if item is None:
                 self.misses += 1
-            else:
-                self._d.move_to_end(key)
-                self.hits += 1
-            return value
+                return None
+            self._d.move_to_end(key)
+            self.hits += 1
+            return item[0]
 
     def _put(self, key: tuple[str, str], value: Any) -> None:
+        size = _nbytes(value)
         with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.entries:
-                self._d.popitem(last=False)
+            if key in self._d:
+                self.nbytes -= self._d.pop(key)[1]
+            self._d[key] = (value, size)
+            self.nbytes += size
+            while len(self._d) > self.entries or (
+                self.nbytes > self.max_bytes and len(self._d) > 1
+            ):
+                self.nbytes -= self._d.popitem(last=False)[1][1]
 
     def value(self, kind: str, pixels: np.ndarray, compute: Callable[[], Any]) -> Any:
         """``compute()``, or what it returned for the same ``kind`` and the same pixels."""
