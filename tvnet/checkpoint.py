@@ -2,7 +2,9 @@
 config, vocabulary, code version, provenance, and the ``init`` record of a warm start:
 :mod:`tvnet.warmstart`). No pickle anywhere.
 
-Written atomically: into a temporary sibling folder, then renamed into place.
+Written atomically: into a temporary sibling folder, then renamed into place. A training
+checkpoint also holds ``optimizer.safetensors`` and ``optimizer.json``, added by
+``save_checkpoint(write_more=…)`` before the swap.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="DUMP",
-        help="also fill the confidence column of this dump of the same checkpoint (repeatable)",
+        help="also fill the confidence column of this dump of the same checkpoint, cut at the same "
+        "threshold as --dump (repeatable; every dump is checked before anything is written)",
     )
     p.add_argument(
         "--force",

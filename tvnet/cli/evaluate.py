@@ -16,7 +16,7 @@ EPILOG = """examples:
 Default protocol (CMPC): predict at S×S, undo the padding, resize to the original image size,
 foreground where sigmoid ≥ 0.5. The dump is DIR/samples.parquet + DIR/run.json (docs/design.md §5).
 Each row also gets the answer's raw score, its confidence (when the checkpoint has a
-calibration.json, `tvnet calibrate`), the image's similarity to the pool (with --pool), and
+calibration.json fitted at this threshold, `tvnet calibrate`), the image's similarity to the pool (with --pool), and
 for RES variants the masks with the gate closed and with a random neighbour (docs/design.md §7).
 Expressions are read as tvnet.Predictor (and so `tvnet predict` and the demo) reads them: a
 word the model never saw is rewritten into the known word WordNet relates it to, and for RES
@@ -47,7 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="pool folder of RES variants (`tvnet pool build`); a missing neighbour table of the "
         "split is written there first, as `tvnet pool neighbours` does",
     )
-    p.add_argument("--out", type=Path, help="dump folder (omit to print metrics only)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="dump folder: new, empty or an earlier dump, which is replaced (a file or another "
+        "folder is refused before any work); omit to print metrics only",
+    )
     p.add_argument(
         "--threshold",
         type=probability,

@@ -141,7 +141,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--data", required=True, metavar="DIR", help="refer-format dataset folder")
     b.add_argument("--split", default="train", help="split to pool (default: %(default)s)")
     b.add_argument(
-        "--out", required=True, metavar="POOL", help="pool folder to write (replaced atomically)"
+        "--out",
+        required=True,
+        metavar="POOL",
+        help="pool folder to write: new, empty or an earlier pool, replaced atomically (a file or "
+        "another folder is refused before encoding)",
     )
     b.add_argument(
         "--index",

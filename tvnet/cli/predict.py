@@ -100,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
         verdict = "✔ confident" if pred.confident else "not confident"
         print(f"confidence: {pred.confidence:.0%} that the mask is right (IoU ≥ 0.5); {verdict}")
     else:
-        print("confidence: unknown (the checkpoint has no calibration.json: `tvnet calibrate`)")
+        print(
+            "confidence: unknown (no calibration.json fitted on these weights at this "
+            "threshold: `tvnet calibrate`; see the notes)"
+        )
     for warning in pred.warnings:
         print(f"warning: {warning}")
     for note in pred.notes:

@@ -92,7 +92,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="override one config field, e.g. model.fusion_heads=5 or train.loss_dice=0 "
         "(repeatable; SECTION is model or train)",
     )
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from OUT/last (weights and optimiser state of one step); a missing or "
+        "damaged optimiser state is an error, not a restart at step 0",
+    )
     p.add_argument(
         "--init",
         type=Path,

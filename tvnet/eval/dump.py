@@ -5,7 +5,7 @@ in :data:`SCHEMA`). The ``neighbour_*``, ``nogate_*`` and ``randnb_*`` columns a
 variants that retrieve nothing; ``expression_type`` is null where the refs file records no
 sentence type (SynthRef records one, RefCOCO does not); ``read_as`` is null where the model read
 the expression as written; ``confidence`` is null when the
-checkpoint had no calibration, ``image_similarity`` when no pool was given; and the columns of
+checkpoint had no calibration fitted at the dump's threshold, ``image_similarity`` when no pool was given; and the columns of
 :data:`OPTIONAL_COLUMNS` may be absent from older files, which read them as null. Masks are COCO RLE ``counts`` strings (pycocotools), decoded
 with :func:`tvnet.eval.rle.decode_rle` and the row's ``height`` / ``width``.
 

@@ -6,7 +6,7 @@ Other protocols users compare against: ``threshold`` and ``resolution="input"`` 
 letterboxed S×S resolution, padding excluded); both are labelled in ``run.json``.
 
 Each row also records how far to trust the answer (docs/design.md §7): the raw ``score``
-(:func:`tvnet.eval.calibration.mask_score`), its ``confidence`` when a calibration is given,
+(:func:`tvnet.eval.calibration.mask_score`), its ``confidence`` when a calibration fitted at this threshold is given,
 and the query image's ``image_similarity`` to the pool when given. For RES variants
 (``influence=True``) it records what the answer owes to the neighbour: the mask with the
 enrichment switched off (``nogate_*``) and with a random pool image as the neighbour

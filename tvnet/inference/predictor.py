@@ -103,9 +103,9 @@ class Predictor:
     nothing but keeps one for that when a pool is given. ``calibration``: the map from the
     raw score to a confidence (``CKPT/calibration.json``). ``lexicon``: rewrites words the
     model never saw into known ones before anything reads the expression (docs/design.md §6,
-    "Wording"); None reads the expression as written. ``recent_images``: how many images' backbone
-    maps and retrieval vectors to keep for the next call on the same pixels
-    (:mod:`tvnet.inference.recent`; 0: none)."""
+    "Wording"); None reads the expression as written. ``recent_images``: how many entries (one image's
+    backbone maps, or one upload's retrieval image vector) to keep for later calls on the same
+    pixels (:mod:`tvnet.inference.recent`; 0: none)."""
 
     def __init__(
         self,
