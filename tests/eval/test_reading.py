@@ -63,6 +63,22 @@ def test_read_split_rewrites_only_unknown_words(tiny_synthref, tmp_path):
     assert not none.lexicon and none.read_as == {} and "no known words" in none.note
 
 
+def test_an_overlong_expression_is_cut_as_the_predictor_cuts_it(tiny_synthref, tmp_path):
+    from tvnet.data.tokenize import MAX_CHARS, cut_at_word
+
+    long = "the orange shape " + "which is right there " * 30  # 647 characters
+    data, _ = _copy(tiny_synthref, tmp_path, "long", long.strip())
+    refer = open_refer(data)
+    vocab = Vocab.build(s.sentence for s in refer.samples("train"))
+    want = cut_at_word(long.strip(), MAX_CHARS)
+    assert len(want) <= MAX_CHARS < len(long.strip())
+    # a model that records no known words reads the cut text as written
+    assert read_split(refer, "val", None, {}).read_as[SAMPLE] == want
+    # with a lexicon, the cut text is what it rewrites, as in Predictor.read_expression
+    reading = read_split(refer, "val", vocab, {})
+    assert reading.read_as[SAMPLE] == Lexicon.of(vocab.words[2:]).rewrite(want)[0]
+
+
 def test_eval_reads_an_unseen_word_as_the_predictor_does(tiny_synthref, tmp_path):
     """A val copy saying "crimson" where the model knows "red", evaluated as read, scores row
     for row as a copy saying "red" evaluated as written (same tokens, same neighbour retrieved

@@ -74,3 +74,18 @@ class Vocab:
     ) -> tuple[np.ndarray, np.ndarray]:
         out = [self.encode(s, max_tokens) for s in sentences]
         return np.stack([o[0] for o in out]), np.array([o[1] for o in out], dtype=np.int64)
+
+
+MAX_CHARS = 500  # what any reader of an expression reads of it (Predictor, tvnet eval)
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters without splitting a word: at the last
+    whitespace within the limit, or hard at ``limit`` when the first word alone is longer."""
+    if len(text) <= limit:
+        return text
+    if text[limit].isspace():
+        return text[:limit].rstrip()
+    head = text[:limit]
+    cut = max((i for i, ch in enumerate(head) if ch.isspace()), default=-1)
+    return head[:cut].rstrip() if head[: max(cut, 0)].strip() else head

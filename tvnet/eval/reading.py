@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from tvnet.data.lexicon import LexiconError, WordNet, model_lexicon
+from tvnet.data.tokenize import MAX_CHARS, cut_at_word
 
 
 @dataclasses.dataclass
@@ -58,21 +59,28 @@ def read_split(
     """Each expression of ``split`` (its first ``limit``) through the lexicon of a model's
     known words (the word vocabulary ``vocab``, or the training words a word-piece
     checkpoint's ``meta`` records), as :meth:`tvnet.Predictor.from_checkpoint` builds it with
-    ``read_synonyms`` on (``wordnet``: another copy than the package's). A damaged WordNet costs the rewriting, not the evaluation: the split
-    is then read as written, and the note says why."""
+    ``read_synonyms`` on (``wordnet``: another copy than the package's). As there, an
+    expression over ``MAX_CHARS`` is first cut at a word boundary. A damaged WordNet costs the
+    rewriting, not the evaluation: the split is then read as written (cut where too long), and
+    the note says why."""
+    samples = refer.samples(split)[:limit]
+    # the Predictor's first step: an expression over MAX_CHARS is cut at a word boundary
+    cut = {int(s.sample_id): cut_at_word(s.sentence, MAX_CHARS) for s in samples}
+    long = {int(s.sample_id): cut[int(s.sample_id)] for s in samples if len(s.sentence) > MAX_CHARS}
     lexicon, note = model_lexicon(vocab, meta, wordnet)
     if lexicon is None:
-        return Reading(False, {}, Counter(), note or "the checkpoint records no known words")
-    read_as: dict[int, str] = {}
+        return Reading(False, long, Counter(), note or "the checkpoint records no known words")
+    read_as: dict[int, str] = dict(long)
     counts: Counter = Counter()
     try:
-        for s in refer.samples(split)[:limit]:
-            text, pairs = lexicon.rewrite(s.sentence)
+        for s in samples:
+            text, pairs = lexicon.rewrite(cut[int(s.sample_id)])
             if pairs:
                 read_as[int(s.sample_id)] = text
                 counts.update(pairs)
     except LexiconError as e:
-        return Reading(False, {}, Counter(), f"words the model never saw are read as written: {e}")
+        why = f"words the model never saw are read as written: {e}"
+        return Reading(False, long, Counter(), why)
     return Reading(True, read_as, counts)
 
 

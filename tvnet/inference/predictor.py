@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from tvnet.data.lexicon import Lexicon, LexiconError, model_lexicon
-from tvnet.data.tokenize import tokenize
+from tvnet.data.tokenize import MAX_CHARS, cut_at_word, tokenize  # noqa: F401 (re-exported)
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
@@ -46,7 +46,6 @@ from tvnet.inference.recent import DEFAULT_ENTRIES, RecentImages
 from tvnet.retrieval.neighbours import Neighbour
 
 MAX_SIDE = 1600  # larger uploads are downscaled first (with a note)
-MAX_CHARS = 500
 
 __all__ = [
     "CONFIDENT",
@@ -56,18 +55,6 @@ __all__ = [
     "Predictor",
     "WordInfluence",
 ]
-
-
-def cut_at_word(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters without splitting a word: at the last
-    whitespace within the limit, or hard at ``limit`` when the first word alone is longer."""
-    if len(text) <= limit:
-        return text
-    if text[limit].isspace():
-        return text[:limit].rstrip()
-    head = text[:limit]
-    cut = max((i for i, ch in enumerate(head) if ch.isspace()), default=-1)
-    return head[:cut].rstrip() if head[: max(cut, 0)].strip() else head
 
 
 def require_expression(expression: str | None) -> str:
