@@ -57,7 +57,7 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
             raise
         except Image.DecompressionBombError as e:  # PIL's own limit (2 × 89 MP) came first
             limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
-            raise _too_large(name, f"over PIL's limit of {limit:.0f} megapixels") from e
+            raise _too_large(name, f"over {limit:.0f} megapixels") from e
         except UnidentifiedImageError as e:
             raise InputError(
                 f"cannot read {name} as an image ({type(e).__name__}): use a {FORMATS} file"
