@@ -181,9 +181,10 @@ BUNDLED = Path(__file__).resolve().parents[2] / "assets"
     not (BUNDLED / "checkpoints" / "full" / "config.json").is_file(), reason="no bundled model"
 )
 def test_bundled_model_segments_the_referents_of_synthref_scenes():
-    """The shipped model (docs/experiments.md: val oIoU ≈ 38 %, far from the goal) finds the
-    referent of unseen SynthRef scenes: on these 12, mean IoU 0.53 and mean probability 0.71
-    inside the referent vs 0.03 outside (the BCE-only build of session 2: IoU 0, no mask)."""
+    """The bundled default (val oIoU 76.1 %) finds the referent of unseen SynthRef scenes: on
+    these 12, mean IoU 0.86 and mean probability 0.92 inside the referent vs 0.004 outside
+    (2026-12-04, fp32, AMD EPYC). The bounds leave room for bf16 and for a rebuilt default,
+    and still fail for a model that does not ground (the BCE-only build of session 2: IoU 0)."""
     from tvnet.data.synthref import make_scene
     from tvnet.eval.metrics import ris_metrics
 
@@ -199,8 +200,8 @@ def test_bundled_model_segments_the_referents_of_synthref_scenes():
         outside.append(p.prob[~gt].mean())
         masks.append(p.mask)
         gts.append(gt)
-    assert np.mean(inside) > 4 * np.mean(outside)
-    assert ris_metrics(masks, gts)["mean_iou"] > 0.2
+    assert np.mean(inside) > 20 * np.mean(outside)
+    assert ris_metrics(masks, gts)["mean_iou"] > 0.6
 
 
 def test_a_shared_retriever_gives_the_same_answer(predictor, tiny_synthref, tmp_path):
