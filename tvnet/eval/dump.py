@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tvnet.eval.metrics import OPTIONAL_FIELDS, aggregate
-from tvnet.io import atomic_write_json, replace_dir
+from tvnet.io import atomic_write_json, check_replaceable_dir, replace_dir
 from tvnet.warmstart import start_label
 
 SAMPLES_FILE = "samples.parquet"
@@ -112,19 +112,9 @@ class DumpError(ValueError):
 
 def check_dump_target(dir: str | os.PathLike) -> Path:
     """Refuse an output path that a dump must not replace: a file, or a folder that holds
-    something other than a dump (a folder of dumps, a checkpoint). Missing, empty or a dump:
-    fine. Checked before any work is done, so a mistyped ``--out`` loses nothing."""
-    path = Path(dir)
-    if path.exists() and not path.is_dir():
-        raise DumpError(f"{path} is a file; a dump is a folder")
-    if path.is_dir() and any(not p.name.startswith(".") for p in path.iterdir()):
-        if not ((path / RUN_FILE).is_file() or (path / SAMPLES_FILE).is_file()):
-            raise DumpError(
-                f"{path} holds files but is not a dump (no {RUN_FILE} or {SAMPLES_FILE}); a dump "
-                "replaces its whole folder, so name a new folder for it, e.g. "
-                f"{path / 'NAME'}"
-            )
-    return path
+    something other than a dump (a folder of dumps, a checkpoint); see
+    :func:`tvnet.io.check_replaceable_dir`."""
+    return check_replaceable_dir(dir, (RUN_FILE, SAMPLES_FILE), "dump", DumpError)
 
 
 # ---------------------------------------------------------------------------------------------

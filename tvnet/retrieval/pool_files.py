@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tvnet.io import atomic_write_json, read_json, replace_dir
+from tvnet.io import atomic_write_json, check_replaceable_dir, read_json, replace_dir
 from tvnet.retrieval.image_store import ImageStore
 from tvnet.retrieval.text_index import TextRefine
 
@@ -39,14 +39,9 @@ def _release_arrow_memory() -> None:
 
 
 def check_pool_target(path: str | os.PathLike) -> Path:
-    """Refuse an output path that a pool must not replace: a file, or a folder that holds
-    something other than a pool. Missing, empty or a pool: fine (checked again on writing)."""
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise FileExistsError(f"{path} is a file; a pool is a folder")
-    if path.is_dir() and not (path / "manifest.json").is_file() and any(path.iterdir()):
-        raise FileExistsError(f"{path} exists and is not a pool folder; refusing to replace it")
-    return path
+    """Refuse an output path that a pool must not replace (see
+    :func:`tvnet.io.check_replaceable_dir`); checked again on writing."""
+    return check_replaceable_dir(path, ("manifest.json",), "pool")
 
 
 def write_pool(pool: Any, path: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
