@@ -92,7 +92,5 @@ def test_images_over_pils_own_limit_are_called_too_large(tmp_path):
     side = int((2 * Image.MAX_IMAGE_PIXELS) ** 0.5) + 10
     p = tmp_path / "bomb.png"
     Image.new("1", (side, side)).save(p)
-    with pytest.raises(
-        InputError, match="the upload is over 179 megapixels: too large"
-    ):
+    with pytest.raises(InputError, match="the upload is over 179 megapixels: too large"):
         read_image(p, name="the upload")

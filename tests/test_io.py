@@ -94,3 +94,10 @@ def test_check_replaceable_dir_refuses_what_a_replacement_would_destroy(tmp_path
     (tmp_path / "fake" / "run.json").mkdir(parents=True)
     with pytest.raises(ValueError, match="not a dump folder"):
         check(tmp_path / "fake")
+    # with only=: the marker plus anything else is not ours (a training run has a run.json)
+    allowed = ("run.json", "samples.parquet")
+    assert check_replaceable_dir(tmp_path / "ours", ("run.json",), "dump", only=allowed)
+    (tmp_path / "ours" / "log.jsonl").write_text("{}")
+    with pytest.raises(FileExistsError, match=r"not a dump folder \(it holds log\.jsonl\)"):
+        check_replaceable_dir(tmp_path / "ours", ("run.json",), "dump", only=allowed)
+    assert (tmp_path / "ours" / "log.jsonl").is_file()

@@ -158,7 +158,7 @@ class TrainConfig:
     max_minutes: float | None = None  # wall-clock budget; the schedule is still defined by steps
     seed: int = 0
     checkpoint_every: int = 1000
-    amp: bool = True  # mixed precision on CUDA only
+    amp: bool = True  # autocast where the hardware has it: CUDA, and CPUs with bf16
     cache_features: bool = True  # frozen backbone: cache features on disk
     loss_main: float = 0.7
     loss_aux: float = 0.1

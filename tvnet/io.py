@@ -99,21 +99,31 @@ def check_replaceable_dir(
     markers: tuple[str, ...],
     what: str,
     error: type[Exception] = FileExistsError,
+    only: tuple[str, ...] | None = None,
 ) -> Path:
     """Refuse an output folder that writing ``what`` (a folder replaced as a whole) would
     destroy: a file, or a folder that holds visible entries but none of ``markers`` (the files
-    that make it a ``what``). Missing, empty (hidden entries aside) or already a ``what``:
+    that make it a ``what``), or, with ``only``, any visible entry outside ``only`` (the whole
+    content a ``what`` may have: a training run also has a ``run.json``, and a user's file
+    inside an old dump is theirs). Missing, empty (hidden entries aside) or a ``what``:
     returned as a Path. Called before any work, so a mistyped ``--out`` loses nothing."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise error(f"{path} is a file; a {what} is a folder")
-    if path.is_dir() and not any((path / m).is_file() for m in markers):
-        if any(not p.name.startswith(".") for p in path.iterdir()):
-            raise error(
-                f"{path} holds files but is not a {what} folder (no {' or '.join(markers)}); "
-                f"a {what} replaces its whole folder, so name a new folder for it, e.g. "
-                f"{path / 'NAME'}"
-            )
+    if not path.is_dir():
+        return path
+    visible = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
+    foreign = [n for n in visible if only is not None and n not in only]
+    if visible and (foreign or not any((path / m).is_file() for m in markers)):
+        why = (
+            f"it holds {', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}"
+            if foreign
+            else f"no {' or '.join(markers)}"
+        )
+        raise error(
+            f"{path} holds files but is not a {what} folder ({why}); a {what} replaces its "
+            f"whole folder, so name a new folder for it, e.g. {path / 'NAME'}"
+        )
     return path
 
 

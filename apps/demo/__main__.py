@@ -40,7 +40,10 @@ def parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--pool", type=Path, help="retrieval pool folder (default: assets/pool)")
     ap.add_argument(
-        "--pool-images", type=Path, help="folder of the pool's images (default: POOL/images)"
+        "--pool-images",
+        type=Path,
+        help="folder of the pool's images (default: POOL/images, else the "
+        "training data's images folder, else regenerated from the SynthRef seed)",
     )
     ap.add_argument(
         "--variants-dir",

@@ -156,6 +156,20 @@ def test_a_dump_never_replaces_a_folder_that_is_not_a_dump(tmp_path):
     assert sorted(p.name for p in dumps.iterdir()) == ["full_val", "notes.md"]
     assert len(load_dump(out).samples) == 5
     assert isinstance(DumpError("x"), ValueError)  # the CLI prints it as a message
+    # a training run has a run.json too (and log.jsonl, last/): not a dump either
+    run = tmp_path / "runs" / "full"
+    (run / "last").mkdir(parents=True)
+    (run / "run.json").write_text("{}")
+    (run / "log.jsonl").write_text("{}\n")
+    with pytest.raises(DumpError, match=r"not a dump folder \(it holds last, log\.jsonl\)"):
+        DumpWriter(run, RUN_INFO)
+    assert sorted(p.name for p in run.iterdir()) == ["last", "log.jsonl", "run.json"]
+    # an old dump with the user's own file inside: refused, the file stays
+    (out / "notes.md").write_text("mine")
+    with pytest.raises(DumpError, match="holds notes.md"):
+        DumpWriter(out, RUN_INFO)
+    assert (out / "notes.md").read_text() == "mine"
+    (out / "notes.md").unlink()
     (tmp_path / "empty").mkdir()
     with DumpWriter(tmp_path / "empty", RUN_INFO) as w:
         RISEvaluator(dump=w).process(_records(2))

@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--pool",
         type=Path,
-        help="pool folder of RES variants (`tvnet pool build`); a missing neighbour table of the "
+        help="pool folder (`tvnet pool build`): the neighbours of RES variants and, for every "
+        "variant, the image similarity and random-neighbour columns; a missing neighbour table of the "
         "split is written there first, as `tvnet pool neighbours` does",
     )
     p.add_argument(
@@ -81,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=RUNTIMES,
         help="where the backbone runs when no feature cache is used: BatchNorm folded, in "
         "PyTorch or onnxruntime (default: $TVNET_RUNTIME or auto = onnxruntime on CPUs "
-        "without bf16; see tvnet.inference.runtime)",
+        "without bf16 or with --no-amp; see tvnet.inference.runtime)",
     )
     p.add_argument(
         "--no-influence",

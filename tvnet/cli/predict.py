@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("image", type=Path, help="input image file")
     p.add_argument("expression", help="the referring expression (quote it)")
     p.add_argument(
-        "--checkpoint", type=Path, help="checkpoint folder (default: bundled full model)"
+        "--checkpoint",
+        type=Path,
+        help="checkpoint folder (default: the bundled default, assets/checkpoints/full-grown)",
     )
     p.add_argument("--pool", type=Path, help="retrieval pool folder (default: bundled pool)")
     p.add_argument(
@@ -51,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--runtime",
         choices=RUNTIMES,
         help="where the frozen backbone and retrieval encoders run (default: $TVNET_RUNTIME or "
-        "auto = onnxruntime on CPUs without bf16, exported once per weights and cached in "
-        "~/.cache/tvnet)",
+        "auto = onnxruntime on CPUs without bf16, and for the sentence encoder on any CPU; "
+        "exported once per weights and cached in ~/.cache/tvnet)",
     )
     p.set_defaults(func=run)
 

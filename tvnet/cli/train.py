@@ -42,7 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", type=Path, help="JSON config with 'model' and 'train' sections")
     p.add_argument(
-        "--preset", default=None, help="model preset when no --config: cpu (default) or paper"
+        "--preset",
+        default=None,
+        help="model preset, cpu or paper (overrides the config file's; default: the file's, "
+        "else cpu)",
     )
     p.add_argument(
         "--variant",

@@ -114,7 +114,8 @@ def check_dump_target(dir: str | os.PathLike) -> Path:
     """Refuse an output path that a dump must not replace: a file, or a folder that holds
     something other than a dump (a folder of dumps, a checkpoint); see
     :func:`tvnet.io.check_replaceable_dir`."""
-    return check_replaceable_dir(dir, (RUN_FILE, SAMPLES_FILE), "dump", DumpError)
+    files = (RUN_FILE, SAMPLES_FILE)
+    return check_replaceable_dir(dir, files, "dump", DumpError, only=files)
 
 
 # ---------------------------------------------------------------------------------------------
