@@ -111,9 +111,19 @@ def ship_calibration(src: Path, dst: Path) -> None:
     atomic_write_json(dst / CALIBRATION_FILE, cal)
 
 
+WEIGHTS_NOTE = (
+    "scored from the training weights (scored_on_weights), before they were shipped as fp16 "
+    "(checkpoint_hash); see docs/experiments.md, 2026-12-04 (second session)"
+)
+
+
 def ship_dump(src: Path, dst: Path, data: Path, checkpoint: Path | None) -> None:
     """The dump ``src`` at ``dst``: data_dir ``data``, paths portable, ``checkpoint`` the
-    shipped checkpoint folder it was evaluated from, or marked as not shipped (None)."""
+    shipped checkpoint folder it was evaluated from, or marked as not shipped (None). A dump
+    scored from the training weights is bound to the shipped fp16 ones, the training hash kept
+    as ``scored_on_weights`` with a note."""
+    from tvnet.checkpoint import read_checkpoint_config
+
     if not (src / "run.json").is_file():
         raise SystemExit(f"no dump at {src}")
     if dst.exists():
@@ -123,6 +133,12 @@ def ship_dump(src: Path, dst: Path, data: Path, checkpoint: Path | None) -> None
     run.setdefault("dataset", {})["data_dir"] = str(data)
     if checkpoint is not None:
         run["checkpoint"] = str(checkpoint)
+        shipped = read_checkpoint_config(checkpoint)["weights_sha256"]
+        if run.get("checkpoint_hash") and run["checkpoint_hash"] != shipped:
+            # scored from the training weights, shipped as fp16 (as ship_calibration does)
+            run["scored_on_weights"] = run["checkpoint_hash"]
+            run["checkpoint_hash"] = shipped
+            run["weights_note"] = WEIGHTS_NOTE
     else:
         run["checkpoint"] = f"not shipped (trained as {run.get('checkpoint')})"
     atomic_write_json(dst / "run.json", run)

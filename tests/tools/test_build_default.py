@@ -186,6 +186,18 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     assert json.loads((dst / "calibration.json").read_text())["fitted_on_weights"] == h
     assert shipped.params == load_calibration(src).params
     assert read_checkpoint_config(dst)["known_words"] == ["the", "red", "star"]
+    # its dump, scored from the training weights, is bound to the shipped ones, the training
+    # hash kept; a dump of no shipped checkpoint says so
+    dump = write_hand_dump(tmp_path / "full-val", "full", "val", run_extra={"checkpoint_hash": h})
+    pa = _tool("package_assets")
+    pa.ship_dump(dump, tmp_path / "assets/dumps/full-val", Path("data/synthref"), dst)
+    run = json.loads((tmp_path / "assets/dumps/full-val/run.json").read_text())
+    assert run["checkpoint_hash"] == shipped.checkpoint_hash and run["scored_on_weights"] == h
+    assert run["weights_note"] == pa.WEIGHTS_NOTE and run["checkpoint"] == str(dst)
+    pa.ship_dump(dump, tmp_path / "assets/dumps/other", Path("data/synthref"), None)
+    run = json.loads((tmp_path / "assets/dumps/other/run.json").read_text())
+    assert run["checkpoint_hash"] == h and "scored_on_weights" not in run
+    assert run["checkpoint"].startswith("not shipped")
 
 
 def test_trained_on_another_split_is_a_conflict(tmp_path, capsys):
