@@ -57,11 +57,23 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     A warm-started run is another recipe, not another seed: its ``variant`` and
     ``base_variant`` carry how it started, e.g. ``"full (grown from baseline)"`` (see
     ``Dump.name``), so :func:`runs_table` never averages it with runs trained from scratch.
-    Two dumps of one such name on one dataset and split (two checkpoints, say) would merge into
-    one table row; their ``variant`` becomes ``"variant [label]"`` so they stay apart.
+    Runs of one name trained for different budgets are different recipes too: when a
+    dataset and split has more than one budget for a name, each such run's name gets its
+    budget, e.g. ``"full (160k samples)"``. Two dumps of one name and budget on one dataset and
+    split (seeds, say) would merge into one table row; their ``variant`` becomes ``"variant
+    [label]"`` so they stay apart (and :func:`runs_table` pools them as seeds).
     """
     dumps = list(dumps)
     keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.name) for d in dumps]
+    budgets: dict[tuple[str, str, str], set] = {}
+    for d, key in zip(dumps, keys):
+        budgets.setdefault(key, set()).add(d.budget)
+    keys = [
+        (*key[:2], f"{key[2]} ({_samples_text(d.budget)})")
+        if len(budgets[key]) > 1 and d.budget
+        else key
+        for d, key in zip(dumps, keys)
+    ]
     frames = []
     for d, key in zip(dumps, keys):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
@@ -76,6 +88,11 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
             columns=[*(columns or NEEDED_COLUMNS), "dataset", "run", "base_variant"]
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def _samples_text(n: int) -> str:
+    """A training budget in a row name: ``"160k samples"``, ``"500 samples"``."""
+    return f"{n / 1000:g}k samples" if n >= 1000 else f"{n} samples"
 
 
 def model_variant(name: Any) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "load_init",
     "lineage",
     "start_label",
+    "training_budget",
 ]
 
 
@@ -149,3 +150,25 @@ def start_label(init: dict[str, Any] | None, variant: str) -> str:
     label = f"grown from {grown_from}" if grown_from else "warm start"
     added = any(r.get("adapter_added") for r in _chain(init))
     return f"{label}, adapter added" if added else label
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v) if v is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def training_budget(run: dict[str, Any]) -> int | None:
+    """Training samples the evaluated weights saw: ``train.steps × train.batch_size`` of a
+    dump's ``run.json``, plus ``step × batch_size`` of every warm start along its ``init``
+    chain (docs/design.md §6); None when the run does not record its training."""
+    train = run.get("train") if isinstance(run.get("train"), dict) else {}
+    steps, batch = _int(train.get("steps")), _int(train.get("batch_size"))
+    if not steps or not batch:
+        return None
+    init = run.get("init")
+    return steps * batch + sum(
+        (_int(r.get("step")) or 0) * (_int(r.get("batch_size")) or batch)
+        for r in _chain(init if isinstance(init, dict) else None)
+    )

@@ -62,7 +62,7 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             "dataset": str(d.dataset.get("name") or "unknown"),
             "data_dir": resolve_data_dir(d.dataset.get("data_dir"), d.path),
             "rows": len(d.samples),
-            "budget": training_budget(d.run),
+            "budget": d.budget,
             "schedule": schedule_text(d.run),
             "synth": synth_recipe(d.dataset),
             "checkpoint": str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or ""),
@@ -80,22 +80,6 @@ def _int(v: Any) -> int | None:
         return int(v) if v is not None else None
     except (TypeError, ValueError):
         return None
-
-
-def training_budget(run: dict) -> int | None:
-    """Training samples the evaluated weights saw: ``train.steps × train.batch_size`` of the
-    run, plus ``step × batch_size`` of every warm start along its ``init`` chain (docs/design.md
-    §6); None when the dump does not record its training."""
-    train = run.get("train") if isinstance(run.get("train"), dict) else {}
-    steps, batch = _int(train.get("steps")), _int(train.get("batch_size"))
-    if not steps or not batch:
-        return None
-    total = steps * batch
-    r = run.get("init")
-    while isinstance(r, dict):
-        total += (_int(r.get("step")) or 0) * (_int(r.get("batch_size")) or batch)
-        r = r.get("init")
-    return total
 
 
 def schedule_text(run: dict) -> str:

@@ -149,6 +149,41 @@ def test_warm_started_runs_are_another_recipe_not_another_seed(tmp_path):
     assert model_variant("full (grown from baseline)") == model_variant("full [x]") == "full"
 
 
+def test_runs_of_other_budgets_are_another_recipe_not_another_seed(tmp_path):
+    from dumps_fixture import write_hand_dump
+
+    from tvnet.eval.dump import load_dumps
+
+    root = tmp_path / "dumps"
+    short = {"train": {"steps": 9000, "batch_size": 8}}
+    write_hand_dump(root / "full_seed0", "full", "val", run_extra=short)  # oIoU 17/37
+    write_hand_dump(root / "full_seed1", "full", "val", preds="baseline", run_extra=short)
+    long = {"train": {"steps": 20000, "batch_size": 8}}
+    write_hand_dump(root / "full_long", "full", "val", preds="baseline", run_extra=long)
+    # 3000 × 8 grown from 17000 × 8: its own name already, its budget 160k too
+    grown = {
+        "train": {"steps": 3000, "batch_size": 8},
+        "init": {"checkpoint": "/r/b/last", "variant": "baseline", "step": 17000, "init": None},
+    }
+    write_hand_dump(root / "full_grown", "full", "val", run_extra=grown)
+    dumps, errors = load_dumps(root)
+    assert errors == []
+    assert sorted(d.budget for d in dumps) == [72000, 72000, 160000, 160000]
+    s = concat_samples(dumps)
+    t = runs_table(s)
+    assert list(t.index.unique("variant")) == [
+        "full (160k samples)",
+        "full (72k samples)",
+        "full (grown from baseline)",
+    ]
+    assert t.loc[("full (72k samples)", "mean"), ("", "runs")] == 2  # the two seeds pool
+    assert t.loc[("full (160k samples)", "mean"), ("All", "oIoU")] == pytest.approx(100 * 24 / 34)
+    assert model_variant("full (160k samples)") == "full"
+    # one budget (or none recorded) for a name: the name stays as it was
+    one = concat_samples([d for d in dumps if d.budget == 72000])
+    assert set(one.base_variant) == {"full"}
+
+
 def test_table3_small_oiou_per_dataset_and_split(samples):
     t = table3(samples)
     assert list(t.columns) == [("handmade", "test"), ("handmade", "val")]

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from tvnet.eval.metrics import OPTIONAL_FIELDS, aggregate
 from tvnet.io import atomic_write_json, check_replaceable_dir, replace_dir
-from tvnet.warmstart import start_label
+from tvnet.warmstart import start_label, training_budget
 
 SAMPLES_FILE = "samples.parquet"
 RUN_FILE = "run.json"
@@ -282,6 +282,12 @@ class Dump:
         continued a checkpoint of the same variant (run.json's ``init``, from the checkpoint)."""
         init = self.run.get("init")
         return start_label(init if isinstance(init, dict) else None, self.variant)
+
+    @property
+    def budget(self) -> int | None:
+        """Training samples its weights saw (warm starts included), or None when not recorded
+        (:func:`tvnet.warmstart.training_budget`)."""
+        return training_budget(self.run)
 
     @property
     def name(self) -> str:
