@@ -8,16 +8,16 @@ from pathlib import Path
 ROOT = Path(os.environ.get("TVNET_ASSETS", Path(__file__).resolve().parent.parent / "assets"))
 
 
-DEFAULT_MODEL = "full-grown"
+DEFAULT_MODEL = "full-160k"
 
 
 def default_checkpoint() -> Path:
-    """The bundled default model: TV-Net ``full`` grown from the long whitened baseline
-    (``assets/checkpoints/full-grown``; docs/design.md §6) when it is there, else
-    Table 1's ``full`` (``assets/checkpoints/full``, what ``tools/build_default.sh`` alone
-    rebuilds)."""
-    grown = ROOT / "checkpoints" / DEFAULT_MODEL
-    return grown if (grown / "config.json").is_file() else ROOT / "checkpoints" / "full"
+    """The bundled default model: TV-Net ``full`` with the ``cpu`` recipe of Table 1, trained
+    from scratch for 160k samples (``assets/checkpoints/full-160k``; docs/design.md §6) when
+    it is there, else Table 1's ``full`` (``assets/checkpoints/full``, what
+    ``tools/build_default.sh`` alone rebuilds)."""
+    main = ROOT / "checkpoints" / DEFAULT_MODEL
+    return main if (main / "config.json").is_file() else ROOT / "checkpoints" / "full"
 
 
 def default_assets() -> dict[str, Path]:

@@ -55,7 +55,14 @@ def model_note(models: Models) -> str:
             f"**Retrieval pool:** `{_rel(info.get('pool'))}` ({len(p.retriever.pool):,} expressions)."
         )
     parts.append(f"Variants available: {', '.join(f'`{v}`' for v in models.variants)}.")
-    parts.append(f"Vocabulary: {len(p.vocab):,} words.")
+    if cfg.text_encoder != "hf_tokens":  # a closed word vocabulary (GloVe + LSTM)
+        parts.append(f"Vocabulary: {len(p.vocab):,} words; others are read as blanks.")
+    else:  # word pieces: any wording reaches the model
+        seen = f"{len(p.training_words):,}" if p.training_words else "an unrecorded set of"
+        parts.append(
+            f"Reads any wording as word pieces ({len(p.vocab):,} pieces); its training "
+            f"expressions used {seen} distinct words, and others come with a warning."
+        )
     return " ".join(parts)
 
 

@@ -3,7 +3,13 @@
 import pytest
 
 from tvnet.eval.calibration import Calibration
-from tvnet.inference.checks import LOW_CONFIDENCE, NEAR_EMPTY, answer_warnings, tiny_side
+from tvnet.inference.checks import (
+    LOW_CONFIDENCE,
+    NEAR_EMPTY,
+    answer_warnings,
+    tiny_side,
+    unseen_words,
+)
 
 CAL = Calibration(
     "platt",
@@ -36,6 +42,8 @@ def test_each_measurement_below_its_floor_gives_its_sentence():
         ({"image_similarity": 0.49}, "unlike the images the model was trained on"),
         ({"unknown_words": ["zorblax"]}, "does not know the word “zorblax”"),
         ({"unknown_words": ["le", "cercle", "rouge"]}, "knows none of the words"),
+        ({"unseen_words": ["crimson"]}, "never met the word “crimson” in training"),
+        ({"unseen_words": ["le", "cercle", "rouge"]}, "None of these words occurred"),
         ({"image_shape": (8, 8)}, "tiny (8×8 pixels)"),
         ({"mask_fraction": 0.0}, "The mask is empty"),
         ({"mask_fraction": 0.001}, "almost empty (0.10% of the image"),
@@ -70,3 +78,12 @@ def test_most_important_first_and_fallbacks_without_a_calibration():
 @pytest.mark.parametrize("size", [64, 320, 416])
 def test_tiny_means_enlarged_more_than_four_times(size):
     assert tiny_side(size) == size // 4
+
+
+def test_unseen_words_are_the_expression_words_outside_training():
+    known = {"the", "red", "circle", "left", "of"}
+    assert unseen_words("The crimson circle, left of the CAT.", known, []) == ["crimson", "cat"]
+    assert unseen_words("the red circle", known, []) == []
+    # a word already read as a blank gets that warning, not this one
+    assert unseen_words("the crimson Cat", known, ["Cat"]) == ["crimson"]
+    assert unseen_words("anything at all", None, []) == []  # no record: not checked

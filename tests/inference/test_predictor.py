@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import TINY_MODEL, save_tiny_model
-from tvnet import Predictor
+from tvnet import Predictor, default_checkpoint
 from tvnet.inference.predictor import MAX_CHARS, InputError, cut_at_word
 
 
@@ -364,7 +364,7 @@ def test_baseline_measures_familiarity_without_retrieving(tiny_synthref, tmp_pat
 
 
 @pytest.mark.skipif(
-    not (BUNDLED / "checkpoints" / "full-grown" / "calibration.json").is_file(),
+    not (default_checkpoint() / "calibration.json").is_file(),
     reason="no calibrated bundled model",
 )
 def test_the_bundled_default_warns_where_it_should_and_only_there():
@@ -395,7 +395,10 @@ def test_the_bundled_default_warns_where_it_should_and_only_there():
     # (not French: "rouge" is a colour name in the xkcd survey, which the lexicon reads)
     german = p(scene, "der rote Kreis")
     assert german.rewrites == []
-    assert any("knows none of the words" in w for w in german.warnings)
+    # a word vocabulary reads them as blanks; word pieces read them, never trained on them
+    assert any(
+        "knows none of the words" in w or "None of these words" in w for w in german.warnings
+    )
     assert not german.confident
     horse = np.asarray(skimage.data.horse(), np.uint8) * 255
     odd = p(horse, synth[0]["expression"])
@@ -426,7 +429,8 @@ def test_attention_map_with_pooled_keys_is_over_the_keys_grid(predictor, tiny_sy
 def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     """WordNet rewrites words the model never saw (docs/design.md §6, "Wording"): "huge" and
     "hexagons" are read as "large" and "hexagon", so the answer is the one to the words it
-    knows, to the bit; without the lexicon the new words are blanks and the answer differs."""
+    knows, to the bit; without the lexicon the new words are read as written (blanks for a
+    word vocabulary, untrained word pieces for MiniLM), with a warning, and the answer differs."""
     img = "assets/examples/synthref_test_0003.png"
     pred = Predictor.from_checkpoint(device="cpu")
     known, new = pred(img, "The large hexagon."), pred(img, "The huge hexagons.")
@@ -435,12 +439,14 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert np.array_equal(new.prob, known.prob) and new.unknown_words == []
     assert any("“huge” as “large”" in n for n in new.notes)
     cat = pred(img, "the cat")  # nothing in WordNet relates a cat to a SynthRef word
-    assert cat.rewrites == [] and cat.unknown_words == ["cat"]
+    assert cat.rewrites == [] and cat.unknown_words + cat.unseen_words == ["cat"]
+    assert any("“cat”" in w for w in cat.warnings) and not cat.confident
 
     plain = Predictor.from_checkpoint(device="cpu", read_synonyms=False)
     raw = plain(img, "The huge hexagons.")
     assert raw.expression == "The huge hexagons." and raw.rewrites == []
-    assert raw.unknown_words == ["huge", "hexagons"]
+    assert raw.unknown_words + raw.unseen_words == ["huge", "hexagons"]
+    assert any("“huge”" in w for w in raw.warnings) and not raw.confident
     assert not np.array_equal(raw.prob, known.prob)
 
 

@@ -18,6 +18,7 @@ tuned on the examples:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 LOW_CONFIDENCE = 0.5  # below this, the answer is more likely wrong than right
@@ -36,6 +37,22 @@ def _quote(words: list[str]) -> str:
     return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
 
 
+def unseen_words(
+    expression: str, training_words: Collection[str] | None, unknown: list[str]
+) -> list[str]:
+    """The distinct words of ``expression`` outside ``training_words`` (the words of the
+    model's training expressions; None: not checked) and not already ``unknown`` (read as a
+    blank): what a word-piece model reads without ever having been trained on it."""
+    from tvnet.data.tokenize import tokenize
+
+    if training_words is None:
+        return []
+    lower = {w.lower() for w in unknown}
+    return [
+        t for t in dict.fromkeys(tokenize(expression)) if t not in training_words and t not in lower
+    ]
+
+
 def answer_warnings(
     *,
     image_shape: tuple[int, int],
@@ -46,11 +63,14 @@ def answer_warnings(
     confidence: float | None,
     image_similarity: float | None,
     calibration: Any = None,
+    unseen_words: list[str] = (),
 ) -> list[str]:
     """The warnings of one answer, most important first (:mod:`tvnet.inference.checks`).
 
     ``image_shape``: the upload's H×W; ``n_words``: words the model read; ``unknown_words``:
-    the distinct ones outside its vocabulary; ``mask_fraction``: mask area / image area;
+    the distinct ones outside its vocabulary; ``unseen_words``: the distinct ones a word-piece
+    model reads but never met in training (its confidence was fitted on none of them);
+    ``mask_fraction``: mask area / image area;
     ``calibration``: the checkpoint's :class:`tvnet.eval.calibration.Calibration` (None: no
     image-similarity warning, and the fixed near-empty floor)."""
     out = []
@@ -73,6 +93,21 @@ def answer_warnings(
             out.append(
                 f"The model does not know the {word} {_quote(unknown_words)} and reads "
                 f"{'it' if len(unknown_words) == 1 else 'them'} as a blank."
+            )
+    if unseen_words:
+        if len(unseen_words) >= n_words:
+            out.append(
+                f"None of these words occurred in the model's training ({_quote(unseen_words)}): "
+                "its language model reads them, but nothing it learned ties them to what it "
+                "segments, so the answer is unlikely to follow the expression."
+            )
+        else:
+            one = len(unseen_words) == 1
+            out.append(
+                f"The model never met the {'word' if one else 'words'} {_quote(unseen_words)} "
+                f"in training: its language model reads {'it' if one else 'them'}, but how "
+                f"well it relates {'it' if one else 'them'} to the words it learned is "
+                "untested, and so is its confidence."
             )
     h, w = image_shape
     if max(h, w) < tiny_side(input_size):

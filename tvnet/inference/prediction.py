@@ -29,6 +29,8 @@ class Prediction:
     neighbour_letterbox: Letterbox | None = None
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
     unknown_words: list[str] = field(default_factory=list)
+    # words read (word pieces) but never met in its training expressions: untested wording
+    unseen_words: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # what the model read: the expression with words it never saw rewritten by WordNet
     # (tvnet/data/lexicon.py), and those (written, read) pairs; "" when not recorded

@@ -19,6 +19,7 @@ neighbour, with another one, or without one word.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from tvnet.data.lexicon import Lexicon, LexiconError, model_lexicon
+from tvnet.data.lexicon import Lexicon, LexiconError, known_words, model_lexicon
 from tvnet.data.tokenize import MAX_CHARS, cut_at_word, tokenize  # noqa: F401 (re-exported)
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
-from tvnet.inference.checks import answer_warnings
+from tvnet.inference.checks import answer_warnings, unseen_words
 from tvnet.inference.influence import (
     Influence,
     WordInfluence,
@@ -76,6 +77,7 @@ class _Query:
     letterbox: Letterbox  # onto the upload
     x: torch.Tensor  # 1×3×S×S
     unknown: list[str]  # distinct words outside the vocabulary
+    unseen: list[str]  # distinct words read but never met in training (word-piece models)
     rewrites: list[tuple[str, str]]  # (written, read) for words the lexicon rewrote
     image_vector: np.ndarray | None = None  # retrieval image encoder's vector
     image_similarity: float | None = None
@@ -106,9 +108,14 @@ class Predictor:
         image_retriever: Any = None,
         lexicon: Lexicon | None = None,
         recent_images: int = DEFAULT_ENTRIES,
+        training_words: Iterable[str] | None = None,
     ):
         self.model = model.to(device).eval()
         self.lexicon = lexicon
+        # the words of its training expressions: others are "unseen" (a warning); None: the
+        # lexicon's known words, else not checked
+        words = training_words if training_words is not None else (lexicon and lexicon.known)
+        self.training_words = frozenset(words) if words else None
         self.retriever = retriever
         self.image_retriever = image_retriever if image_retriever is not None else retriever
         self.calibration = calibration
@@ -220,6 +227,7 @@ class Predictor:
             image_retriever=image_retriever,
             lexicon=lexicon,
             recent_images=recent_images,
+            training_words=known_words(model.vocab, meta),
         )
 
     # -- pool access ------------------------------------------------------------------------
@@ -296,11 +304,12 @@ class Predictor:
         unknown = list(dict.fromkeys(self.vocab.unknown(expression)))
         if unknown:
             notes.append("words outside the vocabulary (read as <unk>): " + ", ".join(unknown))
+        unseen = unseen_words(expression, self.training_words, unknown)
         boxed, lb = letterbox(img, self.model.cfg.input_size)
         if img.shape[:2] != (h, w):  # map the input back onto the upload, not its downscaled copy
             lb = lb.onto(h, w)
         x = to_tensor(boxed)[None].to(self.device)
-        return _Query(expression, notes, img, (h, w), lb, x, unknown, rewrites)
+        return _Query(expression, notes, img, (h, w), lb, x, unknown, unseen, rewrites)
 
     def _familiarity(self, q: _Query) -> None:
         """The upload's retrieval image vector and its similarity to the closest pool image."""
@@ -425,6 +434,7 @@ class Predictor:
             neighbour=nb,
             neighbour_letterbox=nb_lb,
             unknown_words=q.unknown,
+            unseen_words=q.unseen,
             notes=q.notes,
             expression=q.expression,
             rewrites=q.rewrites,
@@ -459,6 +469,7 @@ class Predictor:
             input_size=self.model.cfg.input_size,
             n_words=len(set(tokenize(q.expression))),
             unknown_words=q.unknown,
+            unseen_words=q.unseen,
             mask_fraction=float(pred.mask.mean()),
             confidence=pred.confidence,
             image_similarity=q.image_similarity,
