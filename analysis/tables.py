@@ -59,20 +59,21 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     ``Dump.name``), so :func:`runs_table` never averages it with runs trained from scratch.
     Runs of one name trained for different budgets are different recipes too: when a
     dataset and split has more than one budget for a name, each such run's name gets its
-    budget, e.g. ``"full (160k samples)"``. Two dumps of one name and budget on one dataset and
+    budget, e.g. ``"full (160k samples)"`` (over all splits of the dataset, so that a run
+    keeps one name). Two dumps of one name and budget on one dataset and
     split (seeds, say) would merge into one table row; their ``variant`` becomes ``"variant
     [label]"`` so they stay apart (and :func:`runs_table` pools them as seeds).
     """
     dumps = list(dumps)
     keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.name) for d in dumps]
-    budgets: dict[tuple[str, str, str], set] = {}
-    for d, key in zip(dumps, keys):
-        budgets.setdefault(key, set()).add(d.budget)
+    budgets: dict[tuple[str, str], set] = {}  # over splits: a run keeps one name
+    for d, (dataset, _, name) in zip(dumps, keys):
+        budgets.setdefault((dataset, name), set()).add(d.budget)
     keys = [
-        (*key[:2], f"{key[2]} ({_samples_text(d.budget)})")
-        if len(budgets[key]) > 1 and d.budget
-        else key
-        for d, key in zip(dumps, keys)
+        (dataset, split, f"{name} ({_samples_text(d.budget)})")
+        if len(budgets[dataset, name]) > 1
+        else (dataset, split, name)
+        for d, (dataset, split, name) in zip(dumps, keys)
     ]
     frames = []
     for d, key in zip(dumps, keys):
@@ -90,9 +91,11 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     return pd.concat(frames, ignore_index=True)
 
 
-def _samples_text(n: int) -> str:
-    """A training budget in a row name: ``"160k samples"``, ``"500 samples"``."""
-    return f"{n / 1000:g}k samples" if n >= 1000 else f"{n} samples"
+def _samples_text(n: int | None) -> str:
+    """A training budget in a row name: ``"160k samples"``, ``"1,500 samples"``, exact."""
+    if n is None:
+        return "budget not recorded"
+    return f"{n // 1000:,}k samples" if n % 1000 == 0 else f"{n:,} samples"
 
 
 def model_variant(name: Any) -> str:

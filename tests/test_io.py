@@ -78,8 +78,12 @@ def test_check_replaceable_dir_refuses_what_a_replacement_would_destroy(tmp_path
 
     assert check(tmp_path / "absent") == tmp_path / "absent"  # missing: fine, not created
     assert not (tmp_path / "absent").exists()
-    (tmp_path / "empty" / ".cache").mkdir(parents=True)
-    assert check(tmp_path / "empty") == tmp_path / "empty"  # hidden entries only: fine
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / ".DS_Store").write_text("x")
+    assert check(tmp_path / "empty") == tmp_path / "empty"  # hidden files only: fine
+    (tmp_path / "cache" / ".feature-cache").mkdir(parents=True)  # a hidden folder is content
+    with pytest.raises(ValueError, match="not a dump folder"):
+        check(tmp_path / "cache")
     (tmp_path / "ours").mkdir()
     (tmp_path / "ours" / "run.json").write_text("{}")
     (tmp_path / "ours" / "samples.parquet").write_text("x")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds the bundled default model (assets/checkpoints/full-grown) on this machine (2 CPU
+# Rebuilds the previous default model (assets/checkpoints/full-grown) on this machine (2 CPU
 # cores): a whitened baseline on the 5x SynthRef training split, three schedules of 8000, 6000
 # and 3000 steps (tvnet train --init), grown into full for 3000 steps, evaluated on val and test
 # of the standard split (the same scenes). Each step is skipped when its output exists.

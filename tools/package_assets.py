@@ -9,7 +9,7 @@ portable data_dir.
 ``assets/dumps/<--other-name>/``, so the dashboard and the report show Table 1 over runs.
 
 ``--ship-checkpoint SRC NAME`` packages any checkpoint folder as ``assets/checkpoints/NAME``
-(the grown default: ``--ship-checkpoint runs/exp/full-grown3000/last full-grown``), and
+(the previous, grown default: ``--ship-checkpoint runs/exp/full-grown3000/last full-grown``), and
 ``--ship-dump SRC NAME`` a dump as ``assets/dumps/NAME``, pointing at the shipped checkpoint it
 was evaluated from, or marked as not shipped (both repeatable; see tools/build_grown_default.sh).
 tools/build_default.sh runs it as the last step of a whole rebuild.
@@ -30,16 +30,25 @@ from tvnet.config import VARIANTS
 from tvnet.io import atomic_write_json
 
 
-def copy_dumps(src: Path, dst_root: Path, data: Path, checkpoints: Path | None) -> None:
+def copy_dumps(
+    src: Path, dst_root: Path, data: Path, checkpoints: Path | None, runs: Path | None = None
+) -> None:
     """Every dump under ``src`` into ``dst_root``, its run.json pointing at ``data`` and at the
-    shipped checkpoint of its variant (``checkpoints``), or marked as not shipped (None)."""
+    shipped checkpoint of its variant (``checkpoints``; scored from ``runs/VARIANT/last``), or
+    marked as not shipped (None)."""
     if not src.is_dir():
         return
     for d in sorted(src.iterdir()):
         if not (d / "run.json").is_file():
             continue
         variant = json.loads((d / "run.json").read_text()).get("variant", d.name.split("-")[0])
-        ship_dump(d, dst_root / d.name, data, checkpoints / variant if checkpoints else None)
+        ship_dump(
+            d,
+            dst_root / d.name,
+            data,
+            checkpoints / variant if checkpoints else None,
+            runs / variant / "last" if runs else None,
+        )
 
 
 REPO = Path(__file__).resolve().parent.parent
@@ -117,15 +126,25 @@ WEIGHTS_NOTE = (
 )
 
 
-def ship_dump(src: Path, dst: Path, data: Path, checkpoint: Path | None) -> None:
+def ship_dump(
+    src: Path, dst: Path, data: Path, checkpoint: Path | None, source: Path | None = None
+) -> None:
     """The dump ``src`` at ``dst``: data_dir ``data``, paths portable, ``checkpoint`` the
     shipped checkpoint folder it was evaluated from, or marked as not shipped (None). A dump
-    scored from the training weights is bound to the shipped fp16 ones, the training hash kept
-    as ``scored_on_weights`` with a note."""
+    scored from ``source`` (the training checkpoint that ``checkpoint`` was shipped from: same
+    weights hash) is bound to the shipped fp16 weights, the training hash kept as
+    ``scored_on_weights`` with a note; a dump of other weights keeps its own hash."""
     from tvnet.checkpoint import read_checkpoint_config
 
     if not (src / "run.json").is_file():
         raise SystemExit(f"no dump at {src}")
+    if checkpoint is not None and not (checkpoint / "config.json").is_file():
+        raise SystemExit(f"no shipped checkpoint at {checkpoint} for the dump {src}")
+    source_hash = (
+        read_checkpoint_config(source)["weights_sha256"]
+        if source is not None and (source / "config.json").is_file()
+        else None
+    )
     if dst.exists():
         shutil.rmtree(dst)
     shutil.copytree(src, dst)
@@ -134,7 +153,7 @@ def ship_dump(src: Path, dst: Path, data: Path, checkpoint: Path | None) -> None
     if checkpoint is not None:
         run["checkpoint"] = str(checkpoint)
         shipped = read_checkpoint_config(checkpoint)["weights_sha256"]
-        if run.get("checkpoint_hash") and run["checkpoint_hash"] != shipped:
+        if source_hash is not None and run.get("checkpoint_hash") == source_hash != shipped:
             # scored from the training weights, shipped as fp16 (as ship_calibration does)
             run["scored_on_weights"] = run["checkpoint_hash"]
             run["checkpoint_hash"] = shipped
@@ -177,8 +196,9 @@ def main() -> None:
         shipped[Path(src).resolve()] = a / "checkpoints" / name
     for src, name in args.ship_dump:
         run = json.loads((Path(src) / "run.json").read_text())
-        ckpt = shipped.get(Path(str(run.get("checkpoint"))).resolve())
-        ship_dump(Path(src), a / "dumps" / name, args.data, ckpt)
+        source = Path(str(run.get("checkpoint")))
+        ckpt = shipped.get(source.resolve())
+        ship_dump(Path(src), a / "dumps" / name, args.data, ckpt, source if ckpt else None)
     if args.only_shipped:
         return
     for v in VARIANTS:
@@ -202,7 +222,7 @@ def main() -> None:
             pool_dst / "regenerate.json",
             {"generator": "synthref", "seed": args.seed, "scenes": scenes},
         )
-    copy_dumps(args.runs / "dumps", a / "dumps", args.data, a / "checkpoints")
+    copy_dumps(args.runs / "dumps", a / "dumps", args.data, a / "checkpoints", args.runs)
     if args.other_dumps:
         copy_dumps(args.other_dumps, a / "dumps" / args.other_name, args.data, None)
     total = sum(f.stat().st_size for f in a.rglob("*") if f.is_file())

@@ -103,7 +103,7 @@ def check_replaceable_dir(
 ) -> Path:
     """Refuse an output folder that writing ``what`` (a folder replaced as a whole) would
     destroy: a file, or a folder that holds visible entries but none of ``markers`` (the files
-    that make it a ``what``), or, with ``only``, any visible entry outside ``only`` (the whole
+    that make it a ``what``; hidden files aside, hidden folders count), or, with ``only``, any visible entry outside ``only`` (the whole
     content a ``what`` may have: a training run also has a ``run.json``, and a user's file
     inside an old dump is theirs). Missing, empty (hidden entries aside) or a ``what``:
     returned as a Path. Called before any work, so a mistyped ``--out`` loses nothing."""
@@ -112,7 +112,8 @@ def check_replaceable_dir(
         raise error(f"{path} is a file; a {what} is a folder")
     if not path.is_dir():
         return path
-    visible = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
+    # hidden files (.DS_Store) aside; a hidden folder (a feature cache) is content
+    visible = sorted(p.name for p in path.iterdir() if not p.name.startswith(".") or p.is_dir())
     foreign = [n for n in visible if only is not None and n not in only]
     if visible and (foreign or not any((path / m).is_file() for m in markers)):
         why = (

@@ -160,11 +160,13 @@ def _int(v: Any) -> int | None:
 
 
 def training_budget(run: dict[str, Any]) -> int | None:
-    """Training samples the evaluated weights saw: ``train.steps × train.batch_size`` of a
-    dump's ``run.json``, plus ``step × batch_size`` of every warm start along its ``init``
-    chain (docs/design.md §6); None when the run does not record its training."""
+    """Training samples the evaluated weights saw: the ``step`` the checkpoint reached (else
+    ``train.steps``) × ``train.batch_size`` of a dump's ``run.json``, plus ``step ×
+    batch_size`` of every warm start along its ``init`` chain (docs/design.md §6); None when
+    the run does not record its training."""
     train = run.get("train") if isinstance(run.get("train"), dict) else {}
-    steps, batch = _int(train.get("steps")), _int(train.get("batch_size"))
+    steps = _int(run.get("step")) or _int(train.get("steps"))
+    batch = _int(train.get("batch_size"))
     if not steps or not batch:
         return None
     init = run.get("init")

@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--checkpoint",
         type=Path,
-        help="checkpoint folder (default: assets/checkpoints/full-grown, the bundled model; "
+        help="checkpoint folder (default: assets/checkpoints/full-160k, the bundled model; "
         "assets/checkpoints/full is Table 1's)",
     )
     ap.add_argument("--pool", type=Path, help="retrieval pool folder (default: assets/pool)")

@@ -131,6 +131,7 @@ class Handlers:
             else {"changed": round(float(inf.changed), 5), "iou": round(float(inf.iou), 5)},
             "chosen_neighbour": r.chosen,
             "unknown_words": pred.unknown_words,
+            "unseen_words": pred.unseen_words,  # read, but never met in training
             "read_as": pred.expression,  # the expression with unseen words rewritten
             "rewrites": [list(p) for p in pred.rewrites],
             "notes": pred.notes,

@@ -58,11 +58,13 @@ def model_note(models: Models) -> str:
     if cfg.text_encoder != "hf_tokens":  # a closed word vocabulary (GloVe + LSTM)
         parts.append(f"Vocabulary: {len(p.vocab):,} words; others are read as blanks.")
     else:  # word pieces: any wording reaches the model
-        seen = f"{len(p.training_words):,}" if p.training_words else "an unrecorded set of"
-        parts.append(
-            f"Reads any wording as word pieces ({len(p.vocab):,} pieces); its training "
-            f"expressions used {seen} distinct words, and others come with a warning."
-        )
+        said = f"Reads any wording as word pieces ({len(p.vocab):,} pieces)"
+        if p.training_words:
+            said += (
+                f"; its training expressions used {len(p.training_words):,} distinct words, "
+                "and others come with a warning"
+            )
+        parts.append(said + ".")
     return " ".join(parts)
 
 

@@ -179,6 +179,14 @@ def test_runs_of_other_budgets_are_another_recipe_not_another_seed(tmp_path):
     assert t.loc[("full (72k samples)", "mean"), ("", "runs")] == 2  # the two seeds pool
     assert t.loc[("full (160k samples)", "mean"), ("All", "oIoU")] == pytest.approx(100 * 24 / 34)
     assert model_variant("full (160k samples)") == "full"
+    # the step the checkpoint reached counts, not the schedule it was stopped in
+    cut = {"train": {"steps": 20000, "batch_size": 8}, "step": 9000}
+    write_hand_dump(root / "full_cut", "full", "test", run_extra=cut)
+    dumps, _ = load_dumps(root)
+    assert {d.label: d.budget for d in dumps}["full_cut"] == 72000
+    # a name carries its budget on every split once any split has two budgets
+    s = concat_samples(dumps)
+    assert set(s[s.split == "test"].base_variant) == {"full (72k samples)"}
     # one budget (or none recorded) for a name: the name stays as it was
     one = concat_samples([d for d in dumps if d.budget == 72000])
     assert set(one.base_variant) == {"full"}

@@ -87,3 +87,4 @@ def test_unseen_words_are_the_expression_words_outside_training():
     # a word already read as a blank gets that warning, not this one
     assert unseen_words("the crimson Cat", known, ["Cat"]) == ["crimson"]
     assert unseen_words("anything at all", None, []) == []  # no record: not checked
+    assert unseen_words("the circle's left", known, []) == []  # no warning about "s"

@@ -231,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
     info = {
         "config": meta.get("model"),
         "train": meta.get("train"),
+        "step": meta.get("step"),  # the step it reached (a run may stop before train.steps)
         # a warm start's source: analysis keeps such runs apart from runs from scratch
         "init": checkpoint_init(args.checkpoint, meta),
         "checkpoint": str(args.checkpoint),

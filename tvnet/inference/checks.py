@@ -48,8 +48,10 @@ def unseen_words(
     if training_words is None:
         return []
     lower = {w.lower() for w in unknown}
-    return [
-        t for t in dict.fromkeys(tokenize(expression)) if t not in training_words and t not in lower
+    return [  # single letters ("circle's" → "s") carry no word to warn about
+        t
+        for t in dict.fromkeys(tokenize(expression))
+        if len(t) > 1 and t not in training_words and t not in lower
     ]
 
 
