@@ -102,11 +102,12 @@ def check_replaceable_dir(
     only: tuple[str, ...] | None = None,
 ) -> Path:
     """Refuse an output folder that writing ``what`` (a folder replaced as a whole) would
-    destroy: a file, or a folder that holds visible entries but none of ``markers`` (the files
-    that make it a ``what``; hidden files aside, hidden folders count), or, with ``only``, any visible entry outside ``only`` (the whole
-    content a ``what`` may have: a training run also has a ``run.json``, and a user's file
-    inside an old dump is theirs). Missing, empty (hidden entries aside) or a ``what``:
-    returned as a Path. Called before any work, so a mistyped ``--out`` loses nothing."""
+    destroy: a file, or a folder that holds entries (hidden files aside; hidden folders count)
+    but none of ``markers`` (the files that make it a ``what``), or, with ``only``, any entry
+    outside ``only`` (the whole content a ``what`` may have: a training run also has a
+    ``run.json``, and a user's file inside an old dump is theirs). Missing, empty (hidden files
+    aside) or a ``what``: returned as a Path. Called before any work, so a mistyped ``--out``
+    loses nothing."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise error(f"{path} is a file; a {what} is a folder")
