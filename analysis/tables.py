@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -104,11 +105,14 @@ def model_variant(name: Any) -> str:
     return str(name).split(" [")[0].split(" (")[0]
 
 
-def _variant_key(v: Any) -> tuple[int, str, str]:
+def _variant_key(v: Any) -> tuple:
+    """Table 1's order, then the name with its numbers compared as numbers ("full (72k
+    samples)" before "full (160k samples)")."""
     v = str(v)
     base = model_variant(v)
     rank = VARIANT_ORDER.index(base) if base in VARIANT_ORDER else len(VARIANT_ORDER)
-    return (rank, base if rank == len(VARIANT_ORDER) else "", v)
+    natural = tuple(int(t) if i % 2 else t for i, t in enumerate(re.split(r"(\d+)", v)))
+    return (rank, base if rank == len(VARIANT_ORDER) else "", natural)
 
 
 def _sort_index(df: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:

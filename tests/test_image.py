@@ -2,6 +2,7 @@
 to RGB, and a clear InputError for what cannot be read."""
 
 import io
+import warnings
 
 import numpy as np
 import pytest
@@ -84,6 +85,18 @@ def test_huge_images_are_refused_before_decoding(tmp_path):
     Image.new("1", (side, side)).save(p)  # 1 bit per pixel: small on disk, huge decoded
     with pytest.raises(InputError, match="the upload is 8954×8954 pixels: too large"):
         read_image(p, name="the upload")
+
+
+def test_images_over_pils_warning_limit_get_only_our_error(tmp_path):
+    """Between PIL's warning limit (Image.MAX_IMAGE_PIXELS) and its error limit PIL warns on
+    opening; read_image says "too large" itself, so that warning must not be printed too."""
+    side = int(Image.MAX_IMAGE_PIXELS**0.5) + 10
+    p = tmp_path / "bomb.png"
+    Image.new("1", (side, side)).save(p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        with pytest.raises(InputError, match=f"the upload is {side}×{side} pixels: too large"):
+            read_image(p, name="the upload")
 
 
 def test_images_over_pils_own_limit_are_called_too_large(tmp_path):

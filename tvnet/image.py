@@ -14,6 +14,7 @@ What it does to a file, in order:
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,10 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
     name = name or "the image"
     if isinstance(image, (str, Path)) or hasattr(image, "read"):
         try:
-            with Image.open(image) as im:
+            with warnings.catch_warnings():  # the size is checked below, with our own message
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                im = Image.open(image)
+            with im:
                 if im.width * im.height > MAX_PIXELS:
                     raise _too_large(name, f"{im.width}×{im.height} pixels")
                 return _pil_rgb(ImageOps.exif_transpose(im) if exif else im)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import fnmatch
 import json
 import os
 import shutil
@@ -104,8 +105,9 @@ def check_replaceable_dir(
     """Refuse an output folder that writing ``what`` (a folder replaced as a whole) would
     destroy: a file, or a folder that holds entries (hidden files aside; hidden folders count)
     but none of ``markers`` (the files that make it a ``what``), or, with ``only``, any entry
-    outside ``only`` (the whole content a ``what`` may have: a training run also has a
-    ``run.json``, and a user's file inside an old dump is theirs). Missing, empty (hidden files
+    matching none of ``only`` (names or ``fnmatch`` patterns: the whole content a ``what`` may
+    have; a training run also has a ``run.json``, and a user's file inside an old dump, or the
+    images next to an old pool, are theirs). Missing, empty (hidden files
     aside) or a ``what``: returned as a Path. Called before any work, so a mistyped ``--out``
     loses nothing."""
     path = Path(path)
@@ -115,7 +117,9 @@ def check_replaceable_dir(
         return path
     # hidden files (.DS_Store) aside; a hidden folder (a feature cache) is content
     visible = sorted(p.name for p in path.iterdir() if not p.name.startswith(".") or p.is_dir())
-    foreign = [n for n in visible if only is not None and n not in only]
+    foreign = [
+        n for n in visible if only is not None and not any(fnmatch.fnmatchcase(n, o) for o in only)
+    ]
     if visible and (foreign or not any((path / m).is_file() for m in markers)):
         why = (
             f"it holds {', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}"

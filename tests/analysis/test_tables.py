@@ -171,9 +171,9 @@ def test_runs_of_other_budgets_are_another_recipe_not_another_seed(tmp_path):
     assert sorted(d.budget for d in dumps) == [72000, 72000, 160000, 160000]
     s = concat_samples(dumps)
     t = runs_table(s)
-    assert list(t.index.unique("variant")) == [
-        "full (160k samples)",
+    assert list(t.index.unique("variant")) == [  # budgets in numeric order
         "full (72k samples)",
+        "full (160k samples)",
         "full (grown from baseline)",
     ]
     assert t.loc[("full (72k samples)", "mean"), ("", "runs")] == 2  # the two seeds pool

@@ -49,6 +49,15 @@ def test_encode_pads_truncates_and_marks_unknown_words() -> None:
     assert batch.shape == (2, 3) and lengths.tolist() == [1, 3]
 
 
+def test_read_part_ends_with_the_last_word_read() -> None:
+    vocab = Vocab.build(["the red circle"])
+    assert vocab.read_part("The red circle.", 3) == "The red circle."
+    assert vocab.read_part("The red, big circle.", 2) == "The red"
+    assert tokenize(vocab.read_part(" ".join(map(str, range(30))), 20)) == [
+        str(i) for i in range(20)
+    ]
+
+
 def test_the_truncation_note_counts_words() -> None:
     vocab = Vocab.build(["the red circle"])
     assert vocab.truncation_note("the red circle", 3) is None

@@ -441,6 +441,10 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     cat = pred(img, "the cat")  # nothing in WordNet relates a cat to a SynthRef word
     assert cat.rewrites == [] and cat.unknown_words + cat.unseen_words == ["cat"]
     assert any("“cat”" in w for w in cat.warnings) and not cat.confident
+    # a word past the model's length limit is not read at all: no unseen-word warning for it
+    long = pred(img, "the large hexagon " * 12 + "cat")
+    assert any("word pieces; the model reads" in n for n in long.notes)
+    assert long.unseen_words == [] and "cat" not in " ".join(long.warnings)
 
     plain = Predictor.from_checkpoint(device="cpu", read_synonyms=False)
     raw = plain(img, "The huge hexagons.")

@@ -110,6 +110,16 @@ def test_the_truncation_note_counts_word_pieces_not_words(vocab):
     assert tok.decode(ids[1 : n - 1]) == "one two three four five six"
 
 
+def test_read_part_is_the_text_whose_words_are_read_whole(vocab):
+    """What the unseen-word warning checks: words cut off are not read, so not warned about."""
+    seven = "one two three four five six seven"
+    assert vocab.read_part(seven, 9) == seven
+    assert vocab.read_part(seven, 8) == "one two three four five six "
+    # a word the cut falls inside is read only in part: left out with what follows
+    assert vocab.read_part("the supercalifragilistic circle", 8) == "the "
+    assert vocab.truncation_note(vocab.read_part(seven, 8), 8) is None
+
+
 def test_a_checkpoint_refuses_a_text_model_whose_files_differ(tmp_path):
     """The checkpoint records the text model's digest next to its name; a stored digest that
     is not the installed model's is refused with the reason, and a checkpoint from before the

@@ -211,6 +211,18 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
     with pytest.raises(FileExistsError, match="not a pool folder"):
         pool.save(tmp_path / "other")
     assert (tmp_path / "other" / "precious.txt").read_text() == "keep me"
+    # a pool's own files (neighbour tables too) are replaced; the images and regenerate.json
+    # kept beside a pool are the user's, so a pool holding them is refused, both kept
+    (path / "neighbours_synthref_val.parquet").write_bytes(b"old table")
+    pool.save(path)
+    assert not (path / "neighbours_synthref_val.parquet").exists()
+    (path / "images").mkdir()
+    (path / "images" / "7.png").write_bytes(b"png")
+    (path / "regenerate.json").write_text("{}")
+    with pytest.raises(FileExistsError, match=r"not a pool folder \(it holds images, regenerate"):
+        pool.save(path)
+    assert (path / "images" / "7.png").read_bytes() == b"png"
+    assert (path / "regenerate.json").read_text() == "{}"
 
 
 def test_bad_inputs_are_clear_errors():

@@ -304,7 +304,8 @@ class Predictor:
         unknown = list(dict.fromkeys(self.vocab.unknown(expression)))
         if unknown:
             notes.append("words outside the vocabulary (read as <unk>): " + ", ".join(unknown))
-        unseen = unseen_words(expression, self.training_words, unknown)
+        read = self.vocab.read_part(expression, self.model.cfg.max_tokens)  # not words cut off
+        unseen = unseen_words(read, self.training_words, unknown)
         boxed, lb = letterbox(img, self.model.cfg.input_size)
         if img.shape[:2] != (h, w):  # map the input back onto the upload, not its downscaled copy
             lb = lb.onto(h, w)

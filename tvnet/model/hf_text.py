@@ -172,6 +172,18 @@ class SubwordVocab:
         read = f' (up to "{last}")' if last else ""
         return f"expression has {n} word pieces; the model reads the first {room}{read}"
 
+    def read_part(self, sentence: str, max_tokens: int = 32) -> str:
+        """The start of ``sentence`` whose words :meth:`encode` reads whole at ``max_tokens``:
+        all of it, or up to the word that the cut falls in or before (a word read in part is
+        not read)."""
+        enc = self.tokenizer(sentence, add_special_tokens=False, return_offsets_mapping=True)
+        room = max(0, max_tokens - self.tokenizer.num_special_tokens_to_add())
+        if len(enc["input_ids"]) <= room:
+            return sentence
+        word_ids, spans = enc.word_ids(), enc["offset_mapping"]
+        first = next(i for i, w in enumerate(word_ids) if w == word_ids[room])
+        return sentence[: spans[first][0]]
+
     def encode(self, sentence: str, max_tokens: int = 32) -> tuple[np.ndarray, int]:
         """ids (T,) int64 = ``[CLS] pieces… [SEP]`` padded with 0 (the tokenizer's [PAD]),
         truncated to ``max_tokens`` pieces in all, and the number of valid ids."""

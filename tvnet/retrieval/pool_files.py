@@ -26,6 +26,9 @@ from tvnet.retrieval.text_index import TextRefine
 FORMAT = "tvnet-pool/1"
 REQUIRED_META = ("sample_id", "image_id", "sentence")
 FILES = ("manifest.json", "text.faiss", "image_store.npz", "entries.npz", "meta.parquet")
+# everything a pool folder may hold that writing a new pool may replace; the user's images
+# (POOL/images) and regenerate.json are not among them, so a pool holding them is refused
+OWN = (*FILES, "text_refine.npz", "neighbours_*.parquet")
 
 
 def _release_arrow_memory() -> None:
@@ -40,8 +43,10 @@ def _release_arrow_memory() -> None:
 
 def check_pool_target(path: str | os.PathLike) -> Path:
     """Refuse an output path that a pool must not replace (see
-    :func:`tvnet.io.check_replaceable_dir`); checked again on writing."""
-    return check_replaceable_dir(path, ("manifest.json",), "pool")
+    :func:`tvnet.io.check_replaceable_dir`): anything but a pool's own files (``OWN``) in it,
+    such as the pool's images or ``regenerate.json``, makes it the user's. Checked again on
+    writing."""
+    return check_replaceable_dir(path, ("manifest.json",), "pool", only=OWN)
 
 
 def write_pool(pool: Any, path: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
