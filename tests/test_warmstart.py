@@ -5,7 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tvnet.warmstart import checkpoint_init, lineage, start_label
+from tvnet.warmstart import (
+    checkpoint_init,
+    lineage,
+    start_label,
+    training_budget,
+    training_schedule,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,3 +53,18 @@ def test_tvnet_lineage_stays_the_function_once_the_module_is_imported():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "(0, 0, None)"
+
+
+def test_training_budget_and_schedule_count_the_whole_chain():
+    """20000 × 8 on 17000 × 8 on 1000 × 8: 160,000 + 136,000 + 8,000 samples (a record
+    without its batch size took the run's)."""
+    oldest = {"checkpoint": "/r/a/last", "variant": "baseline", "step": 1000, "batch_size": 8}
+    init = {"checkpoint": "/r/b/last", "variant": "baseline", "step": 17000, "init": oldest}
+    run = {"train": {"steps": 20000, "batch_size": 8}, "init": init}
+    assert training_budget(run) == 160000 + 136000 + 8000
+    assert training_schedule(run) == "20,000 × 8 after 18,000 × 8 (warm start)"
+    # from scratch, stopped at step 9000 of a 20000-step schedule: the step reached counts
+    cut = {"train": {"steps": 20000, "batch_size": 8}, "step": 9000}
+    assert training_budget(cut) == 72000 and training_schedule(cut) == "20,000 × 8"
+    for unrecorded in ({}, {"train": {"steps": "many", "batch_size": 8}}, {"train": None}):
+        assert training_budget(unrecorded) is None and training_schedule(unrecorded) == ""

@@ -36,6 +36,7 @@ __all__ = [
     "lineage",
     "start_label",
     "training_budget",
+    "training_schedule",
 ]
 
 
@@ -174,3 +175,19 @@ def training_budget(run: dict[str, Any]) -> int | None:
         (_int(r.get("step")) or 0) * (_int(r.get("batch_size")) or batch)
         for r in _chain(init if isinstance(init, dict) else None)
     )
+
+
+def training_schedule(run: dict[str, Any]) -> str:
+    """A dump's training schedule in words: ``"4,000 × 8"``, or ``"3,000 × 8 after 17,000 × 8
+    (warm start)"`` when its weights went through warm starts (the steps of its ``init``
+    chain); ``""`` when not recorded."""
+    train = run.get("train") if isinstance(run.get("train"), dict) else {}
+    steps, batch = _int(train.get("steps")), _int(train.get("batch_size"))
+    if not steps or not batch:
+        return ""
+    init = run.get("init")
+    chain = list(_chain(init if isinstance(init, dict) else None))
+    before = sum(_int(r.get("step")) or 0 for r in chain)
+    b0 = next((b for b in (_int(r.get("batch_size")) for r in chain) if b), batch)
+    text = f"{steps:,} × {batch}"
+    return f"{text} after {before:,} × {b0} (warm start)" if before else text

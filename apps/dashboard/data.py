@@ -63,7 +63,7 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             "data_dir": resolve_data_dir(d.dataset.get("data_dir"), d.path),
             "rows": len(d.samples),
             "budget": d.budget,
-            "schedule": schedule_text(d.run),
+            "schedule": d.schedule,
             "synth": synth_recipe(d.dataset),
             "checkpoint": str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or ""),
             "checkpoint_path": str(d.run.get("checkpoint") or ""),
@@ -80,23 +80,6 @@ def _int(v: Any) -> int | None:
         return int(v) if v is not None else None
     except (TypeError, ValueError):
         return None
-
-
-def schedule_text(run: dict) -> str:
-    """The training schedule in words: ``"4,000 × 8"``, or ``"3,000 × 8 after 17,000 × 8
-    (warm start)"`` for a chain of warm starts; ``""`` when not recorded."""
-    train = run.get("train") if isinstance(run.get("train"), dict) else {}
-    steps, batch = _int(train.get("steps")), _int(train.get("batch_size"))
-    if not steps or not batch:
-        return ""
-    text = f"{steps:,} × {batch}"
-    before, b0 = 0, None
-    r = run.get("init")
-    while isinstance(r, dict):
-        before += _int(r.get("step")) or 0
-        b0 = b0 or _int(r.get("batch_size")) or batch
-        r = r.get("init")
-    return f"{text} after {before:,} × {b0} (warm start)" if before else text
 
 
 def synth_recipe(dataset: dict) -> dict | None:

@@ -198,8 +198,8 @@ def test_word_and_candidate_influence_on_demand(app, example):
 def test_words_the_model_never_saw_are_read_as_known_ones_and_shown(app, tiny_synthref):
     """A plural of a known noun is read as the noun (tvnet/data/lexicon.py); the page says so,
     the summary records what the model read, and the words view shades the words it read."""
-    from tvnet.data.lexicon import WordNet
     from tvnet.data.tokenize import tokenize
+    from tvnet.data.wordnet import WordNet
 
     known = {t for s in tiny_synthref["refer"].samples("train") for t in tokenize(s.sentence)}
     wn = WordNet()

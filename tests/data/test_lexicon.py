@@ -4,8 +4,9 @@ import shutil
 
 import pytest
 
-from tvnet.data.lexicon import Lexicon, LexiconError, WordNet, known_words, training_words
+from tvnet.data.lexicon import Lexicon, known_words, training_words
 from tvnet.data.tokenize import Vocab
+from tvnet.data.wordnet import LexiconError, WordNet
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from tvnet.data.lexicon import Lexicon, WordNet
+from tvnet.data.lexicon import Lexicon
 from tvnet.data.word_swaps import WordSwap, chain, swap_table
+from tvnet.data.wordnet import WordNet
 
 KNOWN = ["the", "small", "large", "circle", "red", "left", "of", "with", "dots", "box"]
 

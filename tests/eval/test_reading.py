@@ -127,7 +127,7 @@ def test_eval_reads_an_unseen_word_as_the_predictor_does(tiny_synthref, tmp_path
 
 def test_a_damaged_wordnet_reads_the_split_as_written(tiny_synthref, tmp_path):
     """As in the Predictor, a broken WordNet costs the rewriting, not the evaluation."""
-    from tvnet.data.lexicon import WordNet, shared_wordnet
+    from tvnet.data.wordnet import WordNet, shared_wordnet
 
     broken = tmp_path / "wn"
     shutil.copytree(shared_wordnet().root, broken)

@@ -459,7 +459,8 @@ def test_a_damaged_wordnet_reads_the_expression_as_written(predictor, tmp_path):
     is read as written, with a note saying why."""
     import shutil
 
-    from tvnet.data.lexicon import Lexicon, WordNet, shared_wordnet
+    from tvnet.data.lexicon import Lexicon
+    from tvnet.data.wordnet import WordNet, shared_wordnet
 
     broken = tmp_path / "wn"
     shutil.copytree(shared_wordnet().root, broken)

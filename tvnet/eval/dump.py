@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from tvnet.eval.metrics import OPTIONAL_FIELDS, aggregate
 from tvnet.io import atomic_write_json, check_replaceable_dir, replace_dir
-from tvnet.warmstart import start_label, training_budget
+from tvnet.warmstart import start_label, training_budget, training_schedule
 
 SAMPLES_FILE = "samples.parquet"
 RUN_FILE = "run.json"
@@ -288,6 +288,12 @@ class Dump:
         """Training samples its weights saw (warm starts included), or None when not recorded
         (:func:`tvnet.warmstart.training_budget`)."""
         return training_budget(self.run)
+
+    @property
+    def schedule(self) -> str:
+        """Its training schedule in words, e.g. ``"4,000 × 8"``, ``""`` when not recorded
+        (:func:`tvnet.warmstart.training_schedule`)."""
+        return training_schedule(self.run)
 
     @property
     def name(self) -> str:

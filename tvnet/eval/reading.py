@@ -18,8 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from tvnet.data.lexicon import LexiconError, WordNet, model_lexicon
+from tvnet.data.lexicon import model_lexicon
 from tvnet.data.tokenize import MAX_CHARS, cut_at_word
+from tvnet.data.wordnet import LexiconError, WordNet
 
 
 @dataclasses.dataclass

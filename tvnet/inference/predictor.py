@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from tvnet.data.lexicon import Lexicon, LexiconError, known_words, model_lexicon
+from tvnet.data.lexicon import Lexicon, known_words, model_lexicon
 from tvnet.data.tokenize import MAX_CHARS, cut_at_word, tokenize  # noqa: F401 (re-exported)
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
+from tvnet.data.wordnet import LexiconError
 from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 from tvnet.inference.checks import answer_warnings, unseen_words
@@ -94,7 +95,9 @@ class Predictor:
     model never saw into known ones before anything reads the expression (docs/design.md §6,
     "Wording"); None reads the expression as written. ``recent_images``: how many entries (one image's
     backbone maps, or one upload's retrieval image vector) to keep for later calls on the same
-    pixels (:mod:`tvnet.inference.recent`; 0: none)."""
+    pixels (:mod:`tvnet.inference.recent`; 0: none). ``training_words``: the words of its
+    training expressions (:func:`tvnet.data.lexicon.known_words`); others get the unseen-word
+    warning; None or empty: not checked."""
 
     def __init__(
         self,
@@ -112,10 +115,7 @@ class Predictor:
     ):
         self.model = model.to(device).eval()
         self.lexicon = lexicon
-        # the words of its training expressions: others are "unseen" (a warning); None: the
-        # lexicon's known words, else not checked
-        words = training_words if training_words is not None else (lexicon and lexicon.known)
-        self.training_words = frozenset(words) if words else None
+        self.training_words = frozenset(training_words) if training_words else None
         self.retriever = retriever
         self.image_retriever = image_retriever if image_retriever is not None else retriever
         self.calibration = calibration
