@@ -112,7 +112,7 @@ def _variant_key(v: Any) -> tuple:
     base = model_variant(v)
     rank = VARIANT_ORDER.index(base) if base in VARIANT_ORDER else len(VARIANT_ORDER)
     natural = tuple(int(t) if i % 2 else t for i, t in enumerate(re.split(r"(\d+)", v)))
-    return (rank, base if rank == len(VARIANT_ORDER) else "", natural)
+    return (rank, base if rank == len(VARIANT_ORDER) else "", natural, v)
 
 
 def _sort_index(df: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:

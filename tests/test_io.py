@@ -102,6 +102,18 @@ def test_check_replaceable_dir_refuses_what_a_replacement_would_destroy(tmp_path
     allowed = ("run.json", "samples.parquet")
     assert check_replaceable_dir(tmp_path / "ours", ("run.json",), "dump", only=allowed)
     (tmp_path / "ours" / "log.jsonl").write_text("{}")
-    with pytest.raises(FileExistsError, match=r"not a dump folder \(it holds log\.jsonl\)"):
+    with pytest.raises(
+        FileExistsError, match=r"ours holds log\.jsonl, which a dump does not write.*ours-new"
+    ):
         check_replaceable_dir(tmp_path / "ours", ("run.json",), "dump", only=allowed)
     assert (tmp_path / "ours" / "log.jsonl").is_file()
+    # only= takes patterns: a pool's neighbour tables are its own, the user's images are not
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    for name in ("manifest.json", "neighbours_synthref_val.parquet"):
+        (pool / name).write_text("x")
+    own = ("manifest.json", "neighbours_*.parquet")
+    assert check_replaceable_dir(pool, ("manifest.json",), "pool", only=own) == pool
+    (pool / "neighbours.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"holds neighbours\.txt.*pool-new"):
+        check_replaceable_dir(pool, ("manifest.json",), "pool", only=own)

@@ -66,5 +66,10 @@ def test_training_budget_and_schedule_count_the_whole_chain():
     # from scratch, stopped at step 9000 of a 20000-step schedule: the step reached counts
     cut = {"train": {"steps": 20000, "batch_size": 8}, "step": 9000}
     assert training_budget(cut) == 72000 and training_schedule(cut) == "20,000 × 8"
+    # the schedule names the batch of the newest warm start, or the run's own where that
+    # record has none, as training_budget counts it: 1000 × 16 + 17000 × 16 + 1000 × 8
+    mixed = {"train": {"steps": 1000, "batch_size": 16}, "init": init}
+    assert training_budget(mixed) == 16000 + 17000 * 16 + 8000
+    assert training_schedule(mixed) == "1,000 × 16 after 18,000 × 16 (warm start)"
     for unrecorded in ({}, {"train": {"steps": "many", "batch_size": 8}}, {"train": None}):
         assert training_budget(unrecorded) is None and training_schedule(unrecorded) == ""

@@ -13,6 +13,7 @@ What it does to a file, in order:
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from pathlib import Path
@@ -50,10 +51,8 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
     name = name or "the image"
     if isinstance(image, (str, Path)) or hasattr(image, "read"):
         try:
-            with warnings.catch_warnings():  # the size is checked below, with our own message
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                im = Image.open(image)
-            with im:
+            _quiet_pil_size_warning()
+            with Image.open(image) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise _too_large(name, f"{im.width}×{im.height} pixels")
                 return _pil_rgb(ImageOps.exif_transpose(im) if exif else im)
@@ -73,6 +72,18 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
     if isinstance(image, Image.Image):
         return _pil_rgb(image)
     return _array_rgb(np.asarray(image))
+
+
+@functools.cache
+def _quiet_pil_size_warning() -> None:
+    """PIL warns on opening an image over ``Image.MAX_IMAGE_PIXELS`` (89 MP); every such image
+    is over :data:`MAX_PIXELS` too and gets our own "too large" error, so the warning would
+    only repeat it. One narrow filter for the process: a ``catch_warnings`` block per call
+    is not thread-safe and resets which warnings were already shown."""
+    from PIL import Image
+
+    if Image.MAX_IMAGE_PIXELS is None or MAX_PIXELS <= Image.MAX_IMAGE_PIXELS:
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 def _too_large(name: str, size: str) -> InputError:

@@ -105,11 +105,11 @@ def check_replaceable_dir(
     """Refuse an output folder that writing ``what`` (a folder replaced as a whole) would
     destroy: a file, or a folder that holds entries (hidden files aside; hidden folders count)
     but none of ``markers`` (the files that make it a ``what``), or, with ``only``, any entry
-    matching none of ``only`` (names or ``fnmatch`` patterns: the whole content a ``what`` may
-    have; a training run also has a ``run.json``, and a user's file inside an old dump, or the
-    images next to an old pool, are theirs). Missing, empty (hidden files
-    aside) or a ``what``: returned as a Path. Called before any work, so a mistyped ``--out``
-    loses nothing."""
+    matching none of ``only`` (``fnmatch`` patterns, so a literal name holding ``*?[`` must be
+    escaped: the whole content a ``what`` may have; a training run also has a ``run.json``, and
+    a user's file inside an old dump, or the images next to an old pool, are theirs). Missing,
+    empty (hidden files aside) or a ``what``: returned as a Path. Called before any work, so a
+    mistyped ``--out`` loses nothing."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise error(f"{path} is a file; a {what} is a folder")
@@ -120,12 +120,16 @@ def check_replaceable_dir(
     foreign = [
         n for n in visible if only is not None and not any(fnmatch.fnmatchcase(n, o) for o in only)
     ]
-    if visible and (foreign or not any((path / m).is_file() for m in markers)):
-        why = (
-            f"it holds {', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}"
-            if foreign
-            else f"no {' or '.join(markers)}"
+    listed = f"{', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}"
+    marked = any((path / m).is_file() for m in markers)
+    if marked and foreign:  # a training run beside its run.json, the user's images by a pool
+        raise error(
+            f"{path} holds {listed}, which a {what} does not write; a {what} replaces its "
+            f"whole folder and would delete them, so name another folder, e.g. "
+            f"{path.parent / (path.name + '-new')}, or move them out"
         )
+    if visible and not marked:  # a folder of dumps, say: a new one inside it is meant
+        why = f"it holds {listed}" if foreign else f"no {' or '.join(markers)}"
         raise error(
             f"{path} holds files but is not a {what} folder ({why}); a {what} replaces its "
             f"whole folder, so name a new folder for it, e.g. {path / 'NAME'}"

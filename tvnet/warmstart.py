@@ -188,6 +188,6 @@ def training_schedule(run: dict[str, Any]) -> str:
     init = run.get("init")
     chain = list(_chain(init if isinstance(init, dict) else None))
     before = sum(_int(r.get("step")) or 0 for r in chain)
-    b0 = next((b for b in (_int(r.get("batch_size")) for r in chain) if b), batch)
+    b0 = (_int(chain[0].get("batch_size")) if chain else None) or batch  # as training_budget
     text = f"{steps:,} × {batch}"
     return f"{text} after {before:,} × {b0} (warm start)" if before else text

@@ -56,6 +56,9 @@ def test_read_part_ends_with_the_last_word_read() -> None:
     assert tokenize(vocab.read_part(" ".join(map(str, range(30))), 20)) == [
         str(i) for i in range(20)
     ]
+    # lowercasing "İ" gives "i" and a combining dot: one written word, two tokens
+    assert tokenize("İa b c") == ["i", "a", "b", "c"]
+    assert vocab.read_part("İa b c", 2) == "İa"
 
 
 def test_the_truncation_note_counts_words() -> None:

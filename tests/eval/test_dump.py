@@ -161,7 +161,7 @@ def test_a_dump_never_replaces_a_folder_that_is_not_a_dump(tmp_path):
     (run / "last").mkdir(parents=True)
     (run / "run.json").write_text("{}")
     (run / "log.jsonl").write_text("{}\n")
-    with pytest.raises(DumpError, match=r"not a dump folder \(it holds last, log\.jsonl\)"):
+    with pytest.raises(DumpError, match=r"holds last, log\.jsonl, which a dump does not write"):
         DumpWriter(run, RUN_INFO)
     assert sorted(p.name for p in run.iterdir()) == ["last", "log.jsonl", "run.json"]
     # an old dump with the user's own file inside: refused, the file stays

@@ -113,6 +113,10 @@ def test_notes_for_huge_images_long_and_unknown_words(predictor):
     assert any("downscaled" in n for n in pred.notes)
     assert any("first 20" in n for n in pred.notes)
     assert "zorblax" in pred.unknown_words
+    # an unknown word past the length limit is not read at all: no unknown-word warning
+    cut = predictor(np.zeros((64, 64, 3), np.uint8), "circle " * 25 + "zorblax")
+    assert any("first 20" in n for n in cut.notes)
+    assert cut.unknown_words == [] and "zorblax" not in " ".join(cut.warnings + cut.notes)
     gray = predictor(np.zeros((40, 30), np.uint8), "circle")
     assert gray.mask.shape == (40, 30)
 
@@ -445,6 +449,11 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     long = pred(img, "the large hexagon " * 12 + "cat")
     assert any("word pieces; the model reads" in n for n in long.notes)
     assert long.unseen_words == [] and "cat" not in " ".join(long.warnings)
+    # built without the training words: not checked (the lexicon's list is not that record)
+    bare = Predictor(
+        pred.model, pred.retriever, pred.pool_images, info=pred.info, lexicon=pred.lexicon
+    )
+    assert bare.training_words is None and bare(img, "the cat").unseen_words == []
 
     plain = Predictor.from_checkpoint(device="cpu", read_synonyms=False)
     raw = plain(img, "The huge hexagons.")

@@ -219,7 +219,7 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
     (path / "images").mkdir()
     (path / "images" / "7.png").write_bytes(b"png")
     (path / "regenerate.json").write_text("{}")
-    with pytest.raises(FileExistsError, match=r"not a pool folder \(it holds images, regenerate"):
+    with pytest.raises(FileExistsError, match=r"holds images, regenerate\.json, which a pool does"):
         pool.save(path)
     assert (path / "images" / "7.png").read_bytes() == b"png"
     assert (path / "regenerate.json").read_text() == "{}"

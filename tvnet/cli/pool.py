@@ -144,8 +144,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         required=True,
         metavar="POOL",
-        help="pool folder to write: new, empty or an earlier pool, replaced atomically (a file or "
-        "another folder is refused before encoding)",
+        help="pool folder to write: new, empty or an earlier pool, replaced atomically (a file, "
+        "another folder, or a pool holding files of yours such as images/ is refused before "
+        "encoding)",
     )
     b.add_argument(
         "--index",

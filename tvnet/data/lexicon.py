@@ -27,9 +27,9 @@ noun senses, then WordNet's own order. What keeps a rewrite from changing the re
 
 - only the senses people use: a word used mostly as a verb or an adverb ("see", "behind") is
   left alone by WordNet (the colour survey may still name it), and of a word's noun and
-  adjective senses only those tagged at least a quarter
-  as often as its most frequent one in WordNet's sense-tagged corpus (``cntlist.rev``) are
-  read ("near" is not the horse's left side); words too rare to be counted read their first
+  adjective senses only those tagged at least :data:`SENSE_SHARE` (a quarter) as often as its
+  most frequent one in WordNet's sense-tagged corpus (``cntlist.rev``) are read ("near" is
+  not the horse's left side); words too rare to be counted read their first
   :data:`SENSES` senses;
 - a hypernym must be specific: one within :data:`GENERIC_DEPTH` steps of WordNet's root
   ("object", "matter", "sign") stands for too much to be what a word means;
@@ -50,14 +50,14 @@ from typing import Any
 
 from tvnet.data.wordnet import (
     HYPERNYMS,
-    POS,
-    SENSE_SHARE,
     LexiconError,
     WordNet,
     shared_wordnet,
     tag_count,
 )
 
+POS = ("a", "n")  # adjectives first: the attribute words of referring expressions
+SENSE_SHARE = 0.25  # a counted sense is read when tagged ≥ this share of the most frequent
 # relations followed from a synset, and how deep: similar-to and pertainym once, hypernyms twice
 _FOLLOW = {"&": 1, "\\": 1, "@": 2, "@i": 2}
 # an ASCII-letter word at the tokenizer's boundaries (tvnet/data/tokenize.py: digits and other

@@ -58,10 +58,15 @@ class Vocab:
         return f"expression has {n} words; the model reads the first {max_tokens}"
 
     def read_part(self, sentence: str, max_tokens: int = 20) -> str:
-        """The start of ``sentence`` that :meth:`encode` reads at ``max_tokens``: all of it, or
-        up to the end of its ``max_tokens``-th word."""
-        words = list(_WORD.finditer(sentence))
-        return sentence if len(words) <= max_tokens else sentence[: words[max_tokens - 1].end()]
+        """The start of ``sentence`` whose words :meth:`encode` reads at ``max_tokens``: all of
+        it, or up to the end of the last word read whole."""
+        n, end = 0, 0
+        for m in _WORD.finditer(sentence):
+            n += len(tokenize(m.group()))  # lowercasing may split a word ("İa" reads "i", "a")
+            if n > max_tokens:
+                return sentence[:end]
+            end = m.end()
+        return sentence
 
     def encode(self, sentence: str, max_tokens: int = 20) -> tuple[np.ndarray, int]:
         """ids (T,) int64 padded with 0, and the number of valid tokens (≥ 1).

@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from tvnet.data.colour_names import swap_words
-from tvnet.data.lexicon import MIN_LEN, Lexicon
-from tvnet.data.wordnet import POS, WordNet, shared_wordnet
+from tvnet.data.lexicon import MIN_LEN, POS, Lexicon
+from tvnet.data.wordnet import WordNet, shared_wordnet
 
 # pointers followed from a training word's sense, one step: similar-to (head adjective →
 # satellites); a synset's own words are always read. Noun hyponyms are not: WordNet's kinds of

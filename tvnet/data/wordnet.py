@@ -15,8 +15,8 @@ from pathlib import Path
 
 from tvnet.io import package_dir
 
-POS = ("a", "n")  # adjectives first: the attribute words of referring expressions
-SENSE_SHARE = 0.25  # a counted sense is read when tagged ≥ this share of the most frequent
+# "-er"/"-est" make a comparative of a word tagged as an adjective ≥ this share of its noun tags
+GRADABLE_SHARE = 0.25
 _FILES = {"a": "adj", "n": "noun"}
 _SENSE_POS = {"1": "n", "2": "v", "3": "a", "4": "r", "5": "a"}  # a sense key's ss_type
 _DETACH = {  # morphy's suffix rules (WordNet morph(7WN))
@@ -28,7 +28,7 @@ HYPERNYMS = ("@", "@i")
 
 
 class LexiconError(RuntimeError):
-    """WordNet's files are missing or unreadable."""
+    """WordNet's files are missing or unreadable (named for the lexicon, its one reader)."""
 
 
 def wordnet_dir() -> Path:
@@ -46,7 +46,7 @@ def wordnet_dir() -> Path:
 
 def tag_count(counts: dict[tuple[str, int], int], pos: Iterable[str]) -> int:
     """How often :meth:`WordNet.sense_counts`' word was tagged as one of the parts of speech
-    ``pos`` ("n", POS, …)."""
+    ``pos`` ("n", ("a", "n"), …)."""
     return sum(c for (p, _), c in counts.items() if p in pos)
 
 
@@ -207,10 +207,10 @@ class WordNet:
 
     def _gradable(self, lemma: str) -> bool:
         """May "-er"/"-est" on ``lemma`` be its comparative: its adjective senses tagged at
-        least :data:`SENSE_SHARE` as often as its noun senses in the sense-tagged corpus
+        least :data:`GRADABLE_SHARE` as often as its noun senses in the sense-tagged corpus
         ("big", "dark", "light" 45 : 117; not "side" 9 : 168, whose adjective is rare)."""
         counts = self.sense_counts(lemma)
-        return tag_count(counts, "a") >= SENSE_SHARE * tag_count(counts, "n")
+        return tag_count(counts, "a") >= GRADABLE_SHARE * tag_count(counts, "n")
 
 
 @functools.lru_cache(maxsize=4)

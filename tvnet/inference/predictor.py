@@ -301,10 +301,11 @@ class Predictor:
                 f"image downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]} for the model; "
                 "the mask is at the original size"
             )
-        unknown = list(dict.fromkeys(self.vocab.unknown(expression)))
+        # words past the model's length limit are not read at all: no warning about them
+        read = self.vocab.read_part(expression, self.model.cfg.max_tokens)
+        unknown = list(dict.fromkeys(self.vocab.unknown(read)))
         if unknown:
             notes.append("words outside the vocabulary (read as <unk>): " + ", ".join(unknown))
-        read = self.vocab.read_part(expression, self.model.cfg.max_tokens)  # not words cut off
         unseen = unseen_words(read, self.training_words, unknown)
         boxed, lb = letterbox(img, self.model.cfg.input_size)
         if img.shape[:2] != (h, w):  # map the input back onto the upload, not its downscaled copy
