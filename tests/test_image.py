@@ -101,7 +101,9 @@ def test_images_over_pils_warning_limit_get_only_our_error(tmp_path):
         "except InputError as e:\n    print(e)\n"
         "warnings.warn('other warnings still print')"
     )
-    r = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     assert f"the upload is {side}×{side} pixels: too large" in r.stdout
     assert "DecompressionBomb" not in r.stderr and "other warnings still print" in r.stderr

@@ -50,7 +50,9 @@ def test_the_shipped_grown_default_knows_where_it_came_from():
 def test_tvnet_lineage_stays_the_function_once_the_module_is_imported():
     """The public name ``tvnet.lineage`` is a function: no submodule of that name may shadow it."""
     code = "import tvnet, tvnet.warmstart; from tvnet import lineage; print(lineage(None, 'full'))"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "(0, 0, None)"
 

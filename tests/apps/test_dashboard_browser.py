@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -39,11 +38,10 @@ def test_dashboard_in_a_real_browser(root):
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{url}/_stcore/health", timeout_s=120, proc=proc)
-        t0 = time.monotonic()
         shot = REPO / "test-artifacts" / "dashboard.png"
         text = screenshot(url, shot, wait_text="45.95", timeout_s=120)
         assert "Table 1 — handmade / val" in text and "70.59" in text
-        assert shot.stat().st_size > 10_000 and time.monotonic() - t0 < 90
+        assert shot.stat().st_size > 10_000
     finally:
         stop(proc)
         if proc.stdout:

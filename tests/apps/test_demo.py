@@ -564,13 +564,6 @@ def test_a_killed_page_leaves_no_worker_and_no_folder(tiny_synthref, tmp_path):
             page.kill()
 
 
-BUNDLED = REPO / "assets" / "checkpoints" / "full"
-
-
-@pytest.mark.skipif(
-    not (BUNDLED / "config.json").is_file() or not (REPO / "assets" / "pool").is_dir(),
-    reason="bundled checkpoint and pool not present",
-)
 def test_bundled_model_answers_an_example(tmp_path):
     """The bundled model finds a part of a SynthRef scene; it vouches (✔) for an answer only
     when the Predictor calls it confident, and never for a photo, for words it cannot read or

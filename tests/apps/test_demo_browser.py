@@ -121,18 +121,16 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
             assert chosen, page.locator("#neighbour-caption").inner_text()
 
             # the variant switch re-runs the same input (the tiny setup always has a baseline)
-            if page.get_by_label(BASELINE_LABEL).count():
-                page.get_by_label(BASELINE_LABEL).check()
-                expect(status).to_contain_text("variant baseline")
-                expect(page.locator("#attention-caption")).to_contain_text("no RES")
-                # the page says the chosen neighbour is kept, and the way back uses it again
-                expect(status).to_contain_text(f"chosen neighbour (pool entry {chosen[1]}) is kept")
-                page.get_by_label(FULL_LABEL).check()
-                expect(status).to_contain_text("variant full")
-                expect(status).to_contain_text("chosen by you")
-                expect(page.locator("#neighbour-caption")).to_contain_text(
-                    f"pool entry {chosen[1]} "
-                )
+            expect(page.get_by_label(BASELINE_LABEL)).to_have_count(1)
+            page.get_by_label(BASELINE_LABEL).check()
+            expect(status).to_contain_text("variant baseline")
+            expect(page.locator("#attention-caption")).to_contain_text("no RES")
+            # the page says the chosen neighbour is kept, and the way back uses it again
+            expect(status).to_contain_text(f"chosen neighbour (pool entry {chosen[1]}) is kept")
+            page.get_by_label(FULL_LABEL).check()
+            expect(status).to_contain_text("variant full")
+            expect(status).to_contain_text("chosen by you")
+            expect(page.locator("#neighbour-caption")).to_contain_text(f"pool entry {chosen[1]} ")
 
             # an example runs on click
             page.locator("#examples tbody tr").first.click()

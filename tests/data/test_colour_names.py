@@ -76,5 +76,7 @@ def test_the_survey_is_matplotlibs_read_without_importing_matplotlib():
         "assert Lexicon.of(['yellow']).nearest('mustard') == 'yellow'; "
         "print('matplotlib' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == "False"

@@ -33,11 +33,8 @@ def test_prediction_outputs(predictor, tiny_synthref):
     assert pred.a2.shape == (2 * g, 2 * g)
     nb = pred.neighbour
     assert nb.image.ndim == 3 and nb.image_id != s.image_id
-    assert (
-        len(nb.candidates) == 20
-        or len(nb.candidates) == len(predictor.retriever.pool) - 1
-        or len(nb.candidates) > 0
-    )
+    # the text top-20 of the pool (a test image: none of them is the query's own)
+    assert len(nb.candidates) == min(20, len(predictor.retriever.pool))
     assert {"preprocess", "retrieval", "model", "total"} <= set(pred.timings)
     amap = pred.attention_map(5)
     assert amap.shape == (n, n) and amap.sum() == pytest.approx(1, abs=1e-2)
@@ -80,11 +77,13 @@ def test_forced_neighbour_and_paths(predictor, tiny_synthref, tmp_path):
     s = refer.samples("val")[0]
     f = tmp_path / "q.png"
     Image.fromarray(refer.load_image(s.image_id)).save(f)
+    image_ids = list(predictor.retriever.pool.meta["image_id"])
+    other = next(i for i, x in enumerate(image_ids) if x != image_ids[0])  # another image
     a = predictor(f, s.sentence, neighbour=0)
-    b = predictor(f, s.sentence, neighbour=1)
-    assert a.neighbour.index == 0 and b.neighbour.index == 1
-    if a.neighbour.image_id != b.neighbour.image_id:
-        assert not np.allclose(a.prob, b.prob)  # the retrieved image matters to a RES model
+    b = predictor(f, s.sentence, neighbour=other)
+    assert a.neighbour.index == 0 and b.neighbour.index == other
+    assert a.neighbour.image_id != b.neighbour.image_id
+    assert not np.allclose(a.prob, b.prob)  # the retrieved image matters to a RES model
     with pytest.raises(InputError, match="outside the pool"):
         predictor(f, s.sentence, neighbour=10**6)
 
@@ -141,13 +140,15 @@ def test_a_downscaled_upload_gets_its_mask_at_its_own_size(predictor, tiny_synth
     back = pb.resized((h, w))
     assert back.mask.shape == (h, w) and back.letterbox.scale == ps.letterbox.scale
     assert np.abs(back.prob - ps.prob).mean() < 0.02
-    # a point in upload pixels finds the cell it lies in
+    # a point in upload pixels finds the cell it lies in: the top-right pixel of the upload,
+    # placed top-left in the letterbox, lies in the last column when the image is landscape,
+    # else in column ⌊g · (W − 1) / H⌋
     g = pb.grid
     lb = pb.letterbox
-    col = int(min(g - 1, (w * k - 1) * lb.scale // (lb.size / g)))
     assert lb.scale == pytest.approx(lb.size / max(big.shape[:2]))
+    col = g - 1 if w >= h else int(g * (w * k - 1) / (h * k))
+    assert w < h and 0 < col < g - 1  # this scene is portrait: the cell is inside the image
     assert pb.query_cells((w * k - 1.0, 0.0)).tolist() == [col]
-    assert col == (g - 1 if w >= h else col)
     assert pb.query_cells((0.0, 0.0)).tolist() == [0]
     assert pb.resized(pb.mask.shape) is pb
 
@@ -181,13 +182,11 @@ def test_pool_images_regenerate_from_the_synthref_seed(predictor, tiny_synthref,
 BUNDLED = Path(__file__).resolve().parents[2] / "assets"
 
 
-@pytest.mark.skipif(
-    not (BUNDLED / "checkpoints" / "full" / "config.json").is_file(), reason="no bundled model"
-)
 def test_bundled_model_segments_the_referents_of_synthref_scenes():
-    """The bundled default (val oIoU 76.1 %) finds the referent of unseen SynthRef scenes: on
-    these 12, mean IoU 0.86 and mean probability 0.92 inside the referent vs 0.004 outside
-    (2026-12-04, fp32, AMD EPYC). The bounds leave room for bf16 and for a rebuilt default,
+    """The bundled default finds the referent of unseen SynthRef scenes (the assets are part of
+    the repository: no skip when they are missing). On these 12 the default of that day
+    (`full-grown`) had mean IoU 0.86 and mean probability 0.92 inside the referent vs 0.004
+    outside (2026-12-04, fp32, AMD EPYC). The bounds leave room for bf16 and for a rebuilt default,
     and still fail for a model that does not ground (the BCE-only build of session 2: IoU 0)."""
     from tvnet.data.synthref import make_scene
     from tvnet.eval.metrics import ris_metrics

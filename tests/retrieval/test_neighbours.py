@@ -94,7 +94,9 @@ def refer(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def encoders():
-    return TextEncoder(), ImageEncoder(input_size=64)
+    # fp32 on every CPU: the tables encode each image once and the checks below encode one per
+    # sample, so in bf16 other batches could round a near-tie the other way
+    return TextEncoder(), ImageEncoder(input_size=64, amp=False)
 
 
 @pytest.fixture(scope="module")

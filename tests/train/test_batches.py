@@ -145,9 +145,11 @@ def test_prefetcher_gives_each_step_its_own_batch() -> None:
     from tvnet.train.batches import Prefetcher
 
     threads: list[str] = []
+    made: list[tuple[int, str]] = []  # (step, thread): the worker may append concurrently
 
     def make(step: int) -> int:
         threads.append(threading.current_thread().name)
+        made.append((step, threading.current_thread().name))
         if step == 4:
             raise RuntimeError("bad batch 4")
         return step * 10
@@ -158,5 +160,5 @@ def test_prefetcher_gives_each_step_its_own_batch() -> None:
         with pytest.raises(RuntimeError, match="bad batch 4"):
             pf.get(4)  # an error reaches the step it belongs to
         assert pf.get(2) == 20  # another step than the one made ahead: made in the caller
-        assert threads[-1] == threading.current_thread().name
+        assert [t for s, t in made if s == 2][-1] == threading.current_thread().name
         assert pf.get(3) == 30

@@ -106,11 +106,13 @@ def test_a_partial_build_of_other_images_is_started_again(tiny_synthref, backbon
     assert not part.exists() and not old_tmp.exists()
 
 
-def test_a_split_without_images_is_named(tiny_synthref, backbone, tmp_path):
-    refer = open_refer(tiny_synthref["data"])
-    refer.image_ids = lambda split=None: []
-    with pytest.raises(ValueError, match="no images"):
-        _cache(tmp_path, backbone, refer).ensure("val")
+def test_a_split_without_images_is_named(backbone, tmp_path):
+    from tvnet.data.synthref import generate
+
+    generate(tmp_path / "d", seed=0, train=2, val=0, test=1, workers=1, progress=False)
+    refer = open_refer(tmp_path / "d")  # a real dataset whose val split is empty
+    with pytest.raises(ValueError, match=r"has no split 'val'; it has \['train', 'test'\]"):
+        _cache(tmp_path / "cache", backbone, refer).ensure("val")
 
 
 def test_a_damaged_cache_is_named_with_what_to_do(tiny_synthref, backbone, tmp_path):

@@ -222,7 +222,7 @@ def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
         ]
 
     one, two = losses("one"), losses("two")
-    assert len(one) == len(two) == 1 or len(one) == len(two)
+    assert len(one) == len(two) >= 1  # not two empty logs
     assert two == pytest.approx(one, rel=1e-4, abs=1e-5)
     a, b = _weights(tmp_path / "one"), _weights(tmp_path / "two")
     assert max(float((a[k] - b[k]).abs().max()) for k in a if a[k].is_floating_point()) < 1e-4

@@ -167,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
                 k_text=model.cfg.retrieval_k_text,
                 device=device,
                 progress=not args.quiet,
+                amp=not args.no_amp,  # --no-amp: the image encoder in fp32 too
             )
         except EncodersUnavailable as e:  # e.g. a `paper` pool (DistilBERT): its own table
             reading.neighbours_note = f"neighbours as retrieved for the text as written: {e}"
@@ -182,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         pool = DataPool.load(args.pool)
         try:
             _, image_encoder = pool_encoders(
-                pool.manifest, device=device, runtime=args.runtime, text=False
+                pool.manifest, device=device, runtime=args.runtime, text=False, amp=not args.no_amp
             )
         except EncodersUnavailable as e:  # the neighbour tables are all the rows need
             similarity_note = f"no image_similarity column: {e}"

@@ -115,16 +115,18 @@ def neighbours_as_read(
     device: str = "cpu",
     runtime: str | None = "torch",
     progress: bool = True,
+    amp: bool = True,
 ) -> pd.DataFrame:
     """The neighbour table rows (:func:`~tvnet.retrieval.neighbours.neighbour_table`) of the
     rewritten samples, retrieved from the pool at ``pool_dir`` with the text as read and the
     pool's own encoders (in PyTorch by default, as ``tvnet pool neighbours`` writes tables, so
-    that a near tie falls the same way); the table on disk is left as it is."""
+    that a near tie falls the same way; ``amp=False``: in fp32 on every CPU); the table on disk
+    is left as it is."""
     from tvnet.retrieval.encoders import pool_encoders
     from tvnet.retrieval.neighbours import neighbour_table
     from tvnet.retrieval.pool import DataPool
 
     pool = DataPool.load(pool_dir)
-    text, image = pool_encoders(pool.manifest, device=device, runtime=runtime)
+    text, image = pool_encoders(pool.manifest, device=device, runtime=runtime, amp=amp)
     view = _AsRead(refer, split, read_as)
     return neighbour_table(view, split, pool, text, image, k_text=k_text, progress=progress)

@@ -47,11 +47,13 @@ def pool_encoders(
     runtime: str | None = "torch",
     text_runtime: str | None = "same",
     text: bool = True,
+    amp: bool = True,
 ) -> tuple[Any, Any]:
     """The (text, image) encoders a pool's manifest names: the bundled ones by their names,
     others from the files the manifest records (:func:`encoder_sources`), checked to be the
     same model by name. ``text_runtime``: the text encoder's runtime (``"same"``: ``runtime``);
-    ``text=False``: the image encoder only (text None). :class:`EncodersUnavailable` (a
+    ``text=False``: the image encoder only (text None); ``amp=False``: the image encoder in
+    fp32 on every CPU (MiniLM never autocasts). :class:`EncodersUnavailable` (a
     ``ValueError``) says which files are missing, and how to write a neighbour table with
     ``tvnet pool neighbours`` and the encoder options instead."""
     from tvnet.retrieval.image_encoder import PACKAGE_EFFNET, ImageEncoder
@@ -95,7 +97,12 @@ def pool_encoders(
     backbone, tag, size = (image_name.removeprefix("timm:").split("@") + ["", ""])[:3]
     if image_name.startswith("timm:") and tag == "imagenet-package" and size[:-2].isdigit():
         image_enc = ImageEncoder(
-            backbone, PACKAGE_EFFNET, device=device, input_size=int(size[:-2]), runtime=runtime
+            backbone,
+            PACKAGE_EFFNET,
+            device=device,
+            input_size=int(size[:-2]),
+            runtime=runtime,
+            amp=amp,
         )
     else:
         source = image_entry.get("source") or {}
@@ -113,6 +120,7 @@ def pool_encoders(
                 device=device,
                 input_size=int(source["input_size"]),
                 runtime=runtime,
+                amp=amp,
             )
         except (OSError, ValueError, RuntimeError) as e:  # corrupt, or another backbone's
             raise unavailable(f"its image encoder weights {weights} cannot be used: {e}") from e
