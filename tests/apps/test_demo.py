@@ -594,6 +594,23 @@ def test_bundled_model_answers_an_example(tmp_path):
             assert o["summary"]["warnings"] == [], o["summary"]["warnings"]
             assert o["status"].startswith("✔"), o["status"]
 
+        # the influence views show the Predictor's own numbers for this answer (the tiny
+        # models above answer the whole image, so there every influence is 0 by construction)
+        image = EXAMPLES / row["image"]
+        p = tvnet.Predictor.from_checkpoint(device="cpu")
+        words = p.word_influence(image, row["expression"])
+        html = client.predict(api_name="/word_influence")
+        shown = [float(v) for v in re.findall(r'data-influence="([\d.]+)"', html)]
+        assert shown == pytest.approx([w.influence for w in words], abs=2e-3)
+        assert max(shown) > 0.05  # some word moves the mask: the numbers are not all 0
+        table, _ = client.predict(api_name="/candidate_influence")
+        indices = [int(r[-1]) for r in table["data"]]
+        found = p.candidate_influence(image, row["expression"], indices)
+        shown = [float(r[-2].removesuffix(" %")) for r in table["data"]]
+        assert shown == pytest.approx([100 * f.changed for f in found], abs=0.2)
+        assert max(shown) > 0.5  # 0.3–1.1 % here (fp32 EPYC): not all "0 %"
+        del p
+
         tiny = tmp_path / "tiny.png"
         Image.open(EXAMPLES / row["image"]).convert("RGB").resize((8, 8)).save(tiny)
         doubtful = [
