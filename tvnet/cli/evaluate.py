@@ -74,7 +74,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--cache-dir", type=Path, help="backbone feature cache (frozen backbones); default: none"
     )
     p.add_argument(
-        "--no-amp", action="store_true", help="full fp32 (default: bf16 autocast where supported)"
+        "--no-amp",
+        action="store_true",
+        help="full fp32, the retrieval image encoder included (default: bf16 autocast where "
+        "supported)",
     )
     p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     p.add_argument(
