@@ -48,7 +48,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--variants-dir",
         type=Path,
-        help="folder holding one checkpoint folder per variant (default: the checkpoint's parent)",
+        help="folder holding one checkpoint folder per variant, named after it; beside a checkpoint "
+        "folder such as full-160k, baseline-160k is taken before baseline (default: the "
+        "checkpoint's parent)",
     )
     ap.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     ap.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")

@@ -53,7 +53,8 @@ def checkpoint_variant(path: Path) -> str:
 class Models:
     """The loaded predictors: the main one at start (``background``: in a thread, so that the
     page is served while the weights load; every call waits for it), the other variants on
-    first use. ``load=False``: only what the checkpoints' config.json say (the variants, the
+    first use, each from ``variants_dir`` (default: the main checkpoint's folder), preferring
+    the folder with the main one's suffix (``baseline-160k`` beside ``full-160k``). ``load=False``: only what the checkpoints' config.json say (the variants, the
     main one), for a page whose models live in the worker process. ``prepare``: called first
     thing in the loading thread, before the model code is imported (the worker's
     :func:`~apps.demo.lazy_dynamo.defer_dynamo`)."""
@@ -77,9 +78,15 @@ class Models:
             raise FileNotFoundError(f"no retrieval pool at {pool}")
         self.dirs: dict[str, Path] = {self.main: main_dir}
         vdir = Path(variants_dir) if variants_dir else main_dir.parent
+        # the other variants at the main one's budget when they are there ("full-160k" →
+        # "baseline-160k"), else Table 1's folders ("baseline")
+        name = main_dir.name
+        suffix = name[len(self.main) :] if name.startswith(self.main) else ""
         for v in VARIANTS:
-            if v != self.main and (vdir / v / "config.json").is_file():
-                self.dirs[v] = vdir / v
+            for folder in dict.fromkeys((v + suffix, v)):
+                if v != self.main and (vdir / folder / "config.json").is_file():
+                    self.dirs[v] = vdir / folder
+                    break
         self.dirs = {v: self.dirs[v] for v in VARIANTS if v in self.dirs}
         self._loaded: dict[str, Predictor] = {}
         # one call per model at a time (the variants' shared retriever locks its own encoders)

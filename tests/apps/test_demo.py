@@ -649,6 +649,35 @@ def test_lineage_note_counts_the_earlier_runs():
     assert "1 earlier run " in note and "8,000 steps" in note and "grown" not in note
 
 
+def test_the_other_variants_come_at_the_main_ones_budget_when_shipped(tmp_path):
+    from apps.demo.models import Models
+
+    def ckpt(name, variant):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps({"model": {"variant": variant}}))
+
+    for name, variant in [
+        ("full-160k", "full"),
+        ("baseline-160k", "baseline"),
+        ("baseline", "baseline"),
+        ("res", "res"),
+        ("full", "full"),
+    ]:
+        ckpt(name, variant)
+    models = Models(tmp_path / "full-160k", load=False)
+    assert {v: d.name for v, d in models.dirs.items()} == {
+        "baseline": "baseline-160k",  # the main one's budget, where shipped
+        "res": "res",  # else Table 1's folder
+        "full": "full-160k",
+    }
+    models = Models(tmp_path / "full", load=False)  # no suffix: Table 1's folders only
+    assert {v: d.name for v, d in models.dirs.items()} == {
+        "baseline": "baseline",
+        "res": "res",
+        "full": "full",
+    }
+
+
 def test_every_variant_has_a_label():
     import tvnet
 
