@@ -38,6 +38,7 @@ from apps.demo.notes import (
     status_error,
     status_md,
     training_summary,
+    verdict_cell,
 )
 from apps.demo.words import HINT as WORDS_HINT
 from apps.demo.words import words_html
@@ -358,7 +359,7 @@ class Handlers:
                 )
                 said = f"“{escape_md(nb.sentence)}”" if nb is not None else "— (no retrieval)"
                 trained = training_summary(self.models.get(v).info, v)
-                verdict = "✔" if pred.confident else f"⚠ {len(pred.warnings)} warning(s)"
+                verdict = verdict_cell(pred)
                 conf = "—" if pred.confidence is None else f"{100 * pred.confidence:.0f} %"
                 rows.append(
                     f"| {VARIANT_LABEL[v]} | {area:.1f} % | {conf} {verdict} | {said} | "

@@ -121,6 +121,17 @@ def confidence_text(pred: Any) -> str:
     )
 
 
+def verdict_cell(pred: Any) -> str:
+    """The verdict in a few words, for the variant comparison's confidence column: ✔ as in
+    :func:`status_md`, else why not (its warnings, no calibration, or too low a confidence)."""
+    if pred.confident:
+        return "✔"
+    if pred.warnings:
+        n = len(pred.warnings)
+        return f"⚠ {n} warning{'s' if n > 1 else ''}"
+    return "⚠ no calibration" if pred.confidence is None else "⚠ not confident"
+
+
 def status_md(pred: Any, forced: bool, kept: str | None = None) -> str:
     """The verdict on one answer: a ✔ only when ``pred.confident`` (no warnings, a high
     calibrated confidence); otherwise the warnings first, then the facts."""

@@ -10,6 +10,7 @@ no calibration, so no answer of it earns a ✔. One test runs the bundled model 
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import os
@@ -263,6 +264,8 @@ def test_compare_shows_every_variant_side_by_side(app, example):
     assert all(Path(t["image"]).is_file() for t in tiles)
     assert "| variant |" in table and table.count("\n") == 3
     assert "| confidence |" in table and "✔" not in table  # uncalibrated: none earns it
+    # why no ✔: these untrained masks (empty, whole image) come with warnings
+    assert len(re.findall(r"\| — ⚠ [1-9]\d* warnings? \|", table)) == 2, table
     # each checkpoint's budget; these hand-made ones record none
     assert "| training |" in table and table.count("| untrained |") == 2
 
@@ -647,6 +650,24 @@ def test_lineage_note_counts_the_earlier_runs():
     assert mod.training_summary({"step": None}, "full") == "untrained"
     note = mod.lineage_note(first, "baseline")
     assert "1 earlier run " in note and "8,000 steps" in note and "grown" not in note
+
+
+def test_the_comparisons_verdict_says_why_there_is_no_tick():
+    from tvnet import CONFIDENT
+    from tvnet.data.transforms import Letterbox
+    from tvnet.inference.prediction import Prediction
+
+    mask = np.zeros((4, 4), bool)
+    pred = Prediction(mask, mask.astype(np.float32), Letterbox.for_shape(4, 4, 8), 2)
+    cases = [
+        ({"confidence": CONFIDENT}, "✔"),
+        ({"confidence": CONFIDENT - 0.01}, "⚠ not confident"),
+        ({"confidence": None}, "⚠ no calibration"),
+        ({"confidence": 0.99, "warnings": ["a"]}, "⚠ 1 warning"),
+        ({"confidence": None, "warnings": ["a", "b"]}, "⚠ 2 warnings"),
+    ]
+    for fields, said in cases:
+        assert notes.verdict_cell(dataclasses.replace(pred, **fields)) == said
 
 
 def test_the_other_variants_come_at_the_main_ones_budget_when_shipped(tmp_path):
