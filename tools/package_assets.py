@@ -96,6 +96,8 @@ def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
         "step": meta.get("step"),
         "init": portable(checkpoint_init(src, meta)),
     }
+    if meta.get("training_time"):  # how long and where it trained (tvnet/train/record.py)
+        extra["training_time"] = meta["training_time"]
     if meta.get("known_words"):  # the Predictor's lexicon reads them (tvnet/data/lexicon.py)
         extra["known_words"] = meta["known_words"]
     save_checkpoint(model, dst, extra=extra, dtype=torch.float16)

@@ -35,6 +35,7 @@ __all__ = [
     "build_model",
     "default_checkpoint",
     "lineage",
+    "training_time_summary",
     "Predictor",
     "Prediction",
     "CONFIDENT",
@@ -75,6 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tvnet.inference.prediction import CONFIDENT
     from tvnet.inference.predictor import Prediction, Predictor
     from tvnet.model.build import build_model
+    from tvnet.train.record import summary as training_time_summary
     from tvnet.warmstart import lineage
 
 
@@ -92,6 +94,10 @@ def __getattr__(name: str) -> Any:
         from tvnet.warmstart import lineage
 
         return lineage
+    if name == "training_time_summary":  # torch-free
+        from tvnet.train.record import summary
+
+        return summary
     if name in ("InputError", "MAX_PIXELS", "read_image"):
         from tvnet import image
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from apps.demo.maps import share
-from tvnet import lineage
+from tvnet import lineage, training_time_summary
 
 if TYPE_CHECKING:  # pragma: no cover
     from apps.demo.models import Models, Result
@@ -81,7 +81,8 @@ def training_summary(info: dict[str, Any], variant: str) -> str:
         text += f" after {earlier:,} earlier" + (
             f" (grown from {grown_from})" if grown_from else ""
         )
-    return text
+    took = training_time_summary(info.get("training_time"))
+    return text + (f" ({took})" if took else "")
 
 
 def lineage_note(init: dict[str, Any], variant: str) -> str:

@@ -26,6 +26,7 @@ import torch
 from browser import free_port
 from PIL import Image
 
+import tvnet
 from apps.demo import images, layout, notes
 from apps.demo.__main__ import main as demo_main
 from tests.conftest import TINY_MODEL
@@ -648,6 +649,20 @@ def test_lineage_note_counts_the_earlier_runs():
     )
     assert mod.training_summary({**info, "init": None}, "full") == "3,000 steps × 8"
     assert mod.training_summary({"step": None}, "full") == "untrained"
+    # the checkpoint's training time (tvnet/train/record.py): 2 runs, 160k samples in 3422 s
+    runs = [
+        {"wall_s": 1000.0, "processor": "AMD EPYC", "precision": "bf16 autocast"},
+        {"wall_s": 2422.0, "processor": "AMD EPYC", "precision": "fp32"},
+    ]
+    took = {"runs": runs, "wall_s": 3422.0, "samples": 160000, "samples_per_s": 160000 / 3422}
+    assert (
+        mod.training_summary({**info, "init": None, "training_time": took}, "full")
+        == "3,000 steps × 8 (57 min at 46.8 samples/s, AMD EPYC, bf16 autocast / fp32)"
+    )
+    runs[0].update(from_step=400, to_step=9000)
+    runs[1].update(from_step=9000, to_step=20000)
+    assert tvnet.training_time_summary(took).startswith("steps 400–20,000: 57 min at 46.8")
+    assert tvnet.training_time_summary(None) == ""
     note = mod.lineage_note(first, "baseline")
     assert "1 earlier run " in note and "8,000 steps" in note and "grown" not in note
 

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from dumps_fixture import write_hand_dump
 
+from tvnet.train import record
+
 REPO = Path(__file__).resolve().parents[2]
 DONE, TODO, CONFLICT = 0, 10, 11
 
@@ -173,6 +175,8 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     src = tmp_path / "full" / "last"
     meta = json.loads((src / "config.json").read_text())
     meta["known_words"] = ["the", "red", "star"]  # what a word-piece model was trained on
+    run = {"from_step": 0, "to_step": 3, "wall_s": 1.5, "batch_size": 8}
+    meta["training_time"] = record.training_time(None, {**run, **record.machine("cpu", False, 1)})
     (src / "config.json").write_text(json.dumps(meta))
     score = np.linspace(0, 1, 20)
     cal = fit_calibration(score, score > 0.5, "platt")
@@ -186,6 +190,9 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     assert json.loads((dst / "calibration.json").read_text())["fitted_on_weights"] == h
     assert shipped.params == load_calibration(src).params
     assert read_checkpoint_config(dst)["known_words"] == ["the", "red", "star"]
+    # how long and where it trained travels with it (tvnet/train/record.py)
+    assert read_checkpoint_config(dst)["training_time"] == meta["training_time"]
+    assert meta["training_time"]["samples"] == 24 and meta["training_time"]["samples_per_s"] == 16
     # its dump, scored from the training weights, is bound to the shipped ones, the training
     # hash kept; a dump of no shipped checkpoint says so
     dump = write_hand_dump(tmp_path / "full-val", "full", "val", run_extra={"checkpoint_hash": h})

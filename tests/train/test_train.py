@@ -9,6 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from tests.conftest import TINY_MODEL
+from tvnet.amp import cpu_bf16_supported
 from tvnet.config import TrainConfig, preset_config
 from tvnet.train.loop import make_optimizer, train
 
@@ -41,6 +42,19 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     run = json.loads((tmp_path / "paused" / "run.json").read_text())
     assert run["model"]["variant"] == "full" and run["train"]["steps"] == 4
     assert not any(p.name.startswith(".") for p in (tmp_path / "paused").iterdir())
+    # the checkpoint records both runs of the paused one: steps, wall time, machine, totals
+    tt = json.loads((tmp_path / "paused" / "last" / "config.json").read_text())["training_time"]
+    assert [(r["from_step"], r["to_step"]) for r in tt["runs"]] == [(0, 2), (2, 4)]
+    assert tt["samples"] == 4 * 4 and all(r["batch_size"] == 4 for r in tt["runs"])
+    assert tt["wall_s"] == pytest.approx(sum(r["wall_s"] for r in tt["runs"])) and tt["wall_s"] > 0
+    assert tt["samples_per_s"] == pytest.approx(16 / tt["wall_s"])
+    run0 = tt["runs"][0]
+    assert run0["device"] == "cpu" and run0["world_size"] == 1 and run0["threads"] >= 1
+    assert run0["precision"] == (
+        "bf16 autocast" if cpu_bf16_supported() else "fp32 (no bf16 on this CPU)"
+    )
+    straight = json.loads((tmp_path / "straight" / "last" / "config.json").read_text())
+    assert [(r["from_step"], r["to_step"]) for r in straight["training_time"]["runs"]] == [(0, 4)]
 
 
 def test_resume_refuses_a_checkpoint_without_its_optimizer_state(tiny_synthref, tmp_path):

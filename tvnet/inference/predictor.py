@@ -211,6 +211,7 @@ class Predictor:
             "data": meta.get("data"),
             "train": meta.get("train"),
             "step": meta.get("step"),
+            "training_time": meta.get("training_time"),  # tvnet/train/record.py
             "init": checkpoint_init(path, meta),  # a warm start's source, see tvnet train --init
             "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
             "calibration": str(path / CALIBRATION_FILE) if calibration is not None else None,

@@ -31,6 +31,7 @@ from tvnet.data.refer import open_refer
 from tvnet.eval.evaluator import evaluate
 from tvnet.io import atomic_write_json
 from tvnet.model.head import training_loss
+from tvnet.train import record
 from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable
 from tvnet.train.features import FeatureCache
 
@@ -323,6 +324,9 @@ def train(
 
     # a word-piece model's training words, for the Predictor's lexicon
     known = {"known_words": train_words} if model_cfg.text_encoder == "hf_tokens" else {}
+    # how long it trained and where, over resumed runs (tvnet/train/record.py)
+    earlier_time = read_checkpoint_config(last).get("training_time") if resuming else None
+    this_machine = record.machine(device, train_cfg.amp, world)
 
     def checkpoint(step: int) -> None:
         if rank != 0:
@@ -337,6 +341,16 @@ def train(
                 "init": run_record["init"],  # where the weights started (None: from scratch)
                 "neighbours": nb_digest,
                 **known,
+                "training_time": record.training_time(
+                    earlier_time,
+                    {
+                        "from_step": start_step,
+                        "to_step": step,
+                        "wall_s": time.perf_counter() - t0,
+                        "batch_size": train_cfg.batch_size,
+                        **this_machine,
+                    },
+                ),
             },
             write_more=lambda folder: _save_optimizer(opt, folder, step),  # one atomic folder
         )
