@@ -3,6 +3,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -50,6 +51,9 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     assert tt["samples_per_s"] == pytest.approx(16 / tt["wall_s"])
     run0 = tt["runs"][0]
     assert run0["device"] == "cpu" and run0["world_size"] == 1 and run0["threads"] >= 1
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [ln for ln in cpuinfo.read_text().splitlines() if ln.startswith("model name")]
+    assert run0["processor"] == names[0].split(":", 1)[1].strip()  # Linux, as here and in CI
     assert run0["precision"] == (
         "bf16 autocast" if cpu_bf16_supported() else "fp32 (no bf16 on this CPU)"
     )

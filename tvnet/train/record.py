@@ -23,20 +23,25 @@ def precision(device: str, amp: bool) -> str:
     return "bf16 autocast" if cpu_bf16_supported() else "fp32 (no bf16 on this CPU)"
 
 
-def processor(device: str) -> str:
-    """The GPU's name, or the CPU's model name (/proc/cpuinfo, else what platform says)."""
-    import torch
-
-    if torch.device(device).type == "cuda":
-        return torch.cuda.get_device_name(torch.device(device))
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), else what ``platform`` knows."""
     try:
-        with open("/proc/cpuinfo") as f:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
                 if line.startswith("model name"):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def processor(device: str) -> str:
+    """The GPU's name, or the CPU's model name."""
+    import torch
+
+    if torch.device(device).type == "cuda":
+        return torch.cuda.get_device_name(torch.device(device))
+    return cpu_model()
 
 
 def machine(device: str, amp: bool, world_size: int) -> dict[str, Any]:
