@@ -16,15 +16,27 @@ def cpu_bf16_supported() -> bool:
         return False
 
 
-def autocast_context(device: str | torch.device, enabled: bool = True):
+def autocast_dtype(device: str | torch.device, enabled: bool = True) -> torch.dtype | None:
+    """The dtype autocast runs in on ``device``: bf16 on CUDA (fp16 where the GPU has no bf16)
+    and on CPUs with bf16; None where it does not run (``enabled`` off, or a CPU without bf16)."""
     if not enabled:
+        return None
+    if torch.device(device).type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if cpu_bf16_supported() else None
+
+
+def autocast_context(device: str | torch.device, enabled: bool = True):
+    dtype = autocast_dtype(device, enabled)
+    if dtype is None:
         return contextlib.nullcontext()
-    dev = torch.device(device).type
-    if dev == "cuda":
-        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.autocast("cuda", dtype=dtype)
-    return (
-        torch.autocast("cpu", dtype=torch.bfloat16)
-        if cpu_bf16_supported()
-        else contextlib.nullcontext()
-    )
+    return torch.autocast("cuda" if torch.device(device).type == "cuda" else "cpu", dtype=dtype)
+
+
+def precision(device: str | torch.device, enabled: bool = True) -> str:
+    """What :func:`autocast_context` runs in, in words: "bf16 autocast", "fp16 autocast",
+    "fp32", or "fp32 (no bf16 on this CPU)" when autocast was asked for but cannot run."""
+    dtype = autocast_dtype(device, enabled)
+    if dtype is None:
+        return "fp32 (no bf16 on this CPU)" if enabled else "fp32"
+    return f"{'bf16' if dtype == torch.bfloat16 else 'fp16'} autocast"

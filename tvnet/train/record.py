@@ -10,19 +10,6 @@ import platform
 from typing import Any
 
 
-def precision(device: str, amp: bool) -> str:
-    """The arithmetic a run trains in: what :func:`tvnet.amp.autocast_context` picks."""
-    import torch
-
-    from tvnet.amp import cpu_bf16_supported
-
-    if not amp:
-        return "fp32"
-    if torch.device(device).type == "cuda":
-        return "bf16 autocast" if torch.cuda.is_bf16_supported() else "fp16 autocast"
-    return "bf16 autocast" if cpu_bf16_supported() else "fp32 (no bf16 on this CPU)"
-
-
 def cpu_model() -> str:
     """The CPU's model name (from /proc/cpuinfo on Linux), else what ``platform`` knows."""
     try:
@@ -47,11 +34,13 @@ def processor(device: str) -> str:
 def machine(device: str, amp: bool, world_size: int) -> dict[str, Any]:
     import torch
 
+    from tvnet.amp import precision
+
     return {
         "device": str(device),
         "processor": processor(device),
         "threads": torch.get_num_threads(),
-        "precision": precision(device, amp),
+        "precision": precision(device, amp),  # what autocast_context runs in
         "world_size": world_size,
     }
 
