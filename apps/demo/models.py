@@ -54,8 +54,9 @@ class Models:
     """The loaded predictors: the main one at start (``background``: in a thread, so that the
     page is served while the weights load; every call waits for it), the other variants on
     first use, each from ``variants_dir`` (default: the main checkpoint's folder), preferring
-    the folder with the main one's suffix (``baseline-160k`` beside ``full-160k``). ``load=False``: only what the checkpoints' config.json say (the variants, the
-    main one), for a page whose models live in the worker process. ``prepare``: called first
+    the folder with the main one's suffix (``baseline-160k`` beside ``full-160k``).
+    ``load=False``: only what the checkpoints' config.json say (the variants, the main one),
+    for a page whose models live in the worker process. ``prepare``: called first
     thing in the loading thread, before the model code is imported (the worker's
     :func:`~apps.demo.lazy_dynamo.defer_dynamo`)."""
 
@@ -83,8 +84,10 @@ class Models:
         name = main_dir.name
         suffix = name[len(self.main) :] if name.startswith(self.main) else ""
         for v in VARIANTS:
+            if v == self.main:
+                continue
             for folder in dict.fromkeys((v + suffix, v)):
-                if v != self.main and (vdir / folder / "config.json").is_file():
+                if (vdir / folder / "config.json").is_file():
                     self.dirs[v] = vdir / folder
                     break
         self.dirs = {v: self.dirs[v] for v in VARIANTS if v in self.dirs}
