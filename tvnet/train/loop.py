@@ -211,8 +211,10 @@ def train(
 
     refer = open_refer(data_dir)
     start_step = 0
+    resumed: dict[str, Any] = {}  # the config.json of the checkpoint resumed, read once
     if resuming:
         model = load_checkpoint(last, expect=model_cfg, device=device)
+        resumed = read_checkpoint_config(last)
     elif model is None:
         vocab = dataset_vocab(model_cfg, (s.sentence for s in refer.samples("train")))
         model = build_model(model_cfg, vocab=vocab).to(device)
@@ -220,7 +222,7 @@ def train(
     train_table = SplitTable.for_model(refer, "train", model, pool_dir)
     nb_digest = _neighbours_digest(pool_dir, refer.name) if needs_nb else None
     if resuming:
-        had = read_checkpoint_config(last).get("neighbours")
+        had = resumed.get("neighbours")
         if had and had != nb_digest:
             raise ValueError(
                 f"the training neighbour table in {pool_dir} changed since {out} was started "
@@ -294,7 +296,7 @@ def train(
         model = model.to(memory_format=torch.channels_last)
     opt = make_optimizer(model, train_cfg)
     if resuming:
-        start_step = _load_optimizer(opt, last, read_checkpoint_config(last).get("step"))
+        start_step = _load_optimizer(opt, last, resumed.get("step"))
     net = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(
@@ -325,7 +327,7 @@ def train(
     # a word-piece model's training words, for the Predictor's lexicon
     known = {"known_words": train_words} if model_cfg.text_encoder == "hf_tokens" else {}
     # how long it trained and where, over resumed runs (tvnet/train/record.py)
-    earlier_time = read_checkpoint_config(last).get("training_time") if resuming else None
+    earlier_time = resumed.get("training_time")
     this_machine = record.machine(device, train_cfg.amp, world)
 
     def checkpoint(step: int) -> None:
