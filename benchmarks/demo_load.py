@@ -93,11 +93,9 @@ def precision(device: str | None) -> str:
     """What the Predictor's autocast runs at here (imports torch: call after measuring)."""
     import torch
 
-    from tvnet.amp import cpu_bf16_supported
+    from tvnet.amp import precision as autocast_precision
 
-    if (device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda"):
-        return "bf16/fp16 autocast (CUDA)"
-    return "bf16 autocast" if cpu_bf16_supported() else "fp32 (no bf16 on this CPU)"
+    return autocast_precision(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 def start_and_first_answer(cmd, env, url, job, log):

@@ -41,7 +41,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from tvnet import Predictor
-    from tvnet.amp import cpu_bf16_supported
+    from tvnet.amp import precision
     from tvnet.data.synthref import make_scene
 
     p = Predictor.from_checkpoint(
@@ -50,9 +50,8 @@ def main() -> None:
         amp=not args.no_amp,
         recent_images=0 if args.no_recent_images else 32,
     )
-    bf16 = (not args.no_amp) and cpu_bf16_supported()
     print(
-        f"{cpu_model()}, {args.threads} threads, {'bf16 autocast' if bf16 else 'fp32'}, "
+        f"{cpu_model()}, {args.threads} threads, {precision('cpu', not args.no_amp)}, "
         f"{p.variant} ({p.info['checkpoint']}), runtime {p.info['runtime']}, recent images kept "
         f"{p.recent_images.entries}"
     )

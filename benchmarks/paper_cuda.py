@@ -34,7 +34,7 @@ import torch
 from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
 
 from tvnet import build_model
-from tvnet.amp import autocast_context, cpu_bf16_supported
+from tvnet.amp import autocast_context, precision
 from tvnet.cli import build_parser
 from tvnet.cli.train import load_config
 from tvnet.config import VARIANTS
@@ -46,10 +46,8 @@ from tvnet.train.loop import make_optimizer
 def device_label(device: str, amp: bool) -> tuple[str, str]:
     """(the device's name, the precision a step runs in)."""
     if device.startswith("cuda"):
-        name = torch.cuda.get_device_name(torch.device(device))
-        bf16 = torch.cuda.is_bf16_supported()
-        return name, ("bf16 autocast" if bf16 else "fp16 autocast") if amp else "fp32"
-    return cpu_model(), "bf16 autocast" if amp and cpu_bf16_supported() else "fp32"
+        return torch.cuda.get_device_name(torch.device(device)), precision(device, amp)
+    return cpu_model(), precision(device, amp)
 
 
 def configs(config: str, variant: str, sets: list[str]):

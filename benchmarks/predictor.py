@@ -56,7 +56,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from tvnet import Predictor
-    from tvnet.amp import cpu_bf16_supported
+    from tvnet.amp import precision
     from tvnet.data.synthref import make_scene
 
     t = time.perf_counter()
@@ -84,9 +84,8 @@ def main() -> None:
         again = exprs[1 + (i // len(scenes)) % (len(exprs) - 1)] if len(exprs) > 1 else exprs[0]
         for k, v in pred(s.image, again, attention=attention).timings.items():
             warm.setdefault(k, []).append(v)
-    bf16 = not args.no_amp and cpu_bf16_supported()
     print(
-        f"{cpu_model()}, {'bf16 autocast' if bf16 else 'fp32'}: variant={pred.variant} "
+        f"{cpu_model()}, {precision('cpu', not args.no_amp)}: variant={pred.variant} "
         f"runtime={pred.info['runtime']} threads={args.threads} attention={attention} "
         f"load={load_s:.1f}s runs={args.runs}"
     )

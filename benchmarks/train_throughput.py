@@ -23,7 +23,7 @@ import torch
 from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
 
 from tvnet import build_model
-from tvnet.amp import autocast_context, cpu_bf16_supported
+from tvnet.amp import autocast_context, precision
 from tvnet.config import VARIANTS, TrainConfig, known_fields, preset_config
 from tvnet.data.tokenize import Vocab
 from tvnet.model.head import training_loss
@@ -62,9 +62,8 @@ def main() -> None:
     model_cfg = {k: v for k, v in cfg.get("model", {}).items() if k != "preset"} | model_over
     train_cfg = TrainConfig(**known_fields(TrainConfig, cfg.get("train", {}) | train_over))
     amp = not args.no_amp
-    precision = "bf16 autocast" if amp and cpu_bf16_supported() else "fp32"
     print(
-        f"{cpu_model()}, {args.threads} threads, {precision}, batch {args.batch}, "
+        f"{cpu_model()}, {args.threads} threads, {precision('cpu', amp)}, batch {args.batch}, "
         f"model {model_cfg}, loss_grid {train_cfg.loss_grid}, "
         f"channels_last {train_cfg.channels_last}"
     )
