@@ -160,6 +160,10 @@ def ship_dump(
             run["scored_on_weights"] = run["checkpoint_hash"]
             run["checkpoint_hash"] = shipped
             run["weights_note"] = WEIGHTS_NOTE
+        training_time = read_checkpoint_config(checkpoint).get("training_time")
+        if run.get("checkpoint_hash") == shipped and training_time and not run.get("training_time"):
+            # a dump of these weights written before tvnet eval copied the record
+            run["training_time"] = training_time
     else:
         run["checkpoint"] = f"not shipped (trained as {run.get('checkpoint')})"
     atomic_write_json(dst / "run.json", run)

@@ -445,8 +445,12 @@ def _budget_dumps(root):
     more = {"train": {"steps": 1000, "batch_size": 8}}
     write_hand_dump(root / "baseline_more", "baseline", "val", preds="full",
                     run_extra={**more, "init": {**chain, "variant": "baseline"}})  # fmt: skip
+    took = {"runs": [{"from_step": 0, "to_step": 1000, "wall_s": 600.0, "batch_size": 8,
+                      "processor": "CPU X", "precision": "bf16 autocast"}],
+            "wall_s": 600.0, "samples": 8000, "samples_per_s": 8000 / 600}  # fmt: skip
     write_hand_dump(root / "grown", "full", "val", preds="baseline",
-                    run_extra={**more, "init": {**chain, "variant": "baseline"}})  # fmt: skip
+                    run_extra={**more, "init": {**chain, "variant": "baseline"},
+                               "training_time": took})  # fmt: skip
     return root
 
 
@@ -469,6 +473,9 @@ def test_variant_diff_pairs_equal_training_budgets(tmp_path):
     listed = at.dataframe[0].value.set_index("run")
     assert listed.loc["grown", "training samples"] == 160000
     assert listed.loc["grown", "schedule"] == "1,000 × 8 after 19,000 × 8 (warm start)"
+    # and how long and where each trained, where its checkpoint recorded it
+    assert listed.loc["grown", "training"] == "10 min at 13.3 samples/s, CPU X, bf16 autocast"
+    assert listed.loc["baseline", "training"] == ""
 
 
 def _trust_dump(root):

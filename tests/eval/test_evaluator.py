@@ -116,7 +116,12 @@ def test_eval_cli_on_a_folded_backbone_scores_like_the_model(
     from tvnet.cli import main as cli_main
 
     refer = tiny_synthref["refer"]
-    ckpt = save_checkpoint(model, tmp_path / "ckpt")
+    # what tvnet train records of its runs (tvnet/train/record.py): two runs, 120 s in all
+    run = {"from_step": 0, "to_step": 300, "wall_s": 90.0, "batch_size": 8, "threads": 2,
+           "device": "cpu", "processor": "CPU X", "precision": "fp32", "world_size": 1}  # fmt: skip
+    record = {"runs": [run, {**run, "from_step": 300, "to_step": 400, "wall_s": 30.0}],
+              "wall_s": 120.0, "samples": 3200, "samples_per_s": 3200 / 120}  # fmt: skip
+    ckpt = save_checkpoint(model, tmp_path / "ckpt", extra={"training_time": record})
     table = SplitTable.for_model(refer, "val", model, tiny_synthref["pool"])
     want = evaluate(model, refer, "val", table, progress=False, threshold=0.3, amp=False)
     args = ["eval", "--checkpoint", str(ckpt), "--data", str(tiny_synthref["data"])]
@@ -125,6 +130,9 @@ def test_eval_cli_on_a_folded_backbone_scores_like_the_model(
     assert cli_main(args) == 0
     dump = load_dump(tmp_path / "d")
     assert dump.run["backbone_runtime"] == runtime
+    # the dump says how long and where the evaluated weights trained
+    assert dump.run["training_time"] == record
+    assert dump.training == "2 min at 26.7 samples/s, CPU X, fp32"
     got = dump.samples
     assert len(got) == want["n"]
     assert aggregate(got)["mean_iou"] == pytest.approx(want["mean_iou"], abs=2e-3)

@@ -201,11 +201,14 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     run = json.loads((tmp_path / "assets/dumps/full-val/run.json").read_text())
     assert run["checkpoint_hash"] == shipped.checkpoint_hash and run["scored_on_weights"] == h
     assert run["weights_note"] == pa.WEIGHTS_NOTE and run["checkpoint"] == str(dst)
+    # and says how long its weights trained, where the dump predates tvnet eval copying it
+    assert run["training_time"] == meta["training_time"]
     # a dump of other weights (an older run of the variant) keeps its own hash: still stale
     old = write_hand_dump(tmp_path / "old", "full", "val", run_extra={"checkpoint_hash": "0" * 64})
     pa.ship_dump(old, tmp_path / "assets/dumps/old", Path("data/synthref"), dst, src)
     run = json.loads((tmp_path / "assets/dumps/old/run.json").read_text())
     assert run["checkpoint_hash"] == "0" * 64 and "scored_on_weights" not in run
+    assert "training_time" not in run  # not these weights' record
     with pytest.raises(SystemExit, match="no shipped checkpoint"):
         pa.ship_dump(dump, tmp_path / "assets/dumps/x", Path("data/synthref"), tmp_path / "no")
     assert not (tmp_path / "assets/dumps/x").exists()

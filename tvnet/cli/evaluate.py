@@ -236,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
         "config": meta.get("model"),
         "train": meta.get("train"),
         "step": meta.get("step"),  # the step it reached (a run may stop before train.steps)
+        # how long and where the weights trained (tvnet/train/record.py; None before it existed)
+        "training_time": meta.get("training_time"),
         # a warm start's source: analysis keeps such runs apart from runs from scratch
         "init": checkpoint_init(args.checkpoint, meta),
         "checkpoint": str(args.checkpoint),

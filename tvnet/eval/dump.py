@@ -296,6 +296,16 @@ class Dump:
         return training_schedule(self.run)
 
     @property
+    def training(self) -> str:
+        """How long and where its weights trained, in a line, e.g. "57 min at 46.8 samples/s,
+        AMD EPYC, bf16 autocast"; ``""`` when the checkpoint recorded no training time
+        (run.json's ``training_time``, from the checkpoint: :mod:`tvnet.train.record`)."""
+        from tvnet.train.record import summary
+
+        record = self.run.get("training_time")
+        return summary(record if isinstance(record, dict) else None)
+
+    @property
     def name(self) -> str:
         """The row name of this run in tables: the variant, and how its weights started when
         they did not start from scratch, e.g. ``"full (grown from baseline)"``."""
