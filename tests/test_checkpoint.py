@@ -39,6 +39,12 @@ def test_round_trip_identical_logits(model, tmp_path):
     save_checkpoint(model, path)
     torch.testing.assert_close(_run(load_checkpoint(path)), _run(model), rtol=0, atol=0)
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+    # through a link (runs/latest → a run's checkpoint): the target is replaced, the link kept
+    (tmp_path / "latest").symlink_to(path)
+    save_checkpoint(model, tmp_path / "latest", extra={"data": {"name": "again"}})
+    assert (tmp_path / "latest").is_symlink()
+    assert json.loads((path / "config.json").read_text())["data"] == {"name": "again"}
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
 
 
 def test_fp16_checkpoint_is_close(model, tmp_path):

@@ -14,6 +14,7 @@ from tvnet.io import (
     exchange_paths,
     package_dir,
     replace_dir,
+    resolve_link,
 )
 
 
@@ -41,6 +42,23 @@ def test_replace_dir_into_a_new_place(tmp_path):
     new = _folder(tmp_path / ".x.tmp", a="1")
     replace_dir(new, tmp_path / "x")
     assert _tree(tmp_path / "x") == {"a": "1"} and not new.exists()
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_replace_dir_through_a_link_replaces_its_target_and_keeps_the_link(tmp_path, exchange):
+    target = _folder(tmp_path / "runs" / "exp42", a="old a")
+    (tmp_path / "latest").symlink_to(Path("runs") / "exp42")  # relative, as users make them
+    (tmp_path / "via").symlink_to(tmp_path / "latest")  # a chain
+    assert resolve_link(tmp_path / "via") == target.resolve()
+    assert resolve_link(tmp_path / "plain") == tmp_path / "plain"  # not a link: as given
+    out = check_replaceable_dir(tmp_path / "via", ("a",), "thing")
+    assert out == target.resolve()
+    new = _folder(out.parent / ".exp42.tmp", a="new a")  # writers make it beside the target
+    replace_dir(new, tmp_path / "via", exchange=exchange)
+    assert (tmp_path / "via").is_symlink() and (tmp_path / "latest").is_symlink()
+    assert _tree(target) == {"a": "new a"} and _tree(tmp_path / "via") == {"a": "new a"}
+    assert sorted(os.listdir(tmp_path / "runs")) == ["exp42"]  # no temp or old folder left
+    assert sorted(os.listdir(tmp_path)) == ["latest", "runs", "via"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")

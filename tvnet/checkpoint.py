@@ -21,7 +21,7 @@ import torch
 
 from tvnet.config import ModelConfig
 from tvnet.data.tokenize import Vocab
-from tvnet.io import replace_dir
+from tvnet.io import replace_dir, resolve_link
 
 FORMAT = "tvnet-checkpoint/1"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
@@ -56,7 +56,7 @@ def save_checkpoint(
             "this model's backbone was optimised for inference (BatchNorm folded into its "
             "convolutions); save the model as loaded, before Backbone.optimize_for_inference"
         )
-    path = Path(path)
+    path = resolve_link(path)  # a link to a checkpoint folder keeps pointing at the new one
     path.parent.mkdir(parents=True, exist_ok=True)
     cfg_ = model.cfg
     if include_backbone is None:

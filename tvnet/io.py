@@ -74,14 +74,23 @@ def exchange_paths(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def resolve_link(path: str | os.PathLike) -> Path:
+    """The folder a symbolic link ``path`` finally points at (a chain followed; the target may
+    not exist yet), else ``path`` as given. Writers replace that folder, so a link such as
+    ``runs/latest`` keeps pointing at the new content instead of being swapped for a folder."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def replace_dir(tmp: str | os.PathLike, path: str | os.PathLike, exchange: bool = True) -> None:
     """Move the finished folder ``tmp`` onto ``path``, replacing a folder there.
 
     With ``exchange`` (and Linux), the two are swapped atomically: at every instant ``path``
     is the whole old folder or the whole new one, and the old one is then removed. Elsewhere
     it takes two renames (old aside to a hidden sibling, new into place); an interruption
-    between them leaves ``path`` missing and the old folder recoverable beside it."""
-    tmp, path = Path(tmp), Path(path)
+    between them leaves ``path`` missing and the old folder recoverable beside it. A link
+    ``path`` is followed (:func:`resolve_link`): its target is replaced, the link stays."""
+    tmp, path = Path(tmp), resolve_link(path)
     if not path.exists():
         os.rename(tmp, path)
         return
@@ -109,8 +118,8 @@ def check_replaceable_dir(
     escaped: the whole content a ``what`` may have; a training run also has a ``run.json``, and
     a user's file inside an old dump, or the images next to an old pool, are theirs). Missing,
     empty (hidden files aside) or a ``what``: returned as a Path. Called before any work, so a
-    mistyped ``--out`` loses nothing."""
-    path = Path(path)
+    mistyped ``--out`` loses nothing. A link is followed: the path returned is its target."""
+    path = resolve_link(path)
     if path.exists() and not path.is_dir():
         raise error(f"{path} is a file; a {what} is a folder")
     if not path.is_dir():

@@ -144,6 +144,16 @@ def test_rewrite_replaces_old_dump_only_on_success(tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["full_val"]
 
 
+def test_a_dump_written_through_a_link_lands_in_its_target(tmp_path):
+    out, _, _ = _write(tmp_path, n=20)
+    (tmp_path / "latest").symlink_to(out)
+    with DumpWriter(tmp_path / "latest", RUN_INFO) as w:
+        RISEvaluator(dump=w).process(_records(3))
+    assert (tmp_path / "latest").is_symlink() and len(load_dump(out).samples) == 3
+    assert sorted(p.name for p in out.parent.iterdir()) == ["full_val"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dumps", "latest"]
+
+
 def test_a_dump_never_replaces_a_folder_that_is_not_a_dump(tmp_path):
     """`tvnet eval --out dumps` (a folder of dumps) or --out CHECKPOINT must refuse before any
     work, and leave what is there as it was; a file is refused too; an old dump is replaced."""

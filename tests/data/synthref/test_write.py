@@ -60,3 +60,17 @@ def test_generate_rejects_bad_sizes(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         generate(tmp_path / "x", train=-1, workers=1, progress=False)
     assert not (tmp_path / "x").exists()
+
+
+def test_overwrite_through_a_link_replaces_its_target_whole(tmp_path: Path) -> None:
+    target = tmp_path / "datasets" / "synthref-v1"
+    generate(target, seed=3, train=6, val=3, test=3, workers=1, progress=False)
+    (target / "images" / "stale.png").write_bytes(b"not part of the new dataset")
+    (tmp_path / "synthref").symlink_to(target)
+    generate(tmp_path / "synthref", seed=4, train=6, val=3, test=3, workers=1, progress=False,
+             overwrite=True)  # fmt: skip
+    fresh = tmp_path / "fresh"
+    generate(fresh, seed=4, train=6, val=3, test=3, workers=1, progress=False)
+    assert (tmp_path / "synthref").is_symlink()
+    assert _tree_digest(target) == _tree_digest(fresh)  # the new one whole, nothing of the old
+    assert sorted(p.name for p in target.parent.iterdir()) == ["synthref-v1"]

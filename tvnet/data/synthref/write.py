@@ -25,6 +25,7 @@ from PIL import Image
 from tvnet.data.synthref.scene import SPLITS, make_scene
 from tvnet.data.synthref.vocabulary import SHAPES
 from tvnet.data.tokenize import tokenize
+from tvnet.io import replace_dir, resolve_link
 
 FORMAT_VERSION = 1
 
@@ -117,7 +118,7 @@ def generate(
     """
     from tqdm import tqdm
 
-    out = Path(out_dir)
+    out = resolve_link(out_dir)  # through a link: its target is written, the link stays
     sizes = {"train": int(train), "val": int(val), "test": int(test)}
     if any(v < 0 for v in sizes.values()) or not any(sizes.values()):
         raise ValueError(f"split sizes must be ≥ 0 and not all 0, got {sizes}")
@@ -244,13 +245,7 @@ def generate(
         }
         _write_json(tmp / "instances.json", instances)
         _write_json(tmp / "refs(synth).json", refs)
-        if out.exists():  # overwrite: move the old one aside, then swap
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / "d")
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        replace_dir(tmp, out)  # an old dataset (overwrite) is swapped out in one step
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
