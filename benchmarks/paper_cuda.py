@@ -169,8 +169,8 @@ def main() -> None:
     if args.device.startswith("cuda"):
         torch.backends.cudnn.benchmark = True
     mcfg, tcfg = configs(args.config, args.variants[0], args.set)
-    name, precision = device_label(args.device, tcfg.amp and not args.no_amp)
-    label = f"{name}, {precision}"
+    name, runs_in = device_label(args.device, tcfg.amp and not args.no_amp)
+    label = f"{name}, {runs_in}"
     files = [f for f in (mcfg.backbone_weights, mcfg.word_vectors) if f and ":" not in f]
     missing = [f for f in files if not Path(f).is_file()]
     print(

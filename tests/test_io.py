@@ -61,6 +61,19 @@ def test_replace_dir_through_a_link_replaces_its_target_and_keeps_the_link(tmp_p
     assert sorted(os.listdir(tmp_path)) == ["latest", "runs", "via"]
 
 
+@pytest.mark.parametrize("exchange", [True, False])
+def test_replace_dir_onto_a_file_or_a_dangling_link(tmp_path, exchange):
+    (tmp_path / "f").write_text("a file a forced write replaces")
+    replace_dir(_folder(tmp_path / ".f.tmp", a="1"), tmp_path / "f", exchange=exchange)
+    assert _tree(tmp_path / "f") == {"a": "1"} and sorted(os.listdir(tmp_path)) == ["f"]
+    (tmp_path / "latest").symlink_to(tmp_path / "runs" / "new")  # its target not made yet
+    out = check_replaceable_dir(tmp_path / "latest", ("a",), "thing")
+    assert out == (tmp_path / "runs" / "new").resolve()
+    out.parent.mkdir()
+    replace_dir(_folder(out.parent / ".new.tmp", a="2"), tmp_path / "latest", exchange=exchange)
+    assert (tmp_path / "latest").is_symlink() and _tree(tmp_path / "latest") == {"a": "2"}
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
 def test_exchange_swaps_two_folders_in_one_step(tmp_path):
     a = _folder(tmp_path / "a", f="A")

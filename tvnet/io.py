@@ -95,13 +95,22 @@ def replace_dir(tmp: str | os.PathLike, path: str | os.PathLike, exchange: bool 
         os.rename(tmp, path)
         return
     if exchange and exchange_paths(tmp, path):
-        shutil.rmtree(tmp, ignore_errors=True)  # now holds the old folder
+        _remove(tmp)  # now holds the old folder (or file)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
     os.rmdir(old)
     os.rename(path, old)
     os.rename(tmp, path)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove(old)
+
+
+def _remove(path: Path) -> None:
+    """Remove what a replacement displaced: a folder, or a file (a write forced onto one)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def check_replaceable_dir(

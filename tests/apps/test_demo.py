@@ -663,6 +663,11 @@ def test_lineage_note_counts_the_earlier_runs():
     runs[1].update(from_step=9000, to_step=20000)
     assert tvnet.training_time_summary(took).startswith("steps 400–20,000: 57 min at 46.8")
     assert tvnet.training_time_summary(None) == ""
+    # a damaged record (a hand-edited config.json or run.json) reads as none, never raises
+    for bad in ({"runs": "x"}, {"runs": {"0": 1}}, {"runs": [3]}, {"runs": [{}]},
+                {**took, "wall_s": None}, {**took, "samples_per_s": "fast"},
+                {**took, "runs": [{**runs[0], "from_step": "4"}]}, ["runs"]):  # fmt: skip
+        assert tvnet.training_time_summary(bad) == ""
     note = mod.lineage_note(first, "baseline")
     assert "1 earlier run " in note and "8,000 steps" in note and "grown" not in note
 

@@ -127,7 +127,8 @@ class DumpWriter:
 
     Rows are buffered and flushed every ``chunk_rows`` rows through a pyarrow
     ``ParquetWriter`` (one row group per chunk), so memory does not grow with the split.
-    Everything goes to a hidden temporary folder beside ``DIR``; :meth:`close` renames it
+    Everything goes to a hidden temporary folder beside ``DIR`` (beside its target when
+    ``DIR`` is a symbolic link, which stays one); :meth:`close` renames it
     onto ``DIR`` (replacing an older dump there), :meth:`abort` removes it. Used as a context
     manager, an exception aborts and a normal exit closes::
 
@@ -302,8 +303,7 @@ class Dump:
         (run.json's ``training_time``, from the checkpoint: :mod:`tvnet.train.record`)."""
         from tvnet.train.record import summary
 
-        record = self.run.get("training_time")
-        return summary(record if isinstance(record, dict) else None)
+        return summary(self.run.get("training_time"))  # "" for a damaged record too
 
     @property
     def name(self) -> str:

@@ -60,11 +60,19 @@ def training_time(earlier: dict[str, Any] | None, run: dict[str, Any]) -> dict[s
     }
 
 
-def summary(record: dict[str, Any] | None) -> str:
-    """One line: "57 min at 46.8 samples/s, AMD EPYC, bf16 autocast" ("" without a record;
-    the processors and precisions of all runs when they differ; "steps 400–20,000: …" when
-    the first recorded run did not start at step 0)."""
-    if not record or not record.get("runs"):
+def summary(record: Any) -> str:
+    """One line: "57 min at 46.8 samples/s, AMD EPYC, bf16 autocast" ("" without a record, or
+    with one it cannot read: a damaged run.json must not stop a page that lists it; the
+    processors and precisions of all runs when they differ; "steps 400–20,000: …" when the
+    first recorded run did not start at step 0)."""
+    try:
+        return _summary(record)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+        return ""
+
+
+def _summary(record: Any) -> str:
+    if not isinstance(record, dict) or not record.get("runs"):
         return ""
 
     def kinds(key: str) -> str:

@@ -74,3 +74,17 @@ def test_overwrite_through_a_link_replaces_its_target_whole(tmp_path: Path) -> N
     assert (tmp_path / "synthref").is_symlink()
     assert _tree_digest(target) == _tree_digest(fresh)  # the new one whole, nothing of the old
     assert sorted(p.name for p in target.parent.iterdir()) == ["synthref-v1"]
+
+
+def test_overwrite_refuses_what_is_not_a_synthref(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("the user's")
+    (tmp_path / "file").write_text("the user's too")
+    for out in (mine, tmp_path / "file"):
+        with pytest.raises(FileExistsError):
+            generate(out, seed=3, train=6, val=3, test=3, workers=1, progress=False,
+                     overwrite=True)  # fmt: skip
+    assert (mine / "thesis.tex").read_text() == "the user's"
+    assert (tmp_path / "file").read_text() == "the user's too"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "mine"]  # no temp left

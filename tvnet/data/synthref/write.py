@@ -25,7 +25,10 @@ from PIL import Image
 from tvnet.data.synthref.scene import SPLITS, make_scene
 from tvnet.data.synthref.vocabulary import SHAPES
 from tvnet.data.tokenize import tokenize
-from tvnet.io import replace_dir, resolve_link
+from tvnet.io import check_replaceable_dir, replace_dir, resolve_link
+
+# what a SynthRef folder holds: anything else in it is the user's, and --force refuses it
+OWN_FILES = ("images", "instances.json", "refs(synth).json")
 
 FORMAT_VERSION = 1
 
@@ -114,7 +117,8 @@ def generate(
     """Write SynthRef to ``out_dir`` (refer format). Sizes are numbers of expressions.
 
     Generated into a temporary sibling folder and renamed at the end, so an interrupted run
-    never leaves a half dataset under ``out_dir``.
+    never leaves a half dataset under ``out_dir``. ``overwrite`` replaces only a SynthRef
+    folder (nothing but :data:`OWN_FILES` in it); a link's target is written, the link kept.
     """
     from tqdm import tqdm
 
@@ -124,6 +128,8 @@ def generate(
         raise ValueError(f"split sizes must be ≥ 0 and not all 0, got {sizes}")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} already exists; remove it or pass overwrite=True (--force)")
+    # overwrite replaces only a SynthRef (or nothing): never a folder of the user's other files
+    check_replaceable_dir(out, OWN_FILES[1:], "SynthRef dataset", only=OWN_FILES)
     if workers is None:
         workers = max(1, min(2, os.cpu_count() or 1))
     out.parent.mkdir(parents=True, exist_ok=True)
