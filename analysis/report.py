@@ -132,6 +132,14 @@ def build_report(
                 "variant's runs)",
                 _slug("table1_runs", dataset, split),
             )
+    trained = tables.training_table(dumps, samples)
+    if not trained.empty:
+        add_table(
+            trained,
+            "Training — samples seen by each evaluated checkpoint and, where it recorded them, "
+            "its wall time, samples/s, processor and precision",
+            "training",
+        )
     if not samples.empty:
         add_table(
             tables.table3(samples),
