@@ -246,34 +246,34 @@ TRAINING_COLUMNS = ("training samples", "wall (min)", "samples/s", "processor", 
 def training_table(dumps: Iterable[Any], samples: pd.DataFrame | None = None) -> pd.DataFrame:
     """How each evaluated checkpoint trained, one row per dataset, row name and checkpoint (a
     val and a test dump of one checkpoint make one row): its training samples (over its
-    warm-start chain) and, where the checkpoint recorded them (``training_time``,
-    tvnet/train/record.py), the wall time in minutes, samples/s, processor and precision (all
-    runs' when they differ). Row names are Table 1's when ``samples`` (the rows of
-    :func:`concat_samples`) are given, which also keeps only their runs. Empty when no dump
+    warm-start chain) and, where the checkpoint recorded them (``training_time``, read by
+    :func:`tvnet.train.record.totals`), the wall time in minutes, samples/s, processor and
+    precision (all runs' when they differ). Row names are Table 1's when ``samples`` (the rows
+    of :func:`concat_samples`) are given, which also keeps only their runs. Empty when no dump
     records a budget or a time."""
+    from tvnet.train.record import totals
+
     names = samples.groupby("run", sort=False)["variant"].first() if samples is not None else None
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    recorded = False
     for d in dumps:
         if names is not None and d.label not in names.index:
             continue
         name = str(names[d.label]) if names is not None else d.name
-        key = (str(d.dataset.get("name") or "unknown"), name)
         ckpt = str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or d.label)
-        if (*key, ckpt) in rows:
+        key = (str(d.dataset.get("name") or "unknown"), name, ckpt)
+        if key in rows:
             continue
-        row: dict[str, Any] = dict.fromkeys(TRAINING_COLUMNS, float("nan"))
-        row["training samples"] = f"{d.budget:,}" if d.budget else "–"
-        row["processor"] = row["precision"] = "–"
-        record = d.run.get("training_time")
-        if d.training:  # a record it can read (tvnet.training_time_summary)
-            runs = record["runs"]
-            row["wall (min)"] = float(record["wall_s"]) / 60
-            rate = record.get("samples_per_s")
-            row["samples/s"] = float(rate) if rate else float("nan")
-            for col, field_ in (("processor", "processor"), ("precision", "precision")):
-                row[col] = " / ".join(dict.fromkeys(str(r.get(field_, "?")) for r in runs))
-        rows[(*key, ckpt)] = row
-    if not any(r["training samples"] != "–" or r["processor"] != "–" for r in rows.values()):
+        t = totals(d.run.get("training_time"))
+        recorded = recorded or bool(d.budget) or t is not None
+        rows[key] = {
+            "training samples": f"{d.budget:,}" if d.budget else "–",
+            "wall (min)": t["wall_s"] / 60 if t else float("nan"),
+            "samples/s": float(t["samples_per_s"]) if t and t["samples_per_s"] else float("nan"),
+            "processor": t["processor"] if t else "–",
+            "precision": t["precision"] if t else "–",
+        }
+    if not recorded:
         return pd.DataFrame(columns=list(TRAINING_COLUMNS))
     out = pd.DataFrame(list(rows.values()), columns=list(TRAINING_COLUMNS))
     out.index = pd.MultiIndex.from_tuples([k[:2] for k in rows], names=["dataset", "variant"])

@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 import torch
-from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
 
 from tvnet import build_model
 from tvnet.amp import autocast_context, precision
@@ -41,13 +40,12 @@ from tvnet.config import VARIANTS
 from tvnet.data.tokenize import PAD, UNK, Vocab
 from tvnet.model.head import training_loss
 from tvnet.train.loop import make_optimizer
+from tvnet.train.record import processor
 
 
 def device_label(device: str, amp: bool) -> tuple[str, str]:
     """(the device's name, the precision a step runs in)."""
-    if device.startswith("cuda"):
-        return torch.cuda.get_device_name(torch.device(device)), precision(device, amp)
-    return cpu_model(), precision(device, amp)
+    return processor(device), precision(device, amp)
 
 
 def configs(config: str, variant: str, sets: list[str]):

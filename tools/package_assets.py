@@ -154,13 +154,14 @@ def ship_dump(
     run.setdefault("dataset", {})["data_dir"] = str(data)
     if checkpoint is not None:
         run["checkpoint"] = str(checkpoint)
-        shipped = read_checkpoint_config(checkpoint)["weights_sha256"]
+        shipped_cfg = read_checkpoint_config(checkpoint)
+        shipped = shipped_cfg["weights_sha256"]
         if source_hash is not None and run.get("checkpoint_hash") == source_hash != shipped:
             # scored from the training weights, shipped as fp16 (as ship_calibration does)
             run["scored_on_weights"] = run["checkpoint_hash"]
             run["checkpoint_hash"] = shipped
             run["weights_note"] = WEIGHTS_NOTE
-        training_time = read_checkpoint_config(checkpoint).get("training_time")
+        training_time = shipped_cfg.get("training_time")
         if run.get("checkpoint_hash") == shipped and training_time and not run.get("training_time"):
             # a dump of these weights written before tvnet eval copied the record
             run["training_time"] = training_time

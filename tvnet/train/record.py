@@ -60,31 +60,59 @@ def training_time(earlier: dict[str, Any] | None, run: dict[str, Any]) -> dict[s
     }
 
 
-def summary(record: Any) -> str:
-    """One line: "57 min at 46.8 samples/s, AMD EPYC, bf16 autocast" ("" without a record, or
-    with one it cannot read: a damaged run.json must not stop a page that lists it; the
-    processors and precisions of all runs when they differ; "steps 400–20,000: …" when the
-    first recorded run did not start at step 0)."""
+def totals(record: Any) -> dict[str, Any] | None:
+    """A record's figures, checked: ``wall_s``, ``samples_per_s`` (None when not recorded),
+    ``processor`` and ``precision`` (all runs' in order, " / "-joined when they differ), the
+    first run's ``from_step`` and the last run's ``to_step``. None without a record, or with
+    one it cannot read: a damaged run.json must not stop a page that lists it."""
     try:
-        return _summary(record)
+        return _totals(record)
     except (TypeError, ValueError, KeyError, AttributeError, IndexError):
-        return ""
+        return None
 
 
-def _summary(record: Any) -> str:
+def _totals(record: Any) -> dict[str, Any] | None:
     if not isinstance(record, dict) or not record.get("runs"):
-        return ""
+        return None
+    runs = record["runs"]
 
     def kinds(key: str) -> str:
-        return " / ".join(dict.fromkeys(str(r.get(key, "?")) for r in record["runs"]))
+        return " / ".join(dict.fromkeys(str(r.get(key, "?")) for r in runs))
 
     rate = record.get("samples_per_s")
-    first, last = record["runs"][0].get("from_step", 0), record["runs"][-1].get("to_step")
+    first, last = runs[0].get("from_step", 0), runs[-1].get("to_step")
+    return {
+        "wall_s": _number(record["wall_s"]),
+        "samples_per_s": _number(rate) if rate else None,
+        "processor": kinds("processor"),
+        "precision": kinds("precision"),
+        "from_step": _number(first, int),
+        "to_step": None if last is None else _number(last, int),
+    }
+
+
+def _number(v: Any, kind: type | tuple[type, ...] = (int, float)) -> Any:
+    """``v`` when it is a number of ``kind`` (JSON's), else TypeError: a record written as
+    text is damaged, not read."""
+    if not isinstance(v, kind):
+        raise TypeError(f"not a number: {v!r}")
+    return v
+
+
+def summary(record: Any) -> str:
+    """One line: "57 min at 46.8 samples/s, AMD EPYC, bf16 autocast" ("" without a record, or
+    with one it cannot read, see :func:`totals`; the processors and precisions of all runs
+    when they differ; "steps 400–20,000: …" when the first recorded run did not start at
+    step 0)."""
+    t = totals(record)
+    if t is None:
+        return ""
+    first, last, rate = t["from_step"], t["to_step"], t["samples_per_s"]
     # resumed from a checkpoint written before the record existed: say what it covers
     covers = f"steps {first:,}–{last:,}: " if first and last else ""
     return (
         covers
-        + f"{record['wall_s'] / 60:.0f} min"
+        + f"{t['wall_s'] / 60:.0f} min"
         + (f" at {rate:.1f} samples/s" if rate else "")
-        + f", {kinds('processor')}, {kinds('precision')}"
+        + f", {t['processor']}, {t['precision']}"
     )
