@@ -152,8 +152,10 @@ def loaded_dumps(info: list[dict]) -> None:
             return
         import pandas as pd
 
-        cols = ["run", "variant", "split", "dataset", "rows", "schedule", "budget"]
-        cols += ["training", "checkpoint"]
+        cols = [
+            "run", "variant", "split", "dataset", "rows", "schedule", "budget", "training",
+            "checkpoint",
+        ]  # fmt: skip
         table = pd.DataFrame([{c: d.get(c) for c in cols} for d in info], columns=cols)
         table["checkpoint"] = table["checkpoint"].str[:12]
         st.dataframe(table.rename(columns={"budget": "training samples"}), hide_index=True)
