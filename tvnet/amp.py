@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 
 import torch
 
 
 @functools.lru_cache(maxsize=1)
 def cpu_bf16_supported() -> bool:
+    """Whether this CPU runs bf16 autocast (AVX512-BF16 or AMX). ``TVNET_CPU_BF16=0`` answers
+    False on any CPU: fp32 everywhere, as an fp32-only CPU runs (its runtime choice included),
+    for fp32 figures on a bf16 machine and for running the tests as such a machine would."""
+    if os.environ.get("TVNET_CPU_BF16", "").strip() == "0":
+        return False
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):

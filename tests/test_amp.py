@@ -1,0 +1,63 @@
+"""Mixed precision (tvnet.amp): what autocast runs in, and TVNET_CPU_BF16=0 turning bf16 off."""
+
+import json
+import os
+import subprocess
+import sys
+
+import torch
+
+from tvnet.amp import autocast_context, autocast_dtype, cpu_bf16_supported, precision
+
+# what a fresh process reports: the answer is cached per process, so the override is read there
+PROBE = (
+    "import json, torch; from tvnet.amp import autocast_dtype, cpu_bf16_supported, precision\n"
+    "from tvnet.inference.runtime import resolve_runtime\n"
+    "print(json.dumps([cpu_bf16_supported(), str(autocast_dtype('cpu')), precision('cpu'),"
+    " resolve_runtime('auto', 'cpu')]))"
+)
+
+
+def probe(**env: str) -> list:
+    run_env = {k: v for k, v in os.environ.items() if k != "TVNET_CPU_BF16"} | env
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, env=run_env, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def hardware_bf16() -> bool:
+    """What the CPU itself offers, whatever TVNET_CPU_BF16 this test process runs under."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def test_precision_follows_the_cpu():
+    if cpu_bf16_supported():
+        assert autocast_dtype("cpu") == torch.bfloat16
+        assert precision("cpu") == "bf16 autocast"
+    else:
+        assert autocast_dtype("cpu") is None
+        assert precision("cpu") == "fp32 (no bf16 on this CPU)"
+    assert autocast_dtype("cpu", enabled=False) is None
+    assert precision("cpu", enabled=False) == "fp32"
+    with autocast_context("cpu", enabled=False):
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
+
+
+def test_cpu_bf16_off_by_environment():
+    """TVNET_CPU_BF16=0 makes any CPU answer as an fp32-only one: no autocast dtype, the fp32
+    precision label, and the runtime an fp32-only CPU picks (onnxruntime)."""
+    assert probe(TVNET_CPU_BF16="0") == [
+        False,
+        "None",
+        "fp32 (no bf16 on this CPU)",
+        "onnxruntime",
+    ]
+    # any other value leaves the hardware's answer (also when this process runs under "0")
+    as_is = probe(TVNET_CPU_BF16="1")
+    assert as_is[0] == hardware_bf16()
+    assert as_is[2] == ("bf16 autocast" if hardware_bf16() else "fp32 (no bf16 on this CPU)")
