@@ -23,7 +23,7 @@ def _recorded() -> list[tuple[Path, dict, dict]]:
     for f in sorted((ROOT / "assets" / "checkpoints").glob("*/config.json")):
         d = json.loads(f.read_text())
         out.append((f, d["model"], d.get("train") or {}))
-    for f in sorted((ROOT / "assets" / "dumps").glob("*/run.json")):
+    for f in sorted((ROOT / "assets" / "dumps").rglob("run.json")):
         d = json.loads(f.read_text())
         out.append((f, d.get("config") or {}, d.get("train") or {}))
     for f in sorted((ROOT / "configs").glob("*.json")):
