@@ -7,7 +7,13 @@ import sys
 
 import torch
 
-from tvnet.amp import autocast_context, autocast_dtype, cpu_bf16_supported, precision
+from tvnet.amp import (
+    autocast_context,
+    autocast_dtype,
+    cpu_bf16_supported,
+    cpu_has_bf16,
+    precision,
+)
 
 # what a fresh process reports: the answer is cached per process, so the override is read there
 PROBE = (
@@ -25,14 +31,6 @@ def probe(**env: str) -> list:
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def hardware_bf16() -> bool:
-    """What the CPU itself offers, whatever TVNET_CPU_BF16 this test process runs under."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def test_precision_follows_the_cpu():
@@ -59,5 +57,5 @@ def test_cpu_bf16_off_by_environment():
     ]
     # any other value leaves the hardware's answer (also when this process runs under "0")
     as_is = probe(TVNET_CPU_BF16="1")
-    assert as_is[0] == hardware_bf16()
-    assert as_is[2] == ("bf16 autocast" if hardware_bf16() else "fp32 (no bf16 on this CPU)")
+    assert as_is[0] == cpu_has_bf16()
+    assert as_is[2] == ("bf16 autocast" if cpu_has_bf16() else "fp32 (no bf16 on this CPU)")

@@ -10,16 +10,21 @@ import torch
 
 
 @functools.lru_cache(maxsize=1)
-def cpu_bf16_supported() -> bool:
-    """Whether this CPU runs bf16 autocast (AVX512-BF16 or AMX). ``TVNET_CPU_BF16=0`` answers
-    False on any CPU: fp32 everywhere, as an fp32-only CPU runs (its runtime choice included),
-    for fp32 figures on a bf16 machine and for running the tests as such a machine would."""
-    if os.environ.get("TVNET_CPU_BF16", "").strip() == "0":
-        return False
+def cpu_has_bf16() -> bool:
+    """Whether the CPU itself offers bf16 (AVX512-BF16 or AMX), whatever ``TVNET_CPU_BF16`` says."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_bf16_supported() -> bool:
+    """Whether this process runs bf16 autocast on the CPU: :func:`cpu_has_bf16`, unless
+    ``TVNET_CPU_BF16=0``, which answers False on any CPU: fp32 everywhere, as an fp32-only CPU
+    runs (its runtime choice included), for fp32 figures on a bf16 machine and for running the
+    tests as such a machine would."""
+    return os.environ.get("TVNET_CPU_BF16", "").strip() != "0" and cpu_has_bf16()
 
 
 def autocast_dtype(device: str | torch.device, enabled: bool = True) -> torch.dtype | None:
