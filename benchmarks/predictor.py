@@ -86,7 +86,7 @@ def main() -> None:
             warm.setdefault(k, []).append(v)
     print(
         f"{cpu_model()}, {precision('cpu', not args.no_amp)}: variant={pred.variant} "
-        f"runtime={pred.info['runtime']} threads={args.threads} attention={attention} "
+        f"runtime={pred.info['runtime']} (sentence encoder: {pred.info['text_runtime']}) threads={args.threads} attention={attention} "
         f"load={load_s:.1f}s runs={args.runs}"
     )
     for title, figures in (("a new image", stages), ("same image, another expression", warm)):

@@ -14,8 +14,8 @@ DEFAULT_MODEL = "full-160k"
 def default_checkpoint() -> Path:
     """The bundled default model: TV-Net ``full`` with the ``cpu`` recipe of Table 1, trained
     from scratch for 160k samples (``assets/checkpoints/full-160k``; docs/design.md §6) when
-    it is there, else Table 1's ``full`` (``assets/checkpoints/full``, what
-    ``tools/build_default.sh`` alone rebuilds)."""
+    it is there, else Table 1's ``full`` (``assets/checkpoints/full``, the 72k row that
+    ``TRAIN_SIZE=30000 STEPS=9000 bash tools/build_default.sh`` rebuilds)."""
     main = ROOT / "checkpoints" / DEFAULT_MODEL
     return main if (main / "config.json").is_file() else ROOT / "checkpoints" / "full"
 

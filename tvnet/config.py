@@ -147,7 +147,8 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation (docs/design.md §3): Adam, poly decay power 0.9, weight decay 5e-4."""
+    """Optimisation (docs/design.md §3, §6): Adam with decoupled weight decay 5e-4 (AdamW; the
+    paper's L2 form with ``weight_decay_mode="l2"``), poly decay power 0.9."""
 
     lr: float = 2.5e-4
     poly_power: float = 0.9

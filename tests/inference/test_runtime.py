@@ -241,6 +241,7 @@ def test_predictor_answers_the_same_on_both_runtimes(tiny_synthref, tmp_path, ca
     ort = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], runtime="onnxruntime", **kw)
     pt = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], runtime="torch", **kw)
     assert (ort.info["runtime"], pt.info["runtime"]) == ("onnxruntime", "torch")
+    assert (ort.info["text_runtime"], pt.info["text_runtime"]) == ("onnxruntime", "torch")
     for s in refer.samples("val")[:3]:
         img = refer.load_image(s.image_id)
         a, b = ort(img, s.sentence), pt(img, s.sentence)

@@ -1,4 +1,5 @@
-"""Resize-and-pad ("letterbox") to S×S and its exact inverse (docs/design.md §5, CMPC protocol).
+"""Resize-and-pad ("letterbox") to S×S and its exact inverse (docs/design.md §4; its inverse
+is the CMPC protocol's, §5).
 
 The image is resized keeping its aspect so the long side is S, then padded with zeros at the
 bottom and right. :meth:`Letterbox.invert` undoes exactly that geometry: crop the padding,

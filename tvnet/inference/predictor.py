@@ -214,6 +214,11 @@ class Predictor:
             "training_time": meta.get("training_time"),  # tvnet/train/record.py
             "init": checkpoint_init(path, meta),  # a warm start's source, see tvnet train --init
             "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
+            # the retrieval sentence encoder never autocasts, so "auto" puts it on onnxruntime
+            # on every CPU, a bf16 one too, whose backbone stays in PyTorch
+            "text_runtime": "onnxruntime"
+            if getattr(getattr(retriever, "text_encoder", None), "onnx", None) is not None
+            else "torch",
             "calibration": str(path / CALIBRATION_FILE) if calibration is not None else None,
             "notes": notes,
         }

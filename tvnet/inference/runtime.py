@@ -20,8 +20,10 @@ module (see :meth:`OnnxModule.accepts`).
 
 ``runtime``: ``"torch"``, ``"onnxruntime"`` or ``"auto"`` (the default; also the environment
 variable ``TVNET_RUNTIME``): onnxruntime on a CPU that has no bf16 autocast and has
-onnxruntime + onnxscript installed, else PyTorch (CUDA, and bf16 CPUs where bf16 autocast is
-the fast path: 122 ms end to end measured there).
+onnxruntime + onnxscript installed, else PyTorch (CUDA, and the backbone of bf16 CPUs, where
+bf16 autocast is level with onnxruntime's fp32: 144–153 against 135–154 ms end to end on a Zen 4
+EPYC, docs/experiments.md "Speed and memory"). The retrieval sentence encoder never autocasts,
+so ``auto`` puts it on onnxruntime on every CPU (≈ 20 ms faster than PyTorch there).
 """
 
 from __future__ import annotations
