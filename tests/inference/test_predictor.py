@@ -356,6 +356,7 @@ def test_baseline_measures_familiarity_without_retrieving(tiny_synthref, tmp_pat
     ckpt = save_tiny_model(refer, "baseline", tmp_path / "b")
     p = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], device="cpu")
     assert p.retriever is None and p.image_retriever is not None
+    assert p.info["text_runtime"] is None  # no sentence encoder to run anywhere
     s = refer.samples("val")[0]
     pred = p(refer.load_image(s.image_id), s.sentence)
     assert pred.neighbour is None and -1 <= pred.image_similarity <= 1

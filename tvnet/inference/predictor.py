@@ -205,6 +205,7 @@ class Predictor:
             lexicon, why = model_lexicon(model.vocab, meta)
             if why:  # a damaged WordNet
                 notes.append(why)
+        text = getattr(retriever, "text_encoder", None)  # None for the baseline
         info = {
             "checkpoint": str(path),
             "pool": str(pool) if pool else None,
@@ -215,10 +216,10 @@ class Predictor:
             "init": checkpoint_init(path, meta),  # a warm start's source, see tvnet train --init
             "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
             # the retrieval sentence encoder never autocasts, so "auto" puts it on onnxruntime
-            # on every CPU, a bf16 one too, whose backbone stays in PyTorch
-            "text_runtime": "onnxruntime"
-            if getattr(getattr(retriever, "text_encoder", None), "onnx", None) is not None
-            else "torch",
+            # on every CPU, a bf16 one too, whose backbone stays in PyTorch (None: no encoder)
+            "text_runtime": None
+            if text is None
+            else ("onnxruntime" if text.onnx is not None else "torch"),
             "calibration": str(path / CALIBRATION_FILE) if calibration is not None else None,
             "notes": notes,
         }
