@@ -1,6 +1,5 @@
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from tests.browser import free_port
 from tests.conftest import TINY_MODEL
 from tvnet.amp import cpu_bf16_supported
 from tvnet.config import TrainConfig, preset_config
@@ -168,12 +168,6 @@ def test_retrieval_variant_needs_a_pool(tiny_synthref, tmp_path):
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
     cfg = {
@@ -219,7 +213,7 @@ def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
             "--master_addr",
             "127.0.0.1",
             "--master_port",
-            str(_free_port()),
+            str(free_port()),
             "-m",
             "tvnet",
             "train",
