@@ -164,8 +164,7 @@ def training_budget(run: dict[str, Any]) -> int | None:
     """Training samples the evaluated weights saw: the ``step`` the checkpoint reached (else
     ``train.steps``) × ``train.batch_size`` of a dump's ``run.json``, plus ``step ×
     batch_size`` of every warm start along its ``init`` chain (docs/design.md §8, "The variant
-    diff pairs equal training budgets"); None when
-    the run does not record its training."""
+    diff pairs equal training budgets"); None when the run does not record its training."""
     train = run.get("train") if isinstance(run.get("train"), dict) else {}
     steps = _int(run.get("step")) or _int(train.get("steps"))
     batch = _int(train.get("batch_size"))
