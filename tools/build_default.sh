@@ -6,7 +6,11 @@
 #
 #   bash tools/build_default.sh                  # ≈ 110 min on 2 idle bf16 cores (2026-12-02 recipe)
 #   TRAIN_SIZE=30000 STEPS=9000 bash tools/build_default.sh
-#                                                # the shipped Table 1: ≈ 5 h on 2 idle bf16 cores
+#                                                # Table 1's shipped 72k rows: ≈ 5 h on 2 idle bf16 cores
+#   TRAIN_SIZE=30000 STEPS=20000 PACKAGE=0 bash tools/build_default.sh
+#                                                # the 160k rows and the default: ≈ 5.5 h there;
+#                                                # shipped by tools/package_assets.py --ship-checkpoint
+#                                                # … --ship-dump … --only-shipped (docs/design.md §6)
 #   DEVICE=cuda bash tools/build_default.sh      # the same commands with --device cuda
 #   bash tools/build_default.sh --device cuda    # the same
 #   OUT_ROOT=/tmp/bd SYNTH_TRAIN=60 SYNTH_VAL=20 SYNTH_TEST=20 STEPS=3 bash tools/build_default.sh
@@ -36,7 +40,8 @@
 #                     SYNTH_TRAIN train scenes, are DATA's (scenes are made by index; the
 #                     file names of val and test differ). Evaluation,
 #                     calibration and packaging stay on DATA and its pool (the shipped one).
-#                     The shipped Table 1: TRAIN_SIZE=30000 STEPS=9000 (72,000 samples each)
+#                     Table 1 ships at TRAIN_SIZE=30000 with STEPS=9000 and 20000 (72,000 and
+#                     160,000 samples each)
 #   CONFIG [configs/cpu.json]   the recipe; STEPS overrides its train.steps [unset: the config's]
 #   VARIANTS ["baseline res res_cct full"]
 #   PACKAGE [1]       0: stop before tools/package_assets.py (test builds)
