@@ -6,7 +6,7 @@
 #
 #   bash tools/build_default.sh                  # ≈ 110 min on 2 idle bf16 cores (2026-12-02 recipe)
 #   TRAIN_SIZE=30000 STEPS=9000 bash tools/build_default.sh
-#                                                # Table 1's shipped 72k rows: ≈ 5 h on 2 idle bf16 cores
+#                                                # Table 1's 72k rows: ≈ 5 h on 2 idle bf16 cores
 #   TRAIN_SIZE=30000 STEPS=20000 PACKAGE=0 bash tools/build_default.sh
 #                                                # the 160k rows and the default: ≈ 5.5 h there;
 #                                                # shipped by tools/package_assets.py --ship-checkpoint
