@@ -5,7 +5,9 @@
                                    [--no-attention]
 
 Loads the bundled model (default) once, then segments SynthRef example scenes; prints the CPU,
-the precision, the median and p90 of the total and of every stage, and the process's peak RSS.
+the precision, the median and p90 of the total and of every stage, the process's peak RSS,
+and how many threads ran during the calls (on 2 cores a third busy thread, such as numpy's
+OpenBLAS pool busy-waiting after a product, halves the backbone's speed: docs/design.md §7).
 ``--no-attention``: answers without the RES attention maps (what `tvnet predict` asks for; the
 demo shows them).
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import time
@@ -70,11 +73,14 @@ def main() -> None:
     for img, expr in jobs[:2]:  # warm-up
         pred(img, expr, attention=attention)
     stages: dict[str, list[float]] = {}
+    before = _thread_cpu()
     for i in range(args.runs):
         img, expr = jobs[i % len(jobs)]
         pred.recent_images.clear()  # a new image every call
         for k, v in pred(img, expr, attention=attention).timings.items():
             stages.setdefault(k, []).append(v)
+    after = _thread_cpu()
+    busy = sorted((after[t] - before.get(t, 0.0) for t in after), reverse=True)
     warm: dict[str, list[float]] = {}
     for i in range(args.runs):
         s = scenes[i % len(scenes)]
@@ -86,7 +92,9 @@ def main() -> None:
             warm.setdefault(k, []).append(v)
     print(
         f"{cpu_model()}, {precision('cpu', not args.no_amp)}: variant={pred.variant} "
-        f"runtime={pred.info['runtime']} (sentence encoder: {pred.info['text_runtime']}) threads={args.threads} attention={attention} "
+        f"runtime={pred.info['runtime']} (sentence encoder: "
+        f"{'the network text pass' if pred.info.get('text_shared') else pred.info['text_runtime']}) "
+        f"threads={args.threads} attention={attention} "
         f"load={load_s:.1f}s runs={args.runs}"
     )
     for title, figures in (("a new image", stages), ("same image, another expression", warm)):
@@ -94,9 +102,28 @@ def main() -> None:
         for k, v in figures.items():
             q = statistics.quantiles(v, n=10) if len(v) > 1 else v
             print(f"  {k:15s} median {statistics.median(v):7.1f} ms   p90 {q[-1]:7.1f} ms")
+    if busy:  # a library's idle threads that busy-wait beside PyTorch's show up here
+        share = [f"{b / sum(busy):.0%}" for b in busy if b > 0.02 * sum(busy)]
+        print(
+            f"  threads that ran during the new-image calls: {len(share)} ({', '.join(share)} of the CPU time)"
+        )
     print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(json.dumps({k: statistics.median(v) for k, v in stages.items()}))
     print(json.dumps({f"warm_{k}": statistics.median(v) for k, v in warm.items()}))
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process (Linux /proc; empty elsewhere)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[task.name] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return out
 
 
 if __name__ == "__main__":

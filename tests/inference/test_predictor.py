@@ -482,3 +482,30 @@ def test_a_damaged_wordnet_reads_the_expression_as_written(predictor, tmp_path):
         predictor.lexicon = saved
     assert pred.expression == "the crimson circle" and pred.rewrites == []
     assert any("read as written" in n and "data.adj" in n for n in pred.notes)
+
+
+def test_one_text_pass_serves_retrieval_and_the_network():
+    """The bundled default reads words with MiniLM, the model RES stage 1 encodes sentences
+    with: one transformer pass gives the network its token states and retrieval its sentence
+    vector (their masked mean, L2-normalised), and the answer is the one two passes give.
+    fp32, so the two encoders (PyTorch, and onnxruntime or PyTorch) agree to rounding."""
+    from tvnet.data.synthref import make_scene
+    from tvnet.model.hf_text import sentence_vector
+
+    pred = Predictor.from_checkpoint(device="cpu", amp=False)
+    assert pred.share_text and pred.info["text_shared"]
+    scene = make_scene(0, "test", 3)
+    expr = scene.expressions[0].raw
+    states = pred._text_states(*pred._tokens(expr))
+    vec = sentence_vector(*states)[0].numpy()
+    want = pred.retriever.text_encoder.encode([expr], progress=False)[0]
+    np.testing.assert_allclose(vec, want, atol=2e-5)
+    shared = pred(scene.image, expr, attention=False)
+    pred.share_text = False
+    apart = pred(scene.image, expr, attention=False)
+    assert shared.neighbour.index == apart.neighbour.index
+    np.testing.assert_allclose(shared.prob, apart.prob, atol=1e-5)
+    # cut at the network's max_tokens, the expression is encoded apart for retrieval, which
+    # reads up to 128 word pieces
+    pred.share_text = True
+    assert pred._text_states(*pred._tokens(" ".join(["the big red hexagon"] * 12))) is None

@@ -307,3 +307,18 @@ def test_image_similarity_is_the_best_cosine_over_every_pool_image(storage):
         assert got[k] < 1 - 1e-3
     with pytest.raises(ValueError, match="3-d"):
         pool.image_similarity(np.ones((1, 3)))
+
+
+def test_image_similarity_is_fp32_inside_a_bf16_autocast_region():
+    """The Predictor scores images inside its autocast region; the product runs on PyTorch's
+    thread pool (image_store.matmul_t), and must stay an fp32 product there: bf16 would keep
+    only ≈ 3 significant digits, and a bf16 tensor cannot become a numpy array at all."""
+    import torch
+
+    pool, _, image, _ = _random_pool(300, seed=6, d_i=64)
+    q = _unit(np.random.default_rng(7).normal(size=(3, 64)))
+    want = (q.astype(np.float64) @ image.T.astype(np.float64)).max(1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = pool.image_similarity(q)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, atol=1e-6)

@@ -45,6 +45,7 @@ from tvnet.inference.loading import load_retrieval
 from tvnet.inference.pool_images import PoolImages
 from tvnet.inference.prediction import CONFIDENT, Prediction
 from tvnet.inference.recent import DEFAULT_ENTRIES, RecentImages
+from tvnet.model.hf_text import hf_model_dir, sentence_vector
 from tvnet.retrieval.neighbours import Neighbour
 
 MAX_SIDE = 1600  # larger uploads are downscaled first (with a note)
@@ -126,6 +127,9 @@ class Predictor:
         self.recent_images = RecentImages(recent_images)
         if self.model.uses_retrieval and retriever is None:
             raise ValueError(f"variant {self.variant!r} retrieves a neighbour: a pool is required")
+        # one text-model pass for retrieval and network when both read the same model (§7)
+        self.share_text = self._text_model_shared()
+        self.info["text_shared"] = self.share_text
 
     @property
     def variant(self) -> str:
@@ -328,15 +332,46 @@ class Predictor:
             )
             q.image_similarity = self.image_retriever.image_similarity(q.image_vector)
 
+    def _text_model_shared(self) -> bool:
+        """Whether RES stage 1's sentence encoder is the network's own text transformer
+        (``hf_tokens`` with the same model folder)."""
+        cfg, enc = self.model.cfg, getattr(self.retriever, "text_encoder", None)
+        if not self.model.uses_retrieval or cfg.text_encoder != "hf_tokens" or enc is None:
+            return False
+        try:
+            return hf_model_dir(cfg.text_model).resolve() == Path(enc.model_dir).resolve()
+        except (OSError, AttributeError):
+            return False
+
+    def _text_states(
+        self, tokens: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The network's text-transformer states for this expression, computed once for both
+        RES stage 1 and the network when :attr:`share_text` holds and the expression fits the
+        network's ``max_tokens`` whole (the retrieval encoder reads up to 128 word pieces, so a
+        cut expression is encoded apart). In the network's precision: the sentence vector
+        then follows it too (bf16 autocast: docs/design.md §7, "One text pass")."""
+        if not self.share_text or int(lengths[0]) >= tokens.shape[1]:
+            return None
+        from tvnet.amp import autocast_context
+
+        with autocast_context(self.device, self.amp):
+            return self.model.text.states(tokens, lengths)
+
     def _tokens(self, expression: str) -> tuple[torch.Tensor, torch.Tensor]:
         ids, n = self.vocab.encode(expression, self.model.cfg.max_tokens)
         return torch.from_numpy(ids)[None].to(self.device), torch.tensor([n])
 
-    def _neighbour(self, q: _Query, neighbour: int | None) -> Neighbour:
-        """RES stage 1 for the query (or pool entry ``neighbour``, forced), its image loaded."""
+    def _neighbour(
+        self, q: _Query, neighbour: int | None, text_vector: np.ndarray | None = None
+    ) -> Neighbour:
+        """RES stage 1 for the query (or pool entry ``neighbour``, forced), its image loaded.
+        ``text_vector``: the expression's sentence vector, when the caller has it."""
         if neighbour is None:
             self._familiarity(q)  # the image vector, from recent images when seen
-            nb = self.retriever.neighbour(q.image, q.expression, image_vector=q.image_vector)
+            nb = self.retriever.neighbour(
+                q.image, q.expression, image_vector=q.image_vector, text_vector=text_vector
+            )
             if not nb.found:
                 raise InputError("the retrieval pool holds no eligible neighbour")
         else:
@@ -388,11 +423,15 @@ class Predictor:
         tokens, lengths = self._tokens(q.expression)
         timings["preprocess"] = (time.perf_counter() - t0) * 1000
 
-        nb, nb_lb, ref = None, None, None
+        nb, nb_lb, ref, states = None, None, None, None
         t = time.perf_counter()
         self._familiarity(q)
         if self.model.uses_retrieval:
-            nb = self._neighbour(q, neighbour)
+            states = self._text_states(tokens, lengths)
+            vec = None
+            if states is not None and neighbour is None:
+                vec = sentence_vector(*states)[0].cpu().numpy()
+            nb = self._neighbour(q, neighbour, vec)
             timings["retrieval"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             ref, (nb_lb,) = self._ref([nb.image])
@@ -418,6 +457,7 @@ class Predictor:
                 feats=feats,
                 ref_feats=ref_feats,
                 return_attention=attention,
+                text_states=states,
             )
             prob_s = torch.sigmoid(out.logits.float())[0, 0].cpu()
             if self.device.startswith("cuda"):
@@ -426,7 +466,13 @@ class Predictor:
             if gate_closed and ref is not None:
                 t = time.perf_counter()
                 alt = self.model(
-                    tokens, lengths, q.x, feats=feats, close_gate=True, return_attention=False
+                    tokens,
+                    lengths,
+                    q.x,
+                    feats=feats,
+                    close_gate=True,
+                    return_attention=False,
+                    text_states=states,
                 )
                 closed = q.letterbox.invert(torch.sigmoid(alt.logits.float())[0, 0].cpu())
                 timings["gate_closed"] = (time.perf_counter() - t) * 1000

@@ -229,15 +229,30 @@ class HFTokenEncoder(nn.Module):
         self.transformer.eval()  # frozen: its dropout stays off in training too
         return self
 
-    def forward(
+    def states(
         self, tokens: torch.Tensor, lengths: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The frozen transformer's contextual token states B×T×dim (float32) and the mask
+        B×T of valid tokens. Their masked mean, L2-normalised, is the sentence vector of the
+        same model as RES stage 1 computes it (:func:`sentence_vector`), so the Predictor
+        runs the transformer once for both (docs/design.md §7)."""
         T = tokens.shape[1]
         lengths = lengths.clamp(min=1, max=T)
         mask = torch.arange(T, device=tokens.device)[None] < lengths.to(tokens.device)[:, None]
         with torch.no_grad():
             states = self.transformer(input_ids=tokens, attention_mask=mask.long())
-            states = states.last_hidden_state.float()  # B×T×dim, contextual
+        return states.last_hidden_state.float(), mask
+
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor,
+        states: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``states``: what :meth:`states` returned for these tokens, when the caller has it."""
+        T = tokens.shape[1]
+        lengths = lengths.clamp(min=1, max=T)
+        states, mask = self.states(tokens, lengths) if states is None else states
         if self.layer == "lstm":
             packed = pack_padded_sequence(
                 states, lengths.cpu(), batch_first=True, enforce_sorted=False
@@ -249,3 +264,12 @@ class HFTokenEncoder(nn.Module):
         words = self.proj(states) * m
         mean = (states * m).sum(1) / m.sum(1).clamp(min=1.0)  # B×dim
         return words, F.normalize(self.proj(mean), dim=-1), mask
+
+
+def sentence_vector(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """B×dim: the masked mean of token states B×T×dim over mask B×T, L2-normalised, in float32
+    (sentence-transformers' mean pooling, what :class:`tvnet.retrieval.text_encoder.TextEncoder`
+    computes)."""
+    m = mask.unsqueeze(-1).float()
+    pooled = (states.float() * m).sum(1) / m.sum(1).clamp(min=1.0)
+    return F.normalize(pooled, dim=-1)

@@ -168,11 +168,17 @@ class TVNet(nn.Module):
         return self.backbone.to_grid(low, grid) if common else low
 
     def decode(
-        self, vis: VisualFeatures, tokens: torch.Tensor, lengths: torch.Tensor
+        self,
+        vis: VisualFeatures,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor,
+        text_states: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> TVNetOutput:
         """Ground the expression (tokens B×T, lengths B) in the visual features: fusion + gate
         (Eq. 3), ConvLSTM, AMF or Cct (Eq. 4–5), head. ``vis`` holds B images, or one that
-        every expression shares (expanded here)."""
+        every expression shares (expanded here). ``text_states``: the text transformer's
+        output for these tokens (``HFTokenEncoder.states``), when the caller computed it
+        already (``hf_tokens`` models only)."""
         v2, v_low = vis.v2, vis.v_low
         B = tokens.shape[0]
         if v2.shape[0] != B:
@@ -181,7 +187,10 @@ class TVNet(nn.Module):
             v2 = v2.expand(B, *v2.shape[1:])
             v_low = [v.expand(B, *v.shape[1:]) for v in v_low]
         grid = vis.size // 8
-        _, s, _ = self.text(tokens, lengths)  # s: B×d_s
+        if text_states is None:
+            _, s, _ = self.text(tokens, lengths)  # s: B×d_s
+        else:
+            _, s, _ = self.text(tokens, lengths, states=text_states)
         o = spatial_features(B, grid, grid, device=v2.device, dtype=v2.dtype)
         ms = [fuse(v, o, s) for fuse, v in zip(self.fusion, v_low)]  # Eq. 3, first line
         for gate in self.gate:  # Eq. 3, second line
@@ -210,11 +219,13 @@ class TVNet(nn.Module):
         ref_feats: list[torch.Tensor] | None = None,
         return_attention: bool | None = None,
         close_gate: bool = False,
+        text_states: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> TVNetOutput:
         """tokens B×T, lengths B; image/ref_image B×3×S×S or their backbone features.
 
         ``return_attention`` (default: not training) materialises every A_l for inspection;
-        ``close_gate`` switches the enrichment off (:meth:`visual`)."""
+        ``close_gate`` switches the enrichment off (:meth:`visual`); ``text_states``: see
+        :meth:`decode`."""
         if return_attention is None:
             return_attention = not self.training
         uses_ref = self.enrich is not None and not close_gate
@@ -231,4 +242,4 @@ class TVNet(nn.Module):
         vis = self.visual(
             feats, ref_feats if uses_ref else None, return_attention, close_gate, size
         )
-        return self.decode(vis, tokens, lengths)
+        return self.decode(vis, tokens, lengths, text_states)

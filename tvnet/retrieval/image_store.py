@@ -10,10 +10,23 @@ image), and the stage-2 score is the cosine with the stored (possibly quantised)
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from tvnet.retrieval.vectors import CHUNK, unit
 
 IMAGE_STORAGES = ("auto", "fp32", "fp16", "sq8")
+
+
+def matmul_t(q: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """q (Q×d) · dataᵀ (d×n) in float32, on PyTorch's thread pool rather than numpy's BLAS.
+
+    numpy's OpenBLAS keeps threads of its own, which busy-wait for about 0.1 s after each
+    multithreaded product; on a 2-core CPU they took a core from the backbone pass that follows
+    in every Predictor call (docs/design.md §7, "CPU runtime": 44 ms against 80–95)."""
+    a = torch.from_numpy(np.ascontiguousarray(q, dtype=np.float32))
+    b = torch.from_numpy(np.asarray(data, dtype=np.float32))
+    with torch.inference_mode(), torch.autocast("cpu", enabled=False):  # fp32 under any caller
+        return (a @ b.T).numpy()
 
 
 class ImageStore:
@@ -79,10 +92,10 @@ class ImageStore:
             rows = slice(s, min(s + step, len(self)))
             data = self.a["data"][rows].astype(np.float32, copy=False)  # n×d (a view for fp32)
             if self.kind == "sq8":
-                sc = (q * self.a["step"]) @ data.T + (q @ self.a["lo"])[:, None]
+                sc = matmul_t(q * self.a["step"], data) + (q @ self.a["lo"])[:, None]
                 sc = sc / np.maximum(self.a["norm"][rows], 1e-12)
             else:
-                sc = q @ data.T  # Q×n
+                sc = matmul_t(q, data)  # Q×n
             if exclude is not None:
                 sc = np.where(exclude[:, rows], -np.inf, sc)
             best = np.maximum(best, sc.max(1).astype(np.float32))

@@ -375,15 +375,20 @@ class Retriever:
         sentence: str,
         exclude_image_id: int | None = None,
         image_vector: np.ndarray | None = None,
+        text_vector: np.ndarray | None = None,
     ) -> Neighbour:
         """The :class:`Neighbour` of one upload, its ``candidates`` the DataFrame of
         :meth:`DataPool.search_candidates`. When the pool holds no eligible entry, index is -1
-        and the other fields are None. ``image_vector``: the image's vector when the caller has
-        it already (:meth:`image_vector`), so the image is not encoded twice."""
+        and the other fields are None. ``image_vector`` / ``text_vector``: the image's vector
+        (:meth:`image_vector`) and the sentence's (unit norm, the text encoder's model) when
+        the caller has them already, so neither is encoded twice."""
         if self.text_encoder is None:
             raise ValueError("this retriever has no text encoder: it only scores images")
         with self._lock:
-            t = self.text_encoder.encode([sentence], progress=False)
+            if text_vector is None:
+                t = self.text_encoder.encode([sentence], progress=False)
+            else:
+                t = np.asarray(text_vector, dtype=np.float32).reshape(1, -1)
             if image_vector is None:
                 image_vector = self.image_encoder.encode([image], progress=False)[0]
         cands = self.pool.search_candidates(
