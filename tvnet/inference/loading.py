@@ -1,4 +1,5 @@
-"""Which retrieval a loaded checkpoint gets (used by :meth:`tvnet.Predictor.from_checkpoint`).
+"""How a checkpoint folder becomes a Predictor's parts (:meth:`tvnet.Predictor.from_checkpoint`),
+and which retrieval it gets.
 
 RES variants retrieve from a pool (text-then-visual search, stage 1); the baseline retrieves
 nothing, but a pool, when there is one, still tells how familiar an upload looks (its image
@@ -62,3 +63,86 @@ def load_retrieval(
         if not pool_images.is_dir() and data_dir:
             pool_images = Path(data_dir) / "images"
     return retriever, None, pool, Path(pool_images)
+
+
+def load_checkpoint_parts(
+    path: str | Path | None,
+    pool: str | Path | None,
+    device: str | None,
+    pool_images: str | Path | None,
+    amp: bool,
+    retriever: Any | None,
+    runtime: str | None,
+    read_synonyms: bool,
+) -> dict[str, Any]:
+    """The keyword arguments of :class:`tvnet.Predictor` for a checkpoint folder, as
+    :meth:`tvnet.Predictor.from_checkpoint` documents its arguments: the model (BatchNorm
+    folded, on its runtime), its calibration, retrieval, lexicon, training words and ``info``."""
+    from tvnet.assets import default_assets
+    from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
+    from tvnet.data.lexicon import known_words, model_lexicon
+    from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
+    from tvnet.inference.runtime import resolve_runtime
+    from tvnet.io import default_device
+    from tvnet.warmstart import checkpoint_init
+
+    assets = default_assets()
+    path = Path(path) if path else assets["checkpoint"]
+    device = device or default_device()
+    asked, runtime = runtime, resolve_runtime(runtime, device, amp)
+    model = load_checkpoint(path, device=device)
+    model.eval().backbone.optimize_for_inference(runtime)  # BN folded: inference only
+    meta = read_checkpoint_config(path)
+    calibration = load_calibration(path)
+    notes = []
+    if calibration is not None and calibration.checkpoint_hash not in (
+        "",
+        meta.get("weights_sha256"),
+    ):
+        notes.append(f"{path}/calibration.json belongs to other weights: no confidence")
+        calibration = None
+    retriever, image_retriever, pool, pool_images = load_retrieval(
+        model,
+        meta,
+        Path(pool) if pool else assets["pool"],
+        device=device,
+        runtime=runtime,
+        asked=asked,
+        retriever=retriever,
+        pool_images=pool_images,
+    )
+    lexicon = None
+    if read_synonyms:
+        lexicon, why = model_lexicon(model.vocab, meta)
+        if why:  # a damaged WordNet
+            notes.append(why)
+    text = getattr(retriever, "text_encoder", None)  # None for the baseline
+    info = {
+        "checkpoint": str(path),
+        "pool": str(pool) if pool else None,
+        "data": meta.get("data"),
+        "train": meta.get("train"),
+        "step": meta.get("step"),
+        "training_time": meta.get("training_time"),  # tvnet/train/record.py
+        "init": checkpoint_init(path, meta),  # a warm start's source, see tvnet train --init
+        "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
+        # the retrieval sentence encoder never autocasts, so "auto" puts it on onnxruntime
+        # on every CPU, a bf16 one too, whose backbone stays in PyTorch (None: no encoder)
+        "text_runtime": None
+        if text is None
+        else ("onnxruntime" if text.onnx is not None else "torch"),
+        "calibration": str(path / CALIBRATION_FILE) if calibration is not None else None,
+        "notes": notes,
+    }
+    return dict(
+        model=model,
+        retriever=retriever,
+        pool_images=pool_images,
+        device=device,
+        amp=amp,
+        info=info,
+        calibration=calibration,
+        image_retriever=image_retriever,
+        lexicon=lexicon,
+        training_words=known_words(model.vocab, meta),
+    )

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tvnet.data.lexicon import Lexicon, known_words, model_lexicon
+from tvnet.data.lexicon import Lexicon
 from tvnet.data.tokenize import MAX_CHARS, cut_at_word, tokenize  # noqa: F401 (re-exported)
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.data.wordnet import LexiconError
@@ -41,7 +41,6 @@ from tvnet.inference.influence import (
     neighbour_influence,
     word_influence,
 )
-from tvnet.inference.loading import load_retrieval
 from tvnet.inference.pool_images import PoolImages
 from tvnet.inference.prediction import CONFIDENT, Prediction
 from tvnet.inference.recent import DEFAULT_ENTRIES, RecentImages
@@ -172,74 +171,12 @@ class Predictor:
         vocabulary, or the training words a word-piece checkpoint records).
 
         ``recent_images``: see :class:`Predictor`."""
-        from tvnet.assets import default_assets
-        from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
-        from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
-        from tvnet.inference.runtime import resolve_runtime
-        from tvnet.io import default_device
-        from tvnet.warmstart import checkpoint_init
+        from tvnet.inference.loading import load_checkpoint_parts
 
-        assets = default_assets()
-        path = Path(path) if path else assets["checkpoint"]
-        device = device or default_device()
-        asked, runtime = runtime, resolve_runtime(runtime, device, amp)
-        model = load_checkpoint(path, device=device)
-        model.eval().backbone.optimize_for_inference(runtime)  # BN folded: inference only
-        meta = read_checkpoint_config(path)
-        calibration = load_calibration(path)
-        notes = []
-        if calibration is not None and calibration.checkpoint_hash not in (
-            "",
-            meta.get("weights_sha256"),
-        ):
-            notes.append(f"{path}/calibration.json belongs to other weights: no confidence")
-            calibration = None
-        retriever, image_retriever, pool, pool_images = load_retrieval(
-            model,
-            meta,
-            Path(pool) if pool else assets["pool"],
-            device=device,
-            runtime=runtime,
-            asked=asked,
-            retriever=retriever,
-            pool_images=pool_images,
+        parts = load_checkpoint_parts(
+            path, pool, device, pool_images, amp, retriever, runtime, read_synonyms
         )
-        lexicon = None
-        if read_synonyms:
-            lexicon, why = model_lexicon(model.vocab, meta)
-            if why:  # a damaged WordNet
-                notes.append(why)
-        text = getattr(retriever, "text_encoder", None)  # None for the baseline
-        info = {
-            "checkpoint": str(path),
-            "pool": str(pool) if pool else None,
-            "data": meta.get("data"),
-            "train": meta.get("train"),
-            "step": meta.get("step"),
-            "training_time": meta.get("training_time"),  # tvnet/train/record.py
-            "init": checkpoint_init(path, meta),  # a warm start's source, see tvnet train --init
-            "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
-            # the retrieval sentence encoder never autocasts, so "auto" puts it on onnxruntime
-            # on every CPU, a bf16 one too, whose backbone stays in PyTorch (None: no encoder)
-            "text_runtime": None
-            if text is None
-            else ("onnxruntime" if text.onnx is not None else "torch"),
-            "calibration": str(path / CALIBRATION_FILE) if calibration is not None else None,
-            "notes": notes,
-        }
-        return cls(
-            model,
-            retriever,
-            pool_images,
-            device=device,
-            amp=amp,
-            info=info,
-            calibration=calibration,
-            image_retriever=image_retriever,
-            lexicon=lexicon,
-            recent_images=recent_images,
-            training_words=known_words(model.vocab, meta),
-        )
+        return cls(**parts, recent_images=recent_images)
 
     # -- pool access ------------------------------------------------------------------------
     def pool_image(self, index: int) -> np.ndarray:
