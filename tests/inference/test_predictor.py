@@ -484,7 +484,7 @@ def test_a_damaged_wordnet_reads_the_expression_as_written(predictor, tmp_path):
     assert any("read as written" in n and "data.adj" in n for n in pred.notes)
 
 
-def test_one_text_pass_serves_retrieval_and_the_network():
+def test_one_text_pass_serves_retrieval_and_the_network(monkeypatch):
     """The bundled default reads words with MiniLM, the model RES stage 1 encodes sentences
     with: one transformer pass gives the network its token states and retrieval its sentence
     vector (their masked mean, L2-normalised), and the answer is the one two passes give.
@@ -498,14 +498,45 @@ def test_one_text_pass_serves_retrieval_and_the_network():
     expr = scene.expressions[0].raw
     states = pred._text_states(*pred._tokens(expr))
     vec = sentence_vector(*states)[0].numpy()
-    want = pred.retriever.text_encoder.encode([expr], progress=False)[0]
+    encoder = pred.retriever.text_encoder
+    want = encoder.encode([expr], progress=False)[0]
     np.testing.assert_allclose(vec, want, atol=2e-5)
-    shared = pred(scene.image, expr, attention=False)
+
+    def no_second_pass(*a, **k):
+        raise AssertionError("the sentence encoder ran although the text pass was shared")
+
+    with monkeypatch.context() as m:  # every retrieving path reads the shared vector
+        m.setattr(encoder, "encode", no_second_pass)
+        shared = pred(scene.image, expr, attention=False)
+        assert "text" in shared.timings
+        cands = pred.candidates(scene.image, expr)
+        pred.word_influence(scene.image, expr)
+    assert cands["index"].iloc[0] == shared.neighbour.index
     pred.share_text = False
+    assert not pred.info["text_shared"]
     apart = pred(scene.image, expr, attention=False)
+    assert "text" not in apart.timings
     assert shared.neighbour.index == apart.neighbour.index
     np.testing.assert_allclose(shared.prob, apart.prob, atol=1e-5)
     # cut at the network's max_tokens, the expression is encoded apart for retrieval, which
     # reads up to 128 word pieces
     pred.share_text = True
     assert pred._text_states(*pred._tokens(" ".join(["the big red hexagon"] * 12))) is None
+
+
+def test_the_shared_sentence_vector_in_the_networks_precision():
+    """Under bf16 autocast (where the CPU has it; fp32 elsewhere) the states carry bf16
+    rounding, and so does the vector retrieval reads: still the sentence encoder's vector to
+    within that rounding, so the text ranking it feeds is the same up to near-ties."""
+    from tvnet.amp import autocast_dtype
+    from tvnet.data.synthref import make_scene
+    from tvnet.model.hf_text import sentence_vector
+
+    pred = Predictor.from_checkpoint(device="cpu")
+    for i in range(3):
+        expr = make_scene(0, "val", i).expressions[0].raw
+        vec = sentence_vector(*pred._text_states(*pred._tokens(expr)))[0].numpy()
+        want = pred.retriever.text_encoder.encode([expr], progress=False)[0]
+        tol = 2e-5 if autocast_dtype("cpu", pred.amp) is None else 2e-2  # bf16: 8 mantissa bits
+        assert np.abs(vec - want).max() < tol
+        assert float(vec @ want) > 1 - tol

@@ -44,7 +44,7 @@ from tvnet.inference.influence import (
 from tvnet.inference.pool_images import PoolImages
 from tvnet.inference.prediction import CONFIDENT, Prediction
 from tvnet.inference.recent import DEFAULT_ENTRIES, RecentImages
-from tvnet.model.hf_text import hf_model_dir, sentence_vector
+from tvnet.inference.text_pass import sentence_vector, text_model_shared, text_states
 from tvnet.retrieval.neighbours import Neighbour
 
 MAX_SIDE = 1600  # larger uploads are downscaled first (with a note)
@@ -121,14 +121,25 @@ class Predictor:
         self.calibration = calibration
         self.pool_images = Path(pool_images) if pool_images else None
         self.device, self.amp = device, amp
-        self.info = info or {}
+        self.info = dict(info or {})
         self._pool_images: PoolImages | None = None  # made on first use (needs the pool)
         self.recent_images = RecentImages(recent_images)
         if self.model.uses_retrieval and retriever is None:
             raise ValueError(f"variant {self.variant!r} retrieves a neighbour: a pool is required")
         # one text-model pass for retrieval and network when both read the same model (§7)
-        self.share_text = self._text_model_shared()
-        self.info["text_shared"] = self.share_text
+        self.share_text = True
+
+    @property
+    def share_text(self) -> bool:
+        """Whether one pass of the network's text transformer also gives RES stage 1 its
+        sentence vector (docs/design.md §7, "One text pass"); settable, and True only where
+        the retrieval sentence encoder is that same model (``info["text_shared"]``)."""
+        return self._share_text
+
+    @share_text.setter
+    def share_text(self, on: bool) -> None:
+        self._share_text = bool(on) and text_model_shared(self.model, self.retriever)
+        self.info["text_shared"] = self._share_text
 
     @property
     def variant(self) -> str:
@@ -192,7 +203,9 @@ class Predictor:
         """The text top-k of the pool re-ranked by image similarity (what RES stage 1 saw, for
         the expression as the model reads it)."""
         img = read_image(image)
-        return self.retriever.neighbour(img, self.check_expression(expression)[0]).candidates
+        read = self.check_expression(expression)[0]
+        text_vector = self._sentence_vector(read)
+        return self.retriever.neighbour(img, read, text_vector=text_vector).candidates
 
     # -- inference ----------------------------------------------------------------------------
     def check_expression(self, expression: str | None) -> tuple[str, list[str]]:
@@ -269,45 +282,45 @@ class Predictor:
             )
             q.image_similarity = self.image_retriever.image_similarity(q.image_vector)
 
-    def _text_model_shared(self) -> bool:
-        """Whether RES stage 1's sentence encoder is the network's own text transformer
-        (``hf_tokens`` with the same model folder)."""
-        cfg, enc = self.model.cfg, getattr(self.retriever, "text_encoder", None)
-        if not self.model.uses_retrieval or cfg.text_encoder != "hf_tokens" or enc is None:
-            return False
-        try:
-            return hf_model_dir(cfg.text_model).resolve() == Path(enc.model_dir).resolve()
-        except (OSError, AttributeError):
-            return False
-
     def _text_states(
         self, tokens: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """The network's text-transformer states for this expression, computed once for both
-        RES stage 1 and the network when :attr:`share_text` holds and the expression fits the
-        network's ``max_tokens`` whole (the retrieval encoder reads up to 128 word pieces, so a
-        cut expression is encoded apart). In the network's precision: the sentence vector
-        then follows it too (bf16 autocast: docs/design.md §7, "One text pass")."""
-        if not self.share_text or int(lengths[0]) >= tokens.shape[1]:
+        """The network's text states of one expression when they serve retrieval too
+        (:func:`tvnet.inference.text_pass.text_states`), else None."""
+        if not self.share_text:
             return None
-        from tvnet.amp import autocast_context
+        return text_states(self.model, tokens, lengths, self.device, self.amp)
 
-        with autocast_context(self.device, self.amp):
-            return self.model.text.states(tokens, lengths)
+    def _sentence_vector(
+        self, expression: str, states: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> np.ndarray | None:
+        """RES stage 1's sentence vector of ``expression`` (as read) from the network's text
+        states (``states``, or computed here), or None where the sentence encoder computes it.
+        Every path that retrieves goes through here, so an answer, its candidates and its
+        influence runs retrieve the same neighbour."""
+        if states is None:
+            states = self._text_states(*self._tokens(expression))
+        return None if states is None else sentence_vector(*states)[0].cpu().numpy()
 
     def _tokens(self, expression: str) -> tuple[torch.Tensor, torch.Tensor]:
         ids, n = self.vocab.encode(expression, self.model.cfg.max_tokens)
         return torch.from_numpy(ids)[None].to(self.device), torch.tensor([n])
 
     def _neighbour(
-        self, q: _Query, neighbour: int | None, text_vector: np.ndarray | None = None
+        self,
+        q: _Query,
+        neighbour: int | None,
+        states: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> Neighbour:
         """RES stage 1 for the query (or pool entry ``neighbour``, forced), its image loaded.
-        ``text_vector``: the expression's sentence vector, when the caller has it."""
+        ``states``: the network's text states of the expression, when the caller has them."""
         if neighbour is None:
             self._familiarity(q)  # the image vector, from recent images when seen
             nb = self.retriever.neighbour(
-                q.image, q.expression, image_vector=q.image_vector, text_vector=text_vector
+                q.image,
+                q.expression,
+                image_vector=q.image_vector,
+                text_vector=self._sentence_vector(q.expression, states),
             )
             if not nb.found:
                 raise InputError("the retrieval pool holds no eligible neighbour")
@@ -361,14 +374,15 @@ class Predictor:
         timings["preprocess"] = (time.perf_counter() - t0) * 1000
 
         nb, nb_lb, ref, states = None, None, None, None
+        if self.model.uses_retrieval:  # one text pass for retrieval and network (§7)
+            t = time.perf_counter()
+            states = self._text_states(tokens, lengths)
+            if states is not None:
+                timings["text"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         self._familiarity(q)
         if self.model.uses_retrieval:
-            states = self._text_states(tokens, lengths)
-            vec = None
-            if states is not None and neighbour is None:
-                vec = sentence_vector(*states)[0].cpu().numpy()
-            nb = self._neighbour(q, neighbour, vec)
+            nb = self._neighbour(q, neighbour, states)
             timings["retrieval"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             ref, (nb_lb,) = self._ref([nb.image])

@@ -22,7 +22,8 @@ def matmul_t(q: np.ndarray, data: np.ndarray) -> np.ndarray:
 
     numpy's OpenBLAS keeps threads of its own, which busy-wait for about 0.1 s after each
     multithreaded product; on a 2-core CPU they took a core from the backbone pass that follows
-    in every Predictor call (docs/design.md §7, "CPU runtime": 44 ms against 80–95)."""
+    in every Predictor call (docs/design.md §7, "CPU runtime": 72–95 ms inside a call against
+    34–40 alone)."""
     a = torch.from_numpy(np.ascontiguousarray(q, dtype=np.float32))
     b = torch.from_numpy(np.asarray(data, dtype=np.float32))
     with torch.inference_mode(), torch.autocast("cpu", enabled=False):  # fp32 under any caller
