@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,11 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
         except InputError:
             raise
         except Image.DecompressionBombError as e:  # PIL's own limit (2 × 89 MP) came first
+            # its message names the header's size: "Image size (N pixels) exceeds limit …"
+            found = re.search(r"\((\d+) pixels\)", str(e))
             limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
-            raise _too_large(name, f"over {limit:.0f} megapixels") from e
+            size = f"{int(found[1]) / 1e6:.0f}" if found else f"over {limit:.0f}"
+            raise _too_large(name, f"{size} megapixels") from e
         except UnidentifiedImageError as e:
             raise InputError(
                 f"cannot read {name} as an image ({type(e).__name__}): use a {FORMATS} file"
