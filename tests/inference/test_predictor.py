@@ -490,7 +490,7 @@ def test_one_text_pass_serves_retrieval_and_the_network(monkeypatch):
     vector (their masked mean, L2-normalised), and the answer is the one two passes give.
     fp32, so the two encoders (PyTorch, and onnxruntime or PyTorch) agree to rounding."""
     from tvnet.data.synthref import make_scene
-    from tvnet.model.hf_text import sentence_vector
+    from tvnet.retrieval.text_encoder import sentence_vector
 
     pred = Predictor.from_checkpoint(device="cpu", amp=False)
     assert pred.share_text and pred.info["text_shared"]
@@ -530,7 +530,7 @@ def test_the_shared_sentence_vector_in_the_networks_precision():
     within that rounding, so the text ranking it feeds is the same up to near-ties."""
     from tvnet.amp import autocast_dtype
     from tvnet.data.synthref import make_scene
-    from tvnet.model.hf_text import sentence_vector
+    from tvnet.retrieval.text_encoder import sentence_vector
 
     pred = Predictor.from_checkpoint(device="cpu")
     for i in range(3):

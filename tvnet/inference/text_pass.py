@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from tvnet.model.hf_text import hf_model_dir, sentence_vector
+from tvnet.model.hf_text import hf_model_dir
+from tvnet.retrieval.text_encoder import sentence_vector
 
 __all__ = ["sentence_vector", "text_model_shared", "text_states"]
 

@@ -234,7 +234,8 @@ class HFTokenEncoder(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The frozen transformer's contextual token states B×T×dim (float32) and the mask
         B×T of valid tokens. Their masked mean, L2-normalised, is the sentence vector of the
-        same model as RES stage 1 computes it (:func:`sentence_vector`), so the Predictor
+        same model as RES stage 1 computes it
+        (:func:`tvnet.retrieval.text_encoder.sentence_vector`), so the Predictor
         runs the transformer once for both (docs/design.md §7)."""
         T = tokens.shape[1]
         lengths = lengths.clamp(min=1, max=T)
@@ -264,12 +265,3 @@ class HFTokenEncoder(nn.Module):
         words = self.proj(states) * m
         mean = (states * m).sum(1) / m.sum(1).clamp(min=1.0)  # B×dim
         return words, F.normalize(self.proj(mean), dim=-1), mask
-
-
-def sentence_vector(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """B×dim: the masked mean of token states B×T×dim over mask B×T, L2-normalised, in float32
-    (sentence-transformers' mean pooling, what :class:`tvnet.retrieval.text_encoder.TextEncoder`
-    computes)."""
-    m = mask.unsqueeze(-1).float()
-    pooled = (states.float() * m).sum(1) / m.sum(1).clamp(min=1.0)
-    return F.normalize(pooled, dim=-1)

@@ -218,9 +218,19 @@ class TextEncoder:
         return out
 
 
+def sentence_vector(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """B×dim float32: the mean of token states B×T×dim over mask B×T (1 at tokens),
+    L2-normalised (sentence-transformers' mean pooling). The one definition of the sentence
+    vector: :class:`MeanPooled` (this encoder) and the Predictor's shared text pass
+    (:mod:`tvnet.inference.text_pass`) both compute it here."""
+    m = mask.unsqueeze(-1).to(states.dtype)  # B×T×1
+    pooled = (states * m).sum(1) / m.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled.float(), dim=-1)
+
+
 class MeanPooled(torch.nn.Module):
-    """(input_ids, attention_mask) → the L2-normalised mean of the token states over the mask:
-    the sentence vector, in one module so that it exports to ONNX as a whole."""
+    """(input_ids, attention_mask) → :func:`sentence_vector` of the model's token states, in
+    one module so that it exports to ONNX as a whole."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         super().__init__()
@@ -228,9 +238,7 @@ class MeanPooled(torch.nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # B×T×1
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled.float(), dim=-1)
+        return sentence_vector(hidden, attention_mask)
 
 
 def fast_key(path: Path, max_length: int) -> str | None:
