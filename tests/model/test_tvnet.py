@@ -114,6 +114,29 @@ def test_features_path_equals_image_path(cpu_models):
     torch.testing.assert_close(a.logits, b.logits)
 
 
+@pytest.mark.parametrize("variant", ["res", "res_cct", "full"])
+def test_the_neighbours_v2_is_never_read(cpu_models, variant):
+    """The training loader leaves the retrieved image's V2 unread (FeatureCache.get,
+    v2=False): no variant may depend on it, in the answer or in the gradients."""
+    m = cpu_models[variant].train()
+    x = _inputs(b=2, s=160)
+    feats = m.backbone.extract(x["image"])
+    ref = m.backbone.extract(x["ref_image"])
+    grads = []
+    for ref_feats in (ref, [None, *ref[1:]], [ref[0] * 7 + 3, *ref[1:]]):
+        m.zero_grad()
+        torch.manual_seed(0)  # any dropout draws the same
+        out = m(x["tokens"], x["lengths"], feats=feats, ref_feats=ref_feats)
+        out.logits.sum().backward()
+        grads.append(
+            (out.logits.detach(), [p.grad.clone() for p in m.parameters() if p.grad is not None])
+        )
+    m.eval()
+    for logits, g in grads[1:]:
+        assert torch.equal(logits, grads[0][0])
+        assert all(torch.equal(a, b) for a, b in zip(g, grads[0][1]))
+
+
 def test_closed_gate_is_the_network_without_enrichment(cpu_models):
     """close_gate=True gives V_l' = V_l^in at every level: the answer no longer depends on the
     retrieved image (none is needed), and equals that of a copy whose enrichment adds

@@ -126,3 +126,28 @@ def test_a_damaged_cache_is_named_with_what_to_do(tiny_synthref, backbone, tmp_p
     (folder / "index.json").write_text("{not json")
     with pytest.raises(ValueError, match="damaged"):
         _cache(tmp_path, backbone, refer).ensure("val")
+
+
+def test_rows_of_two_splits_are_read_exactly_and_v2_only_when_asked(
+    tiny_synthref, backbone, tmp_path
+):
+    refer = tiny_synthref["refer"]
+    cache = _cache(tmp_path, backbone, refer)
+    cache.ensure("val")
+    cache.ensure("test")
+    ids = [refer.image_ids("test")[0], refer.image_ids("val")[1], refer.image_ids("test")[0]]
+    stored = {s: [np.load(cache.dir / s / f"{lvl}.npy") for lvl in LEVELS] for s in ("val", "test")}
+    rows = {s: json.loads((cache.dir / s / "index.json").read_text())["image_ids"] for s in stored}
+    got = cache.get(ids)
+    for lvl, g in enumerate(got):
+        assert g.dtype == torch.float32 and g.shape[0] == 3
+        for b, i in enumerate(ids):
+            split = "test" if i in rows["test"] else "val"
+            want = stored[split][lvl][rows[split].index(i)].astype(np.float32)  # fp16 widened
+            assert np.array_equal(g[b].numpy(), want)
+    # a retrieved image's V2 is never read (TVNet.visual keeps only V3–V5 of it)
+    no_v2 = cache.get(ids, v2=False)
+    assert no_v2[0] is None
+    assert all(torch.equal(a, b) for a, b in zip(no_v2[1:], got[1:]))
+    with pytest.raises(KeyError, match="not in the feature cache"):
+        cache.get([10**9])

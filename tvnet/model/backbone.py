@@ -141,7 +141,7 @@ class Backbone(nn.Module):
         60), which saturated 60 % / 48 % / 14 % of the fusion's tanh units at V3 / V4 / V5 at
         initialisation (CMPC normalises its visual features the same way)."""
         if self.feature_norm:
-            feats = [l2_normalize(f) * math.sqrt(f.shape[1]) for f in feats]
+            feats = [None if f is None else l2_normalize(f) * math.sqrt(f.shape[1]) for f in feats]
         v2, *low = feats
         return v2, (self.to_grid(low, grid) if resize else low)
 

@@ -170,7 +170,7 @@ class BatchLoader:
             if min(ref_ids) < 0:
                 raise ValueError("this variant needs retrieved neighbours; pass a neighbour table")
             if self.cache is not None:
-                out["ref_feats"] = self.cache.get(ref_ids, self.device)
+                out["ref_feats"] = self.cache.get(ref_ids, self.device, v2=False)  # unread
             else:
                 out["ref_image"] = self._images(ref_ids)
         return out

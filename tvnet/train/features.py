@@ -169,17 +169,31 @@ class FeatureCache:
     def __contains__(self, image_id: int) -> bool:
         return int(image_id) in self._where
 
-    def get(self, image_ids: list[int], device: str | torch.device = "cpu") -> list[torch.Tensor]:
-        """Features [V2..V5] of ``image_ids`` as float32 B×C×H×W tensors."""
-        out: list[list[np.ndarray]] = [[] for _ in LEVELS]
+    def get(
+        self, image_ids: list[int], device: str | torch.device = "cpu", v2: bool = True
+    ) -> list[torch.Tensor | None]:
+        """Features [V2..V5] of ``image_ids`` as float32 B×C×H×W tensors. ``v2=False``: None
+        in V2's place, not read (a retrieved image's V2, which no variant reads:
+        :meth:`tvnet.model.tvnet.TVNet.visual` keeps only its V3–V5; 39 % of an image's
+        cached bytes). The fp16 rows are gathered into one array per level and widened by
+        PyTorch, exactly as numpy's ``astype`` would, at a third of its time on 2 cores
+        (docs/experiments.md, "Reading the feature cache")."""
+        where = []
         for i in image_ids:
             if int(i) not in self._where:
                 raise KeyError(f"image {i} is not in the feature cache {self.dir}")
-            split, r = self._where[int(i)]
-            arrays, _ = self._stores[split]
-            for lvl, arr in enumerate(arrays):
-                out[lvl].append(arr[r])
-        return [torch.from_numpy(np.stack(o).astype(np.float32)).to(device) for o in out]
+            where.append(self._where[int(i)])
+        out: list[torch.Tensor | None] = []
+        for lvl in range(len(LEVELS)):
+            if lvl == 0 and not v2:
+                out.append(None)
+                continue
+            first = self._stores[where[0][0]][0][lvl]
+            rows = np.empty((len(where), *first.shape[1:]), dtype=first.dtype)
+            for b, (split, r) in enumerate(where):
+                rows[b] = self._stores[split][0][lvl][r]
+            out.append(torch.from_numpy(rows).to(device).float())
+        return out
 
 
 def _ids_digest(ids: list[int]) -> str:
