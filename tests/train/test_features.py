@@ -151,3 +151,5 @@ def test_rows_of_two_splits_are_read_exactly_and_v2_only_when_asked(
     assert all(torch.equal(a, b) for a, b in zip(no_v2[1:], got[1:]))
     with pytest.raises(KeyError, match="not in the feature cache"):
         cache.get([10**9])
+    with pytest.raises(ValueError, match="no image ids"):
+        cache.get([])

@@ -178,6 +178,8 @@ class FeatureCache:
         cached bytes). The fp16 rows are gathered into one array per level and widened by
         PyTorch, exactly as numpy's ``astype`` would, at a third of its time on 2 cores
         (docs/experiments.md, "Reading the feature cache")."""
+        if len(image_ids) == 0:
+            raise ValueError("no image ids to read from the feature cache")
         where = []
         for i in image_ids:
             if int(i) not in self._where:
