@@ -130,10 +130,11 @@ class Backbone(nn.Module):
             return list(self.body(x))
 
     def align(
-        self, feats: list[torch.Tensor], grid: int | None = None, resize: bool = True
+        self, feats: list[torch.Tensor | None], grid: int | None = None, resize: bool = True
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """[V2..V5] → V2 (B×C2×2h×2w), [V3, V4, V5] each B×C×h×w (upsampled where stride > 8;
-        with ``resize=False`` each stays at its native resolution, see :meth:`to_grid`).
+        with ``resize=False`` each stays at its native resolution, see :meth:`to_grid`). V2 may
+        be None (a retrieved image's, which the feature cache leaves unread).
 
         With ``feature_norm`` each level is L2-normalised over channels and scaled by √C (at
         its native resolution, before upsampling), so a cell has unit RMS whatever the

@@ -120,7 +120,7 @@ class TVNet(nn.Module):
     def visual(
         self,
         feats: list[torch.Tensor],
-        ref_feats: list[torch.Tensor] | None = None,
+        ref_feats: list[torch.Tensor | None] | None = None,
         return_attention: bool = False,
         close_gate: bool = False,
         size: int | None = None,
@@ -216,7 +216,7 @@ class TVNet(nn.Module):
         image: torch.Tensor | None = None,
         ref_image: torch.Tensor | None = None,
         feats: list[torch.Tensor] | None = None,
-        ref_feats: list[torch.Tensor] | None = None,
+        ref_feats: list[torch.Tensor | None] | None = None,
         return_attention: bool | None = None,
         close_gate: bool = False,
         text_states: tuple[torch.Tensor, torch.Tensor] | None = None,

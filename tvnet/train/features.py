@@ -175,9 +175,9 @@ class FeatureCache:
         """Features [V2..V5] of ``image_ids`` as float32 B×C×H×W tensors. ``v2=False``: None
         in V2's place, not read (a retrieved image's V2, which no variant reads:
         :meth:`tvnet.model.tvnet.TVNet.visual` keeps only its V3–V5; 39 % of an image's
-        cached bytes). The fp16 rows are gathered into one array per level and widened by
-        PyTorch, exactly as numpy's ``astype`` would, at a third of its time on 2 cores
-        (docs/experiments.md, "Reading the feature cache")."""
+        cached bytes; docs/experiments.md, "Reading the feature cache"). The fp16 rows are
+        gathered into one array per level and widened to fp32 (exactly) by numpy on a CPU, on
+        the device otherwise."""
         if len(image_ids) == 0:
             raise ValueError("no image ids to read from the feature cache")
         where = []
@@ -194,7 +194,12 @@ class FeatureCache:
             rows = np.empty((len(where), *first.shape[1:]), dtype=first.dtype)
             for b, (split, r) in enumerate(where):
                 rows[b] = self._stores[split][0][lvl][r]
-            out.append(torch.from_numpy(rows).to(device).float())
+            if torch.device(device).type == "cpu":
+                # numpy widens in this thread alone: a PyTorch op here (the batch prefetcher's
+                # thread) would start a second OpenMP team beside the training step's
+                out.append(torch.from_numpy(rows.astype(np.float32)))
+            else:  # half the bytes to the device, widened there
+                out.append(torch.from_numpy(rows).to(device).float())
         return out
 
 
