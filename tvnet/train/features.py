@@ -176,8 +176,7 @@ class FeatureCache:
         in V2's place, not read (a retrieved image's V2, which no variant reads:
         :meth:`tvnet.model.tvnet.TVNet.visual` keeps only its V3–V5; 39 % of an image's
         cached bytes; docs/experiments.md, "Reading the feature cache"). The fp16 rows are
-        gathered into one array per level and widened to fp32 (exactly) by numpy on a CPU, on
-        the device otherwise."""
+        widened to fp32 (exactly) by numpy."""
         if len(image_ids) == 0:
             raise ValueError("no image ids to read from the feature cache")
         where = []
@@ -190,16 +189,10 @@ class FeatureCache:
             if lvl == 0 and not v2:
                 out.append(None)
                 continue
-            first = self._stores[where[0][0]][0][lvl]
-            rows = np.empty((len(where), *first.shape[1:]), dtype=first.dtype)
-            for b, (split, r) in enumerate(where):
-                rows[b] = self._stores[split][0][lvl][r]
-            if torch.device(device).type == "cpu":
-                # numpy widens in this thread alone: a PyTorch op here (the batch prefetcher's
-                # thread) would start a second OpenMP team beside the training step's
-                out.append(torch.from_numpy(rows.astype(np.float32)))
-            else:  # half the bytes to the device, widened there
-                out.append(torch.from_numpy(rows).to(device).float())
+            rows = np.stack([self._stores[split][0][lvl][r] for split, r in where])
+            # widened by numpy, in this thread alone: a PyTorch op here (the batch prefetcher's
+            # thread) would start a second OpenMP team beside the training step's
+            out.append(torch.from_numpy(rows.astype(np.float32)).to(device))
         return out
 
 
