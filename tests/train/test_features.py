@@ -12,6 +12,7 @@ from tvnet.data.refer import open_refer
 from tvnet.data.tokenize import Vocab
 from tvnet.data.transforms import letterbox, to_tensor
 from tvnet.train import features
+from tvnet.train.batches import widen
 from tvnet.train.features import LEVELS, FeatureCache
 
 
@@ -149,6 +150,13 @@ def test_rows_of_two_splits_are_read_exactly_and_v2_only_when_asked(
     no_v2 = cache.get(ids, v2=False)
     assert no_v2[0] is None
     assert all(torch.equal(a, b) for a, b in zip(no_v2[1:], got[1:]))
+    # kept in fp16 for the caller's thread (the training loop's), then widened there exactly
+    half = cache.get(ids, v2=False, widen=False)
+    assert half[0] is None and all(h.dtype == torch.float16 for h in half[1:])
+    inputs = widen({"feats": half, "tokens": torch.zeros(3, 2, dtype=torch.long)})
+    assert inputs["feats"][0] is None and inputs["tokens"].dtype == torch.long
+    assert all(torch.equal(a, b) for a, b in zip(inputs["feats"][1:], got[1:]))
+    assert all(h.dtype == torch.float16 for h in half[1:])  # the caller's dict is not changed
     with pytest.raises(KeyError, match="not in the feature cache"):
         cache.get([10**9])
     with pytest.raises(ValueError, match="no image ids"):

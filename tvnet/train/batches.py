@@ -130,15 +130,19 @@ class BatchLoader:
         augment: Callable[[str, np.random.Generator], str] | None = None,
         vocab: Vocab | None = None,
         max_tokens: int = 20,
+        widen: bool = True,
     ):
         """``augment`` (with the ``vocab`` and ``max_tokens`` that encode its output) rewrites
         each expression of a batch made with a seed (:meth:`inputs`), e.g.
-        :class:`tvnet.data.colour_names.ColourSwap`."""
+        :class:`tvnet.data.colour_names.ColourSwap`. ``widen=False``: cached features stay
+        in their stored fp16, for :func:`widen` in the thread that runs the model
+        (:meth:`FeatureCache.get`)."""
         self.refer, self.table, self.size = refer, table, input_size
         self.use_neighbours, self.cache, self.device = use_neighbours, cache, device
         if augment is not None and vocab is None:
             raise ValueError("an augmenting BatchLoader needs the vocab that encodes its text")
         self.augment, self.vocab, self.max_tokens = augment, vocab, max_tokens
+        self.widen = widen
 
     def _images(self, image_ids: list[int]) -> torch.Tensor:
         return torch.stack(
@@ -162,7 +166,7 @@ class BatchLoader:
             "lengths": torch.from_numpy(lengths),
         }
         if self.cache is not None:
-            out["feats"] = self.cache.get(image_ids, self.device)
+            out["feats"] = self.cache.get(image_ids, self.device, widen=self.widen)
         else:
             out["image"] = self._images(image_ids)
         if self.use_neighbours:
@@ -170,7 +174,8 @@ class BatchLoader:
             if min(ref_ids) < 0:
                 raise ValueError("this variant needs retrieved neighbours; pass a neighbour table")
             if self.cache is not None:
-                out["ref_feats"] = self.cache.get(ref_ids, self.device, v2=False)  # unread
+                # the retrieved image's V2 is unread
+                out["ref_feats"] = self.cache.get(ref_ids, self.device, v2=False, widen=self.widen)
             else:
                 out["ref_image"] = self._images(ref_ids)
         return out
@@ -184,6 +189,18 @@ class BatchLoader:
         """Letterboxed ground truth B×1×S×S in {0, 1}."""
         m = [letterbox_mask(self.refer.mask(self.table.samples[i].ref_id), self.size) for i in idx]
         return torch.from_numpy(np.stack(m)[:, None].astype(np.float32)).to(self.device)
+
+
+def widen(inputs: dict[str, Any]) -> dict[str, Any]:
+    """``inputs`` with cached features kept in fp16 (``BatchLoader(widen=False)``) widened to
+    float32, exactly, by PyTorch in the calling thread; other inputs as they are."""
+    out = dict(inputs)
+    for key in ("feats", "ref_feats"):
+        if out.get(key) is not None:
+            out[key] = [
+                f.float() if f is not None and f.dtype == torch.float16 else f for f in out[key]
+            ]
+    return out
 
 
 class Prefetcher:

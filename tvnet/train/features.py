@@ -170,13 +170,24 @@ class FeatureCache:
         return int(image_id) in self._where
 
     def get(
-        self, image_ids: list[int], device: str | torch.device = "cpu", v2: bool = True
+        self,
+        image_ids: list[int],
+        device: str | torch.device = "cpu",
+        v2: bool = True,
+        widen: bool = True,
     ) -> list[torch.Tensor | None]:
-        """Features [V2..V5] of ``image_ids`` as float32 B×C×H×W tensors. ``v2=False``: None
-        in V2's place, not read (a retrieved image's V2, which no variant reads:
-        :meth:`tvnet.model.tvnet.TVNet.visual` keeps only its V3–V5; 39 % of an image's
-        cached bytes; docs/experiments.md, "Reading the feature cache"). The fp16 rows are
-        widened to fp32 (exactly) by numpy."""
+        """Features [V2..V5] of ``image_ids`` as B×C×H×W tensors: float32, or with
+        ``widen=False`` the stored fp16 rows, for the caller to widen (exactly, with
+        :func:`tvnet.train.batches.widen`) in its own thread. ``v2=False``: None in V2's place,
+        not read (a retrieved image's V2, which no variant reads:
+        :meth:`tvnet.model.tvnet.TVNet.visual` keeps only its V3–V5; 39 % of an image's cached
+        bytes; docs/experiments.md, "Reading the feature cache").
+
+        The training loop reads batches in a prefetcher thread and widens them in the main
+        one: numpy's single-threaded ``astype`` there (24–28 ms a `full` batch) took a core
+        from the step's OpenMP team, and a PyTorch op there would start a second team beside
+        it; PyTorch's widening in the main thread's team is ≈ 9 ms (docs/experiments.md,
+        "Widening cached features in the step's own thread")."""
         if len(image_ids) == 0:
             raise ValueError("no image ids to read from the feature cache")
         where = []
@@ -190,9 +201,7 @@ class FeatureCache:
                 out.append(None)
                 continue
             rows = np.stack([self._stores[split][0][lvl][r] for split, r in where])
-            # widened by numpy, in this thread alone: a PyTorch op here (the batch prefetcher's
-            # thread) would start a second OpenMP team beside the training step's
-            out.append(torch.from_numpy(rows.astype(np.float32)).to(device))
+            out.append(torch.from_numpy(rows.astype(np.float32) if widen else rows).to(device))
         return out
 
 

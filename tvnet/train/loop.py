@@ -32,7 +32,7 @@ from tvnet.eval.evaluator import evaluate
 from tvnet.io import atomic_write_json
 from tvnet.model.head import training_loss
 from tvnet.train import record
-from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable
+from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable, widen
 from tvnet.train.features import FeatureCache
 
 LAST, FINAL = "last", "final"
@@ -290,6 +290,7 @@ def train(
         augment=augment,
         vocab=model.vocab,
         max_tokens=model_cfg.max_tokens,
+        widen=False,  # cached fp16 features are widened in this thread, before the step
     )
 
     if train_cfg.channels_last:
@@ -392,6 +393,7 @@ def train(
             for g in opt.param_groups:
                 g["lr"] = _poly(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
             inputs, mask = batches.get(step) if batches is not None else make_batch(step)
+            inputs = widen(inputs)  # in the step's own OpenMP team (FeatureCache.get)
             with autocast_context(device, train_cfg.amp):
                 out_ = net(**inputs)
             loss = training_loss(out_, mask, train_cfg)
