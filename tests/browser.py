@@ -15,6 +15,7 @@ network feature off so a test never reaches outside the machine.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import time
@@ -55,11 +56,36 @@ def chromium_available() -> bool:
     return True
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_GIVEN: set[int] = set()  # ports handed out by this process, never handed out twice
+
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel picks for outgoing connections and ``bind(0)``."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default range starts here
+
+
+def free_port(lo: int = 20000, hi: int | None = None) -> int:
+    """A TCP port on 127.0.0.1 that is free right now, in [lo, hi) (by default below the
+    kernel's ephemeral range, so that no outgoing connection, the browser's or an HTTP
+    client's, can take it between this call and the server's own bind), and not one this
+    process handed out before."""
+    rng = random.Random()
+    low = hi or min(_ephemeral_low(), 32768)
+    for _ in range(200):
+        port = rng.randrange(lo, low)
+        if port in _GIVEN:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
+    raise OSError(f"no free TCP port in [{lo}, {low}) on 127.0.0.1")
 
 
 def stop(proc) -> None:
