@@ -50,7 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="val")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--frames",
+        choices=("mine", "heldout8"),
+        default="mine",
+        help="the frames above, or research/heldout8.py's, written blind",
+    )
     args = ap.parse_args(argv)
+    frames = FRAMES
+    if args.frames == "heldout8":
+        from heldout8 import FRAMES8 as frames
 
     refs_file = next(args.data.glob("refs(*).json"))
     refs = [r for r in json.loads(refs_file.read_text()) if r["split"] == args.split]
@@ -60,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in r["sentences"]:
             total += 1
             s["original"] = s["sent"]
-            set_sentence(s, framed(s["sent"], rng.choice(FRAMES)))
+            set_sentence(s, framed(s["sent"], rng.choice(frames)))
     write_copy(args.data, args.out, refs_file.name, refs)
     print(f"{total} {args.split} expressions framed → {args.out}")
     return 0

@@ -328,6 +328,11 @@ HELDOUT7 = {
     "striped": ["referee", "corduroy", "barber-pole"],
     "stripy": ["liney", "rugby-shirt"],
 }
+# An eighth list and carrier frames (research/heldout8.py), written blind on 2026-12-05 by a
+# helper who read neither the lexicon nor WordNet nor research/carriers.py: the held-out
+# check of the lexicon's left-out words (docs/experiments.md, 2026-12-05, fifth session).
+from heldout8 import HELDOUT8  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -336,6 +341,7 @@ TABLES = {
     "heldout5": HELDOUT5,
     "heldout6": HELDOUT6,
     "heldout7": HELDOUT7,
+    "heldout8": HELDOUT8,
 }
 
 

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from tvnet.data.lexicon import Lexicon, known_words, training_words
+from tvnet.data.lexicon import Lexicon, known_words, training_words, whole_words
 from tvnet.data.tokenize import Vocab
 from tvnet.data.wordnet import LexiconError, WordNet
 
@@ -182,3 +182,49 @@ def test_adjective_suffixes_lead_back_to_a_known_stem(wordnet):
     assert lex.rewrite("a topsy-turvy star") == ("a topsy-turvy star", [])
     # a word that WordNet relates to a known word is read through WordNet first
     assert Lexicon.of(["red", "ruddy"], wordnet).nearest("reddish") == "red"
+
+
+def test_words_that_name_no_object_or_attribute_are_left_out(wordnet):
+    """docs/design.md §6, "Wording": a lead-in or tail that names nothing ("find", "please",
+    "you": mostly verbs to WordNet's tags, or function words it lacks that the text model
+    holds whole) is left out; a word that names the thing is not, wherever WordNet's tags
+    put it ("the loop", "blush star"), and nothing is left out of a negated sentence."""
+    known = ["the", "red", "small", "star", "circle", "left", "of", "is", "that", "shape"]
+    lex = Lexicon.of(known, wordnet, whole_words={"you", "for", "me", "where", "tri"})
+    assert lex.rewrite("Can you find the small star, please?") == (
+        "the small star?",
+        [("Can", ""), ("you", ""), ("find", ""), ("please", "")],
+    )
+    assert lex.rewrite("it's the red star")[0] == "the red star"  # a contraction, whole
+    assert lex.rewrite("look for the star")[0] == "the star"
+    assert lex.rewrite("find red star")[0] == "red star"  # "find": 705 verb tags to 0
+    # where a word names the thing it stays: after an article, before a noun it modifies,
+    # inside the expression, in a hyphenated word, and as a clitic of a kept word
+    for kept in (
+        "the loop",
+        "blush star",
+        "the star left of the sail",
+        "the tri",
+        "the pin-striped star",
+        "the star's left",
+    ):
+        assert lex.rewrite(kept) == (kept, []), kept
+    # a sentence of nothing but fillers, or one with a negation, is read as written
+    assert lex.rewrite("find it") == ("find it", [])
+    assert lex.rewrite("find the star that is not red") == ("find the star that is not red", [])
+    assert lex.rewrite("find the star that isn't red")[1] == []
+    assert lex.rewrite("please", drop_fillers=False) == ("please", [])
+    assert lex.rewrite("find the star", drop_fillers=False) == ("find the star", [])
+    # without the text model's whole words, function words WordNet lacks stay
+    bare = Lexicon.of(known, wordnet)
+    assert bare.rewrite("where is the star for")[0] == "where is the star for"
+    assert bare.rewrite("find the star")[0] == "the star"  # a verb by WordNet's tags
+
+
+def test_whole_words_of_a_word_piece_vocabulary():
+    from tvnet.model.hf_text import SubwordVocab
+
+    whole = whole_words(SubwordVocab())
+    assert {"you", "for", "please", "the"} <= whole
+    assert not any(w.startswith("#") or not w.isalpha() for w in whole)
+    assert whole_words(Vocab(["<pad>", "<unk>", "red"])) is None

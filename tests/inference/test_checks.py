@@ -44,6 +44,10 @@ def test_each_measurement_below_its_floor_gives_its_sentence():
         ({"unknown_words": ["le", "cercle", "rouge"]}, "knows none of the words"),
         ({"unseen_words": ["crimson"]}, "never met the word “crimson” in training"),
         ({"unseen_words": ["le", "cercle", "rouge"]}, "None of these words occurred"),
+        (
+            {"left_out_words": ["find"]},
+            "never met the word “find” and read the expression without it",
+        ),
         ({"image_shape": (8, 8)}, "tiny (8×8 pixels)"),
         ({"mask_fraction": 0.0}, "The mask is empty"),
         ({"mask_fraction": 0.001}, "almost empty (0.10% of the image"),

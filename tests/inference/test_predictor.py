@@ -442,6 +442,15 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert new.rewrites == [("huge", "large"), ("hexagons", "hexagon")] and known.rewrites == []
     assert np.array_equal(new.prob, known.prob) and new.unknown_words == []
     assert any("“huge” as “large”" in n for n in new.notes)
+    # words around the expression that name no object or attribute are left out: the answer
+    # is the one to the expression alone, to the bit, with a note, a warning and no ✔
+    asked = pred(img, "Can you find the large hexagon, please?")
+    assert asked.expression == "the large hexagon?"
+    assert asked.rewrites == [("Can", ""), ("you", ""), ("find", ""), ("please", "")]
+    assert np.array_equal(asked.prob, pred(img, "the large hexagon?").prob)
+    assert any("read without “Can”, “you”, “find”, “please”" in n for n in asked.notes)
+    assert any("read the expression without them" in w for w in asked.warnings)
+    assert not asked.confident and asked.unseen_words == []
     cat = pred(img, "the cat")  # nothing in WordNet relates a cat to a SynthRef word
     assert cat.rewrites == [] and cat.unknown_words + cat.unseen_words == ["cat"]
     assert any("“cat”" in w for w in cat.warnings) and not cat.confident

@@ -151,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"expressions read as written: {reading.note}")
         elif reading.read_as:
             top = ", ".join(
-                f"“{a}” as “{b}” ({c})" for (a, b), c in reading.rewrites.most_common(5)
+                (f"“{a}” as “{b}” ({c})" if b else f"“{a}” left out ({c})")
+                for (a, b), c in reading.rewrites.most_common(5)
             )
             print(f"{len(reading.read_as)} expressions read through the lexicon, e.g. {top}")
     read_as = reading.read_as if reading is not None else {}

@@ -63,6 +63,16 @@ _FOLLOW = {"&": 1, "\\": 1, "@": 2, "@i": 2}
 # an ASCII-letter word at the tokenizer's boundaries (tvnet/data/tokenize.py: digits and other
 # letters glue to it), hyphenated words kept whole
 _WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:-[A-Za-z]+)*(?![^\W_])")
+# punctuation left behind by a left-out word: "it's" → "'", "find, please" → ","
+_ORPHAN = re.compile(r"(?:(?<=\s)|^)['’,]+(?=\s|$)|,+(?=\s*[.?!]*\s*$)|\s+(?=[,.?!])")
+_APOSTROPHES = ("'", "’")
+ARTICLES = frozenset({"the", "a", "an"})  # the word after one names a thing: never left out
+# a lead-in word before a word that names a thing, or a tail word, is left out only when
+# WordNet tags it as a verb or adverb this many times as often as a noun or adjective
+# ("find" 705 : 0; not "blush" 9 : 0 or "loop" 2 : 1)
+VERB_SURE = 10
+# a negation: a sentence with one keeps every word (a left-out one could turn its meaning)
+_NEGATION = re.compile(r"\b(?:not|no|nor|never|none|neither|without|except|but)\b|n['’]t\b", re.I)
 MIN_LEN = 3  # shorter words are function words or letters ("a" is vitamin A in WordNet)
 SENSES = 3  # a word too rare to be counted reads its first senses only
 RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rare to be counted"
@@ -113,9 +123,18 @@ def model_lexicon(
     if not known:
         return None, None
     try:
-        return Lexicon.of(known, wordnet), None
+        return Lexicon.of(known, wordnet, whole_words=whole_words(vocab)), None
     except LexiconError as e:
         return None, f"words the model never saw are read as written: {e}"
+
+
+def whole_words(vocab: Any) -> frozenset[str] | None:
+    """The lower-case words that a word-piece text model's vocabulary holds whole ("you",
+    "for"; not "##ey"), for :meth:`Lexicon.filler`; None for a word vocabulary or none."""
+    table = getattr(getattr(vocab, "tokenizer", None), "vocab", None)
+    if not isinstance(table, dict):
+        return None
+    return frozenset(w for w in table if w.isascii() and w.isalpha() and w.islower())
 
 
 def training_words(sentences: Iterable[str]) -> list[str]:
@@ -136,8 +155,12 @@ class Lexicon:
     wordnet: WordNet = field(default_factory=shared_wordnet)
     glosses: bool = True  # also read a definition's genus (:meth:`_genus`)
     colours: bool = True  # last, a colour name from the xkcd survey (:meth:`_colour`)
+    # whole words of the text model's own vocabulary (WordPiece), which tell function words
+    # apart from words WordNet merely lacks (:meth:`filler`); None: that test is off
+    whole_words: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
+        self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
         self.known = frozenset(w for w in self.known if len(w) >= MIN_LEN)
         # a known plural's singular is read as it ("dot" for a model that knows "dots")
         self.by_base: dict[str, str] = {}
@@ -167,9 +190,11 @@ class Lexicon:
         wordnet: WordNet | None = None,
         glosses: bool = True,
         colours: bool = True,
+        whole_words: Iterable[str] | None = None,
     ) -> Lexicon:
         known = frozenset(w.lower() for w in known)
-        return cls(known, wordnet or shared_wordnet(), glosses, colours)
+        whole = None if whole_words is None else frozenset(whole_words)
+        return cls(known, wordnet or shared_wordnet(), glosses, colours, whole)
 
     def nearest(self, word: str) -> str | None:
         """The known word that ``word`` stands for, or None when WordNet relates it to none
@@ -205,6 +230,31 @@ class Lexicon:
         if best is not None:
             return best[3]
         return self._derived(word) or (self._colour(word) if self.colours else None)
+
+    def filler(self, word: str) -> bool:
+        """Is ``word``, which the model never saw and WordNet relates to no known word, one
+        that names no object or attribute ("find", "please", "you"), so that the model reads
+        the expression better without it ("find the small star" is "the small star")? By
+        WordNet's sense-tagged counts: used mostly as a verb or an adverb ("find", "show",
+        "please", "behind"); or, with no tagged noun or adjective sense, either shorter than
+        :data:`MIN_LEN` (WordNet's "me" and "it" are abbreviations) or absent from WordNet's
+        nouns and adjectives while the text model's vocabulary holds it whole: a function
+        word ("you", "for"; WordNet has only open-class words). A word WordNet lacks and
+        the text model splits ("stripey", "purply") stays: its word pieces may still say
+        something. Known words and words WordNet relates to one are never fillers."""
+        word = word.lower()
+        if word in self.known or word in self.short_known or self.nearest(word) is not None:
+            return False
+        content, other = _tagged(self.wordnet.sense_counts(word))
+        if other > content:
+            return True
+        if content > 0:
+            return False
+        if len(word) < MIN_LEN:
+            return True
+        if any(self.wordnet.base_forms(word, p) for p in POS):
+            return False
+        return self.whole_words is not None and word in self.whole_words
 
     def _derived(self, word: str) -> str | None:
         """The known word that ``word`` is made from with one of :data:`SUFFIXES`, the stem
@@ -312,33 +362,137 @@ class Lexicon:
             frontier = nxt
         return None
 
-    def rewrite(self, sentence: str) -> tuple[str, list[tuple[str, str]]]:
+    def rewrite(
+        self, sentence: str, drop_fillers: bool = True
+    ) -> tuple[str, list[tuple[str, str]]]:
         """``sentence`` with each word outside the known words replaced by its nearest known
         relative, and the (word, replacement) pairs, in order. A hyphenated word with an
         unknown part is looked up whole first ("sky-blue"), then, unless WordNet has it as a
-        word of its own, part by part."""
-        rewrites: list[tuple[str, str]] = []
+        word of its own, part by part.
 
-        def one(word: str) -> str:
-            new = self.nearest(word)
-            if new is None:
-                return word
-            rewrites.append((word, new))
-            return new
+        With ``drop_fillers``, words that name no object or attribute (:meth:`filler`) are
+        left out, each as the pair (word, ""), so that "can you find the star, please" is
+        read "the star" (docs/design.md §6, "Wording"): one that WordNet has no noun or
+        adjective sense of ("please", "you") wherever it stands; one that also names a thing
+        ("find", "show", "highlight"; but also "loop" or "design", which people use for
+        shapes) only in the lead-in, among left-out words at the start, and before a known
+        word that names a thing only when WordNet tags it almost always as a verb or an
+        adverb (:data:`VERB_SURE`: "find red circle", not "blush pentagram"). Never right
+        after an article, never a part of a hyphenated word, never every word, and nothing from a sentence with a negation
+        ("not", "without", "isn't"), whose meaning a left-out word could turn around."""
+        drop_fillers = drop_fillers and not _NEGATION.search(sentence)
+        matches = list(_WORD.finditer(sentence))
+        gaps = [
+            sentence[(matches[i - 1].end() if i else 0) : m.start()] for i, m in enumerate(matches)
+        ]
+        pairs: list[list[tuple[str, str]]] = [[] for _ in matches]  # each word's rewrites
+        read: list[str | None] = [self._swap(m.group(0), pairs[i]) for i, m in enumerate(matches)]
+        if drop_fillers:
+            self._leave_out(matches, gaps, read, pairs)
+        out = []
+        for i, m in enumerate(matches):
+            out += [gaps[i], m.group(0) if read[i] is None else read[i]]
+        text = "".join(out) + sentence[matches[-1].end() if matches else 0 :]
+        rewrites = [p for ps in pairs for p in ps]
+        if any(b == "" for _, b in rewrites):
+            if not _WORD.search(text):  # nothing but fillers: read it as written instead
+                return self.rewrite(sentence, drop_fillers=False)
+            text = _ORPHAN.sub("", text)  # an apostrophe or comma a left-out word leaves
+            text = " ".join(text.split())
+        return text, rewrites
 
-        def swap(m: re.Match) -> str:
-            token = m.group(0)
-            parts = token.split("-")
-            if len(parts) > 1:
-                if all(p.lower() in self.known for p in parts):
-                    return token  # "blue-green": the model reads both words
-                whole = self.nearest(token)
-                if whole is not None:
-                    rewrites.append((token, whole))
-                    return whole
-                if self._content(token.lower()):  # a word of its own that WordNet relates to
-                    return token  # nothing known: its parts would mislead ("topsy-turvy")
-                return "-".join(one(p) for p in parts)
-            return one(token)
+    def _leave_out(
+        self,
+        matches: list[re.Match],
+        gaps: list[str],
+        read: list[str | None],
+        pairs: list[list[tuple[str, str]]],
+    ) -> None:
+        """Mark the words :meth:`rewrite` leaves out, in place: read "" and the pair
+        (word, "")."""
+        words = [m.group(0) for m in matches]
+        n = len(words)
 
-        return _WORD.sub(swap, sentence), rewrites
+        cand: list[bool] = []
+        for i, w in enumerate(words):  # unknown, unrelated, a filler, not after an article
+            if read[i] is not None or (i and words[i - 1].lower() in ARTICLES):
+                cand.append(False)
+            elif gaps[i] in _APOSTROPHES:  # a clitic: of a filler ("I'm", "it's") or kept
+                cand.append(bool(i) and cand[i - 1] and len(w) <= 2)  # ("star's")
+            elif i and gaps[i] and not any(c.isspace() or c == "," for c in gaps[i]):
+                cand.append(False)  # glued to the word before ("crimson_x"): part of it
+            else:
+                cand.append(self.filler(w))
+        drop = [c and self._strong(words[i]) for i, c in enumerate(cand)]
+        i = 0  # the lead-in: fillers at the start, the last one not before a word that
+        while i < n and cand[i]:  # names a thing unless it is almost always a verb
+            nxt = words[i + 1] if i + 1 < n else None
+            if i + 1 < n and not cand[i + 1] and nxt is not None and self._names_thing(nxt):
+                if not self._verb_sure(words[i]):
+                    break
+            drop[i] = True
+            i += 1
+        j = n - 1  # the tail: fillers at the end ("…, please", "… for me"), each short or
+        while j > i and cand[j] and self._verb_sure(words[j], short=True):  # a sure verb:
+            drop[j] = True  # a noun at the end is the expression's own ("the red loop")
+            j -= 1
+        for k in range(n):
+            if k and drop[k - 1] and gaps[k] in _APOSTROPHES and cand[k]:
+                drop[k] = True  # a contraction goes whole
+            if drop[k]:
+                read[k] = ""
+                pairs[k][:] = [(words[k], "")]
+
+    def _verb_sure(self, word: str, short: bool = False) -> bool:
+        """Does WordNet tag ``word`` almost always as a verb or an adverb (:data:`VERB_SURE`
+        times as often as a noun or adjective: "find" 705 : 0, not "blush" 9 : 0)? With
+        ``short``, any word under :data:`MIN_LEN` letters counts ("me")."""
+        w = word.lower()
+        if self._strong(w) or (short and len(w) < MIN_LEN):
+            return True
+        content, other = _tagged(self.wordnet.sense_counts(w))
+        return other >= VERB_SURE * max(content, 1)
+
+    def _strong(self, word: str) -> bool:
+        """A filler left out wherever it stands: one WordNet has no noun or adjective sense
+        of ("please", "you", "where"; :meth:`filler`)."""
+        w = word.lower()
+        return len(w) >= MIN_LEN and not any(self.wordnet.base_forms(w, p) for p in POS)
+
+    def _swap(self, token: str, rewrites: list[tuple[str, str]]) -> str | None:
+        """What the model reads for one word of a sentence (appending to ``rewrites``); None
+        for a single word that is unknown and that WordNet relates to no known word."""
+        parts = token.split("-")
+        if len(parts) > 1:
+            if all(p.lower() in self.known for p in parts):
+                return token  # "blue-green": the model reads both words
+            whole = self.nearest(token)
+            if whole is not None:
+                rewrites.append((token, whole))
+                return whole
+            if self._content(token.lower()):  # a word of its own that WordNet relates to
+                return token  # nothing known: its parts would mislead ("topsy-turvy")
+            read = []
+            for p in parts:  # a part of a compound is a modifier: never left out
+                new = None if p.lower() in self.known else self.nearest(p)
+                if new is not None:
+                    rewrites.append((p, new))
+                read.append(new or p)
+            return "-".join(read)
+        if token.lower() in self.known or token.lower() in self.short_known:
+            return token
+        new = self.nearest(token)
+        if new is None:
+            return None
+        rewrites.append((token, new))
+        return new
+
+    def _names_thing(self, word: str) -> bool:
+        """Is ``word``, as the model reads it, a known word used mostly as a noun or an
+        adjective ("star", "red"; "pentagram" → "star"), not "the" or "is"?"""
+        w = word.lower()
+        k = w if w in self.known else self.nearest(w)
+        if k is None or "-" in w:
+            return k is not None
+        content, other = _tagged(self.wordnet.sense_counts(k))
+        return content > 0 and content >= other

@@ -66,13 +66,15 @@ def answer_warnings(
     image_similarity: float | None,
     calibration: Any = None,
     unseen_words: list[str] = (),
+    left_out_words: list[str] = (),
 ) -> list[str]:
     """The warnings of one answer, most important first (:mod:`tvnet.inference.checks`).
 
     ``image_shape``: the upload's H×W; ``n_words``: words the model read; ``unknown_words``:
     the distinct ones outside its vocabulary; ``unseen_words``: the distinct ones a word-piece
     model reads but never met in training (its confidence was fitted on none of them);
-    ``mask_fraction``: mask area / image area;
+    ``left_out_words``: the distinct ones the lexicon left out as naming no object or
+    attribute (:meth:`tvnet.data.lexicon.Lexicon.filler`); ``mask_fraction``: mask area / image area;
     ``calibration``: the checkpoint's :class:`tvnet.eval.calibration.Calibration` (None: no
     image-similarity warning, and the fixed near-empty floor)."""
     out = []
@@ -111,6 +113,14 @@ def answer_warnings(
                 f"well it relates {'it' if one else 'them'} to the words it learned is "
                 "untested, and so is its confidence."
             )
+    if left_out_words:
+        one = len(left_out_words) == 1
+        out.append(
+            f"The model never met the {'word' if one else 'words'} {_quote(left_out_words)} "
+            f"and read the expression without {'it' if one else 'them'}, as naming no object "
+            "or attribute: if the answer should depend on "
+            f"{'it' if one else 'them'}, it does not."
+        )
     h, w = image_shape
     if max(h, w) < tiny_side(input_size):
         out.append(

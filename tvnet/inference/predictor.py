@@ -234,9 +234,16 @@ class Predictor:
                 expression, rewrites = self.lexicon.rewrite(expression)
             except LexiconError as e:  # a damaged WordNet: read as written, and say so
                 notes.append(f"words the model never saw are read as written: {e}")
-            if rewrites:
-                pairs = ", ".join(f"“{a}” as “{b}”" for a, b in dict.fromkeys(rewrites))
-                notes.append(f"read {pairs}: words the model never saw, related by WordNet")
+            pairs = dict.fromkeys((a, b) for a, b in rewrites if b)
+            if pairs:
+                said = ", ".join(f"“{a}” as “{b}”" for a, b in pairs)
+                notes.append(f"read {said}: words the model never saw, related by WordNet")
+            left = dict.fromkeys(a for a, b in rewrites if not b)
+            if left:
+                said = ", ".join(f"“{a}”" for a in left)
+                notes.append(
+                    f"read without {said}: words the model never saw that name no object or attribute"
+                )
         # in the model's own units: words for a word vocabulary, word pieces for hf_tokens
         cut = self.vocab.truncation_note(expression, self.model.cfg.max_tokens)
         if cut:
@@ -476,6 +483,7 @@ class Predictor:
             n_words=len(set(tokenize(q.expression))),
             unknown_words=q.unknown,
             unseen_words=q.unseen,
+            left_out_words=list(dict.fromkeys(a.lower() for a, b in q.rewrites if not b)),
             mask_fraction=float(pred.mask.mean()),
             confidence=pred.confidence,
             image_similarity=q.image_similarity,
