@@ -47,7 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         vocab = training_words(sents)
     if len(vocab) < 10:
         raise SystemExit("the checkpoint records no known words: pass --known-from DATA")
-    lex = Lexicon.of(vocab, glosses=not args.no_glosses, colours=not args.no_colours)
+    whole = None  # a word-piece model's whole words, as the Predictor's lexicon has them
+    if cfg.get("model", {}).get("text_encoder") == "hf_tokens":
+        from tvnet.data.lexicon import whole_words
+        from tvnet.model.hf_text import SubwordVocab
+
+        whole = whole_words(SubwordVocab())
+    lex = Lexicon.of(
+        vocab, glosses=not args.no_glosses, colours=not args.no_colours, whole_words=whole
+    )
     refs_file = next(args.data.glob("refs(*).json"))
     refs = [r for r in json.loads(refs_file.read_text()) if r["split"] == args.split]
     seen: Counter = Counter()

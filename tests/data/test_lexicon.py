@@ -187,33 +187,48 @@ def test_adjective_suffixes_lead_back_to_a_known_stem(wordnet):
 def test_words_that_name_no_object_or_attribute_are_left_out(wordnet):
     """docs/design.md §6, "Wording": a lead-in or tail that names nothing ("find", "please",
     "you": mostly verbs to WordNet's tags, or function words it lacks that the text model
-    holds whole) is left out; a word that names the thing is not, wherever WordNet's tags
-    put it ("the loop", "blush star"), and nothing is left out of a negated sentence."""
-    known = ["the", "red", "small", "star", "circle", "left", "of", "is", "that", "shape"]
-    lex = Lexicon.of(known, wordnet, whole_words={"you", "for", "me", "where", "tri"})
+    holds whole) is left out; a word inside the expression, or one that may name the thing
+    ("the loop", "blush star", "the green sq"), is not, and nothing is left out of a sentence
+    with a negation or an exception."""
+    known = ["the", "red", "green", "small", "star", "circle", "left", "of", "is", "that"]
+    known += ["shape", "thing", "white", "right", "bottom", "at"]
+    lex = Lexicon.of(known, wordnet, whole_words={"you", "for", "me", "where", "tri", "sq"})
     assert lex.rewrite("Can you find the small star, please?") == (
         "the small star?",
         [("Can", ""), ("you", ""), ("find", ""), ("please", "")],
     )
     assert lex.rewrite("it's the red star")[0] == "the red star"  # a contraction, whole
+    assert lex.rewrite("I'm after the red star")[0] == "the red star"
     assert lex.rewrite("look for the star")[0] == "the star"
     assert lex.rewrite("find red star")[0] == "red star"  # "find": 705 verb tags to 0
-    # where a word names the thing it stays: after an article, before a noun it modifies,
-    # inside the expression, in a hyphenated word, and as a clitic of a kept word
+    assert lex.rewrite("isolate the white thing for me")[0] == "the white thing"
+    assert lex.rewrite('"find: the star"')[0] == '"the star"'
+    assert lex.rewrite("Find the star — please.")[0] == "the star."
+    # where a word stands inside the expression, or may name the thing, it stays: after an
+    # article, before a noun it modifies, at the end after a modifier, between kept words,
+    # in a hyphenated word, and as a clitic of a kept word
     for kept in (
         "the loop",
         "blush star",
+        "the green sq",
+        "the red tri",
+        "the star beside the circle",
         "the star left of the sail",
-        "the tri",
         "the pin-striped star",
         "the star's left",
+        "the circle at the bottom right please",
     ):
         assert lex.rewrite(kept) == (kept, []), kept
-    # a sentence of nothing but fillers, or one with a negation, is read as written
-    assert lex.rewrite("find it") == ("find it", [])
-    assert lex.rewrite("find the star that is not red") == ("find the star that is not red", [])
-    assert lex.rewrite("find the star that isn't red")[1] == []
-    assert lex.rewrite("please", drop_fillers=False) == ("please", [])
+    # nothing that names a thing would be left, or a negation or exception: as written
+    for literal in (
+        "find it",
+        "please the",
+        "find the star that is not red",
+        "find the star that isn't red",
+        "find the star unless it is red",
+        "find every shape excluding the star",
+    ):
+        assert lex.rewrite(literal) == (literal, []), literal
     assert lex.rewrite("find the star", drop_fillers=False) == ("find the star", [])
     # without the text model's whole words, function words WordNet lacks stay
     bare = Lexicon.of(known, wordnet)
@@ -228,3 +243,8 @@ def test_whole_words_of_a_word_piece_vocabulary():
     assert {"you", "for", "please", "the"} <= whole
     assert not any(w.startswith("#") or not w.isalpha() for w in whole)
     assert whole_words(Vocab(["<pad>", "<unk>", "red"])) is None
+
+    class BPE:  # a byte-level BPE vocabulary: its bare entries are word-internal pieces
+        tokenizer = type("T", (), {"vocab": {"Ġyou": 0, "you": 1, "ing": 2}})()
+
+    assert whole_words(BPE()) is None

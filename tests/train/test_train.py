@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from browser import free_port
 from safetensors.torch import load_file
 
-from tests.browser import free_port
 from tests.conftest import TINY_MODEL
 from tvnet.amp import cpu_bf16_supported
 from tvnet.config import TrainConfig, preset_config

@@ -66,13 +66,20 @@ _WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:-[A-Za-z]+)*(?![^\W_])")
 # punctuation left behind by a left-out word: "it's" → "'", "find, please" → ","
 _ORPHAN = re.compile(r"(?:(?<=\s)|^)['’,]+(?=\s|$)|,+(?=\s*[.?!]*\s*$)|\s+(?=[,.?!])")
 _APOSTROPHES = ("'", "’")
+_EMPTY = re.compile(r"\(\s*\)|\[\s*\]|\s*[—–-]+\s*(?=[.?!]*$)")  # "()", a dash at the end
+_LEADING = re.compile(r"^([\"“'‘]?)[\s:;,—–_-]+")  # "find: the star" → "the star"
 ARTICLES = frozenset({"the", "a", "an"})  # the word after one names a thing: never left out
 # a lead-in word before a word that names a thing, or a tail word, is left out only when
 # WordNet tags it as a verb or adverb this many times as often as a noun or adjective
 # ("find" 705 : 0; not "blush" 9 : 0 or "loop" 2 : 1)
 VERB_SURE = 10
 # a negation: a sentence with one keeps every word (a left-out one could turn its meaning)
-_NEGATION = re.compile(r"\b(?:not|no|nor|never|none|neither|without|except|but)\b|n['’]t\b", re.I)
+_NEGATION = re.compile(
+    r"\b(?:not|no|nor|never|none|neither|without|except|excluding|but|unless|instead|rather"
+    r"|than|sans|besides|other|apart|cannot|(?:is|are|was|were|do|does|did|can|could|would"
+    r"|should|has|have|had)nt)\b|n['’]t\b",
+    re.I,
+)
 MIN_LEN = 3  # shorter words are function words or letters ("a" is vitamin A in WordNet)
 SENSES = 3  # a word too rare to be counted reads its first senses only
 RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rare to be counted"
@@ -132,8 +139,8 @@ def whole_words(vocab: Any) -> frozenset[str] | None:
     """The lower-case words that a word-piece text model's vocabulary holds whole ("you",
     "for"; not "##ey"), for :meth:`Lexicon.filler`; None for a word vocabulary or none."""
     table = getattr(getattr(vocab, "tokenizer", None), "vocab", None)
-    if not isinstance(table, dict):
-        return None
+    if not isinstance(table, dict) or not any(w.startswith("##") for w in table):
+        return None  # not WordPiece: BPE's and SentencePiece's bare pieces are word-internal
     return frozenset(w for w in table if w.isascii() and w.isalpha() and w.islower())
 
 
@@ -371,15 +378,17 @@ class Lexicon:
         word of its own, part by part.
 
         With ``drop_fillers``, words that name no object or attribute (:meth:`filler`) are
-        left out, each as the pair (word, ""), so that "can you find the star, please" is
-        read "the star" (docs/design.md §6, "Wording"): one that WordNet has no noun or
-        adjective sense of ("please", "you") wherever it stands; one that also names a thing
-        ("find", "show", "highlight"; but also "loop" or "design", which people use for
-        shapes) only in the lead-in, among left-out words at the start, and before a known
-        word that names a thing only when WordNet tags it almost always as a verb or an
-        adverb (:data:`VERB_SURE`: "find red circle", not "blush pentagram"). Never right
-        after an article, never a part of a hyphenated word, never every word, and nothing from a sentence with a negation
-        ("not", "without", "isn't"), whose meaning a left-out word could turn around."""
+        left out of the lead-in and the tail, each as the pair (word, ""), so that "can you
+        find the star, please?" is read "the star?" (docs/design.md §6, "Wording"). The
+        lead-in: such words at the start, the last of them before a known word that names a
+        thing only when WordNet tags it almost always as a verb or adverb (:data:`VERB_SURE`:
+        "find red circle", not "blush pentagram"). The tail: such words at the end, each
+        short or a sure verb, and only after a comma or a noun ("the star please", "the thing
+        for me"; "the green sq" keeps its head noun). Never a word between two kept ones ("beside",
+        "for"), right after an article, a part of a hyphenated word or a clitic of a kept
+        word ("star's"); never so many that no word naming a thing is left; and nothing
+        from a sentence with a negation or an exception ("not", "unless", "instead",
+        "isn't"), whose meaning a left-out word could turn around."""
         drop_fillers = drop_fillers and not _NEGATION.search(sentence)
         matches = list(_WORD.finditer(sentence))
         gaps = [
@@ -395,10 +404,10 @@ class Lexicon:
         text = "".join(out) + sentence[matches[-1].end() if matches else 0 :]
         rewrites = [p for ps in pairs for p in ps]
         if any(b == "" for _, b in rewrites):
-            if not _WORD.search(text):  # nothing but fillers: read it as written instead
-                return self.rewrite(sentence, drop_fillers=False)
-            text = _ORPHAN.sub("", text)  # an apostrophe or comma a left-out word leaves
-            text = " ".join(text.split())
+            if not any(self._names_thing(w) for w in _WORD.findall(text)):
+                return self.rewrite(sentence, drop_fillers=False)  # "find it", "please the"
+            text = " ".join(_ORPHAN.sub("", text).split())  # what left-out words leave
+            text = _LEADING.sub(r"\1", _EMPTY.sub("", text)).strip()
         return text, rewrites
 
     def _leave_out(
@@ -423,7 +432,7 @@ class Lexicon:
                 cand.append(False)  # glued to the word before ("crimson_x"): part of it
             else:
                 cand.append(self.filler(w))
-        drop = [c and self._strong(words[i]) for i, c in enumerate(cand)]
+        drop = [False] * n
         i = 0  # the lead-in: fillers at the start, the last one not before a word that
         while i < n and cand[i]:  # names a thing unless it is almost always a verb
             nxt = words[i + 1] if i + 1 < n else None
@@ -432,10 +441,16 @@ class Lexicon:
                     break
             drop[i] = True
             i += 1
-        j = n - 1  # the tail: fillers at the end ("…, please", "… for me"), each short or
-        while j > i and cand[j] and self._verb_sure(words[j], short=True):  # a sure verb:
-            drop[j] = True  # a noun at the end is the expression's own ("the red loop")
+        tail, j = [], n - 1  # the tail: fillers at the end ("…, please", "… for me"), each
+        while j >= i and cand[j] and self._verb_sure(words[j], short=True):  # short or a
+            tail.append(j)  # sure verb
             j -= 1
+        # only after a word that names a thing ("the star please") or a comma: after a
+        # modifier the tail may be the head noun or what makes it a place ("the purple tri",
+        # "the green sq", "the star right here")
+        if j >= 0 and j + 1 < n and ("," in gaps[j + 1] or self._noun(read[j] or words[j])):
+            for k in tail:
+                drop[k] = True
         for k in range(n):
             if k and drop[k - 1] and gaps[k] in _APOSTROPHES and cand[k]:
                 drop[k] = True  # a contraction goes whole
@@ -452,6 +467,15 @@ class Lexicon:
             return True
         content, other = _tagged(self.wordnet.sense_counts(w))
         return other >= VERB_SURE * max(content, 1)
+
+    def _noun(self, word: str) -> bool:
+        """Is ``word`` a known word WordNet tags mostly as a noun ("star", "thing")?"""
+        w = word.lower()
+        if w not in self.known:
+            return False
+        counts = self.wordnet.sense_counts(w)
+        noun = tag_count(counts, "n")
+        return noun > 0 and noun >= sum(counts.values()) - noun
 
     def _strong(self, word: str) -> bool:
         """A filler left out wherever it stands: one WordNet has no noun or adjective sense

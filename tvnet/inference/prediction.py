@@ -33,7 +33,8 @@ class Prediction:
     unseen_words: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # what the model read: the expression with words it never saw rewritten by WordNet
-    # (tvnet/data/lexicon.py), and those (written, read) pairs; "" when not recorded
+    # (tvnet/data/lexicon.py), and those (written, read) pairs, read "" for a word left out
+    # as naming nothing ("find", "please"); "" when not recorded
     expression: str = ""
     rewrites: list[tuple[str, str]] = field(default_factory=list)
     variant: str = ""
