@@ -14,12 +14,14 @@ fixed before the first measurement and are not a list any code reads.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
-from pathlib import Path
 
-from paraphrase import set_sentence, write_copy  # research/ is sys.path[0] as a script
+from paraphrase import (  # research/ is sys.path[0] as a script
+    copy_arguments,
+    set_sentence,
+    write_copy,
+)
 
 FRAMES = (
     "find {}",
@@ -45,11 +47,7 @@ def framed(sentence: str, frame: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, required=True, help="a SynthRef folder")
-    ap.add_argument("--split", default="val")
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = copy_arguments(__doc__.split("\n\n")[0])
     ap.add_argument(
         "--frames",
         choices=("mine", "heldout8"),

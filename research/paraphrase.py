@@ -381,12 +381,19 @@ def write_copy(data: Path, out: Path, refs_name: str, refs: list) -> None:
             os.symlink((data / name).resolve(), link)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def copy_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments of a script that writes a rewritten copy of one split (this one,
+    research/carriers.py): --data, --split, --out, --seed."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--data", type=Path, required=True, help="a SynthRef folder")
     ap.add_argument("--split", default="val")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=0)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = copy_arguments(__doc__.split("\n\n")[0])
     ap.add_argument("--words", choices=sorted(TABLES), default="synonyms", help="which list")
     args = ap.parse_args(argv)
 
