@@ -259,9 +259,7 @@ class Lexicon:
             return False
         if len(word) < MIN_LEN:
             return True
-        if any(self.wordnet.base_forms(word, p) for p in POS):
-            return False
-        return self.whole_words is not None and word in self.whole_words
+        return self._strong(word) and self.whole_words is not None and word in self.whole_words
 
     def _derived(self, word: str) -> str | None:
         """The known word that ``word`` is made from with one of :data:`SUFFIXES`, the stem
@@ -478,8 +476,9 @@ class Lexicon:
         return noun > 0 and noun >= sum(counts.values()) - noun
 
     def _strong(self, word: str) -> bool:
-        """A filler left out wherever it stands: one WordNet has no noun or adjective sense
-        of ("please", "you", "where"; :meth:`filler`)."""
+        """Has WordNet no noun or adjective sense of ``word`` or of a base form of it
+        ("please", "you", "where")? Such a word names nothing at all (:meth:`filler`), so it
+        counts as a sure verb in the lead-in or the tail (:meth:`_verb_sure`)."""
         w = word.lower()
         return len(w) >= MIN_LEN and not any(self.wordnet.base_forms(w, p) for p in POS)
 
