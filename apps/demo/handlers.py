@@ -34,6 +34,7 @@ from apps.demo.notes import (
     latency_md,
     model_note,
     neighbour_md,
+    result_summary,
     stale_md,
     status_error,
     status_md,
@@ -106,39 +107,6 @@ class Handlers:
     def gates(self, r: Result, show: bool) -> list:
         return maps.gates(r, self.files)[0] if show else []
 
-    def summary(self, r: Result) -> dict[str, Any]:
-        pred, nb, inf = r.pred, r.pred.neighbour, r.influence
-        return {
-            "variant": pred.variant,
-            "expression": r.expression,
-            "mask_fraction": round(r.mask_pixels / (r.size[0] * r.size[1]), 5),
-            "mask_pixels": r.mask_pixels,
-            "size": list(r.size),
-            "confident": bool(pred.confident),
-            "confidence": None if pred.confidence is None else round(float(pred.confidence), 4),
-            "score": None if pred.score is None else round(float(pred.score), 4),
-            "warnings": list(pred.warnings),
-            "neighbour": None
-            if nb is None
-            else {
-                "pool_index": nb.index,
-                "image_id": nb.image_id,
-                "sample_id": nb.sample_id,
-                "sentence": nb.sentence,
-                "retrieved": nb.index == r.retrieved,
-            },
-            "neighbour_influence": None
-            if inf is None
-            else {"changed": round(float(inf.changed), 5), "iou": round(float(inf.iou), 5)},
-            "chosen_neighbour": r.chosen,
-            "unknown_words": pred.unknown_words,
-            "unseen_words": pred.unseen_words,  # read, but never met in training
-            "read_as": pred.expression,  # the expression with unseen words rewritten
-            "rewrites": [list(p) for p in pred.rewrites],
-            "notes": pred.notes,
-            "timings_ms": {k: round(v, 1) for k, v in {**pred.timings, **r.extra_ms}.items()},
-        }
-
     def kept_note(self, r: Result) -> str | None:
         """A chosen neighbour that this variant cannot use, kept for the next RES variant."""
         if r.chosen is None or r.pred.neighbour is not None:
@@ -180,7 +148,7 @@ class Handlers:
             *drawn,
             latency_md(pred.timings, r.extra_ms),
             r.mask_png,
-            self.summary(r),
+            result_summary(r),
             prob,
             prob_caption,
             infl,

@@ -1,6 +1,6 @@
 """The Markdown and tables the demo page shows: the model note, the verdict on an answer (its
 warnings and confidence, docs/design.md §7), the stale marking, the latency line, the
-neighbour's caption and the retrieval's candidate table."""
+neighbour's caption, the retrieval's candidate table and the JSON summary of an answer."""
 
 from __future__ import annotations
 
@@ -23,6 +23,41 @@ VARIANT_LABEL = {  # one per tvnet.VARIANTS, the paper's Table 1 rows
     "res_cct": "+RES +concat",
     "full": "TV-Net (+RES +AMF)",
 }
+
+
+def result_summary(r: Result) -> dict[str, Any]:
+    """The answer as the page's JSON panel shows it: mask, verdict, neighbour, words, timings."""
+    pred, nb, inf = r.pred, r.pred.neighbour, r.influence
+    return {
+        "variant": pred.variant,
+        "expression": r.expression,
+        "mask_fraction": round(r.mask_pixels / (r.size[0] * r.size[1]), 5),
+        "mask_pixels": r.mask_pixels,
+        "size": list(r.size),
+        "confident": bool(pred.confident),
+        "confidence": None if pred.confidence is None else round(float(pred.confidence), 4),
+        "score": None if pred.score is None else round(float(pred.score), 4),
+        "warnings": list(pred.warnings),
+        "neighbour": None
+        if nb is None
+        else {
+            "pool_index": nb.index,
+            "image_id": nb.image_id,
+            "sample_id": nb.sample_id,
+            "sentence": nb.sentence,
+            "retrieved": nb.index == r.retrieved,
+        },
+        "neighbour_influence": None
+        if inf is None
+        else {"changed": round(float(inf.changed), 5), "iou": round(float(inf.iou), 5)},
+        "chosen_neighbour": r.chosen,
+        "unknown_words": pred.unknown_words,
+        "unseen_words": pred.unseen_words,  # read, but never met in training
+        "read_as": pred.expression,  # the expression with unseen words rewritten
+        "rewrites": [list(p) for p in pred.rewrites],
+        "notes": pred.notes,
+        "timings_ms": {k: round(v, 1) for k, v in {**pred.timings, **r.extra_ms}.items()},
+    }
 
 
 def model_note(models: Models) -> str:

@@ -6,7 +6,8 @@ from PIL import Image
 
 from tests.conftest import TINY_MODEL, save_tiny_model
 from tvnet import Predictor, default_checkpoint
-from tvnet.inference.predictor import MAX_CHARS, InputError, cut_at_word
+from tvnet.data.tokenize import MAX_CHARS, cut_at_word
+from tvnet.image import InputError
 
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from tvnet.image import read_image
-    from tvnet.inference.predictor import Predictor, require_expression
+    from tvnet.inference.expression import require_expression
+    from tvnet.inference.predictor import Predictor
     from tvnet.io import atomic_write_bytes
 
     # check what is cheap to check before the model load (seconds): a bad image or a blank

@@ -48,12 +48,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tvnet.data.fillers import Fillers, negated, tidy
 from tvnet.data.wordnet import (
     HYPERNYMS,
+    MIN_LEN,
     LexiconError,
     WordNet,
     shared_wordnet,
     tag_count,
+    usage,
 )
 
 POS = ("a", "n")  # adjectives first: the attribute words of referring expressions
@@ -63,24 +66,6 @@ _FOLLOW = {"&": 1, "\\": 1, "@": 2, "@i": 2}
 # an ASCII-letter word at the tokenizer's boundaries (tvnet/data/tokenize.py: digits and other
 # letters glue to it), hyphenated words kept whole
 _WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:-[A-Za-z]+)*(?![^\W_])")
-# punctuation left behind by a left-out word: "it's" → "'", "find, please" → ","
-_ORPHAN = re.compile(r"(?:(?<=\s)|^)['’,]+(?=\s|$)|,+(?=\s*[.?!]*\s*$)|\s+(?=[,.?!])")
-_APOSTROPHES = ("'", "’")
-_EMPTY = re.compile(r"\(\s*\)|\[\s*\]|\s*[—–-]+\s*(?=[.?!]*$)")  # "()", a dash at the end
-_LEADING = re.compile(r"^([\"“'‘]?)[\s:;,—–_-]+")  # "find: the star" → "the star"
-ARTICLES = frozenset({"the", "a", "an"})  # the word after one names a thing: never left out
-# a lead-in word before a word that names a thing, or a tail word, is left out only when
-# WordNet tags it as a verb or adverb this many times as often as a noun or adjective
-# ("find" 705 : 0; not "blush" 9 : 0 or "loop" 2 : 1)
-VERB_SURE = 10
-# a negation: a sentence with one keeps every word (a left-out one could turn its meaning)
-_NEGATION = re.compile(
-    r"\b(?:not|no|nor|never|none|neither|without|except|excluding|but|unless|instead|rather"
-    r"|than|sans|besides|other|apart|cannot|(?:is|are|was|were|do|does|did|can|could|would"
-    r"|should|has|have|had)nt)\b|n['’]t\b",
-    re.I,
-)
-MIN_LEN = 3  # shorter words are function words or letters ("a" is vitamin A in WordNet)
 SENSES = 3  # a word too rare to be counted reads its first senses only
 RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rare to be counted"
 GENERIC_DEPTH = 3  # a hypernym this close to the root stands for too much
@@ -95,13 +80,6 @@ _GENUS = tuple(
         r"\b(?:shaped|formed) like an? ([a-z]+)\b",
     )
 )
-
-
-def _tagged(counts: dict[tuple[str, int], int]) -> tuple[int, int]:
-    """(noun and adjective tags, verb and adverb tags) of :meth:`WordNet.sense_counts`: a word
-    with more of the second is "used mostly as a verb or an adverb"."""
-    content = tag_count(counts, POS)
-    return content, sum(counts.values()) - content
 
 
 def known_words(vocab: Any, meta: dict[str, Any]) -> list[str]:
@@ -155,8 +133,9 @@ def training_words(sentences: Iterable[str]) -> list[str]:
 
 
 @dataclass(eq=False)
-class Lexicon:
-    """Rewrites words outside ``known`` into their nearest known relative in WordNet."""
+class Lexicon(Fillers):
+    """Rewrites words outside ``known`` into their nearest known relative in WordNet, and
+    leaves out words around an expression that name nothing (:class:`Fillers`)."""
 
     known: frozenset[str]
     wordnet: WordNet = field(default_factory=shared_wordnet)
@@ -238,36 +217,13 @@ class Lexicon:
             return best[3]
         return self._derived(word) or (self._colour(word) if self.colours else None)
 
-    def filler(self, word: str) -> bool:
-        """Is ``word``, which the model never saw and WordNet relates to no known word, one
-        that names no object or attribute ("find", "please", "you"), so that the model reads
-        the expression better without it ("find the small star" is "the small star")? By
-        WordNet's sense-tagged counts: used mostly as a verb or an adverb ("find", "show",
-        "please", "behind"); or, with no tagged noun or adjective sense, either shorter than
-        :data:`MIN_LEN` (WordNet's "me" and "it" are abbreviations) or absent from WordNet's
-        nouns and adjectives while the text model's vocabulary holds it whole: a function
-        word ("you", "for"; WordNet has only open-class words). A word WordNet lacks and
-        the text model splits ("stripey", "purply") stays: its word pieces may still say
-        something. Known words and words WordNet relates to one are never fillers."""
-        word = word.lower()
-        if word in self.known or word in self.short_known or self.nearest(word) is not None:
-            return False
-        content, other = _tagged(self.wordnet.sense_counts(word))
-        if other > content:
-            return True
-        if content > 0:
-            return False
-        if len(word) < MIN_LEN:
-            return True
-        return self._strong(word) and self.whole_words is not None and word in self.whole_words
-
     def _derived(self, word: str) -> str | None:
         """The known word that ``word`` is made from with one of :data:`SUFFIXES`, the stem
         spelt as English spells it before the suffix ("whit-ish" → white, "dott-y" → dot).
         Only for words that may be such adjectives: not one used mostly as a verb or adverb
         ("carry" is not "car"-ish), nor a noun WordNet has no adjective sense for ("lefty",
         "withy"); and the stem must be a noun or adjective ("they" is not "the"-ish)."""
-        content, other = _tagged(self.wordnet.sense_counts(word))
+        content, other = usage(self.wordnet.sense_counts(word))
         if other > content:
             return None
         if self.wordnet.offsets(word, "n") and not self.wordnet.offsets(word, "a"):
@@ -307,7 +263,7 @@ class Lexicon:
         """(rank, offset) of the senses of ``form`` as ``pos`` that people use (see the
         module's notes): none when it is mostly a verb or an adverb."""
         counts = self.wordnet.sense_counts(form)
-        content, other = _tagged(counts)
+        content, other = usage(counts)
         if other > content:
             return []
         offsets = self.wordnet.offsets(form, pos)
@@ -379,15 +335,15 @@ class Lexicon:
         left out of the lead-in and the tail, each as the pair (word, ""), so that "can you
         find the star, please?" is read "the star?" (docs/design.md §6, "Wording"). The
         lead-in: such words at the start, the last of them before a known word that names a
-        thing only when WordNet tags it almost always as a verb or adverb (:data:`VERB_SURE`:
-        "find red circle", not "blush pentagram"). The tail: such words at the end, each
-        short or a sure verb, and only after a comma or a noun ("the star please", "the thing
-        for me"; "the green sq" keeps its head noun). Never a word between two kept ones ("beside",
-        "for"), right after an article, a part of a hyphenated word or a clitic of a kept
+        thing only when WordNet tags it almost always as a verb or adverb
+        (:data:`~tvnet.data.fillers.VERB_SURE`: "find red circle", not "blush pentagram"). The
+        tail: such words at the end, each short or a sure verb, and only after a comma or a
+        noun ("the star please", "the thing for me"; "the green sq" keeps its head noun).
+        Never a word between two kept ones ("beside", "for"), right after an article, a part of a hyphenated word or a clitic of a kept
         word ("star's"); never so many that no word naming a thing is left; and nothing
         from a sentence with a negation or an exception ("not", "unless", "instead",
         "isn't"), whose meaning a left-out word could turn around."""
-        drop_fillers = drop_fillers and not _NEGATION.search(sentence)
+        drop_fillers = drop_fillers and not negated(sentence)
         matches = list(_WORD.finditer(sentence))
         gaps = [
             sentence[(matches[i - 1].end() if i else 0) : m.start()] for i, m in enumerate(matches)
@@ -395,7 +351,7 @@ class Lexicon:
         pairs: list[list[tuple[str, str]]] = [[] for _ in matches]  # each word's rewrites
         read: list[str | None] = [self._swap(m.group(0), pairs[i]) for i, m in enumerate(matches)]
         if drop_fillers:
-            self._leave_out(matches, gaps, read, pairs)
+            self.leave_out(matches, gaps, read, pairs)
         out = []
         for i, m in enumerate(matches):
             out += [gaps[i], m.group(0) if read[i] is None else read[i]]
@@ -404,83 +360,8 @@ class Lexicon:
         if any(b == "" for _, b in rewrites):
             if not any(self._names_thing(w) for w in _WORD.findall(text)):
                 return self.rewrite(sentence, drop_fillers=False)  # "find it", "please the"
-            text = " ".join(_ORPHAN.sub("", text).split())  # what left-out words leave
-            text = _LEADING.sub(r"\1", _EMPTY.sub("", text)).strip()
+            text = tidy(text)  # what left-out words leave
         return text, rewrites
-
-    def _leave_out(
-        self,
-        matches: list[re.Match],
-        gaps: list[str],
-        read: list[str | None],
-        pairs: list[list[tuple[str, str]]],
-    ) -> None:
-        """Mark the words :meth:`rewrite` leaves out, in place: read "" and the pair
-        (word, "")."""
-        words = [m.group(0) for m in matches]
-        n = len(words)
-
-        cand: list[bool] = []
-        for i, w in enumerate(words):  # unknown, unrelated, a filler, not after an article
-            if read[i] is not None or (i and words[i - 1].lower() in ARTICLES):
-                cand.append(False)
-            elif gaps[i] in _APOSTROPHES:  # a clitic: of a filler ("I'm", "it's") or kept
-                cand.append(bool(i) and cand[i - 1] and len(w) <= 2)  # ("star's")
-            elif i and gaps[i] and not any(c.isspace() or c == "," for c in gaps[i]):
-                cand.append(False)  # glued to the word before ("crimson_x"): part of it
-            else:
-                cand.append(self.filler(w))
-        drop = [False] * n
-        i = 0  # the lead-in: fillers at the start, the last one not before a word that
-        while i < n and cand[i]:  # names a thing unless it is almost always a verb
-            nxt = words[i + 1] if i + 1 < n else None
-            if i + 1 < n and not cand[i + 1] and nxt is not None and self._names_thing(nxt):
-                if not self._verb_sure(words[i]):
-                    break
-            drop[i] = True
-            i += 1
-        tail, j = [], n - 1  # the tail: fillers at the end ("…, please", "… for me"), each
-        while j >= i and cand[j] and self._verb_sure(words[j], short=True):  # short or a
-            tail.append(j)  # sure verb
-            j -= 1
-        # only after a word that names a thing ("the star please") or a comma: after a
-        # modifier the tail may be the head noun or what makes it a place ("the purple tri",
-        # "the green sq", "the star right here")
-        if j >= 0 and j + 1 < n and ("," in gaps[j + 1] or self._noun(read[j] or words[j])):
-            for k in tail:
-                drop[k] = True
-        for k in range(n):
-            if k and drop[k - 1] and gaps[k] in _APOSTROPHES and cand[k]:
-                drop[k] = True  # a contraction goes whole
-            if drop[k]:
-                read[k] = ""
-                pairs[k][:] = [(words[k], "")]
-
-    def _verb_sure(self, word: str, short: bool = False) -> bool:
-        """Does WordNet tag ``word`` almost always as a verb or an adverb (:data:`VERB_SURE`
-        times as often as a noun or adjective: "find" 705 : 0, not "blush" 9 : 0)? With
-        ``short``, any word under :data:`MIN_LEN` letters counts ("me")."""
-        w = word.lower()
-        if self._strong(w) or (short and len(w) < MIN_LEN):
-            return True
-        content, other = _tagged(self.wordnet.sense_counts(w))
-        return other >= VERB_SURE * max(content, 1)
-
-    def _noun(self, word: str) -> bool:
-        """Is ``word`` a known word WordNet tags mostly as a noun ("star", "thing")?"""
-        w = word.lower()
-        if w not in self.known:
-            return False
-        counts = self.wordnet.sense_counts(w)
-        noun = tag_count(counts, "n")
-        return noun > 0 and noun >= sum(counts.values()) - noun
-
-    def _strong(self, word: str) -> bool:
-        """Has WordNet no noun or adjective sense of ``word`` or of a base form of it
-        ("please", "you", "where")? Such a word names nothing at all (:meth:`filler`), so it
-        counts as a sure verb in the lead-in or the tail (:meth:`_verb_sure`)."""
-        w = word.lower()
-        return len(w) >= MIN_LEN and not any(self.wordnet.base_forms(w, p) for p in POS)
 
     def _swap(self, token: str, rewrites: list[tuple[str, str]]) -> str | None:
         """What the model reads for one word of a sentence (appending to ``rewrites``); None
@@ -509,13 +390,3 @@ class Lexicon:
             return None
         rewrites.append((token, new))
         return new
-
-    def _names_thing(self, word: str) -> bool:
-        """Is ``word``, as the model reads it, a known word used mostly as a noun or an
-        adjective ("star", "red"; "pentagram" → "star"), not "the" or "is"?"""
-        w = word.lower()
-        k = w if w in self.known else self.nearest(w)
-        if k is None or "-" in w:
-            return k is not None
-        content, other = _tagged(self.wordnet.sense_counts(k))
-        return content > 0 and content >= other

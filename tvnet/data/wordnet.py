@@ -25,6 +25,7 @@ _DETACH = {  # morphy's suffix rules (WordNet morph(7WN))
     "a": (("er", ""), ("est", ""), ("er", "e"), ("est", "e")),
 }  # fmt: skip
 HYPERNYMS = ("@", "@i")
+MIN_LEN = 3  # shorter words are function words or letters ("a" is vitamin A in WordNet)
 
 
 class LexiconError(RuntimeError):
@@ -48,6 +49,13 @@ def tag_count(counts: dict[tuple[str, int], int], pos: Iterable[str]) -> int:
     """How often :meth:`WordNet.sense_counts`' word was tagged as one of the parts of speech
     ``pos`` ("n", ("a", "n"), …)."""
     return sum(c for (p, _), c in counts.items() if p in pos)
+
+
+def usage(counts: dict[tuple[str, int], int]) -> tuple[int, int]:
+    """(noun and adjective tags, verb and adverb tags) of :meth:`WordNet.sense_counts`: a word
+    with more of the second is "used mostly as a verb or an adverb"."""
+    content = tag_count(counts, ("a", "n"))
+    return content, sum(counts.values()) - content
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,12 @@ import numpy as np
 import torch
 
 from tvnet.data.lexicon import Lexicon
-from tvnet.data.tokenize import MAX_CHARS, cut_at_word, tokenize  # noqa: F401 (re-exported)
+from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
-from tvnet.data.wordnet import LexiconError
 from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 from tvnet.inference.checks import answer_warnings, unseen_words
+from tvnet.inference.expression import left_out, read_expression
 from tvnet.inference.influence import (
     Influence,
     WordInfluence,
@@ -57,14 +57,6 @@ __all__ = [
     "Predictor",
     "WordInfluence",
 ]
-
-
-def require_expression(expression: str | None) -> str:
-    """``expression`` as a string; :class:`InputError` when it is missing or blank (the check
-    that needs no model: :meth:`Predictor.check_expression` does the rest)."""
-    if expression is None or not str(expression).strip():
-        raise InputError("the expression is empty: describe the object to segment")
-    return str(expression)
 
 
 @dataclass
@@ -210,8 +202,10 @@ class Predictor:
     # -- inference ----------------------------------------------------------------------------
     def check_expression(self, expression: str | None) -> tuple[str, list[str]]:
         """The expression as the model reads it, and notes on what changed: cut at
-        :data:`MAX_CHARS`, words it never saw rewritten by the lexicon, and what the model's
-        length limit leaves out. Raises :class:`InputError` when it has no words."""
+        :data:`~tvnet.data.tokenize.MAX_CHARS`, words it never saw rewritten by the lexicon,
+        and what the model's length limit leaves out
+        (:func:`tvnet.inference.expression.read_expression`). Raises :class:`InputError` when
+        it has no words."""
         read, notes, _ = self.read_expression(expression)
         return read, notes
 
@@ -219,36 +213,7 @@ class Predictor:
         self, expression: str | None
     ) -> tuple[str, list[str], list[tuple[str, str]]]:
         """:meth:`check_expression`, and the (written, read) pairs the lexicon rewrote."""
-        notes = []
-        expression = require_expression(expression)
-        if len(expression) > MAX_CHARS:
-            cut = cut_at_word(expression, MAX_CHARS)
-            where = " (at a word boundary)" if expression[len(cut)].isspace() else ""
-            expression = cut
-            notes.append(f"expression cut to its first {MAX_CHARS} characters{where}")
-        if not tokenize(expression):
-            raise InputError("the expression has no words")
-        rewrites: list[tuple[str, str]] = []
-        if self.lexicon is not None:
-            try:
-                expression, rewrites = self.lexicon.rewrite(expression)
-            except LexiconError as e:  # a damaged WordNet: read as written, and say so
-                notes.append(f"words the model never saw are read as written: {e}")
-            pairs = dict.fromkeys((a, b) for a, b in rewrites if b)
-            if pairs:
-                said = ", ".join(f"“{a}” as “{b}”" for a, b in pairs)
-                notes.append(f"read {said}: words the model never saw, related by WordNet")
-            left = dict.fromkeys(a for a, b in rewrites if not b)
-            if left:
-                said = ", ".join(f"“{a}”" for a in left)
-                notes.append(
-                    f"read without {said}: words the model never saw that name no object or attribute"
-                )
-        # in the model's own units: words for a word vocabulary, word pieces for hf_tokens
-        cut = self.vocab.truncation_note(expression, self.model.cfg.max_tokens)
-        if cut:
-            notes.append(cut)
-        return expression, notes, rewrites
+        return read_expression(expression, self.lexicon, self.vocab, self.model.cfg.max_tokens)
 
     def _query(self, image: Any, expression: str | None) -> _Query:
         """Check the expression, read the image (downscaled when huge, with a note), letterbox
@@ -483,7 +448,7 @@ class Predictor:
             n_words=len(set(tokenize(q.expression))),
             unknown_words=q.unknown,
             unseen_words=q.unseen,
-            left_out_words=list(dict.fromkeys(a.lower() for a, b in q.rewrites if not b)),
+            left_out_words=left_out(q.rewrites),
             mask_fraction=float(pred.mask.mean()),
             confidence=pred.confidence,
             image_similarity=q.image_similarity,

@@ -1,0 +1,74 @@
+"""An expression as the model reads it: the Predictor's first step (docs/design.md §7).
+
+An expression is cut at :data:`MAX_CHARS` (at a word boundary), its words the model never saw
+are rewritten into known ones or left out when they name nothing (the lexicon, docs/design.md
+§6, "Wording"), and what the model's length limit leaves unread is noted. Each change comes
+back as a plain note for the answer; :func:`left_out` is the one list of left-out words that
+the note and the warning (:func:`tvnet.inference.checks.answer_warnings`) both name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tvnet.data.lexicon import Lexicon
+from tvnet.data.tokenize import MAX_CHARS, cut_at_word, tokenize
+from tvnet.data.wordnet import LexiconError
+from tvnet.image import InputError
+
+
+def require_expression(expression: str | None) -> str:
+    """``expression`` as a string; :class:`InputError` when it is missing or blank (the check
+    that needs no model: :func:`read_expression` does the rest)."""
+    if expression is None or not str(expression).strip():
+        raise InputError("the expression is empty: describe the object to segment")
+    return str(expression)
+
+
+def left_out(rewrites: list[tuple[str, str]]) -> list[str]:
+    """The distinct words the lexicon left out (pairs (word, "")), as first written, in order;
+    "Please … please" is one word."""
+    seen: dict[str, str] = {}
+    for a, b in rewrites:
+        if not b:
+            seen.setdefault(a.lower(), a)
+    return list(seen.values())
+
+
+def read_expression(
+    expression: str | None, lexicon: Lexicon | None, vocab: Any, max_tokens: int
+) -> tuple[str, list[str], list[tuple[str, str]]]:
+    """The expression as a model with this ``lexicon`` (None: read as written), word or
+    word-piece ``vocab`` and length limit ``max_tokens`` reads it, the notes on what changed,
+    and the (written, read) pairs the lexicon rewrote (read "" for a word left out). Raises
+    :class:`InputError` when it is blank or has no words."""
+    notes = []
+    expression = require_expression(expression)
+    if len(expression) > MAX_CHARS:
+        cut = cut_at_word(expression, MAX_CHARS)
+        where = " (at a word boundary)" if expression[len(cut)].isspace() else ""
+        expression = cut
+        notes.append(f"expression cut to its first {MAX_CHARS} characters{where}")
+    if not tokenize(expression):
+        raise InputError("the expression has no words")
+    rewrites: list[tuple[str, str]] = []
+    if lexicon is not None:
+        try:
+            expression, rewrites = lexicon.rewrite(expression)
+        except LexiconError as e:  # a damaged WordNet: read as written, and say so
+            notes.append(f"words the model never saw are read as written: {e}")
+        pairs = dict.fromkeys((a, b) for a, b in rewrites if b)
+        if pairs:
+            said = ", ".join(f"“{a}” as “{b}”" for a, b in pairs)
+            notes.append(f"read {said}: words the model never saw, related by WordNet")
+        left = left_out(rewrites)
+        if left:
+            said = ", ".join(f"“{a}”" for a in left)
+            notes.append(
+                f"read without {said}: words the model never saw that name no object or attribute"
+            )
+    # in the model's own units: words for a word vocabulary, word pieces for hf_tokens
+    cut = vocab.truncation_note(expression, max_tokens)
+    if cut:
+        notes.append(cut)
+    return expression, notes, rewrites
