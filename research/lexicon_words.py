@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         for orig, options in TABLES[name].items():
             want = concept.get(orig)
             for opt in options:
-                text, rewrites = lex.rewrite(opt, drop_fillers=False)  # word for word
+                text, rewrites = lex.rewrite(opt, False, False)  # word for word, no head rule
                 # the words the model reads (tvnet.data.tokenize splits "polka-dotted" too)
                 got = {concept.get(w) for w in tokenize(text)} - {None}
                 if want in got:

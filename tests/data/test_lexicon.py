@@ -248,3 +248,28 @@ def test_whole_words_of_a_word_piece_vocabulary():
         tokenizer = type("T", (), {"vocab": {"Ġyou": 0, "you": 1, "ing": 2}})()
 
     assert whole_words(BPE()) is None
+
+
+def test_an_unknown_head_noun_is_read_as_a_generic_noun(wordnet):
+    """docs/design.md §6, "Wording": a noun that WordNet relates to no known word and that
+    ends its noun phrase names the thing meant, of a kind the model cannot know: it is read as
+    the model's generic noun. A noun before another noun is a modifier, one after a copula a
+    predicate, and a word WordNet relates to a known one is read as that word."""
+    known = ["the", "red", "small", "star", "object", "left", "of", "one", "that", "is"]
+    lex = Lexicon.of(known + ["striped", "thing"], wordnet)
+    assert lex.rewrite("the red gizmo") == ("the red object", [("gizmo", "object")])
+    assert lex.generic("gizmo", "object") and not lex.generic("pentagram", "star")
+    assert lex.rewrite("the gizmo left of the star")[0] == "the object left of the star"
+    assert lex.rewrite("the star left of the specimen")[0] == "the star left of the object"
+    assert lex.rewrite("the buttons")[0] == "the object"  # a plural noun too
+    for kept in ("the lipstick star", "the star that is lipstick", "the daffodil striped one"):
+        assert lex.rewrite(kept) == (kept, [])
+    assert lex.rewrite("the red pentagram") == ("the red star", [("pentagram", "star")])
+    assert lex.rewrite("the red gizmo", generic_heads=False) == ("the red gizmo", [])
+    # a model without a generic noun: nothing to read it as
+    assert Lexicon.of(["the", "red", "star"], wordnet).rewrite("the red gizmo")[1] == []
+    # with the words around the expression left out as well
+    assert lex.rewrite("Find the red gizmo, please") == (
+        "the red object",
+        [("Find", ""), ("gizmo", "object"), ("please", "")],
+    )

@@ -48,6 +48,8 @@ def test_each_measurement_below_its_floor_gives_its_sentence():
             {"left_out_words": ["find"]},
             "never met the word “find” and read the expression without it",
         ),
+        ({"generic_words": ["gizmo"]}, "never met the noun “gizmo” and read it as any object"),
+        ({"generic_words": ["gizmo", "cat"]}, "read them as any object"),
         ({"image_shape": (8, 8)}, "tiny (8×8 pixels)"),
         ({"mask_fraction": 0.0}, "The mask is empty"),
         ({"mask_fraction": 0.001}, "almost empty (0.10% of the image"),

@@ -452,13 +452,23 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert any("read without “Can”, “you”, “find”, “please”" in n for n in asked.notes)
     assert any("read the expression without them" in w for w in asked.warnings)
     assert not asked.confident and asked.unseen_words == []
-    cat = pred(img, "the cat")  # nothing in WordNet relates a cat to a SynthRef word
-    assert cat.rewrites == [] and cat.unknown_words + cat.unseen_words == ["cat"]
-    assert any("“cat”" in w for w in cat.warnings) and not cat.confident
+    # nothing in WordNet relates a cat to a SynthRef word: the head noun is read as "object",
+    # with a note and a warning, and the answer is the one to "the object"
+    cat = pred(img, "the cat")
+    assert cat.expression == "the object" and cat.rewrites == [("cat", "object")]
+    assert cat.unknown_words + cat.unseen_words == []
+    assert any("“cat” as “object”: nouns the model never saw" in n for n in cat.notes)
+    assert any("never met the noun “cat” and read it as any object" in w for w in cat.warnings)
+    assert not cat.confident and np.array_equal(cat.prob, pred(img, "the object").prob)
+    kitten = pred(img, "the cat on the left", attention=False)  # a landmark or a head alike
+    assert kitten.expression == "the object on the left"
+    cat_pieces = pred(img, "the cats that are large")  # before "that": still the head
+    assert cat_pieces.rewrites == [("cats", "object")]
     # a word past the model's length limit is not read at all: no unseen-word warning for it
-    long = pred(img, "the large hexagon " * 12 + "cat")
+    long = pred(img, "the large hexagon " * 12 + "zorblax")  # no noun: read as written
     assert any("word pieces; the model reads" in n for n in long.notes)
-    assert long.unseen_words == [] and "cat" not in " ".join(long.warnings)
+    assert long.unseen_words == [] and "zorblax" not in " ".join(long.warnings)
+    assert pred(img, "the large zorblax").unseen_words == ["zorblax"]
     # built without the training words: not checked (the lexicon's list is not that record)
     bare = Predictor(
         pred.model, pred.retriever, pred.pool_images, info=pred.info, lexicon=pred.lexicon

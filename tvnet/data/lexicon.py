@@ -20,7 +20,11 @@ word that WordNet relates to it most closely, and says which words it rewrote:
   "stripey" → stripes), the stem itself known, or an inflection or the plural of it; nothing
   further;
 - last, the basic colour that people in the xkcd colour survey meant by a colour name
-  ("mustard" → yellow; :mod:`tvnet.data.colour_names`).
+  ("mustard" → yellow; :mod:`tvnet.data.colour_names`);
+- and a noun still unrelated that ends its noun phrase, the expression's head or a
+  landmark's ("the red gizmo", "the star left of the specimen"), is read as the model's
+  generic noun (:data:`GENERIC`: "the red object"): whatever it names, it is the thing meant,
+  while its word pieces would say something the model never learned.
 
 The nearest known word wins: the lowest sense rank plus depth, then adjective senses before
 noun senses, then WordNet's own order. What keeps a rewrite from changing the referent:
@@ -69,6 +73,13 @@ _WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:-[A-Za-z]+)*(?![^\W_])")
 SENSES = 3  # a word too rare to be counted reads its first senses only
 RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rare to be counted"
 GENERIC_DEPTH = 3  # a hypernym this close to the root stands for too much
+# what an unknown head noun is read as: the first of these the model knows (any thing at all)
+GENERIC = ("object", "thing", "item", "one")
+# never a head noun, and a noun right after one is a predicate ("the star that is lime")
+AUXILIARIES = frozenset(
+    "is are am was were be being been has have had does do did can could will would shall "
+    "should may might must looks seems".split()
+)
 SUFFIXES = ("ish", "ey", "y")  # "having the quality of": whitish, orangey, stripy
 # a definition's genus for colours and shapes (WordNet writes "a shade of X", "X-shaped")
 _GENUS = tuple(
@@ -324,7 +335,7 @@ class Lexicon(Fillers):
         return None
 
     def rewrite(
-        self, sentence: str, drop_fillers: bool = True
+        self, sentence: str, drop_fillers: bool = True, generic_heads: bool = True
     ) -> tuple[str, list[tuple[str, str]]]:
         """``sentence`` with each word outside the known words replaced by its nearest known
         relative, and the (word, replacement) pairs, in order. A hyphenated word with an
@@ -339,10 +350,16 @@ class Lexicon(Fillers):
         (:data:`~tvnet.data.fillers.VERB_SURE`: "find red circle", not "blush pentagram"). The
         tail: such words at the end, each short or a sure verb, and only after a comma or a
         noun ("the star please", "the thing for me"; "the green sq" keeps its head noun).
-        Never a word between two kept ones ("beside", "for"), right after an article, a part of a hyphenated word or a clitic of a kept
-        word ("star's"); never so many that no word naming a thing is left; and nothing
-        from a sentence with a negation or an exception ("not", "unless", "instead",
-        "isn't"), whose meaning a left-out word could turn around."""
+        Never a word between two kept ones ("beside", "for"), right after an article, a part
+        of a hyphenated word or a clitic of a kept word ("star's"); never so many that no word
+        naming a thing is left; and nothing from a sentence with a negation or an exception
+        ("not", "unless", "instead", "isn't"), whose meaning a left-out word could turn
+        around.
+
+        With ``generic_heads``, an unknown noun that WordNet relates to no known word and that
+        ends its noun phrase ("the red gizmo", "the button left of …"; :meth:`_generic_heads`)
+        is read as the first known generic noun of :data:`GENERIC` ("object"): it names the
+        thing meant, but nothing the model learned says which kind (:meth:`generic`)."""
         drop_fillers = drop_fillers and not negated(sentence)
         matches = list(_WORD.finditer(sentence))
         gaps = [
@@ -352,6 +369,8 @@ class Lexicon(Fillers):
         read: list[str | None] = [self._swap(m.group(0), pairs[i]) for i, m in enumerate(matches)]
         if drop_fillers:
             self.leave_out(matches, gaps, read, pairs)
+        if generic_heads:
+            self._generic_heads(matches, gaps, read, pairs)
         out = []
         for i, m in enumerate(matches):
             out += [gaps[i], m.group(0) if read[i] is None else read[i]]
@@ -359,7 +378,7 @@ class Lexicon(Fillers):
         rewrites = [p for ps in pairs for p in ps]
         if any(b == "" for _, b in rewrites):
             if not any(self._names_thing(w) for w in _WORD.findall(text)):
-                return self.rewrite(sentence, drop_fillers=False)  # "find it", "please the"
+                return self.rewrite(sentence, False, generic_heads)  # "find it", "please the"
             text = tidy(text)  # what left-out words leave
         return text, rewrites
 
@@ -390,3 +409,63 @@ class Lexicon(Fillers):
             return None
         rewrites.append((token, new))
         return new
+
+    def generic(self, word: str, read: str) -> bool:
+        """Is the pair (``word``, ``read``) of :meth:`rewrite` an unknown head noun read as a
+        generic noun, rather than a word WordNet relates to ``read``?"""
+        return read in GENERIC and self.nearest(word) != read
+
+    def _generic_heads(
+        self,
+        matches: list[re.Match],
+        gaps: list[str],
+        read: list[str | None],
+        pairs: list[list[tuple[str, str]]],
+    ) -> None:
+        """Read unknown head nouns as a generic known noun, in place (:meth:`rewrite`): a word
+        WordNet has as a noun and not as an adjective, neither an auxiliary verb nor after one
+        ("that is lime": a predicate), and with no noun after it before the phrase ends,
+        adjectives skipped ("the daffodil tessellated one" is a modifier), nor a word that
+        neither the model nor WordNet can place ("der rote Kreis")."""
+        generic = next((g for g in GENERIC if g in self.known), None)
+        if generic is None:
+            return
+        words = [m.group(0).lower() for m in matches]
+        for i, w in enumerate(words):
+            if read[i] is not None or "-" in w or self.filler(w):
+                continue
+            if not self.wordnet.base_forms(w, "n") or self.wordnet.base_forms(w, "a"):
+                continue  # not a noun, or also an adjective ("chunky")
+            if w in AUXILIARIES or (i and words[i - 1] in AUXILIARIES):
+                continue  # "are" is a unit of area; "that is lime" a predicate
+            j, head = i + 1, True
+            while j < len(words) and read[j] != "" and not any(c in gaps[j] for c in ",.;:!?()"):
+                nxt = words[j]
+                if self._nounish(read[j] or nxt) or (
+                    read[j] is None and not any(self.wordnet.base_forms(nxt, p) for p in POS)
+                ):
+                    head = False  # a modifier of the noun after it ("lipstick star"), or
+                    break  # of a word no one can place ("der rote Kreis")
+                if not self.wordnet.base_forms(nxt, "a"):
+                    break  # "of", "that", "at": the phrase ends
+                j += 1
+            if head:
+                read[i] = generic
+                pairs[i][:] = [(matches[i].group(0), generic)]
+
+    def _nounish(self, word: str) -> bool:
+        """Is ``word`` a noun where a noun phrase may end: a generic noun, or one WordNet tags
+        at least half as often as a noun as an adjective or adverb (verb senses aside: "cross",
+        "ring"; not "left")? Untagged words with a noun form count ("dots")."""
+        w = word.lower()
+        if w in GENERIC or w in self.short_known:
+            return w in GENERIC
+        forms = self.wordnet.base_forms(w, "n")
+        if not forms:
+            return False
+        noun = other = 0
+        for f in {w, *forms}:
+            c = self.wordnet.sense_counts(f)
+            noun += tag_count(c, "n")
+            other += tag_count(c, ("a", "r"))
+        return noun >= other / 2 if noun or other else True

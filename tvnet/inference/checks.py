@@ -69,6 +69,7 @@ def answer_warnings(
     calibration: Any = None,
     unseen_words: list[str] = (),
     left_out_words: list[str] = (),
+    generic_words: list[str] = (),
 ) -> list[str]:
     """The warnings of one answer, most important first (:mod:`tvnet.inference.checks`).
 
@@ -76,7 +77,9 @@ def answer_warnings(
     the distinct ones outside its vocabulary; ``unseen_words``: the distinct ones a word-piece
     model reads but never met in training (its confidence was fitted on none of them);
     ``left_out_words``: the distinct ones the lexicon left out as naming no object or
-    attribute (:meth:`tvnet.data.lexicon.Lexicon.filler`); ``mask_fraction``: mask area / image area;
+    attribute (:meth:`tvnet.data.lexicon.Lexicon.filler`); ``generic_words``: the distinct
+    nouns it read as a generic noun (:meth:`tvnet.data.lexicon.Lexicon.generic`);
+    ``mask_fraction``: mask area / image area;
     ``calibration``: the checkpoint's :class:`tvnet.eval.calibration.Calibration` (None: no
     image-similarity warning, and the fixed near-empty floor)."""
     out = []
@@ -122,6 +125,13 @@ def answer_warnings(
             f"and read the expression without {'it' if one else 'them'}, as naming no object "
             "or attribute: if the answer should depend on "
             f"{'it' if one else 'them'}, it does not."
+        )
+    if generic_words:
+        one = len(generic_words) == 1
+        out.append(
+            f"The model never met the {'noun' if one else 'nouns'} {_quote(generic_words)} "
+            f"and read {'it' if one else 'them'} as any object: the answer follows the other "
+            f"words, not the kind of thing {'it names' if one else 'they name'}."
         )
     h, w = image_shape
     if max(h, w) < tiny_side(input_size):

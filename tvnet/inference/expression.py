@@ -3,8 +3,9 @@
 An expression is cut at :data:`MAX_CHARS` (at a word boundary), its words the model never saw
 are rewritten into known ones or left out when they name nothing (the lexicon, docs/design.md
 §6, "Wording"), and what the model's length limit leaves unread is noted. Each change comes
-back as a plain note for the answer; :func:`left_out` is the one list of left-out words that
-the note and the warning (:func:`tvnet.inference.checks.answer_warnings`) both name.
+back as a plain note for the answer; :func:`left_out` and :func:`read_as_any` are the one
+lists of left-out words and of nouns read as any thing that the notes and the warnings
+(:func:`tvnet.inference.checks.answer_warnings`) name.
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ def left_out(rewrites: list[tuple[str, str]]) -> list[str]:
     return list(seen.values())
 
 
+def read_as_any(rewrites: list[tuple[str, str]], lexicon: Lexicon | None) -> list[str]:
+    """The distinct words the lexicon read as a generic noun ("gizmo" as "object",
+    :meth:`Lexicon.generic`), as first written, in order."""
+    seen: dict[str, str] = {}
+    for a, b in rewrites:
+        if b and lexicon is not None and lexicon.generic(a, b):
+            seen.setdefault(a.lower(), a)
+    return list(seen.values())
+
+
 def read_expression(
     expression: str | None, lexicon: Lexicon | None, vocab: Any, max_tokens: int
 ) -> tuple[str, list[str], list[tuple[str, str]]]:
@@ -57,10 +68,18 @@ def read_expression(
             expression, rewrites = lexicon.rewrite(expression)
         except LexiconError as e:  # a damaged WordNet: read as written, and say so
             notes.append(f"words the model never saw are read as written: {e}")
-        pairs = dict.fromkeys((a, b) for a, b in rewrites if b)
+        anything = {a.lower() for a in read_as_any(rewrites, lexicon)}
+        pairs = dict.fromkeys((a, b) for a, b in rewrites if b and a.lower() not in anything)
         if pairs:
             said = ", ".join(f"“{a}” as “{b}”" for a, b in pairs)
             notes.append(f"read {said}: words the model never saw, related by WordNet")
+        heads = dict.fromkeys((a, b) for a, b in rewrites if b and a.lower() in anything)
+        if heads:
+            said = ", ".join(f"“{a}” as “{b}”" for a, b in heads)
+            notes.append(
+                f"read {said}: nouns the model never saw and WordNet relates to no word it "
+                "knows, read as any thing"
+            )
         left = left_out(rewrites)
         if left:
             said = ", ".join(f"“{a}”" for a in left)

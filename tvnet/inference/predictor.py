@@ -33,7 +33,7 @@ from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 from tvnet.inference.checks import answer_warnings, unseen_words
-from tvnet.inference.expression import left_out, read_expression
+from tvnet.inference.expression import left_out, read_as_any, read_expression
 from tvnet.inference.influence import (
     Influence,
     WordInfluence,
@@ -449,6 +449,7 @@ class Predictor:
             unknown_words=q.unknown,
             unseen_words=q.unseen,
             left_out_words=left_out(q.rewrites),
+            generic_words=read_as_any(q.rewrites, self.lexicon),
             mask_fraction=float(pred.mask.mean()),
             confidence=pred.confidence,
             image_similarity=q.image_similarity,
