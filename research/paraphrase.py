@@ -333,6 +333,11 @@ HELDOUT7 = {
 # check of the lexicon's left-out words (docs/experiments.md, 2026-12-05, fifth session).
 from heldout8 import HELDOUT8  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A ninth list (research/heldout9.py; 120 pairs), written blind on 2026-12-05 (sixth session)
+# by a helper who read only this file, research/heldout8.py and the generator's vocabulary,
+# with none of the words of lists 1–8 (`--words heldout9`).
+from heldout9 import HELDOUT9  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -342,6 +347,7 @@ TABLES = {
     "heldout6": HELDOUT6,
     "heldout7": HELDOUT7,
     "heldout8": HELDOUT8,
+    "heldout9": HELDOUT9,
 }
 
 
