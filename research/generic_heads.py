@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     from tvnet import Predictor
-    from tvnet.data.lexicon import GENERIC
+    from tvnet.data.heads import GENERIC
     from tvnet.data.refer import open_refer
 
     p = Predictor.from_checkpoint(args.checkpoint, device="cpu")

@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tvnet.data.fillers import Fillers, negated, tidy
+from tvnet.data.heads import Heads
 from tvnet.data.wordnet import (
     HYPERNYMS,
     MIN_LEN,
@@ -73,13 +74,6 @@ _WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:-[A-Za-z]+)*(?![^\W_])")
 SENSES = 3  # a word too rare to be counted reads its first senses only
 RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rare to be counted"
 GENERIC_DEPTH = 3  # a hypernym this close to the root stands for too much
-# what an unknown head noun is read as: the first of these the model knows (any thing at all)
-GENERIC = ("object", "thing", "item", "one")
-# never a head noun, and a noun right after one is a predicate ("the star that is lime")
-AUXILIARIES = frozenset(
-    "is are am was were be being been has have had does do did can could will would shall "
-    "should may might must looks seems".split()
-)
 SUFFIXES = ("ish", "ey", "y")  # "having the quality of": whitish, orangey, stripy
 # a definition's genus for colours and shapes (WordNet writes "a shade of X", "X-shaped")
 _GENUS = tuple(
@@ -144,9 +138,10 @@ def training_words(sentences: Iterable[str]) -> list[str]:
 
 
 @dataclass(eq=False)
-class Lexicon(Fillers):
+class Lexicon(Fillers, Heads):
     """Rewrites words outside ``known`` into their nearest known relative in WordNet, and
-    leaves out words around an expression that name nothing (:class:`Fillers`)."""
+    leaves out words around an expression that name nothing (:class:`Fillers`) and reads an
+    unknown head noun as a generic one (:class:`Heads`)."""
 
     known: frozenset[str]
     wordnet: WordNet = field(default_factory=shared_wordnet)
@@ -357,7 +352,7 @@ class Lexicon(Fillers):
         around.
 
         With ``generic_heads``, an unknown noun that WordNet relates to no known word and that
-        ends its noun phrase ("the red gizmo", "the button left of …"; :meth:`_generic_heads`)
+        ends its noun phrase ("the red gizmo", "the button left of …"; :meth:`generic_heads`)
         is read as the first known generic noun of :data:`GENERIC` ("object"): it names the
         thing meant, but nothing the model learned says which kind (:meth:`generic`)."""
         drop_fillers = drop_fillers and not negated(sentence)
@@ -367,10 +362,10 @@ class Lexicon(Fillers):
         ]
         pairs: list[list[tuple[str, str]]] = [[] for _ in matches]  # each word's rewrites
         read: list[str | None] = [self._swap(m.group(0), pairs[i]) for i, m in enumerate(matches)]
+        if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
+            self.generic_heads(matches, gaps, read, pairs)
         if drop_fillers:
             self.leave_out(matches, gaps, read, pairs)
-        if generic_heads:
-            self._generic_heads(matches, gaps, read, pairs)
         out = []
         for i, m in enumerate(matches):
             out += [gaps[i], m.group(0) if read[i] is None else read[i]]
@@ -409,63 +404,3 @@ class Lexicon(Fillers):
             return None
         rewrites.append((token, new))
         return new
-
-    def generic(self, word: str, read: str) -> bool:
-        """Is the pair (``word``, ``read``) of :meth:`rewrite` an unknown head noun read as a
-        generic noun, rather than a word WordNet relates to ``read``?"""
-        return read in GENERIC and self.nearest(word) != read
-
-    def _generic_heads(
-        self,
-        matches: list[re.Match],
-        gaps: list[str],
-        read: list[str | None],
-        pairs: list[list[tuple[str, str]]],
-    ) -> None:
-        """Read unknown head nouns as a generic known noun, in place (:meth:`rewrite`): a word
-        WordNet has as a noun and not as an adjective, neither an auxiliary verb nor after one
-        ("that is lime": a predicate), and with no noun after it before the phrase ends,
-        adjectives skipped ("the daffodil tessellated one" is a modifier), nor a word that
-        neither the model nor WordNet can place ("der rote Kreis")."""
-        generic = next((g for g in GENERIC if g in self.known), None)
-        if generic is None:
-            return
-        words = [m.group(0).lower() for m in matches]
-        for i, w in enumerate(words):
-            if read[i] is not None or "-" in w or self.filler(w):
-                continue
-            if not self.wordnet.base_forms(w, "n") or self.wordnet.base_forms(w, "a"):
-                continue  # not a noun, or also an adjective ("chunky")
-            if w in AUXILIARIES or (i and words[i - 1] in AUXILIARIES):
-                continue  # "are" is a unit of area; "that is lime" a predicate
-            j, head = i + 1, True
-            while j < len(words) and read[j] != "" and not any(c in gaps[j] for c in ",.;:!?()"):
-                nxt = words[j]
-                if self._nounish(read[j] or nxt) or (
-                    read[j] is None and not any(self.wordnet.base_forms(nxt, p) for p in POS)
-                ):
-                    head = False  # a modifier of the noun after it ("lipstick star"), or
-                    break  # of a word no one can place ("der rote Kreis")
-                if not self.wordnet.base_forms(nxt, "a"):
-                    break  # "of", "that", "at": the phrase ends
-                j += 1
-            if head:
-                read[i] = generic
-                pairs[i][:] = [(matches[i].group(0), generic)]
-
-    def _nounish(self, word: str) -> bool:
-        """Is ``word`` a noun where a noun phrase may end: a generic noun, or one WordNet tags
-        at least half as often as a noun as an adjective or adverb (verb senses aside: "cross",
-        "ring"; not "left")? Untagged words with a noun form count ("dots")."""
-        w = word.lower()
-        if w in GENERIC or w in self.short_known:
-            return w in GENERIC
-        forms = self.wordnet.base_forms(w, "n")
-        if not forms:
-            return False
-        noun = other = 0
-        for f in {w, *forms}:
-            c = self.wordnet.sense_counts(f)
-            noun += tag_count(c, "n")
-            other += tag_count(c, ("a", "r"))
-        return noun >= other / 2 if noun or other else True

@@ -8,8 +8,8 @@ tuned on the examples:
 1. the image is unlike the training pool: its retrieval image similarity (cosine with the most
    similar pool image) lies below the 1 % quantile of the val images' (``image_similarity.q01``);
 2. the model cannot read some words: they are outside its vocabulary (read as ``<unk>``),
-   a word-piece model never met them in training, or the lexicon left them out as naming
-   nothing ("find", "please");
+   a word-piece model never met them in training, the lexicon left them out as naming
+   nothing ("find", "please"), or it read unknown head nouns as any object ("gizmo");
 3. the image is tiny: its long side is under S/4 pixels, so the letterbox enlarges it more
    than 4× (SynthRef's images, 240–400 px, are enlarged at most 1.33× to S = 320);
 4. the mask is empty, or smaller than the 1 % quantile of the val referents' areas

@@ -68,17 +68,18 @@ def read_expression(
             expression, rewrites = lexicon.rewrite(expression)
         except LexiconError as e:  # a damaged WordNet: read as written, and say so
             notes.append(f"words the model never saw are read as written: {e}")
-        anything = {a.lower() for a in read_as_any(rewrites, lexicon)}
-        pairs = dict.fromkeys((a, b) for a, b in rewrites if b and a.lower() not in anything)
+        anything = read_as_any(rewrites, lexicon)
+        lower = {a.lower() for a in anything}
+        pairs = dict.fromkeys((a, b) for a, b in rewrites if b and a.lower() not in lower)
         if pairs:
             said = ", ".join(f"“{a}” as “{b}”" for a, b in pairs)
             notes.append(f"read {said}: words the model never saw, related by WordNet")
-        heads = dict.fromkeys((a, b) for a, b in rewrites if b and a.lower() in anything)
-        if heads:
-            said = ", ".join(f"“{a}” as “{b}”" for a, b in heads)
+        if anything:
+            generic = next(b for a, b in rewrites if a.lower() in lower)
+            said = ", ".join(f"“{a}”" for a in anything)
             notes.append(
-                f"read {said}: nouns the model never saw and WordNet relates to no word it "
-                "knows, read as any thing"
+                f"read {said} as “{generic}”: nouns the model never saw and WordNet relates to "
+                "no word it knows, read as any thing"
             )
         left = left_out(rewrites)
         if left:
