@@ -274,6 +274,11 @@ def test_an_unknown_head_noun_is_read_as_a_generic_noun(wordnet):
         "a bunch of stars",  # before "of": a quantity
         "the star in lime",  # a colour name
         "der rote Kreis",  # before a word no one can place
+        "the star that glows",  # a verb after a relative pronoun
+        "the shape which touches it",  # a verb before its object
+        "the star Sam likes",  # after a name
+        "the star a bit lower",  # a measure
+        "the circle of a different hue",  # a colour's attribute
     ):
         assert lex.rewrite(kept)[1] in ([], [("stars", "star")]), kept
     assert lex.rewrite("the red pentagram") == ("the red star", [("pentagram", "star")])
@@ -287,3 +292,5 @@ def test_an_unknown_head_noun_is_read_as_a_generic_noun(wordnet):
     )
     assert lex.rewrite("the red gizmo please")[0] == "the red object"
     assert lex.rewrite("the gizmo right of the star")[0] == "the object right of the star"
+    assert lex.rewrite("the shiny gizmo near the star")[0] == "the shiny object near the star"
+    assert lex.rewrite("the red gizmo thanks")[0] == "the red object thanks"

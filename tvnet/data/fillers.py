@@ -90,7 +90,7 @@ class Fillers:
         read: list[str | None],
         pairs: list[list[tuple[str, str]]],
     ) -> None:
-        """Mark the words :meth:`rewrite` leaves out, in place: read "" and the pair
+        """Mark the words :meth:`Lexicon.rewrite` leaves out, in place: read "" and the pair
         (word, "")."""
         words = [m.group(0) for m in matches]
         n = len(words)

@@ -8,16 +8,21 @@ of :class:`tvnet.data.lexicon.Lexicon`, reads such a noun as the model's generic
 ends a noun phrase that names a thing in the picture:
 
 - a noun to WordNet, not an adjective ("chunky"), not an auxiliary verb ("are" is also a
-  unit of area) nor a part of a contraction ("isn't"), not a word for the picture itself (:data:`FRAME_WORDS`: "the star in the
-  picture"), not a colour name of the xkcd survey ("the star in lime");
-- after a determiner or a modifier: not the first word of a clause ("segment the star",
-  "point to …" are commands; "…, thanks"), not right after an auxiliary ("the star that is lime", "that's lime": a
-  predicate), a noun the model knows ("the star facing up") or a word that introduces a part
-  ("with a hole", "has spikes");
+  unit of area), not part of a contraction or a possessive ("isn't", "gizmo's"), not a word
+  for the picture, a place, part or measure in it or a colour's attributes
+  (:data:`PLACE_WORDS`: "in the picture", "the second column", "a bit lower", "a different
+  hue"), not a colour name of the xkcd survey ("the star in lime");
+- right after a determiner ("the", "which"), an adjective ("red", "shiny") or a modifier
+  noun the model does not know ("the custard gizmo"), and not in a phrase of parts ("with a
+  hole", "has spikes"): so not a clause's first word ("segment the star", "…, thanks"), nor
+  a verb after a relative pronoun or a name ("the star that glows", "the star Sam likes"),
+  nor a noun after a preposition ("in tartan") or a noun the model knows ("the star facing
+  up");
 - with no noun after it before the phrase ends, adjectives skipped ("the lipstick star",
   "the daffodil tessellated one": modifiers), no word after it that neither the model nor
-  WordNet can place ("der rote Kreis"), not before "of" ("a bunch of stars", "the edge of
-  …") nor before a determiner (a verb before its object: "… touches the circle").
+  WordNet can place ("der rote Kreis"), not before "of" ("a bunch of stars") nor before a
+  determiner or an object pronoun (a verb before its object: "… touches the circle",
+  "… which touches it").
 """
 
 from __future__ import annotations
@@ -36,10 +41,13 @@ AUXILIARIES = frozenset(
     "should may might must looks seems".split()
 )
 _CLITICS = frozenset({"s", "re", "m"})  # "that's", "they're", "I'm" after an apostrophe
-# words for the picture itself: a place in it, not a thing in it
-FRAME_WORDS = frozenset(
-    "picture photo photograph image pic pics background foreground frame scene screen canvas "
-    "border edge margin view shot snapshot corner centre center middle side".split()
+# words for the picture, a place, a part or a measure in it, or a colour's attributes: never
+# a thing in it ("the star in the picture", "in the second column", "a bit lower", "hue")
+PLACE_WORDS = frozenset(
+    "picture photo photograph image pic background foreground frame scene screen canvas page "
+    "border edge margin view shot snapshot corner centre center middle side top bottom end "
+    "row column quadrant region section area part half position distance floor apex tip "
+    "length way bit tad degree hue shade tone".split()
 )
 # a noun a few words after one of these is a part or a feature ("with a hole", "has spikes")
 _FEATURE = frozenset({"with", "without", "has", "have", "having", "had"})
@@ -47,6 +55,12 @@ _FEATURE = frozenset({"with", "without", "has", "have", "having", "had"})
 _DETERMINERS = ARTICLES | frozenset(
     "this these those my your his her its our their every each".split()
 )
+# a head noun comes right after one of these, or after an adjective ("the red gizmo")
+_BEFORE_HEAD = ARTICLES | frozenset(
+    "this these those every each all both any some no which what another".split()
+)
+_PRONOUNS = frozenset("it them him her me us itself themselves".split())  # objects of a verb
+_THANKS = frozenset("thanks thank cheers thx ty pls plz please".split())  # nouns to WordNet
 _BREAK = re.compile(r"[,.;:!?()]")
 
 
@@ -96,31 +110,45 @@ class Heads:
         for i, w in enumerate(words):
             if read[i] is not None or "-" in w or len(w) < MIN_LEN or w in AUXILIARIES:
                 continue
-            if w in FRAME_WORDS or w in _colour_names() or self.filler(w):
+            if w in _colour_names() or w in _THANKS or self.filler(w):
                 continue
-            if gaps[i] in _APOSTROPHES or (i + 1 < len(words) and gaps[i + 1] in _APOSTROPHES):
-                continue  # a part of a contraction: "isn't", "star's"
-            if not self.wordnet.base_forms(w, "n") or self.wordnet.base_forms(w, "a"):
+            if gaps[i] in _APOSTROPHES or (i + 1 < len(words) and gaps[i + 1][:1] in _APOSTROPHES):
+                continue  # a part of a contraction or a possessive: "isn't", "gizmo's"
+            forms = self.wordnet.base_forms(w, "n")
+            if not forms or self.wordnet.base_forms(w, "a"):
                 continue  # not a noun, or also an adjective ("chunky")
-            if self._after_modifier(words, gaps, read, i) and self._ends_phrase(
+            if w in PLACE_WORDS or any(f in PLACE_WORDS for f in forms):
+                continue
+            if self._after_modifier(matches, gaps, read, i) and self._ends_phrase(
                 words, gaps, read, i
             ):
                 read[i] = generic
                 pairs[i][:] = [(matches[i].group(0), generic)]
 
     def _after_modifier(
-        self, words: list[str], gaps: list[str], read: list[str | None], i: int
+        self, matches: list[re.Match], gaps: list[str], read: list[str | None], i: int
     ) -> bool:
-        """Does word ``i`` come after a determiner or a modifier, as a head noun does?"""
+        """Does word ``i`` come right after a determiner ("the", "which"), an adjective ("red",
+        "shiny") or an unknown modifier noun ("custard gizmo"), as a head noun does, and not in
+        a phrase of parts ("with a hole")?
+        Not after anything else: a clause's first word ("segment the star", "…, thanks"), a
+        verb after a relative pronoun or a subject ("the star that glows", "the star Sam
+        likes"), a noun after a preposition ("in tartan")."""
         if i == 0 or _BREAK.search(gaps[i]):
-            return False  # a clause's first word: "segment the star", "…, thanks"
-        prev = words[i - 1]
-        if prev in AUXILIARIES or (prev in _CLITICS and gaps[i - 1] in _APOSTROPHES):
-            return False  # a predicate: "the star that is lime", "that's lime"
-        if read[i - 1] is not None and self._nounish(read[i - 1]):
-            return False  # after a noun it knows: "the star facing up"
-        # "with a hole", "has five points"
-        return not any(w in _FEATURE for w in words[max(0, i - 3) : i])
+            return False
+        words = [m.group(0).lower() for m in matches[max(0, i - 3) : i + 1]]
+        if any(w in _FEATURE for w in words[:-1]):
+            return False  # "with a hole", "has five points"
+        prev, known = words[-2], read[i - 1]
+        if prev in _BEFORE_HEAD:  # "which"/"what" open a question, elsewhere a clause
+            return prev not in ("which", "what") or i == 1
+        if known == "" or len(prev) < MIN_LEN or prev in AUXILIARIES:
+            return False
+        if known is None:  # an adjective or a noun the model does not know: "shiny gizmo",
+            if self.filler(prev) or matches[i - 1].group(0)[:1].isupper():  # "custard
+                return False  # gizmo"; not a name ("the star Sam likes")
+            return any(self.wordnet.base_forms(prev, p) for p in "an")
+        return bool(self.wordnet.base_forms(known.lower(), "a")) and not self._nounish(known)
 
     def _ends_phrase(
         self, words: list[str], gaps: list[str], read: list[str | None], i: int
@@ -130,8 +158,12 @@ class Heads:
             nxt = words[j]
             if _BREAK.search(gaps[j]):
                 return True
-            if nxt in _DETERMINERS or (nxt == "of" and j == i + 1):
-                return False  # "segment the star"; "a bunch of stars", "the edge of …"
+            if nxt in _THANKS:
+                return True  # "the red gizmo thanks"
+            if j == i + 1 and nxt in _PRONOUNS:
+                return False  # a verb before its object: "the shape which touches it"
+            if nxt in _DETERMINERS or nxt == "of":  # right after it: "segment the star",
+                return j > i + 1  # "a bunch of stars"; after a skipped word: "… near the star"
             if len(nxt) < MIN_LEN and nxt not in GENERIC:
                 return True  # "to", "at", "or", "in"
             if read[j] is None and self.filler(nxt):
@@ -150,10 +182,7 @@ class Heads:
         forms = self.wordnet.base_forms(word, "a")
         if not forms:
             return False
-        adj = adv = 0
-        for f in {word, *forms}:
-            c = self.wordnet.sense_counts(f)
-            adj, adv = adj + tag_count(c, "a"), adv + tag_count(c, "r")
+        adj, adv = self._tags({word, *forms}, "a", "r")
         return adj >= adv
 
     def _nounish(self, word: str) -> bool:
@@ -169,9 +198,14 @@ class Heads:
         forms = self.wordnet.base_forms(w, "n")
         if not forms:
             return False
-        noun = other = 0
-        for f in {w, *forms}:
-            c = self.wordnet.sense_counts(f)
-            noun += tag_count(c, "n")
-            other += tag_count(c, ("a", "r"))
+        noun, other = self._tags({w, *forms}, "n", ("a", "r"))
         return noun >= other if noun or other else True
+
+    def _tags(self, forms: set[str], these: str, those: str | tuple[str, ...]) -> tuple[int, int]:
+        """How often WordNet's sense-tagged corpus tags ``forms`` as ``these`` parts of speech,
+        and as ``those``."""
+        a = b = 0
+        for f in forms:
+            c = self.wordnet.sense_counts(f)
+            a, b = a + tag_count(c, these), b + tag_count(c, those)
+        return a, b
