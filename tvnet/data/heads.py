@@ -77,7 +77,7 @@ def _colour_names() -> frozenset[str]:
 
 class Heads:
     """The generic-head half of :class:`tvnet.data.lexicon.Lexicon` (its attributes below;
-    :meth:`nearest` and :meth:`filler` are the lexicon's)."""
+    :meth:`nearest`, :meth:`filler` and :meth:`_strong` are the lexicon's)."""
 
     known: frozenset[str]
     short_known: frozenset[str]
@@ -87,6 +87,9 @@ class Heads:
         raise NotImplementedError
 
     def filler(self, word: str) -> bool:  # pragma: no cover - the lexicon's
+        raise NotImplementedError
+
+    def _strong(self, word: str) -> bool:  # pragma: no cover - the lexicon's (Fillers)
         raise NotImplementedError
 
     def generic(self, word: str, read: str) -> bool:
@@ -147,7 +150,7 @@ class Heads:
         if known is None:  # an adjective or a noun the model does not know: "shiny gizmo",
             if self.filler(prev) or matches[i - 1].group(0)[:1].isupper():  # "custard
                 return False  # gizmo"; not a name ("the star Sam likes")
-            return any(self.wordnet.base_forms(prev, p) for p in "an")
+            return not self._strong(prev)  # WordNet has it as a noun or an adjective
         return bool(self.wordnet.base_forms(known.lower(), "a")) and not self._nounish(known)
 
     def _ends_phrase(
@@ -170,7 +173,7 @@ class Heads:
                 return True  # a word that names nothing: "please", "beside"
             if self._nounish(read[j] or nxt):
                 return False  # a modifier of the noun after it ("lipstick star")
-            if read[j] is None and not any(self.wordnet.base_forms(nxt, p) for p in "an"):
+            if read[j] is None and self._strong(nxt):
                 return False  # of a word no one can place ("der rote Kreis")
             if not self._adjective(nxt):
                 return True  # "that", "above", "left" before "of": the phrase ends

@@ -10,6 +10,7 @@ lists of left-out words and of nouns read as any thing that the notes and the wa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tvnet.data.lexicon import Lexicon
@@ -26,24 +27,26 @@ def require_expression(expression: str | None) -> str:
     return str(expression)
 
 
+def _distinct(words: Iterable[str]) -> list[str]:
+    """``words`` without repeats in any case, each as first written, in order."""
+    seen: dict[str, str] = {}
+    for w in words:
+        seen.setdefault(w.lower(), w)
+    return list(seen.values())
+
+
 def left_out(rewrites: list[tuple[str, str]]) -> list[str]:
     """The distinct words the lexicon left out (pairs (word, "")), as first written, in order;
     "Please … please" is one word."""
-    seen: dict[str, str] = {}
-    for a, b in rewrites:
-        if not b:
-            seen.setdefault(a.lower(), a)
-    return list(seen.values())
+    return _distinct(a for a, b in rewrites if not b)
 
 
 def read_as_any(rewrites: list[tuple[str, str]], lexicon: Lexicon | None) -> list[str]:
     """The distinct words the lexicon read as a generic noun ("gizmo" as "object",
     :meth:`Lexicon.generic`), as first written, in order."""
-    seen: dict[str, str] = {}
-    for a, b in rewrites:
-        if b and lexicon is not None and lexicon.generic(a, b):
-            seen.setdefault(a.lower(), a)
-    return list(seen.values())
+    if lexicon is None:
+        return []
+    return _distinct(a for a, b in rewrites if b and lexicon.generic(a, b))
 
 
 def read_expression(
