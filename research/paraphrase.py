@@ -338,6 +338,11 @@ from heldout8 import HELDOUT8  # noqa: E402  (research/ is sys.path[0] as a scri
 # with none of the words of lists 1–8 (`--words heldout9`).
 from heldout9 import HELDOUT9  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A tenth list (research/heldout10.py; 120 pairs), written blind on 2026-12-05 (seventh session)
+# by a helper who read only this file, research/heldout8.py, research/heldout9.py and the
+# generator's vocabulary, with none of the words of lists 1–9 (`--words heldout10`).
+from heldout10 import HELDOUT10  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -348,6 +353,7 @@ TABLES = {
     "heldout7": HELDOUT7,
     "heldout8": HELDOUT8,
     "heldout9": HELDOUT9,
+    "heldout10": HELDOUT10,
 }
 
 

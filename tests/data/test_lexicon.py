@@ -294,3 +294,14 @@ def test_an_unknown_head_noun_is_read_as_a_generic_noun(wordnet):
     assert lex.rewrite("the gizmo right of the star")[0] == "the object right of the star"
     assert lex.rewrite("the shiny gizmo near the star")[0] == "the shiny object near the star"
     assert lex.rewrite("the red gizmo thanks")[0] == "the red object thanks"
+
+
+def test_a_known_noun_too_rare_to_be_tagged_still_names_a_thing(wordnet):
+    # "hexagon" and "crescent" have no tagged senses in WordNet's corpus: they are nouns by
+    # their senses (1 noun : 0 and 1 : 1 adjective), so the words around them may go
+    lex = Lexicon.of(["the", "hexagon", "crescent", "dotted"], wordnet)
+    assert lex.rewrite("the hexagon please") == ("the hexagon", [("please", "")])
+    assert lex.rewrite("the crescent please") == ("the crescent", [("please", "")])
+    assert lex.rewrite("find the hexagon") == ("the hexagon", [("find", "")])
+    # "dotted" (adjective senses only) is no noun: a tail after it may be the head
+    assert lex.rewrite("the dotted please") == ("the dotted please", [])

@@ -443,6 +443,14 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert new.rewrites == [("huge", "large"), ("hexagons", "hexagon")] and known.rewrites == []
     assert np.array_equal(new.prob, known.prob) and new.unknown_words == []
     assert any("“huge” as “large”" in n for n in new.notes)
+    # a word that is no English word is read as the known word it misspells, with a note
+    # that says so and no warning: the answer is the one to the known words, to the bit
+    typo = pred(img, "The lareg hexgaon.")
+    assert typo.expression == "The large hexagon."
+    assert typo.rewrites == [("lareg", "large"), ("hexgaon", "hexagon")]
+    assert np.array_equal(typo.prob, known.prob) and typo.warnings == known.warnings
+    assert any("“lareg” as “large”, “hexgaon” as “hexagon”: no English" in n for n in typo.notes)
+    assert not any("related by WordNet" in n for n in typo.notes)
     # words around the expression that name no object or attribute are left out: the answer
     # is the one to the expression alone, to the bit, with a note, a warning and no ✔
     asked = pred(img, "Can you find the large hexagon, please?")

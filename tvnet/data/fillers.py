@@ -142,11 +142,16 @@ class Fillers:
         return other >= VERB_SURE * max(content, 1)
 
     def _noun(self, word: str) -> bool:
-        """Is ``word`` a known word WordNet tags mostly as a noun ("star", "thing")?"""
+        """Is ``word`` a known word WordNet tags mostly as a noun ("star", "thing"), or, one
+        too rare to be tagged ("hexagon", "crescent"), one with a noun sense and at least as
+        many noun senses as adjective senses (not "dotted")?"""
         w = word.lower()
         if w not in self.known:
             return False
         counts = self.wordnet.sense_counts(w)
+        if not counts:
+            nouns = len(self.wordnet.offsets(w, "n"))
+            return nouns > 0 and nouns >= len(self.wordnet.offsets(w, "a"))
         noun = tag_count(counts, "n")
         return noun > 0 and noun >= sum(counts.values()) - noun
 
@@ -159,10 +164,14 @@ class Fillers:
 
     def _names_thing(self, word: str) -> bool:
         """Is ``word``, as the model reads it, a known word used mostly as a noun or an
-        adjective ("star", "red"; "pentagram" → "star"), not "the" or "is"?"""
+        adjective ("star", "red"; "pentagram" → "star"; "hexagon", too rare to be tagged),
+        not "the" or "is"?"""
         w = word.lower()
         k = w if w in self.known else self.nearest(w)
         if k is None or "-" in w:
             return k is not None
-        content, other = usage(self.wordnet.sense_counts(k))
+        counts = self.wordnet.sense_counts(k)
+        if not counts:  # too rare to be tagged: a noun or adjective at all ("hexagon")
+            return any(self.wordnet.offsets(k, p) for p in ("a", "n"))
+        content, other = usage(counts)
         return content > 0 and content >= other

@@ -19,8 +19,11 @@ word that WordNet relates to it most closely, and says which words it rewrote:
   of "having the quality of" (:data:`SUFFIXES`: "whitish" → white, "orangey" → orange,
   "stripey" → stripes), the stem itself known, or an inflection or the plural of it; nothing
   further;
-- last, the basic colour that people in the xkcd colour survey meant by a colour name
+- then the basic colour that people in the xkcd colour survey meant by a colour name
   ("mustard" → yellow; :mod:`tvnet.data.colour_names`);
+- last, for a word that is no English word at all, the known word it misspells, one edit
+  away or, in a long word, two ("sqaure" → square, "cricle" → circle;
+  :mod:`tvnet.data.spelling`);
 - and a noun still unrelated that ends its noun phrase, the expression's head or a
   landmark's ("the red gizmo", "the star left of the specimen"), is read as the model's
   generic noun (:data:`GENERIC`: "the red object"): whatever it names, it is the thing meant,
@@ -146,7 +149,8 @@ class Lexicon(Fillers, Heads):
     known: frozenset[str]
     wordnet: WordNet = field(default_factory=shared_wordnet)
     glosses: bool = True  # also read a definition's genus (:meth:`_genus`)
-    colours: bool = True  # last, a colour name from the xkcd survey (:meth:`_colour`)
+    colours: bool = True  # a colour name from the xkcd survey (:meth:`_colour`)
+    spelling: bool = True  # failing those, a misspelt known word (:meth:`_misspelt`)
     # whole words of the text model's own vocabulary (WordPiece), which tell function words
     # apart from words WordNet merely lacks (:meth:`filler`); None: that test is off
     whole_words: frozenset[str] | None = None
@@ -161,6 +165,8 @@ class Lexicon(Fillers, Heads):
                 if base not in self.known and len(base) >= MIN_LEN and self._plural(k, base):
                     self.by_base.setdefault(base, k)
         self._cache: dict[str, str | None] = {}
+        self._typos: dict[str, str | None] = {}  # :meth:`_misspelt`'s answers
+        self._spellable: list[str] | None = None  # the known words it may answer
 
     def _plural(self, word: str, base: str) -> bool:
         """Is ``word`` used as the plural of the noun ``base`` ("dots" of "dot"), rather than a
@@ -183,21 +189,28 @@ class Lexicon(Fillers, Heads):
         glosses: bool = True,
         colours: bool = True,
         whole_words: Iterable[str] | None = None,
+        spelling: bool = True,
     ) -> Lexicon:
         known = frozenset(w.lower() for w in known)
         whole = None if whole_words is None else frozenset(whole_words)
-        return cls(known, wordnet or shared_wordnet(), glosses, colours, whole)
+        return cls(known, wordnet or shared_wordnet(), glosses, colours, spelling, whole)
 
-    def nearest(self, word: str) -> str | None:
+    def nearest(self, word: str, misspelt: bool = True) -> str | None:
         """The known word that ``word`` stands for, or None when WordNet relates it to none
-        (or it is known already)."""
+        (or it is known already). ``misspelt``: failing WordNet, the known word that ``word``
+        misspells (:meth:`_misspelt`; off for a name, :meth:`rewrite`)."""
         word = word.lower()
-        if word in self._cache:
-            return self._cache[word]
-        if len(self._cache) > 65536:
-            self._cache.clear()
-        value = self._nearest(word)
-        self._cache[word] = value
+        if word not in self._cache:
+            if len(self._cache) > 65536:
+                self._cache.clear()
+            self._cache[word] = self._nearest(word)
+        value = self._cache[word]
+        if value is None and misspelt and self.spelling:
+            if word not in self._typos:
+                if len(self._typos) > 65536:
+                    self._typos.clear()
+                self._typos[word] = self._misspelt(word)
+            value = self._typos[word]
         return value
 
     def _nearest(self, word: str) -> str | None:
@@ -264,6 +277,47 @@ class Lexicon(Fillers, Heads):
                     if k in self.known:
                         return k
         return None
+
+    def _misspelt(self, word: str) -> str | None:
+        """The known word that ``word``, no English word (:meth:`_english`), misspells
+        (:func:`tvnet.data.spelling.correction`): "sqaure" → square; a known plural's
+        singular stands for the plural ("dott" → dot → dots). Only as a word WordNet has,
+        never a function word ("andy" is not "and"), and never a negation written without
+        its apostrophe ("dont" is not "donut")."""
+        from tvnet.data.spelling import correction
+
+        if self._english(word) or negated(word):
+            return None
+        if self._spellable is None:
+            self._spellable = sorted(
+                k for k in {*self.known, *self.by_base} if self._wordnet_word(k)
+            )
+        hit = correction(word, self._spellable)
+        return self.by_base.get(hit, hit) if hit is not None else None
+
+    def misspelling(self, word: str, read: str) -> bool:
+        """Is the pair (``word``, ``read``) of :meth:`rewrite` a misspelt word read as the known
+        word it misspells (:meth:`_misspelt`), rather than one WordNet relates to ``read``?"""
+        return (
+            self.spelling
+            and self.nearest(word, misspelt=False) is None
+            and self.nearest(word) == read
+        )
+
+    def _wordnet_word(self, word: str) -> bool:
+        """Is ``word`` in WordNet in any part of speech: a word that names something or
+        says how ("left", "very"), not a function word ("and", "with")?"""
+        return any(self.wordnet.offsets(word, pos) for pos in "nvar")
+
+    def _english(self, word: str) -> bool:
+        """Is ``word`` an English word: one WordNet has in any part of speech and inflection
+        ("plaid", "hart", "stripped", "slotted"), or one the text model's vocabulary holds
+        whole ("whose")?"""
+        return bool(
+            self.wordnet.sense_counts(word)
+            or any(self.wordnet.base_forms(word, pos) for pos in "nvar")
+            or (self.whole_words is not None and word in self.whole_words)
+        )
 
     def _senses(self, form: str, pos: str) -> list[tuple[int, int]]:
         """(rank, offset) of the senses of ``form`` as ``pos`` that people use (see the
@@ -334,8 +388,9 @@ class Lexicon(Fillers, Heads):
     ) -> tuple[str, list[tuple[str, str]]]:
         """``sentence`` with each word outside the known words replaced by its nearest known
         relative, and the (word, replacement) pairs, in order. A hyphenated word with an
-        unknown part is looked up whole first ("sky-blue"), then, unless WordNet has it as a
-        word of its own, part by part.
+        unknown part is looked up whole first ("sky-blue", or closed: "criss-cross" as
+        "crisscross"), then, unless WordNet has it as a word of its own, part by part. A
+        capitalised word inside a sentence is a name, never read as a misspelling.
 
         With ``drop_fillers``, words that name no object or attribute (:meth:`filler`) are
         left out of the lead-in and the tail, each as the pair (word, ""), so that "can you
@@ -361,7 +416,10 @@ class Lexicon(Fillers, Heads):
             sentence[(matches[i - 1].end() if i else 0) : m.start()] for i, m in enumerate(matches)
         ]
         pairs: list[list[tuple[str, str]]] = [[] for _ in matches]  # each word's rewrites
-        read: list[str | None] = [self._swap(m.group(0), pairs[i]) for i, m in enumerate(matches)]
+        read: list[str | None] = [
+            self._swap(m.group(0), pairs[i], not self._name(m.group(0), gaps[i], i))
+            for i, m in enumerate(matches)
+        ]
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)
         if drop_fillers:
@@ -377,29 +435,40 @@ class Lexicon(Fillers, Heads):
             text = tidy(text)  # what left-out words leave
         return text, rewrites
 
-    def _swap(self, token: str, rewrites: list[tuple[str, str]]) -> str | None:
+    @staticmethod
+    def _name(token: str, gap: str, i: int) -> bool:
+        """Is ``token``, the ``i``-th word after ``gap``, capitalised inside a sentence ("the
+        Costner poster"): a name, which is never read as a misspelt known word?"""
+        return i > 0 and token.istitle() and not re.search(r"[.!?]\s*$", gap)
+
+    def _swap(
+        self, token: str, rewrites: list[tuple[str, str]], misspelt: bool = True
+    ) -> str | None:
         """What the model reads for one word of a sentence (appending to ``rewrites``); None
-        for a single word that is unknown and that WordNet relates to no known word."""
+        for a single word that is unknown and that WordNet relates to no known word nor, with
+        ``misspelt``, misspells one."""
         parts = token.split("-")
         if len(parts) > 1:
             if all(p.lower() in self.known for p in parts):
                 return token  # "blue-green": the model reads both words
-            whole = self.nearest(token)
+            joined = token.replace("-", "").lower()  # WordNet writes some closed: "crisscross"
+            whole = self.nearest(token, misspelt) or self.nearest(joined, misspelt=False)
             if whole is not None:
                 rewrites.append((token, whole))
                 return whole
-            if self._content(token.lower()):  # a word of its own that WordNet relates to
-                return token  # nothing known: its parts would mislead ("topsy-turvy")
+            if self._content(token.lower()) or self._content(joined):  # a word of its own
+                return token  # that WordNet relates to nothing known: its parts would mislead
+                # ("topsy-turvy", "criss-cross")
             read = []
             for p in parts:  # a part of a compound is a modifier: never left out
-                new = None if p.lower() in self.known else self.nearest(p)
+                new = None if p.lower() in self.known else self.nearest(p, misspelt)
                 if new is not None:
                     rewrites.append((p, new))
                 read.append(new or p)
             return "-".join(read)
         if token.lower() in self.known or token.lower() in self.short_known:
             return token
-        new = self.nearest(token)
+        new = self.nearest(token, misspelt)
         if new is None:
             return None
         rewrites.append((token, new))

@@ -17,15 +17,33 @@ from tvnet.io import package_dir
 
 # "-er"/"-est" make a comparative of a word tagged as an adjective ≥ this share of its noun tags
 GRADABLE_SHARE = 0.25
-_FILES = {"a": "adj", "n": "noun"}
+_FILES = {"a": "adj", "n": "noun", "v": "verb", "r": "adv"}
 _SENSE_POS = {"1": "n", "2": "v", "3": "a", "4": "r", "5": "a"}  # a sense key's ss_type
 _DETACH = {  # morphy's suffix rules (WordNet morph(7WN))
     "n": (("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"),
           ("men", "man"), ("ies", "y"), ("s", "")),
     "a": (("er", ""), ("est", ""), ("er", "e"), ("est", "e")),
+    "v": (("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""),
+          ("ing", "e"), ("ing", "")),
+    "r": (),
 }  # fmt: skip
 HYPERNYMS = ("@", "@i")
 MIN_LEN = 3  # shorter words are function words or letters ("a" is vitamin A in WordNet)
+
+
+def _doubles(word: str, suffix: str) -> bool:
+    """Would English double the last consonant of ``word``'s stem before ``suffix`` ("ed",
+    "ing"): a stem of one syllable ending consonant, vowel, consonant ("spot" → "spotted")?
+    Then ``word`` with a single one ("spoted") is no inflection of it (the doubled forms are
+    in WordNet's verb.exc)."""
+    stem = word[: -len(suffix)]
+    return (
+        len(stem) >= 3
+        and len(re.findall(r"[aeiou]+", stem)) == 1
+        and stem[-1] not in "aeiouwxy"
+        and stem[-2] in "aeiou"
+        and stem[-3] not in "aeiou"
+    )
 
 
 class LexiconError(RuntimeError):
@@ -207,7 +225,12 @@ class WordNet:
         forms = [word]
         if word in self._exc[pos]:
             forms.append(self._exc[pos][word])
-        detached = [word[: -len(s)] + r for s, r in _DETACH[pos] if word.endswith(s)]
+        detached = [
+            word[: -len(s)] + r
+            for s, r in _DETACH[pos]
+            if word.endswith(s)
+            and not (pos == "v" and not r and s in ("ed", "ing") and _doubles(word, s))
+        ]
         if pos == "a":  # -er/-est grade adjectives, not words used as nouns ("six-sider")
             detached = [f for f in detached if self._gradable(f)]  # ("six-sider" ≠ side)
         forms += detached

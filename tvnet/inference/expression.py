@@ -1,8 +1,9 @@
 """An expression as the model reads it: the Predictor's first step (docs/design.md §7).
 
 An expression is cut at :data:`MAX_CHARS` (at a word boundary), its words the model never saw
-are rewritten into known ones or left out when they name nothing (the lexicon, docs/design.md
-§6, "Wording"), and what the model's length limit leaves unread is noted. Each change comes
+are rewritten into known ones (related by WordNet, or misspelt) or left out when they name
+nothing (the lexicon, docs/design.md §6, "Wording"), and what the model's length limit leaves
+unread is noted. Each change comes
 back as a plain note for the answer; :func:`left_out` and :func:`read_as_any` are the one
 lists of left-out words and of nouns read as any thing that the notes and the warnings
 (:func:`tvnet.inference.checks.answer_warnings`) name.
@@ -73,10 +74,16 @@ def read_expression(
             notes.append(f"words the model never saw are read as written: {e}")
         anything = read_as_any(rewrites, lexicon)
         lower = {a.lower() for a in anything}
-        pairs = dict.fromkeys((a, b) for a, b in rewrites if b and a.lower() not in lower)
+        typos = dict.fromkeys((a, b) for a, b in rewrites if b and lexicon.misspelling(a, b))
+        pairs = dict.fromkeys(
+            (a, b) for a, b in rewrites if b and a.lower() not in lower and (a, b) not in typos
+        )
         if pairs:
             said = ", ".join(f"“{a}” as “{b}”" for a, b in pairs)
             notes.append(f"read {said}: words the model never saw, related by WordNet")
+        if typos:
+            said = ", ".join(f"“{a}” as “{b}”" for a, b in typos)
+            notes.append(f"read {said}: no English words, taken as misspellings of known ones")
         if anything:
             generic = next(b for a, b in rewrites if a.lower() in lower)
             said = ", ".join(f"“{a}”" for a in anything)

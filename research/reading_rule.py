@@ -1,0 +1,137 @@
+"""Does one of the lexicon's reading rules help? (issue 23, "Wording"; design.md §6)
+
+For each rewritten sample of a paraphrase copy (research/paraphrase.py), reads the expression
+as the Predictor does with the rule off (A) and on (B) and, where the two readings differ
+(``--all``: on every rewritten sample), runs the checkpoint on both and sums intersections and
+unions into oIoU. The original wording's oIoU on the same samples comes from the checkpoint's
+val dump, so "kept" is the share of it that each reading keeps. The rules:
+
+- ``generic_heads``: an unknown head noun read as "object" (``Lexicon.rewrite(generic_heads=)``);
+- ``spelling``: a word that is no English word read as the known word it misspells
+  (``Lexicon.spelling``; tvnet/data/spelling.py);
+- ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
+  noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
+  (seventh session), such a word named nothing.
+
+    python research/paraphrase.py --data data/synthref --split val --out data/p9 --words heldout9
+    python research/reading_rule.py --rule spelling data/p9 [data/p10 …] [--all]
+
+One JSON line per copy: n (samples scored), changed (of those, where the readings differ),
+oIoU of the original wording / A / B, the kept shares, seconds, and the rewrites that B makes
+and A does not, most frequent first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+RULES = ("generic_heads", "spelling", "untagged")
+
+
+def rule_switch(p, rule: str):
+    """A function that turns ``rule`` off or on in Predictor ``p``'s own reading."""
+    lex = p.lexicon
+    if rule == "spelling":
+        return lambda on: setattr(lex, "spelling", on)
+    state = [False]
+    if rule == "untagged":
+        noun, names, counted = lex._noun, lex._names_thing, lex.wordnet.sense_counts
+
+        def old_names(w: str) -> bool:
+            k = w.lower() if w.lower() in lex.known else lex.nearest(w)
+            if state[0] or k is None or "-" in w:
+                return names(w)
+            return names(w) if counted(k) else False
+
+        lex._noun = lambda w: noun(w) if state[0] or counted(w.lower()) else False
+        lex._names_thing = old_names
+        return lambda on: state.__setitem__(0, on)
+    rewrite = type(lex).rewrite
+    lex.rewrite = lambda s, drop_fillers=True, generic_heads=None: rewrite(
+        lex, s, drop_fillers, state[0] if generic_heads is None else generic_heads
+    )
+    return lambda on: state.__setitem__(0, on)
+
+
+def main(argv: list[str] | None = None, rule: str | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("copies", type=Path, nargs="+", help="paraphrase.py output folders")
+    if rule is None:
+        ap.add_argument("--rule", choices=RULES, required=True)
+    ap.add_argument("--original", type=Path, default=Path("data/synthref"))
+    ap.add_argument("--checkpoint", type=Path, default=Path("assets/checkpoints/full-160k"))
+    ap.add_argument("--dump", type=Path, default=Path("assets/dumps/full-160k-val"))
+    ap.add_argument("--all", action="store_true", help="score every rewritten sample")
+    args = ap.parse_args(argv)
+    rule = rule or args.rule
+
+    import pandas as pd
+
+    from tvnet import Predictor
+    from tvnet.data.refer import open_refer
+
+    p = Predictor.from_checkpoint(args.checkpoint, device="cpu")
+    switch = rule_switch(p, rule)
+    orig = open_refer(args.original)
+    first = {int(s.sample_id): s for s in orig.samples("val")}
+    dump = pd.read_parquet(args.dump / "samples.parquet").set_index("sample_id")
+    for copy in args.copies:
+        t0 = time.time()
+        acc = {k: [0, 0] for k in ("orig", "A", "B")}
+        n = changed = 0
+        new: Counter[str] = Counter()
+        for s in open_refer(copy).samples("val"):
+            o = first[int(s.sample_id)]
+            if s.sentence == o.sentence:
+                continue
+            switch(False)
+            a, _, pairs_a = p.read_expression(s.sentence)
+            switch(True)
+            b, _, pairs_b = p.read_expression(s.sentence)
+            if a == b and not args.all:
+                continue
+            new.update(f"{w.lower()}→{r}" for w, r in set(pairs_b) - set(pairs_a))
+            n += 1
+            changed += a != b
+            row = dump.loc[int(s.sample_id)]
+            acc["orig"][0] += int(row["inter"])
+            acc["orig"][1] += int(row["union"])
+            img, gt = str(orig.image_path(o.image_id)), orig.mask(o.ref_id).astype(bool)
+            inter = union = 0  # A's, set first
+            for key in ("A", "B"):
+                if key == "B" and a == b:  # the same reading: the same answer
+                    acc["B"][0] += inter
+                    acc["B"][1] += union
+                    continue
+                switch(key == "B")
+                m = p(img, s.sentence, attention=False).mask
+                inter, union = int((m & gt).sum()), int((m | gt).sum())
+                acc[key][0] += inter
+                acc[key][1] += union
+        oiou = {k: 100 * i / max(u, 1) for k, (i, u) in acc.items()}
+        kept = {k: round(100 * oiou[k] / oiou["orig"], 1) if n else None for k in ("A", "B")}
+        print(
+            json.dumps(
+                {
+                    "copy": str(copy),
+                    "rule": rule,
+                    "n": n,
+                    "changed": changed,
+                    "oIoU": {k: round(v, 2) for k, v in oiou.items()},
+                    "kept_A": kept["A"],
+                    "kept_B": kept["B"],
+                    "s": round(time.time() - t0),
+                    "top": new.most_common(12),
+                }
+            ),
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Misspelt words: the edit arithmetic by hand, and the lexicon's reading on real WordNet 3.0."""
+
+import pytest
+
+from tvnet.data.lexicon import Lexicon
+from tvnet.data.spelling import LEFT_OUT, SWAP, TOO_MANY, WRONG, correction, distance, one_edit
+from tvnet.data.wordnet import WordNet
+
+
+@pytest.fixture(scope="module")
+def wordnet():
+    return WordNet()
+
+
+def test_one_edit_names_the_kind_of_error():
+    assert one_edit("sqaure", "square") == SWAP  # "au" typed "ua"
+    assert one_edit("squre", "square") == LEFT_OUT  # the "a" left out
+    assert one_edit("donnut", "donut") == TOO_MANY
+    assert one_edit("moom", "moon") == WRONG
+    assert one_edit("square", "square") is None  # no edit is not one edit
+    assert one_edit("sqrtue", "square") is None  # two letters wrong
+    assert one_edit("abcd", "badc") is None  # two swaps
+    assert one_edit("ab", "abcd") is None
+
+
+def test_distance_counts_edits_and_stops_at_the_limit():
+    assert distance("cresant", "crescent", 2) == 2  # "c" left out, "a" for "e"
+    assert distance("dougnut", "donut", 2) == 2  # two letters too many
+    assert distance("ca", "ac", 2) == 1  # a swap is one edit (optimal string alignment)
+    assert distance("kitten", "sitting", 5) == 3  # the textbook pair
+    assert distance("same", "same", 2) == 0
+    assert distance("abcdefgh", "hgfedcba", 2) == 3  # past the limit: limit + 1
+    assert distance("a", "abcd", 2) == 3  # the length difference alone exceeds it
+
+
+def test_correction_picks_the_likeliest_single_known_word():
+    known = ["square", "circle", "ring", "sign", "star", "left", "dots", "side", "crescent"]
+    assert correction("sqaure", known) == "square"
+    assert correction("cricle", known) == "circle"
+    assert correction("rign", known) == "ring"  # a swap beats a wrong first letter ("sign")
+    assert correction("lfet", known) == "left"  # the first two letters swapped
+    assert correction("hots", known) is None  # a wrong first letter: not "dots"
+    assert correction("cresant", known) == "crescent"  # long: two edits, same beginning
+    assert correction("sider", known) is None  # "-er" makes a noun: a six-sider is no side
+    assert correction("sta", known) is None  # too short to correct
+    assert correction("sq-are", known) is None  # not a plain word
+    # two known words equally likely: nothing
+    assert correction("cart", ["care", "cars"]) is None
+    assert correction("cart", ["care", "cars", "carts"]) == "carts"  # a letter left out wins
+    # two edits only for long words that begin as the known word does
+    assert correction("losange", ["orange"]) is None and correction("lozenge", ["orange"]) is None
+    assert correction("strpie", ["stripe"]) == "stripe" and correction("sqre", ["square"]) is None
+
+
+def test_the_lexicon_reads_misspellings_of_known_words(wordnet):
+    known = ["the", "red", "square", "circle", "left", "of", "star", "and", "donut", "spotted"]
+    lex = Lexicon.of(known + ["corner", "dots", "striped"], wordnet)
+    assert lex.rewrite("the red sqaure lfet of the satr") == (
+        "the red square left of the star",
+        [("sqaure", "square"), ("lfet", "left"), ("satr", "star")],
+    )
+    assert lex.misspelling("sqaure", "square") and not lex.misspelling("crimson", "red")
+    assert lex.nearest("crimson") == "red"  # WordNet first
+    # a real English word is never read as a known word it resembles
+    assert lex.nearest("squire") is None  # WordNet's noun
+    assert lex.nearest("stripped") is None  # an inflection of WordNet's verb "strip"
+    assert lex.nearest("doted") is None  # "dote" + "d", though "dotted" is one letter away
+    assert lex.nearest("spoted") == "spotted"  # "spot" would double its "t": no inflection
+    # never a function word, never a negation without its apostrophe
+    assert lex.nearest("andy") is None and lex.nearest("dont") is None
+    # a capitalised word inside a sentence is a name; at the start it is not
+    assert lex.rewrite("the Cormer star") == ("the Cormer star", [])
+    assert lex.rewrite("Cormer star") == ("corner star", [("Cormer", "corner")])
+    assert lex.rewrite("the star. Cormer") == ("the star. corner", [("Cormer", "corner")])
+    # a known plural's singular stands for it
+    assert lex.nearest("dott") == "dots"  # "dot" + a letter too many
+    off = Lexicon.of(known, wordnet, spelling=False)
+    assert off.rewrite("the red sqaure") == ("the red sqaure", [])
+    assert off.nearest("sqaure") is None and off.nearest("crimson") == "red"
+
+
+def test_a_hyphenated_word_that_wordnet_writes_closed_keeps_its_parts(wordnet):
+    lex = Lexicon.of(["the", "cross", "star"], wordnet)
+    assert lex.rewrite("the criss-cross star") == ("the criss-cross star", [])  # "crisscross"
+
+
+def test_verb_inflections_follow_morphy_and_english_doubling(wordnet):
+    assert wordnet.base_forms("slotted", "v") == ["slot"]  # verb.exc
+    assert wordnet.base_forms("chalked", "v") == ["chalk"]
+    assert wordnet.base_forms("spoted", "v") == []  # "spot" doubles its "t"
+    assert "dote" in wordnet.base_forms("doted", "v")
+    assert wordnet.base_forms("opened", "v") == ["open"]  # two syllables: no doubling
+    assert wordnet.offsets("quickly", "r") and wordnet.offsets("run", "v")
