@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -50,11 +51,32 @@ def checkpoint_variant(path: Path) -> str:
     return variant
 
 
+def _budget(suffix: str) -> int | None:
+    """The training samples a folder suffix names ("-160k" → 160000), or None."""
+    m = re.fullmatch(r"-(\d+)k", suffix)
+    return int(m.group(1)) * 1000 if m else None
+
+
+def _smaller_budgets(folder: Path, variant: str, suffix: str) -> list[str]:
+    """``variant``'s checkpoint folders in ``folder`` at a budget below ``suffix``'s, the
+    largest first ("res-160k" for "-240k"); none when ``suffix`` names no budget."""
+    top = _budget(suffix)
+    if top is None or not folder.is_dir():
+        return []
+    found = []
+    for d in folder.iterdir():
+        b = _budget(d.name[len(variant) :]) if d.name.startswith(variant + "-") else None
+        if b is not None and b < top:
+            found.append((b, d.name))
+    return [name for _, name in sorted(found, reverse=True)]
+
+
 class Models:
     """The loaded predictors: the main one at start (``background``: in a thread, so that the
     page is served while the weights load; every call waits for it), the other variants on
     first use, each from ``variants_dir`` (default: the main checkpoint's folder), preferring
-    the folder with the main one's suffix (``baseline-160k`` beside ``full-160k``).
+    the folder with the main one's suffix (``baseline-240k`` beside ``full-240k``), then the
+    largest budget below it (``res-160k``), then Table 1's folder (``res``).
     ``load=False``: only what the checkpoints' config.json say (the variants, the main one),
     for a page whose models live in the worker process. ``prepare``: called first
     thing in the loading thread, before the model code is imported (the worker's
@@ -79,14 +101,15 @@ class Models:
             raise FileNotFoundError(f"no retrieval pool at {pool}")
         self.dirs: dict[str, Path] = {self.main: main_dir}
         vdir = Path(variants_dir) if variants_dir else main_dir.parent
-        # the other variants at the main one's budget when they are there ("full-160k" →
-        # "baseline-160k"), else Table 1's folders ("baseline")
+        # the other variants at the main one's budget when they are there ("full-240k" →
+        # "baseline-240k"), else at the largest budget below it that is ("res-160k"), else
+        # Table 1's folders ("res")
         name = main_dir.name
         suffix = name[len(self.main) :] if name.startswith(self.main) else ""
         for v in VARIANTS:
             if v == self.main:
                 continue
-            for folder in dict.fromkeys((v + suffix, v)):
+            for folder in dict.fromkeys((v + suffix, *_smaller_budgets(vdir, v, suffix), v)):
                 if (vdir / folder / "config.json").is_file():
                     self.dirs[v] = vdir / folder
                     break

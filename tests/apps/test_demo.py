@@ -711,6 +711,25 @@ def test_the_other_variants_come_at_the_main_ones_budget_when_shipped(tmp_path):
         "res": "res",  # else Table 1's folder
         "full": "full-160k",
     }
+    # a larger budget: the same where shipped, else the largest smaller one ("res-160k", not
+    # "res-400k", nor "res_cct-160k", another variant), else Table 1's folder
+    for name, variant in [
+        ("full-240k", "full"),
+        ("baseline-240k", "baseline"),
+        ("res-80k", "res"),
+        ("res-160k", "res"),
+        ("res-400k", "res"),
+        ("res_cct-160k", "res_cct"),
+        ("full-grown", "full"),
+    ]:
+        ckpt(name, variant)
+    models = Models(tmp_path / "full-240k", load=False)
+    assert {v: d.name for v, d in models.dirs.items()} == {
+        "baseline": "baseline-240k",
+        "res": "res-160k",
+        "res_cct": "res_cct-160k",
+        "full": "full-240k",
+    }
     models = Models(tmp_path / "full", load=False)  # no suffix: Table 1's folders only
     assert {v: d.name for v, d in models.dirs.items()} == {
         "baseline": "baseline",
