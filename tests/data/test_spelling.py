@@ -52,9 +52,13 @@ def test_correction_picks_the_likeliest_single_known_word():
     assert correction("strpie", ["stripe"]) == "stripe" and correction("sqre", ["square"]) is None
 
 
+# the text model's whole words that these tests need (a word-piece vocabulary holds ~20k)
+WHOLE = ["the", "red", "of", "and", "with", "she", "in", "front", "stop", "sign", "it", "left"]
+
+
 def test_the_lexicon_reads_misspellings_of_known_words(wordnet):
     known = ["the", "red", "square", "circle", "left", "of", "star", "and", "donut", "spotted"]
-    lex = Lexicon.of(known + ["corner", "dots", "striped"], wordnet)
+    lex = Lexicon.of(known + ["corner", "dots", "striped"], wordnet, whole_words=WHOLE)
     assert lex.rewrite("the red sqaure lfet of the satr") == (
         "the red square left of the star",
         [("sqaure", "square"), ("lfet", "left"), ("satr", "star")],
@@ -68,13 +72,37 @@ def test_the_lexicon_reads_misspellings_of_known_words(wordnet):
     assert lex.nearest("spoted") == "spotted"  # "spot" would double its "t": no inflection
     # never a function word, never a negation without its apostrophe
     assert lex.nearest("andy") is None and lex.nearest("dont") is None
-    # a capitalised word inside a sentence is a name; at the start it is not
+    # a capitalised word inside a sentence is a name, and one in capitals; at a sentence's
+    # start, or in a sentence written so throughout, it is not
     assert lex.rewrite("the Cormer star") == ("the Cormer star", [])
+    assert lex.rewrite("the CORMER star") == ("the CORMER star", [])
     assert lex.rewrite("Cormer star") == ("corner star", [("Cormer", "corner")])
-    assert lex.rewrite("the star. Cormer") == ("the star. corner", [("Cormer", "corner")])
+    for end in (". ", "? ", "!” ", ".) ", "… ", "\n"):
+        said = f"the star{end}Cormer"
+        assert lex.rewrite(said)[1] == [("Cormer", "corner")], said
+    assert lex.rewrite("The Red Sqaure")[1] == [("Sqaure", "square")]
+    assert lex.rewrite("THE RED SQAURE")[1] == [("SQAURE", "square")]
+    # a contraction without its apostrophe, two words run together: no typos
+    assert lex.nearest("shes") is None  # "she" + "s", not "shoes" (were it known)
+    assert lex.nearest("infront") is None  # WordNet's "in front", not "infant" (were it known)
+    assert Lexicon.of(["rhombus"], wordnet, whole_words=["rom", "bus"]).nearest("rombus") == (
+        "rhombus"  # "rom bus" is no WordNet word
+    )
     # a known plural's singular stands for it
     assert lex.nearest("dott") == "dots"  # "dot" + a letter too many
-    off = Lexicon.of(known, wordnet, spelling=False)
+    # a function word for a swap or a letter left out; otherwise it stops the search
+    lex = Lexicon.of(["with", "white", "which", "and", "large", "largest"], wordnet,
+                     whole_words=WHOLE)  # fmt: skip
+    assert lex.nearest("wiht") == "with" and lex.nearest("wich") == "which"
+    assert lex.nearest("whith") is None  # a letter too many for "with": not "white"
+    assert lex.nearest("largets") == "largest"  # an inflected known word is a candidate
+    # equally near two words of one synset: no ambiguity
+    lex = Lexicon.of(["disc", "disk", "ring", "sign"], wordnet, whole_words=WHOLE)
+    assert lex.nearest("disck") == "disc"
+    assert Lexicon.of(["care", "cars"], wordnet, whole_words=WHOLE).nearest("cart") is None
+    # no vocabulary to tell typos from rare words (a word-vector model): nothing read
+    assert Lexicon.of(known, wordnet).nearest("sqaure") is None
+    off = Lexicon.of(known, wordnet, spelling=False, whole_words=WHOLE)
     assert off.rewrite("the red sqaure") == ("the red sqaure", [])
     assert off.nearest("sqaure") is None and off.nearest("crimson") == "red"
 

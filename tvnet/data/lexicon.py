@@ -57,6 +57,7 @@ from typing import Any
 
 from tvnet.data.fillers import Fillers, negated, tidy
 from tvnet.data.heads import Heads
+from tvnet.data.spelling import Spelling
 from tvnet.data.wordnet import (
     HYPERNYMS,
     MIN_LEN,
@@ -141,7 +142,7 @@ def training_words(sentences: Iterable[str]) -> list[str]:
 
 
 @dataclass(eq=False)
-class Lexicon(Fillers, Heads):
+class Lexicon(Fillers, Heads, Spelling):
     """Rewrites words outside ``known`` into their nearest known relative in WordNet, and
     leaves out words around an expression that name nothing (:class:`Fillers`) and reads an
     unknown head noun as a generic one (:class:`Heads`)."""
@@ -166,7 +167,8 @@ class Lexicon(Fillers, Heads):
                     self.by_base.setdefault(base, k)
         self._cache: dict[str, str | None] = {}
         self._typos: dict[str, str | None] = {}  # :meth:`_misspelt`'s answers
-        self._spellable: list[str] | None = None  # the known words it may answer
+        # the known words it may answer, and which of them are function words
+        self._spellable: tuple[list[str], frozenset[str]] | None = None
 
     def _plural(self, word: str, base: str) -> bool:
         """Is ``word`` used as the plural of the noun ``base`` ("dots" of "dot"), rather than a
@@ -278,47 +280,6 @@ class Lexicon(Fillers, Heads):
                         return k
         return None
 
-    def _misspelt(self, word: str) -> str | None:
-        """The known word that ``word``, no English word (:meth:`_english`), misspells
-        (:func:`tvnet.data.spelling.correction`): "sqaure" → square; a known plural's
-        singular stands for the plural ("dott" → dot → dots). Only as a word WordNet has,
-        never a function word ("andy" is not "and"), and never a negation written without
-        its apostrophe ("dont" is not "donut")."""
-        from tvnet.data.spelling import correction
-
-        if self._english(word) or negated(word):
-            return None
-        if self._spellable is None:
-            self._spellable = sorted(
-                k for k in {*self.known, *self.by_base} if self._wordnet_word(k)
-            )
-        hit = correction(word, self._spellable)
-        return self.by_base.get(hit, hit) if hit is not None else None
-
-    def misspelling(self, word: str, read: str) -> bool:
-        """Is the pair (``word``, ``read``) of :meth:`rewrite` a misspelt word read as the known
-        word it misspells (:meth:`_misspelt`), rather than one WordNet relates to ``read``?"""
-        return (
-            self.spelling
-            and self.nearest(word, misspelt=False) is None
-            and self.nearest(word) == read
-        )
-
-    def _wordnet_word(self, word: str) -> bool:
-        """Is ``word`` in WordNet in any part of speech: a word that names something or
-        says how ("left", "very"), not a function word ("and", "with")?"""
-        return any(self.wordnet.offsets(word, pos) for pos in "nvar")
-
-    def _english(self, word: str) -> bool:
-        """Is ``word`` an English word: one WordNet has in any part of speech and inflection
-        ("plaid", "hart", "stripped", "slotted"), or one the text model's vocabulary holds
-        whole ("whose")?"""
-        return bool(
-            self.wordnet.sense_counts(word)
-            or any(self.wordnet.base_forms(word, pos) for pos in "nvar")
-            or (self.whole_words is not None and word in self.whole_words)
-        )
-
     def _senses(self, form: str, pos: str) -> list[tuple[int, int]]:
         """(rank, offset) of the senses of ``form`` as ``pos`` that people use (see the
         module's notes): none when it is mostly a verb or an adverb."""
@@ -390,7 +351,7 @@ class Lexicon(Fillers, Heads):
         relative, and the (word, replacement) pairs, in order. A hyphenated word with an
         unknown part is looked up whole first ("sky-blue", or closed: "criss-cross" as
         "crisscross"), then, unless WordNet has it as a word of its own, part by part. A
-        capitalised word inside a sentence is a name, never read as a misspelling.
+        name (:meth:`_names`) is never read as a misspelling.
 
         With ``drop_fillers``, words that name no object or attribute (:meth:`filler`) are
         left out of the lead-in and the tail, each as the pair (word, ""), so that "can you
@@ -416,9 +377,9 @@ class Lexicon(Fillers, Heads):
             sentence[(matches[i - 1].end() if i else 0) : m.start()] for i, m in enumerate(matches)
         ]
         pairs: list[list[tuple[str, str]]] = [[] for _ in matches]  # each word's rewrites
+        names = self._names([m.group(0) for m in matches], gaps)
         read: list[str | None] = [
-            self._swap(m.group(0), pairs[i], not self._name(m.group(0), gaps[i], i))
-            for i, m in enumerate(matches)
+            self._swap(m.group(0), pairs[i], not names[i]) for i, m in enumerate(matches)
         ]
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)
@@ -434,12 +395,6 @@ class Lexicon(Fillers, Heads):
                 return self.rewrite(sentence, False, generic_heads)  # "find it", "please the"
             text = tidy(text)  # what left-out words leave
         return text, rewrites
-
-    @staticmethod
-    def _name(token: str, gap: str, i: int) -> bool:
-        """Is ``token``, the ``i``-th word after ``gap``, capitalised inside a sentence ("the
-        Costner poster"): a name, which is never read as a misspelt known word?"""
-        return i > 0 and token.istitle() and not re.search(r"[.!?]\s*$", gap)
 
     def _swap(
         self, token: str, rewrites: list[tuple[str, str]], misspelt: bool = True

@@ -33,16 +33,17 @@ MIN_LEN = 3  # shorter words are function words or letters ("a" is vitamin A in 
 
 def _doubles(word: str, suffix: str) -> bool:
     """Would English double the last consonant of ``word``'s stem before ``suffix`` ("ed",
-    "ing"): a stem of one syllable ending consonant, vowel, consonant ("spot" → "spotted")?
-    Then ``word`` with a single one ("spoted") is no inflection of it (the doubled forms are
-    in WordNet's verb.exc)."""
+    "ing", "er", "est"): a stem of one syllable ending in one vowel and one consonant ("spot"
+    → "spotted", "big" → "biggest", "up" → "upper")? Then ``word`` with a single one
+    ("spoted", "bigest", "uper") is no inflection of it (the doubled forms are in WordNet's
+    exception lists)."""
     stem = word[: -len(suffix)]
     return (
-        len(stem) >= 3
+        len(stem) >= 2
         and len(re.findall(r"[aeiou]+", stem)) == 1
         and stem[-1] not in "aeiouwxy"
         and stem[-2] in "aeiou"
-        and stem[-3] not in "aeiou"
+        and (len(stem) == 2 or stem[-3] not in "aeiou")
     )
 
 
@@ -229,7 +230,7 @@ class WordNet:
             word[: -len(s)] + r
             for s, r in _DETACH[pos]
             if word.endswith(s)
-            and not (pos == "v" and not r and s in ("ed", "ing") and _doubles(word, s))
+            and not (not r and s in ("ed", "ing", "er", "est") and _doubles(word, s))
         ]
         if pos == "a":  # -er/-est grade adjectives, not words used as nouns ("six-sider")
             detached = [f for f in detached if self._gradable(f)]  # ("six-sider" ≠ side)
