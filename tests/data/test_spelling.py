@@ -85,6 +85,9 @@ def test_the_lexicon_reads_misspellings_of_known_words(wordnet):
     # a contraction without its apostrophe, two words run together: no typos
     assert lex.nearest("shes") is None  # "she" + "s", not "shoes" (were it known)
     assert lex.nearest("infront") is None  # WordNet's "in front", not "infant" (were it known)
+    cross = Lexicon.of(["the", "cross", "star"], wordnet, whole_words=WHOLE)
+    assert cross.rewrite("the criss cross star") == ("the criss cross star", [])  # crisscross
+    assert cross.rewrite("the criss star")[1] == [("criss", "cross")]  # alone: a typo
     assert Lexicon.of(["rhombus"], wordnet, whole_words=["rom", "bus"]).nearest("rombus") == (
         "rhombus"  # "rom bus" is no WordNet word
     )

@@ -351,7 +351,8 @@ class Lexicon(Fillers, Heads, Spelling):
         relative, and the (word, replacement) pairs, in order. A hyphenated word with an
         unknown part is looked up whole first ("sky-blue", or closed: "criss-cross" as
         "crisscross"), then, unless WordNet has it as a word of its own, part by part. A
-        name (:meth:`_names`) is never read as a misspelling.
+        name (:meth:`_names`) or half of a closed word (:meth:`_halves`) is never read as a
+        misspelling.
 
         With ``drop_fillers``, words that name no object or attribute (:meth:`filler`) are
         left out of the lead-in and the tail, each as the pair (word, ""), so that "can you
@@ -377,9 +378,10 @@ class Lexicon(Fillers, Heads, Spelling):
             sentence[(matches[i - 1].end() if i else 0) : m.start()] for i, m in enumerate(matches)
         ]
         pairs: list[list[tuple[str, str]]] = [[] for _ in matches]  # each word's rewrites
-        names = self._names([m.group(0) for m in matches], gaps)
+        words = [m.group(0) for m in matches]
+        kept = [a or b for a, b in zip(self._names(words, gaps), self._halves(words, gaps))]
         read: list[str | None] = [
-            self._swap(m.group(0), pairs[i], not names[i]) for i, m in enumerate(matches)
+            self._swap(m.group(0), pairs[i], not kept[i]) for i, m in enumerate(matches)
         ]
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)

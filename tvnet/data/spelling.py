@@ -25,7 +25,8 @@ it misspells, when exactly one known word is that near:
 :class:`Spelling`, a part of :class:`tvnet.data.lexicon.Lexicon`, decides which words may be
 typos at all: never an English word (WordNet in any part of speech and inflection, or whole
 in the text model's vocabulary: "hart", "plaid", "stripped"), a contraction without its
-apostrophe ("dont", "shes"), two words run together ("infront": "in front") or a name ("the IKEA bag");
+apostrophe ("dont", "shes"), two words run together ("infront": "in front"), half of a
+word split by a space ("criss cross") or a name ("the IKEA bag");
 and only for a text model whose vocabulary tells common words from typos.
 """
 
@@ -207,6 +208,15 @@ class Spelling:
             or any(self.wordnet.base_forms(word, pos) for pos in "nvar")
             or (self.whole_words is not None and word in self.whole_words)
         )
+
+    def _halves(self, words: list[str], gaps: list[str]) -> list[bool]:
+        """Which of a sentence's ``words`` are half of a word WordNet writes closed, split by a
+        space ("criss cross": "crisscross"), never read as a misspelling."""
+        out = [False] * len(words)
+        for i in range(len(words) - 1):
+            if gaps[i + 1].isspace() and self._wordnet_word((words[i] + words[i + 1]).lower()):
+                out[i] = out[i + 1] = True
+        return out
 
     @staticmethod
     def _names(words: list[str], gaps: list[str]) -> list[bool]:
