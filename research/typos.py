@@ -50,9 +50,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.lexicon import model_lexicon
+    from tvnet.model.weights import common_words
 
     model = load_checkpoint(args.checkpoint, device="cpu")
-    lex, _ = model_lexicon(model.vocab, read_checkpoint_config(args.checkpoint))
+    lex, _ = model_lexicon(
+        model.vocab, read_checkpoint_config(args.checkpoint), common_words=common_words()
+    )
     near = neighbours()
     tally: Counter[str] = Counter()
     wrong = []

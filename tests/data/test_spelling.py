@@ -122,3 +122,16 @@ def test_verb_inflections_follow_morphy_and_english_doubling(wordnet):
     assert "dote" in wordnet.base_forms("doted", "v")
     assert wordnet.base_forms("opened", "v") == ["open"]  # two syllables: no doubling
     assert wordnet.offsets("quickly", "r") and wordnet.offsets("run", "v")
+
+
+def test_words_common_in_a_large_corpus_are_never_misspellings(wordnet):
+    from tvnet.model.weights import COMMON_WORDS, common_words
+
+    common = common_words()
+    assert len(common) == COMMON_WORDS and "the" in common and "costner" in common
+    assert not {"sqaure", "cricle", "obejct", "hexgon"} & common  # typos are rare
+    known = ["the", "corner", "square"]
+    lex = Lexicon.of(known, wordnet, whole_words=WHOLE, common_words=common)
+    assert lex.rewrite("Costner on the left")[0] == "Costner on the left"  # a name, not "corner"
+    assert lex.rewrite("the sqaure")[0] == "the square"
+    assert Lexicon.of(known, wordnet, whole_words=WHOLE).nearest("costner") == "corner"

@@ -106,18 +106,22 @@ def known_words(vocab: Any, meta: dict[str, Any]) -> list[str]:
 
 
 def model_lexicon(
-    vocab: Any, meta: dict[str, Any], wordnet: WordNet | None = None
+    vocab: Any,
+    meta: dict[str, Any],
+    wordnet: WordNet | None = None,
+    common_words: Iterable[str] | None = None,
 ) -> tuple[Lexicon | None, str | None]:
     """The lexicon that reads a model's unseen words as its known words (:func:`known_words`),
     or None: (None, None) for a checkpoint that records no known words (nothing to rewrite
     to), (None, why) for a damaged WordNet; expressions are then read as written. The one
     construction that :class:`tvnet.Predictor` and ``tvnet eval`` (:mod:`tvnet.eval.reading`)
-    share."""
+    share; both pass ``common_words`` (:func:`tvnet.model.weights.common_words`)."""
     known = known_words(vocab, meta)
     if not known:
         return None, None
     try:
-        return Lexicon.of(known, wordnet, whole_words=whole_words(vocab)), None
+        lex = Lexicon.of(known, wordnet, whole_words=whole_words(vocab), common_words=common_words)
+        return lex, None
     except LexiconError as e:
         return None, f"words the model never saw are read as written: {e}"
 
@@ -155,6 +159,8 @@ class Lexicon(Fillers, Heads, Spelling):
     # whole words of the text model's own vocabulary (WordPiece), which tell function words
     # apart from words WordNet merely lacks (:meth:`filler`); None: that test is off
     whole_words: frozenset[str] | None = None
+    # words common in a large corpus (names, brands: "costner", "ikea"), never misspellings
+    common_words: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
@@ -192,10 +198,12 @@ class Lexicon(Fillers, Heads, Spelling):
         colours: bool = True,
         whole_words: Iterable[str] | None = None,
         spelling: bool = True,
+        common_words: Iterable[str] | None = None,
     ) -> Lexicon:
         known = frozenset(w.lower() for w in known)
         whole = None if whole_words is None else frozenset(whole_words)
-        return cls(known, wordnet or shared_wordnet(), glosses, colours, spelling, whole)
+        common = frozenset(common_words or ())
+        return cls(known, wordnet or shared_wordnet(), glosses, colours, spelling, whole, common)
 
     def nearest(self, word: str, misspelt: bool = True) -> str | None:
         """The known word that ``word`` stands for, or None when WordNet relates it to none

@@ -26,7 +26,8 @@ it misspells, when exactly one known word is that near:
 typos at all: never an English word (WordNet in any part of speech and inflection, or whole
 in the text model's vocabulary: "hart", "plaid", "stripped"), a contraction without its
 apostrophe ("dont", "shes"), two words run together ("infront": "in front"), half of a
-word split by a space ("criss cross") or a name ("the IKEA bag");
+word split by a space ("criss cross"), a word common in a large corpus (a name or brand:
+"costner", among GloVe's 50,000 most frequent words) or a name ("the IKEA bag");
 and only for a text model whose vocabulary tells common words from typos.
 """
 
@@ -134,6 +135,7 @@ class Spelling:
     by_base: dict[str, str]
     wordnet: WordNet
     whole_words: frozenset[str] | None
+    common_words: frozenset[str]
     spelling: bool
     _spellable: tuple[list[str], frozenset[str]] | None
 
@@ -144,10 +146,13 @@ class Spelling:
         """The known word that ``word``, no English word (:meth:`_english`), misspells
         (:func:`tvnet.data.spelling.correction`): "sqaure" → square; a known plural's
         singular stands for the plural ("dott" → dot → dots). Only for a text model whose
-        vocabulary tells common words from typos (``whole_words``); never for a negation or
+        vocabulary tells common words from typos (``whole_words``); never for a word of
+        ``common_words`` (a name or brand), a negation or
         another contraction written without its apostrophe ("dont" is not "donut", "shes" not
         "shoes") nor for two words run together ("infront" is not "infant")."""
         if self.whole_words is None or self._english(word) or negated(word):
+            return None
+        if word in self.common_words:  # a name or brand ("costner", "palin"), not a typo
             return None
         if self._contraction(word) or self._run_together(word):
             return None

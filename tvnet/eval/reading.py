@@ -68,7 +68,9 @@ def read_split(
     # the Predictor's first step: an expression over MAX_CHARS is cut at a word boundary
     cut = {int(s.sample_id): cut_at_word(s.sentence, MAX_CHARS) for s in samples}
     long = {int(s.sample_id): cut[int(s.sample_id)] for s in samples if len(s.sentence) > MAX_CHARS}
-    lexicon, note = model_lexicon(vocab, meta, wordnet)
+    from tvnet.model.weights import common_words
+
+    lexicon, note = model_lexicon(vocab, meta, wordnet, common_words())
     if lexicon is None:
         return Reading(False, long, Counter(), note or "the checkpoint records no known words")
     read_as: dict[int, str] = dict(long)

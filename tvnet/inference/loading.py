@@ -84,6 +84,7 @@ def load_checkpoint_parts(
     from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
     from tvnet.inference.runtime import resolve_runtime
     from tvnet.io import default_device
+    from tvnet.model.weights import common_words
     from tvnet.warmstart import checkpoint_init
 
     assets = default_assets()
@@ -113,7 +114,7 @@ def load_checkpoint_parts(
     )
     lexicon = None
     if read_synonyms:
-        lexicon, why = model_lexicon(model.vocab, meta)
+        lexicon, why = model_lexicon(model.vocab, meta, common_words=common_words())
         if why:  # a damaged WordNet
             notes.append(why)
     text = getattr(retriever, "text_encoder", None)  # None for the baseline
