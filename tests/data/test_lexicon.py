@@ -305,3 +305,13 @@ def test_a_known_noun_too_rare_to_be_tagged_still_names_a_thing(wordnet):
     assert lex.rewrite("find the hexagon") == ("the hexagon", [("find", "")])
     # "dotted" (adjective senses only) is no noun: a tail after it may be the head
     assert lex.rewrite("the dotted please") == ("the dotted please", [])
+
+
+def test_an_unknown_indefinite_article_is_read_as_the_known_one(wordnet):
+    lex = Lexicon.of(["a", "orange", "red", "star", "object"], wordnet)
+    assert lex.rewrite("an orange star") == ("a orange star", [("an", "a")])
+    assert lex.rewrite("An orange star")[0] == "A orange star"
+    assert lex.article("An", "a") and not lex.article("crimson", "red")
+    # an article is never left out, and the head after it is still found
+    assert lex.rewrite("an ugly gizmo please")[0] == "a ugly object"
+    assert Lexicon.of(["orange", "star"], wordnet).rewrite("an orange star")[0] == "an orange star"

@@ -451,6 +451,11 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert np.array_equal(typo.prob, known.prob) and typo.warnings == known.warnings
     assert any("“lareg” as “large”, “hexgaon” as “hexagon”: no English" in n for n in typo.notes)
     assert not any("related by WordNet" in n for n in typo.notes)
+    # "an" for a model that only read "a": the same article, no note and no warning
+    an = pred(img, "an orange hexagon", attention=False)
+    assert an.expression == "a orange hexagon" and an.rewrites == [("an", "a")]
+    assert an.unseen_words == [] and not any("“an”" in t for t in an.notes + an.warnings)
+    assert np.array_equal(an.prob, pred(img, "a orange hexagon", attention=False).prob)
     # words around the expression that name no object or attribute are left out: the answer
     # is the one to the expression alone, to the bit, with a note, a warning and no ✔
     asked = pred(img, "Can you find the large hexagon, please?")

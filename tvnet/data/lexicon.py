@@ -406,6 +406,17 @@ class Lexicon(Fillers, Heads, Spelling):
             text = tidy(text)  # what left-out words leave
         return text, rewrites
 
+    def _article(self, word: str) -> str | None:
+        """The known indefinite article for an unknown one: "a" for "an", "an" for "a" (one
+        article, spelt by the next word's sound); None for any other word."""
+        other = {"a": "an", "an": "a"}.get(word)
+        return other if other in self.short_known or other in self.known else None
+
+    def article(self, word: str, read: str) -> bool:
+        """Is the pair (``word``, ``read``) of :meth:`rewrite` one indefinite article read as
+        the other ("an" as "a"), which changes nothing the expression says?"""
+        return self._article(word.lower()) == read.lower()
+
     def _swap(
         self, token: str, rewrites: list[tuple[str, str]], misspelt: bool = True
     ) -> str | None:
@@ -431,8 +442,13 @@ class Lexicon(Fillers, Heads, Spelling):
                     rewrites.append((p, new))
                 read.append(new or p)
             return "-".join(read)
-        if token.lower() in self.known or token.lower() in self.short_known:
+        low = token.lower()
+        if low in self.known or low in self.short_known:
             return token
+        article = self._article(low)
+        if article is not None:  # "an" for a model that only ever read "a"
+            rewrites.append((token, article))
+            return article.capitalize() if token[:1].isupper() else article
         new = self.nearest(token, misspelt)
         if new is None:
             return None

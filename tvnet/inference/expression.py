@@ -75,8 +75,10 @@ def read_expression(
         anything = read_as_any(rewrites, lexicon)
         lower = {a.lower() for a in anything}
         typos = dict.fromkeys((a, b) for a, b in rewrites if b and lexicon.misspelling(a, b))
-        pairs = dict.fromkeys(
-            (a, b) for a, b in rewrites if b and a.lower() not in lower and (a, b) not in typos
+        pairs = dict.fromkeys(  # not "an" read as "a": one article, no note
+            (a, b)
+            for a, b in rewrites
+            if b and a.lower() not in lower and (a, b) not in typos and not lexicon.article(a, b)
         )
         if pairs:
             said = ", ".join(f"“{a}” as “{b}”" for a, b in pairs)
