@@ -147,9 +147,10 @@ def training_words(sentences: Iterable[str]) -> list[str]:
 
 @dataclass(eq=False)
 class Lexicon(Fillers, Heads, Spelling):
-    """Rewrites words outside ``known`` into their nearest known relative in WordNet, and
-    leaves out words around an expression that name nothing (:class:`Fillers`) and reads an
-    unknown head noun as a generic one (:class:`Heads`)."""
+    """Rewrites words outside ``known`` into their nearest known relative in WordNet or the
+    known word they misspell (:class:`~tvnet.data.spelling.Spelling`), leaves out words around
+    an expression that name nothing (:class:`Fillers`) and reads an unknown head noun as a
+    generic one (:class:`Heads`)."""
 
     known: frozenset[str]
     wordnet: WordNet = field(default_factory=shared_wordnet)
