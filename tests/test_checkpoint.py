@@ -112,13 +112,13 @@ def test_configs_from_before_feature_norm_load_without_it():
     assert ModelConfig.from_dict(old).feature_norm is False
 
 
-def test_default_checkpoint_is_the_160k_full_when_shipped(tmp_path, monkeypatch):
+def test_default_checkpoint_is_the_240k_full_when_shipped(tmp_path, monkeypatch):
     import tvnet.assets as assets
 
     monkeypatch.setattr(assets, "ROOT", tmp_path)
     assert assets.default_checkpoint() == tmp_path / "checkpoints" / "full"
-    (tmp_path / "checkpoints" / "full-160k").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "full-240k").mkdir(parents=True)
     assert assets.default_checkpoint() == tmp_path / "checkpoints" / "full"  # no config: absent
-    (tmp_path / "checkpoints" / "full-160k" / "config.json").write_text("{}")
-    assert assets.default_checkpoint() == tmp_path / "checkpoints" / "full-160k"
-    assert assets.default_assets()["checkpoint"] == tmp_path / "checkpoints" / "full-160k"
+    (tmp_path / "checkpoints" / "full-240k" / "config.json").write_text("{}")
+    assert assets.default_checkpoint() == tmp_path / "checkpoints" / "full-240k"
+    assert assets.default_assets()["checkpoint"] == tmp_path / "checkpoints" / "full-240k"

@@ -8,12 +8,13 @@ from pathlib import Path
 ROOT = Path(os.environ.get("TVNET_ASSETS", Path(__file__).resolve().parent.parent / "assets"))
 
 
-DEFAULT_MODEL = "full-160k"
+DEFAULT_MODEL = "full-240k"
 
 
 def default_checkpoint() -> Path:
     """The bundled default model: TV-Net ``full`` with the ``cpu`` recipe of Table 1, trained
-    from scratch for 160k samples (``assets/checkpoints/full-160k``; docs/design.md §6) when
+    from scratch for 240k samples on a 60,000-expression split (``assets/checkpoints/full-240k``;
+    docs/design.md §6) when
     it is there, else Table 1's ``full`` (``assets/checkpoints/full``, the 72k row that
     ``TRAIN_SIZE=30000 STEPS=9000 bash tools/build_default.sh`` rebuilds)."""
     main = ROOT / "checkpoints" / DEFAULT_MODEL

@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--checkpoint",
         type=Path,
-        help="checkpoint folder (default: assets/checkpoints/full-160k, the bundled model; "
+        help="checkpoint folder (default: assets/checkpoints/full-240k, the bundled model; "
         "assets/checkpoints/full is Table 1's)",
     )
     ap.add_argument("--pool", type=Path, help="retrieval pool folder (default: assets/pool)")
@@ -48,8 +48,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--variants-dir",
         type=Path,
-        help="folder holding one checkpoint folder per variant, named after it; beside a checkpoint "
-        "folder such as full-160k, baseline-160k is taken before baseline (default: the "
+        help="folder holding one checkpoint folder per variant, named after it; beside a "
+        "checkpoint folder such as full-240k, each other variant is taken at 240k, else at the "
+        "largest smaller budget (res-160k), else Table 1's folder (res) (default: the "
         "checkpoint's parent)",
     )
     ap.add_argument("--device", help="cpu, cuda … (default: cuda when present)")

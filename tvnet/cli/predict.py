@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--checkpoint",
         type=Path,
-        help="checkpoint folder (default: the bundled default, assets/checkpoints/full-160k)",
+        help="checkpoint folder (default: the bundled default, assets/checkpoints/full-240k)",
     )
     p.add_argument("--pool", type=Path, help="retrieval pool folder (default: bundled pool)")
     p.add_argument(
