@@ -132,6 +132,7 @@ class Spelling:
     :meth:`nearest` is the lexicon's rewrite of one word)."""
 
     known: frozenset[str]
+    short_known: frozenset[str]
     by_base: dict[str, str]
     wordnet: WordNet
     whole_words: frozenset[str] | None
@@ -210,7 +211,7 @@ class Spelling:
         whole ("whose")?"""
         return bool(
             self.wordnet.sense_counts(word)
-            or any(self.wordnet.base_forms(word, pos) for pos in "nvar")
+            or self._wordnet_word(word)
             or (self.whole_words is not None and word in self.whole_words)
         )
 
@@ -218,8 +219,12 @@ class Spelling:
         """Which of a sentence's ``words`` are half of a word WordNet writes closed, split by a
         space ("criss cross": "crisscross"), never read as a misspelling."""
         out = [False] * len(words)
+        seen = [w.lower() in self.known or w.lower() in self.short_known for w in words]
         for i in range(len(words) - 1):
-            if gaps[i + 1].isspace() and self._wordnet_word((words[i] + words[i + 1]).lower()):
+            a, b = words[i].lower(), words[i + 1].lower()
+            if seen[i] and seen[i + 1]:
+                continue  # neither is read as a misspelling: no lookup on the common path
+            if gaps[i + 1].isspace() and self._wordnet_word(a + b):
                 out[i] = out[i + 1] = True
         return out
 
