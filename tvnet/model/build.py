@@ -14,13 +14,11 @@ from tvnet.model.tvnet import TVNet
 
 def default_vocab(cfg: ModelConfig, size: int = 20_000) -> Vocab:
     """Without a dataset: the ``size`` most frequent GloVe words (package preset only)."""
-    from tvnet.model.weights import PACKAGE_GLOVE, glove_files
+    from tvnet.model.weights import PACKAGE_GLOVE, frequent_words
 
     if cfg.word_vectors != PACKAGE_GLOVE:
         return Vocab([PAD, UNK])
-    import pandas as pd
-
-    words = pd.read_parquet(glove_files()[1]).iloc[:size, 0].astype(str).tolist()
+    words = frequent_words(size)
     return Vocab([PAD, UNK, *[w for w in words if w not in (PAD, UNK)]])
 
 

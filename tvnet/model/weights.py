@@ -100,19 +100,24 @@ def glove_files() -> tuple[Path, Path]:
 COMMON_WORDS = 50_000  # GloVe's most frequent words: what :func:`common_words` returns
 
 
+def frequent_words(n: int) -> list[str]:
+    """The ``n`` most frequent words of GloVe 6B's vocabulary, most frequent first (its index
+    is ranked by frequency), lower case."""
+    import pyarrow.parquet as pq
+
+    return [str(w) for w in pq.read_table(glove_files()[1]).column(0).slice(0, n).to_pylist()]
+
+
 @functools.lru_cache(maxsize=2)
 def common_words(n: int = COMMON_WORDS) -> frozenset[str]:
-    """The ``n`` most frequent words of GloVe 6B's vocabulary (its index is ranked by
-    frequency), lower case: words, names and brands people write ("costner", "ikea"), which the
-    lexicon never reads as misspellings (docs/design.md §6, "Wording: misspelt words"). Empty
-    when the package is missing or unreadable: the lexicon then reads without this test."""
+    """:func:`frequent_words` as a set: words, names and brands people write ("costner",
+    "ikea"), which the lexicon never reads as misspellings (docs/design.md §6, "Wording:
+    misspelt words"). Empty when the package is missing or unreadable: the lexicon then reads
+    without this test."""
     try:
-        import pyarrow.parquet as pq
-
-        column = pq.read_table(glove_files()[1]).column(0).slice(0, n)
+        return frozenset(frequent_words(n))
     except (FileNotFoundError, OSError, ValueError, ImportError):
         return frozenset()
-    return frozenset(str(w) for w in column.to_pylist())
 
 
 def load_glove(source: str, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
