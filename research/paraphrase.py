@@ -343,6 +343,12 @@ from heldout9 import HELDOUT9  # noqa: E402  (research/ is sys.path[0] as a scri
 # generator's vocabulary, with none of the words of lists 1–9 (`--words heldout10`).
 from heldout10 import HELDOUT10  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# An eleventh list (research/heldout11.py; 120 pairs), written blind on 2026-12-05 (eighth session)
+# by a helper who read only this file, research/heldout8.py, research/heldout9.py,
+# research/heldout10.py and the generator's vocabulary, aimed at common synonyms (no jokes, names
+# or typos), with none of the words of lists 1–10 (`--words heldout11`).
+from heldout11 import HELDOUT11  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -354,6 +360,7 @@ TABLES = {
     "heldout8": HELDOUT8,
     "heldout9": HELDOUT9,
     "heldout10": HELDOUT10,
+    "heldout11": HELDOUT11,
 }
 
 
