@@ -148,3 +148,24 @@ def test_check_replaceable_dir_refuses_what_a_replacement_would_destroy(tmp_path
     (pool / "neighbours.txt").write_text("mine")
     with pytest.raises(FileExistsError, match=r"holds neighbours\.txt.*pool-new"):
         check_replaceable_dir(pool, ("manifest.json",), "pool", only=own)
+
+
+def _umask() -> int:
+    old = os.umask(0)
+    os.umask(old)
+    return old
+
+
+def test_written_files_and_replaced_folders_get_the_usual_mode_not_a_private_one(tmp_path):
+    # mkstemp / mkdtemp make 0o600 / 0o700 temporaries; renamed into place as they are, a
+    # checkpoint or dump would be unreadable to any other user
+    umask = _umask()
+    atomic_write_text(tmp_path / "f.json", "{}")
+    assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o666 & ~umask
+    import tempfile
+
+    for dest in (tmp_path / "new", _folder(tmp_path / "old", a="old")):
+        tmp = Path(tempfile.mkdtemp(dir=tmp_path))
+        assert tmp.stat().st_mode & 0o777 == 0o700
+        replace_dir(tmp, dest)
+        assert dest.stat().st_mode & 0o777 == 0o777 & ~umask

@@ -150,11 +150,17 @@ def check_trained(argv: list[str]) -> int:
     step = int(meta.get("step") or 0)
     closed = False
     try:
-        for line in (out / "log.jsonl").read_text().splitlines():
+        lines = (out / "log.jsonl").read_text(errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:  # a line cut short by a killed run spoils only itself
+        try:
             rec = json.loads(line) if line.startswith("{") else {}
-            closed = closed or (rec.get("done") is True and rec.get("steps") == tcfg.steps)
-    except (OSError, ValueError):
-        pass
+        except ValueError:
+            continue
+        closed = closed or (
+            isinstance(rec, dict) and rec.get("done") is True and rec.get("steps") == tcfg.steps
+        )
     if step < tcfg.steps or not closed:
         return _say(TODO, f"{out}: step {step} of {tcfg.steps}, run not closed: resumed")
     return DONE

@@ -18,8 +18,11 @@ tools/build_default.sh runs it as the last step of a whole rebuild.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,23 @@ import torch
 
 from tvnet.checkpoint import load_checkpoint, save_checkpoint
 from tvnet.config import VARIANTS
-from tvnet.io import atomic_write_json
+from tvnet.io import atomic_write_json, replace_dir
+
+
+@contextlib.contextmanager
+def staged_copy(src: Path, dst: Path, ignore: Any = None) -> Iterator[Path]:
+    """A copy of the folder ``src`` in a hidden sibling of ``dst``, for the caller to finish
+    (a rewritten run.json, a regenerate.json), then swapped onto ``dst`` in one step: an
+    interrupted packaging leaves the old ``dst`` whole, never a missing or half-made one."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent))
+    try:
+        shutil.copytree(src, tmp, ignore=ignore, dirs_exist_ok=True)
+        yield tmp
+        replace_dir(tmp, dst)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def copy_dumps(
@@ -147,10 +166,19 @@ def ship_dump(
         if source is not None and (source / "config.json").is_file()
         else None
     )
-    if dst.exists():
-        shutil.rmtree(dst)
-    shutil.copytree(src, dst)
-    run = portable(json.loads((dst / "run.json").read_text()))
+    with staged_copy(src, dst) as tmp:
+        run = _shipped_run(
+            json.loads((tmp / "run.json").read_text()), data, checkpoint, source_hash
+        )
+        atomic_write_json(tmp / "run.json", run)
+    print(f"dump {dst} ({run['checkpoint']})")
+
+
+def _shipped_run(run: dict, data: Path, checkpoint: Path | None, source_hash: str | None) -> dict:
+    """A dump's run.json as shipped (:func:`ship_dump`)."""
+    from tvnet.checkpoint import read_checkpoint_config
+
+    run = portable(run)
     run.setdefault("dataset", {})["data_dir"] = str(data)
     if checkpoint is not None:
         run["checkpoint"] = str(checkpoint)
@@ -167,8 +195,7 @@ def ship_dump(
             run["training_time"] = training_time
     else:
         run["checkpoint"] = f"not shipped (trained as {run.get('checkpoint')})"
-    atomic_write_json(dst / "run.json", run)
-    print(f"dump {dst} ({run['checkpoint']})")
+    return run
 
 
 def main() -> None:
@@ -216,19 +243,17 @@ def main() -> None:
         ship_checkpoint(src, a / "checkpoints" / v, args.data)
     pool_src, pool_dst = args.runs / "pool", a / "pool"
     if pool_src.is_dir():
-        if pool_dst.exists():
-            shutil.rmtree(pool_dst)
-        shutil.copytree(pool_src, pool_dst, ignore=shutil.ignore_patterns("neighbours_*"))
         inst = json.loads((args.data / "instances.json").read_text())
         scenes = {
             str(im["id"]): [im["split"], im["scene_index"]]
             for im in inst["images"]
             if im["split"] == "train"
         }
-        atomic_write_json(
-            pool_dst / "regenerate.json",
-            {"generator": "synthref", "seed": args.seed, "scenes": scenes},
-        )
+        with staged_copy(pool_src, pool_dst, shutil.ignore_patterns("neighbours_*")) as tmp:
+            atomic_write_json(
+                tmp / "regenerate.json",
+                {"generator": "synthref", "seed": args.seed, "scenes": scenes},
+            )
     copy_dumps(args.runs / "dumps", a / "dumps", args.data, a / "checkpoints", args.runs)
     if args.other_dumps:
         copy_dumps(args.other_dumps, a / "dumps" / args.other_name, args.data, None)

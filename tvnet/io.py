@@ -33,11 +33,36 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _usual_mode(tmp_path)
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (``os.umask`` sets it to read it, which
+    another thread could see); 0o022 where /proc does not say."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def _usual_mode(path: Path) -> None:
+    """Give a temporary file or folder the mode an ordinary ``open`` or ``mkdir`` would have
+    (0o666 or 0o777 less the umask): ``mkstemp`` and ``mkdtemp`` make them private (0o600,
+    0o700), which renaming them into place would otherwise keep, so that a checkpoint or a
+    dump written here could not be read by another user or a server running as one."""
+    with contextlib.suppress(FileNotFoundError):
+        base = 0o777 if path.is_dir() and not path.is_symlink() else 0o666
+        if not path.is_symlink():
+            os.chmod(path, base & ~_umask())
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
@@ -91,6 +116,7 @@ def replace_dir(tmp: str | os.PathLike, path: str | os.PathLike, exchange: bool 
     between them leaves ``path`` missing and the old folder recoverable beside it. A link
     ``path`` is followed (:func:`resolve_link`): its target is replaced, the link stays."""
     tmp, path = Path(tmp), resolve_link(path)
+    _usual_mode(tmp)  # a folder from mkdtemp is private (0o700)
     if not path.exists():
         os.rename(tmp, path)
         return

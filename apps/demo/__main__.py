@@ -57,14 +57,38 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     ap.add_argument(
         "--port",
-        type=int,
-        default=int(os.environ.get("PORT") or 7860),
+        type=_port,
+        default=os.environ.get("PORT") or "7860",  # parsed (and checked) by _port, --help aside
         help="port (default: $PORT, else 7860)",
     )
     ap.add_argument(
-        "--concurrency", type=int, default=1, help="model calls at once; others queue (default 1)"
+        "--concurrency",
+        type=_positive,
+        default=1,
+        help="model calls at once; others queue (default 1)",
     )
     return ap
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return n
+
+
+def _port(text: str) -> int:
+    """A TCP port, from --port or $PORT (argparse runs a string default through ``type``)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if not 1 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"a port from 1 to 65535, not {text!r} (--port or $PORT)")
+    return n
 
 
 def main(argv: list[str] | None = None) -> int:

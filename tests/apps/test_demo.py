@@ -776,3 +776,30 @@ def test_help_answers_without_importing_gradio_or_torch():
     )
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout and "HEAVY []" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, env, message",
+    [
+        ([], {"PORT": "abc"}, "a port from 1 to 65535, not 'abc'"),
+        (["--port", "0"], {}, "a port from 1 to 65535, not '0'"),
+        (["--concurrency", "-2"], {}, "a whole number of at least 1, not '-2'"),
+    ],
+)
+def test_a_bad_port_or_concurrency_is_a_usage_error_and_help_still_answers(argv, env, message):
+    from apps.demo.__main__ import parser
+
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        done = subprocess.run(
+            [sys.executable, "-m", "apps.demo", *argv], cwd=REPO, capture_output=True,
+            text=True, timeout=120, env={**os.environ, **env},
+        )  # fmt: skip
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+        if env:  # a bad $PORT does not stop --help, nor a valid --port beating it
+            assert parser().parse_args(["--port", "8080"]).port == 8080
+            with pytest.raises(SystemExit) as e:
+                parser().parse_args(["--help"])
+            assert e.value.code == 0

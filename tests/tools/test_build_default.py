@@ -88,6 +88,10 @@ def test_trained_resume_and_conflicts(tmp_path, capsys):
     assert state.main(["trained", "--", *argv]) == TODO
     write_run(out, steps=3, step=3, closed=True)
     assert state.main(["trained", "--", *argv]) == DONE
+    # a line cut short by an earlier killed run, then the resumed run's close: still done
+    log = (out / "log.jsonl").read_text()
+    (out / "log.jsonl").write_text('{"step": 1, "lo\n' + log)
+    assert state.main(["trained", "--", *argv]) == DONE
     # a field the run's code did not record yet reads as its default: still the same recipe
     meta = json.loads((out / "last/config.json").read_text())
     tdefaults = {f.name: f.default for f in dataclasses.fields(state.train_configs(argv)[2])}
@@ -216,6 +220,27 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     run = json.loads((tmp_path / "assets/dumps/other/run.json").read_text())
     assert run["checkpoint_hash"] == h and "scored_on_weights" not in run
     assert run["checkpoint"].startswith("not shipped")
+    # shipped again over itself: replaced whole (a stale file of the old copy gone), nothing
+    # left beside it; a failure part-way leaves the old copy as it was
+    (tmp_path / "assets/dumps/other/stale.txt").write_text("old")
+    pa.ship_dump(dump, tmp_path / "assets/dumps/other", Path("data/synthref"), dst, src)
+    assert not (tmp_path / "assets/dumps/other/stale.txt").exists()
+    assert json.loads((tmp_path / "assets/dumps/other/run.json").read_text())["checkpoint"] == str(
+        dst
+    )
+    before = sorted(p.name for p in (tmp_path / "assets/dumps/other").iterdir())
+    (dump / "run.json").write_text("{not json")
+    with pytest.raises(ValueError):
+        pa.ship_dump(dump, tmp_path / "assets/dumps/other", Path("data/synthref"), dst, src)
+    assert sorted(p.name for p in (tmp_path / "assets/dumps/other").iterdir()) == before
+    assert json.loads((tmp_path / "assets/dumps/other/run.json").read_text())["checkpoint"] == str(
+        dst
+    )
+    assert sorted(p.name for p in (tmp_path / "assets/dumps").iterdir()) == [
+        "full-val",
+        "old",
+        "other",
+    ]
 
 
 def test_trained_on_another_split_is_a_conflict(tmp_path, capsys):

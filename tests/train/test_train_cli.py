@@ -79,6 +79,8 @@ def test_precedence_preset_file_set_flags(tmp_path):
             r"unknown TrainConfig field\(s\) \['learning_rate'\]",
         ),
         ({"modle": {}}, [], "expected an object with 'model' and/or 'train'"),
+        ({"model": 5}, [], "'model' is int, not an object of fields"),
+        ({"train": ["lr", 1]}, [], "'train' is list, not an object of fields"),
         ({}, ["--set", "model.dm=3"], r"--set: unknown ModelConfig field\(s\) \['dm'\]"),
         ({}, ["--set", "train.steps=ten"], "steps must be int, got 'ten'"),
         ({}, ["--set", "train.steps=1e3"], "steps must be int, got 1000.0"),

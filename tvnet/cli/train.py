@@ -173,6 +173,12 @@ def load_config(args: argparse.Namespace):
             raise ValueError(
                 f"config {args.config}: expected an object with 'model' and/or 'train' sections"
             )
+        for section in ("model", "train"):
+            if not isinstance(d.get(section) or {}, dict):
+                raise ValueError(
+                    f"config {args.config}: '{section}' is {type(d[section]).__name__}, not an "
+                    "object of fields"
+                )
         model = known_fields(ModelConfig, dict(d.get("model") or {}), f"config {args.config}")
         train = known_fields(TrainConfig, dict(d.get("train") or {}), f"config {args.config}")
     sets = parse_overrides(args.overrides)

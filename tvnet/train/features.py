@@ -26,6 +26,7 @@ from tqdm import tqdm
 from tvnet.amp import autocast_context
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import letterbox, to_tensor
+from tvnet.io import replace_dir
 
 LEVELS = ("v2", "v3", "v4", "v5")
 SAVE_EVERY = 32  # batches between two progress records of a build (512 images at batch 16)
@@ -162,9 +163,7 @@ class FeatureCache:
                 arr.flush()
             (part / "progress.json").unlink(missing_ok=True)
             (part / "index.json").write_text(json.dumps({"image_ids": ids, "split": split}))
-            if folder.exists():
-                shutil.rmtree(folder)
-            part.rename(folder)
+            replace_dir(part, folder)  # an old cache of the split swapped out in one step
 
     def __contains__(self, image_id: int) -> bool:
         return int(image_id) in self._where
