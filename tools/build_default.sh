@@ -8,7 +8,9 @@
 #   TRAIN_SIZE=30000 STEPS=9000 bash tools/build_default.sh
 #                                                # Table 1's 72k rows: ≈ 5 h on 2 idle bf16 cores
 #   TRAIN_SIZE=30000 STEPS=20000 PACKAGE=0 bash tools/build_default.sh
-#                                                # the 160k rows and the default: ≈ 5.5 h there;
+#                                                # the 160k rows: ≈ 5.5 h there
+#   DATA=data/synthref RUNS=runs/bd240 TRAIN_SIZE=60000 STEPS=30000 PACKAGE=0 bash tools/build_default.sh
+#                                                # the 240k rows and the default: ≈ 8 h there;
 #                                                # shipped by tools/package_assets.py --ship-checkpoint
 #                                                # … --ship-dump … --only-shipped (docs/design.md §6)
 #   DEVICE=cuda bash tools/build_default.sh      # the same commands with --device cuda

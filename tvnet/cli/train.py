@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--variant",
         default=None,
         choices=list(VARIANTS),
-        help="ablation variant (default: full)",
+        help="ablation variant (default: the config file's, else full)",
     )
     p.add_argument(
         "--data",

@@ -9,7 +9,7 @@ checkpoint had no calibration fitted at the dump's threshold, ``image_similarity
 :data:`OPTIONAL_COLUMNS` may be absent from older files, which read them as null. Masks are COCO RLE ``counts`` strings (pycocotools), decoded
 with :func:`tvnet.eval.rle.decode_rle` and the row's ``height`` / ``width``.
 
-``run.json`` holds what the run was: ``config``, ``checkpoint_sha256``, ``code_version``,
+``run.json`` holds what the run was: ``config``, ``checkpoint_hash`` (the weights' SHA-256), ``code_version``,
 ``dataset`` (``{"name", "data_dir"}``, the refer-format folder the images come from),
 ``split``, ``variant``, ``protocol`` (``threshold``, ``resolution``), ``timings`` and the
 aggregate ``metrics`` — the latter only for a reader's convenience: analysis recomputes every
