@@ -28,6 +28,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from tvnet import DumpError, decode_rle, load_dump
+from tvnet.eval.calibration import CORRECT_IOU
 from tvnet.eval.dump import Dump
 
 LIT = 0.3  # an object is lit when more than this share of its pixels is predicted
@@ -74,7 +75,7 @@ def classify(pred: np.ndarray, objects: Sequence[tuple[dict, np.ndarray]], refer
     if referent not in ids:
         raise ValueError(f"the referent's annotation {referent} is not among the image's objects")
     ref = ids.index(referent)
-    if iou[ref] >= 0.5:
+    if iou[ref] >= CORRECT_IOU:
         return "correct"
     others = [k for k in range(len(objects)) if k != ref and lit[k]]
     if lit[ref]:

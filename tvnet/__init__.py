@@ -34,6 +34,7 @@ _DRAW = ("overlay", "difference", "heatmap", "mark_point")
 __all__ = [
     "build_model",
     "default_checkpoint",
+    "default_assets",
     "lineage",
     "training_time_summary",
     "Predictor",
@@ -64,7 +65,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tvnet.assets import default_checkpoint
+    from tvnet.assets import default_assets, default_checkpoint
     from tvnet.config import VARIANTS, ModelConfig, preset_config
     from tvnet.draw import difference, heatmap, mark_point, overlay
     from tvnet.eval.calibration import load_calibration
@@ -86,10 +87,10 @@ def __getattr__(name: str) -> Any:
         from tvnet.model.build import build_model
 
         return build_model
-    if name == "default_checkpoint":
-        from tvnet.assets import default_checkpoint
+    if name in ("default_checkpoint", "default_assets"):  # torch-free
+        from tvnet import assets
 
-        return default_checkpoint
+        return getattr(assets, name)
     if name == "lineage":
         from tvnet.warmstart import lineage
 

@@ -22,6 +22,9 @@ def default_checkpoint() -> Path:
 
 
 def default_assets() -> dict[str, Path]:
+    """The bundled assets' folders (under ``$TVNET_ASSETS`` when set, else the repository's
+    ``assets/``): the default checkpoint, all checkpoints, the pool, the examples, the dumps.
+    The demo and the dashboard read their defaults here."""
     return {
         "checkpoint": default_checkpoint(),
         "checkpoints": ROOT / "checkpoints",

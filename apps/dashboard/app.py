@@ -26,11 +26,12 @@ from pathlib import Path  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from apps.dashboard.data import REPO, dump_stamp, load_all  # noqa: E402
+from apps.dashboard.data import dump_stamp, load_all  # noqa: E402
+from tvnet import default_assets  # noqa: E402
 
 _T_IMPORT = time.perf_counter() - _T_IMPORT
 
-DEFAULT_DUMPS = REPO / "assets" / "dumps"
+DEFAULT_DUMPS = default_assets()["dumps"]  # $TVNET_ASSETS/dumps when set
 PAGES = {  # page → module
     "Overview": "overview",
     "Size analysis": "sizes",

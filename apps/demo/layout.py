@@ -7,7 +7,6 @@ on request), wired to the handlers of :class:`~apps.demo.events.Demo`; its theme
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,10 +17,9 @@ from apps.demo.events import Demo
 from apps.demo.handlers import GATES_HINT, OUTPUTS, Handlers
 from apps.demo.models import Models
 from apps.demo.notes import EMPTY_TABLE, TITLE, VARIANT_LABEL, model_note
+from tvnet import default_assets
 
-REPO = Path(__file__).resolve().parents[2]
-ASSETS = Path(os.environ.get("TVNET_ASSETS", REPO / "assets"))
-EXAMPLES = ASSETS / "examples"
+EXAMPLES = default_assets()["examples"]  # $TVNET_ASSETS/examples when set
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]

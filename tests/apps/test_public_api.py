@@ -7,7 +7,8 @@ from pathlib import Path
 
 import tvnet
 
-APPS = sorted((Path(__file__).resolve().parents[2] / "apps").rglob("*.py"))
+REPO = Path(__file__).resolve().parents[2]
+APPS = sorted((REPO / "apps").rglob("*.py"))
 
 
 def _tvnet_imports(path: Path) -> list[tuple[str, list[str]]]:
@@ -31,3 +32,24 @@ def test_apps_import_only_the_public_api():
 def test_every_public_name_resolves():
     for name in tvnet.__all__:
         assert getattr(tvnet, name) is not None, name
+
+
+def test_both_apps_take_their_default_assets_from_tvnet_assets_env(tmp_path):
+    """$TVNET_ASSETS moves the demo's examples and the dashboard's dumps with the Predictor's
+    checkpoint and pool: one source (tvnet.default_assets), read in a fresh process."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import tvnet, apps.demo.layout as layout\n"
+        "a = tvnet.default_assets()\n"
+        "print(a['dumps']); print(a['checkpoints']); print(layout.EXAMPLES)\n"
+    )
+    env = {**os.environ, "TVNET_ASSETS": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(tmp_path / p) for p in ("dumps", "checkpoints", "examples")]
+    app = (REPO / "apps" / "dashboard" / "app.py").read_text()
+    assert 'DEFAULT_DUMPS = default_assets()["dumps"]' in app

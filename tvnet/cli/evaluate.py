@@ -111,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     from tvnet.eval.calibration import load_calibration
     from tvnet.eval.dump import check_dump_target
     from tvnet.eval.evaluator import evaluate
+    from tvnet.eval.metrics import PREC_KEYS
     from tvnet.io import default_device
     from tvnet.train.batches import SplitTable
     from tvnet.train.features import FeatureCache
@@ -286,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
         pool_image_ids=pool_image_ids,
         seed=args.seed,
     )
-    keys = ["overall_iou", "mean_iou"] + [f"prec@{x}" for x in (0.5, 0.6, 0.7, 0.8, 0.9)]
+    keys = ["overall_iou", "mean_iou", *PREC_KEYS]
     print(f"{model.cfg.variant} on {refer.name}/{args.split} (n={m['n']}):")
     for scope in ("", "small/"):
         if f"{scope}overall_iou" in m:
