@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from tvnet.checkpoint import read_checkpoint_config
+    from tvnet.config import MASK_THRESHOLD
     from tvnet.eval.calibration import (
         CORRECT_IOU,
         Calibration,
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     rows = df[df["score"].notna()]
     correct = rows["iou"].to_numpy() >= CORRECT_IOU
     cal = fit_calibration(rows["score"].to_numpy(), correct, args.method)
-    threshold = (dump.run.get("protocol") or {}).get("threshold", 0.5)
+    threshold = (dump.run.get("protocol") or {}).get("threshold", MASK_THRESHOLD)
     cal.fitted_on = {
         "dump": str(args.dump),
         "split": dump.split,
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     for extra in args.apply:
         d = load_dump(extra)
         _check_dump(d, ckpt_hash, args.force)
-        if not cal.applies_to((d.run.get("protocol") or {}).get("threshold", 0.5)):
+        if not cal.applies_to((d.run.get("protocol") or {}).get("threshold", MASK_THRESHOLD)):
             raise ValueError(
                 f"{extra} cuts its masks at another threshold than {args.dump} ({threshold:g}): "
                 "a confidence fitted at one does not hold at the other"

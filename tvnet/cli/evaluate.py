@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from tvnet.cli import positive_int, probability
-from tvnet.config import RUNTIMES
+from tvnet.config import MASK_THRESHOLD, RUNTIMES
 
 EPILOG = """examples:
   tvnet eval --checkpoint runs/full/last --data data/synthref --split val --pool runs/pool --out dumps/full-val
@@ -57,8 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--threshold",
         type=probability,
-        default=0.5,
-        help="foreground threshold on sigmoid, in (0, 1) (default 0.5)",
+        default=MASK_THRESHOLD,
+        help=f"foreground threshold on sigmoid, in (0, 1) (default {MASK_THRESHOLD:g})",
     )
     p.add_argument(
         "--resolution",
@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     elif calibration is not None and not calibration.applies_to(args.threshold):
         print(
             f"{args.checkpoint}/calibration.json is fitted at threshold "
-            f"{calibration.fitted_on.get('threshold', 0.5):g}, not {args.threshold:g}: no confidence"
+            f"{calibration.threshold:g}, not {args.threshold:g}: no confidence"
         )
         calibration = None  # nor a calibration record in run.json
     cache = None

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from tvnet.cli import probability
-from tvnet.config import RUNTIMES
+from tvnet.config import MASK_THRESHOLD, RUNTIMES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,8 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--threshold",
         type=probability,
-        default=0.5,
-        help="probability at or above which a pixel belongs to the mask, in (0, 1) (default 0.5)",
+        default=MASK_THRESHOLD,
+        help="probability at or above which a pixel belongs to the mask, in (0, 1) "
+        f"(default {MASK_THRESHOLD:g})",
     )
     p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     p.add_argument(

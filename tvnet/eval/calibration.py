@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from tvnet.config import MASK_THRESHOLD
+
 CALIBRATION_FILE = "calibration.json"
 CORRECT_IOU = 0.5  # an answer is "right" when its IoU with the referent is at least this
 STABILITY_OFFSET = 1.0  # logits either side of the threshold (segment-anything's value)
@@ -44,7 +46,9 @@ __all__ = [
 ]
 
 
-def mask_score(prob: np.ndarray, threshold: float = 0.5, offset: float = STABILITY_OFFSET) -> float:
+def mask_score(
+    prob: np.ndarray, threshold: float = MASK_THRESHOLD, offset: float = STABILITY_OFFSET
+) -> float:
     """The raw quality score of one answer: SAM's stability score, the IoU of the masks at
     logit ≥ t + ``offset`` and at logit ≥ t − ``offset`` (t the threshold's logit; the first
     lies inside the second, so the IoU is the ratio of their areas). 1 when the map is sharp
@@ -168,7 +172,7 @@ class Calibration:
                 raise ValueError("isotonic parameters x and y must be lists of one length ≥ 1")
             if not all(map(_is_number, x + y)) or any(b < a for a, b in zip(x, x[1:])):
                 raise ValueError("isotonic x must be non-decreasing numbers, y numbers")
-        t = self.fitted_on.get("threshold", 0.5)
+        t = self.threshold
         if not (_is_number(t) and 0 < t < 1):
             raise ValueError(f"fitted_on.threshold is {t!r}, not a number in (0, 1)")
         for name in ("image_similarity", "mask_area"):
@@ -178,10 +182,15 @@ class Calibration:
             ):
                 raise ValueError(f"{name} must be a mapping of numbers or null, not {v!r}")
 
+    @property
+    def threshold(self) -> Any:
+        """The mask threshold the map was fitted at (as recorded; the protocol's when absent)."""
+        return self.fitted_on.get("threshold", MASK_THRESHOLD)
+
     def applies_to(self, threshold: float) -> bool:
         """Whether this map holds for masks cut at ``threshold``: the raw score depends on the
         threshold, so a confidence exists only at the one it was fitted at."""
-        return abs(float(threshold) - float(self.fitted_on.get("threshold", 0.5))) < 1e-9
+        return abs(float(threshold) - float(self.threshold)) < 1e-9
 
     def __call__(self, score: float | np.ndarray) -> float | np.ndarray:
         """Confidence in [0, 1] for a raw score (scalar or array)."""

@@ -27,6 +27,7 @@ import torch
 from tqdm import tqdm
 
 from tvnet.amp import autocast_context
+from tvnet.config import MASK_THRESHOLD
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import Letterbox, letterbox_mask
 from tvnet.eval.calibration import mask_score
@@ -105,7 +106,7 @@ def evaluate(
     cache: FeatureCache | None = None,
     out: str | Path | None = None,
     run_info: dict[str, Any] | None = None,
-    threshold: float = 0.5,
+    threshold: float = MASK_THRESHOLD,
     resolution: str = "original",
     batch_size: int = 16,
     limit: int | None = None,
@@ -150,7 +151,7 @@ def evaluate(
         info["protocol"].update(
             threshold=threshold,
             resolution=resolution,
-            name="cmpc" if (threshold == 0.5 and resolution == "original") else "custom",
+            name="cmpc" if (threshold == MASK_THRESHOLD and resolution == "original") else "custom",
         )
         info.update(split=split, variant=cfg.variant, n_samples=n)
         info["influence"] = {

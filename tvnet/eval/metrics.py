@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from tvnet.config import MASK_THRESHOLD  # noqa: F401 (the protocol's, beside its metrics)
 from tvnet.eval.rle import encode_rle
 
 PREC_THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)

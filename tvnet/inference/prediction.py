@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from tvnet.config import MASK_THRESHOLD
 from tvnet.data.transforms import Letterbox
 from tvnet.retrieval.neighbours import Neighbour
 
@@ -39,7 +40,7 @@ class Prediction:
     rewrites: list[tuple[str, str]] = field(default_factory=list)
     variant: str = ""
     work_shape: tuple[int, int] | None = None  # H×W the model read (smaller if downscaled)
-    threshold: float = 0.5  # mask = prob ≥ threshold
+    threshold: float = MASK_THRESHOLD  # mask = prob ≥ threshold
     # how far to trust it (docs/design.md §7, "Confidence and warnings")
     score: float = 0.0  # raw quality score: SAM's stability score of prob (eval.calibration)
     confidence: float | None = None  # calibrated P(IoU ≥ 0.5); None without a calibration

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tvnet.config import MASK_THRESHOLD
 from tvnet.data.lexicon import Lexicon
 from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
@@ -323,7 +324,7 @@ class Predictor:
         image: Any,
         expression: str,
         neighbour: int | None = None,
-        threshold: float = 0.5,
+        threshold: float = MASK_THRESHOLD,
         gate_closed: bool = False,
         attention: bool = True,
     ) -> Prediction:
@@ -438,7 +439,7 @@ class Predictor:
             if cal.applies_to(pred.threshold):
                 pred.confidence = float(cal(pred.score))
             else:
-                fitted = cal.fitted_on.get("threshold", 0.5)
+                fitted = cal.threshold
                 pred.notes.append(
                     f"no confidence: it is calibrated for masks at threshold {fitted:g}"
                 )
