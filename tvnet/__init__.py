@@ -47,6 +47,7 @@ __all__ = [
     "MAX_PIXELS",
     "read_image",
     "ModelConfig",
+    "SYNTHREF_DEFAULTS",
     "VARIANTS",
     "preset_config",
     "load_dump",
@@ -66,7 +67,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from tvnet.assets import default_assets, default_checkpoint
-    from tvnet.config import VARIANTS, ModelConfig, preset_config
+    from tvnet.config import SYNTHREF_DEFAULTS, VARIANTS, ModelConfig, preset_config
     from tvnet.draw import difference, heatmap, mark_point, overlay
     from tvnet.eval.calibration import load_calibration
     from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE, DumpError, load_dump, load_dumps
@@ -111,7 +112,7 @@ def __getattr__(name: str) -> Any:
         from tvnet.eval.calibration import load_calibration
 
         return load_calibration
-    if name in ("ModelConfig", "preset_config", "VARIANTS"):
+    if name in ("ModelConfig", "preset_config", "VARIANTS", "SYNTHREF_DEFAULTS"):
         from tvnet import config
 
         return getattr(config, name)

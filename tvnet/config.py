@@ -16,6 +16,14 @@ RUNTIMES = ("auto", "torch", "onnxruntime")
 # The CMPC evaluation protocol (docs/design.md §5): a pixel is foreground where sigmoid ≥ this;
 # the default of tvnet eval, tvnet predict, the Predictor and every calibration.
 MASK_THRESHOLD = 0.5
+# ... and its size bins, by referent area / image area: small < 5 %, medium 5–10 %, big ≥ 10 %
+SMALL_MAX, MEDIUM_MAX = 0.05, 0.10
+# tokens of an expression the network reads (the rest is cut, with a note; docs/design.md §3)
+MAX_TOKENS = 20
+# `tvnet synth`'s SynthRef recipe (docs/design.md §4): seed and expressions per split
+SYNTHREF_DEFAULTS = {"seed": 0, "train": 6000, "val": 1000, "test": 1000}
+# RES stage 1: text neighbours that the image similarity re-ranks (the paper's 20)
+K_TEXT = 20
 
 
 # Fields a config no longer has, because nothing read them. Configs recorded before their
@@ -105,14 +113,14 @@ class ModelConfig:
     # soft-whiten the vocabulary's GloVe rows at initialisation (text_encoder.whiten_rows):
     # GloVe's colour words are nearly parallel (docs/design.md §6)
     word_whiten: bool = False
-    max_tokens: int = 20
+    max_tokens: int = MAX_TOKENS
     d_s: int = 256  # LSTM hidden = sentence vector size
     d_m: int = 256  # multimodal channels
     fusion_heads: int = 1  # MUTAN-style heads summed (CMPC: 5)
     gate_rounds: int = 1  # language-guided gated exchange rounds (CMPC: 2)
     amf_channels: int = 64  # c of Eq. 4 (C_LR has 4c channels before PixelShuffle(2))
     # RES stage 1: how many text neighbours the image similarity re-ranks
-    retrieval_k_text: int = 20
+    retrieval_k_text: int = K_TEXT
 
     @property
     def flags(self) -> VariantFlags:

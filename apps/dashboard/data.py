@@ -21,11 +21,11 @@ import pandas as pd
 import streamlit as st
 
 from analysis import tables
-from tvnet import RUN_FILE, SAMPLES_FILE, InputError, load_dumps, read_image
+from tvnet import RUN_FILE, SAMPLES_FILE, SYNTHREF_DEFAULTS, InputError, load_dumps, read_image
 
 REPO = Path(__file__).resolve().parents[2]
 # `tvnet synth`'s defaults: the recipe of data/synthref when a dump does not record its own
-SYNTH_DEFAULTS = {"seed": 0, "train": 6000, "val": 1000, "test": 1000}
+SYNTH_DEFAULTS = SYNTHREF_DEFAULTS
 
 
 def dump_stamp(root: str) -> tuple:

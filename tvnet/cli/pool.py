@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from tvnet.config import K_TEXT
+
 
 def _encoders(args: argparse.Namespace):
     from tvnet.retrieval.image_encoder import ImageEncoder
@@ -179,7 +181,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="parquet file to write (default: POOL/neighbours_<dataset>_<split>.parquet)",
     )
     n.add_argument(
-        "--k-text", type=int, default=20, help="text candidates re-ranked by image (default: 20)"
+        "--k-text",
+        type=int,
+        default=K_TEXT,
+        help=f"text candidates re-ranked by image (default: {K_TEXT})",
     )
     _add_encoder_args(n, pools=True)
     n.set_defaults(func=_neighbours)

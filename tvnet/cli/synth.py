@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from tvnet.config import SYNTHREF_DEFAULTS
+
 EPILOG = """\
 examples:
   tvnet synth data/synthref --seed 0 --train 6000 --val 1000 --test 1000
@@ -31,10 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("out", type=Path, metavar="OUT", help="output folder (refer layout)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--train", type=int, default=6000, help="training expressions (default: 6000)")
-    p.add_argument("--val", type=int, default=1000, help="validation expressions (default: 1000)")
-    p.add_argument("--test", type=int, default=1000, help="test expressions (default: 1000)")
+    d = SYNTHREF_DEFAULTS
+    p.add_argument(
+        "--seed", type=int, default=d["seed"], help=f"random seed (default: {d['seed']})"
+    )
+    for split, what in (("train", "training"), ("val", "validation"), ("test", "test")):
+        p.add_argument(
+            f"--{split}",
+            type=int,
+            default=d[split],
+            help=f"{what} expressions (default: {d[split]})",
+        )
     p.add_argument(
         "--workers", type=int, default=None, help="worker processes (default: min(2, CPUs))"
     )

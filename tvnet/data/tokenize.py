@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tvnet.config import MAX_TOKENS
+
 PAD, UNK = "<pad>", "<unk>"
 _WORD = re.compile(r"[^\W_]+|\d+", re.UNICODE)
 
@@ -49,7 +51,7 @@ class Vocab:
         """Words of ``sentence`` outside the vocabulary (the demo reports them)."""
         return [t for t in tokenize(sentence) if t not in self.index]
 
-    def truncation_note(self, sentence: str, max_tokens: int = 20) -> str | None:
+    def truncation_note(self, sentence: str, max_tokens: int = MAX_TOKENS) -> str | None:
         """What :meth:`encode` leaves out of ``sentence`` at ``max_tokens``, in words, or None
         when it reads all of it."""
         n = len(tokenize(sentence))
@@ -57,7 +59,7 @@ class Vocab:
             return None
         return f"expression has {n} words; the model reads the first {max_tokens}"
 
-    def read_part(self, sentence: str, max_tokens: int = 20) -> str:
+    def read_part(self, sentence: str, max_tokens: int = MAX_TOKENS) -> str:
         """The start of ``sentence`` whose words :meth:`encode` reads at ``max_tokens``: all of
         it, or up to the end of the last word read whole."""
         n, end = 0, 0
@@ -68,7 +70,7 @@ class Vocab:
             end = m.end()
         return sentence
 
-    def encode(self, sentence: str, max_tokens: int = 20) -> tuple[np.ndarray, int]:
+    def encode(self, sentence: str, max_tokens: int = MAX_TOKENS) -> tuple[np.ndarray, int]:
         """ids (T,) int64 padded with 0, and the number of valid tokens (≥ 1).
 
         An expression with no word at all is an error: there is nothing to refer with.
@@ -81,7 +83,7 @@ class Vocab:
         return ids, len(toks)
 
     def encode_batch(
-        self, sentences: Sequence[str], max_tokens: int = 20
+        self, sentences: Sequence[str], max_tokens: int = MAX_TOKENS
     ) -> tuple[np.ndarray, np.ndarray]:
         out = [self.encode(s, max_tokens) for s in sentences]
         return np.stack([o[0] for o in out]), np.array([o[1] for o in out], dtype=np.int64)

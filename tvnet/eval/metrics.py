@@ -25,15 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from tvnet.config import MASK_THRESHOLD  # noqa: F401 (the protocol's, beside its metrics)
+# the protocol's threshold and size-bin edges (docs/design.md §5), beside its metrics
+from tvnet.config import MASK_THRESHOLD, MEDIUM_MAX, SMALL_MAX  # noqa: F401
 from tvnet.eval.rle import encode_rle
 
 PREC_THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)
 PREC_KEYS: tuple[str, ...] = tuple(f"prec@{t:g}" for t in PREC_THRESHOLDS)
 METRIC_KEYS: tuple[str, ...] = ("overall_iou", "mean_iou", *PREC_KEYS, "n")
 SIZE_BINS: tuple[str, ...] = ("small", "medium", "big")
-# gt area / image area: small < 5 %, medium 5–10 %, big ≥ 10 % (docs/design.md §5)
-SMALL_MAX, MEDIUM_MAX = 0.05, 0.10
 
 __all__ = [
     "PREC_THRESHOLDS",

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tvnet.config import K_TEXT
 from tvnet.io import atomic_path
 from tvnet.retrieval.encoders import encoder_sources, pool_encoders
 from tvnet.retrieval.pool import DataPool, pool_manifest
@@ -111,7 +112,7 @@ def neighbour_table(
     pool: DataPool,
     text_encoder: Any,
     image_encoder: Any,
-    k_text: int = 20,
+    k_text: int = K_TEXT,
     progress: bool = True,
 ) -> pd.DataFrame:
     """One row per sample of ``split``: its pool neighbour (never from its own image).
@@ -236,7 +237,7 @@ def write_neighbour_table(
     image_encoder: Any,
     *,
     pool: DataPool | None = None,
-    k_text: int = 20,
+    k_text: int = K_TEXT,
     out: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, Path]:
@@ -258,7 +259,7 @@ def ensure_neighbour_table(
     split: str,
     pool_dir: str | os.PathLike,
     *,
-    k_text: int = 20,
+    k_text: int = K_TEXT,
     device: str = "cpu",
     runtime: str | None = "torch",
     progress: bool = True,
@@ -350,7 +351,7 @@ class Retriever:
     (:meth:`image_similarity`, what the baseline's Predictor keeps)."""
 
     def __init__(
-        self, pool: DataPool, text_encoder: Any, image_encoder: Any, k_text: int = 20
+        self, pool: DataPool, text_encoder: Any, image_encoder: Any, k_text: int = K_TEXT
     ) -> None:
         pool.check_manifest(pool_manifest(text_encoder, image_encoder))
         self.pool = pool

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tvnet.config import K_TEXT
 from tvnet.retrieval.image_store import IMAGE_STORAGES, ImageStore
 from tvnet.retrieval.pool_files import FORMAT, REQUIRED_META, read_pool, write_pool
 from tvnet.retrieval.text_index import INDEX_TYPES, TextRefine, build_text_index, search_text
@@ -318,7 +319,7 @@ class DataPool:
         text_q: np.ndarray,
         image_q: np.ndarray,
         exclude_image_ids: np.ndarray | None = None,
-        k_text: int = 20,
+        k_text: int = K_TEXT,
         batch: int = 256,
         progress: bool = False,
     ) -> SearchResult:
@@ -357,7 +358,7 @@ class DataPool:
         text_q: np.ndarray,
         image_q: np.ndarray,
         exclude_image_ids: np.ndarray | None = None,
-        k_text: int = 20,
+        k_text: int = K_TEXT,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Two-stage search. text_q Q×d_t, image_q Q×d_i, exclude_image_ids Q ints (the
         queries' own images; None = exclude nothing). Returns (entry indices Q, image cosine
@@ -390,7 +391,7 @@ class DataPool:
         text_q: np.ndarray,
         image_q: np.ndarray,
         exclude_image_id: int | None = None,
-        k_text: int = 20,
+        k_text: int = K_TEXT,
     ) -> pd.DataFrame:
         """One query: its k_text text candidates, one row each, best final rank first.
 

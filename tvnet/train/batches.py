@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tvnet.config import MAX_TOKENS
 from tvnet.data.refer import ReferDataset, Sample
 from tvnet.data.tokenize import Vocab
 from tvnet.data.transforms import letterbox, letterbox_mask, to_tensor
@@ -129,7 +130,7 @@ class BatchLoader:
         device: str | torch.device = "cpu",
         augment: Callable[[str, np.random.Generator], str] | None = None,
         vocab: Vocab | None = None,
-        max_tokens: int = 20,
+        max_tokens: int = MAX_TOKENS,
         widen: bool = True,
     ):
         """``augment`` (with the ``vocab`` and ``max_tokens`` that encode its output) rewrites

@@ -53,7 +53,7 @@ from tvnet.data.synthref.render import (
     render_scene,
 )
 from tvnet.data.synthref.scene import SPLITS, Scene, make_scene
-from tvnet.data.synthref.stats import MEDIUM, SMALL, format_stats, synth_stats
+from tvnet.data.synthref.stats import format_stats, synth_stats
 from tvnet.data.synthref.vocabulary import (
     COLOUR_WORDS,
     COLOURS,
@@ -76,7 +76,6 @@ __all__ = [
     "GENERIC_NOUNS",
     "KINDS",
     "LOCATION_WORDS",
-    "MEDIUM",
     "MIN_REFERENT_VISIBLE",
     "MIN_VISIBLE",
     "PHOTOS",
@@ -84,7 +83,6 @@ __all__ = [
     "SHAPES",
     "SHAPE_WORDS",
     "SIZE_ADJ",
-    "SMALL",
     "SPLITS",
     "TEXTURES",
     "TEXTURE_ADJ",

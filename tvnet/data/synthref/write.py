@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from tvnet.config import SYNTHREF_DEFAULTS
 from tvnet.data.synthref.scene import SPLITS, make_scene
 from tvnet.data.synthref.vocabulary import SHAPES
 from tvnet.data.tokenize import tokenize
@@ -106,10 +107,10 @@ def _iter_scenes(
 
 def generate(
     out_dir: str | os.PathLike,
-    seed: int = 0,
-    train: int = 6000,
-    val: int = 1000,
-    test: int = 1000,
+    seed: int = SYNTHREF_DEFAULTS["seed"],
+    train: int = SYNTHREF_DEFAULTS["train"],
+    val: int = SYNTHREF_DEFAULTS["val"],
+    test: int = SYNTHREF_DEFAULTS["test"],
     workers: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
