@@ -1,4 +1,6 @@
-"""Typed configuration: model presets (docs/design.md §3), ablation variants (docs/design.md §2) and training.
+"""Typed configuration: model presets (docs/design.md §3), ablation variants (docs/design.md §2) and training;
+and the one home of the constants that several layers share (the evaluation protocol's mask
+threshold and size bins, K_TEXT, MAX_TOKENS, SynthRef's default recipe).
 
 A preset is data (open_clip style): a run records it in full in its ``run.json`` and a
 checkpoint carries it in its JSON config, so a model can always be rebuilt from the file.
