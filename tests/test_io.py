@@ -162,6 +162,10 @@ def test_written_files_and_replaced_folders_get_the_usual_mode_not_a_private_one
     umask = _umask()
     atomic_write_text(tmp_path / "f.json", "{}")
     assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o666 & ~umask
+    # a file written over keeps its own mode, as writing it in place would
+    os.chmod(tmp_path / "f.json", 0o640)
+    atomic_write_text(tmp_path / "f.json", "[]")
+    assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o640
     import tempfile
 
     for dest in (tmp_path / "new", _folder(tmp_path / "old", a="old")):

@@ -33,7 +33,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        _usual_mode(tmp_path)
+        _usual_mode(tmp_path, like=path)
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -54,15 +54,20 @@ def _umask() -> int:
     return 0o022
 
 
-def _usual_mode(path: Path) -> None:
-    """Give a temporary file or folder the mode an ordinary ``open`` or ``mkdir`` would have
-    (0o666 or 0o777 less the umask): ``mkstemp`` and ``mkdtemp`` make them private (0o600,
-    0o700), which renaming them into place would otherwise keep, so that a checkpoint or a
-    dump written here could not be read by another user or a server running as one."""
+def _usual_mode(path: Path, like: Path | None = None) -> None:
+    """Give a temporary file or folder the mode an ordinary ``open`` or ``mkdir`` would have:
+    that of the file ``like`` it replaces (as writing over it in place keeps it), else 0o666
+    or 0o777 less the umask. ``mkstemp`` and ``mkdtemp`` make them private (0o600, 0o700),
+    which renaming them into place would otherwise keep, so that a checkpoint or a dump
+    written here could not be read by another user or a server running as one."""
+    if path.is_symlink():
+        return
     with contextlib.suppress(FileNotFoundError):
-        base = 0o777 if path.is_dir() and not path.is_symlink() else 0o666
-        if not path.is_symlink():
-            os.chmod(path, base & ~_umask())
+        if like is not None and like.is_file():
+            os.chmod(path, like.stat().st_mode & 0o7777)
+            return
+        base = 0o777 if path.is_dir() else 0o666
+        os.chmod(path, base & ~_umask())
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
