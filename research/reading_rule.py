@@ -9,6 +9,8 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
 - ``generic_heads``: an unknown head noun read as "object" (``Lexicon.rewrite(generic_heads=)``);
 - ``spelling``: a word that is no English word read as the known word it misspells
   (``Lexicon.spelling``; tvnet/data/spelling.py);
+- ``compound_heads``: a hyphenated compound with one known part, the others related to nothing
+  known, read as that part ("burnt-orange" → orange; ``Lexicon.compound_heads``);
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -29,14 +31,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-RULES = ("generic_heads", "spelling", "untagged")
+RULES = ("generic_heads", "spelling", "untagged", "compound_heads")
 
 
 def rule_switch(p, rule: str):
     """A function that turns ``rule`` off or on in Predictor ``p``'s own reading."""
     lex = p.lexicon
-    if rule == "spelling":
-        return lambda on: setattr(lex, "spelling", on)
+    if rule in ("spelling", "compound_heads"):
+        return lambda on: setattr(lex, rule, on)
     state = [False]
     if rule == "untagged":
         noun, names, counted = lex._noun, lex._names_thing, lex.wordnet.sense_counts

@@ -110,6 +110,26 @@ def test_hyphens_and_tokens_as_the_tokenizer_sees_them(wordnet):
     assert lex.rewrite("Crimson!") == ("red!", [("Crimson", "red")])
 
 
+def test_a_compound_with_one_known_part_is_read_as_that_part(wordnet):
+    """design.md §6, "Wording: compounds": one part known as written that names a thing or
+    an attribute, the others related to nothing known: read as the known part."""
+    lex = Lexicon.of(["the", "orange", "white", "moon", "dotted", "one", "in", "star"], wordnet)
+    text, rewrites = lex.rewrite("the burnt-orange moon")
+    assert (text, rewrites) == ("the orange moon", [("burnt-orange", "orange")])
+    assert lex.compound("burnt-orange", "orange") and not lex.compound("huge", "large")
+    assert lex.rewrite("the pin-dotted one")[0] == "the dotted one"
+    # not when a part turns the meaning around, when the known part is a generic noun or a
+    # function word, or when another part is read as some known word (it is the head then)
+    for kept in ("the non-white star", "the dot-free star", "the one-colour star"):
+        assert lex.rewrite(kept)[0] == kept, kept
+    assert lex.rewrite("the filled-in star")[0] == "the filled-in star"
+    both = Lexicon.of(["the", "white", "red", "star"], wordnet)
+    assert both.rewrite("the scarlet-white star")[0] == "the red-white star"  # two known words
+    # off: the parts as before
+    lex.compound_heads = False
+    assert lex.rewrite("the burnt-orange moon") == ("the burnt-orange moon", [])
+
+
 def test_a_known_plural_is_one_only_where_the_word_is_used_as_a_plural(wordnet):
     # "dots" is the plural of "dot"; "does" is a verb form (not "doe"s), "boss" and
     # "species" are nouns of their own (WordNet's tag counts decide)

@@ -451,6 +451,15 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert np.array_equal(typo.prob, known.prob) and typo.warnings == known.warnings
     assert any("“lareg” as “large”, “hexgaon” as “hexagon”: no English" in n for n in typo.notes)
     assert not any("related by WordNet" in n for n in typo.notes)
+    # a compound with one known part, the others related to nothing known, is read as that
+    # part, and the note says so (not WordNet): the answer is the one to the known words
+    shade = pred(img, "The large burnt-orange hexagon.", attention=False)
+    assert shade.expression == "The large orange hexagon."
+    assert shade.rewrites == [("burnt-orange", "orange")]
+    plain = pred(img, "The large orange hexagon.", attention=False)
+    assert np.array_equal(shade.prob, plain.prob) and shade.warnings == plain.warnings
+    assert any("“burnt-orange” as “orange”: compounds" in n for n in shade.notes)
+    assert not any("related by WordNet" in n for n in shade.notes)
     # "an" for a model that only read "a": the same article, no note and no warning
     an = pred(img, "an orange hexagon", attention=False)
     assert an.expression == "a orange hexagon" and an.rewrites == [("an", "a")]

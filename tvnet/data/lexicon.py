@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tvnet.data.fillers import Fillers, negated, tidy
-from tvnet.data.heads import Heads
+from tvnet.data.heads import GENERIC, Heads
 from tvnet.data.spelling import Spelling
 from tvnet.data.wordnet import (
     HYPERNYMS,
@@ -145,6 +145,12 @@ def training_words(sentences: Iterable[str]) -> list[str]:
     return sorted({t for s in sentences for t in tokenize(s)})
 
 
+# parts of a compound that turn its known part's meaning around (:meth:`Lexicon._compound_head`)
+COMPOUND_NEGATIONS = frozenset(
+    {"non", "not", "no", "un", "anti", "never", "free", "less", "without", "pseudo", "faux", "ex"}
+)
+
+
 @dataclass(eq=False)
 class Lexicon(Fillers, Heads, Spelling):
     """Rewrites words outside ``known`` into their nearest known relative in WordNet or the
@@ -162,6 +168,9 @@ class Lexicon(Fillers, Heads, Spelling):
     whole_words: frozenset[str] | None = None
     # words common in a large corpus (names, brands: "costner", "ikea"), never misspellings
     common_words: frozenset[str] = frozenset()
+    # a compound with one known part that names a thing, the rest related to nothing known,
+    # read as that part ("burnt-orange" → orange; :meth:`_compound_head`)
+    compound_heads: bool = True
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
@@ -407,6 +416,33 @@ class Lexicon(Fillers, Heads, Spelling):
             text = tidy(text)  # what left-out words leave
         return text, rewrites
 
+    def _compound_head(self, parts: list[str], read: list[str]) -> str | None:
+        """The one known word a hyphenated compound names, when WordNet has the compound as
+        no word of its own: one part is a known word as written that names a thing or an
+        attribute, and WordNet relates every other part to nothing known (``read``: each part
+        as :meth:`_swap` read it). "burnt-orange" → orange, "bone-white" → white, "new-moon"
+        → moon: the other parts narrow or compare what the known one names (a shade, a
+        likeness), which this model cannot read anyway. None when a part turns the meaning
+        around ("non-red", "dot-free"), when the known part is a generic noun ("one-colour"
+        is not "one") or names no thing ("filled-in"), or when another part was read as some
+        known word ("party-hat": hat → circle, the head is the hat)."""
+        if any(p.lower() in COMPOUND_NEGATIONS for p in parts):
+            return None
+        written = [p for p in parts if p.lower() in self.known]
+        if len(written) != 1 or any(
+            r != p for p, r in zip(parts, read) if p.lower() not in self.known
+        ):
+            return None
+        head = written[0].lower()
+        if head in GENERIC or not self._names_thing(head):
+            return None
+        return head
+
+    def compound(self, word: str, read: str) -> bool:
+        """Is the pair (``word``, ``read``) of :meth:`rewrite` a compound read as one of its
+        parts ("bright-red" as "red", also "sky-blue" as "blue" through WordNet)?"""
+        return "-" in word and read.lower() in {p.lower() for p in word.split("-")}
+
     def _article(self, word: str) -> str | None:
         """The known indefinite article for an unknown one: "a" for "an", "an" for "a" (one
         article, spelt by the next word's sound); None for any other word."""
@@ -436,12 +472,17 @@ class Lexicon(Fillers, Heads, Spelling):
             if self._content(token.lower()) or self._content(joined):  # a word of its own
                 return token  # that WordNet relates to nothing known: its parts would mislead
                 # ("topsy-turvy", "criss-cross")
-            read = []
+            read, by_part = [], []
             for p in parts:  # a part of a compound is a modifier: never left out
                 new = None if p.lower() in self.known else self.nearest(p, misspelt)
                 if new is not None:
-                    rewrites.append((p, new))
+                    by_part.append((p, new))
                 read.append(new or p)
+            head = self._compound_head(parts, read) if self.compound_heads else None
+            if head is not None:
+                rewrites.append((token, head))
+                return head
+            rewrites.extend(by_part)
             return "-".join(read)
         low = token.lower()
         if low in self.known or low in self.short_known:

@@ -75,14 +75,22 @@ def read_expression(
         anything = read_as_any(rewrites, lexicon)
         lower = {a.lower() for a in anything}
         typos = dict.fromkeys((a, b) for a, b in rewrites if b and lexicon.misspelling(a, b))
+        parts = dict.fromkeys((a, b) for a, b in rewrites if b and lexicon.compound(a, b))
         pairs = dict.fromkeys(  # not "an" read as "a": one article, no note
             (a, b)
             for a, b in rewrites
-            if b and a.lower() not in lower and (a, b) not in typos and not lexicon.article(a, b)
+            if b
+            and a.lower() not in lower
+            and (a, b) not in typos
+            and (a, b) not in parts
+            and not lexicon.article(a, b)
         )
         if pairs:
             said = ", ".join(f"“{a}” as “{b}”" for a, b in pairs)
             notes.append(f"read {said}: words the model never saw, related by WordNet")
+        if parts:
+            said = ", ".join(f"“{a}” as “{b}”" for a, b in parts)
+            notes.append(f"read {said}: compounds the model never saw, read as their known part")
         if typos:
             said = ", ".join(f"“{a}” as “{b}”" for a, b in typos)
             notes.append(f"read {said}: no English words, taken as misspellings of known ones")
