@@ -349,6 +349,12 @@ from heldout10 import HELDOUT10  # noqa: E402  (research/ is sys.path[0] as a sc
 # or typos), with none of the words of lists 1–10 (`--words heldout11`).
 from heldout11 import HELDOUT11  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A twelfth list (research/heldout12.py; 114 pairs), written blind on 2026-12-05 (eighth session)
+# by a helper who read only this file, research/heldout8.py, research/heldout9.py,
+# research/heldout10.py, research/heldout11.py and the generator's vocabulary, aimed at common
+# synonyms (no jokes, names or typos), with none of the words of lists 1–11 (`--words heldout12`).
+from heldout12 import HELDOUT12  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -361,6 +367,7 @@ TABLES = {
     "heldout9": HELDOUT9,
     "heldout10": HELDOUT10,
     "heldout11": HELDOUT11,
+    "heldout12": HELDOUT12,
 }
 
 
