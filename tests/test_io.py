@@ -171,5 +171,11 @@ def test_written_files_and_replaced_folders_get_the_usual_mode_not_a_private_one
     for dest in (tmp_path / "new", _folder(tmp_path / "old", a="old")):
         tmp = Path(tempfile.mkdtemp(dir=tmp_path))
         assert tmp.stat().st_mode & 0o777 == 0o700
+        (tmp / "weights").write_bytes(b"w")
+        os.chmod(tmp / "weights", 0o600)  # as safetensors' save_file leaves its file
+        (tmp / "shared").write_bytes(b"s")
+        os.chmod(tmp / "shared", 0o640)  # a mode chosen on purpose is kept
         replace_dir(tmp, dest)
         assert dest.stat().st_mode & 0o777 == 0o777 & ~umask
+        assert (dest / "weights").stat().st_mode & 0o777 == 0o666 & ~umask
+        assert (dest / "shared").stat().st_mode & 0o777 == 0o640

@@ -122,6 +122,10 @@ def replace_dir(tmp: str | os.PathLike, path: str | os.PathLike, exchange: bool 
     ``path`` is followed (:func:`resolve_link`): its target is replaced, the link stays."""
     tmp, path = Path(tmp), resolve_link(path)
     _usual_mode(tmp)  # a folder from mkdtemp is private (0o700)
+    if tmp.is_dir() and not tmp.is_symlink():  # and so are some writers' files (safetensors)
+        for p in tmp.rglob("*"):
+            if not p.is_symlink() and not p.stat().st_mode & 0o077:
+                _usual_mode(p)
     if not path.exists():
         os.rename(tmp, path)
         return
