@@ -54,7 +54,7 @@ def _umask() -> int:
     return 0o022
 
 
-def _usual_mode(path: Path, like: Path | None = None) -> None:
+def _usual_mode(path: Path, like: Path | None = None, umask: int | None = None) -> None:
     """Give a temporary file or folder the mode an ordinary ``open`` or ``mkdir`` would have:
     that of the file ``like`` it replaces (as writing over it in place keeps it), else 0o666
     or 0o777 less the umask. ``mkstemp`` and ``mkdtemp`` make them private (0o600, 0o700),
@@ -67,7 +67,7 @@ def _usual_mode(path: Path, like: Path | None = None) -> None:
             os.chmod(path, like.stat().st_mode & 0o7777)
             return
         base = 0o777 if path.is_dir() else 0o666
-        os.chmod(path, base & ~_umask())
+        os.chmod(path, base & ~(_umask() if umask is None else umask))
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
@@ -121,11 +121,12 @@ def replace_dir(tmp: str | os.PathLike, path: str | os.PathLike, exchange: bool 
     between them leaves ``path`` missing and the old folder recoverable beside it. A link
     ``path`` is followed (:func:`resolve_link`): its target is replaced, the link stays."""
     tmp, path = Path(tmp), resolve_link(path)
-    _usual_mode(tmp)  # a folder from mkdtemp is private (0o700)
+    umask = _umask()  # read once for the whole tree
+    _usual_mode(tmp, umask=umask)  # a folder from mkdtemp is private (0o700)
     if tmp.is_dir() and not tmp.is_symlink():  # and so are some writers' files (safetensors)
         for p in tmp.rglob("*"):
             if not p.is_symlink() and not p.stat().st_mode & 0o077:
-                _usual_mode(p)
+                _usual_mode(p, umask=umask)
     if not path.exists():
         os.rename(tmp, path)
         return

@@ -24,8 +24,6 @@ from analysis import tables
 from tvnet import RUN_FILE, SAMPLES_FILE, SYNTHREF_DEFAULTS, InputError, load_dumps, read_image
 
 REPO = Path(__file__).resolve().parents[2]
-# `tvnet synth`'s defaults: the recipe of data/synthref when a dump does not record its own
-SYNTH_DEFAULTS = SYNTHREF_DEFAULTS
 
 
 def dump_stamp(root: str) -> tuple:
@@ -100,8 +98,9 @@ def synth_recipe(dataset: dict) -> dict | None:
     seed = _int(found.get("seed"))
     sizes = found.get("sizes") or {}
     return {
-        "seed": SYNTH_DEFAULTS["seed"] if seed is None else seed,
-        **{k: (_int(sizes.get(k)) or 0) if sizes else SYNTH_DEFAULTS[k] for k in SPLIT_KEYS},
+        # `tvnet synth`'s defaults: the recipe of data/synthref when a dump records none
+        "seed": SYNTHREF_DEFAULTS["seed"] if seed is None else seed,
+        **{k: (_int(sizes.get(k)) or 0) if sizes else SYNTHREF_DEFAULTS[k] for k in SPLIT_KEYS},
         "recorded": seed is not None,
     }
 

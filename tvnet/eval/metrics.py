@@ -25,8 +25,7 @@ from typing import Any
 
 import numpy as np
 
-# the protocol's threshold and size-bin edges (docs/design.md §5), beside its metrics
-from tvnet.config import MASK_THRESHOLD, MEDIUM_MAX, SMALL_MAX  # noqa: F401
+from tvnet.config import MEDIUM_MAX, SMALL_MAX  # the protocol's size bins (design.md §5)
 from tvnet.eval.rle import encode_rle
 
 PREC_THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)
