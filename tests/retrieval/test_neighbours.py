@@ -211,6 +211,21 @@ def test_cli_build_and_neighbours(refer, tmp_path, capsys):
     df = read_neighbours(out / "neighbours_tinyref_val.parquet")
     assert len(df) == len(refer.samples("val"))
     assert "neighbours written" in capsys.readouterr().out
+    # another folder of the same dataset name, one pool sentence different: its neighbours
+    # cannot come from this pool (their images would be read from that folder), and the
+    # table this folder wrote is kept
+    other = tmp_path / "other"
+    shutil.copytree(data, other)
+    refs = json.loads((other / "refs(unc).json").read_text())
+    first = next(r for r in refs if r["split"] == "train")
+    first["sentences"][0]["sent"] = "the purple hexagon"
+    (other / "refs(unc).json").write_text(json.dumps(refs))
+    table, before = out / "neighbours_tinyref_val.parquet", df
+    argv = ["pool", "neighbours", "--data", str(other), "--split", "val", "--pool", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "was built from another dataset folder" in err and "the purple hexagon" not in err
+    pd.testing.assert_frame_equal(read_neighbours(table), before)
     # a missing pool is a clear CLI error, not a traceback
     assert (
         main(

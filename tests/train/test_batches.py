@@ -116,6 +116,29 @@ def test_neighbours_add_the_retrieved_image(refer: ReferDataset, tmp_path: Path)
     assert load_neighbours(tmp_path, refer.name, "val", needed=False) is None
 
 
+def test_a_table_of_another_folder_is_refused(
+    refer: ReferDataset, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Tables are named by dataset name and split only: one whose neighbours are the samples
+    of another SynthRef (same name, another seed, the same ids and image ids) must be
+    refused, not paired silently with this folder's images of those ids."""
+    out = tmp_path_factory.mktemp("other") / "synthref"
+    generate(out, seed=6, train=6, val=4, test=2, workers=1, progress=False)
+    other = open_refer(out)
+    assert other.name == refer.name
+    vocab = _vocab(refer)
+    theirs = _neighbours(other, "val")
+    assert theirs["sample_id"].tolist() == [s.sample_id for s in refer.samples("val")]
+    here = {s.sample_id: s.image_id for s in refer.samples("train")}
+    assert all(
+        here[int(n)] == i for n, i in zip(theirs.neighbour_sample_id, theirs.neighbour_image_id)
+    )
+    with pytest.raises(ValueError, match=r"\(sample \d+, image \d+, “.+”\) is not a sample of"):
+        SplitTable.build(refer, "val", vocab, max_tokens=20, neighbours=theirs)
+    # this folder's own table passes (and a reworded copy of it: tests/eval/test_reading.py)
+    SplitTable.build(refer, "val", vocab, max_tokens=20, neighbours=_neighbours(refer, "val"))
+
+
 def test_augmented_batches_rewrite_the_text_reproducibly(refer: ReferDataset) -> None:
     """With an ``augment`` and a seed the expressions are rewritten and re-encoded; the same
     seed gives the same batch (a resumed run sees what the straight one saw), no seed the

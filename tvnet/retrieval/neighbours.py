@@ -229,6 +229,54 @@ def read_neighbours(path: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
+def check_pool_source(pool: DataPool, refer: Any, pool_dir: Any = "the pool") -> None:
+    """ValueError unless every entry of ``pool`` is a sample of ``refer``'s folder with the
+    same image and sentence: training and evaluation read a neighbour's image from the folder
+    of the split they read, so a table found in a pool of another folder would pair samples
+    with that folder's ids, i.e. with images of this one that were never retrieved."""
+    meta = pool.meta
+    for sid, img, sent in zip(meta["sample_id"], meta["image_id"], meta["sentence"]):
+        try:
+            s = refer.sample(int(sid))
+        except KeyError:
+            s = None
+        if s is None or s.image_id != int(img) or s.sentence != sent:
+            raise ValueError(
+                f"{pool_dir} was built from another dataset folder than {refer.root}: its "
+                f"sample {int(sid)} (image {int(img)}, “{sent}”) is not one of this folder's; "
+                "build a pool from this folder's training split (`tvnet pool build`)"
+            )
+
+
+def check_neighbour_table(table: pd.DataFrame, refer: Any, split: str) -> None:
+    """ValueError unless every neighbour in ``table`` (indexed by ``sample_id``; the table of
+    ``split``) is a sample of ``refer``'s folder with the same image and sentence. A table is
+    named by the dataset's name and split only (:func:`neighbours_path`), so a pool built from
+    another folder of the same name ("synthref" of another seed, whose ids overlap these)
+    holds tables that would pair these samples with images they never retrieved, silently. A
+    copy of the folder with the split reworded (``research/paraphrase.py``) keeps the pool's
+    samples and passes: its samples keep the neighbours retrieved for their first wording."""
+    rows = table[table["neighbour_sample_id"].notna()]
+    for sid, nsid, nimg, nsent in zip(
+        rows.index,
+        rows["neighbour_sample_id"].to_numpy(),
+        rows["neighbour_image_id"].to_numpy(),
+        rows["neighbour_sentence"].to_numpy(),
+    ):
+        try:
+            nb = refer.sample(int(nsid))
+        except KeyError:
+            nb = None
+        if nb is None or nb.image_id != int(nimg) or nb.sentence != nsent:
+            raise ValueError(
+                f"the neighbour of sample {sid} of {refer.name}/{split} (sample {int(nsid)}, "
+                f"image {int(nimg)}, “{nsent}”) is not a sample of {refer.root}: its pool was "
+                f"built from another dataset folder; build the pool from this folder's "
+                "training split (`tvnet pool build`) and write the table again (`tvnet pool "
+                "neighbours`)"
+            )
+
+
 def write_neighbour_table(
     refer: Any,
     split: str,
@@ -247,6 +295,7 @@ def write_neighbour_table(
     if pool is None:
         pool = DataPool.load(pool_dir)
     pool.check_manifest(pool_manifest(text_encoder, image_encoder))
+    check_pool_source(pool, refer, pool_dir)
     df = neighbour_table(
         refer, split, pool, text_encoder, image_encoder, k_text=k_text, progress=progress
     )

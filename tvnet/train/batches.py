@@ -60,6 +60,9 @@ class SplitTable:
                     f"the neighbour table lacks {len(missing)} samples of {refer.name}/{split} "
                     f"(e.g. {missing[:3]}); rebuild it with `tvnet pool neighbours`"
                 )
+            from tvnet.retrieval.neighbours import check_neighbour_table
+
+            check_neighbour_table(table, refer, split)
             nb = table.loc[[s.sample_id for s in samples], "neighbour_image_id"].to_numpy(
                 dtype=np.int64
             )
