@@ -3,6 +3,7 @@ and, with a neighbour table, the retrieved image — on a small SynthRef."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -135,8 +136,25 @@ def test_a_table_of_another_folder_is_refused(
     )
     with pytest.raises(ValueError, match=r"\(sample \d+, image \d+, “.+”\) is not a sample of"):
         SplitTable.build(refer, "val", vocab, max_tokens=20, neighbours=theirs)
-    # this folder's own table passes (and a reworded copy of it: tests/eval/test_reading.py)
-    SplitTable.build(refer, "val", vocab, max_tokens=20, neighbours=_neighbours(refer, "val"))
+    # this folder's own table passes
+    own = _neighbours(refer, "val")
+    SplitTable.build(refer, "val", vocab, max_tokens=20, neighbours=own)
+    # so does a copy of its val split alone, images and instances linked (research/
+    # paraphrase.py's layout): the neighbours' samples are not there, their images are
+    copy = tmp_path_factory.mktemp("copy")
+    refs = json.loads((refer.root / "refs(synth).json").read_text())
+    (copy / "refs(synth).json").write_text(json.dumps([r for r in refs if r["split"] == "val"]))
+    for name in ("images", "instances.json"):
+        (copy / name).symlink_to((refer.root / name).resolve())
+    single = open_refer(copy)
+    assert single.splits() == ["val"]
+    table = SplitTable.build(single, "val", vocab, max_tokens=20, neighbours=own)
+    assert table.neighbour_image.tolist() == own["neighbour_image_id"].tolist()
+    # … unless a neighbour's image is not there either
+    lost = own.copy()
+    lost.loc[1, "neighbour_image_id"] = max(refer.image_ids()) + 1
+    with pytest.raises(ValueError, match=rf"the neighbour of sample {own.sample_id[1]} of"):
+        SplitTable.build(single, "val", vocab, max_tokens=20, neighbours=lost)
 
 
 def test_augmented_batches_rewrite_the_text_reproducibly(refer: ReferDataset) -> None:

@@ -229,18 +229,31 @@ def read_neighbours(path: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
+def _foreign(refer: Any, sample_id: Any, image_id: Any, sentence: Any) -> bool:
+    """Is (``sample_id``, ``image_id``, ``sentence``), a pool entry, visibly not ``refer``'s?
+    Either the folder holds that sample with another image or sentence, or it lacks both the
+    sample and the image. A folder that holds the image but not the sample (a copy of one
+    split, as ``research/paraphrase.py`` writes, linking the original's images and
+    instances) cannot tell, and passes."""
+    try:
+        s = refer.sample(int(sample_id))
+    except KeyError:
+        try:
+            refer.image_size(int(image_id))
+        except KeyError:
+            return True
+        return False
+    return s.image_id != int(image_id) or s.sentence != sentence
+
+
 def check_pool_source(pool: DataPool, refer: Any, pool_dir: Any = "the pool") -> None:
-    """ValueError unless every entry of ``pool`` is a sample of ``refer``'s folder with the
-    same image and sentence: training and evaluation read a neighbour's image from the folder
-    of the split they read, so a table found in a pool of another folder would pair samples
-    with that folder's ids, i.e. with images of this one that were never retrieved."""
+    """ValueError when an entry of ``pool`` is visibly not a sample of ``refer``'s folder
+    (:func:`_foreign`): training and evaluation read a neighbour's image by its id from the
+    folder of the split they read, so the table of a pool of another folder would pair samples
+    with images of this one that were never retrieved."""
     meta = pool.meta
     for sid, img, sent in zip(meta["sample_id"], meta["image_id"], meta["sentence"]):
-        try:
-            s = refer.sample(int(sid))
-        except KeyError:
-            s = None
-        if s is None or s.image_id != int(img) or s.sentence != sent:
+        if _foreign(refer, sid, img, sent):
             raise ValueError(
                 f"{pool_dir} was built from another dataset folder than {refer.root}: its "
                 f"sample {int(sid)} (image {int(img)}, “{sent}”) is not one of this folder's; "
@@ -249,13 +262,13 @@ def check_pool_source(pool: DataPool, refer: Any, pool_dir: Any = "the pool") ->
 
 
 def check_neighbour_table(table: pd.DataFrame, refer: Any, split: str) -> None:
-    """ValueError unless every neighbour in ``table`` (indexed by ``sample_id``; the table of
-    ``split``) is a sample of ``refer``'s folder with the same image and sentence. A table is
-    named by the dataset's name and split only (:func:`neighbours_path`), so a pool built from
-    another folder of the same name ("synthref" of another seed, whose ids overlap these)
-    holds tables that would pair these samples with images they never retrieved, silently. A
-    copy of the folder with the split reworded (``research/paraphrase.py``) keeps the pool's
-    samples and passes: its samples keep the neighbours retrieved for their first wording."""
+    """ValueError when a neighbour in ``table`` (the rows of ``split``'s samples) is visibly
+    not a sample of ``refer``'s folder (:func:`_foreign`). A table is named by the dataset's
+    name and split only (:func:`neighbours_path`), so a pool built from another folder of the
+    same name ("synthref" of another seed, whose sample and image ids are these) holds tables
+    that would pair these samples with images they never retrieved, silently. A copy of the
+    folder with the split reworded (``research/paraphrase.py``) passes: its samples keep the
+    neighbours retrieved for their first wording."""
     rows = table[table["neighbour_sample_id"].notna()]
     for sid, nsid, nimg, nsent in zip(
         rows.index,
@@ -263,11 +276,7 @@ def check_neighbour_table(table: pd.DataFrame, refer: Any, split: str) -> None:
         rows["neighbour_image_id"].to_numpy(),
         rows["neighbour_sentence"].to_numpy(),
     ):
-        try:
-            nb = refer.sample(int(nsid))
-        except KeyError:
-            nb = None
-        if nb is None or nb.image_id != int(nimg) or nb.sentence != nsent:
+        if _foreign(refer, nsid, nimg, nsent):
             raise ValueError(
                 f"the neighbour of sample {sid} of {refer.name}/{split} (sample {int(nsid)}, "
                 f"image {int(nimg)}, “{nsent}”) is not a sample of {refer.root}: its pool was "

@@ -62,11 +62,10 @@ class SplitTable:
                 )
             from tvnet.retrieval.neighbours import check_neighbour_table
 
-            check_neighbour_table(table, refer, split)
-            nb = table.loc[[s.sample_id for s in samples], "neighbour_image_id"].to_numpy(
-                dtype=np.int64
-            )
-            neighbours = table.loc[[s.sample_id for s in samples]].reset_index()
+            rows = table.loc[[s.sample_id for s in samples]]
+            check_neighbour_table(rows, refer, split)
+            nb = rows["neighbour_image_id"].to_numpy(dtype=np.int64)
+            neighbours = rows.reset_index()
         return cls(samples, tokens, lengths, nb, neighbours, read_as)
 
     @classmethod
