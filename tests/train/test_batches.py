@@ -104,6 +104,16 @@ def test_neighbours_add_the_retrieved_image(refer: ReferDataset, tmp_path: Path)
         assert torch.equal(inputs["ref_image"][b], expected)
     with pytest.raises(ValueError, match=r"lacks 1 samples"):
         SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=nb.iloc[1:])
+    # a sample whose pool held no other image has a null neighbour (neighbour_table): the
+    # table builds, and a batch that would need that neighbour is refused
+    none = nb.astype({"neighbour_sample_id": "Int64", "neighbour_image_id": "Int64"})
+    none.loc[2, ["neighbour_sample_id", "neighbour_image_id", "neighbour_sentence"]] = pd.NA
+    holes = SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=none)
+    assert holes.neighbour_image.tolist()[2] == -1
+    holed = BatchLoader(refer, holes, 64, use_neighbours=True, cache=None)
+    assert holed.inputs([0, 1])["ref_image"].shape == (2, 3, 64, 64)
+    with pytest.raises(ValueError, match="needs retrieved neighbours"):
+        holed.inputs([1, 2])
     no_nb = SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=None)
     with pytest.raises(ValueError, match="needs retrieved neighbours"):
         BatchLoader(refer, no_nb, 64, use_neighbours=True, cache=None).inputs([0])

@@ -64,7 +64,8 @@ class SplitTable:
 
             rows = table.loc[[s.sample_id for s in samples]]
             check_neighbour_table(rows, refer, split)
-            nb = rows["neighbour_image_id"].to_numpy(dtype=np.int64)
+            # -1: no neighbour (a pool with no other image); BatchLoader refuses to use it
+            nb = rows["neighbour_image_id"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
             neighbours = rows.reset_index()
         return cls(samples, tokens, lengths, nb, neighbours, read_as)
 
