@@ -130,6 +130,37 @@ def test_a_compound_with_one_known_part_is_read_as_that_part(wordnet):
     assert lex.rewrite("the burnt-orange moon") == ("the burnt-orange moon", [])
 
 
+def test_a_word_of_a_fixed_phrase_is_never_read_alone(wordnet):
+    """design.md §6, "Wording: fixed phrases": "front" alone is a kind of "side" to WordNet,
+    but "in front of" is one preposition; read alone it would say "in side of"."""
+    from tvnet.data.phrases import phrase_words
+
+    lex = Lexicon.of(["the", "star", "in", "of", "circle", "side", "red", "at", "most"], wordnet)
+    assert lex.nearest("front") == "side"  # the premise
+    assert lex.rewrite("the star in front of the circle") == ("the star in front of the circle", [])
+    assert lex.rewrite("the star in-front of the circle")[0] == "the star in-front of the circle"
+    # the phrase's other words and the rest of the sentence are read as before
+    assert lex.rewrite("the crimson star in front of the circle") == (
+        "the red star in front of the circle",
+        [("crimson", "red")],
+    )
+    # a phrase is words with only spaces between; a noun of its own is read as before
+    assert lex.rewrite("the star in the front")[0] == "the star in the side"
+    words, gaps = ["star", "in", "front", "x"], ["", " ", ", ", " "]
+    assert phrase_words(words, gaps, wordnet, lex.known | lex.short_known) == [False] * 4
+    # only the words the model does not know are marked ("at most": both known, nothing)
+    words, gaps = ["at", "most", "in", "front"], ["", " ", " ", " "]
+    assert phrase_words(words, gaps, wordnet, frozenset({"at", "most", "in"})) == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    # off: "front" alone, as before
+    lex.phrases = False
+    assert lex.rewrite("the star in front of the circle")[0] == "the star in side of the circle"
+
+
 def test_a_known_plural_is_one_only_where_the_word_is_used_as_a_plural(wordnet):
     # "dots" is the plural of "dot"; "does" is a verb form (not "doe"s), "boss" and
     # "species" are nouns of their own (WordNet's tag counts decide)

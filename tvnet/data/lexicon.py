@@ -57,6 +57,7 @@ from typing import Any
 
 from tvnet.data.fillers import Fillers, negated, tidy
 from tvnet.data.heads import GENERIC, Heads
+from tvnet.data.phrases import phrase_words
 from tvnet.data.spelling import Spelling
 from tvnet.data.wordnet import (
     HYPERNYMS,
@@ -171,6 +172,9 @@ class Lexicon(Fillers, Heads, Spelling):
     # a compound with one known part that names a thing, the rest related to nothing known,
     # read as that part ("burnt-orange" → orange; :meth:`_compound_head`)
     compound_heads: bool = True
+    # an unknown word of a multiword adverb ("front" of "in front of") is left as written
+    # (:func:`tvnet.data.phrases.phrase_words`)
+    phrases: bool = True
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
@@ -398,8 +402,14 @@ class Lexicon(Fillers, Heads, Spelling):
         pairs: list[list[tuple[str, str]]] = [[] for _ in matches]  # each word's rewrites
         words = [m.group(0) for m in matches]
         kept = [a or b for a, b in zip(self._names(words, gaps), self._halves(words, gaps))]
+        fixed = (
+            phrase_words(words, gaps, self.wordnet, self.known | self.short_known)
+            if self.phrases
+            else [False] * len(words)
+        )
         read: list[str | None] = [
-            self._swap(m.group(0), pairs[i], not kept[i]) for i, m in enumerate(matches)
+            words[i] if fixed[i] else self._swap(m.group(0), pairs[i], not kept[i])
+            for i, m in enumerate(matches)
         ]
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)
