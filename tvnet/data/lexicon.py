@@ -436,8 +436,8 @@ class Lexicon(Fillers, Heads, Spelling):
         around ("non-red", "dot-free"), when the known part is a generic noun ("one-colour"
         is not "one") or names no thing ("filled-in"), or when another part was read as some
         known word ("party-hat": hat → circle, the head is the hat)."""
-        if any(p.lower() in COMPOUND_NEGATIONS for p in parts):
-            return None
+        if len(parts) > 2 or any(p.lower() in COMPOUND_NEGATIONS for p in parts):
+            return None  # three parts are a phrase ("second-to-last"), not a modifier and a head
         written = [p for p in parts if p.lower() in self.known]
         if len(written) != 1 or any(
             r != p for p, r in zip(parts, read) if p.lower() not in self.known
