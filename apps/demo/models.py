@@ -76,8 +76,8 @@ class Models:
     page is served while the weights load; every call waits for it), the other variants on
     first use, each from ``variants_dir`` (default: the main checkpoint's folder), preferring
     the folder with the main one's suffix (``baseline-240k`` beside ``full-240k``), then the
-    largest budget below it (``res_cct-160k`` without a ``res_cct-240k``), then Table 1's
-    folder (``res``).
+    largest budget below it (``res-160k`` without a ``res-240k``), then Table 1's folder
+    (``res``).
     ``load=False``: only what the checkpoints' config.json say (the variants, the main one),
     for a page whose models live in the worker process. ``prepare``: called first
     thing in the loading thread, before the model code is imported (the worker's
@@ -103,7 +103,7 @@ class Models:
         self.dirs: dict[str, Path] = {self.main: main_dir}
         vdir = Path(variants_dir) if variants_dir else main_dir.parent
         # the other variants at the main one's budget when they are there ("full-240k" →
-        # "baseline-240k"), else at the largest budget below it that is ("res_cct-160k"), else
+        # "baseline-240k"), else at the largest budget below it that is ("res-160k"), else
         # Table 1's folders ("res")
         name = main_dir.name
         suffix = name[len(self.main) :] if name.startswith(self.main) else ""
