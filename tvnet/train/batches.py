@@ -64,8 +64,7 @@ class SplitTable:
 
             rows = table.loc[[s.sample_id for s in samples]]
             check_neighbour_table(rows, refer, split)
-            # -1: no neighbour (a pool with no other image); BatchLoader refuses to use it
-            nb = rows["neighbour_image_id"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
+            nb = _neighbour_images(rows)
             neighbours = rows.reset_index()
         return cls(samples, tokens, lengths, nb, neighbours, read_as)
 
@@ -96,12 +95,16 @@ class SplitTable:
         table = pd.concat([kept, rows.reindex(columns=self.neighbours.columns)], ignore_index=True)
         table = table.set_index("sample_id").loc[order.to_numpy()].reset_index()
         self.neighbours = table
-        self.neighbour_image = (
-            table["neighbour_image_id"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
-        )
+        self.neighbour_image = _neighbour_images(table)
 
     def __len__(self) -> int:
         return len(self.samples)
+
+
+def _neighbour_images(table: pd.DataFrame) -> np.ndarray:
+    """A neighbour table's ``neighbour_image_id`` column as int64, -1 where there is no
+    neighbour (a pool with no other image): :class:`BatchLoader` refuses to use those."""
+    return table["neighbour_image_id"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
 
 
 def load_neighbours(pool_dir: str | Path | None, dataset: str, split: str, needed: bool):
