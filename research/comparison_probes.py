@@ -27,7 +27,7 @@ def main() -> int:
     from paraphrase import TABLES
 
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
-    from tvnet.data.lexicon import model_lexicon
+    from tvnet.data.model_words import model_lexicon
     from tvnet.data.synthref import vocabulary as v
     from tvnet.model.weights import PACKAGE_GLOVE, load_glove
 

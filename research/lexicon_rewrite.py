@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from paraphrase import set_sentence, write_copy  # research/ is sys.path[0] as a script
 
-    from tvnet.data.lexicon import Lexicon, known_words, training_words
+    from tvnet.data.lexicon import Lexicon
+    from tvnet.data.model_words import known_words, training_words
 
     cfg = json.loads((args.checkpoint / "config.json").read_text())
     # what the Predictor reads: a word vocabulary, or the training words a checkpoint records
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("the checkpoint records no known words: pass --known-from DATA")
     whole = None  # a word-piece model's whole words, as the Predictor's lexicon has them
     if cfg.get("model", {}).get("text_encoder") == "hf_tokens":
-        from tvnet.data.lexicon import whole_words
+        from tvnet.data.model_words import whole_words
         from tvnet.model.hf_text import SubwordVocab
 
         whole = whole_words(SubwordVocab())

@@ -67,16 +67,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--words", default="all", help="a list of paraphrase.py, or all")
     ap.add_argument("--show", action="store_true", help="print every pair")
     ap.add_argument("--glove", action="store_true", help="score a GloVe nearest-word fallback")
+    ap.add_argument(
+        "--any-sense",
+        action="store_true",
+        help="read through any WordNet sense of a known word, as before 2026-12-06 (default: "
+        "the senses its training data uses it in, as the Predictor does)",
+    )
     args = ap.parse_args(argv)
 
     from paraphrase import TABLES  # research/ is sys.path[0] as a script
 
-    from tvnet.data.lexicon import Lexicon, known_words
+    from tvnet.data.lexicon import Lexicon
+    from tvnet.data.model_words import data_senses, known_words
     from tvnet.data.tokenize import tokenize
 
     cfg = json.loads((args.checkpoint / "config.json").read_text())
     known = known_words(None, cfg)
-    lex = Lexicon.of(known)
+    lex = Lexicon.of(known, senses=None if args.any_sense else data_senses(cfg))
     concept = concepts()
     names = list(TABLES) if args.words == "all" else [args.words]
     options = [o for name in names for opts in TABLES[name].values() for o in opts]

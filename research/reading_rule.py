@@ -11,6 +11,9 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
   (``Lexicon.spelling``; tvnet/data/spelling.py);
 - ``compound_heads``: a hyphenated compound with one known part, the others related to nothing
   known, read as that part ("burnt-orange" → orange; ``Lexicon.compound_heads``);
+- ``senses``: a word is read as a known one only through a sense in which SynthRef uses that
+  word (``Lexicon.senses``, tvnet/data/synthref/vocabulary.py ``WORD_SENSES``: "remaining" is
+  not "left"); off, as before 2026-12-06, through any sense;
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -31,7 +34,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-RULES = ("generic_heads", "spelling", "untagged", "compound_heads")
+RULES = ("generic_heads", "spelling", "untagged", "compound_heads", "senses")
 
 
 def rule_switch(p, rule: str):
@@ -39,6 +42,15 @@ def rule_switch(p, rule: str):
     lex = p.lexicon
     if rule in ("spelling", "compound_heads"):
         return lambda on: setattr(lex, rule, on)
+    if rule == "senses":
+        home = lex._home
+
+        def switch(on: bool) -> None:
+            if (lex._home is home) != on:
+                lex._home = home if on else {}
+                lex._cache.clear()  # readings found under the other setting
+
+        return switch
     state = [False]
     if rule == "untagged":
         noun, names, counted = lex._noun, lex._names_thing, lex.wordnet.sense_counts

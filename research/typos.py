@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
-    from tvnet.data.lexicon import model_lexicon
+    from tvnet.data.model_words import model_lexicon
     from tvnet.model.weights import common_words
 
     model = load_checkpoint(args.checkpoint, device="cpu")

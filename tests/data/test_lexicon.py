@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from tvnet.data.lexicon import Lexicon, known_words, training_words, whole_words
+from tvnet.data.lexicon import Lexicon
+from tvnet.data.model_words import known_words, training_words, whole_words
 from tvnet.data.tokenize import Vocab
 from tvnet.data.wordnet import LexiconError, WordNet
 
@@ -371,3 +372,42 @@ def test_an_unknown_indefinite_article_is_read_as_the_known_one(wordnet):
     # an article is never left out, and the head after it is still found
     assert lex.rewrite("an ugly gizmo please")[0] == "a ugly object"
     assert Lexicon.of(["orange", "star"], wordnet).rewrite("an orange star")[0] == "an orange star"
+
+
+def test_a_word_is_read_as_a_known_one_only_through_a_sense_synthref_uses_it_in(wordnet):
+    from tvnet.data.model_words import data_senses
+    from tvnet.data.synthref.vocabulary import WORD_SENSES
+
+    known = ["left", "right", "white", "plain", "star", "bottom", "object", "solid", "side"]
+    free = Lexicon.of(known, wordnet)
+    held = Lexicon.of(known, wordnet, senses=WORD_SENSES)
+    # false friends: a sense of the known word that SynthRef never means (WordNet 3.0 puts
+    # "remaining" in left's adjective sense 2, "not used up"; "blank" in white's sense 8;
+    # "cube" under solid's noun sense 3, a three-dimensional shape)
+    for word, friend in [("remaining", "left"), ("leftover", "left"), ("exact", "right"),
+                         ("blank", "white"), ("cube", "solid"), ("front", "side")]:  # fmt: skip
+        assert free.nearest(word) == friend, word
+        assert held.nearest(word) is None, word
+    # the senses SynthRef does use still read: the pattern, the figure, a target
+    assert held.nearest("unpatterned") == "plain" and held.nearest("unornamented") == "plain"
+    assert held.nearest("pentagram") == "star" and held.nearest("target") == "object"
+    assert held.rewrite("the remaining star") == ("the remaining star", [])
+    # only a SynthRef model's config selects the table; any other reads every sense
+    assert data_senses({"data": {"name": "synthref"}}) is WORD_SENSES
+    assert data_senses({"data": {"name": "refcoco"}}) is None and data_senses({}) is None
+
+
+def test_every_synthref_sense_names_a_wordnet_sense_of_a_generator_word(wordnet):
+    from tvnet.data.synthref import vocabulary as v
+
+    written = {w for t in (v.SHAPE_WORDS, v.COLOUR_WORDS, v.TEXTURE_ADJ, v.TEXTURE_PP)
+               for ps in t.values() for p in ps for w in p.split()}  # fmt: skip
+    written |= {w for ps in v.SIZE_ADJ.values() for w in ps} | set(v.GENERIC_NOUNS)
+    written |= v.LOCATION_WORDS | {"just", "very"}
+    assert set(v.WORD_SENSES) <= written, set(v.WORD_SENSES) - written
+    lex = Lexicon.of(v.WORD_SENSES, wordnet, senses=v.WORD_SENSES)  # resolves every number
+    assert lex._home["left"] == {(wordnet.offsets("left", "n")[0], "n"),
+                                 (wordnet.offsets("left", "a")[0], "a")}  # fmt: skip
+    assert lex._home["over"] == frozenset()
+    with pytest.raises(ValueError, match="'left' has no sense a9"):
+        Lexicon.of(["left"], wordnet, senses={"left": "a9"})

@@ -140,7 +140,7 @@ def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_gr
     assert any("val" in r for r in log)
     if text_encoder == "hf_tokens":  # the run's checkpoint reads any word, and resumes as one
         from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
-        from tvnet.data.lexicon import training_words
+        from tvnet.data.model_words import training_words
 
         model = load_checkpoint(tmp_path / "fit" / "last")
         assert model.cfg.text_encoder == "hf_tokens" and model.vocab.unknown("a crimson cat") == []

@@ -53,7 +53,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from tvnet.data.fillers import Fillers, negated, tidy
 from tvnet.data.heads import GENERIC, Heads
@@ -62,7 +61,6 @@ from tvnet.data.spelling import Spelling
 from tvnet.data.wordnet import (
     HYPERNYMS,
     MIN_LEN,
-    LexiconError,
     WordNet,
     shared_wordnet,
     tag_count,
@@ -90,60 +88,6 @@ _GENUS = tuple(
         r"\b(?:shaped|formed) like an? ([a-z]+)\b",
     )
 )
-
-
-def known_words(vocab: Any, meta: dict[str, Any]) -> list[str]:
-    """The words a model was trained on: a word vocabulary's own words, or, for a model that
-    reads word pieces (``hf_tokens``), the ``known_words`` its checkpoint records ([] for
-    checkpoints that predate the record: nothing is rewritten for them). ``vocab`` None: the
-    word list a checkpoint's config.json records (``meta["vocab"]``), for callers that read
-    the config without loading the model."""
-    from tvnet.data.tokenize import PAD, UNK
-
-    words = meta.get("vocab") if vocab is None else getattr(vocab, "words", None)
-    if isinstance(words, list) and words[:2] == [PAD, UNK]:
-        return list(words[2:])
-    return [str(w) for w in meta.get("known_words") or []]
-
-
-def model_lexicon(
-    vocab: Any,
-    meta: dict[str, Any],
-    wordnet: WordNet | None = None,
-    common_words: Iterable[str] | None = None,
-) -> tuple[Lexicon | None, str | None]:
-    """The lexicon that reads a model's unseen words as its known words (:func:`known_words`),
-    or None: (None, None) for a checkpoint that records no known words (nothing to rewrite
-    to), (None, why) for a damaged WordNet; expressions are then read as written. The one
-    construction that :class:`tvnet.Predictor` and ``tvnet eval`` (:mod:`tvnet.eval.reading`)
-    share; both pass ``common_words`` (:func:`tvnet.model.weights.common_words`)."""
-    known = known_words(vocab, meta)
-    if not known:
-        return None, None
-    try:
-        lex = Lexicon.of(known, wordnet, whole_words=whole_words(vocab), common_words=common_words)
-        return lex, None
-    except LexiconError as e:
-        return None, f"words the model never saw are read as written: {e}"
-
-
-def whole_words(vocab: Any) -> frozenset[str] | None:
-    """The lower-case words that a word-piece text model's vocabulary holds whole ("you",
-    "for"; not "##ey"), for :meth:`Lexicon.filler`; None for a word vocabulary or none."""
-    table = getattr(getattr(vocab, "tokenizer", None), "vocab", None)
-    if not isinstance(table, dict) or not any(w.startswith("##") for w in table):
-        return None  # not WordPiece: BPE's and SentencePiece's bare pieces are word-internal
-    return frozenset(w for w in table if w.isascii() and w.isalpha() and w.islower())
-
-
-def training_words(sentences: Iterable[str]) -> list[str]:
-    """Every word of ``sentences``, sorted: what a checkpoint records as ``known_words``.
-    Words a model met only through training-time colour-name or word swaps are not known:
-    each is rare there, and the model reads it less well than the basic term it stands for
-    (docs/experiments.md, 2026-12-03, "WordNet"), so the lexicon rewrites it to that term."""
-    from tvnet.data.tokenize import tokenize
-
-    return sorted({t for s in sentences for t in tokenize(s)})
 
 
 # parts of a compound that turn its known part's meaning around (:meth:`Lexicon._compound_head`)
@@ -175,6 +119,10 @@ class Lexicon(Fillers, Heads, Spelling):
     # an unknown word of a multiword adverb ("front" of "in front of") is left as written
     # (:func:`tvnet.data.phrases.phrase_words`)
     phrases: bool = True
+    # the WordNet senses in which the training data uses a known word ("left": "n1 a1"; see
+    # :data:`tvnet.data.synthref.vocabulary.WORD_SENSES`): a word is read as a known one only
+    # through one of them ("remaining" is not "left"); None, or a word not listed: any sense
+    senses: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
@@ -189,6 +137,29 @@ class Lexicon(Fillers, Heads, Spelling):
         self._typos: dict[str, str | None] = {}  # :meth:`_misspelt`'s answers
         # the known words it may answer, and which of them are function words
         self._spellable: tuple[list[str], frozenset[str]] | None = None
+        self._home = self._home_senses(self.senses or {})
+
+    def _home_senses(self, senses: dict[str, str]) -> dict[str, frozenset[tuple[int, str]]]:
+        """Each listed known word's senses as (offset, part of speech) synsets; a sense
+        number WordNet lacks is an error in the table, not a sense to skip."""
+        home: dict[str, frozenset[tuple[int, str]]] = {}
+        for word, numbers in senses.items():
+            if word not in self.known:
+                continue
+            synsets = set()
+            for number in numbers.split():
+                pos, rank = number[0], int(number[1:])
+                offsets = self.wordnet.offsets(word, pos)
+                if not 1 <= rank <= len(offsets):
+                    raise ValueError(f"{word!r} has no sense {number} in WordNet")
+                synsets.add((offsets[rank - 1], pos))
+            home[word] = frozenset(synsets)
+        return home
+
+    def _at_home(self, word: str, offset: int, pos: str) -> bool:
+        """Is the synset (``offset``, ``pos``) one of the senses ``word`` is used in?"""
+        home = self._home.get(word)
+        return home is None or (offset, pos) in home
 
     def _plural(self, word: str, base: str) -> bool:
         """Is ``word`` used as the plural of the noun ``base`` ("dots" of "dot"), rather than a
@@ -213,11 +184,13 @@ class Lexicon(Fillers, Heads, Spelling):
         whole_words: Iterable[str] | None = None,
         spelling: bool = True,
         common_words: Iterable[str] | None = None,
+        senses: dict[str, str] | None = None,
     ) -> Lexicon:
         known = frozenset(w.lower() for w in known)
         whole = None if whole_words is None else frozenset(whole_words)
         common = frozenset(common_words or ())
-        return cls(known, wordnet or shared_wordnet(), glosses, colours, spelling, whole, common)
+        wordnet = wordnet or shared_wordnet()
+        return cls(known, wordnet, glosses, colours, spelling, whole, common, senses=senses)
 
     def nearest(self, word: str, misspelt: bool = True) -> str | None:
         """The known word that ``word`` stands for, or None when WordNet relates it to none
@@ -349,7 +322,7 @@ class Lexicon(Fillers, Heads, Spelling):
                 )
                 for w in ss.words:
                     order += 1
-                    if w in self.known and not generic:
+                    if w in self.known and not generic and self._at_home(w, off, p):
                         return depth, order, w
                 for sym, o, q in ss.pointers:
                     budget = _FOLLOW.get(sym)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from tvnet.data.lexicon import model_lexicon
+from tvnet.data.model_words import model_lexicon
 from tvnet.data.tokenize import MAX_CHARS, cut_at_word
 from tvnet.data.wordnet import LexiconError, WordNet
 

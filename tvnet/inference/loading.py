@@ -80,7 +80,7 @@ def load_checkpoint_parts(
     folded, on its runtime), its calibration, retrieval, lexicon, training words and ``info``."""
     from tvnet.assets import default_assets
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
-    from tvnet.data.lexicon import known_words, model_lexicon
+    from tvnet.data.model_words import known_words, model_lexicon
     from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
     from tvnet.inference.runtime import resolve_runtime
     from tvnet.io import default_device

@@ -89,7 +89,7 @@ class Predictor:
     "Wording"); None reads the expression as written. ``recent_images``: how many entries (one image's
     backbone maps, or one upload's retrieval image vector) to keep for later calls on the same
     pixels (:mod:`tvnet.inference.recent`; 0: none). ``training_words``: the words of its
-    training expressions (:func:`tvnet.data.lexicon.known_words`); others get the unseen-word
+    training expressions (:func:`tvnet.data.model_words.known_words`); others get the unseen-word
     warning; None or empty: not checked."""
 
     def __init__(

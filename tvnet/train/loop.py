@@ -248,7 +248,7 @@ def train(
             cache.ensure("val")
     train_words: list[str] = []  # a word-piece model's training words (lexicon, word swaps)
     if model_cfg.text_encoder == "hf_tokens":
-        from tvnet.data.lexicon import training_words
+        from tvnet.data.model_words import training_words
 
         train_words = training_words(s.sentence for s in train_table.samples)
     augment, swap_record, colour_swap = None, None, None
