@@ -13,7 +13,7 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
   known, read as that part ("burnt-orange" → orange; ``Lexicon.compound_heads``);
 - ``senses``: a word is read as a known one only through a sense in which SynthRef uses that
   word (``Lexicon.senses``, tvnet/data/synthref/vocabulary.py ``WORD_SENSES``: "remaining" is
-  not "left"); off, as before 2026-12-06, through any sense;
+  not "left"); off, as before 2026-12-05 (tenth session), through any sense;
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
