@@ -126,11 +126,14 @@ def test_a_compound_with_one_known_part_is_read_as_that_part(wordnet):
     assert lex.rewrite("the filled-in star")[0] == "the filled-in star"
     both = Lexicon.of(["the", "white", "red", "star"], wordnet)
     assert both.rewrite("the scarlet-white star")[0] == "the red-white star"  # two known words
-    # three parts are a phrase, not a modifier and a head: "second-to-last" is not "second"
-    # (two parts are read by the rule, wrongly here: a known limit, docs/experiments.md)
-    ordinal = Lexicon.of(["the", "second", "heart", "to"], wordnet)
-    assert ordinal.rewrite("the second-last heart")[0] == "the second heart"
+    # three parts are a phrase, not a modifier and a head: "second-to-last" is not "second";
+    # nor is "second-last": a known first part names the thing only before a suffix-like head
+    ordinal = Lexicon.of(["the", "second", "heart", "to", "star", "red", "square"], wordnet)
     assert ordinal.rewrite("the second-to-last heart") == ("the second-to-last heart", [])
+    for kept in ("the second-last heart", "the square-patterned star"):
+        assert ordinal.rewrite(kept) == (kept, []), kept
+    assert ordinal.rewrite("the star-shaped heart")[0] == "the star heart"
+    assert ordinal.rewrite("the red-tinted heart")[0] == "the red heart"
     # off: the parts as before
     lex.compound_heads = False
     assert lex.rewrite("the burnt-orange moon") == ("the burnt-orange moon", [])

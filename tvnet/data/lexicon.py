@@ -94,6 +94,13 @@ _GENUS = tuple(
 COMPOUND_NEGATIONS = frozenset(
     {"non", "not", "no", "un", "anti", "never", "free", "less", "without", "pseudo", "faux", "ex"}
 )
+# second parts after which a known first part still names the thing: "star-shaped",
+# "red-tinted", "small-sized" (an English compound's head is its last part; after any other,
+# "second-last", "square-patterned", "checked-off", the known first part is only a modifier)
+COMPOUND_SUFFIXES = frozenset(
+    "shaped shape like looking ish esque y ey coloured colored colour color toned tone "
+    "tinted tint hued hue sized size type style".split()
+)
 
 
 @dataclass(eq=False)
@@ -407,8 +414,10 @@ class Lexicon(Fillers, Heads, Spelling):
         → moon: the other parts narrow or compare what the known one names (a shade, a
         likeness), which this model cannot read anyway. None when a part turns the meaning
         around ("non-red", "dot-free"), when the known part is a generic noun ("one-colour"
-        is not "one") or names no thing ("filled-in"), or when another part was read as some
-        known word ("party-hat": hat → circle, the head is the hat)."""
+        is not "one") or names no thing ("filled-in"), when another part was read as some
+        known word ("party-hat": hat → circle, the head is the hat), or when the known part
+        comes first and the last, the head, is not one of :data:`COMPOUND_SUFFIXES`
+        ("second-last" is not "second"; "star-shaped" is "star")."""
         if len(parts) > 2 or any(p.lower() in COMPOUND_NEGATIONS for p in parts):
             return None  # three parts are a phrase ("second-to-last"), not a modifier and a head
         written = [p for p in parts if p.lower() in self.known]
@@ -418,6 +427,8 @@ class Lexicon(Fillers, Heads, Spelling):
             return None
         head = written[0].lower()
         if head in GENERIC or not self._names_thing(head):
+            return None
+        if parts[0].lower() == head and parts[1].lower() not in COMPOUND_SUFFIXES:
             return None
         return head
 
