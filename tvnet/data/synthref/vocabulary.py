@@ -116,7 +116,7 @@ WORD_SENSES: dict[str, str] = {
     "one": "n2",  # a single thing; not the numeral
     # colours
     "red": "n1 a1",  # not a Bolshevik, a loss, "violent", "flushed"
-    "orange": "n2 n4 a1",  # the colour; not the fruit, the tree, the river
+    "orange": "n1 n2 n4 a1",  # the fruit, the colour; not the tree, the river
     "yellow": "n1 a1 a3",  # not "cowardly", "sensational", "jaundiced"
     "green": "n1 n7 a1",  # also leafy greens; not a park, a politician, "unripe", "gullible"
     "blue": "n1 a1",  # not clothing, the sky, a drug, "gloomy", "risque"
@@ -126,7 +126,7 @@ WORD_SENSES: dict[str, str] = {
     "white": "n2 a1 a4 a6 a10",  # the colour; not a person, blank, benevolent, coffee
     # textures
     "plain": "a2 a3 a6",  # unpatterned, unornamented; not a field, "evident", "homely"
-    "solid": "a4 a14",  # of one colour; not matter, a three-dimensional shape, "sound"
+    "solid": "a14",  # of one colour; not matter, a three-dimensional shape, "sound"
     "striped": "a1",
     "stripy": "a1",
     "stripes": "n1",  # WordNet's only one, a chevron; it carries "stripe", the singular
