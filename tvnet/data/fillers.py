@@ -116,7 +116,9 @@ class Fillers:
             i += 1
         tail, j = [], n - 1  # the tail: fillers at the end ("…, please", "… for me"), each
         while j >= i and cand[j] and self._verb_sure(words[j], short=True):  # short or a
-            tail.append(j)  # sure verb
+            if len(words[j]) == 1:  # sure verb; a letter at the end names the shape that
+                break  # looks like it ("the orange x", "the big o"), not a filler
+            tail.append(j)
             j -= 1
         # only after a word that names a thing ("the star please") or a comma: after a
         # modifier the tail may be the head noun or what makes it a place ("the purple tri",
