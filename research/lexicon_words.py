@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--any-sense",
         action="store_true",
-        help="read through any WordNet sense of a known word, as before 2026-12-05 (tenth session; default: "
-        "the senses its training data uses it in, as the Predictor does)",
+        help="read through any WordNet sense of a known word, as before 2026-12-05 (tenth "
+        "session; default: the senses its training data uses it in, as the Predictor does)",
     )
     args = ap.parse_args(argv)
 
