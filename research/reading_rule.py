@@ -43,14 +43,8 @@ def rule_switch(p, rule: str):
     if rule in ("spelling", "compound_heads"):
         return lambda on: setattr(lex, rule, on)
     if rule == "senses":
-        home = lex._home
-
-        def switch(on: bool) -> None:
-            if (lex._home is home) != on:
-                lex._home = home if on else {}
-                lex._cache.clear()  # readings found under the other setting
-
-        return switch
+        readers = {True: lex, False: lex.with_senses(None)}
+        return lambda on: setattr(p, "lexicon", readers[on])
     state = [False]
     if rule == "untagged":
         noun, names, counted = lex._noun, lex._names_thing, lex.wordnet.sense_counts

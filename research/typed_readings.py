@@ -36,14 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no lexicon for this checkpoint: {why or 'no known words'}")
     lines = [line.strip() for line in args.file.read_text().splitlines() if line.strip()]
     readings = {}
-    for mode in ("senses", "any sense"):
-        if mode == "any sense":
-            lex._home = {}
-            lex._cache.clear()
+    for mode, reader in (("senses", lex), ("any sense", lex.with_senses(None))):
         pairs: Counter[str] = Counter()
         read = []
         for line in lines:
-            text, rewrites = lex.rewrite(line)
+            text, rewrites = reader.rewrite(line)
             read.append(text)
             pairs.update(f"{w.lower()} → {r or '(left out)'}" for w, r in rewrites)
         readings[mode] = read

@@ -398,6 +398,14 @@ def test_a_word_is_read_as_a_known_one_only_through_a_sense_synthref_uses_it_in(
     assert held.nearest("unpatterned") == "plain" and held.nearest("unornamented") == "plain"
     assert held.nearest("pentagram") == "star" and held.nearest("target") == "object"
     assert held.rewrite("the remaining star") == ("the remaining star", [])
+    # the same lexicon through every sense, for comparisons: the held one is left as it was,
+    # and the short known words ("of") survive the copy
+    held = Lexicon.of([*known, "of"], wordnet, senses=WORD_SENSES)
+    assert held.nearest("remaining") is None  # cached under the table
+    loose = held.with_senses(None)
+    assert loose.nearest("remaining") == "left" and held.nearest("remaining") is None
+    assert loose.short_known == held.short_known == {"of"} and loose.known == held.known
+    assert loose.with_senses(WORD_SENSES).nearest("remaining") is None
     # only a SynthRef model's config selects the table; any other reads every sense
     assert data_senses({"data": {"name": "synthref"}}) is WORD_SENSES
     assert data_senses({"data": {"name": "refcoco"}}) is None and data_senses({}) is None

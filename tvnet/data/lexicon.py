@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tvnet.data.fillers import Fillers, negated, tidy
 from tvnet.data.heads import GENERIC, Heads
@@ -171,6 +171,11 @@ class Lexicon(Fillers, Heads, Spelling):
                 synsets.add((offsets[rank - 1], pos))
             home[word] = frozenset(synsets)
         return home
+
+    def with_senses(self, senses: dict[str, str] | None) -> Lexicon:
+        """This lexicon reading through ``senses`` instead (None: every sense), with caches of
+        its own: what a comparison of the two readings needs."""
+        return replace(self, known=self.known | self.short_known, senses=senses)
 
     def _at_home(self, word: str, offset: int, pos: str) -> bool:
         """Is the synset (``offset``, ``pos``) one of the senses ``word`` is used in?"""
