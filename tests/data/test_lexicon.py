@@ -398,6 +398,16 @@ def test_a_word_is_read_as_a_known_one_only_through_a_sense_synthref_uses_it_in(
     assert held.nearest("unpatterned") == "plain" and held.nearest("unornamented") == "plain"
     assert held.nearest("pentagram") == "star" and held.nearest("target") == "object"
     assert held.rewrite("the remaining star") == ("the remaining star", [])
+    # an inflection reads as its known base only as a part of speech the table uses it as:
+    # "plains" (fields) is not the texture "plain", "uppers" (shoes) not the place "upper"
+    more = [*known, "green", "large", "upper", "stripes"]
+    free, held = Lexicon.of(more, wordnet), Lexicon.of(more, wordnet, senses=WORD_SENSES)
+    for word, base in [("plains", "plain"), ("uppers", "upper")]:
+        assert free.nearest(word, misspelt=False) == base, word
+        assert held.nearest(word, misspelt=False) is None, word
+    for word, base in [("greens", "green"), ("larger", "large"), ("plainer", "plain"),
+                       ("stripe", "stripes"), ("sides", "side")]:  # fmt: skip
+        assert held.nearest(word) == base, word
     # the same lexicon through every sense, for comparisons: the held one is left as it was,
     # and the short known words ("of") survive the copy
     held = Lexicon.of([*known, "of"], wordnet, senses=WORD_SENSES)

@@ -135,8 +135,8 @@ class Lexicon(Fillers, Heads, Spelling):
     # the WordNet senses in which the training data uses a known word ("left": "n1 a1"; see
     # :data:`tvnet.data.synthref.vocabulary.WORD_SENSES`): a word is read as a known one only
     # through one of them ("remaining" is not "left"); None, or a word not listed: any sense.
-    # Read once, at construction. Inflections ("seconds"), suffixes and the colour survey
-    # are not senses and are not restricted
+    # Read once, at construction. An inflection is read only as a part of speech one of them
+    # has ("plains" is no texture); suffixes and the colour survey are not restricted
     senses: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
@@ -176,6 +176,11 @@ class Lexicon(Fillers, Heads, Spelling):
         """This lexicon reading through ``senses`` instead (None: every sense), with caches of
         its own: what a comparison of the two readings needs."""
         return replace(self, known=self.known | self.short_known, senses=senses)
+
+    def _used_as(self, word: str, pos: str) -> bool:
+        """Is ``word`` used as a ``pos`` in one of the senses the data uses it in?"""
+        home = self._home.get(word)
+        return home is None or any(p == pos for _, p in home)
 
     def _at_home(self, word: str, offset: int, pos: str) -> bool:
         """Is the synset (``offset``, ``pos``) one of the senses ``word`` is used in?"""
@@ -235,11 +240,13 @@ class Lexicon(Fillers, Heads, Spelling):
         if word in self.known or len(word) < MIN_LEN:
             return None
         forms = {pos: self.wordnet.base_forms(word, pos) for pos in POS}
-        for pos in POS:  # an inflection of a known word
+        for pos in POS:  # an inflection of a known word, as a part of speech it is used as
             for form in forms[pos]:
-                k = form if form in self.known else self.by_base.get(form)
-                if k:
-                    return k
+                if form in self.known:
+                    if self._used_as(form, pos):  # "plains" is not the texture "plain"
+                        return form
+                elif form in self.by_base:  # the singular of a known plural: "spot", "stripe"
+                    return self.by_base[form]
         best: tuple[int, int, int, str] | None = None
         for p_rank, pos in enumerate(POS):
             for form in forms[pos]:
