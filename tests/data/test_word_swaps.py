@@ -34,6 +34,22 @@ def test_the_table_holds_relatives_the_lexicon_reads_back(wordnet):
     assert "dots" not in table
 
 
+def test_the_table_keeps_to_the_senses_the_data_uses_its_words_in(wordnet):
+    from tvnet.data.synthref.vocabulary import WORD_SENSES
+
+    known = [*KNOWN, "plain", "bottom"]
+    loose, held = swap_table(known, wordnet), swap_table(known, wordnet, WORD_SENSES)
+    # WordNet's first adjective sense of "plain" is "evident", its first noun sense of
+    # "bottom" an underside: SynthRef means neither (an unpatterned texture, the lowest place)
+    assert "evident" in loose["plain"] and "underside" in loose["bottom"]
+    assert "plain" not in held and "bottom" not in held
+    assert held["small"] == loose["small"] and held["red"] == loose["red"]
+    lex = Lexicon.of(known, wordnet, senses=WORD_SENSES)
+    assert all(lex.nearest(n) == w for w, names in held.items() for n in names)
+    swap = WordSwap(1.0, known, wordnet, senses=WORD_SENSES)
+    assert swap.table == held
+
+
 def test_a_swapped_expression_reads_back_as_the_original(wordnet):
     swap = WordSwap(1.0, KNOWN, wordnet)
     lex = Lexicon.of(KNOWN, wordnet)

@@ -152,7 +152,10 @@ def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_gr
         from tvnet.data.word_swaps import WordSwap
 
         record = json.loads((tmp_path / "fit" / "run.json").read_text())["word_swaps"]
-        swap = WordSwap(0.5, words, exclude={*BASIC_TERMS, *SPELLINGS})
+        from tvnet.data.synthref.vocabulary import WORD_SENSES
+
+        # read through the senses SynthRef uses its words in, as the checkpoint's lexicon does
+        swap = WordSwap(0.5, words, exclude={*BASIC_TERMS, *SPELLINGS}, senses=WORD_SENSES)
         assert record == swap.record() and record["words"] > 0
         assert not set(swap.table) & {*BASIC_TERMS, *SPELLINGS}
 

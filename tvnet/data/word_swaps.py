@@ -37,13 +37,17 @@ _DOWN = {"a": ("&",), "n": ()}
 _SWAPPABLE = re.compile(r"[a-z]+(?:-[a-z]+)?")  # one word, or two joined by a hyphen
 
 
-def swap_table(known: Iterable[str], wordnet: WordNet | None = None) -> dict[str, tuple[str, ...]]:
+def swap_table(
+    known: Iterable[str], wordnet: WordNet | None = None, senses: dict[str, str] | None = None
+) -> dict[str, tuple[str, ...]]:
     """Known word → the words WordNet relates to it that the lexicon reads back as it, sorted;
-    known words with none are absent. A relative is kept only when the sense it was found in
+    known words with none are absent. ``senses``: the senses the training data uses its words
+    in (:attr:`tvnet.data.lexicon.Lexicon.senses`; None: every sense), so that a swap is a word
+    the model's own lexicon reads back. A relative is kept only when the sense it was found in
     is its own most frequent one ("nigh" is a synonym of "left" in a sense people rarely use
     it in), and it is not an inflection of the word ("bigger"); a known plural ("spots") is
     not swapped, since WordNet files it as a noun of its own."""
-    lex = Lexicon.of(known, wordnet or shared_wordnet())
+    lex = Lexicon.of(known, wordnet or shared_wordnet(), senses=senses)
     wn = lex.wordnet
     plurals = set(lex.by_base.values())
     out: dict[str, tuple[str, ...]] = {}
@@ -87,13 +91,15 @@ class WordSwap:
         known: Iterable[str],
         wordnet: WordNet | None = None,
         exclude: Iterable[str] = (),
+        senses: dict[str, str] | None = None,
     ):
         """``exclude``: words never swapped here (the basic colour terms, when a
-        :class:`~tvnet.data.colour_names.ColourSwap` swaps them already)."""
+        :class:`~tvnet.data.colour_names.ColourSwap` swaps them already); ``senses``: as
+        :func:`swap_table`'s."""
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"word swap probability must be in [0, 1], got {p}")
         skip = {w.lower() for w in exclude}
-        table = swap_table(known, wordnet)
+        table = swap_table(known, wordnet, senses)
         self.p, self.table = p, {k: v for k, v in table.items() if k not in skip}
 
     def record(self) -> dict[str, object]:

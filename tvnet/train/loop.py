@@ -264,7 +264,11 @@ def train(
 
         # the colour swap's terms (and their spellings) stay its own
         colours = {*colour_swap.names, *SPELLINGS} if colour_swap else set()
-        word_swap = WordSwap(train_cfg.word_swap, train_words, exclude=colours)
+        from tvnet.data.model_words import data_senses
+
+        # the senses the data uses its words in, as the checkpoint's lexicon will read them
+        senses = data_senses({"data": {"name": refer.name}})
+        word_swap = WordSwap(train_cfg.word_swap, train_words, exclude=colours, senses=senses)
         swaps.append(word_swap)
         swap_record = word_swap.record()
         before = None
