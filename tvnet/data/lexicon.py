@@ -41,11 +41,11 @@ noun senses, then WordNet's own order. What keeps a rewrite from changing the re
 - a hypernym must be specific: one within :data:`GENERIC_DEPTH` steps of WordNet's root
   ("object", "matter", "sign") stands for too much to be what a word means;
 - never antonyms, hyponyms or a head adjective's satellites (a colour is not swapped for
-  another one), and never a known word shorter than :data:`MIN_LEN` letters.
-
+  another one), and never a known word shorter than :data:`MIN_LEN` letters;
 - and, for a model whose training data says in which senses it uses its words (SynthRef:
   :data:`tvnet.data.synthref.vocabulary.WORD_SENSES`, passed as ``senses``), a known word is
-  reached only through one of those senses ("remaining" is "left" only in the sense "not
+  reached only through one of those senses, and as an inflection only as a part of speech
+  one of them has (:mod:`tvnet.data.senses`: "remaining" is "left" only in the sense "not
   used up", which SynthRef never means).
 
 Nothing else here depends on a data set: the known words are the model's, and WordNet is
@@ -62,18 +62,18 @@ from dataclasses import dataclass, field, replace
 from tvnet.data.fillers import Fillers, negated, tidy
 from tvnet.data.heads import GENERIC, Heads
 from tvnet.data.phrases import phrase_words
+from tvnet.data.senses import READ_POS, Senses
 from tvnet.data.spelling import Spelling
 from tvnet.data.wordnet import (
     HYPERNYMS,
     MIN_LEN,
-    LexiconError,
     WordNet,
     shared_wordnet,
     tag_count,
     usage,
 )
 
-POS = ("a", "n")  # adjectives first: the attribute words of referring expressions
+POS = READ_POS  # adjectives first: the attribute words of referring expressions
 SENSE_SHARE = 0.25  # a counted sense is read when tagged ≥ this share of the most frequent
 # relations followed from a synset, and how deep: similar-to and pertainym once, hypernyms twice
 _FOLLOW = {"&": 1, "\\": 1, "@": 2, "@i": 2}
@@ -110,7 +110,7 @@ COMPOUND_SUFFIXES = frozenset(
 
 
 @dataclass(eq=False)
-class Lexicon(Fillers, Heads, Spelling):
+class Lexicon(Fillers, Heads, Spelling, Senses):
     """Rewrites words outside ``known`` into their nearest known relative in WordNet or the
     known word they misspell (:class:`~tvnet.data.spelling.Spelling`), leaves out words around
     an expression that name nothing (:class:`Fillers`) and reads an unknown head noun as a
@@ -154,24 +154,6 @@ class Lexicon(Fillers, Heads, Spelling):
         self._spellable: tuple[list[str], frozenset[str]] | None = None
         self._home = self._home_senses(self.senses or {})
 
-    def _home_senses(self, senses: dict[str, str]) -> dict[str, frozenset[tuple[int, str]]]:
-        """Each listed known word's senses as (offset, part of speech) synsets; a sense
-        number WordNet lacks is an error (the table's or a damaged WordNet's: the caller reads
-        as written then), not a sense to skip."""
-        home: dict[str, frozenset[tuple[int, str]]] = {}
-        for word, numbers in senses.items():
-            if word not in self.known:
-                continue
-            synsets = set()
-            for number in numbers.split():
-                pos, rank = number[0], int(number[1:]) if number[1:].isdigit() else 0
-                offsets = self.wordnet.offsets(word, pos) if pos in POS else []
-                if not 1 <= rank <= len(offsets):
-                    raise LexiconError(f"{word!r} has no sense {number} in WordNet")
-                synsets.add((offsets[rank - 1], pos))
-            home[word] = frozenset(synsets)
-        return home
-
     def with_senses(self, senses: dict[str, str] | None) -> Lexicon:
         """This lexicon reading through ``senses`` instead (None: every sense), with caches of
         its own: what a comparison of the two readings needs."""
@@ -181,11 +163,6 @@ class Lexicon(Fillers, Heads, Spelling):
         """Is ``word`` used as a ``pos`` in one of the senses the data uses it in?"""
         home = self._home.get(word)
         return home is None or any(p == pos for _, p in home)
-
-    def _at_home(self, word: str, offset: int, pos: str) -> bool:
-        """Is the synset (``offset``, ``pos``) one of the senses ``word`` is used in?"""
-        home = self._home.get(word)
-        return home is None or (offset, pos) in home
 
     def _plural(self, word: str, base: str) -> bool:
         """Is ``word`` used as the plural of the noun ``base`` ("dots" of "dot"), rather than a
