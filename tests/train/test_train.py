@@ -157,6 +157,8 @@ def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_gr
         # read through the senses SynthRef uses its words in, as the checkpoint's lexicon does
         swap = WordSwap(0.5, words, exclude={*BASIC_TERMS, *SPELLINGS}, senses=WORD_SENSES)
         assert record == swap.record() and record["words"] > 0
+        # (this set's "plain", "bottom" and "one" have swaps only through foreign senses)
+        assert record != WordSwap(0.5, words, exclude={*BASIC_TERMS, *SPELLINGS}).record()
         assert not set(swap.table) & {*BASIC_TERMS, *SPELLINGS}
 
 

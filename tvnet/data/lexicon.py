@@ -114,7 +114,8 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
     """Rewrites words outside ``known`` into their nearest known relative in WordNet or the
     known word they misspell (:class:`~tvnet.data.spelling.Spelling`), leaves out words around
     an expression that name nothing (:class:`Fillers`) and reads an unknown head noun as a
-    generic one (:class:`Heads`)."""
+    generic one (:class:`Heads`); through the senses its data uses its words in, when it says
+    (:class:`~tvnet.data.senses.Senses`)."""
 
     known: frozenset[str]
     wordnet: WordNet = field(default_factory=shared_wordnet)
@@ -158,11 +159,6 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
         """This lexicon reading through ``senses`` instead (None: every sense), with caches of
         its own: what a comparison of the two readings needs."""
         return replace(self, known=self.known | self.short_known, senses=senses)
-
-    def _used_as(self, word: str, pos: str) -> bool:
-        """Is ``word`` used as a ``pos`` in one of the senses the data uses it in?"""
-        home = self._home.get(word)
-        return home is None or any(p == pos for _, p in home)
 
     def _plural(self, word: str, base: str) -> bool:
         """Is ``word`` used as the plural of the noun ``base`` ("dots" of "dot"), rather than a
