@@ -2,14 +2,14 @@
 
     python benchmarks/predictor.py [--checkpoint DIR] [--pool DIR] [--runs 20] [--threads 2]
                                    [--runtime auto|torch|onnxruntime] [--scenes 5]
-                                   [--no-attention]
+                                   [--no-attention] [--mirror]
 
 Loads the bundled model (default) once, then segments SynthRef example scenes; prints the CPU,
 the precision, the median and p90 of the total and of every stage, the process's peak RSS,
 and how many threads ran during the calls (on 2 cores a third busy thread, such as numpy's
 OpenBLAS pool busy-waiting after a product, halves the backbone's speed: docs/design.md §7).
 ``--no-attention``: answers without the RES attention maps (what `tvnet predict` asks for; the
-demo shows them).
+demo shows them). ``--mirror``: answers averaged with the mirror image's (``mirror=True``).
 
 Every call of the main figure sees a new image: the Predictor's memory of recent images is emptied before
 it. A second figure, "same image, another expression", times what the demo does when a person
@@ -56,6 +56,9 @@ def main() -> None:
     ap.add_argument(
         "--no-attention", action="store_true", help="answers without the RES attention maps"
     )
+    ap.add_argument(
+        "--mirror", action="store_true", help="answers averaged with the mirror image's"
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from tvnet import Predictor
@@ -69,15 +72,15 @@ def main() -> None:
     load_s = time.perf_counter() - t
     scenes = [make_scene(0, "test", i) for i in range(args.scenes)]
     jobs = [(s.image, s.expressions[0].raw) for s in scenes]
-    attention = not args.no_attention
+    opts = {"attention": not args.no_attention, "mirror": args.mirror}
     for img, expr in jobs[:2]:  # warm-up
-        pred(img, expr, attention=attention)
+        pred(img, expr, **opts)
     stages: dict[str, list[float]] = {}
     before = _thread_cpu()
     for i in range(args.runs):
         img, expr = jobs[i % len(jobs)]
         pred.recent_images.clear()  # a new image every call
-        for k, v in pred(img, expr, attention=attention).timings.items():
+        for k, v in pred(img, expr, **opts).timings.items():
             stages.setdefault(k, []).append(v)
     after = _thread_cpu()
     busy = sorted((after[t] - before.get(t, 0.0) for t in after), reverse=True)
@@ -86,15 +89,15 @@ def main() -> None:
         s = scenes[i % len(scenes)]
         exprs = [e.raw for e in s.expressions]
         pred.recent_images.clear()
-        pred(s.image, exprs[0], attention=attention)
+        pred(s.image, exprs[0], **opts)
         again = exprs[1 + (i // len(scenes)) % (len(exprs) - 1)] if len(exprs) > 1 else exprs[0]
-        for k, v in pred(s.image, again, attention=attention).timings.items():
+        for k, v in pred(s.image, again, **opts).timings.items():
             warm.setdefault(k, []).append(v)
     print(
         f"{cpu_model()}, {precision('cpu', not args.no_amp)}: variant={pred.variant} "
         f"runtime={pred.info['runtime']} (sentence encoder: "
         f"{'the network text pass' if pred.info.get('text_shared') else pred.info['text_runtime']}) "
-        f"threads={args.threads} attention={attention} "
+        f"threads={args.threads} attention={opts['attention']} mirror={args.mirror} "
         f"load={load_s:.1f}s runs={args.runs}"
     )
     for title, figures in (("a new image", stages), ("same image, another expression", warm)):

@@ -73,6 +73,30 @@ def test_an_answer_without_attention_maps_has_the_same_mask(predictor, tiny_synt
         lean.attention_map(5)
 
 
+def test_mirror_averaging_averages_with_the_flipped_back_mirror_answer(predictor, tiny_synthref):
+    from tvnet.data.mirror import mirrored
+
+    refer = tiny_synthref["refer"]
+    s = next(x for x in refer.samples("test") if mirrored(x.sentence) != x.sentence)
+    img = refer.load_image(s.image_id)
+    both = predictor(img, s.sentence, mirror=True)
+    direct = predictor(img, s.sentence)
+    other = predictor(img[:, ::-1].copy(), mirrored(s.sentence), attention=False)
+    assert both.mirror and not direct.mirror and "mirror" in both.timings
+    np.testing.assert_allclose(both.prob, (direct.prob + other.prob[:, ::-1]) / 2, atol=1e-6)
+    np.testing.assert_array_equal(both.mask, both.prob >= both.threshold)
+    # the maps that explain it, and the score its confidence comes from, are the direct pass's
+    np.testing.assert_array_equal(both.attention[0], direct.attention[0])
+    assert both.score == direct.score
+    # a scene that is its own mirror image, asked without horizontal words: the two passes are
+    # one computation, so the average is symmetric exactly (a map not flipped back is not)
+    half = img[:, : img.shape[1] // 2]
+    sym = np.concatenate([half, half[:, ::-1]], axis=1)
+    pred = predictor(sym, "the circle", attention=False, mirror=True)
+    np.testing.assert_allclose(pred.prob, pred.prob[:, ::-1], atol=1e-6)
+    assert pred.prob.shape == sym.shape[:2]
+
+
 def test_forced_neighbour_and_paths(predictor, tiny_synthref, tmp_path):
     refer = tiny_synthref["refer"]
     s = refer.samples("val")[0]
@@ -292,6 +316,12 @@ def test_predict_cli_checks_the_input_before_it_loads_a_model(tiny_synthref, tmp
     assert main([*argv, "--device", "cpu", "--literal"]) == 0
     printed = capsys.readouterr().out
     assert "read “circles”" not in printed and "circles" in printed  # read as <unk>
+    # --mirror averages with the mirror image's answer, and says so
+    assert main([*argv, "--device", "cpu", "--mirror"]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "averaged with the mirror image's" in printed and "mirror " in printed.split("timings")[1]
+    )
 
 
 def test_confidence_score_and_warnings_follow_the_checkpoint_calibration(tiny_synthref, tmp_path):

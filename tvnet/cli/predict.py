@@ -49,6 +49,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="probability at or above which a pixel belongs to the mask, in (0, 1) "
         f"(default {MASK_THRESHOLD:g})",
     )
+    p.add_argument(
+        "--mirror",
+        action="store_true",
+        help="average the answer with the one for the mirror image, left and right swapped in "
+        "the expression (about +1 oIoU on SynthRef at twice the time)",
+    )
     p.add_argument("--device", help="cpu, cuda … (default: cuda when present)")
     p.add_argument(
         "--runtime",
@@ -83,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         read_synonyms=not args.literal,
     )
-    pred = predictor(image, args.expression, threshold=args.threshold, attention=False)
+    pred = predictor(
+        image, args.expression, threshold=args.threshold, attention=False, mirror=args.mirror
+    )
 
     def save(arr: np.ndarray, path: Path) -> None:
         buf = io.BytesIO()
@@ -94,7 +102,11 @@ def run(args: argparse.Namespace) -> int:
     if args.prob:
         save((pred.prob * 255).round().astype(np.uint8), args.prob)
     area = pred.mask.mean() * 100
-    print(f"mask: {args.out} ({pred.mask.shape[1]}×{pred.mask.shape[0]}, {area:.1f}% foreground)")
+    mirror = ", averaged with the mirror image's" if pred.mirror else ""
+    print(
+        f"mask: {args.out} ({pred.mask.shape[1]}×{pred.mask.shape[0]}, {area:.1f}% foreground"
+        f"{mirror})"
+    )
     if pred.neighbour is not None:
         n = pred.neighbour
         print(

@@ -40,6 +40,8 @@ class Prediction:
     rewrites: list[tuple[str, str]] = field(default_factory=list)
     variant: str = ""
     work_shape: tuple[int, int] | None = None  # H×W the model read (smaller if downscaled)
+    # prob and mask averaged with the mirror image's answer (tvnet/inference/mirror.py)
+    mirror: bool = False
     threshold: float = MASK_THRESHOLD  # mask = prob ≥ threshold
     # how far to trust it (docs/design.md §7, "Confidence and warnings")
     score: float = 0.0  # raw quality score: SAM's stability score of prob (eval.calibration)
