@@ -105,6 +105,54 @@ def test_input_resolution_protocol_is_labelled(tiny_synthref, model, tmp_path):
         evaluate(model, refer, "test", table, resolution="weird", progress=False)
 
 
+def test_mirror_averaged_answers_are_scored_and_labelled(tiny_synthref, model, tmp_path):
+    from tvnet.data.mirror import mirrored
+    from tvnet.data.transforms import Letterbox
+    from tvnet.eval.evaluator import flip_content
+    from tvnet.train.batches import BatchLoader
+
+    refer = tiny_synthref["refer"]
+    table = SplitTable.for_model(refer, "val", model, tiny_synthref["pool"])
+    # one sample by hand: the flipped content read with the swapped words and the same
+    # neighbour, flipped back, averaged with the direct map
+    i = next(k for k, x in enumerate(table.samples) if mirrored(x.sentence) != x.sentence)
+    s = table.samples[i]
+    loader = BatchLoader(refer, table, model.cfg.input_size, True, None, "cpu")
+    with torch.inference_mode():
+        inputs = loader.inputs([i])
+        direct = torch.sigmoid(model(**inputs).logits.float())[0, 0]
+        gt = refer.mask(s.ref_id)
+        lb = Letterbox.for_shape(gt.shape[0], gt.shape[1], model.cfg.input_size)
+        box = [(lb.new_h, lb.new_w)]
+        tokens, lengths = model.vocab.encode_batch([mirrored(s.sentence)], model.cfg.max_tokens)
+        image = flip_content(inputs["image"], box)
+        assert torch.equal(flip_content(image, box), inputs["image"])  # its own inverse
+        assert torch.equal(image[0, :, lb.new_h :], inputs["image"][0, :, lb.new_h :])  # padding
+        swapped = {"tokens": torch.from_numpy(tokens), "lengths": torch.from_numpy(lengths)}
+        other = model(**{**inputs, **swapped, "image": image}).logits
+        other = flip_content(torch.sigmoid(other.float()), box)[0, 0]
+    average = lb.invert((direct + other) / 2).numpy()
+    # an untrained model's maps are flat: cut them at their median, so masks have content
+    t = float(np.median(average))
+    info = {"dataset": {"name": refer.name}}
+    kw = dict(run_info=info, progress=False, threshold=t)
+    evaluate(model, refer, "val", table, out=tmp_path / "d0", **kw)
+    m = evaluate(model, refer, "val", table, out=tmp_path / "d1", mirror=True, **kw)
+    d0, d1 = load_dump(tmp_path / "d0"), load_dump(tmp_path / "d1")
+    row = d1.samples[d1.samples["sample_id"] == s.sample_id].iloc[0]
+    got = decode_rle(row["pred_rle"], *gt.shape)
+    assert 0.2 < got.mean() < 0.8 and (got == (average >= t)).mean() > 0.999
+    assert d1.run["protocol"]["mirror"] is True and "mirror" not in d0.run["protocol"]
+    assert d1.mirror and not d0.mirror and m["n"] == len(d1.samples)
+    assert d1.name == "full (mirror averaged)" and d0.name == "full"
+    # the influence columns are of single passes: none with mirror averaging
+    assert d0.samples["nogate_iou"].notna().all() and d1.samples["nogate_iou"].isna().all()
+    assert d1.run["influence"]["gate_closed"] is False
+    # the score (so the confidence) is the direct answer's; the masks are the averages
+    np.testing.assert_allclose(d1.samples["score"], d0.samples["score"], atol=1e-6)
+    assert (d1.samples["pred_rle"] != d0.samples["pred_rle"]).any()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
 def test_eval_cli_on_a_folded_backbone_scores_like_the_model(

@@ -94,6 +94,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(the nogate_* and randnb_* columns; about 1.5× the time)",
     )
     p.add_argument(
+        "--mirror",
+        action="store_true",
+        help="score answers averaged with the mirror image's, left and right swapped in the "
+        "expression, as tvnet.Predictor(mirror=True) gives them (twice the time; no influence "
+        "columns; run.json: protocol.mirror; the dashboard names the row 'mirror averaged')",
+    )
+    p.add_argument(
         "--literal",
         action="store_true",
         help="read the expressions as written: no WordNet rewriting of words the model never "
@@ -286,6 +293,7 @@ def run(args: argparse.Namespace) -> int:
         influence=not args.no_influence,
         pool_image_ids=pool_image_ids,
         seed=args.seed,
+        mirror=args.mirror,
     )
     keys = ["overall_iou", "mean_iou", *PREC_KEYS]
     print(f"{model.cfg.variant} on {refer.name}/{args.split} (n={m['n']}):")

@@ -306,10 +306,20 @@ class Dump:
         return summary(self.run.get("training_time"))  # "" for a damaged record too
 
     @property
+    def mirror(self) -> bool:
+        """Were its answers averaged with the mirror image's (``tvnet eval --mirror``)?"""
+        protocol = self.run.get("protocol")
+        return isinstance(protocol, dict) and protocol.get("mirror") is True
+
+    @property
     def name(self) -> str:
         """The row name of this run in tables: the variant, and how its weights started when
-        they did not start from scratch, e.g. ``"full (grown from baseline)"``."""
-        return f"{self.variant} ({self.start})" if self.start else self.variant
+        they did not start from scratch, e.g. ``"full (grown from baseline)"``, and
+        ``"mirror averaged"`` for answers averaged with the mirror image's: neither is another
+        seed of the same recipe."""
+        how = [self.start] if self.start else []
+        how += ["mirror averaged"] if self.mirror else []
+        return f"{self.variant} ({', '.join(how)})" if how else self.variant
 
     @property
     def split(self) -> str:

@@ -13,6 +13,13 @@ enrichment switched off (``nogate_*``) and with a random pool image as the neigh
 (``randnb_*``, seeded per sample), each as I and U against the ground truth and as IoU with
 the answer's own mask. The visual features of query, neighbour and random neighbour come from
 one backbone pass; the three variants share the fusion and head code.
+
+``mirror=True`` scores answers averaged with the mirror image's, as ``Predictor(mirror=True)``
+gives them (docs/design.md §7, "Mirror averaging"): each letterboxed image's content flipped
+left to right, read with the expression's horizontal words swapped and the same neighbour, its
+map flipped back and averaged with the direct one; the score (and so the confidence) stays the
+direct answer's, and the influence columns are left out (they are single-pass). ``run.json``
+records ``protocol.mirror``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from tqdm import tqdm
 
 from tvnet.amp import autocast_context
 from tvnet.config import MASK_THRESHOLD
+from tvnet.data.mirror import mirrored
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import Letterbox, letterbox_mask
 from tvnet.eval.calibration import mask_score
@@ -74,6 +82,32 @@ def _backbone(model, loader: BatchLoader, groups: list[list[int]]) -> list[list[
     return out
 
 
+def flip_content(x: torch.Tensor, boxes: list[tuple[int, int]]) -> torch.Tensor:
+    """``x`` (B×C×S×S, letterboxed) with each image's content, its top-left ``boxes[b]`` =
+    (height, width), flipped left to right; the padding stays where the letterbox puts it."""
+    out = x.clone()
+    for b, (h, w) in enumerate(boxes):
+        out[b, :, :h, :w] = x[b, :, :h, :w].flip(-1)
+    return out
+
+
+def _mirror_forward(model, loader, table, idx, boxes: list[tuple[int, int]]) -> torch.Tensor:
+    """Probabilities B×S×S of the mirror answers, flipped back (the module's notes)."""
+    samples = [table.samples[i] for i in idx]
+    texts = [mirrored(table.read_as.get(int(s.sample_id), s.sentence)) for s in samples]
+    tokens, lengths = model.vocab.encode_batch(texts, model.cfg.max_tokens)
+    inputs = loader.inputs(idx)  # the neighbour's features (or image) as the direct pass's
+    image = flip_content(loader.images([s.image_id for s in samples]), boxes)
+    inputs.pop("image", None)
+    inputs.update(
+        tokens=torch.from_numpy(tokens).to(loader.device),
+        lengths=torch.from_numpy(lengths),
+        feats=model.backbone.extract(image),
+    )
+    logits = model(**inputs, return_attention=False).logits
+    return flip_content(torch.sigmoid(logits.float()).cpu(), boxes)[:, 0]
+
+
 def _forward(model, loader, table, idx, random_ids, influence: bool) -> list[torch.Tensor]:
     """Probabilities B×S×S of the answer, and with ``influence`` of the gate-closed and the
     random-neighbour variants (for RES models)."""
@@ -118,6 +152,7 @@ def evaluate(
     influence: bool = True,
     pool_image_ids: np.ndarray | None = None,
     seed: int = 0,
+    mirror: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on ``split``; returns the aggregate metrics (and writes a dump).
 
@@ -126,14 +161,16 @@ def evaluate(
     ``influence``: record the ``nogate_*`` columns of RES variants, and the ``randnb_*`` ones
     when ``pool_image_ids`` (the pool's images, all in ``refer``) are given, drawn with
     ``seed`` (:func:`random_neighbours`); only when a dump is written (``out``), so the
-    training loop's val checks pay nothing for them."""
+    training loop's val checks pay nothing for them. ``mirror``: score answers averaged with
+    the mirror image's (the module's notes; no influence columns then)."""
     if resolution not in ("original", "input"):
         raise ValueError(f"resolution must be 'original' or 'input', got {resolution!r}")
     model.eval()
     cfg = model.cfg
     loader = BatchLoader(refer, table, cfg.input_size, model.uses_retrieval, cache, device)
     n = len(table) if limit is None else min(limit, len(table))
-    with_influence = influence and model.uses_retrieval and out is not None  # dump columns
+    # dump columns, of single passes only
+    with_influence = influence and model.uses_retrieval and out is not None and not mirror
     randoms = None
     if with_influence and pool_image_ids is not None:
         randoms = random_neighbours(
@@ -153,6 +190,8 @@ def evaluate(
             resolution=resolution,
             name="cmpc" if (threshold == MASK_THRESHOLD and resolution == "original") else "custom",
         )
+        if mirror:
+            info["protocol"]["mirror"] = True
         info.update(split=split, variant=cfg.variant, n_samples=n)
         info["influence"] = {
             "gate_closed": with_influence,
@@ -171,6 +210,8 @@ def evaluate(
             unit="batch",
         ):
             idx = np.arange(start, min(start + batch_size, n))
+            gts = [refer.mask(table.samples[i].ref_id) for i in idx]
+            lbs = [Letterbox.for_shape(g.shape[0], g.shape[1], cfg.input_size) for g in gts]
             tm = time.perf_counter()
             with autocast_context(device, amp):
                 probs = _forward(
@@ -181,19 +222,24 @@ def evaluate(
                     None if randoms is None else randoms[idx],
                     with_influence,
                 )
+                if mirror:  # [average, direct]: the direct map gives the score
+                    boxes = [(lb.new_h, lb.new_w) for lb in lbs]
+                    other = _mirror_forward(model, loader, table, idx, boxes)
+                    probs = [(probs[0] + other) / 2, probs[0]]
             t_model += time.perf_counter() - tm
             records = []
             for j, i in enumerate(idx):
                 s = table.samples[i]
-                gt = refer.mask(s.ref_id)
-                lb = Letterbox.for_shape(gt.shape[0], gt.shape[1], cfg.input_size)
+                gt, lb = gts[j], lbs[j]
                 if resolution == "original":
                     maps = [lb.invert(p[j]).numpy() for p in probs]
                 else:
                     maps = [p[j, : lb.new_h, : lb.new_w].numpy() for p in probs]
                     gt = letterbox_mask(gt, cfg.input_size)[: lb.new_h, : lb.new_w]
                 pred = maps[0] >= threshold
-                score = mask_score(maps[0], threshold)
+                score = mask_score(maps[1 if mirror else 0], threshold)
+                if mirror:
+                    maps = maps[:1]  # no influence maps follow
                 rec = dict(
                     pred=pred,
                     gt=gt,
