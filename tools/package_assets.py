@@ -232,6 +232,8 @@ def main() -> None:
         run = json.loads((Path(src) / "run.json").read_text())
         source = Path(str(run.get("checkpoint")))
         ckpt = shipped.get(source.resolve())
+        if ckpt is None and source.resolve().parent == (a / "checkpoints").resolve():
+            ckpt = a / "checkpoints" / source.name  # scored from a checkpoint shipped before
         ship_dump(Path(src), a / "dumps" / name, args.data, ckpt, source if ckpt else None)
     if args.only_shipped:
         return
