@@ -187,6 +187,20 @@ def test_eval_cli_on_a_folded_backbone_scores_like_the_model(
     assert not model.backbone.inference_only  # the CLI loaded its own copy
 
 
+def test_eval_cli_mirror_writes_a_labelled_dump(tiny_synthref, model, tmp_path, capsys):
+    from tvnet.checkpoint import save_checkpoint
+    from tvnet.cli import main as cli_main
+
+    ckpt = save_checkpoint(model, tmp_path / "ckpt")
+    args = ["eval", "--checkpoint", str(ckpt), "--data", str(tiny_synthref["data"])]
+    args += ["--split", "val", "--pool", str(tiny_synthref["pool"]), "--out", str(tmp_path / "d")]
+    args += ["--no-amp", "--quiet", "--runtime", "torch", "--limit", "3", "--mirror"]
+    assert cli_main(args) == 0
+    assert "(n=3, mirror averaged):" in capsys.readouterr().out
+    dump = load_dump(tmp_path / "d")
+    assert dump.mirror and dump.name == "full (mirror averaged)" and len(dump.samples) == 3
+
+
 def test_rows_record_score_confidence_and_what_the_neighbour_changed(
     tiny_synthref, model, tmp_path
 ):

@@ -296,7 +296,8 @@ def run(args: argparse.Namespace) -> int:
         mirror=args.mirror,
     )
     keys = ["overall_iou", "mean_iou", *PREC_KEYS]
-    print(f"{model.cfg.variant} on {refer.name}/{args.split} (n={m['n']}):")
+    how = ", mirror averaged" if args.mirror else ""
+    print(f"{model.cfg.variant} on {refer.name}/{args.split} (n={m['n']}{how}):")
     for scope in ("", "small/"):
         if f"{scope}overall_iou" in m:
             print(
