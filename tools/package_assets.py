@@ -233,7 +233,11 @@ def main() -> None:
         source = Path(str(run.get("checkpoint")))
         ckpt = shipped.get(source.resolve())
         if ckpt is None and source.resolve().parent == (a / "checkpoints").resolve():
-            ckpt = a / "checkpoints" / source.name  # scored from a checkpoint shipped before
+            # scored from a checkpoint shipped before: bound to it while its weights are those
+            from tvnet.checkpoint import read_checkpoint_config
+
+            there = read_checkpoint_config(source).get("weights_sha256")
+            ckpt = source if there and there == run.get("checkpoint_hash") else None
         ship_dump(Path(src), a / "dumps" / name, args.data, ckpt, source if ckpt else None)
     if args.only_shipped:
         return

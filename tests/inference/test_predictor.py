@@ -81,8 +81,11 @@ def test_mirror_averaging_averages_with_the_flipped_back_mirror_answer(predictor
     img = refer.load_image(s.image_id)
     both = predictor(img, s.sentence, mirror=True)
     direct = predictor(img, s.sentence)
-    other = predictor(img[:, ::-1].copy(), mirrored(s.sentence), attention=False)
+    # the mirrored pass reads the direct answer's neighbour, the one the answer shows
+    nb = direct.neighbour.index
+    other = predictor(img[:, ::-1].copy(), mirrored(s.sentence), neighbour=nb, attention=False)
     assert both.mirror and not direct.mirror and "mirror" in both.timings
+    assert both.neighbour.index == nb
     np.testing.assert_allclose(both.prob, (direct.prob + other.prob[:, ::-1]) / 2, atol=1e-6)
     np.testing.assert_array_equal(both.mask, both.prob >= both.threshold)
     # the maps that explain it, and the score its confidence comes from, are the direct pass's
@@ -95,6 +98,11 @@ def test_mirror_averaging_averages_with_the_flipped_back_mirror_answer(predictor
     pred = predictor(sym, "the circle", attention=False, mirror=True)
     np.testing.assert_allclose(pred.prob, pred.prob[:, ::-1], atol=1e-6)
     assert pred.prob.shape == sym.shape[:2]
+    # the influence views compare single answers
+    with pytest.raises(ValueError, match="without mirror"):
+        predictor.neighbour_influence(img, s.sentence, pred=both)
+    with pytest.raises(ValueError, match="without mirror"):
+        predictor.candidate_influence(img, s.sentence, [0], pred=both)
 
 
 def test_forced_neighbour_and_paths(predictor, tiny_synthref, tmp_path):
@@ -158,6 +166,8 @@ def test_a_downscaled_upload_gets_its_mask_at_its_own_size(predictor, tiny_synth
     big = np.asarray(Image.fromarray(small).resize((w * k, h * k), Image.NEAREST))
     pb = predictor(big, s.sentence)
     assert pb.mask.shape == pb.prob.shape == big.shape[:2]
+    pm = predictor(big, s.sentence, mirror=True)  # the mirrored pass reads the 1600-wide copy
+    assert pm.mask.shape == pm.prob.shape == big.shape[:2] and pm.work_shape == pb.work_shape
     assert max(pb.work_shape) == 1600
     np.testing.assert_array_equal(pb.mask, pb.prob >= 0.5)
     # the same scene at its own size, seen through the same S×S input: nearly the same map

@@ -19,7 +19,9 @@ gives them (docs/design.md §7, "Mirror averaging"): each letterboxed image's co
 left to right, read with the expression's horizontal words swapped and the same neighbour, its
 map flipped back and averaged with the direct one; the score (and so the confidence) stays the
 direct answer's, and the influence columns are left out (they are single-pass). ``run.json``
-records ``protocol.mirror``.
+records ``protocol.mirror``. With a feature cache the direct pass reads the cached (fp16)
+features and the mirrored one computes its own (the cache holds unflipped images only):
+``protocol.mirror_features`` says so.
 """
 
 from __future__ import annotations
@@ -192,6 +194,8 @@ def evaluate(
         )
         if mirror:
             info["protocol"]["mirror"] = True
+            if cache is not None:  # the cache holds the unflipped images only
+                info["protocol"]["mirror_features"] = "computed by the backbone, not cached"
         info.update(split=split, variant=cfg.variant, n_samples=n)
         info["influence"] = {
             "gate_closed": with_influence,

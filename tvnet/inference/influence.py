@@ -107,6 +107,14 @@ def _expand(feats: list[torch.Tensor], n: int) -> list[torch.Tensor]:
     return [f.expand(n, *f.shape[1:]) for f in feats]
 
 
+def _single(pred: Prediction | None) -> None:
+    """ValueError for a mirror-averaged answer: influence compares single passes."""
+    if pred is not None and pred.mirror:
+        raise ValueError(
+            "the influence views compare single answers: pass an answer made without mirror=True"
+        )
+
+
 def _answer_mask(pred: Prediction, shape: tuple[int, int]) -> np.ndarray:
     if pred.mask.shape != shape:
         raise ValueError(
@@ -127,6 +135,7 @@ def neighbour_influence(
     """See :meth:`tvnet.inference.predictor.Predictor.neighbour_influence`."""
     from tvnet.amp import autocast_context
 
+    _single(pred)
     if not p.model.uses_retrieval:
         answer = pred if pred is not None else p(image, expression)
         return Influence(answer.mask.copy(), 1.0, 0.0, NO_RETRIEVAL)
@@ -177,6 +186,7 @@ def candidate_influence(
     from tvnet.amp import autocast_context
     from tvnet.image import InputError
 
+    _single(pred)
     if not p.model.uses_retrieval:
         raise ValueError(f"variant {p.variant!r} has no retrieval: {NO_RETRIEVAL}")
     pool = p.retriever.pool

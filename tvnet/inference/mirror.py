@@ -2,8 +2,10 @@
 image, a test-time augmentation that keeps the meaning.
 
 The network reads the image flipped left to right with the expression's horizontal words
-swapped (:func:`tvnet.data.mirror.mirrored`); its probability map, flipped back, is averaged
-with the direct answer's and the mask cut again. Measured on the default (research/flip_tta.py;
+swapped (:func:`tvnet.data.mirror.mirrored`) and the direct answer's neighbour (the one it
+shows; ``tvnet eval --mirror`` does the same); its probability map, flipped back, is averaged
+with the direct answer's and the mask cut again. The influence views compare single answers
+and refuse a mirror-averaged one. Measured on the default (research/flip_tta.py;
 docs/experiments.md, 2026-12-06): +1.0 val and test oIoU at twice the time. The maps that
 explain the answer (attention, gates, A_2, the gate-closed map) and its confidence stay those
 of the direct pass.
@@ -21,17 +23,16 @@ from tvnet.eval.calibration import mask_score
 from tvnet.inference.prediction import Prediction
 
 
-def average_with_mirror(
-    predictor: Any, pred: Prediction, image: np.ndarray, neighbour: int | None
-) -> float:
+def average_with_mirror(predictor: Any, pred: Prediction, image: np.ndarray) -> float:
     """Average ``pred`` (the direct answer for ``image``, the array the model read) in place
-    with ``predictor``'s answer for the mirror image; ``neighbour``: the forced pool entry, if
-    any, which the mirrored pass uses too. Returns the direct answer's raw score: the
-    checkpoint's calibration was fitted on direct answers, and turns it into a confidence that
-    the average is right about as often as it says (research/flip_tta.py), where the average's
-    own score would not (its maps are softer where the two passes disagree)."""
+    with ``predictor``'s answer for the mirror image, read with ``pred``'s neighbour. Returns
+    the direct answer's raw score: the checkpoint's calibration was fitted on direct answers,
+    and turns it into a confidence that the average is right about as often as it says
+    (research/flip_tta.py), where the average's own score would not (its maps are softer where
+    the two passes disagree)."""
     t = time.perf_counter()
     score = mask_score(pred.prob, pred.threshold)
+    neighbour = None if pred.neighbour is None else pred.neighbour.index
     other = predictor(
         np.ascontiguousarray(image[:, ::-1]),
         mirrored(pred.expression),

@@ -431,7 +431,7 @@ class Predictor:
         )
         pred.timings = timings
         # with mirror averaging, the confidence stays the direct answer's (calibrated on those)
-        score = average_with_mirror(self, pred, q.image, neighbour) if mirror else None
+        score = average_with_mirror(self, pred, q.image) if mirror else None
         self._assess(pred, q, score)
         timings["postprocess"] = (time.perf_counter() - t) * 1000 - timings.get("mirror", 0.0)
         timings["total"] = (time.perf_counter() - t0) * 1000
