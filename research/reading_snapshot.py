@@ -19,6 +19,22 @@ import json
 from pathlib import Path
 
 
+def checkpoint_lexicon(checkpoint: Path):
+    """The lexicon a checkpoint's Predictor reads with (``model_lexicon``); SystemExit when it
+    has none. Shared by the research scripts that read expressions."""
+    from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
+    from tvnet.data.model_words import model_lexicon
+    from tvnet.model.weights import common_words
+
+    model = load_checkpoint(checkpoint, device="cpu")
+    lex, why = model_lexicon(
+        model.vocab, read_checkpoint_config(checkpoint), common_words=common_words()
+    )
+    if lex is None:
+        raise SystemExit(f"no lexicon for this checkpoint: {why or 'no known words'}")
+    return lex
+
+
 def default_sets(root: Path) -> list[tuple[Path, str]]:
     """The folders and splits read by default (those present under ``root``)."""
     copies = sorted(root.glob("p-*")) + sorted(root.glob("carriers-*"))
@@ -36,18 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-root", type=Path, default=Path("data"))
     args = ap.parse_args(argv)
 
-    from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
-    from tvnet.data.model_words import model_lexicon
     from tvnet.data.refer import open_refer
     from tvnet.io import atomic_write_text
-    from tvnet.model.weights import common_words
 
-    model = load_checkpoint(args.checkpoint, device="cpu")
-    lex, why = model_lexicon(
-        model.vocab, read_checkpoint_config(args.checkpoint), common_words=common_words()
-    )
-    if lex is None:
-        raise SystemExit(f"no lexicon for this checkpoint: {why or 'no known words'}")
+    lex = checkpoint_lexicon(args.checkpoint)
     sets = default_sets(args.data_root)
     if not sets:
         raise SystemExit(f"no refer-format folders under {args.data_root}")

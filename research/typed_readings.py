@@ -24,16 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoint", type=Path, default=Path("assets/checkpoints/full-240k"))
     args = ap.parse_args(argv)
 
-    from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
-    from tvnet.data.model_words import model_lexicon
-    from tvnet.model.weights import common_words
+    from reading_snapshot import checkpoint_lexicon  # research/ is sys.path[0] as a script
 
-    model = load_checkpoint(args.checkpoint, device="cpu")
-    lex, why = model_lexicon(
-        model.vocab, read_checkpoint_config(args.checkpoint), common_words=common_words()
-    )
-    if lex is None:
-        raise SystemExit(f"no lexicon for this checkpoint: {why or 'no known words'}")
+    lex = checkpoint_lexicon(args.checkpoint)
     lines = [line.strip() for line in args.file.read_text().splitlines() if line.strip()]
     readings = {}
     for mode, reader in (("senses", lex), ("any sense", lex.with_senses(None))):
