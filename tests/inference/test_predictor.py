@@ -98,11 +98,6 @@ def test_mirror_averaging_averages_with_the_flipped_back_mirror_answer(predictor
     pred = predictor(sym, "the circle", attention=False, mirror=True)
     np.testing.assert_allclose(pred.prob, pred.prob[:, ::-1], atol=1e-6)
     assert pred.prob.shape == sym.shape[:2]
-    # the influence views compare single answers
-    with pytest.raises(ValueError, match="without mirror"):
-        predictor.neighbour_influence(img, s.sentence, pred=both)
-    with pytest.raises(ValueError, match="without mirror"):
-        predictor.candidate_influence(img, s.sentence, [0], pred=both)
 
 
 def test_forced_neighbour_and_paths(predictor, tiny_synthref, tmp_path):

@@ -10,6 +10,9 @@ Each is a pure function of its inputs and batches its reruns: the query's backbo
 are computed once, the expression-independent visual features once per neighbour, and the
 expression variants go through fusion and the head as one batch. The answer each is compared
 with comes from the same pass, unless the caller hands in the :class:`Prediction` it showed.
+A mirror-averaged answer (:mod:`tvnet.inference.mirror`) is compared with alternatives
+averaged the same way: each rerun also reads the mirror image with the horizontal words
+swapped, the same neighbour, and its map flipped back is averaged in before the cut.
 The Predictor exposes them as methods.
 """
 
@@ -21,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+from tvnet.data.mirror import mirrored
 
 if TYPE_CHECKING:  # pragma: no cover
     from tvnet.inference.prediction import Prediction
@@ -96,23 +101,44 @@ class _Runner:
     def visual(self, feats, ref_feats=None, close_gate: bool = False):
         return self.model.visual(feats, ref_feats, return_attention=False, close_gate=close_gate)
 
-    def masks(self, vis, tokens, lengths, lb, threshold: float) -> list[np.ndarray]:
-        """Decode → one mask per row at the upload's size."""
+    def probs(self, vis, tokens, lengths, view: _View) -> list[np.ndarray]:
+        """Decode → one probability map per row at the upload's size, in the upload's
+        orientation (a mirror view's maps flipped back)."""
         logits = self.model.decode(vis, tokens, lengths).logits
         prob = torch.sigmoid(logits.float())[:, 0].cpu()
-        return [lb.invert(prob[i]).numpy() >= threshold for i in range(len(prob))]
+        maps = [view.letterbox.invert(prob[i]).numpy() for i in range(len(prob))]
+        return [m[:, ::-1] for m in maps] if view.flipped else maps
+
+
+@dataclass
+class _View:
+    """The query as the network reads it in one pass: as uploaded, or its mirror image (the
+    work image flipped, the horizontal words swapped; maps flipped back)."""
+
+    x: torch.Tensor
+    expression: str
+    letterbox: Any  # onto the upload
+    flipped: bool
+
+
+def _views(p: Predictor, q: Any, mirror: bool) -> list[_View]:
+    """The passes an answer averages: the query, and with ``mirror`` its mirror image read as
+    :func:`tvnet.inference.mirror.average_with_mirror` reads it."""
+    views = [_View(q.x, q.expression, q.letterbox, False)]
+    if mirror:
+        m = p._query(np.ascontiguousarray(q.image[:, ::-1]), mirrored(q.expression))
+        lb = m.letterbox if m.shape == q.shape else m.letterbox.onto(*q.shape)
+        views.append(_View(m.x, m.expression, lb, True))
+    return views
+
+
+def _cut(per_view: list[list[np.ndarray]], threshold: float) -> list[np.ndarray]:
+    """The rows' maps averaged over the views, then cut into masks."""
+    return [sum(maps) / len(maps) >= threshold for maps in zip(*per_view)]
 
 
 def _expand(feats: list[torch.Tensor], n: int) -> list[torch.Tensor]:
     return [f.expand(n, *f.shape[1:]) for f in feats]
-
-
-def _single(pred: Prediction | None) -> None:
-    """ValueError for a mirror-averaged answer: influence compares single passes."""
-    if pred is not None and pred.mirror:
-        raise ValueError(
-            "the influence views compare single answers: pass an answer made without mirror=True"
-        )
 
 
 def _answer_mask(pred: Prediction, shape: tuple[int, int]) -> np.ndarray:
@@ -131,45 +157,42 @@ def neighbour_influence(
     expression: str,
     pred: Prediction | None = None,
     neighbour: int | None = None,
+    mirror: bool = False,
 ) -> Influence:
     """See :meth:`tvnet.inference.predictor.Predictor.neighbour_influence`."""
     from tvnet.amp import autocast_context
 
-    _single(pred)
     if not p.model.uses_retrieval:
-        answer = pred if pred is not None else p(image, expression)
+        answer = pred if pred is not None else p(image, expression, mirror=mirror)
         return Influence(answer.mask.copy(), 1.0, 0.0, NO_RETRIEVAL)
     if pred is not None and pred.gate_closed_prob is not None:
-        # the answer's own pass decoded the closed gate too (Predictor(..., gate_closed=True));
-        # a closed gate reads no neighbour, so it holds for any neighbour the answer had
+        # the answer's own pass decoded the closed gate too (Predictor(..., gate_closed=True),
+        # averaged with the mirror pass's when the answer is); a closed gate reads no
+        # neighbour, so it holds for any neighbour the answer had
         from tvnet.image import read_image
 
         shown = image if isinstance(image, np.ndarray) else read_image(image)
         answer = _answer_mask(pred, tuple(shown.shape[:2]))
         alt = pred.gate_closed_prob >= pred.threshold
         return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
+    mirror = pred.mirror if pred is not None else mirror
     q = p._query(image, expression)
-    tokens, lengths = p._tokens(q.expression)
     run = _Runner(p)
     threshold = pred.threshold if pred is not None else 0.5
+    opened, closed = [], []
     with autocast_context(p.device, p.amp):
-        if pred is not None:
-            answer = _answer_mask(pred, q.shape)
-            feats = run.extract(q.x)
-            (alt,) = run.masks(
-                run.visual(feats, close_gate=True), tokens, lengths, q.letterbox, threshold
-            )
-        else:
-            nb = p._neighbour(q, neighbour)
-            ref, _ = p._ref([nb.image])
-            both = run.extract(torch.cat([q.x, ref]))
-            feats, ref_feats = [f[:1] for f in both], [f[1:] for f in both]
-            (answer,) = run.masks(
-                run.visual(feats, ref_feats), tokens, lengths, q.letterbox, threshold
-            )
-            (alt,) = run.masks(
-                run.visual(feats, close_gate=True), tokens, lengths, q.letterbox, threshold
-            )
+        ref_feats = None
+        if pred is None:
+            ref, _ = p._ref([p._neighbour(q, neighbour).image])
+            ref_feats = run.extract(ref)
+        for view in _views(p, q, mirror):
+            tokens, lengths = p._tokens(view.expression)
+            feats = run.extract(view.x)
+            if ref_feats is not None:
+                opened.append(run.probs(run.visual(feats, ref_feats), tokens, lengths, view))
+            closed.append(run.probs(run.visual(feats, close_gate=True), tokens, lengths, view))
+    (alt,) = _cut(closed, threshold)
+    answer = _answer_mask(pred, q.shape) if pred is not None else _cut(opened, threshold)[0]
     return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
 
 
@@ -181,12 +204,12 @@ def candidate_influence(
     indices: list[int],
     pred: Prediction | None = None,
     neighbour: int | None = None,
+    mirror: bool = False,
 ) -> list[Influence]:
     """See :meth:`tvnet.inference.predictor.Predictor.candidate_influence`."""
     from tvnet.amp import autocast_context
     from tvnet.image import InputError
 
-    _single(pred)
     if not p.model.uses_retrieval:
         raise ValueError(f"variant {p.variant!r} has no retrieval: {NO_RETRIEVAL}")
     pool = p.retriever.pool
@@ -194,22 +217,27 @@ def candidate_influence(
     bad = [i for i in indices if not 0 <= i < len(pool)]
     if bad:
         raise InputError(f"pool indices {bad} are outside the pool (0…{len(pool) - 1})")
+    mirror = pred.mirror if pred is not None else mirror
     q = p._query(image, expression)
-    tokens, lengths = p._tokens(q.expression)
     run = _Runner(p)
     threshold = pred.threshold if pred is not None else 0.5
     rows = list(indices)
     if pred is None:  # the answer's own neighbour goes first, in the same pass
         rows.insert(0, p._neighbour(q, neighbour).index)
-    masks: list[np.ndarray] = []
+    views = _views(p, q, mirror)
+    per_view: list[list[np.ndarray]] = [[] for _ in views]
     with autocast_context(p.device, p.amp):
-        feats = run.extract(q.x)
+        feats = [run.extract(v.x) for v in views]
         for s in range(0, len(rows), CHUNK):
             chunk = rows[s : s + CHUNK]
             ref, _ = p._ref([p.pool_image(i) for i in chunk])
-            vis = run.visual(_expand(feats, len(chunk)), run.extract(ref))
+            ref_feats = run.extract(ref)
             n = len(chunk)
-            masks += run.masks(vis, tokens.expand(n, -1), lengths.expand(n), q.letterbox, threshold)
+            for k, view in enumerate(views):
+                tokens, lengths = p._tokens(view.expression)
+                vis = run.visual(_expand(feats[k], n), ref_feats)
+                per_view[k] += run.probs(vis, tokens.expand(n, -1), lengths.expand(n), view)
+    masks = _cut(per_view, threshold)
     answer = _answer_mask(pred, q.shape) if pred is not None else masks.pop(0)
     out = []
     for i, m in zip(indices, masks):
@@ -220,7 +248,11 @@ def candidate_influence(
 
 @torch.inference_mode()
 def word_influence(
-    p: Predictor, image: Any, expression: str, neighbour: int | None = None
+    p: Predictor,
+    image: Any,
+    expression: str,
+    neighbour: int | None = None,
+    mirror: bool = False,
 ) -> list[WordInfluence]:
     """See :meth:`tvnet.inference.predictor.Predictor.word_influence`."""
     from tvnet.amp import autocast_context
@@ -228,34 +260,40 @@ def word_influence(
     q = p._query(image, expression)
     spans = word_spans(q.expression)
     T = p.model.cfg.max_tokens
+    views = _views(p, q, mirror)
 
-    def ids(text: str) -> tuple[int, ...]:
-        """What the model reads of ``text`` (its vocabulary, word- or subword-level)."""
-        try:
-            row, n = p.vocab.encode(text, T)
-        except ValueError:  # no word left: one <pad>
-            return (0,)
-        return tuple(int(i) for i in row[:n])
+    def ids(text: str) -> tuple[tuple[int, ...], ...]:
+        """What the model reads of ``text`` in each view (its vocabulary, word- or
+        subword-level; the mirror view reads the horizontal words swapped)."""
+        out = []
+        for view in views:
+            try:
+                row, n = p.vocab.encode(mirrored(text) if view.flipped else text, T)
+            except ValueError:  # no word left: one <pad>
+                out.append((0,))
+                continue
+            out.append(tuple(int(i) for i in row[:n]))
+        return tuple(out)
 
     full = ids(q.expression)
     # the expression with one word cut out (a space keeps its neighbours apart)
     variants = [ids(q.expression[:a] + " " + q.expression[b:]) for _, a, b in spans]
     unique = list(dict.fromkeys([full, *variants]))  # identical inputs run once
-    tokens = torch.zeros(len(unique), T, dtype=torch.long)
-    for r, row in enumerate(unique):
-        tokens[r, : len(row)] = torch.tensor(row)
-    lengths = torch.tensor([len(r) for r in unique])
     run = _Runner(p)
+    per_view = []
     with autocast_context(p.device, p.amp):
+        ref_feats = None
         if p.model.uses_retrieval:
-            nb = p._neighbour(q, neighbour)
-            ref, _ = p._ref([nb.image])
-            both = run.extract(torch.cat([q.x, ref]))
-            vis = run.visual([f[:1] for f in both], [f[1:] for f in both])
-        else:
-            vis = run.visual(run.extract(q.x))
-        masks = run.masks(vis, tokens.to(p.device), lengths, q.letterbox, 0.5)
-    by_row = dict(zip(unique, masks))
+            ref, _ = p._ref([p._neighbour(q, neighbour).image])
+            ref_feats = run.extract(ref)
+        for k, view in enumerate(views):
+            tokens = torch.zeros(len(unique), T, dtype=torch.long)
+            for r, key in enumerate(unique):
+                tokens[r, : len(key[k])] = torch.tensor(key[k])
+            lengths = torch.tensor([len(key[k]) for key in unique])
+            vis = run.visual(run.extract(view.x), ref_feats)  # one row serves every variant
+            per_view.append(run.probs(vis, tokens.to(p.device), lengths, view))
+    by_row = dict(zip(unique, _cut(per_view, 0.5)))
     answer = by_row[full]
     out = []
     for (word, start, end), row in zip(spans, variants):

@@ -4,11 +4,12 @@ image, a test-time augmentation that keeps the meaning.
 The network reads the image flipped left to right with the expression's horizontal words
 swapped (:func:`tvnet.data.mirror.mirrored`) and the direct answer's neighbour (the one it
 shows; ``tvnet eval --mirror`` does the same); its probability map, flipped back, is averaged
-with the direct answer's and the mask cut again. The influence views compare single answers
-and refuse a mirror-averaged one. Measured on the default (research/flip_tta.py;
-docs/experiments.md, 2026-12-06): +1.0 val and test oIoU at twice the time. The maps that
-explain the answer (attention, gates, A_2, the gate-closed map) and its confidence stay those
-of the direct pass.
+with the direct answer's and the mask cut again; a closed-gate map decoded with the answer
+(``gate_closed=True``) is averaged the same way, and the influence views compare a
+mirror-averaged answer with alternatives averaged alike (:mod:`tvnet.inference.influence`).
+Measured on the default (research/flip_tta.py; docs/experiments.md, 2026-12-06): +1.0 val
+and test oIoU at twice the time. The maps that explain the answer (attention, gates, A_2) and
+its confidence stay those of the direct pass.
 """
 
 from __future__ import annotations
@@ -38,10 +39,14 @@ def average_with_mirror(predictor: Any, pred: Prediction, image: np.ndarray) -> 
         mirrored(pred.expression),
         neighbour=neighbour,
         threshold=pred.threshold,
+        gate_closed=pred.gate_closed_prob is not None,
         attention=False,
     ).resized(pred.prob.shape)
     prob = (pred.prob + other.prob[:, ::-1]) / 2
     pred.prob = prob.astype(np.float32, copy=False)
+    if pred.gate_closed_prob is not None:
+        closed = (pred.gate_closed_prob + other.gate_closed_prob[:, ::-1]) / 2
+        pred.gate_closed_prob = closed.astype(np.float32, copy=False)
     pred.mask = pred.prob >= pred.threshold
     pred.mirror = True
     pred.timings["mirror"] = (time.perf_counter() - t) * 1000

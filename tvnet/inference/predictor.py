@@ -471,12 +471,15 @@ class Predictor:
         expression: str,
         pred: Prediction | None = None,
         neighbour: int | None = None,
+        mirror: bool = False,
     ) -> Influence:
         """The mask with the enrichment switched off (gate closed: V_l' = V_l^in at every level)
-        against the answer's mask (``pred``, else computed, with ``neighbour`` if forced). For
-        the baseline: iou 1, "no retrieval in this variant". A ``pred`` made with
-        ``gate_closed=True`` carries the closed-gate map already: nothing is rerun."""
-        return neighbour_influence(self, image, expression, pred, neighbour)
+        against the answer's mask (``pred``, else computed, with ``neighbour`` if forced, and
+        averaged with the mirror image's with ``mirror``). For the baseline: iou 1, "no
+        retrieval in this variant". A ``pred`` made with ``gate_closed=True`` carries the
+        closed-gate map already: nothing is rerun. A mirror-averaged ``pred`` is compared with
+        the closed-gate answer averaged the same way."""
+        return neighbour_influence(self, image, expression, pred, neighbour, mirror)
 
     def candidate_influence(
         self,
@@ -485,16 +488,19 @@ class Predictor:
         indices: list[int],
         pred: Prediction | None = None,
         neighbour: int | None = None,
+        mirror: bool = False,
     ) -> list[Influence]:
         """For each pool row in ``indices`` (e.g. the candidate table's ``index`` column): the
         mask if that row were the neighbour, against the answer's mask (``pred``, else computed
-        with ``neighbour`` if forced). One batched pass over the candidates."""
-        return candidate_influence(self, image, expression, indices, pred, neighbour)
+        with ``neighbour`` if forced). One batched pass over the candidates; two, each
+        mirror-averaged, for a mirror-averaged ``pred`` (or ``mirror`` without one)."""
+        return candidate_influence(self, image, expression, indices, pred, neighbour, mirror)
 
     def word_influence(
-        self, image: Any, expression: str, neighbour: int | None = None
+        self, image: Any, expression: str, neighbour: int | None = None, mirror: bool = False
     ) -> list[WordInfluence]:
         """One :class:`WordInfluence` per word of the expression as the model reads it
         (:meth:`check_expression`; its spans are in that text), in order: the mask without
-        that word against the answer's mask, the neighbour held fixed. One batched pass."""
-        return word_influence(self, image, expression, neighbour)
+        that word against the answer's mask, the neighbour held fixed. One batched pass (two,
+        averaged, with ``mirror``: the answer and every variant mirror-averaged)."""
+        return word_influence(self, image, expression, neighbour, mirror)
