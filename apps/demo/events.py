@@ -24,7 +24,14 @@ class Demo:
         self.core, self.models = core, models
 
     def segment(
-        self, image, expression, level=5, show_gates=False, variant=None, request: gr.Request = None
+        self,
+        image,
+        expression,
+        level=5,
+        show_gates=False,
+        variant=None,
+        mirror=False,
+        request: gr.Request = None,
     ):
         """Segment the object that ``expression`` refers to in ``image``.
 
@@ -33,31 +40,58 @@ class Demo:
         neighbour and its caption, the A_2 heatmap over the input and its caption, the gates,
         the top-20 candidates, the candidate choice, the latency per stage, the binary mask, a
         JSON summary, the probability map and its caption, what the neighbour changed (image
-        and caption), the gates' colour bars and the words view."""
-        return self.core.segment(image, expression, level, show_gates, variant, session(request))
+        and caption), the gates' colour bars and the words view. ``mirror``: average the answer
+        with the mirror image's (left and right swapped in the expression)."""
+        return self.core.segment(
+            image, expression, level, show_gates, variant, mirror, session(request)
+        )
 
     def rerun_variant(
-        self, key, variant, level, show_gates, image, expression, request: gr.Request = None
+        self,
+        key,
+        variant,
+        level,
+        show_gates,
+        image,
+        expression,
+        mirror=False,
+        request: gr.Request = None,
     ):
         return self.core.rerun_variant(
-            key, variant, level, show_gates, image, expression, session(request)
+            key, variant, level, show_gates, image, expression, mirror, session(request)
         )
 
     def choose_neighbour(
-        self, key, index, level=5, show_gates=False, variant=None, request: gr.Request = None
+        self,
+        key,
+        index,
+        level=5,
+        show_gates=False,
+        variant=None,
+        mirror=False,
+        request: gr.Request = None,
     ):
         """Re-run the last segmentation with pool entry ``index`` as the neighbour."""
-        return self.core.choose_neighbour(key, index, level, show_gates, variant, session(request))
+        return self.core.choose_neighbour(
+            key, index, level, show_gates, variant, mirror, session(request)
+        )
 
     def choose_row(
-        self, key, level, show_gates, variant, evt: gr.SelectData, request: gr.Request = None
+        self,
+        key,
+        level,
+        show_gates,
+        variant,
+        mirror,
+        evt: gr.SelectData,
+        request: gr.Request = None,
     ):
         row = evt.index[0] if evt.index is not None else None
-        return self.core.choose_row(key, level, show_gates, variant, row, session(request))
+        return self.core.choose_row(key, level, show_gates, variant, row, mirror, session(request))
 
-    def compare(self, image, expression):
+    def compare(self, image, expression, mirror=False):
         """Every available variant on the same input, side by side (mask overlays)."""
-        return self.core.compare(image, expression)
+        return self.core.compare(image, expression, mirror)
 
     def word_influence(self, key):
         """The expression with each word shaded by how much of the mask moves without it."""

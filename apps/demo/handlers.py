@@ -178,11 +178,21 @@ class Handlers:
 
     # -- model calls ------------------------------------------------------------------------
     def run(
-        self, image, expression, level, show_gates, variant, neighbour=None, prev=None, session=None
+        self,
+        image,
+        expression,
+        level,
+        show_gates,
+        variant,
+        neighbour=None,
+        prev=None,
+        session=None,
+        mirror=False,
     ):
         """One model call, shared by Segment (``image``, ``expression``) and by the variant
-        switch and the neighbour choice (``prev``: the result whose input they reuse;
-        ``neighbour``: the user's choice, kept even by a variant that cannot read it)."""
+        switch, the mirror switch and the neighbour choice (``prev``: the result whose input
+        they reuse; ``neighbour``: the user's choice, kept even by a variant that cannot read
+        it; ``mirror``: the answer averaged with the mirror image's)."""
         try:
             read_ms, source = {}, None
             if prev is None:
@@ -194,13 +204,15 @@ class Handlers:
             else:
                 raw, expression, source = prev.image, prev.expression, prev.source
             retrieves = self.models.retrieves(variant)
-            # a RES answer decodes its closed-gate twin in the same pass (the influence below)
+            # a RES answer decodes its closed-gate twin in the same pass (the influence below;
+            # mirror-averaged like the answer)
             pred = self.models.predict(
                 variant,
                 raw,
                 expression,
                 neighbour=neighbour if retrieves else None,
                 gate_closed=retrieves,
+                mirror=bool(mirror),
             )
             nb = pred.neighbour
             if prev is not None and prev.candidates is not None:
@@ -253,7 +265,16 @@ class Handlers:
             self.remember(session, None)
             return self.failed(f"internal error ({type(e).__name__}: {e})")
 
-    def segment(self, image, expression, level=5, show_gates=False, variant=None, session=None):
+    def segment(
+        self,
+        image,
+        expression,
+        level=5,
+        show_gates=False,
+        variant=None,
+        mirror=False,
+        session=None,
+    ):
         """Segment the object that ``expression`` refers to in ``image``.
 
         Returns the mask overlay, the verdict (a ✔ only for a confident answer, else its
@@ -261,9 +282,12 @@ class Handlers:
         neighbour and its caption, the A_2 heatmap over the input and its caption, the gates,
         the top-20 candidates, the candidate choice, the latency per stage, the binary mask, a
         JSON summary, the probability map and its caption, what the neighbour changed (image
-        and caption), the gates' colour bars and the words view."""
+        and caption), the gates' colour bars and the words view. ``mirror``: the answer averaged
+        with the mirror image's (left and right swapped in the expression)."""
         variant = variant or self.models.main
-        return self.run(image, expression, level, show_gates, variant, session=session)
+        return self.run(
+            image, expression, level, show_gates, variant, session=session, mirror=mirror
+        )
 
     def rerun_variant(
         self,
@@ -273,19 +297,32 @@ class Handlers:
         show_gates,
         image=None,
         expression=None,
+        mirror=False,
         session=None,
     ):
-        """The input through another variant, keeping a neighbour the user chose; when the
-        input has changed since the last result (stale), the new input."""
+        """The input through another variant or with mirror averaging switched, keeping a
+        neighbour the user chose; when the input has changed since the last result (stale),
+        the new input."""
         try:
             prev = self.cache.get(key)
         except InputError:
             return self.unchanged(key)  # nothing segmented yet: the switch applies next time
         if self.is_stale(prev, image, expression) and image is not None:
-            return self.run(image, expression, level, show_gates, variant, session=session)
-        return self.run(None, None, level, show_gates, variant, prev.chosen, prev, session)
+            return self.run(
+                image, expression, level, show_gates, variant, session=session, mirror=mirror
+            )
+        return self.run(None, None, level, show_gates, variant, prev.chosen, prev, session, mirror)
 
-    def choose_neighbour(self, key, index, level=5, show_gates=False, variant=None, session=None):
+    def choose_neighbour(
+        self,
+        key,
+        index,
+        level=5,
+        show_gates=False,
+        variant=None,
+        mirror=False,
+        session=None,
+    ):
         """Re-run the last segmentation with pool entry ``index`` as the neighbour."""
         try:
             prev = self.cache.get(key)
@@ -298,9 +335,9 @@ class Handlers:
         except (TypeError, ValueError):
             return self.failed(f"neighbour {index!r} is not a pool index (a whole number)", key)
         variant = variant or self.models.main
-        return self.run(None, None, level, show_gates, variant, index, prev, session)
+        return self.run(None, None, level, show_gates, variant, index, prev, session, mirror)
 
-    def choose_row(self, key, level, show_gates, variant, row, session=None):
+    def choose_row(self, key, level, show_gates, variant, row, mirror=False, session=None):
         """Re-run the last segmentation with the candidate table's row ``row`` as the
         neighbour."""
         try:
@@ -311,15 +348,17 @@ class Handlers:
         if prev.candidates is None or not 0 <= row < len(prev.candidates):
             return self.unchanged(key)
         index = int(prev.candidates["index"].iloc[row])
-        return self.run(None, None, level, show_gates, variant, index, prev, session)
+        return self.run(None, None, level, show_gates, variant, index, prev, session, mirror)
 
-    def compare(self, image, expression):
-        """Every available variant on the same input, side by side (mask overlays)."""
+    def compare(self, image, expression, mirror=False):
+        """Every available variant on the same input, side by side (mask overlays; each
+        mirror-averaged with ``mirror``)."""
         try:
             img = read_upload(image)
             tiles, rows = [], []
             for v in self.models.variants:
-                pred = self.models.predict(v, img, "" if expression is None else expression)
+                expr = "" if expression is None else expression
+                pred = self.models.predict(v, img, expr, mirror=bool(mirror))
                 area, ms, nb = 100 * pred.mask.mean(), pred.timings["total"], pred.neighbour
                 shown, drawn = working(img, pred)
                 tiles.append(
@@ -357,6 +396,7 @@ class Handlers:
                 r.image,
                 r.expression,
                 neighbour=None if nb is None else nb.index,
+                mirror=r.pred.mirror,  # each variant averaged as the answer was
             )
         except InputError as e:
             return f"<p><i>{escape_md(str(e))}</i></p>"

@@ -45,6 +45,10 @@ CSS = f"""
 """
 
 
+# a mirror-averaged answer is explained by its direct pass (tvnet/inference/mirror.py)
+DIRECT = " These are the maps of the direct pass; the mask is averaged with the mirror image's."
+
+
 def fmt(x: float) -> str:
     """A map value for a person: three significant digits, no float noise, powers of ten for
     the tiny ones (0.000412, 0.0413, 0.52, 1, 1.51e-20)."""
@@ -89,6 +93,11 @@ def probability(r: Any, files) -> tuple[Any, str]:
         f"object (sigmoid of its output). The mask is where p ≥ {pred.threshold:g} "
         f"({inside:.1f} % of the image). Bright: likely the object; dark: unlikely."
     )
+    if pred.mirror:
+        text += (
+            " Mirror averaged: the mean of its estimates for the image and for its mirror "
+            "image (left and right swapped in the expression), flipped back."
+        )
     return files(heatmap(r.image, prob)), caption(colour_bar(prob, "p"), text)
 
 
@@ -101,6 +110,7 @@ def a2(r: Any, files) -> tuple[Any, str]:
         "(a sigmoid gate, 0 = none, 1 = all). Bright: detail from the S/4 level enters the "
         "final map here."
     )
+    text += DIRECT if pred.mirror else ""
     img = files(heatmap(r.image, pred.grid_to_image(pred.a2, pred.letterbox)))
     return img, caption(colour_bar(pred.a2, "A₂"), text)
 
@@ -125,6 +135,7 @@ def attention(r: Any, level: int, files) -> tuple[Any, str]:
         f"{fmt(uniform)} everywhere; the peak is {peak / uniform:.1f}× that. "
         "Click the input or the mask to pick a point."
     )
+    text += DIRECT if pred.mirror else ""
     return img, caption(colour_bar(amap, f"A{sub}"), text)
 
 
@@ -172,7 +183,7 @@ def influence(r: Any, files) -> tuple[Any, str]:
     text = (
         f"**The neighbour changed {share(inf.changed)} of the mask** (gate closed vs open: the mask "
         f"with the enrichment switched off at every level has IoU {inf.iou:.3f} with the "
-        f"answer): {verdict}.  \n"
+        f"answer{'; both mirror averaged' if pred.mirror else ''}): {verdict}.  \n"
         f"{swatch(BOTH)} in both masks · {swatch(ADDED)} added by the neighbour · "
         f"{swatch(REMOVED)} removed by the neighbour"
     )

@@ -30,6 +30,7 @@ def result_summary(r: Result) -> dict[str, Any]:
     pred, nb, inf = r.pred, r.pred.neighbour, r.influence
     return {
         "variant": pred.variant,
+        "mirror_averaged": bool(pred.mirror),
         "expression": r.expression,
         "mask_fraction": round(r.mask_pixels / (r.size[0] * r.size[1]), 5),
         "mask_pixels": r.mask_pixels,
@@ -174,6 +175,7 @@ def status_md(pred: Any, forced: bool, kept: str | None = None) -> str:
     area = 100 * float(pred.mask.mean())
     facts = (
         f"**Mask: {area:.1f} % of the image** · variant `{pred.variant}`"
+        + (" · mirror averaged" if pred.mirror else "")
         + (" · neighbour chosen by you" if forced else "")
         + f" · {confidence_text(pred)}"
     )
@@ -221,6 +223,7 @@ def latency_md(timings: dict[str, float], extra: dict[str, float]) -> str:
         "render": "draw maps",
         "influence": "neighbour influence",
         "gate_closed": "closed-gate decode",
+        "mirror": "mirror pass",
     }
     stages = {**{k: v for k, v in timings.items() if k != "total"}, **extra}
     total = timings.get("total", 0.0) + sum(extra.values())

@@ -114,7 +114,7 @@ def test_api_exposes_segment_compare_and_neighbour_choice(app):
     names = set(api["named_endpoints"])
     assert {"/segment", "/compare", "/choose_neighbour"} <= names, names
     params = [p["parameter_name"] for p in api["named_endpoints"]["/segment"]["parameters"]]
-    assert params == ["image", "expression", "level", "show_gates", "variant"]
+    assert params == ["image", "expression", "level", "show_gates", "variant", "mirror"]
 
 
 def test_segment_returns_every_output(app, example):
@@ -613,6 +613,28 @@ def test_bundled_model_answers_an_example(tmp_path):
         shown = [float(r[-2].removesuffix(" %")) for r in table["data"]]
         assert shown == pytest.approx([100 * f.changed for f in found], abs=0.2)
         assert max(shown) > 0.5  # 0.3–1.1 % here (fp32 EPYC): not all "0 %"
+
+        # mirror averaging: the answer and every influence view are the Predictor's own
+        # mirror-averaged ones, and the page says what is averaged and what is not
+        o = named(segment(client, image, row["expression"], mirror=True))
+        s = o["summary"]
+        want = p(image, row["expression"], mirror=True, gate_closed=True)
+        assert s["mirror_averaged"] is True and "mirror averaged" in o["status"]
+        assert s["mask_pixels"] == pytest.approx(want.mask.sum(), rel=0.01)
+        closed = p.neighbour_influence(image, row["expression"], pred=want)
+        assert s["neighbour_influence"]["changed"] == pytest.approx(closed.changed, abs=2e-3)
+        assert "both mirror averaged" in o["influence_caption"]
+        assert "mirror image" in o["probability_caption"]
+        assert "direct pass" in o["attention_caption"] and "mirror pass" in o["latency"]
+        words = p.word_influence(image, row["expression"], mirror=True)
+        html = client.predict(api_name="/word_influence")
+        shown = [float(v) for v in re.findall(r'data-influence="([\d.]+)"', html)]
+        assert shown == pytest.approx([w.influence for w in words], abs=2e-3)
+        table, _ = client.predict(api_name="/candidate_influence")
+        indices = [int(r[-1]) for r in table["data"][:5]]
+        found = p.candidate_influence(image, row["expression"], indices, pred=want)
+        shown = [float(r[-2].removesuffix(" %")) for r in table["data"][:5]]
+        assert shown == pytest.approx([100 * f.changed for f in found], abs=0.2)
         del p
 
         tiny = tmp_path / "tiny.png"

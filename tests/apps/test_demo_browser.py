@@ -132,6 +132,16 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
             expect(status).to_contain_text("chosen by you")
             expect(page.locator("#neighbour-caption")).to_contain_text(f"pool entry {chosen[1]} ")
 
+            # the mirror switch re-runs the same input, averaged with the mirror image's, the
+            # chosen neighbour kept; switched off again, the single answer comes back
+            page.locator("#mirror input[type=checkbox]").check()
+            expect(status).to_contain_text("mirror averaged")
+            expect(status).to_contain_text("chosen by you")
+            expect(page.locator("#latency")).to_contain_text("mirror pass")
+            page.locator("#mirror input[type=checkbox]").uncheck()
+            expect(status).not_to_contain_text("mirror averaged")
+            expect(status).to_contain_text("variant full")
+
             # an example runs on click
             page.locator("#examples tbody tr").first.click()
             expect(page.locator("#expression textarea")).to_have_value(examples[0]["expression"])
