@@ -1,16 +1,17 @@
 """Latency of the influence methods of the Predictor (docs/design.md §7, "Influence").
 
     python benchmarks/influence.py [--checkpoint DIR] [--runs 5] [--threads 2] [--no-amp]
-                                   [--candidates 20] [--no-recent-images]
+                                   [--candidates 20] [--no-recent-images] [--mirror]
 
 Loads the bundled model (default) once, then on SynthRef test scenes times one answer, the
 neighbour's influence (gate closed) as a rerun, the answer with its closed-gate twin decoded
-in the same pass (``gate_closed=True``, what the demo asks for) and that answer's influence, each of the candidate table's neighbours
-(``--candidates`` of them) and the word influence of a 12-word expression; prints the median of
-each in ms with the CPU, the thread count and the precision (the goal of the word influence:
-≈ 1–2 s on 2 cores). Both answers see a new image (the Predictor's memory of recent images emptied first);
-the influence calls follow an answer on the same image, as in the demo, and reuse its backbone
-maps unless ``--no-recent-images``.
+in the same pass (``gate_closed=True``, what the demo asks for) and that answer's influence,
+each of the candidate table's neighbours (``--candidates`` of them) and the word influence of
+a 12-word expression; prints the median of each in ms with the CPU, the thread count and the
+precision (the goal of the word influence: ≈ 1–2 s on 2 cores). Both answers see a new image
+(the Predictor's memory of recent images emptied first); the influence calls follow an answer
+on the same image, as in the demo, and reuse its backbone maps unless ``--no-recent-images``.
+``--mirror``: every answer and influence mirror-averaged, as the demo's checkbox asks for them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def main() -> None:
         action="store_true",
         help="Predictor(recent_images=0): every call runs the backbone",
     )
+    ap.add_argument(
+        "--mirror",
+        action="store_true",
+        help="every answer mirror-averaged and every influence measured between such answers "
+        "(the demo's Mirror averaging checkbox)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from tvnet import Predictor
@@ -53,8 +60,9 @@ def main() -> None:
     print(
         f"{cpu_model()}, {args.threads} threads, {precision('cpu', not args.no_amp)}, "
         f"{p.variant} ({p.info['checkpoint']}), runtime {p.info['runtime']}, recent images kept "
-        f"{p.recent_images.entries}"
+        f"{p.recent_images.entries}, mirror averaged {args.mirror}"
     )
+    m = args.mirror
     expression = "the small green star left of the big red circle on top"  # 12 words
     times: dict[str, list[float]] = {
         "answer": [],
@@ -69,14 +77,14 @@ def main() -> None:
         img = scene.image
         p.recent_images.clear()
         t = time.perf_counter()
-        pred = p(img, expression)
+        pred = p(img, expression, mirror=m)
         lap = {"answer": time.perf_counter() - t}
         t = time.perf_counter()
         p.neighbour_influence(img, expression, pred=pred)
         lap["neighbour"] = time.perf_counter() - t
         p.recent_images.clear()  # a first answer, as the demo asks for it
         t = time.perf_counter()
-        both = p(img, expression, gate_closed=True)
+        both = p(img, expression, gate_closed=True, mirror=m)
         lap["answer+gate_closed"] = time.perf_counter() - t
         t = time.perf_counter()
         p.neighbour_influence(img, expression, pred=both)
@@ -87,7 +95,7 @@ def main() -> None:
             p.candidate_influence(img, expression, idx, pred=pred)
             lap["candidates"] = time.perf_counter() - t
         t = time.perf_counter()
-        words = p.word_influence(img, expression)
+        words = p.word_influence(img, expression, mirror=m)
         lap["words"] = time.perf_counter() - t
         if i:
             for k, v in lap.items():
