@@ -34,7 +34,8 @@
 #   DEVICE            cpu, cuda, cuda:1 …, passed as --device to every tvnet command that has it
 #                     (pool build, pool neighbours, train, eval) [unset: tvnet's default,
 #                     cuda when present]
-#   SYNTH_TRAIN [6000]  SYNTH_VAL [1000]  SYNTH_TEST [1000]  SYNTH_SEED [0]
+#   SYNTH_TRAIN [6000]  SYNTH_VAL [1000]  SYNTH_TEST [1000]  SYNTH_SEED [0]  (tvnet synth's
+#                     defaults, read from tvnet.config.SYNTHREF_DEFAULTS)
 #   SYNTH_WORKERS     tvnet synth --workers [tvnet's default, min(2, CPUs)]
 #   TRAIN_SIZE [SYNTH_TRAIN]  train on a larger SynthRef of the same seed: TRAIN_DATA
 #                     [$DATA-train$TRAIN_SIZE] with its own pool ($RUNS/pool-train$TRAIN_SIZE,
@@ -69,7 +70,14 @@ DATA=${DATA:-${root}data/synthref}
 RUNS=${RUNS:-${root}runs}
 ASSETS=${ASSETS:-${root}assets}
 POOL=$RUNS/pool; CACHE=$RUNS/.feature-cache; DUMPS=$RUNS/dumps
-SYNTH_TRAIN=${SYNTH_TRAIN:-6000}; SYNTH_VAL=${SYNTH_VAL:-1000}; SYNTH_TEST=${SYNTH_TEST:-1000}
+if [ -n "${PY:-}" ]; then read -ra PY <<<"$PY"
+elif [ -x .venv/bin/python ]; then PY=(.venv/bin/python)
+else PY=(python3); fi
+# SynthRef's sizes and seed: tvnet's own defaults (tvnet.config.SYNTHREF_DEFAULTS), unless set
+read -r D_TRAIN D_VAL D_TEST D_SEED < <("${PY[@]}" -c 'from tvnet.config import SYNTHREF_DEFAULTS as d
+print(d["train"], d["val"], d["test"], d["seed"])') ||
+  { echo "cannot import tvnet with ${PY[*]} (install the project first)" >&2; exit 2; }
+SYNTH_TRAIN=${SYNTH_TRAIN:-$D_TRAIN}; SYNTH_VAL=${SYNTH_VAL:-$D_VAL}; SYNTH_TEST=${SYNTH_TEST:-$D_TEST}
 TRAIN_SIZE=${TRAIN_SIZE:-$SYNTH_TRAIN}
 if [ "$TRAIN_SIZE" = "$SYNTH_TRAIN" ]; then
   [ -z "${TRAIN_DATA:-}" ] || [ "$TRAIN_DATA" = "$DATA" ] ||
@@ -80,16 +88,13 @@ else
   [ "${TRAIN_DATA%/}" != "${DATA%/}" ] ||
     { echo "TRAIN_DATA must be another folder than DATA ($DATA)" >&2; exit 2; }
 fi
-SYNTH_SEED=${SYNTH_SEED:-0}
+SYNTH_SEED=${SYNTH_SEED:-$D_SEED}
 CONFIG=${CONFIG:-configs/cpu.json}
 VARIANTS=${VARIANTS:-baseline res res_cct full}
 PACKAGE=${PACKAGE:-1}
 if [ -n "${TV:-}" ]; then read -ra TV <<<"$TV"
 elif [ -x .venv/bin/tvnet ]; then TV=(.venv/bin/tvnet)
 else TV=(python3 -m tvnet); fi
-if [ -n "${PY:-}" ]; then read -ra PY <<<"$PY"
-elif [ -x .venv/bin/python ]; then PY=(.venv/bin/python)
-else PY=(python3); fi
 DEV=(); [ -n "${DEVICE:-}" ] && DEV=(--device "$DEVICE")
 STEPS_ARG=(); [ -n "${STEPS:-}" ] && STEPS_ARG=(--steps "$STEPS")
 QUIET_ARG=()

@@ -38,7 +38,7 @@ def test_scripts_parse(script):
     subprocess.run(["bash", "-n", str(REPO / "tools" / script)], check=True)
 
 
-def test_build_default_help_and_bad_argument():
+def test_build_default_help_and_bad_argument(tmp_path):
     out = subprocess.run(
         ["bash", "tools/build_default.sh", "--help"], cwd=REPO, capture_output=True, text=True
     )
@@ -53,6 +53,22 @@ def test_build_default_help_and_bad_argument():
         out = subprocess.run(["bash", "tools/build_default.sh"], cwd=REPO, text=True,
                              capture_output=True, env={**os.environ, **env})  # fmt: skip
         assert out.returncode == 2 and "TRAIN_DATA" in out.stderr, out.stderr
+    # SynthRef's sizes default to tvnet's own (one source: tvnet.config.SYNTHREF_DEFAULTS),
+    # read through a PY that reports other ones
+    fake = tmp_path / "py"
+    fake.write_text(
+        '#!/bin/sh\necho "7 3 2 5"\n'  # train val test seed, as the script asks for them
+    )
+    fake.chmod(0o755)
+    out = subprocess.run(["bash", "tools/build_default.sh"], cwd=REPO, text=True,
+                         capture_output=True,
+                         env={**os.environ, "TRAIN_DATA": "data/x", "PY": str(fake)})  # fmt: skip
+    assert out.returncode == 2 and "SYNTH_TRAIN (7)" in out.stderr, out.stderr
+    from tvnet.config import SYNTHREF_DEFAULTS
+
+    out = subprocess.run(["bash", "tools/build_default.sh"], cwd=REPO, text=True,
+                         capture_output=True, env={**os.environ, "TRAIN_DATA": "data/x"})  # fmt: skip
+    assert f"SYNTH_TRAIN ({SYNTHREF_DEFAULTS['train']})" in out.stderr, out.stderr
 
 
 def train_argv(out: Path, *extra: str) -> list[str]:
