@@ -186,6 +186,7 @@ class Handlers:
         variant,
         neighbour=None,
         prev=None,
+        *,
         session=None,
         mirror=False,
     ):
@@ -311,7 +312,10 @@ class Handlers:
             return self.run(
                 image, expression, level, show_gates, variant, session=session, mirror=mirror
             )
-        return self.run(None, None, level, show_gates, variant, prev.chosen, prev, session, mirror)
+        chosen = prev.chosen
+        return self.run(
+            None, None, level, show_gates, variant, chosen, prev, session=session, mirror=mirror
+        )
 
     def choose_neighbour(
         self,
@@ -335,7 +339,9 @@ class Handlers:
         except (TypeError, ValueError):
             return self.failed(f"neighbour {index!r} is not a pool index (a whole number)", key)
         variant = variant or self.models.main
-        return self.run(None, None, level, show_gates, variant, index, prev, session, mirror)
+        return self.run(
+            None, None, level, show_gates, variant, index, prev, session=session, mirror=mirror
+        )
 
     def choose_row(self, key, level, show_gates, variant, row, mirror=False, session=None):
         """Re-run the last segmentation with the candidate table's row ``row`` as the
@@ -348,7 +354,9 @@ class Handlers:
         if prev.candidates is None or not 0 <= row < len(prev.candidates):
             return self.unchanged(key)
         index = int(prev.candidates["index"].iloc[row])
-        return self.run(None, None, level, show_gates, variant, index, prev, session, mirror)
+        return self.run(
+            None, None, level, show_gates, variant, index, prev, session=session, mirror=mirror
+        )
 
     def compare(self, image, expression, mirror=False):
         """Every available variant on the same input, side by side (mask overlays; each

@@ -224,6 +224,50 @@ def test_a_mirror_averaged_answer_is_compared_with_alternatives_averaged_alike(
     assert any(mask_iou(a.mask, b.mask) < 0.99 for a, b in zip(words, single))
 
 
+def test_a_huge_mirror_averaged_upload_is_compared_at_its_own_size(tiny_synthref, tmp_path, scene):
+    """An upload over MAX_SIDE is read downscaled: the mirror pass's map comes back to the
+    upload's size the way the answer's did (the work size, then bilinear to the upload), so
+    the answer's own neighbour as a candidate, or the expression with no word dropped, gives
+    back the answer's mask."""
+    from tvnet.data.mirror import mirrored
+    from tvnet.inference.influence import _Runner, _views
+    from tvnet.inference.predictor import MAX_SIDE
+
+    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "full", seed=3)
+    p = _load(tiny_synthref, ckpt)
+    img, _ = scene
+    expression = "the red circle on the left"
+    big = np.asarray(Image.fromarray(img).resize((MAX_SIDE + 401, MAX_SIDE // 2), Image.BILINEAR))
+    with torch.no_grad():  # a mask that splits the image near its median, not a trivial one
+        for e in p.model.enrich:
+            e.proj.weight.normal_(0, 2.0, generator=torch.Generator().manual_seed(0))
+        t = float(np.median(p(big, expression).prob))
+        p.model.head.net[-1].bias -= float(np.log(t / (1 - t)))
+    pred = p(big, expression, mirror=True)
+    assert pred.mask.shape == big.shape[:2] and 0.2 < pred.mask.mean() < 0.8
+    (own,) = p.candidate_influence(big, expression, [pred.neighbour.index], pred=pred)
+    assert own.iou > 0.9999, own.iou
+    # the mirror view's map for the answer's neighbour is the Predictor's mirror pass's,
+    # brought to the upload's size the same way (not one bilinear step from the work size)
+    q = p._query(big, expression)
+    _, view = _views(p, q, mirror=True)
+    run = _Runner(p)
+    ref, _ = p._ref([p.pool_image(pred.neighbour.index)])
+    with torch.no_grad():
+        vis = run.visual(run.extract(view.x), run.extract(ref))
+        (got,) = run.probs(vis, *p._tokens(view.expression), view)
+    work = q.image[:, ::-1].copy()
+    other = p(work, mirrored(pred.expression), neighbour=pred.neighbour.index, attention=False)
+    np.testing.assert_allclose(got, other.resized(big.shape[:2]).prob[:, ::-1], atol=1e-5)
+    closed = p.neighbour_influence(big, expression, pred=pred)
+    fast = p.neighbour_influence(
+        big, expression, pred=p(big, expression, mirror=True, gate_closed=True)
+    )
+    assert mask_iou(closed.mask, fast.mask) > 0.9999
+    with pytest.raises(ValueError, match="made without it"):
+        p.candidate_influence(big, expression, [0], pred=p(big, expression), mirror=True)
+
+
 def test_baseline_says_it_has_no_retrieval(tiny_synthref, tmp_path, scene):
     ckpt = save_tiny_model(tiny_synthref["refer"], "baseline", tmp_path / "b")
     p = _load(tiny_synthref, ckpt)

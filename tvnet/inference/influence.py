@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from tvnet.data.mirror import mirrored
+from tvnet.inference.prediction import resize_map
 
 if TYPE_CHECKING:  # pragma: no cover
     from tvnet.inference.prediction import Prediction
@@ -107,18 +108,29 @@ class _Runner:
         logits = self.model.decode(vis, tokens, lengths).logits
         prob = torch.sigmoid(logits.float())[:, 0].cpu()
         maps = [view.letterbox.invert(prob[i]).numpy() for i in range(len(prob))]
+        if view.resize_to is not None:
+            maps = [resize_map(m, view.resize_to) for m in maps]
         return [m[:, ::-1] for m in maps] if view.flipped else maps
+
+    def extract_rows(self, xs: list[torch.Tensor]) -> list[list[torch.Tensor]]:
+        """The backbone maps of several 1×3×S×S inputs in one batch, split back per input."""
+        both = self.extract(torch.cat(xs))
+        return [[f[i : i + 1] for f in both] for i in range(len(xs))]
 
 
 @dataclass
 class _View:
     """The query as the network reads it in one pass: as uploaded, or its mirror image (the
-    work image flipped, the horizontal words swapped; maps flipped back)."""
+    work image flipped, the horizontal words swapped; maps flipped back). ``letterbox`` maps
+    onto the upload, or onto the work image when ``resize_to`` (the upload's H×W) is set, the
+    way :func:`tvnet.inference.mirror.average_with_mirror` brings a huge upload's mirror answer
+    back (:meth:`Prediction.resized`)."""
 
     x: torch.Tensor
     expression: str
-    letterbox: Any  # onto the upload
+    letterbox: Any
     flipped: bool
+    resize_to: tuple[int, int] | None = None
 
 
 def _views(p: Predictor, q: Any, mirror: bool) -> list[_View]:
@@ -127,9 +139,19 @@ def _views(p: Predictor, q: Any, mirror: bool) -> list[_View]:
     views = [_View(q.x, q.expression, q.letterbox, False)]
     if mirror:
         m = p._query(np.ascontiguousarray(q.image[:, ::-1]), mirrored(q.expression))
-        lb = m.letterbox if m.shape == q.shape else m.letterbox.onto(*q.shape)
-        views.append(_View(m.x, m.expression, lb, True))
+        views.append(
+            _View(m.x, m.expression, m.letterbox, True, None if m.shape == q.shape else q.shape)
+        )
     return views
+
+
+def _mirror_of(pred: Prediction | None, mirror: bool) -> bool:
+    """Whether the views average with the mirror image: as ``pred`` was made, else ``mirror``."""
+    if pred is None:
+        return mirror
+    if mirror and not pred.mirror:
+        raise ValueError("mirror=True with a pred made without it: pass a mirror-averaged pred")
+    return pred.mirror
 
 
 def _cut(per_view: list[list[np.ndarray]], threshold: float) -> list[np.ndarray]:
@@ -175,19 +197,21 @@ def neighbour_influence(
         answer = _answer_mask(pred, tuple(shown.shape[:2]))
         alt = pred.gate_closed_prob >= pred.threshold
         return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
-    mirror = pred.mirror if pred is not None else mirror
+    mirror = _mirror_of(pred, mirror)
     q = p._query(image, expression)
     run = _Runner(p)
     threshold = pred.threshold if pred is not None else 0.5
+    views = _views(p, q, mirror)
     opened, closed = [], []
     with autocast_context(p.device, p.amp):
-        ref_feats = None
-        if pred is None:
+        xs = [v.x for v in views]
+        if pred is None:  # the query's views and the neighbour in one backbone batch
             ref, _ = p._ref([p._neighbour(q, neighbour).image])
-            ref_feats = run.extract(ref)
-        for view in _views(p, q, mirror):
+            xs.append(ref)
+        rows = run.extract_rows(xs)
+        ref_feats = rows.pop() if pred is None else None
+        for view, feats in zip(views, rows):
             tokens, lengths = p._tokens(view.expression)
-            feats = run.extract(view.x)
             if ref_feats is not None:
                 opened.append(run.probs(run.visual(feats, ref_feats), tokens, lengths, view))
             closed.append(run.probs(run.visual(feats, close_gate=True), tokens, lengths, view))
@@ -217,7 +241,7 @@ def candidate_influence(
     bad = [i for i in indices if not 0 <= i < len(pool)]
     if bad:
         raise InputError(f"pool indices {bad} are outside the pool (0…{len(pool) - 1})")
-    mirror = pred.mirror if pred is not None else mirror
+    mirror = _mirror_of(pred, mirror)
     q = p._query(image, expression)
     run = _Runner(p)
     threshold = pred.threshold if pred is not None else 0.5
@@ -227,7 +251,7 @@ def candidate_influence(
     views = _views(p, q, mirror)
     per_view: list[list[np.ndarray]] = [[] for _ in views]
     with autocast_context(p.device, p.amp):
-        feats = [run.extract(v.x) for v in views]
+        feats = run.extract_rows([v.x for v in views])
         for s in range(0, len(rows), CHUNK):
             chunk = rows[s : s + CHUNK]
             ref, _ = p._ref([p.pool_image(i) for i in chunk])
@@ -264,12 +288,14 @@ def word_influence(
 
     def ids(text: str) -> tuple[tuple[int, ...], ...]:
         """What the model reads of ``text`` in each view (its vocabulary, word- or
-        subword-level; the mirror view reads the horizontal words swapped)."""
+        subword-level; the mirror view reads the horizontal words swapped, through the lexicon
+        as the Predictor's mirror pass does)."""
         out = []
         for view in views:
             try:
-                row, n = p.vocab.encode(mirrored(text) if view.flipped else text, T)
-            except ValueError:  # no word left: one <pad>
+                read = p.read_expression(mirrored(text))[0] if view.flipped else text
+                row, n = p.vocab.encode(read, T)
+            except ValueError:  # no word left (InputError is one): one <pad>
                 out.append((0,))
                 continue
             out.append(tuple(int(i) for i in row[:n]))
@@ -282,16 +308,18 @@ def word_influence(
     run = _Runner(p)
     per_view = []
     with autocast_context(p.device, p.amp):
-        ref_feats = None
-        if p.model.uses_retrieval:
+        xs = [v.x for v in views]
+        if p.model.uses_retrieval:  # the query's views and the neighbour in one backbone batch
             ref, _ = p._ref([p._neighbour(q, neighbour).image])
-            ref_feats = run.extract(ref)
+            xs.append(ref)
+        rows = run.extract_rows(xs)
+        ref_feats = rows.pop() if p.model.uses_retrieval else None
         for k, view in enumerate(views):
             tokens = torch.zeros(len(unique), T, dtype=torch.long)
             for r, key in enumerate(unique):
                 tokens[r, : len(key[k])] = torch.tensor(key[k])
             lengths = torch.tensor([len(key[k]) for key in unique])
-            vis = run.visual(run.extract(view.x), ref_feats)  # one row serves every variant
+            vis = run.visual(rows[k], ref_feats)  # one row serves every variant
             per_view.append(run.probs(vis, tokens.to(p.device), lengths, view))
     by_row = dict(zip(unique, _cut(per_view, 0.5)))
     answer = by_row[full]

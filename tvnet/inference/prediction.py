@@ -17,6 +17,15 @@ from tvnet.retrieval.neighbours import Neighbour
 CONFIDENT = 0.8  # Prediction.confident needs at least this confidence (and no warning)
 
 
+def resize_map(m: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A float H×W map at ``shape`` = (H, W), bilinear (PIL): how an answer's maps follow it to
+    another size (:meth:`Prediction.resized`)."""
+    from PIL import Image
+
+    h, w = int(shape[0]), int(shape[1])
+    return np.array(Image.fromarray(m).resize((w, h), Image.BILINEAR))
+
+
 @dataclass
 class Prediction:
     mask: np.ndarray  # H×W bool, original size
@@ -68,13 +77,10 @@ class Prediction:
         h, w = int(shape[0]), int(shape[1])
         if (h, w) == self.mask.shape:
             return self
-        from PIL import Image
-
-        def fit(p: np.ndarray) -> np.ndarray:
-            return np.array(Image.fromarray(p).resize((w, h), Image.BILINEAR))
-
-        prob = fit(self.prob)
-        closed = None if self.gate_closed_prob is None else fit(self.gate_closed_prob)
+        prob = resize_map(self.prob, (h, w))
+        closed = (
+            None if self.gate_closed_prob is None else resize_map(self.gate_closed_prob, (h, w))
+        )
         return dataclasses.replace(
             self,
             mask=prob >= self.threshold,
