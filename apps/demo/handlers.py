@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +69,6 @@ OUTPUTS = (  # what a model call returns, in order (the session's state key come
 )
 GATES_HINT = "*Tick the box to draw the gates of the last answer.*"
 SKIP = {"__type__": "update"}  # gr.skip(): leave that output as it is
-SESSIONS = 1024  # sessions whose latest result is remembered (for the stale marking)
 
 
 def update(**props) -> dict[str, Any]:
@@ -97,8 +94,6 @@ class Handlers:
         self.models = models
         self.cache = ResultCache()
         self.files = ImageFiles(pictures)
-        self._latest: OrderedDict[str, str] = OrderedDict()  # session → its latest result
-        self._latest_lock = threading.Lock()
 
     # -- drawing (no model call) --------------------------------------------------------------
     def attention(self, r: Result, level: int) -> tuple[Any, str]:
@@ -444,16 +439,7 @@ class Handlers:
     # -- the input changed: the result on show is for the previous one ------------------------
     def remember(self, session: str | None, key: str | None) -> None:
         """``key``: the session's result on show now (None: none, the page shows a message)."""
-        if session is None:
-            return
-        with self._latest_lock:
-            if key is None:
-                self._latest.pop(session, None)
-                return
-            self._latest[session] = key
-            self._latest.move_to_end(session)
-            while len(self._latest) > SESSIONS:
-                self._latest.popitem(last=False)
+        self.cache.remember(session, key)
 
     @staticmethod
     def is_stale(r: Result, image, expression) -> bool:
@@ -465,8 +451,7 @@ class Handlers:
         """The status of the session's latest result, marked stale when the image or the
         expression on the page is no longer the one it answered (restored when they are)."""
         if session:
-            with self._latest_lock:
-                key = self._latest.get(session)
+            key = self.cache.latest(session)
         try:
             r = self.cache.get(key)
         except InputError:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("tvnet.demo")
 
 CACHE_SIZE = 8  # results kept for re-rendering (attention as float16: ≈ 6 MB each, cpu preset)
+SESSIONS = 1024  # sessions whose latest result is remembered (for the stale marking)
 
 
 def checkpoint_variant(path: Path) -> str:
@@ -262,10 +263,30 @@ class Result:
 
 
 class ResultCache:
-    """The last few results, by key (a session's gr.State holds only the key)."""
+    """The last few results, by key (a session's gr.State holds only the key), and the key of
+    each session's result on show (:meth:`remember`, :meth:`latest`: the stale marking reads
+    it, so that a late event cannot mark a newer answer stale)."""
 
-    def __init__(self, size: int = CACHE_SIZE):
+    def __init__(self, size: int = CACHE_SIZE, sessions: int = SESSIONS):
         self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
+        self.sessions, self._latest = sessions, OrderedDict()
+
+    def remember(self, session: str | None, key: str | None) -> None:
+        """``key``: the session's result on show now (None: none, the page shows a message)."""
+        if session is None:
+            return
+        with self._lock:
+            if key is None:
+                self._latest.pop(session, None)
+                return
+            self._latest[session] = key
+            self._latest.move_to_end(session)
+            while len(self._latest) > self.sessions:
+                self._latest.popitem(last=False)
+
+    def latest(self, session: str) -> str | None:
+        with self._lock:
+            return self._latest.get(session)
 
     def put(self, result: Result) -> str:
         import numpy as np
