@@ -384,7 +384,8 @@ class Handlers:
             "| variant | mask area | confidence | neighbour | latency | training |\n"
             "|---|---|---|---|---|---|\n"
         )
-        return tiles, head + "\n".join(rows)
+        note = "\n\n*Each answer averaged with the mirror image's.*" if mirror else ""
+        return tiles, head + "\n".join(rows) + note
 
     # -- influence of the inputs (model calls on the last result) -----------------------------
     def word_influence(self, key):

@@ -269,6 +269,13 @@ def test_compare_shows_every_variant_side_by_side(app, example):
     assert len(re.findall(r"\| — ⚠ [1-9]\d* warnings? \|", table)) == 2, table
     # each checkpoint's budget; these hand-made ones record none
     assert "| training |" in table and table.count("| untrained |") == 2
+    assert "mirror" not in table
+    # mirror averaging for every variant, said under the table
+    tiles, table = app["client"].predict(
+        handle_file(str(example[0])), example[1], True, api_name="/compare"
+    )
+    assert len(tiles) == 2 and table.count("| untrained |") == 2
+    assert table.endswith("*Each answer averaged with the mirror image's.*")
 
 
 def _write(path: Path, data: bytes) -> Path:
