@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from tvnet.data.mirror import mirrored
+from tvnet.inference.mirror import mirror_input
 from tvnet.inference.prediction import resize_map
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,7 +139,7 @@ def _views(p: Predictor, q: Any, mirror: bool) -> list[_View]:
     :func:`tvnet.inference.mirror.average_with_mirror` reads it."""
     views = [_View(q.x, q.expression, q.letterbox, False)]
     if mirror:
-        m = p._query(np.ascontiguousarray(q.image[:, ::-1]), mirrored(q.expression))
+        m = p._query(*mirror_input(q.image, q.expression))
         views.append(
             _View(m.x, m.expression, m.letterbox, True, None if m.shape == q.shape else q.shape)
         )
@@ -199,6 +200,7 @@ def neighbour_influence(
         return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
     mirror = _mirror_of(pred, mirror)
     q = p._query(image, expression)
+    answer = _answer_mask(pred, q.shape) if pred is not None else None
     run = _Runner(p)
     threshold = pred.threshold if pred is not None else 0.5
     views = _views(p, q, mirror)
@@ -216,7 +218,7 @@ def neighbour_influence(
                 opened.append(run.probs(run.visual(feats, ref_feats), tokens, lengths, view))
             closed.append(run.probs(run.visual(feats, close_gate=True), tokens, lengths, view))
     (alt,) = _cut(closed, threshold)
-    answer = _answer_mask(pred, q.shape) if pred is not None else _cut(opened, threshold)[0]
+    answer = answer if answer is not None else _cut(opened, threshold)[0]
     return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
 
 
@@ -249,6 +251,7 @@ def candidate_influence(
     if pred is None:  # the answer's own neighbour goes first, in the same pass
         rows.insert(0, p._neighbour(q, neighbour).index)
     views = _views(p, q, mirror)
+    tokens = [p._tokens(v.expression) for v in views]
     per_view: list[list[np.ndarray]] = [[] for _ in views]
     with autocast_context(p.device, p.amp):
         feats = run.extract_rows([v.x for v in views])
@@ -258,9 +261,9 @@ def candidate_influence(
             ref_feats = run.extract(ref)
             n = len(chunk)
             for k, view in enumerate(views):
-                tokens, lengths = p._tokens(view.expression)
+                ids, lengths = tokens[k]
                 vis = run.visual(_expand(feats[k], n), ref_feats)
-                per_view[k] += run.probs(vis, tokens.expand(n, -1), lengths.expand(n), view)
+                per_view[k] += run.probs(vis, ids.expand(n, -1), lengths.expand(n), view)
     masks = _cut(per_view, threshold)
     answer = _answer_mask(pred, q.shape) if pred is not None else masks.pop(0)
     out = []

@@ -24,6 +24,13 @@ from tvnet.eval.calibration import mask_score
 from tvnet.inference.prediction import Prediction
 
 
+def mirror_input(image: np.ndarray, expression: str) -> tuple[np.ndarray, str]:
+    """The mirror image of ``image`` (H×W×3, flipped left to right) and the expression that
+    describes the same referent in it (horizontal words swapped): what the mirror pass reads,
+    here and in the influence views' reruns (:mod:`tvnet.inference.influence`)."""
+    return np.ascontiguousarray(image[:, ::-1]), mirrored(expression)
+
+
 def average_with_mirror(predictor: Any, pred: Prediction, image: np.ndarray) -> float:
     """Average ``pred`` (the direct answer for ``image``, the array the model read) in place
     with ``predictor``'s answer for the mirror image, read with ``pred``'s neighbour. Returns
@@ -35,8 +42,7 @@ def average_with_mirror(predictor: Any, pred: Prediction, image: np.ndarray) -> 
     score = mask_score(pred.prob, pred.threshold)
     neighbour = None if pred.neighbour is None else pred.neighbour.index
     other = predictor(
-        np.ascontiguousarray(image[:, ::-1]),
-        mirrored(pred.expression),
+        *mirror_input(image, pred.expression),
         neighbour=neighbour,
         threshold=pred.threshold,
         gate_closed=pred.gate_closed_prob is not None,
