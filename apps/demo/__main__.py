@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tvnet.cli import positive_int  # argparse only: the one check of a count ≥ 1
+
 PROG = "python -m apps.demo"
 
 
@@ -63,21 +65,11 @@ def parser() -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--concurrency",
-        type=_positive,
+        type=positive_int,
         default=1,
         help="model calls at once; others queue (default 1)",
     )
     return ap
-
-
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
-    return n
 
 
 def _port(text: str) -> int:
