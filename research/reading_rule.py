@@ -14,6 +14,9 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
 - ``senses``: a word is read as a known one only through a sense in which SynthRef uses that
   word (``Lexicon.senses``, tvnet/data/synthref/vocabulary.py ``WORD_SENSES``: "remaining" is
   not "left"); off, as before 2026-12-05 (tenth session), through any sense;
+- ``drop_unread``: a diagnostic, not a rule of the Predictor: every word still unknown after the
+  lexicon's reading (left as written) is left out, as if the model had been taught to ignore
+  what it cannot read; off, such a word reaches the text encoder as written;
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -34,7 +37,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-RULES = ("generic_heads", "spelling", "untagged", "compound_heads", "senses")
+RULES = ("generic_heads", "spelling", "untagged", "compound_heads", "senses", "drop_unread")
 
 
 def rule_switch(p, rule: str):
@@ -46,6 +49,26 @@ def rule_switch(p, rule: str):
         readers = {True: lex, False: lex.with_senses(None)}
         return lambda on: setattr(p, "lexicon", readers[on])
     state = [False]
+    if rule == "drop_unread":
+        import re
+
+        from tvnet.data.fillers import tidy
+
+        base, every = lex.rewrite, lex.known | lex.short_known
+        word = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+
+        def dropping(s, drop_fillers=True, generic_heads=True):
+            text, pairs = base(s, drop_fillers, generic_heads)
+            if not state[0]:
+                return text, pairs
+            gone = [w for w in word.findall(text) if w.lower() not in every]
+            if len(gone) == len(word.findall(text)):
+                return text, pairs
+            out = word.sub(lambda m: "" if m.group(0).lower() not in every else m.group(0), text)
+            return tidy(out), pairs + [(w, "") for w in gone]
+
+        lex.rewrite = dropping
+        return lambda on: state.__setitem__(0, on)
     if rule == "untagged":
         noun, names, counted = lex._noun, lex._names_thing, lex.wordnet.sense_counts
 
