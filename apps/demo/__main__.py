@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
         "--checkpoint",
         type=Path,
         help="checkpoint folder (default: assets/checkpoints/full-240k, the bundled model; "
-        "assets/checkpoints/full is Table 1's)",
+        "assets/checkpoints/full is Table 1's row at 72k samples)",
     )
     ap.add_argument("--pool", type=Path, help="retrieval pool folder (default: assets/pool)")
     ap.add_argument(
