@@ -16,7 +16,11 @@ image. ``--train-backbone`` unfreezes the backbone (the paper's configs freeze i
 memory of full fine-tuning.
 
 Weights are random (ResNet-101 and GloVe 840B are user-supplied files, usually absent): shapes,
-memory and speed do not depend on their values. Inputs are random images and token ids (T =
+memory and speed do not depend on their values. A config whose text encoder is MiniLM's token
+features (``cpu``) needs the MiniLM package for the tokenizer and the layer shapes; where it is
+not installed (a lent GPU machine, which cannot install it) the step runs with the GloVe + LSTM
+encoder instead, and says so. A variant that fails (out of memory) is reported and the next
+one runs. Inputs are random images and token ids (T =
 ``max_tokens``). Peak memory: torch.cuda.max_memory_allocated over the variant's warm-up and
 timed steps (CUDA), or the process's peak RSS (CPU). Every figure is printed with the device's
 name and the precision.
@@ -33,7 +37,7 @@ from pathlib import Path
 import torch
 
 from tvnet import build_model
-from tvnet.amp import autocast_context, precision
+from tvnet.amp import autocast_context, cuda_fast_paths, grad_scaler, precision
 from tvnet.cli import build_parser
 from tvnet.cli.train import load_config
 from tvnet.config import VARIANTS
@@ -81,6 +85,7 @@ def bench(args: argparse.Namespace, variant: str, label: str) -> None:
         model = model.to(memory_format=torch.channels_last)
     model.train()
     opt = make_optimizer(model, tcfg)
+    scaler = grad_scaler(dev, amp)  # as tvnet train: on only for fp16 autocast
     n_all = sum(p.numel() for p in model.parameters()) / 1e6
     n_train = sum(p.numel() for p in model.parameters() if p.requires_grad) / 1e6
 
@@ -106,8 +111,9 @@ def bench(args: argparse.Namespace, variant: str, label: str) -> None:
             out = model(tokens, lengths, **inputs)
         loss = training_loss(out, mask, tcfg)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
         return out, loss
 
     if dev.startswith("cuda"):
@@ -127,7 +133,8 @@ def bench(args: argparse.Namespace, variant: str, label: str) -> None:
     with torch.no_grad():
         fmaps = model.backbone.extract(image[:1]) if not cached else [f[:1] for f in feats]
     grads = [p.grad for p in model.parameters() if p.requires_grad]
-    assert all(gr is not None and torch.isfinite(gr).all() for gr in grads), "a bad gradient"
+    bad = sum(1 for gr in grads if gr is not None and not torch.isfinite(gr).all())
+    none = sum(1 for gr in grads if gr is None)
     print(
         f"{variant:8s} | {label} | batch {B} at {S}² | {B / dt:8.1f} samples/s "
         f"({dt * 1000:7.1f} ms/step; first step {first_s:5.2f} s) | peak "
@@ -138,9 +145,22 @@ def bench(args: argparse.Namespace, variant: str, label: str) -> None:
     print(
         f"{'':8s}   backbone maps (1 image) {shapes(fmaps)}; logits {shapes([out.logits])}; "
         f"aux {shapes(out.aux_logits) or '-'}; input "
-        f"{'cached features' if cached else 'images, backbone in the step'}",
+        f"{'cached features' if cached else 'images, backbone in the step'}; trainable tensors "
+        f"without a gradient {none}, with a non-finite one {bad}"
+        + (" !! non-finite gradients" if bad else ""),
         flush=True,
     )
+
+
+def minilm_missing() -> str | None:
+    """Why MiniLM's token features cannot be built here, or None when they can."""
+    from tvnet.retrieval.text_encoder import minilm_model_dir
+
+    try:
+        minilm_model_dir()
+    except FileNotFoundError as e:
+        return str(e).split(";")[0]
+    return None
 
 
 def main() -> None:
@@ -164,9 +184,13 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise SystemExit("no CUDA device here (--device cpu for a smoke test)")
-    if args.device.startswith("cuda"):
-        torch.backends.cudnn.benchmark = True
+    cuda_fast_paths(args.device)  # TF32 and cuDNN autotuning, as tvnet train sets them on CUDA
     mcfg, tcfg = configs(args.config, args.variants[0], args.set)
+    if mcfg.text_encoder == "hf_tokens" and (why := minilm_missing()):
+        print(f"!! {why}: the text encoder here is GloVe + LSTM (random), not MiniLM's token "
+              "features + one layer; the rest of the step is the config's", flush=True)  # fmt: skip
+        args.set = [*args.set, "model.text_encoder=glove_lstm"]
+        mcfg, tcfg = configs(args.config, args.variants[0], args.set)
     name, runs_in = device_label(args.device, tcfg.amp and not args.no_amp)
     label = f"{name}, {runs_in}"
     files = [f for f in (mcfg.backbone_weights, mcfg.word_vectors) if f and ":" not in f]
@@ -180,7 +204,10 @@ def main() -> None:
         flush=True,
     )
     for v in args.variants:
-        bench(args, v, label)
+        try:
+            bench(args, v, label)
+        except (RuntimeError, ValueError, AssertionError) as e:  # out of memory, above all
+            print(f"{v:8s} | {label} | !! failed: {type(e).__name__}: {str(e)[:300]}", flush=True)
         gc.collect()  # the variant's model and optimiser state go before the next is built
         if args.device.startswith("cuda"):
             torch.cuda.empty_cache()

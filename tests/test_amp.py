@@ -12,6 +12,8 @@ from tvnet.amp import (
     autocast_dtype,
     cpu_bf16_supported,
     cpu_has_bf16,
+    cuda_fast_paths,
+    grad_scaler,
     precision,
 )
 
@@ -59,3 +61,25 @@ def test_cpu_bf16_off_by_environment():
     as_is = probe(TVNET_CPU_BF16="1")
     assert as_is[0] == cpu_has_bf16()
     assert as_is[2] == ("bf16 autocast" if cpu_has_bf16() else "fp32 (no bf16 on this CPU)")
+
+
+def test_the_loss_scaler_is_off_unless_autocast_runs_in_fp16():
+    """On a CPU (bf16 or fp32) the scaler passes the loss and the step through unchanged."""
+    for enabled in (True, False):
+        scaler = grad_scaler("cpu", enabled)
+        assert not scaler.is_enabled()
+        w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+        opt = torch.optim.SGD([w], lr=0.5)
+        loss = (w**2).sum()
+        assert scaler.scale(loss) is loss
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        assert torch.equal(w.detach(), torch.tensor([0.0, 0.0]))  # w - 0.5 · 2w
+
+
+def test_cuda_fast_paths_leave_a_cpu_process_as_it_was():
+    matmul, bench = torch.get_float32_matmul_precision(), torch.backends.cudnn.benchmark
+    cuda_fast_paths("cpu")
+    assert torch.get_float32_matmul_precision() == matmul
+    assert torch.backends.cudnn.benchmark == bench

@@ -32,8 +32,9 @@ def autocast_dtype(device: str | torch.device, enabled: bool = True) -> torch.dt
     and on CPUs with bf16; None where it does not run (``enabled`` off, or a CPU without bf16)."""
     if not enabled:
         return None
-    if torch.device(device).type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if torch.device(device).type == "cuda":  # emulated bf16 (pre-Ampere GPUs) is slow: fp16
+        bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
+        return torch.bfloat16 if bf16 else torch.float16
     return torch.bfloat16 if cpu_bf16_supported() else None
 
 
@@ -51,3 +52,20 @@ def precision(device: str | torch.device, enabled: bool = True) -> str:
     if dtype is None:
         return "fp32 (no bf16 on this CPU)" if enabled else "fp32"
     return f"{'bf16' if dtype == torch.bfloat16 else 'fp16'} autocast"
+
+
+def grad_scaler(device: str | torch.device, enabled: bool = True) -> torch.amp.GradScaler:
+    """A loss scaler, on only where autocast runs in fp16 (a GPU without bf16), whose small
+    gradients would otherwise underflow; elsewhere its calls pass through unchanged."""
+    on = autocast_dtype(device, enabled) == torch.float16
+    return torch.amp.GradScaler("cuda", enabled=on)
+
+
+def cuda_fast_paths(device: str | torch.device) -> None:
+    """On CUDA: TF32 for fp32 matrix products and cuDNN autotuning (fixed input sizes, as in
+    training and evaluation here). Either makes CUDA results differ in the last bits from run
+    to run, so a resumed CUDA run is close to, not bit-for-bit, an uninterrupted one. Nothing
+    on a CPU."""
+    if torch.device(device).type == "cuda":
+        torch.set_float32_matmul_precision("high")
+        torch.backends.cudnn.benchmark = True

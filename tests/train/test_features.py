@@ -8,6 +8,7 @@ import torch
 
 from tests.conftest import TINY_MODEL
 from tvnet import build_model
+from tvnet.amp import cpu_bf16_supported
 from tvnet.data.refer import open_refer
 from tvnet.data.tokenize import Vocab
 from tvnet.data.transforms import letterbox, to_tensor
@@ -161,3 +162,16 @@ def test_rows_of_two_splits_are_read_exactly_and_v2_only_when_asked(
         cache.get([10**9])
     with pytest.raises(ValueError, match="no image ids"):
         cache.get([])
+
+
+def test_the_cache_key_names_the_precision_its_features_are_computed_in(
+    tiny_synthref, backbone, tmp_path
+):
+    """bf16 features and fp32 ones never share a folder: without bf16 autocast (off, or a CPU
+    without it) the key says fp32 whatever was asked; bf16 caches keep the name "amp"."""
+    refer, size = tiny_synthref["refer"], TINY_MODEL["input_size"]
+    off = FeatureCache(tmp_path, backbone, refer, size, 8, progress=False, amp=False)
+    on = FeatureCache(tmp_path, backbone, refer, size, 8, progress=False, amp=True)
+    assert off.dir.name.endswith("-fp32")
+    assert on.dir.name.endswith("-amp" if cpu_bf16_supported() else "-fp32")
+    assert off.dir.name.rsplit("-", 1)[0] == on.dir.name.rsplit("-", 1)[0]

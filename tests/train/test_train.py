@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from tests.conftest import TINY_MODEL
 from tvnet.amp import cpu_bf16_supported
 from tvnet.config import TrainConfig, preset_config
-from tvnet.train.loop import make_optimizer, train
+from tvnet.train.loop import make_optimizer, process_device, train
 
 
 def _cfg(variant="full"):
@@ -387,3 +387,15 @@ def test_swaps_need_an_open_vocabulary(tiny_synthref, tmp_path, swap):
     with pytest.raises(ValueError, match="hf_tokens"):
         train(_cfg("baseline"), tc, tiny_synthref["data"], tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_each_torchrun_process_trains_on_its_own_gpu(monkeypatch):
+    """``--device cuda`` under torchrun means this process's GPU (``LOCAL_RANK``), not GPU 0
+    for every process; an explicit index, the CPU and a single process keep what was asked."""
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert process_device("cuda", 4) == "cuda:3"
+    assert process_device("cuda:1", 4) == "cuda:1"
+    assert process_device("cuda", 1) == "cuda"
+    assert process_device("cpu", 4) == "cpu"
+    if not torch.cuda.is_available():
+        assert process_device(None, 4) == "cpu"

@@ -113,6 +113,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tvnet.amp import cuda_fast_paths
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.refer import open_refer
     from tvnet.eval.calibration import load_calibration
@@ -125,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from tvnet.warmstart import checkpoint_init
 
     device = args.device or default_device()
+    cuda_fast_paths(device)  # TF32 and cuDNN autotuning on a GPU
     if args.out is not None:
         check_dump_target(args.out)  # before any work: a wrong --out must lose nothing
     model = load_checkpoint(args.checkpoint, device=device)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from tvnet.amp import autocast_context
+from tvnet.amp import autocast_context, autocast_dtype
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import letterbox, to_tensor
 from tvnet.io import replace_dir
@@ -50,6 +50,16 @@ def dataset_fingerprint(refer: ReferDataset) -> str:
     return h.hexdigest()[:16]
 
 
+def cache_precision(device: str | torch.device, amp: bool) -> str:
+    """The last part of a cache's key: the precision its features are computed in, not the
+    flag asked for, so that caches of two precisions never mix in one folder: "amp" for bf16
+    autocast (a CPU with bf16 or a GPU; the name older caches have), "fp16" for fp16 autocast
+    (a GPU without bf16), "fp32" where no autocast runs (``amp`` off, or a CPU without bf16,
+    whose caches said "amp" before 2026-12-06 and are built again once)."""
+    dtype = autocast_dtype(device, amp)
+    return {torch.bfloat16: "amp", torch.float16: "fp16", None: "fp32"}[dtype]
+
+
 class FeatureCache:
     """Read (and build on first use) the cached backbone features of a dataset's images."""
 
@@ -69,7 +79,7 @@ class FeatureCache:
         self.backbone, self.refer, self.device = backbone, refer, device
         self.input_size, self.batch_size, self.progress = input_size, batch_size, progress
         fp = backbone_fingerprint(backbone, input_size, output_stride)
-        key = f"{refer.name}-{dataset_fingerprint(refer)}-{fp}-{'amp' if amp else 'fp32'}"
+        key = f"{refer.name}-{dataset_fingerprint(refer)}-{fp}-{cache_precision(device, amp)}"
         self.dir = Path(root) / key
         self._stores: dict[str, tuple[list[np.ndarray], dict[int, int]]] = {}
         self._where: dict[int, tuple[str, int]] = {}

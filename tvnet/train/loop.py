@@ -25,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from tvnet import warmstart
-from tvnet.amp import autocast_context
+from tvnet.amp import autocast_context, cuda_fast_paths, grad_scaler
 from tvnet.config import ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
 from tvnet.eval.evaluator import evaluate
@@ -153,6 +153,19 @@ def _dist() -> tuple[int, int]:
     return rank, world
 
 
+def process_device(device: str | None, world: int) -> str:
+    """The device this process trains on: ``device``, or CUDA when present, else the CPU. Under
+    ``torchrun`` (``world`` > 1) a CUDA device without an index is this process's own GPU,
+    ``cuda:$LOCAL_RANK``, so that ``--device cuda`` does not put every process on GPU 0."""
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device is None:
+        return f"cuda:{local}" if torch.cuda.is_available() else "cpu"
+    d = torch.device(device)
+    if d.type == "cuda" and d.index is None and world > 1:
+        return f"cuda:{local}"
+    return device
+
+
 def train(
     model_cfg: ModelConfig,
     train_cfg: TrainConfig,
@@ -180,10 +193,10 @@ def train(
                 f"train.{name} needs model.text_encoder=hf_tokens: a closed word vocabulary "
                 "reads the swapped-in words as <unk>"
             )
-    if device is None:
-        device = (
-            f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
-        )
+    device = process_device(device, world)
+    if torch.device(device).type == "cuda" and torch.device(device).index is not None:
+        torch.cuda.set_device(torch.device(device))
+    cuda_fast_paths(device)
     if world > 1 and not torch.distributed.is_initialized():
         torch.distributed.init_process_group("nccl" if device.startswith("cuda") else "gloo")
     if train_cfg.batch_size % world:
@@ -242,6 +255,7 @@ def train(
             model_cfg.output_stride,
             device=device,
             progress=progress and rank == 0,
+            amp=train_cfg.amp,  # the precision of the forward that reads them
         )
         cache.ensure("train")
         if has_val:
@@ -300,6 +314,7 @@ def train(
     if train_cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = make_optimizer(model, train_cfg)
+    scaler = grad_scaler(device, train_cfg.amp)  # fp16 autocast only; its scale is not saved
     if resuming:
         start_step = _load_optimizer(opt, last, resumed.get("step"))
     net = model
@@ -402,8 +417,9 @@ def train(
                 out_ = net(**inputs)
             loss = training_loss(out_, mask, train_cfg)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            scaler.scale(loss).backward()  # off (the loss as it is) but for fp16 autocast
+            scaler.step(opt)
+            scaler.update()
             done = step + 1
             lv_t = loss.detach().clone()
             if world > 1:  # log the global-batch loss, the same number one process would see
