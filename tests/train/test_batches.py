@@ -127,6 +127,22 @@ def test_neighbours_add_the_retrieved_image(refer: ReferDataset, tmp_path: Path)
     assert load_neighbours(tmp_path, refer.name, "val", needed=False) is None
 
 
+def test_images_and_masks_read_by_several_threads_are_the_same(refer: ReferDataset) -> None:
+    """A GPU's loader reads a batch's images and masks side by side (decode_pool): the same
+    tensors, in the same order, as one by one; a CPU's reads them one by one."""
+    nb = _neighbours(refer, "val")
+    table = SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=nb)
+    one = BatchLoader(refer, table, 64, use_neighbours=True, cache=None)
+    many = BatchLoader(refer, table, 64, use_neighbours=True, cache=None, workers=3)
+    assert one.pool is None and many.pool is not None
+    idx = [3, 0, 2, 1, 0]
+    a, b = one.inputs(idx), many.inputs(idx)
+    for key in ("image", "ref_image", "tokens"):
+        assert torch.equal(a[key], b[key]), key
+    assert torch.equal(one.masks(idx), many.masks(idx))
+    assert not torch.equal(a["image"][0], a["image"][1])  # the order is kept, not one image
+
+
 def test_a_table_of_another_folder_is_refused(
     refer: ReferDataset, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

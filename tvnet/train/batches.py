@@ -18,7 +18,7 @@ import torch
 from tvnet.config import MAX_TOKENS
 from tvnet.data.refer import ReferDataset, Sample
 from tvnet.data.tokenize import Vocab
-from tvnet.data.transforms import letterbox, letterbox_mask, to_tensor
+from tvnet.data.transforms import decode_pool, each, letterbox, letterbox_mask, to_tensor
 from tvnet.train.features import FeatureCache
 
 
@@ -138,23 +138,27 @@ class BatchLoader:
         vocab: Vocab | None = None,
         max_tokens: int = MAX_TOKENS,
         widen: bool = True,
+        workers: int | None = None,
     ):
         """``augment`` (with the ``vocab`` and ``max_tokens`` that encode its output) rewrites
         each expression of a batch made with a seed (:meth:`inputs`), e.g.
         :class:`tvnet.data.colour_names.ColourSwap`. ``widen=False``: cached features stay
         in their stored fp16, for :func:`widen` in the thread that runs the model
-        (:meth:`FeatureCache.get`)."""
+        (:meth:`FeatureCache.get`). ``workers``: threads that read images and masks
+        (:func:`tvnet.data.transforms.decode_pool`; default: several on CUDA, one on a CPU)."""
         self.refer, self.table, self.size = refer, table, input_size
         self.use_neighbours, self.cache, self.device = use_neighbours, cache, device
         if augment is not None and vocab is None:
             raise ValueError("an augmenting BatchLoader needs the vocab that encodes its text")
         self.augment, self.vocab, self.max_tokens = augment, vocab, max_tokens
         self.widen = widen
+        self.pool = decode_pool(device, workers)
+
+    def _image(self, image_id: int) -> torch.Tensor:
+        return to_tensor(letterbox(self.refer.load_image(image_id), self.size)[0])
 
     def _images(self, image_ids: list[int]) -> torch.Tensor:
-        return torch.stack(
-            [to_tensor(letterbox(self.refer.load_image(i), self.size)[0]) for i in image_ids]
-        ).to(self.device)
+        return torch.stack(each(self._image, image_ids, self.pool)).to(self.device)
 
     def inputs(
         self, idx: list[int] | np.ndarray, seed: Sequence[int] | None = None
@@ -194,7 +198,8 @@ class BatchLoader:
 
     def masks(self, idx: list[int] | np.ndarray) -> torch.Tensor:
         """Letterboxed ground truth B×1×S×S in {0, 1}."""
-        m = [letterbox_mask(self.refer.mask(self.table.samples[i].ref_id), self.size) for i in idx]
+        refs = [self.table.samples[i].ref_id for i in idx]
+        m = each(lambda r: letterbox_mask(self.refer.mask(r), self.size), refs, self.pool)
         return torch.from_numpy(np.stack(m)[:, None].astype(np.float32)).to(self.device)
 
 

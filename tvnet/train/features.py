@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from tvnet.amp import autocast_context, autocast_dtype
 from tvnet.data.refer import ReferDataset
-from tvnet.data.transforms import letterbox, to_tensor
+from tvnet.data.transforms import decode_pool, each, letterbox, to_tensor
 from tvnet.io import replace_dir
 
 LEVELS = ("v2", "v3", "v4", "v5")
@@ -131,6 +131,11 @@ class FeatureCache:
             if done:
                 log.info("resuming the %s feature cache at image %d of %d", split, done, len(ids))
             self.backbone.eval().to(self.device)
+            pool = decode_pool(self.device)  # a GPU's images read side by side
+
+            def image(i: int) -> torch.Tensor:
+                return to_tensor(letterbox(self.refer.load_image(i), self.input_size)[0])
+
             body = self.backbone.to(memory_format=torch.channels_last)
             starts = range(done, len(ids), self.batch_size)
             for n, start in enumerate(
@@ -142,12 +147,7 @@ class FeatureCache:
                 )
             ):
                 chunk = ids[start : start + self.batch_size]
-                x = torch.stack(
-                    [
-                        to_tensor(letterbox(self.refer.load_image(i), self.input_size)[0])
-                        for i in chunk
-                    ]
-                )
+                x = torch.stack(each(image, chunk, pool))
                 x = x.to(self.device).contiguous(memory_format=torch.channels_last)
                 with autocast_context(self.device, self.amp):
                     feats = body.extract(x)
@@ -167,6 +167,8 @@ class FeatureCache:
                     arr[start : start + len(chunk)] = f.float().cpu().numpy().astype(np.float16)
                 if (n + 1) % SAVE_EVERY == 0:
                     _save_progress(part, arrays, ids, start + len(chunk))
+            if pool is not None:
+                pool.shutdown()
             if arrays is None:
                 raise ValueError(f"split {split!r} of {self.refer.name} has no images to cache")
             for arr in arrays:
