@@ -356,6 +356,12 @@ from heldout11 import HELDOUT11  # noqa: E402  (research/ is sys.path[0] as a sc
 # Scored once on 2026-12-05 (tenth session): 53.7 % kept (docs/experiments.md); no longer held out.
 from heldout12 import HELDOUT12  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A thirteenth list (research/heldout13.py; 111 pairs), written blind on 2026-12-06 (third
+# session) by a helper who read only this file, research/heldout8.py … research/heldout12.py and
+# the generator's vocabulary, aimed at common synonyms (no jokes, names or typos), with none of the
+# words of lists 1–12 (`--words heldout13`).
+from heldout13 import HELDOUT13  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -369,6 +375,7 @@ TABLES = {
     "heldout10": HELDOUT10,
     "heldout11": HELDOUT11,
     "heldout12": HELDOUT12,
+    "heldout13": HELDOUT13,
 }
 
 

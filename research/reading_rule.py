@@ -14,6 +14,10 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
 - ``senses``: a word is read as a known one only through a sense in which SynthRef uses that
   word (``Lexicon.senses``, tvnet/data/synthref/vocabulary.py ``WORD_SENSES``: "remaining" is
   not "left"); off, as before 2026-12-05 (tenth session), through any sense;
+- ``colour_compounds``: a colour name of the xkcd survey assigned to a basic term by the
+  survey's own compounds ("navy blue": navy is blue, not black) and read as a colour only where
+  a colour word stands ("the navy circle", not "the red brick"; ``Lexicon.colour_compounds``,
+  ``colour_positions``, together); off, as before 2026-12-06 (third session);
 - ``drop_unread``: a diagnostic, not a rule of the Predictor: every word still unknown after the
   lexicon's reading (left as written) is left out, as if the model had been taught to ignore
   what it cannot read; off, such a word reaches the text encoder as written;
@@ -37,7 +41,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-RULES = ("generic_heads", "spelling", "untagged", "compound_heads", "senses", "drop_unread")
+RULES = (
+    "generic_heads",
+    "spelling",
+    "untagged",
+    "compound_heads",
+    "senses",
+    "drop_unread",
+    "colour_compounds",
+)
 
 
 def rule_switch(p, rule: str):
@@ -47,6 +59,13 @@ def rule_switch(p, rule: str):
         return lambda on: setattr(lex, rule, on)
     if rule == "senses":
         readers = {True: lex, False: lex.with_senses(None)}
+        return lambda on: setattr(p, "lexicon", readers[on])
+    if rule == "colour_compounds":
+        from dataclasses import replace
+
+        every = lex.known | lex.short_known
+        old = replace(lex, known=every, colour_compounds=False, colour_positions=False)
+        readers = {True: lex, False: old}
         return lambda on: setattr(p, "lexicon", readers[on])
     state = [False]
     if rule == "drop_unread":

@@ -80,3 +80,23 @@ def test_the_survey_is_matplotlibs_read_without_importing_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_surveys_compounds_place_a_name_for_the_lexicon_only():
+    """colour_names(compounds=True) files a one-word name under the basic term the survey
+    writes it before ("navy blue"), when that term is not far from its colour; the training
+    swaps (colour_names()) keep the assignment by colour alone, the recipe of Table 1."""
+    by_colour, by_compound = colour_names(), colour_names(compounds=True)
+
+    def owner(names, n):
+        return next((t for t, ns in names.items() if n in ns), None)
+
+    assert owner(by_colour, "navy") == "black" and owner(by_compound, "navy") == "blue"
+    assert owner(by_colour, "plum") == "pink" and owner(by_compound, "plum") == "purple"
+    assert owner(by_compound, "wine") == "red" and owner(by_compound, "lime") == "green"
+    assert owner(by_compound, "eggshell") != "blue"  # off-white: "eggshell blue" is far
+    assert owner(by_compound, "orangish") == owner(by_colour, "orangish")  # its own term
+    # before every term, a modifier of any: its colour alone decides, as before
+    assert owner(by_compound, "dark") == owner(by_colour, "dark")
+    # everything by colour alone that no compound speaks for stays where it was
+    assert owner(by_compound, "mustard") == owner(by_colour, "mustard") == "yellow"

@@ -193,6 +193,38 @@ def test_colour_names_wordnet_cannot_place_fall_back_on_the_survey(wordnet):
     assert Lexicon.of(["blue"], wordnet).nearest("mustard") is None
 
 
+def test_a_survey_colour_goes_by_the_compounds_people_name_it_in_and_where_it_stands(wordnet):
+    """The xkcd survey writes "navy blue", "plum purple" and "wine red": those names are read
+    as that term although their colour alone is nearest black, pink and pink; and a word that
+    only the survey reads is a colour where a colour word stands, not where it ends its
+    phrase and names a thing."""
+    known = ["the", "circle", "star", "ring", "one", "object", "left", "that", "is", "in"]
+    lex = Lexicon.of([*known, "red", "blue", "green", "purple", "pink", "orange"], wordnet)
+    assert (lex.nearest("navy"), lex.nearest("plum"), lex.nearest("wine")) == (
+        "blue",
+        "purple",
+        "red",
+    )
+    read = lambda s: lex.rewrite(s)[0]  # noqa: E731
+    assert read("the navy circle") == "the blue circle"
+    assert read("the navy one on the left") == "the blue one on the left"
+    assert read("the star in lime") == "the star in green"  # after "in" …
+    assert read("the one that is navy") == "the one that is blue"  # … or "is"
+    assert read("a navy blue ring") == "a blue blue ring"
+    assert read("the brick-red star") == "the red star"  # the known part names the colour
+    for s in ("the circle in the sky", "the star next to the pine", "the pine that is red"):
+        assert read(s) == s, s  # a thing, not a colour
+    assert "orange" not in read("the big red brick")
+    # off: by the colour alone ("navy" then has no known term), and anywhere
+    old = Lexicon.of([*known, "red", "blue", "green", "purple", "pink", "orange"], wordnet)
+    old.colour_compounds = old.colour_positions = False
+    assert old.nearest("navy") is None and old.nearest("plum") == "pink"
+    yellow = Lexicon.of([*known, "yellow"], wordnet)
+    assert yellow.rewrite("the ring that is left of the mustard")[0].endswith("the mustard")
+    yellow.colour_positions = False
+    assert yellow.rewrite("the ring that is left of the mustard")[0].endswith("the yellow")
+
+
 def test_known_words_of_both_vocabularies():
     vocab = Vocab(["<pad>", "<unk>", "red", "circle"])
     assert known_words(vocab, {}) == ["red", "circle"]
@@ -326,9 +358,9 @@ def test_an_unknown_head_noun_is_read_as_a_generic_noun(wordnet):
     assert lex.rewrite("the star left of the specimen")[0] == "the star left of the object"
     assert lex.rewrite("the buttons")[0] == "the object"  # a plural noun too
     for kept in (
-        "the lipstick star",  # a modifier of the noun after it
-        "the star that is lipstick",  # a predicate
-        "the star that's lipstick",
+        "the custard star",  # a modifier of the noun after it
+        "the star that is custard",  # a predicate
+        "the star that's custard",
         "the daffodil striped one",  # a modifier, adjectives skipped
         "segment the star",  # the first word, before a determiner: a command
         "the star overlapping the circle",  # after a noun the model knows

@@ -28,6 +28,13 @@ BASIC_TERMS = (
 )  # fmt: skip
 SPELLINGS = {"gray": "grey"}
 MARGIN = 0.8  # a name belongs to its nearest term when d(nearest) ≤ MARGIN · d(second)
+# a one-word name that the survey also writes before at most this many basic terms ("navy
+# blue", "navy green") belongs to one of them (colour_names(compounds=True)); before more, it
+# is a modifier of any colour ("dark", "pale") and says nothing about which
+COMPOUND_TERMS = 2
+# ... and only when that term's colour is at most this many times as far from the name's as the
+# nearest term's: "eggshell" (off-white) is not blue for the survey's "eggshell blue"
+COMPOUND_REACH = 3.0
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -63,22 +70,39 @@ def xkcd_survey() -> dict[str, tuple[float, float, float]]:
     }
 
 
+def _of_term(name: str, terms: set[str]) -> bool:
+    """Does ``name`` hold a basic term, or make an adjective of one ("orangish", "pinky")?"""
+    stems = {name.removesuffix(s) for s in ("ish", "ey", "y")}
+    return any(t in name or t.removesuffix("e") in stems for t in terms)
+
+
 @functools.cache
-def colour_names() -> dict[str, tuple[str, ...]]:
+def colour_names(compounds: bool = False) -> dict[str, tuple[str, ...]]:
     """Basic term → the survey's names for it, sorted. A one-word name belongs to term T when
     its colour is clearly nearest to T's (CIELAB with lightness at half weight, since people
     name hue first; :data:`MARGIN`); a two-word name when it ends in T ("cherry red", "navy
-    blue"). Names with another basic term in them are left out."""
+    blue"). Names with another basic term in them are left out.
+
+    ``compounds`` (how the lexicon reads a colour name, not the training swaps of Table 1's
+    recipe): a one-word name that the survey also writes before one or two basic terms
+    (:data:`COMPOUND_TERMS`) belongs to the one of those nearest its colour, margin or not,
+    unless that one is far from it (:data:`COMPOUND_REACH`) or the name holds a basic term of
+    its own ("orangish", read from its stem).
+    People's own compounds say which term they attach to a name: "navy" is nearest black by
+    its colour alone, but the survey has "navy blue" (and "navy green"), so it is blue; "plum"
+    ("plum purple") is purple rather than pink, "wine" ("wine red") red."""
     survey = xkcd_survey()
     terms = set(BASIC_TERMS) | set(SPELLINGS)
     out: dict[str, set[str]] = {t: set() for t in BASIC_TERMS}
     single = []
+    before: dict[str, set[int]] = {}  # a one-word name → the terms the survey writes it before
     for name in survey:
         words = [SPELLINGS.get(w, w) for w in name.split()]
         if not re.fullmatch(r"[a-z]+( [a-z]+)?", name) or name in terms:
             continue
         if len(words) == 2 and words[1] in out and words[0] not in terms:
             out[words[1]].add(name)
+            before.setdefault(words[0], set()).add(BASIC_TERMS.index(words[1]))
         elif len(words) == 1:
             single.append(name)
     weight = np.array([0.5, 1.0, 1.0])
@@ -88,6 +112,12 @@ def colour_names() -> dict[str, tuple[str, ...]]:
     order = np.argsort(d, axis=1)
     for i, n in enumerate(single):
         a, b = order[i, 0], order[i, 1]
+        vouched = sorted(before.get(n, ())) if compounds else []
+        if 1 <= len(vouched) <= COMPOUND_TERMS and not _of_term(n, terms):
+            t = min(vouched, key=lambda t: d[i, t])
+            if d[i, t] <= COMPOUND_REACH * d[i, a]:
+                out[BASIC_TERMS[t]].add(n)
+                continue
         if d[i, a] <= MARGIN * d[i, b]:
             out[BASIC_TERMS[a]].add(n)
     return {t: tuple(sorted(v)) for t, v in out.items()}

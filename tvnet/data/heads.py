@@ -62,6 +62,8 @@ _BEFORE_HEAD = ARTICLES | frozenset(
 _PRONOUNS = frozenset("it them him her me us itself themselves".split())  # objects of a verb
 _THANKS = frozenset("thanks thank cheers thx ty pls plz please".split())  # nouns to WordNet
 _BREAK = re.compile(r"[,.;:!?()]")
+# words that end the phrase before them: a clause or a list goes on ("the brick that is red")
+_CLAUSE = frozenset("that which who whose where and but with without near next beside than".split())
 
 
 @functools.cache
@@ -127,6 +129,39 @@ class Heads:
             ):
                 read[i] = generic
                 pairs[i][:] = [(matches[i].group(0), generic)]
+
+    def colours_in_place(
+        self,
+        matches: list[re.Match],
+        gaps: list[str],
+        read: list[str | None],
+        pairs: list[list[tuple[str, str]]],
+        survey: set[str],
+    ) -> None:
+        """Words that only the colour survey reads as a colour (``survey``: "navy", "mustard")
+        are read so where a colour word stands: before another word of its phrase ("the navy
+        circle", "a navy blue ring", "the mustard whatsit"), or after "in" or a verb like "is"
+        ("the star in lime", "the one that is navy"). Where such a word ends its phrase
+        (the expression's end, punctuation, a short word, a determiner, a word that opens a
+        clause or a word used mostly as an adverb or preposition: "the red brick", "the pine
+        on the left", "the brick that is red", "the sky above") it names a thing: left as
+        written, in place, and then perhaps read as a generic head (:meth:`generic_heads`)."""
+        words = [m.group(0).lower() for m in matches]
+        for i, w in enumerate(words):
+            if read[i] is None or w not in survey:
+                continue
+            prev = words[i - 1] if i and not _BREAK.search(gaps[i]) else ""
+            if prev == "in" or prev in AUXILIARIES:
+                continue
+            if i + 1 < len(words) and not _BREAK.search(gaps[i + 1]):
+                nxt = words[i + 1]
+                counts = self.wordnet.sense_counts(nxt)  # "above", "below": adverbs to WordNet
+                adverb = tag_count(counts, "r") > tag_count(counts, ("n", "a", "v"))
+                opens = nxt in _DETERMINERS or nxt in _CLAUSE or adverb
+                if len(nxt) >= MIN_LEN and not opens:
+                    continue
+            read[i] = None
+            pairs[i].clear()
 
     def _after_modifier(
         self, matches: list[re.Match], gaps: list[str], read: list[str | None], i: int

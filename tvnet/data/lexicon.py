@@ -139,6 +139,12 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
     # Read once, at construction. An inflection is read only as a part of speech one of them
     # has ("plains" is no texture); suffixes and the colour survey are not restricted
     senses: dict[str, str] | None = None
+    # a colour name of the survey (``colours``) assigned to a term by the survey's own
+    # compounds where it has them ("navy blue": :func:`tvnet.data.colour_names.colour_names`;
+    # off: by its colour alone), and read as a colour only where a colour word stands
+    # (:meth:`Heads.colours_in_place`: "the navy circle", not "the red brick")
+    colour_compounds: bool = True
+    colour_positions: bool = True
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
@@ -151,6 +157,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
                     self.by_base.setdefault(base, k)
         self._cache: dict[str, str | None] = {}
         self._typos: dict[str, str | None] = {}  # :meth:`_misspelt`'s answers
+        self._by_survey: set[str] = set()  # words that only the colour survey reads
         # the known words it may answer, and which of them are function words
         self._spellable: tuple[list[str], frozenset[str]] | None = None
         self._home = self._home_senses(self.senses or {})
@@ -189,7 +196,16 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
         whole = None if whole_words is None else frozenset(whole_words)
         common = frozenset(common_words or ())
         wordnet = wordnet or shared_wordnet()
-        return cls(known, wordnet, glosses, colours, spelling, whole, common, senses=senses)
+        return cls(
+            known,
+            wordnet,
+            glosses=glosses,
+            colours=colours,
+            spelling=spelling,
+            whole_words=whole,
+            common_words=common,
+            senses=senses,
+        )
 
     def nearest(self, word: str, misspelt: bool = True) -> str | None:
         """The known word that ``word`` stands for, or None when WordNet relates it to none
@@ -232,7 +248,13 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
                         best = cand if best is None or cand < best else best
         if best is not None:
             return best[3]
-        return self._derived(word) or (self._colour(word) if self.colours else None)
+        derived = self._derived(word)
+        if derived is not None or not self.colours:
+            return derived
+        colour = self._colour(word)
+        if colour is not None:
+            self._by_survey.add(word)
+        return colour
 
     def _derived(self, word: str) -> str | None:
         """The known word that ``word`` is made from with one of :data:`SUFFIXES`, the stem
@@ -266,7 +288,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
         from tvnet.data.colour_names import SPELLINGS, colour_names
 
         try:
-            survey = colour_names()
+            survey = colour_names(self.colour_compounds)
         except (ImportError, OSError, AttributeError, ValueError):  # no readable survey
             return None
         for term, names in survey.items():
@@ -385,6 +407,8 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
             words[i] if fixed[i] else self._swap(m.group(0), pairs[i], not kept[i])
             for i, m in enumerate(matches)
         ]
+        if self.colour_positions and self._by_survey:
+            self.colours_in_place(matches, gaps, read, pairs, self._by_survey)
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)
         if drop_fillers:
@@ -466,6 +490,11 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
                 if new is not None:
                     by_part.append((p, new))
                 read.append(new or p)
+            if self.colour_positions and any(p.lower() in self.known for p in parts):
+                # a survey colour beside a known word modifies it: "brick-red" is red
+                survey = [p.lower() in self._by_survey for p in parts]
+                read = [p if s else r for p, r, s in zip(parts, read, survey)]
+                by_part = [(p, n) for p, n in by_part if p.lower() not in self._by_survey]
             head = self._compound_head(parts, read) if self.compound_heads else None
             if head is not None:
                 rewrites.append((token, head))
