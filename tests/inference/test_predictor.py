@@ -495,6 +495,12 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert np.array_equal(shade.prob, plain.prob) and shade.warnings == plain.warnings
     assert any("“burnt-orange” as “orange”: compounds" in n for n in shade.notes)
     assert not any("related by WordNet" in n for n in shade.notes)
+    # a colour name that only the xkcd survey places ("navy blue" is what people call it):
+    # read as that colour, and the note names the survey, not WordNet
+    navy = pred(img, "The large navy hexagon.", attention=False)
+    assert navy.rewrites == [("navy", "blue")]
+    assert any("“navy” as “blue”: colour names" in n and "survey" in n for n in navy.notes)
+    assert not any("related by WordNet" in n for n in navy.notes)
     # "an" for a model that only read "a": the same article, no note and no warning
     an = pred(img, "an orange hexagon", attention=False)
     assert an.expression == "a orange hexagon" and an.rewrites == [("an", "a")]

@@ -130,6 +130,11 @@ class Heads:
                 read[i] = generic
                 pairs[i][:] = [(matches[i].group(0), generic)]
 
+    def surveyed(self, word: str) -> bool:
+        """Was ``word`` read as a colour by the xkcd survey alone (neither WordNet nor a
+        suffix relates it to a known word)?"""
+        return word.lower() in getattr(self, "_by_survey", ())
+
     def colours_in_place(
         self,
         matches: list[re.Match],

@@ -1,7 +1,7 @@
 """An expression as the model reads it: the Predictor's first step (docs/design.md §7).
 
 An expression is cut at :data:`MAX_CHARS` (at a word boundary), its words the model never saw
-are rewritten into known ones (related by WordNet, or misspelt) or left out when they name
+are rewritten into known ones (related by WordNet or the colour survey, or misspelt) or left out when they name
 nothing (the lexicon, docs/design.md §6, "Wording"), and what the model's length limit leaves
 unread is noted. Each change comes
 back as a plain note for the answer; :func:`left_out` and :func:`read_as_any` are the one
@@ -85,9 +85,16 @@ def read_expression(
             and (a, b) not in parts
             and not lexicon.article(a, b)
         )
+        shades = {(a, b): None for a, b in pairs if lexicon.surveyed(a)}
+        pairs = {ab: None for ab in pairs if ab not in shades}
         if pairs:
             said = ", ".join(f"“{a}” as “{b}”" for a, b in pairs)
             notes.append(f"read {said}: words the model never saw, related by WordNet")
+        if shades:
+            said = ", ".join(f"“{a}” as “{b}”" for a, b in shades)
+            notes.append(
+                f"read {said}: colour names the model never saw, placed by the xkcd colour survey"
+            )
         if parts:
             said = ", ".join(f"“{a}” as “{b}”" for a, b in parts)
             notes.append(f"read {said}: compounds the model never saw, read as their known part")
