@@ -52,7 +52,8 @@ print(f"python {platform.python_version()} ({sys.executable}); torch {torch.__ve
 if torch.cuda.is_available():
     p = torch.cuda.get_device_properties(0)
     print(f"device 0: {p.name}, {p.total_memory / 2**30:.0f} GiB, {p.multi_processor_count} SMs, "
-          f"capability {p.major}.{p.minor}, bf16 {torch.cuda.is_bf16_supported()}")
+          f"capability {p.major}.{p.minor}, native bf16 "
+          f"{torch.cuda.is_bf16_supported(including_emulation=False)}")
 else:
     print("!! torch sees no CUDA device")
 need = ["timm", "transformers", "safetensors", "pandas", "pyarrow", "tqdm", "PIL", "skimage",

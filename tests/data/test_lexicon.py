@@ -211,7 +211,11 @@ def test_a_survey_colour_goes_by_the_compounds_people_name_it_in_and_where_it_st
     assert read("the star in lime") == "the star in green"  # after "in" …
     assert read("the one that is navy") == "the one that is blue"  # … or "is"
     assert read("a navy blue ring") == "a blue blue ring"
-    assert read("the brick-red star") == "the red star"  # the known part names the colour
+    assert read("the brick-red star") == "the red star"  # the known colour names it
+    assert read("the plum-striped star") == "the purple-striped star"  # beside no colour
+    assert read("the one that's navy") == "the one that's blue"  # a clitic "is"
+    assert read("the star that is dark navy") == "the star that is dark blue"  # past "dark"
+    assert read("the navy and red star") == "the blue and red star"  # colours joined
     for s in ("the circle in the sky", "the star next to the pine", "the pine that is red"):
         assert read(s) == s, s  # a thing, not a colour
     assert "orange" not in read("the big red brick")

@@ -144,29 +144,47 @@ class Heads:
         survey: set[str],
     ) -> None:
         """Words that only the colour survey reads as a colour (``survey``: "navy", "mustard")
-        are read so where a colour word stands: before another word of its phrase ("the navy
-        circle", "a navy blue ring", "the mustard whatsit"), or after "in" or a verb like "is"
-        ("the star in lime", "the one that is navy"). Where such a word ends its phrase
-        (the expression's end, punctuation, a short word, a determiner, a word that opens a
-        clause or a word used mostly as an adverb or preposition: "the red brick", "the pine
-        on the left", "the brick that is red", "the sky above") it names a thing: left as
-        written, in place, and then perhaps read as a generic head (:meth:`generic_heads`)."""
+        are read so where a colour word stands (:meth:`_colour_stands`). Elsewhere such a word
+        names a thing ("the red brick", "the pine on the left", "the sky above"): left as
+        written, in place, and then perhaps read as a generic head (:meth:`generic_heads`).
+        A word of a fixed phrase (no rewrite: "at first blush") is left as it is."""
         words = [m.group(0).lower() for m in matches]
         for i, w in enumerate(words):
-            if read[i] is None or w not in survey:
+            if read[i] is None or w not in survey or not pairs[i]:
                 continue
-            prev = words[i - 1] if i and not _BREAK.search(gaps[i]) else ""
-            if prev == "in" or prev in AUXILIARIES:
-                continue
-            if i + 1 < len(words) and not _BREAK.search(gaps[i + 1]):
-                nxt = words[i + 1]
-                counts = self.wordnet.sense_counts(nxt)  # "above", "below": adverbs to WordNet
-                adverb = tag_count(counts, "r") > tag_count(counts, ("n", "a", "v"))
-                opens = nxt in _DETERMINERS or nxt in _CLAUSE or adverb
-                if len(nxt) >= MIN_LEN and not opens:
-                    continue
-            read[i] = None
-            pairs[i].clear()
+            if not self._colour_stands(words, gaps, read, i, survey):
+                read[i] = None
+                pairs[i].clear()
+
+    def _colour_stands(
+        self, words: list[str], gaps: list[str], read: list[str | None], i: int, survey: set[str]
+    ) -> bool:
+        """Does word ``i`` stand where a colour word does: after "in" or a verb like "is",
+        modifiers such as "dark" skipped ("the star in lime", "the one that's dark navy"); or
+        before another word of its phrase ("the navy circle", "a navy blue ring", "the mustard
+        whatsit") or a colour joined by "and" or "or" ("the navy and white star")? Not at the
+        end of its phrase: the expression's end, punctuation, a short word, a determiner, a
+        word that opens a clause, or one used mostly as an adverb or preposition ("above")."""
+        j = i - 1  # back past modifiers of the colour ("dark", "light")
+        while j >= 0 and not _BREAK.search(gaps[j + 1]) and len(words[j]) >= MIN_LEN:
+            if words[j] in AUXILIARIES or not self._adjective(words[j]):
+                break
+            j -= 1
+        if j >= 0 and not _BREAK.search(gaps[j + 1]):
+            if words[j] == "in" or words[j] in AUXILIARIES:
+                return True
+            if words[j] in _CLITICS and gaps[j][:1] in _APOSTROPHES:  # "that's navy"
+                return True
+        k = i + 1
+        if k == len(words) or _BREAK.search(gaps[k]):
+            return False
+        nxt = words[k]
+        if nxt in ("and", "or") and k + 1 < len(words) and not _BREAK.search(gaps[k + 1]):
+            after = (read[k + 1] or words[k + 1]).lower()
+            return after in survey or self._adjective(after)
+        counts = self.wordnet.sense_counts(nxt)  # "above", "below": adverbs to WordNet
+        adverb = tag_count(counts, "r") > tag_count(counts, ("n", "a", "v"))
+        return len(nxt) >= MIN_LEN and not (nxt in _DETERMINERS or nxt in _CLAUSE or adverb)
 
     def _after_modifier(
         self, matches: list[re.Match], gaps: list[str], read: list[str | None], i: int

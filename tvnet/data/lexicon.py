@@ -59,6 +59,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS
 from tvnet.data.fillers import Fillers, negated, tidy
 from tvnet.data.heads import GENERIC, Heads
 from tvnet.data.phrases import phrase_words
@@ -107,6 +108,8 @@ COMPOUND_SUFFIXES = frozenset(
     "shaped shape like looking ish esque y ey coloured colored colour color toned tone "
     "tinted tint hued hue sized size type style".split()
 )
+# the basic colour terms a survey colour beside them in a compound modifies ("brick-red")
+_COLOUR_TERMS = frozenset(BASIC_TERMS) | frozenset(SPELLINGS)
 
 
 @dataclass(eq=False)
@@ -490,8 +493,8 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
                 if new is not None:
                     by_part.append((p, new))
                 read.append(new or p)
-            if self.colour_positions and any(p.lower() in self.known for p in parts):
-                # a survey colour beside a known word modifies it: "brick-red" is red
+            if self.colour_positions and any(p.lower() in _COLOUR_TERMS for p in parts):
+                # a survey colour beside a known colour modifies it: "brick-red" is red
                 survey = [p.lower() in self._by_survey for p in parts]
                 read = [p if s else r for p, r, s in zip(parts, read, survey)]
                 by_part = [(p, n) for p, n in by_part if p.lower() not in self._by_survey]
