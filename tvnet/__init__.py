@@ -11,7 +11,8 @@ model's weights started (:func:`lineage`, :func:`default_checkpoint`); the confi
 (:func:`load_dump`, :func:`load_dumps`, :func:`decode_rle`, ``RUN_FILE``, ``SAMPLES_FILE``,
 :class:`DumpError`); the metrics (:func:`ris_metrics`, ``SIZE_BINS``); the one renderer of
 masks and maps over images (:func:`overlay`, :func:`difference`, :func:`heatmap`,
-:func:`mark_point`); and the ``tvnet`` CLI. Every name loads lazily: ``import tvnet`` (and
+:func:`mark_point`); and the ``tvnet`` CLI, with :func:`positive_int`, its check of a count
+≥ 1, which the apps' command lines share. Every name loads lazily: ``import tvnet`` (and
 ``tvnet --help``) imports no torch, and neither does reading a dump.
 
 The packages, in the one direction data flows (docs/design.md §8; no layer imports a later
@@ -62,11 +63,13 @@ __all__ = [
     "difference",
     "heatmap",
     "mark_point",
+    "positive_int",
     "__version__",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from tvnet.assets import default_assets, default_checkpoint
+    from tvnet.cli import positive_int
     from tvnet.config import SYNTHREF_DEFAULTS, VARIANTS, ModelConfig, preset_config
     from tvnet.draw import difference, heatmap, mark_point, overlay
     from tvnet.eval.calibration import load_calibration
@@ -132,4 +135,8 @@ def __getattr__(name: str) -> Any:
         from tvnet import draw
 
         return getattr(draw, name)
+    if name == "positive_int":  # argparse only
+        from tvnet.cli import positive_int
+
+        return positive_int
     raise AttributeError(f"module 'tvnet' has no attribute {name!r}")

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tvnet.cli import positive_int  # argparse only: the one check of a count ≥ 1
+from tvnet import positive_int  # argparse only: the tvnet CLI's one check of a count ≥ 1
 
 PROG = "python -m apps.demo"
 
