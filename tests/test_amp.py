@@ -63,8 +63,9 @@ def test_cpu_bf16_off_by_environment():
     assert as_is[2] == ("bf16 autocast" if cpu_has_bf16() else "fp32 (no bf16 on this CPU)")
 
 
-def test_the_loss_scaler_is_off_unless_autocast_runs_in_fp16():
-    """On a CPU (bf16 or fp32) the scaler passes the loss and the step through unchanged."""
+def test_on_a_cpu_the_loss_scaler_passes_the_loss_and_the_step_through():
+    """On a CPU (bf16 or fp32) autocast never runs in fp16, so the scaler is off: the loss and
+    the optimiser step are unchanged (the fp16 case needs a GPU and is not tested here)."""
     for enabled in (True, False):
         scaler = grad_scaler("cpu", enabled)
         assert not scaler.is_enabled()
