@@ -84,6 +84,7 @@ class Heads:
     known: frozenset[str]
     short_known: frozenset[str]
     wordnet: WordNet
+    _by_survey: set[str]  # words that only the colour survey reads (Lexicon._nearest)
 
     def nearest(self, word: str) -> str | None:  # pragma: no cover - the lexicon's
         raise NotImplementedError
@@ -133,7 +134,7 @@ class Heads:
     def surveyed(self, word: str) -> bool:
         """Was ``word`` read as a colour by the xkcd survey alone (neither WordNet nor a
         suffix relates it to a known word)?"""
-        return word.lower() in getattr(self, "_by_survey", ())
+        return word.lower() in self._by_survey
 
     def colours_in_place(
         self,
@@ -141,23 +142,22 @@ class Heads:
         gaps: list[str],
         read: list[str | None],
         pairs: list[list[tuple[str, str]]],
-        survey: set[str],
     ) -> None:
-        """Words that only the colour survey reads as a colour (``survey``: "navy", "mustard")
+        """Words that only the colour survey reads as a colour (:meth:`surveyed`: "navy")
         are read so where a colour word stands (:meth:`_colour_stands`). Elsewhere such a word
         names a thing ("the red brick", "the pine on the left", "the sky above"): left as
         written, in place, and then perhaps read as a generic head (:meth:`generic_heads`).
         A word of a fixed phrase (no rewrite: "at first blush") is left as it is."""
         words = [m.group(0).lower() for m in matches]
         for i, w in enumerate(words):
-            if read[i] is None or w not in survey or not pairs[i]:
+            if read[i] is None or not self.surveyed(w) or not pairs[i]:
                 continue
-            if not self._colour_stands(words, gaps, read, i, survey):
+            if not self._colour_stands(words, gaps, read, i):
                 read[i] = None
                 pairs[i].clear()
 
     def _colour_stands(
-        self, words: list[str], gaps: list[str], read: list[str | None], i: int, survey: set[str]
+        self, words: list[str], gaps: list[str], read: list[str | None], i: int
     ) -> bool:
         """Does word ``i`` stand where a colour word does: after "in" or a verb like "is",
         modifiers such as "dark" skipped ("the star in lime", "the one that's dark navy"); or
@@ -181,7 +181,7 @@ class Heads:
         nxt = words[k]
         if nxt in ("and", "or") and k + 1 < len(words) and not _BREAK.search(gaps[k + 1]):
             after = (read[k + 1] or words[k + 1]).lower()
-            return after in survey or self._adjective(after)
+            return self.surveyed(after) or self._adjective(after)
         counts = self.wordnet.sense_counts(nxt)  # "above", "below": adverbs to WordNet
         adverb = tag_count(counts, "r") > tag_count(counts, ("n", "a", "v"))
         return len(nxt) >= MIN_LEN and not (nxt in _DETERMINERS or nxt in _CLAUSE or adverb)

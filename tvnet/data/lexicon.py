@@ -59,7 +59,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS
 from tvnet.data.fillers import Fillers, negated, tidy
 from tvnet.data.heads import GENERIC, Heads
 from tvnet.data.phrases import phrase_words
@@ -108,8 +107,6 @@ COMPOUND_SUFFIXES = frozenset(
     "shaped shape like looking ish esque y ey coloured colored colour color toned tone "
     "tinted tint hued hue sized size type style".split()
 )
-# the basic colour terms a survey colour beside them in a compound modifies ("brick-red")
-_COLOUR_TERMS = frozenset(BASIC_TERMS) | frozenset(SPELLINGS)
 
 
 @dataclass(eq=False)
@@ -411,7 +408,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
             for i, m in enumerate(matches)
         ]
         if self.colour_positions and self._by_survey:
-            self.colours_in_place(matches, gaps, read, pairs, self._by_survey)
+            self.colours_in_place(matches, gaps, read, pairs)
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)
         if drop_fillers:
@@ -493,11 +490,13 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
                 if new is not None:
                     by_part.append((p, new))
                 read.append(new or p)
-            if self.colour_positions and any(p.lower() in _COLOUR_TERMS for p in parts):
-                # a survey colour beside a known colour modifies it: "brick-red" is red
-                survey = [p.lower() in self._by_survey for p in parts]
-                read = [p if s else r for p, r, s in zip(parts, read, survey)]
-                by_part = [(p, n) for p, n in by_part if p.lower() not in self._by_survey]
+            if self.colour_positions and any(self.surveyed(p) for p in parts):
+                # a survey colour beside a basic colour term modifies it: "brick-red" is red
+                from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS  # numpy: on demand
+
+                if any(p.lower() in {*BASIC_TERMS, *SPELLINGS} for p in parts):
+                    read = [p if self.surveyed(p) else r for p, r in zip(parts, read)]
+                    by_part = [(p, n) for p, n in by_part if not self.surveyed(p)]
             head = self._compound_head(parts, read) if self.compound_heads else None
             if head is not None:
                 rewrites.append((token, head))

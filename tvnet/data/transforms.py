@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -107,6 +108,12 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
     mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32).view(3, 1, 1)
     std = torch.tensor(IMAGENET_STD, dtype=torch.float32).view(3, 1, 1)
     return (x - mean) / std  # 3×S×S
+
+
+def load_letterboxed(refer: Any, image_id: int, size: int) -> torch.Tensor:
+    """Image ``image_id`` of ``refer`` (a refer-format dataset) read, letterboxed to size×size
+    and normalised: one row of a model's input batch."""
+    return to_tensor(letterbox(refer.load_image(image_id), size)[0])
 
 
 def decode_pool(device: str | torch.device, workers: int | None = None) -> Executor | None:

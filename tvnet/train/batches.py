@@ -18,7 +18,7 @@ import torch
 from tvnet.config import MAX_TOKENS
 from tvnet.data.refer import ReferDataset, Sample
 from tvnet.data.tokenize import Vocab
-from tvnet.data.transforms import decode_pool, each, letterbox, letterbox_mask, to_tensor
+from tvnet.data.transforms import decode_pool, each, letterbox_mask, load_letterboxed
 from tvnet.train.features import FeatureCache
 
 
@@ -154,11 +154,11 @@ class BatchLoader:
         self.widen = widen
         self.pool = decode_pool(device, workers)
 
-    def _image(self, image_id: int) -> torch.Tensor:
-        return to_tensor(letterbox(self.refer.load_image(image_id), self.size)[0])
-
     def _images(self, image_ids: list[int]) -> torch.Tensor:
-        return torch.stack(each(self._image, image_ids, self.pool)).to(self.device)
+        def image(i: int) -> torch.Tensor:
+            return load_letterboxed(self.refer, i, self.size)
+
+        return torch.stack(each(image, image_ids, self.pool)).to(self.device)
 
     def inputs(
         self, idx: list[int] | np.ndarray, seed: Sequence[int] | None = None

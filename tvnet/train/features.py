@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import shutil
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from tvnet.amp import autocast_context, autocast_dtype
 from tvnet.data.refer import ReferDataset
-from tvnet.data.transforms import decode_pool, each, letterbox, to_tensor
+from tvnet.data.transforms import decode_pool, each, load_letterboxed
 from tvnet.io import replace_dir
 
 LEVELS = ("v2", "v3", "v4", "v5")
@@ -131,44 +131,43 @@ class FeatureCache:
             if done:
                 log.info("resuming the %s feature cache at image %d of %d", split, done, len(ids))
             self.backbone.eval().to(self.device)
-            pool = decode_pool(self.device)  # a GPU's images read side by side
 
             def image(i: int) -> torch.Tensor:
-                return to_tensor(letterbox(self.refer.load_image(i), self.input_size)[0])
+                return load_letterboxed(self.refer, i, self.input_size)
 
-            body = self.backbone.to(memory_format=torch.channels_last)
-            starts = range(done, len(ids), self.batch_size)
-            for n, start in enumerate(
-                tqdm(
-                    starts,
-                    desc=f"caching {split} features",
-                    disable=not self.progress,
-                    unit="batch",
-                )
-            ):
-                chunk = ids[start : start + self.batch_size]
-                x = torch.stack(each(image, chunk, pool))
-                x = x.to(self.device).contiguous(memory_format=torch.channels_last)
-                with autocast_context(self.device, self.amp):
-                    feats = body.extract(x)
-                if arrays is None:
-                    shutil.rmtree(part, ignore_errors=True)
-                    part.mkdir()
-                    arrays = [
-                        np.lib.format.open_memmap(
-                            part / f"{lvl}.npy",
-                            mode="w+",
-                            dtype=np.float16,
-                            shape=(len(ids), *f.shape[1:]),
-                        )
-                        for lvl, f in zip(LEVELS, feats)
-                    ]
-                for arr, f in zip(arrays, feats):
-                    arr[start : start + len(chunk)] = f.float().cpu().numpy().astype(np.float16)
-                if (n + 1) % SAVE_EVERY == 0:
-                    _save_progress(part, arrays, ids, start + len(chunk))
-            if pool is not None:
-                pool.shutdown()
+            # a GPU's images read side by side; the threads end with the build, however it ends
+            with decode_pool(self.device) or nullcontext() as pool:
+                body = self.backbone.to(memory_format=torch.channels_last)
+                starts = range(done, len(ids), self.batch_size)
+                for n, start in enumerate(
+                    tqdm(
+                        starts,
+                        desc=f"caching {split} features",
+                        disable=not self.progress,
+                        unit="batch",
+                    )
+                ):
+                    chunk = ids[start : start + self.batch_size]
+                    x = torch.stack(each(image, chunk, pool))
+                    x = x.to(self.device).contiguous(memory_format=torch.channels_last)
+                    with autocast_context(self.device, self.amp):
+                        feats = body.extract(x)
+                    if arrays is None:
+                        shutil.rmtree(part, ignore_errors=True)
+                        part.mkdir()
+                        arrays = [
+                            np.lib.format.open_memmap(
+                                part / f"{lvl}.npy",
+                                mode="w+",
+                                dtype=np.float16,
+                                shape=(len(ids), *f.shape[1:]),
+                            )
+                            for lvl, f in zip(LEVELS, feats)
+                        ]
+                    for arr, f in zip(arrays, feats):
+                        arr[start : start + len(chunk)] = f.float().cpu().numpy().astype(np.float16)
+                    if (n + 1) % SAVE_EVERY == 0:
+                        _save_progress(part, arrays, ids, start + len(chunk))
             if arrays is None:
                 raise ValueError(f"split {split!r} of {self.refer.name} has no images to cache")
             for arr in arrays:
