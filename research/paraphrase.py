@@ -362,6 +362,11 @@ from heldout12 import HELDOUT12  # noqa: E402  (research/ is sys.path[0] as a sc
 # words of lists 1–12 (`--words heldout13`).
 from heldout13 import HELDOUT13  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A fourteenth list (research/heldout14.py; 136 pairs), written blind on 2026-12-06 (fourth
+# session) by a helper who read only the generator's vocabulary and no earlier list, aimed at the
+# most common synonyms a person would type, earlier lists' words allowed (`--words heldout14`).
+from heldout14 import HELDOUT14  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -376,6 +381,7 @@ TABLES = {
     "heldout11": HELDOUT11,
     "heldout12": HELDOUT12,
     "heldout13": HELDOUT13,
+    "heldout14": HELDOUT14,
 }
 
 
@@ -387,6 +393,13 @@ def generator_words() -> set[str]:
         for phrases in table.values():
             words |= {w for p in phrases for w in p.split()}
     return words | set(v.LOCATION_WORDS)
+
+
+def unseen_only(name: str) -> dict[str, tuple[str, ...]]:
+    """List ``name`` with only the replacements that appear in no other list."""
+    others = {o for n, t in TABLES.items() if n != name for opts in t.values() for o in opts}
+    kept = {w: tuple(o for o in opts if o not in others) for w, opts in TABLES[name].items()}
+    return {w: opts for w, opts in kept.items() if opts}
 
 
 def rewrite(sentence: str, rng: random.Random, table: dict = SYNONYMS) -> str:
@@ -429,9 +442,16 @@ def copy_arguments(description: str) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     ap = copy_arguments(__doc__.split("\n\n")[0])
     ap.add_argument("--words", choices=sorted(TABLES), default="synonyms", help="which list")
+    ap.add_argument(
+        "--unseen",
+        action="store_true",
+        help="keep only the replacements that no other list holds (words no rule was fitted to)",
+    )
     args = ap.parse_args(argv)
 
     table = TABLES[args.words]
+    if args.unseen:
+        table = unseen_only(args.words)
     new = {w for opts in table.values() for o in opts for w in o.split()}
     clash = new & generator_words()
     if clash:

@@ -289,7 +289,7 @@ def test_refinement_codes_make_text_scores_more_precise(kind):
 @pytest.mark.parametrize("storage", ["fp32", "sq8"])
 def test_image_similarity_is_the_best_cosine_over_every_pool_image(storage):
     """Not limited to the text top-k: the most similar image of the whole pool, the query's
-    own image left out when named (the warning of an image unlike the pool, design §7)."""
+    own image left out when named (the warning of an image unlike the pool, docs/design.md §7)."""
     pool, _, image, image_ids = _random_pool(300, seed=4, image_storage=storage)
     rng = np.random.default_rng(5)
     q = _unit(rng.normal(size=(6, image.shape[1])))

@@ -97,8 +97,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--mirror",
         action="store_true",
         help="score answers averaged with the mirror image's, left and right swapped in the "
-        "expression, as tvnet.Predictor(mirror=True) gives them (twice the time; no influence "
-        "columns; run.json: protocol.mirror; the dashboard names the row 'mirror averaged')",
+        "expression, as a tvnet.Predictor call with mirror=True gives them (twice the time; "
+        "no influence columns; run.json: protocol.mirror; the dashboard names the row 'mirror averaged')",
     )
     p.add_argument(
         "--literal",

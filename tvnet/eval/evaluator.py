@@ -14,8 +14,8 @@ enrichment switched off (``nogate_*``) and with a random pool image as the neigh
 the answer's own mask. The visual features of query, neighbour and random neighbour come from
 one backbone pass; the three variants share the fusion and head code.
 
-``mirror=True`` scores answers averaged with the mirror image's, as ``Predictor(mirror=True)``
-gives them (docs/design.md §7, "Mirror averaging"): each letterboxed image's content flipped
+``mirror=True`` scores answers averaged with the mirror image's, as a ``Predictor`` call with
+``mirror=True`` gives them (docs/design.md §7, "Mirror averaging"): each letterboxed image's content flipped
 left to right, read with the expression's horizontal words swapped and the same neighbour, its
 map flipped back and averaged with the direct one; the score (and so the confidence) stays the
 direct answer's, and the influence columns are left out (they are single-pass). ``run.json``
