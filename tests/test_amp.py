@@ -4,7 +4,9 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
+import pytest
 import torch
 
 from tvnet.amp import (
@@ -63,9 +65,25 @@ def test_cpu_bf16_off_by_environment():
     assert as_is[2] == ("bf16 autocast" if cpu_has_bf16() else "fp32 (no bf16 on this CPU)")
 
 
+def test_the_loss_scaler_is_on_exactly_where_autocast_runs_in_fp16():
+    """Without a GPU with native bf16 (here: none at all) CUDA autocast means fp16, and only
+    there the scaler is asked for; torch then warns that it cannot scale without CUDA, the one
+    sign of an enabled scaler a machine without a GPU can see."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the fp16 case depends on which one")
+    assert autocast_dtype("cuda") == torch.float16
+    assert precision("cuda") == "fp16 autocast"
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        grad_scaler("cuda", True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither asks for a scaler, so neither warns
+        grad_scaler("cuda", False)
+        grad_scaler("cpu", True)
+
+
 def test_on_a_cpu_the_loss_scaler_passes_the_loss_and_the_step_through():
     """On a CPU (bf16 or fp32) autocast never runs in fp16, so the scaler is off: the loss and
-    the optimiser step are unchanged (the fp16 case needs a GPU and is not tested here)."""
+    the optimiser step are unchanged."""
     for enabled in (True, False):
         scaler = grad_scaler("cpu", enabled)
         assert not scaler.is_enabled()
@@ -79,8 +97,17 @@ def test_on_a_cpu_the_loss_scaler_passes_the_loss_and_the_step_through():
         assert torch.equal(w.detach(), torch.tensor([0.0, 0.0]))  # w - 0.5 · 2w
 
 
-def test_cuda_fast_paths_leave_a_cpu_process_as_it_was():
+def test_cuda_fast_paths_are_set_for_cuda_and_leave_a_cpu_process_as_it_was():
     matmul, bench = torch.get_float32_matmul_precision(), torch.backends.cudnn.benchmark
-    cuda_fast_paths("cpu")
-    assert torch.get_float32_matmul_precision() == matmul
-    assert torch.backends.cudnn.benchmark == bench
+    try:
+        torch.set_float32_matmul_precision("highest")  # torch's defaults, so the change shows
+        torch.backends.cudnn.benchmark = False
+        cuda_fast_paths("cpu")
+        assert torch.get_float32_matmul_precision() == "highest"
+        assert torch.backends.cudnn.benchmark is False
+        cuda_fast_paths("cuda:0")  # process settings only: no GPU needed to set them
+        assert torch.get_float32_matmul_precision() == "high"
+        assert torch.backends.cudnn.benchmark is True
+    finally:
+        torch.set_float32_matmul_precision(matmul)
+        torch.backends.cudnn.benchmark = bench

@@ -150,18 +150,20 @@ def test_check_replaceable_dir_refuses_what_a_replacement_would_destroy(tmp_path
         check_replaceable_dir(pool, ("manifest.json",), "pool", only=own)
 
 
-def _umask() -> int:
-    old = os.umask(0)
-    os.umask(old)
-    return old
-
-
 def test_written_files_and_replaced_folders_get_the_usual_mode_not_a_private_one(tmp_path):
     # mkstemp / mkdtemp make 0o600 / 0o700 temporaries; renamed into place as they are, a
-    # checkpoint or dump would be unreadable to any other user
-    umask = _umask()
+    # checkpoint or dump would be unreadable to any other user. The umask is set to the usual
+    # 022, so the modes expected differ from the private ones whatever this process's was.
+    old_umask = os.umask(0o022)
+    try:
+        _check_modes(tmp_path)
+    finally:
+        os.umask(old_umask)
+
+
+def _check_modes(tmp_path: Path) -> None:
     atomic_write_text(tmp_path / "f.json", "{}")
-    assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o644
     # a file written over keeps its own mode, as writing it in place would
     os.chmod(tmp_path / "f.json", 0o640)
     atomic_write_text(tmp_path / "f.json", "[]")
@@ -176,6 +178,6 @@ def test_written_files_and_replaced_folders_get_the_usual_mode_not_a_private_one
         (tmp / "shared").write_bytes(b"s")
         os.chmod(tmp / "shared", 0o640)  # a mode chosen on purpose is kept
         replace_dir(tmp, dest)
-        assert dest.stat().st_mode & 0o777 == 0o777 & ~umask
-        assert (dest / "weights").stat().st_mode & 0o777 == 0o666 & ~umask
+        assert dest.stat().st_mode & 0o777 == 0o755
+        assert (dest / "weights").stat().st_mode & 0o777 == 0o644
         assert (dest / "shared").stat().st_mode & 0o777 == 0o640

@@ -358,7 +358,7 @@ class Handlers:
         mirror-averaged with ``mirror``)."""
         try:
             img = read_upload(image)
-            tiles, rows = [], []
+            tiles, rows, averaged = [], [], []
             for v in self.models.variants:
                 expr = "" if expression is None else expression
                 pred = self.models.predict(v, img, expr, mirror=bool(mirror))
@@ -370,6 +370,7 @@ class Handlers:
                 said = f"“{escape_md(nb.sentence)}”" if nb is not None else "— (no retrieval)"
                 trained = training_summary(self.models.get(v).info, v)
                 verdict = verdict_cell(pred)
+                averaged.append(pred.mirror)
                 conf = "—" if pred.confidence is None else f"{100 * pred.confidence:.0f} %"
                 rows.append(
                     f"| {VARIANT_LABEL[v]} | {area:.1f} % | {conf} {verdict} | {said} | "
@@ -384,7 +385,8 @@ class Handlers:
             "| variant | mask area | confidence | neighbour | latency | training |\n"
             "|---|---|---|---|---|---|\n"
         )
-        note = "\n\n*Each answer averaged with the mirror image's.*" if mirror else ""
+        # said of the answers themselves, not of the request
+        note = "\n\n*Each answer averaged with the mirror image's.*" if all(averaged) else ""
         return tiles, head + "\n".join(rows) + note
 
     # -- influence of the inputs (model calls on the last result) -----------------------------

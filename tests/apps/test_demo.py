@@ -609,7 +609,7 @@ def test_bundled_model_answers_an_example(tmp_path):
         # models above answer the whole image, so there every influence is 0 by construction)
         image = EXAMPLES / row["image"]
         p = tvnet.Predictor.from_checkpoint(device="cpu")
-        words = p.word_influence(image, row["expression"])
+        words = single_words = p.word_influence(image, row["expression"])
         html = client.predict(api_name="/word_influence")
         shown = [float(v) for v in re.findall(r'data-influence="([\d.]+)"', html)]
         assert shown == pytest.approx([w.influence for w in words], abs=2e-3)
@@ -630,6 +630,10 @@ def test_bundled_model_answers_an_example(tmp_path):
         assert s["mask_pixels"] == pytest.approx(want.mask.sum(), rel=0.01)
         closed = p.neighbour_influence(image, row["expression"], pred=want)
         assert s["neighbour_influence"]["changed"] == pytest.approx(closed.changed, abs=2e-3)
+        # each view's check below tells the mirror-averaged number from the single pass's
+        single = p(image, row["expression"], gate_closed=True)
+        single_nb = p.neighbour_influence(image, row["expression"], pred=single)
+        assert abs(single_nb.changed - closed.changed) > 2e-3
         assert "both mirror averaged" in o["influence_caption"]
         assert "mirror image" in o["probability_caption"]
         assert "direct pass" in o["attention_caption"] and "mirror pass" in o["latency"]
@@ -637,11 +641,15 @@ def test_bundled_model_answers_an_example(tmp_path):
         html = client.predict(api_name="/word_influence")
         shown = [float(v) for v in re.findall(r'data-influence="([\d.]+)"', html)]
         assert shown == pytest.approx([w.influence for w in words], abs=2e-3)
+        assert max(abs(a.influence - b.influence) for a, b in zip(words, single_words)) > 2e-3
         table, _ = client.predict(api_name="/candidate_influence")
-        indices = [int(r[-1]) for r in table["data"][:5]]
+        indices = [int(r[-1]) for r in table["data"][:10]]
         found = p.candidate_influence(image, row["expression"], indices, pred=want)
-        shown = [float(r[-2].removesuffix(" %")) for r in table["data"][:5]]
+        shown = [float(r[-2].removesuffix(" %")) for r in table["data"][:10]]
         assert shown == pytest.approx([100 * f.changed for f in found], abs=0.2)
+        found1 = p.candidate_influence(image, row["expression"], indices, pred=single)
+        apart = [100 * abs(a.changed - b.changed) for a, b in zip(found, found1)]
+        assert max(apart) > 0.2, apart
         del p
 
         tiny = tmp_path / "tiny.png"

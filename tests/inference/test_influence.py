@@ -208,9 +208,12 @@ def test_a_mirror_averaged_answer_is_compared_with_alternatives_averaged_alike(
     assert alone.changed == pytest.approx(rerun.changed, abs=0.01)
     # a candidate as the neighbour: the mirror-averaged answer with it forced
     cands = direct.neighbour.candidates["index"].tolist()[1:3]
+    singles = []
     for index, inf in zip(cands, full.candidate_influence(img, expression, cands, pred=plain)):
         forced = full(img, expression, neighbour=index, mirror=True)
         assert mask_iou(inf.mask, forced.mask) > 0.99
+        singles.append(mask_iou(inf.mask, full(img, expression, neighbour=index).mask))
+    assert min(singles) < 0.99  # the single-pass answers would not have passed the check
     # each word dropped: the mirror-averaged answer without it (the mirror pass reads the
     # word swapped, so dropping "left" drops "right" there)
     words = full.word_influence(img, expression, mirror=True)

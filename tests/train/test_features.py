@@ -8,13 +8,13 @@ import torch
 
 from tests.conftest import TINY_MODEL
 from tvnet import build_model
-from tvnet.amp import cpu_bf16_supported
+from tvnet.amp import cpu_bf16_supported, cpu_has_bf16
 from tvnet.data.refer import open_refer
 from tvnet.data.tokenize import Vocab
 from tvnet.data.transforms import letterbox, to_tensor
 from tvnet.train import features
 from tvnet.train.batches import widen
-from tvnet.train.features import LEVELS, FeatureCache
+from tvnet.train.features import LEVELS, FeatureCache, cache_precision
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +175,22 @@ def test_the_cache_key_names_the_precision_its_features_are_computed_in(
     assert off.dir.name.endswith("-fp32")
     assert on.dir.name.endswith("-amp" if cpu_bf16_supported() else "-fp32")
     assert off.dir.name.rsplit("-", 1)[0] == on.dir.name.rsplit("-", 1)[0]
+
+
+def test_the_cache_key_follows_the_precision_not_the_flag_on_either_kind_of_cpu(monkeypatch):
+    """Both branches on one machine: TVNET_CPU_BF16=0 makes any CPU an fp32 one, and a CPU
+    with bf16 names its autocast caches "amp"; a GPU without bf16 (here: none) would be fp16."""
+    assert cache_precision("cpu", False) == "fp32"
+    if not torch.cuda.is_available():
+        assert cache_precision("cuda", True) == "fp16"
+    try:
+        monkeypatch.setenv("TVNET_CPU_BF16", "0")
+        cpu_bf16_supported.cache_clear()
+        assert cache_precision("cpu", True) == "fp32"
+        if cpu_has_bf16():
+            monkeypatch.delenv("TVNET_CPU_BF16")
+            cpu_bf16_supported.cache_clear()
+            assert cache_precision("cpu", True) == "amp"
+    finally:
+        monkeypatch.undo()
+        cpu_bf16_supported.cache_clear()
