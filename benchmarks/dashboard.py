@@ -33,6 +33,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, this folder)
+
 from analysis import figures, tables  # noqa: E402
 from tvnet.eval.dump import DumpWriter, load_dumps  # noqa: E402
 from tvnet.eval.metrics import iou_counts, sample_iou, size_bin  # noqa: E402
@@ -185,7 +187,9 @@ def main(argv=None) -> int:
     )
 
     print(f"rows: {args.rows:,}  parquet: {size_mb:.1f} MiB  (generated in {gen_s:.1f} s)")
-    print(f"cpu cores visible: {os.cpu_count()}, torch not imported: {'torch' not in sys.modules}")
+    print(
+        f"cpu: {cpu_model()}, {os.cpu_count()} cores visible, torch not imported: {'torch' not in sys.modules}"
+    )
     print(f"load (load_dumps, all columns):   {load_s * 1000:8.1f} ms")
     print(f"overview (tables + curve data):   {over_s * 1000:8.1f} ms")
     print(f"total (load + overview):          {total_s * 1000:8.1f} ms   goal < 2000 ms")

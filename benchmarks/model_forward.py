@@ -15,6 +15,7 @@ import statistics
 import time
 
 import torch
+from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
 
 from tvnet import build_model
 from tvnet.config import VARIANTS, preset_config
@@ -37,7 +38,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(1000)])
-    print(f"device={device} threads={args.threads} size={args.size} runs={args.runs}")
+    where = torch.cuda.get_device_name() if device == "cuda" else cpu_model()
+    print(
+        f"device={device} ({where}) precision=fp32 threads={args.threads} size={args.size} runs={args.runs}"
+    )
     print(
         f"{'preset':7s} {'variant':9s} {'params(M)':>10s} {'trainable(M)':>12s} {'median ms':>10s} {'p90 ms':>8s} {'peak MiB':>9s}"
     )

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
 
 
 def _rss() -> tuple[float, float]:
@@ -219,6 +220,7 @@ def main() -> None:
     from tvnet.retrieval.pool import DataPool
 
     faiss.omp_set_num_threads(args.threads)
+    print(f"cpu: {cpu_model()}; fp32 vectors (faiss)")
     print(
         f"pool: {args.n:,} entries, text {args.d_text}-d, image {args.d_image}-d, "
         f"{args.exprs_per_image} expression(s) per image; {args.queries} queries; "

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_model  # benchmarks/machine.py: scripts run from this folder
+
 from tvnet.data.synthref import generate
 
 
@@ -49,6 +51,7 @@ def main() -> None:
         n_img = len(os.listdir(out / "images"))
         mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
         workers = args.workers or max(1, min(2, os.cpu_count() or 1))
+        print(f"machine: {cpu_model()}, {os.cpu_count()} cores visible")
         print(
             f"synthref: {args.samples} samples, {n_img} scenes in {dt:.1f} s with {workers} "
             f"worker(s): {args.samples / dt:.1f} samples/s, {n_img / dt:.1f} scenes/s, "
