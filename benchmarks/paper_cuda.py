@@ -43,7 +43,7 @@ from tvnet.cli.train import load_config
 from tvnet.config import VARIANTS
 from tvnet.data.tokenize import PAD, UNK, Vocab
 from tvnet.model.head import training_loss
-from tvnet.train.loop import make_optimizer
+from tvnet.train.optim import make_optimizer
 from tvnet.train.record import processor
 
 

@@ -40,7 +40,7 @@ from tvnet import ris_metrics
 from tvnet.config import TrainConfig
 from tvnet.model.head import tvnet_loss
 from tvnet.model.spatial import spatial_features
-from tvnet.train.loop import _poly, make_optimizer
+from tvnet.train.optim import make_optimizer, poly_lr
 
 
 class PlainGrounder(nn.Module):
@@ -115,7 +115,7 @@ def main() -> None:
     bar = tqdm(range(args.steps), desc=f"train ({args.text})", unit="step")
     for step in bar:
         for g in opt.param_groups:
-            g["lr"] = _poly(step, args.steps, args.lr, 0.9)
+            g["lr"] = poly_lr(step, args.steps, args.lr, 0.9)
         idx = order[step * bs : (step + 1) * bs]
         loss = tvnet_loss(forward("train", idx), [], loaders["train"].masks(idx), w_dice=1.0)
         opt.zero_grad(set_to_none=True)

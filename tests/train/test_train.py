@@ -12,7 +12,9 @@ from safetensors.torch import load_file
 from tests.conftest import TINY_MODEL
 from tvnet.amp import cpu_bf16_supported
 from tvnet.config import TrainConfig, preset_config
-from tvnet.train.loop import make_optimizer, process_device, train
+from tvnet.train.loop import process_device, train
+from tvnet.train.optim import make_optimizer
+from tvnet.train.record import cpu_model
 
 
 def _cfg(variant="full"):
@@ -53,7 +55,9 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     assert run0["device"] == "cpu" and run0["world_size"] == 1 and run0["threads"] >= 1
     cpuinfo = Path("/proc/cpuinfo")
     names = [ln for ln in cpuinfo.read_text().splitlines() if ln.startswith("model name")]
-    assert run0["processor"] == names[0].split(":", 1)[1].strip()  # Linux, as here and in CI
+    # Linux, as here and in CI: the model name, then family, model and vector extensions
+    assert run0["processor"].startswith(names[0].split(":", 1)[1].strip() + " (")
+    assert run0["processor"] == cpu_model(cpuinfo.read_text())
     assert run0["precision"] == (
         "bf16 autocast" if cpu_bf16_supported() else "fp32 (no bf16 on this CPU)"
     )

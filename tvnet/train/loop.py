@@ -34,6 +34,7 @@ from tvnet.model.head import training_loss
 from tvnet.train import record
 from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable, widen
 from tvnet.train.features import FeatureCache
+from tvnet.train.optim import load_optimizer, make_optimizer, poly_lr, save_optimizer
 
 LAST, FINAL = "last", "final"
 
@@ -63,88 +64,6 @@ class _Order:
     def batch(self, step: int, size: int) -> np.ndarray:
         pos = np.arange(step * size, (step + 1) * size)
         return np.array([self.perm(int(p // self.n))[p % self.n] for p in pos])
-
-
-def _poly(step: int, steps: int, lr: float, power: float) -> float:
-    return lr * (1 - min(step, steps) / steps) ** power
-
-
-def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """Adam with weight decay on the conv/linear/LSTM weight matrices only.
-
-    ``decoupled`` (default) is AdamW: each step shrinks a weight by ``lr·wd``. ``l2`` is Adam
-    with the decay added to the gradient (the literal reading of "Adam, weight decay 5e-4").
-    Under ``l2`` Adam normalises the decay term like any gradient, so a parameter whose loss
-    gradient is smaller than ``wd·w`` — the language path early in training — shrinks by about
-    ``lr`` per step whatever its loss gradient says: on SynthRef it took the LSTM's recurrent
-    weights from norm 18.5 to 0.5 in 250 steps and the model stopped reading the expression.
-    Biases, norm scales and word embeddings are never decayed.
-    """
-    decay, keep = [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        no_decay = p.ndim < 2 or name.startswith("text.embed.")
-        (keep if no_decay else decay).append(p)
-    groups = [
-        {"params": decay, "weight_decay": cfg.weight_decay},
-        {"params": keep, "weight_decay": 0.0},
-    ]
-    adam = torch.optim.AdamW if cfg.weight_decay_mode == "decoupled" else torch.optim.Adam
-    return adam(groups, lr=cfg.lr)
-
-
-def _save_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int) -> None:
-    from safetensors.torch import save_file
-
-    sd = opt.state_dict()
-    tensors = {
-        f"{i}.{k}": v.detach().cpu().contiguous()
-        for i, st in sd["state"].items()
-        for k, v in st.items()
-    }
-    save_file(tensors, str(folder / "optimizer.safetensors"))
-    (folder / "optimizer.json").write_text(
-        json.dumps({"step": step, "param_groups": sd["param_groups"]})
-    )
-
-
-def _load_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int | None) -> int:
-    """The optimiser state saved with the checkpoint ``folder`` of training step ``step``
-    (its config.json's; None when it records none) → the step to go on from. A missing,
-    corrupt or mismatched state is a CheckpointError, never a silent restart from step 0."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    from tvnet.checkpoint import CheckpointError
-
-    if not (folder / "optimizer.json").is_file():
-        if not step:
-            return 0
-        raise CheckpointError(
-            f"{folder} holds the weights of step {step} but no optimizer state (optimizer.json): "
-            "a save of an earlier version was interrupted. Resuming would restart the schedule "
-            "at step 0; start a new --out, with --init "
-            f"{folder} to keep the weights"
-        )
-    try:
-        meta = json.loads((folder / "optimizer.json").read_text())
-        state: dict[int, dict[str, torch.Tensor]] = {}
-        for key, v in load_file(str(folder / "optimizer.safetensors")).items():
-            i, k = key.split(".", 1)
-            state.setdefault(int(i), {})[k] = v
-        opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-        saved = int(meta["step"])
-    except (OSError, ValueError, KeyError, TypeError, SafetensorError) as e:
-        raise CheckpointError(
-            f"the optimizer state in {folder} is corrupt ({type(e).__name__}: {e}); start a new "
-            f"--out, with --init {folder} to keep the weights"
-        ) from e
-    if step is not None and saved != step:
-        raise CheckpointError(
-            f"{folder}: the optimizer state is of step {saved}, the weights of step {step}"
-        )
-    return saved
 
 
 def _dist() -> tuple[int, int]:
@@ -316,7 +235,7 @@ def train(
     opt = make_optimizer(model, train_cfg)
     scaler = grad_scaler(device, train_cfg.amp)  # fp16 autocast only; its scale is not saved
     if resuming:
-        start_step = _load_optimizer(opt, last, resumed.get("step"))
+        start_step = load_optimizer(opt, last, resumed.get("step"))
     net = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(
@@ -374,7 +293,7 @@ def train(
                     },
                 ),
             },
-            write_more=lambda folder: _save_optimizer(opt, folder, step),  # one atomic folder
+            write_more=lambda folder: save_optimizer(opt, folder, step),  # one atomic folder
         )
 
     def log_val(step: int, epoch: int):
@@ -410,7 +329,7 @@ def train(
             if stop_at is not None and step >= stop_at:
                 break
             for g in opt.param_groups:
-                g["lr"] = _poly(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
+                g["lr"] = poly_lr(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
             inputs, mask = batches.get(step) if batches is not None else make_batch(step)
             inputs = widen(inputs)  # in the step's own OpenMP team (FeatureCache.get)
             with autocast_context(device, train_cfg.amp):
