@@ -3,7 +3,7 @@
 Test-time augmentation that keeps the meaning: the image flipped left to right is described by
 the expression with its horizontal words swapped ("left" ↔ "right", "leftmost" ↔ "rightmost";
 SynthRef has no other; :mod:`tvnet.data.mirror`), and the direct answer's neighbour.
-``Predictor(..., mirror=True)`` is the average below. For each sample of a split, the Predictor answers the image as it is
+``predictor(image, text, mirror=True)`` is the average below. For each sample of a split, the Predictor answers the image as it is
 and the mirrored pair; the mirrored probability map is flipped back and the two are averaged.
 Prints oIoU, mIoU and Prec@0.5/0.9 of the single answer, of the mirrored one alone (a check
 that the swap keeps the meaning: it should score about as well) and of the average, over the
@@ -85,12 +85,14 @@ def main(argv: list[str] | None = None) -> int:
         swapped += text != s.sentence
         first = p(image, s.sentence, attention=False)
         a, nb = first.prob, None if first.neighbour is None else first.neighbour.index
-        # the mirror image read with the direct answer's neighbour, as Predictor(mirror=True)
+        # the mirror image read with the direct answer's neighbour, as predictor(image, text, mirror=True)
         b = p(np.ascontiguousarray(image[:, ::-1]), text, neighbour=nb, attention=False)
         b = b.prob[:, ::-1]
         for key, prob in zip(keys[:3], (a, b, (a + b) / 2)):
             scores[key].add(prob, gt, p.calibration)
-        scores[keys[3]].add((a + b) / 2, gt, p.calibration, scored=a)  # Predictor(mirror=True)
+        scores[keys[3]].add(
+            (a + b) / 2, gt, p.calibration, scored=a
+        )  # predictor(image, text, mirror=True)
     print(f"{args.split}: {len(samples)} samples, {swapped} with a horizontal word swapped")
     for key, score in scores.items():
         print(f"  {score.row()}  {key}")

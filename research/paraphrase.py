@@ -396,8 +396,11 @@ def generator_words() -> set[str]:
 
 
 def unseen_only(name: str) -> dict[str, tuple[str, ...]]:
-    """List ``name`` with only the replacements that appear in no other list."""
-    others = {o for n, t in TABLES.items() if n != name for opts in t.values() for o in opts}
+    """List ``name`` with only the replacements that appear in no earlier list (a later list
+    leaves the copy as it is)."""
+    names = list(TABLES)
+    earlier = names[: names.index(name)]
+    others = {o for n in earlier for opts in TABLES[n].values() for o in opts}
     kept = {w: tuple(o for o in opts if o not in others) for w, opts in TABLES[name].items()}
     return {w: opts for w, opts in kept.items() if opts}
 
@@ -445,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--unseen",
         action="store_true",
-        help="keep only the replacements that no other list holds (words no rule was fitted to)",
+        help="keep only the replacements that no earlier list holds (words no rule was fitted to)",
     )
     args = ap.parse_args(argv)
 

@@ -386,7 +386,11 @@ class Handlers:
             "|---|---|---|---|---|---|\n"
         )
         # said of the answers themselves, not of the request
-        note = "\n\n*Each answer averaged with the mirror image's.*" if all(averaged) else ""
+        note = (
+            "\n\n*Each answer averaged with the mirror image's.*"
+            if averaged and all(averaged)
+            else ""
+        )
         return tiles, head + "\n".join(rows) + note
 
     # -- influence of the inputs (model calls on the last result) -----------------------------

@@ -14,6 +14,12 @@ model name	: something else
 """
 ZEN2 = "cpu family\t: 23\nmodel\t\t: 49\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\n"
 OLD = "model name\t: Some CPU\nflags\t\t: fpu sse2 avx\n"
+GRAVITON3 = """processor\t: 0
+BogoMIPS\t: 2100.00
+Features\t: fp asimd evtstrm aes sha3 sve asimdfhm bf16 i8mm
+CPU implementer\t: 0x41
+CPU part\t: 0xd40
+"""
 
 
 def test_the_cpu_is_named_with_what_tells_the_machines_apart():
@@ -22,6 +28,14 @@ def test_the_cpu_is_named_with_what_tells_the_machines_apart():
     assert cpu_model(ZEN2) == "AMD EPYC (family 23 model 49; AVX2, no AVX-512)"
     assert cpu_model(OLD) == "Some CPU (no AVX2)"
     assert cpu_model("model name\t: Arm thing\n") == "Arm thing"  # no flags: nothing claimed
+    # Arm names no model: the implementer and part, and bf16 / SVE from its features
+    arm = "Arm CPU (implementer 0x41, part 0xd40)"
+    assert cpu_model(GRAVITON3) == f"{arm} (BF16)"
+    assert cpu_model(GRAVITON3.replace(" bf16", "")) == f"{arm} (SVE, no bf16)"
+    assert (
+        cpu_model(GRAVITON3.replace(" sve", "").replace(" bf16", "")) == f"{arm} (no SVE or bf16)"
+    )
+    assert cpu_model("bogus\n") == "unknown CPU"  # text given: never this machine's name
     assert cpu_model().strip()  # this machine's, whatever it is
 
 

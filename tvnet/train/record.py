@@ -12,9 +12,11 @@ from typing import Any
 
 def cpu_model(cpuinfo: str | None = None) -> str:
     """The CPU's model name with what tells this project's machines apart (Linux's
-    /proc/cpuinfo, or the text ``cpuinfo``): x86 family and model, and the widest of bf16
+    /proc/cpuinfo, or the text ``cpuinfo``): on x86 the family and model and the widest of bf16
     (AVX512-BF16 or AMX), AVX-512 and AVX2, e.g. "AMD EPYC (family 25 model 17; AVX512-BF16)";
-    where there is no /proc/cpuinfo, what ``platform`` knows."""
+    on Arm, which names no model there, the implementer and part and whether it has bf16 or
+    SVE; where there is no /proc/cpuinfo, what ``platform`` knows."""
+    here = cpuinfo is None
     if cpuinfo is None:
         try:
             with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -26,24 +28,30 @@ def cpu_model(cpuinfo: str | None = None) -> str:
         key, sep, value = line.partition(":")
         if sep:
             fields.setdefault(key.strip(), value.strip())
-    name = fields.get("model name") or platform.processor() or platform.machine()
-    flags = set(fields.get("flags", "").split())
-    isa = next((label for flag, label in _ISA if flag in flags), "no AVX2" if flags else None)
+    name = fields.get("model name")
+    if name is None and "CPU implementer" in fields:
+        name = f"Arm CPU (implementer {fields['CPU implementer']}, part {fields.get('CPU part')})"
+    if name is None:
+        name = (platform.processor() or platform.machine()) if here else "unknown CPU"
     extra = []
     if "cpu family" in fields and "model" in fields:
         extra.append(f"family {fields['cpu family']} model {fields['model']}")
-    if isa:
-        extra.append(isa)
+    for key, table, none in (("flags", _X86, "no AVX2"), ("Features", _ARM, "no SVE or bf16")):
+        if key in fields:
+            have = set(fields[key].split())
+            extra.append(next((label for flag, label in table if flag in have), none))
+            break
     return f"{name} ({'; '.join(extra)})" if extra else name
 
 
 # the widest vector extension first: what the speed of bf16 autocast and fp32 kernels follows
-_ISA = (
+_X86 = (
     ("avx512_bf16", "AVX512-BF16"),
     ("amx_bf16", "AMX-BF16"),
     ("avx512f", "AVX-512, no bf16"),
     ("avx2", "AVX2, no AVX-512"),
 )
+_ARM = (("bf16", "BF16"), ("sve", "SVE, no bf16"))
 
 
 def processor(device: str) -> str:
