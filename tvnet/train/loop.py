@@ -36,7 +36,7 @@ from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable, widen
 from tvnet.train.features import FeatureCache
 from tvnet.train.optim import load_optimizer, make_optimizer, poly_lr, save_optimizer
 
-LAST, FINAL = "last", "final"
+LAST = "last"  # the run's checkpoint folder, written atomically every N steps and at the end
 
 
 @dataclass
