@@ -88,7 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ap.add_argument("--data", required=True, metavar="DIR", help="a refer-format dataset folder")
+    ap.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="a refer-format dataset folder (or its refs file)",
+    )
     ap.add_argument("--split", default="val")
     ap.add_argument("--limit", type=int, help="only the first N samples of the split")
     args = ap.parse_args(argv)

@@ -162,11 +162,19 @@ def type_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
     }
 
 
+def dataset_folder(data_dir: str | os.PathLike) -> Path:
+    """The refer-format folder of a dump's ``data_dir``: the folder itself, or the folder of a
+    refs file, which is what a dump records when its folder holds several split schemes
+    (``refer/data/refcocog/refs(umd).p``; docs/data.md)."""
+    p = Path(data_dir)
+    return p.parent if p.suffix in (".p", ".json") and p.name.startswith("refs(") else p
+
+
 def data_stamp(data_dir: str) -> tuple:
     """(name, mtime_ns, size) of a refer-format folder's top-level files: part of the cache key
     of :func:`run_analysis`, so a regenerated or repaired dataset is read again."""
     try:
-        entries = sorted(os.scandir(data_dir), key=lambda e: e.name)
+        entries = sorted(os.scandir(dataset_folder(data_dir)), key=lambda e: e.name)
         return tuple(
             (e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries if e.is_file()
         )
@@ -225,7 +233,7 @@ def per_run(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict], kind:
         if not data_dir:
             missing[d["run"]] = "its run.json names no dataset folder"
             continue
-        if not (Path(data_dir) / "instances.json").is_file():
+        if not (dataset_folder(data_dir) / "instances.json").is_file():
             missing[d["run"]] = FOLDER_MISSING
             continue
         name = None if d["dataset"] == "unknown" else d["dataset"]
@@ -256,20 +264,20 @@ def resolve_data_dir(data_dir: str | None, dump_path: Path) -> str | None:
     if p.is_absolute():
         return str(p)
     for base in (Path(dump_path), Path.cwd(), REPO):
-        if (base / p).is_dir():
+        if dataset_folder(base / p).is_dir() and (base / p).exists():
             return str((base / p).resolve())
     return str(REPO / p)
 
 
 def has_dataset(data_dir: str | None) -> bool:
-    return bool(data_dir) and (Path(data_dir) / "instances.json").is_file()
+    return bool(data_dir) and (dataset_folder(data_dir) / "instances.json").is_file()
 
 
 @st.cache_data(max_entries=8)
 def image_index(data_dir: str, mtime_ns: int) -> dict[int, str]:
     """image_id → file_name from ``<data_dir>/instances.json`` (COCO style)."""
     del mtime_ns
-    with open(Path(data_dir) / "instances.json", encoding="utf-8") as f:
+    with open(dataset_folder(data_dir) / "instances.json", encoding="utf-8") as f:
         data = json.load(f)
     return {int(im["id"]): str(im["file_name"]) for im in data.get("images", [])}
 
@@ -278,7 +286,7 @@ def load_image(data_dir: str | None, image_id) -> tuple[np.ndarray | None, str]:
     """The RGB image of ``image_id`` from a refer-format folder, or (None, why not)."""
     if not data_dir:
         return None, "the dump's run.json names no dataset data_dir"
-    inst = Path(data_dir) / "instances.json"
+    inst = dataset_folder(data_dir) / "instances.json"
     if not inst.is_file():
         return None, f"{inst} not found"
     if image_id is None or (isinstance(image_id, float) and np.isnan(image_id)):
@@ -290,7 +298,7 @@ def load_image(data_dir: str | None, image_id) -> tuple[np.ndarray | None, str]:
     name = index.get(int(image_id))
     if name is None:
         return None, f"image id {int(image_id)} is not in {inst}"
-    path = Path(data_dir) / "images" / name
+    path = dataset_folder(data_dir) / "images" / name
     if not path.is_file():
         return None, f"{path} not found"
     try:

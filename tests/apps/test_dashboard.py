@@ -326,6 +326,28 @@ def test_failure_modes_follow_the_dataset_folder_and_say_what_is_hidden(tiny_syn
     assert not at.exception
 
 
+def test_a_dump_of_a_refs_file_in_a_folder_of_several_schemes_finds_its_data(
+    tiny_synthref, tmp_path
+):
+    """RefCOCO's folders hold two refs files: a dump evaluated with --data DIR/refs(X).json
+    records that file, and the dashboard reads the folder's images and the chosen scheme."""
+    from tvnet.data.refer import open_refer
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_synthref["data"], data)
+    refs = next(data.glob("refs(*).json"))
+    shutil.copy(refs, data / "refs(other).json")  # a second scheme beside it
+    refer = open_refer(refs)
+    assert refer.name.endswith(f"_{refer.split_by}")  # named with its scheme
+    _synth_dump(tmp_path / "d" / "full", refer, refs, "full", lambda s, gt: 0 * gt)
+    at = run_app(tmp_path / "d", "Failure cases")
+    t = table_by_title(at, f"Failure modes (% of samples) — {refer.name} / val")
+    assert t.loc["full", "empty"] == "100.00"
+    assert "Image not available" not in " ".join(i.value for i in at.info)
+    assert len(at.image) > 0
+    assert not at.exception
+
+
 def test_failure_modes_need_the_dataset(root):
     at = run_app(root, "Failure cases")  # hand-made dumps: instances.json without refs
     at.session_state["loaded_dumps"] = True  # open "Loaded dumps": its table is drawn then

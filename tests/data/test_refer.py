@@ -100,15 +100,41 @@ def test_json_refs_variant_equals_pickle(refer_data: ReferFixture) -> None:
 
 
 def test_several_refs_files_need_split_by(refer_data: ReferFixture) -> None:
-    with pytest.raises(ValueError, match=r"google.*umd|umd.*google"):
-        open_refer(refer_data.data / "refcocog")
-    umd = open_refer(refer_data.data / "refcocog", split_by="umd")
+    folder = refer_data.data / "refcocog"
+    # the error lists the schemes and says how a command line chooses one
+    with pytest.raises(
+        ValueError, match=r"\['google', 'umd'\].*--data .*refcocog/refs\(google\)\.p"
+    ):
+        open_refer(folder)
+    umd = open_refer(folder, split_by="umd")
     assert umd.splits() == ["train", "val", "test"]
     assert len(umd.samples("test")) == 3
-    google = open_refer(refer_data.data / "refcocog", split_by="google")
+    google = open_refer(folder, split_by="google")
     assert google.splits() == ["train", "val"]
+    # chosen among several, a dataset carries its scheme in its name: neighbour tables and
+    # dumps of refcocog's two val splits never share a file or a report row
+    assert (umd.name, google.name) == ("refcocog_umd", "refcocog_google")
+    assert open_refer(refer_data.data / "refcoco").name == "refcoco"  # one scheme: as it was
     with pytest.raises(FileNotFoundError, match=r"refs\(unc\)\.p.*found: refs\(google\)\.p"):
-        open_refer(refer_data.data / "refcocog", split_by="unc")
+        open_refer(folder, split_by="unc")
+
+
+def test_a_refs_file_as_the_dataset_picks_its_scheme(refer_data: ReferFixture) -> None:
+    """What the command lines' --data takes where a folder holds several refs files."""
+    folder = refer_data.data / "refcocog"
+    for scheme in ("umd", "google"):
+        by_file = open_refer(folder / f"refs({scheme}).p")
+        by_name = open_refer(folder, split_by=scheme)
+        assert (by_file.name, by_file.split_by, by_file.root) == (by_name.name, scheme, folder)
+        for split in by_name.splits():
+            assert by_file.samples(split) == by_name.samples(split)
+        assert open_refer(folder / f"refs({scheme}).p", split_by=scheme).name == by_name.name
+    with pytest.raises(
+        ValueError, match=r"refs\(umd\)\.p is the split_by='umd' refs file, not 'google'"
+    ):
+        open_refer(folder / "refs(umd).p", split_by="google")
+    with pytest.raises(FileNotFoundError, match="dataset folder not found"):
+        open_refer(folder / "refs(unc).p")  # no such file: read as a folder that is not there
 
 
 def test_missing_files_name_the_file_and_the_layout(refer_data: ReferFixture) -> None:

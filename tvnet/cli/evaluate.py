@@ -39,7 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="checkpoint folder (model.safetensors + config.json)",
     )
-    p.add_argument("--data", type=Path, required=True, help="refer-format dataset folder")
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="refer-format dataset folder, or its refs file where it holds several (refs(umd).p)",
+    )
     p.add_argument("--split", required=True, help="split to evaluate (val, test, testA, …)")
     p.add_argument(
         "--pool",

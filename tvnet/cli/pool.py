@@ -140,7 +140,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "manifest.json).",
         epilog="example: tvnet pool build --data data/synthref --split train --out pools/synthref",
     )
-    b.add_argument("--data", required=True, metavar="DIR", help="refer-format dataset folder")
+    b.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="refer-format dataset folder, or its refs file where it holds several (refs(umd).p)",
+    )
     b.add_argument("--split", default="train", help="split to pool (default: %(default)s)")
     b.add_argument(
         "--out",
@@ -169,7 +174,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "neighbour_sentence, text_score, image_score) that training and evaluation read.",
         epilog="example: tvnet pool neighbours --data data/synthref --split val --pool pools/synthref",
     )
-    n.add_argument("--data", required=True, metavar="DIR", help="refer-format dataset folder")
+    n.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="refer-format dataset folder, or its refs file where it holds several (refs(umd).p)",
+    )
     n.add_argument("--split", required=True, help="split whose samples get neighbours")
     n.add_argument(
         "--pool", required=True, metavar="POOL", help="pool folder from `tvnet pool build`"

@@ -19,7 +19,8 @@ EPILOG = """examples:
   tvnet train ... --variant full --init runs/baseline/last --out runs/full-grown
                                                  # grow a baseline into full (RES, AMF start as no-ops)
   torchrun --nproc_per_node 4 -m tvnet train --config configs/paper.json --variant full \\
-      --data refer/data/refcoco --pool runs/refcoco-pool --out runs/refcoco-full   # multi-GPU (DDP)
+      --data "refer/data/refcoco/refs(unc).p" --pool runs/refcoco-pool --out runs/refcoco-full
+                                                 # multi-GPU (DDP); the refs file picks the split scheme
   tvnet train --config configs/cpu.json --variant baseline --data data/synthref --out runs/h5 \\
       --set model.fusion_heads=5 --set train.loss_dice=0    # one-off changes, no new config file
 
@@ -57,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--data",
         type=Path,
         required=True,
-        help="refer-format dataset folder (refs(*).p|json + instances.json)",
+        help="refer-format dataset folder (refs(*).p|json + instances.json), or its refs file where "
+        "the folder holds several split schemes (refer/data/refcocog/refs(umd).p)",
     )
     p.add_argument(
         "--pool",

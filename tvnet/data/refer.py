@@ -243,16 +243,18 @@ def decode_segmentation(seg: Any, h: int, w: int) -> np.ndarray:
     return m.astype(bool)
 
 
-def _find_refs_file(data_dir: Path, split_by: str | None) -> tuple[Path, str]:
+def _find_refs_file(data_dir: Path, split_by: str | None) -> tuple[Path, str, bool]:
+    """The refs file to read, its split scheme, and whether the folder holds several schemes."""
     found: list[tuple[str, Path]] = []
     for p in sorted(data_dir.iterdir()):
         m = _REFS_FILE.match(p.name)
         if m and p.is_file():
             found.append((m.group("split_by"), p))
+    several = len({sb for sb, _ in found}) > 1
     if split_by is not None:
-        for sb, p in found:
+        for sb, p in sorted(found, key=lambda t: t[1].suffix != ".json"):  # JSON first
             if sb == split_by:
-                return p, sb
+                return p, sb, several
         have = ", ".join(p.name for _, p in found) or "none"
         raise FileNotFoundError(
             f"refs file for split_by={split_by!r} not found in {data_dir}: expected "
@@ -266,11 +268,13 @@ def _find_refs_file(data_dir: Path, split_by: str | None) -> tuple[Path, str]:
     if len(names) > 1:
         raise ValueError(
             f"{data_dir} holds refs files for several split schemes {names} "
-            f"({', '.join(p.name for _, p in found)}); choose one with split_by="
+            f"({', '.join(p.name for _, p in found)}); choose one: pass the refs file as the "
+            f"dataset (--data {data_dir / found[0][1].name}) or, in Python, "
+            f"open_refer(..., split_by={names[0]!r})"
         )
     # refs(x).p and refs(x).json both present: prefer JSON (no unpickling at all)
     json_first = sorted(found, key=lambda t: t[1].suffix != ".json")
-    return json_first[0][1], names[0]
+    return json_first[0][1], names[0], several
 
 
 def _default_images_dir(data_dir: Path, name: str) -> Path:
@@ -287,12 +291,22 @@ def open_refer(
 ) -> ReferDataset:
     """Open a refer-format dataset folder (see the module docstring for the layout).
 
-    ``split_by`` picks among several refs files (refcocog: ``umd`` or ``google``).
+    ``split_by`` picks among several refs files (refcocog: ``umd`` or ``google``); so does
+    ``data_dir`` naming the refs file itself (``refer/data/refcocog/refs(umd).p``), which is how
+    the command lines choose one (``--data``). A dataset chosen among several schemes is named
+    with its scheme (``refcocog_umd``), so that its neighbour tables, dumps and report rows
+    never mix with another scheme's splits of the same images.
     """
     data_dir = Path(data_dir)
+    m = _REFS_FILE.match(data_dir.name)
+    if m and data_dir.is_file():
+        if split_by is not None and split_by != m.group("split_by"):
+            raise ValueError(f"{data_dir} is the split_by={m.group('split_by')!r} refs file, "
+                             f"not {split_by!r}")  # fmt: skip
+        data_dir, split_by = data_dir.parent, m.group("split_by")
     if not data_dir.is_dir():
         raise FileNotFoundError(f"dataset folder not found: {data_dir}. {LAYOUT_HELP}")
-    refs_path, split_by = _find_refs_file(data_dir, split_by)
+    refs_path, split_by, several = _find_refs_file(data_dir, split_by)
     inst_path = data_dir / "instances.json"
     if not inst_path.is_file():
         raise FileNotFoundError(f"instances.json not found: {inst_path}. {LAYOUT_HELP}")
@@ -319,7 +333,7 @@ def open_refer(
     name = str(info.get("dataset") or data_dir.resolve().name)
     images = Path(images_dir) if images_dir is not None else _default_images_dir(data_dir, name)
     return ReferDataset(
-        name=name,
+        name=f"{name}_{split_by}" if several else name,
         split_by=split_by,
         root=data_dir,
         refs=refs,
