@@ -41,7 +41,7 @@
 #   TRAIN_SIZE [SYNTH_TRAIN]  train on a larger SynthRef of the same seed: TRAIN_DATA
 #                     [$DATA-train$TRAIN_SIZE] with its own pool ($RUNS/pool-train$TRAIN_SIZE,
 #                     what training retrieves from); its val and test scenes, and its first
-#                     SYNTH_TRAIN train scenes, are DATA's (scenes are made by index; the
+#                     train scenes (those holding DATA's SYNTH_TRAIN expressions), are DATA's (scenes are made by index; the
 #                     file names of val and test differ). Evaluation,
 #                     calibration and packaging stay on DATA and its pool (the shipped one).
 #                     Table 1 ships at TRAIN_SIZE=30000 with STEPS=9000 and 20000 (72,000 and

@@ -377,7 +377,9 @@ def show_sample(row: pd.Series, info: list[dict], absent: dict | None = None) ->
         st.caption("This variant retrieves no neighbour.")
         return
     score = row.get("neighbour_score")
-    score_txt = f", score {score:.3f}" if score is not None and not pd.isna(score) else ""
+    score_txt = (
+        f", image similarity {score:.3f}" if score is not None and not pd.isna(score) else ""
+    )
     st.markdown(f"image {int(nid)}: “{row.get('neighbour_sentence') or ''}”{score_txt}")
     nimg, nwhy = load_image(run.get("data_dir"), nid)
     if nimg is None and said:

@@ -92,7 +92,10 @@ def model_note(models: Models) -> str:
         )
     parts.append(f"Variants available: {', '.join(f'`{v}`' for v in models.variants)}.")
     if cfg.text_encoder != "hf_tokens":  # a closed word vocabulary (GloVe + LSTM)
-        parts.append(f"Vocabulary: {len(p.vocab):,} words; others are read as blanks.")
+        parts.append(
+            f"Vocabulary: {len(p.vocab):,} words; others are read as the known word WordNet "
+            "relates them to, else as blanks."
+        )
     else:  # word pieces: any wording reaches the model
         said = f"Reads any wording as word pieces ({len(p.vocab):,} pieces)"
         if p.training_words:

@@ -140,6 +140,7 @@ def test_notes_for_huge_images_long_and_unknown_words(predictor):
     assert any("downscaled" in n for n in pred.notes)
     assert any("first 20" in n for n in pred.notes)
     assert "zorblax" in pred.unknown_words
+    assert "words outside the vocabulary (read as <unk>): zorblax" in pred.notes  # GloVe words
     # an unknown word past the length limit is not read at all: no unknown-word warning
     cut = predictor(np.zeros((64, 64, 3), np.uint8), "circle " * 25 + "zorblax")
     assert any("first 20" in n for n in cut.notes)
@@ -478,6 +479,10 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert new.rewrites == [("huge", "large"), ("hexagons", "hexagon")] and known.rewrites == []
     assert np.array_equal(new.prob, known.prob) and new.unknown_words == []
     assert any("“huge” as “large”" in n for n in new.notes)
+    # word pieces read any word; what they cannot read is a character with no piece
+    emoji = pred(img, "the 🦄 hexagon")
+    assert emoji.unknown_words == ["🦄"]
+    assert "characters the text model has no word piece for (read as [UNK]): 🦄" in emoji.notes
     # a word that is no English word is read as the known word it misspells, with a note
     # that says so and no warning: the answer is the one to the known words, to the bit
     typo = pred(img, "The lareg hexgaon.")

@@ -124,3 +124,30 @@ def test_neighbours_and_eval_use_the_pools_own_encoders(local_pool, tiny_synthre
     dump = load_dump(out)
     assert dump.samples["image_similarity"].notna().all()
     assert dump.run["image_similarity_note"] is None
+
+
+def test_neighbours_with_other_encoders_than_the_pools_is_an_error(
+    local_pool, tiny_synthref, capsys
+):
+    """Encoder options that make other encoders than the pool's (here only the image weights
+    given: the text encoder falls back to the bundled MiniLM) would rank the pool's vectors by a
+    foreign scale; the command says so and writes nothing."""
+    from tvnet.cli import main as cli_main
+
+    argv = ["pool", "neighbours", "--data", str(tiny_synthref["data"]), "--split", "test",
+            "--pool", str(local_pool["pool"])]  # fmt: skip
+    table = local_pool["pool"] / "neighbours_synthref_test.parquet"
+    assert not table.exists()
+    assert cli_main(argv + ["--image-weights", str(local_pool["weights"])]) == 2
+    err = capsys.readouterr().err
+    assert "'hf:my-text-model'" in err and "'all-MiniLM-L6-v2'" in err
+    assert not table.exists()
+    # both given as the pool was built: the table is written
+    both = [
+        "--image-weights",
+        str(local_pool["weights"]),
+        "--text-model",
+        str(local_pool["text_dir"]),
+    ]
+    assert cli_main(argv + both) == 0
+    assert table.is_file()

@@ -50,8 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--pool",
         type=Path,
         help="pool folder (`tvnet pool build`): the neighbours of RES variants and, for every "
-        "variant, the image similarity and random-neighbour columns; a missing neighbour table of the "
-        "split is written there first, as `tvnet pool neighbours` does",
+        "variant, the image-similarity column; with --out and without --mirror, for RES variants "
+        "also the random-neighbour columns (a pool of the same dataset); a missing neighbour table "
+        "of the split is written there first, as `tvnet pool neighbours` does",
     )
     p.add_argument(
         "--out",

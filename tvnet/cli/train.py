@@ -86,7 +86,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-amp", action="store_true", help="disable mixed precision (bf16/fp16 autocast)"
     )
     p.add_argument(
-        "--val-samples", type=int, default=200, help="val samples scored after each epoch (0: none)"
+        "--val-samples",
+        type=int,
+        default=200,
+        help="val samples scored after each epoch and at the end, logged to log.jsonl (default: 200; 0: none)",
     )
     p.add_argument(
         "--set",
@@ -107,7 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--init",
         type=Path,
         metavar="CKPT",
-        help="start from this checkpoint's weights and vocabulary (fine-tuning, or more steps "
+        help="start from this checkpoint's weights (and, for a glove_lstm model, its word vocabulary): fine-tuning, or more steps "
         "after a finished run) with a fresh optimiser and schedule; its model config must "
         "match the requested one (same --config/--variant/--set model.*), except that a "
         "smaller variant grows into a larger one (baseline → res, res_cct, full; res → "

@@ -240,7 +240,11 @@ class Predictor:
         read = self.vocab.read_part(expression, self.model.cfg.max_tokens)
         unknown = list(dict.fromkeys(self.vocab.unknown(read)))
         if unknown:
-            notes.append("words outside the vocabulary (read as <unk>): " + ", ".join(unknown))
+            notes.append(
+                ("characters the text model has no word piece for (read as [UNK]): "
+                 if self.model.cfg.text_encoder == "hf_tokens"
+                 else "words outside the vocabulary (read as <unk>): ") + ", ".join(unknown)
+            )  # fmt: skip
         unseen = unseen_words(read, self.training_words, unknown)
         boxed, lb = letterbox(img, self.model.cfg.input_size)
         if img.shape[:2] != (h, w):  # map the input back onto the upload, not its downscaled copy

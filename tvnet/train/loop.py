@@ -131,8 +131,8 @@ def train(
         # grown_from, adapter_added kept on --resume
         init_record = warmstart.init_record(init, model_cfg.variant, model_cfg.visual_adapter)
         if not resuming:
-            # the weights and the vocabulary of the init checkpoint (words it has not seen
-            # read as <unk>); its model config must be the requested one, or a smaller variant
+            # the weights of the init checkpoint (a glove_lstm model's word vocabulary too,
+            # words it has not seen read as <unk>); its model config must be the requested one, or a smaller variant
             # of it, which grows (tvnet.model.grow), or lack only the requested visual adapter,
             # which is added as the identity; optimiser and step start anew
             model = warmstart.load_init(init, model_cfg, device)
