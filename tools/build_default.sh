@@ -36,7 +36,8 @@
 #                     cuda when present]
 #   SYNTH_TRAIN [6000]  SYNTH_VAL [1000]  SYNTH_TEST [1000]  SYNTH_SEED [0]  (tvnet synth's
 #                     defaults, read from tvnet.config.SYNTHREF_DEFAULTS)
-#   SYNTH_WORKERS     tvnet synth --workers [every CPU with a cuda DEVICE, else tvnet's
+#   SYNTH_WORKERS     tvnet synth --workers [every CPU on CUDA (a cuda DEVICE, or none given
+#                     and CUDA present), else tvnet's
 #                     default, min(2, CPUs): on a GPU host the CPUs have nothing else to do]
 #   TRAIN_SIZE [SYNTH_TRAIN]  train on a larger SynthRef of the same seed: TRAIN_DATA
 #                     [$DATA-train$TRAIN_SIZE] with its own pool ($RUNS/pool-train$TRAIN_SIZE,
@@ -97,7 +98,13 @@ if [ -n "${TV:-}" ]; then read -ra TV <<<"$TV"
 elif [ -x .venv/bin/tvnet ]; then TV=(.venv/bin/tvnet)
 else TV=(python3 -m tvnet); fi
 DEV=(); [ -n "${DEVICE:-}" ] && DEV=(--device "$DEVICE")
-case "${DEVICE:-}" in cuda*) SYNTH_WORKERS=${SYNTH_WORKERS:-$(nproc)} ;; esac
+# a GPU host's CPUs have nothing else to do while SynthRef is drawn: DEVICE=cuda*, or no
+# DEVICE on a host where tvnet would pick CUDA
+PICKED=${DEVICE:-}
+if [ -z "$PICKED" ] && "${PY[@]}" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())' 2>/dev/null; then
+  PICKED=cuda
+fi
+case "$PICKED" in cuda*) SYNTH_WORKERS=${SYNTH_WORKERS:-$(nproc)} ;; esac
 STEPS_ARG=(); [ -n "${STEPS:-}" ] && STEPS_ARG=(--steps "$STEPS")
 QUIET_ARG=()
 case ${QUIET:-auto} in
