@@ -102,6 +102,21 @@ def test_to_tensor_normalises() -> None:
     assert torch.allclose(white[:, 0, 0], torch.tensor(expected))
 
 
+def test_to_tensor_gives_the_values_of_the_pytorch_steps_bit_for_bit() -> None:
+    """Every uint8 value in every channel, against the PyTorch steps the feature caches of
+    earlier runs were computed with (so those caches stay valid), with a non-contiguous input
+    and an image that is not square."""
+    v = np.arange(256, dtype=np.uint8)
+    img = np.stack([v, v[::-1], np.roll(v, 7)], -1).reshape(16, 16, 3)
+    for image in (img, img[:, ::-1], np.ascontiguousarray(img[:12])):
+        x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+        mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+        std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+        got = to_tensor(image)
+        assert got.is_contiguous() and got.dtype == torch.float32
+        assert torch.equal(got, (x - mean) / std)
+
+
 def test_bad_inputs_are_errors() -> None:
     with pytest.raises(ValueError, match="uint8"):
         letterbox(np.zeros((10, 10, 3), np.float32), 32)

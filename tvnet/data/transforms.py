@@ -101,13 +101,17 @@ def letterbox_mask(mask: np.ndarray, size: int) -> np.ndarray:
 
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:
-    """S×S×3 uint8 → 3×S×S float32, ImageNet-normalised."""
+    """S×S×3 uint8 → 3×S×S float32, ImageNet-normalised. In numpy, one thread: the decode
+    threads of a GPU run (:func:`decode_pool`) call it side by side, and a PyTorch op there
+    would start an OpenMP team in each; the values are those of the same steps in PyTorch,
+    bit for bit (tested), so feature caches built before stay valid."""
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"expected an H×W×3 uint8 image, got {image.shape} {image.dtype}")
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
-    mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=torch.float32).view(3, 1, 1)
-    return (x - mean) / std  # 3×S×S
+    x = image.astype(np.float32)
+    x /= np.float32(255.0)
+    x -= np.asarray(IMAGENET_MEAN, np.float32)
+    x /= np.asarray(IMAGENET_STD, np.float32)
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))  # 3×S×S
 
 
 def load_letterboxed(refer: Any, image_id: int, size: int) -> torch.Tensor:
