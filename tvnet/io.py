@@ -107,8 +107,11 @@ def exchange_paths(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 def resolve_link(path: str | os.PathLike) -> Path:
     """The folder a symbolic link ``path`` finally points at (a chain followed; the target may
     not exist yet), else ``path`` as given. Writers replace that folder, so a link such as
-    ``runs/latest`` keeps pointing at the new content instead of being swapped for a folder."""
+    ``runs/latest`` keeps pointing at the new content instead of being swapped for a folder.
+    ``.`` and ``..`` become the folder they name."""
     path = Path(path)
+    if path.name in ("", ".."):  # "." or "x/..": a folder has to be named to be swapped in
+        path = Path(os.path.abspath(path))
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
@@ -189,6 +192,16 @@ def check_replaceable_dir(
             f"whole folder, so name a new folder for it, e.g. {path / 'NAME'}"
         )
     return path
+
+
+def fsync_file(path: str | os.PathLike) -> None:
+    """Flush a file written by another library (pyarrow, safetensors) to the disk, before it
+    is renamed into place: otherwise a power loss after the rename may leave it empty."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -15,7 +15,7 @@ from tvnet.eval.dump import DumpWriter
 from tvnet.eval.metrics import RISEvaluator
 
 
-def _dump(path, split, ckpt_hash, n=200, seed=0, threshold=0.5):
+def _dump(path, split, ckpt_hash, n=200, seed=0, threshold=0.5, **protocol):
     """A dump whose answers are right (IoU 1) with probability = their score."""
     rng = np.random.default_rng(seed)
     gt = np.zeros((10, 10), bool)
@@ -35,7 +35,7 @@ def _dump(path, split, ckpt_hash, n=200, seed=0, threshold=0.5):
             }
         )
     info = {"split": split, "variant": "full", "checkpoint_hash": ckpt_hash}
-    info["protocol"] = {"threshold": threshold, "resolution": "original"}
+    info["protocol"] = {"threshold": threshold, "resolution": "original", **protocol}
     with DumpWriter(path, info) as w:
         ev = RISEvaluator("full", split, dump=w)
         ev.process(records)
@@ -92,6 +92,30 @@ def test_calibrate_refuses_test_splits_other_weights_and_scoreless_dumps(ckpt, t
     pq.write_table(pq.read_table(old / "samples.parquet").drop(["score"]), old / "samples.parquet")
     assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(old)]) == 2
     assert "no score column" in capsys.readouterr().err
+
+
+def test_calibrate_fits_on_direct_answers_at_the_original_resolution_only(ckpt, tmp_path, capsys):
+    """The confidence is fitted on direct answers compared at the image's own size (design.md
+    §7): a mirror-averaged or input-resolution dump would skew every later confidence; a
+    damaged protocol record is an error message, not a traceback."""
+    sha = read_checkpoint_config(ckpt)["weights_sha256"]
+    for name, protocol, said in (
+        ("mirror", {"mirror": True}, "mirror-averaged answers"),
+        ("input", {"resolution": "input"}, "resolution 'input'"),
+    ):
+        d = _dump(tmp_path / name, "val", sha, **protocol)
+        assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(d)]) == 2
+        assert said in capsys.readouterr().err
+        assert not (ckpt / "calibration.json").exists()
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(d), "--force"]) == 0
+    fitted = json.loads((ckpt / "calibration.json").read_text())["fitted_on"]
+    assert (fitted["resolution"], fitted["mirror"]) == ("input", False)
+    damaged = _dump(tmp_path / "damaged", "val", sha)
+    run = json.loads((damaged / "run.json").read_text())
+    run["protocol"], run["checkpoint_hash"] = "cmpc", 12345
+    (damaged / "run.json").write_text(json.dumps(run))
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(damaged)]) == 2
+    assert "other weights (checkpoint_hash 12345…" in capsys.readouterr().err
 
 
 def test_calibrate_checks_every_dump_before_writing_anything(ckpt, tmp_path, capsys):

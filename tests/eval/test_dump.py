@@ -144,6 +144,17 @@ def test_rewrite_replaces_old_dump_only_on_success(tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["full_val"]
 
 
+def test_a_dump_written_to_the_current_folder_replaces_it(tmp_path, monkeypatch):
+    """`tvnet eval --out .` inside an earlier dump: "." names no folder to swap, so it is read
+    as the folder it is (the run would otherwise be lost at the very end)."""
+    out, _, _ = _write(tmp_path, n=20)
+    monkeypatch.chdir(out)
+    with DumpWriter(".", RUN_INFO) as w:
+        RISEvaluator(dump=w).process(_records(3))
+    assert len(load_dump(out).samples) == 3
+    assert sorted(p.name for p in out.parent.iterdir()) == ["full_val"]
+
+
 def test_a_dump_written_through_a_link_lands_in_its_target(tmp_path):
     out, _, _ = _write(tmp_path, n=20)
     (tmp_path / "latest").symlink_to(out)
@@ -247,13 +258,20 @@ def test_broken_dumps_raise_dump_error_naming_the_file(tmp_path):
     with pytest.raises(DumpError, match="no such directory"):
         load_dump(root / "nope")
 
-    # load_dumps keeps going: one good dump, five errors naming their folders
+    huge = root / "huge_number"  # JSON whose number passes Python's digit limit: a ValueError
+    huge.mkdir()
+    (huge / "run.json").write_text('{"n": ' + "9" * 5000 + "}")
+    (huge / "samples.parquet").write_bytes(data)
+    with pytest.raises(DumpError, match=r"huge_number/run\.json.*not valid JSON"):
+        load_dump(huge)
+
+    # load_dumps keeps going: one good dump, six errors naming their folders
     (root / ".hidden.tmp").mkdir()  # an unfinished writer's folder is not a dump
     (root / ".hidden.tmp" / "run.json").write_text("{}")
     dumps, errors = load_dumps(root)
     assert [d.label for d in dumps] == ["full_val"]
     assert sorted(p.name for p, _ in errors) == sorted(
-        ["missing_run", "corrupt", "truncated", "missing_cols", "bad_json"]
+        ["missing_run", "corrupt", "truncated", "missing_cols", "bad_json", "huge_number"]
     )
     assert all(p.name in msg for p, msg in errors)
 

@@ -22,6 +22,7 @@ from tvnet.retrieval.neighbours import (
     neighbour_table,
     neighbours_path,
     read_neighbours,
+    write_neighbour_table,
     write_neighbours,
 )
 from tvnet.retrieval.pool import DataPool, PoolMismatchError, pool_manifest
@@ -289,3 +290,24 @@ def test_eval_writes_a_missing_neighbour_table(tiny_synthref, tmp_path, capsys):
     assert main([*args, "--limit", "2", "--no-amp", "--device", "cpu", "--quiet"]) == 0
     assert "no neighbour table" not in capsys.readouterr().out
     assert table.stat().st_mtime_ns == mtime
+
+
+def test_a_pool_of_a_held_out_split_or_another_dataset_writes_no_table(refer, encoders, tmp_path):
+    """The pool is the training split (the paper's): a val pool's ids are all this folder's,
+    so only its manifest can say it would bring held-out images into training and evaluation."""
+    val_pool = build_pool(refer, "val", *encoders, progress=False)
+    val_pool.save(tmp_path / "valpool")
+    with pytest.raises(ValueError, match=r"built from the 'val' split of tinyref.*--split train"):
+        write_neighbour_table(refer, "train", tmp_path / "valpool", *encoders, progress=False)
+    assert not list((tmp_path / "valpool").glob("neighbours_*"))
+    # research may ask for it
+    df, path = write_neighbour_table(
+        refer, "train", tmp_path / "valpool", *encoders, progress=False, any_split=True
+    )
+    assert path.is_file() and df["neighbour_sample_id"].notna().all()
+    # another dataset's name (another split scheme of the same folder): refused too
+    train_pool = build_pool(refer, "train", *encoders, progress=False)
+    train_pool.manifest["dataset"]["name"] = "tinyref_google"
+    train_pool.save(tmp_path / "otherpool")
+    with pytest.raises(ValueError, match=r"built from tinyref_google, not tinyref"):
+        write_neighbour_table(refer, "val", tmp_path / "otherpool", *encoders, progress=False)

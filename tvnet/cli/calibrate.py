@@ -59,7 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _check_dump(dump, ckpt_hash: str, force: bool) -> None:
+def _protocol(dump) -> dict:
+    """run.json's protocol, {} where it is missing or not an object (a damaged dump)."""
+    protocol = dump.run.get("protocol")
+    return protocol if isinstance(protocol, dict) else {}
+
+
+def _check_dump(dump, ckpt_hash: str, force: bool, fitting: bool = False) -> None:
     if "score" not in dump.samples or dump.samples["score"].isna().all():
         raise ValueError(
             f"{dump.path} has no score column: re-evaluate with this version of `tvnet eval`"
@@ -67,9 +73,24 @@ def _check_dump(dump, ckpt_hash: str, force: bool) -> None:
     have = dump.run.get("checkpoint_hash")
     if have and ckpt_hash and have != ckpt_hash and not force:
         raise ValueError(
-            f"{dump.path} was evaluated from other weights (checkpoint_hash {have[:12]}…, "
+            f"{dump.path} was evaluated from other weights (checkpoint_hash {str(have)[:12]}…, "
             f"the checkpoint has {ckpt_hash[:12]}…); --force to use it anyway"
         )
+    protocol = _protocol(dump)
+    if (
+        fitting
+        and not force
+        and (protocol.get("mirror") or protocol.get("resolution", "original") != "original")
+    ):
+        # the confidence of an answer is fitted on direct answers compared at the image's own
+        # size (docs/design.md §7): another protocol's right and wrong would skew every later one
+        raise ValueError(
+            f"{dump.path} holds "
+            + ("mirror-averaged answers" if protocol.get("mirror") else
+               f"answers compared at resolution {protocol.get('resolution')!r}")
+            + ": fit the confidence on a plain `tvnet eval` dump (direct answers, original "
+            "resolution); --force to fit on it anyway"
+        )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     meta = read_checkpoint_config(args.checkpoint)
     ckpt_hash = meta.get("weights_sha256", "")
     dump = load_dump(args.dump)
-    _check_dump(dump, ckpt_hash, args.force)
+    _check_dump(dump, ckpt_hash, args.force, fitting=True)
     if dump.split.startswith("test") and not args.force:
         raise ValueError(
             f"{args.dump} is a {dump.split} dump: calibrate on val and keep test for the "
@@ -98,13 +119,15 @@ def run(args: argparse.Namespace) -> int:
     rows = df[df["score"].notna()]
     correct = rows["iou"].to_numpy() >= CORRECT_IOU
     cal = fit_calibration(rows["score"].to_numpy(), correct, args.method)
-    threshold = (dump.run.get("protocol") or {}).get("threshold", MASK_THRESHOLD)
+    threshold = _protocol(dump).get("threshold", MASK_THRESHOLD)
     cal.fitted_on = {
         "dump": str(args.dump),
         "split": dump.split,
         "n": int(len(rows)),
         "variant": dump.variant,
         "threshold": threshold,
+        "resolution": _protocol(dump).get("resolution", "original"),
+        "mirror": bool(_protocol(dump).get("mirror")),
         "correct": f"IoU >= {CORRECT_IOU}",
     }
     cal.checkpoint_hash = ckpt_hash
@@ -126,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     for extra in args.apply:
         d = load_dump(extra)
         _check_dump(d, ckpt_hash, args.force)
-        if not cal.applies_to((d.run.get("protocol") or {}).get("threshold", MASK_THRESHOLD)):
+        if not cal.applies_to(_protocol(d).get("threshold", MASK_THRESHOLD)):
             raise ValueError(
                 f"{extra} cuts its masks at another threshold than {args.dump} ({threshold:g}): "
                 "a confidence fitted at one does not hold at the other"

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tvnet.eval.metrics import OPTIONAL_FIELDS, aggregate
-from tvnet.io import atomic_write_json, check_replaceable_dir, replace_dir
+from tvnet.io import atomic_write_json, check_replaceable_dir, fsync_file, replace_dir
 from tvnet.warmstart import start_label, training_budget, training_schedule
 
 SAMPLES_FILE = "samples.parquet"
@@ -202,6 +202,7 @@ class DumpWriter:
             assert self._writer is not None
             self._writer.close()
             self._writer = None
+            fsync_file(self._tmp / SAMPLES_FILE)
             if metrics is None:
                 rows = pq.read_table(
                     self._tmp / SAMPLES_FILE, columns=["inter", "union", "iou", "size_bin"]
@@ -232,6 +233,7 @@ class DumpWriter:
             with contextlib.suppress(Exception):
                 self._writer.close()
             self._writer = None
+            fsync_file(self._tmp / SAMPLES_FILE)
         shutil.rmtree(self._tmp, ignore_errors=True)
         self.closed = True
 
@@ -353,7 +355,9 @@ def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
         raise DumpError(f"{run_path}: run.json is missing — not a complete evaluation dump")
     try:
         run = json.loads(run_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except OSError as e:  # unreadable: permissions, an I/O error
+        raise DumpError(f"{run_path}: run.json cannot be read ({e})") from e
+    except ValueError as e:  # not JSON, not UTF-8, a number past Python's digit limit
         raise DumpError(f"{run_path}: run.json is not valid JSON ({e})") from e
     if not isinstance(run, dict):
         raise DumpError(f"{run_path}: run.json must hold a JSON object, got {type(run).__name__}")
@@ -470,6 +474,7 @@ def update_dump(
             table = table.append_column(pa.field(name, col.type), col)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
+        fsync_file(tmp)
     if run_updates:
         atomic_write_json(dump.path / RUN_FILE, _nan_to_none({**dump.run, **run_updates}))
     return dump.path

@@ -261,6 +261,27 @@ def check_pool_source(pool: DataPool, refer: Any, pool_dir: Any = "the pool") ->
             )
 
 
+def check_pool_split(pool: DataPool, refer: Any, pool_dir: Any, any_split: bool = False) -> None:
+    """ValueError when the pool's manifest says it holds another split than training, or
+    another dataset than ``refer`` (another split scheme of the same folder: ``refcocog_google``
+    for ``refcocog_umd``): its neighbours would bring held-out images into training and
+    evaluation, and the ids of such a pool are all this folder's, so :func:`check_pool_source`
+    cannot tell. Pools that recorded neither ("unknown") pass."""
+    ds = pool.manifest.get("dataset") or {}
+    name, split = ds.get("name"), ds.get("split")
+    if name not in (None, "unknown") and name != refer.name:
+        raise ValueError(
+            f"{pool_dir} was built from {name}, not {refer.name}: build the pool from this "
+            "dataset's training split (`tvnet pool build --data … --split train`)"
+        )
+    if not any_split and split not in (None, "unknown", "train"):
+        raise ValueError(
+            f"{pool_dir} was built from the {split!r} split of {name}: the pool is the training "
+            "split (retrieving from held-out samples would leak them into training and "
+            "evaluation); build it with `tvnet pool build --split train`"
+        )
+
+
 def check_neighbour_table(table: pd.DataFrame, refer: Any, split: str) -> None:
     """ValueError when a neighbour in ``table`` (the rows of ``split``'s samples) is visibly
     not a sample of ``refer``'s folder (:func:`_foreign`). A table is named by the dataset's
@@ -297,13 +318,17 @@ def write_neighbour_table(
     k_text: int = K_TEXT,
     out: str | os.PathLike | None = None,
     progress: bool = True,
+    any_split: bool = False,
 ) -> tuple[pd.DataFrame, Path]:
     """Find the neighbour of every sample of ``split`` in the pool at ``pool_dir`` (``pool``:
     that pool, already loaded) and write the table, by default where training and evaluation
-    look for it (:func:`neighbours_path`). Returns the table and its path."""
+    look for it (:func:`neighbours_path`). Returns the table and its path. The pool must be
+    ``refer``'s training split, as in the paper (:func:`check_pool_split`; ``any_split``: any
+    split of it, for research)."""
     if pool is None:
         pool = DataPool.load(pool_dir)
     pool.check_manifest(pool_manifest(text_encoder, image_encoder))
+    check_pool_split(pool, refer, pool_dir, any_split)
     check_pool_source(pool, refer, pool_dir)
     df = neighbour_table(
         refer, split, pool, text_encoder, image_encoder, k_text=k_text, progress=progress
