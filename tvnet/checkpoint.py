@@ -21,7 +21,7 @@ import torch
 
 from tvnet.config import ModelConfig
 from tvnet.data.tokenize import Vocab
-from tvnet.io import replace_dir, resolve_link
+from tvnet.io import fsync_file, replace_dir, resolve_link
 
 FORMAT = "tvnet-checkpoint/1"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
@@ -88,6 +88,9 @@ def save_checkpoint(
             **(extra or {}),
         }
         (tmp / CONFIG).write_text(json.dumps(cfg, indent=1) + "\n")
+        for f in tmp.iterdir():  # on the disk before the old folder goes (a power loss)
+            if f.is_file():
+                fsync_file(f)
         replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -210,6 +211,19 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     assert json.loads((dst / "calibration.json").read_text())["fitted_on_weights"] == h
     assert shipped.params == load_calibration(src).params
     assert read_checkpoint_config(dst)["known_words"] == ["the", "red", "star"]
+    # shipped onto itself (packaged again in place): the calibration stays with its weights,
+    # since it is read before the folder is replaced and written inside the new one
+    _tool("package_assets").ship_checkpoint(dst, dst, Path("data/synthref"))
+    assert load_calibration(dst).checkpoint_hash == read_checkpoint_config(dst)["weights_sha256"]
+    # a calibration fitted on other weights than its folder's is not bound to new ones
+    stale = tmp_path / "stale"
+    shutil.copytree(src, stale)
+    cal.checkpoint_hash = "0" * 64
+    cal.save(stale)
+    before = (dst / "config.json").read_bytes()
+    with pytest.raises(SystemExit, match="fitted on other weights"):
+        _tool("package_assets").ship_checkpoint(stale, dst, Path("data/synthref"))
+    assert (dst / "config.json").read_bytes() == before  # the shipped one as it was
     # how long and where it trained travels with it (tvnet/train/record.py)
     assert read_checkpoint_config(dst)["training_time"] == meta["training_time"]
     assert meta["training_time"]["samples"] == 24 and meta["training_time"]["samples_per_s"] == 16
@@ -277,3 +291,17 @@ def test_trained_on_another_split_is_a_conflict(tmp_path, capsys):
         (out / "last/config.json").write_text(json.dumps(meta))
         assert state.main(["trained", "--", *argv]) == want
     assert f"trained on {n * 5} samples" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["", ".", "seed1/..", "/abs"])
+def test_package_refuses_a_name_that_is_not_a_folder_under_assets(tmp_path, name):
+    """ "" or "." would name assets/checkpoints itself, which a shipped checkpoint replaces
+    whole: refused before anything is read or written."""
+    (tmp_path / "checkpoints" / "keep").mkdir(parents=True)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "package_assets.py"), "--assets", str(tmp_path),
+         "--only-shipped", "--ship-checkpoint", str(tmp_path / "src"), name],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2 and "must name a folder under assets/" in out.stderr
+    assert (tmp_path / "checkpoints" / "keep").is_dir()
