@@ -60,6 +60,18 @@ def test_greyscale_and_palette_become_rgb(tmp_path):
     assert tuple(read_image(_png(pal))[1, 1]) == (0, 204, 0)
 
 
+def test_a_16_bit_greyscale_file_is_scaled_to_8_bits_not_clipped(tmp_path):
+    """PIL's convert("RGB") clips 16-bit grey at 255, which read a 16-bit scan almost white."""
+    ramp = (np.arange(256, dtype=np.uint16) * 257).reshape(16, 16)  # 0 … 65535
+    Image.fromarray(ramp).save(tmp_path / "g16.png")
+    assert Image.open(tmp_path / "g16.png").mode.startswith("I;16")
+    img = read_image(tmp_path / "g16.png")
+    assert img.dtype == np.uint8 and img.shape == (16, 16, 3)
+    assert np.array_equal(img[..., 0], np.arange(256, dtype=np.uint8).reshape(16, 16))
+    assert np.array_equal(img[..., 0], img[..., 2])
+    assert np.array_equal(read_image(ramp), img)  # a 16-bit array alike
+
+
 def test_float_arrays_in_unit_range_are_scaled():
     out = read_image(np.full((2, 2, 3), 0.5, np.float32))
     assert out.dtype == np.uint8 and int(out[0, 0, 0]) == 127

@@ -100,6 +100,13 @@ def _too_large(name: str, size: str) -> InputError:
 def _pil_rgb(im: Any) -> np.ndarray:
     from PIL import Image
 
+    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        # 16-bit (or 32-bit) grey: PIL's convert("RGB") clips at 255 instead of scaling, so a
+        # 16-bit scan would read almost white; 16-bit values are brought to 8 bits
+        grey = np.asarray(im).astype(np.float64)
+        if im.mode.startswith("I;16") or (grey.size and np.nanmax(grey) > 255):
+            grey = grey / 257.0
+        return _array_rgb(np.rint(np.clip(np.nan_to_num(grey), 0, 255)).astype(np.uint8))
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
@@ -113,6 +120,8 @@ def _array_rgb(arr: np.ndarray) -> np.ndarray:
         raise InputError(f"expected an H×W×3 image, got an array of shape {arr.shape}")
     if min(arr.shape[:2]) < 1:
         raise InputError("the image is empty (0 pixels wide or high)")
+    if arr.dtype == np.uint16:  # 16-bit channels, brought to 8 bits (not clipped)
+        arr = np.rint(arr / 257.0).astype(np.uint8)
     if arr.dtype != np.uint8:
         scale = np.issubdtype(arr.dtype, np.floating) and arr.size and np.nanmax(arr) <= 1.0
         arr = np.clip(np.nan_to_num(arr * (255.0 if scale else 1.0)), 0, 255).astype(np.uint8)

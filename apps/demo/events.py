@@ -10,10 +10,31 @@ from typing import Any
 import gradio as gr
 
 from apps.demo.models import Models
+from apps.demo.remote import WorkerError
 
 
 def session(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
+
+
+class _Reported:
+    """``core``'s methods, a :class:`~apps.demo.remote.WorkerError` (the model worker gone,
+    or failing) raised as the ``gr.Error`` whose reason the page shows, instead of a bare
+    "Error"."""
+
+    def __init__(self, core: Any):
+        self._core = core
+
+    def __getattr__(self, name: str):
+        fn = getattr(self._core, name)
+
+        def call(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except WorkerError as e:
+                raise gr.Error(str(e)) from e
+
+        return call
 
 
 class Demo:
@@ -21,7 +42,7 @@ class Demo:
     of one); ``models``: what the page needs to know of the models before they load."""
 
     def __init__(self, core: Any, models: Models):
-        self.core, self.models = core, models
+        self.core, self.models = _Reported(core), models
 
     def segment(
         self,

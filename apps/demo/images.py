@@ -62,7 +62,9 @@ class ImageFiles:
         )
         data = buf.getvalue()
         path = self.root / f"{hashlib.sha256(data).hexdigest()[:40]}.{fmt}"
-        if not path.exists():
+        try:
+            os.utime(path)  # handed out again: young again, so prune() leaves it
+        except FileNotFoundError:
             tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)

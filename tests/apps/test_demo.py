@@ -510,6 +510,43 @@ def test_a_model_that_cannot_load_stops_the_demo_with_its_reason(tiny_synthref, 
     assert list(tmp.glob("tvnet-*")) == []  # the pictures' folder and the worker's socket
 
 
+def test_picture_files_are_written_once_and_pruned_only_when_no_longer_handed_out(tmp_path):
+    """A picture is a file named by its content, written once; prune() forgets the ones older
+    than max_age_s, but one handed out again (the same neighbour for another user) is young."""
+    files = images.ImageFiles(tmp_path, max_age_s=100)
+    a, b = np.zeros((4, 4, 3), np.uint8), np.full((4, 4, 3), 200, np.uint8)
+    pa, pb = Path(files(a, "png")), Path(files(b, "png"))
+    assert Path(files(a, "png")) == pa and sorted(tmp_path.iterdir()) == sorted([pa, pb])
+    for p in (pa, pb):
+        os.utime(p, (1, 1))  # both written long ago
+    assert Path(files(a, "png")) == pa  # a is handed out again
+    files.prune()
+    assert pa.is_file() and not pb.exists()
+    assert np.array_equal(np.asarray(Image.open(pa)), a)
+
+
+def test_a_worker_that_stopped_is_said_on_the_page_with_its_reason(tiny_synthref, tmp_path):
+    """A worker killed under the page (out of memory, say): the next call raises the
+    gr.Error whose message Gradio shows, with the worker's exit status, not a bare "Error"."""
+    import gradio as gr
+
+    from apps.demo.events import Demo
+    from apps.demo.remote import Worker
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    argv = ["--checkpoint", str(ckpt), "--pool", str(tiny_synthref["pool"]), "--device", "cpu"]
+    worker = Worker(argv, tmp_path / "pictures")
+    try:
+        demo = Demo(worker, models=None)
+        assert "full" in demo.model_note()  # the worker answers through the page's class
+        worker.proc.kill()
+        worker.proc.wait(timeout=60)
+        with pytest.raises(gr.Error, match=r"model worker .*exited with status -9"):
+            demo.word_influence("no-such-key")
+    finally:
+        worker.stop()
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
