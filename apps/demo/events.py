@@ -114,13 +114,13 @@ class Demo:
         """Every available variant on the same input, side by side (mask overlays)."""
         return self.core.compare(image, expression, mirror)
 
-    def word_influence(self, key):
+    def word_influence(self, key, request: gr.Request = None):
         """The expression with each word shaded by how much of the mask moves without it."""
-        return self.core.word_influence(key)
+        return self.core.word_influence(key, session(request))
 
-    def candidate_influence(self, key):
+    def candidate_influence(self, key, request: gr.Request = None):
         """The candidate table with a column of what each neighbour would change."""
-        return self.core.candidate_influence(key)
+        return self.core.candidate_influence(key, session(request))
 
     def mark_stale(self, key, image, expression, request: gr.Request = None):
         return self.core.mark_stale(key, image, expression, session(request))

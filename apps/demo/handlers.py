@@ -68,6 +68,7 @@ OUTPUTS = (  # what a model call returns, in order (the session's state key come
     "words",
 )
 GATES_HINT = "*Tick the box to draw the gates of the last answer.*"
+REPLACED = "The answer on show changed while this ran: press the button again for it."
 SKIP = {"__type__": "update"}  # gr.skip(): leave that output as it is
 
 
@@ -394,9 +395,17 @@ class Handlers:
         return tiles, head + "\n".join(rows) + note
 
     # -- influence of the inputs (model calls on the last result) -----------------------------
-    def word_influence(self, key):
+    def replaced(self, key, session) -> bool:
+        """Whether the session's answer on show is no longer ``key``'s (a Segment finished
+        while an influence view of the previous answer ran: its numbers are of that one)."""
+        latest = self.cache.latest(session) if session else None
+        return latest is not None and latest != key
+
+    def word_influence(self, key, session=None):
         """The expression with each word shaded by how much of the mask moves without it (the
         neighbour on show held)."""
+        if self.replaced(key, session):
+            return f"<p><i>{REPLACED}</i></p>"
         try:
             r = self.cache.get(key)
             nb = r.pred.neighbour
@@ -413,11 +422,15 @@ class Handlers:
         except Exception as e:
             log.exception("word influence failed")
             return f"<p><i>internal error ({type(e).__name__}: {escape_md(str(e))})</i></p>"
+        if self.replaced(key, session):  # a new answer came while this ran
+            return f"<p><i>{REPLACED}</i></p>"
         # the spans are in what the model read (unseen words rewritten: Prediction.expression)
         return words_html(r.pred.expression or r.expression, words)
 
-    def candidate_influence(self, key):
+    def candidate_influence(self, key, session=None):
         """The candidate table with a column of what each neighbour would change."""
+        if self.replaced(key, session):
+            return SKIP, f"*{REPLACED}*"
         try:
             r = self.cache.get(key)
         except InputError as e:
@@ -433,6 +446,8 @@ class Handlers:
         except Exception as e:
             log.exception("candidate influence failed")
             return SKIP, f"*internal error ({type(e).__name__}: {escape_md(str(e))})*"
+        if self.replaced(key, session):  # the table on show is of a newer answer now
+            return SKIP, f"*{REPLACED}*"
         r.candidate_changed = {i: float(f.changed) for i, f in zip(indices, found)}
         ms = (time.perf_counter() - t) * 1000
         values = sorted(r.candidate_changed.values())

@@ -510,6 +510,30 @@ def test_a_model_that_cannot_load_stops_the_demo_with_its_reason(tiny_synthref, 
     assert list(tmp.glob("tvnet-*")) == []  # the pictures' folder and the worker's socket
 
 
+def test_an_influence_view_of_a_replaced_answer_says_so(tiny_synthref, tmp_path, example):
+    """The influence buttons run one at a time with the model calls: one clicked while a new
+    Segment ran would show the previous answer's numbers under the new one. A session's view
+    of an answer that is no longer on show says so instead; the current one's is drawn."""
+    from apps.demo.handlers import REPLACED, SKIP, Handlers
+    from apps.demo.models import Models
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
+                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
+    h = Handlers(models, tmp_path / "pictures")
+    image, expression = example
+    first = h.segment(image, expression, session="s")[-1]
+    second = h.segment(image, "the star", session="s")[-1]
+    assert first != second
+    assert REPLACED in h.word_influence(first, "s")
+    assert h.candidate_influence(first, "s") == (SKIP, f"*{REPLACED}*")
+    assert REPLACED not in h.word_influence(second, "s")
+    assert "data-influence" in h.word_influence(second, "s")
+    table, note = h.candidate_influence(second, "s")
+    assert table is not SKIP and "Mask change" in note
+    assert REPLACED not in h.word_influence(first, "other-session")  # another tab's own answer
+
+
 def test_picture_files_are_written_once_and_pruned_only_when_no_longer_handed_out(tmp_path):
     """A picture is a file named by its content, written once; prune() forgets the ones older
     than max_age_s, but one handed out again (the same neighbour for another user) is young."""
