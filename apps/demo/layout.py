@@ -294,31 +294,44 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
     # file that is not an image becomes a message rather than a Gradio error
     model = dict(outputs=outputs, concurrency_id="model", preprocess=False)
     hidden = dict(api_visibility="private")
-    ui.go.click(
-        h.segment,
-        seg_inputs,
-        api_name="segment",
-        api_description="Segment what the expression refers to; returns " + ", ".join(OUTPUTS),
-        **model,
-    )
-    ui.expr_in.submit(h.segment, seg_inputs, **model, **hidden)
+    light = dict(concurrency_id="draw", concurrency_limit=4, **hidden)
+    # a new image or expression: the result on show is marked stale (restored if changed back)
+    stale = dict(outputs=ui.status, preprocess=False, trigger_mode="always_last", **light)
+    check = (h.mark_stale, [state, ui.image_in, ui.expr_in])
+    answers = [  # each model call's answer, checked against the inputs when it arrives: they
+        # may have changed while it ran, after their own change event had marked the old one
+        ui.go.click(
+            h.segment,
+            seg_inputs,
+            api_name="segment",
+            api_description="Segment what the expression refers to; returns " + ", ".join(OUTPUTS),
+            **model,
+        ),
+        ui.expr_in.submit(h.segment, seg_inputs, **model, **hidden),
+    ]
     if ui.examples is not None:
-        ui.examples.load_input_event.then(h.segment, seg_inputs, **model, **hidden)
+        answers.append(ui.examples.load_input_event.then(h.segment, seg_inputs, **model, **hidden))
     rerun = [state, ui.variant_in, ui.level_in, ui.gates_in, ui.image_in, ui.expr_in, ui.mirror_in]
-    ui.variant_in.input(h.rerun_variant, rerun, **model, **hidden)
-    ui.mirror_in.input(h.rerun_variant, rerun, **model, **hidden)  # the last input, re-read
-    ui.cand_in.input(
-        h.choose_neighbour,
-        [state, ui.cand_in, ui.level_in, ui.gates_in, ui.variant_in, ui.mirror_in],
-        api_name="choose_neighbour",
-        **model,
+    answers.append(ui.variant_in.input(h.rerun_variant, rerun, **model, **hidden))
+    answers.append(ui.mirror_in.input(h.rerun_variant, rerun, **model, **hidden))  # re-read
+    answers.append(
+        ui.cand_in.input(
+            h.choose_neighbour,
+            [state, ui.cand_in, ui.level_in, ui.gates_in, ui.variant_in, ui.mirror_in],
+            api_name="choose_neighbour",
+            **model,
+        )
     )
-    ui.cand_df.select(
-        h.choose_row,
-        [state, ui.level_in, ui.gates_in, ui.variant_in, ui.mirror_in],
-        **model,
-        **hidden,
+    answers.append(
+        ui.cand_df.select(
+            h.choose_row,
+            [state, ui.level_in, ui.gates_in, ui.variant_in, ui.mirror_in],
+            **model,
+            **hidden,
+        )
     )
+    for answer in answers:
+        answer.then(*check, **stale)
     ui.compare_go.click(
         h.compare,
         [ui.image_in, ui.expr_in, ui.mirror_in],
@@ -341,11 +354,8 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
         api_name="candidate_influence",
         concurrency_id="model",
     )
-    light = dict(concurrency_id="draw", concurrency_limit=4, **hidden)
-    # a new image or expression: the result on show is marked stale (restored if changed back)
-    stale = dict(outputs=ui.status, preprocess=False, trigger_mode="always_last", **light)
     for component in (ui.image_in, ui.expr_in):
-        component.change(h.mark_stale, [state, ui.image_in, ui.expr_in], **stale)
+        component.change(*check, **stale)
     point_out = [ui.result, ui.att_img, ui.att_md]
     ui.image_in.select(h.point_on_input, [state, ui.level_in], point_out, **light)
     ui.result.select(h.point_on_mask, [state, ui.level_in], point_out, **light)

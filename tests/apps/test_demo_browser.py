@@ -330,6 +330,12 @@ def test_a_new_input_marks_the_result_stale(server):
             expect(status).to_contain_text("Mask:")
             opacity = page.locator("#result").evaluate("e => getComputedStyle(e).opacity")
             assert float(opacity) == 1, opacity
+            # the expression changed while a Segment ran: its answer arrives after the change
+            # event, and is checked against the inputs then (stale, not shown as current)
+            page.locator("#segment").click()
+            expression.fill("the pink ring")
+            expect(status).to_contain_text("expression changed")
+            expect(status).to_contain_text("Mask:")
         except Exception:
             page.screenshot(path=str(shot.with_name("demo-stale-failure.png")), full_page=True)
             raise
