@@ -54,6 +54,10 @@ CSS += maps.CSS + words.CSS
 
 
 PRIVATE = dict(api_visibility="private")
+CAND_NOTE = (
+    "Runs the model once per candidate (a few seconds) and adds a **mask change** column: the "
+    "share of this answer's mask that would change with that neighbour instead."
+)
 LOADING_NOTE = (
     "**Model:** loading … (the page works already; a first answer waits until the weights "
     "are in, a few seconds)"
@@ -228,12 +232,7 @@ def candidates(ui: SimpleNamespace, models: Models) -> None:
             ui.cand_go = gr.Button(
                 "What would each neighbour change?", size="sm", scale=1, elem_id="cand-influence"
             )
-            ui.cand_note = gr.Markdown(
-                "Runs the model once per candidate (a few seconds) and adds a **mask change** "
-                "column: the share of this answer's mask that would change with that "
-                "neighbour instead.",
-                elem_id="cand-influence-note",
-            )
+            ui.cand_note = gr.Markdown(CAND_NOTE, elem_id="cand-influence-note")
         ui.cand_df = gr.Dataframe(
             value=EMPTY_TABLE,
             label="Candidates",
@@ -266,6 +265,7 @@ def on_request(ui: SimpleNamespace, models: Models) -> None:
         ui.compare_go = gr.Button("Compare variants", elem_id="compare")
         ui.compare_out = gr.Gallery(
             label="Mask per variant",
+            elem_id="compare-gallery",
             object_fit="contain",
             columns=max(1, len(models.variants)),
             height=300,
@@ -332,6 +332,8 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
     )
     for answer in answers:
         answer.then(*check, **stale)
+        # a new answer's table has no mask-change column: the note says how to get one again
+        answer.then(lambda: CAND_NOTE, None, ui.cand_note, queue=False, **hidden)
     ui.compare_go.click(
         h.compare,
         [ui.image_in, ui.expr_in, ui.mirror_in],
@@ -356,6 +358,10 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
     )
     for component in (ui.image_in, ui.expr_in):
         component.change(*check, **stale)
+        # the variants side by side were of the inputs before: gone, not kept under a caption
+        # that says "the current image"
+        component.change(lambda: ([], ""), None, [ui.compare_out, ui.compare_md],
+                         queue=False, **hidden)  # fmt: skip
     point_out = [ui.result, ui.att_img, ui.att_md]
     ui.image_in.select(h.point_on_input, [state, ui.level_in], point_out, **light)
     ui.result.select(h.point_on_mask, [state, ui.level_in], point_out, **light)

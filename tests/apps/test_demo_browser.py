@@ -291,6 +291,18 @@ def test_colour_bars_whole_gates_and_the_influence_views(server):
                 assert 0 <= float(words.nth(i).get_attribute("data-influence")) <= 1
             page.wait_for_timeout(500)  # let the pictures settle for the screenshot
             page.screenshot(path=str(shot), full_page=True)
+
+            # a new answer's table has no mask-change column, and its note says so again
+            page.locator("#segment").click()
+            expect(page.locator("#cand-influence-note")).to_contain_text("Runs the model once")
+            expect(page.locator("#candidates")).not_to_contain_text("mask change")
+            # the variants side by side, gone when the expression they answered changes
+            page.get_by_text("Variants side by side").click()
+            page.locator("#compare").click()
+            tiles = page.locator("#compare-gallery img")
+            expect(tiles.first).to_be_visible()
+            page.locator("#expression textarea").fill("the pink ring")
+            expect(tiles).to_have_count(0)
         except Exception:
             page.screenshot(path=str(shot.with_name("demo-maps-failure.png")), full_page=True)
             raise
