@@ -125,8 +125,8 @@ class Demo:
     def mark_stale(self, key, image, expression, request: gr.Request = None):
         return self.core.mark_stale(key, image, expression, session(request))
 
-    def point_on_input(self, key, level, evt: gr.SelectData):
-        return self.core.pick_point(key, level, *evt.index[:2], True)
+    def point_on_input(self, key, level, image, evt: gr.SelectData):
+        return self.core.pick_point(key, level, *evt.index[:2], True, image)
 
     def point_on_mask(self, key, level, evt: gr.SelectData):
         return self.core.pick_point(key, level, *evt.index[:2], False)

@@ -486,13 +486,17 @@ class Handlers:
         return stale_md(r.status, what)
 
     # -- inspection of the last result (no model call) --------------------------------------
-    def pick_point(self, key, level, x, y, on_input: bool):
+    def pick_point(self, key, level, x, y, on_input: bool, image=None):
         """A clicked point (``x``, ``y``: pixels of the picture clicked, the upload when
-        ``on_input``, else the drawn mask): its own attention row instead of the referent's."""
+        ``on_input``, else the drawn mask): its own attention row instead of the referent's.
+        A click on an upload that the result did not answer (``image``: the page's) is left
+        alone: its pixels are not the ones the result's maps are of."""
         try:
             r = self.cache.get(key)
         except InputError as e:
             return SKIP, SKIP, f"*{e}*"
+        if on_input and image is not None and source_of(image) != r.source:
+            return SKIP, SKIP, "*Segment this image first: the maps on show are of another one.*"
         x, y = float(x), float(y)
         if on_input:  # the upload is shown at its own size; the model saw r.image
             x, y = x * r.scale, y * r.scale

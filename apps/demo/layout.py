@@ -363,7 +363,8 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
         component.change(lambda: ([], ""), None, [ui.compare_out, ui.compare_md],
                          queue=False, **hidden)  # fmt: skip
     point_out = [ui.result, ui.att_img, ui.att_md]
-    ui.image_in.select(h.point_on_input, [state, ui.level_in], point_out, **light)
+    ui.image_in.select(h.point_on_input, [state, ui.level_in, ui.image_in], point_out,
+                       preprocess=False, **light)  # fmt: skip
     ui.result.select(h.point_on_mask, [state, ui.level_in], point_out, **light)
     ui.reset.click(h.clear_point, [state, ui.level_in], point_out, **light)
     ui.level_in.change(h.change_level, [state, ui.level_in], [ui.att_img, ui.att_md], **light)

@@ -532,6 +532,12 @@ def test_an_influence_view_of_a_replaced_answer_says_so(tiny_synthref, tmp_path,
     table, note = h.candidate_influence(second, "s")
     assert table is not SKIP and "Mask change" in note
     assert REPLACED not in h.word_influence(first, "other-session")  # another tab's own answer
+    # a point clicked on an upload the answer is not of: nothing redrawn from its maps
+    other = tmp_path / "other.png"
+    Image.open(image).convert("RGB").transpose(Image.FLIP_LEFT_RIGHT).save(other)
+    assert h.pick_point(second, 5, 3, 4, True, str(other))[:2] == (SKIP, SKIP)
+    drawn, att, caption = h.pick_point(second, 5, 3, 4, True, str(image))
+    assert Path(drawn).is_file() and att is not SKIP
 
 
 def test_picture_files_are_written_once_and_pruned_only_when_no_longer_handed_out(tmp_path):

@@ -109,6 +109,13 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
             box = result.bounding_box()
             result.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.6})
             expect(page.locator("#attention-caption")).to_contain_text("clicked point")
+            # and a point of the upload itself, the one the answer is of: its own row
+            caption = page.locator("#attention-caption").inner_text()
+            upload = page.locator("#input-image img")
+            box = upload.bounding_box()
+            upload.click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.3})
+            expect(page.locator("#attention-caption")).not_to_have_text(caption)
+            expect(page.locator("#attention-caption")).to_contain_text("clicked point")
             page.wait_for_timeout(500)  # let the redrawn images settle for the screenshot
             page.screenshot(path=str(SHOT), full_page=True)
 
