@@ -1,5 +1,7 @@
+import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +62,68 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     )
     straight = json.loads((tmp_path / "straight" / "last" / "config.json").read_text())
     assert [(r["from_step"], r["to_step"]) for r in straight["training_time"]["runs"]] == [(0, 4)]
+
+
+def test_a_resumed_log_holds_each_step_once_with_the_smoothed_loss_going_on(
+    tiny_synthref, tmp_path
+):
+    """Resumed after a crash that lost steps past its last checkpoint: the log keeps each step
+    once, and the smoothed loss goes on from the checkpoint's, as in an uninterrupted run."""
+    tc = TrainConfig(steps=4, batch_size=4, checkpoint_every=2, seed=1)
+    kw = dict(pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False,
+              val_samples=0, log_every=1)  # fmt: skip
+    train(_cfg(), tc, tiny_synthref["data"], tmp_path / "straight", **kw)
+    run = tmp_path / "paused"
+    train(_cfg(), tc, tiny_synthref["data"], run, stop_at=2, **kw)
+    shutil.copytree(run / "last", tmp_path / "step2")
+    train(_cfg(), tc, tiny_synthref["data"], run, stop_at=3, resume=True, **kw)
+    # a crash after step 3 was logged, before its checkpoint: the last one is of step 2
+    shutil.rmtree(run / "last")
+    shutil.copytree(tmp_path / "step2", run / "last")
+    logged = [json.loads(x).get("step") for x in (run / "log.jsonl").read_text().splitlines()]
+    assert logged == [1, 2, 3, None]  # a resume drops the earlier run's "done" line
+    train(_cfg(), tc, tiny_synthref["data"], run, resume=True, **kw)
+
+    def steps(run):
+        lines = (tmp_path / run / "log.jsonl").read_text().splitlines()
+        return [json.loads(x) for x in lines if '"step"' in x]
+
+    a, b = steps("straight"), steps("paused")
+    assert [r["step"] for r in b] == [1, 2, 3, 4]
+    assert [(r["loss"], r["loss_ema"]) for r in a] == [(r["loss"], r["loss_ema"]) for r in b]
+
+
+def test_a_resume_with_another_recipe_is_refused(tiny_synthref, tmp_path):
+    """--resume continues the run as it was started: another --steps would move the poly
+    schedule, another seed the data; the budget (max_minutes) may change."""
+    tc = TrainConfig(steps=4, batch_size=4, checkpoint_every=2, seed=1)
+    kw = dict(pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False,
+              val_samples=0)  # fmt: skip
+    train(_cfg(), tc, tiny_synthref["data"], tmp_path / "run", stop_at=2, **kw)
+    for change in (dict(steps=8), dict(seed=2), dict(lr=1e-2)):
+        other = dataclasses.replace(tc, **change)
+        with pytest.raises(ValueError, match=f"another recipe \\({next(iter(change))} "):
+            train(_cfg(), other, tiny_synthref["data"], tmp_path / "run", resume=True, **kw)
+    res = train(_cfg(), dataclasses.replace(tc, max_minutes=60.0), tiny_synthref["data"],
+                tmp_path / "run", resume=True, **kw)  # fmt: skip
+    assert res.steps == 4
+
+
+def test_non_finite_weights_are_an_error_before_a_checkpoint(tmp_path):
+    """A finite loss can come with non-finite gradients: the checkpoint step refuses weights
+    that became NaN or inf, so the last good checkpoint is never written over."""
+    from tvnet.train.loop import check_finite
+
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1))
+    check_finite(net, 7, tmp_path / "last")  # finite: nothing to say
+    with torch.no_grad():
+        net[1].weight[0, 1] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"by step 7 \(1\.weight\); .*last keeps"):
+        check_finite(net, 7, tmp_path / "last")
+    with torch.no_grad():
+        net[1].weight[0, 1], net[0].bias[0] = 1.0, float("inf")
+    with pytest.raises(FloatingPointError, match=r"\(0\.bias\)"):
+        check_finite(net, 7, tmp_path / "last")
 
 
 def test_resume_refuses_a_checkpoint_without_its_optimizer_state(tiny_synthref, tmp_path):
@@ -176,9 +240,11 @@ def test_retrieval_variant_needs_a_pool(tiny_synthref, tmp_path):
 
 @pytest.mark.slow
 def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
+    # every colour word swapped for a survey name: each process's slice of the global batch
+    # is rewritten as in the whole batch, so the two processes see what the one sees
     cfg = {
-        "model": {"preset": "cpu", **TINY_MODEL},
-        "train": {"amp": False, "checkpoint_every": 1000},
+        "model": {"preset": "cpu", **TINY_MODEL, "text_encoder": "hf_tokens"},
+        "train": {"amp": False, "checkpoint_every": 1000, "colour_swap": 1.0},
     }
     (tmp_path / "cfg.json").write_text(json.dumps(cfg))
     common = [

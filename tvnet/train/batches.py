@@ -161,16 +161,27 @@ class BatchLoader:
         return torch.stack(each(image, image_ids, self.pool)).to(self.device)
 
     def inputs(
-        self, idx: list[int] | np.ndarray, seed: Sequence[int] | None = None
+        self,
+        idx: list[int] | np.ndarray,
+        seed: Sequence[int] | None = None,
+        part: tuple[int, int] | None = None,
     ) -> dict[str, object]:
         """Model inputs of samples ``idx``; with ``seed`` (e.g. (run seed, step): the same
-        batch on a resume) and an ``augment``, the expressions rewritten by it."""
+        batch on a resume) and an ``augment``, the expressions rewritten by it. ``part``:
+        (start, stop), the inputs of ``idx[start:stop]`` only (one process's slice of a global
+        batch under DDP), rewritten as they are in the whole batch, so that the processes
+        together see what one process sees."""
         t = self.table
-        image_ids = [t.samples[i].image_id for i in idx]
-        tokens, lengths = t.tokens[idx], t.lengths[idx]
+        text = None
         if self.augment is not None and seed is not None:
             rng = np.random.default_rng(list(seed))
             text = [self.augment(t.samples[i].sentence, rng) for i in idx]
+        if part is not None:
+            idx = idx[part[0] : part[1]]
+            text = None if text is None else text[part[0] : part[1]]
+        image_ids = [t.samples[i].image_id for i in idx]
+        tokens, lengths = t.tokens[idx], t.lengths[idx]
+        if text is not None:
             tokens, lengths = self.vocab.encode_batch(text, self.max_tokens)
         out: dict[str, object] = {
             "tokens": torch.from_numpy(tokens).to(self.device),

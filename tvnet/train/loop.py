@@ -29,7 +29,7 @@ from tvnet.amp import autocast_context, cuda_fast_paths, grad_scaler
 from tvnet.config import ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
 from tvnet.eval.evaluator import evaluate
-from tvnet.io import atomic_write_json
+from tvnet.io import atomic_write_json, atomic_write_text
 from tvnet.model.head import training_loss
 from tvnet.train import record
 from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable, widen
@@ -127,9 +127,12 @@ def train(
     last = out / LAST
     resuming = resume and (last / "config.json").is_file()
     model = init_record = None
+    torch.manual_seed(train_cfg.seed)  # before --init too: what it grows starts seeded
     if init is not None:  # checked before OUT is made: a bad checkpoint leaves nothing behind
-        # grown_from, adapter_added kept on --resume
-        init_record = warmstart.init_record(init, model_cfg.variant, model_cfg.visual_adapter)
+        # on --resume the record the run started with (INIT may have trained on since)
+        init_record = (warmstart.run_init(out) if resuming else None) or warmstart.init_record(
+            init, model_cfg.variant, model_cfg.visual_adapter
+        )
         if not resuming:
             # the weights of the init checkpoint (a glove_lstm model's word vocabulary too,
             # words it has not seen read as <unk>); its model config must be the requested one, or a smaller variant
@@ -139,7 +142,6 @@ def train(
     elif resuming:  # a resumed warm start keeps its source
         init_record = warmstart.run_init(out)
     out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(train_cfg.seed)
 
     refer = open_refer(data_dir)
     start_step = 0
@@ -154,6 +156,7 @@ def train(
     train_table = SplitTable.for_model(refer, "train", model, pool_dir)
     nb_digest = _neighbours_digest(pool_dir, refer.name) if needs_nb else None
     if resuming:
+        _check_same_recipe(resumed.get("train"), train_cfg.to_dict(), last)
         had = resumed.get("neighbours")
         if had and had != nb_digest:
             raise ValueError(
@@ -261,6 +264,8 @@ def train(
     }
     if rank == 0:
         atomic_write_json(out / "run.json", run_record)
+    if rank == 0 and resuming:
+        _log_up_to(out / "log.jsonl", start_step)
     log = open(out / "log.jsonl", "a") if rank == 0 else None
 
     # a word-piece model's training words, for the Predictor's lexicon
@@ -272,6 +277,7 @@ def train(
     def checkpoint(step: int) -> None:
         if rank != 0:
             return
+        check_finite(model, step, last)  # a finite loss may come with non-finite gradients
         save_checkpoint(
             model,
             last,
@@ -281,6 +287,8 @@ def train(
                 "step": step,
                 "init": run_record["init"],  # where the weights started (None: from scratch)
                 "neighbours": nb_digest,
+                # the log's smoothed loss goes on from here on a resume
+                "loss_ema": None if math.isnan(loss_ema) else loss_ema,
                 **known,
                 "training_time": record.training_time(
                     earlier_time,
@@ -303,7 +311,8 @@ def train(
 
     t0 = time.perf_counter()
     steps_per_epoch = max(1, math.ceil(len(train_table) / train_cfg.batch_size))
-    loss_ema = float("nan")
+    had_ema = resumed.get("loss_ema")
+    loss_ema = float(had_ema) if isinstance(had_ema, (int, float)) else float("nan")
     done = start_step
     bar = tqdm(
         total=train_cfg.steps,
@@ -315,15 +324,18 @@ def train(
     model.train()
 
     def make_batch(step: int) -> tuple[dict[str, object], torch.Tensor]:
-        """The step's batch: a function of the step alone (order, augmentation seed)."""
-        idx = order.batch(step, train_cfg.batch_size)[rank * local_bs : (rank + 1) * local_bs]
-        return loader.inputs(idx, seed=(train_cfg.seed, step)), loader.masks(idx)
+        """The step's batch: a function of the step alone (order, augmentation seed), this
+        process's slice of it rewritten as in the whole batch (any number of processes)."""
+        idx = order.batch(step, train_cfg.batch_size)
+        part = (rank * local_bs, (rank + 1) * local_bs)
+        inputs = loader.inputs(idx, seed=(train_cfg.seed, step), part=part)
+        return inputs, loader.masks(idx[part[0] : part[1]])
 
     # the next batch is made while this one trains (tvnet.train.batches.Prefetcher)
     batches = Prefetcher(make_batch, start_step, train_cfg.steps) if prefetch else None
     try:
         for step in range(start_step, train_cfg.steps):
-            if train_cfg.max_minutes and time.perf_counter() - t0 > 60 * train_cfg.max_minutes:
+            if train_cfg.max_minutes and _over_time(t0, train_cfg.max_minutes, world, device):
                 break
             # pause (tests, preemption); resume continues
             if stop_at is not None and step >= stop_at:
@@ -396,6 +408,68 @@ def train(
         loss_ema,
         val,
     )
+
+
+# what a resume may change: the run's budget and pace, not what it computes
+RESUME_MAY_CHANGE = frozenset({"max_minutes", "checkpoint_every", "cache_features"})
+
+
+def _check_same_recipe(had: Any, now: dict[str, Any], last: Path) -> None:
+    """ValueError when a resume asks for another training recipe than the run started with
+    (another --steps moves the poly schedule, another seed the data): only
+    :data:`RESUME_MAY_CHANGE` may differ. A field one of the two does not know is not compared
+    (a checkpoint of another code version)."""
+    if not isinstance(had, dict):
+        return
+    diff = sorted(k for k in had.keys() & now.keys()
+                  if k not in RESUME_MAY_CHANGE and had[k] != now[k])  # fmt: skip
+    if diff:
+        said = ", ".join(f"{k} {had[k]!r} → {now[k]!r}" for k in diff)
+        raise ValueError(
+            f"{last} was trained with another recipe ({said}): --resume continues the run as "
+            "it was started; give its settings again, or start a new run from its weights "
+            "(--init, another --out)"
+        )
+
+
+def check_finite(model: torch.nn.Module, step: int, last: Path) -> None:
+    """FloatingPointError when a weight of ``model`` is NaN or infinite, before it would be
+    written over ``last``, the run's last good checkpoint (its loss was finite: the loss is
+    computed before the step that broke the weights)."""
+    bad = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise FloatingPointError(
+            f"the weights became non-finite by step {step} ({', '.join(bad[:3])}"
+            f"{' …' if len(bad) > 3 else ''}); {last} keeps the last finite checkpoint"
+        )
+
+
+def _log_up_to(path: Path, step: int) -> None:
+    """The log of a run resumed at ``step`` without what came after that checkpoint (steps a
+    crash lost, trained again now) and without the earlier runs' "done" lines, so that every
+    step is logged once; written atomically."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a line cut by a crash
+        if isinstance(rec, dict) and isinstance(rec.get("step"), int) and rec["step"] <= step:
+            kept.append(line)
+    atomic_write_text(path, "".join(f"{line}\n" for line in kept))
+
+
+def _over_time(t0: float, minutes: float, world: int, device: str) -> bool:
+    """Whether the wall-clock budget is spent, as every process agrees: each has its own
+    clock, and one that stopped alone would wait in a collective the others never reach."""
+    over = time.perf_counter() - t0 > 60 * minutes
+    if world > 1:
+        flag = torch.tensor([float(over)], device=device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        over = bool(flag.item())
+    return over
 
 
 def _neighbours_digest(pool_dir, dataset: str) -> str:
