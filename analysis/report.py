@@ -6,7 +6,7 @@
 Writes into ``--out`` (every file atomically):
 
 - ``tables.md`` and ``tables.tex`` — Table 1 per dataset and split (variants × {All, Small} ×
-  Prec@0.5…0.9, oIoU, mIoU), Table 1 over runs (mean, sd, min, max; where one variant has
+  Prec@0.5…0.9, oIoU, mIoU), Table 1 over runs (mean, sample sd, min, max; where one variant has
   several dumps of a split, e.g. seeds), Table 3 (oIoU on small referents per dataset and
   split), the
   per-size-bucket breakdown, Figure 7's numbers and, with ``--data`` (a dataset whose refs
@@ -128,7 +128,7 @@ def build_report(
         if tables.repeated_variants(group):
             add_table(
                 tables.runs_table(group),
-                f"Table 1 over runs — {dataset} / {split} (mean, sd, min, max over each "
+                f"Table 1 over runs — {dataset} / {split} (mean, sample sd, min, max over each "
                 "variant's runs)",
                 _slug("table1_runs", dataset, split),
             )

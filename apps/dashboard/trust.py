@@ -10,6 +10,7 @@ confidence of a dump that has the raw score).
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 
@@ -62,9 +63,12 @@ INFLUENCE_NAMES = {
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def trust_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
+def trust_tables(
+    root: str, stamp: tuple, datasets, splits, variants, mirrored: tuple[str, ...] = ()
+) -> dict:
     """analysis.calibration's summary and reliability table and analysis.influence's table
-    of the selected rows, and which runs lack which columns."""
+    of the selected rows, and which runs lack which columns (``mirrored``: the runs of
+    mirror-averaged answers, which have no influence columns by design)."""
     samples = selection(load_all(root, stamp)[0], datasets, splits, variants)
     lacking: dict[str, list[str]] = {"score": [], "confidence": [], "influence": []}
     for run, g in samples.groupby("run", sort=True):
@@ -73,7 +77,12 @@ def trust_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
         elif g["confidence"].isna().all():
             lacking["confidence"].append(str(run))
         res = model_variant(g["variant"].iloc[0]) != "baseline"
-        if res and g["nogate_iou"].isna().all() and g["score"].notna().any():
+        if (
+            res
+            and run not in mirrored
+            and g["nogate_iou"].isna().all()
+            and g["score"].notna().any()
+        ):
             lacking["influence"].append(str(run))
     return {
         "summary": calibration_summary(samples),
@@ -83,9 +92,19 @@ def trust_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
     }
 
 
+def _protocol(d: dict) -> dict:
+    """A loaded dump's protocol (the dashboard's info keeps it as JSON text)."""
+    try:
+        protocol = json.loads(d.get("protocol") or "{}")
+    except ValueError:
+        return {}
+    return protocol if isinstance(protocol, dict) else {}
+
+
 def rerun_commands(runs: list[str], info: list[dict], root: str) -> list[str]:
     """The ``tvnet eval`` command that rewrites each dump with every column (from its
-    run.json: checkpoint, dataset folder, split, pool)."""
+    run.json: checkpoint, dataset folder, split, pool, and the protocol it was scored with,
+    so that the dump it replaces is of the same kind)."""
     out = []
     for d in info:
         if d["run"] not in runs:
@@ -98,6 +117,13 @@ def rerun_commands(runs: list[str], info: list[dict], root: str) -> list[str]:
         cmd += ["--data", _rel(d.get("data_dir")) or "DATA", "--split", d["split"] or "val"]
         if d.get("pool"):
             cmd += ["--pool", d["pool"]]
+        protocol = _protocol(d)
+        if protocol.get("name") == "custom":  # not the CMPC threshold and resolution
+            for flag in ("threshold", "resolution"):
+                if protocol.get(flag) is not None:
+                    cmd += [f"--{flag}", str(protocol[flag])]
+        if protocol.get("mirror"):
+            cmd += ["--mirror"]
         cmd += ["--out", _rel(str(Path(root) / d["run"]))]
         out.append(shlex.join(cmd))
     return out
@@ -205,7 +231,8 @@ def page(root, stamp, samples, info, sel) -> None:
     if rows.empty:
         st.info("No samples for this selection: pick variants and splits in the sidebar.")
         return
-    data = trust_tables(root, stamp, *sel)
+    mirrored = tuple(d["run"] for d in info if _protocol(d).get("mirror"))
+    data = trust_tables(root, stamp, *sel, mirrored)
     missing_note(data["lacking"], info, root)
     st.subheader("Confidence")
     st.markdown(INTRO)

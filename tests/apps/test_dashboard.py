@@ -544,6 +544,39 @@ def test_calibration_and_influence_page_holds_the_hand_computed_numbers(tmp_path
     assert not at.exception
 
 
+def test_a_mirror_averaged_dump_is_not_flagged_and_reruns_keep_their_protocol(tmp_path):
+    """`tvnet eval --mirror` writes no influence columns by design: such a dump is not listed
+    as lacking them (the command offered would have replaced it with a plain dump); a dump of
+    another protocol is written again with its own flags."""
+    from apps.dashboard.data import load_all
+    from apps.dashboard.trust import rerun_commands
+    from tvnet.eval.dump import load_dump, update_dump
+
+    root = tmp_path / "d"
+    mirror = {"protocol": {"threshold": 0.5, "resolution": "original", "name": "cmpc",
+                           "mirror": True}}  # fmt: skip
+    out = write_hand_dump(root / "full_mirror_val", "full", "val", run_extra=mirror)
+    update_dump(out, {"score": [0.7, 0.4, 0.6, 0.5], "confidence": [0.9, 0.1, 0.8, 0.3]})
+    assert load_dump(out).mirror
+    at = run_app(root, "Calibration & influence")
+    assert "no neighbour influence" not in " ".join(w.value for w in at.warning)
+    assert not at.exception
+    custom = {"protocol": {"threshold": 0.4, "resolution": "input", "name": "custom"}}
+    write_hand_dump(root / "full_t04", "full", "val", run_extra={**custom, "checkpoint": "."})
+    info = load_all(str(root), ())[1]
+    mirror_info = [{**d, "checkpoint_path": "."} for d in info]
+    cmds = rerun_commands(["full_mirror_val", "full_t04"], mirror_info, str(root))
+    by_run = {c.rsplit(" ", 1)[-1].split("/")[-1]: c for c in cmds}
+    assert (
+        "--mirror" in by_run["full_mirror_val"] and "--threshold" not in by_run["full_mirror_val"]
+    )
+    assert "--threshold 0.4 --resolution input" in by_run["full_t04"]
+    assert "--mirror" not in by_run["full_t04"]
+    # and the custom protocol's rows are named by it, never a second seed of "full"
+    names = {load_dump(root / r).name for r in ("full_mirror_val", "full_t04")}
+    assert names == {"full (mirror averaged)", "full (threshold 0.4, input resolution)"}
+
+
 def test_calibration_page_on_older_dumps_says_so_once(root):
     at = run_app(root, "Calibration & influence")
     assert len(at.warning) == 1 and "before the confidence and influence columns" in (

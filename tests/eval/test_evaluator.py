@@ -144,7 +144,11 @@ def test_mirror_averaged_answers_are_scored_and_labelled(tiny_synthref, model, t
     assert 0.2 < got.mean() < 0.8 and (got == (average >= t)).mean() > 0.999
     assert d1.run["protocol"]["mirror"] is True and "mirror" not in d0.run["protocol"]
     assert d1.mirror and not d0.mirror and m["n"] == len(d1.samples)
-    assert d1.name == "full (mirror averaged)" and d0.name == "full"
+    # both cut at the median threshold t (a custom protocol, which the row names say)
+    assert (
+        d1.name == f"full (mirror averaged, threshold {t:g})"
+        and d0.name == f"full (threshold {t:g})"
+    )
     # the influence columns are of single passes: none with mirror averaging
     assert d0.samples["nogate_iou"].notna().all() and d1.samples["nogate_iou"].isna().all()
     assert d1.run["influence"]["gate_closed"] is False

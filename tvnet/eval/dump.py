@@ -316,11 +316,20 @@ class Dump:
     @property
     def name(self) -> str:
         """The row name of this run in tables: the variant, and how its weights started when
-        they did not start from scratch, e.g. ``"full (grown from baseline)"``, and
-        ``"mirror averaged"`` for answers averaged with the mirror image's: neither is another
-        seed of the same recipe."""
+        they did not start from scratch, e.g. ``"full (grown from baseline)"``,
+        ``"mirror averaged"`` for answers averaged with the mirror image's, and a protocol
+        other than CMPC's (``"threshold 0.4"``, ``"input resolution"``): none of them is
+        another seed of the same recipe."""
         how = [self.start] if self.start else []
         how += ["mirror averaged"] if self.mirror else []
+        from tvnet.config import MASK_THRESHOLD
+
+        protocol = self.run.get("protocol")
+        if isinstance(protocol, dict) and protocol.get("name") == "custom":
+            if protocol.get("threshold") not in (None, MASK_THRESHOLD):
+                how.append(f"threshold {protocol['threshold']:g}")
+            if protocol.get("resolution") not in (None, "original"):
+                how.append(f"{protocol['resolution']} resolution")
         return f"{self.variant} ({', '.join(how)})" if how else self.variant
 
     @property
