@@ -278,7 +278,9 @@ def test_long_expression_is_cut_at_a_word_boundary(predictor):
     assert expression.startswith(cut) and any("word boundary" in n for n in notes)
 
 
-def test_predict_cli_checks_the_input_before_it_loads_a_model(tiny_synthref, tmp_path, capsys):
+def test_predict_cli_checks_the_input_before_it_loads_a_model(
+    tiny_synthref, tmp_path, capsys, monkeypatch
+):
     """``tvnet predict`` reads the image and checks the expression first: with a checkpoint
     that does not exist, the error is still the one about the input (so a bad input costs no
     model load), and with a real checkpoint it writes a mask of the image's size."""
@@ -299,6 +301,18 @@ def test_predict_cli_checks_the_input_before_it_loads_a_model(tiny_synthref, tmp
         assert message in err and "no-checkpoint" not in err
     assert main(["predict", str(good), "circle", "--checkpoint", nowhere]) == 2
     assert "no-checkpoint" in capsys.readouterr().err  # a good input reaches the model load
+    # an output that is the input image (mask.png, the default --out), or the other output:
+    # refused before the model loads, the input left as it was
+    mine = tmp_path / "mask.png"
+    mine.write_bytes(good.read_bytes())
+    monkeypatch.chdir(tmp_path)  # where the default --out, mask.png, is the input
+    for extra, said in (([], "--out mask.png is the input image"),
+                        (["--out", str(tmp_path / "a.png"), "--prob", str(tmp_path / "a.png")],
+                         "--out and --prob are the same file")):  # fmt: skip
+        assert main(["predict", str(mine), "circle", "--checkpoint", nowhere, *extra]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "no-checkpoint" not in err
+    assert mine.read_bytes() == good.read_bytes()
 
     ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "full")
     out = tmp_path / "masks" / "m.png"
@@ -385,7 +399,9 @@ def test_confidence_score_and_warnings_follow_the_checkpoint_calibration(tiny_sy
     dataclasses.replace(cal, checkpoint_hash="0" * 64).save(ckpt)
     q = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], **kw)
     assert q.calibration is None and "other weights" in q.info["notes"][0]
-    assert q(img, s.sentence).confidence is None
+    answer = q(img, s.sentence)
+    assert answer.confidence is None
+    assert any("belongs to other weights" in n for n in answer.notes)  # said with the answer
 
 
 def test_baseline_measures_familiarity_without_retrieving(tiny_synthref, tmp_path):

@@ -152,6 +152,11 @@ def test_prune_cache_removes_least_recently_used_entries_first(tmp_path):
     assert [p.name for p in gone] == ["d.onnx", "b.onnx"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".a.onnx.123.tmp", "c.onnx"]
     assert prune_cache(tmp_path, 0, keep=tmp_path / "c.onnx") == []
+    # the temporary file of an export killed mid-write, an hour on, goes; a young one stays
+    os.utime(tmp_path / ".a.onnx.123.tmp", (1000, 1000))
+    (tmp_path / ".b.onnx.456.tmp").write_bytes(b"x")
+    prune_cache(tmp_path, 1000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".b.onnx.456.tmp", "c.onnx"]
 
 
 def test_cache_limit_from_the_environment(monkeypatch):

@@ -66,6 +66,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _check_outputs(image: Path, out: Path, prob: Path | None) -> None:
+    """InputError when a file written would be the input image or the other output
+    (``tvnet predict mask.png …`` would replace its input with its own mask)."""
+    import os
+
+    from tvnet.image import InputError
+
+    def same(a: Path, b: Path) -> bool:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+
+    written = [("--out", out)] + ([("--prob", prob)] if prob is not None else [])
+    for flag, path in written:
+        if same(path, Path(image)):
+            raise InputError(f"{flag} {path} is the input image: name another file to write")
+    if prob is not None and same(out, prob):
+        raise InputError(f"--out and --prob are the same file ({out}): name two files")
+
+
 def run(args: argparse.Namespace) -> int:
     import io
 
@@ -81,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     # expression fails at once
     image = read_image(args.image)
     require_expression(args.expression)
+    _check_outputs(args.image, args.out, args.prob)
     predictor = Predictor.from_checkpoint(
         args.checkpoint,
         args.pool,

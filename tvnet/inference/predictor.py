@@ -422,7 +422,9 @@ class Predictor:
             neighbour_letterbox=nb_lb,
             unknown_words=q.unknown,
             unseen_words=q.unseen,
-            notes=q.notes,
+            # what the load found (a calibration of other weights, a damaged WordNet): said
+            # with every answer it concerns
+            notes=[*q.notes, *self.info.get("notes", ())],
             expression=q.expression,
             rewrites=q.rewrites,
             variant=self.variant,

@@ -35,6 +35,7 @@ import io
 import logging
 import os
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,6 +115,12 @@ def prune_cache(folder: Path, limit: int, keep: Path | None = None) -> list[Path
     (the entry just written) always stays. Returns what was deleted. An entry that another
     process is loading at that moment is safe: it holds the file open, or finds it gone and
     exports again."""
+    for p in folder.glob(".*.onnx.*.tmp"):  # an export killed mid-write (tvnet.io.atomic_path)
+        try:
+            if p.stat().st_mtime < time.time() - 3600:
+                p.unlink()
+        except OSError:
+            pass
     entries = []
     for p in folder.glob("*.onnx"):
         try:
@@ -150,7 +157,11 @@ def fingerprint(module: torch.nn.Module, shapes: Sequence[Sequence[int]], extra:
     from importlib.metadata import version
 
     h = hashlib.sha256()
-    libs = [version(m) for m in ("onnxruntime", "onnx", "onnxscript")]
+    import onnxruntime
+
+    # timm's forward code is not in repr() or the weights; onnxruntime by its own version, as
+    # onnxruntime-gpu and the like install it under another name
+    libs = [onnxruntime.__version__, *(version(m) for m in ("onnx", "onnxscript", "timm"))]
     # repr: what the weights do not show (strides, dilations of an output stride, activations)
     meta = (FORMAT, type(module).__qualname__, repr(module), torch.__version__, libs)
     h.update(repr((meta, [tuple(s) for s in shapes], extra)).encode())
