@@ -96,7 +96,7 @@ VARIANTS=${VARIANTS:-baseline res res_cct full}
 PACKAGE=${PACKAGE:-1}
 if [ -n "${TV:-}" ]; then read -ra TV <<<"$TV"
 elif [ -x .venv/bin/tvnet ]; then TV=(.venv/bin/tvnet)
-else TV=(python3 -m tvnet); fi
+else TV=("${PY[@]}" -m tvnet); fi  # the Python that PY names (the state checks' own)
 DEV=(); [ -n "${DEVICE:-}" ] && DEV=(--device "$DEVICE")
 # a GPU host's CPUs have nothing else to do while SynthRef is drawn: DEVICE=cuda*, or no
 # DEVICE on a host where tvnet would pick CUDA

@@ -29,7 +29,7 @@ DONE, TODO, CONFLICT = 0, 10, 11
 # fields of the train config a resumed run may differ in without being another recipe: the
 # wall-clock budget, how often checkpoints are written. (``steps`` defines the poly schedule:
 # a run made for another number of steps is another recipe.)
-RUN_ONLY_FIELDS = {"max_minutes", "checkpoint_every"}
+from tvnet.config import RESUME_MAY_CHANGE as RUN_ONLY_FIELDS  # noqa: E402  (what --resume allows)
 
 
 def _say(code: int, msg: str) -> int:

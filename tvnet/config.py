@@ -18,6 +18,8 @@ RUNTIMES = ("auto", "torch", "onnxruntime")
 # The CMPC evaluation protocol (docs/design.md §5): a pixel is foreground where sigmoid ≥ this;
 # the default of tvnet eval, tvnet predict, the Predictor and every calibration.
 MASK_THRESHOLD = 0.5
+# the TrainConfig fields a --resume may change: the run's budget and pace, not what it computes
+RESUME_MAY_CHANGE = frozenset({"max_minutes", "checkpoint_every", "cache_features"})
 # ... and its size bins, by referent area / image area: small < 5 %, medium 5–10 %, big ≥ 10 %
 SMALL_MAX, MEDIUM_MAX = 0.05, 0.10
 # tokens of an expression the network reads (the rest is cut, with a note; docs/design.md §3)

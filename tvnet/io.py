@@ -231,6 +231,25 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
         raise ValueError(f"{what} {path} is corrupt: {e}") from e
 
 
+def check_device(device: str) -> str:
+    """``device`` (``--device``) when this machine has it, else a ValueError that says why:
+    not a device name, no CUDA here, or a GPU index past the GPUs there are."""
+    import torch
+
+    try:
+        d = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"--device {device!r} is not a device (cpu, cuda, cuda:1 …)") from e
+    if d.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {device}: no CUDA GPU here (or a torch built without CUDA)")
+        if d.index is not None and d.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"--device {device}: this machine has {torch.cuda.device_count()} GPU(s)"
+            )
+    return device
+
+
 def default_device() -> str:
     """cuda when present, else cpu. Chosen once by the caller and passed down."""
     import torch

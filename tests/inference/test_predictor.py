@@ -313,6 +313,14 @@ def test_predict_cli_checks_the_input_before_it_loads_a_model(
         err = capsys.readouterr().err
         assert said in err and "no-checkpoint" not in err
     assert mine.read_bytes() == good.read_bytes()
+    # a --device this machine has not: a message, not a traceback
+    assert main(["predict", str(good), "circle", "--device", "gpu"]) == 2
+    assert "--device 'gpu' is not a device" in capsys.readouterr().err
+    import torch
+
+    if not torch.cuda.is_available():
+        assert main(["predict", str(good), "circle", "--device", "cuda"]) == 2
+        assert "no CUDA GPU here" in capsys.readouterr().err
 
     ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "full")
     out = tmp_path / "masks" / "m.png"

@@ -69,7 +69,22 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    import signal
+
+    # SIGTERM (a process manager, a build script's clean-up) unwinds like Ctrl-C, so that
+    # writers remove their temporary folders instead of leaving them behind
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
     try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave it
+        previous = None
+    try:
+        if getattr(args, "device", None):
+            from tvnet.io import check_device
+
+            check_device(args.device)
         rc = args.func(args)
     except (OSError, ValueError) as e:  # bad input (missing, unreadable or unwritable paths)
         print(f"tvnet {args.command}: error: {e}", file=sys.stderr)
@@ -77,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return int(rc or 0)
 
 

@@ -216,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
                 image_encoder,
                 progress=not args.quiet,
             )
-        if pool.manifest.get("dataset", {}).get("name") == refer.name:
+        if (pool.manifest.get("dataset") or {}).get("name") == refer.name:
             pool_image_ids = pool.image_ids  # random neighbours come from the pool's images
     if calibration is not None and calibration.checkpoint_hash not in (
         "",

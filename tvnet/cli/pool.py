@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from tvnet.cli import positive_int
 from tvnet.config import K_TEXT
 
 
@@ -203,7 +204,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     n.add_argument(
         "--k-text",
-        type=int,
+        type=positive_int,
         default=K_TEXT,
         help=f"text candidates re-ranked by image (default: {K_TEXT})",
     )

@@ -44,7 +44,7 @@ def _bytes_from_latin1(text: str, encoding: str = "latin1") -> bytes:
     return text.encode("latin1")
 
 
-class UnsafePickleError(pickle.UnpicklingError):
+class UnsafePickleError(pickle.UnpicklingError, ValueError):
     """The pickle asked for a global outside the builtin containers and scalars."""
 
 

@@ -190,7 +190,10 @@ class Calibration:
     def applies_to(self, threshold: float) -> bool:
         """Whether this map holds for masks cut at ``threshold``: the raw score depends on the
         threshold, so a confidence exists only at the one it was fitted at."""
-        return abs(float(threshold) - float(self.threshold)) < 1e-9
+        try:
+            return abs(float(threshold) - float(self.threshold)) < 1e-9
+        except (TypeError, ValueError):  # a damaged record (null, text): no threshold to match
+            return False
 
     def __call__(self, score: float | np.ndarray) -> float | np.ndarray:
         """Confidence in [0, 1] for a raw score (scalar or array)."""

@@ -162,7 +162,8 @@ def _exact_pool_embeddings(
     pool: DataPool, dataset: str, split: str, df: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(text, image) query vectors read back from an exact pool built on this very split."""
-    ds = pool.manifest.get("dataset", {})
+    ds = pool.manifest.get("dataset")
+    ds = ds if isinstance(ds, dict) else {}  # a damaged manifest: nothing recorded
     if (
         pool.index_type != "exact"
         or pool.images.kind != "fp32"
@@ -267,7 +268,8 @@ def check_pool_split(pool: DataPool, refer: Any, pool_dir: Any, any_split: bool 
     for ``refcocog_umd``): its neighbours would bring held-out images into training and
     evaluation, and the ids of such a pool are all this folder's, so :func:`check_pool_source`
     cannot tell. Pools that recorded neither ("unknown") pass."""
-    ds = pool.manifest.get("dataset") or {}
+    ds = pool.manifest.get("dataset")
+    ds = ds if isinstance(ds, dict) else {}  # a damaged manifest: nothing recorded
     name, split = ds.get("name"), ds.get("split")
     if name not in (None, "unknown") and name != refer.name:
         raise ValueError(

@@ -92,7 +92,10 @@ def read_pool(path: str | os.PathLike) -> dict[str, Any]:
     man = read_json(path / "manifest.json", "pool manifest")
     if not isinstance(man, dict) or man.get("format") != FORMAT:
         raise ValueError(f"{path / 'manifest.json'} is not a {FORMAT} pool manifest")
-    for f, size in man.get("files", {}).items():
+    files = man.get("files", {})
+    if not isinstance(files, dict):
+        raise ValueError(f"{path / 'manifest.json'}: its files entry is damaged; rebuild the pool")
+    for f, size in files.items():
         p = path / f
         if not p.is_file():
             raise FileNotFoundError(f"pool file missing: {p}; rebuild the pool")

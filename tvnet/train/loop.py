@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from tvnet import warmstart
 from tvnet.amp import autocast_context, cuda_fast_paths, grad_scaler
-from tvnet.config import ModelConfig, TrainConfig
+from tvnet.config import RESUME_MAY_CHANGE, ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
 from tvnet.eval.evaluator import evaluate
 from tvnet.io import atomic_write_json, atomic_write_text
@@ -408,10 +408,6 @@ def train(
         loss_ema,
         val,
     )
-
-
-# what a resume may change: the run's budget and pace, not what it computes
-RESUME_MAY_CHANGE = frozenset({"max_minutes", "checkpoint_every", "cache_features"})
 
 
 def _check_same_recipe(had: Any, now: dict[str, Any], last: Path) -> None:
