@@ -77,7 +77,31 @@ def check_pool(pool: Path, data: Path) -> int:
         return _say(TODO, f"{pool} pools {ds}, not the train split of {data}: rebuilt")
     if n_train is not None and man.get("count") != n_train:
         return _say(TODO, f"{pool} holds {man.get('count')} entries, {data} {n_train}: rebuilt")
+    # the name is "synthref" for every seed and size: the entries must be this folder's
+    foreign = _foreign_entry(pool, data)
+    if foreign:
+        return _say(TODO, f"{pool} was built from another dataset folder ({foreign}): rebuilt")
     return DONE
+
+
+def _foreign_entry(pool: Path, data: Path) -> str | None:
+    """A pool entry whose sentence is not that of the same sample in ``data``'s training
+    split (the refs JSON SynthRef writes), in a few words; None when every entry is there."""
+    refs = next(data.glob("refs(*).json"), None)
+    if refs is None:
+        return None  # a pickled refer folder: its pool is checked when a table is written
+    try:
+        import pandas as pd
+
+        meta = pd.read_parquet(pool / "meta.parquet", columns=["sample_id", "sentence"])
+        train = {int(s["sent_id"]): s["sent"] for r in json.loads(refs.read_text())
+                 if r.get("split") == "train" for s in r["sentences"]}  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return f"unreadable: {e}"
+    for sid, sent in zip(meta["sample_id"], meta["sentence"]):
+        if train.get(int(sid)) != sent:
+            return f"its sample {int(sid)}, “{sent}”, is not {data}'s"
+    return None
 
 
 def check_neighbours(pool: Path, data: Path, split: str) -> int:

@@ -305,3 +305,19 @@ def test_package_refuses_a_name_that_is_not_a_folder_under_assets(tmp_path, name
     )  # fmt: skip
     assert out.returncode == 2 and "must name a folder under assets/" in out.stderr
     assert (tmp_path / "checkpoints" / "keep").is_dir()
+
+
+def test_a_pool_of_another_folder_of_the_same_name_is_built_again(tiny_synthref, tmp_path, capsys):
+    """Every SynthRef folder is named "synthref" whatever its seed: the build's pool check
+    reads the entries, so a pool of another folder is rebuilt, not skipped as done."""
+    pool, data = tiny_synthref["pool"], tiny_synthref["data"]
+    assert state.check_pool(pool, data) == state.DONE
+    other = tmp_path / "other"
+    shutil.copytree(data, other, ignore=shutil.ignore_patterns("images"))
+    refs = next(other.glob("refs(*).json"))
+    rows = json.loads(refs.read_text())
+    first = next(r for r in rows if r["split"] == "train")
+    first["sentences"][0]["sent"] = "the purple hexagon"
+    refs.write_text(json.dumps(rows))
+    assert state.check_pool(pool, other) == state.TODO
+    assert "built from another dataset folder" in capsys.readouterr().err
