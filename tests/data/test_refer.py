@@ -208,3 +208,41 @@ def test_dataset_images_are_read_as_uploads_are_but_in_their_stored_orientation(
     exif[0x0112] = 6  # "rotate 90° clockwise to display"
     Image.fromarray(np.full((h, w, 3), 90, np.uint8)).save(ds.image_path(1), "JPEG", exif=exif)
     assert ds.load_image(1).shape == (h, w, 3)  # an upload would come back w×h
+
+
+def test_an_image_or_mask_of_another_size_than_recorded_is_an_error(
+    refer_data: ReferFixture, tmp_path
+) -> None:
+    """The mask is drawn at instances.json's size: an image file of another size, or an RLE
+    of another size (a converter that wrote [w, h]), would lie misaligned, silently."""
+    from PIL import Image
+
+    from tvnet.data.refer import decode_segmentation
+
+    ds = open_refer(refer_data.data / "refcoco")
+    h, w = ds.image_size(1)
+    Image.new("RGB", (w + 4, h)).save(ds.image_path(1))
+    with pytest.raises(ValueError, match=rf"is {h}×{w + 4}, instances.json says {h}×{w}"):
+        ds.load_image(1)
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(np.ones((3, 5), np.uint8)))
+    rle["counts"] = rle["counts"].decode("ascii")
+    assert decode_segmentation(rle, 3, 5).all()
+    with pytest.raises(ValueError, match=r"RLE of size \[3, 5\] for an image of 5×3"):
+        decode_segmentation(rle, 5, 3)  # the same pixel count: it used to reshape, scrambled
+
+
+def test_a_sentence_without_text_is_named_when_the_refs_are_read(refer_data, tmp_path) -> None:
+    src = refer_data.data / "refcoco+"
+    d = tmp_path / "refcoco+"
+    shutil.copytree(src, d)
+    refs_file = next(d.glob("refs(*).*"))
+    refs = (pickle.loads(refs_file.read_bytes()) if refs_file.suffix == ".p"
+            else json.loads(refs_file.read_text()))  # fmt: skip
+    sent = refs[0]["sentences"][0]
+    sent["sent"], sent["raw"], sent["tokens"] = "", "  ", []
+    refs_file.unlink()
+    (d / "refs(unc).json").write_text(json.dumps(refs))
+    with pytest.raises(ValueError, match=rf"sentence {sent['sent_id']} of ref \d+ has no text"):
+        open_refer(d, images_dir=tmp_path)

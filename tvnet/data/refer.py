@@ -114,6 +114,8 @@ class ReferDataset:
                 if sent_id in self._by_id:
                     raise ValueError(f"{src}: duplicate sent_id {sent_id}")
                 text = sent.get("sent") or sent.get("raw") or " ".join(sent.get("tokens", []))
+                if not str(text).strip():
+                    raise ValueError(f"{src}: sentence {sent_id} of ref {ref_id} has no text")
                 s = Sample(
                     sample_id=sent_id,
                     ref_id=ref_id,
@@ -200,7 +202,14 @@ class ReferDataset:
                 f"Images are read from {self.images_dir} (pass images_dir= to open_refer to "
                 f"change it). {LAYOUT_HELP}"
             )
-        return read_image(path, name=f"image {image_id} of {self.name} ({path})", exif=False)
+        img = read_image(path, name=f"image {image_id} of {self.name} ({path})", exif=False)
+        if img.shape[:2] != self.image_size(image_id):  # its mask is drawn at the recorded size
+            h, w = self.image_size(image_id)
+            raise ValueError(
+                f"image {image_id} of {self.name} ({path}) is {img.shape[0]}×{img.shape[1]}, "
+                f"instances.json says {h}×{w}: its mask would not lie on it"
+            )
+        return img
 
     # -- masks -------------------------------------------------------------------------------
     def mask(self, ref_id: int) -> np.ndarray:
@@ -238,7 +247,12 @@ def decode_segmentation(seg: Any, h: int, w: int) -> np.ndarray:
             rle = mask_utils.frPyObjects(rle, *rle["size"])
         elif isinstance(rle.get("counts"), str):
             rle = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
-        decoded.append(mask_utils.decode(rle))
+        d = mask_utils.decode(rle)
+        if d.shape[:2] != (h, w):  # an RLE of another size (say [w, h]) would reshape scrambled
+            raise ValueError(
+                f"an RLE of size {list(d.shape[:2])} for an image of {h}×{w} in instances.json"
+            )
+        decoded.append(d)
     m = np.stack([d.reshape(h, w, -1).max(axis=2) for d in decoded], axis=0).max(axis=0)
     return m.astype(bool)
 
