@@ -18,6 +18,29 @@ def predictor(tiny_synthref, tmp_path_factory):
     )
 
 
+def test_the_candidates_are_those_the_answer_chose_from_also_for_a_huge_upload(
+    predictor, tiny_synthref, tmp_path
+):
+    """A huge upload is read downscaled: the candidate table is ranked with the image the
+    answer retrieved with, so its first row is the answer's neighbour, score for score; the
+    baseline, which retrieves nothing, has none to show."""
+    refer = tiny_synthref["refer"]
+    s = refer.samples("val")[0]
+    img = refer.load_image(s.image_id)
+    big = np.kron(img, np.ones((40, 40, 1), np.uint8))  # past MAX_SIDE
+    answer = predictor(big, s.sentence, attention=False)
+    cands = predictor.candidates(big, s.sentence)
+    assert list(cands["index"]) == list(answer.neighbour.candidates["index"])
+    np.testing.assert_array_equal(
+        cands["image_score"].to_numpy(), answer.neighbour.candidates["image_score"].to_numpy()
+    )
+    base = Predictor.from_checkpoint(
+        save_tiny_model(refer, "baseline", tmp_path / "b"), tiny_synthref["pool"], device="cpu"
+    )
+    with pytest.raises(ValueError, match="retrieves no neighbour"):
+        base.candidates(img, s.sentence)
+
+
 def test_prediction_outputs(predictor, tiny_synthref):
     refer = tiny_synthref["refer"]
     s = refer.samples("test")[0]

@@ -166,3 +166,30 @@ def test_the_digest_follows_the_files_content(tmp_path, monkeypatch):
     assert second != first
     weights.write_bytes(b"a" * 1000)
     assert text_model_digest(str(folder)) == first  # the content, not the time, decides
+
+
+def test_the_vocab_encodes_from_several_threads_at_once():
+    """One tokenizer behind every call: truncation switched on for encode and off for
+    unknown by other threads used to cut or overflow a row ("could not broadcast …")."""
+    import threading
+
+    v = SubwordVocab()
+    sent = "the small red striped star left of the blue circle " * 3
+    want_ids, want_n = v.encode(sent, 20)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(100):
+                ids, n = v.encode(sent, 20)
+                assert (ids == want_ids).all() and n == want_n
+                assert v.unknown("a crimson 🦄 thing") == ["🦄"]
+        except Exception as e:  # noqa: BLE001 — reported below, with the thread's error
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -195,11 +195,18 @@ class Predictor:
 
     def candidates(self, image: Any, expression: str):
         """The text top-k of the pool re-ranked by image similarity (what RES stage 1 saw, for
-        the expression as the model reads it)."""
-        img = read_image(image)
-        read = self.check_expression(expression)[0]
-        text_vector = self._sentence_vector(read)
-        return self.retriever.neighbour(img, read, text_vector=text_vector).candidates
+        the expression as the model reads it, and the image as the model reads it: a huge
+        upload downscaled, as an answer reads it)."""
+        if self.retriever is None:
+            raise ValueError(f"variant {self.variant!r} retrieves no neighbour: no candidates")
+        q = self._query(image, expression)
+        self._familiarity(q)  # the image vector, from recent images when seen
+        return self.retriever.neighbour(
+            q.image,
+            q.expression,
+            image_vector=q.image_vector,
+            text_vector=self._sentence_vector(q.expression),
+        ).candidates
 
     # -- inference ----------------------------------------------------------------------------
     def check_expression(self, expression: str | None) -> tuple[str, list[str]]:

@@ -16,6 +16,7 @@ stored in checkpoints: they are rebuilt from the package (tvnet/checkpoint.py).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def text_model_digest(source: str | None) -> str:
     return digest
 
 
+_TOKENIZER_LOCK = threading.Lock()
+
+
 class SubwordVocab:
     """The transformer's WordPiece tokenizer behind :class:`tvnet.data.tokenize.Vocab`'s
     interface (``encode``, ``encode_batch``, ``unknown``), so datasets, training and the
@@ -106,6 +110,13 @@ class SubwordVocab:
         except OSError as e:
             raise FileNotFoundError(f"cannot load the tokenizer from {path}: {e}") from e
         self.unk_id = self.tokenizer.unk_token_id
+
+    def _tokenize(self, *args, **kwargs):
+        """The tokenizer, one call at a time: a Hugging Face fast tokenizer is not safe to call
+        from two threads ("Already borrowed"), nor to have its truncation switched under a
+        running call (one lock for every vocab, so that a model still deep-copies)."""
+        with _TOKENIZER_LOCK:
+            return self.tokenizer(*args, **kwargs)
 
     @property
     def words(self) -> list[str]:
@@ -138,7 +149,7 @@ class SubwordVocab:
     def unknown(self, sentence: str) -> list[str]:
         """Words of ``sentence`` that the tokenizer can only read as ``[UNK]`` (characters it
         has no piece for); ordinary words of any spelling are read piece by piece."""
-        enc = self.tokenizer(sentence, add_special_tokens=False, return_offsets_mapping=True)
+        enc = self._tokenize(sentence, add_special_tokens=False, return_offsets_mapping=True)
         return [
             sentence[a:b]
             for i, (a, b) in zip(enc["input_ids"], enc["offset_mapping"])
@@ -150,7 +161,7 @@ class SubwordVocab:
         special tokens included), counted in word pieces, not words: a long or rare word
         takes several. Names the last word read whole, as written. None when every piece is
         read."""
-        enc = self.tokenizer(sentence, add_special_tokens=False, return_offsets_mapping=True)
+        enc = self._tokenize(sentence, add_special_tokens=False, return_offsets_mapping=True)
         room = max(0, max_tokens - self.tokenizer.num_special_tokens_to_add())
         n = len(enc["input_ids"])
         if n <= room:
@@ -176,7 +187,7 @@ class SubwordVocab:
         """The start of ``sentence`` whose words :meth:`encode` reads whole at ``max_tokens``:
         all of it, or up to the word that the cut falls in or before (a word read in part is
         not read)."""
-        enc = self.tokenizer(sentence, add_special_tokens=False, return_offsets_mapping=True)
+        enc = self._tokenize(sentence, add_special_tokens=False, return_offsets_mapping=True)
         room = max(0, max_tokens - self.tokenizer.num_special_tokens_to_add())
         if len(enc["input_ids"]) <= room:
             return sentence
@@ -189,7 +200,7 @@ class SubwordVocab:
         truncated to ``max_tokens`` pieces in all, and the number of valid ids."""
         if not tokenize(sentence):
             raise ValueError(f"expression {sentence!r} has no words")
-        ids = self.tokenizer(sentence, truncation=True, max_length=max_tokens)["input_ids"]
+        ids = self._tokenize(sentence, truncation=True, max_length=max_tokens)["input_ids"]
         out = np.full(max_tokens, self.tokenizer.pad_token_id, dtype=np.int64)
         out[: len(ids)] = ids
         return out, len(ids)
