@@ -224,10 +224,16 @@ for v in $VARIANTS; do
     fi
   done
   if state calibrated "$ckpt" "$DUMPS/$v-val" "$DUMPS/$v-test"; then skip "calibration of $v"
-  elif ! try "${TV[@]}" calibrate --checkpoint "$ckpt" --dump "$DUMPS/$v-val" --apply "$DUMPS/$v-test"; then
-    # too few right (or wrong) val answers to fit, as after a few test steps: the checkpoint
-    # answers without a confidence; the build goes on and ends with status 3
-    GAPS+=("calibration of $v")
+  else
+    rc=0
+    try "${TV[@]}" calibrate --checkpoint "$ckpt" --dump "$DUMPS/$v-val" --apply "$DUMPS/$v-test" || rc=$?
+    if [ "$rc" = 3 ]; then
+      # too few right (or wrong) val answers to fit, as after a few test steps: the checkpoint
+      # answers without a confidence; the build goes on and ends with status 3
+      GAPS+=("calibration of $v")
+    elif [ "$rc" != 0 ]; then
+      die "calibration of $v failed (exit status $rc, see above)"
+    fi
   fi
 done
 

@@ -118,6 +118,17 @@ def test_calibrate_fits_on_direct_answers_at_the_original_resolution_only(ckpt, 
     assert "other weights (checkpoint_hash 12345…" in capsys.readouterr().err
 
 
+def test_too_few_answers_to_fit_is_its_own_exit_status(ckpt, tmp_path, capsys):
+    """A dump that gives no calibration (a few answers, as after a few test steps) exits with
+    status 3, which tools/build_default.sh counts as a gap, apart from a failure (status 2)."""
+    sha = read_checkpoint_config(ckpt)["weights_sha256"]
+    few = _dump(tmp_path / "few", "val", sha, n=4)
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(few)]) == 3
+    assert "gives no usable calibration" in capsys.readouterr().err
+    assert not (ckpt / "calibration.json").exists()
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(tmp_path / "gone")]) == 2
+
+
 def test_calibrate_checks_every_dump_before_writing_anything(ckpt, tmp_path, capsys):
     """A dump cut at another threshold cannot take the confidence fitted at 0.5; it is found
     before calibration.json or any dump is written."""

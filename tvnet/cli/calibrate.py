@@ -59,6 +59,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+UNFIT = 3  # the exit status of a dump that gives no calibration (tools/build_default.sh reads it)
+
+
+def _unfit(dump, e: Exception) -> int:
+    """The dump's answers give no usable calibration: said, and :data:`UNFIT` returned, so that
+    a build tells this expected gap (a few test steps) from a failure."""
+    import sys
+
+    print(f"tvnet calibrate: {dump} gives no usable calibration: {e}", file=sys.stderr)
+    return UNFIT
+
+
 def _protocol(dump) -> dict:
     """run.json's protocol, {} where it is missing or not an object (a damaged dump)."""
     protocol = dump.run.get("protocol")
@@ -118,7 +130,10 @@ def run(args: argparse.Namespace) -> int:
     df = dump.samples
     rows = df[df["score"].notna()]
     correct = rows["iou"].to_numpy() >= CORRECT_IOU
-    cal = fit_calibration(rows["score"].to_numpy(), correct, args.method)
+    try:
+        cal = fit_calibration(rows["score"].to_numpy(), correct, args.method)
+    except ValueError as e:  # too few answers, or only right (or wrong) ones: nothing to fit
+        return _unfit(args.dump, e)
     threshold = _protocol(dump).get("threshold", MASK_THRESHOLD)
     cal.fitted_on = {
         "dump": str(args.dump),
@@ -144,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     try:  # what load_calibration will check, before anything is written
         Calibration.from_dict(cal.to_dict())
     except ValueError as e:
-        raise ValueError(f"{args.dump} gives no usable calibration: {e}") from e
+        return _unfit(args.dump, e)
     targets = [dump]  # every dump to fill, checked before anything is written
     for extra in args.apply:
         d = load_dump(extra)
