@@ -26,10 +26,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 DONE, TODO, CONFLICT = 0, 10, 11
-# fields of the train config a resumed run may differ in without being another recipe: the
-# wall-clock budget, how often checkpoints are written. (``steps`` defines the poly schedule:
-# a run made for another number of steps is another recipe.)
-from tvnet.config import RESUME_MAY_CHANGE as RUN_ONLY_FIELDS  # noqa: E402  (what --resume allows)
+# fields of the train config a resumed run may differ in without being another recipe: what
+# `tvnet train --resume` allows. (``steps`` defines the poly schedule: a run made for another
+# number of steps is another recipe.)
+from tvnet.config import RESUME_MAY_CHANGE as RUN_ONLY_FIELDS  # noqa: E402
 
 
 def _say(code: int, msg: str) -> int:

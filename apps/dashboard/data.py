@@ -67,7 +67,7 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             "checkpoint": str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or ""),
             "checkpoint_path": str(d.run.get("checkpoint") or ""),
             "pool": str(d.run.get("pool") or ""),
-            "protocol": json.dumps(d.run.get("protocol", {}), sort_keys=True),
+            "protocol": d.protocol,
         }
         for d in dumps
     ]

@@ -10,7 +10,6 @@ confidence of a dump that has the raw score).
 
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
 
@@ -92,15 +91,6 @@ def trust_tables(
     }
 
 
-def _protocol(d: dict) -> dict:
-    """A loaded dump's protocol (the dashboard's info keeps it as JSON text)."""
-    try:
-        protocol = json.loads(d.get("protocol") or "{}")
-    except ValueError:
-        return {}
-    return protocol if isinstance(protocol, dict) else {}
-
-
 def rerun_commands(runs: list[str], info: list[dict], root: str) -> list[str]:
     """The ``tvnet eval`` command that rewrites each dump with every column (from its
     run.json: checkpoint, dataset folder, split, pool, and the protocol it was scored with,
@@ -117,7 +107,7 @@ def rerun_commands(runs: list[str], info: list[dict], root: str) -> list[str]:
         cmd += ["--data", _rel(d.get("data_dir")) or "DATA", "--split", d["split"] or "val"]
         if d.get("pool"):
             cmd += ["--pool", d["pool"]]
-        protocol = _protocol(d)
+        protocol = d.get("protocol") or {}
         if protocol.get("name") == "custom":  # not the CMPC threshold and resolution
             for flag in ("threshold", "resolution"):
                 if protocol.get(flag) is not None:
@@ -231,7 +221,7 @@ def page(root, stamp, samples, info, sel) -> None:
     if rows.empty:
         st.info("No samples for this selection: pick variants and splits in the sidebar.")
         return
-    mirrored = tuple(d["run"] for d in info if _protocol(d).get("mirror"))
+    mirrored = tuple(d["run"] for d in info if (d.get("protocol") or {}).get("mirror") is True)
     data = trust_tables(root, stamp, *sel, mirrored)
     missing_note(data["lacking"], info, root)
     st.subheader("Confidence")

@@ -71,12 +71,6 @@ def _unfit(dump, e: Exception) -> int:
     return UNFIT
 
 
-def _protocol(dump) -> dict:
-    """run.json's protocol, {} where it is missing or not an object (a damaged dump)."""
-    protocol = dump.run.get("protocol")
-    return protocol if isinstance(protocol, dict) else {}
-
-
 def _check_dump(dump, ckpt_hash: str, force: bool, fitting: bool = False) -> None:
     if "score" not in dump.samples or dump.samples["score"].isna().all():
         raise ValueError(
@@ -88,7 +82,7 @@ def _check_dump(dump, ckpt_hash: str, force: bool, fitting: bool = False) -> Non
             f"{dump.path} was evaluated from other weights (checkpoint_hash {str(have)[:12]}…, "
             f"the checkpoint has {ckpt_hash[:12]}…); --force to use it anyway"
         )
-    protocol = _protocol(dump)
+    protocol = dump.protocol
     if (
         fitting
         and not force
@@ -134,15 +128,16 @@ def run(args: argparse.Namespace) -> int:
         cal = fit_calibration(rows["score"].to_numpy(), correct, args.method)
     except ValueError as e:  # too few answers, or only right (or wrong) ones: nothing to fit
         return _unfit(args.dump, e)
-    threshold = _protocol(dump).get("threshold", MASK_THRESHOLD)
+    protocol = dump.protocol
+    threshold = protocol.get("threshold", MASK_THRESHOLD)
     cal.fitted_on = {
         "dump": str(args.dump),
         "split": dump.split,
         "n": int(len(rows)),
         "variant": dump.variant,
         "threshold": threshold,
-        "resolution": _protocol(dump).get("resolution", "original"),
-        "mirror": bool(_protocol(dump).get("mirror")),
+        "resolution": protocol.get("resolution", "original"),
+        "mirror": dump.mirror,
         "correct": f"IoU >= {CORRECT_IOU}",
     }
     cal.checkpoint_hash = ckpt_hash
@@ -164,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     for extra in args.apply:
         d = load_dump(extra)
         _check_dump(d, ckpt_hash, args.force)
-        if not cal.applies_to(_protocol(d).get("threshold", MASK_THRESHOLD)):
+        if not cal.applies_to(d.protocol.get("threshold", MASK_THRESHOLD)):
             raise ValueError(
                 f"{extra} cuts its masks at another threshold than {args.dump} ({threshold:g}): "
                 "a confidence fitted at one does not hold at the other"

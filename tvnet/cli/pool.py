@@ -67,18 +67,7 @@ def _neighbours(args: argparse.Namespace) -> int:
     else:
         args.image_backbone = args.image_backbone or "tf_efficientnet_lite0"
         args.image_weights = args.image_weights or "package:efficientnet-lite0"
-        text, image = _encoders(args)
-        # a table of other encoders' vectors would rank the pool's vectors by a foreign scale
-        built = [(e.get("name"), new.name) for e, new in
-                 ((pool.manifest.get("text_encoder") or {}, text),
-                  (pool.manifest.get("image_encoder") or {}, image))]  # fmt: skip
-        if any(old != new for old, new in built):
-            raise ValueError(
-                f"the pool was built with the encoders {built[0][0]!r} and {built[1][0]!r}; "
-                f"these options give {built[0][1]!r} and {built[1][1]!r}. Give the encoders the "
-                "pool was built with (an option not given means the bundled encoder), or none "
-                "to use the ones its manifest names"
-            )
+        text, image = _encoders(args)  # write_neighbour_table refuses others than the pool's
     t0 = time.perf_counter()
     df, out = write_neighbour_table(
         refer, args.split, args.pool, text, image, pool=pool, k_text=args.k_text, out=args.out

@@ -203,8 +203,8 @@ class ReferDataset:
                 f"change it). {LAYOUT_HELP}"
             )
         img = read_image(path, name=f"image {image_id} of {self.name} ({path})", exif=False)
-        if img.shape[:2] != self.image_size(image_id):  # its mask is drawn at the recorded size
-            h, w = self.image_size(image_id)
+        h, w = self.image_size(image_id)
+        if img.shape[:2] != (h, w):  # its mask is drawn at the recorded size
             raise ValueError(
                 f"image {image_id} of {self.name} ({path}) is {img.shape[0]}×{img.shape[1]}, "
                 f"instances.json says {h}×{w}: its mask would not lie on it"

@@ -233,7 +233,6 @@ class DumpWriter:
             with contextlib.suppress(Exception):
                 self._writer.close()
             self._writer = None
-            fsync_file(self._tmp / SAMPLES_FILE)
         shutil.rmtree(self._tmp, ignore_errors=True)
         self.closed = True
 
@@ -308,10 +307,16 @@ class Dump:
         return summary(self.run.get("training_time"))  # "" for a damaged record too
 
     @property
+    def protocol(self) -> dict[str, Any]:
+        """run.json's ``protocol`` (threshold, resolution, name, mirror); {} where it is missing
+        or not an object (a damaged dump)."""
+        protocol = self.run.get("protocol")
+        return protocol if isinstance(protocol, dict) else {}
+
+    @property
     def mirror(self) -> bool:
         """Were its answers averaged with the mirror image's (``tvnet eval --mirror``)?"""
-        protocol = self.run.get("protocol")
-        return isinstance(protocol, dict) and protocol.get("mirror") is True
+        return self.protocol.get("mirror") is True
 
     @property
     def name(self) -> str:
@@ -324,8 +329,8 @@ class Dump:
         how += ["mirror averaged"] if self.mirror else []
         from tvnet.config import MASK_THRESHOLD
 
-        protocol = self.run.get("protocol")
-        if isinstance(protocol, dict) and protocol.get("name") == "custom":
+        protocol = self.protocol
+        if protocol.get("name") == "custom":
             if protocol.get("threshold") not in (None, MASK_THRESHOLD):
                 how.append(f"threshold {protocol['threshold']:g}")
             if protocol.get("resolution") not in (None, "original"):

@@ -135,9 +135,10 @@ def train(
         )
         if not resuming:
             # the weights of the init checkpoint (a glove_lstm model's word vocabulary too,
-            # words it has not seen read as <unk>); its model config must be the requested one, or a smaller variant
-            # of it, which grows (tvnet.model.grow), or lack only the requested visual adapter,
-            # which is added as the identity; optimiser and step start anew
+            # words it has not seen read as <unk>); its model config must be the requested one,
+            # or a smaller variant of it, which grows (tvnet.model.grow), or lack only the
+            # requested visual adapter, which is added as the identity; optimiser and step
+            # start anew
             model = warmstart.load_init(init, model_cfg, device)
     elif resuming:  # a resumed warm start keeps its source
         init_record = warmstart.run_init(out)
