@@ -199,14 +199,7 @@ class Predictor:
         upload downscaled, as an answer reads it)."""
         if self.retriever is None:
             raise ValueError(f"variant {self.variant!r} retrieves no neighbour: no candidates")
-        q = self._query(image, expression)
-        self._familiarity(q)  # the image vector, from recent images when seen
-        return self.retriever.neighbour(
-            q.image,
-            q.expression,
-            image_vector=q.image_vector,
-            text_vector=self._sentence_vector(q.expression),
-        ).candidates
+        return self._retrieve(self._query(image, expression)).candidates
 
     # -- inference ----------------------------------------------------------------------------
     def check_expression(self, expression: str | None) -> tuple[str, list[str]]:
@@ -291,6 +284,19 @@ class Predictor:
         ids, n = self.vocab.encode(expression, self.model.cfg.max_tokens)
         return torch.from_numpy(ids)[None].to(self.device), torch.tensor([n])
 
+    def _retrieve(
+        self, q: _Query, states: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> Neighbour:
+        """RES stage 1 for the query as the model reads it (its image and expression), the
+        image vector from recent images when seen; its image not loaded yet."""
+        self._familiarity(q)
+        return self.retriever.neighbour(
+            q.image,
+            q.expression,
+            image_vector=q.image_vector,
+            text_vector=self._sentence_vector(q.expression, states),
+        )
+
     def _neighbour(
         self,
         q: _Query,
@@ -300,13 +306,7 @@ class Predictor:
         """RES stage 1 for the query (or pool entry ``neighbour``, forced), its image loaded.
         ``states``: the network's text states of the expression, when the caller has them."""
         if neighbour is None:
-            self._familiarity(q)  # the image vector, from recent images when seen
-            nb = self.retriever.neighbour(
-                q.image,
-                q.expression,
-                image_vector=q.image_vector,
-                text_vector=self._sentence_vector(q.expression, states),
-            )
+            nb = self._retrieve(q, states)
             if not nb.found:
                 raise InputError("the retrieval pool holds no eligible neighbour")
         else:
