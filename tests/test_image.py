@@ -72,9 +72,21 @@ def test_a_16_bit_greyscale_file_is_scaled_to_8_bits_not_clipped(tmp_path):
     assert np.array_equal(read_image(ramp), img)  # a 16-bit array alike
 
 
-def test_float_arrays_in_unit_range_are_scaled():
+def test_float_arrays_in_unit_range_are_scaled_and_rounded():
     out = read_image(np.full((2, 2, 3), 0.5, np.float32))
-    assert out.dtype == np.uint8 and int(out[0, 0, 0]) == 127
+    assert out.dtype == np.uint8 and int(out[0, 0, 0]) == 128  # 127.5, rounded half to even
+    assert int(read_image(np.full((1, 1, 3), 0.2, np.float64))[0, 0, 0]) == 51
+    assert int(read_image(np.full((1, 1, 3), np.nan, np.float32))[0, 0, 0]) == 0
+
+
+def test_16_bit_rgba_arrays_and_32_bit_files_follow_the_same_rule(tmp_path):
+    rgba = np.zeros((1, 2, 4), np.uint16)
+    rgba[0, 0] = (65535, 0, 257 * 100, 65535)  # opaque
+    rgba[0, 1] = (0, 0, 0, 0)  # transparent: white, as a file's
+    assert read_image(rgba).tolist() == [[[255, 0, 100], [255, 255, 255]]]
+    Image.fromarray(np.array([[257 * 10, 65535]], np.int32), mode="I").save(tmp_path / "i.tif")
+    assert Image.open(tmp_path / "i.tif").mode == "I"
+    assert read_image(tmp_path / "i.tif")[..., 1].tolist() == [[10, 255]]
 
 
 def test_bad_inputs_are_input_errors_naming_the_file(tmp_path):

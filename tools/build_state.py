@@ -80,27 +80,22 @@ def check_pool(pool: Path, data: Path) -> int:
     # the name is "synthref" for every seed and size: the entries must be this folder's
     foreign = _foreign_entry(pool, data)
     if foreign:
-        return _say(TODO, f"{pool} was built from another dataset folder ({foreign}): rebuilt")
+        return _say(TODO, f"{foreign}: rebuilt")
     return DONE
 
 
 def _foreign_entry(pool: Path, data: Path) -> str | None:
-    """A pool entry whose sentence is not that of the same sample in ``data``'s training
-    split (the refs JSON SynthRef writes), in a few words; None when every entry is there."""
-    refs = next(data.glob("refs(*).json"), None)
-    if refs is None:
-        return None  # a pickled refer folder: its pool is checked when a table is written
-    try:
-        import pandas as pd
+    """Why ``pool`` is not a pool of ``data``'s folder, as ``tvnet`` itself decides before it
+    writes a neighbour table (:func:`tvnet.retrieval.neighbours.check_pool_source`); None
+    when every entry is one of the folder's samples."""
+    from tvnet.data.refer import open_refer
+    from tvnet.retrieval.neighbours import check_pool_source
+    from tvnet.retrieval.pool import DataPool
 
-        meta = pd.read_parquet(pool / "meta.parquet", columns=["sample_id", "sentence"])
-        train = {int(s["sent_id"]): s["sent"] for r in json.loads(refs.read_text())
-                 if r.get("split") == "train" for s in r["sentences"]}  # fmt: skip
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        return f"unreadable: {e}"
-    for sid, sent in zip(meta["sample_id"], meta["sentence"]):
-        if train.get(int(sid)) != sent:
-            return f"its sample {int(sid)}, “{sent}”, is not {data}'s"
+    try:
+        check_pool_source(DataPool.load(pool), open_refer(data), pool)
+    except (OSError, ValueError, KeyError) as e:
+        return str(e)
     return None
 
 

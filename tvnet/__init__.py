@@ -1,19 +1,20 @@
 """TV-Net studio: Two-stage Visual cues enhancement Network for referring image segmentation.
 
-Public API (apps import these and nothing deeper): :func:`build_model`; the
-:class:`Predictor` and its :class:`Prediction`, with the bad-input error :class:`InputError`,
-the ``MAX_PIXELS`` it decodes at most and :func:`read_image`, the one image reader; how far an
-answer can be trusted (``CONFIDENT``, the confidence ``Prediction.confident`` needs;
+Public API (apps import these and nothing deeper): :func:`build_model`; the :class:`Predictor`
+and its :class:`Prediction`, with the bad-input error :class:`InputError`, the ``MAX_PIXELS``
+it decodes at most and :func:`read_image`, the one image reader; how far an answer can be
+trusted (``CONFIDENT``, the confidence ``Prediction.confident`` needs;
 :func:`load_calibration`, a checkpoint's ``calibration.json``) and what it owes to its inputs
 (:class:`Influence`, :class:`WordInfluence`, from the Predictor's influence methods); where a
 model's weights started (:func:`lineage`, :func:`default_checkpoint`); the configs
 (:class:`ModelConfig`, :func:`preset_config`, ``VARIANTS``); the evaluation-dump readers
 (:func:`load_dump`, :func:`load_dumps`, :func:`decode_rle`, ``RUN_FILE``, ``SAMPLES_FILE``,
-:class:`DumpError`); the metrics (:func:`ris_metrics`, ``SIZE_BINS``); the one renderer of
-masks and maps over images (:func:`overlay`, :func:`difference`, :func:`heatmap`,
-:func:`mark_point`); and the ``tvnet`` CLI, with :func:`positive_int`, its check of a count
-≥ 1, which the apps' command lines share. Every name loads lazily: ``import tvnet`` (and
-``tvnet --help``) imports no torch, and neither does reading a dump.
+:class:`DumpError`) and :func:`refer_location`, the dataset folder a dump names; the metrics
+(:func:`ris_metrics`, ``SIZE_BINS``); the one renderer of masks and maps over images
+(:func:`overlay`, :func:`difference`, :func:`heatmap`, :func:`mark_point`); and the ``tvnet``
+CLI, with :func:`positive_int`, its check of a count ≥ 1, which the apps' command lines share.
+Every name loads lazily: ``import tvnet`` (and ``tvnet --help``) imports no torch, and neither
+does reading a dump.
 
 The packages, in the one direction data flows (docs/design.md §8; no layer imports a later
 one): ``data`` (refer format, SynthRef) → ``retrieval`` (RES stage 1) → ``model`` (the
@@ -46,6 +47,7 @@ __all__ = [
     "load_calibration",
     "InputError",
     "MAX_PIXELS",
+    "refer_location",
     "read_image",
     "ModelConfig",
     "SYNTHREF_DEFAULTS",
@@ -71,6 +73,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tvnet.assets import default_assets, default_checkpoint
     from tvnet.cli import positive_int
     from tvnet.config import SYNTHREF_DEFAULTS, VARIANTS, ModelConfig, preset_config
+    from tvnet.data.refer import refer_location
     from tvnet.draw import difference, heatmap, mark_point, overlay
     from tvnet.eval.calibration import load_calibration
     from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE, DumpError, load_dump, load_dumps
@@ -135,6 +138,10 @@ def __getattr__(name: str) -> Any:
         from tvnet import draw
 
         return getattr(draw, name)
+    if name == "refer_location":  # torch-free
+        from tvnet.data.refer import refer_location
+
+        return refer_location
     if name == "positive_int":  # argparse only
         from tvnet.cli import positive_int
 

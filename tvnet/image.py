@@ -102,11 +102,9 @@ def _pil_rgb(im: Any) -> np.ndarray:
 
     if im.mode.startswith("I;16") or im.mode in ("I", "F"):
         # 16-bit (or 32-bit) grey: PIL's convert("RGB") clips at 255 instead of scaling, so a
-        # 16-bit scan would read almost white; 16-bit values are brought to 8 bits
-        grey = np.asarray(im).astype(np.float64)
-        if im.mode.startswith("I;16") or (grey.size and np.nanmax(grey) > 255):
-            grey = grey / 257.0
-        return _array_rgb(np.rint(np.clip(np.nan_to_num(grey), 0, 255)).astype(np.uint8))
+        # 16-bit scan would read almost white; the values go to _eight_bit's one rule instead
+        grey = np.asarray(im)
+        return _array_rgb(grey.astype(np.uint16) if im.mode.startswith("I;16") else grey)
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
@@ -120,12 +118,23 @@ def _array_rgb(arr: np.ndarray) -> np.ndarray:
         raise InputError(f"expected an H×W×3 image, got an array of shape {arr.shape}")
     if min(arr.shape[:2]) < 1:
         raise InputError("the image is empty (0 pixels wide or high)")
-    if arr.dtype == np.uint16:  # 16-bit channels, brought to 8 bits (not clipped)
-        arr = np.rint(arr / 257.0).astype(np.uint8)
     if arr.dtype != np.uint8:
-        scale = np.issubdtype(arr.dtype, np.floating) and arr.size and np.nanmax(arr) <= 1.0
-        arr = np.clip(np.nan_to_num(arr * (255.0 if scale else 1.0)), 0, 255).astype(np.uint8)
+        arr = _eight_bit(arr)
     if arr.shape[2] == 4:  # straight alpha, composited onto white like a file's
         a = arr[:, :, 3:].astype(np.float32) / 255.0
         arr = np.rint(arr[:, :, :3] * a + 255.0 * (1.0 - a)).astype(np.uint8)
     return np.ascontiguousarray(arr)
+
+
+def _eight_bit(arr: np.ndarray) -> np.ndarray:
+    """Channels of any other type as uint8, by one rule for files and arrays alike: 16-bit
+    values (uint16, or any image above 255, as PIL's 32-bit "I" mode holds a 16-bit file) are
+    divided by 257, so 65535 is white rather than clipped; floats in [0, 1] are multiplied by
+    255; then values are rounded and clipped to 0…255 (NaN reads 0)."""
+    values = np.nan_to_num(arr.astype(np.float32))
+    top = float(values.max()) if values.size else 0.0
+    if arr.dtype == np.uint16 or top > 255:
+        values = values / np.float32(257.0)
+    elif arr.dtype.kind == "f" and top <= 1.0:
+        values = values * np.float32(255.0)
+    return np.rint(np.clip(values, 0, 255)).astype(np.uint8)

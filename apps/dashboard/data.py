@@ -21,7 +21,15 @@ import pandas as pd
 import streamlit as st
 
 from analysis import tables
-from tvnet import RUN_FILE, SAMPLES_FILE, SYNTHREF_DEFAULTS, InputError, load_dumps, read_image
+from tvnet import (
+    RUN_FILE,
+    SAMPLES_FILE,
+    SYNTHREF_DEFAULTS,
+    InputError,
+    load_dumps,
+    read_image,
+    refer_location,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -165,9 +173,8 @@ def type_tables(root: str, stamp: tuple, datasets, splits, variants) -> dict:
 def dataset_folder(data_dir: str | os.PathLike) -> Path:
     """The refer-format folder of a dump's ``data_dir``: the folder itself, or the folder of a
     refs file, which is what a dump records when its folder holds several split schemes
-    (``refer/data/refcocog/refs(umd).p``; docs/data.md)."""
-    p = Path(data_dir)
-    return p.parent if p.suffix in (".p", ".json") and p.name.startswith("refs(") else p
+    (``refer/data/refcocog/refs(umd).p``; docs/data.md). The reading is tvnet's own."""
+    return refer_location(data_dir)[0]
 
 
 def data_stamp(data_dir: str) -> tuple:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from tvnet.data.refer import Sample, open_refer
+from tvnet.data.refer import Sample, open_refer, refer_location
 from tvnet.data.unpickle import UnsafePickleError
 
 if TYPE_CHECKING:  # the fixture's type (tests/data/conftest.py)
@@ -133,8 +133,10 @@ def test_a_refs_file_as_the_dataset_picks_its_scheme(refer_data: ReferFixture) -
         ValueError, match=r"refs\(umd\)\.p is the split_by='umd' refs file, not 'google'"
     ):
         open_refer(folder / "refs(umd).p", split_by="google")
-    with pytest.raises(FileNotFoundError, match="dataset folder not found"):
-        open_refer(folder / "refs(unc).p")  # no such file: read as a folder that is not there
+    with pytest.raises(FileNotFoundError, match=r"refs file not found: .*refs\(unc\)\.p"):
+        open_refer(folder / "refs(unc).p")  # no such file: said so, not "no such folder"
+    assert refer_location(folder / "refs(umd).p") == (folder, "umd")
+    assert refer_location(folder) == (folder, None)
 
 
 def test_missing_files_name_the_file_and_the_layout(refer_data: ReferFixture) -> None:

@@ -300,6 +300,15 @@ def _default_images_dir(data_dir: Path, name: str) -> Path:
     return data_dir.parent / "images" / "mscoco" / "images" / "train2014"
 
 
+def refer_location(data: str | Path) -> tuple[Path, str | None]:
+    """(folder, split scheme) that a ``--data`` argument, or a dump's recorded ``data_dir``,
+    names: a refs file (``refer/data/refcocog/refs(umd).p``) names its folder and its scheme;
+    anything else is the folder itself, with the scheme left to :func:`open_refer`."""
+    data = Path(data)
+    m = _REFS_FILE.match(data.name)
+    return (data.parent, m.group("split_by")) if m else (data, None)
+
+
 def open_refer(
     data_dir: str | Path, images_dir: str | Path | None = None, split_by: str | None = None
 ) -> ReferDataset:
@@ -311,13 +320,15 @@ def open_refer(
     with its scheme (``refcocog_umd``), so that its neighbour tables, dumps and report rows
     never mix with another scheme's splits of the same images.
     """
-    data_dir = Path(data_dir)
-    m = _REFS_FILE.match(data_dir.name)
-    if m and data_dir.is_file():
-        if split_by is not None and split_by != m.group("split_by"):
-            raise ValueError(f"{data_dir} is the split_by={m.group('split_by')!r} refs file, "
+    folder, named = refer_location(data_dir)
+    if named is not None:
+        if split_by is not None and split_by != named:
+            raise ValueError(f"{data_dir} is the split_by={named!r} refs file, "
                              f"not {split_by!r}")  # fmt: skip
-        data_dir, split_by = data_dir.parent, m.group("split_by")
+        if not Path(data_dir).is_file():
+            raise FileNotFoundError(f"refs file not found: {data_dir}. {LAYOUT_HELP}")
+        split_by = named
+    data_dir = folder
     if not data_dir.is_dir():
         raise FileNotFoundError(f"dataset folder not found: {data_dir}. {LAYOUT_HELP}")
     refs_path, split_by, several = _find_refs_file(data_dir, split_by)
