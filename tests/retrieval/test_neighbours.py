@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from tvnet.config import K_TEXT
 from tvnet.data.refer import open_refer
 from tvnet.retrieval.encoders import pool_encoders
 from tvnet.retrieval.image_encoder import ImageEncoder
@@ -141,6 +142,20 @@ def test_neighbour_table_covers_every_sample(refer, pool, encoders, split, tmp_p
 
     path = write_neighbours(df, tmp_path / "nb.parquet")
     pd.testing.assert_frame_equal(read_neighbours(path), df)
+    assert read_neighbours(path, k_text=K_TEXT).attrs["k_text"] == K_TEXT
+
+
+def test_a_table_of_another_k_text_is_refused_by_a_model_that_retrieves_otherwise(
+    refer, pool, encoders, tmp_path
+):
+    """k_text=1 is pure text retrieval: other neighbours than the model's k_text would pick."""
+    df = neighbour_table(refer, "val", pool, *encoders, k_text=1, progress=False)
+    path = write_neighbours(df, tmp_path / "nb1.parquet")
+    assert read_neighbours(path, k_text=1)["sample_id"].tolist() == df["sample_id"].tolist()
+    with pytest.raises(ValueError, match=r"k_text=1 text candidates.*--k-text 20"):
+        read_neighbours(path, k_text=20)
+    df.attrs.pop("k_text")  # a table written before the number was recorded passes
+    assert len(read_neighbours(write_neighbours(df, tmp_path / "old.parquet"), k_text=20))
 
 
 def test_neighbour_files_errors(tmp_path):

@@ -147,6 +147,7 @@ def neighbour_table(
     out.attrs["pool_manifest"] = {
         k: pool.manifest.get(k) for k in ("text_encoder", "image_encoder", "dataset", "count")
     }
+    out.attrs["k_text"] = int(k_text)  # read back by read_neighbours (parquet keeps attrs)
     return out
 
 
@@ -213,8 +214,12 @@ def write_neighbours(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     return path
 
 
-def read_neighbours(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a neighbour table written by :func:`write_neighbours`; checks its columns."""
+def read_neighbours(path: str | os.PathLike, k_text: int | None = None) -> pd.DataFrame:
+    """Read a neighbour table written by :func:`write_neighbours`; checks its columns and,
+    given ``k_text`` (the model's ``retrieval_k_text``), that the table was retrieved with the
+    same number of text candidates: another number picks other neighbours, so a model would
+    train or be evaluated on neighbours its Predictor never retrieves. Tables that recorded
+    no number (written before it was recorded) pass."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
@@ -227,6 +232,12 @@ def read_neighbours(path: str | os.PathLike) -> pd.DataFrame:
     missing = [c for c in NEIGHBOUR_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path} is not a neighbour table: columns {missing} missing")
+    written = df.attrs.get("k_text")
+    if k_text is not None and written is not None and int(written) != int(k_text):
+        raise ValueError(
+            f"{path} was retrieved with k_text={written} text candidates, and this model "
+            f"retrieves with {k_text}: write it again (`tvnet pool neighbours --k-text {k_text}`)"
+        )
     return df
 
 

@@ -78,7 +78,8 @@ class SplitTable:
         read_as: dict[int, str] | None = None,
     ) -> SplitTable:
         """The split as ``model`` reads it: its vocabulary, and neighbours if it retrieves."""
-        nb = load_neighbours(pool_dir, refer.name, split, model.uses_retrieval)
+        k_text = model.cfg.retrieval_k_text
+        nb = load_neighbours(pool_dir, refer.name, split, model.uses_retrieval, k_text)
         return cls.build(refer, split, model.vocab, model.cfg.max_tokens, nb, read_as)
 
     def replace_neighbours(self, rows: pd.DataFrame) -> None:
@@ -107,8 +108,15 @@ def _neighbour_images(table: pd.DataFrame) -> np.ndarray:
     return table["neighbour_image_id"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
 
 
-def load_neighbours(pool_dir: str | Path | None, dataset: str, split: str, needed: bool):
-    """The offline neighbour table of ``dataset``/``split`` in ``pool_dir`` (None if not needed)."""
+def load_neighbours(
+    pool_dir: str | Path | None,
+    dataset: str,
+    split: str,
+    needed: bool,
+    k_text: int | None = None,
+):
+    """The offline neighbour table of ``dataset``/``split`` in ``pool_dir`` (None if not needed),
+    retrieved with ``k_text`` text candidates when the table records its number."""
     if not needed:
         return None
     if pool_dir is None:
@@ -120,7 +128,7 @@ def load_neighbours(pool_dir: str | Path | None, dataset: str, split: str, neede
         raise FileNotFoundError(
             f"neighbour table {path} not found; run `tvnet pool neighbours --data DIR --split {split} --pool {pool_dir}`"
         )
-    return read_neighbours(path)
+    return read_neighbours(path, k_text)
 
 
 class BatchLoader:
