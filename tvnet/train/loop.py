@@ -237,9 +237,9 @@ def train(
     if train_cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = make_optimizer(model, train_cfg)
-    scaler = grad_scaler(device, train_cfg.amp)  # fp16 autocast only; its scale is not saved
+    scaler = grad_scaler(device, train_cfg.amp)  # fp16 autocast only; saved with the optimiser
     if resuming:
-        start_step = load_optimizer(opt, last, resumed.get("step"))
+        start_step = load_optimizer(opt, last, resumed.get("step"), scaler)
     net = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(
@@ -302,7 +302,7 @@ def train(
                     },
                 ),
             },
-            write_more=lambda folder: save_optimizer(opt, folder, step),  # one atomic folder
+            write_more=lambda folder: save_optimizer(opt, folder, step, scaler),  # one folder
         )
 
     def log_val(step: int, epoch: int):

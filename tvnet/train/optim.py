@@ -1,6 +1,7 @@
 """The optimiser of ``tvnet train`` (docs/design.md §6): Adam with weight decay on weight
 matrices only, the poly learning-rate schedule, and the optimiser state saved beside a
-checkpoint's weights so that ``--resume`` continues bit-for-bit."""
+checkpoint's weights so that ``--resume`` continues bit-for-bit, with the fp16 loss scaler's
+state where one runs (a CUDA GPU without bf16)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,14 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opti
     return adam(groups, lr=cfg.lr)
 
 
-def save_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int) -> None:
+def save_optimizer(
+    opt: torch.optim.Optimizer,
+    folder: Path,
+    step: int,
+    scaler: torch.amp.GradScaler | None = None,
+) -> None:
+    """Write ``opt``'s state (and an enabled ``scaler``'s: its scale and growth count, which a
+    resumed fp16 run would otherwise find again only by overflowing) into ``folder``."""
     from safetensors.torch import save_file
 
     sd = opt.state_dict()
@@ -52,15 +60,23 @@ def save_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int) -> None:
         for k, v in st.items()
     }
     save_file(tensors, str(folder / "optimizer.safetensors"))
-    (folder / "optimizer.json").write_text(
-        json.dumps({"step": step, "param_groups": sd["param_groups"]})
-    )
+    meta = {"step": step, "param_groups": sd["param_groups"]}
+    if scaler is not None and scaler.is_enabled():
+        meta["scaler"] = scaler.state_dict()  # floats and ints
+    (folder / "optimizer.json").write_text(json.dumps(meta))
 
 
-def load_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int | None) -> int:
+def load_optimizer(
+    opt: torch.optim.Optimizer,
+    folder: Path,
+    step: int | None,
+    scaler: torch.amp.GradScaler | None = None,
+) -> int:
     """The optimiser state saved with the checkpoint ``folder`` of training step ``step``
     (its config.json's; None when it records none) → the step to go on from. A missing,
-    corrupt or mismatched state is a CheckpointError, never a silent restart from step 0."""
+    corrupt or mismatched state is a CheckpointError, never a silent restart from step 0. An
+    enabled ``scaler`` takes the saved scale, when the run saved one (a run that switched to
+    fp16 autocast on resuming starts from the default scale)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -83,6 +99,8 @@ def load_optimizer(opt: torch.optim.Optimizer, folder: Path, step: int | None) -
             state.setdefault(int(i), {})[k] = v
         opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
         saved = int(meta["step"])
+        if scaler is not None and scaler.is_enabled() and isinstance(meta.get("scaler"), dict):
+            scaler.load_state_dict(meta["scaler"])
     except (OSError, ValueError, KeyError, TypeError, SafetensorError) as e:
         raise CheckpointError(
             f"the optimizer state in {folder} is corrupt ({type(e).__name__}: {e}); start a new "
