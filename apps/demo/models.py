@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("tvnet.demo")
 
 CACHE_SIZE = 8  # results kept for re-rendering (attention as float16: ≈ 6 MB each, cpu preset)
+MOST_RESULTS = 40  # at most, answers on show in any session included (≈ 250 MB)
 SESSIONS = 1024  # sessions whose latest result is remembered (for the stale marking)
 
 
@@ -265,11 +266,16 @@ class Result:
 class ResultCache:
     """The last few results, by key (a session's gr.State holds only the key), and the key of
     each session's result on show (:meth:`remember`, :meth:`latest`: the stale marking reads
-    it, so that a late event cannot mark a newer answer stale)."""
+    it, so that a late event cannot mark a newer answer stale).
 
-    def __init__(self, size: int = CACHE_SIZE, sessions: int = SESSIONS):
+    It keeps every answer on show in some session, and the ``size`` most recently used
+    results besides, up to ``most`` in all (least recently used out first): one busy visitor's
+    answers do not expire the answer on another visitor's page."""
+
+    def __init__(self, size: int = CACHE_SIZE, sessions: int = SESSIONS, most: int = MOST_RESULTS):
         self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
         self.sessions, self._latest = sessions, OrderedDict()
+        self.most = max(most, 1)
 
     def remember(self, session: str | None, key: str | None) -> None:
         """``key``: the session's result on show now (None: none, the page shows a message)."""
@@ -283,6 +289,7 @@ class ResultCache:
             self._latest.move_to_end(session)
             while len(self._latest) > self.sessions:
                 self._latest.popitem(last=False)
+            self._evict(keep=key)  # the session's answer before this one may go now
 
     def latest(self, session: str) -> str | None:
         with self._lock:
@@ -295,9 +302,19 @@ class ResultCache:
         key = uuid.uuid4().hex
         with self._lock:
             self._d[key] = result
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
+            self._evict(keep=key)
         return key
+
+    def _evict(self, keep: str) -> None:
+        """Down to the answers on show and ``size`` others, then to ``most`` in all, least
+        recently used first; ``keep`` (the newest) stays. Under the lock."""
+        shown = {*self._latest.values(), keep}
+        spare = [k for k in self._d if k not in shown]
+        over = max(len(spare) - self.size, len(self._d) - self.most, 0)
+        for k in spare[:over]:
+            del self._d[k]
+        while len(self._d) > self.most:  # more answers on show than ``most``
+            del self._d[next(k for k in self._d if k != keep)]
 
     def get(self, key: str | None) -> Result:
         with self._lock:

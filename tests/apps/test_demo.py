@@ -909,3 +909,40 @@ def test_a_bad_port_or_concurrency_is_a_usage_error_and_help_still_answers(argv,
             with pytest.raises(SystemExit) as e:
                 parser().parse_args(["--help"])
             assert e.value.code == 0
+
+
+def test_one_visitors_answers_do_not_expire_the_answer_on_another_visitors_page():
+    """The result cache keeps every answer on show and ``size`` other results, up to ``most``
+    in all, least recently used out first."""
+    from types import SimpleNamespace
+
+    from apps.demo.models import ResultCache
+
+    def result():
+        return SimpleNamespace(pred=SimpleNamespace(attention=[np.zeros((2, 2), np.float32)]))
+
+    cache = ResultCache(size=2, most=4)
+    mine = cache.put(result())
+    cache.remember("me", mine)
+    theirs = []
+    for _ in range(4):  # another visitor presses Segment four times
+        theirs.append(cache.put(result()))
+        cache.remember("them", theirs[-1])
+    assert cache.get(mine).pred.attention[0].dtype == np.float16  # still there
+    assert cache.get(theirs[-1]) and cache.get(theirs[-2])
+    with pytest.raises(tvnet.InputError, match="older results expire"):
+        cache.get(theirs[0])
+    cache.remember("me", None)  # my page shows no answer now: mine may go
+    cache.get(theirs[-1])
+    cache.remember("them", cache.put(result()))
+    with pytest.raises(tvnet.InputError, match="older results expire"):
+        cache.get(mine)
+    # more answers on show than most: the oldest goes, even on show
+    crowded = ResultCache(size=1, most=2)
+    keys = []
+    for i in range(3):  # three visitors, one answer each, all on show
+        keys.append(crowded.put(result()))
+        crowded.remember(f"s{i}", keys[-1])
+    with pytest.raises(tvnet.InputError):
+        crowded.get(keys[0])
+    assert crowded.get(keys[1]) and crowded.get(keys[2])
