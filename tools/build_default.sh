@@ -162,7 +162,7 @@ if command -v flock >/dev/null; then  # two builds into one RUNS would overwrite
 fi
 
 TRAIN_COMMON=(--config "$CONFIG" --data "$TRAIN_DATA" --pool "$TRAIN_POOL" --cache-dir "$CACHE"
-  "${STEPS_ARG[@]}" "${DEV[@]}" "${QUIET_ARG[@]}")
+  ${STEPS_ARG[@]+"${STEPS_ARG[@]}"} ${DEV[@]+"${DEV[@]}"} ${QUIET_ARG[@]+"${QUIET_ARG[@]}"})
 TARGET=$("${PY[@]}" tools/build_state.py steps -- train "${TRAIN_COMMON[@]}" --out "$RUNS/x") ||
   die "cannot read the recipe $CONFIG (see above)"
 log "build: data $DATA (train $SYNTH_TRAIN, val $SYNTH_VAL, test $SYNTH_TEST, seed $SYNTH_SEED);" \
@@ -177,7 +177,7 @@ if state data "$DATA" "$SYNTH_TRAIN" "$SYNTH_VAL" "$SYNTH_TEST" "$SYNTH_SEED"; t
   skip "SynthRef $DATA"
 else
   run "${TV[@]}" synth "$DATA" --seed "$SYNTH_SEED" --train "$SYNTH_TRAIN" --val "$SYNTH_VAL" \
-    --test "$SYNTH_TEST" ${SYNTH_WORKERS:+--workers "$SYNTH_WORKERS"} "${QUIET_ARG[@]}"
+    --test "$SYNTH_TEST" ${SYNTH_WORKERS:+--workers "$SYNTH_WORKERS"} ${QUIET_ARG[@]+"${QUIET_ARG[@]}"}
 fi
 
 if [ "$TRAIN_DATA" != "$DATA" ]; then
@@ -186,7 +186,7 @@ if [ "$TRAIN_DATA" != "$DATA" ]; then
   else
     run "${TV[@]}" synth "$TRAIN_DATA" --seed "$SYNTH_SEED" --train "$TRAIN_SIZE" \
       --val "$SYNTH_VAL" --test "$SYNTH_TEST" ${SYNTH_WORKERS:+--workers "$SYNTH_WORKERS"} \
-      "${QUIET_ARG[@]}"
+      ${QUIET_ARG[@]+"${QUIET_ARG[@]}"}
   fi
 fi
 
@@ -195,10 +195,10 @@ fi
 pool_steps() {  # POOL DATA SPLIT…
   local pool=$1 data=$2 s; shift 2
   if state pool "$pool" "$data"; then skip "pool $pool"
-  else run "${TV[@]}" pool build --data "$data" --split train --out "$pool" "${DEV[@]}"; fi
+  else run "${TV[@]}" pool build --data "$data" --split train --out "$pool" ${DEV[@]+"${DEV[@]}"}; fi
   for s in "$@"; do
     if state neighbours "$pool" "$data" "$s"; then skip "neighbours of $data/$s"
-    else run "${TV[@]}" pool neighbours --data "$data" --split "$s" --pool "$pool" "${DEV[@]}"; fi
+    else run "${TV[@]}" pool neighbours --data "$data" --split "$s" --pool "$pool" ${DEV[@]+"${DEV[@]}"}; fi
   done
 }
 pool_steps "$POOL" "$DATA" train val test
@@ -220,7 +220,7 @@ for v in $VARIANTS; do
     else
       rm -rf "$DUMPS/.$v-$s".*.tmp  # a dump cut off before its end: never read, redone
       run "${TV[@]}" eval --checkpoint "$ckpt" --data "$DATA" --split "$s" --pool "$POOL" \
-        --cache-dir "$CACHE" --out "$dump" "${DEV[@]}" "${QUIET_ARG[@]}"
+        --cache-dir "$CACHE" --out "$dump" ${DEV[@]+"${DEV[@]}"} ${QUIET_ARG[@]+"${QUIET_ARG[@]}"}
     fi
   done
   if state calibrated "$ckpt" "$DUMPS/$v-val" "$DUMPS/$v-test"; then skip "calibration of $v"

@@ -204,6 +204,18 @@ def fsync_file(path: str | os.PathLike) -> None:
         os.close(fd)
 
 
+def sync_tree(folder: str | os.PathLike) -> None:
+    """Flush a finished folder of many files (a SynthRef dataset: thousands of images) to the
+    disk before it is renamed into place. One ``os.sync()`` where the system has it, which
+    costs one call instead of one ``fsync`` per file; each file's ``fsync`` elsewhere."""
+    if hasattr(os, "sync"):
+        os.sync()
+        return
+    for p in Path(folder).rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            fsync_file(p)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:

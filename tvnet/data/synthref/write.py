@@ -26,7 +26,7 @@ from tvnet.config import SYNTHREF_DEFAULTS
 from tvnet.data.synthref.scene import SPLITS, make_scene
 from tvnet.data.synthref.vocabulary import SHAPES
 from tvnet.data.tokenize import tokenize
-from tvnet.io import check_replaceable_dir, replace_dir, resolve_link
+from tvnet.io import check_replaceable_dir, replace_dir, resolve_link, sync_tree
 
 # what a SynthRef folder holds: anything else in it is the user's, and --force refuses it
 OWN_FILES = ("images", "instances.json", "refs(synth).json")
@@ -252,6 +252,7 @@ def generate(
         }
         _write_json(tmp / "instances.json", instances)
         _write_json(tmp / "refs(synth).json", refs)
+        sync_tree(tmp)  # on the disk before it is renamed into place
         replace_dir(tmp, out)  # an old dataset (overwrite) is swapped out in one step
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
