@@ -50,6 +50,8 @@ def test_each_measurement_below_its_floor_gives_its_sentence():
         ),
         ({"generic_words": ["gizmo"]}, "never met the noun “gizmo” and read it as any object"),
         ({"generic_words": ["gizmo", "cat"]}, "read them as any object"),
+        ({"unread": "of the big square"}, "it stopped before “of the big square”, so"),
+        ({"unread": "1 2 3 4 5 6 7"}, "stopped before “1 2 3 4 5 6 …”"),
         ({"image_shape": (8, 8)}, "tiny (8×8 pixels)"),
         ({"mask_fraction": 0.0}, "The mask is empty"),
         ({"mask_fraction": 0.001}, "almost empty (0.10% of the image"),

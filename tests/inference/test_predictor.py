@@ -167,7 +167,12 @@ def test_notes_for_huge_images_long_and_unknown_words(predictor):
     # an unknown word past the length limit is not read at all: no unknown-word warning
     cut = predictor(np.zeros((64, 64, 3), np.uint8), "circle " * 25 + "zorblax")
     assert any("first 20" in n for n in cut.notes)
-    assert cut.unknown_words == [] and "zorblax" not in " ".join(cut.warnings + cut.notes)
+    assert cut.unknown_words == [] and "zorblax" not in " ".join(cut.notes)
+    # the one warning that names it says it was not read at all
+    assert [w for w in cut.warnings if "zorblax" in w] == [
+        "The expression is longer than the model reads: it stopped before “circle circle "
+        "circle circle circle zorblax”, so the answer cannot follow those words."
+    ]
     gray = predictor(np.zeros((40, 30), np.uint8), "circle")
     assert gray.mask.shape == (40, 30)
 
@@ -583,6 +588,11 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     long = pred(img, "the large hexagon " * 12 + "zorblax")  # no noun: read as written
     assert any("word pieces; the model reads" in n for n in long.notes)
     assert long.unseen_words == [] and "zorblax" not in " ".join(long.warnings)
+    # but the answer says that it stopped, and vouches for nothing (no ✔)
+    assert any("longer than the model reads: it stopped before" in w for w in long.warnings)
+    assert not long.confident
+    whole = pred(img, "the large hexagon")
+    assert not any("stopped before" in w for w in whole.warnings)
     assert pred(img, "the large zorblax").unseen_words == ["zorblax"]
     # built without the training words: not checked (the lexicon's list is not that record)
     bare = Predictor(

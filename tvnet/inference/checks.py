@@ -9,7 +9,9 @@ tuned on the examples:
    similar pool image) lies below the 1 % quantile of the val images' (``image_similarity.q01``);
 2. the model cannot read some words: they are outside its vocabulary (read as ``<unk>``),
    a word-piece model never met them in training, the lexicon left them out as naming
-   nothing ("find", "please"), or it read unknown head nouns as any object ("gizmo");
+   nothing ("find", "please"), or it read unknown head nouns as any object ("gizmo"); or the
+   expression is longer than the network reads (``max_tokens`` words or word pieces), so
+   its last words were not read at all;
 3. the image is tiny: its long side is under S/4 pixels, so the letterbox enlarges it more
    than 4× (SynthRef's images, 240–400 px, are enlarged at most 1.33× to S = 320);
 4. the mask is empty, or smaller than the 1 % quantile of the val referents' areas
@@ -27,6 +29,7 @@ LOW_CONFIDENCE = 0.5  # below this, the answer is more likely wrong than right
 NEAR_EMPTY = 0.005  # mask / image area without a calibration: under SynthRef's smallest referent
 IMAGE_QUANTILE = "q01"  # of the val images' similarity to the pool
 AREA_QUANTILE = "q01"  # of the val referents' area
+UNREAD_SHOWN = 6  # words of an expression's unread end quoted in its warning
 
 
 def tiny_side(input_size: int) -> int:
@@ -70,6 +73,7 @@ def answer_warnings(
     unseen_words: list[str] = (),
     left_out_words: list[str] = (),
     generic_words: list[str] = (),
+    unread: str = "",
 ) -> list[str]:
     """The warnings of one answer, most important first (:mod:`tvnet.inference.checks`).
 
@@ -79,7 +83,8 @@ def answer_warnings(
     ``left_out_words``: the distinct ones the lexicon left out as naming no object or
     attribute (:meth:`tvnet.data.lexicon.Lexicon.filler`); ``generic_words``: the distinct
     nouns it read as a generic noun (:meth:`tvnet.data.lexicon.Lexicon.generic`);
-    ``mask_fraction``: mask area / image area;
+    ``unread``: the end of the expression past the network's length limit, not read at all
+    ("" when it read everything); ``mask_fraction``: mask area / image area;
     ``calibration``: the checkpoint's :class:`tvnet.eval.calibration.Calibration` (None: no
     image-similarity warning, and the fixed near-empty floor)."""
     out = []
@@ -132,6 +137,13 @@ def answer_warnings(
             f"The model never met the {'noun' if one else 'nouns'} {_quote(generic_words)} "
             f"and read {'it' if one else 'them'} as any object: the answer follows the other "
             f"words, not the kind of thing {'it names' if one else 'they name'}."
+        )
+    if unread.strip():
+        words = unread.split()
+        said = " ".join(words[:UNREAD_SHOWN]) + (" …" if len(words) > UNREAD_SHOWN else "")
+        out.append(
+            f"The expression is longer than the model reads: it stopped before “{said}”, so "
+            "the answer cannot follow those words."
         )
     h, w = image_shape
     if max(h, w) < tiny_side(input_size):

@@ -74,6 +74,7 @@ class _Query:
     unknown: list[str]  # distinct words outside the vocabulary
     unseen: list[str]  # distinct words read but never met in training (word-piece models)
     rewrites: list[tuple[str, str]]  # (written, read) for words the lexicon rewrote
+    unread: str = ""  # the expression's end past the network's length limit
     image_vector: np.ndarray | None = None  # retrieval image encoder's vector
     image_similarity: float | None = None
 
@@ -250,7 +251,8 @@ class Predictor:
         if img.shape[:2] != (h, w):  # map the input back onto the upload, not its downscaled copy
             lb = lb.onto(h, w)
         x = to_tensor(boxed)[None].to(self.device)
-        return _Query(expression, notes, img, (h, w), lb, x, unknown, unseen, rewrites)
+        unread = expression[len(read) :].strip()
+        return _Query(expression, notes, img, (h, w), lb, x, unknown, unseen, rewrites, unread)
 
     def _familiarity(self, q: _Query) -> None:
         """The upload's retrieval image vector and its similarity to the closest pool image."""
@@ -471,6 +473,7 @@ class Predictor:
             unseen_words=q.unseen,
             left_out_words=left_out(q.rewrites),
             generic_words=read_as_any(q.rewrites, self.lexicon),
+            unread=q.unread,
             mask_fraction=float(pred.mask.mean()),
             confidence=pred.confidence,
             image_similarity=q.image_similarity,
