@@ -45,8 +45,8 @@
 #                     train scenes (those holding DATA's SYNTH_TRAIN expressions), are DATA's (scenes are made by index; the
 #                     file names of val and test differ). Evaluation,
 #                     calibration and packaging stay on DATA and its pool (the shipped one).
-#                     Table 1 ships at TRAIN_SIZE=30000 with STEPS=9000 and 20000 (72,000 and
-#                     160,000 samples each)
+#                     Table 1 ships at TRAIN_SIZE=60000 with STEPS=30000 (240,000 samples
+#                     each); its earlier rows at TRAIN_SIZE=30000 with STEPS=9000 and 20000
 #   CONFIG [configs/cpu.json]   the recipe; STEPS overrides its train.steps [unset: the config's]
 #   VARIANTS ["baseline res res_cct full"]
 #   PACKAGE [1]       0: stop before tools/package_assets.py (test builds)
