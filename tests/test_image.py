@@ -77,6 +77,12 @@ def test_float_arrays_in_unit_range_are_scaled_and_rounded():
     assert out.dtype == np.uint8 and int(out[0, 0, 0]) == 128  # 127.5, rounded half to even
     assert int(read_image(np.full((1, 1, 3), 0.2, np.float64))[0, 0, 0]) == 51
     assert int(read_image(np.full((1, 1, 3), np.nan, np.float32))[0, 0, 0]) == 0
+    # 0…255 values that overshoot a little (a resampled image) or hold an inf stay bright
+    over = read_image(np.array([[[100.0, 200.0, 255.6]], [[100.0, 200.0, np.inf]]]))
+    assert over.tolist() == [[[100, 200, 255]], [[100, 200, 255]]]
+    assert read_image(np.array([[[100, 256, 300]]], np.int32)).tolist() == [[[100, 255, 255]]]
+    big_endian = np.full((1, 1, 3), 257 * 9, ">u2")  # 16-bit in either byte order
+    assert read_image(big_endian).tolist() == [[[9, 9, 9]]]
 
 
 def test_16_bit_rgba_arrays_and_32_bit_files_follow_the_same_rule(tmp_path):

@@ -94,8 +94,8 @@ def _foreign_entry(pool: Path, data: Path) -> str | None:
 
     try:
         check_pool_source(DataPool.load(pool), open_refer(data), pool)
-    except (OSError, ValueError, KeyError) as e:
-        return str(e)
+    except Exception as e:  # a probe: any unreadable pool or folder means "build it again"
+        return f"{type(e).__name__}: {e}" if not isinstance(e, ValueError) else str(e)
     return None
 
 

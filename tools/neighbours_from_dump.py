@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             "image_score": df["neighbour_score"].to_numpy(np.float32),
         }
     )
+    k_text = (dump.run.get("config") or {}).get("retrieval_k_text")
+    if k_text is not None:  # the number the dump's model retrieves with, as tvnet eval records
+        table.attrs["k_text"] = int(k_text)
     name = dump.dataset.get("name") or "synthref"
     path = write_neighbours(table, neighbours_path(args.out_pool, name, dump.split))
     print(f"{len(table)} neighbours of {name}/{dump.split} from {args.dump} → {path}")

@@ -104,7 +104,10 @@ def _pil_rgb(im: Any) -> np.ndarray:
         # 16-bit (or 32-bit) grey: PIL's convert("RGB") clips at 255 instead of scaling, so a
         # 16-bit scan would read almost white; the values go to _eight_bit's one rule instead
         grey = np.asarray(im)
-        return _array_rgb(grey.astype(np.uint16) if im.mode.startswith("I;16") else grey)
+        if im.mode.startswith("I;16") or (grey.size and np.nanmax(grey) > 255):
+            # a 16-bit file (PIL reads some as 32-bit "I" or "F"): its 0…65535 range
+            grey = np.clip(np.nan_to_num(grey), 0, 65535).astype(np.uint16)
+        return _array_rgb(grey)
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
@@ -128,13 +131,14 @@ def _array_rgb(arr: np.ndarray) -> np.ndarray:
 
 def _eight_bit(arr: np.ndarray) -> np.ndarray:
     """Channels of any other type as uint8, by one rule for files and arrays alike: 16-bit
-    values (uint16, or any image above 255, as PIL's 32-bit "I" mode holds a 16-bit file) are
-    divided by 257, so 65535 is white rather than clipped; floats in [0, 1] are multiplied by
-    255; then values are rounded and clipped to 0…255 (NaN reads 0)."""
-    values = np.nan_to_num(arr.astype(np.float32))
-    top = float(values.max()) if values.size else 0.0
-    if arr.dtype == np.uint16 or top > 255:
+    channels (uint16 of either byte order; 16-bit files arrive so) are divided by 257, so
+    65535 is white rather than clipped; floats in [0, 1] are multiplied by 255; anything else
+    counts in 8-bit units (a resampled image that overshoots 255 a little stays bright). Then
+    values are rounded and clipped to 0…255 (NaN reads 0, ±inf the ends)."""
+    sixteen = arr.dtype.kind == "u" and arr.dtype.itemsize == 2
+    values = np.nan_to_num(arr.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
+    if sixteen:
         values = values / np.float32(257.0)
-    elif arr.dtype.kind == "f" and top <= 1.0:
+    elif arr.dtype.kind == "f" and values.size and float(values.max()) <= 1.0:
         values = values * np.float32(255.0)
     return np.rint(np.clip(values, 0, 255)).astype(np.uint8)

@@ -251,8 +251,7 @@ class Handlers:
                 )
                 r.extra_ms["influence"] = (time.perf_counter() - t) * 1000
             r.pred.gate_closed_prob = None  # read into r.influence: not kept in the cache
-            key = self.cache.put(r)
-            self.remember(session, key)
+            key = self.cache.put(r, session)  # on show in the session from the same step
             return self.outputs(r, key, level, show_gates)
         except InputError as e:
             self.remember(session, None)  # the page shows no result now: nothing to mark stale

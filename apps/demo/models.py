@@ -285,23 +285,32 @@ class ResultCache:
             if key is None:
                 self._latest.pop(session, None)
                 return
-            self._latest[session] = key
-            self._latest.move_to_end(session)
-            while len(self._latest) > self.sessions:
-                self._latest.popitem(last=False)
+            self._show(session, key)
             self._evict(keep=key)  # the session's answer before this one may go now
+
+    def _show(self, session: str, key: str) -> None:
+        """Record ``key`` as ``session``'s answer on show. Under the lock."""
+        self._latest[session] = key
+        self._latest.move_to_end(session)
+        while len(self._latest) > self.sessions:
+            self._latest.popitem(last=False)
 
     def latest(self, session: str) -> str | None:
         with self._lock:
             return self._latest.get(session)
 
-    def put(self, result: Result) -> str:
+    def put(self, result: Result, session: str | None = None) -> str:
+        """Keep ``result``; its key. With ``session``, it is that session's answer on show
+        from now on, in the same step (:meth:`remember`), so that another session's result,
+        put meanwhile, cannot evict it as an answer on show nowhere."""
         import numpy as np
 
         result.pred.attention = [a.astype(np.float16) for a in result.pred.attention]
         key = uuid.uuid4().hex
         with self._lock:
             self._d[key] = result
+            if session is not None:
+                self._show(session, key)
             self._evict(keep=key)
         return key
 

@@ -921,6 +921,17 @@ def test_one_visitors_answers_do_not_expire_the_answer_on_another_visitors_page(
     def result():
         return SimpleNamespace(pred=SimpleNamespace(attention=[np.zeros((2, 2), np.float32)]))
 
+    # a session's result is on show from its put: another session's put, right after and
+    # before any other step, does not evict it as a spare (no spares kept: size=0)
+    race = ResultCache(size=0, most=4)
+    first = race.put(result(), "a")
+    second = race.put(result(), "b")
+    assert race.get(first) and race.get(second)
+    spare = race.put(result())  # put for no session: a spare, gone at the next put
+    race.put(result(), "c")
+    with pytest.raises(tvnet.InputError):
+        race.get(spare)
+
     cache = ResultCache(size=2, most=4)
     mine = cache.put(result())
     cache.remember("me", mine)
@@ -939,10 +950,7 @@ def test_one_visitors_answers_do_not_expire_the_answer_on_another_visitors_page(
         cache.get(mine)
     # more answers on show than most: the oldest goes, even on show
     crowded = ResultCache(size=1, most=2)
-    keys = []
-    for i in range(3):  # three visitors, one answer each, all on show
-        keys.append(crowded.put(result()))
-        crowded.remember(f"s{i}", keys[-1])
+    keys = [crowded.put(result(), f"s{i}") for i in range(3)]  # three visitors' answers
     with pytest.raises(tvnet.InputError):
         crowded.get(keys[0])
     assert crowded.get(keys[1]) and crowded.get(keys[2])

@@ -248,3 +248,10 @@ def test_a_sentence_without_text_is_named_when_the_refs_are_read(refer_data, tmp
     (d / "refs(unc).json").write_text(json.dumps(refs))
     with pytest.raises(ValueError, match=rf"sentence {sent['sent_id']} of ref \d+ has no text"):
         open_refer(d, images_dir=tmp_path)
+
+
+def test_a_folder_named_like_a_refs_file_is_a_folder(tmp_path) -> None:
+    odd = tmp_path / "refs(umd).p"
+    odd.mkdir()
+    assert refer_location(odd) == (odd, None)
+    assert refer_location(tmp_path / "refs(umd).json") == (tmp_path, "umd")  # not there: a file

@@ -61,3 +61,12 @@ def test_without_fp16_nothing_of_a_scaler_is_saved_and_a_mismatched_step_is_refu
         CheckpointError, match="optimizer state is of step 3, the weights of step 5"
     ):
         load_optimizer(opt, tmp_path, 5)
+
+
+def test_an_empty_saved_scaler_state_is_a_corrupt_checkpoint(tmp_path):
+    _, opt = _stepped()
+    save_optimizer(opt, tmp_path, 3)
+    meta = json.loads((tmp_path / "optimizer.json").read_text())
+    (tmp_path / "optimizer.json").write_text(json.dumps({**meta, "scaler": {}}))
+    with pytest.raises(CheckpointError, match="loss scaler's saved state is empty"):
+        load_optimizer(opt, tmp_path, 3, torch.amp.GradScaler("cpu"))

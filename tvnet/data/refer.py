@@ -306,7 +306,9 @@ def refer_location(data: str | Path) -> tuple[Path, str | None]:
     anything else is the folder itself, with the scheme left to :func:`open_refer`."""
     data = Path(data)
     m = _REFS_FILE.match(data.name)
-    return (data.parent, m.group("split_by")) if m else (data, None)
+    if m is None or data.is_dir():  # a folder that happens to be named so is a folder
+        return data, None
+    return data.parent, m.group("split_by")
 
 
 def open_refer(

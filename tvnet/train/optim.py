@@ -99,8 +99,11 @@ def load_optimizer(
             state.setdefault(int(i), {})[k] = v
         opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
         saved = int(meta["step"])
-        if scaler is not None and scaler.is_enabled() and isinstance(meta.get("scaler"), dict):
-            scaler.load_state_dict(meta["scaler"])
+        saved_scaler = meta.get("scaler")
+        if scaler is not None and scaler.is_enabled() and isinstance(saved_scaler, dict):
+            if not saved_scaler:
+                raise ValueError("the loss scaler's saved state is empty")
+            scaler.load_state_dict(saved_scaler)
     except (OSError, ValueError, KeyError, TypeError, SafetensorError) as e:
         raise CheckpointError(
             f"the optimizer state in {folder} is corrupt ({type(e).__name__}: {e}); start a new "
