@@ -13,7 +13,10 @@ neighbour (``randnb_*``). :func:`influence_table` gives, per variant and split, 
   mask the neighbour changes by more than 1 % (IoU with the gate-closed mask below 0.99).
 
 The baseline retrieves nothing and older dumps lack the columns: their figures are NaN and
-``has_influence`` is False. Torch-free.
+``has_influence`` is False. ``oiou`` counts every row; the ``*_nogate`` and ``*_random``
+figures, and the effects, only the rows that record the influence (every row of a dump the
+evaluator wrote; rows pooled from dumps with and without it differ). An oIoU over rows
+that are all empty on empty is 100, as in :func:`tvnet.ris_metrics`. Torch-free.
 """
 
 from __future__ import annotations
@@ -47,9 +50,13 @@ INFLUENCE_COLUMNS = (
 
 
 def _oiou(inter: pd.Series, union: pd.Series) -> float:
+    """oIoU in % over the rows that record both sums; as :func:`tvnet.ris_metrics` has it,
+    100 when every such row is empty on empty (ΣU = 0), NaN when there is no such row."""
     ok = inter.notna() & union.notna()
+    if not ok.any():
+        return np.nan
     u = float(union[ok].sum())
-    return 100.0 * float(inter[ok].sum()) / u if ok.any() and u else np.nan
+    return 100.0 * float(inter[ok].sum()) / u if u else 100.0
 
 
 def influence_table(data: Any) -> pd.DataFrame:

@@ -32,6 +32,7 @@ NEEDED_COLUMNS = ("inter", "union", "iou", "size_bin", "variant", "split")
 __all__ = [
     "VARIANT_ORDER",
     "concat_samples",
+    "distinct_labels",
     "metrics_table",
     "table1",
     "table3",
@@ -50,6 +51,27 @@ __all__ = [
 ]
 
 
+def distinct_labels(dumps: Iterable[Any]) -> list[Any]:
+    """``dumps`` as a list, each labelled apart: a label that two of them share (the same
+    folder name under two roots, or two dumps loaded one by one) becomes each one's path,
+    numbered if even that repeats. The labels change on the dumps themselves, so the row
+    names :func:`concat_samples` gives and the ``run`` that :func:`training_table` looks up
+    stay one."""
+    from collections import Counter
+
+    dumps = list(dumps)
+    shared = {k for k, n in Counter(d.label for d in dumps).items() if n > 1}
+    for d in dumps:
+        if d.label in shared:
+            d.label = str(d.path)
+    seen: Counter = Counter()
+    for d in dumps:
+        seen[d.label] += 1
+        if seen[d.label] > 1:
+            d.label = f"{d.label} #{seen[d.label]}"
+    return dumps
+
+
 def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows of several dumps in one frame, with ``dataset`` (run.json's dataset name),
     ``run`` (the dump's label) and ``base_variant`` (the dump's ``Dump.name``: the variant it
@@ -63,9 +85,11 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     budget, e.g. ``"full (160k samples)"`` (over all splits of the dataset, so that a run
     keeps one name). Two dumps of one name and budget on one dataset and
     split (seeds, say) would merge into one table row; their ``variant`` becomes ``"variant
-    [label]"`` so they stay apart (and :func:`runs_table` pools them as seeds).
+    [label]"`` so they stay apart (and :func:`runs_table` pools them as seeds). Dumps of one
+    label (``res-val`` under two folders given to the report) are first told apart by their
+    paths (:func:`distinct_labels`).
     """
-    dumps = list(dumps)
+    dumps = distinct_labels(dumps)
     keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.name) for d in dumps]
     budgets: dict[tuple[str, str], set] = {}  # over splits: a run keeps one name
     for d, (dataset, _, name) in zip(dumps, keys):

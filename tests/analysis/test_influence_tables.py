@@ -25,3 +25,20 @@ def test_influence_table_by_hand(trust_dumps):
         row = t.loc[key]
         assert not row["has_influence"] and np.isnan(row["oiou_nogate"])
         assert row["oiou"] == pytest.approx(100.0)
+
+
+def test_oiou_of_empty_on_empty_rows_is_100_as_in_the_main_metrics():
+    import math
+
+    import pandas as pd
+
+    from analysis.influence import _oiou
+    from tvnet import ris_metrics
+
+    assert _oiou(pd.Series([0, 0]), pd.Series([0, 0])) == 100.0
+    import numpy as np
+
+    empty = np.zeros((2, 2), bool)
+    assert ris_metrics([empty, empty], [empty, empty])["overall_iou"] == 1.0
+    assert _oiou(pd.Series([3, None]), pd.Series([4, 9])) == 75.0  # rows with both sums only
+    assert math.isnan(_oiou(pd.Series([None]), pd.Series([None])))

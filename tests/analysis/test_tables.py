@@ -12,6 +12,7 @@ from dumps_fixture import EXPECTED
 from analysis.tables import (
     base_variants,
     concat_samples,
+    distinct_labels,
     metrics_table,
     model_variant,
     repeated_variants,
@@ -70,6 +71,28 @@ def test_duplicate_runs_stay_apart(hand_dumps):
     s = concat_samples([*hand_dumps, twin])
     t = table1(s[s["split"] == "val"])
     assert sorted(t.index) == ["baseline", "full [full_val]", "full [full_val_again]"]
+
+
+def test_two_roots_with_a_dump_of_one_name_stay_two_runs(tmp_path):
+    """`analysis.report seed0 seed1`, both holding `full-val`: two runs, not one pooled row."""
+    from dumps_fixture import write_hand_dump
+
+    from tvnet.eval.dump import load_dumps
+
+    write_hand_dump(tmp_path / "seed0" / "full-val", "full", "val")  # oIoU 17/37
+    write_hand_dump(tmp_path / "seed1" / "full-val", "full", "val", preds="baseline")  # 24/34
+    dumps = [d for root in ("seed0", "seed1") for d in load_dumps(tmp_path / root)[0]]
+    assert [d.label for d in dumps] == ["full-val", "full-val"]
+    s = concat_samples(dumps)
+    assert [d.label for d in dumps] == [str(tmp_path / r / "full-val") for r in ("seed0", "seed1")]
+    assert s["run"].nunique() == 2 and repeated_variants(s) == ["full"]
+    full = runs_table(s).xs("full", level="variant")
+    assert full.loc["mean", ("", "runs")] == 2
+    assert full.loc["min", ("All", "oIoU")] == pytest.approx(100 * 17 / 37)
+    assert full.loc["max", ("All", "oIoU")] == pytest.approx(100 * 24 / 34)
+    # the same dump twice: numbered apart
+    again = load_dumps(tmp_path / "seed0")[0] + load_dumps(tmp_path / "seed0")[0]
+    assert distinct_labels(again)[1].label == str(tmp_path / "seed0" / "full-val") + " #2"
 
 
 def test_runs_table_over_two_runs_of_one_variant(tmp_path):
