@@ -45,6 +45,19 @@ def word_classes(name: str) -> dict[str, str]:
     return {rep: key_class.get(w, "other") for w, reps in table.items() for rep in reps}
 
 
+def replacements_in(sentence: str, replacements) -> list[str]:
+    """The replacements ``sentence`` holds as whole words, longest first and never one inside
+    another's place: "six-sided figure" holds "six-sided figure", not also "figure"."""
+    low, taken, found = sentence.lower(), [], []
+    for rep in sorted(replacements, key=len, reverse=True):
+        for m in re.finditer(rf"(?<![\w-]){re.escape(rep.lower())}(?![\w-])", low):
+            if all(m.end() <= a or m.start() >= b for a, b in taken):
+                taken.append(m.span())
+                if rep not in found:
+                    found.append(rep)
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -66,10 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         if sentence == base.at[sid, "sentence"]:
             continue
         changed.append(sid)
-        low = f" {sentence.lower()} "
-        for rep in classes:
-            if re.search(rf"(?<![\w-]){re.escape(rep.lower())}(?![\w-])", low):
-                by_word[rep].append(sid)
+        for rep in replacements_in(sentence, classes):
+            by_word[rep].append(sid)
 
     def kept(ids) -> tuple[int, float, float, float]:
         o = 100 * base.loc[ids, "inter"].sum() / base.loc[ids, "union"].sum()

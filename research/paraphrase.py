@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import sys
 from pathlib import Path
 
 SYNONYMS = {
@@ -459,6 +460,11 @@ def main(argv: list[str] | None = None) -> int:
     clash = new & generator_words()
     if clash:
         raise SystemExit(f"synonyms the generator already emits: {sorted(clash)}")
+    # the tokenizer splits hyphens too: "bright-red" hands the model "red" itself, which
+    # makes a list easier than its words look (lists 5 and 11–13 hold such compounds)
+    parts = {w for w in new if "-" in w and set(w.split("-")) & generator_words()}
+    if parts:
+        print(f"note: compounds holding a generator word: {sorted(parts)}", file=sys.stderr)
     refs_file = next(args.data.glob("refs(*).json"))
     refs = [r for r in json.loads(refs_file.read_text()) if r["split"] == args.split]
     rng = random.Random(args.seed)
