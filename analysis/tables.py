@@ -242,8 +242,17 @@ def runs_table(samples: pd.DataFrame, subsets: Sequence[str] = ("All", "Small"))
     over its runs of every Table 1 metric, in percent; column ``runs`` counts them (sd is NaN
     for a single run). Each run's metrics come from its own rows, as in its own Table 1.
 
-    Pass the rows of one dataset and split from :func:`concat_samples` (``run`` names a dump).
+    Pass the rows of one dataset and split from :func:`concat_samples` (``run`` names a dump):
+    rows of several raise ValueError, since a val and a test dump of one model would count as
+    two of its runs.
     """
+    mixed = [c for c in ("dataset", "split") if c in samples and samples[c].nunique() > 1]
+    if mixed:
+        raise ValueError(
+            f"runs_table takes the rows of one dataset and split; these hold several "
+            f"({', '.join(f'{c}: {sorted(map(str, samples[c].unique()))}' for c in mixed)}): "
+            "group them first, e.g. samples.groupby(['dataset', 'split'])"
+        )
     rows = samples.assign(variant=base_variants(samples))
     per_run = table1(rows, by=("variant", "run"), subsets=subsets)
     if per_run.empty:

@@ -93,6 +93,11 @@ def test_two_roots_with_a_dump_of_one_name_stay_two_runs(tmp_path):
     # the same dump twice: numbered apart
     again = load_dumps(tmp_path / "seed0")[0] + load_dumps(tmp_path / "seed0")[0]
     assert distinct_labels(again)[1].label == str(tmp_path / "seed0" / "full-val") + " #2"
+    # val and test of one model are not two runs of it
+    write_hand_dump(tmp_path / "seed0" / "full-test", "full", "test")
+    both = concat_samples(load_dumps(tmp_path / "seed0")[0])
+    with pytest.raises(ValueError, match=r"one dataset and split.*split: \['test', 'val'\]"):
+        runs_table(both)
 
 
 def test_runs_table_over_two_runs_of_one_variant(tmp_path):
