@@ -457,12 +457,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.unseen:
         table = unseen_only(args.words)
     new = {w for opts in table.values() for o in opts for w in o.split()}
-    clash = new & generator_words()
+    generator = generator_words()
+    clash = new & generator
     if clash:
         raise SystemExit(f"synonyms the generator already emits: {sorted(clash)}")
     # the tokenizer splits hyphens too: "bright-red" hands the model "red" itself, which
     # makes a list easier than its words look (lists 5 and 11–13 hold such compounds)
-    parts = {w for w in new if "-" in w and set(w.split("-")) & generator_words()}
+    parts = {w for w in new if "-" in w and set(w.split("-")) & generator}
     if parts:
         print(f"note: compounds holding a generator word: {sorted(parts)}", file=sys.stderr)
     refs_file = next(args.data.glob("refs(*).json"))
