@@ -368,6 +368,12 @@ from heldout13 import HELDOUT13  # noqa: E402  (research/ is sys.path[0] as a sc
 # most common synonyms a person would type, earlier lists' words allowed (`--words heldout14`).
 from heldout14 import HELDOUT14  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A fifteenth list (research/heldout15.py), written blind on 2026-12-06 (sixth session) by a
+# helper who read only the generator's vocabulary and no earlier list, aimed at the words
+# different everyday speakers would type, earlier lists' words allowed (`--words heldout15`); it
+# judged the definition-head rule (tvnet/data/glosses.py) once.
+from heldout15 import HELDOUT15  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -383,6 +389,7 @@ TABLES = {
     "heldout12": HELDOUT12,
     "heldout13": HELDOUT13,
     "heldout14": HELDOUT14,
+    "heldout15": HELDOUT15,
 }
 
 

@@ -21,6 +21,11 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
 - ``drop_unread``: a diagnostic, not a rule of the Predictor: every word still unknown after the
   lexicon's reading (left as written) is left out, as if the model had been taught to ignore
   what it cannot read; off, such a word reaches the text encoder as written;
+- ``gloss_heads``: more of a WordNet definition read (tvnet/data/glosses.py): the thing it says
+  a word is or has ("coin": "a flat metal piece (usually a disc)"; "pinstriped": "having very
+  thin stripes"), "the color of X", and a colour or shape word it names read through WordNet
+  ("golden": "having the … color of gold", gold is yellow); off, as before 2026-12-06 (sixth
+  session), only the definition's colour or shape words the model knows as written;
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -49,6 +54,7 @@ RULES = (
     "senses",
     "drop_unread",
     "colour_compounds",
+    "gloss_heads",
 )
 
 
@@ -57,6 +63,14 @@ def rule_switch(p, rule: str):
     lex = p.lexicon
     if rule in ("spelling", "compound_heads"):
         return lambda on: setattr(lex, rule, on)
+    if rule == "gloss_heads":
+
+        def switch(on: bool) -> None:
+            lex.gloss_heads = on
+            for cache in (lex._cache, lex._typos, lex._by_survey):  # read under the other rule
+                cache.clear()
+
+        return switch
     if rule == "senses":
         readers = {True: lex, False: lex.with_senses(None)}
         return lambda on: setattr(p, "lexicon", readers[on])

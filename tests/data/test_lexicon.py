@@ -83,6 +83,43 @@ def test_a_definition_names_the_kind_of_colour_or_shape(wordnet):
     assert Lexicon.of(["purple", "crescent"], wordnet, glosses=False).nearest("lilac") is None
 
 
+def test_a_definition_names_what_a_word_is_or_has(wordnet):
+    # the head of a noun's definition, or what it usually is; a head noun's plural
+    assert Lexicon.of(["disc"], wordnet).nearest("coin") == "disc"  # "(usually a disc)"
+    assert Lexicon.of(["spots"], wordnet).nearest("speck") == "spots"  # "a very small spot"
+    # what an adjective's definition says a surface has
+    assert Lexicon.of(["stripes"], wordnet).nearest("pinstriped") == "stripes"
+    assert Lexicon.of(["spots"], wordnet).nearest("dappled") == "spots"
+    # "the color of gold", and gold read through WordNet, not the colour survey
+    assert Lexicon.of(["yellow"], wordnet, colours=False).nearest("golden") == "yellow"
+    # off: only the definition's colour or shape words known as written, as before
+    for word, known in (("coin", "disc"), ("pinstriped", "stripes"), ("golden", "yellow")):
+        lex = Lexicon.of([known], wordnet, colours=False)
+        lex.gloss_heads = False
+        assert lex.nearest(word) is None, word
+    assert Lexicon.of(["purple"], wordnet).nearest("lilac") == "purple"  # genus, unchanged
+
+
+def test_a_definitions_head_is_no_place_no_empty_word_and_a_noun(wordnet):
+    # a place: the front is not the side ("the side that is forward or prominent"), though
+    # that is the side's commonest sense, the one SynthRef uses
+    assert Lexicon.of(["side"], wordnet, senses={"side": "n1 a1"}).nearest("front") is None
+    # words that say nothing of how a thing looks: a ball is not "object", round not "shape"
+    assert Lexicon.of(["object"], wordnet).nearest("ball") is None
+    assert Lexicon.of(["shape"], wordnet).nearest("round") is None
+    # only a noun: "a small (usually square or hexagonal) metal block" does not make it small
+    assert Lexicon.of(["small"], wordnet).nearest("nut") is None
+    # "the right to buy or sell property" is no place: the head is read only in the right's
+    # commonest sense, which is not the sense SynthRef uses
+    assert Lexicon.of(["right"], wordnet, senses={"right": "n2 a1"}).nearest("option") is None
+    # where the data says which senses it uses, a head only in its commonest one: a symbol is
+    # "an arbitrary sign", which is not the plus sign's sense of "sign"
+    assert Lexicon.of(["sign"], wordnet).nearest("symbol") == "sign"
+    assert Lexicon.of(["sign"], wordnet, senses={"sign": "n11"}).nearest("symbol") is None
+    # a plural SynthRef uses in no WordNet sense of its own is read through its singular
+    assert Lexicon.of(["spots"], wordnet, senses={"spots": ""}).nearest("speck") == "spots"
+
+
 def test_sense_counts_are_wordnets_tag_counts(wordnet):
     # cntlist.rev: near%2:38:00:: 1 11, near%3:00:00:: 1 44, near%4:02:01:: 1 19, …:: 2 1
     assert wordnet.sense_counts("near") == {("v", 1): 11, ("a", 1): 44, ("r", 1): 19, ("r", 2): 1}
@@ -268,7 +305,12 @@ def test_adjective_suffixes_lead_back_to_a_known_stem(wordnet):
     assert lex.nearest("dotty") == "dots"  # dott-y: a doubled consonant, then the plural
     assert lex.nearest("stripey") == "stripes"
     assert lex.nearest("thingy") == "thing"
-    assert lex.nearest("streaky") is None  # "streak" is not known: nothing further is followed
+    # "streak" is not known: no suffix rule follows it further (WordNet's definition of
+    # "streaky", "marked with or as if with stripes", is what reads it, when that rule is on)
+    assert lex.nearest("streaky") == "stripes"
+    lex = Lexicon.of(["stripes"], wordnet)
+    lex.gloss_heads = False
+    assert lex.nearest("streaky") is None
     assert lex.nearest("ish") is None and lex.nearest("rey") is None  # stems too short
     # not from a function word, nor for a noun-only word or a verb
     lex = Lexicon.of(["the", "and", "with", "left", "car", "top", "star"], wordnet)

@@ -60,6 +60,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from tvnet.data.fillers import Fillers, negated, tidy
+from tvnet.data.glosses import Glosses
 from tvnet.data.heads import GENERIC, Heads
 from tvnet.data.phrases import phrase_words
 from tvnet.data.senses import READ_POS, Senses
@@ -84,17 +85,6 @@ SENSES = 3  # a word too rare to be counted reads its first senses only
 RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rare to be counted"
 GENERIC_DEPTH = 3  # a hypernym this close to the root stands for too much
 SUFFIXES = ("ish", "ey", "y")  # "having the quality of": whitish, orangey, stripy
-# a definition's genus for colours and shapes (WordNet writes "a shade of X", "X-shaped")
-_GENUS = tuple(
-    re.compile(p)
-    for p in (
-        r"\b([a-z]+) (?:colou?r|shade|hue|tint)\b",
-        r"\b(?:shade|tint|hue) of ([a-z]+)\b",
-        r"\b([a-z]+)-shaped\b",
-        r"\b(?:shaped|formed) like an? ([a-z]+)\b",
-    )
-)
-
 
 # parts of a compound that turn its known part's meaning around (:meth:`Lexicon._compound_head`)
 COMPOUND_NEGATIONS = frozenset(
@@ -110,16 +100,22 @@ COMPOUND_SUFFIXES = frozenset(
 
 
 @dataclass(eq=False)
-class Lexicon(Fillers, Heads, Spelling, Senses):
+class Lexicon(Fillers, Heads, Spelling, Senses, Glosses):
     """Rewrites words outside ``known`` into their nearest known relative in WordNet or the
     known word they misspell (:class:`~tvnet.data.spelling.Spelling`), leaves out words around
     an expression that name nothing (:class:`Fillers`) and reads an unknown head noun as a
-    generic one (:class:`Heads`); through the senses its data uses its words in, when it says
+    generic one (:class:`Heads`); definitions as :class:`~tvnet.data.glosses.Glosses` says;
+    through the senses its data uses its words in, when it says
     (:class:`~tvnet.data.senses.Senses`)."""
 
     known: frozenset[str]
     wordnet: WordNet = field(default_factory=shared_wordnet)
     glosses: bool = True  # also read a definition's genus (:meth:`_genus`)
+    # and, with ``glosses``, the thing a definition says the word is or has ("a very small
+    # spot", "having thin stripes"; :func:`tvnet.data.glosses.head_nouns`), "the color of X",
+    # and a genus word read through WordNet ("gold" is yellow; :meth:`_genus`). Off: as
+    # before 2026-12-06 (sixth session)
+    gloss_heads: bool = True
     colours: bool = True  # a colour name from the xkcd survey (:meth:`_colour`)
     spelling: bool = True  # failing those, a misspelt known word (:meth:`_misspelt`)
     # whole words of the text model's own vocabulary (WordPiece), which tell function words
@@ -158,6 +154,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
         self._cache: dict[str, str | None] = {}
         self._typos: dict[str, str | None] = {}  # :meth:`_misspelt`'s answers
         self._by_survey: set[str] = set()  # words that only the colour survey reads
+        self._in_gloss = False  # reading a definition's word (:meth:`_gloss_word`)
         # the known words it may answer, and which of them are function words
         self._spellable: tuple[list[str], frozenset[str]] | None = None
         self._home = self._home_senses(self.senses or {})
@@ -314,18 +311,6 @@ class Lexicon(Fillers, Heads, Spelling, Senses):
             for i, off in enumerate(offsets)
             if counts.get((pos, i + 1), 0) >= SENSE_SHARE * top
         ]
-
-    def _genus(self, offset: int, pos: str) -> tuple[int, int, str] | None:
-        """A known word that the definition names as the kind of colour or shape: "a pale
-        purple colour", "a shade of blue", "crescent-shaped", "shaped like a star"; counted
-        as two steps away."""
-        gloss = self.wordnet.synset(offset, pos).gloss.lower()
-        for pat in _GENUS:
-            for m in pat.finditer(gloss):
-                for w in (m.group(1), m.group(1).removesuffix("ish")):
-                    if w in self.known and self._content(w):
-                        return 2, 0, w
-        return None
 
     def _content(self, word: str) -> bool:
         """A noun or adjective to WordNet (not "the" in "the colour of …")."""

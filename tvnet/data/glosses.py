@@ -1,0 +1,198 @@
+"""What a WordNet definition says a word is (docs/design.md §6, "Wording").
+
+When no relation in WordNet leads from a word to a known one, its definition (gloss) often
+still names it in known words. :class:`~tvnet.data.lexicon.Lexicon` reads two kinds of them:
+
+- the kind of colour or shape (:func:`genus_words`): "having the color of gold", "of a pale
+  purple color", "a shade of blue", "very rich flaky crescent-shaped roll", "shaped like a
+  star";
+- the thing the definition says the word is or has (:func:`head_nouns`):
+  - for a noun, the head of its defining noun phrase ("a very small spot": spot) and what
+    it usually is ("a flat metal piece (usually a disc) used as money": piece, disc);
+  - for an adjective that describes a surface by what it has, the noun it has ("having very
+    thin stripes": stripes; "having spots or patches of color": spots, patches; "marked with
+    or as if with stripes": stripes).
+
+:func:`genus_words` and :func:`head_nouns` find the words; :class:`Glosses`, a part of the
+lexicon, decides which of them stand for a known word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tvnet.data.heads import GENERIC, PLACE_WORDS
+from tvnet.data.wordnet import MIN_LEN, WordNet, tag_count
+
+# a definition's genus for colours and shapes (WordNet writes "a shade of X", "X-shaped")
+GENUS = tuple(
+    re.compile(p)
+    for p in (
+        r"\bcolou?r of (?:an? |the )?([a-z]+)\b",
+        r"\b([a-z]+) (?:colou?r|shade|hue|tint)\b",
+        r"\b(?:shade|tint|hue) of ([a-z]+)\b",
+        r"\b([a-z]+)-shaped\b",
+        r"\b(?:shaped|formed) like an? ([a-z]+)\b",
+    )
+)
+# how an adjective's definition says what a surface has ("having stripes", "marked with dots")
+_HAS = re.compile(
+    r"^(?:having|bearing|showing|with|full of|"
+    r"(?:marked|covered|decorated|patterned|streaked|spotted|dotted) (?:with|by|in)"
+    r"(?: or as if with)?) "
+)
+# what a noun usually is, in parentheses: "(usually a disc)", "(especially a white stripe …)"
+_USUALLY = re.compile(r"\((?:usually|often|typically|especially) ([^)]*)")
+# a domain label opening a definition: "(baseball) base consisting of …"
+_LABEL = re.compile(r"^\([^)]*\)\s*")
+_DETERMINERS = frozenset("a an the any one some".split())
+# words after which a noun phrase's head has been passed: prepositions, relatives, participles
+# that start a modifier ("a piece used as money", "a board having 64 squares")
+_AFTER_HEAD = frozenset(
+    (
+        "of that which who whose where when with without for in on at by from to as into "
+        "than like around about between having consisting made used worn drawn containing "
+        "resembling especially usually typically often is are was"
+    ).split()
+)
+_TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)*|[^a-z\s]")
+
+
+def genus_words(gloss: str, colour_of: bool = True) -> list[str]:
+    """The words that ``gloss`` names as the kind of colour or shape, in order, each also
+    without "-ish" ("purplish": purple). ``colour_of``: also X of "the color of X"."""
+    gloss = gloss.lower()
+    out = []
+    for pat in GENUS if colour_of else GENUS[1:]:
+        for m in pat.finditer(gloss):
+            for w in (m.group(1), m.group(1).removesuffix("ish")):
+                if w not in out:
+                    out.append(w)
+    return out
+
+
+def _heads(tokens: list[str]) -> list[str]:
+    """The head nouns of the noun phrase that ``tokens`` open: the word before the first
+    preposition, relative, modifier participle or punctuation, and before each "or"/"and"
+    inside it ("spots or patches of color": spots, patches)."""
+    while tokens and tokens[0] in _DETERMINERS:
+        tokens = tokens[1:]
+    heads, last = [], None
+    for t in tokens:
+        if t in ("or", "and"):
+            if last is not None:
+                heads.append(last)
+            last = None
+            continue
+        if t in _AFTER_HEAD or not t[0].isalpha():
+            break
+        if t in _DETERMINERS:
+            continue
+        last = t
+    if last is not None:
+        heads.append(last)
+    return heads
+
+
+def head_nouns(gloss: str, pos: str) -> list[str]:
+    """The nouns that definition ``gloss`` of a word used as ``pos`` ("n", or "a" for an
+    adjective) says the word is or has, in order (see the module's notes); none for an
+    adjective whose definition says nothing it has ("of a pale purple color")."""
+    gloss = _LABEL.sub("", gloss.lower().strip())
+    out: list[str] = []
+    if pos == "n":
+        out += _heads(_TOKEN.findall(gloss))
+        for m in _USUALLY.finditer(gloss):
+            out += _heads(_TOKEN.findall(m.group(1)))
+    else:
+        m = _HAS.match(gloss)
+        if m:
+            out += _heads(_TOKEN.findall(gloss[m.end() :]))
+    return list(dict.fromkeys(out))
+
+
+# words of a definition that say nothing of how a thing looks, or only where it is ("having a
+# pattern" says no pattern: a model that knows "pattern" from "a checkered pattern" reads one)
+_EMPTY = (
+    frozenset(GENERIC) | PLACE_WORDS | frozenset("shape form figure kind type sort pattern".split())
+)
+
+
+class Glosses:
+    """The definitions half of :class:`tvnet.data.lexicon.Lexicon` (its attributes below)."""
+
+    known: frozenset[str]
+    wordnet: WordNet
+    by_base: dict[str, str]
+    gloss_heads: bool
+    _in_gloss: bool
+    _by_survey: set[str]
+    _home: dict[str, frozenset[tuple[int, str]]]
+
+    def _nearest(self, word: str) -> str | None:  # pragma: no cover - the lexicon's
+        raise NotImplementedError
+
+    def _content(self, word: str) -> bool:  # pragma: no cover - the lexicon's
+        raise NotImplementedError
+
+    def _genus(self, offset: int, pos: str) -> tuple[int, int, str] | None:
+        """A known word that the definition names as the kind of colour or shape ("having the
+        color of gold", "a shade of blue", "crescent-shaped", "shaped like a star"), counted
+        as two steps away: the word itself, an inflection of it, or (once, not within a
+        definition's own word) its nearest known word by WordNet (:meth:`_gloss_word`); failing
+        that (``gloss_heads``), a known word or inflection that the definition says the word
+        is or has ("a very small spot", "having very thin stripes"), three steps away."""
+        gloss = self.wordnet.synset(offset, pos).gloss
+        for w in genus_words(gloss, colour_of=self.gloss_heads):
+            k = self._gloss_word(w, follow=self.gloss_heads, head=False)
+            if k is not None:
+                return 2, 0, k
+        if self.gloss_heads:
+            for i, w in enumerate(head_nouns(gloss, "n" if pos == "n" else "a")):
+                k = self._gloss_word(w, follow=False, head=True)
+                if k is not None:
+                    return 3, i, k
+        return None
+
+    def _gloss_word(self, word: str, follow: bool, head: bool) -> str | None:
+        """The known word that ``word`` of a definition stands for: itself or an inflection of
+        it (a ``head`` noun only as :meth:`_head` allows), or with ``follow`` its nearest known word by WordNet's relations and definitions,
+        read once (not through the definitions of its own definition's words). Never a word
+        that says nothing of how a thing looks (:data:`_EMPTY`: "round object that is hit" is
+        no reason to read "ball" as "object") nor a place ("front": "the side that is forward"
+        is not the side), nor a colour name only the survey reads (:meth:`_colour` is for
+        where a colour word stands)."""
+        if not (follow or head):  # as before ``gloss_heads``: the known word itself
+            return word if word in self.known and self._content(word) else None
+        if word in _EMPTY or len(word) < MIN_LEN:
+            return None
+        for form in (word, *self.wordnet.base_forms(word, "n")):
+            k = form if form in self.known else self.by_base.get(form)
+            if k is None and head and form + "s" in self.known:
+                k = form + "s"  # a head noun's plural: "a thin stripe" of a model knowing "stripes"
+            if k is not None:
+                good = k not in _EMPTY and self._content(k) and (not head or self._head(form))
+                return k if good else None
+        if not follow or self._in_gloss:
+            return None
+        self._in_gloss = True
+        try:
+            k = self._nearest(word)
+        finally:
+            self._in_gloss = False
+        return None if k in _EMPTY or word in self._by_survey else k
+
+    def _head(self, form: str) -> bool:
+        """May ``form``, a definition's head noun, be read as the known word it is? Only when
+        it is mostly a noun ("a small (usually square) block": not "small") and, where the
+        data says in which senses it uses the word, its commonest noun sense is one of them
+        ("the right to buy or sell": not the side; "an arbitrary sign": not the plus sign)."""
+        counts = self.wordnet.sense_counts(form)
+        nouns = self.wordnet.offsets(form, "n")
+        if not nouns or tag_count(counts, "a") > tag_count(counts, "n"):
+            return False
+        for f in dict.fromkeys((form, *self.wordnet.base_forms(form, "n"))):
+            home = self._home.get(f)  # "spots", in no WordNet sense SynthRef's, is "spot"'s plural
+            if home is None or (self.wordnet.offsets(f, "n")[:1] and (nouns[0], "n") in home):
+                return True
+        return False
