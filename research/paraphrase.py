@@ -374,6 +374,12 @@ from heldout14 import HELDOUT14  # noqa: E402  (research/ is sys.path[0] as a sc
 # judged the definition-head rule (tvnet/data/glosses.py) once.
 from heldout15 import HELDOUT15  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A sixteenth list (research/heldout16.py), written blind on 2026-12-06 (sixth session) by a
+# helper who read only the generator's vocabulary and no earlier list, aimed at what different
+# people would write to a friend, earlier lists' words allowed (`--words heldout16`); it judged
+# the colour-of-a-thing rule (Lexicon.colour_objects) once.
+from heldout16 import HELDOUT16  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -390,6 +396,7 @@ TABLES = {
     "heldout13": HELDOUT13,
     "heldout14": HELDOUT14,
     "heldout15": HELDOUT15,
+    "heldout16": HELDOUT16,
 }
 
 

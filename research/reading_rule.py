@@ -26,6 +26,10 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
   thin stripes"), "the color of X", and a colour or shape word it names read through WordNet
   ("golden": "having the … color of gold", gold is yellow); off, as before 2026-12-06 (sixth
   session), only the definition's colour or shape words the model knows as written;
+- ``colour_objects``: a thing's colour where a word is said to have it ("banana-coloured" →
+  yellow, from "crescent-shaped yellow fruit"; "milky": "resembling milk in color", milk "a
+  white … liquid"; ``Lexicon.colour_objects``); off, as on 2026-12-06 (sixth session) before
+  it: "banana-coloured" read part by part, "the color of X" as X's nearest known word;
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -55,6 +59,7 @@ RULES = (
     "drop_unread",
     "colour_compounds",
     "gloss_heads",
+    "colour_objects",
 )
 
 
@@ -63,10 +68,10 @@ def rule_switch(p, rule: str):
     lex = p.lexicon
     if rule in ("spelling", "compound_heads"):
         return lambda on: setattr(lex, rule, on)
-    if rule == "gloss_heads":
+    if rule in ("gloss_heads", "colour_objects"):
 
         def switch(on: bool) -> None:
-            lex.gloss_heads = on
+            setattr(lex, rule, on)
             for cache in (lex._cache, lex._typos, lex._by_survey):  # read under the other rule
                 cache.clear()
 

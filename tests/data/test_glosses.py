@@ -1,6 +1,6 @@
 """What a definition says a word is (tvnet/data/glosses.py), on WordNet's own glosses."""
 
-from tvnet.data.glosses import genus_words, head_nouns
+from tvnet.data.glosses import colour_objects, genus_words, head_nouns
 
 
 def test_a_nouns_definition_names_its_head_and_what_it_usually_is():
@@ -30,8 +30,10 @@ def test_an_adjectives_definition_names_what_a_surface_has():
 
 def test_genus_words_name_the_kind_of_colour_or_shape():
     gloss = "having the deep slightly brownish color of gold"
-    assert genus_words(gloss) == ["gold", "brownish", "brown"]
-    assert genus_words(gloss, colour_of=False) == ["brownish", "brown"]
+    assert genus_words(gloss) == ["brownish", "brown"]
+    assert colour_objects(gloss) == ["gold"]
+    assert colour_objects("resembling milk in color or cloudiness; not clear") == ["milk"]
+    assert colour_objects("of a pale purple color") == []
     assert genus_words("very rich flaky crescent-shaped roll") == ["crescent"]
     # every candidate, function words too: which are colours or shapes is the lexicon's call
     assert genus_words("a shade of blue") == ["a", "blue"]

@@ -100,6 +100,31 @@ def test_a_definition_names_what_a_word_is_or_has(wordnet):
     assert Lexicon.of(["purple"], wordnet).nearest("lilac") == "purple"  # genus, unchanged
 
 
+def test_a_things_colour_where_a_word_is_said_to_have_it(wordnet):
+    colours = ["yellow", "white", "purple", "orange", "crescent"]
+    lex = Lexicon.of(colours, wordnet, colours=False)  # WordNet alone, no survey
+    # "X-coloured": the colour X's definition names, not what X's shape reads as
+    assert lex.rewrite("the banana-coloured star") == (
+        "the yellow star",
+        [("banana-coloured", "yellow")],
+    )
+    assert lex.nearest("banana") == "crescent"  # "crescent-shaped yellow fruit": its shape
+    assert lex.rewrite("the carrot-colored one")[0] == "the orange one"
+    # "resembling milk in color", and milk is "a white nutritious liquid"
+    assert lex.nearest("milky") == "white"
+    # the colour the thing is read as (here by the colour survey: grape is purple) comes
+    # before its definition's first colour word ("grape": "… with green or purple skins")
+    grape = Lexicon.of(["green", "purple"], wordnet).rewrite("the grape-coloured one")[0]
+    assert grape == "the purple one"
+    # a compound whose first part names no colour is left to the other rules
+    assert lex.rewrite("the block-coloured star")[0] == "the block-coloured star"
+    # off: as before, part by part and "the color of X" as X's nearest word
+    off = Lexicon.of(colours, wordnet, colours=False)
+    off.colour_objects = False
+    assert off.rewrite("the banana-coloured star")[0] == "the crescent-coloured star"
+    assert off.nearest("milky") is None
+
+
 def test_a_definitions_head_is_no_place_no_empty_word_and_a_noun(wordnet):
     # a place: the front is not the side ("the side that is forward or prominent"), though
     # that is the side's commonest sense, the one SynthRef uses

@@ -3,9 +3,11 @@
 When no relation in WordNet leads from a word to a known one, its definition (gloss) often
 still names it in known words. :class:`~tvnet.data.lexicon.Lexicon` reads two kinds of them:
 
-- the kind of colour or shape (:func:`genus_words`): "having the color of gold", "of a pale
-  purple color", "a shade of blue", "very rich flaky crescent-shaped roll", "shaped like a
-  star";
+- the kind of colour or shape (:func:`genus_words`): "of a pale purple color", "a shade of
+  blue", "very rich flaky crescent-shaped roll", "shaped like a star";
+- the thing whose colour a word is (:func:`colour_objects`): "having the … color of gold",
+  "resembling milk in color", read as the colour that thing's own definition names ("milk": "a
+  white nutritious liquid"), and so also the first part of "banana-coloured";
 - the thing the definition says the word is or has (:func:`head_nouns`):
   - for a noun, the head of its defining noun phrase ("a very small spot": spot) and what
     it usually is ("a flat metal piece (usually a disc) used as money": piece, disc);
@@ -28,13 +30,22 @@ from tvnet.data.wordnet import MIN_LEN, WordNet, tag_count
 GENUS = tuple(
     re.compile(p)
     for p in (
-        r"\bcolou?r of (?:an? |the )?([a-z]+)\b",
         r"\b([a-z]+) (?:colou?r|shade|hue|tint)\b",
         r"\b(?:shade|tint|hue) of ([a-z]+)\b",
         r"\b([a-z]+)-shaped\b",
         r"\b(?:shaped|formed) like an? ([a-z]+)\b",
     )
 )
+# what a definition says a word has the colour of: "the color of gold", "resembling milk in color"
+_COLOUR_OF = tuple(
+    re.compile(p)
+    for p in (
+        r"\bcolou?r of (?:an? |the )?([a-z]+)\b",
+        r"\bresembling (?:an? |the )?([a-z]+) in colou?r\b",
+    )
+)
+# the second part of a compound that makes its first part a colour: "banana-coloured"
+COLOUR_SUFFIXES = frozenset("coloured colored colour color toned tinted hued".split())
 # how an adjective's definition says what a surface has ("having stripes", "marked with dots")
 _HAS = re.compile(
     r"^(?:having|bearing|showing|with|full of|"
@@ -58,12 +69,19 @@ _AFTER_HEAD = frozenset(
 _TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)*|[^a-z\s]")
 
 
-def genus_words(gloss: str, colour_of: bool = True) -> list[str]:
+def colour_objects(gloss: str) -> list[str]:
+    """The things whose colour ``gloss`` says its word has ("having the … color of gold":
+    gold; "resembling milk in color": milk)."""
+    gloss = gloss.lower()
+    return list(dict.fromkeys(m.group(1) for pat in _COLOUR_OF for m in pat.finditer(gloss)))
+
+
+def genus_words(gloss: str) -> list[str]:
     """The words that ``gloss`` names as the kind of colour or shape, in order, each also
-    without "-ish" ("purplish": purple). ``colour_of``: also X of "the color of X"."""
+    without "-ish" ("purplish": purple)."""
     gloss = gloss.lower()
     out = []
-    for pat in GENUS if colour_of else GENUS[1:]:
+    for pat in GENUS:
         for m in pat.finditer(gloss):
             for w in (m.group(1), m.group(1).removesuffix("ish")):
                 if w not in out:
@@ -125,6 +143,7 @@ class Glosses:
     wordnet: WordNet
     by_base: dict[str, str]
     gloss_heads: bool
+    colour_objects: bool
     _in_gloss: bool
     _by_survey: set[str]
     _home: dict[str, frozenset[tuple[int, str]]]
@@ -135,15 +154,31 @@ class Glosses:
     def _content(self, word: str) -> bool:  # pragma: no cover - the lexicon's
         raise NotImplementedError
 
+    def _senses(self, form: str, pos: str) -> list[tuple[int, int]]:  # pragma: no cover
+        raise NotImplementedError  # the lexicon's
+
+    def _colour(self, word: str) -> str | None:  # pragma: no cover - the lexicon's
+        raise NotImplementedError
+
     def _genus(self, offset: int, pos: str) -> tuple[int, int, str] | None:
-        """A known word that the definition names as the kind of colour or shape ("having the
-        color of gold", "a shade of blue", "crescent-shaped", "shaped like a star"), counted
-        as two steps away: the word itself, an inflection of it, or (once, not within a
-        definition's own word) its nearest known word by WordNet (:meth:`_gloss_word`); failing
-        that (``gloss_heads``), a known word or inflection that the definition says the word
-        is or has ("a very small spot", "having very thin stripes"), three steps away."""
+        """A known word that the definition names as the kind of colour or shape ("a shade of
+        blue", "crescent-shaped", "shaped like a star"), counted as two steps away: the word
+        itself, an inflection of it, or (once, not within a definition's own word) its
+        nearest known word by WordNet (:meth:`_gloss_word`); with ``gloss_heads`` first the
+        colour of the thing whose colour it says the word has ("the color of gold"; with
+        ``colour_objects`` by :meth:`_object_colour`, else as a genus word), and failing all
+        those a known word or inflection that the definition says the word is or has ("a very
+        small spot", "having very thin stripes"), three steps away."""
         gloss = self.wordnet.synset(offset, pos).gloss
-        for w in genus_words(gloss, colour_of=self.gloss_heads):
+        if self.gloss_heads:
+            for w in colour_objects(gloss):
+                if self.colour_objects:
+                    k = self._object_colour(w)
+                else:
+                    k = self._gloss_word(w, follow=True, head=False)
+                if k is not None:
+                    return 2, 0, k
+        for w in genus_words(gloss):
             k = self._gloss_word(w, follow=self.gloss_heads, head=False)
             if k is not None:
                 return 2, 0, k
@@ -154,10 +189,52 @@ class Glosses:
                     return 3, i, k
         return None
 
+    def _object_colour(self, word: str) -> str | None:
+        """The known basic colour term (Berlin & Kay's, as the survey has them) that names the
+        colour of the thing ``word``: the word itself; the term it is read as by WordNet or the
+        survey ("grape": purple; once, not within a definition's own word); else the first
+        such term, as a whole word, in the definitions of its noun senses that people use
+        ("banana": "elongated crescent-shaped yellow fruit", not the crescent its shape
+        reads; "milk": "a white nutritious liquid"; "reddish" is not red), else the survey's
+        term for it as a colour name. Only where a word is
+        said to have that thing's colour: "X-coloured", "the color of X"."""
+        from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS  # numpy: on demand
+
+        terms = {t for t in (*BASIC_TERMS, *SPELLINGS) if t in self.known}
+        if word in terms:
+            return word
+        if not self._in_gloss:  # the colour WordNet or the survey reads it as ("grape")
+            self._in_gloss = True
+            try:
+                k = self._nearest(word)
+            finally:
+                self._in_gloss = False
+            if k in terms:
+                return k
+        for form in dict.fromkeys((word, *self.wordnet.base_forms(word, "n"))):
+            for _, offset in self._senses(form, "n"):
+                gloss = self.wordnet.synset(offset, "n").gloss.lower()
+                named = [w for w in re.findall(r"[a-z]+", gloss) if w in terms]
+                if named:
+                    return named[0]
+        return self._colour(word) if len(word) >= MIN_LEN else None
+
+    def _coloured(self, parts: list[str]) -> str | None:
+        """The colour a compound "X-coloured" names (:data:`COLOUR_SUFFIXES`), X unknown:
+        X's colour (:meth:`_object_colour`; "banana-coloured" → yellow), with
+        ``colour_objects``."""
+        if not self.colour_objects or len(parts) != 2:
+            return None
+        first, second = parts[0].lower(), parts[1].lower()
+        if second not in COLOUR_SUFFIXES or first in self.known:
+            return None
+        return self._object_colour(first)
+
     def _gloss_word(self, word: str, follow: bool, head: bool) -> str | None:
         """The known word that ``word`` of a definition stands for: itself or an inflection of
-        it (a ``head`` noun only as :meth:`_head` allows), or with ``follow`` its nearest known word by WordNet's relations and definitions,
-        read once (not through the definitions of its own definition's words). Never a word
+        it (a ``head`` noun only as :meth:`_head` allows), or with ``follow`` its nearest known
+        word by WordNet's relations and definitions, read once (not through the definitions of
+        its own definition's words). Never a word
         that says nothing of how a thing looks (:data:`_EMPTY`: "round object that is hit" is
         no reason to read "ball" as "object") nor a place ("front": "the side that is forward"
         is not the side), nor a colour name only the survey reads (:meth:`_colour` is for

@@ -116,6 +116,9 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses):
     # and a genus word read through WordNet ("gold" is yellow; :meth:`_genus`). Off: as
     # before 2026-12-06 (sixth session)
     gloss_heads: bool = True
+    # a thing's colour where a word is said to have it: "banana-coloured", "resembling milk in
+    # color" (:meth:`~tvnet.data.glosses.Glosses._object_colour`); off: as on 2026-12-06
+    colour_objects: bool = True
     colours: bool = True  # a colour name from the xkcd survey (:meth:`_colour`)
     spelling: bool = True  # failing those, a misspelt known word (:meth:`_misspelt`)
     # whole words of the text model's own vocabulary (WordPiece), which tell function words
@@ -466,6 +469,10 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses):
             if whole is not None:
                 rewrites.append((token, whole))
                 return whole
+            coloured = self._coloured(parts)  # "banana-coloured": the colour of a banana
+            if coloured is not None:
+                rewrites.append((token, coloured))
+                return coloured
             if self._content(token.lower()) or self._content(joined):  # a word of its own
                 return token  # that WordNet relates to nothing known: its parts would mislead
                 # ("topsy-turvy", "criss-cross")
