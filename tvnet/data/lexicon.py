@@ -59,9 +59,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from tvnet.data.compounds import Compounds
 from tvnet.data.fillers import Fillers, negated, tidy
 from tvnet.data.glosses import Glosses
-from tvnet.data.heads import GENERIC, Heads
+from tvnet.data.heads import Heads
 from tvnet.data.phrases import phrase_words
 from tvnet.data.senses import READ_POS, Senses
 from tvnet.data.spelling import Spelling
@@ -86,25 +87,14 @@ RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rar
 GENERIC_DEPTH = 3  # a hypernym this close to the root stands for too much
 SUFFIXES = ("ish", "ey", "y")  # "having the quality of": whitish, orangey, stripy
 
-# parts of a compound that turn its known part's meaning around (:meth:`Lexicon._compound_head`)
-COMPOUND_NEGATIONS = frozenset(
-    {"non", "not", "no", "un", "anti", "never", "free", "less", "without", "pseudo", "faux", "ex"}
-)
-# second parts after which a known first part still names the thing: "star-shaped",
-# "red-tinted", "small-sized" (an English compound's head is its last part; after any other,
-# "second-last", "square-patterned", "checked-off", the known first part is only a modifier)
-COMPOUND_SUFFIXES = frozenset(
-    "shaped shape like looking ish esque y ey coloured colored colour color toned tone "
-    "tinted tint hued hue sized size type style".split()
-)
-
 
 @dataclass(eq=False)
-class Lexicon(Fillers, Heads, Spelling, Senses, Glosses):
+class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
     """Rewrites words outside ``known`` into their nearest known relative in WordNet or the
     known word they misspell (:class:`~tvnet.data.spelling.Spelling`), leaves out words around
     an expression that name nothing (:class:`Fillers`) and reads an unknown head noun as a
-    generic one (:class:`Heads`); definitions as :class:`~tvnet.data.glosses.Glosses` says;
+    generic one (:class:`Heads`); definitions as :class:`~tvnet.data.glosses.Glosses` and
+    hyphenated words as :class:`~tvnet.data.compounds.Compounds` say;
     through the senses its data uses its words in, when it says
     (:class:`~tvnet.data.senses.Senses`)."""
 
@@ -127,7 +117,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses):
     # words common in a large corpus (names, brands: "costner", "ikea"), never misspellings
     common_words: frozenset[str] = frozenset()
     # a compound with one known part that names a thing, the rest related to nothing known,
-    # read as that part ("burnt-orange" → orange; :meth:`_compound_head`)
+    # read as that part ("burnt-orange" → orange; :meth:`Compounds._compound_head`)
     compound_heads: bool = True
     # an unknown word of a multiword adverb ("front" of "in front of") is left as written
     # (:func:`tvnet.data.phrases.phrase_words`)
@@ -412,37 +402,6 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses):
             text = tidy(text)  # what left-out words leave
         return text, rewrites
 
-    def _compound_head(self, parts: list[str], read: list[str]) -> str | None:
-        """The one known word a hyphenated compound names, when WordNet has the compound as
-        no word of its own: one part is a known word as written that names a thing or an
-        attribute, and WordNet relates every other part to nothing known (``read``: each part
-        as :meth:`_swap` read it). "burnt-orange" → orange, "bone-white" → white, "new-moon"
-        → moon: the other parts narrow or compare what the known one names (a shade, a
-        likeness), which this model cannot read anyway. None when a part turns the meaning
-        around ("non-red", "dot-free"), when the known part is a generic noun ("one-colour"
-        is not "one") or names no thing ("filled-in"), when another part was read as some
-        known word ("party-hat": hat → circle, the head is the hat), or when the known part
-        comes first and the last, the head, is not one of :data:`COMPOUND_SUFFIXES`
-        ("second-last" is not "second"; "star-shaped" is "star")."""
-        if len(parts) > 2 or any(p.lower() in COMPOUND_NEGATIONS for p in parts):
-            return None  # three parts are a phrase ("second-to-last"), not a modifier and a head
-        written = [p for p in parts if p.lower() in self.known]
-        if len(written) != 1 or any(
-            r != p for p, r in zip(parts, read) if p.lower() not in self.known
-        ):
-            return None
-        head = written[0].lower()
-        if head in GENERIC or not self._names_thing(head):
-            return None
-        if parts[0].lower() == head and parts[1].lower() not in COMPOUND_SUFFIXES:
-            return None
-        return head
-
-    def compound(self, word: str, read: str) -> bool:
-        """Is the pair (``word``, ``read``) of :meth:`rewrite` a compound read as one of its
-        parts ("bright-red" as "red", also "sky-blue" as "blue" through WordNet)?"""
-        return "-" in word and read.lower() in {p.lower() for p in word.split("-")}
-
     def _article(self, word: str) -> str | None:
         """The known indefinite article for an unknown one: "a" for "an", "an" for "a" (one
         article, spelt by the next word's sound); None for any other word."""
@@ -462,39 +421,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses):
         ``misspelt``, misspells one."""
         parts = token.split("-")
         if len(parts) > 1:
-            if all(p.lower() in self.known for p in parts):
-                return token  # "blue-green": the model reads both words
-            joined = token.replace("-", "").lower()  # WordNet writes some closed: "crisscross"
-            whole = self.nearest(token, misspelt) or self.nearest(joined, misspelt=False)
-            if whole is not None:
-                rewrites.append((token, whole))
-                return whole
-            coloured = self._coloured(parts)  # "banana-coloured": the colour of a banana
-            if coloured is not None:
-                rewrites.append((token, coloured))
-                return coloured
-            if self._content(token.lower()) or self._content(joined):  # a word of its own
-                return token  # that WordNet relates to nothing known: its parts would mislead
-                # ("topsy-turvy", "criss-cross")
-            read, by_part = [], []
-            for p in parts:  # a part of a compound is a modifier: never left out
-                new = None if p.lower() in self.known else self.nearest(p, misspelt)
-                if new is not None:
-                    by_part.append((p, new))
-                read.append(new or p)
-            if self.colour_positions and any(self.surveyed(p) for p in parts):
-                # a survey colour beside a basic colour term modifies it: "brick-red" is red
-                from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS  # numpy: on demand
-
-                if any(p.lower() in {*BASIC_TERMS, *SPELLINGS} for p in parts):
-                    read = [p if self.surveyed(p) else r for p, r in zip(parts, read)]
-                    by_part = [(p, n) for p, n in by_part if not self.surveyed(p)]
-            head = self._compound_head(parts, read) if self.compound_heads else None
-            if head is not None:
-                rewrites.append((token, head))
-                return head
-            rewrites.extend(by_part)
-            return "-".join(read)
+            return self._compound(token, parts, rewrites, misspelt)
         low = token.lower()
         if low in self.known or low in self.short_known:
             return token
