@@ -23,13 +23,14 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
   what it cannot read; off, such a word reaches the text encoder as written;
 - ``gloss_heads``: more of a WordNet definition read (tvnet/data/glosses.py): the thing it says
   a word is or has ("coin": "a flat metal piece (usually a disc)"; "pinstriped": "having very
-  thin stripes"), "the color of X", and a colour or shape word it names read through WordNet
-  ("golden": "having the … color of gold", gold is yellow); off, as before 2026-12-06 (sixth
-  session), only the definition's colour or shape words the model knows as written;
+  thin stripes") and a colour or shape word it names read through WordNet; off, the
+  definition's colour or shape words the model knows as written (with ``colour_objects`` also
+  off: as before 2026-12-06, sixth session; the other rule stays as it is during this one);
 - ``colour_objects``: a thing's colour where a word is said to have it ("banana-coloured" →
   yellow, from "crescent-shaped yellow fruit"; "milky": "resembling milk in color", milk "a
-  white … liquid"; ``Lexicon.colour_objects``); off, as on 2026-12-06 (sixth session) before
-  it: "banana-coloured" read part by part, "the color of X" as X's nearest known word;
+  white … liquid"; "golden": "the color of gold"; ``Lexicon.colour_objects``); off:
+  "banana-coloured" read part by part and, with ``gloss_heads``, "the color of X" as X's
+  nearest known word;
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.

@@ -92,11 +92,15 @@ def test_a_definition_names_what_a_word_is_or_has(wordnet):
     assert Lexicon.of(["spots"], wordnet).nearest("dappled") == "spots"
     # "the color of gold", and gold read through WordNet, not the colour survey
     assert Lexicon.of(["yellow"], wordnet, colours=False).nearest("golden") == "yellow"
-    # off: only the definition's colour or shape words known as written, as before
+    # both rules off: only the definition's colour or shape words known as written, as before
     for word, known in (("coin", "disc"), ("pinstriped", "stripes"), ("golden", "yellow")):
         lex = Lexicon.of([known], wordnet, colours=False)
-        lex.gloss_heads = False
+        lex.gloss_heads = lex.colour_objects = False
         assert lex.nearest(word) is None, word
+    # the colour of gold is the other rule's: with only the definition rule off, still yellow
+    lex = Lexicon.of(["yellow"], wordnet, colours=False)
+    lex.gloss_heads = False
+    assert lex.nearest("golden") == "yellow" and lex.nearest("coin") is None
     assert Lexicon.of(["purple"], wordnet).nearest("lilac") == "purple"  # genus, unchanged
 
 
@@ -116,13 +120,24 @@ def test_a_things_colour_where_a_word_is_said_to_have_it(wordnet):
     # before its definition's first colour word ("grape": "… with green or purple skins")
     grape = Lexicon.of(["green", "purple"], wordnet).rewrite("the grape-coloured one")[0]
     assert grape == "the purple one"
-    # a compound whose first part names no colour is left to the other rules
+    # a compound whose first part names no colour is left to the other rules, and so is one
+    # whose definition names a colour only after its head ("… gives a red glow")
     assert lex.rewrite("the block-coloured star")[0] == "the block-coloured star"
-    # off: as before, part by part and "the color of X" as X's nearest word
+    assert Lexicon.of(["red"], wordnet, colours=False).nearest("neon-coloured") is None
+    # a colour the model does not know, named first, is no answer: "tan" ("a light brown the
+    # color of topaz") is not the topaz's yellow; with brown known it is brown
+    assert Lexicon.of(["yellow", "orange"], wordnet).nearest("tan") is None
+    assert Lexicon.of(["yellow", "orange", "brown"], wordnet).nearest("tan") == "brown"
+    # and "having only one color" says no colour: "monochromatic" is not the generic "one"
+    assert Lexicon.of(["one", "white"], wordnet).nearest("monochromatic") is None
+    # off: as before, part by part and "the color of X" as X's nearest word; no definitions
+    # (glosses off) is no colour of a thing either
     off = Lexicon.of(colours, wordnet, colours=False)
     off.colour_objects = False
     assert off.rewrite("the banana-coloured star")[0] == "the crescent-coloured star"
     assert off.nearest("milky") is None
+    plain = Lexicon.of(colours, wordnet, colours=False, glosses=False)
+    assert plain.rewrite("the banana-coloured star")[0] == "the banana-coloured star"
 
 
 def test_a_definitions_head_is_no_place_no_empty_word_and_a_noun(wordnet):
@@ -132,8 +147,10 @@ def test_a_definitions_head_is_no_place_no_empty_word_and_a_noun(wordnet):
     # words that say nothing of how a thing looks: a ball is not "object", round not "shape"
     assert Lexicon.of(["object"], wordnet).nearest("ball") is None
     assert Lexicon.of(["shape"], wordnet).nearest("round") is None
-    # only a noun: "a small (usually square or hexagonal) metal block" does not make it small
+    # only the head noun: "a small (usually square or hexagonal) metal block" makes a nut
+    # neither small nor square
     assert Lexicon.of(["small"], wordnet).nearest("nut") is None
+    assert Lexicon.of(["square", "hexagon"], wordnet).nearest("nut") is None
     # "the right to buy or sell property" is no place: the head is read only in the right's
     # commonest sense, which is not the sense SynthRef uses
     assert Lexicon.of(["right"], wordnet, senses={"right": "n2 a1"}).nearest("option") is None

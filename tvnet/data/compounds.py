@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from tvnet.data.heads import GENERIC
 
-# parts of a compound that turn its known part's meaning around (:meth:`Lexicon._compound_head`)
+# parts of a compound that turn its known part's meaning around (:meth:`Compounds._compound_head`)
 COMPOUND_NEGATIONS = frozenset(
     {"non", "not", "no", "un", "anti", "never", "free", "less", "without", "pseudo", "faux", "ex"}
 )
@@ -78,7 +78,7 @@ class Compounds:
         """The one known word a hyphenated compound names, when WordNet has the compound as
         no word of its own: one part is a known word as written that names a thing or an
         attribute, and WordNet relates every other part to nothing known (``read``: each part
-        as :meth:`_swap` read it). "burnt-orange" → orange, "bone-white" → white, "new-moon"
+        as :meth:`_compound` read it). "burnt-orange" → orange, "bone-white" → white, "new-moon"
         → moon: the other parts narrow or compare what the known one names (a shade, a
         likeness), which this model cannot read anyway. None when a part turns the meaning
         around ("non-red", "dot-free"), when the known part is a generic noun ("one-colour"

@@ -1,7 +1,7 @@
 """What a WordNet definition says a word is (docs/design.md §6, "Wording").
 
 When no relation in WordNet leads from a word to a known one, its definition (gloss) often
-still names it in known words. :class:`~tvnet.data.lexicon.Lexicon` reads two kinds of them:
+still names it in known words. :class:`~tvnet.data.lexicon.Lexicon` reads three kinds of them:
 
 - the kind of colour or shape (:func:`genus_words`): "of a pale purple color", "a shade of
   blue", "very rich flaky crescent-shaped roll", "shaped like a star";
@@ -37,12 +37,9 @@ GENUS = tuple(
     )
 )
 # what a definition says a word has the colour of: "the color of gold", "resembling milk in color"
-_COLOUR_OF = tuple(
-    re.compile(p)
-    for p in (
-        r"\bcolou?r of (?:an? |the )?([a-z]+)\b",
-        r"\bresembling (?:an? |the )?([a-z]+) in colou?r\b",
-    )
+_COLOUR_OF = (
+    re.compile(r"\bcolou?r of ([^;,()]*)"),
+    re.compile(r"\bresembling ([^;,()]*?) in colou?r\b"),
 )
 # the second part of a compound that makes its first part a colour: "banana-coloured"
 COLOUR_SUFFIXES = frozenset("coloured colored colour color toned tinted hued".split())
@@ -52,8 +49,10 @@ _HAS = re.compile(
     r"(?:marked|covered|decorated|patterned|streaked|spotted|dotted) (?:with|by|in)"
     r"(?: or as if with)?) "
 )
-# what a noun usually is, in parentheses: "(usually a disc)", "(especially a white stripe …)"
-_USUALLY = re.compile(r"\((?:usually|often|typically|especially) ([^)]*)")
+# what a noun usually is, in parentheses, as a noun phrase: "(usually a disc)", "(especially a
+# white stripe …)"; not an adjective ("(usually square or hexagonal)")
+_USUALLY = re.compile(r"\((?:usually|often|typically|especially) ((?:an?|the) [^)]*)")
+_PARENTHESES = re.compile(r"\([^)]*\)")
 # a domain label opening a definition: "(baseball) base consisting of …"
 _LABEL = re.compile(r"^\([^)]*\)\s*")
 _DETERMINERS = frozenset("a an the any one some".split())
@@ -70,22 +69,50 @@ _TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)*|[^a-z\s]")
 
 
 def colour_objects(gloss: str) -> list[str]:
-    """The things whose colour ``gloss`` says its word has ("having the … color of gold":
-    gold; "resembling milk in color": milk)."""
+    """The things whose colour ``gloss`` says its word has, each the head of its noun phrase
+    ("having the … color of gold": gold; "the color of dark chocolate": chocolate;
+    "resembling milk in color": milk)."""
     gloss = gloss.lower()
-    return list(dict.fromkeys(m.group(1) for pat in _COLOUR_OF for m in pat.finditer(gloss)))
+    out = []
+    for pat in _COLOUR_OF:
+        for m in pat.finditer(gloss):
+            out += _heads(_TOKEN.findall(m.group(1)))[:1]
+    return list(dict.fromkeys(out))
 
 
-def genus_words(gloss: str) -> list[str]:
+def genus_words(gloss: str, ish: bool = True) -> list[str]:
     """The words that ``gloss`` names as the kind of colour or shape, in order, each also
-    without "-ish" ("purplish": purple)."""
+    without "-ish" ("purplish": purple) unless not ``ish``."""
     gloss = gloss.lower()
     out = []
     for pat in GENUS:
         for m in pat.finditer(gloss):
-            for w in (m.group(1), m.group(1).removesuffix("ish")):
+            for w in (m.group(1), m.group(1).removesuffix("ish")) if ish else (m.group(1),):
                 if w not in out:
                     out.append(w)
+    return out
+
+
+def colour_terms(gloss: str, terms: frozenset[str] | set[str]) -> list[str]:
+    """The ``terms`` (colour terms) that a noun's definition ``gloss`` names as whole words
+    before its head, the colour of the thing itself ("elongated crescent-shaped yellow fruit":
+    yellow; not "an element that gives a red glow"), in order; of a hyphenated colour its last
+    part, the colour it names ("yellow-brown": brown); "reddish" is not red."""
+    out = []
+    for token in _phrase(_TOKEN.findall(_LABEL.sub("", gloss.lower().strip()))):
+        last = token.split("-")[-1]
+        if last in terms:
+            out.append(last)
+    return out
+
+
+def _phrase(tokens: list[str]) -> list[str]:
+    """The words of the noun phrase that ``tokens`` open, up to its head (see :func:`_heads`)."""
+    out = []
+    for t in tokens:
+        if t in _AFTER_HEAD or not t[0].isalpha():
+            break
+        out.append(t)
     return out
 
 
@@ -118,8 +145,8 @@ def head_nouns(gloss: str, pos: str) -> list[str]:
     adjective whose definition says nothing it has ("of a pale purple color")."""
     gloss = _LABEL.sub("", gloss.lower().strip())
     out: list[str] = []
-    if pos == "n":
-        out += _heads(_TOKEN.findall(gloss))
+    if pos == "n":  # the head outside parentheses: "a small (usually square) metal block"
+        out += _heads(_TOKEN.findall(_PARENTHESES.sub(" ", gloss)))
         for m in _USUALLY.finditer(gloss):
             out += _heads(_TOKEN.findall(m.group(1)))
     else:
@@ -137,19 +164,21 @@ _EMPTY = (
 
 
 class Glosses:
-    """The definitions half of :class:`tvnet.data.lexicon.Lexicon` (its attributes below)."""
+    """The definitions half of :class:`tvnet.data.lexicon.Lexicon` (its attributes below).
+    A definition's words are read with ``nested`` set, passed down rather than kept on the
+    lexicon, which threads share: such a reading follows no further definition."""
 
     known: frozenset[str]
     wordnet: WordNet
     by_base: dict[str, str]
+    glosses: bool
+    colours: bool
     gloss_heads: bool
     colour_objects: bool
-    _in_gloss: bool
-    _by_survey: set[str]
     _home: dict[str, frozenset[tuple[int, str]]]
 
-    def _nearest(self, word: str) -> str | None:  # pragma: no cover - the lexicon's
-        raise NotImplementedError
+    def _nearest(self, word: str, nested: bool = False) -> str | None:  # pragma: no cover
+        raise NotImplementedError  # the lexicon's
 
     def _content(self, word: str) -> bool:  # pragma: no cover - the lexicon's
         raise NotImplementedError
@@ -160,85 +189,104 @@ class Glosses:
     def _colour(self, word: str) -> str | None:  # pragma: no cover - the lexicon's
         raise NotImplementedError
 
-    def _genus(self, offset: int, pos: str) -> tuple[int, int, str] | None:
+    def _genus(self, offset: int, pos: str, nested: bool = False) -> tuple[int, int, str] | None:
         """A known word that the definition names as the kind of colour or shape ("a shade of
-        blue", "crescent-shaped", "shaped like a star"), counted as two steps away: the word
-        itself, an inflection of it, or (once, not within a definition's own word) its
-        nearest known word by WordNet (:meth:`_gloss_word`); with ``gloss_heads`` first the
-        colour of the thing whose colour it says the word has ("the color of gold"; with
-        ``colour_objects`` by :meth:`_object_colour`, else as a genus word), and failing all
-        those a known word or inflection that the definition says the word is or has ("a very
-        small spot", "having very thin stripes"), three steps away."""
+        blue", "crescent-shaped", "shaped like a star"), counted as two steps away, as
+        written; with ``gloss_heads`` also an inflection of it or, unless ``nested``, its
+        nearest known word by WordNet (:meth:`_gloss_word`). With ``colour_objects``, after
+        the kinds named as written and before the others, the colour of the thing whose colour
+        it says the word has ("the color of gold": :meth:`_object_colour`), unless the
+        definition's own first colour term is one the model does not know. Failing all those
+        (``gloss_heads``), a known word or inflection that the definition says the word is or
+        has ("a very small spot", "having very thin stripes"), three steps away."""
         gloss = self.wordnet.synset(offset, pos).gloss
-        if self.gloss_heads:
+        if self.gloss_heads or self.colour_objects:
+            for w in genus_words(gloss, ish=False):  # "a shade of blue", "brown color"
+                if w in self.known and w not in _EMPTY and self._content(w):
+                    return 2, 0, w
+        named = colour_terms(gloss, self._terms()) if self.colour_objects else []
+        if self.colour_objects and (not named or named[0] in self.known):
+            # not when the definition's own colour is one the model does not know: "tan", "a
+            # light brown the color of topaz", is no yellow
             for w in colour_objects(gloss):
-                if self.colour_objects:
-                    k = self._object_colour(w)
-                else:
-                    k = self._gloss_word(w, follow=True, head=False)
+                k = self._object_colour(w, nested)
+                if k is not None:
+                    return 2, 0, k
+        elif self.gloss_heads:  # as on 2026-12-06 before colour_objects: X's nearest word
+            for w in colour_objects(gloss):
+                k = self._gloss_word(w, follow=True, head=False, nested=nested)
                 if k is not None:
                     return 2, 0, k
         for w in genus_words(gloss):
-            k = self._gloss_word(w, follow=self.gloss_heads, head=False)
+            k = self._gloss_word(w, follow=self.gloss_heads, head=False, nested=nested)
             if k is not None:
                 return 2, 0, k
         if self.gloss_heads:
             for i, w in enumerate(head_nouns(gloss, "n" if pos == "n" else "a")):
-                k = self._gloss_word(w, follow=False, head=True)
+                k = self._gloss_word(w, follow=False, head=True, nested=nested)
                 if k is not None:
                     return 3, i, k
         return None
 
-    def _object_colour(self, word: str) -> str | None:
-        """The known basic colour term (Berlin & Kay's, as the survey has them) that names the
-        colour of the thing ``word``: the word itself; the term it is read as by WordNet or the
-        survey ("grape": purple; once, not within a definition's own word); else the first
-        such term, as a whole word, in the definitions of its noun senses that people use
-        ("banana": "elongated crescent-shaped yellow fruit", not the crescent its shape
-        reads; "milk": "a white nutritious liquid"; "reddish" is not red), else the survey's
-        term for it as a colour name. Only where a word is
-        said to have that thing's colour: "X-coloured", "the color of X"."""
-        from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS  # numpy: on demand
+    def _terms(self) -> frozenset[str]:
+        """The basic colour terms (Berlin & Kay's eleven, as the survey's code lists them),
+        whether the model knows them or not; none when that code cannot be imported."""
+        try:
+            from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS  # numpy: on demand
+        except ImportError:  # pragma: no cover - numpy is a dependency
+            return frozenset()
+        return frozenset((*BASIC_TERMS, *SPELLINGS))
 
-        terms = {t for t in (*BASIC_TERMS, *SPELLINGS) if t in self.known}
+    def _object_colour(self, word: str, nested: bool = False) -> str | None:
+        """The known basic colour term that names the colour of the thing ``word``, where a
+        word is said to have that thing's colour ("X-coloured", "the color of X"):
+        - the word itself, when it is such a term;
+        - unless ``nested``, the term WordNet reads it as (once, not through its own
+          definition's words);
+        - with ``colours``, the survey's term for it as a colour name ("grape": purple; "sky":
+          blue);
+        - else the first basic colour term its noun senses' definitions name as a whole word
+          ("banana": "elongated crescent-shaped yellow fruit", not the crescent its shape
+          reads; "milk": "a white nutritious liquid"; "reddish" is not red; of "yellow-brown"
+          brown). A term the model does not know there is no answer: a later known one would
+          be another colour ("tan": "a light brown the color of topaz" is not yellow)."""
+        terms = self._terms()
         if word in terms:
-            return word
-        if not self._in_gloss:  # the colour WordNet or the survey reads it as ("grape")
-            self._in_gloss = True
-            try:
-                k = self._nearest(word)
-            finally:
-                self._in_gloss = False
+            return word if word in self.known else None
+        if not nested:
+            k = self._nearest(word, nested=True)
             if k in terms:
+                return k
+        if self.colours and len(word) >= MIN_LEN:
+            k = self._colour(word)
+            if k is not None:
                 return k
         for form in dict.fromkeys((word, *self.wordnet.base_forms(word, "n"))):
             for _, offset in self._senses(form, "n"):
-                gloss = self.wordnet.synset(offset, "n").gloss.lower()
-                named = [w for w in re.findall(r"[a-z]+", gloss) if w in terms]
+                named = colour_terms(self.wordnet.synset(offset, "n").gloss, terms)
                 if named:
-                    return named[0]
-        return self._colour(word) if len(word) >= MIN_LEN else None
+                    return named[0] if named[0] in self.known else None
+        return None
 
     def _coloured(self, parts: list[str]) -> str | None:
         """The colour a compound "X-coloured" names (:data:`COLOUR_SUFFIXES`), X unknown:
-        X's colour (:meth:`_object_colour`; "banana-coloured" → yellow), with
+        X's colour (:meth:`_object_colour`; "banana-coloured" → yellow), with ``glosses`` and
         ``colour_objects``."""
-        if not self.colour_objects or len(parts) != 2:
+        if not (self.glosses and self.colour_objects) or len(parts) != 2:
             return None
         first, second = parts[0].lower(), parts[1].lower()
         if second not in COLOUR_SUFFIXES or first in self.known:
             return None
         return self._object_colour(first)
 
-    def _gloss_word(self, word: str, follow: bool, head: bool) -> str | None:
+    def _gloss_word(self, word: str, follow: bool, head: bool, nested: bool) -> str | None:
         """The known word that ``word`` of a definition stands for: itself or an inflection of
-        it (a ``head`` noun only as :meth:`_head` allows), or with ``follow`` its nearest known
-        word by WordNet's relations and definitions, read once (not through the definitions of
-        its own definition's words). Never a word
-        that says nothing of how a thing looks (:data:`_EMPTY`: "round object that is hit" is
-        no reason to read "ball" as "object") nor a place ("front": "the side that is forward"
-        is not the side), nor a colour name only the survey reads (:meth:`_colour` is for
-        where a colour word stands)."""
+        it (a ``head`` noun only as :meth:`_head` allows), or with ``follow`` and unless
+        ``nested`` its nearest known word by WordNet's relations and definitions, read once
+        (not through the definitions of its own definition's words, nor the colour survey,
+        which is for where a colour word stands). Never a word that says nothing of how a
+        thing looks (:data:`_EMPTY`: "round object that is hit" is no reason to read "ball"
+        as "object") nor a place ("front": "the side that is forward" is not the side)."""
         if not (follow or head):  # as before ``gloss_heads``: the known word itself
             return word if word in self.known and self._content(word) else None
         if word in _EMPTY or len(word) < MIN_LEN:
@@ -250,14 +298,10 @@ class Glosses:
             if k is not None:
                 good = k not in _EMPTY and self._content(k) and (not head or self._head(form))
                 return k if good else None
-        if not follow or self._in_gloss:
+        if not follow or nested:
             return None
-        self._in_gloss = True
-        try:
-            k = self._nearest(word)
-        finally:
-            self._in_gloss = False
-        return None if k in _EMPTY or word in self._by_survey else k
+        k = self._nearest(word, nested=True)
+        return None if k in _EMPTY else k
 
     def _head(self, form: str) -> bool:
         """May ``form``, a definition's head noun, be read as the known word it is? Only when

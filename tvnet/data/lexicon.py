@@ -103,11 +103,11 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
     glosses: bool = True  # also read a definition's genus (:meth:`_genus`)
     # and, with ``glosses``, the thing a definition says the word is or has ("a very small
     # spot", "having thin stripes"; :func:`tvnet.data.glosses.head_nouns`), "the color of X",
-    # and a genus word read through WordNet ("gold" is yellow; :meth:`_genus`). Off: as
-    # before 2026-12-06 (sixth session)
+    # and a genus word read through WordNet ("gold" is yellow; :meth:`Glosses._genus`)
     gloss_heads: bool = True
-    # a thing's colour where a word is said to have it: "banana-coloured", "resembling milk in
-    # color" (:meth:`~tvnet.data.glosses.Glosses._object_colour`); off: as on 2026-12-06
+    # with ``glosses``, a thing's colour where a word is said to have it: "banana-coloured",
+    # "resembling milk in color" (:meth:`~tvnet.data.glosses.Glosses._object_colour`). Both
+    # off: as before 2026-12-06 (sixth session)
     colour_objects: bool = True
     colours: bool = True  # a colour name from the xkcd survey (:meth:`_colour`)
     spelling: bool = True  # failing those, a misspelt known word (:meth:`_misspelt`)
@@ -147,7 +147,6 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
         self._cache: dict[str, str | None] = {}
         self._typos: dict[str, str | None] = {}  # :meth:`_misspelt`'s answers
         self._by_survey: set[str] = set()  # words that only the colour survey reads
-        self._in_gloss = False  # reading a definition's word (:meth:`_gloss_word`)
         # the known words it may answer, and which of them are function words
         self._spellable: tuple[list[str], frozenset[str]] | None = None
         self._home = self._home_senses(self.senses or {})
@@ -215,7 +214,9 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
             value = self._typos[word]
         return value
 
-    def _nearest(self, word: str) -> str | None:
+    def _nearest(self, word: str, nested: bool = False) -> str | None:
+        """:meth:`nearest` uncached; ``nested``: for a word of a definition (:class:`Glosses`),
+        not through the definitions of its own definition's words, nor the colour survey."""
         if word in self.known or len(word) < MIN_LEN:
             return None
         forms = {pos: self.wordnet.base_forms(word, pos) for pos in POS}
@@ -232,14 +233,14 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
                 for sense, off in self._senses(form, pos):
                     hit = self._search(off, pos)
                     if hit is None and self.glosses:
-                        hit = self._genus(off, pos)
+                        hit = self._genus(off, pos, nested)
                     if hit is not None:
                         cand = (sense + hit[0], p_rank, hit[1], hit[2])
                         best = cand if best is None or cand < best else best
         if best is not None:
             return best[3]
         derived = self._derived(word)
-        if derived is not None or not self.colours:
+        if derived is not None or not self.colours or nested:
             return derived
         colour = self._colour(word)
         if colour is not None:
