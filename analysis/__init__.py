@@ -15,6 +15,7 @@ Every number comes from the dump rows through :func:`tvnet.eval.metrics.aggregat
 """
 
 from analysis.calibration import calibration_summary, reliability_table
+from analysis.export import to_csv, to_latex, to_markdown
 from analysis.influence import influence_table
 from analysis.tables import (
     concat_samples,
@@ -23,9 +24,6 @@ from analysis.tables import (
     size_table,
     table1,
     table3,
-    to_csv,
-    to_latex,
-    to_markdown,
 )
 
 __all__ = [

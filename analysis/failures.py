@@ -223,7 +223,7 @@ def table_cli(
     ap.add_argument("dumps", nargs="+", metavar="DUMP", help="dump folders of one dataset")
     ap.add_argument("--data", required=True, metavar="DIR", help="the dumps' dataset")
     args = ap.parse_args(argv)
-    from analysis.tables import to_markdown
+    from analysis.export import to_markdown
     from tvnet.data.refer import open_refer
 
     try:

@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import calibration, cues, failures, figures, influence, tables
+from analysis import calibration, cues, export, failures, figures, influence, tables
 from tvnet.eval.dump import Dump, load_dump, load_dumps
 from tvnet.eval.metrics import INFLUENCE_FIELDS
 from tvnet.io import atomic_path, atomic_write_text
@@ -115,10 +115,10 @@ def build_report(
         md += ["No samples in the selected dumps.", ""]
 
     def add_table(df: pd.DataFrame, title: str, stem: str) -> None:
-        md.extend([f"## {title}", "", tables.to_markdown(df, digits)])
-        tex.append(tables.to_latex(df, digits, caption=title, label=f"tab:{stem}"))
+        md.extend([f"## {title}", "", export.to_markdown(df, digits)])
+        tex.append(export.to_latex(df, digits, caption=title, label=f"tab:{stem}"))
         path = out / f"{stem}.csv"
-        atomic_write_text(path, tables.to_csv(df))
+        atomic_write_text(path, export.to_csv(df))
         written.append(path)
 
     for (dataset, split), group in samples.groupby(["dataset", "split"], sort=True):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis import tables
+from analysis import export, tables
 
 MAX_LISTED = 200  # rows shown in sample lists (the full filtered set is exported)
 TABLE_DIGITS = 2  # percentages in tables
@@ -77,15 +77,15 @@ def export_text(
     rounded as on screen: ``digits`` for percentages, ``COLUMN_DIGITS`` for per-sample
     columns. The CSV then reads 8.8, not 8.799999999999999."""
     if kind == "CSV":
-        return tables.to_csv(rounded(df, digits))
+        return export.to_csv(rounded(df, digits))
     text = df.copy()  # per-sample columns as text with their own digits
     for c in text.columns:
         d = digits_of(c, None)
         if d is not None and pd.api.types.is_float_dtype(text[c]):
             text[c] = ["–" if np.isnan(v) else f"{v:.{d}f}" for v in text[c]]
     if kind == "Markdown":
-        return tables.to_markdown(text, digits=digits)
-    return tables.to_latex(text, digits=digits, caption=caption or None, label=f"tab:{name}")
+        return export.to_markdown(text, digits=digits)
+    return export.to_latex(text, digits=digits, caption=caption or None, label=f"tab:{name}")
 
 
 def export_buttons(

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from dumps_fixture import EXPECTED
 
+from analysis.export import to_csv, to_latex, to_markdown
 from analysis.tables import (
     base_variants,
     concat_samples,
@@ -21,9 +22,6 @@ from analysis.tables import (
     size_table,
     table1,
     table3,
-    to_csv,
-    to_latex,
-    to_markdown,
 )
 
 PREC = ["Prec@0.5", "Prec@0.6", "Prec@0.7", "Prec@0.8", "Prec@0.9"]
