@@ -39,52 +39,12 @@ from apps.demo.notes import (
     training_summary,
     verdict_cell,
 )
+from apps.demo.outputs import GATES_HINT, OUTPUTS, REPLACED, SKIP, source_of, update
 from apps.demo.words import HINT as WORDS_HINT
 from apps.demo.words import words_html
 from tvnet import InputError, overlay
 
 log = logging.getLogger("tvnet.demo")
-
-OUTPUTS = (  # what a model call returns, in order (the session's state key comes last)
-    "overlay",
-    "status",
-    "neighbour",
-    "neighbour_caption",
-    "attention",
-    "attention_caption",
-    "a2",
-    "a2_caption",
-    "gates",
-    "candidates",
-    "candidate",
-    "latency",
-    "mask",
-    "summary",
-    "probability",
-    "probability_caption",
-    "influence",
-    "influence_caption",
-    "gates_caption",
-    "words",
-)
-GATES_HINT = "*Tick the box to draw the gates of the last answer.*"
-REPLACED = "The answer on show changed while this ran: press the button again for it."
-SKIP = {"__type__": "update"}  # gr.skip(): leave that output as it is
-
-
-def update(**props) -> dict[str, Any]:
-    """gr.update(**props) without gradio: a component's new properties."""
-    return {"__type__": "update", **props}
-
-
-def source_of(payload: Any) -> str | None:
-    """What identifies an upload between events: Gradio's file path for it (the same file
-    uploaded again keeps its path), else its URL."""
-    if isinstance(payload, dict):
-        return payload.get("path") or payload.get("url")
-    if isinstance(payload, (str, Path)):
-        return str(payload)
-    return None
 
 
 class Handlers:

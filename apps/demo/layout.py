@@ -14,9 +14,10 @@ import gradio as gr
 
 from apps.demo import maps, words
 from apps.demo.events import Demo
-from apps.demo.handlers import GATES_HINT, OUTPUTS, Handlers
+from apps.demo.handlers import Handlers
 from apps.demo.models import Models
 from apps.demo.notes import EMPTY_TABLE, TITLE, VARIANT_LABEL, model_note
+from apps.demo.outputs import GATES_HINT, OUTPUTS
 from tvnet import default_assets
 
 EXAMPLES = default_assets()["examples"]  # $TVNET_ASSETS/examples when set

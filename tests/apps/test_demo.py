@@ -514,8 +514,9 @@ def test_an_influence_view_of_a_replaced_answer_says_so(tiny_synthref, tmp_path,
     """The influence buttons run one at a time with the model calls: one clicked while a new
     Segment ran would show the previous answer's numbers under the new one. A session's view
     of an answer that is no longer on show says so instead; the current one's is drawn."""
-    from apps.demo.handlers import REPLACED, SKIP, Handlers
+    from apps.demo.handlers import Handlers
     from apps.demo.models import Models
+    from apps.demo.outputs import REPLACED, SKIP
 
     ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
     models = Models(ckpt, tiny_synthref["pool"], device="cpu",
