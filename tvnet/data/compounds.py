@@ -10,6 +10,7 @@ orange; :meth:`Compounds._compound_head`).
 
 from __future__ import annotations
 
+from tvnet.data.glosses import COLOUR_SUFFIXES, basic_colour_terms
 from tvnet.data.heads import GENERIC
 
 # parts of a compound that turn its known part's meaning around (:meth:`Compounds._compound_head`)
@@ -19,9 +20,8 @@ COMPOUND_NEGATIONS = frozenset(
 # second parts after which a known first part still names the thing: "star-shaped",
 # "red-tinted", "small-sized" (an English compound's head is its last part; after any other,
 # "second-last", "square-patterned", "checked-off", the known first part is only a modifier)
-COMPOUND_SUFFIXES = frozenset(
-    "shaped shape like looking ish esque y ey coloured colored colour color toned tone "
-    "tinted tint hued hue sized size type style".split()
+COMPOUND_SUFFIXES = COLOUR_SUFFIXES | frozenset(
+    "shaped shape like looking ish esque y ey tone tint hue sized size type style".split()
 )
 
 
@@ -62,9 +62,7 @@ class Compounds:
             read.append(new or p)
         if self.colour_positions and any(self.surveyed(p) for p in parts):
             # a survey colour beside a basic colour term modifies it: "brick-red" is red
-            from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS  # numpy: on demand
-
-            if any(p.lower() in {*BASIC_TERMS, *SPELLINGS} for p in parts):
+            if any(p.lower() in basic_colour_terms() for p in parts):
                 read = [p if self.surveyed(p) else r for p, r in zip(parts, read)]
                 by_part = [(p, n) for p, n in by_part if not self.surveyed(p)]
         head = self._compound_head(parts, read) if self.compound_heads else None

@@ -21,6 +21,7 @@ lexicon, decides which of them stand for a known word.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from tvnet.data.heads import GENERIC, PLACE_WORDS
@@ -66,6 +67,15 @@ _AFTER_HEAD = frozenset(
     ).split()
 )
 _TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)*|[^a-z\s]")
+
+
+@functools.cache
+def basic_colour_terms() -> frozenset[str]:
+    """The basic colour terms (Berlin & Kay's eleven, as the survey's code lists them, with
+    its other spellings), whether a model knows them or not."""
+    from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS  # numpy: on demand
+
+    return frozenset((*BASIC_TERMS, *SPELLINGS))
 
 
 def colour_objects(gloss: str) -> list[str]:
@@ -204,7 +214,7 @@ class Glosses:
             for w in genus_words(gloss, ish=False):  # "a shade of blue", "brown color"
                 if w in self.known and w not in _EMPTY and self._content(w):
                     return 2, 0, w
-        named = colour_terms(gloss, self._terms()) if self.colour_objects else []
+        named = colour_terms(gloss, basic_colour_terms()) if self.colour_objects else []
         if self.colour_objects and (not named or named[0] in self.known):
             # not when the definition's own colour is one the model does not know: "tan", "a
             # light brown the color of topaz", is no yellow
@@ -228,15 +238,6 @@ class Glosses:
                     return 3, i, k
         return None
 
-    def _terms(self) -> frozenset[str]:
-        """The basic colour terms (Berlin & Kay's eleven, as the survey's code lists them),
-        whether the model knows them or not; none when that code cannot be imported."""
-        try:
-            from tvnet.data.colour_names import BASIC_TERMS, SPELLINGS  # numpy: on demand
-        except ImportError:  # pragma: no cover - numpy is a dependency
-            return frozenset()
-        return frozenset((*BASIC_TERMS, *SPELLINGS))
-
     def _object_colour(self, word: str, nested: bool = False) -> str | None:
         """The known basic colour term that names the colour of the thing ``word``, where a
         word is said to have that thing's colour ("X-coloured", "the color of X"):
@@ -250,7 +251,7 @@ class Glosses:
           reads; "milk": "a white nutritious liquid"; "reddish" is not red; of "yellow-brown"
           brown). A term the model does not know there is no answer: a later known one would
           be another colour ("tan": "a light brown the color of topaz" is not yellow)."""
-        terms = self._terms()
+        terms = basic_colour_terms()
         if word in terms:
             return word if word in self.known else None
         if not nested:
