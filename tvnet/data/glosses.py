@@ -214,16 +214,18 @@ class Glosses:
             for w in genus_words(gloss, ish=False):  # "a shade of blue", "brown color"
                 if w in self.known and w not in _EMPTY and self._content(w):
                     return 2, 0, w
-        named = colour_terms(gloss, basic_colour_terms()) if self.colour_objects else []
-        if self.colour_objects and (not named or named[0] in self.known):
+        things = colour_objects(gloss)
+        if self.colour_objects:
             # not when the definition's own colour is one the model does not know: "tan", "a
-            # light brown the color of topaz", is no yellow
-            for w in colour_objects(gloss):
-                k = self._object_colour(w, nested)
-                if k is not None:
-                    return 2, 0, k
+            # light brown the color of topaz", is no yellow (nor topaz's nearest word)
+            named = colour_terms(gloss, basic_colour_terms()) if things else []
+            if not named or named[0] in self.known:
+                for w in things:
+                    k = self._object_colour(w, nested)
+                    if k is not None:
+                        return 2, 0, k
         elif self.gloss_heads:  # as on 2026-12-06 before colour_objects: X's nearest word
-            for w in colour_objects(gloss):
+            for w in things:
                 k = self._gloss_word(w, follow=True, head=False, nested=nested)
                 if k is not None:
                     return 2, 0, k
