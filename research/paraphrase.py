@@ -380,6 +380,13 @@ from heldout15 import HELDOUT15  # noqa: E402  (research/ is sys.path[0] as a sc
 # the colour-of-a-thing rule (Lexicon.colour_objects) once.
 from heldout16 import HELDOUT16  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A seventeenth list (research/heldout17.py), written blind on 2026-12-06 (seventh session) by a
+# helper who read only the generator's vocabulary and no earlier list, aimed at speakers the
+# earlier lists did not imagine (`--words heldout17`); it judged the rules for adjectives read
+# as nouns and head adjectives read as a satellite (Lexicon.derivations, counting, satellites,
+# modifier_nouns) once.
+from heldout17 import HELDOUT17  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -397,6 +404,7 @@ TABLES = {
     "heldout14": HELDOUT14,
     "heldout15": HELDOUT15,
     "heldout16": HELDOUT16,
+    "heldout17": HELDOUT17,
 }
 
 

@@ -31,6 +31,16 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
   white … liquid"; "golden": "the color of gold"; ``Lexicon.colour_objects``); off:
   "banana-coloured" read part by part and, with ``gloss_heads``, "the color of X" as X's
   nearest known word;
+- ``derivations``: an adjective read as the noun it derives from ("triangular", "circular",
+  "three-sided" → triangle; ``Lexicon.derivations``) or, where it counts, as the one known noun
+  whose definition makes the same count ("six-sided": "having six sides" → hexagon, "a six-sided
+  polygon"; ``Lexicon.counting``); off, as before 2026-12-06 (seventh session);
+- ``satellites``: a head adjective read as its one known satellite, when it has at most eight
+  ("undecorated" → plain; ``Lexicon.satellites``); off, as before;
+- ``modifier_nouns``: an unknown head noun after an adjective read as a noun is still a head
+  ("the three-sided figure" → "the triangle object"; ``Lexicon.modifier_nouns``); off, as
+  before, such a noun stays as written;
+- ``adjectives``: the last three together (off: as before 2026-12-06, seventh session);
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -61,6 +71,10 @@ RULES = (
     "colour_compounds",
     "gloss_heads",
     "colour_objects",
+    "derivations",
+    "satellites",
+    "modifier_nouns",
+    "adjectives",
 )
 
 
@@ -69,10 +83,13 @@ def rule_switch(p, rule: str):
     lex = p.lexicon
     if rule in ("spelling", "compound_heads"):
         return lambda on: setattr(lex, rule, on)
-    if rule in ("gloss_heads", "colour_objects"):
+    seventh = ("derivations", "counting", "satellites", "modifier_nouns")
+    if rule in ("gloss_heads", "colour_objects", "adjectives", *seventh):
+        names = {"derivations": seventh[:2], "adjectives": seventh}.get(rule, (rule,))
 
         def switch(on: bool) -> None:
-            setattr(lex, rule, on)
+            for name in names:
+                setattr(lex, name, on)
             for cache in (lex._cache, lex._typos, lex._by_survey):  # read under the other rule
                 cache.clear()
 

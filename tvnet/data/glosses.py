@@ -67,6 +67,17 @@ _AFTER_HEAD = frozenset(
     ).split()
 )
 _TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)*|[^a-z\s]")
+# counting in a definition: "having six sides" (what an adjective says), and "a six-sided
+# polygon", "a parallelogram with four equal sides", "a plane figure with 5 or more points"
+# (what a noun's says: what it is, or has "with"; not "the point where two lines meet")
+_NUMBERS = {
+    w: i + 1
+    for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split())
+}
+_N = r"(\d+|" + "|".join(_NUMBERS) + ")"
+_HAVING_N = re.compile(r"^(?:having|with) " + _N + r" ([a-z]+?)s\b")
+_N_ED = re.compile(r"\b" + _N + r"-([a-z]+?)e?d\b")
+_N_THINGS = re.compile(r"\bwith " + _N + r"( or more)?(?: [a-z]+)? ([a-z]+?)s\b")
 
 
 @functools.cache
@@ -173,6 +184,34 @@ _EMPTY = (
 )
 
 
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBERS[word]
+
+
+def _stem(noun: str) -> str:
+    """A counted thing as both "sides" and "six-sided" spell it: "sid"."""
+    return noun.removesuffix("e")
+
+
+def counted(gloss: str) -> tuple[int, str] | None:
+    """(how many, of what) where an adjective's definition counts what it has: "having six
+    sides" → (6, "sid"), spelt as :func:`_stem` spells it."""
+    m = _HAVING_N.match(gloss)
+    return (_number(m.group(1)), _stem(m.group(2))) if m else None
+
+
+def counts(gloss: str) -> list[tuple[int, str, bool]]:
+    """(how many, of what, or more) for each count a noun's definition makes: "a six-sided
+    polygon" → (6, "sid", False); "a plane figure with 5 or more points" → (5, "point",
+    True)."""
+    out = [(_number(m.group(1)), _stem(m.group(2)), False) for m in _N_ED.finditer(gloss)]
+    out += [
+        (_number(m.group(1)), _stem(m.group(3)), bool(m.group(2)))
+        for m in _N_THINGS.finditer(gloss)
+    ]
+    return out
+
+
 class Glosses:
     """The definitions half of :class:`tvnet.data.lexicon.Lexicon` (its attributes below).
     A definition's words are read with ``nested`` set, passed down rather than kept on the
@@ -185,7 +224,9 @@ class Glosses:
     colours: bool
     gloss_heads: bool
     colour_objects: bool
+    counting: bool
     _home: dict[str, frozenset[tuple[int, str]]]
+    _counts: dict[tuple[int, str], list[tuple[str, bool]]] | None
 
     def _nearest(self, word: str, nested: bool = False) -> str | None:  # pragma: no cover
         raise NotImplementedError  # the lexicon's
@@ -239,6 +280,34 @@ class Glosses:
                 if k is not None:
                     return 3, i, k
         return None
+
+    def _counted(self, offset: int, pos: str) -> tuple[int, int, str] | None:
+        """(2, 0, word) for the one known noun whose definition (in a sense the model uses it
+        in) makes the count that an adjective's definition makes: "six-sided" ("having six
+        sides") → hexagon ("a six-sided polygon"); "five-pointed" ("having five points") → star
+        ("a plane figure with 5 or more points"). None where several make it ("four-sided":
+        the square's four equal sides, the rhombus's) or none does."""
+        count = counted(self.wordnet.synset(offset, pos).gloss) if pos == "a" else None
+        if count is None:
+            return None
+        if self._counts is None:  # once: the counts the known nouns' definitions make
+            table: dict[tuple[int, str], list[tuple[str, bool]]] = {}
+            for w in sorted(self.known):
+                home = self._home.get(w)
+                for off in self.wordnet.offsets(w, "n"):  # every sense, unless restricted
+                    if home is None or (off, "n") in home:
+                        for n, thing, more in counts(self.wordnet.synset(off, "n").gloss):
+                            table.setdefault((n, thing), []).append((w, more))
+            self._counts = table
+        n, thing = count
+        found = {
+            w
+            for (m, t), ws in self._counts.items()
+            if t == thing
+            for w, more in ws
+            if m == n or (more and n > m)
+        }
+        return (2, 0, found.pop()) if len(found) == 1 else None
 
     def _object_colour(self, word: str, nested: bool = False) -> str | None:
         """The known basic colour term that names the colour of the thing ``word``, where a

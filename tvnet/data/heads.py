@@ -85,6 +85,7 @@ class Heads:
     short_known: frozenset[str]
     wordnet: WordNet
     _by_survey: set[str]  # words that only the colour survey reads (Lexicon._nearest)
+    modifier_nouns: bool  # a head after an adjective read as a noun (:meth:`_after_modifier`)
 
     def nearest(self, word: str) -> str | None:  # pragma: no cover - the lexicon's
         raise NotImplementedError
@@ -190,8 +191,9 @@ class Heads:
         self, matches: list[re.Match], gaps: list[str], read: list[str | None], i: int
     ) -> bool:
         """Does word ``i`` come right after a determiner ("the", "which"), an adjective ("red",
-        "shiny") or an unknown modifier noun ("custard gizmo"), as a head noun does, and not in
-        a phrase of parts ("with a hole")?
+        "shiny"; with ``modifier_nouns``, also one read as a noun: "three-sided" as triangle)
+        or an unknown modifier noun ("custard gizmo"), as a head noun does, and not in a
+        phrase of parts ("with a hole")?
         Not after anything else: a clause's first word ("segment the star", "…, thanks"), a
         verb after a relative pronoun or a subject ("the star that glows", "the star Sam
         likes"), a noun after a preposition ("in tartan")."""
@@ -209,6 +211,8 @@ class Heads:
             if self.filler(prev) or matches[i - 1].group(0)[:1].isupper():  # "custard
                 return False  # gizmo"; not a name ("the star Sam likes")
             return not self._strong(prev)  # WordNet has it as a noun or an adjective
+        if self.modifier_nouns and known.lower() != prev and self.wordnet.base_forms(prev, "a"):
+            return True  # an adjective read as a noun: "three-sided figure", "tangerine item"
         return bool(self.wordnet.base_forms(known.lower(), "a")) and not self._nounish(known)
 
     def _ends_phrase(

@@ -85,6 +85,9 @@ _WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:-[A-Za-z]+)*(?![^\W_])")
 SENSES = 3  # a word too rare to be counted reads its first senses only
 RARE = 4  # a word tagged fewer times than this as noun or adjective is "too rare to be counted"
 GENERIC_DEPTH = 3  # a hypernym this close to the root stands for too much
+# a head adjective with more satellites than this is too broad to read as its one known one
+# (decided on a scan of every WordNet adjective, docs/experiments.md 2026-12-06, seventh session)
+SATELLITES = 8
 SUFFIXES = ("ish", "ey", "y")  # "having the quality of": whitish, orangey, stripy
 
 
@@ -134,6 +137,18 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
     # (:meth:`Heads.colours_in_place`: "the navy circle", not "the red brick")
     colour_compounds: bool = True
     colour_positions: bool = True
+    # an adjective read as the noun it is derived from or gives its name to ("triangular",
+    # "three-sided" → triangle), one step from the word (:meth:`_search`); and a head adjective
+    # as its one satellite the model knows ("undecorated" → plain; :meth:`_satellite`)
+    derivations: bool = True
+    satellites: bool = True
+    # an adjective that counts ("six-sided": "having six sides") as the one known noun whose
+    # definition makes that count ("a six-sided polygon": hexagon; :meth:`Glosses._counted`)
+    counting: bool = True
+    # an unknown head noun after an adjective read as a noun is still a head: "the three-sided
+    # figure" → "the triangle object", "the tangerine item" → "the orange object"
+    # (:meth:`Heads._after_modifier`). These four off: as before 2026-12-06 (seventh session)
+    modifier_nouns: bool = True
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
@@ -150,6 +165,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
         # the known words it may answer, and which of them are function words
         self._spellable: tuple[list[str], frozenset[str]] | None = None
         self._home = self._home_senses(self.senses or {})
+        self._counts = None  # :meth:`Glosses._counted`'s table, built when first needed
 
     def with_senses(self, senses: dict[str, str] | None) -> Lexicon:
         """This lexicon reading through ``senses`` instead (None: every sense), with caches of
@@ -232,6 +248,10 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
             for form in forms[pos]:
                 for sense, off in self._senses(form, pos):
                     hit = self._search(off, pos)
+                    if hit is None and self.satellites:
+                        hit = self._satellite(off, pos)
+                    if hit is None and self.counting:
+                        hit = self._counted(off, pos)
                     if hit is None and self.glosses:
                         hit = self._genus(off, pos, nested)
                     if hit is not None:
@@ -326,8 +346,13 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
                     order += 1
                     if w in self.known and not generic and self._at_home(w, off, p):
                         return depth, order, w
-                for sym, o, q in ss.pointers:
+                for sym, o, q in ss.pointers if not used.get("+") else ():  # its words only
                     budget = _FOLLOW.get(sym)
+                    if sym == "+" and self.derivations and depth == 0 and p == "a" and q == "n":
+                        # "triangular" → triangle: the noun's words only, not from it onwards,
+                        # so not in the way of another path to it ("basilar" → base → bottom)
+                        nxt.append((o, q, {sym: 1}))
+                        continue
                     if budget is None or used.get(sym, 0) >= budget or (o, q) in seen:
                         continue
                     if sym in ("&", "\\") and depth > 0:  # one step of these, from the word
@@ -340,6 +365,24 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
                     nxt.append((o, "a" if q == "s" else q, {**used, sym: used.get(sym, 0) + 1}))
             frontier = nxt
         return None
+
+    def _satellite(self, offset: int, pos: str) -> tuple[int, int, str] | None:
+        """(1, order, word) for the one known word among the satellites of a head adjective
+        ("undecorated": "plain, bare, unornamented" and "untufted" → plain). Reading a head as
+        a satellite narrows it, so only where no other satellite is known ("chromatic", whose
+        satellites are the colours, stays unread) and the head has at most :data:`SATELLITES`
+        of them: "hot" (21 satellites, one "white-hot") is not white, "old" not yellowed."""
+        head = self.wordnet.synset(offset, pos)
+        if pos != "a" or head.pos != "a" or sum(s == "&" for s, _, _ in head.pointers) > SATELLITES:
+            return None
+        found: dict[str, int] = {}
+        for order, (sym, o, _) in enumerate(head.pointers):
+            if sym != "&" or self.wordnet.synset(o, "a").pos != "s":
+                continue
+            for w in self.wordnet.synset(o, "a").words:
+                if w in self.known and self._at_home(w, o, "a"):
+                    found.setdefault(w, order)
+        return (1, *reversed(found.popitem())) if len(found) == 1 else None
 
     def rewrite(
         self, sentence: str, drop_fillers: bool = True, generic_heads: bool = True

@@ -1,0 +1,75 @@
+"""Adjectives read as the nouns they derive from, count, or narrow to (tvnet/data/lexicon.py,
+tvnet/data/glosses.py; docs/design.md §6, "Wording"), on Princeton WordNet 3.0 itself."""
+
+import pytest
+
+from tvnet.data.glosses import counted, counts
+from tvnet.data.lexicon import Lexicon
+from tvnet.data.wordnet import shared_wordnet
+
+
+@pytest.fixture(scope="module")
+def wordnet():
+    return shared_wordnet()
+
+
+def test_an_adjective_is_read_as_the_noun_it_derives_from(wordnet):
+    lex = Lexicon.of(["triangle", "circle", "cross"], wordnet, colours=False)
+    assert lex.nearest("triangular") == "triangle"
+    assert lex.nearest("circular") == "circle"
+    assert lex.nearest("cruciform") == "cross"
+    # the noun's own words only: not its hypernyms ("triangle" is a polygon)
+    assert Lexicon.of(["polygon"], wordnet, colours=False).nearest("triangular") is None
+    lex = Lexicon.of(["triangle", "circle"], wordnet, colours=False)
+    lex.derivations = lex.counting = False
+    assert lex.nearest("triangular") is None and lex.nearest("circular") is None
+
+
+def test_a_count_is_read_as_the_one_noun_whose_definition_makes_it(wordnet):
+    assert counted("having six sides") == (6, "sid")
+    assert counted("having five points") == (5, "point")
+    assert counted("having the color of gold") is None
+    assert counts("a six-sided polygon") == [(6, "sid", False)]
+    assert counts("a plane figure with 5 or more points") == [(5, "point", True)]
+    assert counts("a parallelogram with four equal sides") == [(4, "sid", False)]
+    # only what the thing is or has "with": not a corner, "where two sides or edges meet"
+    assert counts("a projecting part where two sides or edges meet") == []
+    lex = Lexicon.of(["hexagon", "star", "square", "rhombus"], wordnet, colours=False)
+    assert lex.nearest("six-sided") == "hexagon"  # "a six-sided polygon"
+    assert lex.nearest("five-pointed") == "star"  # "a plane figure with 5 or more points"
+    assert lex.nearest("six-pointed") == "star"  # six is "5 or more"
+    # two known nouns make the count (the square's four equal sides, the rhombus's): neither
+    assert lex.nearest("four-sided") is None
+    assert Lexicon.of(["rhombus"], wordnet, colours=False).nearest("four-sided") == "rhombus"
+    assert lex.nearest("eight-sided") is None  # an octagon is not known
+    lex = Lexicon.of(["hexagon", "star"], wordnet, colours=False)
+    lex.counting = False  # before any reading: readings are cached
+    assert lex.nearest("six-sided") is None and lex.nearest("five-pointed") is None
+
+
+def test_a_head_adjective_is_read_as_its_one_known_satellite(wordnet):
+    lex = Lexicon.of(["plain"], wordnet, colours=False)
+    assert lex.nearest("undecorated") == "plain"  # "plain, bare, unornamented", "untufted"
+    # several satellites known: none ("chromatic"'s are the colours)
+    colours = Lexicon.of(["red", "blue", "green"], wordnet, colours=False)
+    assert colours.nearest("chromatic") is None
+    # a head too broad to narrow: "hot" has 21 satellites, one of them "white-hot"
+    assert Lexicon.of(["white"], wordnet, colours=False).nearest("hot") is None
+    lex = Lexicon.of(["plain"], wordnet, colours=False)
+    lex.satellites = False
+    assert lex.nearest("undecorated") is None
+
+
+def test_a_head_after_an_adjective_read_as_a_noun_is_still_a_head(wordnet):
+    known = ["the", "triangle", "object", "orange", "star", "left", "of"]
+    lex = Lexicon.of(known, wordnet, colours=False)
+    assert lex.rewrite("the three-sided figure")[0] == "the triangle object"
+    assert (
+        lex.rewrite("the tangerine item left of the star")[0]
+        == "the orange object left of the star"
+    )
+    lex.modifier_nouns = False
+    assert lex.rewrite("the three-sided figure")[0] == "the triangle figure"
+    assert (
+        lex.rewrite("the tangerine item left of the star")[0] == "the orange item left of the star"
+    )
