@@ -20,6 +20,8 @@ def test_an_adjective_is_read_as_the_noun_it_derives_from(wordnet):
     assert lex.nearest("cruciform") == "cross"
     # the noun's own words only: not its hypernyms ("triangle" is a polygon)
     assert Lexicon.of(["polygon"], wordnet, colours=False).nearest("triangular") is None
+    # nor a noun that says nothing of how a thing looks ("shapely": form, shape)
+    assert Lexicon.of(["shape", "star"], wordnet, colours=False).nearest("shapely") is None
     lex = Lexicon.of(["triangle", "circle"], wordnet, colours=False)
     lex.derivations = lex.counting = False
     assert lex.nearest("triangular") is None and lex.nearest("circular") is None
@@ -34,6 +36,14 @@ def test_a_count_is_read_as_the_one_noun_whose_definition_makes_it(wordnet):
     assert counts("a parallelogram with four equal sides") == [(4, "sid", False)]
     # only what the thing is or has "with": not a corner, "where two sides or edges meet"
     assert counts("a projecting part where two sides or edges meet") == []
+    # a count is what the thing is in its first noun phrase, not something it has or is one of
+    assert counts("(geometry) a plane rectangle …; a four-sided regular polygon") == [
+        (4, "sid", False)
+    ]
+    assert counts("a drinking mug … of a stout man wearing a three-cornered hat") == []
+    assert counts("one of several small six-pointed metal pieces") == []
+    assert Lexicon.of(["toby"], wordnet, colours=False).nearest("three-cornered") is None
+    assert Lexicon.of(["star", "jack"], wordnet, colours=False).nearest("six-pointed") == "star"
     lex = Lexicon.of(["hexagon", "star", "square", "rhombus"], wordnet, colours=False)
     assert lex.nearest("six-sided") == "hexagon"  # "a six-sided polygon"
     assert lex.nearest("five-pointed") == "star"  # "a plane figure with 5 or more points"

@@ -69,14 +69,18 @@ _AFTER_HEAD = frozenset(
 _TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)*|[^a-z\s]")
 # counting in a definition: "having six sides" (what an adjective says), and "a six-sided
 # polygon", "a parallelogram with four equal sides", "a plane figure with 5 or more points"
-# (what a noun's says: what it is, or has "with"; not "the point where two lines meet")
+# (what a noun's says: what it is, in its first noun phrase or one after "; ", or has "with";
+# not "the point where two lines meet", "a mug … wearing a three-cornered hat", "one of several
+# small six-pointed metal pieces")
 _NUMBERS = {
     w: i + 1
     for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split())
 }
 _N = r"(\d+|" + "|".join(_NUMBERS) + ")"
 _HAVING_N = re.compile(r"^(?:having|with) " + _N + r" ([a-z]+?)s\b")
-_N_ED = re.compile(r"\b" + _N + r"-([a-z]+?)e?d\b")
+_N_ED = re.compile(
+    r"(?:^|; )(?:\([^)]*\) )?(?:(?:an?|the) )?(?:[a-z]+ )?" + _N + r"-([a-z]+?)e?d\b"
+)
 _N_THINGS = re.compile(r"\bwith " + _N + r"( or more)?(?: [a-z]+)? ([a-z]+?)s\b")
 
 
@@ -179,9 +183,8 @@ def head_nouns(gloss: str, pos: str) -> list[str]:
 
 # words of a definition that say nothing of how a thing looks, or only where it is ("having a
 # pattern" says no pattern: a model that knows "pattern" from "a checkered pattern" reads one)
-_EMPTY = (
-    frozenset(GENERIC) | PLACE_WORDS | frozenset("shape form figure kind type sort pattern".split())
-)
+SAYS_NOTHING = frozenset(GENERIC) | frozenset("shape form figure kind type sort pattern".split())
+_EMPTY = SAYS_NOTHING | PLACE_WORDS
 
 
 def _number(word: str) -> int:

@@ -191,7 +191,8 @@ class Heads:
         self, matches: list[re.Match], gaps: list[str], read: list[str | None], i: int
     ) -> bool:
         """Does word ``i`` come right after a determiner ("the", "which"), an adjective ("red",
-        "shiny"; with ``modifier_nouns``, also one read as a noun: "three-sided" as triangle)
+        "shiny"; with ``modifier_nouns``, also any rewritten word that WordNet lists as an
+        adjective, whatever it was read as: "three-sided" as triangle, "tangerine" as orange)
         or an unknown modifier noun ("custard gizmo"), as a head noun does, and not in a
         phrase of parts ("with a hole")?
         Not after anything else: a clause's first word ("segment the star", "…, thanks"), a

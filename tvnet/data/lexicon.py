@@ -61,7 +61,7 @@ from dataclasses import dataclass, field, replace
 
 from tvnet.data.compounds import Compounds
 from tvnet.data.fillers import Fillers, negated, tidy
-from tvnet.data.glosses import Glosses
+from tvnet.data.glosses import SAYS_NOTHING, Glosses
 from tvnet.data.heads import Heads
 from tvnet.data.phrases import phrase_words
 from tvnet.data.senses import READ_POS, Senses
@@ -342,6 +342,8 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
                 generic = any(used.get(h) for h in HYPERNYMS) and (
                     p == "n" and self.wordnet.depth(off, p) <= GENERIC_DEPTH
                 )
+                if used.get("+"):  # a derived noun that says how a thing looks: not "shapely"
+                    generic = generic or not set(ss.words).isdisjoint(SAYS_NOTHING)  # → shape
                 for w in ss.words:
                     order += 1
                     if w in self.known and not generic and self._at_home(w, off, p):
