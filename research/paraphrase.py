@@ -387,6 +387,12 @@ from heldout16 import HELDOUT16  # noqa: E402  (research/ is sys.path[0] as a sc
 # modifier_nouns) once.
 from heldout17 import HELDOUT17  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# An eighteenth list (research/heldout18.py), written blind on 2026-12-06 (seventh session) by a
+# helper who read only the generator's vocabulary and no earlier list (`--words heldout18`); it
+# judged the thing-as-colour rule (Lexicon.colour_things) and, a second time, the adjective
+# rules of list 17, once.
+from heldout18 import HELDOUT18  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -405,6 +411,7 @@ TABLES = {
     "heldout15": HELDOUT15,
     "heldout16": HELDOUT16,
     "heldout17": HELDOUT17,
+    "heldout18": HELDOUT18,
 }
 
 

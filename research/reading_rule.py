@@ -41,6 +41,9 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
   ("the three-sided figure" → "the triangle object"; ``Lexicon.modifier_nouns``); off, as
   before, such a noun stays as written;
 - ``adjectives``: the last three together (off: as before 2026-12-06, seventh session);
+- ``colour_things``: a noun left unread where a colour word stands read as the colour its
+  definition names, after its head too ("the daffodil star" → "the yellow star",
+  ``Lexicon.colour_things``); off, as before 2026-12-06 (seventh session);
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -75,6 +78,7 @@ RULES = (
     "satellites",
     "modifier_nouns",
     "adjectives",
+    "colour_things",
 )
 
 
@@ -84,7 +88,7 @@ def rule_switch(p, rule: str):
     if rule in ("spelling", "compound_heads"):
         return lambda on: setattr(lex, rule, on)
     seventh = ("derivations", "counting", "satellites", "modifier_nouns")
-    if rule in ("gloss_heads", "colour_objects", "adjectives", *seventh):
+    if rule in ("gloss_heads", "colour_objects", "adjectives", "colour_things", *seventh):
         names = {"derivations": seventh[:2], "adjectives": seventh}.get(rule, (rule,))
 
         def switch(on: bool) -> None:

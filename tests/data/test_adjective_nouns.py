@@ -83,3 +83,24 @@ def test_a_head_after_an_adjective_read_as_a_noun_is_still_a_head(wordnet):
     assert (
         lex.rewrite("the tangerine item left of the star")[0] == "the orange item left of the star"
     )
+
+
+def test_a_thing_where_a_colour_stands_is_read_as_its_definitions_colour(wordnet):
+    known = ["the", "star", "object", "yellow", "purple", "white", "red", "left", "of"]
+    lex = Lexicon.of(known, wordnet, colours=False)
+    read = lambda s: lex.rewrite(s)[0]  # noqa: E731
+    # after the definition's head: "… plants having showy often yellow flowers"
+    assert read("the daffodil star") == "the yellow star"
+    assert read("the aubergine star") == "the purple star"  # "typically dark purple but …"
+    # and the head after it is still a head ("item": the generic noun)
+    assert read("the daffodil item left of the star") == "the yellow object left of the star"
+    # not where no colour stands: the end of a phrase ("… left of the daffodil")
+    assert read("the star left of the daffodil") == "the star left of the object"
+    # a pattern, not a colour: "a smooth white coat with black or brown spots"
+    assert read("the dalmatian star") == "the dalmatian star"
+    # alternatives: "white or yellow or purple flowers"; two colours: "black-and-white"
+    assert read("the crocus star") == "the crocus star"
+    assert read("the zebra star") == "the zebra star"
+    off = Lexicon.of(known, wordnet, colours=False)
+    off.colour_things = False
+    assert off.rewrite("the daffodil star")[0] == "the daffodil star"

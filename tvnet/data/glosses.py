@@ -118,16 +118,28 @@ def genus_words(gloss: str, ish: bool = True) -> list[str]:
     return out
 
 
-def colour_terms(gloss: str, terms: frozenset[str] | set[str]) -> list[str]:
+def colour_terms(gloss: str, terms: frozenset[str] | set[str], anywhere: bool = False) -> list[str]:
     """The ``terms`` (colour terms) that a noun's definition ``gloss`` names as whole words
     before its head, the colour of the thing itself ("elongated crescent-shaped yellow fruit":
     yellow; not "an element that gives a red glow"), in order; of a hyphenated colour its last
-    part, the colour it names ("yellow-brown": brown); "reddish" is not red."""
+    part, the colour it names ("yellow-brown": brown), but of "black-and-white" both;
+    "reddish" is not red. ``anywhere``: after the head too, outside parentheses ("… plants
+    having showy often yellow flowers"), and none where the first colour is one of
+    alternatives ("white or yellow or purple flowers", "golden or orange-red")."""
     out = []
-    for token in _phrase(_TOKEN.findall(_LABEL.sub("", gloss.lower().strip()))):
-        last = token.split("-")[-1]
-        if last in terms:
-            out.append(last)
+    tokens = _TOKEN.findall(_PARENTHESES.sub(" ", _LABEL.sub("", gloss.lower().strip())))
+    if anywhere:  # alternatives say no one colour: "white or yellow or purple flowers"
+        for i, token in enumerate(tokens):
+            if token.split("-")[-1] in terms:  # the first colour named decides
+                if "or" in tokens[max(0, i - 1) : i] + tokens[i + 1 : i + 2]:
+                    return []
+                break
+    for token in tokens if anywhere else _phrase(tokens):
+        parts = token.split("-")
+        if "and" in parts or "or" in parts:  # "black-and-white": two colours, in order
+            out += [p for p in parts if p in terms]
+        elif parts[-1] in terms:
+            out.append(parts[-1])
     return out
 
 
@@ -185,6 +197,20 @@ def head_nouns(gloss: str, pos: str) -> list[str]:
 # pattern" says no pattern: a model that knows "pattern" from "a checkered pattern" reads one)
 SAYS_NOTHING = frozenset(GENERIC) | frozenset("shape form figure kind type sort pattern".split())
 _EMPTY = SAYS_NOTHING | PLACE_WORDS
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_marking(wordnet: WordNet, noun: str) -> bool:
+    """Has ``noun`` a sense within two hypernym steps of WordNet's "marking"?"""
+    frontier = [(o, 0) for o in wordnet.offsets(noun, "n")]
+    while frontier:
+        offset, depth = frontier.pop()
+        ss = wordnet.synset(offset, "n")
+        if "marking" in ss.words:
+            return True
+        if depth < 2:
+            frontier += [(o, depth + 1) for sym, o, q in ss.pointers if sym == "@" and q == "n"]
+    return False
 
 
 def _number(word: str) -> int:
@@ -312,7 +338,7 @@ class Glosses:
         }
         return (2, 0, found.pop()) if len(found) == 1 else None
 
-    def _object_colour(self, word: str, nested: bool = False) -> str | None:
+    def _object_colour(self, word: str, nested: bool = False, anywhere: bool = False) -> str | None:
         """The known basic colour term that names the colour of the thing ``word``, where a
         word is said to have that thing's colour ("X-coloured", "the color of X"):
         - the word itself, when it is such a term;
@@ -338,10 +364,23 @@ class Glosses:
                 return k
         for form in dict.fromkeys((word, *self.wordnet.base_forms(word, "n"))):
             for _, offset in self._senses(form, "n"):
-                named = colour_terms(self.wordnet.synset(offset, "n").gloss, terms)
+                gloss = self.wordnet.synset(offset, "n").gloss
+                if anywhere and self._names_marking(gloss):
+                    continue  # "… white coat with black or brown spots": a pattern, no colour
+                named = colour_terms(gloss, terms, anywhere)
                 if named:
                     return named[0] if named[0] in self.known else None
         return None
+
+    def _names_marking(self, gloss: str) -> bool:
+        """Does ``gloss`` name a marking: a noun with a sense within two hypernyms of WordNet's
+        "marking" ("spots", "stripes", "streaks"), so that the thing it defines is patterned
+        (a dalmatian, measles) rather than of one colour?"""
+        for token in _TOKEN.findall(gloss.lower()):
+            for form in self.wordnet.base_forms(token, "n"):
+                if _is_marking(self.wordnet, form):
+                    return True
+        return False
 
     def _coloured(self, parts: list[str]) -> str | None:
         """The colour a compound "X-coloured" names (:data:`COLOUR_SUFFIXES`), X unknown:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from tvnet.data.fillers import _APOSTROPHES, ARTICLES
 from tvnet.data.wordnet import MIN_LEN, WordNet, tag_count
@@ -86,6 +87,9 @@ class Heads:
     wordnet: WordNet
     _by_survey: set[str]  # words that only the colour survey reads (Lexicon._nearest)
     modifier_nouns: bool  # a head after an adjective read as a noun (:meth:`_after_modifier`)
+    # Glosses._object_colour, which comes after this class in the lexicon's order: a method
+    # defined here would hide it
+    _object_colour: Callable[..., str | None]
 
     def nearest(self, word: str) -> str | None:  # pragma: no cover - the lexicon's
         raise NotImplementedError
@@ -157,6 +161,29 @@ class Heads:
                 read[i] = None
                 pairs[i].clear()
 
+    def things_as_colours(
+        self,
+        matches: list[re.Match],
+        gaps: list[str],
+        read: list[str | None],
+        pairs: list[list[tuple[str, str]]],
+    ) -> None:
+        """A noun left unread where a colour word stands (:meth:`_colour_stands`: "the daffodil
+        star", "the aubergine one") is read as the colour its definition names, after its head
+        too ("daffodil": "… plants having showy often yellow flowers"; ``anywhere`` of
+        :meth:`~tvnet.data.glosses.Glosses._object_colour`), in place."""
+        words = [m.group(0).lower() for m in matches]
+        for i, w in enumerate(words):
+            if read[i] is not None or "-" in w or len(w) < MIN_LEN or w in AUXILIARIES:
+                continue
+            if w in PLACE_WORDS or not self.wordnet.base_forms(w, "n") or self.filler(w):
+                continue
+            if self._colour_stands(words, gaps, read, i):
+                k = self._object_colour(w, anywhere=True)
+                if k is not None:
+                    read[i] = k
+                    pairs[i][:] = [(matches[i].group(0), k)]
+
     def _colour_stands(
         self, words: list[str], gaps: list[str], read: list[str | None], i: int
     ) -> bool:
@@ -212,8 +239,13 @@ class Heads:
             if self.filler(prev) or matches[i - 1].group(0)[:1].isupper():  # "custard
                 return False  # gizmo"; not a name ("the star Sam likes")
             return not self._strong(prev)  # WordNet has it as a noun or an adjective
-        if self.modifier_nouns and known.lower() != prev and self.wordnet.base_forms(prev, "a"):
-            return True  # an adjective read as a noun: "three-sided figure", "tangerine item"
+        if self.modifier_nouns and known.lower() != prev:
+            from tvnet.data.glosses import basic_colour_terms  # glosses imports this module
+
+            # an adjective read as a noun ("three-sided figure", "tangerine item"), or a noun
+            # read as a colour where one stands ("the snowflake exhibit": white)
+            if self.wordnet.base_forms(prev, "a") or known.lower() in basic_colour_terms():
+                return True
         return bool(self.wordnet.base_forms(known.lower(), "a")) and not self._nounish(known)
 
     def _ends_phrase(

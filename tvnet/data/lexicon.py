@@ -149,6 +149,10 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
     # figure" → "the triangle object", "the tangerine item" → "the orange object"
     # (:meth:`Heads._after_modifier`). These four off: as before 2026-12-06 (seventh session)
     modifier_nouns: bool = True
+    # a noun left unread where a colour word stands, read as the colour its definition names,
+    # anywhere in it: "the daffodil star" → "the yellow star" (:meth:`Heads.things_as_colours`);
+    # off: as before 2026-12-06 (seventh session)
+    colour_things: bool = True
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
@@ -433,6 +437,8 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
         ]
         if self.colour_positions and self._by_survey:
             self.colours_in_place(matches, gaps, read, pairs)
+        if self.colour_things and self.glosses and self.colour_objects:
+            self.things_as_colours(matches, gaps, read, pairs)
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)
         if drop_fillers:
