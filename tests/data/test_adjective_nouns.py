@@ -101,6 +101,18 @@ def test_a_thing_where_a_colour_stands_is_read_as_its_definitions_colour(wordnet
     # alternatives: "white or yellow or purple flowers"; two colours: "black-and-white"
     assert read("the crocus star") == "the crocus star"
     assert read("the zebra star") == "the zebra star"
-    off = Lexicon.of(known, wordnet, colours=False)
+    # a head after a thing read as a colour is a head too, even after a colour WordNet also
+    # has as a noun ("orange")
+    lex = Lexicon.of([*known, "orange"], wordnet, colours=False)
+    assert lex.rewrite("the carrot gizmo")[0] == "the orange object"
+    # not a name (a capitalised word after the first, not after a determiner)
+    assert lex.rewrite("the star daffodil drew")[0].split()[2] == "yellow"
+    assert lex.rewrite("the star Daffodil drew")[0].split()[2] == "Daffodil"
+    assert lex.rewrite("the Daffodil star")[0] == "the yellow star"
+    off = Lexicon.of([*known, "orange"], wordnet, colours=False)
     off.colour_things = False
     assert off.rewrite("the daffodil star")[0] == "the daffodil star"
+    # off, as before: a head after a word the colour survey reads stays as written
+    survey = Lexicon.of([*known, "orange"], wordnet)
+    survey.colour_things = False
+    assert survey.rewrite("the pumpkin gizmo")[0] == "the orange gizmo"

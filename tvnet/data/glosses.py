@@ -122,19 +122,27 @@ def colour_terms(gloss: str, terms: frozenset[str] | set[str], anywhere: bool = 
     """The ``terms`` (colour terms) that a noun's definition ``gloss`` names as whole words
     before its head, the colour of the thing itself ("elongated crescent-shaped yellow fruit":
     yellow; not "an element that gives a red glow"), in order; of a hyphenated colour its last
-    part, the colour it names ("yellow-brown": brown), but of "black-and-white" both;
-    "reddish" is not red. ``anywhere``: after the head too, outside parentheses ("… plants
-    having showy often yellow flowers"), and none where the first colour is one of
-    alternatives ("white or yellow or purple flowers", "golden or orange-red")."""
-    out = []
+    part, the colour it names ("yellow-brown": brown); "reddish" is not red.
+
+    ``anywhere`` (:meth:`Glosses._object_colour` for a thing named where a colour stands):
+    after the head too, outside parentheses ("… plants having showy often yellow flowers");
+    none where the first colour is one of alternatives ("white or yellow or purple flowers",
+    "golden or orange-red"); and "black-and-white" names both colours, in order."""
+    if not anywhere:
+        out = []
+        for token in _phrase(_TOKEN.findall(_LABEL.sub("", gloss.lower().strip()))):
+            last = token.split("-")[-1]
+            if last in terms:
+                out.append(last)
+        return out
     tokens = _TOKEN.findall(_PARENTHESES.sub(" ", _LABEL.sub("", gloss.lower().strip())))
-    if anywhere:  # alternatives say no one colour: "white or yellow or purple flowers"
-        for i, token in enumerate(tokens):
-            if token.split("-")[-1] in terms:  # the first colour named decides
-                if "or" in tokens[max(0, i - 1) : i] + tokens[i + 1 : i + 2]:
-                    return []
-                break
-    for token in tokens if anywhere else _phrase(tokens):
+    for i, token in enumerate(tokens):
+        if token.split("-")[-1] in terms:  # the first colour named decides
+            if "or" in tokens[max(0, i - 1) : i] + tokens[i + 1 : i + 2]:
+                return []
+            break
+    out = []
+    for token in tokens:
         parts = token.split("-")
         if "and" in parts or "or" in parts:  # "black-and-white": two colours, in order
             out += [p for p in parts if p in terms]
@@ -199,20 +207,6 @@ SAYS_NOTHING = frozenset(GENERIC) | frozenset("shape form figure kind type sort 
 _EMPTY = SAYS_NOTHING | PLACE_WORDS
 
 
-@functools.lru_cache(maxsize=4096)
-def _is_marking(wordnet: WordNet, noun: str) -> bool:
-    """Has ``noun`` a sense within two hypernym steps of WordNet's "marking"?"""
-    frontier = [(o, 0) for o in wordnet.offsets(noun, "n")]
-    while frontier:
-        offset, depth = frontier.pop()
-        ss = wordnet.synset(offset, "n")
-        if "marking" in ss.words:
-            return True
-        if depth < 2:
-            frontier += [(o, depth + 1) for sym, o, q in ss.pointers if sym == "@" and q == "n"]
-    return False
-
-
 def _number(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBERS[word]
 
@@ -256,6 +250,7 @@ class Glosses:
     counting: bool
     _home: dict[str, frozenset[tuple[int, str]]]
     _counts: dict[tuple[int, str], list[tuple[str, bool]]] | None
+    _markings: dict[str, bool]  # :meth:`_is_marking`'s answers
 
     def _nearest(self, word: str, nested: bool = False) -> str | None:  # pragma: no cover
         raise NotImplementedError  # the lexicon's
@@ -378,8 +373,22 @@ class Glosses:
         (a dalmatian, measles) rather than of one colour?"""
         for token in _TOKEN.findall(gloss.lower()):
             for form in self.wordnet.base_forms(token, "n"):
-                if _is_marking(self.wordnet, form):
+                if form not in self._markings:
+                    self._markings[form] = self._is_marking(form)
+                if self._markings[form]:
                     return True
+        return False
+
+    def _is_marking(self, noun: str) -> bool:
+        """Has ``noun`` a sense within two hypernym steps of WordNet's "marking"?"""
+        frontier = [(o, 0) for o in self.wordnet.offsets(noun, "n")]
+        while frontier:
+            offset, depth = frontier.pop()
+            ss = self.wordnet.synset(offset, "n")
+            if "marking" in ss.words:
+                return True
+            if depth < 2:
+                frontier += [(o, depth + 1) for sym, o, q in ss.pointers if sym == "@" and q == "n"]
         return False
 
     def _coloured(self, parts: list[str]) -> str | None:

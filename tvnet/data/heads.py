@@ -87,6 +87,7 @@ class Heads:
     wordnet: WordNet
     _by_survey: set[str]  # words that only the colour survey reads (Lexicon._nearest)
     modifier_nouns: bool  # a head after an adjective read as a noun (:meth:`_after_modifier`)
+    colour_things: bool  # a thing named where a colour stands (:meth:`things_as_colours`)
     # Glosses._object_colour, which comes after this class in the lexicon's order: a method
     # defined here would hide it
     _object_colour: Callable[..., str | None]
@@ -169,14 +170,19 @@ class Heads:
         pairs: list[list[tuple[str, str]]],
     ) -> None:
         """A noun left unread where a colour word stands (:meth:`_colour_stands`: "the daffodil
-        star", "the aubergine one") is read as the colour its definition names, after its head
-        too ("daffodil": "… plants having showy often yellow flowers"; ``anywhere`` of
-        :meth:`~tvnet.data.glosses.Glosses._object_colour`), in place."""
+        star", "the aubergine one", "the star in grass") is read as the colour its definition
+        names, after its head too ("daffodil": "… plants having showy often yellow flowers";
+        ``anywhere`` of :meth:`~tvnet.data.glosses.Glosses._object_colour`), in place. Not a
+        capitalised word after the first but for one after a determiner (a name: "the ball
+        Snowy holds"; "the Daffodil star" is a colour), nor a place."""
         words = [m.group(0).lower() for m in matches]
         for i, w in enumerate(words):
             if read[i] is not None or "-" in w or len(w) < MIN_LEN or w in AUXILIARIES:
                 continue
-            if w in PLACE_WORDS or not self.wordnet.base_forms(w, "n") or self.filler(w):
+            if i and matches[i].group(0)[:1].isupper() and words[i - 1] not in _DETERMINERS:
+                continue  # a name: "the ball Snowy holds" (not "the Daffodil star")
+            forms = self.wordnet.base_forms(w, "n")
+            if not forms or self.filler(w) or not PLACE_WORDS.isdisjoint((w, *forms)):
                 continue
             if self._colour_stands(words, gaps, read, i):
                 k = self._object_colour(w, anywhere=True)
@@ -219,7 +225,8 @@ class Heads:
     ) -> bool:
         """Does word ``i`` come right after a determiner ("the", "which"), an adjective ("red",
         "shiny"; with ``modifier_nouns``, also any rewritten word that WordNet lists as an
-        adjective, whatever it was read as: "three-sided" as triangle, "tangerine" as orange)
+        adjective, whatever it was read as: "three-sided" as triangle, "tangerine" as orange;
+        and with ``colour_things`` too, any word read as a colour: "snowflake" as white)
         or an unknown modifier noun ("custard gizmo"), as a head noun does, and not in a
         phrase of parts ("with a hole")?
         Not after anything else: a clause's first word ("segment the star", "…, thanks"), a
@@ -242,9 +249,11 @@ class Heads:
         if self.modifier_nouns and known.lower() != prev:
             from tvnet.data.glosses import basic_colour_terms  # glosses imports this module
 
-            # an adjective read as a noun ("three-sided figure", "tangerine item"), or a noun
-            # read as a colour where one stands ("the snowflake exhibit": white)
-            if self.wordnet.base_forms(prev, "a") or known.lower() in basic_colour_terms():
+            # an adjective read as a noun ("three-sided figure", "tangerine item"), or, with
+            # colour_things, a noun read as a colour ("the snowflake exhibit": white)
+            if self.wordnet.base_forms(prev, "a") or (
+                self.colour_things and known.lower() in basic_colour_terms()
+            ):
                 return True
         return bool(self.wordnet.base_forms(known.lower(), "a")) and not self._nounish(known)
 

@@ -145,8 +145,9 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
     # an adjective that counts ("six-sided": "having six sides") as the one known noun whose
     # definition makes that count ("a six-sided polygon": hexagon; :meth:`Glosses._counted`)
     counting: bool = True
-    # an unknown head noun after an adjective read as a noun is still a head: "the three-sided
-    # figure" → "the triangle object", "the tangerine item" → "the orange object"
+    # an unknown head noun after a rewritten word that WordNet lists as an adjective is still a
+    # head: "the three-sided figure" → "the triangle object", "the tangerine item" → "the
+    # orange object" (and, with ``colour_things``, after a noun read as a colour)
     # (:meth:`Heads._after_modifier`). These four off: as before 2026-12-06 (seventh session)
     modifier_nouns: bool = True
     # a noun left unread where a colour word stands, read as the colour its definition names,
@@ -170,6 +171,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
         self._spellable: tuple[list[str], frozenset[str]] | None = None
         self._home = self._home_senses(self.senses or {})
         self._counts = None  # :meth:`Glosses._counted`'s table, built when first needed
+        self._markings = {}  # :meth:`Glosses._is_marking`'s answers
 
     def with_senses(self, senses: dict[str, str] | None) -> Lexicon:
         """This lexicon reading through ``senses`` instead (None: every sense), with caches of
