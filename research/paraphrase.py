@@ -393,6 +393,12 @@ from heldout17 import HELDOUT17  # noqa: E402  (research/ is sys.path[0] as a sc
 # rules of list 17, once.
 from heldout18 import HELDOUT18  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A nineteenth list (research/heldout19.py), written blind on 2026-12-06 (seventh session) by a
+# helper who read only the generator's vocabulary and no earlier list, with as many pattern words
+# per key as colour words (`--words heldout19`); it judged the thing-as-pattern rule
+# (Lexicon.pattern_things) and, again, the rules of lists 17 and 18, once.
+from heldout19 import HELDOUT19  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -412,6 +418,7 @@ TABLES = {
     "heldout16": HELDOUT16,
     "heldout17": HELDOUT17,
     "heldout18": HELDOUT18,
+    "heldout19": HELDOUT19,
 }
 
 

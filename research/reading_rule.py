@@ -44,6 +44,8 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
 - ``colour_things``: a noun left unread where a colour word stands read as the colour its
   definition names, after its head too ("the daffodil star" → "the yellow star",
   ``Lexicon.colour_things``); off, as before 2026-12-06 (seventh session);
+- ``pattern_things``: such a noun read first as the pattern its definition names ("the zebra
+  star" → "the striped star"; ``Lexicon.pattern_things``); off, as before it;
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -79,6 +81,7 @@ RULES = (
     "modifier_nouns",
     "adjectives",
     "colour_things",
+    "pattern_things",
 )
 
 
@@ -88,7 +91,8 @@ def rule_switch(p, rule: str):
     if rule in ("spelling", "compound_heads"):
         return lambda on: setattr(lex, rule, on)
     seventh = ("derivations", "counting", "satellites", "modifier_nouns")
-    if rule in ("gloss_heads", "colour_objects", "adjectives", "colour_things", *seventh):
+    things = ("colour_things", "pattern_things")
+    if rule in ("gloss_heads", "colour_objects", "adjectives", *things, *seventh):
         names = {"derivations": seventh[:2], "adjectives": seventh}.get(rule, (rule,))
 
         def switch(on: bool) -> None:

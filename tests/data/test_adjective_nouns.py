@@ -116,3 +116,20 @@ def test_a_thing_where_a_colour_stands_is_read_as_its_definitions_colour(wordnet
     survey = Lexicon.of([*known, "orange"], wordnet)
     survey.colour_things = False
     assert survey.rewrite("the pumpkin gizmo")[0] == "the orange gizmo"
+
+
+def test_a_thing_where_a_colour_stands_is_read_first_as_the_pattern_it_names(wordnet):
+    known = ["the", "star", "object", "white", "yellow", "striped", "spotted", "spots", "of"]
+    lex = Lexicon.of(known, wordnet, colours=False)
+    read = lambda s: lex.rewrite(s)[0]  # noqa: E731
+    assert read("the zebra star") == "the striped star"  # "… black-and-white striped …"
+    assert read("the ladybug star") == "the spotted star"  # "… bright-colored and spotted …"
+    assert read("the dalmatian star") == "the spots star"  # "… with black or brown spots"
+    assert read("the seersucker star") == "the striped star"  # "(usually striped)"
+    assert read("the daffodil star") == "the yellow star"  # no pattern: its colour
+    # a marking in the singular is a place ("executed … in one spot"), not a pattern
+    assert read("the piaffe star") == "the piaffe star"
+    off = Lexicon.of(known, wordnet, colours=False)
+    off.pattern_things = False
+    assert off.rewrite("the zebra star")[0] == "the zebra star"
+    assert off.rewrite("the daffodil star")[0] == "the yellow star"

@@ -251,6 +251,7 @@ class Glosses:
     _home: dict[str, frozenset[tuple[int, str]]]
     _counts: dict[tuple[int, str], list[tuple[str, bool]]] | None
     _markings: dict[str, bool]  # :meth:`_is_marking`'s answers
+    _no_pattern: set[str]  # tokens :meth:`_pattern_word` found no pattern in
 
     def _nearest(self, word: str, nested: bool = False) -> str | None:  # pragma: no cover
         raise NotImplementedError  # the lexicon's
@@ -376,6 +377,50 @@ class Glosses:
                 if form not in self._markings:
                     self._markings[form] = self._is_marking(form)
                 if self._markings[form]:
+                    return True
+        return False
+
+    def _object_pattern(self, word: str) -> str | None:
+        """The known word for the first pattern that a definition of the thing ``word`` names
+        (:meth:`_pattern_word`), in the senses people use it in, parentheses included:
+        "ladybug": "small round bright-colored and spotted beetle …" → spotted; "dalmatian":
+        "… white coat with black or brown spots" → spots; "seersucker": "a light puckered
+        fabric (usually striped)" → striped."""
+        for form in dict.fromkeys((word, *self.wordnet.base_forms(word, "n"))):
+            for _, offset in self._senses(form, "n"):
+                for token in _TOKEN.findall(self.wordnet.synset(offset, "n").gloss.lower()):
+                    k = self._pattern_word(token)
+                    if k is not None:
+                        return k
+        return None
+
+    def _pattern_word(self, token: str) -> str | None:
+        """The known word that ``token`` is, as written or as the model's plural of it
+        ("stripe" → stripes), when it names a pattern: a marking in the plural
+        (:meth:`_is_marking`: spots, stripes; "in one spot" is a place) or an adjective under
+        WordNet's "patterned" (striped, spotted, checked); else None."""
+        if len(token) < MIN_LEN or token in self._no_pattern:
+            return None
+        forms = [token, *self.wordnet.base_forms(token, "n")]
+        known = next((f for f in forms if f in self.known), None)
+        known = known or next((self.by_base[f] for f in forms if f in self.by_base), None)
+        if known is not None:
+            if self._patterned(token):
+                return known
+            plural = [f for f in forms[1:] if f != token]  # "in one spot" is a place
+            for form in plural:  # a marking named in the plural
+                if form not in self._markings:
+                    self._markings[form] = self._is_marking(form)
+                if self._markings[form]:
+                    return known
+        self._no_pattern.add(token)
+        return None
+
+    def _patterned(self, adjective: str) -> bool:
+        """Is ``adjective`` a satellite of WordNet's "patterned" in one of its senses?"""
+        for offset in self.wordnet.offsets(adjective, "a"):
+            for sym, o, _ in self.wordnet.synset(offset, "a").pointers:
+                if sym == "&" and "patterned" in self.wordnet.synset(o, "a").words:
                     return True
         return False
 

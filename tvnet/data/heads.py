@@ -88,9 +88,12 @@ class Heads:
     _by_survey: set[str]  # words that only the colour survey reads (Lexicon._nearest)
     modifier_nouns: bool  # a head after an adjective read as a noun (:meth:`_after_modifier`)
     colour_things: bool  # a thing named where a colour stands (:meth:`things_as_colours`)
+    pattern_things: bool  # … read as the pattern its definition names, first
     # Glosses._object_colour, which comes after this class in the lexicon's order: a method
     # defined here would hide it
     _object_colour: Callable[..., str | None]
+    _object_pattern: Callable[[str], str | None]
+    _pattern_word: Callable[[str], str | None]
 
     def nearest(self, word: str) -> str | None:  # pragma: no cover - the lexicon's
         raise NotImplementedError
@@ -170,9 +173,12 @@ class Heads:
         pairs: list[list[tuple[str, str]]],
     ) -> None:
         """A noun left unread where a colour word stands (:meth:`_colour_stands`: "the daffodil
-        star", "the aubergine one", "the star in grass") is read as the colour its definition
-        names, after its head too ("daffodil": "… plants having showy often yellow flowers";
-        ``anywhere`` of :meth:`~tvnet.data.glosses.Glosses._object_colour`), in place. Not a
+        star", "the aubergine one", "the star in grass") is read, with ``pattern_things``, as
+        the pattern its definition names ("ladybug": "… bright-colored and spotted beetle";
+        :meth:`~tvnet.data.glosses.Glosses._object_pattern`), else, with ``colour_things``, as
+        the colour it names, after its head too ("daffodil": "… plants having showy often
+        yellow flowers"; ``anywhere`` of :meth:`~tvnet.data.glosses.Glosses._object_colour`),
+        in place. Not a
         capitalised word after the first but for one after a determiner (a name: "the ball
         Snowy holds"; "the Daffodil star" is a colour), nor a place."""
         words = [m.group(0).lower() for m in matches]
@@ -185,7 +191,9 @@ class Heads:
             if not forms or self.filler(w) or not PLACE_WORDS.isdisjoint((w, *forms)):
                 continue
             if self._colour_stands(words, gaps, read, i):
-                k = self._object_colour(w, anywhere=True)
+                k = self._object_pattern(w) if self.pattern_things else None
+                if k is None and self.colour_things:
+                    k = self._object_colour(w, anywhere=True)
                 if k is not None:
                     read[i] = k
                     pairs[i][:] = [(matches[i].group(0), k)]
@@ -250,9 +258,12 @@ class Heads:
             from tvnet.data.glosses import basic_colour_terms  # glosses imports this module
 
             # an adjective read as a noun ("three-sided figure", "tangerine item"), or, with
-            # colour_things, a noun read as a colour ("the snowflake exhibit": white)
-            if self.wordnet.base_forms(prev, "a") or (
-                self.colour_things and known.lower() in basic_colour_terms()
+            # colour_things or pattern_things, a noun read as a colour ("the snowflake
+            # exhibit": white) or a pattern ("the dalmatian item": spots)
+            if (
+                self.wordnet.base_forms(prev, "a")
+                or (self.colour_things and known.lower() in basic_colour_terms())
+                or (self.pattern_things and self._pattern_word(known.lower()) is not None)
             ):
                 return True
         return bool(self.wordnet.base_forms(known.lower(), "a")) and not self._nounish(known)

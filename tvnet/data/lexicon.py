@@ -154,6 +154,10 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
     # anywhere in it: "the daffodil star" → "the yellow star" (:meth:`Heads.things_as_colours`);
     # off: as before 2026-12-06 (seventh session)
     colour_things: bool = True
+    # first, such a noun read as the pattern its definition names: "the ladybug star" → "the
+    # spotted star", "the zebra one" → "the striped one" (:meth:`Glosses._object_pattern`);
+    # off: as before 2026-12-06 (seventh session, the pattern rule)
+    pattern_things: bool = True
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
@@ -172,6 +176,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
         self._home = self._home_senses(self.senses or {})
         self._counts = None  # :meth:`Glosses._counted`'s table, built when first needed
         self._markings = {}  # :meth:`Glosses._is_marking`'s answers
+        self._no_pattern = set()  # tokens that name no pattern (:meth:`Glosses._pattern_word`)
 
     def with_senses(self, senses: dict[str, str] | None) -> Lexicon:
         """This lexicon reading through ``senses`` instead (None: every sense), with caches of
@@ -439,7 +444,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
         ]
         if self.colour_positions and self._by_survey:
             self.colours_in_place(matches, gaps, read, pairs)
-        if self.colour_things and self.glosses and self.colour_objects:
+        if (self.colour_things or self.pattern_things) and self.glosses and self.colour_objects:
             self.things_as_colours(matches, gaps, read, pairs)
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)
