@@ -399,6 +399,13 @@ from heldout18 import HELDOUT18  # noqa: E402  (research/ is sys.path[0] as a sc
 # (Lexicon.pattern_things) and, again, the rules of lists 17 and 18, once.
 from heldout19 import HELDOUT19  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A twentieth list (research/heldout20.py), written blind on 2026-12-06 (seventh session) by a
+# helper who read only the generator's vocabulary and no earlier list; its prompt asked for
+# the kinds of words this session's rules read (shapes by counting or nickname, patterns and
+# colours named after things), so it measures their coverage on such words, not an ordinary
+# sample (`--words heldout20`). It judged `er_compounds` and the session's other rules once.
+from heldout20 import HELDOUT20  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -419,6 +426,7 @@ TABLES = {
     "heldout17": HELDOUT17,
     "heldout18": HELDOUT18,
     "heldout19": HELDOUT19,
+    "heldout20": HELDOUT20,
 }
 
 

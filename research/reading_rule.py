@@ -43,9 +43,13 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
 - ``adjectives``: the last three together (off: as before 2026-12-06, seventh session);
 - ``colour_things``: a noun left unread where a colour word stands read as the colour its
   definition names, after its head too ("the daffodil star" → "the yellow star",
-  ``Lexicon.colour_things``); off, as before 2026-12-06 (seventh session);
+  ``Lexicon.colour_things``); off, as before 2026-12-06 (seventh session) when
+  ``pattern_things`` is off too (it stays on: with it on, this measures what the colour
+  reading adds to the pattern reading, as on list 19);
 - ``pattern_things``: such a noun read first as the pattern its definition names ("the zebra
   star" → "the striped star"; ``Lexicon.pattern_things``); off, as before it;
+- ``er_compounds``: a hyphenated noun "N-Xer" read as the adjective "N-Xed" ("six-sider" →
+  "six-sided" → hexagon; ``Lexicon.er_compounds``); off, as before it;
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -82,6 +86,7 @@ RULES = (
     "adjectives",
     "colour_things",
     "pattern_things",
+    "er_compounds",
 )
 
 
@@ -91,7 +96,7 @@ def rule_switch(p, rule: str):
     if rule in ("spelling", "compound_heads"):
         return lambda on: setattr(lex, rule, on)
     seventh = ("derivations", "counting", "satellites", "modifier_nouns")
-    things = ("colour_things", "pattern_things")
+    things = ("colour_things", "pattern_things", "er_compounds")
     if rule in ("gloss_heads", "colour_objects", "adjectives", *things, *seventh):
         names = {"derivations": seventh[:2], "adjectives": seventh}.get(rule, (rule,))
 

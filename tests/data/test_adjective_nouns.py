@@ -129,7 +129,29 @@ def test_a_thing_where_a_colour_stands_is_read_first_as_the_pattern_it_names(wor
     assert read("the daffodil star") == "the yellow star"  # no pattern: its colour
     # a marking in the singular is a place ("executed … in one spot"), not a pattern
     assert read("the piaffe star") == "the piaffe star"
+    # a hyphenated word's last part ("… dark-spotted buff-brown coat"); not a verb ("… where
+    # parcels are checked")
+    assert read("the ocelot star") == "the spotted star"
+    checks = Lexicon.of([*known, "checked"], wordnet, colours=False)
+    assert checks.rewrite("the checkroom star")[0] == "the checkroom star"
+    # the head after the thing is a head; not after a word that is merely read as a pattern
+    assert read("the dalmatian gizmo") == "the spots object"
+    assert read("the spot gizmo") == "the spots gizmo"
     off = Lexicon.of(known, wordnet, colours=False)
     off.pattern_things = False
     assert off.rewrite("the zebra star")[0] == "the zebra star"
     assert off.rewrite("the daffodil star")[0] == "the yellow star"
+
+
+def test_a_noun_n_xer_is_read_as_its_adjective_n_xed(wordnet):
+    known = ["the", "hexagon", "star", "triangle", "red", "left"]
+    lex = Lexicon.of(known, wordnet, colours=False)
+    assert lex.rewrite("the six-sider")[0] == "the hexagon"  # "six-sided": "having six sides"
+    assert lex.rewrite("the red five-pointer")[0] == "the red star"
+    assert lex.rewrite("the three-sider")[0] == "the triangle"  # three-sided is triangular
+    # no such adjective ("two-seated" is not WordNet's), or one that reads as nothing known
+    assert lex.rewrite("the two-seater")[0] == "the two-seater"
+    assert lex.rewrite("the four-sider")[0] == "the four-sider"  # no known noun has four sides
+    off = Lexicon.of(known, wordnet, colours=False)
+    off.er_compounds = False
+    assert off.rewrite("the six-sider")[0] == "the six-sider"

@@ -31,6 +31,7 @@ class Compounds:
     known: frozenset[str]
     compound_heads: bool
     colour_positions: bool
+    er_compounds: bool  # "six-sider" read as "six-sided" (:meth:`_er_compound`)
 
     def nearest(self, word: str, misspelt: bool = True) -> str | None:  # pragma: no cover
         raise NotImplementedError  # the lexicon's
@@ -44,6 +45,8 @@ class Compounds:
             return token  # "blue-green": the model reads both words
         joined = token.replace("-", "").lower()  # WordNet writes some closed: "crisscross"
         whole = self.nearest(token, misspelt) or self.nearest(joined, misspelt=False)
+        if whole is None and self.er_compounds:
+            whole = self._er_compound(token)
         if whole is not None:
             rewrites.append((token, whole))
             return whole
@@ -71,6 +74,18 @@ class Compounds:
             return head
         rewrites.extend(by_part)
         return "-".join(read)
+
+    def _er_compound(self, token: str) -> str | None:
+        """A noun "N-Xer" that WordNet lacks, read as the adjective "N-Xed" that it has
+        ("six-sider" as "six-sided", hexagon; "five-pointer" as "five-pointed", star): the
+        thing that has what the adjective says."""
+        low = token.lower()
+        if not low.endswith("er") or self._content(low):
+            return None
+        for adjective in (low[:-2] + "ed", low[:-1] + "d"):
+            if self.wordnet.offsets(adjective, "a"):
+                return self.nearest(adjective, misspelt=False)
+        return None
 
     def _compound_head(self, parts: list[str], read: list[str]) -> str | None:
         """The one known word a hyphenated compound names, when WordNet has the compound as

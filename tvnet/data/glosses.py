@@ -77,6 +77,7 @@ _NUMBERS = {
     for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split())
 }
 _N = r"(\d+|" + "|".join(_NUMBERS) + ")"
+_BE = frozenset("is are was were be been being".split())
 _HAVING_N = re.compile(r"^(?:having|with) " + _N + r" ([a-z]+?)s\b")
 _N_ED = re.compile(
     r"(?:^|; )(?:\([^)]*\) )?(?:(?:an?|the) )?(?:[a-z]+ )?" + _N + r"-([a-z]+?)e?d\b"
@@ -385,25 +386,30 @@ class Glosses:
         (:meth:`_pattern_word`), in the senses people use it in, parentheses included:
         "ladybug": "small round bright-colored and spotted beetle …" → spotted; "dalmatian":
         "… white coat with black or brown spots" → spots; "seersucker": "a light puckered
-        fabric (usually striped)" → striped."""
+        fabric (usually striped)" → striped; "ocelot": "… dark-spotted buff-brown coat" →
+        spotted. Not a word after a form of "be", a verb there ("checkroom": "… where
+        parcels are checked")."""
         for form in dict.fromkeys((word, *self.wordnet.base_forms(word, "n"))):
             for _, offset in self._senses(form, "n"):
-                for token in _TOKEN.findall(self.wordnet.synset(offset, "n").gloss.lower()):
-                    k = self._pattern_word(token)
+                tokens = _TOKEN.findall(self.wordnet.synset(offset, "n").gloss.lower())
+                for i, token in enumerate(tokens):
+                    if i and tokens[i - 1] in _BE:  # a verb: "… where parcels are checked"
+                        continue
+                    # of a hyphenated word its last part: "… dark-spotted buff-brown coat"
+                    k = self._pattern_word(token.split("-")[-1])
                     if k is not None:
                         return k
         return None
 
     def _pattern_word(self, token: str) -> str | None:
-        """The known word that ``token`` is, as written or as the model's plural of it
-        ("stripe" → stripes), when it names a pattern: a marking in the plural
+        """The known word that ``token`` is, as written or as its singular ("spots" for a
+        model that knows "spot"), when it names a pattern: a marking in the plural
         (:meth:`_is_marking`: spots, stripes; "in one spot" is a place) or an adjective under
         WordNet's "patterned" (striped, spotted, checked); else None."""
         if len(token) < MIN_LEN or token in self._no_pattern:
             return None
         forms = [token, *self.wordnet.base_forms(token, "n")]
         known = next((f for f in forms if f in self.known), None)
-        known = known or next((self.by_base[f] for f in forms if f in self.by_base), None)
         if known is not None:
             if self._patterned(token):
                 return known

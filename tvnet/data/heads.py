@@ -93,7 +93,6 @@ class Heads:
     # defined here would hide it
     _object_colour: Callable[..., str | None]
     _object_pattern: Callable[[str], str | None]
-    _pattern_word: Callable[[str], str | None]
 
     def nearest(self, word: str) -> str | None:  # pragma: no cover - the lexicon's
         raise NotImplementedError
@@ -234,7 +233,8 @@ class Heads:
         """Does word ``i`` come right after a determiner ("the", "which"), an adjective ("red",
         "shiny"; with ``modifier_nouns``, also any rewritten word that WordNet lists as an
         adjective, whatever it was read as: "three-sided" as triangle, "tangerine" as orange;
-        and with ``colour_things`` too, any word read as a colour: "snowflake" as white)
+        with ``colour_things`` too, any word read as a colour: "snowflake" as white; and with
+        ``pattern_things``, a thing read as the pattern it names: "dalmatian" as spots)
         or an unknown modifier noun ("custard gizmo"), as a head noun does, and not in a
         phrase of parts ("with a hole")?
         Not after anything else: a clause's first word ("segment the star", "…, thanks"), a
@@ -263,7 +263,7 @@ class Heads:
             if (
                 self.wordnet.base_forms(prev, "a")
                 or (self.colour_things and known.lower() in basic_colour_terms())
-                or (self.pattern_things and self._pattern_word(known.lower()) is not None)
+                or (self.pattern_things and self._object_pattern(prev) == known.lower())
             ):
                 return True
         return bool(self.wordnet.base_forms(known.lower(), "a")) and not self._nounish(known)

@@ -147,17 +147,22 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
     counting: bool = True
     # an unknown head noun after a rewritten word that WordNet lists as an adjective is still a
     # head: "the three-sided figure" → "the triangle object", "the tangerine item" → "the
-    # orange object" (and, with ``colour_things``, after a noun read as a colour)
+    # orange object" (and, with ``colour_things`` or ``pattern_things``, after a noun read as
+    # a colour or a pattern)
     # (:meth:`Heads._after_modifier`). These four off: as before 2026-12-06 (seventh session)
     modifier_nouns: bool = True
     # a noun left unread where a colour word stands, read as the colour its definition names,
     # anywhere in it: "the daffodil star" → "the yellow star" (:meth:`Heads.things_as_colours`);
-    # off: as before 2026-12-06 (seventh session)
+    # off, with ``pattern_things`` off too: as before 2026-12-06 (seventh session)
     colour_things: bool = True
     # first, such a noun read as the pattern its definition names: "the ladybug star" → "the
     # spotted star", "the zebra one" → "the striped one" (:meth:`Glosses._object_pattern`);
     # off: as before 2026-12-06 (seventh session, the pattern rule)
     pattern_things: bool = True
+    # a hyphenated noun "N-Xer" that WordNet lacks read as its adjective "N-Xed": "six-sider"
+    # as "six-sided" (hexagon), "five-pointer" as "five-pointed" (star)
+    # (:meth:`Compounds._er_compound`); off: as before 2026-12-06 (seventh session)
+    er_compounds: bool = True
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
