@@ -18,7 +18,13 @@ HELDOUT20: dict[str, tuple[str, ...]] = {
     # colours
     "red": ("crimson", "scarlet", "vermilion", "ruby", "cherry", "poppy", "carmine"),
     "orange": (
-        "tangerine", "pumpkin", "carrot", "mandarin", "clementine", "marmalade", "persimmon",
+        "tangerine",
+        "pumpkin",
+        "carrot",
+        "mandarin",
+        "clementine",
+        "marmalade",
+        "persimmon",
     ),
     "yellow": ("lemon", "canary", "buttercup", "daffodil", "sunflower", "dandelion", "primrose"),
     "green": ("emerald", "jade", "grassy", "leafy", "shamrock", "clover", "fern"),
@@ -31,12 +37,24 @@ HELDOUT20: dict[str, tuple[str, ...]] = {
     "big": ("huge", "giant", "enormous", "jumbo", "whopping", "massive", "king-size"),
     # textures
     "plain": (
-        "unpatterned", "flat", "uniform", "unadorned", "untextured", "self-coloured", "unmarked",
+        "unpatterned",
+        "flat",
+        "uniform",
+        "unadorned",
+        "untextured",
+        "self-coloured",
+        "unmarked",
     ),
     "striped": ("banded", "barred", "zebra", "tabby", "streaked", "seersucker", "barber-pole"),
     "dotted": ("speckled", "freckled", "flecked", "stippled", "dalmatian", "leopard", "dappled"),
     "checkered": (
-        "plaid", "gingham", "tartan", "chessboard", "houndstooth", "gridded", "windowpane",
+        "plaid",
+        "gingham",
+        "tartan",
+        "chessboard",
+        "houndstooth",
+        "gridded",
+        "windowpane",
     ),
     # shapes
     "circle": ("round", "roundel", "coin", "orb", "ball", "button", "pancake"),
