@@ -406,6 +406,12 @@ from heldout19 import HELDOUT19  # noqa: E402  (research/ is sys.path[0] as a sc
 # sample (`--words heldout20`). It judged `er_compounds` and the session's other rules once.
 from heldout20 import HELDOUT20  # noqa: E402  (research/ is sys.path[0] as a script)
 
+# A twenty-first list (research/heldout21.py), written blind on 2026-12-06 (seventh session) by
+# a helper who read only the generator's vocabulary and no earlier list, asked only for what
+# ordinary people would write (`--words heldout21`); it judged `shape_phrase` and, together,
+# the session's other rules once.
+from heldout21 import HELDOUT21  # noqa: E402  (research/ is sys.path[0] as a script)
+
 TABLES = {
     "synonyms": SYNONYMS,
     "heldout2": HELDOUT2,
@@ -427,6 +433,7 @@ TABLES = {
     "heldout18": HELDOUT18,
     "heldout19": HELDOUT19,
     "heldout20": HELDOUT20,
+    "heldout21": HELDOUT21,
 }
 
 

@@ -50,6 +50,8 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
   star" → "the striped star"; ``Lexicon.pattern_things``); off, as before it;
 - ``er_compounds``: a hyphenated noun "N-Xer" read as the adjective "N-Xed" ("six-sider" →
   "six-sided" → hexagon; ``Lexicon.er_compounds``); off, as before it;
+- ``shape_phrase``: a noun's "X-shaped" counts only before its definition's head ("plant with
+  heart-shaped … leaves" is no heart; ``Lexicon.shape_phrase``); off, as before it;
 - ``untagged``: a known word too rare for WordNet's sense-tagged corpus ("hexagon") may be a
   noun that a left-out tail follows ("the hexagon please"); off, as before 2026-12-05
   (seventh session), such a word named nothing.
@@ -87,6 +89,7 @@ RULES = (
     "colour_things",
     "pattern_things",
     "er_compounds",
+    "shape_phrase",
 )
 
 
@@ -96,7 +99,7 @@ def rule_switch(p, rule: str):
     if rule in ("spelling", "compound_heads"):
         return lambda on: setattr(lex, rule, on)
     seventh = ("derivations", "counting", "satellites", "modifier_nouns")
-    things = ("colour_things", "pattern_things", "er_compounds")
+    things = ("colour_things", "pattern_things", "er_compounds", "shape_phrase")
     if rule in ("gloss_heads", "colour_objects", "adjectives", *things, *seventh):
         names = {"derivations": seventh[:2], "adjectives": seventh}.get(rule, (rule,))
 

@@ -155,3 +155,15 @@ def test_a_noun_n_xer_is_read_as_its_adjective_n_xed(wordnet):
     off = Lexicon.of(known, wordnet, colours=False)
     off.er_compounds = False
     assert off.rewrite("the six-sider")[0] == "the six-sider"
+
+
+def test_a_nouns_shape_is_in_its_defining_phrase_not_in_what_it_has(wordnet):
+    lex = Lexicon.of(["heart", "crescent"], wordnet, colours=False)
+    # "very rich flaky crescent-shaped roll": the roll's shape
+    assert lex.nearest("croissant") == "crescent"
+    # "Eurasian plant with heart-shaped trifoliate leaves": the leaves', not the plant's
+    assert lex.nearest("shamrock") is None
+    assert Lexicon.of(["heart", "green"], wordnet).nearest("shamrock") == "green"  # the survey
+    off = Lexicon.of(["heart", "crescent"], wordnet, colours=False)
+    off.shape_phrase = False
+    assert off.nearest("shamrock") == "heart"

@@ -37,6 +37,7 @@ GENUS = tuple(
         r"\b(?:shaped|formed) like an? ([a-z]+)\b",
     )
 )
+_SHAPE_GENUS = 2  # GENUS from here on names a shape ("X-shaped", "shaped like a X")
 # what a definition says a word has the colour of: "the color of gold", "resembling milk in color"
 _COLOUR_OF = (
     re.compile(r"\bcolou?r of ([^;,()]*)"),
@@ -106,13 +107,19 @@ def colour_objects(gloss: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def genus_words(gloss: str, ish: bool = True) -> list[str]:
+def genus_words(gloss: str, ish: bool = True, noun: bool = False) -> list[str]:
     """The words that ``gloss`` names as the kind of colour or shape, in order, each also
-    without "-ish" ("purplish": purple) unless not ``ish``."""
+    without "-ish" ("purplish": purple) unless not ``ish``. ``noun``: a noun's definition,
+    whose shape counts only in its defining noun phrase, before its head ("very rich flaky
+    crescent-shaped roll": crescent), not in what the thing has ("plant with heart-shaped
+    trifoliate leaves" does not make a shamrock a heart)."""
     gloss = gloss.lower()
+    phrase = set(_phrase(_TOKEN.findall(_LABEL.sub("", gloss.strip())))) if noun else set()
     out = []
-    for pat in GENUS:
+    for i, pat in enumerate(GENUS):
         for m in pat.finditer(gloss):
+            if noun and i >= _SHAPE_GENUS and m.group(0) not in phrase:
+                continue
             for w in (m.group(1), m.group(1).removesuffix("ish")) if ish else (m.group(1),):
                 if w not in out:
                     out.append(w)
@@ -249,6 +256,7 @@ class Glosses:
     gloss_heads: bool
     colour_objects: bool
     counting: bool
+    shape_phrase: bool  # a noun's "X-shaped" only before its head (:func:`genus_words`)
     _home: dict[str, frozenset[tuple[int, str]]]
     _counts: dict[tuple[int, str], list[tuple[str, bool]]] | None
     _markings: dict[str, bool]  # :meth:`_is_marking`'s answers
@@ -278,7 +286,8 @@ class Glosses:
         has ("a very small spot", "having very thin stripes"), three steps away."""
         gloss = self.wordnet.synset(offset, pos).gloss
         if self.gloss_heads or self.colour_objects:
-            for w in genus_words(gloss, ish=False):  # "a shade of blue", "brown color"
+            noun = pos == "n" and self.shape_phrase
+            for w in genus_words(gloss, ish=False, noun=noun):  # "a shade of", "brown color"
                 if w in self.known and w not in _EMPTY and self._content(w):
                     return 2, 0, w
         things = colour_objects(gloss)
@@ -296,7 +305,7 @@ class Glosses:
                 k = self._gloss_word(w, follow=True, head=False, nested=nested)
                 if k is not None:
                     return 2, 0, k
-        for w in genus_words(gloss):
+        for w in genus_words(gloss, noun=pos == "n" and self.shape_phrase):
             k = self._gloss_word(w, follow=self.gloss_heads, head=False, nested=nested)
             if k is not None:
                 return 2, 0, k

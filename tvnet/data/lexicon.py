@@ -163,6 +163,9 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
     # as "six-sided" (hexagon), "five-pointer" as "five-pointed" (star)
     # (:meth:`Compounds._er_compound`); off: as before 2026-12-06 (seventh session)
     er_compounds: bool = True
+    # a noun's definition names its shape ("crescent-shaped roll") only before its head, not in
+    # what the thing has ("plant with heart-shaped … leaves" is no heart; :func:`genus_words`)
+    shape_phrase: bool = True
 
     def __post_init__(self) -> None:
         self.short_known = frozenset(w for w in self.known if len(w) < MIN_LEN)  # "of", "is"
