@@ -3,7 +3,7 @@ tvnet/data/glosses.py; docs/design.md §6, "Wording"), on Princeton WordNet 3.0 
 
 import pytest
 
-from tvnet.data.glosses import counted, counts
+from tvnet.data.glosses import counted, counts, genus_words
 from tvnet.data.lexicon import Lexicon
 from tvnet.data.wordnet import shared_wordnet
 
@@ -155,6 +155,13 @@ def test_a_noun_n_xer_is_read_as_its_adjective_n_xed(wordnet):
     off = Lexicon.of(known, wordnet, colours=False)
     off.er_compounds = False
     assert off.rewrite("the six-sider")[0] == "the six-sider"
+    # a model that knows the adjective reads it; a noun WordNet has is its own word
+    assert Lexicon.of(["the", "six-sided"], wordnet).rewrite("the six-sider")[0] == (
+        "the six-sided"
+    )
+    assert Lexicon.of(["the", "wheeled"], wordnet).rewrite("the four-wheeler")[0] == (
+        "the four-wheeler"
+    )
 
 
 def test_a_nouns_shape_is_in_its_defining_phrase_not_in_what_it_has(wordnet):
@@ -167,3 +174,10 @@ def test_a_nouns_shape_is_in_its_defining_phrase_not_in_what_it_has(wordnet):
     off = Lexicon.of(["heart", "crescent"], wordnet, colours=False)
     off.shape_phrase = False
     assert off.nearest("shamrock") == "heart"
+    # the genus words themselves: "X-shaped" before the head only (also inside a longer
+    # hyphenated word), "shaped like a X" anywhere
+    gloss = "Eurasian plant with heart-shaped trifoliate leaves"
+    assert genus_words(gloss, noun=True) == [] and genus_words(gloss) == ["heart"]
+    assert genus_words("very rich flaky crescent-shaped roll", noun=True) == ["crescent"]
+    assert genus_words("a small half-moon-shaped roll", noun=True) == ["moon"]
+    assert genus_words("a revolving stone shaped like a disk", noun=True) == ["disk"]

@@ -82,9 +82,11 @@ class Compounds:
         low = token.lower()
         if not low.endswith("er") or self._content(low):
             return None
-        for adjective in (low[:-2] + "ed", low[:-1] + "d"):
-            if self.wordnet.offsets(adjective, "a"):
-                return self.nearest(adjective, misspelt=False)
+        adjective = low[:-2] + "ed"  # "six-sid-er" → "six-sid-ed", "point-er" → "point-ed"
+        if adjective in self.known:
+            return adjective
+        if self.wordnet.offsets(adjective, "a"):
+            return self.nearest(adjective, misspelt=False)
         return None
 
     def _compound_head(self, parts: list[str], read: list[str]) -> str | None:

@@ -37,7 +37,7 @@ GENUS = tuple(
         r"\b(?:shaped|formed) like an? ([a-z]+)\b",
     )
 )
-_SHAPE_GENUS = 2  # GENUS from here on names a shape ("X-shaped", "shaped like a X")
+_X_SHAPED = 2  # the GENUS pattern "X-shaped"
 # what a definition says a word has the colour of: "the color of gold", "resembling milk in color"
 _COLOUR_OF = (
     re.compile(r"\bcolou?r of ([^;,()]*)"),
@@ -110,16 +110,17 @@ def colour_objects(gloss: str) -> list[str]:
 def genus_words(gloss: str, ish: bool = True, noun: bool = False) -> list[str]:
     """The words that ``gloss`` names as the kind of colour or shape, in order, each also
     without "-ish" ("purplish": purple) unless not ``ish``. ``noun``: a noun's definition,
-    whose shape counts only in its defining noun phrase, before its head ("very rich flaky
-    crescent-shaped roll": crescent), not in what the thing has ("plant with heart-shaped
-    trifoliate leaves" does not make a shamrock a heart)."""
+    whose "X-shaped" counts only in its defining noun phrase, before its head ("very rich
+    flaky crescent-shaped roll": crescent), not in what the thing has ("plant with
+    heart-shaped trifoliate leaves" does not make a shamrock a heart); "shaped like a X"
+    counts anywhere ("a revolving stone shaped like a disk")."""
     gloss = gloss.lower()
     phrase = set(_phrase(_TOKEN.findall(_LABEL.sub("", gloss.strip())))) if noun else set()
     out = []
     for i, pat in enumerate(GENUS):
         for m in pat.finditer(gloss):
-            if noun and i >= _SHAPE_GENUS and m.group(0) not in phrase:
-                continue
+            if noun and i == _X_SHAPED and not any(t.endswith(m.group(0)) for t in phrase):
+                continue  # "half-moon-shaped" holds "moon-shaped"
             for w in (m.group(1), m.group(1).removesuffix("ish")) if ish else (m.group(1),):
                 if w not in out:
                     out.append(w)
