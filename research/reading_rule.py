@@ -37,7 +37,8 @@ val dump, so "kept" is the share of it that each reading keeps. The rules:
   polygon"; ``Lexicon.counting``); off, as before 2026-12-06 (seventh session);
 - ``satellites``: a head adjective read as its one known satellite, when it has at most eight
   ("undecorated" → plain; ``Lexicon.satellites``); off, as before;
-- ``modifier_nouns``: an unknown head noun after an adjective read as a noun is still a head
+- ``modifier_nouns``: an unknown head noun after a rewritten word that WordNet lists as an
+  adjective is still a head, whatever that word was read as
   ("the three-sided figure" → "the triangle object"; ``Lexicon.modifier_nouns``); off, as
   before, such a noun stays as written;
 - ``adjectives``: the last three together (off: as before 2026-12-06, seventh session);
