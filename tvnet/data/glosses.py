@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
 from tvnet.data.heads import GENERIC, PLACE_WORDS
 from tvnet.data.wordnet import MIN_LEN, WordNet, tag_count
@@ -137,23 +138,20 @@ def colour_terms(gloss: str, terms: frozenset[str] | set[str], anywhere: bool = 
     after the head too, outside parentheses ("… plants having showy often yellow flowers");
     none where the first colour is one of alternatives ("white or yellow or purple flowers",
     "golden or orange-red"); and "black-and-white" names both colours, in order."""
-    if not anywhere:
-        out = []
-        for token in _phrase(_TOKEN.findall(_LABEL.sub("", gloss.lower().strip()))):
-            last = token.split("-")[-1]
-            if last in terms:
-                out.append(last)
-        return out
-    tokens = _TOKEN.findall(_PARENTHESES.sub(" ", _LABEL.sub("", gloss.lower().strip())))
-    for i, token in enumerate(tokens):
-        if token.split("-")[-1] in terms:  # the first colour named decides
-            if "or" in tokens[max(0, i - 1) : i] + tokens[i + 1 : i + 2]:
-                return []
-            break
+    text = _LABEL.sub("", gloss.lower().strip())
+    if anywhere:
+        tokens = _TOKEN.findall(_PARENTHESES.sub(" ", text))
+        for i, token in enumerate(tokens):
+            if token.split("-")[-1] in terms:  # the first colour named decides
+                if "or" in tokens[max(0, i - 1) : i] + tokens[i + 1 : i + 2]:
+                    return []
+                break
+    else:
+        tokens = _phrase(_TOKEN.findall(text))
     out = []
     for token in tokens:
         parts = token.split("-")
-        if "and" in parts or "or" in parts:  # "black-and-white": two colours, in order
+        if anywhere and ("and" in parts or "or" in parts):  # "black-and-white": both, in order
             out += [p for p in parts if p in terms]
         elif parts[-1] in terms:
             out.append(parts[-1])
@@ -369,14 +367,12 @@ class Glosses:
             k = self._colour(word)
             if k is not None:
                 return k
-        for form in dict.fromkeys((word, *self.wordnet.base_forms(word, "n"))):
-            for _, offset in self._senses(form, "n"):
-                gloss = self.wordnet.synset(offset, "n").gloss
-                if anywhere and self._names_marking(gloss):
-                    continue  # "… white coat with black or brown spots": a pattern, no colour
-                named = colour_terms(gloss, terms, anywhere)
-                if named:
-                    return named[0] if named[0] in self.known else None
+        for gloss in self._noun_glosses(word):
+            if anywhere and self._names_marking(gloss):
+                continue  # "… white coat with black or brown spots": a pattern, no colour
+            named = colour_terms(gloss, terms, anywhere)
+            if named:
+                return named[0] if named[0] in self.known else None
         return None
 
     def _names_marking(self, gloss: str) -> bool:
@@ -384,11 +380,8 @@ class Glosses:
         "marking" ("spots", "stripes", "streaks"), so that the thing it defines is patterned
         (a dalmatian, measles) rather than of one colour?"""
         for token in _TOKEN.findall(gloss.lower()):
-            for form in self.wordnet.base_forms(token, "n"):
-                if form not in self._markings:
-                    self._markings[form] = self._is_marking(form)
-                if self._markings[form]:
-                    return True
+            if any(self._is_marking(f) for f in self.wordnet.base_forms(token, "n")):
+                return True
         return False
 
     def _object_pattern(self, word: str) -> str | None:
@@ -399,17 +392,23 @@ class Glosses:
         fabric (usually striped)" → striped; "ocelot": "… dark-spotted buff-brown coat" →
         spotted. Not a word after a form of "be", a verb there ("checkroom": "… where
         parcels are checked")."""
+        for gloss in self._noun_glosses(word):
+            tokens = _TOKEN.findall(gloss.lower())
+            for i, token in enumerate(tokens):
+                if i and tokens[i - 1] in _BE:  # a verb: "… where parcels are checked"
+                    continue
+                # of a hyphenated word its last part: "… dark-spotted buff-brown coat"
+                k = self._pattern_word(token.split("-")[-1])
+                if k is not None:
+                    return k
+        return None
+
+    def _noun_glosses(self, word: str) -> Iterator[str]:
+        """The definitions of the noun senses people use ``word`` or its base form in, in
+        order (:meth:`_object_colour`, :meth:`_object_pattern`)."""
         for form in dict.fromkeys((word, *self.wordnet.base_forms(word, "n"))):
             for _, offset in self._senses(form, "n"):
-                tokens = _TOKEN.findall(self.wordnet.synset(offset, "n").gloss.lower())
-                for i, token in enumerate(tokens):
-                    if i and tokens[i - 1] in _BE:  # a verb: "… where parcels are checked"
-                        continue
-                    # of a hyphenated word its last part: "… dark-spotted buff-brown coat"
-                    k = self._pattern_word(token.split("-")[-1])
-                    if k is not None:
-                        return k
-        return None
+                yield self.wordnet.synset(offset, "n").gloss
 
     def _pattern_word(self, token: str) -> str | None:
         """The known word that ``token`` is, as written or as its singular ("spots" for a
@@ -424,11 +423,8 @@ class Glosses:
             if self._patterned(token):
                 return known
             plural = [f for f in forms[1:] if f != token]  # "in one spot" is a place
-            for form in plural:  # a marking named in the plural
-                if form not in self._markings:
-                    self._markings[form] = self._is_marking(form)
-                if self._markings[form]:
-                    return known
+            if any(self._is_marking(f) for f in plural):  # a marking named in the plural
+                return known
         self._no_pattern.add(token)
         return None
 
@@ -441,16 +437,19 @@ class Glosses:
         return False
 
     def _is_marking(self, noun: str) -> bool:
-        """Has ``noun`` a sense within two hypernym steps of WordNet's "marking"?"""
-        frontier = [(o, 0) for o in self.wordnet.offsets(noun, "n")]
-        while frontier:
-            offset, depth = frontier.pop()
-            ss = self.wordnet.synset(offset, "n")
-            if "marking" in ss.words:
-                return True
-            if depth < 2:
-                frontier += [(o, depth + 1) for sym, o, q in ss.pointers if sym == "@" and q == "n"]
-        return False
+        """Has ``noun`` a sense within two hypernym steps of WordNet's "marking"? (Cached.)"""
+        if noun not in self._markings:
+            frontier, found = [(o, 0) for o in self.wordnet.offsets(noun, "n")], False
+            while frontier and not found:
+                offset, depth = frontier.pop()
+                ss = self.wordnet.synset(offset, "n")
+                found = "marking" in ss.words
+                if depth < 2:
+                    frontier += [
+                        (o, depth + 1) for sym, o, q in ss.pointers if sym == "@" and q == "n"
+                    ]
+            self._markings[noun] = found
+        return self._markings[noun]
 
     def _coloured(self, parts: list[str]) -> str | None:
         """The colour a compound "X-coloured" names (:data:`COLOUR_SUFFIXES`), X unknown:
