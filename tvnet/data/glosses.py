@@ -116,12 +116,15 @@ def genus_words(gloss: str, ish: bool = True, noun: bool = False) -> list[str]:
     heart-shaped trifoliate leaves" does not make a shamrock a heart); "shaped like a X"
     counts anywhere ("a revolving stone shaped like a disk")."""
     gloss = gloss.lower()
-    phrase = set(_phrase(_TOKEN.findall(_LABEL.sub("", gloss.strip())))) if noun else set()
+    phrase: set[str] | None = None  # the defining phrase's tokens, read at the first "X-shaped"
     out = []
     for i, pat in enumerate(GENUS):
         for m in pat.finditer(gloss):
-            if noun and i == _X_SHAPED and not any(t.endswith(m.group(0)) for t in phrase):
-                continue  # "half-moon-shaped" holds "moon-shaped"
+            if noun and i == _X_SHAPED:
+                if phrase is None:
+                    phrase = set(_phrase(_TOKEN.findall(_LABEL.sub("", gloss.strip()))))
+                if not any(t.endswith(m.group(0)) for t in phrase):
+                    continue  # "half-moon-shaped" holds "moon-shaped"
             for w in (m.group(1), m.group(1).removesuffix("ish")) if ish else (m.group(1),):
                 if w not in out:
                     out.append(w)

@@ -398,9 +398,10 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
             return None
         found: dict[str, int] = {}
         for order, (sym, o, _) in enumerate(head.pointers):
-            if sym != "&" or self.wordnet.synset(o, "a").pos != "s":
+            satellite = self.wordnet.synset(o, "a") if sym == "&" else None
+            if satellite is None or satellite.pos != "s":
                 continue
-            for w in self.wordnet.synset(o, "a").words:
+            for w in satellite.words:
                 if w in self.known and self._at_home(w, o, "a"):
                     found.setdefault(w, order)
         return (1, *reversed(found.popitem())) if len(found) == 1 else None
