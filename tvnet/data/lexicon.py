@@ -398,8 +398,10 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
             return None
         found: dict[str, int] = {}
         for order, (sym, o, _) in enumerate(head.pointers):
-            satellite = self.wordnet.synset(o, "a") if sym == "&" else None
-            if satellite is None or satellite.pos != "s":
+            if sym != "&":
+                continue
+            satellite = self.wordnet.synset(o, "a")
+            if satellite.pos != "s":
                 continue
             for w in satellite.words:
                 if w in self.known and self._at_home(w, o, "a"):
