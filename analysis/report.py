@@ -137,7 +137,8 @@ def build_report(
         add_table(
             trained,
             "Training — samples seen by each evaluated checkpoint and, where it recorded them, "
-            "its wall time, samples/s, processor and precision",
+            "its wall time, the part of it suspended (recorded since 2026-12-06; 0 before), "
+            "samples/s of the rest, processor and precision",
             "training",
         )
     if not samples.empty:

@@ -1,6 +1,8 @@
 """What a run records of the machine it ran on (tvnet/train/record.py)."""
 
-from tvnet.train.record import cpu_model, training_time
+import pytest
+
+from tvnet.train.record import STALL_MIN_S, StallClock, cpu_model, summary, training_time
 
 ZEN4 = """processor	: 0
 vendor_id	: AuthenticAMD
@@ -45,3 +47,33 @@ def test_training_time_sums_the_runs_of_a_resumed_training():
     t = training_time(training_time(None, first), second)
     assert t["runs"] == [first, second]
     assert (t["wall_s"], t["samples"], t["samples_per_s"]) == (100.0, 2400, 24.0)
+
+
+def test_a_step_far_longer_than_the_typical_one_counts_as_suspended_beyond_it():
+    clock = StallClock()
+    for seconds in (2.0, 1.0, 1.0):  # the first step (warm-up) only sets the typical time
+        clock.step(seconds)
+    typical = 0.9 * (0.9 * 2.0 + 0.1 * 1.0) + 0.1 * 1.0  # 1.81
+    clock.step(100.0)  # suspended (SIGSTOP, sleep): over both 30 s and 20 × typical
+    assert clock.stalled_s == pytest.approx(100.0 - typical)
+    clock.step(STALL_MIN_S - 1)  # slow, but under 30 s: a load spike, not a suspension
+    assert clock.stalled_s == pytest.approx(100.0 - typical)
+    slow = StallClock()  # a slow machine's steps (10 s): 150 s is under 20 × 10, 250 s is not
+    for seconds in (10.0, 10.0, 150.0):
+        slow.step(seconds)
+    assert slow.stalled_s == 0.0
+    typical = 0.9 * (0.9 * 10.0 + 0.1 * 10.0) + 0.1 * 150.0  # 24.0: the 150 s step counted
+    slow.step(20 * typical + 10.0)
+    assert slow.stalled_s == pytest.approx(19 * typical + 10.0)
+
+
+def test_samples_per_second_leave_out_the_time_suspended():
+    old = {"from_step": 0, "to_step": 100, "wall_s": 40.0, "batch_size": 8}  # no stalled_s
+    new = {"from_step": 100, "to_step": 300, "wall_s": 160.0, "stalled_s": 100.0, "batch_size": 8}
+    t = training_time(training_time(None, old), new)
+    assert (t["wall_s"], t["stalled_s"], t["samples"]) == (200.0, 100.0, 2400)
+    assert t["samples_per_s"] == pytest.approx(2400 / 100.0)
+    t["runs"] = [{**r, "processor": "CPU X", "precision": "fp32"} for r in t["runs"]]
+    assert summary(t) == "3 min, 2 of them suspended, at 24.0 samples/s, CPU X, fp32"
+    quiet = training_time(None, {**old, "processor": "CPU X", "precision": "fp32"})
+    assert summary(quiet) == "1 min at 20.0 samples/s, CPU X, fp32"  # under a minute: not said

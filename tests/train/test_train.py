@@ -64,6 +64,60 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     assert [(r["from_step"], r["to_step"]) for r in straight["training_time"]["runs"]] == [(0, 4)]
 
 
+def test_a_run_suspended_mid_training_records_the_pause_apart(tiny_synthref, tmp_path):
+    """A real training process stopped (SIGSTOP) twice for 3 s and continued: its checkpoint
+    counts the pauses as suspended, not training, and its samples/s is the rate of the time it
+    ran. The thresholds of real use (30 s, 20 × the typical step) are shortened for the test."""
+    import signal
+    import time
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import tvnet.train.record as record\n"
+        "record.STALL_MIN_S, record.STALL_FACTOR = 1.0, 5.0\n"
+        "from tests.conftest import TINY_MODEL\n"
+        "from tvnet.config import TrainConfig, preset_config\n"
+        "from tvnet.train.loop import train\n"
+        "tc = TrainConfig(steps=300, batch_size=2, checkpoint_every=1000, seed=1, amp=False)\n"
+        "train(preset_config('cpu', 'baseline', **TINY_MODEL), tc, Path(sys.argv[1]),\n"
+        "      Path(sys.argv[2]), pool_dir=Path(sys.argv[3]), progress=False, val_samples=0,\n"
+        "      log_every=1)\n"
+    )
+    out = tmp_path / "run"
+    args = [sys.executable, str(script), str(tiny_synthref["data"]), str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parents[2])}
+    proc = subprocess.Popen([*args, str(tiny_synthref["pool"])], env=env)
+    try:
+        deadline = time.monotonic() + 240
+
+        def wait_for_steps(n: int) -> None:
+            log = out / "log.jsonl"
+            while not log.is_file() or len(log.read_text().splitlines()) < n:
+                assert proc.poll() is None and time.monotonic() < deadline, "no training steps"
+                time.sleep(0.05)
+
+        # two pauses: one that lands between two steps (a log write) is not seen; both would
+        # be bad luck (the step is nearly all of the loop's time)
+        for steps in (20, 60):
+            wait_for_steps(steps)
+            os.kill(proc.pid, signal.SIGSTOP)
+            time.sleep(3.0)
+            os.kill(proc.pid, signal.SIGCONT)
+        assert proc.wait(timeout=300) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    tt = json.loads((out / "last" / "config.json").read_text())["training_time"]
+    assert tt["samples"] == 300 * 2
+    assert 2.0 <= tt["stalled_s"] <= 7.0 and tt["stalled_s"] < tt["wall_s"]
+    assert tt["runs"][0]["stalled_s"] == tt["stalled_s"]
+    assert tt["samples_per_s"] == pytest.approx(600 / (tt["wall_s"] - tt["stalled_s"]))
+    last = json.loads((out / "log.jsonl").read_text().splitlines()[-2])  # before "done"
+    assert last["step"] == 300 and last["stalled_s"] == pytest.approx(tt["stalled_s"])
+
+
 def test_a_resumed_log_holds_each_step_once_with_the_smoothed_loss_going_on(
     tiny_synthref, tmp_path
 ):

@@ -297,6 +297,7 @@ def train(
                         "from_step": start_step,
                         "to_step": step,
                         "wall_s": time.perf_counter() - t0,
+                        "stalled_s": stalls.stalled_s,
                         "batch_size": train_cfg.batch_size,
                         **this_machine,
                     },
@@ -311,6 +312,7 @@ def train(
         )
 
     t0 = time.perf_counter()
+    stalls = record.StallClock()  # time suspended (SIGSTOP, sleep) is not training time
     steps_per_epoch = max(1, math.ceil(len(train_table) / train_cfg.batch_size))
     had_ema = resumed.get("loss_ema")
     loss_ema = float(had_ema) if isinstance(had_ema, (int, float)) else float("nan")
@@ -341,6 +343,7 @@ def train(
             # pause (tests, preemption); resume continues
             if stop_at is not None and step >= stop_at:
                 break
+            t_step = time.perf_counter()
             for g in opt.param_groups:
                 g["lr"] = poly_lr(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
             inputs, mask = batches.get(step) if batches is not None else make_batch(step)
@@ -357,12 +360,14 @@ def train(
             if world > 1:  # log the global-batch loss, the same number one process would see
                 torch.distributed.all_reduce(lv_t)
                 lv_t /= world
-            lv = float(lv_t)
+            lv = float(lv_t)  # waits for the step's work, on CUDA too
+            stalls.step(time.perf_counter() - t_step)
             if not math.isfinite(lv):
                 raise FloatingPointError(f"loss became {lv} at step {step}")
             loss_ema = lv if math.isnan(loss_ema) else 0.95 * loss_ema + 0.05 * lv
             elapsed = time.perf_counter() - t0
-            rate = (done - start_step) * train_cfg.batch_size / max(elapsed, 1e-9)
+            running = elapsed - stalls.stalled_s  # samples/s of the time not suspended
+            rate = (done - start_step) * train_cfg.batch_size / max(running, 1e-9)
             bar.update(1)
             bar.set_postfix(loss=f"{loss_ema:.4f}", sps=f"{rate:.1f}")
             if log is not None and (done % log_every == 0 or done == train_cfg.steps):
@@ -376,6 +381,7 @@ def train(
                             "lr": opt.param_groups[0]["lr"],
                             "samples_per_s": rate,
                             "elapsed_s": elapsed,
+                            "stalled_s": stalls.stalled_s,
                         }
                     )
                     + "\n"
