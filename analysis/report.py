@@ -137,7 +137,7 @@ def build_report(
         add_table(
             trained,
             "Training — samples seen by each evaluated checkpoint and, where it recorded them, "
-            "its wall time, the part of it suspended (recorded since 2026-12-06; 0 before), "
+            "its wall time, the part of it suspended (a lower bound, recorded since 2026-12-06), "
             "samples/s of the rest, processor and precision",
             "training",
         )

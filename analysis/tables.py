@@ -285,7 +285,8 @@ def training_table(dumps: Iterable[Any], samples: pd.DataFrame | None = None) ->
     val and a test dump of one checkpoint make one row): its training samples (over its
     warm-start chain) and, where the checkpoint recorded them (``training_time``, read by
     :func:`tvnet.train.record.totals`), the wall time in minutes, the part of it the run was
-    suspended (0 in records older than that count), samples/s of the rest, processor and
+    suspended (a lower bound; NaN in records older than that count), samples/s of the rest,
+    processor and
     precision (all runs' when they differ). Row names are Table 1's when ``samples`` (the rows
     of :func:`concat_samples`) are given, which also keeps only their runs. Empty when no dump
     records a budget or a time."""
@@ -307,7 +308,9 @@ def training_table(dumps: Iterable[Any], samples: pd.DataFrame | None = None) ->
         rows[key] = {
             "training samples": f"{d.budget:,}" if d.budget else "–",
             "wall (min)": t["wall_s"] / 60 if t else float("nan"),
-            "suspended (min)": t["stalled_s"] / 60 if t else float("nan"),
+            "suspended (min)": t["stalled_s"] / 60
+            if t and t["stalled_s"] is not None
+            else math.nan,
             "samples/s": float(t["samples_per_s"]) if t and t["samples_per_s"] else float("nan"),
             "processor": t["processor"] if t else "–",
             "precision": t["precision"] if t else "–",

@@ -141,12 +141,14 @@ def test_report_reads_expression_types_recorded_in_the_dumps(hand_dumps, tmp_pat
 
 def test_report_says_how_each_checkpoint_trained(tmp_path):
     """One row per checkpoint (its val and test dumps together), with the hand-made record's
-    wall time, rate, processors and precisions; a checkpoint without one shows its budget."""
+    wall time, time suspended, rate, processors and precisions; a checkpoint without one shows
+    its budget."""
     took = {"runs": [{"from_step": 0, "to_step": 500, "wall_s": 1800.0, "batch_size": 8,
                       "processor": "CPU X", "precision": "bf16 autocast"},
                      {"from_step": 500, "to_step": 1000, "wall_s": 1800.0, "batch_size": 8,
                       "processor": "CPU Y", "precision": "bf16 autocast"}],
-            "wall_s": 3600.0, "samples": 8000, "samples_per_s": 8000 / 3600}  # fmt: skip
+            "wall_s": 3600.0, "stalled_s": 1200.0, "samples": 8000,
+            "samples_per_s": 8000 / 2400}  # fmt: skip
     full = {"train": {"steps": 1000, "batch_size": 8}, "training_time": took}
     base = {"train": {"steps": 500, "batch_size": 8}}
     root = tmp_path / "dumps"
@@ -155,8 +157,11 @@ def test_report_says_how_each_checkpoint_trained(tmp_path):
         write_hand_dump(root / f"baseline_{split}", "baseline", split, run_extra=base)
     written = report.build_report(load_dumps(root)[0], tmp_path / "r", dpi=40)
     md = (tmp_path / "r" / "tables.md").read_text()
-    assert "| handmade | baseline | 4,000 | – | – | – | – |" in md
-    assert "| handmade | full | 8,000 | 60.00 | 2.22 | CPU X / CPU Y | bf16 autocast |" in md
+    assert "| handmade | baseline | 4,000 | – | – | – | – | – |" in md
+    # an hour, 20 min of it suspended: 8000 samples in the 40 min it ran
+    assert (
+        "| handmade | full | 8,000 | 60.00 | 20.00 | 3.33 | CPU X / CPU Y | bf16 autocast |" in md
+    )
     assert md.count("| handmade | full | 8,000") == 1  # val and test: one checkpoint
     assert tmp_path / "r" / "training.csv" in written
     # dumps that record neither a budget nor a time: no such table

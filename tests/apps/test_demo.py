@@ -771,6 +771,7 @@ def test_lineage_note_counts_the_earlier_runs():
     # a damaged record (a hand-edited config.json or run.json) reads as none, never raises
     for bad in ({"runs": "x"}, {"runs": {"0": 1}}, {"runs": [3]}, {"runs": [{}]},
                 {**took, "wall_s": None}, {**took, "samples_per_s": "fast"},
+                {**took, "stalled_s": "long"},
                 {**took, "runs": [{**runs[0], "from_step": "4"}]}, ["runs"]):  # fmt: skip
         assert tvnet.training_time_summary(bad) == ""
     note = mod.lineage_note(first, "baseline")

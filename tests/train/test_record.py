@@ -2,7 +2,14 @@
 
 import pytest
 
-from tvnet.train.record import STALL_MIN_S, StallClock, cpu_model, summary, training_time
+from tvnet.train.record import (
+    STALL_MIN_S,
+    StallClock,
+    cpu_model,
+    summary,
+    totals,
+    training_time,
+)
 
 ZEN4 = """processor	: 0
 vendor_id	: AuthenticAMD
@@ -54,10 +61,15 @@ def test_a_step_far_longer_than_the_typical_one_counts_as_suspended_beyond_it():
     for seconds in (2.0, 1.0, 1.0):  # the first step (warm-up) only sets the typical time
         clock.step(seconds)
     typical = 0.9 * (0.9 * 2.0 + 0.1 * 1.0) + 0.1 * 1.0  # 1.81
-    clock.step(100.0)  # suspended (SIGSTOP, sleep): over both 30 s and 20 × typical
+    clock.step(100.0)  # suspended (SIGSTOP): over both 30 s and 20 × typical
     assert clock.stalled_s == pytest.approx(100.0 - typical)
-    clock.step(STALL_MIN_S - 1)  # slow, but under 30 s: a load spike, not a suspension
+    clock.step(1.0)
+    clock.step(STALL_MIN_S - 1)  # 29 s: slow, but under 30 s and 20 × typical (34.6)
     assert clock.stalled_s == pytest.approx(100.0 - typical)
+    quick = StallClock()  # 0.1 s steps: a 10 s step is 100 × typical but under 30 s
+    for seconds in (0.1, 0.1, 10.0):
+        quick.step(seconds)
+    assert quick.stalled_s == 0.0
     slow = StallClock()  # a slow machine's steps (10 s): 150 s is under 20 × 10, 250 s is not
     for seconds in (10.0, 10.0, 150.0):
         slow.step(seconds)
@@ -65,6 +77,22 @@ def test_a_step_far_longer_than_the_typical_one_counts_as_suspended_beyond_it():
     typical = 0.9 * (0.9 * 10.0 + 0.1 * 10.0) + 0.1 * 150.0  # 24.0: the 150 s step counted
     slow.step(20 * typical + 10.0)
     assert slow.stalled_s == pytest.approx(19 * typical + 10.0)
+
+
+def test_long_steps_in_a_row_are_a_slower_machine_not_a_suspension():
+    clock = StallClock()
+    for seconds in (1.0, 1.0):
+        clock.step(seconds)
+    clock.step(60.0)  # one long step: suspended, as far as anyone can tell yet
+    assert clock.stalled_s == pytest.approx(59.0)
+    clock.step(60.0)
+    clock.step(60.0)  # the third in a row: the steps got slower (swapping); none counted
+    assert clock.stalled_s == 0.0
+    clock.step(61.0)  # and 60 s is the typical step now
+    assert clock.stalled_s == 0.0
+    clock.step(60.0 * 20 + 100)  # a suspension of a slow run, then a normal step: counted
+    clock.step(60.0)
+    assert clock.stalled_s == pytest.approx(60.0 * 20 + 100 - (0.9 * 60.0 + 0.1 * 61.0))
 
 
 def test_samples_per_second_leave_out_the_time_suspended():
@@ -75,5 +103,14 @@ def test_samples_per_second_leave_out_the_time_suspended():
     assert t["samples_per_s"] == pytest.approx(2400 / 100.0)
     t["runs"] = [{**r, "processor": "CPU X", "precision": "fp32"} for r in t["runs"]]
     assert summary(t) == "3 min, 2 of them suspended, at 24.0 samples/s, CPU X, fp32"
-    quiet = training_time(None, {**old, "processor": "CPU X", "precision": "fp32"})
-    assert summary(quiet) == "1 min at 20.0 samples/s, CPU X, fp32"  # under a minute: not said
+    assert summary({**t, "samples_per_s": None}) == "3 min, 2 of them suspended, CPU X, fp32"
+    brief = {**new, "wall_s": 100.0, "stalled_s": 50.0, "processor": "CPU X", "precision": "fp32"}
+    assert summary(training_time(None, brief)).endswith(": 2 min at 32.0 samples/s, CPU X, fp32")
+    # a record from before the count: nothing said of it, and none assumed (totals: None)
+    legacy = {"runs": [{**old, "processor": "CPU X", "precision": "fp32"}], "wall_s": 40.0,
+              "samples": 800, "samples_per_s": 20.0}  # fmt: skip
+    assert summary(legacy) == "1 min at 20.0 samples/s, CPU X, fp32"
+    assert totals(legacy)["stalled_s"] is None
+    # a hand-damaged earlier run's count is read as 0 on resume, not a failed checkpoint
+    t = training_time({"runs": [{**old, "stalled_s": "x"}]}, new)
+    assert t["stalled_s"] == 100.0

@@ -228,8 +228,10 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         val_samples=args.val_samples,
     )
+    paused = f", {res.stalled_s:.0f} s of them suspended" if res.stalled_s >= 1 else ""
     print(
-        f"trained {mcfg.variant}: {res.steps} steps in {res.wall_s:.0f} s ({res.samples_per_s:.1f} samples/s); checkpoint {res.checkpoint}"
+        f"trained {mcfg.variant}: {res.steps} steps in {res.wall_s:.0f} s{paused} "
+        f"({res.samples_per_s:.1f} samples/s); checkpoint {res.checkpoint}"
     )
     if res.val:
         print(

@@ -45,9 +45,10 @@ class TrainResult:
     checkpoint: Path
     steps: int
     wall_s: float
-    samples_per_s: float
+    samples_per_s: float  # of the time not suspended (stalled_s)
     final_loss: float
     val: dict[str, Any] | None
+    stalled_s: float = 0.0  # of wall_s, suspended (tvnet.train.record.StallClock)
 
 
 class _Order:
@@ -312,7 +313,7 @@ def train(
         )
 
     t0 = time.perf_counter()
-    stalls = record.StallClock()  # time suspended (SIGSTOP, sleep) is not training time
+    stalls = record.StallClock()  # time suspended (SIGSTOP, a breakpoint) is not training
     steps_per_epoch = max(1, math.ceil(len(train_table) / train_cfg.batch_size))
     had_ema = resumed.get("loss_ema")
     loss_ema = float(had_ema) if isinstance(had_ema, (int, float)) else float("nan")
@@ -402,7 +403,8 @@ def train(
     if has_val and rank == 0:
         val = log_val(done, done // steps_per_epoch)
     if log is not None:
-        log.write(json.dumps({"done": True, "steps": done, "wall_s": wall}) + "\n")
+        done_line = {"done": True, "steps": done, "wall_s": wall, "stalled_s": stalls.stalled_s}
+        log.write(json.dumps(done_line) + "\n")
         log.close()
     if world > 1:
         torch.distributed.barrier()
@@ -411,9 +413,10 @@ def train(
         last,
         done,
         wall,
-        (done - start_step) * train_cfg.batch_size / max(wall, 1e-9),
+        (done - start_step) * train_cfg.batch_size / max(wall - stalls.stalled_s, 1e-9),
         loss_ema,
         val,
+        stalls.stalled_s,
     )
 
 

@@ -1,8 +1,8 @@
 """What a checkpoint records of how long it trained and where: each run's steps, wall time,
 the part of it the process spent suspended (:class:`StallClock`), processor, threads and
-precision, summed over resumed runs (docs/design.md §6, "Training time"). ``tvnet train`` writes it into every checkpoint's config.json as ``training_time``;
-:func:`summary` (``tvnet.training_time_summary``) says it in a line. Imports torch only when
-called."""
+precision, summed over resumed runs (docs/design.md §6, "Training time"). ``tvnet train``
+writes it into every checkpoint's config.json as ``training_time``; :func:`summary`
+(``tvnet.training_time_summary``) says it in a line. Imports torch only when called."""
 
 from __future__ import annotations
 
@@ -77,40 +77,60 @@ def machine(device: str, amp: bool, world_size: int) -> dict[str, Any]:
     }
 
 
-# A step counts as suspended beyond its typical time when it takes longer than both of these:
-# SIGSTOP, a laptop's sleep, a debugger's breakpoint (not a slow step: 20× is no load spike)
+# A step counts as suspended beyond its typical time when it takes longer than both of these
+# (SIGSTOP, a frozen container, a debugger's breakpoint; not a load spike: 20× is no spike).
+# A machine's own sleep is in neither: the monotonic clock stops with it.
 STALL_MIN_S = 30.0
 STALL_FACTOR = 20.0
+NEW_NORMAL = 3  # this many long steps in a row: the steps got slower (swapping), not suspended
 
 
 class StallClock:
     """The time a training run spent suspended rather than training, from its steps' own
     durations: a step that takes longer than :data:`STALL_MIN_S` and :data:`STALL_FACTOR` × the
     typical step (a moving average of the steps before it) counts, beyond the typical time, as
-    suspended. A suspension outside a step (a checkpoint write, a validation pass) is not
-    seen, so ``stalled_s`` is a lower bound; the first step only sets the typical time."""
+    suspended; :data:`NEW_NORMAL` such steps in a row are a slower machine instead, and become
+    the typical time. A suspension outside a step (a checkpoint write, a validation pass) is
+    not seen, so :attr:`stalled_s` is a lower bound; the first step only sets the typical
+    time."""
 
     def __init__(self) -> None:
-        self.stalled_s = 0.0
+        self._counted = 0.0
+        self._pending: list[float] = []  # long steps in a row, not yet told from a slowdown
         self._typical: float | None = None
+
+    @property
+    def stalled_s(self) -> float:
+        return self._counted + sum(self._pending)
 
     def step(self, seconds: float) -> None:
         typical = self._typical
         if typical is not None and seconds > max(STALL_MIN_S, STALL_FACTOR * typical):
-            self.stalled_s += seconds - typical  # a stalled step teaches nothing of the typical
+            self._pending.append(seconds - typical)  # teaches nothing of the typical time
+            if len(self._pending) == NEW_NORMAL:  # a slowdown: the new typical time
+                self._pending.clear()
+                self._typical = seconds
             return
+        self._counted += sum(self._pending)
+        self._pending.clear()
         self._typical = seconds if typical is None else 0.9 * typical + 0.1 * seconds
+
+
+def _seconds(v: Any) -> float:
+    """A run's recorded ``stalled_s``; 0 where it is missing (runs recorded before it) or not
+    a number (a hand-edited record: a resume must not fail on it)."""
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
 
 
 def training_time(earlier: dict[str, Any] | None, run: dict[str, Any]) -> dict[str, Any]:
     """``earlier``'s runs (the resumed checkpoint's record; None from scratch) and ``run``
-    (``from_step``, ``to_step``, ``wall_s``, ``batch_size``, ``stalled_s`` where recorded, and
-    :func:`machine`'s fields), with their totals: wall seconds, of them suspended seconds
-    (:class:`StallClock`; 0 for runs that did not record it), samples, and samples per second
-    of the time not suspended."""
+    (``from_step``, ``to_step``, ``wall_s``, ``batch_size``, ``stalled_s`` and :func:`machine`'s
+    fields), with their totals: wall seconds, of them suspended seconds (:class:`StallClock`;
+    a lower bound, 0 for runs recorded before it), samples, and samples per second of the
+    time not suspended."""
     runs = [*(earlier or {}).get("runs", []), run]
     wall = sum(float(r["wall_s"]) for r in runs)
-    stalled = sum(float(r.get("stalled_s") or 0.0) for r in runs)
+    stalled = sum(_seconds(r.get("stalled_s")) for r in runs)
     samples = sum((int(r["to_step"]) - int(r["from_step"])) * int(r["batch_size"]) for r in runs)
     running = wall - stalled
     return {
@@ -123,7 +143,7 @@ def training_time(earlier: dict[str, Any] | None, run: dict[str, Any]) -> dict[s
 
 
 def totals(record: Any) -> dict[str, Any] | None:
-    """A record's figures, checked: ``wall_s``, ``stalled_s`` (0 when not recorded: a record
+    """A record's figures, checked: ``wall_s``, ``stalled_s`` (None when not recorded: a record
     older than :class:`StallClock`), ``samples_per_s`` (None when not recorded),
     ``processor`` and ``precision`` (all runs' in order, " / "-joined when they differ), the
     first run's ``from_step`` and the last run's ``to_step``. None without a record, or with
@@ -146,7 +166,7 @@ def _totals(record: Any) -> dict[str, Any] | None:
     first, last = runs[0].get("from_step", 0), runs[-1].get("to_step")
     return {
         "wall_s": _number(record["wall_s"]),
-        "stalled_s": _number(record.get("stalled_s") or 0),
+        "stalled_s": None if record.get("stalled_s") is None else _number(record["stalled_s"]),
         "samples_per_s": _number(rate) if rate else None,
         "processor": kinds("processor"),
         "precision": kinds("precision"),
@@ -174,11 +194,10 @@ def summary(record: Any) -> str:
     first, last, rate = t["from_step"], t["to_step"], t["samples_per_s"]
     # resumed from a checkpoint written before the record existed: say what it covers
     covers = f"steps {first:,}–{last:,}: " if first and last else ""
-    stalled = t["stalled_s"] / 60
-    return (
-        covers
-        + f"{t['wall_s'] / 60:.0f} min"
-        + (f", {stalled:.0f} of them suspended," if stalled >= 1 else "")
-        + (f" at {rate:.1f} samples/s" if rate else "")
-        + f", {t['processor']}, {t['precision']}"
+    stalled = (t["stalled_s"] or 0) / 60
+    took = f"{t['wall_s'] / 60:.0f} min" + (
+        f", {stalled:.0f} of them suspended" if stalled >= 1 else ""
     )
+    if rate:
+        took += ("," if stalled >= 1 else "") + f" at {rate:.1f} samples/s"
+    return covers + took + f", {t['processor']}, {t['precision']}"
