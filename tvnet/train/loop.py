@@ -318,6 +318,11 @@ def train(
     had_ema = resumed.get("loss_ema")
     loss_ema = float(had_ema) if isinstance(had_ema, (int, float)) else float("nan")
     done = start_step
+
+    def samples_per_s(seconds: float) -> float:
+        """This run's samples per second over ``seconds`` of it, less the time suspended."""
+        return (done - start_step) * train_cfg.batch_size / max(seconds - stalls.stalled_s, 1e-9)
+
     bar = tqdm(
         total=train_cfg.steps,
         initial=start_step,
@@ -367,8 +372,7 @@ def train(
                 raise FloatingPointError(f"loss became {lv} at step {step}")
             loss_ema = lv if math.isnan(loss_ema) else 0.95 * loss_ema + 0.05 * lv
             elapsed = time.perf_counter() - t0
-            running = elapsed - stalls.stalled_s  # samples/s of the time not suspended
-            rate = (done - start_step) * train_cfg.batch_size / max(running, 1e-9)
+            rate = samples_per_s(elapsed)
             bar.update(1)
             bar.set_postfix(loss=f"{loss_ema:.4f}", sps=f"{rate:.1f}")
             if log is not None and (done % log_every == 0 or done == train_cfg.steps):
@@ -413,7 +417,7 @@ def train(
         last,
         done,
         wall,
-        (done - start_step) * train_cfg.batch_size / max(wall - stalls.stalled_s, 1e-9),
+        samples_per_s(wall),
         loss_ema,
         val,
         stalls.stalled_s,
