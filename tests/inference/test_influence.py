@@ -234,7 +234,7 @@ def test_a_huge_mirror_averaged_upload_is_compared_at_its_own_size(tiny_synthref
     back the answer's mask."""
     from tvnet.data.mirror import mirrored
     from tvnet.inference.influence import _Runner, _views
-    from tvnet.inference.predictor import MAX_SIDE
+    from tvnet.inference.query import MAX_SIDE
 
     ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path / "full", seed=3)
     p = _load(tiny_synthref, ckpt)

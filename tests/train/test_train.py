@@ -171,7 +171,7 @@ def test_a_resume_with_another_recipe_is_refused(tiny_synthref, tmp_path):
 def test_non_finite_weights_are_an_error_before_a_checkpoint(tmp_path):
     """A finite loss can come with non-finite gradients: the checkpoint step refuses weights
     that became NaN or inf, so the last good checkpoint is never written over."""
-    from tvnet.train.loop import check_finite
+    from tvnet.train.resume import check_finite
 
     net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1))
     check_finite(net, 7, tmp_path / "last")  # finite: nothing to say

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +31,8 @@ from tvnet.data.lexicon import Lexicon
 from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
-from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
-from tvnet.inference.checks import answer_warnings, unseen_words
+from tvnet.image import MAX_PIXELS, InputError  # noqa: F401 (re-exported)
+from tvnet.inference.checks import answer_warnings
 from tvnet.inference.expression import left_out, read_as_any, read_expression
 from tvnet.inference.influence import (
     Influence,
@@ -45,11 +44,10 @@ from tvnet.inference.influence import (
 from tvnet.inference.mirror import average_with_mirror
 from tvnet.inference.pool_images import PoolImages
 from tvnet.inference.prediction import CONFIDENT, Prediction
+from tvnet.inference.query import Query, make_query
 from tvnet.inference.recent import DEFAULT_ENTRIES, RecentImages
 from tvnet.inference.text_pass import sentence_vector, text_model_shared, text_states
 from tvnet.retrieval.neighbours import Neighbour
-
-MAX_SIDE = 1600  # larger uploads are downscaled first (with a note)
 
 __all__ = [
     "CONFIDENT",
@@ -59,24 +57,6 @@ __all__ = [
     "Predictor",
     "WordInfluence",
 ]
-
-
-@dataclass
-class _Query:
-    """One (image, expression) made ready for the network (:meth:`Predictor._query`)."""
-
-    expression: str
-    notes: list[str]
-    image: np.ndarray  # what the model reads (downscaled when the upload is huge)
-    shape: tuple[int, int]  # the upload's H×W
-    letterbox: Letterbox  # onto the upload
-    x: torch.Tensor  # 1×3×S×S
-    unknown: list[str]  # distinct words outside the vocabulary
-    unseen: list[str]  # distinct words read but never met in training (word-piece models)
-    rewrites: list[tuple[str, str]]  # (written, read) for words the lexicon rewrote
-    unread: str = ""  # the expression's end past the network's length limit
-    image_vector: np.ndarray | None = None  # retrieval image encoder's vector
-    image_similarity: float | None = None
 
 
 class Predictor:
@@ -218,43 +198,16 @@ class Predictor:
         """:meth:`check_expression`, and the (written, read) pairs the lexicon rewrote."""
         return read_expression(expression, self.lexicon, self.vocab, self.model.cfg.max_tokens)
 
-    def _query(self, image: Any, expression: str | None) -> _Query:
-        """Check the expression, read the image (downscaled when huge, with a note), letterbox
-        it, and measure how familiar it looks against the pool (when there is one)."""
+    def _query(self, image: Any, expression: str | None) -> Query:
+        """Check the expression and read the image for the network
+        (:func:`tvnet.inference.query.make_query`); familiarity is measured later."""
         expression, notes, rewrites = self.read_expression(expression)
-        img = read_image(image)
-        h, w = img.shape[:2]
-        if max(h, w) > MAX_SIDE:
-            from PIL import Image
+        return make_query(
+            image, expression, notes, rewrites, self.vocab, self.model.cfg,
+            self.training_words, self.device,
+        )  # fmt: skip
 
-            s = MAX_SIDE / max(h, w)
-            img = np.asarray(
-                Image.fromarray(img).resize(
-                    (max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR
-                )
-            )
-            notes.append(
-                f"image downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]} for the model; "
-                "the mask is at the original size"
-            )
-        # words past the model's length limit are not read at all: no warning about them
-        read = self.vocab.read_part(expression, self.model.cfg.max_tokens)
-        unknown = list(dict.fromkeys(self.vocab.unknown(read)))
-        if unknown:
-            notes.append(
-                ("characters the text model has no word piece for (read as [UNK]): "
-                 if self.model.cfg.text_encoder == "hf_tokens"
-                 else "words outside the vocabulary (read as <unk>): ") + ", ".join(unknown)
-            )  # fmt: skip
-        unseen = unseen_words(read, self.training_words, unknown)
-        boxed, lb = letterbox(img, self.model.cfg.input_size)
-        if img.shape[:2] != (h, w):  # map the input back onto the upload, not its downscaled copy
-            lb = lb.onto(h, w)
-        x = to_tensor(boxed)[None].to(self.device)
-        unread = expression[len(read) :].strip()
-        return _Query(expression, notes, img, (h, w), lb, x, unknown, unseen, rewrites, unread)
-
-    def _familiarity(self, q: _Query) -> None:
+    def _familiarity(self, q: Query) -> None:
         """The upload's retrieval image vector and its similarity to the closest pool image."""
         if self.image_retriever is not None and q.image_vector is None:
             q.image_vector = self.recent_images.value(
@@ -287,7 +240,7 @@ class Predictor:
         return torch.from_numpy(ids)[None].to(self.device), torch.tensor([n])
 
     def _retrieve(
-        self, q: _Query, states: tuple[torch.Tensor, torch.Tensor] | None = None
+        self, q: Query, states: tuple[torch.Tensor, torch.Tensor] | None = None
     ) -> Neighbour:
         """RES stage 1 for the query as the model reads it (its image and expression), the
         image vector from recent images when seen; its image not loaded yet."""
@@ -301,7 +254,7 @@ class Predictor:
 
     def _neighbour(
         self,
-        q: _Query,
+        q: Query,
         neighbour: int | None,
         states: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> Neighbour:
@@ -452,7 +405,7 @@ class Predictor:
         timings["total"] = (time.perf_counter() - t0) * 1000
         return pred
 
-    def _assess(self, pred: Prediction, q: _Query, score: float | None = None) -> None:
+    def _assess(self, pred: Prediction, q: Query, score: float | None = None) -> None:
         """Score (``score``, else that of ``pred.prob``), confidence and warnings of an answer
         (docs/design.md §7)."""
         pred.score = mask_score(pred.prob, pred.threshold) if score is None else score

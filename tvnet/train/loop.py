@@ -26,15 +26,16 @@ from tqdm import tqdm
 
 from tvnet import warmstart
 from tvnet.amp import autocast_context, cuda_fast_paths, grad_scaler
-from tvnet.config import RESUME_MAY_CHANGE, ModelConfig, TrainConfig
+from tvnet.config import ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
 from tvnet.eval.evaluator import evaluate
-from tvnet.io import atomic_write_json, atomic_write_text
+from tvnet.io import atomic_write_json
 from tvnet.model.head import training_loss
 from tvnet.train import record
 from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable, widen
 from tvnet.train.features import FeatureCache
 from tvnet.train.optim import load_optimizer, make_optimizer, poly_lr, save_optimizer
+from tvnet.train.resume import check_finite, check_same_recipe, log_up_to
 
 LAST = "last"  # the run's checkpoint folder, written atomically every N steps and at the end
 
@@ -158,7 +159,7 @@ def train(
     train_table = SplitTable.for_model(refer, "train", model, pool_dir)
     nb_digest = _neighbours_digest(pool_dir, refer.name) if needs_nb else None
     if resuming:
-        _check_same_recipe(resumed.get("train"), train_cfg.to_dict(), last)
+        check_same_recipe(resumed.get("train"), train_cfg.to_dict(), last)
         had = resumed.get("neighbours")
         if had and had != nb_digest:
             raise ValueError(
@@ -267,7 +268,7 @@ def train(
     if rank == 0:
         atomic_write_json(out / "run.json", run_record)
     if rank == 0 and resuming:
-        _log_up_to(out / "log.jsonl", start_step)
+        log_up_to(out / "log.jsonl", start_step)
     log = open(out / "log.jsonl", "a") if rank == 0 else None
 
     # a word-piece model's training words, for the Predictor's lexicon
@@ -422,53 +423,6 @@ def train(
         val,
         stalls.stalled_s,
     )
-
-
-def _check_same_recipe(had: Any, now: dict[str, Any], last: Path) -> None:
-    """ValueError when a resume asks for another training recipe than the run started with
-    (another --steps moves the poly schedule, another seed the data): only
-    :data:`RESUME_MAY_CHANGE` may differ. A field one of the two does not know is not compared
-    (a checkpoint of another code version)."""
-    if not isinstance(had, dict):
-        return
-    diff = sorted(k for k in had.keys() & now.keys()
-                  if k not in RESUME_MAY_CHANGE and had[k] != now[k])  # fmt: skip
-    if diff:
-        said = ", ".join(f"{k} {had[k]!r} → {now[k]!r}" for k in diff)
-        raise ValueError(
-            f"{last} was trained with another recipe ({said}): --resume continues the run as "
-            "it was started; give its settings again, or start a new run from its weights "
-            "(--init, another --out)"
-        )
-
-
-def check_finite(model: torch.nn.Module, step: int, last: Path) -> None:
-    """FloatingPointError when a weight of ``model`` is NaN or infinite, before it would be
-    written over ``last``, the run's last good checkpoint (its loss was finite: the loss is
-    computed before the step that broke the weights)."""
-    bad = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
-    if bad:
-        raise FloatingPointError(
-            f"the weights became non-finite by step {step} ({', '.join(bad[:3])}"
-            f"{' …' if len(bad) > 3 else ''}); {last} keeps the last finite checkpoint"
-        )
-
-
-def _log_up_to(path: Path, step: int) -> None:
-    """The log of a run resumed at ``step`` without what came after that checkpoint (steps a
-    crash lost, trained again now) and without the earlier runs' "done" lines, so that every
-    step is logged once; written atomically."""
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue  # a line cut by a crash
-        if isinstance(rec, dict) and isinstance(rec.get("step"), int) and rec["step"] <= step:
-            kept.append(line)
-    atomic_write_text(path, "".join(f"{line}\n" for line in kept))
 
 
 def _over_time(t0: float, minutes: float, world: int, device: str) -> bool:

@@ -1,0 +1,61 @@
+"""What keeps a run's checkpoints and records sound across a resume (docs/design.md §6):
+a resume continues the recipe the run started with, its log holds every step once, and a
+step that broke the weights never overwrites the last good checkpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tvnet.config import RESUME_MAY_CHANGE
+from tvnet.io import atomic_write_text
+
+
+def check_same_recipe(had: Any, now: dict[str, Any], last: Path) -> None:
+    """ValueError when a resume asks for another training recipe than the run started with
+    (another --steps moves the poly schedule, another seed the data): only
+    :data:`RESUME_MAY_CHANGE` may differ. A field one of the two does not know is not compared
+    (a checkpoint of another code version)."""
+    if not isinstance(had, dict):
+        return
+    diff = sorted(k for k in had.keys() & now.keys()
+                  if k not in RESUME_MAY_CHANGE and had[k] != now[k])  # fmt: skip
+    if diff:
+        said = ", ".join(f"{k} {had[k]!r} → {now[k]!r}" for k in diff)
+        raise ValueError(
+            f"{last} was trained with another recipe ({said}): --resume continues the run as "
+            "it was started; give its settings again, or start a new run from its weights "
+            "(--init, another --out)"
+        )
+
+
+def check_finite(model: torch.nn.Module, step: int, last: Path) -> None:
+    """FloatingPointError when a weight of ``model`` is NaN or infinite, before it would be
+    written over ``last``, the run's last good checkpoint (its loss was finite: the loss is
+    computed before the step that broke the weights)."""
+    bad = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise FloatingPointError(
+            f"the weights became non-finite by step {step} ({', '.join(bad[:3])}"
+            f"{' …' if len(bad) > 3 else ''}); {last} keeps the last finite checkpoint"
+        )
+
+
+def log_up_to(path: Path, step: int) -> None:
+    """The log of a run resumed at ``step`` without what came after that checkpoint (steps a
+    crash lost, trained again now) and without the earlier runs' "done" lines, so that every
+    step is logged once; written atomically."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a line cut by a crash
+        if isinstance(rec, dict) and isinstance(rec.get("step"), int) and rec["step"] <= step:
+            kept.append(line)
+    atomic_write_text(path, "".join(f"{line}\n" for line in kept))
