@@ -263,6 +263,7 @@ class Glosses:
     _counts: dict[tuple[int, str], list[tuple[str, bool]]] | None
     _markings: dict[str, bool]  # :meth:`_is_marking`'s answers
     _no_pattern: set[str]  # tokens :meth:`_pattern_word` found no pattern in
+    _patterns: dict[str, str | None]  # :meth:`_object_pattern`'s answers
 
     def _nearest(self, word: str, nested: bool = False) -> str | None:  # pragma: no cover
         raise NotImplementedError  # the lexicon's
@@ -394,7 +395,13 @@ class Glosses:
         "… white coat with black or brown spots" → spots; "seersucker": "a light puckered
         fabric (usually striped)" → striped; "ocelot": "… dark-spotted buff-brown coat" →
         spotted. Not a word after a form of "be", a verb there ("checkroom": "… where
-        parcels are checked")."""
+        parcels are checked"). Remembered per word."""
+        if word not in self._patterns:
+            self._patterns[word] = self._first_pattern(word)
+        return self._patterns[word]
+
+    def _first_pattern(self, word: str) -> str | None:
+        """:meth:`_object_pattern` before it is remembered."""
         for gloss in self._noun_glosses(word):
             tokens = _TOKEN.findall(gloss.lower())
             for i, token in enumerate(tokens):

@@ -185,6 +185,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
         self._counts = None  # :meth:`Glosses._counted`'s table, built when first needed
         self._markings = {}  # :meth:`Glosses._is_marking`'s answers
         self._no_pattern = set()  # tokens that name no pattern (:meth:`Glosses._pattern_word`)
+        self._patterns = {}  # what :meth:`Glosses._object_pattern` found for a word
 
     def with_senses(self, senses: dict[str, str] | None) -> Lexicon:
         """This lexicon reading through ``senses`` instead (None: every sense), with caches of
