@@ -87,7 +87,7 @@ class Heads:
     wordnet: WordNet
     _by_survey: set[str]  # words that only the colour survey reads (Lexicon._nearest)
     modifier_nouns: bool  # a head after an adjective read as a noun (:meth:`_after_modifier`)
-    colour_things: bool  # a thing named where a colour stands (:meth:`things_as_colours`)
+    colour_things: bool  # a thing named where a colour stands (:meth:`things_where_colours_stand`)
     pattern_things: bool  # … read as the pattern its definition names, first
     # Glosses._object_colour, which comes after this class in the lexicon's order: a method
     # defined here would hide it
@@ -164,7 +164,7 @@ class Heads:
                 read[i] = None
                 pairs[i].clear()
 
-    def things_as_colours(
+    def things_where_colours_stand(
         self,
         matches: list[re.Match],
         gaps: list[str],

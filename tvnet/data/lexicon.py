@@ -152,7 +152,8 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
     # (:meth:`Heads._after_modifier`). These four off: as before 2026-12-06 (seventh session)
     modifier_nouns: bool = True
     # a noun left unread where a colour word stands, read as the colour its definition names,
-    # anywhere in it: "the daffodil star" → "the yellow star" (:meth:`Heads.things_as_colours`);
+    # anywhere in it: "the daffodil star" → "the yellow star"
+    # (:meth:`Heads.things_where_colours_stand`);
     # off, with ``pattern_things`` off too: as before 2026-12-06 (seventh session)
     colour_things: bool = True
     # first, such a noun read as the pattern its definition names: "the ladybug star" → "the
@@ -457,7 +458,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
         if self.colour_positions and self._by_survey:
             self.colours_in_place(matches, gaps, read, pairs)
         if (self.colour_things or self.pattern_things) and self.glosses and self.colour_objects:
-            self.things_as_colours(matches, gaps, read, pairs)
+            self.things_where_colours_stand(matches, gaps, read, pairs)
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)
         if drop_fillers:
