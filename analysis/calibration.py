@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.tables import VARIANT_ORDER, concat_samples
+from analysis.tables import concat_samples, variant_key
 from tvnet.eval.calibration import BINS, CORRECT_IOU, expected_calibration_error, reliability
 
 __all__ = ["RELIABILITY_COLUMNS", "SUMMARY_COLUMNS", "calibration_summary", "reliability_table"]
@@ -65,21 +65,16 @@ def _rows(data: Any) -> pd.DataFrame:
 
 
 def variant_groups(df: pd.DataFrame) -> Iterable[tuple[str, str, pd.DataFrame]]:
-    """(variant, split, rows) in Table 1's order, then by name; val before test. Rows of
-    different datasets never merge: with several datasets loaded, the variant reads
-    ``"full (refcoco)"``."""
-    order = {v: i for i, v in enumerate(VARIANT_ORDER)}
+    """(variant, split, rows) in Table 1's order, then by name with its numbers compared as
+    numbers (budgets: 72k before 160k; :func:`analysis.tables.variant_key`); val before
+    test. Rows of different datasets never merge: with several datasets loaded, the variant
+    reads ``"full (refcoco)"``."""
     if "dataset" in df.columns and df["dataset"].nunique() > 1:
         df = df.assign(variant=df["variant"].astype(str) + " (" + df["dataset"].astype(str) + ")")
 
     def key(k):
         variant, split = k
-        return (
-            order.get(str(variant).split(" ")[0], len(order)),
-            str(variant),
-            split != "val",
-            split,
-        )
+        return (variant_key(variant), split != "val", split)
 
     groups = dict(tuple(df.groupby(["variant", "split"], sort=False)))
     for variant, split in sorted(groups, key=key):

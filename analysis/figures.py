@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.tables import _variant_key, size_distribution
+from analysis.tables import size_distribution, variant_key
 from tvnet.eval.metrics import PREC_THRESHOLDS, SIZE_BINS
 
 # the standard Prec@X points, plus a finer grid for the curve
@@ -39,7 +39,7 @@ def _groups(samples: pd.DataFrame, by: str) -> list[tuple[str, pd.DataFrame]]:
     if samples.empty:
         return []
     groups = [(str(k), g) for k, g in samples.groupby(by, observed=True, sort=False)]
-    key = _variant_key if by == "variant" else (lambda v: (0, v))
+    key = variant_key if by == "variant" else (lambda v: (0, v))
     return sorted(groups, key=lambda kg: key(kg[0]))
 
 

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.calibration import variant_groups
-from analysis.tables import concat_samples
+from analysis.tables import concat_samples, model_variant
 from tvnet.eval.metrics import INFLUENCE_FIELDS
 
-__all__ = ["INFLUENCE_COLUMNS", "influence_table"]
+__all__ = ["INFLUENCE_COLUMNS", "influence_table", "retrieving"]
 
 _COLS = ("inter", "union", *INFLUENCE_FIELDS)
 INFLUENCE_COLUMNS = (
@@ -85,3 +85,9 @@ def influence_table(data: Any) -> pd.DataFrame:
             row["effect_random"] = _oiou(h["inter"], h["union"]) - row["oiou_random"]
         out.append(row)
     return pd.DataFrame(out, columns=list(INFLUENCE_COLUMNS))
+
+
+def retrieving(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`influence_table` for variants that retrieve a neighbour: the
+    baseline's figures are all empty, so the report and the dashboard leave it out."""
+    return table[[model_variant(v) != "baseline" for v in table["variant"]]]

@@ -176,7 +176,7 @@ def build_report(
         )
     if "nogate_iou" in trust and trust["nogate_iou"].notna().any():
         add_table(
-            influence.influence_table(trust).set_index(["variant", "split"]),
+            influence.retrieving(influence.influence_table(trust)).set_index(["variant", "split"]),
             "Neighbour influence — oIoU of the answers, with the gate closed and with a random "
             "neighbour, and the mean IoU of those masks with the answer, in %",
             "influence",

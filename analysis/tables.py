@@ -114,10 +114,12 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
 
 
 def _samples_text(n: int | None) -> str:
-    """A training budget in a row name: ``"160k samples"``, ``"1,500 samples"``, exact."""
+    """A training budget in a row name: ``"160k samples"``, ``"1500k samples"``, ``"1,500
+    samples"``, exact; thousands without a separator, so that :func:`variant_key` compares
+    them as one number."""
     if n is None:
         return "budget not recorded"
-    return f"{n // 1000:,}k samples" if n % 1000 == 0 else f"{n:,} samples"
+    return f"{n // 1000}k samples" if n % 1000 == 0 else f"{n:,} samples"
 
 
 def model_variant(name: Any) -> str:
@@ -126,7 +128,7 @@ def model_variant(name: Any) -> str:
     return str(name).split(" [")[0].split(" (")[0]
 
 
-def _variant_key(v: Any) -> tuple:
+def variant_key(v: Any) -> tuple:
     """Table 1's order, then the name with its numbers compared as numbers ("full (72k
     samples)" before "full (160k samples)")."""
     v = str(v)
@@ -144,7 +146,7 @@ def _sort_index(df: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
     def sort_key(idx: Any) -> tuple:
         idx = idx if isinstance(idx, tuple) else (idx,)
         return tuple(
-            _variant_key(v)
+            variant_key(v)
             if lvl == "variant"
             else _size_key(v)
             if lvl == "size_bin"
@@ -231,7 +233,7 @@ def base_variants(samples: pd.DataFrame) -> pd.Series:
 def repeated_variants(samples: pd.DataFrame) -> list[str]:
     """The variants of ``samples`` (one dataset and split) that more than one run evaluated."""
     runs = samples.groupby(base_variants(samples))["run"].nunique()
-    return sorted(runs[runs > 1].index, key=_variant_key)
+    return sorted(runs[runs > 1].index, key=variant_key)
 
 
 def runs_table(samples: pd.DataFrame, subsets: Sequence[str] = ("All", "Small")) -> pd.DataFrame:
@@ -255,7 +257,7 @@ def runs_table(samples: pd.DataFrame, subsets: Sequence[str] = ("All", "Small"))
     if per_run.empty:
         return pd.DataFrame()
     parts = []
-    for variant in sorted(per_run.index.unique("variant"), key=_variant_key):
+    for variant in sorted(per_run.index.unique("variant"), key=variant_key):
         runs = per_run.xs(variant, level="variant")
         stats = pd.DataFrame(
             [runs.mean(), runs.std(ddof=1), runs.min(), runs.max()], index=list(RUN_STATS)
@@ -318,7 +320,7 @@ def training_table(dumps: Iterable[Any], samples: pd.DataFrame | None = None) ->
         return pd.DataFrame(columns=list(TRAINING_COLUMNS))
     out = pd.DataFrame(list(rows.values()), columns=list(TRAINING_COLUMNS))
     out.index = pd.MultiIndex.from_tuples([k[:2] for k in rows], names=["dataset", "variant"])
-    order = sorted(range(len(out)), key=lambda i: (out.index[i][0], _variant_key(out.index[i][1])))
+    order = sorted(range(len(out)), key=lambda i: (out.index[i][0], variant_key(out.index[i][1])))
     return out.iloc[order]  # positions: two checkpoints of one name keep a row each
 
 

@@ -76,6 +76,7 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             "checkpoint_path": str(d.run.get("checkpoint") or ""),
             "pool": str(d.run.get("pool") or ""),
             "protocol": d.protocol,
+            "scoring": d.scoring,  # ["mirror averaged"]: not scored as Table 1 is
         }
         for d in dumps
     ]

@@ -31,10 +31,22 @@ def variant_budgets(info: list[dict], variants: list[str]) -> dict[str, int | No
     return out
 
 
-def default_pair(variants: list[str], budgets: dict[str, int | None]) -> tuple[str, str]:
+def scored_otherwise(info: list[dict]) -> set[str]:
+    """The variants (row names) with a run not scored as Table 1's are (single answers, the
+    CMPC protocol), e.g. "full (mirror averaged)"."""
+    return {d["variant"] for d in info if d.get("scoring")}
+
+
+def default_pair(
+    variants: list[str], budgets: dict[str, int | None], otherwise: set[str] = frozenset()
+) -> tuple[str, str]:
     """(A, B): among the variants of the largest budget that two or more share, the last and
     the first in Table 1's order (e.g. "full (grown from baseline)" against "baseline (warm
-    start)"); without such a budget, the last and the first of all."""
+    start)"); without such a budget, the last and the first of all. Variants in
+    ``otherwise`` (scored otherwise: mirror averaged, another protocol) are left out while
+    two others remain."""
+    plain = [v for v in variants if v not in otherwise]
+    variants = plain if len(plain) > 1 else variants
     groups: dict[int, list[str]] = {}
     for v in variants:
         if budgets.get(v):
@@ -77,7 +89,7 @@ def page(samples, info, sel) -> None:
         st.info("Pick at least two variants in the sidebar to compare them.")
         return
     budgets = variant_budgets(info, variants)
-    first_a, first_b = default_pair(variants, budgets)
+    first_a, first_b = default_pair(variants, budgets, scored_otherwise(info))
     c1, c2, c3 = st.columns(3)
     a = c1.selectbox("Variant A", variants, index=variants.index(first_a), key="diff_a")
     b = c2.selectbox("Variant B", variants, index=variants.index(first_b), key="diff_b")

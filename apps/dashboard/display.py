@@ -147,4 +147,4 @@ def legend_below(fig, height: int = 420):
 
 
 def tables_variant_order(values) -> list[str]:
-    return sorted(map(str, values), key=tables._variant_key)
+    return sorted(map(str, values), key=tables.variant_key)

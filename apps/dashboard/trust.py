@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.calibration import calibration_summary, reliability_table
-from analysis.influence import influence_table
+from analysis.influence import influence_table, retrieving
 from analysis.tables import model_variant
 from apps.dashboard.charts import Series, line_chart, show_chart
 from apps.dashboard.data import REPO, load_all, selection
@@ -237,16 +237,16 @@ def page(root, stamp, samples, info, sel) -> None:
     st.subheader("Neighbour influence")
     st.markdown(INFLUENCE_NOTE)
     infl = data["influence"]
-    retrieving = infl[[model_variant(v) != "baseline" for v in infl["variant"]]]
-    if retrieving.empty:
+    res_rows = retrieving(infl)
+    if res_rows.empty:
         st.info("No selected variant retrieves a neighbour (the baseline has none).")
         return
-    table = retrieving.drop(columns="has_influence").set_index(["variant", "split"])
+    table = res_rows.drop(columns="has_influence").set_index(["variant", "split"])
     show_table(
         table.rename(columns=INFLUENCE_NAMES),
         "What the neighbour changes (%)",
         "neighbour_influence",
         key="infl",
     )
-    if not retrieving["has_influence"].all():
+    if not res_rows["has_influence"].all():
         st.caption("– : the dump has no influence columns (see the note above).")

@@ -76,3 +76,23 @@ def test_two_datasets_with_one_variant_never_merge(trust_dumps):
     for name in (f"full ({own})", "full (refcoco)"):  # … each dataset keeps its own numbers
         assert s.loc[(name, "val"), "n"] == 7
         assert s.loc[(name, "val"), "ece"] == pytest.approx((4 * 0.2 + 2 * 0.15) / 6)
+
+
+def test_budgets_in_numeric_order_in_the_trust_views(tmp_path):
+    """The calibration and influence views list a name's budgets as numbers (72k, 480k,
+    1000k), as Table 1 does, not as text ("1000k" < "480k" < "72k")."""
+    from dumps_fixture import write_hand_dump
+
+    from analysis.calibration import variant_groups
+    from analysis.tables import concat_samples
+    from tvnet.eval.dump import load_dumps
+
+    root = tmp_path / "dumps"
+    for steps in (125000, 60000, 9000):
+        run = {"train": {"steps": steps, "batch_size": 8}}
+        write_hand_dump(root / f"full_{steps}", "full", "val", run_extra=run)
+    dumps, errors = load_dumps(root)
+    assert errors == []
+    names = [v for v, _, _ in variant_groups(concat_samples(dumps))]
+    assert names == ["full (72k samples)", "full (480k samples)", "full (1000k samples)"]
+    assert list(calibration_summary(dumps)["variant"]) == names

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.influence import influence_table
+from analysis.influence import influence_table, retrieving
 
 
 def test_influence_table_by_hand(trust_dumps):
@@ -25,6 +25,9 @@ def test_influence_table_by_hand(trust_dumps):
         row = t.loc[key]
         assert not row["has_influence"] and np.isnan(row["oiou_nogate"])
         assert row["oiou"] == pytest.approx(100.0)
+    # what the report and the dashboard show: the variants that retrieve, the older res dump too
+    shown = retrieving(t.reset_index()).set_index(["variant", "split"])
+    assert list(shown.index) == [("res", "test"), ("full", "val")]
 
 
 def test_oiou_of_empty_on_empty_rows_is_100_as_in_the_main_metrics():

@@ -476,6 +476,25 @@ def _budget_dumps(root):
     return root
 
 
+def test_variant_diff_default_pair_leaves_out_answers_scored_otherwise(tmp_path):
+    """A mirror-averaged run of the shared budget is not the default A against a baseline
+    scored with single answers (they would differ by the scoring); it stays selectable."""
+    root = tmp_path / "d"
+    scratch = {"train": {"steps": 4000, "batch_size": 8}}
+    mirror = {"protocol": {"threshold": 0.5, "resolution": "original", "name": "cmpc",
+                           "mirror": True}}  # fmt: skip
+    write_hand_dump(root / "baseline", "baseline", "val", run_extra=scratch)
+    write_hand_dump(root / "full", "full", "val", preds="baseline", run_extra=scratch)
+    write_hand_dump(root / "full_mirror", "full", "val", run_extra={**scratch, **mirror})
+    at = run_app(root, "Variant diff")
+    assert not at.exception
+    assert (at.selectbox(key="diff_a").value, at.selectbox(key="diff_b").value) == (
+        "full",
+        "baseline",
+    )
+    assert "full (mirror averaged)" in at.selectbox(key="diff_a").options
+
+
 def test_variant_diff_pairs_equal_training_budgets(tmp_path):
     at = run_app(_budget_dumps(tmp_path / "d"), "Variant diff")
     assert at.selectbox(key="diff_a").value == "full (grown from baseline)"

@@ -326,16 +326,23 @@ class Dump:
         other than CMPC's (``"threshold 0.4"``, ``"input resolution"``): none of them is
         another seed of the same recipe."""
         how = [self.start] if self.start else []
-        how += ["mirror averaged"] if self.mirror else []
+        how += self.scoring
+        return f"{self.variant} ({', '.join(how)})" if how else self.variant
+
+    @property
+    def scoring(self) -> list[str]:
+        """How its answers were scored where not as Table 1's (single answers, the CMPC
+        protocol): ``"mirror averaged"``, ``"threshold 0.4"``, ``"input resolution"``."""
         from tvnet.config import MASK_THRESHOLD
 
+        how = ["mirror averaged"] if self.mirror else []
         protocol = self.protocol
         if protocol.get("name") == "custom":
             if protocol.get("threshold") not in (None, MASK_THRESHOLD):
                 how.append(f"threshold {protocol['threshold']:g}")
             if protocol.get("resolution") not in (None, "original"):
                 how.append(f"{protocol['resolution']} resolution")
-        return f"{self.variant} ({', '.join(how)})" if how else self.variant
+        return how
 
     @property
     def split(self) -> str:
