@@ -78,22 +78,26 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     ``base_variant`` carry how it started, e.g. ``"full (grown from baseline)"`` (see
     ``Dump.name``), so :func:`runs_table` never averages it with runs trained from scratch.
     Runs of one name trained for different budgets are different recipes too: when a
-    dataset and split has more than one budget for a name, each such run's name gets its
-    budget, e.g. ``"full (160k samples)"`` (over all splits of the dataset, so that a run
-    keeps one name). Two dumps of one name and budget on one dataset and
-    split (seeds, say) would merge into one table row; their ``variant`` becomes ``"variant
-    [label]"`` so they stay apart (and :func:`runs_table` pools them as seeds). Dumps of one
-    label (``res-val`` under two folders given to the report) are first told apart by their
-    paths (:func:`distinct_labels`).
+    dataset has more than one budget for a name, each such run's name gets its budget, e.g.
+    ``"full (160k samples)"`` (over all splits of the dataset, so that a run keeps one name),
+    and so does every other name of that dataset whose budget is recorded, e.g. ``"full
+    (mirror averaged, 240k samples)"``, so that no row there leaves its budget unsaid. Two
+    dumps of one name and budget on one dataset and split (seeds, say) would merge into one
+    table row; their ``variant`` becomes ``"variant [label]"`` so they stay apart (and
+    :func:`runs_table` pools them as seeds). Dumps of one label (``res-val`` under two
+    folders given to the report) are first told apart by their paths
+    (:func:`distinct_labels`).
     """
     dumps = distinct_labels(dumps)
     keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.name) for d in dumps]
     budgets: dict[tuple[str, str], set] = {}  # over splits: a run keeps one name
     for d, (dataset, _, name) in zip(dumps, keys):
         budgets.setdefault((dataset, name), set()).add(d.budget)
+    # once a dataset has a name of several budgets, every name there says its budget
+    several = {dataset for (dataset, _), b in budgets.items() if len(b) > 1}
     keys = [
-        (dataset, split, f"{name} ({_samples_text(d.budget)})")
-        if len(budgets[dataset, name]) > 1
+        (dataset, split, _with_budget(name, d.budget))
+        if len(budgets[dataset, name]) > 1 or (dataset in several and d.budget is not None)
         else (dataset, split, name)
         for d, (dataset, split, name) in zip(dumps, keys)
     ]
@@ -111,6 +115,14 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
             columns=[*(columns or NEEDED_COLUMNS), "dataset", "run", "base_variant"]
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def _with_budget(name: str, n: int | None) -> str:
+    """``"full (160k samples)"``; ``"full (mirror averaged, 240k samples)"`` for a name that
+    says already how it was made or scored."""
+    if name.endswith(")") and " (" in name:
+        return f"{name[:-1]}, {_samples_text(n)})"
+    return f"{name} ({_samples_text(n)})"
 
 
 def _samples_text(n: int | None) -> str:

@@ -200,7 +200,8 @@ def test_runs_of_other_budgets_are_another_recipe_not_another_seed(tmp_path):
     assert list(t.index.unique("variant")) == [  # budgets in numeric order
         "full (72k samples)",
         "full (160k samples)",
-        "full (grown from baseline)",
+        # one budget of its own, said too beside names of several
+        "full (grown from baseline, 160k samples)",
     ]
     assert t.loc[("full (72k samples)", "mean"), ("", "runs")] == 2  # the two seeds pool
     assert t.loc[("full (160k samples)", "mean"), ("All", "oIoU")] == pytest.approx(100 * 24 / 34)
