@@ -30,6 +30,7 @@ from analysis.failures import (
     predictions_by_image,
     table_cli,
 )
+from analysis.tables import row_names, variant_key
 from tvnet.data.synthref import COLOUR_WORDS, SHAPE_WORDS, TEXTURE_ADJ, TEXTURE_PP
 from tvnet.data.tokenize import tokenize
 from tvnet.eval.dump import Dump
@@ -151,10 +152,11 @@ def cue_summary(cues: pd.DataFrame) -> pd.DataFrame:
 
 def cue_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.DataFrame:
     """:func:`cue_summary` of each dump, indexed by (variant, cue)."""
+    dumps = list(dumps)
+    names = row_names(dumps)  # as Table 1 names them: budgets, seeds apart by their dump
     parts = {}
-    for d in dumps:
-        name = d.name if d.name not in parts else f"{d.name} [{d.path}]"
-        parts[name] = cue_summary(sample_cues(d.samples, refer, progress))
+    for i in sorted(range(len(dumps)), key=lambda i: variant_key(names[i])):
+        parts[names[i]] = cue_summary(sample_cues(dumps[i].samples, refer, progress))
     if not parts:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     return pd.concat(parts, names=["variant", "cue"])

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from analysis.tables import row_names, variant_key
 from tvnet import DumpError, decode_rle, load_dump
 from tvnet.eval.calibration import CORRECT_IOU
 from tvnet.eval.dump import Dump
@@ -196,15 +197,10 @@ def shares_table(classes: Iterable[tuple[str, pd.Series]]) -> pd.DataFrame:
 def failure_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.DataFrame:
     """Rows: the dumps' variants; columns: n and the share (%) of each class in :data:`CLASSES`."""
     dumps = list(dumps)
-    names, labels = [d.name for d in dumps], [d.label for d in dumps]
-
-    def name(v: str, d: Dump) -> str:  # a repeated variant (seeds) is named by its dump
-        if names.count(v) == 1:
-            return v
-        return f"{v} [{d.label if labels.count(d.label) == 1 else d.path}]"
-
+    names = row_names(dumps)  # as Table 1 names them: budgets, seeds apart by their dump
+    order = sorted(range(len(dumps)), key=lambda i: variant_key(names[i]))
     return shares_table(
-        (name(v, d), sample_classes(d.samples, refer, progress)) for v, d in zip(names, dumps)
+        (names[i], sample_classes(dumps[i].samples, refer, progress)) for i in order
     )
 
 

@@ -89,32 +89,49 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     (:func:`distinct_labels`).
     """
     dumps = distinct_labels(dumps)
-    keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.name) for d in dumps]
-    budgets: dict[tuple[str, str], set] = {}  # over splits: a run keeps one name
-    for d, (dataset, _, name) in zip(dumps, keys):
-        budgets.setdefault((dataset, name), set()).add(d.budget)
-    # once a dataset has a name of several budgets, every name there says its budget
-    several = {dataset for (dataset, _), b in budgets.items() if len(b) > 1}
-    keys = [
-        (dataset, split, _with_budget(name, d.budget))
-        if len(budgets[dataset, name]) > 1 or (dataset in several and d.budget is not None)
-        else (dataset, split, name)
-        for d, (dataset, split, name) in zip(dumps, keys)
-    ]
+    keys = _row_keys(dumps)
     frames = []
-    for d, key in zip(dumps, keys):
+    for d, key, variant in zip(dumps, keys, _variants(dumps, keys)):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
         extra = {"dataset": key[0], "run": d.label, "base_variant": key[2]}
-        if key[2] != d.variant:
-            extra["variant"] = key[2]
-        if keys.count(key) > 1:
-            extra["variant"] = f"{key[2]} [{d.label}]"
+        if variant != d.variant:
+            extra["variant"] = variant
         frames.append(df.assign(**extra))
     if not frames:
         return pd.DataFrame(
             columns=[*(columns or NEEDED_COLUMNS), "dataset", "run", "base_variant"]
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def row_names(dumps: Iterable[Any]) -> list[str]:
+    """Each dump's row name, as :func:`concat_samples` names its rows' ``variant``: for
+    tables built one dump at a time (failure modes, cues). Labels as in
+    :func:`distinct_labels`."""
+    dumps = distinct_labels(dumps)
+    return _variants(dumps, _row_keys(dumps))
+
+
+def _row_keys(dumps: list[Any]) -> list[tuple[str, str, str]]:
+    """(dataset, split, name with its budget where it must say it) per dump
+    (:func:`concat_samples`)."""
+    keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.name) for d in dumps]
+    budgets: dict[tuple[str, str], set] = {}  # over splits: a run keeps one name
+    for d, (dataset, _, name) in zip(dumps, keys):
+        budgets.setdefault((dataset, name), set()).add(d.budget)
+    # once a dataset has a name of several budgets, every name there says its budget
+    several = {dataset for (dataset, _), b in budgets.items() if len(b) > 1}
+    return [
+        (dataset, split, _with_budget(name, d.budget))
+        if len(budgets[dataset, name]) > 1 or (dataset in several and d.budget is not None)
+        else (dataset, split, name)
+        for d, (dataset, split, name) in zip(dumps, keys)
+    ]
+
+
+def _variants(dumps: list[Any], keys: list[tuple[str, str, str]]) -> list[str]:
+    """The row name per dump: its key's name, with its label where two dumps share a key."""
+    return [f"{k[2]} [{d.label}]" if keys.count(k) > 1 else k[2] for d, k in zip(dumps, keys)]
 
 
 def _with_budget(name: str, n: int | None) -> str:

@@ -68,9 +68,10 @@ def test_classes_of_hand_made_predictions():
         classify(obj[1], OBJECTS, 9)
 
 
-def _write_dump(out, refer, preds):
+def _write_dump(out, refer, preds, variant=None, **run_extra):
     samples = refer.samples("val")
-    run = {"variant": out.name, "split": "val", "dataset": {"name": refer.name}}
+    run = {"variant": variant or out.name, "split": "val", "dataset": {"name": refer.name}}
+    run.update(run_extra)
     with DumpWriter(out, run) as w:
         ev = RISEvaluator(out.name, "val", dump=w)
         for s in samples:
@@ -152,3 +153,16 @@ def test_dumps_of_another_dataset_version_are_refused(tiny_synthref, tmp_path):
     table = failure_table([load_dump(dump), load_dump(twin)], refer)
     assert len(set(table.index)) == 2 and all(i.startswith("full [") for i in table.index)
     assert sorted(table["correct"]) == [0.0, 100.0]
+    # runs of other budgets are named and ordered as in Table 1 (numbers as numbers)
+    runs = [
+        _write_dump(
+            tmp_path / f"b{steps}",
+            refer,
+            lambda s, gt: gt,
+            "full",
+            train={"steps": steps, "batch_size": 8},
+        )
+        for steps in (60000, 9000)
+    ]
+    table = failure_table([load_dump(r) for r in runs], refer)
+    assert list(table.index) == ["full (72k samples)", "full (480k samples)"]
