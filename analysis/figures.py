@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.palette import run_colours
 from analysis.tables import size_distribution, variant_key
 from tvnet.eval.metrics import PREC_THRESHOLDS, SIZE_BINS
 
@@ -117,8 +118,14 @@ def iou_histogram_figure(samples: pd.DataFrame, by: str = "variant", bins: int =
     hist = iou_histogram(samples, by, bins)
     fig = Figure(figsize=(6.0, 3.6), layout="constrained")
     ax = fig.add_subplot()
+    colours = run_colours(hist[by].unique()) if by == "variant" else {}
     for name, g in hist.groupby(by, sort=False):
-        ax.stairs(g["share (%)"].to_numpy(), np.r_[g["lo"].to_numpy(), 1.0], label=str(name))
+        ax.stairs(
+            g["share (%)"].to_numpy(),
+            np.r_[g["lo"].to_numpy(), 1.0],
+            label=str(name),
+            color=colours.get(str(name)),
+        )
     ax.set_xlabel("per-sample IoU")
     ax.set_ylabel("share of samples (%)")
     ax.set_title("IoU histogram")
@@ -176,8 +183,11 @@ def prec_curve_figure(
     curve = prec_curve(samples, by, thresholds)
     fig = Figure(figsize=(6.0, 3.6), layout="constrained")
     ax = fig.add_subplot()
+    colours = run_colours(curve[by].unique()) if by == "variant" else {}
     for name, g in curve.groupby(by, sort=False):
-        ax.plot(g["threshold"], g["prec (%)"], marker=".", label=str(name))
+        ax.plot(
+            g["threshold"], g["prec (%)"], marker=".", label=str(name), color=colours.get(str(name))
+        )
     for x in PREC_THRESHOLDS:
         ax.axvline(x, color="0.85", lw=0.8, zorder=0)
     ax.set_xlabel("IoU threshold X")

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-# plotly's default colours (the size page's plotly chart uses the same)
+# plotly's default colours (the size page's plotly chart uses the same); lines of Table 1
+# variants take analysis.palette's instead
 COLOURS = (
     "#636efa",
     "#ef553b",

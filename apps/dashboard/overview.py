@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analysis.palette import run_colours
 from apps.dashboard.charts import Series, line_chart, show_chart
 from apps.dashboard.data import overview_tables, type_tables
 from apps.dashboard.display import export_buttons, flat, show_table, tables_variant_order
@@ -67,12 +68,14 @@ def charts(rows: pd.DataFrame) -> None:
     """Prec@X curve and IoU histogram of one split, side by side (inline SVG)."""
     data = curve_data(rows)
     edges = np.linspace(0.0, 1.0, HIST_BINS + 1)
+    colours = run_colours(v for v, *_ in data)  # a colour per variant, shaded per run
     curves = [
         Series(
             v,
             CURVE_THRESHOLDS,
             prec,
             [f"{v}: Prec@{x:.2f} = {p:.1f} % (n = {n:,})" for x, p in zip(CURVE_THRESHOLDS, prec)],
+            colour=colours[str(v)],
         )
         for v, prec, _, n in data
     ]
@@ -86,6 +89,7 @@ def charts(rows: pd.DataFrame) -> None:
                 for lo, hi, h in zip(edges[:-1], edges[1:], hist)
             ],
             step=True,
+            colour=colours[str(v)],
         )
         for v, _, hist, n in data
     ]

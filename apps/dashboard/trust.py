@@ -18,6 +18,7 @@ import streamlit as st
 
 from analysis.calibration import calibration_summary, reliability_table
 from analysis.influence import influence_table, retrieving
+from analysis.palette import run_colours
 from analysis.tables import model_variant
 from apps.dashboard.charts import Series, line_chart, show_chart
 from apps.dashboard.data import REPO, load_all, selection
@@ -188,13 +189,22 @@ def reliability_charts(rel: pd.DataFrame) -> None:
     for k, split in enumerate(splits):
         series = []
         part = rel[(rel["split"] == split) & (rel["n"] > 0)]
+        colours = run_colours(rel["variant"].unique())  # alike in every split's diagram
         for variant, g in part.groupby("variant", sort=False):
             tips = [
                 f"{variant}: confidence {r.lo:.1f}–{r.hi:.1f}: {r.n:,} answers, mean "
                 f"confidence {100 * r.mean_confidence:.1f} %, right {100 * r.accuracy:.1f} %"
                 for r in g.itertuples()
             ]
-            series.append(Series(str(variant), g["mean_confidence"], g["accuracy"], tips))
+            series.append(
+                Series(
+                    str(variant),
+                    g["mean_confidence"],
+                    g["accuracy"],
+                    tips,
+                    colour=colours[str(variant)],
+                )
+            )
         with cols[k % 2]:
             show_chart(
                 line_chart(
