@@ -19,6 +19,8 @@ from analysis.palette import run_colours
 from analysis.tables import size_distribution, variant_key
 from tvnet.eval.metrics import PREC_THRESHOLDS, SIZE_BINS
 
+INSIDE = 6  # lines whose legend fits inside the plot; more go below it
+
 # the standard Prec@X points, plus a finer grid for the curve
 CURVE_THRESHOLDS: tuple[float, ...] = tuple(np.round(np.arange(0.05, 1.0001, 0.05), 2))
 SIZE_COLOURS = {"small": "#d62728", "medium": "#ff7f0e", "big": "#1f77b4"}
@@ -114,9 +116,22 @@ def iou_histogram(samples: pd.DataFrame, by: str = "variant", bins: int = 20) ->
     return pd.DataFrame.from_records(records, columns=[by, "lo", "hi", "count", "share (%)"])
 
 
+def _size(lines: int) -> tuple[float, float]:
+    """A figure's size: the plot 6 × 3.6 in, taller by the legend's rows when it goes below."""
+    return (6.0, 3.6 if lines <= INSIDE else 3.6 + 0.16 * ((lines + 1) // 2) + 0.3)
+
+
+def _legend(fig: Figure, ax: Any, title: str) -> None:
+    """The legend in the plot for a few lines, else below it in two columns, small."""
+    if len(ax.get_legend_handles_labels()[1]) <= INSIDE:
+        ax.legend(title=title)
+    else:
+        fig.legend(loc="outside lower center", ncols=2, fontsize=7, title=title, title_fontsize=8)
+
+
 def iou_histogram_figure(samples: pd.DataFrame, by: str = "variant", bins: int = 20) -> Figure:
     hist = iou_histogram(samples, by, bins)
-    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    fig = Figure(figsize=_size(hist[by].nunique()), layout="constrained")
     ax = fig.add_subplot()
     colours = run_colours(hist[by].unique()) if by == "variant" else {}
     for name, g in hist.groupby(by, sort=False):
@@ -131,7 +146,7 @@ def iou_histogram_figure(samples: pd.DataFrame, by: str = "variant", bins: int =
     ax.set_title("IoU histogram")
     ax.set_xlim(0, 1)
     if len(hist):
-        ax.legend(title=by)
+        _legend(fig, ax, by)
     return fig
 
 
@@ -181,7 +196,7 @@ def prec_curve_figure(
     samples: pd.DataFrame, by: str = "variant", thresholds: Sequence[float] = CURVE_THRESHOLDS
 ) -> Figure:
     curve = prec_curve(samples, by, thresholds)
-    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    fig = Figure(figsize=_size(curve[by].nunique()), layout="constrained")
     ax = fig.add_subplot()
     colours = run_colours(curve[by].unique()) if by == "variant" else {}
     for name, g in curve.groupby(by, sort=False):
@@ -196,7 +211,7 @@ def prec_curve_figure(
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 102)
     if len(curve):
-        ax.legend(title=by)
+        _legend(fig, ax, by)
     return fig
 
 
