@@ -211,11 +211,18 @@ def test_runs_of_other_budgets_are_another_recipe_not_another_seed(tmp_path):
     write_hand_dump(root / "full_cut", "full", "test", run_extra=cut)
     dumps, _ = load_dumps(root)
     assert {d.label: d.budget for d in dumps}["full_cut"] == 72000
-    # a name carries its budget on every split once any split has two budgets
+    # stopped before its schedule ended: its own name, never pooled with finished runs
     s = concat_samples(dumps)
-    assert set(s[s.split == "test"].base_variant) == {"full (72k samples)"}
+    assert set(s[s.split == "test"].base_variant) == {"full (step 9,000 of 20,000, 72k samples)"}
+    # a name carries its budget on every split once any split has two budgets
+    write_hand_dump(root / "full_long_test", "full", "test", run_extra=long)
+    s = concat_samples(load_dumps(root)[0])
+    assert set(s[s.split == "test"].base_variant) == {
+        "full (step 9,000 of 20,000, 72k samples)",
+        "full (160k samples)",
+    }
     # one budget (or none recorded) for a name: the name stays as it was
-    one = concat_samples([d for d in dumps if d.budget == 72000])
+    one = concat_samples([d for d in dumps if d.budget == 72000 and d.label != "full_cut"])
     assert set(one.base_variant) == {"full"}
 
 

@@ -322,10 +322,16 @@ class Dump:
     def name(self) -> str:
         """The row name of this run in tables: the variant, and how its weights started when
         they did not start from scratch, e.g. ``"full (grown from baseline)"``,
-        ``"mirror averaged"`` for answers averaged with the mirror image's, and a protocol
+        ``"step 9,000 of 20,000"`` for the weights of a run stopped before its schedule
+        ended, ``"mirror averaged"`` for answers averaged with the mirror image's, and a protocol
         other than CMPC's (``"threshold 0.4"``, ``"input resolution"``): none of them is
         another seed of the same recipe."""
         how = [self.start] if self.start else []
+        train = self.run.get("train") if isinstance(self.run.get("train"), dict) else {}
+        step, steps = self.run.get("step"), train.get("steps")
+        if isinstance(step, int) and isinstance(steps, int) and 0 < step < steps:
+            # weights of a run stopped before its schedule ended: not a seed of finished runs
+            how.append(f"step {step:,} of {steps:,}")
         how += self.scoring
         return f"{self.variant} ({', '.join(how)})" if how else self.variant
 
