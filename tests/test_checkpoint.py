@@ -112,13 +112,20 @@ def test_configs_from_before_feature_norm_load_without_it():
     assert ModelConfig.from_dict(old).feature_norm is False
 
 
-def test_default_checkpoint_is_the_240k_full_when_shipped(tmp_path, monkeypatch):
+def test_default_checkpoint_is_the_default_model_when_shipped(tmp_path, monkeypatch):
+    import json
+
     import tvnet.assets as assets
 
+    # the shipped default is Table 1's full (issue 23), calibrated
+    shipped = assets.ROOT / "checkpoints" / assets.DEFAULT_MODEL
+    assert json.loads((shipped / "config.json").read_text())["model"]["variant"] == "full"
+    assert (shipped / "calibration.json").is_file()
+    name = assets.DEFAULT_MODEL
     monkeypatch.setattr(assets, "ROOT", tmp_path)
     assert assets.default_checkpoint() == tmp_path / "checkpoints" / "full"
-    (tmp_path / "checkpoints" / "full-240k").mkdir(parents=True)
+    (tmp_path / "checkpoints" / name).mkdir(parents=True)
     assert assets.default_checkpoint() == tmp_path / "checkpoints" / "full"  # no config: absent
-    (tmp_path / "checkpoints" / "full-240k" / "config.json").write_text("{}")
-    assert assets.default_checkpoint() == tmp_path / "checkpoints" / "full-240k"
-    assert assets.default_assets()["checkpoint"] == tmp_path / "checkpoints" / "full-240k"
+    (tmp_path / "checkpoints" / name / "config.json").write_text("{}")
+    assert assets.default_checkpoint() == tmp_path / "checkpoints" / name
+    assert assets.default_assets()["checkpoint"] == tmp_path / "checkpoints" / name

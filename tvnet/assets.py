@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(os.environ.get("TVNET_ASSETS", Path(__file__).resolve().parent.parent / "assets"))
 
 
-DEFAULT_MODEL = "full-240k"
+DEFAULT_MODEL = "full-240k"  # the one place that names it: help texts and docs read it here
 
 
 def default_checkpoint() -> Path:

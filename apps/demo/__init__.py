@@ -1,6 +1,6 @@
 """TV-Net demo: segment what an expression refers to, and see why the model answered.
 
-    python -m apps.demo [--checkpoint assets/checkpoints/full-240k] [--pool assets/pool]
+    python -m apps.demo [--checkpoint assets/checkpoints/NAME] [--pool assets/pool]
                         [--host 127.0.0.1] [--port 7860]
 
 One screen (docs/design.md §7, "The demo"): the input and the predicted mask, with a verdict

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tvnet.assets import DEFAULT_MODEL
 from tvnet.cli import probability
 from tvnet.config import MASK_THRESHOLD, RUNTIMES
 
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--checkpoint",
         type=Path,
-        help="checkpoint folder (default: the bundled default, assets/checkpoints/full-240k)",
+        help=f"checkpoint folder (default: the bundled default, assets/checkpoints/{DEFAULT_MODEL})",
     )
     p.add_argument("--pool", type=Path, help="retrieval pool folder (default: bundled pool)")
     p.add_argument(
