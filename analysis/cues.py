@@ -25,12 +25,12 @@ import pandas as pd
 
 from analysis.failures import (
     check_columns,
+    dump_rows,
     lit_objects,
     open_dataset,
     predictions_by_image,
     table_cli,
 )
-from analysis.tables import row_names, variant_key
 from tvnet.data.synthref import COLOUR_WORDS, SHAPE_WORDS, TEXTURE_ADJ, TEXTURE_PP
 from tvnet.data.tokenize import tokenize
 from tvnet.eval.dump import Dump
@@ -150,13 +150,14 @@ def cue_summary(cues: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(table, orient="index", columns=TABLE_COLUMNS)
 
 
-def cue_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.DataFrame:
-    """:func:`cue_summary` of each dump, indexed by (variant, cue)."""
-    dumps = list(dumps)
-    names = row_names(dumps)  # as Table 1 names them: budgets, seeds apart by their dump
+def cue_table(
+    dumps: Iterable[Dump], refer: Any, progress: bool = False, names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """:func:`cue_summary` of each dump, indexed by (variant, cue); rows named and ordered
+    as :func:`analysis.failures.dump_rows` says."""
     parts = {}
-    for i in sorted(range(len(dumps)), key=lambda i: variant_key(names[i])):
-        parts[names[i]] = cue_summary(sample_cues(dumps[i].samples, refer, progress))
+    for name, d in dump_rows(dumps, names):
+        parts[name] = cue_summary(sample_cues(d.samples, refer, progress))
     if not parts:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     return pd.concat(parts, names=["variant", "cue"])

@@ -194,13 +194,25 @@ def shares_table(classes: Iterable[tuple[str, pd.Series]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variant", "n", *CLASSES]).set_index("variant")
 
 
-def failure_table(dumps: Iterable[Dump], refer: Any, progress: bool = False) -> pd.DataFrame:
-    """Rows: the dumps' variants; columns: n and the share (%) of each class in :data:`CLASSES`."""
+def dump_rows(dumps: Iterable[Dump], names: Sequence[str] | None = None) -> list[tuple[str, Dump]]:
+    """(row name, dump) in Table 1's order, for tables with a row per dump: ``names`` (one per
+    dump, e.g. the report's, worked out over every dump it shows), else as Table 1 names them
+    (:func:`analysis.tables.row_names`: budgets, seeds apart by their dump), with the split
+    added when the dumps are of several ("full / test")."""
     dumps = list(dumps)
-    names = row_names(dumps)  # as Table 1 names them: budgets, seeds apart by their dump
-    order = sorted(range(len(dumps)), key=lambda i: variant_key(names[i]))
+    names = list(names) if names is not None else row_names(dumps)
+    if len({d.split for d in dumps}) > 1:
+        names = [f"{n} / {d.split}" for n, d in zip(names, dumps)]
+    return sorted(zip(names, dumps), key=lambda r: (variant_key(r[0]), r[1].split))
+
+
+def failure_table(
+    dumps: Iterable[Dump], refer: Any, progress: bool = False, names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Rows: the dumps' variants (:func:`dump_rows`); columns: n and the share (%) of each
+    class in :data:`CLASSES`."""
     return shares_table(
-        (names[i], sample_classes(dumps[i].samples, refer, progress)) for i in order
+        (name, sample_classes(d.samples, refer, progress)) for name, d in dump_rows(dumps, names)
     )
 
 

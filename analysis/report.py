@@ -183,7 +183,8 @@ def build_report(
         )
     if failures_of is not None:
         by_split: dict[str, list[Dump]] = {}
-        for d in dumps:
+        named: dict[str, list[str]] = {}  # the row names of Table 1, worked out over all dumps
+        for d, name in zip(dumps, tables.row_names(dumps)):
             if d.dataset.get("name") != failures_of.name:
                 continue
             if (splits and d.split not in splits) or (
@@ -191,14 +192,15 @@ def build_report(
             ):
                 continue
             by_split.setdefault(d.split, []).append(load_dump(d.path, columns=failures.COLUMNS))
+            named.setdefault(d.split, []).append(name)
         for split, group in sorted(by_split.items()):
             add_table(
-                failures.failure_table(group, failures_of),
+                failures.failure_table(group, failures_of, names=named[split]),
                 f"Failure modes (% of samples) — {failures_of.name} / {split}",
                 _slug("failures", failures_of.name, split),
             )
             try:
-                words = cues.cue_table(group, failures_of)
+                words = cues.cue_table(group, failures_of, names=named[split])
             except ValueError:  # no attributes or sentence types (RefCOCO): no such table
                 words = None
             if words is not None and not words.empty:

@@ -163,7 +163,8 @@ def variant_key(v: Any) -> tuple:
     v = str(v)
     base = model_variant(v)
     rank = VARIANT_ORDER.index(base) if base in VARIANT_ORDER else len(VARIANT_ORDER)
-    natural = tuple(int(t) if i % 2 else t for i, t in enumerate(re.split(r"(\d+)", v)))
+    digits = re.sub(r"(?<=\d),(?=\d{3})", "", v)  # "step 1,500" is 1500, not 1
+    natural = tuple(int(t) if i % 2 else t for i, t in enumerate(re.split(r"(\d+)", digits)))
     return (rank, base if rank == len(VARIANT_ORDER) else "", natural, v)
 
 

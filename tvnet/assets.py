@@ -8,15 +8,14 @@ from pathlib import Path
 ROOT = Path(os.environ.get("TVNET_ASSETS", Path(__file__).resolve().parent.parent / "assets"))
 
 
-DEFAULT_MODEL = "full-240k"  # the one place that names it: help texts and docs read it here
+DEFAULT_MODEL = "full-240k"  # the code's one mention of it: the CLI's and the demo's help read it
 
 
 def default_checkpoint() -> Path:
-    """The bundled default model: TV-Net ``full`` with the ``cpu`` recipe of Table 1, trained
-    from scratch for 240k samples on a 60,000-expression split (``assets/checkpoints/full-240k``;
-    docs/design.md §6) when
-    it is there, else Table 1's ``full`` (``assets/checkpoints/full``, the 72k row that
-    ``TRAIN_SIZE=30000 STEPS=9000 bash tools/build_default.sh`` rebuilds)."""
+    """The bundled default model, ``assets/checkpoints/`` + :data:`DEFAULT_MODEL`: Table 1's
+    ``full`` with the ``cpu`` recipe (docs/design.md §6) when it is there, else Table 1's
+    ``full`` at 72k (``assets/checkpoints/full``, which ``TRAIN_SIZE=30000 STEPS=9000 bash
+    tools/build_default.sh`` rebuilds)."""
     main = ROOT / "checkpoints" / DEFAULT_MODEL
     return main if (main / "config.json").is_file() else ROOT / "checkpoints" / "full"
 

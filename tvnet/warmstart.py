@@ -153,9 +153,13 @@ def start_label(init: dict[str, Any] | None, variant: str) -> str:
     return f"{label}, adapter added" if added else label
 
 
-def _int(v: Any) -> int | None:
+def recorded_count(v: Any) -> int | None:
+    """A count as a run.json records it (9000, 9000.0, "9000"), else None (missing, damaged,
+    or a bool, which is no count)."""
+    if v is None or isinstance(v, bool):
+        return None
     try:
-        return int(v) if v is not None else None
+        return int(v)
     except (TypeError, ValueError):
         return None
 
@@ -166,13 +170,13 @@ def training_budget(run: dict[str, Any]) -> int | None:
     batch_size`` of every warm start along its ``init`` chain (docs/design.md §8, "The variant
     diff pairs equal training budgets"); None when the run does not record its training."""
     train = run.get("train") if isinstance(run.get("train"), dict) else {}
-    steps = _int(run.get("step")) or _int(train.get("steps"))
-    batch = _int(train.get("batch_size"))
+    steps = recorded_count(run.get("step")) or recorded_count(train.get("steps"))
+    batch = recorded_count(train.get("batch_size"))
     if not steps or not batch:
         return None
     init = run.get("init")
     return steps * batch + sum(
-        (_int(r.get("step")) or 0) * (_int(r.get("batch_size")) or batch)
+        (recorded_count(r.get("step")) or 0) * (recorded_count(r.get("batch_size")) or batch)
         for r in _chain(init if isinstance(init, dict) else None)
     )
 
@@ -182,12 +186,14 @@ def training_schedule(run: dict[str, Any]) -> str:
     (warm start)"`` when its weights went through warm starts (the steps of its ``init``
     chain); ``""`` when not recorded."""
     train = run.get("train") if isinstance(run.get("train"), dict) else {}
-    steps, batch = _int(train.get("steps")), _int(train.get("batch_size"))
+    steps, batch = recorded_count(train.get("steps")), recorded_count(train.get("batch_size"))
     if not steps or not batch:
         return ""
     init = run.get("init")
     chain = list(_chain(init if isinstance(init, dict) else None))
-    before = sum(_int(r.get("step")) or 0 for r in chain)
-    b0 = (_int(chain[0].get("batch_size")) if chain else None) or batch  # as training_budget
+    before = sum(recorded_count(r.get("step")) or 0 for r in chain)
+    b0 = (
+        recorded_count(chain[0].get("batch_size")) if chain else None
+    ) or batch  # as training_budget
     text = f"{steps:,} × {batch}"
     return f"{text} after {before:,} × {b0} (warm start)" if before else text

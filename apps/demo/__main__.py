@@ -52,8 +52,9 @@ def parser() -> argparse.ArgumentParser:
         "--variants-dir",
         type=Path,
         help="folder holding one checkpoint folder per variant, named after it; beside a "
-        "checkpoint folder such as full-240k, each other variant is taken at 240k, else at the "
-        "largest smaller budget (res-160k), else Table 1's folder (res) (default: the "
+        "checkpoint folder such as full-240k, each other variant is taken at the same budget "
+        "(res-240k), else at the largest smaller one (res-160k), else Table 1's folder (res) "
+        "(default: the "
         "checkpoint's parent)",
     )
     ap.add_argument("--device", help="cpu, cuda … (default: cuda when present)")

@@ -403,7 +403,8 @@ def build_demo(
     background, or describing those that ``core`` holds) and its queue set.
 
     checkpoint: the main checkpoint folder (default: ``tvnet.default_checkpoint()``, i.e.
-    ``assets/checkpoints/`` + ``tvnet.assets.DEFAULT_MODEL``); pool: the retrieval pool (default ``assets/pool``);
+    ``assets/checkpoints/`` + ``tvnet.assets.DEFAULT_MODEL``); pool: the retrieval pool
+    (default ``assets/pool``);
     variants_dir: where the other variants' checkpoint folders are looked for (default: the
     main checkpoint's parent folder); pool_images: the pool's images (default
     ``POOL/images``); examples: an examples.json (default ``assets/examples/examples.json``);

@@ -330,3 +330,39 @@ def test_expression_types_reads_synthref_sentence_types(tiny_synthref):
     sent_ids = {s.sent_id for split in ("train", "val", "test") for s in refer.samples(split)}
     assert set(types) == sent_ids  # every SynthRef sentence records its type
     assert set(types.values()) <= set(KINDS)
+
+
+def test_row_names_agree_with_the_table_and_unfinished_runs_keep_apart(tmp_path):
+    """row_names (tables of a row per dump) gives each dump the name concat_samples gives its
+    rows; a step recorded as a float or a string is still a step ("step 9,000 of 20,000"), a
+    bool is none; numbers with thousands separators sort as numbers."""
+    from dumps_fixture import write_hand_dump
+
+    from analysis.failures import dump_rows
+    from analysis.tables import row_names, variant_key
+    from tvnet.eval.dump import load_dumps
+
+    root = tmp_path / "dumps"
+    for name, extra in {
+        "full_end": {"train": {"steps": 20000, "batch_size": 8}},
+        "full_float": {"train": {"steps": 20000, "batch_size": 8}, "step": 9000.0},
+        "full_text": {"train": {"steps": "20000", "batch_size": 8}, "step": "1500"},
+        "full_bool": {"train": {"steps": 3, "batch_size": 8}, "step": True},
+    }.items():
+        for split in ("val", "test"):
+            write_hand_dump(root / f"{name}_{split}", "full", split, run_extra=extra)
+    dumps, errors = load_dumps(root)
+    assert errors == []
+    by_label = dict(zip((d.label for d in dumps), row_names(dumps)))
+    rows = concat_samples(dumps).groupby("run")["variant"].first()
+    assert by_label == rows.to_dict()
+    assert by_label["full_float_val"] == "full (step 9,000 of 20,000, 72k samples)"
+    assert by_label["full_text_val"] == "full (step 1,500 of 20,000, 12k samples)"
+    assert by_label["full_bool_val"] == "full (24 samples)"  # no step: 3 × 8 of the schedule
+    ordered = sorted(set(by_label.values()), key=variant_key)
+    assert ordered.index("full (step 1,500 of 20,000, 12k samples)") < ordered.index(
+        "full (step 9,000 of 20,000, 72k samples)"
+    )
+    # a table of a row per dump over two splits names the split too, each row kept
+    names = [n for n, _ in dump_rows([d for d in dumps if d.label.startswith("full_end")])]
+    assert names == ["full / test", "full / val"]

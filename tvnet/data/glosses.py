@@ -397,6 +397,8 @@ class Glosses:
         spotted. Not a word after a form of "be", a verb there ("checkroom": "… where
         parcels are checked"). Remembered per word."""
         if word not in self._patterns:
+            if len(self._patterns) > 65536:  # bounded, as the lexicon's other caches
+                self._patterns.clear()
             self._patterns[word] = self._first_pattern(word)
         return self._patterns[word]
 

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from tvnet.eval.metrics import OPTIONAL_FIELDS, aggregate
 from tvnet.io import atomic_write_json, check_replaceable_dir, fsync_file, replace_dir
-from tvnet.warmstart import start_label, training_budget, training_schedule
+from tvnet.warmstart import recorded_count, start_label, training_budget, training_schedule
 
 SAMPLES_FILE = "samples.parquet"
 RUN_FILE = "run.json"
@@ -328,8 +328,8 @@ class Dump:
         another seed of the same recipe."""
         how = [self.start] if self.start else []
         train = self.run.get("train") if isinstance(self.run.get("train"), dict) else {}
-        step, steps = self.run.get("step"), train.get("steps")
-        if isinstance(step, int) and isinstance(steps, int) and 0 < step < steps:
+        step, steps = recorded_count(self.run.get("step")), recorded_count(train.get("steps"))
+        if step and steps and step < steps:
             # weights of a run stopped before its schedule ended: not a seed of finished runs
             how.append(f"step {step:,} of {steps:,}")
         how += self.scoring

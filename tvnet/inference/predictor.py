@@ -31,7 +31,7 @@ from tvnet.data.lexicon import Lexicon
 from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
-from tvnet.image import MAX_PIXELS, InputError  # noqa: F401 (re-exported)
+from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 from tvnet.inference.checks import answer_warnings
 from tvnet.inference.expression import left_out, read_as_any, read_expression
 from tvnet.inference.influence import (
