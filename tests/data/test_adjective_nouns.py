@@ -3,7 +3,8 @@ tvnet/data/glosses.py; docs/design.md §6, "Wording"), on Princeton WordNet 3.0 
 
 import pytest
 
-from tvnet.data.glosses import counted, counts, genus_words
+from tvnet.data.gloss_counts import counted, counts
+from tvnet.data.glosses import genus_words
 from tvnet.data.lexicon import Lexicon
 from tvnet.data.wordnet import shared_wordnet
 
