@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(os.environ.get("TVNET_ASSETS", Path(__file__).resolve().parent.parent / "assets"))
 
 
-DEFAULT_MODEL = "full-240k"  # the code's one mention of it: the CLI's and the demo's help read it
+DEFAULT_MODEL = "full-240k"  # the code's one mention of it (tvnet predict's help reads it)
 
 
 def default_checkpoint() -> Path:

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 from tvnet import positive_int  # argparse only: the tvnet CLI's one check of a count ≥ 1
-from tvnet.assets import DEFAULT_MODEL
 
 PROG = "python -m apps.demo"
 
@@ -38,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--checkpoint",
         type=Path,
-        help=f"checkpoint folder (default: assets/checkpoints/{DEFAULT_MODEL}, the bundled model; "
+        help="checkpoint folder (default: the bundled model, tvnet.default_checkpoint(); "
         "assets/checkpoints/full is Table 1's row at 72k samples)",
     )
     ap.add_argument("--pool", type=Path, help="retrieval pool folder (default: assets/pool)")
