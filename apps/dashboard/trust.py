@@ -186,10 +186,10 @@ def reliability_charts(rel: pd.DataFrame) -> None:
         return
     splits = sorted(rel["split"].unique(), key=lambda s: (s != "val", s))
     cols = st.columns(2)  # one diagram takes half the width, also alone
+    colours = run_colours(rel["variant"].unique())  # alike in every split's diagram
     for k, split in enumerate(splits):
         series = []
         part = rel[(rel["split"] == split) & (rel["n"] > 0)]
-        colours = run_colours(rel["variant"].unique())  # alike in every split's diagram
         for variant, g in part.groupby("variant", sort=False):
             tips = [
                 f"{variant}: confidence {r.lo:.1f}–{r.hi:.1f}: {r.n:,} answers, mean "
