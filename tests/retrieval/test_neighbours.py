@@ -1,4 +1,4 @@
-"""tvnet/retrieval/neighbours.py, `tvnet pool` and `tvnet eval` on a split without a neighbour table."""
+"""tvnet/retrieval/neighbours.py and retriever.py, `tvnet pool` and `tvnet eval` on a split without a neighbour table."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from tvnet.retrieval.encoders import pool_encoders
 from tvnet.retrieval.image_encoder import ImageEncoder
 from tvnet.retrieval.neighbours import (
     NEIGHBOUR_COLUMNS,
-    Neighbour,
-    Retriever,
     build_pool,
     neighbour_table,
     neighbours_path,
@@ -27,6 +25,7 @@ from tvnet.retrieval.neighbours import (
     write_neighbours,
 )
 from tvnet.retrieval.pool import DataPool, PoolMismatchError, pool_manifest
+from tvnet.retrieval.retriever import Neighbour, Retriever
 from tvnet.retrieval.text_encoder import TextEncoder
 
 COLOURS = {

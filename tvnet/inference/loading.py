@@ -32,8 +32,8 @@ def load_retrieval(
     on any CPU, so "auto" gives it onnxruntime even where the rest autocasts to bf16).
     ``pool`` becomes None for a baseline when no pool exists there."""
     from tvnet.retrieval.encoders import pool_encoders
-    from tvnet.retrieval.neighbours import Retriever
     from tvnet.retrieval.pool import DataPool
+    from tvnet.retrieval.retriever import Retriever
 
     # the encoders the pool names: the bundled ones, or those it records the files of
     if not model.uses_retrieval:

@@ -12,7 +12,7 @@ import torch
 
 from tvnet.config import MASK_THRESHOLD
 from tvnet.data.transforms import Letterbox
-from tvnet.retrieval.neighbours import Neighbour
+from tvnet.retrieval.retriever import Neighbour
 
 CONFIDENT = 0.8  # Prediction.confident needs at least this confidence (and no warning)
 

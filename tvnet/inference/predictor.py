@@ -47,7 +47,7 @@ from tvnet.inference.prediction import CONFIDENT, Prediction
 from tvnet.inference.query import Query, make_query
 from tvnet.inference.recent import DEFAULT_ENTRIES, RecentImages
 from tvnet.inference.text_pass import sentence_vector, text_model_shared, text_states
-from tvnet.retrieval.neighbours import Neighbour
+from tvnet.retrieval.retriever import Neighbour
 
 __all__ = [
     "CONFIDENT",

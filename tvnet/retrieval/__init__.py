@@ -15,9 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 _POOL = ("DataPool", "PoolMismatchError", "pool_manifest")
+_RETRIEVER = ("Neighbour", "Retriever")
 _NEIGHBOURS = (
-    "Neighbour",
-    "Retriever",
     "build_pool",
     "neighbour_table",
     "write_neighbour_table",
@@ -46,8 +45,6 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from tvnet.retrieval.image_encoder import ImageEncoder
     from tvnet.retrieval.neighbours import (
-        Neighbour,
-        Retriever,
         build_pool,
         ensure_neighbour_table,
         neighbour_table,
@@ -57,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
         write_neighbours,
     )
     from tvnet.retrieval.pool import DataPool, PoolMismatchError, pool_manifest
+    from tvnet.retrieval.retriever import Neighbour, Retriever
     from tvnet.retrieval.text_encoder import TextEncoder
 
 
@@ -65,6 +63,10 @@ def __getattr__(name: str) -> Any:
         from tvnet.retrieval import pool
 
         return getattr(pool, name)
+    if name in _RETRIEVER:
+        from tvnet.retrieval import retriever
+
+        return getattr(retriever, name)
     if name in _NEIGHBOURS:
         from tvnet.retrieval import neighbours
 
