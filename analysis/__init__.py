@@ -1,5 +1,7 @@
 """Analysis of evaluation dumps (docs/design.md §5): the paper's tables and figures, recomputed from rows.
 
+- :mod:`analysis.naming` — which run a dump is and what its rows are called (budgets, seeds),
+  and the repeats of one evaluation left out (:func:`~analysis.naming.unique_dumps`).
 - :mod:`analysis.tables` — Table 1 (variants × {All, Small}), Table 3 (oIoU on small
   referents per dataset and split), per-size-bucket breakdowns; Markdown / LaTeX / CSV export.
 - :mod:`analysis.figures` — Figure 7 (object-size distribution per split), IoU histograms,
@@ -17,6 +19,7 @@ Every number comes from the dump rows through :func:`tvnet.eval.metrics.aggregat
 from analysis.calibration import calibration_summary, reliability_table
 from analysis.export import to_csv, to_latex, to_markdown
 from analysis.influence import influence_table
+from analysis.naming import unique_dumps
 from analysis.tables import (
     concat_samples,
     metrics_table,
@@ -39,4 +42,5 @@ __all__ = [
     "to_csv",
     "to_latex",
     "to_markdown",
+    "unique_dumps",
 ]

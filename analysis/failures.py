@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from analysis.tables import row_names, variant_key
+from analysis.naming import row_names
+from analysis.tables import variant_key
 from tvnet import DumpError, decode_rle, load_dump
 from tvnet.eval.calibration import CORRECT_IOU
 from tvnet.eval.dump import Dump
@@ -197,7 +198,7 @@ def shares_table(classes: Iterable[tuple[str, pd.Series]]) -> pd.DataFrame:
 def dump_rows(dumps: Iterable[Dump], names: Sequence[str] | None = None) -> list[tuple[str, Dump]]:
     """(row name, dump) in Table 1's order, for tables with a row per dump: ``names`` (one per
     dump, e.g. the report's, worked out over every dump it shows), else as Table 1 names them
-    (:func:`analysis.tables.row_names`: budgets, seeds apart by their dump), with the split
+    (:func:`analysis.naming.row_names`: budgets, seeds apart by their dump), with the split
     added when the dumps are of several ("full / test")."""
     dumps = list(dumps)
     names = list(names) if names is not None else row_names(dumps)

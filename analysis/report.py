@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import calibration, cues, export, failures, figures, influence, tables
+from analysis import calibration, cues, export, failures, figures, influence, naming, tables
 from tvnet.eval.dump import Dump, load_dump, load_dumps
 from tvnet.eval.metrics import INFLUENCE_FIELDS
 from tvnet.io import atomic_path, atomic_write_text
@@ -59,7 +59,10 @@ TRUST_COLUMNS = ["score", "confidence", *INFLUENCE_FIELDS]
 
 
 def _slug(*parts: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", "_".join(parts)).strip("_") or "all"
+    """A file name's stem from ``parts``: ``"table1_refcoco_plus_val"`` for (table1, refcoco+,
+    val), so that RefCOCO+'s files are not RefCOCO's."""
+    text = "_".join(parts).replace("+", "_plus_")
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "all"
 
 
 def _save_png(fig, path: Path, dpi: int) -> None:
@@ -109,12 +112,25 @@ def build_report(
     md = ["# TV-Net evaluation report", "", METRIC_NOTE, ""]
     tex = [f"% TV-Net evaluation report. {METRIC_NOTE}", ""]
     if errors:
-        md += ["**Dumps that could not be read:**", ""]
+        md += ["**Dumps left out:**", ""]
         md += [f"- {msg}" for _, msg in errors] + [""]
     if samples.empty:
         md += ["No samples in the selected dumps.", ""]
 
+    stems: set[str] = set()
+
+    def claim(stem: str, ext: str) -> str:
+        """``stem``, numbered when another ``ext`` file of this report has it already (two
+        datasets whose names differ only in punctuation): no file replaces another."""
+        n, free = 1, stem
+        while free + ext in stems:
+            n += 1
+            free = f"{stem}_{n}"
+        stems.add(free + ext)
+        return free
+
     def add_table(df: pd.DataFrame, title: str, stem: str) -> None:
+        stem = claim(stem, ".csv")
         md.extend([f"## {title}", "", export.to_markdown(df, digits)])
         tex.append(export.to_latex(df, digits, caption=title, label=f"tab:{stem}"))
         path = out / f"{stem}.csv"
@@ -184,11 +200,11 @@ def build_report(
     if failures_of is not None:
         by_split: dict[str, list[Dump]] = {}
         named: dict[str, list[str]] = {}  # the row names of Table 1, worked out over all dumps
-        for d, name in zip(dumps, tables.row_names(dumps)):
+        for d, name in zip(dumps, naming.row_names(dumps)):
             if d.dataset.get("name") != failures_of.name:
                 continue
-            if (splits and d.split not in splits) or (
-                variants and d.variant not in variants and d.name not in variants
+            if (splits and d.split not in splits) or (  # the rows select() keeps
+                variants and name not in variants and tables.model_variant(name) not in variants
             ):
                 continue
             by_split.setdefault(d.split, []).append(load_dump(d.path, columns=failures.COLUMNS))
@@ -231,7 +247,7 @@ def build_report(
             ):
                 fig = make(group)
                 fig.suptitle(f"{dataset} / {split}", fontsize=9)
-                path = out / f"{_slug(name, dataset, split)}.png"
+                path = out / f"{claim(_slug(name, dataset, split), '.png')}.png"
                 _save_png(fig, path, dpi)
                 written.append(path)
 
@@ -290,6 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         found, errs = load_dumps(root, columns=[*ANALYSIS_COLUMNS, *TRUST_COLUMNS])
         dumps += found
         errors += errs
+    dumps, repeats = naming.unique_dumps(dumps)  # a copy would pool as another seed
+    errors += repeats
     for _, msg in errors:
         print(f"warning: skipped {msg}", file=sys.stderr)
     if not dumps:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.naming import distinct_labels, row_keys, row_names
 from tvnet.config import VARIANTS
 from tvnet.eval.metrics import PREC_KEYS, SIZE_BINS, aggregate
 
@@ -32,7 +33,6 @@ NEEDED_COLUMNS = ("inter", "union", "iou", "size_bin", "variant", "split")
 __all__ = [
     "VARIANT_ORDER",
     "concat_samples",
-    "distinct_labels",
     "metrics_table",
     "table1",
     "table3",
@@ -48,27 +48,6 @@ __all__ = [
 ]
 
 
-def distinct_labels(dumps: Iterable[Any]) -> list[Any]:
-    """``dumps`` as a list, each labelled apart: a label that two of them share (the same
-    folder name under two roots, or two dumps loaded one by one) becomes each one's path,
-    numbered if even that repeats. The labels change on the dumps themselves, so the row
-    names :func:`concat_samples` gives and the ``run`` that :func:`training_table` looks up
-    stay one."""
-    from collections import Counter
-
-    dumps = list(dumps)
-    shared = {k for k, n in Counter(d.label for d in dumps).items() if n > 1}
-    for d in dumps:
-        if d.label in shared:
-            d.label = str(d.path)
-    seen: Counter = Counter()
-    for d in dumps:
-        seen[d.label] += 1
-        if seen[d.label] > 1:
-            d.label = f"{d.label} #{seen[d.label]}"
-    return dumps
-
-
 def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows of several dumps in one frame, with ``dataset`` (run.json's dataset name),
     ``run`` (the dump's label) and ``base_variant`` (the dump's ``Dump.name``: the variant it
@@ -81,17 +60,19 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     dataset has more than one budget for a name, each such run's name gets its budget, e.g.
     ``"full (160k samples)"`` (over all splits of the dataset, so that a run keeps one name),
     and so does every other name of that dataset whose budget is recorded, e.g. ``"full
-    (mirror averaged, 240k samples)"``, so that no row there leaves its budget unsaid. Two
-    dumps of one name and budget on one dataset and split (seeds, say) would merge into one
-    table row; their ``variant`` becomes ``"variant [label]"`` so they stay apart (and
-    :func:`runs_table` pools them as seeds). Dumps of one label (``res-val`` under two
-    folders given to the report) are first told apart by their paths
-    (:func:`distinct_labels`).
+    (mirror averaged, 240k samples)"``, so that no row there leaves its budget unsaid. Runs
+    of one name and budget on one dataset (seeds, say) would merge into one table row; their
+    ``variant`` becomes ``"variant [tag]"``, a tag a run's val and test dumps share
+    (:func:`analysis.naming.row_names`), so they stay apart (and :func:`runs_table` pools
+    them as seeds). Dumps of one label (``res-val`` under two folders given to the report)
+    are first told apart by their paths (:func:`analysis.naming.distinct_labels`). A dump
+    that repeats another's evaluation would pool as a seed of it: leave such repeats out
+    first (:func:`analysis.naming.unique_dumps`, as the report and the dashboard do).
     """
     dumps = distinct_labels(dumps)
-    keys = _row_keys(dumps)
+    keys = row_keys(dumps)
     frames = []
-    for d, key, variant in zip(dumps, keys, _variants(dumps, keys)):
+    for d, key, variant in zip(dumps, keys, row_names(dumps)):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
         extra = {"dataset": key[0], "run": d.label, "base_variant": key[2]}
         if variant != d.variant:
@@ -102,53 +83,6 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
             columns=[*(columns or NEEDED_COLUMNS), "dataset", "run", "base_variant"]
         )
     return pd.concat(frames, ignore_index=True)
-
-
-def row_names(dumps: Iterable[Any]) -> list[str]:
-    """Each dump's row name, as :func:`concat_samples` names its rows' ``variant``: for
-    tables built one dump at a time (failure modes, cues). Labels as in
-    :func:`distinct_labels`."""
-    dumps = distinct_labels(dumps)
-    return _variants(dumps, _row_keys(dumps))
-
-
-def _row_keys(dumps: list[Any]) -> list[tuple[str, str, str]]:
-    """(dataset, split, name with its budget where it must say it) per dump
-    (:func:`concat_samples`)."""
-    keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.name) for d in dumps]
-    budgets: dict[tuple[str, str], set] = {}  # over splits: a run keeps one name
-    for d, (dataset, _, name) in zip(dumps, keys):
-        budgets.setdefault((dataset, name), set()).add(d.budget)
-    # once a dataset has a name of several budgets, every name there says its budget
-    several = {dataset for (dataset, _), b in budgets.items() if len(b) > 1}
-    return [
-        (dataset, split, _with_budget(name, d.budget))
-        if len(budgets[dataset, name]) > 1 or (dataset in several and d.budget is not None)
-        else (dataset, split, name)
-        for d, (dataset, split, name) in zip(dumps, keys)
-    ]
-
-
-def _variants(dumps: list[Any], keys: list[tuple[str, str, str]]) -> list[str]:
-    """The row name per dump: its key's name, with its label where two dumps share a key."""
-    return [f"{k[2]} [{d.label}]" if keys.count(k) > 1 else k[2] for d, k in zip(dumps, keys)]
-
-
-def _with_budget(name: str, n: int | None) -> str:
-    """``"full (160k samples)"``; ``"full (mirror averaged, 240k samples)"`` for a name that
-    says already how it was made or scored."""
-    if name.endswith(")") and " (" in name:
-        return f"{name[:-1]}, {_samples_text(n)})"
-    return f"{name} ({_samples_text(n)})"
-
-
-def _samples_text(n: int | None) -> str:
-    """A training budget in a row name: ``"160k samples"``, ``"1500k samples"``, ``"1,500
-    samples"``, exact; thousands without a separator, so that :func:`variant_key` compares
-    them as one number."""
-    if n is None:
-        return "budget not recorded"
-    return f"{n // 1000}k samples" if n % 1000 == 0 else f"{n:,} samples"
 
 
 def model_variant(name: Any) -> str:

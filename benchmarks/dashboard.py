@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, this folder)
 
 from analysis import figures, tables  # noqa: E402
-from tvnet.eval.dump import DumpWriter, load_dumps  # noqa: E402
+from tvnet.eval.dump import load_dumps  # noqa: E402
+from tvnet.eval.dump_writer import DumpWriter  # noqa: E402
 from tvnet.eval.metrics import iou_counts, sample_iou, size_bin  # noqa: E402
 from tvnet.eval.rle import decode_rle  # noqa: E402
 

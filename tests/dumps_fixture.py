@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tvnet.eval.dump import DumpWriter
+from tvnet.eval.dump_writer import DumpWriter
 from tvnet.eval.metrics import RISEvaluator
 
 H = W = 10
@@ -123,7 +123,8 @@ def write_hand_dump(
     ``run_extra`` adds run.json fields (e.g. ``init``, a warm start's source)."""
     run_info = {
         "config": {"preset": "cpu", "variant": variant},
-        "checkpoint_sha256": f"sha-{variant}",
+        # another run's weights where it predicts otherwise: no repeat of the same evaluation
+        "checkpoint_sha256": f"sha-{variant}" + (f"-as-{preds}" if preds else ""),
         "code_version": "test",
         "dataset": {"name": "handmade", "data_dir": str(data_dir) if data_dir else None},
         "split": split,

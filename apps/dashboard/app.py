@@ -113,7 +113,7 @@ def main() -> None:
     samples, info, errors = load_all(root, stamp)
     timer.lap("load dumps")
     for _, msg in errors:
-        st.error(f"Skipped a broken dump — {msg}")
+        st.error(f"Skipped a dump — {msg}")
     if not info:
         st.warning(
             f"No evaluation dumps under `{root}`. A dump is a folder with samples.parquet and "

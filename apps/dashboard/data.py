@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import tables
+from analysis.naming import unique_dumps
 from tvnet import (
     RUN_FILE,
     SAMPLES_FILE,
@@ -57,6 +58,8 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
     """All rows (with ``dataset`` and ``run``), one info dict per dump, and the load errors."""
     del stamp  # only the cache key
     dumps, errors = load_dumps(root)
+    dumps, repeats = unique_dumps(dumps)  # a copy of a dump would pool as another seed
+    errors += repeats
     samples = tables.concat_samples(dumps)
     row_variant = samples.groupby("run", sort=False)["variant"].first() if len(samples) else {}
     info = [

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from dumps_fixture import make_dump_tree  # tests/ is on sys.path (tests/conftest.py)
 
-from tvnet.eval.dump import DumpWriter, load_dumps
+from tvnet.eval.dump import load_dumps
+from tvnet.eval.dump_writer import DumpWriter
 from tvnet.eval.metrics import RISEvaluator
 
 

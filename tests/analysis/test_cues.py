@@ -9,7 +9,7 @@ from dumps_fixture import box_mask  # tests/ is on sys.path (tests/conftest.py)
 from analysis import cues
 from analysis.cues import CUES, TABLE_COLUMNS, cue_rows, cue_summary, named_values, sample_cues
 from tvnet import load_dump
-from tvnet.eval.dump import DumpWriter
+from tvnet.eval.dump_writer import DumpWriter
 from tvnet.eval.metrics import RISEvaluator
 
 H = W = 20

@@ -16,7 +16,7 @@ from analysis.failures import (
     sample_classes,
 )
 from tvnet import load_dump
-from tvnet.eval.dump import DumpWriter
+from tvnet.eval.dump_writer import DumpWriter
 from tvnet.eval.metrics import RISEvaluator
 
 H = W = 20

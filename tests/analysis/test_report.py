@@ -63,7 +63,7 @@ def test_report_filters_and_skips_broken_dumps(tmp_path, capsys):
     err = capsys.readouterr().err
     assert all(name in err for name in broken)
     md = (out / "tables.md").read_text()
-    assert "handmade / test" not in md and "Dumps that could not be read" in md
+    assert "handmade / test" not in md and "Dumps left out" in md
     assert "missing column(s) union" in md
 
 

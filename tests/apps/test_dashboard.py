@@ -230,7 +230,7 @@ def _synth_dump(out, refer, data_dir, variant, preds, dataset_extra=None):
     ``dataset_extra`` adds run.json ``dataset`` fields (e.g. the SynthRef seed and sizes)."""
     import numpy as np
 
-    from tvnet.eval.dump import DumpWriter
+    from tvnet.eval.dump_writer import DumpWriter
     from tvnet.eval.metrics import RISEvaluator
 
     run = {"variant": variant, "split": "val",

@@ -11,7 +11,7 @@ from tvnet import load_calibration, load_dump
 from tvnet.checkpoint import read_checkpoint_config
 from tvnet.cli import main
 from tvnet.eval.calibration import Calibration, expected_calibration_error
-from tvnet.eval.dump import DumpWriter
+from tvnet.eval.dump_writer import DumpWriter
 from tvnet.eval.metrics import RISEvaluator
 
 

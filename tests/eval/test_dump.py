@@ -1,4 +1,4 @@
-"""tvnet/eval/dump.py: round trip, exact aggregates, atomicity, validation of broken dumps."""
+"""tvnet/eval/dump.py and dump_writer.py: round trip, exact aggregates, atomicity, validation of broken dumps."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import pytest
 from tvnet.eval.dump import (
     COLUMNS,
     DumpError,
-    DumpWriter,
     load_dump,
     load_dumps,
 )
+from tvnet.eval.dump_writer import DumpWriter
 from tvnet.eval.metrics import RISEvaluator, aggregate
 from tvnet.eval.rle import decode_rle
 

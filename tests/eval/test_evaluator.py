@@ -202,7 +202,13 @@ def test_eval_cli_mirror_writes_a_labelled_dump(tiny_synthref, model, tmp_path, 
     assert cli_main(args) == 0
     assert "(n=3, mirror averaged):" in capsys.readouterr().out
     dump = load_dump(tmp_path / "d")
-    assert dump.mirror and dump.name == "full (mirror averaged)" and len(dump.samples) == 3
+    assert dump.mirror and len(dump.samples) == 3
+    # --limit: a part of the split, said in the name (no seed of whole-split runs)
+    assert dump.run["split_size"] == 8 and dump.scoring == [
+        "mirror averaged",
+        "first 3 of 8 samples",
+    ]
+    assert dump.name == "full (mirror averaged, first 3 of 8 samples)"
 
 
 def test_rows_record_score_confidence_and_what_the_neighbour_changed(

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.refer import open_refer
     from tvnet.eval.calibration import load_calibration
-    from tvnet.eval.dump import check_dump_target
+    from tvnet.eval.dump_writer import check_dump_target
     from tvnet.eval.evaluator import evaluate
     from tvnet.eval.metrics import PREC_KEYS
     from tvnet.io import default_device
@@ -259,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
         "init": checkpoint_init(args.checkpoint, meta),
         "checkpoint": str(args.checkpoint),
         "checkpoint_hash": meta.get("weights_sha256", ""),
+        "split_size": n_split,  # with n_samples: a --limit run scored a part (Dump.scoring)
         "code_version": __version__,
         "dataset": {
             "name": refer.name,

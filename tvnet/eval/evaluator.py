@@ -41,7 +41,7 @@ from tvnet.data.mirror import mirrored
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import Letterbox, letterbox_mask
 from tvnet.eval.calibration import mask_score
-from tvnet.eval.dump import DumpWriter
+from tvnet.eval.dump_writer import DumpWriter
 from tvnet.eval.metrics import RISEvaluator, iou_counts, sample_iou
 from tvnet.train.batches import BatchLoader, SplitTable
 from tvnet.train.features import FeatureCache
