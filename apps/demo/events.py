@@ -107,6 +107,11 @@ class Demo:
         evt: gr.SelectData,
         request: gr.Request = None,
     ):
+        pool = _pool_entry(getattr(evt, "row_value", None))
+        if pool is not None:  # the row as shown: sorting the table moves rows, not entries
+            return self.core.choose_neighbour(
+                key, pool, level, show_gates, variant, mirror, session(request)
+            )
         row = evt.index[0] if evt.index is not None else None
         return self.core.choose_row(key, level, show_gates, variant, row, mirror, session(request))
 
@@ -142,3 +147,12 @@ class Demo:
 
     def model_note(self) -> str:
         return self.core.model_note()
+
+
+def _pool_entry(row_value) -> int | None:
+    """The pool entry of a candidate-table row as shown (its last column, "pool #"), or None
+    when the event carries no row or the row holds none."""
+    try:
+        return int(float(row_value[-1]))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None

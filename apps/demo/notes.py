@@ -4,6 +4,7 @@ neighbour's caption, the retrieval's candidate table and the JSON summary of an 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -234,19 +235,28 @@ def latency_md(timings: dict[str, float], extra: dict[str, float]) -> str:
     return f"**Latency:** {' · '.join(parts)} · **total {total:.0f} ms**"
 
 
+def _finite(v: Any) -> bool:
+    return v is not None and math.isfinite(float(v))
+
+
+def _score(v: Any) -> str:
+    return f"{float(v):.3f}" if _finite(v) else "not scored"
+
+
 def neighbour_md(pred: Any, forced: bool, candidates: pd.DataFrame | None) -> str:
     nb = pred.neighbour
     if nb is None:
         return "*This variant reads no retrieved image (RES off).*"
     ts, is_ = nb.text_score, nb.image_score
-    if forced and candidates is not None:  # scores of a forced neighbour come from the table
+    unscored = not (_finite(ts) and _finite(is_))  # chosen again, not retrieved: no scores
+    if (forced or unscored) and candidates is not None:  # then they come from the table
         row = candidates[candidates["index"] == nb.index]
         if len(row):
             ts, is_ = float(row["text_score"].iloc[0]), float(row["image_score"].iloc[0])
     how = "chosen by you" if forced else "retrieved"
     return (
         f"**Neighbour ({how}):** “{escape_md(nb.sentence)}”  \n"
-        f"text similarity **{ts:.3f}** · image similarity **{is_:.3f}** · "
+        f"text similarity **{_score(ts)}** · image similarity **{_score(is_)}** · "
         f"pool entry {nb.index} (image {nb.image_id})"
     )
 
@@ -282,7 +292,7 @@ def candidates_table(r: Result) -> pd.DataFrame:
         table[CHANGE_COLUMN] = [
             share(changed[int(i)]) if int(i) in changed else "" for i in c["index"]
         ]
-    table["pool #"] = c["index"].astype(int)
+    table["pool #"] = c["index"].astype(int)  # last: a clicked row's entry (events.py)
     return pd.DataFrame(table)
 
 

@@ -241,6 +241,12 @@ def test_choosing_another_candidate_reruns_with_it(app, example):
     assert picks[other] == "▶ shown"
     assert picks[first["candidate"]["value"]] == "★ retrieved"  # the retrieval's pick stays
     assert o["candidate"]["value"] == other
+    # and back to the retrieved one: its scores again, from the table (a chosen neighbour
+    # comes unscored from the pool)
+    back = named(client.predict(first["candidate"]["value"], api_name="/choose_neighbour"))
+    scores = re.compile(r"similarity \*\*([^*]+)\*\*")
+    assert scores.findall(back["neighbour_caption"]) == scores.findall(first["neighbour_caption"])
+    assert len(scores.findall(first["neighbour_caption"])) == 2
 
 
 def test_baseline_variant_has_no_neighbour_and_says_the_mask_is_empty(app, example):

@@ -119,13 +119,16 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
             page.wait_for_timeout(500)  # let the redrawn images settle for the screenshot
             page.screenshot(path=str(SHOT), full_page=True)
 
-            # another candidate (a row of the table) re-runs with that neighbour
+            # another candidate (a row of the table) re-runs with that neighbour: the one
+            # whose pool entry the clicked row shows (its last column)
+            shown = page.locator("#candidates [data-testid=cell-3-6]").inner_text().strip()
             page.locator("#candidates [data-testid=cell-3-3]").click()
             expect(status).to_contain_text("chosen by you")
             expect(page.locator("#neighbour-caption")).to_contain_text("chosen by you")
 
             chosen = re.search(r"pool entry (\d+)", page.locator("#neighbour-caption").inner_text())
             assert chosen, page.locator("#neighbour-caption").inner_text()
+            assert chosen[1] == shown, (chosen[1], shown)
 
             # the variant switch re-runs the same input (the tiny setup always has a baseline)
             expect(page.get_by_label(BASELINE_LABEL)).to_have_count(1)

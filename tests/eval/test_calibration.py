@@ -157,3 +157,19 @@ def test_a_calibration_applies_only_at_the_threshold_it_was_fitted_at():
     assert cal.applies_to(0.5) and not cal.applies_to(0.4)
     assert Calibration("platt", {"a": 2.0, "b": -1.0}).applies_to(0.5)  # the CMPC default
     assert cal(0.5) == pytest.approx(0.5)  # a·s + b = 0 → 0.5
+
+
+def test_every_shipped_calibration_can_back_its_confidence():
+    """Each bundled checkpoint's calibration records the val images' similarity to the pool,
+    so its answers can be checked for pictures unlike the training ones (without it, the
+    Predictor withholds the ✔ on every answer: tvnet.inference.checks)."""
+    from pathlib import Path
+
+    shipped = sorted((Path(__file__).parents[2] / "assets" / "checkpoints").glob("*/"))
+    calibrated = [c for c in shipped if (c / CALIBRATION_FILE).is_file()]
+    assert calibrated, "no calibrated checkpoint shipped"
+    for ckpt in calibrated:
+        cal = load_calibration(ckpt)
+        floor = (cal.image_similarity or {}).get("q01")
+        assert floor is not None and 0 < floor < 1, ckpt.name
+        assert 0 < cal.mask_area["q01"] < 1, ckpt.name

@@ -96,3 +96,17 @@ def test_unseen_words_are_the_expression_words_outside_training():
     assert unseen_words("the crimson Cat", known, ["Cat"]) == ["crimson"]
     assert unseen_words("anything at all", None, []) == []  # no record: not checked
     assert unseen_words("the circle's left", known, []) == []  # no warning about "s"
+    # other one-character words are words: a CJK noun, a digit
+    assert unseen_words("the red 星 left of 2", known, []) == ["星", "2"]
+
+
+def test_a_confidence_whose_familiarity_check_could_not_run_is_not_backed():
+    """With a calibration (a confidence to back) but no familiarity check, the answer says so
+    (and so gets no ✔); without one there is no confidence and nothing to say."""
+    no_pool = answer_warnings(**{**FINE, "image_similarity": None})
+    assert len(no_pool) == 1 and "could not be checked (no pool of training images" in no_pool[0]
+    blind = Calibration("platt", {"a": 1.0, "b": 0.0}, mask_area={"q01": 0.008, "min": 0.006})
+    got = answer_warnings(**{**FINE, "calibration": blind})
+    assert len(got) == 1 and "records no similarities of validation images" in got[0]
+    bare = {**FINE, "calibration": None, "confidence": None, "image_similarity": None}
+    assert answer_warnings(**bare) == []

@@ -306,6 +306,20 @@ def test_long_expression_is_cut_at_a_word_boundary(predictor):
     assert expression.startswith(cut) and any("word boundary" in n for n in notes)
 
 
+def test_what_a_reader_cannot_see_is_not_read_and_a_cut_end_is_a_warning(predictor, tiny_synthref):
+    """Invisible characters (a zero-width space between two words, a soft hyphen, a
+    direction mark) are read as a reader sees them, so the word checks and the text model read
+    the same words; words that the cut at MAX_CHARS leaves out warn as the length limit's do
+    (whitespace padding would otherwise hide them from the warning)."""
+    read, _ = predictor.check_expression("the red\u200bcir\u00adcle\u202e ｌｅｆｔ")
+    assert read.split() == ["the", "red", "circle", "left"]
+    refer = tiny_synthref["refer"]
+    s = refer.samples("val")[0]
+    padded = predictor(refer.load_image(s.image_id), s.sentence + " " * MAX_CHARS + "on the left")
+    assert any("stopped before “on the left”" in w for w in padded.warnings), padded.warnings
+    assert not padded.confident
+
+
 def test_predict_cli_checks_the_input_before_it_loads_a_model(
     tiny_synthref, tmp_path, capsys, monkeypatch
 ):

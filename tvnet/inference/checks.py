@@ -53,11 +53,15 @@ def unseen_words(
     if training_words is None:
         return []
     lower = {w.lower() for w in unknown}
-    return [  # single letters ("circle's" → "s") carry no word to warn about
+    return [  # a single Latin letter ("circle's" → "s") carries no word to warn about; "星" does
         t
         for t in dict.fromkeys(tokenize(expression))
-        if len(t) > 1 and t not in training_words and t not in lower
+        if not _latin_letter(t) and t not in training_words and t not in lower
     ]
+
+
+def _latin_letter(t: str) -> bool:
+    return len(t) == 1 and "a" <= t.lower() <= "z"
 
 
 def answer_warnings(
@@ -95,6 +99,17 @@ def answer_warnings(
             "This picture looks unlike the images the model was trained on "
             f"(similarity {image_similarity:.2f} to the closest one; 99 % of validation images "
             f"score above {floor:.2f}), so the answer is little more than a guess."
+        )
+    elif calibration is not None and (image_similarity is None or floor is None):
+        # a confidence without this check would vouch for pictures of anything
+        why = (
+            "no pool of training images was loaded to compare it with"
+            if image_similarity is None
+            else "the calibration records no similarities of validation images"
+        )
+        out.append(
+            "Whether this picture looks like the images the model was trained on could not "
+            f"be checked ({why}), so its confidence only holds for pictures like those."
         )
     if unknown_words:
         if len(unknown_words) >= n_words:

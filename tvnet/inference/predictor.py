@@ -33,7 +33,13 @@ from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 from tvnet.inference.checks import answer_warnings
-from tvnet.inference.expression import left_out, read_as_any, read_expression
+from tvnet.inference.expression import (
+    cut_tail,
+    left_out,
+    read_as_any,
+    read_expression,
+    require_expression,
+)
 from tvnet.inference.influence import (
     Influence,
     WordInfluence,
@@ -201,11 +207,14 @@ class Predictor:
     def _query(self, image: Any, expression: str | None) -> Query:
         """Check the expression and read the image for the network
         (:func:`tvnet.inference.query.make_query`); familiarity is measured later."""
-        expression, notes, rewrites = self.read_expression(expression)
-        return make_query(
+        written = require_expression(expression)
+        expression, notes, rewrites = self.read_expression(written)
+        q = make_query(
             image, expression, notes, rewrites, self.vocab, self.model.cfg,
             self.training_words, self.device,
         )  # fmt: skip
+        q.unread = f"{q.unread} {cut_tail(written)}".strip()  # past the characters' limit too
+        return q
 
     def _familiarity(self, q: Query) -> None:
         """The upload's retrieval image vector and its similarity to the closest pool image."""
