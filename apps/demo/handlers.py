@@ -160,6 +160,8 @@ class Handlers:
                 source = source_of(image)
             else:
                 raw, expression, source = prev.image, prev.expression, prev.source
+                if neighbour is not None and neighbour == prev.retrieved:
+                    neighbour = None  # the retrieved one chosen again: the retrieval's answer
             retrieves = self.models.retrieves(variant)
             # a RES answer decodes its closed-gate twin in the same pass (the influence below;
             # mirror-averaged like the answer)

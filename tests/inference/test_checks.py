@@ -56,6 +56,7 @@ def test_each_measurement_below_its_floor_gives_its_sentence():
         ({"mask_fraction": 0.0}, "The mask is empty"),
         ({"mask_fraction": 0.001}, "almost empty (0.10% of the image"),
         ({"confidence": 0.3}, "only a 30% chance"),
+        ({"chosen_neighbour": True}, "The neighbour was chosen, not retrieved"),
     ]
     for change, words in cases:
         got = answer_warnings(**{**FINE, **change})
@@ -110,3 +111,4 @@ def test_a_confidence_whose_familiarity_check_could_not_run_is_not_backed():
     assert len(got) == 1 and "records no similarities of validation images" in got[0]
     bare = {**FINE, "calibration": None, "confidence": None, "image_similarity": None}
     assert answer_warnings(**bare) == []
+    assert answer_warnings(**bare, chosen_neighbour=True) == []  # no confidence to withhold

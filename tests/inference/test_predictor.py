@@ -513,6 +513,13 @@ def test_the_bundled_default_warns_where_it_should_and_only_there():
     assert "looks unlike the images" in odd.warnings[0]
     tiny = p(np.full((8, 8, 3), 200, np.uint8), "the red circle")
     assert any("tiny" in w for w in tiny.warnings)
+    # a neighbour chosen, not retrieved: the confidence was fitted on retrieved ones
+    chosen = p(scene, synth[0]["expression"], neighbour=0)
+    assert chosen.warnings == [
+        "The neighbour was chosen, not retrieved: the confidence was fitted on answers read "
+        "with the retrieved neighbour, so it cannot vouch for this one."
+    ]
+    assert not chosen.confident and chosen.confidence is not None
 
 
 def test_attention_map_with_pooled_keys_is_over_the_keys_grid(predictor, tiny_synthref):

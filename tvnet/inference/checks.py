@@ -78,6 +78,7 @@ def answer_warnings(
     left_out_words: list[str] = (),
     generic_words: list[str] = (),
     unread: str = "",
+    chosen_neighbour: bool = False,
 ) -> list[str]:
     """The warnings of one answer, most important first (:mod:`tvnet.inference.checks`).
 
@@ -88,7 +89,8 @@ def answer_warnings(
     attribute (:meth:`tvnet.data.lexicon.Lexicon.filler`); ``generic_words``: the distinct
     nouns it read as a generic noun (:meth:`tvnet.data.lexicon.Lexicon.generic`);
     ``unread``: the end of the expression past the network's length limit, not read at all
-    ("" when it read everything); ``mask_fraction``: mask area / image area;
+    ("" when it read everything); ``chosen_neighbour``: the RES neighbour was given, not
+    retrieved (the confidence was fitted on retrieved ones only); ``mask_fraction``: mask area / image area;
     ``calibration``: the checkpoint's :class:`tvnet.eval.calibration.Calibration` (None: no
     image-similarity warning, and the fixed near-empty floor)."""
     out = []
@@ -175,6 +177,11 @@ def answer_warnings(
             f"The mask is almost empty ({mask_fraction:.2%} of the image; 99 % of the objects "
             f"the model was checked on cover at least {near_empty:.2%}), so it is unlikely to "
             "be the object described."
+        )
+    if chosen_neighbour and confidence is not None:
+        out.append(
+            "The neighbour was chosen, not retrieved: the confidence was fitted on answers "
+            "read with the retrieved neighbour, so it cannot vouch for this one."
         )
     if confidence is not None and confidence < LOW_CONFIDENCE:
         out.append(

@@ -409,14 +409,16 @@ class Predictor:
         pred.timings = timings
         # with mirror averaging, the confidence stays the direct answer's (calibrated on those)
         score = average_with_mirror(self, pred, q.image) if mirror else None
-        self._assess(pred, q, score)
+        self._assess(pred, q, score, chosen=neighbour is not None and pred.neighbour is not None)
         timings["postprocess"] = (time.perf_counter() - t) * 1000 - timings.get("mirror", 0.0)
         timings["total"] = (time.perf_counter() - t0) * 1000
         return pred
 
-    def _assess(self, pred: Prediction, q: Query, score: float | None = None) -> None:
+    def _assess(
+        self, pred: Prediction, q: Query, score: float | None = None, chosen: bool = False
+    ) -> None:
         """Score (``score``, else that of ``pred.prob``), confidence and warnings of an answer
-        (docs/design.md §7)."""
+        (docs/design.md §7); ``chosen``: its neighbour was given, not retrieved."""
         pred.score = mask_score(pred.prob, pred.threshold) if score is None else score
         cal = self.calibration
         if cal is not None:
@@ -440,6 +442,7 @@ class Predictor:
             confidence=pred.confidence,
             image_similarity=q.image_similarity,
             calibration=cal,
+            chosen_neighbour=chosen,
         )
 
     # -- influence (docs/design.md §7): what the answer owes to the neighbour and each word -----
