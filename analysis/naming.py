@@ -100,27 +100,38 @@ def run_tag(d: Any) -> str:
 def row_names(dumps: Iterable[Any]) -> list[str]:
     """Each dump's row name, as :func:`analysis.tables.concat_samples` names its rows'
     ``variant``: the name of :func:`row_keys`, tagged in brackets where that name holds more
-    than one run (checkpoint) on the dataset, seeds say, on every split alike: the tag is
-    :func:`run_tag`, which a run's val and test dumps share, so that its rows keep one name.
-    A tag that two checkpoints share, or two dumps of one split, falls back to the dumps'
-    labels. Labels as in :func:`distinct_labels`."""
+    than one run on the dataset (seeds, say), on every split alike so that a run's rows keep
+    one name. A run is a checkpoint (its weights' hash; for a dump that records none, its
+    :func:`run_tag`); its tag is the :func:`run_tag` its dumps share ("[seed1/full-240k]"),
+    else its hash's first digits. Two dumps of one run and split (one evaluation found twice,
+    which :func:`unique_dumps` would have left out) keep their labels. Labels as in
+    :func:`distinct_labels`."""
     dumps = distinct_labels(dumps)
     keys = row_keys(dumps)
-    tags = [run_tag(d) for d in dumps]
-    runs: dict[tuple[str, str], set] = {}  # (dataset, name) → its (tag, checkpoint) pairs
-    for d, (dataset, _, name), tag in zip(dumps, keys, tags):
-        runs.setdefault((dataset, name), set()).add((tag, _checkpoint(d)))
-    per_split = Counter(zip(keys, tags))
+    idents = [_checkpoint(d) or f"tag:{run_tag(d)}" for d in dumps]
+    runs: dict[tuple[str, str], dict[str, set]] = {}  # (dataset, name) → run → its tags
+    for d, (dataset, _, name), ident in zip(dumps, keys, idents):
+        runs.setdefault((dataset, name), {}).setdefault(ident, set()).add(run_tag(d))
+    per_split = Counter(zip(keys, idents))
     out = []
-    for d, key, tag in zip(dumps, keys, tags):
+    for d, key, ident in zip(dumps, keys, idents):
         dataset, _, name = key
-        pairs = runs[dataset, name]
-        if len(pairs) == 1 and per_split[key, tag] == 1:
+        of_name = runs[dataset, name]
+        if per_split[key, ident] > 1:  # the same run twice on one split
+            out.append(f"{name} [{d.label}]")
+        elif len(of_name) == 1:
             out.append(name)
-            continue
-        ambiguous = per_split[key, tag] > 1 or sum(t == tag for t, _ in pairs) > 1
-        out.append(f"{name} [{d.label if ambiguous else tag}]")
+        else:
+            tags = of_name[ident]
+            tag = next(iter(tags))
+            shared = sum(tag in t for t in of_name.values()) > 1
+            out.append(f"{name} [{tag if len(tags) == 1 and not shared else _short(ident, d)}]")
     return out
+
+
+def _short(ident: str, d: Any) -> str:
+    """A run's tag when its dumps share none: its hash's first digits, else the label."""
+    return f"weights {ident[:8]}" if not ident.startswith("tag:") else str(d.label)
 
 
 def row_keys(dumps: list[Any]) -> list[tuple[str, str, str]]:

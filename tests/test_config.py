@@ -1,6 +1,7 @@
 """tvnet/config.py: one variant list; configs recorded with since-retired fields still load."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,26 @@ def test_retired_fields_are_gone_and_unknown_ones_still_errors():
         known_fields(TrainConfig, {"val_every": 5}, "--set", recorded=False)
     full = preset_config("cpu", "full").to_dict()
     assert ModelConfig.from_dict({**full, "retrieval_text_model": "any"}) == preset_config("cpu")
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"seed": -1}, "seed must be a whole number ≥ 0, got -1"),
+        ({"seed": 1.5}, "seed must be a whole number"),
+        ({"lr": 0.0}, "lr must be a finite number > 0, got 0.0"),
+        ({"lr": -1e-3}, "lr must be a finite number > 0"),
+        ({"lr": float("nan")}, "lr must be a finite number > 0, got nan"),
+        ({"poly_power": -0.9}, "poly_power must be a finite number ≥ 0"),
+        ({"weight_decay": float("inf")}, "weight_decay must be a finite number ≥ 0"),
+        ({"max_minutes": "30m"}, "max_minutes must be a finite number > 0, got '30m'"),
+        ({"max_minutes": 0}, "max_minutes must be a finite number > 0, got 0"),
+    ],
+)
+def test_a_training_recipe_that_cannot_train_is_refused_before_any_work(change, words):
+    """Checked when the config is made, not at the first step (after a feature cache that may
+    take half an hour, or with a traceback: "30m" × 60 is a string)."""
+    with pytest.raises(ValueError, match=re.escape(words)):
+        TrainConfig(**change)
+    assert TrainConfig(max_minutes=None).max_minutes is None  # no budget is the default
+    assert TrainConfig(max_minutes=90, weight_decay=0, poly_power=0).max_minutes == 90

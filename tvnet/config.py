@@ -9,6 +9,7 @@ checkpoint carries it in its JSON config, so a model can always be rebuilt from 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -209,6 +210,23 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a whole number ≥ 1, got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a whole number ≥ 0, got {self.seed!r}")
+        # checked here, not at the first step: a feature cache may take half an hour before it
+        for name, low, strict in (
+            ("lr", 0.0, True),
+            ("poly_power", 0.0, False),
+            ("weight_decay", 0.0, False),
+            ("max_minutes", 0.0, True),
+        ):
+            v = getattr(self, name)
+            if name == "max_minutes" and v is None:
+                continue  # no wall-clock budget
+            number = isinstance(v, int | float) and not isinstance(v, bool)
+            if not number or not math.isfinite(v) or v < low or (strict and v == low):
+                raise ValueError(
+                    f"{name} must be a finite number {'>' if strict else '≥'} {low:g}, got {v!r}"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

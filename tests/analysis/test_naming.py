@@ -15,7 +15,7 @@ from tvnet.eval.dump import find_dumps, load_dumps
 
 
 def _seed(n: int) -> dict:
-    return {"checkpoint_hash": f"weights-of-seed-{n}", "train": {"steps": 500, "batch_size": 8}}
+    return {"checkpoint_hash": f"{n}" * 64, "train": {"steps": 500, "batch_size": 8}}
 
 
 def _two_seeds(root, splits=("val", "test")):
@@ -39,7 +39,7 @@ def test_a_copy_of_a_dump_is_left_out_not_pooled_as_a_seed(tmp_path):
     kept, left = unique_dumps(dumps)
     assert [d.path for d in kept] == [d.path for d in dumps[:2]]  # their order kept
     assert [p for p, _ in left] == [tmp_path / "elsewhere" / "full-4k-val"]
-    assert "the same evaluation as" in left[0][1] and "weights-of-s" in left[0][1]
+    assert "the same evaluation as" in left[0][1] and "checkpoint 111111111111…" in left[0][1]
     assert runs_table(concat_samples(kept)).loc[("full", "mean"), ("", "runs")] == 2
     # the same folder given twice is a repeat too, even without a hash
     again = load_dumps(root / "full-4k-val")[0] + load_dumps(root / "full-4k-val")[0]
@@ -83,19 +83,27 @@ def test_a_run_keeps_one_row_name_over_its_splits(tmp_path):
     assert not t3.isna().any().any()
     trained = training_table(dumps, s)  # one row per checkpoint, not per dump
     assert len(trained) == 2
-    # one run's val and another's test, of one folder name: two runs, told apart by label
+    # one run's val and another's test, of one folder name: two runs, told apart by weights
     lone = load_dumps(root / "full-4k-val")[0] + load_dumps(root / "seed1" / "full-4k-test")[0]
-    assert sorted(row_names(lone)) == ["full [full-4k-test]", "full [full-4k-val]"]
+    assert row_names(lone) == ["full [weights 00000000]", "full [weights 11111111]"]
     # one run, val and test: no tag
     one = load_dumps(root / "full-4k-val")[0] + load_dumps(root / "full-4k-test")[0]
     assert row_names(one) == ["full", "full"]
 
 
-def test_two_dumps_of_one_split_sharing_a_tag_keep_their_labels(tmp_path):
-    write_hand_dump(tmp_path / "a-val", "full", "val", run_extra=_seed(0))
-    write_hand_dump(tmp_path / "a_val", "full", "val", preds="baseline", run_extra=_seed(1))
-    names = row_names(load_dumps(tmp_path)[0])
-    assert sorted(names) == ["full [a-val]", "full [a_val]"]
+def test_runs_whose_folders_do_not_tell_them_apart_are_named_by_weights(tmp_path):
+    """Two seeds whose dumps share a tag, and one run kept in folders per split (val/full,
+    test/full): named by what tells the runs apart, one name per run."""
+    write_hand_dump(tmp_path / "a" / "a-val", "full", "val", run_extra=_seed(0))
+    write_hand_dump(tmp_path / "a" / "a_val", "full", "val", preds="baseline", run_extra=_seed(1))
+    names = row_names(load_dumps(tmp_path / "a")[0])
+    assert names == ["full [weights 00000000]", "full [weights 11111111]"]
+    for split in ("val", "test"):
+        write_hand_dump(tmp_path / "b" / split / "full", "full", split, run_extra=_seed(0))
+    assert row_names(load_dumps(tmp_path / "b")[0]) == ["full", "full"]
+    write_hand_dump(tmp_path / "b" / "val" / "full2", "full", "val", run_extra=_seed(2))
+    names = row_names(load_dumps(tmp_path / "b")[0])  # test/full, val/full, val/full2
+    assert names == ["full [weights 00000000]"] * 2 + ["full [val/full2]"]
 
 
 def test_the_report_leaves_a_copy_out_and_says_so(tmp_path, capsys):

@@ -184,6 +184,13 @@ def test_inconsistent_refs_are_errors(refer_data: ReferFixture) -> None:
     (d / "refs(unc).json").write_text(json.dumps(refs))
     with pytest.raises(ValueError, match="duplicate sent_id 10"):
         open_refer(d)
+    # a field missing deeper down: a message naming the file, not a bare KeyError
+    del refs[1]["sentences"][0]["sent_id"]
+    (d / "refs(unc).json").write_text(json.dumps(refs))
+    with pytest.raises(
+        ValueError, match=r"refs\(unc\)\.json: malformed refer data \(KeyError: 'sent_id'\)"
+    ):
+        open_refer(d)
     (d / "refs(unc).json").write_text("[{")
     with pytest.raises(ValueError, match="corrupt"):
         open_refer(d)

@@ -150,6 +150,11 @@ def test_a_resumed_log_holds_each_step_once_with_the_smoothed_loss_going_on(
     a, b = steps("straight"), steps("paused")
     assert [r["step"] for r in b] == [1, 2, 3, 4]
     assert [(r["loss"], r["loss_ema"]) for r in a] == [(r["loss"], r["loss_ema"]) for r in b]
+    # killed before its first checkpoint, then started again (--resume finds nothing to
+    # resume): the steps of the lost start are not logged twice
+    shutil.rmtree(run / "last")
+    train(_cfg(), tc, tiny_synthref["data"], run, resume=True, **kw)
+    assert [r["step"] for r in steps("paused")] == [1, 2, 3, 4]
 
 
 def test_a_resume_with_another_recipe_is_refused(tiny_synthref, tmp_path):
@@ -163,6 +168,13 @@ def test_a_resume_with_another_recipe_is_refused(tiny_synthref, tmp_path):
         other = dataclasses.replace(tc, **change)
         with pytest.raises(ValueError, match=f"another recipe \\({next(iter(change))} "):
             train(_cfg(), other, tiny_synthref["data"], tmp_path / "run", resume=True, **kw)
+    # nor on other training data (the checkpoint's record says which: name and size)
+    config = tmp_path / "run" / "last" / "config.json"
+    meta = json.loads(config.read_text())
+    config.write_text(json.dumps({**meta, "data": {**meta["data"], "train_samples": 10**6}}))
+    with pytest.raises(ValueError, match="was trained on synthref \\(1000000 training samples"):
+        train(_cfg(), tc, tiny_synthref["data"], tmp_path / "run", resume=True, **kw)
+    config.write_text(json.dumps(meta))
     res = train(_cfg(), dataclasses.replace(tc, max_minutes=60.0), tiny_synthref["data"],
                 tmp_path / "run", resume=True, **kw)  # fmt: skip
     assert res.steps == 4
@@ -452,6 +464,11 @@ def test_init_starts_a_new_schedule_from_another_runs_weights(tiny_synthref, tmp
     )
     chain = json.loads((tmp_path / "b2" / "last" / "config.json").read_text())["init"]
     assert chain["step"] == 2 and chain["init"]["step"] == 3 and chain["batch_size"] == 4
+    # a run from scratch resumed with --init stays from scratch: its weights are its own
+    train(_cfg("baseline"), more, data, tmp_path / "s", stop_at=1, **kw)
+    train(_cfg("baseline"), more, data, tmp_path / "s", init=init, resume=True, **kw)
+    assert json.loads((tmp_path / "s" / "run.json").read_text())["init"] is None
+    assert json.loads((tmp_path / "s" / "last" / "config.json").read_text())["init"] is None
     # the requested model must be the checkpoint's: the message names the differing field
     with pytest.raises(CheckpointError, match="fusion_heads=1 .checkpoint. vs 2"):
         train(_cfg("baseline").replace(fusion_heads=2), more, data, tmp_path / "c", init=init, **kw)
@@ -500,7 +517,7 @@ def test_init_grows_a_smaller_variant_into_a_larger_one(tiny_synthref, tmp_path)
     assert cli_main([*args, "--limit", "4", "--cache-dir", str(tmp_path / "cache")]) == 0
     dump = load_dump(tmp_path / "d")
     assert dump.run["init"]["variant"] == "baseline" and dump.run["init"]["step"] == 2
-    assert dump.name == "full (grown from baseline)"
+    assert dump.name == "full (grown from baseline, first 4 of 8 samples)"  # --limit 4
     # a larger variant does not shrink, and nothing is left behind
     with pytest.raises(CheckpointError, match="cannot start a 'baseline' run"):
         train(_cfg("baseline"), more, data, tmp_path / "s", init=tmp_path / "g" / "last", **kw)

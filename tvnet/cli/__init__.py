@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:  # bad input (missing, unreadable or unwritable paths)
         print(f"tvnet {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except FloatingPointError as e:  # training diverged: its message says what to do
+        print(f"tvnet {args.command}: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

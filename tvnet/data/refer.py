@@ -69,17 +69,27 @@ class ReferDataset:
         self.images_dir = Path(images_dir)
         self.refs_path = refs_path
         src = refs_path or self.root
+        try:
+            self._index(refs, instances, src)
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
+            if isinstance(e, ValueError) and str(e).startswith(f"{src}:"):
+                raise  # said already, with the entry it concerns
+            raise ValueError(f"{src}: malformed refer data ({type(e).__name__}: {e})") from e
+
+    def _index(self, refs: list[dict[str, Any]], instances: dict[str, Any], src: Any) -> None:
+        """Images, annotations, categories, refs and one sample per sentence, by id; a
+        ValueError naming ``src`` for what is inconsistent."""
         self._images: dict[int, dict[str, Any]] = {}
-        for img in instances.get("images", []):
+        for img in instances.get("images") or []:
             self._images[int(img["id"])] = img
         self._anns: dict[int, dict[str, Any]] = {}
         self._anns_by_image: dict[int, list[dict[str, Any]]] = {}
-        for ann in instances.get("annotations", []):
+        for ann in instances.get("annotations") or []:
             self._anns[int(ann["id"])] = ann
             if ann.get("image_id") is not None:
                 self._anns_by_image.setdefault(int(ann["image_id"]), []).append(ann)
         self.categories: dict[int, str] = {
-            int(c["id"]): str(c.get("name", c["id"])) for c in instances.get("categories", [])
+            int(c["id"]): str(c.get("name", c["id"])) for c in instances.get("categories") or []
         }
         self._refs: dict[int, dict[str, Any]] = {}
         self._samples: dict[str, list[Sample]] = {}

@@ -35,7 +35,7 @@ from tvnet.train import record
 from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable, widen
 from tvnet.train.features import FeatureCache
 from tvnet.train.optim import load_optimizer, make_optimizer, poly_lr, save_optimizer
-from tvnet.train.resume import check_finite, check_same_recipe, log_up_to
+from tvnet.train.resume import check_finite, check_same_data, check_same_recipe, log_up_to
 
 LAST = "last"  # the run's checkpoint folder, written atomically every N steps and at the end
 
@@ -130,28 +130,23 @@ def train(
     resuming = resume and (last / "config.json").is_file()
     model = init_record = None
     torch.manual_seed(train_cfg.seed)  # before --init too: what it grows starts seeded
-    if init is not None:  # checked before OUT is made: a bad checkpoint leaves nothing behind
-        # on --resume the record the run started with (INIT may have trained on since)
-        init_record = (warmstart.run_init(out) if resuming else None) or warmstart.init_record(
-            init, model_cfg.variant, model_cfg.visual_adapter
-        )
-        if not resuming:
-            # the weights of the init checkpoint (a glove_lstm model's word vocabulary too,
-            # words it has not seen read as <unk>); its model config must be the requested one,
-            # or a smaller variant of it, which grows (tvnet.model.grow), or lack only the
-            # requested visual adapter, which is added as the identity; optimiser and step
-            # start anew
-            model = warmstart.load_init(init, model_cfg, device)
-    elif resuming:  # a resumed warm start keeps its source
-        init_record = warmstart.run_init(out)
+    # the config.json of the checkpoint resumed, read once
+    resumed: dict[str, Any] = read_checkpoint_config(last) if resuming else {}
+    if resuming:  # its weights, and where they started: the checkpoint's record, not --init
+        init_record = warmstart.checkpoint_init(last, resumed)
+    elif init is not None:  # checked before OUT is made: a bad checkpoint leaves nothing behind
+        init_record = warmstart.init_record(init, model_cfg.variant, model_cfg.visual_adapter)
+        # the weights of the init checkpoint (a glove_lstm model's word vocabulary too, words
+        # it has not seen read as <unk>); its model config must be the requested one, or a
+        # smaller variant of it, which grows (tvnet.model.grow), or lack only the requested
+        # visual adapter, which is added as the identity; optimiser and step start anew
+        model = warmstart.load_init(init, model_cfg, device)
     out.mkdir(parents=True, exist_ok=True)
 
     refer = open_refer(data_dir)
     start_step = 0
-    resumed: dict[str, Any] = {}  # the config.json of the checkpoint resumed, read once
     if resuming:
         model = load_checkpoint(last, expect=model_cfg, device=device)
-        resumed = read_checkpoint_config(last)
     elif model is None:
         vocab = dataset_vocab(model_cfg, (s.sentence for s in refer.samples("train")))
         model = build_model(model_cfg, vocab=vocab).to(device)
@@ -160,6 +155,7 @@ def train(
     nb_digest = _neighbours_digest(pool_dir, refer.name) if needs_nb else None
     if resuming:
         check_same_recipe(resumed.get("train"), train_cfg.to_dict(), last)
+        check_same_data(resumed.get("data"), refer.name, len(train_table), out)
         had = resumed.get("neighbours")
         if had and had != nb_digest:
             raise ValueError(
@@ -267,8 +263,8 @@ def train(
     }
     if rank == 0:
         atomic_write_json(out / "run.json", run_record)
-    if rank == 0 and resuming:
-        log_up_to(out / "log.jsonl", start_step)
+    if rank == 0:  # every step logged once: what came after the checkpoint is trained again
+        log_up_to(out / "log.jsonl", start_step)  # (all of it when starting over)
     log = open(out / "log.jsonl", "a") if rank == 0 else None
 
     # a word-piece model's training words, for the Predictor's lexicon

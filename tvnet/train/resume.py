@@ -1,5 +1,5 @@
 """What keeps a run's checkpoints and records sound across a resume (docs/design.md §6):
-a resume continues the recipe the run started with, its log holds every step once, and a
+a resume continues the recipe and the data the run started with, its log holds every step once, and a
 step that broke the weights never overwrites the last good checkpoint."""
 
 from __future__ import annotations
@@ -59,3 +59,18 @@ def log_up_to(path: Path, step: int) -> None:
         if isinstance(rec, dict) and isinstance(rec.get("step"), int) and rec["step"] <= step:
             kept.append(line)
     atomic_write_text(path, "".join(f"{line}\n" for line in kept))
+
+
+def check_same_data(had: Any, name: str, train_samples: int, out: Any) -> None:
+    """Refuse to resume a run on other training data than it started on: the dataset's name
+    and its number of training samples (``had``: the checkpoint's ``data`` record; a
+    checkpoint without one is not checked). The folder may have moved."""
+    if not isinstance(had, dict) or "train_samples" not in had:
+        return
+    was = (had.get("name"), had.get("train_samples"))
+    if was != (name, train_samples):
+        raise ValueError(
+            f"{out} was trained on {was[0]} ({was[1]} training samples), and this run reads "
+            f"{name} ({train_samples}): resuming would change the data mid-run; resume with "
+            "the --data it started on, or start a new run (another --out)"
+        )
