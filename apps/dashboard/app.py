@@ -27,6 +27,7 @@ from pathlib import Path  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from apps.dashboard.data import dump_stamp, load_all  # noqa: E402
+from apps.dashboard.widgets import choose  # noqa: E402
 from tvnet import default_assets  # noqa: E402
 
 _T_IMPORT = time.perf_counter() - _T_IMPORT
@@ -52,20 +53,6 @@ def cli_args() -> argparse.Namespace:
         return parser.parse_args([])
     args, _ = parser.parse_known_args(sys.argv[1:])
     return args
-
-
-def choose(label: str, options: list[str], key: str) -> list[str]:
-    """A multiselect over ``options`` (all chosen at first) that keeps the user's choice when
-    dumps come and go, and selects options that newly appear."""
-    known_key = f"_{key}_known"
-    known = st.session_state.get(known_key)
-    if key not in st.session_state:
-        st.session_state[key] = list(options)
-    elif known is not None and list(known) != list(options):
-        chosen = st.session_state[key]
-        st.session_state[key] = [o for o in options if o in chosen or o not in known]
-    st.session_state[known_key] = list(options)
-    return st.multiselect(label, options, key=key)
 
 
 class Timer:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -80,6 +80,12 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             "pool": str(d.run.get("pool") or ""),
             "protocol": d.protocol,
             "scoring": d.scoring,  # ["mirror averaged"]: not scored as Table 1 is
+            "path": str(d.path),  # the dump's folder (the root itself when it is one dump)
+            # what `tvnet eval` needs to write the same kind of dump again (--limit, --literal)
+            "n_samples": d.run.get("n_samples"),
+            "split_size": d.run.get("split_size"),
+            "literal": isinstance(d.run.get("reading"), dict)
+            and d.run["reading"].get("literal") is True,
         }
         for d in dumps
     ]
@@ -309,6 +315,9 @@ def load_image(data_dir: str | None, image_id) -> tuple[np.ndarray | None, str]:
     name = index.get(int(image_id))
     if name is None:
         return None, f"image id {int(image_id)} is not in {inst}"
+    rel = PurePosixPath(name.replace("\\", "/"))
+    if rel.is_absolute() or ".." in rel.parts:  # a file name names a file of images/ only
+        return None, f"{inst} names image {int(image_id)} outside its images folder ({name})"
     path = dataset_folder(data_dir) / "images" / name
     if not path.is_file():
         return None, f"{path} not found"

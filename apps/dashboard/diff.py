@@ -88,6 +88,8 @@ def page(samples, info, sel) -> None:
     if len(variants) < 2:
         st.info("Pick at least two variants in the sidebar to compare them.")
         return
+    shown = set(rows["run"])  # the selected dataset's runs: a name may mean others elsewhere
+    info = [d for d in info if d["run"] in shown]
     budgets = variant_budgets(info, variants)
     first_a, first_b = default_pair(variants, budgets, scored_otherwise(info))
     c1, c2, c3 = st.columns(3)

@@ -33,6 +33,7 @@ from apps.dashboard.display import (
     show_table,
     tables_variant_order,
 )
+from apps.dashboard.widgets import choose
 from tvnet import SIZE_BINS, decode_rle, difference, overlay
 
 NO_IMAGE_GREY = 225  # the canvas masks are drawn on when the image is not at hand
@@ -249,7 +250,7 @@ def page(root, stamp, samples, info, sel) -> None:
     c3, c4, c5 = st.columns(3)
     bins = c3.multiselect("Size bucket", list(SIZE_BINS), list(SIZE_BINS), key="fail_bins")
     split_options = sorted(rows["split"].unique())
-    splits = c4.multiselect("Split", split_options, split_options, key="fail_splits")
+    splits = choose("Split", split_options, "fail_splits", where=c4)  # follows the sidebar
     words = c5.text_input(
         "Expression contains (all words)",
         "",

@@ -92,10 +92,17 @@ def trust_tables(
     }
 
 
+def _dump_path(d: dict, root: str) -> str:
+    """The folder of dump ``d`` (``root`` itself when the root is one dump, whose label is its
+    name)."""
+    return d.get("path") or str(Path(root) / d["run"])
+
+
 def rerun_commands(runs: list[str], info: list[dict], root: str) -> list[str]:
     """The ``tvnet eval`` command that rewrites each dump with every column (from its
-    run.json: checkpoint, dataset folder, split, pool, and the protocol it was scored with,
-    so that the dump it replaces is of the same kind)."""
+    run.json: checkpoint, dataset folder, split, pool, and how it was scored: protocol,
+    mirror, a part of the split, words as written, so that the dump it replaces is of the
+    same kind)."""
     out = []
     for d in info:
         if d["run"] not in runs:
@@ -115,7 +122,12 @@ def rerun_commands(runs: list[str], info: list[dict], root: str) -> list[str]:
                     cmd += [f"--{flag}", str(protocol[flag])]
         if protocol.get("mirror"):
             cmd += ["--mirror"]
-        cmd += ["--out", _rel(str(Path(root) / d["run"]))]
+        n, size = d.get("n_samples"), d.get("split_size")
+        if isinstance(n, int) and isinstance(size, int) and n < size:  # tvnet eval --limit
+            cmd += ["--limit", str(n)]
+        if d.get("literal"):
+            cmd += ["--literal"]
+        cmd += ["--out", _rel(_dump_path(d, root))]
         out.append(shlex.join(cmd))
     return out
 
@@ -126,7 +138,7 @@ def calibrate_commands(runs: list[str], info: list[dict], root: str) -> list[str
     for d in info:
         if d["run"] in runs:
             split = "val" if d["split"] == "val" else "other"
-            path = _rel(str(Path(root) / d["run"]))
+            path = _rel(_dump_path(d, root))
             by_ckpt.setdefault(d.get("checkpoint_path") or "CKPT", {}).setdefault(split, []).append(
                 path
             )

@@ -181,6 +181,13 @@ def test_failure_cases_worst_first_with_images(root):
     at.multiselect(key="fail_splits").set_value(["test"]).run()
     assert list(at.dataframe[-1].value["iou"]) == [0.5, 1.0]
     assert not at.exception
+    # the split filter follows the sidebar: a split that leaves and comes back is chosen again
+    at.multiselect(key="fail_splits").set_value(["val", "test"]).run()
+    at.multiselect(key="splits").set_value(["val"]).run()
+    assert at.multiselect(key="fail_splits").value == ["val"]
+    at.multiselect(key="splits").set_value(["test", "val"]).run()
+    assert sorted(at.multiselect(key="fail_splits").value) == ["test", "val"]
+    assert not at.exception
 
 
 def test_failure_word_filter_reads_what_the_model_read():
@@ -567,7 +574,7 @@ def test_a_mirror_averaged_dump_is_not_flagged_and_reruns_keep_their_protocol(tm
     """`tvnet eval --mirror` writes no influence columns by design: such a dump is not listed
     as lacking them (the command offered would have replaced it with a plain dump); a dump of
     another protocol is written again with its own flags."""
-    from apps.dashboard.data import load_all
+    from apps.dashboard.data import dump_stamp, load_all
     from apps.dashboard.trust import rerun_commands
     from tvnet.eval.dump import load_dump, update_dump
 
@@ -594,6 +601,18 @@ def test_a_mirror_averaged_dump_is_not_flagged_and_reruns_keep_their_protocol(tm
     # and the custom protocol's rows are named by it, never a second seed of "full"
     names = {load_dump(root / r).name for r in ("full_mirror_val", "full_t04")}
     assert names == {"full (mirror averaged)", "full (threshold 0.4, input resolution)"}
+    # a part of the split, words as written: written again as such (not over it as a whole
+    # split read through the lexicon)
+    part = {"split_size": 10, "reading": {"literal": True}, "checkpoint_hash": "p" * 64}
+    write_hand_dump(root / "full_part", "full", "val", run_extra=part)
+    info = load_all(str(root), dump_stamp(str(root)))[1]  # the stamp: a new dump, read anew
+    (cmd,) = rerun_commands(["full_part"], [{**d, "checkpoint_path": "."} for d in info], str(root))
+    assert "--limit 4 --literal --out " in cmd and cmd.endswith("/full_part")
+    # a root that is itself one dump: the command writes over that folder, not one inside it
+    one = load_all(str(root / "full_part"), ())[1]
+    one = [{**d, "checkpoint_path": "."} for d in one]
+    (cmd,) = rerun_commands([one[0]["run"]], one, str(root / "full_part"))
+    assert cmd.endswith(str(root / "full_part")), cmd
 
 
 def test_calibration_page_on_older_dumps_says_so_once(root):
@@ -678,3 +697,24 @@ def test_regeneration_job_reports_progress_and_checks_the_result(tmp_path):
     assert "of the dumps' expressions are not in the regenerated data" in (
         regenerate.check_rows(rows, str(other))
     )
+
+
+def test_an_image_file_name_that_leaves_the_images_folder_is_not_read(tmp_path):
+    """A dump's dataset names each image by a file of its images/ folder: an absolute name or
+    one with ".." would let a shipped instances.json show any image the server can read."""
+    from PIL import Image
+
+    from apps.dashboard.data import load_image
+
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    Image.new("RGB", (4, 3), (9, 9, 9)).save(data / "images" / "ok.png")
+    Image.new("RGB", (4, 3), (200, 0, 0)).save(tmp_path / "secret.png")
+    names = ["ok.png", "../secret.png", str(tmp_path / "secret.png"), "..\\secret.png"]
+    images = [{"id": i, "file_name": n, "height": 3, "width": 4} for i, n in enumerate(names)]
+    (data / "instances.json").write_text(json.dumps({"images": images, "annotations": []}))
+    img, why = load_image(str(data), 0)
+    assert img is not None and img.shape == (3, 4, 3) and why == ""
+    for i in (1, 2, 3):
+        img, why = load_image(str(data), i)
+        assert img is None and "outside its images folder" in why, (names[i], why)
