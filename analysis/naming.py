@@ -43,30 +43,37 @@ def _checkpoint(d: Any) -> str:
     return str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or "")
 
 
+def _fullness(d: Any) -> tuple[int, int]:
+    """(rows, columns holding anything): of two evaluations alike, the one to keep is the
+    fuller (a whole split over a part, the influence columns over a dump without them)."""
+    return len(d.samples), int(d.samples.notna().any().sum())
+
+
 def unique_dumps(dumps: Iterable[Any]) -> tuple[list[Any], list[tuple[Path, str]]]:
     """``dumps`` without the repeats of one evaluation, in their order, and (path, why) for
     each one left out.
 
     A repeat is a dump of the same checkpoint (its weights' hash) scored the same way
     (:attr:`~tvnet.eval.dump.Dump.name`: mirror averaging, protocol, words as written, a
-    subset) on the same dataset and split as another: a copy under a second folder, say, or
-    a re-evaluation at another precision. Pooled, it would count as a second seed. The one
-    with more rows stays (the first of equals); a dump that records no hash repeats only a
-    dump of the same folder."""
+    subset) with the same pool on the same dataset and split as another: a copy under a
+    second folder, say, or a re-evaluation at another precision. Pooled, it would count as a
+    second seed. The fuller stays (more rows, then more columns holding anything; the first
+    of equals); a dump that records no hash repeats only a dump of the same folder."""
     dumps = list(dumps)
     kept: dict[tuple, Any] = {}
     left: list[tuple[Any, Any]] = []  # (left out, the one kept)
     for d in dumps:
         ckpt = _checkpoint(d)
         key = (
-            (str(d.dataset.get("name") or "unknown"), d.split, d.name, ckpt)
+            # the pool too: a RES checkpoint read with another pool's neighbours is scored anew
+            (str(d.dataset.get("name") or "unknown"), d.split, d.name, ckpt, str(d.run.get("pool")))
             if ckpt
             else ("folder", str(Path(d.path).resolve()))
         )
         other = kept.get(key)
         if other is None:
             kept[key] = d
-        elif len(d.samples) > len(other.samples):
+        elif _fullness(d) > _fullness(other):
             kept[key] = d
             left.append((other, d))
         else:

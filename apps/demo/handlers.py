@@ -158,21 +158,30 @@ class Handlers:
                 read_ms = {"read": (time.perf_counter() - t) * 1000}
                 expression = "" if expression is None else str(expression)
                 source = source_of(image)
-            else:
+            asked = neighbour
+            if prev is not None:
                 raw, expression, source = prev.image, prev.expression, prev.source
                 if neighbour is not None and neighbour == prev.retrieved:
                     neighbour = None  # the retrieved one chosen again: the retrieval's answer
             retrieves = self.models.retrieves(variant)
-            # a RES answer decodes its closed-gate twin in the same pass (the influence below;
-            # mirror-averaged like the answer)
-            pred = self.models.predict(
-                variant,
-                raw,
-                expression,
-                neighbour=neighbour if retrieves else None,
-                gate_closed=retrieves,
-                mirror=bool(mirror),
-            )
+
+            def answer(chosen):
+                # a RES answer decodes its closed-gate twin in the same pass (the influence
+                # below; mirror-averaged like the answer)
+                return self.models.predict(
+                    variant,
+                    raw,
+                    expression,
+                    neighbour=chosen if retrieves else None,
+                    gate_closed=retrieves,
+                    mirror=bool(mirror),
+                )
+
+            pred = answer(neighbour)
+            if asked is not None and neighbour is None and pred.neighbour is not None:
+                if pred.neighbour.index != asked:  # this variant retrieves another: as chosen
+                    neighbour = asked
+                    pred = answer(asked)
             nb = pred.neighbour
             if prev is not None and prev.candidates is not None:
                 candidates, retrieved = prev.candidates, prev.retrieved

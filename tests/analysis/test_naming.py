@@ -41,6 +41,10 @@ def test_a_copy_of_a_dump_is_left_out_not_pooled_as_a_seed(tmp_path):
     assert [p for p, _ in left] == [tmp_path / "elsewhere" / "full-4k-val"]
     assert "the same evaluation as" in left[0][1] and "checkpoint 111111111111…" in left[0][1]
     assert runs_table(concat_samples(kept)).loc[("full", "mean"), ("", "runs")] == 2
+    # read with another pool's neighbours, one checkpoint is scored anew: no repeat
+    other_pool = load_dumps(tmp_path / "elsewhere")[0]
+    other_pool[0].run["pool"] = "runs/another-pool"
+    assert len(unique_dumps(load_dumps(root)[0] + other_pool)[0]) == 3
     # the same folder given twice is a repeat too, even without a hash
     again = load_dumps(root / "full-4k-val")[0] + load_dumps(root / "full-4k-val")[0]
     for d in again:

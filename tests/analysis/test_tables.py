@@ -340,7 +340,8 @@ def test_row_names_agree_with_the_table_and_unfinished_runs_keep_apart(tmp_path)
     from dumps_fixture import write_hand_dump
 
     from analysis.failures import dump_rows
-    from analysis.tables import row_names, variant_key
+    from analysis.naming import row_names
+    from analysis.tables import variant_key
     from tvnet.eval.dump import load_dumps
 
     root = tmp_path / "dumps"

@@ -247,6 +247,16 @@ def test_choosing_another_candidate_reruns_with_it(app, example):
     scores = re.compile(r"similarity \*\*([^*]+)\*\*")
     assert scores.findall(back["neighbour_caption"]) == scores.findall(first["neighbour_caption"])
     assert len(scores.findall(first["neighbour_caption"])) == 2
+    # the retrieved entry chosen again is the retrieval's answer, no choice of the user's to
+    # keep for the next RES variant (as a real choice is, below the baseline's answer)
+    kept = named(
+        client.predict(
+            first["candidate"]["value"], variant="baseline", api_name="/choose_neighbour"
+        )
+    )
+    assert kept["summary"]["variant"] == "baseline" and "is kept" not in kept["status"]
+    chosen = named(client.predict(other, variant="baseline", api_name="/choose_neighbour"))
+    assert f"your chosen neighbour (pool entry {other}) is kept" in chosen["status"]
 
 
 def test_baseline_variant_has_no_neighbour_and_says_the_mask_is_empty(app, example):

@@ -168,6 +168,9 @@ def test_a_resume_with_another_recipe_is_refused(tiny_synthref, tmp_path):
         other = dataclasses.replace(tc, **change)
         with pytest.raises(ValueError, match=f"another recipe \\({next(iter(change))} "):
             train(_cfg(), other, tiny_synthref["data"], tmp_path / "run", resume=True, **kw)
+    # a new run into its folder without --resume would mix two runs' logs and checkpoints
+    with pytest.raises(ValueError, match="holds a run already"):
+        train(_cfg(), tc, tiny_synthref["data"], tmp_path / "run", **kw)
     # nor on other training data (the checkpoint's record says which: name and size)
     config = tmp_path / "run" / "last" / "config.json"
     meta = json.loads(config.read_text())

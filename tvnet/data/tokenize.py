@@ -7,6 +7,7 @@ default). Id 0 is padding, id 1 is the unknown word.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -90,6 +91,23 @@ class Vocab:
 
 
 MAX_CHARS = 500  # what any reader of an expression reads of it (Predictor, tvnet eval)
+
+_BREAKS = {"\u200b"}  # a zero-width space separates two words
+
+
+def clean_expression(text: str) -> str:
+    """``text`` as a reader sees it, so that the checks and the text model read the same
+    words: NFKC-normalised (full-width letters, ligatures), invisible format characters
+    dropped (soft hyphens, joiners, direction marks; a zero-width space, which separates two
+    words, as a space) and control characters (tabs, line breaks) as spaces."""
+    out = []
+    for ch in unicodedata.normalize("NFKC", text):
+        kind = unicodedata.category(ch)
+        if ch in _BREAKS or kind == "Cc":
+            out.append(" ")
+        elif kind != "Cf":
+            out.append(ch)
+    return "".join(out)
 
 
 def cut_at_word(text: str, limit: int) -> str:

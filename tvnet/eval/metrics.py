@@ -223,7 +223,7 @@ class RISEvaluator:
     when a dump is written) at once, so memory holds a few scalars per sample and never the
     masks.
 
-    With ``dump`` (a :class:`tvnet.eval.dump.DumpWriter`), every processed sample becomes a
+    With ``dump`` (a :class:`tvnet.eval.dump_writer.DumpWriter`), every processed sample becomes a
     row of the dump, written in chunks as evaluation goes. The caller closes the writer (it
     records ``evaluate()``'s metrics in ``run.json``).
     """

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from tvnet.data.model_words import model_lexicon
-from tvnet.data.tokenize import MAX_CHARS, cut_at_word
+from tvnet.data.tokenize import MAX_CHARS, clean_expression, cut_at_word
 from tvnet.data.wordnet import LexiconError, WordNet
 
 
@@ -61,13 +61,19 @@ def read_split(
     known words (the word vocabulary ``vocab``, or the training words a word-piece
     checkpoint's ``meta`` records), as :meth:`tvnet.Predictor.from_checkpoint` builds it with
     ``read_synonyms`` on (``wordnet``: another copy than the package's). As there, an
-    expression over ``MAX_CHARS`` is first cut at a word boundary. A damaged WordNet costs the
+    expression is first read as a person sees it (``clean_expression``) and cut at a word
+    boundary when over ``MAX_CHARS``. A damaged WordNet costs the
     rewriting, not the evaluation: the split is then read as written (cut where too long), and
     the note says why."""
     samples = refer.samples(split)[:limit]
-    # the Predictor's first step: an expression over MAX_CHARS is cut at a word boundary
-    cut = {int(s.sample_id): cut_at_word(s.sentence, MAX_CHARS) for s in samples}
-    long = {int(s.sample_id): cut[int(s.sample_id)] for s in samples if len(s.sentence) > MAX_CHARS}
+    # the Predictor's first steps: an expression read as a person sees it, and one over
+    # MAX_CHARS cut at a word boundary; those these change are read otherwise than written
+    cut = {int(s.sample_id): cut_at_word(clean_expression(s.sentence), MAX_CHARS) for s in samples}
+    long = {
+        int(s.sample_id): cut[int(s.sample_id)]
+        for s in samples
+        if cut[int(s.sample_id)] != s.sentence
+    }
     from tvnet.model.weights import common_words
 
     lexicon, note = model_lexicon(vocab, meta, wordnet, common_words())

@@ -7,16 +7,20 @@ tuned on the examples:
 
 1. the image is unlike the training pool: its retrieval image similarity (cosine with the most
    similar pool image) lies below the 1 % quantile of the val images' (``image_similarity.q01``);
+   or, for an answer with a confidence, this could not be checked (no pool, or a calibration
+   without the quantile);
 2. the model cannot read some words: they are outside its vocabulary (read as ``<unk>``),
    a word-piece model never met them in training, the lexicon left them out as naming
    nothing ("find", "please"), or it read unknown head nouns as any object ("gizmo"); or the
-   expression is longer than the network reads (``max_tokens`` words or word pieces), so
-   its last words were not read at all;
+   expression is longer than the network reads (``max_tokens`` words or word pieces, or the
+   500 characters any reader keeps), so its last words were not read at all;
 3. the image is tiny: its long side is under S/4 pixels, so the letterbox enlarges it more
    than 4× (SynthRef's images, 240–400 px, are enlarged at most 1.33× to S = 320);
 4. the mask is empty, or smaller than the 1 % quantile of the val referents' areas
    (``mask_area.q01``; without a calibration, :data:`NEAR_EMPTY`);
-5. low confidence: the calibrated P(IoU ≥ 0.5) is below :data:`LOW_CONFIDENCE`, i.e. the mask
+5. the RES neighbour was chosen by the caller, not retrieved, while the confidence was fitted
+   on answers with retrieved neighbours;
+6. low confidence: the calibrated P(IoU ≥ 0.5) is below :data:`LOW_CONFIDENCE`, i.e. the mask
    is more likely wrong than right.
 """
 
@@ -102,7 +106,7 @@ def answer_warnings(
             f"(similarity {image_similarity:.2f} to the closest one; 99 % of validation images "
             f"score above {floor:.2f}), so the answer is little more than a guess."
         )
-    elif calibration is not None and (image_similarity is None or floor is None):
+    elif confidence is not None and (image_similarity is None or floor is None):
         # a confidence without this check would vouch for pictures of anything
         why = (
             "no pool of training images was loaded to compare it with"

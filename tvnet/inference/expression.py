@@ -1,6 +1,7 @@
 """An expression as the model reads it: the Predictor's first step (docs/design.md §7).
 
-An expression is cleaned of what a reader cannot see (:func:`clean_expression`), cut at
+An expression is cleaned of what a reader cannot see
+(:func:`tvnet.data.tokenize.clean_expression`), cut at
 :data:`MAX_CHARS` (at a word boundary), its words the model never saw
 are rewritten into known ones (related by WordNet or the colour survey, or misspelt) or left out when they name
 nothing (the lexicon, docs/design.md §6, "Wording"), and what the model's length limit leaves
@@ -12,35 +13,18 @@ lists of left-out words and of nouns read as any thing that the notes and the wa
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from tvnet.data.lexicon import Lexicon
-from tvnet.data.tokenize import MAX_CHARS, cut_at_word, tokenize
+from tvnet.data.tokenize import MAX_CHARS, clean_expression, cut_at_word, tokenize
 from tvnet.data.wordnet import LexiconError
 from tvnet.image import InputError
 
-_BREAKS = {"\u200b"}  # a zero-width space separates two words
-
-
-def clean_expression(text: str) -> str:
-    """``text`` as a reader sees it, so that the checks and the text model read the same
-    words: NFKC-normalised (full-width letters, ligatures), invisible format characters
-    dropped (soft hyphens, joiners, direction marks; a zero-width space, which separates two
-    words, as a space) and control characters (tabs, line breaks) as spaces."""
-    out = []
-    for ch in unicodedata.normalize("NFKC", text):
-        kind = unicodedata.category(ch)
-        if ch in _BREAKS or kind == "Cc":
-            out.append(" ")
-        elif kind != "Cf":
-            out.append(ch)
-    return "".join(out)
-
 
 def require_expression(expression: str | None) -> str:
-    """``expression`` as a cleaned string (:func:`clean_expression`); :class:`InputError`
+    """``expression`` as a cleaned string (:func:`tvnet.data.tokenize.clean_expression`);
+    :class:`InputError`
     when it is missing or blank (the check that needs no model: :func:`read_expression` does
     the rest)."""
     text = "" if expression is None else clean_expression(str(expression))

@@ -128,6 +128,11 @@ def train(
     out = Path(out_dir)
     last = out / LAST
     resuming = resume and (last / "config.json").is_file()
+    if not resume and (last / "config.json").is_file():  # its log and checkpoint stay its own
+        raise ValueError(
+            f"{out} holds a run already (checkpoint {last}): --resume continues it; to start "
+            "over, remove that folder or give another --out"
+        )
     model = init_record = None
     torch.manual_seed(train_cfg.seed)  # before --init too: what it grows starts seeded
     # the config.json of the checkpoint resumed, read once

@@ -47,7 +47,8 @@ def check_finite(model: torch.nn.Module, step: int, last: Path) -> None:
 def log_up_to(path: Path, step: int) -> None:
     """The log of a run resumed at ``step`` without what came after that checkpoint (steps a
     crash lost, trained again now) and without the earlier runs' "done" lines, so that every
-    step is logged once; written atomically."""
+    step is logged once; ``step`` 0 for a run started again before its first checkpoint
+    (nothing kept). Written atomically."""
     if not path.is_file():
         return
     kept = []
