@@ -58,3 +58,29 @@ def test_glove_text_file(tmp_path):
     assert found.tolist() == [True, False]
     with pytest.raises(FileNotFoundError, match="GloVe file"):
         load_glove(str(tmp_path / "missing.txt"), ["a"])
+
+
+def test_user_backbone_weights_must_cover_the_whole_network(tmp_path):
+    """The `paper` preset's user-supplied backbone is frozen: a converted checkpoint that lacks
+    some layers would leave them random for the whole run, so it is refused, as one that
+    shares no name is; one that covers everything (running counts aside) loads exactly."""
+    from safetensors.torch import save_file
+
+    from tvnet.model.backbone import _load_user_weights
+
+    def body():
+        return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+
+    full = {k: torch.randn_like(v.float()) for k, v in body().state_dict().items()}
+    full = {k: v for k, v in full.items() if not k.endswith("num_batches_tracked")}
+    save_file(full, str(tmp_path / "all.safetensors"))
+    net = body()
+    _load_user_weights(net, str(tmp_path / "all.safetensors"))
+    assert torch.equal(net[0].weight, full["0.weight"])
+    part = {k: v for k, v in full.items() if not k.startswith("1.")}
+    save_file(part, str(tmp_path / "part.safetensors"))
+    with pytest.raises(ValueError, match=r"lack 4 of .* tensors \(e\.g\. 1\.weight"):
+        _load_user_weights(body(), str(tmp_path / "part.safetensors"))
+    save_file({"x.weight": torch.ones(1)}, str(tmp_path / "none.safetensors"))
+    with pytest.raises(ValueError, match="share no parameter name"):
+        _load_user_weights(body(), str(tmp_path / "none.safetensors"))

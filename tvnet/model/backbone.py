@@ -39,9 +39,17 @@ def _load_user_weights(body: nn.Module, path: str) -> None:
         sd = torch.load(p, map_location="cpu", weights_only=True)
         sd = sd.get("state_dict", sd) if isinstance(sd, dict) else sd
     missing, _ = body.load_state_dict(sd, strict=False)
-    if len(missing) == len(body.state_dict()):
+    # BatchNorm's step counters are filled in when absent, and never reported
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    wanted = [k for k in body.state_dict() if not k.endswith("num_batches_tracked")]
+    if len(missing) == len(wanted):
         raise ValueError(
             f"backbone weights {p} share no parameter name with timm {type(body).__name__}"
+        )
+    if missing:  # a frozen backbone would keep those layers random for the whole run
+        raise ValueError(
+            f"backbone weights {p} lack {len(missing)} of timm {type(body).__name__}'s tensors "
+            f"(e.g. {', '.join(missing[:3])}): convert the whole network"
         )
 
 
