@@ -146,7 +146,13 @@ def source_calibration(src: Path, meta: dict[str, Any]) -> dict[str, Any] | None
     if not isinstance(cal, dict):
         raise SystemExit(f"{path} is not a calibration (a JSON object)")
     have, weights = cal.get("checkpoint_hash"), meta.get("weights_sha256")
-    if have and weights and have != weights:
+    if not have or not weights:  # shipped, it would be stamped as fitted on the fp16 weights
+        raise SystemExit(
+            f"{path} cannot be tied to {src}'s weights (a hash is missing: calibration "
+            f"{str(have)[:12] or 'none'}, checkpoint {str(weights)[:12] or 'none'}): calibrate "
+            "it again (`tvnet calibrate`) before shipping"
+        )
+    if have != weights:
         raise SystemExit(
             f"{path} was fitted on other weights ({str(have)[:12]}…) than {src} holds "
             f"({weights[:12]}…): calibrate it again (`tvnet calibrate`) before shipping"
@@ -208,11 +214,14 @@ def _shipped_run(run: dict, data: Path, checkpoint: Path | None, source_hash: st
     from tvnet.checkpoint import read_checkpoint_config
 
     run = portable(run)
-    run.setdefault("dataset", {})["data_dir"] = str(data)
+    run.setdefault("dataset", {})["data_dir"] = portable(str(Path(data).absolute()))
     if checkpoint is not None:
-        run["checkpoint"] = str(checkpoint)
         shipped_cfg = read_checkpoint_config(checkpoint)
         shipped = shipped_cfg["weights_sha256"]
+        if run.get("checkpoint_hash") not in {source_hash, shipped} - {None}:
+            checkpoint = None  # scored from other weights than those shipped there
+    if checkpoint is not None:
+        run["checkpoint"] = portable(str(Path(checkpoint).absolute()))
         if source_hash is not None and run.get("checkpoint_hash") == source_hash != shipped:
             # scored from the training weights, shipped as fp16 (as ship_calibration does)
             run["scored_on_weights"] = run["checkpoint_hash"]
@@ -234,7 +243,11 @@ def main() -> None:
     ap.add_argument("--runs", type=Path, default=Path("runs"))
     ap.add_argument("--data", type=Path, default=Path("data/synthref"))
     ap.add_argument("--assets", type=Path, default=Path("assets"))
-    ap.add_argument("--seed", type=int, default=0, help="the SynthRef seed the data was made with")
+    ap.add_argument(
+        "--seed",
+        type=int,
+        help="the SynthRef seed the data was made with (default: the one --data records)",
+    )
     ap.add_argument("--other-dumps", type=Path, help="dumps of runs not shipped (other seeds)")
     ap.add_argument("--other-name", default="other-seed", help="their folder in assets/dumps/")
     for kind, what in (("checkpoint", "checkpoint folder"), ("dump", "dump")):
@@ -253,11 +266,14 @@ def main() -> None:
     )
     args = ap.parse_args()
     a = args.assets
-    for _, name in [*args.ship_checkpoint, *args.ship_dump]:
+    for _, name in [*args.ship_checkpoint, *args.ship_dump, (None, args.other_name)]:
         parts = name.replace("\\", "/").split("/")
         if name.startswith("/") or any(part in ("", ".", "..") for part in parts):
             # "" or "." would be assets/checkpoints itself, replaced as one checkpoint
             ap.error(f"NAME {name!r} must name a folder under assets/ (full-240k, seed1/x)")
+    taken = [n for _, n in [*args.ship_checkpoint, *args.ship_dump] if n in VARIANTS]
+    if taken and not args.only_shipped:  # the Table 1 set would replace them afterwards
+        ap.error(f"NAME {taken[0]!r} is a Table 1 variant's folder: pick another or --only-shipped")
     shipped = {}
     for src, name in args.ship_checkpoint:
         ship_checkpoint(Path(src), a / "checkpoints" / name, args.data)
@@ -284,6 +300,13 @@ def main() -> None:
     pool_src, pool_dst = args.runs / "pool", a / "pool"
     if pool_src.is_dir():
         inst = json.loads((args.data / "instances.json").read_text())
+        recorded = (inst.get("info") or {}).get("seed")
+        if args.seed is not None and recorded is not None and args.seed != recorded:
+            raise SystemExit(
+                f"--seed {args.seed}, but {args.data} was made with seed {recorded}: the pool "
+                "would regenerate other scenes under the same ids"
+            )
+        seed = args.seed if args.seed is not None else (recorded if recorded is not None else 0)
         scenes = {
             str(im["id"]): [im["split"], im["scene_index"]]
             for im in inst["images"]
@@ -292,7 +315,7 @@ def main() -> None:
         with staged_copy(pool_src, pool_dst, shutil.ignore_patterns("neighbours_*")) as tmp:
             atomic_write_json(
                 tmp / "regenerate.json",
-                {"generator": "synthref", "seed": args.seed, "scenes": scenes},
+                {"generator": "synthref", "seed": seed, "scenes": scenes},
             )
     copy_dumps(args.runs / "dumps", a / "dumps", args.data, a / "checkpoints", args.runs)
     if args.other_dumps:

@@ -22,7 +22,8 @@ from typing import Any
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in the same folder; rename it onto ``path`` on success.
+    """Yield a temporary path in the same folder; flush it to disk and rename it onto
+    ``path`` on success.
 
     On an exception the temporary file is removed and ``path`` is untouched.
     """
@@ -34,6 +35,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         _usual_mode(tmp_path, like=path)
+        fsync_file(tmp_path)  # its bytes on disk before the name: never an empty file after
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -224,6 +224,12 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     with pytest.raises(SystemExit, match="fitted on other weights"):
         _tool("package_assets").ship_checkpoint(stale, dst, Path("data/synthref"))
     assert (dst / "config.json").read_bytes() == before  # the shipped one as it was
+    # nor one that names no weights at all: shipped, it would look fitted on the fp16 ones
+    cal.checkpoint_hash = ""
+    cal.save(stale)
+    with pytest.raises(SystemExit, match="cannot be tied to"):
+        _tool("package_assets").ship_checkpoint(stale, dst, Path("data/synthref"))
+    assert (dst / "config.json").read_bytes() == before
     # how long and where it trained travels with it (tvnet/train/record.py)
     assert read_checkpoint_config(dst)["training_time"] == meta["training_time"]
     assert meta["training_time"]["samples"] == 24 and meta["training_time"]["samples_per_s"] == 16
@@ -243,6 +249,7 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     run = json.loads((tmp_path / "assets/dumps/old/run.json").read_text())
     assert run["checkpoint_hash"] == "0" * 64 and "scored_on_weights" not in run
     assert "training_time" not in run  # not these weights' record
+    assert run["checkpoint"].startswith("not shipped")  # nor these weights' dump
     with pytest.raises(SystemExit, match="no shipped checkpoint"):
         pa.ship_dump(dump, tmp_path / "assets/dumps/x", Path("data/synthref"), tmp_path / "no")
     assert not (tmp_path / "assets/dumps/x").exists()
@@ -305,6 +312,16 @@ def test_package_refuses_a_name_that_is_not_a_folder_under_assets(tmp_path, name
     )  # fmt: skip
     assert out.returncode == 2 and "must name a folder under assets/" in out.stderr
     assert (tmp_path / "checkpoints" / "keep").is_dir()
+    # the other seeds' folder likewise; and a Table 1 variant's name outside --only-shipped
+    for argv in (["--only-shipped", "--other-name", name],
+                 ["--ship-checkpoint", str(tmp_path / "src"), "full"]):  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, str(REPO / "tools" / "package_assets.py"), "--assets",
+             str(tmp_path), *argv],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert out.returncode == 2, out.stderr
+        assert "must name a folder" in out.stderr or "is a Table 1 variant's folder" in out.stderr
 
 
 def test_a_pool_of_another_folder_of_the_same_name_is_built_again(tiny_synthref, tmp_path, capsys):

@@ -398,6 +398,8 @@ class DataPool:
         Columns: index, the meta columns, text_score, text_rank (1 = best text match),
         image_score, rank (1 = chosen), chosen.
         """
+        if k_text < 1:
+            raise ValueError(f"k_text must be ≥ 1, got {k_text}")
         text_q, image_q, exclude = self._prepare_queries(
             text_q, image_q, None if exclude_image_id is None else [exclude_image_id]
         )

@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tvnet.io import atomic_write_json, check_replaceable_dir, read_json, replace_dir
+from tvnet.io import (
+    atomic_write_json,
+    check_replaceable_dir,
+    fsync_file,
+    read_json,
+    replace_dir,
+)
 from tvnet.retrieval.image_store import ImageStore
 from tvnet.retrieval.text_index import TextRefine
 
@@ -72,6 +78,8 @@ def write_pool(pool: Any, path: str | os.PathLike) -> tuple[Path, dict[str, Any]
             if f != "manifest.json" and (tmp / f).is_file()
         }
         atomic_write_json(tmp / "manifest.json", man)
+        for f in tmp.iterdir():  # on disk before the swap: a power loss keeps one whole pool
+            fsync_file(f)
         replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
