@@ -12,6 +12,7 @@ wires them to the page."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 import time
 from pathlib import Path
@@ -386,12 +387,13 @@ class Handlers:
                 r.expression,
                 neighbour=None if nb is None else nb.index,
                 mirror=r.pred.mirror,  # each variant averaged as the answer was
+                threshold=r.pred.threshold,  # and cut where the answer was
             )
         except InputError as e:
-            return f"<p><i>{escape_md(str(e))}</i></p>"
+            return f"<p><i>{html.escape(str(e))}</i></p>"
         except Exception as e:
             log.exception("word influence failed")
-            return f"<p><i>internal error ({type(e).__name__}: {escape_md(str(e))})</i></p>"
+            return f"<p><i>internal error ({type(e).__name__}: {html.escape(str(e))})</i></p>"
         if self.replaced(key, session):  # a new answer came while this ran
             return f"<p><i>{REPLACED}</i></p>"
         # the spans are in what the model read (unseen words rewritten: Prediction.expression)

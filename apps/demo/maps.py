@@ -111,8 +111,8 @@ def a2(r: Any, files) -> tuple[Any, str]:
         "final map here."
     )
     text += DIRECT if pred.mirror else ""
-    img = files(heatmap(r.image, pred.grid_to_image(pred.a2, pred.letterbox)))
-    return img, caption(colour_bar(pred.a2, "A₂"), text)
+    shown = pred.grid_to_image(pred.a2, pred.letterbox)  # the bar names what is drawn
+    return files(heatmap(r.image, shown)), caption(colour_bar(shown, "A₂"), text)
 
 
 def attention(r: Any, level: int, files) -> tuple[Any, str]:
@@ -120,7 +120,9 @@ def attention(r: Any, level: int, files) -> tuple[Any, str]:
     if pred.neighbour is None or not pred.attention:
         return None, "*No cross-image attention: this variant has no RES stage.*"
     amap = pred.attention_map(int(level), r.point)
-    img = files(heatmap(pred.neighbour.image, pred.grid_to_image(amap, pred.neighbour_letterbox)))
+    # drawn, barred and its peak read over the neighbour itself, not its letterbox padding
+    shown = pred.grid_to_image(amap, pred.neighbour_letterbox)
+    img = files(heatmap(pred.neighbour.image, shown))
     sub = str(level).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
     if r.point is None:
         n = len(pred.query_cells(None, pred.attention_grid(int(level))))
@@ -128,15 +130,15 @@ def attention(r: Any, level: int, files) -> tuple[Any, str]:
     else:
         who = f"the clicked point ({r.point[0]:.0f}, {r.point[1]:.0f}) looks"
     uniform = 1 / amap.size
-    peak = float(amap.max())
+    peak = float(shown.max())
     text = (
         f"**A{sub}** (Eq. 1): where {who} in the neighbour; each row is a softmax over its "
         f"{amap.size:,} positions (sums to 1). Bright: looked at most. Even attention would be "
-        f"{fmt(uniform)} everywhere; the peak is {peak / uniform:.1f}× that. "
+        f"{fmt(uniform)} everywhere; the peak on the neighbour is {peak / uniform:.1f}× that. "
         "Click the input or the mask to pick a point."
     )
     text += DIRECT if pred.mirror else ""
-    return img, caption(colour_bar(amap, f"A{sub}"), text)
+    return img, caption(colour_bar(shown, f"A{sub}"), text)
 
 
 def gates(r: Any, files) -> tuple[list, str]:
@@ -147,13 +149,15 @@ def gates(r: Any, files) -> tuple[list, str]:
         return [], "*No enrichment gates: this variant has no RES stage.*"
     tiles, bars = [], []
     for lvl, g in zip((3, 4, 5), pred.gates):
+        shown = pred.grid_to_image(g, pred.letterbox)  # over the image, not its padding
         tiles.append(
             (
-                files(heatmap(r.image, pred.grid_to_image(g, pred.letterbox))),
-                f"level {lvl}: mean {float(g.mean()):.2f}, {fmt(g.min())}–{fmt(g.max())}",
+                files(heatmap(r.image, shown)),
+                f"level {lvl}: mean {float(shown.mean()):.2f}, "
+                f"{fmt(shown.min())}–{fmt(shown.max())}",
             )
         )
-        bars.append(colour_bar(g, f"level {lvl}"))
+        bars.append(colour_bar(shown, f"level {lvl}"))
     text = (
         "Each gate σ(Conv(Vₗ)) decides, per position, how much of what the input found in the "
         "neighbour (through Aₗ) is added to its own features at level l: 0 = nothing, 1 = all "

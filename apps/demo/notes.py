@@ -147,9 +147,16 @@ def _rel(path: Any) -> str:
         return str(path)
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~#"})
+
+
 def escape_md(text: str) -> str:
-    """Text shown verbatim in Markdown (``<unk>`` would otherwise vanish as an HTML tag)."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text shown verbatim in Markdown: ``<unk>`` would otherwise vanish as an HTML tag, and a
+    typed ``*x*``, `` `x` `` or ``[t](url)`` / ``![](url)`` would render as emphasis, code,
+    a link or a fetched image (the characters that start one are escaped; a "(" alone, or a
+    "!", starts nothing)."""
+    text = str(text).translate(_MD_SPECIAL)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def confidence_text(pred: Any) -> str:

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def serve(target: Any, address: str, authkey: bytes) -> None:
     while True:
         try:
             conn = listener.accept()
-        except (OSError, EOFError):  # a client that failed the handshake
+        except (OSError, EOFError, AuthenticationError):  # a client that failed the handshake
             continue
         threading.Thread(target=_answer, args=(target, conn), daemon=True).start()
 

@@ -972,3 +972,30 @@ def test_one_visitors_answers_do_not_expire_the_answer_on_another_visitors_page(
     with pytest.raises(tvnet.InputError):
         crowded.get(keys[0])
     assert crowded.get(keys[1]) and crowded.get(keys[2])
+
+
+def test_the_model_process_outlives_a_client_with_the_wrong_key(tmp_path):
+    """A connection that fails the handshake (another key) is turned away; the server goes on
+    answering the clients that have the key."""
+    import threading
+    import time
+    from multiprocessing import AuthenticationError
+    from multiprocessing.connection import Client
+
+    from apps.demo.remote import serve
+
+    class Echo:
+        def twice(self, x):
+            return 2 * x
+
+    address = str(tmp_path / "model.sock")
+    threading.Thread(target=serve, args=(Echo(), address, b"right"), daemon=True).start()
+    for _ in range(100):  # the listener's socket appears
+        if Path(address).exists():
+            break
+        time.sleep(0.05)
+    with pytest.raises(AuthenticationError):
+        Client(address, family="AF_UNIX", authkey=b"wrong")
+    with Client(address, family="AF_UNIX", authkey=b"right") as conn:
+        conn.send(("twice", (21,), {}))
+        assert conn.recv() == ("ok", 42)

@@ -188,6 +188,7 @@ def neighbour_influence(
     if not p.model.uses_retrieval:
         answer = pred if pred is not None else p(image, expression, mirror=mirror)
         return Influence(answer.mask.copy(), 1.0, 0.0, NO_RETRIEVAL)
+    mirror = _mirror_of(pred, mirror)  # before the shortcut: a mismatch is refused there too
     if pred is not None and pred.gate_closed_prob is not None:
         # the answer's own pass decoded the closed gate too (Predictor(..., gate_closed=True),
         # averaged with the mirror pass's when the answer is); a closed gate reads no
@@ -198,17 +199,18 @@ def neighbour_influence(
         answer = _answer_mask(pred, tuple(shown.shape[:2]))
         alt = pred.gate_closed_prob >= pred.threshold
         return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
-    mirror = _mirror_of(pred, mirror)
     q = p._query(image, expression)
     answer = _answer_mask(pred, q.shape) if pred is not None else None
     run = _Runner(p)
     threshold = pred.threshold if pred is not None else 0.5
     views = _views(p, q, mirror)
     opened, closed = [], []
+    # retrieved outside autocast, as the answer's own call retrieves: the same neighbour
+    nb = p._neighbour(q, neighbour) if pred is None else None
     with autocast_context(p.device, p.amp):
         xs = [v.x for v in views]
-        if pred is None:  # the query's views and the neighbour in one backbone batch
-            ref, _ = p._ref([p._neighbour(q, neighbour).image])
+        if nb is not None:  # the query's views and the neighbour in one backbone batch
+            ref, _ = p._ref([nb.image])
             xs.append(ref)
         rows = run.extract_rows(xs)
         ref_feats = rows.pop() if pred is None else None
@@ -280,6 +282,7 @@ def word_influence(
     expression: str,
     neighbour: int | None = None,
     mirror: bool = False,
+    threshold: float = 0.5,
 ) -> list[WordInfluence]:
     """See :meth:`tvnet.inference.predictor.Predictor.word_influence`."""
     from tvnet.amp import autocast_context
@@ -310,10 +313,12 @@ def word_influence(
     unique = list(dict.fromkeys([full, *variants]))  # identical inputs run once
     run = _Runner(p)
     per_view = []
+    # retrieved outside autocast, as the answer's own call retrieves: the same neighbour
+    nb = p._neighbour(q, neighbour) if p.model.uses_retrieval else None
     with autocast_context(p.device, p.amp):
         xs = [v.x for v in views]
-        if p.model.uses_retrieval:  # the query's views and the neighbour in one backbone batch
-            ref, _ = p._ref([p._neighbour(q, neighbour).image])
+        if nb is not None:  # the query's views and the neighbour in one backbone batch
+            ref, _ = p._ref([nb.image])
             xs.append(ref)
         rows = run.extract_rows(xs)
         ref_feats = rows.pop() if p.model.uses_retrieval else None
@@ -324,7 +329,7 @@ def word_influence(
             lengths = torch.tensor([len(key[k]) for key in unique])
             vis = run.visual(rows[k], ref_feats)  # one row serves every variant
             per_view.append(run.probs(vis, tokens.to(p.device), lengths, view))
-    by_row = dict(zip(unique, _cut(per_view, 0.5)))
+    by_row = dict(zip(unique, _cut(per_view, threshold)))
     answer = by_row[full]
     out = []
     for (word, start, end), row in zip(spans, variants):

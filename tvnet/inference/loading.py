@@ -24,6 +24,7 @@ def load_retrieval(
     asked: str | None,
     retriever: Any | None = None,
     pool_images: str | Path | None = None,
+    amp: bool = True,
 ) -> tuple[Any | None, Any | None, Path | None, Path | None]:
     """(retriever, image_retriever, pool, pool_images) for ``model``.
 
@@ -41,7 +42,9 @@ def load_retrieval(
             return None, retriever, pool, pool_images
         if (pool / "manifest.json").is_file():
             data_pool = DataPool.load(pool)
-            _, image = pool_encoders(data_pool.manifest, device, runtime=runtime, text=False)
+            _, image = pool_encoders(
+                data_pool.manifest, device, runtime=runtime, text=False, amp=amp
+            )
             return None, Retriever(data_pool, None, image), pool, pool_images
         return None, None, None, pool_images
 
@@ -55,7 +58,9 @@ def load_retrieval(
             retriever.k_text = model.cfg.retrieval_k_text
     else:
         data_pool = DataPool.load(pool)
-        text, image = pool_encoders(data_pool.manifest, device, runtime=runtime, text_runtime=asked)
+        text, image = pool_encoders(
+            data_pool.manifest, device, runtime=runtime, text_runtime=asked, amp=amp
+        )
         retriever = Retriever(data_pool, text, image, k_text=model.cfg.retrieval_k_text)
     if pool_images is None:
         pool_images = pool / "images"
@@ -111,6 +116,7 @@ def load_checkpoint_parts(
         asked=asked,
         retriever=retriever,
         pool_images=pool_images,
+        amp=amp,  # the image encoder at the precision the rest runs in (as tvnet eval)
     )
     lexicon = None
     if read_synonyms:

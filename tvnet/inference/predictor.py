@@ -478,10 +478,16 @@ class Predictor:
         return candidate_influence(self, image, expression, indices, pred, neighbour, mirror)
 
     def word_influence(
-        self, image: Any, expression: str, neighbour: int | None = None, mirror: bool = False
+        self,
+        image: Any,
+        expression: str,
+        neighbour: int | None = None,
+        mirror: bool = False,
+        threshold: float = 0.5,
     ) -> list[WordInfluence]:
         """One :class:`WordInfluence` per word of the expression as the model reads it
         (:meth:`check_expression`; its spans are in that text), in order: the mask without
-        that word against the answer's mask, the neighbour held fixed. One batched pass (two,
-        averaged, with ``mirror``: the answer and every variant mirror-averaged)."""
-        return word_influence(self, image, expression, neighbour, mirror)
+        that word against the answer's mask, both cut at ``threshold`` (the answer's), the
+        neighbour held fixed. One batched pass (two, averaged, with ``mirror``: the answer
+        and every variant mirror-averaged)."""
+        return word_influence(self, image, expression, neighbour, mirror, threshold)
