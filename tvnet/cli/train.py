@@ -110,14 +110,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--init",
         type=Path,
         metavar="CKPT",
-        help="start from this checkpoint's weights (and, for a glove_lstm model, its word vocabulary): fine-tuning, or more steps "
-        "after a finished run) with a fresh optimiser and schedule; its model config must "
+        help="start from this checkpoint's weights (and, for a glove_lstm model, its word "
+        "vocabulary): fine-tuning, or more steps after a finished run, with a fresh optimiser "
+        "and schedule; its model config must "
         "match the requested one (same --config/--variant/--set model.*), except that a "
         "smaller variant grows into a larger one (baseline → res, res_cct, full; res → "
         "res_cct, full), and a visual adapter is added when --set model.visual_adapter=W "
         "asks for one that the checkpoint lacks: the added modules start as no-ops, so the "
         "run starts at the checkpoint's accuracy. --resume of OUT takes precedence once "
-        "OUT/last exists",
+        "OUT/last exists (and keeps where OUT's weights started)",
     )
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when present)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
