@@ -86,6 +86,7 @@ def page(handlers: Demo, examples: Path | None = None, concurrency: int = 1) -> 
         if not models.ready:  # loading in the background: the note follows once it is in
             demo.load(handlers.model_note, None, note, concurrency_limit=None, **PRIVATE)
         ui.state = gr.State(None)
+        ui.compare_of = gr.State(None)  # the input the comparison on show answered
         input_and_mask(ui, models, examples)
         why_this_answer(ui)
         candidates(ui, models)
@@ -338,10 +339,17 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
     ui.compare_go.click(
         h.compare,
         [ui.image_in, ui.expr_in, ui.mirror_in],
-        [ui.compare_out, ui.compare_md],
+        [ui.compare_out, ui.compare_md, ui.compare_of],
         api_name="compare",
         concurrency_id="model",
         preprocess=False,
+    ).then(  # the input changed while it ran: not shown under "the current image"
+        h.compare_fresh,
+        [ui.compare_of, ui.image_in, ui.expr_in],
+        [ui.compare_out, ui.compare_md],
+        queue=False,
+        preprocess=False,
+        **hidden,
     )
     ui.words_go.click(
         h.word_influence,

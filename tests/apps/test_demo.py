@@ -999,3 +999,17 @@ def test_the_model_process_outlives_a_client_with_the_wrong_key(tmp_path):
     with Client(address, family="AF_UNIX", authkey=b"right") as conn:
         conn.send(("twice", (21,), {}))
         assert conn.recv() == ("ok", 42)
+
+
+def test_a_comparison_of_an_input_no_longer_on_the_page_is_cleared():
+    """Compare takes seconds; when the image or the expression changed meanwhile (their change
+    cleared the old comparison), the answer that arrives is not shown under them."""
+    from apps.demo.events import Demo
+    from apps.demo.outputs import SKIP
+
+    answered = ("/up/a.png", "the red star")
+    fresh = Demo.compare_fresh(None, answered, {"path": "/up/a.png"}, "the red star")
+    assert fresh == (SKIP, SKIP)
+    assert Demo.compare_fresh(None, answered, {"path": "/up/b.png"}, "the red star") == ([], "")
+    assert Demo.compare_fresh(None, answered, {"path": "/up/a.png"}, "the star") == ([], "")
+    assert Demo.compare_fresh(None, None, None, None) == (SKIP, SKIP)  # nothing compared yet
