@@ -45,6 +45,8 @@ from apps.demo.words import HINT as WORDS_HINT
 from apps.demo.words import words_html
 from tvnet import InputError, overlay
 
+DOWNSCALED = "image downscaled from "  # how the Predictor's note on a huge upload begins
+
 log = logging.getLogger("tvnet.demo")
 
 
@@ -183,6 +185,11 @@ class Handlers:
                 if pred.neighbour.index != asked:  # this variant retrieves another: as chosen
                     neighbour = asked
                     pred = answer(asked)
+            if prev is None:
+                upload_notes = tuple(n for n in pred.notes if n.startswith(DOWNSCALED))
+            else:  # the working copy was read already: its notes come from the first answer
+                upload_notes = prev.upload_notes
+                pred.notes[:0] = [n for n in upload_notes if n not in pred.notes]
             nb = pred.neighbour
             if prev is not None and prev.candidates is not None:
                 candidates, retrieved = prev.candidates, prev.retrieved
@@ -209,6 +216,7 @@ class Handlers:
                 mask_pixels=int(full.sum()),
                 source=source,
                 chosen=neighbour,
+                upload_notes=upload_notes,
             )
             r.extra_ms.update(read_ms)
             if nb is not None:  # what the neighbour changed: from the answer's own pass

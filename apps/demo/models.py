@@ -261,6 +261,9 @@ class Result:
     influence: Any = None  # tvnet Influence of the neighbour (gate closed vs open), if any
     candidate_changed: dict[int, float] | None = None  # pool index → fraction that changes
     status: str = ""  # the status line as last shown (the stale marking reuses it)
+    # what reading the upload itself noted ("image downscaled from …"): said again by the
+    # answers that reuse its working copy (variant, mirror and neighbour switches)
+    upload_notes: tuple[str, ...] = ()
 
 
 class ResultCache:

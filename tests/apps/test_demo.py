@@ -348,6 +348,11 @@ def test_huge_image_long_expression_and_unknown_words_are_noted(app, tmp_path):
     assert load(o["mask"]).shape[:2] == (1800, 2400)  # the mask file fits the upload
     assert o["summary"]["size"] == [2400, 1800]
     assert o["summary"]["mask_pixels"] == int((load(o["mask"])[..., 0] > 127).sum())
+    # another neighbour (or variant) for the same upload reads its working copy: the note
+    # stays, said once
+    again = named(app["client"].predict(0, api_name="/choose_neighbour"))
+    assert "chosen by you" in again["status"]
+    assert again["status"].count("downscaled from 2400×1800 to 1600×1200") == 1
 
 
 def test_read_image_refuses_non_images_with_the_file_name(app, tmp_path):
