@@ -348,9 +348,14 @@ def test_predict_cli_checks_the_input_before_it_loads_a_model(
     mine = tmp_path / "mask.png"
     mine.write_bytes(good.read_bytes())
     monkeypatch.chdir(tmp_path)  # where the default --out, mask.png, is the input
+    (tmp_path / "probs").mkdir()
     for extra, said in (([], "--out mask.png is the input image"),
                         (["--out", str(tmp_path / "a.png"), "--prob", str(tmp_path / "a.png")],
-                         "--out and --prob are the same file")):  # fmt: skip
+                         "--out and --prob are the same file"),
+                        (["--out", str(tmp_path / "b.png"), "--prob", str(tmp_path / "probs")],
+                         "is a folder: name the file to write"),
+                        (["--out", str(tmp_path / "mask.png" / "x.png")],
+                         "mask.png is not a folder")):  # fmt: skip
         assert main(["predict", str(mine), "circle", "--checkpoint", nowhere, *extra]) == 2
         err = capsys.readouterr().err
         assert said in err and "no-checkpoint" not in err

@@ -118,6 +118,13 @@ def test_image_encoder_from_local_weights_file(tmp_path):
         ImageEncoder("resnet10t", weights=tmp_path / "bad.pth")
     with pytest.raises(ValueError, match="do not fit"):
         ImageEncoder("resnet18", weights=tmp_path / "r10t.safetensors")
+    # every name present, one tensor of another shape: a message, not a bare RuntimeError
+    sd = dict(net.state_dict())
+    first = next(k for k in sd if k.endswith("weight"))
+    sd[first] = torch.zeros(1, *sd[first].shape[1:])  # one output channel, not its own count
+    save_file(sd, str(tmp_path / "odd.safetensors"))
+    with pytest.raises(ValueError, match="tensors of another shape"):
+        ImageEncoder("resnet10t", weights=tmp_path / "odd.safetensors")
 
 
 # --- the fast start of the text encoder on onnxruntime (no transformers import) ---

@@ -325,3 +325,18 @@ def test_a_pool_of_a_held_out_split_or_another_dataset_writes_no_table(refer, en
     train_pool.save(tmp_path / "otherpool")
     with pytest.raises(ValueError, match=r"built from tinyref_google, not tinyref"):
         write_neighbour_table(refer, "val", tmp_path / "otherpool", *encoders, progress=False)
+
+
+def test_pool_neighbours_refuses_a_folder_as_out_before_any_encoding(
+    tiny_synthref, tmp_path, capsys
+):
+    """`--out` names the parquet file; a folder there (as `pool build --out POOL` takes) is
+    refused at once, not after the split was encoded and searched."""
+    from tvnet.cli import main
+
+    (tmp_path / "here").mkdir()
+    argv = ["pool", "neighbours", "--data", str(tiny_synthref["data"]), "--split", "val"]
+    argv += ["--pool", str(tiny_synthref["pool"]), "--out", str(tmp_path / "here")]
+    assert main(argv) == 2
+    assert "is a folder: name the parquet file to write" in capsys.readouterr().err
+    assert list((tmp_path / "here").iterdir()) == []

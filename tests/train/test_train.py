@@ -171,6 +171,14 @@ def test_a_resume_with_another_recipe_is_refused(tiny_synthref, tmp_path):
     # a new run into its folder without --resume would mix two runs' logs and checkpoints
     with pytest.raises(ValueError, match="holds a run already"):
         train(_cfg(), tc, tiny_synthref["data"], tmp_path / "run", **kw)
+    # nor into an evaluation dump's folder (its run.json), nor with a wrong --data leave one
+    (tmp_path / "dump").mkdir()
+    (tmp_path / "dump" / "samples.parquet").write_bytes(b"rows")
+    with pytest.raises(ValueError, match="holds an evaluation dump"):
+        train(_cfg(), tc, tiny_synthref["data"], tmp_path / "dump", **kw)
+    with pytest.raises((OSError, ValueError)):
+        train(_cfg(), tc, tmp_path / "no-data", tmp_path / "fresh-out", **kw)
+    assert not (tmp_path / "fresh-out").exists()
     # nor on other training data (the checkpoint's record says which: name and size)
     config = tmp_path / "run" / "last" / "config.json"
     meta = json.loads(config.read_text())

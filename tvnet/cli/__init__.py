@@ -21,6 +21,17 @@ SUBCOMMANDS = [
 ]
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number ≥ 0 (a seed: numpy's generators take no negative one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """argparse type: a whole number ≥ 1 (a count of steps, samples or a batch size)."""
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tvnet.cli import positive_int, probability
+from tvnet.cli import non_negative_int, positive_int, probability
 from tvnet.config import MASK_THRESHOLD, RUNTIMES
 
 EPILOG = """examples:
@@ -113,7 +113,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "saw (by default they are read as tvnet.Predictor reads them; run.json and the "
         "read_as column say what was rewritten)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the random neighbours (default 0)")
+    p.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the random neighbours (default 0)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from tvnet.cli import positive_int
 from tvnet.config import K_TEXT
@@ -58,6 +59,8 @@ def _neighbours(args: argparse.Namespace) -> int:
     from tvnet.retrieval.pool import DataPool
 
     _device(args)
+    if args.out is not None and Path(args.out).is_dir():  # before any encoding
+        raise ValueError(f"--out {args.out} is a folder: name the parquet file to write")
     refer = open_refer(args.data)
     pool = DataPool.load(args.pool)  # first: a wrong path fails before the models load
     if args.text_model is None and args.image_backbone is None and args.image_weights is None:
@@ -85,7 +88,9 @@ def _add_encoder_args(p: argparse.ArgumentParser, pools: bool = False) -> None:
     """``pools``: the encoders default to the pool's own (its manifest names them, and where
     their files are for encoders other than the bundled ones)."""
     g = p.add_argument_group(
-        "encoders (default: the ones the pool was built with)"
+        "encoders (default: the ones the pool was built with; giving any of these flags "
+        "uses the bundled encoders for those not given, so for a pool of other encoders "
+        "give all of them)"
         if pools
         else "encoders (recorded in the pool; `pool neighbours` uses them again)"
     )

@@ -83,6 +83,10 @@ def _check_outputs(image: Path, out: Path, prob: Path | None) -> None:
     for flag, path in written:
         if same(path, Path(image)):
             raise InputError(f"{flag} {path} is the input image: name another file to write")
+        if Path(path).is_dir():  # checked before the model loads, and before either is written
+            raise InputError(f"{flag} {path} is a folder: name the file to write")
+        if Path(path).parent.exists() and not Path(path).parent.is_dir():
+            raise InputError(f"{flag} {path}: {Path(path).parent} is not a folder")
     if prob is not None and same(out, prob):
         raise InputError(f"--out and --prob are the same file ({out}): name two files")
 

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from tvnet.cli import non_negative_int
 from tvnet.config import SYNTHREF_DEFAULTS
 
 EPILOG = """\
@@ -35,7 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("out", type=Path, metavar="OUT", help="output folder (refer layout)")
     d = SYNTHREF_DEFAULTS
     p.add_argument(
-        "--seed", type=int, default=d["seed"], help=f"random seed (default: {d['seed']})"
+        "--seed",
+        type=non_negative_int,
+        default=d["seed"],
+        help=f"random seed (default: {d['seed']})",
     )
     for split, what in (("train", "training"), ("val", "validation"), ("test", "test")):
         p.add_argument(

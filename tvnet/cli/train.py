@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tvnet.cli import positive_int
+from tvnet.cli import non_negative_int, positive_int
 from tvnet.config import VARIANTS
 
 EPILOG = """examples:
@@ -77,7 +77,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-minutes", type=float, help="stop early after this wall time (schedule unchanged)"
     )
-    p.add_argument("--seed", type=int, help="seed of the initialisation and sample order")
+    p.add_argument(
+        "--seed", type=non_negative_int, help="seed of the initialisation and sample order"
+    )
     p.add_argument("--checkpoint-every", type=positive_int, help="steps between checkpoints")
     p.add_argument(
         "--cache-dir", type=Path, help="backbone feature cache folder (default: next to --out)"

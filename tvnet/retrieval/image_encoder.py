@@ -98,6 +98,14 @@ class ImageEncoder:
                         f"weights {path} do not fit timm {backbone!r}: {len(missing)} tensors "
                         f"missing, e.g. {missing[:3]} (timm parameter names expected)"
                     )
+                shapes = [k for k, v in sd.items() if tuple(v.shape) != tuple(own[k].shape)]
+                if shapes:  # load_state_dict would raise a bare RuntimeError
+                    k = shapes[0]
+                    raise ValueError(
+                        f"weights {path} do not fit timm {backbone!r}: {len(shapes)} tensors of "
+                        f"another shape, e.g. {k} {tuple(sd[k].shape)} against "
+                        f"{tuple(own[k].shape)}"
+                    )
                 model.load_state_dict(sd, strict=False)
                 tag = path.name
         self.backbone = backbone

@@ -127,6 +127,10 @@ def train(
     local_bs = train_cfg.batch_size // world
     out = Path(out_dir)
     last = out / LAST
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file: name the run's folder")
+    if (out / "samples.parquet").is_file():  # its run.json would be replaced by the run's
+        raise ValueError(f"{out} holds an evaluation dump: give the run a folder of its own")
     resuming = resume and (last / "config.json").is_file()
     if not resume and (last / "config.json").is_file():  # its log and checkpoint stay its own
         raise ValueError(
@@ -146,9 +150,8 @@ def train(
         # smaller variant of it, which grows (tvnet.model.grow), or lack only the requested
         # visual adapter, which is added as the identity; optimiser and step start anew
         model = warmstart.load_init(init, model_cfg, device)
+    refer = open_refer(data_dir)  # before OUT is made: a wrong --data leaves nothing behind
     out.mkdir(parents=True, exist_ok=True)
-
-    refer = open_refer(data_dir)
     start_step = 0
     if resuming:
         model = load_checkpoint(last, expect=model_cfg, device=device)

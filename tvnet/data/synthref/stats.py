@@ -18,7 +18,18 @@ from tvnet.data.tokenize import tokenize
 
 # -- data card ---------------------------------------------------------------------------------
 def synth_stats(out_dir: str | os.PathLike) -> dict[str, Any]:
-    """Distributions of a generated SynthRef folder, recomputed from its files."""
+    """Distributions of a generated SynthRef folder, recomputed from its files; a ValueError
+    naming the folder when they are not SynthRef's (another layout, a damaged file)."""
+    try:
+        return _synth_stats(out_dir)
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ValueError(
+            f"{out_dir} is not a SynthRef dataset as `tvnet synth` writes it "
+            f"({type(e).__name__}: {e})"
+        ) from e
+
+
+def _synth_stats(out_dir: str | os.PathLike) -> dict[str, Any]:
     from tvnet.io import read_json
 
     out = Path(out_dir)
