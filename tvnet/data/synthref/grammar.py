@@ -11,10 +11,10 @@ Semantics: colour/texture/shape words filter the objects; "small"/"big" in a nou
 the smallest/largest of the objects matching the rest; relations compare visible centroids
 ("A left of B": A.cx < B.cx); extremes and ordinals sort the matching objects by centroid or
 area; absolute positions are the thirds of the image. The generators additionally demand
-margins (positions ≥ ``POS_MARGIN`` of the image apart, areas ≥ ``AREA_RATIO``× apart) so
-that no expression hinges on a few pixels, and keep an expression only when it picks out
-exactly one object.
-"""
+margins (positions ≥ ``POS_MARGIN`` of the image apart, areas ≥ ``AREA_RATIO``× apart; for a
+relation, the other objects its description matches ≥ 2 % of the image side beyond the
+landmark) so that no expression hinges on a few pixels, and keep an expression only when it
+picks out exactly one object (docs/data.md lists the ambiguities this leaves)."""
 
 from __future__ import annotations
 
