@@ -21,26 +21,24 @@ SUBCOMMANDS = [
 ]
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type: a whole number ≥ 0 (a seed: numpy's generators take no negative one)."""
+def _whole_number(text: str, low: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {value}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be ≥ {low}, got {value}")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number ≥ 0 (a seed: numpy's generators take no negative one)."""
+    return _whole_number(text, 0)
 
 
 def positive_int(text: str) -> int:
     """argparse type: a whole number ≥ 1 (a count of steps, samples or a batch size)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
-    return value
+    return _whole_number(text, 1)
 
 
 def probability(text: str) -> float:
