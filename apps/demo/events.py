@@ -155,14 +155,6 @@ class Demo:
     def toggle_gates(self, key, show):
         return self.core.toggle_gates(key, show)
 
-    def catch_up(self, key, level, show):
-        """After an answer: the level and the gate view as the page has them now, drawn where
-        they changed while the call ran (the answer drew those set when it was asked for)."""
-        return (
-            *self.core.change_level(key, level, only_if_changed=True),
-            *self.core.toggle_gates(key, show, only_if_changed=True),
-        )
-
     def model_note(self) -> str:
         return self.core.model_note()
 

@@ -61,7 +61,6 @@ class Handlers:
 
     # -- drawing (no model call) --------------------------------------------------------------
     def attention(self, r: Result, level: int) -> tuple[Any, str]:
-        r.level = int(level)
         return maps.attention(r, level, self.files)
 
     def gates(self, r: Result, show: bool) -> list:
@@ -85,7 +84,6 @@ class Handlers:
         prob, prob_caption = maps.probability(r, self.files)
         infl, infl_caption = maps.influence(r, self.files)
         tiles, gates_caption = maps.gates(r, self.files) if show_gates else ([], GATES_HINT)
-        r.show_gates = bool(show_gates)
         r.status = status_md(pred, forced, self.kept_note(r))
         drawn = [
             self.files(overlay(r.image, pred.mask, point=r.point)),
@@ -493,26 +491,17 @@ class Handlers:
         r.point = None
         return (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
 
-    def change_level(self, key, level, only_if_changed=False):
-        """The attention at ``level``; with ``only_if_changed`` (after an answer, which drew
-        the level set when it was asked for) only when the page's level has moved since."""
+    def change_level(self, key, level):
         try:
-            r = self.cache.get(key)
+            return self.attention(self.cache.get(key), level)
         except InputError as e:
             return SKIP, (f"*{e}*" if key else SKIP)
-        if only_if_changed and r.level == int(level):
-            return SKIP, SKIP
-        return self.attention(r, level)
 
-    def toggle_gates(self, key, show, only_if_changed=False):
-        """The gates drawn or put away; with ``only_if_changed`` as :meth:`change_level`."""
+    def toggle_gates(self, key, show):
         try:
             r = self.cache.get(key)
         except InputError:
-            return ([], GATES_HINT) if not only_if_changed else (SKIP, SKIP)
-        if only_if_changed and r.show_gates == bool(show):
-            return SKIP, SKIP
-        r.show_gates = bool(show)
+            return [], GATES_HINT
         return maps.gates(r, self.files) if show else ([], GATES_HINT)
 
     def model_note(self) -> str:

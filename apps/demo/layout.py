@@ -332,12 +332,8 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
             **hidden,
         )
     )
-    catch_up = (h.catch_up, [state, ui.level_in, ui.gates_in])
-    catch_up_out = [ui.att_img, ui.att_md, ui.gates_out, ui.gates_md]
     for answer in answers:
         answer.then(*check, **stale)
-        # the level or the gates box changed while the call ran: drawn as the page has them
-        answer.then(*catch_up, catch_up_out, **light)
         # a new answer's table has no mask-change column: the note says how to get one again
         answer.then(lambda: CAND_NOTE, None, ui.cand_note, queue=False, **hidden)
     ui.compare_go.click(

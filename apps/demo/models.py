@@ -264,10 +264,6 @@ class Result:
     # what reading the upload itself noted ("image downscaled from …"): said again by the
     # answers that reuse its working copy (variant, mirror and neighbour switches)
     upload_notes: tuple[str, ...] = ()
-    # the attention level and gate view drawn with it: a change made while the call ran is
-    # drawn after it (Handlers.change_level, toggle_gates), an unchanged one not again
-    level: int | None = None
-    show_gates: bool | None = None
 
 
 class ResultCache:

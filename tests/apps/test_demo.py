@@ -1018,29 +1018,3 @@ def test_a_comparison_of_an_input_no_longer_on_the_page_is_cleared():
     assert Demo.compare_fresh(None, answered, {"path": "/up/b.png"}, "the red star") == ([], "")
     assert Demo.compare_fresh(None, answered, {"path": "/up/a.png"}, "the star") == ([], "")
     assert Demo.compare_fresh(None, None, None, None) == (SKIP, SKIP)  # nothing compared yet
-
-
-def test_a_level_or_gate_box_changed_during_a_call_is_drawn_after_it(
-    tiny_synthref, tmp_path, example
-):
-    """An answer draws the attention level and the gate view set when it was asked for; a
-    change made while it ran (its own event drew the previous result) is drawn after it, and
-    an unchanged view is not drawn twice."""
-    from apps.demo.handlers import Handlers
-    from apps.demo.models import Models
-    from apps.demo.outputs import SKIP
-
-    ckpt = tiny_checkpoints(tmp_path, tiny_synthref["refer"]) / "full"
-    models = Models(
-        ckpt, tiny_synthref["pool"], device="cpu", pool_images=tiny_synthref["data"] / "images"
-    )
-    h = Handlers(models)
-    out = h.segment(str(example[0]), example[1], 5, False)  # level 5, no gates
-    key = out[-1]
-    assert h.change_level(key, 5, only_if_changed=True) == (SKIP, SKIP)
-    assert h.toggle_gates(key, False, only_if_changed=True) == (SKIP, SKIP)
-    img, caption = h.change_level(key, 3, only_if_changed=True)  # moved to 3 meanwhile
-    assert img is not SKIP and "A₃" in caption
-    tiles, text = h.toggle_gates(key, True, only_if_changed=True)  # ticked meanwhile
-    assert len(tiles) == 3 and "level 3" in text
-    assert h.change_level(key, 3, only_if_changed=True) == (SKIP, SKIP)  # drawn: now in step
