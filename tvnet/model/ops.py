@@ -11,12 +11,8 @@ def l2_normalize(x: torch.Tensor, dim: int = 1, eps: float = 1e-12) -> torch.Ten
     kernel reduces over the strided channel axis), docs/design.md §6, "Training throughput".
     In fp16 (autocast on GPUs without bf16) Σx² overflows once ‖x‖ > 256 and eps² is 0, so
     there it is computed in fp32; bf16 has fp32's range."""
-    if x.dtype == torch.float16:
-        x32 = x.float()
-        return (x32 * torch.rsqrt((x32 * x32).sum(dim, keepdim=True).clamp_min(eps * eps))).to(
-            x.dtype
-        )
-    return x * torch.rsqrt((x * x).sum(dim, keepdim=True).clamp_min(eps * eps))
+    y = x.float() if x.dtype == torch.float16 else x
+    return (y * torch.rsqrt((y * y).sum(dim, keepdim=True).clamp_min(eps * eps))).to(x.dtype)
 
 
 def tap_weights(weight: torch.Tensor) -> torch.Tensor:
