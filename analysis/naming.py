@@ -39,6 +39,10 @@ def distinct_labels(dumps: Iterable[Any]) -> list[Any]:
     return dumps
 
 
+def _dataset(d: Any) -> str:
+    return str(d.dataset.get("name") or "unknown")
+
+
 def _checkpoint(d: Any) -> str:
     return str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or "")
 
@@ -66,7 +70,7 @@ def unique_dumps(dumps: Iterable[Any]) -> tuple[list[Any], list[tuple[Path, str]
         ckpt = _checkpoint(d)
         key = (
             # the pool too: a RES checkpoint read with another pool's neighbours is scored anew
-            (str(d.dataset.get("name") or "unknown"), d.split, d.name, ckpt, str(d.run.get("pool")))
+            (_dataset(d), d.split, d.name, ckpt, str(d.run.get("pool")))
             if ckpt
             else ("folder", str(Path(d.path).resolve()))
         )
@@ -104,7 +108,7 @@ def run_tag(d: Any) -> str:
     return label
 
 
-def row_names(dumps: Iterable[Any]) -> list[str]:
+def row_names(dumps: Iterable[Any], keys: list[tuple[str, str, str]] | None = None) -> list[str]:
     """Each dump's row name, as :func:`analysis.tables.concat_samples` names its rows'
     ``variant``: the name of :func:`row_keys`, tagged in brackets where that name holds more
     than one run on the dataset (seeds, say), on every split alike so that a run's rows keep
@@ -112,13 +116,14 @@ def row_names(dumps: Iterable[Any]) -> list[str]:
     :func:`run_tag`); its tag is the :func:`run_tag` its dumps share ("[seed1/full-240k]"),
     else its hash's first digits. Two dumps of one run and split (one evaluation found twice,
     which :func:`unique_dumps` would have left out) keep their labels. Labels as in
-    :func:`distinct_labels`."""
+    :func:`distinct_labels`; ``keys``: their :func:`row_keys` when the caller has them."""
     dumps = distinct_labels(dumps)
-    keys = row_keys(dumps)
-    idents = [_checkpoint(d) or f"tag:{run_tag(d)}" for d in dumps]
+    keys = row_keys(dumps) if keys is None else keys
+    tags = [run_tag(d) for d in dumps]
+    idents = [_checkpoint(d) or f"tag:{tag}" for d, tag in zip(dumps, tags)]
     runs: dict[tuple[str, str], dict[str, set]] = {}  # (dataset, name) → run → its tags
-    for d, (dataset, _, name), ident in zip(dumps, keys, idents):
-        runs.setdefault((dataset, name), {}).setdefault(ident, set()).add(run_tag(d))
+    for (dataset, _, name), ident, tag in zip(keys, idents, tags):
+        runs.setdefault((dataset, name), {}).setdefault(ident, set()).add(tag)
     per_split = Counter(zip(keys, idents))
     out = []
     for d, key, ident in zip(dumps, keys, idents):
@@ -146,7 +151,7 @@ def row_keys(dumps: list[Any]) -> list[tuple[str, str, str]]:
     trained for different budgets are different recipes, so when a dataset holds a name of
     several budgets, every name there whose budget is recorded says it (over all splits, so
     that a run keeps one name)."""
-    keys = [(str(d.dataset.get("name") or "unknown"), d.split, d.name) for d in dumps]
+    keys = [(_dataset(d), d.split, d.name) for d in dumps]
     budgets: dict[tuple[str, str], set] = {}  # over splits: a run keeps one name
     for d, (dataset, _, name) in zip(dumps, keys):
         budgets.setdefault((dataset, name), set()).add(d.budget)

@@ -72,7 +72,7 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     dumps = distinct_labels(dumps)
     keys = row_keys(dumps)
     frames = []
-    for d, key, variant in zip(dumps, keys, row_names(dumps)):
+    for d, key, variant in zip(dumps, keys, row_names(dumps, keys)):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
         extra = {"dataset": key[0], "run": d.label, "base_variant": key[2]}
         if variant != d.variant:

@@ -82,10 +82,8 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             "scoring": d.scoring,  # ["mirror averaged"]: not scored as Table 1 is
             "path": str(d.path),  # the dump's folder (the root itself when it is one dump)
             # what `tvnet eval` needs to write the same kind of dump again (--limit, --literal)
-            "n_samples": d.run.get("n_samples"),
-            "split_size": d.run.get("split_size"),
-            "literal": isinstance(d.run.get("reading"), dict)
-            and d.run["reading"].get("literal") is True,
+            "limit": d.limit,
+            "literal": d.literal,
         }
         for d in dumps
     ]

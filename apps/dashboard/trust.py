@@ -122,9 +122,8 @@ def rerun_commands(runs: list[str], info: list[dict], root: str) -> list[str]:
                     cmd += [f"--{flag}", str(protocol[flag])]
         if protocol.get("mirror"):
             cmd += ["--mirror"]
-        n, size = d.get("n_samples"), d.get("split_size")
-        if isinstance(n, int) and isinstance(size, int) and n < size:  # tvnet eval --limit
-            cmd += ["--limit", str(n)]
+        if d.get("limit"):  # a part of the split (Dump.limit)
+            cmd += ["--limit", str(d["limit"])]
         if d.get("literal"):
             cmd += ["--literal"]
         cmd += ["--out", _rel(_dump_path(d, root))]

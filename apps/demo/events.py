@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from apps.demo.models import Models
-from apps.demo.outputs import SKIP, source_of
+from apps.demo.outputs import SKIP, input_of
 from apps.demo.remote import WorkerError
 
 
@@ -120,14 +120,14 @@ class Demo:
         """Every available variant on the same input, side by side (mask overlays), and the
         input they answered (kept in a state, not returned by the API)."""
         tiles, table = self.core.compare(image, expression, mirror)
-        return tiles, table, (source_of(image), "" if expression is None else str(expression))
+        return tiles, table, input_of(image, expression)
 
     def compare_fresh(self, answered, image, expression):
         """The comparison left as it is while the page still shows the input it answered;
         cleared when the image or the expression changed while it ran (their change had
         cleared the old one before this one arrived)."""
-        now = (source_of(image), "" if expression is None else str(expression))
-        return (SKIP, SKIP) if answered is None or tuple(answered) == now else ([], "")
+        same = answered is None or tuple(answered) == input_of(image, expression)
+        return (SKIP, SKIP) if same else ([], "")
 
     def word_influence(self, key, request: gr.Request = None):
         """The expression with each word shaded by how much of the mask moves without it."""

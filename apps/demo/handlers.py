@@ -40,7 +40,7 @@ from apps.demo.notes import (
     training_summary,
     verdict_cell,
 )
-from apps.demo.outputs import GATES_HINT, OUTPUTS, REPLACED, SKIP, source_of, update
+from apps.demo.outputs import GATES_HINT, OUTPUTS, REPLACED, SKIP, input_of, source_of, update
 from apps.demo.words import HINT as WORDS_HINT
 from apps.demo.words import words_html
 from tvnet import InputError, overlay
@@ -159,8 +159,7 @@ class Handlers:
                 t = time.perf_counter()
                 raw = read_upload(image)
                 read_ms = {"read": (time.perf_counter() - t) * 1000}
-                expression = "" if expression is None else str(expression)
-                source = source_of(image)
+                source, expression = input_of(image, expression)
             asked = neighbour
             if prev is not None:
                 raw, expression, source = prev.image, prev.expression, prev.source
@@ -445,9 +444,7 @@ class Handlers:
 
     @staticmethod
     def is_stale(r: Result, image, expression) -> bool:
-        return source_of(image) != r.source or ("" if expression is None else str(expression)) != (
-            r.expression
-        )
+        return input_of(image, expression) != (r.source, r.expression)
 
     def mark_stale(self, key, image, expression, session=None):
         """The status of the session's latest result, marked stale when the image or the
@@ -460,8 +457,9 @@ class Handlers:
             return SKIP
         if not self.is_stale(r, image, expression):
             return r.status
-        what = "image" if source_of(image) != r.source else "expression"
-        if what == "image" and ("" if expression is None else str(expression)) != r.expression:
+        source, expression = input_of(image, expression)
+        what = "image" if source != r.source else "expression"
+        if what == "image" and expression != r.expression:
             what = "image and the expression"
         return stale_md(r.status, what)
 

@@ -147,7 +147,7 @@ def _rel(path: Any) -> str:
         return str(path)
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~#"})
+_MARKDOWN_STARTERS = str.maketrans({c: "\\" + c for c in "\\`*_[]|~#"})
 
 
 def escape_md(text: str) -> str:
@@ -155,7 +155,7 @@ def escape_md(text: str) -> str:
     typed ``*x*``, `` `x` `` or ``[t](url)`` / ``![](url)`` would render as emphasis, code,
     a link or a fetched image (the characters that start one are escaped; a "(" alone, or a
     "!", starts nothing)."""
-    text = str(text).translate(_MD_SPECIAL)
+    text = str(text).translate(_MARKDOWN_STARTERS)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -39,6 +39,12 @@ def update(**props) -> dict[str, Any]:
     return {"__type__": "update", **props}
 
 
+def input_of(image: Any, expression: Any) -> tuple[str | None, str]:
+    """What identifies the input on the page between events: the upload's source and the
+    expression as typed (a result, a comparison answered it; a change makes them stale)."""
+    return source_of(image), "" if expression is None else str(expression)
+
+
 def source_of(payload: Any) -> str | None:
     """What identifies an upload between events: Gradio's file path for it (the same file
     uploaded again keeps its path), else its URL."""

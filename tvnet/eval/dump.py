@@ -195,6 +195,21 @@ class Dump:
         return f"{self.variant} ({', '.join(how)})" if how else self.variant
 
     @property
+    def limit(self) -> int | None:
+        """The samples scored when only the first of the split were (``tvnet eval --limit``;
+        known since run.json records ``split_size``), else None."""
+        n = recorded_count(self.run.get("n_samples"))
+        size = recorded_count(self.run.get("split_size"))
+        return n if n and size and n < size else None
+
+    @property
+    def literal(self) -> bool:
+        """Were its expressions read as written (``tvnet eval --literal``), not through the
+        lexicon?"""
+        reading = self.run.get("reading")
+        return isinstance(reading, dict) and reading.get("literal") is True
+
+    @property
     def scoring(self) -> list[str]:
         """How its answers were scored where not as Table 1's (single answers, the CMPC
         protocol, the whole split, words read as the Predictor reads them): ``"mirror
@@ -203,14 +218,11 @@ class Dump:
         from tvnet.config import MASK_THRESHOLD
 
         how = ["mirror averaged"] if self.mirror else []
-        n, size = (
-            recorded_count(self.run.get("n_samples")),
-            recorded_count(self.run.get("split_size")),
-        )
-        if n and size and n < size:
-            how.append(f"first {n:,} of {size:,} samples")
-        reading = self.run.get("reading")
-        if isinstance(reading, dict) and reading.get("literal") is True:
+        if self.limit is not None:
+            how.append(
+                f"first {self.limit:,} of {recorded_count(self.run['split_size']):,} samples"
+            )
+        if self.literal:
             how.append("words as written")
         protocol = self.protocol
         if protocol.get("name") == "custom":
