@@ -39,14 +39,6 @@ def distinct_labels(dumps: Iterable[Any]) -> list[Any]:
     return dumps
 
 
-def _dataset(d: Any) -> str:
-    return str(d.dataset.get("name") or "unknown")
-
-
-def _checkpoint(d: Any) -> str:
-    return str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or "")
-
-
 def _fullness(d: Any) -> tuple[int, int]:
     """(rows, columns holding anything): of two evaluations alike, the one to keep is the
     fuller (a whole split over a part, the influence columns over a dump without them)."""
@@ -67,10 +59,10 @@ def unique_dumps(dumps: Iterable[Any]) -> tuple[list[Any], list[tuple[Path, str]
     kept: dict[tuple, Any] = {}
     left: list[tuple[Any, Any]] = []  # (left out, the one kept)
     for d in dumps:
-        ckpt = _checkpoint(d)
+        ckpt = d.checkpoint_hash
         key = (
             # the pool too: a RES checkpoint read with another pool's neighbours is scored anew
-            (_dataset(d), d.split, d.name, ckpt, str(d.run.get("pool")))
+            (d.dataset_name, d.split, d.name, ckpt, str(d.run.get("pool")))
             if ckpt
             else ("folder", str(Path(d.path).resolve()))
         )
@@ -85,7 +77,7 @@ def unique_dumps(dumps: Iterable[Any]) -> tuple[list[Any], list[tuple[Path, str]
     stay = {id(d) for d in kept.values()}
     why = []
     for d, other in left:
-        ckpt = _checkpoint(d)
+        ckpt = d.checkpoint_hash
         what = f"checkpoint {ckpt[:12]}…, " if ckpt else ""
         why.append(
             (
@@ -120,7 +112,7 @@ def row_names(dumps: Iterable[Any], keys: list[tuple[str, str, str]] | None = No
     dumps = distinct_labels(dumps)
     keys = row_keys(dumps) if keys is None else keys
     tags = [run_tag(d) for d in dumps]
-    idents = [_checkpoint(d) or f"tag:{tag}" for d, tag in zip(dumps, tags)]
+    idents = [d.checkpoint_hash or f"tag:{tag}" for d, tag in zip(dumps, tags)]
     runs: dict[tuple[str, str], dict[str, set]] = {}  # (dataset, name) → run → its tags
     for (dataset, _, name), ident, tag in zip(keys, idents, tags):
         runs.setdefault((dataset, name), {}).setdefault(ident, set()).add(tag)
@@ -151,7 +143,7 @@ def row_keys(dumps: list[Any]) -> list[tuple[str, str, str]]:
     trained for different budgets are different recipes, so when a dataset holds a name of
     several budgets, every name there whose budget is recorded says it (over all splits, so
     that a run keeps one name)."""
-    keys = [(_dataset(d), d.split, d.name) for d in dumps]
+    keys = [(d.dataset_name, d.split, d.name) for d in dumps]
     budgets: dict[tuple[str, str], set] = {}  # over splits: a run keeps one name
     for d, (dataset, _, name) in zip(dumps, keys):
         budgets.setdefault((dataset, name), set()).add(d.budget)

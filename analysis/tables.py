@@ -264,8 +264,8 @@ def training_table(dumps: Iterable[Any], samples: pd.DataFrame | None = None) ->
         if names is not None and d.label not in names.index:
             continue
         name = str(names[d.label]) if names is not None else d.name
-        ckpt = str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or d.label)
-        key = (str(d.dataset.get("name") or "unknown"), name, ckpt)
+        ckpt = d.checkpoint_hash or d.label
+        key = (d.dataset_name, name, ckpt)
         if key in rows:
             continue
         t = totals(d.run.get("training_time"))

@@ -68,14 +68,14 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             # the name of its rows, e.g. "full (grown from baseline)": a recipe of its own
             "variant": str(row_variant.get(d.label, d.name)) if len(row_variant) else d.name,
             "split": d.split,
-            "dataset": str(d.dataset.get("name") or "unknown"),
+            "dataset": d.dataset_name,
             "data_dir": resolve_data_dir(d.dataset.get("data_dir"), d.path),
             "rows": len(d.samples),
             "budget": d.budget,
             "schedule": d.schedule,
             "training": d.training,  # "57 min at 46.8 samples/s, AMD EPYC, bf16 autocast"
             "synth": synth_recipe(d.dataset),
-            "checkpoint": str(d.run.get("checkpoint_hash") or d.run.get("checkpoint_sha256") or ""),
+            "checkpoint": d.checkpoint_hash,
             "checkpoint_path": str(d.run.get("checkpoint") or ""),
             "pool": str(d.run.get("pool") or ""),
             "protocol": d.protocol,

@@ -400,3 +400,14 @@ def test_update_dump_sets_optional_columns_and_keeps_the_rest(tmp_path):
     with pytest.raises(ValueError, match="3 values"):
         update_dump(out, {"confidence": [0.1, 0.2, 0.3]})
     assert sorted(p.name for p in out.iterdir()) == ["run.json", "samples.parquet"]  # no temp
+
+
+def test_dataset_name_and_checkpoint_hash_read_run_json_in_each_of_its_forms(tmp_path):
+    out, _, _ = _write(tmp_path, n=5)
+    d = load_dump(out)
+    # an older dump: the hash under checkpoint_sha256
+    assert (d.dataset_name, d.checkpoint_hash) == ("synthref", "abc")
+    d.run.update(checkpoint_hash="def", dataset="refcoco+")  # the newer key wins; a bare name
+    assert (d.dataset_name, d.checkpoint_hash) == ("refcoco+", "def")
+    d.run.pop("checkpoint_hash"), d.run.pop("checkpoint_sha256"), d.run.pop("dataset")
+    assert (d.dataset_name, d.checkpoint_hash) == ("unknown", "")

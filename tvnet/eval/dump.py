@@ -241,6 +241,18 @@ class Dump:
         ds = self.run.get("dataset") or {}
         return ds if isinstance(ds, dict) else {"name": str(ds)}
 
+    @property
+    def dataset_name(self) -> str:
+        """The dataset's name as run.json records it ("synthref", "refcoco+" …), else
+        "unknown": the one reading of it that tables, reports and the dashboard share."""
+        return str(self.dataset.get("name") or "unknown")
+
+    @property
+    def checkpoint_hash(self) -> str:
+        """The hash of the weights this dump was scored with ("" when run.json records none;
+        ``checkpoint_sha256`` is the name older dumps use)."""
+        return str(self.run.get("checkpoint_hash") or self.run.get("checkpoint_sha256") or "")
+
 
 def _single(df: pd.DataFrame, col: str) -> str | None:
     if col not in df.columns or df.empty:
