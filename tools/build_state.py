@@ -141,19 +141,18 @@ def check_trained(argv: list[str]) -> int:
     if diff:
         what = ", ".join(f"{k} {have_t.get(k)!r}, asked {want_t[k]!r}" for k in diff)
         return _say(CONFLICT, f"{out} was trained with other settings ({what}); move it aside")
-    # trained on another split (TRAIN_SIZE changed between builds): its count of training
-    # samples tells, wherever the folders now lie
-    data = meta.get("data") or {}
-    if data.get("train_samples") is not None and Path(args.data).is_dir():
+    # trained on another split (TRAIN_SIZE changed between builds): the check `tvnet train
+    # --resume` makes (the dataset's name and count of training samples, wherever the folders
+    # now lie)
+    if Path(args.data).is_dir():
         from tvnet.data.refer import open_refer
+        from tvnet.train.resume import check_same_data
 
-        n = len(open_refer(args.data).samples("train"))
-        if int(data["train_samples"]) != n:
-            return _say(
-                CONFLICT,
-                f"{out} was trained on {data['train_samples']} samples of "
-                f"{data.get('data_dir')}, asked {n} of {args.data}; move it aside",
-            )
+        refer = open_refer(args.data)
+        try:
+            check_same_data(meta.get("data"), refer.name, len(refer.samples("train")), out)
+        except ValueError as e:
+            return _say(CONFLICT, f"{e}; or move it aside")
     had = meta.get("neighbours")  # the training neighbour table it was started with
     if had and args.pool:
         from tvnet.retrieval.neighbours import neighbours_path, table_digest

@@ -293,11 +293,19 @@ def test_trained_on_another_split_is_a_conflict(tmp_path, capsys):
     argv[argv.index("--data") + 1] = str(data)
     write_run(out, steps=3, step=3, closed=True)
     meta = json.loads((out / "last/config.json").read_text())
-    for samples, want in ((n, DONE), (n * 5, CONFLICT)):
+    for name, samples, want in (
+        ("synthref", n, DONE),
+        (None, n, DONE),  # a record from before the name was kept
+        ("synthref", n * 5, CONFLICT),
+        ("refcoco", n, CONFLICT),
+    ):
         meta["data"] = {"data_dir": "/elsewhere/synthref", "train_samples": samples}
+        if name:
+            meta["data"]["name"] = name
         (out / "last/config.json").write_text(json.dumps(meta))
         assert state.main(["trained", "--", *argv]) == want
-    assert f"trained on {n * 5} samples" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"synthref ({n * 5} training samples)" in err and f"refcoco ({n} training" in err
 
 
 @pytest.mark.parametrize("name", ["", ".", "seed1/..", "/abs"])

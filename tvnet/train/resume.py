@@ -65,10 +65,11 @@ def log_up_to(path: Path, step: int) -> None:
 def check_same_data(had: Any, name: str, train_samples: int, out: Any) -> None:
     """Refuse to resume a run on other training data than it started on: the dataset's name
     and its number of training samples (``had``: the checkpoint's ``data`` record; a
-    checkpoint without one is not checked). The folder may have moved."""
+    checkpoint without one is not checked, nor the name of one that records none). The folder
+    may have moved. tools/build_state.py asks the same before a build resumes a run."""
     if not isinstance(had, dict) or "train_samples" not in had:
         return
-    was = (had.get("name"), had.get("train_samples"))
+    was = (had.get("name", name), had.get("train_samples"))
     if was != (name, train_samples):
         raise ValueError(
             f"{out} was trained on {was[0]} ({was[1]} training samples), and this run reads "
