@@ -290,3 +290,16 @@ def test_baseline_rows_have_no_neighbour_influence(tiny_synthref, tmp_path):
     assert df["score"].notna().all()
     for col in ("nogate_iou", "randnb_iou", "nogate_inter", "neighbour_score", "image_similarity"):
         assert df[col].isna().all(), col
+
+
+def test_eval_cli_refuses_an_unusable_runtime_before_any_work(tmp_path, monkeypatch, capsys):
+    """--runtime onnxruntime where it cannot run is refused first, not after the checkpoint,
+    the data and the neighbours were read: here the checkpoint does not even exist."""
+    from tvnet.cli import main as cli_main
+    from tvnet.inference import runtime
+
+    monkeypatch.setattr(runtime, "onnxruntime_available", lambda: False)  # as if not installed
+    args = ["eval", "--checkpoint", str(tmp_path / "none"), "--data", str(tmp_path / "none")]
+    assert cli_main([*args, "--split", "val", "--runtime", "onnxruntime"]) != 0
+    err = capsys.readouterr().err
+    assert "needs `pip install onnxruntime" in err and "none" not in err

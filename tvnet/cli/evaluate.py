@@ -128,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     from tvnet.eval.dump_writer import check_dump_target
     from tvnet.eval.evaluator import evaluate
     from tvnet.eval.metrics import PREC_KEYS
+    from tvnet.inference.runtime import resolve_runtime
     from tvnet.io import default_device
     from tvnet.train.batches import SplitTable
     from tvnet.train.features import FeatureCache
@@ -137,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
     cuda_fast_paths(device)  # TF32 and cuDNN autotuning on a GPU
     if args.out is not None:
         check_dump_target(args.out)  # before any work: a wrong --out must lose nothing
+    # --runtime onnxruntime on a GPU, or without onnxruntime installed: refused before any work
+    resolve_runtime(args.runtime, device, not args.no_amp)
     model = load_checkpoint(args.checkpoint, device=device)
     calibration = load_calibration(args.checkpoint)  # a corrupt one stops here, not at the end
     refer = open_refer(args.data)

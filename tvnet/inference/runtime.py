@@ -80,8 +80,8 @@ def resolve_runtime(
             if not explicit:
                 return "torch"
             raise ValueError(f"runtime 'onnxruntime' runs on the CPU only, not on {device}")
-        if not onnxruntime_available():
-            raise RuntimeError(
+        if not onnxruntime_available():  # a ValueError: every command reports it as bad input
+            raise ValueError(
                 "runtime 'onnxruntime' needs `pip install onnxruntime onnxscript onnx` "
                 "(pinned in requirements.txt)"
             )
