@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from apps.demo.remote import CALL_TIMEOUT  # the standard library only
 from tvnet import positive_int  # argparse only: the tvnet CLI's one check of a count ≥ 1
 
 PROG = "python -m apps.demo"
@@ -70,7 +71,24 @@ def parser() -> argparse.ArgumentParser:
         default=1,
         help="model calls at once; others queue (default 1)",
     )
+    ap.add_argument(
+        "--call-timeout",
+        type=_seconds,
+        default=CALL_TIMEOUT,
+        help="seconds a model call may take before the model worker counts as hung and is "
+        "started again, so that one stuck call does not hold the queue (default %(default)g)",
+    )
     return ap
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"a number of seconds above 0, not {text!r}")
+    return value
 
 
 def _port(text: str) -> int:
@@ -99,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     from apps.demo.remote import Worker
 
     # the worker loads the model on the other core while this process imports gradio
-    worker = Worker(worker_args(args), pictures)
+    worker = Worker(worker_args(args), pictures, call_timeout=args.call_timeout)
     # A process manager stops the server with SIGTERM: exit through SystemExit, so that the
     # clean-up (the worker, the pictures' temporary folder) runs as it does on Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -112,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         launch(demo, args.host, args.port, block=False, quiet=False)
         gc.freeze()  # the start's objects, out of later collections' way
         gc.enable()
-        while worker.proc.poll() is None:  # serve until Ctrl-C, SIGTERM or the worker's end
+        # serve until Ctrl-C, SIGTERM or the worker's end (a hung worker is replaced instead)
+        while worker.alive():
             time.sleep(0.5)
         # the worker said why on stderr (a model that cannot be loaded)
         print(f"error: the model worker {worker.status()}", file=sys.stderr)

@@ -29,6 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 AUTHKEY_ENV = "TVNET_DEMO_AUTHKEY"  # the worker's key, hex (the environment, not argv)
 SOCKET_MAX = 100  # a Unix socket's path is at most 107 bytes on Linux
+CALL_TIMEOUT = 300.0  # seconds; a call waits for the model's first load (≈ 5–15 s) at most
 
 
 class WorkerError(RuntimeError):
@@ -70,9 +71,18 @@ class Worker:
     to the worker; one connection per calling thread).
 
     ``argv``: the worker's model arguments (``--checkpoint`` …); ``pictures``: the folder it
-    draws into (removed by the caller)."""
+    draws into (removed by the caller). ``call_timeout``: seconds a call may wait for its
+    answer; a worker that does not answer in time (hung) is killed and started again, so
+    that one stuck call cannot hold the page's queue for ever."""
 
-    def __init__(self, argv: list[str], pictures: str | Path):
+    def __init__(self, argv: list[str], pictures: str | Path, call_timeout: float = CALL_TIMEOUT):
+        self.argv, self.pictures, self.call_timeout = list(argv), str(pictures), call_timeout
+        self.restarts = 0  # how often a hung worker was replaced
+        self._lock = threading.Lock()  # the process, its address and key change together
+        self._local = threading.local()
+        self._start()
+
+    def _start(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="tvnet-worker-")
         if len(self.dir) > SOCKET_MAX - 8:  # a long $TMPDIR: the socket goes to /tmp
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -80,12 +90,29 @@ class Worker:
         self.address = os.path.join(self.dir, "sock")
         self.authkey = secrets.token_bytes(32)
         cmd = [sys.executable, "-m", "apps.demo.worker", "--address", self.address]
-        cmd += ["--pictures", str(pictures), *argv]
+        cmd += ["--pictures", self.pictures, *self.argv]
         env = {**os.environ, AUTHKEY_ENV: self.authkey.hex()}
         # stdin stays open while this process lives: the worker exits at its end of file, so
         # it never outlives the page, even one that was killed
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.PIPE)
-        self._local = threading.local()
+
+    def alive(self) -> bool:
+        """Whether a worker runs (a hung one being replaced counts as running)."""
+        with self._lock:
+            return self.proc.poll() is None
+
+    def _replace(self, proc: subprocess.Popen) -> None:
+        """Kill ``proc`` (a worker that did not answer in time) and start another, unless
+        another thread has replaced it already. SIGKILL: the worker's own clean-up would remove
+        the pictures folder, which the page and the next worker still use."""
+        with self._lock:
+            if self.proc is not proc:
+                return
+            proc.kill()
+            proc.wait()
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.restarts += 1
+            self._start()
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -93,31 +120,46 @@ class Worker:
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
 
     def call(self, name: str, *args, **kwargs) -> Any:
-        conn = self._connection()
+        conn, proc = self._connection()
         try:
             conn.send((name, args, kwargs))
-            status, value = conn.recv()
+            answered = conn.poll(self.call_timeout)
+            if answered:
+                status, value = conn.recv()
         except (EOFError, OSError) as e:
             self._local.conn = None
             raise WorkerError(f"the model worker stopped answering ({self.status()})") from e
+        if not answered:  # hung: its answer, if it ever comes, goes to a closed connection
+            self._local.conn = None
+            conn.close()
+            self._replace(proc)
+            raise WorkerError(
+                f"the model worker did not answer {name} within {self.call_timeout:g} s, so "
+                "it was started again; try again once it has loaded the model (seconds)"
+            )
         if status != "ok":
             raise WorkerError(f"the model worker failed on {name}: {value}")
         return value
 
     def _connection(self):
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
+        """This thread's connection to the current worker, and that worker's process."""
+        held = getattr(self._local, "conn", None)
+        if held is not None and held[1] is self.proc:
+            return held
+        if held is not None:  # to a worker replaced since
+            held[0].close()
         while True:  # the worker listens within a second of its start
-            if self.proc.poll() is not None:
+            with self._lock:
+                proc, address, authkey = self.proc, self.address, self.authkey
+            if proc.poll() is not None:
                 raise WorkerError(f"the model worker is not running ({self.status()})")
             try:
-                conn = Client(self.address, family="AF_UNIX", authkey=self.authkey)
+                conn = Client(address, family="AF_UNIX", authkey=authkey)
                 break
             except (FileNotFoundError, ConnectionRefusedError):
                 time.sleep(0.02)
-        self._local.conn = conn
-        return conn
+        self._local.conn = (conn, proc)
+        return conn, proc
 
     def status(self) -> str:
         code = self.proc.poll()

@@ -599,6 +599,38 @@ def test_a_worker_that_stopped_is_said_on_the_page_with_its_reason(tiny_synthref
         worker.stop()
 
 
+def test_a_hung_worker_is_replaced_and_the_next_call_is_answered(tiny_synthref, tmp_path):
+    """A worker that stops answering (here really stopped, SIGSTOP) holds no call longer than
+    the timeout: the call fails with the reason, the stuck process is killed, a new worker is
+    started in its place and answers the next call; the pictures folder stays."""
+    import signal
+
+    import gradio as gr
+
+    from apps.demo.events import Demo
+    from apps.demo.remote import Worker
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    argv = ["--checkpoint", str(ckpt), "--pool", str(tiny_synthref["pool"]), "--device", "cpu"]
+    (tmp_path / "pictures").mkdir()
+    worker = Worker(argv, tmp_path / "pictures")
+    try:
+        demo = Demo(worker, models=None)
+        assert "full" in demo.model_note()
+        stuck, old_dir = worker.proc, worker.dir
+        os.kill(stuck.pid, signal.SIGSTOP)
+        worker.call_timeout = 2
+        with pytest.raises(gr.Error, match=r"did not answer model_note within 2 s"):
+            demo.model_note()
+        assert stuck.poll() == -signal.SIGKILL and not Path(old_dir).exists()
+        assert worker.proc is not stuck and worker.alive() and worker.restarts == 1
+        worker.call_timeout = 300
+        assert "full" in demo.model_note()  # the same thread, a new connection
+        assert (tmp_path / "pictures").is_dir()
+    finally:
+        worker.stop()
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
