@@ -29,7 +29,11 @@ DONE, TODO, CONFLICT = 0, 10, 11
 # fields of the train config a resumed run may differ in without being another recipe: what
 # `tvnet train --resume` allows. (``steps`` defines the poly schedule: a run made for another
 # number of steps is another recipe.)
+from tvnet.config import CHECKPOINT_CONFIG, TRAINING_LOG  # noqa: E402
 from tvnet.config import RESUME_MAY_CHANGE as RUN_ONLY_FIELDS  # noqa: E402
+from tvnet.eval.calibration import CALIBRATION_FILE  # noqa: E402
+from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE  # noqa: E402
+from tvnet.retrieval.pool_files import MANIFEST  # noqa: E402
 
 
 def _say(code: int, msg: str) -> int:
@@ -46,10 +50,14 @@ def _json(path: Path) -> dict[str, Any] | None:
 
 
 def dataset_name(data: Path) -> str:
-    """The name `tvnet` gives the dataset (tvnet.data.refer.open_refer): instances.json's
-    info.dataset, else the folder's name."""
-    info = (_json(data / "instances.json") or {}).get("info") or {}
-    return str(info.get("dataset") or data.resolve().name)
+    """The name `tvnet` gives the dataset (:func:`tvnet.data.refer.open_refer`'s ``name``);
+    the folder's name where there is no dataset to open yet (as tvnet would name it)."""
+    from tvnet.data.refer import open_refer
+
+    try:
+        return open_refer(data).name
+    except (OSError, ValueError):
+        return data.resolve().name
 
 
 def check_data(data: Path, train: int, val: int, test: int, seed: int) -> int:
@@ -67,7 +75,7 @@ def check_data(data: Path, train: int, val: int, test: int, seed: int) -> int:
 
 
 def check_pool(pool: Path, data: Path) -> int:
-    man = _json(pool / "manifest.json")
+    man = _json(pool / MANIFEST)
     if man is None:
         return _say(TODO, f"{pool}: no pool yet")
     inst = _json(data / "instances.json") or {}
@@ -100,7 +108,9 @@ def _foreign_entry(pool: Path, data: Path) -> str | None:
 
 
 def check_neighbours(pool: Path, data: Path, split: str) -> int:
-    path = pool / f"neighbours_{dataset_name(data)}_{split}.parquet"  # written atomically
+    from tvnet.retrieval.neighbours import neighbours_path
+
+    path = neighbours_path(pool, dataset_name(data), split)  # written atomically
     return DONE if path.is_file() else _say(TODO, f"{path}: not written yet")
 
 
@@ -126,7 +136,7 @@ def check_trained(argv: list[str]) -> int:
 
     args, mcfg, tcfg = train_configs(argv)
     out = Path(args.out)
-    meta = _json(out / "last" / "config.json")
+    meta = _json(out / "last" / CHECKPOINT_CONFIG)
     if meta is None:
         return _say(TODO, f"{out}: no checkpoint yet")
     have_m = ModelConfig.from_dict(dict(meta.get("model") or {}))
@@ -168,7 +178,7 @@ def check_trained(argv: list[str]) -> int:
     step = int(meta.get("step") or 0)
     closed = False
     try:
-        lines = (out / "log.jsonl").read_text(errors="replace").splitlines()
+        lines = (out / TRAINING_LOG).read_text(errors="replace").splitlines()
     except OSError:
         lines = []
     for line in lines:  # a line cut short by a killed run spoils only itself
@@ -185,7 +195,7 @@ def check_trained(argv: list[str]) -> int:
 
 
 def weights_hash(checkpoint: Path) -> str | None:
-    return (_json(checkpoint / "config.json") or {}).get("weights_sha256")
+    return (_json(checkpoint / CHECKPOINT_CONFIG) or {}).get("weights_sha256")
 
 
 def check_dumped(dump: Path, checkpoint: Path) -> int:
@@ -193,14 +203,14 @@ def check_dumped(dump: Path, checkpoint: Path) -> int:
     was evaluated from the checkpoint's present weights."""
     import pyarrow.parquet as pq
 
-    run = _json(dump / "run.json")
+    run = _json(dump / RUN_FILE)
     if run is None:
         return _say(TODO, f"{dump}: no dump yet")
     want = weights_hash(checkpoint)
     if not want or run.get("checkpoint_hash") != want:
         return _say(TODO, f"{dump} was evaluated from other weights than {checkpoint}: redone")
     try:
-        rows = pq.ParquetFile(dump / "samples.parquet").metadata.num_rows
+        rows = pq.ParquetFile(dump / SAMPLES_FILE).metadata.num_rows
     except (OSError, ValueError) as e:
         return _say(TODO, f"{dump}: samples unreadable ({e}): redone")
     if rows != run.get("n_samples"):
@@ -211,13 +221,13 @@ def check_dumped(dump: Path, checkpoint: Path) -> int:
 def check_calibrated(checkpoint: Path, dumps: list[Path]) -> int:
     """Done when CHECKPOINT/calibration.json belongs to its present weights and every dump's
     run.json names that calibration (its confidence column was filled from it)."""
-    cal = _json(checkpoint / "calibration.json")
+    cal = _json(checkpoint / CALIBRATION_FILE)
     if cal is None:
         return _say(TODO, f"{checkpoint}: not calibrated yet")
     if cal.get("checkpoint_hash") != weights_hash(checkpoint):
         return _say(TODO, f"{checkpoint}/calibration.json belongs to other weights: redone")
     for d in dumps:
-        got = ((_json(d / "run.json") or {}).get("calibration")) or {}
+        got = ((_json(d / RUN_FILE) or {}).get("calibration")) or {}
         if got.get("fitted_on") != cal.get("fitted_on"):
             return _say(TODO, f"{d}: confidence not from {checkpoint}'s calibration: redone")
     return DONE

@@ -29,7 +29,8 @@ from typing import Any
 import torch
 
 from tvnet.checkpoint import load_checkpoint, save_checkpoint
-from tvnet.config import VARIANTS
+from tvnet.config import CHECKPOINT_CONFIG, VARIANTS
+from tvnet.eval.dump import RUN_FILE
 from tvnet.io import atomic_write_json, read_json, replace_dir
 
 
@@ -58,9 +59,9 @@ def copy_dumps(
     if not src.is_dir():
         return
     for d in sorted(src.iterdir()):
-        if not (d / "run.json").is_file():
+        if not (d / RUN_FILE).is_file():
             continue
-        variant = read_json(d / "run.json", "run.json").get("variant", d.name.split("-")[0])
+        variant = read_json(d / RUN_FILE, RUN_FILE).get("variant", d.name.split("-")[0])
         ship_dump(
             d,
             dst_root / d.name,
@@ -194,9 +195,9 @@ def ship_dump(
     ``scored_on_weights`` with a note; a dump of other weights keeps its own hash."""
     from tvnet.checkpoint import read_checkpoint_config
 
-    if not (src / "run.json").is_file():
+    if not (src / RUN_FILE).is_file():
         raise SystemExit(f"no dump at {src}")
-    if checkpoint is not None and not (checkpoint / "config.json").is_file():
+    if checkpoint is not None and not (checkpoint / CHECKPOINT_CONFIG).is_file():
         raise SystemExit(f"no shipped checkpoint at {checkpoint} for the dump {src}")
     source_hash = (
         read_checkpoint_config(source)["weights_sha256"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tvnet.config import CHECKPOINT_CONFIG
+
 ROOT = Path(os.environ.get("TVNET_ASSETS", Path(__file__).resolve().parent.parent / "assets"))
 
 
@@ -17,7 +19,7 @@ def default_checkpoint() -> Path:
     ``full`` at 72k (``assets/checkpoints/full``, which ``TRAIN_SIZE=30000 STEPS=9000 bash
     tools/build_default.sh`` rebuilds)."""
     main = ROOT / "checkpoints" / DEFAULT_MODEL
-    return main if (main / "config.json").is_file() else ROOT / "checkpoints" / "full"
+    return main if (main / CHECKPOINT_CONFIG).is_file() else ROOT / "checkpoints" / "full"
 
 
 def default_assets() -> dict[str, Path]:

@@ -19,12 +19,12 @@ from typing import Any
 
 import torch
 
-from tvnet.config import ModelConfig
+from tvnet.config import CHECKPOINT_CONFIG, CHECKPOINT_WEIGHTS, ModelConfig
 from tvnet.data.tokenize import Vocab
 from tvnet.io import fsync_file, replace_dir, resolve_link
 
 FORMAT = "tvnet-checkpoint/1"
-WEIGHTS, CONFIG = "model.safetensors", "config.json"
+WEIGHTS, CONFIG = CHECKPOINT_WEIGHTS, CHECKPOINT_CONFIG  # (tvnet.config: torch-free)
 HF_TEXT_PREFIX = "text.transformer."  # a frozen pretrained text model: never stored
 
 

@@ -19,6 +19,9 @@ RUNTIMES = ("auto", "torch", "onnxruntime")
 # The CMPC evaluation protocol (docs/design.md §5): a pixel is foreground where sigmoid ≥ this;
 # the default of tvnet eval, tvnet predict, the Predictor and every calibration.
 MASK_THRESHOLD = 0.5
+# a checkpoint folder's files (tvnet.checkpoint) and a training run's log (tvnet.train.loop)
+CHECKPOINT_WEIGHTS, CHECKPOINT_CONFIG = "model.safetensors", "config.json"
+TRAINING_LOG = "log.jsonl"
 # the TrainConfig fields a --resume may change: the run's budget and pace, not what it computes
 RESUME_MAY_CHANGE = frozenset({"max_minutes", "checkpoint_every", "cache_features"})
 # ... and its size bins, by referent area / image area: small < 5 %, medium 5–10 %, big ≥ 10 %

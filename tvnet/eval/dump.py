@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tvnet.config import TRAINING_LOG
 from tvnet.eval.metrics import OPTIONAL_FIELDS
 from tvnet.io import atomic_write_json
 from tvnet.warmstart import recorded_count, start_label, training_budget, training_schedule
@@ -336,7 +337,7 @@ def find_dumps(root: str | os.PathLike) -> list[Path]:
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        training = "log.jsonl" in filenames and SAMPLES_FILE not in filenames
+        training = TRAINING_LOG in filenames and SAMPLES_FILE not in filenames
         if (SAMPLES_FILE in filenames or RUN_FILE in filenames) and not training:
             found.append(Path(dirpath))
     return found

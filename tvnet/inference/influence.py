@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from tvnet.config import MASK_THRESHOLD
 from tvnet.data.mirror import mirrored
 from tvnet.inference.mirror import mirror_input
 from tvnet.inference.prediction import resize_map
@@ -202,7 +203,7 @@ def neighbour_influence(
     q = p._query(image, expression)
     answer = _answer_mask(pred, q.shape) if pred is not None else None
     run = _Runner(p)
-    threshold = pred.threshold if pred is not None else 0.5
+    threshold = pred.threshold if pred is not None else MASK_THRESHOLD
     views = _views(p, q, mirror)
     opened, closed = [], []
     # retrieved outside autocast, as the answer's own call retrieves: the same neighbour
@@ -248,7 +249,7 @@ def candidate_influence(
     mirror = _mirror_of(pred, mirror)
     q = p._query(image, expression)
     run = _Runner(p)
-    threshold = pred.threshold if pred is not None else 0.5
+    threshold = pred.threshold if pred is not None else MASK_THRESHOLD
     rows = list(indices)
     if pred is None:  # the answer's own neighbour goes first, in the same pass
         rows.insert(0, p._neighbour(q, neighbour).index)
@@ -282,7 +283,7 @@ def word_influence(
     expression: str,
     neighbour: int | None = None,
     mirror: bool = False,
-    threshold: float = 0.5,
+    threshold: float = MASK_THRESHOLD,
 ) -> list[WordInfluence]:
     """See :meth:`tvnet.inference.predictor.Predictor.word_influence`."""
     from tvnet.amp import autocast_context

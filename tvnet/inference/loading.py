@@ -34,13 +34,14 @@ def load_retrieval(
     ``pool`` becomes None for a baseline when no pool exists there."""
     from tvnet.retrieval.encoders import pool_encoders
     from tvnet.retrieval.pool import DataPool
+    from tvnet.retrieval.pool_files import MANIFEST
     from tvnet.retrieval.retriever import Retriever
 
     # the encoders the pool names: the bundled ones, or those it records the files of
     if not model.uses_retrieval:
         if retriever is not None:
             return None, retriever, pool, pool_images
-        if (pool / "manifest.json").is_file():
+        if (pool / MANIFEST).is_file():
             data_pool = DataPool.load(pool)
             _, image = pool_encoders(
                 data_pool.manifest, device, runtime=runtime, text=False, amp=amp
@@ -51,7 +52,7 @@ def load_retrieval(
     if retriever is not None:
         from tvnet.io import read_json
 
-        if retriever.pool.manifest != read_json(pool / "manifest.json", "pool manifest"):
+        if retriever.pool.manifest != read_json(pool / MANIFEST, "pool manifest"):
             raise ValueError(f"the shared retriever was not built on the pool {pool}")
         if retriever.k_text != model.cfg.retrieval_k_text:
             retriever = copy.copy(retriever)

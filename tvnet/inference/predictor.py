@@ -483,7 +483,7 @@ class Predictor:
         expression: str,
         neighbour: int | None = None,
         mirror: bool = False,
-        threshold: float = 0.5,
+        threshold: float = MASK_THRESHOLD,
     ) -> list[WordInfluence]:
         """One :class:`WordInfluence` per word of the expression as the model reads it
         (:meth:`check_expression`; its spans are in that text), in order: the mask without

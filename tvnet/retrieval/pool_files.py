@@ -31,7 +31,8 @@ from tvnet.retrieval.text_index import TextRefine
 
 FORMAT = "tvnet-pool/1"
 REQUIRED_META = ("sample_id", "image_id", "sentence")
-FILES = ("manifest.json", "text.faiss", "image_store.npz", "entries.npz", "meta.parquet")
+MANIFEST = "manifest.json"
+FILES = (MANIFEST, "text.faiss", "image_store.npz", "entries.npz", "meta.parquet")
 # everything a pool folder may hold that writing a new pool may replace; the user's images
 # (POOL/images) and regenerate.json are not among them, so a pool holding them is refused
 OWN = (*FILES, "text_refine.npz", "neighbours_*.parquet")
@@ -52,7 +53,7 @@ def check_pool_target(path: str | os.PathLike) -> Path:
     :func:`tvnet.io.check_replaceable_dir`): anything but a pool's own files (``OWN``) in it,
     such as the pool's images or ``regenerate.json``, makes it the user's. Checked again on
     writing."""
-    return check_replaceable_dir(path, ("manifest.json",), "pool", only=OWN)
+    return check_replaceable_dir(path, (MANIFEST,), "pool", only=OWN)
 
 
 def write_pool(pool: Any, path: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
@@ -75,9 +76,9 @@ def write_pool(pool: Any, path: str | os.PathLike) -> tuple[Path, dict[str, Any]
         man["files"] = {
             f: (tmp / f).stat().st_size
             for f in (*FILES, "text_refine.npz")
-            if f != "manifest.json" and (tmp / f).is_file()
+            if f != MANIFEST and (tmp / f).is_file()
         }
-        atomic_write_json(tmp / "manifest.json", man)
+        atomic_write_json(tmp / MANIFEST, man)
         for f in tmp.iterdir():  # on disk before the swap: a power loss keeps one whole pool
             fsync_file(f)
         replace_dir(tmp, path)
@@ -97,7 +98,7 @@ def read_pool(path: str | os.PathLike) -> dict[str, Any]:
         raise FileNotFoundError(
             f"pool folder not found: {path} (build one with `tvnet pool build`)"
         )
-    man = read_json(path / "manifest.json", "pool manifest")
+    man = read_json(path / MANIFEST, "pool manifest")
     if not isinstance(man, dict) or man.get("format") != FORMAT:
         raise ValueError(f"{path / 'manifest.json'} is not a {FORMAT} pool manifest")
     files = man.get("files", {})

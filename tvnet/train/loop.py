@@ -26,8 +26,9 @@ from tqdm import tqdm
 
 from tvnet import warmstart
 from tvnet.amp import autocast_context, cuda_fast_paths, grad_scaler
-from tvnet.config import ModelConfig, TrainConfig
+from tvnet.config import CHECKPOINT_CONFIG, TRAINING_LOG, ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
+from tvnet.eval.dump import SAMPLES_FILE
 from tvnet.eval.evaluator import evaluate
 from tvnet.io import atomic_write_json
 from tvnet.model.head import training_loss
@@ -129,10 +130,10 @@ def train(
     last = out / LAST
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file: name the run's folder")
-    if (out / "samples.parquet").is_file():  # its run.json would be replaced by the run's
+    if (out / SAMPLES_FILE).is_file():  # its run.json would be replaced by the run's
         raise ValueError(f"{out} holds an evaluation dump: give the run a folder of its own")
-    resuming = resume and (last / "config.json").is_file()
-    if not resume and (last / "config.json").is_file():  # its log and checkpoint stay its own
+    resuming = resume and (last / CHECKPOINT_CONFIG).is_file()
+    if not resume and (last / CHECKPOINT_CONFIG).is_file():  # its log and checkpoint stay its own
         raise ValueError(
             f"{out} holds a run already (checkpoint {last}): --resume continues it; to start "
             "over, remove that folder or give another --out"
@@ -272,8 +273,8 @@ def train(
     if rank == 0:
         atomic_write_json(out / "run.json", run_record)
     if rank == 0:  # every step logged once: what came after the checkpoint is trained again
-        log_up_to(out / "log.jsonl", start_step)  # (all of it when starting over)
-    log = open(out / "log.jsonl", "a") if rank == 0 else None
+        log_up_to(out / TRAINING_LOG, start_step)  # (all of it when starting over)
+    log = open(out / TRAINING_LOG, "a") if rank == 0 else None
 
     # a word-piece model's training words, for the Predictor's lexicon
     known = {"known_words": train_words} if model_cfg.text_encoder == "hf_tokens" else {}
