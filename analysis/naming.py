@@ -1,4 +1,5 @@
-"""Which run a dump is, and what its rows are called in tables (docs/design.md §5).
+"""Which run a dump is, and what its rows are called in tables (docs/design.md §5; §8, "A
+row's name says its recipe").
 
 A dump is one evaluation of one checkpoint on one split. Tables name its rows by the variant
 and how it was made or scored (:attr:`tvnet.eval.dump.Dump.name`), with the training budget

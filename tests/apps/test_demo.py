@@ -721,10 +721,11 @@ def test_bundled_model_answers_an_example(tmp_path):
         assert 0 < frac < 0.6, o["status"]
         assert o["status"]
         assert o["status"].startswith("✔") == o["summary"]["confident"]
-        if (tvnet.default_checkpoint() / "calibration.json").is_file():
-            # a SynthRef test scene with its own expression: no warning, a ✔
-            assert o["summary"]["warnings"] == [], o["summary"]["warnings"]
-            assert o["status"].startswith("✔"), o["status"]
+        # a SynthRef test scene with its own expression: no warning, a ✔ (the default ships
+        # calibrated)
+        assert (tvnet.default_checkpoint() / "calibration.json").is_file()
+        assert o["summary"]["warnings"] == [], o["summary"]["warnings"]
+        assert o["status"].startswith("✔"), o["status"]
 
         # the influence views show the Predictor's own numbers for this answer (the tiny
         # models above answer the whole image, so there every influence is 0 by construction)

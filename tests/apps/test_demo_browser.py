@@ -28,7 +28,7 @@ from tvnet import default_checkpoint
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "assets" / "examples"
 SHOT = REPO / "test-artifacts" / "demo.png"
-BUNDLED = REPO / "assets" / "checkpoints" / "full"
+BUNDLED = default_checkpoint()  # what the demo loads without --checkpoint
 SYNTH_TICK = 0  # the examples.json row (a SynthRef test scene) the bundled model is sure of
 BASELINE_LABEL = "baseline (no RES, no high-res path)"
 FULL_LABEL = "TV-Net (+RES +AMF)"
@@ -55,7 +55,7 @@ def server(tiny_synthref, tmp_path_factory):
     _expect_timeout()
     port = free_port()
     args = [sys.executable, "-m", "apps.demo", "--host", "127.0.0.1"]
-    if not ((BUNDLED / "config.json").is_file() and (REPO / "assets" / "pool").is_dir()):
+    if not bundled():
         from test_demo import tiny_checkpoints
 
         ckpts = tiny_checkpoints(tmp_path_factory.mktemp("ckpt"), tiny_synthref["refer"])
@@ -218,13 +218,9 @@ def test_a_photo_gets_its_warnings_first_and_no_tick(server):
             if bundled():
                 row = json.loads((EXAMPLES / "examples.json").read_text())[SYNTH_TICK]
                 segment_in(page, EXAMPLES / row["image"], row["expression"])
-                if (default_checkpoint() / "calibration.json").is_file():
-                    expect(status).to_contain_text("✔")
-                    assert "Check this answer" not in status.inner_text()
-                else:  # no warning about the scene; only the missing calibration withholds ✔
-                    expect(status).to_contain_text("confidence unknown")
-                    expect(page.locator("#status li")).to_have_count(1)
-                    expect(status).to_contain_text("cannot be estimated for this checkpoint")
+                assert (BUNDLED / "calibration.json").is_file()  # shipped: its ✔ is due
+                expect(status).to_contain_text("✔")
+                assert "Check this answer" not in status.inner_text()
         except Exception:
             page.screenshot(path=str(shot.with_name("demo-warning-failure.png")), full_page=True)
             raise

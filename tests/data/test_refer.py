@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from tvnet.data.refer import Sample, open_refer, refer_location
+from tvnet.data.refer import Sample, default_images_dir, open_refer, refer_location
 from tvnet.data.unpickle import UnsafePickleError
 
 if TYPE_CHECKING:  # the fixture's type (tests/data/conftest.py)
@@ -89,6 +89,21 @@ def test_coco_images_default_location(refer_data: ReferFixture) -> None:
     shutil.copytree(expected, local)
     assert open_refer(refer_data.data / "refcoco").image_path(2).parent == local
     assert open_refer(refer_data.data / "refcoco", images_dir="/x").image_path(2).parent.name == "x"
+
+
+def test_default_images_dir_is_where_open_refer_reads_without_reading_the_dataset(
+    refer_data: ReferFixture,
+) -> None:
+    """What a checkpoint's recorded data_dir (a folder or a refs file) gives the Predictor as
+    the pool's images: the folder open_refer reads, in both the shared and the local layout."""
+    for data in ("refcoco", "refcoco/refs(unc).p", "refcocog/refs(umd).p", "refclef"):
+        path = refer_data.data / data
+        want = open_refer(path).images_dir
+        assert default_images_dir(path) == want, data
+        assert want.is_dir()  # the fixture's images, not …/refs(unc).p/images
+    local = refer_data.data / "refcoco" / "images"
+    local.mkdir()
+    assert default_images_dir(refer_data.data / "refcoco" / "refs(unc).p") == local
 
 
 def test_json_refs_variant_equals_pickle(refer_data: ReferFixture) -> None:

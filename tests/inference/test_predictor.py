@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import TINY_MODEL, save_tiny_model
-from tvnet import Predictor, default_checkpoint
+from tvnet import Predictor
 from tvnet.data.tokenize import MAX_CHARS, cut_at_word
 from tvnet.image import InputError
 
@@ -475,10 +475,6 @@ def test_baseline_measures_familiarity_without_retrieving(tiny_synthref, tmp_pat
     assert alone(refer.load_image(s.image_id), s.sentence).image_similarity is None
 
 
-@pytest.mark.skipif(
-    not (default_checkpoint() / "calibration.json").is_file(),
-    reason="no calibrated bundled model",
-)
 def test_the_bundled_default_warns_where_it_should_and_only_there():
     """The shipped default (calibrated on its val dump): a SynthRef test scene with its own
     expression gets no warning; a photo asked for "the cat" does (the model has never read

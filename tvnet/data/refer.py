@@ -310,6 +310,15 @@ def _default_images_dir(data_dir: Path, name: str) -> Path:
     return data_dir.parent / "images" / "mscoco" / "images" / "train2014"
 
 
+def default_images_dir(data: str | Path) -> Path:
+    """Where :func:`open_refer` reads the images of ``data`` (a folder or a refs file, as a
+    ``--data`` argument or a checkpoint's recorded ``data_dir`` names it) when it is given no
+    ``images_dir``, without reading the dataset: DATA/images, else the refer layout's shared
+    images folder, the dataset named by its folder."""
+    folder, _ = refer_location(data)
+    return _default_images_dir(folder, folder.resolve().name)
+
+
 def refer_location(data: str | Path) -> tuple[Path, str | None]:
     """(folder, split scheme) that a ``--data`` argument, or a dump's recorded ``data_dir``,
     names: a refs file (``refer/data/refcocog/refs(umd).p``) names its folder and its scheme;

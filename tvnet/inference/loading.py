@@ -66,8 +66,10 @@ def load_retrieval(
     if pool_images is None:
         pool_images = pool / "images"
         data_dir = (meta.get("data") or {}).get("data_dir")
-        if not pool_images.is_dir() and data_dir:
-            pool_images = Path(data_dir) / "images"
+        if not pool_images.is_dir() and data_dir:  # the training data's (a RefCOCO refs file:
+            from tvnet.data.refer import default_images_dir  # …/images/mscoco/…/train2014)
+
+            pool_images = default_images_dir(data_dir)
     return retriever, None, pool, Path(pool_images)
 
 
