@@ -94,3 +94,23 @@ def save_tiny_model(refer, variant: str, path: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     vocab = Vocab.build(s.sentence for s in refer.samples("train"))
     return save_checkpoint(build_model("cpu", variant, vocab=vocab, **TINY_MODEL), path)
+
+
+def give_content(predictors, image, expression) -> None:
+    """Make tiny untrained ``full`` predictors (one checkpoint, loaded once each) answer with
+    content, alike: their maps are flat, a mask of all or nothing at the 0.5 threshold, where
+    any two masks agree. The enrichment's output is made large (the neighbour matters) and the
+    head's bias moves the median probability on ``image`` to the threshold (about half of it
+    is in the mask)."""
+    import numpy as np
+    import torch
+
+    with torch.no_grad():
+        for p in predictors:
+            for e in p.model.enrich:
+                e.proj.weight.normal_(0, 2.0, generator=torch.Generator().manual_seed(0))
+        median = float(np.median(predictors[0](image, expression).prob))
+        for p in predictors:
+            p.model.head.net[-1].bias -= float(np.log(median / (1 - median)))
+    mask = predictors[0](image, expression).mask
+    assert 0.2 < mask.mean() < 0.8, mask.mean()

@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import save_tiny_model
+from tests.conftest import give_content, save_tiny_model
 from tvnet import Influence, Predictor, WordInfluence
 from tvnet.inference.influence import NO_RETRIEVAL, mask_iou, word_spans
 
@@ -17,16 +17,27 @@ def _load(tiny, ckpt, **kw):
 
 
 @pytest.fixture(scope="module")
-def full(tiny_synthref, tmp_path_factory):
-    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path_factory.mktemp("f") / "full")
-    return _load(tiny_synthref, ckpt)
-
-
-@pytest.fixture(scope="module")
 def scene(tiny_synthref):
     refer = tiny_synthref["refer"]
     s = refer.samples("val")[2]
     return refer.load_image(s.image_id), s.sentence
+
+
+@pytest.fixture(scope="module")
+def full(tiny_synthref, tmp_path_factory, scene):
+    """A tiny untrained `full` whose answers have content (tests.conftest.give_content)."""
+    ckpt = save_tiny_model(tiny_synthref["refer"], "full", tmp_path_factory.mktemp("f") / "full")
+    p = _load(tiny_synthref, ckpt)
+    give_content([p], *scene)
+    return p
+
+
+def test_the_full_fixture_answers_with_content_that_words_and_neighbours_move(full, scene):
+    """The guard of the tests below: masks of neither nothing nor everything, which the
+    neighbour and the words change."""
+    img, sentence = scene
+    assert full.neighbour_influence(img, sentence).changed > 0.02
+    assert max(w.influence for w in full.word_influence(img, "the red circle on the left")) > 0
 
 
 def test_mask_iou_by_hand():
