@@ -70,13 +70,16 @@ class VariantFlags:
 
     res: bool  # retrieval + enrichment on
     highres: HighRes  # what the res2 path does
+    label: str  # its row's name for people (the demo's variant choice and comparison)
 
 
 VARIANTS: dict[str, VariantFlags] = {
-    "baseline": VariantFlags(res=False, highres="none"),
-    "res": VariantFlags(res=True, highres="none"),
-    "res_cct": VariantFlags(res=True, highres="cct"),
-    "full": VariantFlags(res=True, highres="amf"),
+    "baseline": VariantFlags(
+        res=False, highres="none", label="baseline (no RES, no high-res path)"
+    ),
+    "res": VariantFlags(res=True, highres="none", label="+RES"),
+    "res_cct": VariantFlags(res=True, highres="cct", label="+RES +concat"),
+    "full": VariantFlags(res=True, highres="amf", label="TV-Net (+RES +AMF)"),
 }
 
 

@@ -11,19 +11,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from apps.demo.maps import share
-from tvnet import lineage, training_time_summary
+from tvnet import VARIANTS, lineage, training_time_summary
 
 if TYPE_CHECKING:  # pragma: no cover
     from apps.demo.models import Models, Result
 
 REPO = Path(__file__).resolve().parents[2]
 TITLE = "TV-Net · referring image segmentation"
-VARIANT_LABEL = {  # one per tvnet.VARIANTS, the paper's Table 1 rows
-    "baseline": "baseline (no RES, no high-res path)",
-    "res": "+RES",
-    "res_cct": "+RES +concat",
-    "full": "TV-Net (+RES +AMF)",
-}
+VARIANT_LABEL = {v: flags.label for v, flags in VARIANTS.items()}  # the paper's Table 1 rows
 
 
 def result_summary(r: Result) -> dict[str, Any]:
