@@ -17,12 +17,10 @@ from matplotlib.figure import Figure
 
 from analysis.palette import run_colours
 from analysis.tables import size_distribution, variant_key
-from tvnet.eval.metrics import PREC_THRESHOLDS, SIZE_BINS
+from tvnet.eval.metrics import CURVE_THRESHOLDS, PREC_THRESHOLDS, SIZE_BINS
 
 INSIDE = 6  # lines whose legend fits inside the plot; more go below it
 
-# the standard Prec@X points, plus a finer grid for the curve
-CURVE_THRESHOLDS: tuple[float, ...] = tuple(np.round(np.arange(0.05, 1.0001, 0.05), 2))
 SIZE_COLOURS = {"small": "#d62728", "medium": "#ff7f0e", "big": "#1f77b4"}
 
 __all__ = [

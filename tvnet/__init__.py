@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 _DUMP = ("load_dump", "load_dumps", "RUN_FILE", "SAMPLES_FILE", "DumpError")
-_METRICS = ("ris_metrics", "SIZE_BINS")
+_METRICS = ("ris_metrics", "SIZE_BINS", "PREC_THRESHOLDS", "CURVE_THRESHOLDS")
 _DRAW = ("overlay", "difference", "heatmap", "mark_point")
 __all__ = [
     "build_model",
@@ -61,6 +61,9 @@ __all__ = [
     "DumpError",
     "ris_metrics",
     "SIZE_BINS",
+    "PREC_THRESHOLDS",
+    "CURVE_THRESHOLDS",
+    "CORRECT_IOU",
     "overlay",
     "difference",
     "heatmap",
@@ -75,9 +78,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from tvnet.config import SYNTHREF_DEFAULTS, VARIANTS, ModelConfig, preset_config
     from tvnet.data.refer import refer_location
     from tvnet.draw import difference, heatmap, mark_point, overlay
-    from tvnet.eval.calibration import load_calibration
+    from tvnet.eval.calibration import CORRECT_IOU, load_calibration
     from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE, DumpError, load_dump, load_dumps
-    from tvnet.eval.metrics import SIZE_BINS, ris_metrics
+    from tvnet.eval.metrics import CURVE_THRESHOLDS, PREC_THRESHOLDS, SIZE_BINS, ris_metrics
     from tvnet.eval.rle import decode_rle
     from tvnet.image import MAX_PIXELS, InputError, read_image
     from tvnet.inference.influence import Influence, WordInfluence
@@ -114,10 +117,10 @@ def __getattr__(name: str) -> Any:
         from tvnet.inference import predictor
 
         return getattr(predictor, name)
-    if name == "load_calibration":  # torch-free, like the dump readers
-        from tvnet.eval.calibration import load_calibration
+    if name in ("load_calibration", "CORRECT_IOU"):  # torch-free, like the dump readers
+        from tvnet.eval import calibration
 
-        return load_calibration
+        return getattr(calibration, name)
     if name in ("ModelConfig", "preset_config", "VARIANTS", "SYNTHREF_DEFAULTS"):
         from tvnet import config
 

@@ -19,6 +19,7 @@ from apps.dashboard.display import (
     show_table,
     tables_variant_order,
 )
+from tvnet import CORRECT_IOU
 
 
 def variant_budgets(info: list[dict], variants: list[str]) -> dict[str, int | None]:
@@ -95,7 +96,7 @@ def page(samples, info, sel) -> None:
     c1, c2, c3 = st.columns(3)
     a = c1.selectbox("Variant A", variants, index=variants.index(first_a), key="diff_a")
     b = c2.selectbox("Variant B", variants, index=variants.index(first_b), key="diff_b")
-    threshold = c3.slider("Success at IoU ≥", 0.05, 0.95, 0.5, 0.05, key="diff_t")
+    threshold = c3.slider("Success at IoU ≥", 0.05, 0.95, CORRECT_IOU, 0.05, key="diff_t")
     if a == b:
         st.warning("Pick two different variants.")
         return

@@ -34,7 +34,7 @@ from apps.dashboard.display import (
     tables_variant_order,
 )
 from apps.dashboard.widgets import choose
-from tvnet import SIZE_BINS, decode_rle, difference, overlay
+from tvnet import CORRECT_IOU, SIZE_BINS, decode_rle, difference, overlay
 
 NO_IMAGE_GREY = 225  # the canvas masks are drawn on when the image is not at hand
 
@@ -204,7 +204,7 @@ def show_failure_modes(rows: pd.DataFrame, missing: dict[str, str]) -> None:
     st.markdown(
         "**Where the misses go.** Each sample is classed against every object of its image; "
         f"an object is *lit* when over {failures.LIT:.0%} of its pixels are predicted. "
-        "*Correct*: IoU ≥ 0.5. *Referent + others lit*: the expression narrowed the scene "
+        f"*Correct*: IoU ≥ {CORRECT_IOU:g}. *Referent + others lit*: the expression narrowed the scene "
         "to a few candidates, not to the one it names. *Referent only, bad mask*: the right "
         "object, a poor outline. *Wrong object*: split by what the best-matching wrong object "
         "shares with the referent. *Nothing lit*: no object reaches the 30 %; *empty*: "
@@ -246,7 +246,7 @@ def page(root, stamp, samples, info, sel) -> None:
     variants = tables_variant_order(rows["variant"].unique())
     c1, c2 = st.columns(2)
     variant = c1.selectbox("Variant", variants, key="fail_variant")
-    iou_range = c2.slider("IoU range", 0.0, 1.0, (0.0, 0.5), 0.01, key="fail_iou")
+    iou_range = c2.slider("IoU range", 0.0, 1.0, (0.0, CORRECT_IOU), 0.01, key="fail_iou")
     c3, c4, c5 = st.columns(3)
     bins = c3.multiselect("Size bucket", list(SIZE_BINS), list(SIZE_BINS), key="fail_bins")
     split_options = sorted(rows["split"].unique())
@@ -264,7 +264,8 @@ def page(root, stamp, samples, info, sel) -> None:
             "Failure mode",
             ["any", *failures.CLASSES],
             key="fail_mode",
-            help="'correct' means IoU ≥ 0.5: widen the IoU range to see those samples.",
+            help=f"'correct' means IoU ≥ {CORRECT_IOU:g}: widen the IoU range to see those "
+            "samples.",
         )
         mode = None if pick_mode == "any" else pick_mode
     found = filter_failures(mine, iou_range, bins, splits, words, mode)

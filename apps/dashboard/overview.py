@@ -17,6 +17,7 @@ from analysis.palette import run_colours
 from apps.dashboard.charts import Series, line_chart, show_chart
 from apps.dashboard.data import overview_tables, type_tables
 from apps.dashboard.display import export_buttons, flat, show_table, tables_variant_order
+from tvnet import CURVE_THRESHOLDS, PREC_THRESHOLDS
 
 METRIC_NOTE = (
     "**oIoU** = overall IoU = ΣI / ΣU over the split (a.k.a. cIoU); **mIoU** = mean of the "
@@ -44,7 +45,6 @@ def show_table1(t1: pd.DataFrame, title: str, name: str, key: str) -> None:
         export_buttons(part, f"{name}_{subset.lower()}", f"{key}-{subset}", caption=title)
 
 
-CURVE_THRESHOLDS = np.round(np.arange(0.05, 1.0001, 0.05), 2)  # analysis.figures' grid
 HIST_BINS = 20
 
 
@@ -102,7 +102,7 @@ def charts(rows: pd.DataFrame) -> None:
                 "IoU threshold X",
                 "Prec@X (%)",
                 y_range=(0.0, 100.0),
-                guides=(0.5, 0.6, 0.7, 0.8, 0.9),
+                guides=PREC_THRESHOLDS,
             )
         )
     with c2:

@@ -23,9 +23,10 @@ from analysis.tables import model_variant
 from apps.dashboard.charts import Series, line_chart, show_chart
 from apps.dashboard.data import REPO, load_all, selection
 from apps.dashboard.display import show_table
+from tvnet import CORRECT_IOU
 
 INTRO = (
-    "An answer is **right** when its IoU with the referent is at least 0.5. Its "
+    f"An answer is **right** when its IoU with the referent is at least {CORRECT_IOU:g}. Its "
     "**confidence** is the calibrated estimate of that probability (`tvnet calibrate` fits it "
     "on the checkpoint's own val dump); a calibrated variant's points lie on the diagonal: of "
     "the answers given 80 % confidence, 80 % are right. **ECE** = the mean gap between "
@@ -222,7 +223,7 @@ def reliability_charts(rel: pd.DataFrame) -> None:
                     series,
                     f"Reliability — {split}",
                     "confidence (mean of the bin)",
-                    "share right (IoU ≥ 0.5)",
+                    f"share right (IoU ≥ {CORRECT_IOU:g})",
                     y_range=(0.0, 1.0),
                     diagonal=True,
                 )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from apps.demo.maps import share
-from tvnet import VARIANTS, lineage, training_time_summary
+from tvnet import CORRECT_IOU, VARIANTS, lineage, training_time_summary
 
 if TYPE_CHECKING:  # pragma: no cover
     from apps.demo.models import Models, Result
@@ -160,7 +160,7 @@ def confidence_text(pred: Any) -> str:
         return "confidence unknown (this checkpoint has no calibration)"
     return (
         f"confidence {100 * pred.confidence:.0f} % (the estimated chance that this mask is "
-        "right: IoU ≥ 0.5 with the object)"
+        f"right: IoU ≥ {CORRECT_IOU:g} with the object)"
     )
 
 

@@ -30,11 +30,16 @@ from tvnet.eval.rle import encode_rle
 
 PREC_THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)
 PREC_KEYS: tuple[str, ...] = tuple(f"prec@{t:g}" for t in PREC_THRESHOLDS)
+# the Prec@X points of a precision curve (the dashboard's and the report's figures)
+CURVE_THRESHOLDS: tuple[float, ...] = tuple(
+    float(t) for t in np.round(np.arange(0.05, 1.0001, 0.05), 2)
+)
 METRIC_KEYS: tuple[str, ...] = ("overall_iou", "mean_iou", *PREC_KEYS, "n")
 SIZE_BINS: tuple[str, ...] = ("small", "medium", "big")
 
 __all__ = [
     "PREC_THRESHOLDS",
+    "CURVE_THRESHOLDS",
     "PREC_KEYS",
     "METRIC_KEYS",
     "SIZE_BINS",
