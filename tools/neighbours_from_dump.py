@@ -20,15 +20,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tvnet.assets import default_assets
 from tvnet.eval.dump import load_dump
 from tvnet.retrieval.neighbours import neighbours_path, write_neighbours
+from tvnet.retrieval.pool_files import META as POOL_META
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("dump", type=Path, help="a RES dump folder")
     p.add_argument("out_pool", type=Path, help="pool folder to write (a copy of --pool)")
-    p.add_argument("--pool", type=Path, default=Path("assets/pool"), help="the pool evaluated on")
+    p.add_argument(
+        "--pool",
+        type=Path,
+        default=default_assets()["pool"],
+        help="the pool evaluated on (default: the bundled pool, $TVNET_ASSETS/pool or assets/pool)",
+    )
     args = p.parse_args(argv)
     dump = load_dump(args.dump)
     df = dump.samples
@@ -36,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{args.dump}: rows without a neighbour (a baseline dump?)")
     if not args.out_pool.is_dir():
         shutil.copytree(args.pool, args.out_pool)
-    meta = pd.read_parquet(args.out_pool / "meta.parquet")
+    meta = pd.read_parquet(args.out_pool / POOL_META)
     key = {
         (int(i), str(s)): int(sid)
         for i, s, sid in zip(meta.image_id, meta.sentence, meta.sample_id)

@@ -31,8 +31,8 @@ from tvnet.retrieval.text_index import TextRefine
 
 FORMAT = "tvnet-pool/1"
 REQUIRED_META = ("sample_id", "image_id", "sentence")
-MANIFEST = "manifest.json"
-FILES = (MANIFEST, "text.faiss", "image_store.npz", "entries.npz", "meta.parquet")
+MANIFEST, META = "manifest.json", "meta.parquet"
+FILES = (MANIFEST, "text.faiss", "image_store.npz", "entries.npz", META)
 # everything a pool folder may hold that writing a new pool may replace; the user's images
 # (POOL/images) and regenerate.json are not among them, so a pool holding them is refused
 OWN = (*FILES, "text_refine.npz", "neighbours_*.parquet")
@@ -70,7 +70,7 @@ def write_pool(pool: Any, path: str | os.PathLike) -> tuple[Path, dict[str, Any]
         np.savez(tmp / "entries.npz", entry_image_row=pool.entry_image_row)
         if pool.text_refine is not None:
             np.savez(tmp / "text_refine.npz", **pool.text_refine.a)
-        pool.meta.to_parquet(tmp / "meta.parquet", index=False)
+        pool.meta.to_parquet(tmp / META, index=False)
         man = dict(pool.manifest)
         man["image_store_kind"] = pool.images.kind
         man["files"] = {
@@ -146,7 +146,7 @@ def read_pool(path: str | os.PathLike) -> dict[str, Any]:
         if "text_refine.npz" not in man.get("files", {}):
             raise ValueError(f"pool {path} lacks text_refine.npz; rebuild the pool")
         refine = TextRefine(_read("text_refine.npz", _arrays))
-    meta = _read("meta.parquet", pd.read_parquet)
+    meta = _read(META, pd.read_parquet)
     _release_arrow_memory()
     if not all(c in meta.columns for c in REQUIRED_META):
         raise ValueError(f"pool file {path / 'meta.parquet'} lacks columns {list(REQUIRED_META)}")
