@@ -29,7 +29,7 @@ def main() -> int:
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.model_words import model_lexicon
     from tvnet.data.synthref import vocabulary as v
-    from tvnet.model.weights import PACKAGE_GLOVE, load_glove
+    from tvnet.weights import PACKAGE_GLOVE, load_glove
 
     ckpt = Path("assets/checkpoints/full-160k")
     lex, _ = model_lexicon(load_checkpoint(ckpt, device="cpu").vocab, read_checkpoint_config(ckpt))

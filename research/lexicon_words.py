@@ -48,7 +48,7 @@ def glove_nearest(known: list[str], words: list[str]) -> dict[str, str]:
     """Each of ``words`` that GloVe 6B 50d has → the known word nearest to it by cosine."""
     import numpy as np
 
-    from tvnet.model.weights import PACKAGE_GLOVE, load_glove
+    from tvnet.weights import PACKAGE_GLOVE, load_glove
 
     vecs, found = load_glove(PACKAGE_GLOVE, known + [w.lower() for w in words])
     keys, has_key = vecs[: len(known)], found[: len(known)]

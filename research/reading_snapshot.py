@@ -24,7 +24,7 @@ def checkpoint_lexicon(checkpoint: Path):
     has none. Shared by the research scripts that read expressions."""
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.model_words import model_lexicon
-    from tvnet.model.weights import common_words
+    from tvnet.weights import common_words
 
     model = load_checkpoint(checkpoint, device="cpu")
     lex, why = model_lexicon(

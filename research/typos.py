@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.model_words import model_lexicon
-    from tvnet.model.weights import common_words
+    from tvnet.weights import common_words
 
     model = load_checkpoint(args.checkpoint, device="cpu")
     lex, _ = model_lexicon(

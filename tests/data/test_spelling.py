@@ -125,7 +125,7 @@ def test_verb_inflections_follow_morphy_and_english_doubling(wordnet):
 
 
 def test_words_common_in_a_large_corpus_are_never_misspellings(wordnet):
-    from tvnet.model.weights import COMMON_WORDS, common_words
+    from tvnet.weights import COMMON_WORDS, common_words
 
     common = common_words()
     assert len(common) == COMMON_WORDS and "the" in common and "costner" in common

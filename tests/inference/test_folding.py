@@ -9,7 +9,7 @@ from torch import nn
 from tvnet import build_model
 from tvnet.checkpoint import CheckpointError, save_checkpoint
 from tvnet.inference.folding import FoldedActivation, fold_batchnorm
-from tvnet.model.weights import load_efficientnet_lite0_imagenet
+from tvnet.weights import load_efficientnet_lite0_imagenet
 
 
 def _randomise_bn(model: nn.Module, seed: int = 0) -> None:

@@ -3,7 +3,7 @@ import torch
 
 from tvnet.data.tokenize import Vocab
 from tvnet.model.text_encoder import TextEncoder, glove_init
-from tvnet.model.weights import PACKAGE_GLOVE, load_glove
+from tvnet.weights import PACKAGE_GLOVE, load_glove
 
 
 def test_padding_never_changes_the_sentence_vector():

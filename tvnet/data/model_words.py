@@ -37,7 +37,7 @@ def model_lexicon(
     or None: (None, None) for a checkpoint that records no known words (nothing to rewrite
     to), (None, why) for a damaged WordNet; expressions are then read as written. The one
     construction that :class:`tvnet.Predictor` and ``tvnet eval`` (:mod:`tvnet.eval.reading`)
-    share; both pass ``common_words`` (:func:`tvnet.model.weights.common_words`). A model
+    share; both pass ``common_words`` (:func:`tvnet.weights.common_words`). A model
     trained on SynthRef reads words into its known ones only through the senses SynthRef
     uses them in (:func:`data_senses`)."""
     known = known_words(vocab, meta)

@@ -74,7 +74,7 @@ def read_split(
         for s in samples
         if cut[int(s.sample_id)] != s.sentence
     }
-    from tvnet.model.weights import common_words
+    from tvnet.weights import common_words
 
     lexicon, note = model_lexicon(vocab, meta, wordnet, common_words())
     if lexicon is None:

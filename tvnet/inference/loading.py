@@ -92,8 +92,8 @@ def load_checkpoint_parts(
     from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
     from tvnet.inference.runtime import resolve_runtime
     from tvnet.io import default_device
-    from tvnet.model.weights import common_words
     from tvnet.warmstart import checkpoint_init
+    from tvnet.weights import common_words
 
     assets = default_assets()
     path = Path(path) if path else assets["checkpoint"]

@@ -19,7 +19,7 @@ from torch import nn
 from tvnet.config import ModelConfig
 from tvnet.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from tvnet.model.ops import l2_normalize
-from tvnet.model.weights import PACKAGE_EFFNET, load_efficientnet_lite0_imagenet
+from tvnet.weights import PACKAGE_EFFNET, load_efficientnet_lite0_imagenet
 
 OUT_INDICES = (1, 2, 3, 4)  # reductions 4, 8, 16, 32 (before output-stride dilation)
 

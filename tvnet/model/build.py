@@ -14,7 +14,7 @@ from tvnet.model.tvnet import TVNet
 
 def default_vocab(cfg: ModelConfig, size: int = 20_000) -> Vocab:
     """Without a dataset: the ``size`` most frequent GloVe words (package preset only)."""
-    from tvnet.model.weights import PACKAGE_GLOVE, frequent_words
+    from tvnet.weights import PACKAGE_GLOVE, frequent_words
 
     if cfg.word_vectors != PACKAGE_GLOVE:
         return Vocab([PAD, UNK])

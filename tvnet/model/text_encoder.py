@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from tvnet.model.weights import load_glove
+from tvnet.weights import load_glove
 
 
 def whiten_rows(vecs: np.ndarray, shrink: float = 0.1) -> np.ndarray:

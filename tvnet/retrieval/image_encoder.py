@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from tvnet.amp import autocast_context
 from tvnet.inference.folding import fold_batchnorm
-from tvnet.model.weights import LITE0_MEAN, LITE0_STD, PACKAGE_EFFNET
+from tvnet.weights import LITE0_MEAN, LITE0_STD, PACKAGE_EFFNET
 
 
 def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -71,7 +71,7 @@ class ImageEncoder:
                 raise ValueError(
                     f"{PACKAGE_EFFNET!r} weights fit only tf_efficientnet_lite0, not {backbone!r}"
                 )
-            from tvnet.model.weights import load_efficientnet_lite0_imagenet
+            from tvnet.weights import load_efficientnet_lite0_imagenet
 
             model = load_efficientnet_lite0_imagenet(
                 num_classes=0

@@ -5,7 +5,7 @@ import skimage.data
 import torch
 from PIL import Image
 
-from tvnet.model.weights import (
+from tvnet.weights import (
     PACKAGE_GLOVE,
     glove_files,
     load_efficientnet_lite0_imagenet,
