@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,10 @@ def test_configs_from_before_feature_norm_load_without_it():
     assert ModelConfig.from_dict(old).feature_norm is False
 
 
-def test_default_checkpoint_is_the_default_model_when_shipped(tmp_path, monkeypatch):
+def test_default_checkpoint_is_the_default_model_when_shipped(tmp_path):
+    import subprocess
+    import sys
+
     import tvnet.assets as assets
 
     # the shipped default (the repository's assets/, whatever $TVNET_ASSETS says) is Table 1's
@@ -123,10 +127,17 @@ def test_default_checkpoint_is_the_default_model_when_shipped(tmp_path, monkeypa
     assert json.loads((shipped / "config.json").read_text())["model"]["variant"] == "full"
     assert (shipped / "calibration.json").is_file()
     name = assets.DEFAULT_MODEL
-    monkeypatch.setattr(assets, "ROOT", tmp_path)
-    assert assets.default_checkpoint() == tmp_path / "checkpoints" / "full"
+
+    def found() -> tuple[Path, Path]:  # a fresh process under $TVNET_ASSETS=tmp_path
+        code = "import tvnet; print(tvnet.default_checkpoint()); print(tvnet.default_assets()['checkpoint'])"
+        env = {**os.environ, "TVNET_ASSETS": str(tmp_path)}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        a, b = out.stdout.split()
+        return Path(a), Path(b)
+
+    assert found()[0] == tmp_path / "checkpoints" / "full"
     (tmp_path / "checkpoints" / name).mkdir(parents=True)
-    assert assets.default_checkpoint() == tmp_path / "checkpoints" / "full"  # no config: absent
+    assert found()[0] == tmp_path / "checkpoints" / "full"  # no config: absent
     (tmp_path / "checkpoints" / name / "config.json").write_text("{}")
-    assert assets.default_checkpoint() == tmp_path / "checkpoints" / name
-    assert assets.default_assets()["checkpoint"] == tmp_path / "checkpoints" / name
+    assert found() == (tmp_path / "checkpoints" / name,) * 2
