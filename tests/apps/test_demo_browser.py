@@ -99,8 +99,8 @@ def test_upload_type_segment_and_inspect_in_a_browser(server):
             expect(status).to_contain_text("Mask:")
             result = page.locator("#result img")
             expect(result).to_be_visible()
-            expect(page.locator("#neighbour img")).to_be_visible()
-            expect(page.locator("#a2 img")).to_be_visible()
+            in_view(page, "#neighbour img")
+            in_view(page, "#a2 img")
             expect(page.locator("#latency")).to_contain_text("total")
             expect(page.locator("#candidates")).to_contain_text("retrieved")
             first_src = result.get_attribute("src")
@@ -190,6 +190,16 @@ def segment_in(page, image: Path, expression: str) -> None:
     expect(status).to_contain_text("Mask:")
 
 
+def in_view(page, selector: str) -> None:
+    """Scroll to ``selector`` as a reader would, then expect it visible: Gradio's images load
+    lazily (loading="lazy"), so one further than about 1,250 px below the window stays
+    0 px wide until the page scrolls near it."""
+    from playwright.sync_api import expect
+
+    page.locator(selector).first.scroll_into_view_if_needed()
+    expect(page.locator(selector)).to_be_visible()
+
+
 def bundled() -> bool:
     return (BUNDLED / "config.json").is_file() and (REPO / "assets" / "pool").is_dir()
 
@@ -252,7 +262,7 @@ def test_colour_bars_whole_gates_and_the_influence_views(server):
                 ramp = bar.locator(".cbar-ramp")
                 assert "gradient" in ramp.evaluate("e => getComputedStyle(e).backgroundImage")
                 assert ramp.bounding_box()["width"] > 50
-            expect(page.locator("#probability img")).to_be_visible()
+            in_view(page, "#probability img")
             assert "p ≥ 0.5" in page.locator("#probability-caption").inner_text()
 
             # the gates: three whole pictures, each with its level in sight
@@ -280,7 +290,7 @@ def test_colour_bars_whole_gates_and_the_influence_views(server):
             infl = page.locator("#influence-caption")
             expect(infl).to_contain_text("The neighbour changed")
             assert re.search(r"changed [\d.]+ % of the mask", infl.inner_text())
-            expect(page.locator("#influence img")).to_be_visible()
+            in_view(page, "#influence img")
 
             # what each candidate would change: a column, on demand
             page.locator("#cand-influence").click()
