@@ -93,8 +93,11 @@ class Worker:
         cmd += ["--pictures", self.pictures, *self.argv]
         env = {**os.environ, AUTHKEY_ENV: self.authkey.hex()}
         # stdin stays open while this process lives: the worker exits at its end of file, so
-        # it never outlives the page, even one that was killed
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.PIPE)
+        # it never outlives the page, even one that was killed. Its own process group: a
+        # terminal's Ctrl-C reaches the page, which ends the worker through that end of file
+        # (never mid-call), and the kernel's SIGCONT to an orphaned group whose member exits
+        # cannot wake a worker stopped as hung
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.PIPE, process_group=0)
 
     def alive(self) -> bool:
         """Whether a worker runs (a hung one being replaced counts as running)."""
