@@ -94,9 +94,8 @@ class Worker:
         env = {**os.environ, AUTHKEY_ENV: self.authkey.hex()}
         # stdin stays open while this process lives: the worker exits at its end of file, so
         # it never outlives the page, even one that was killed. Its own process group: a
-        # terminal's Ctrl-C reaches the page, which ends the worker through that end of file
-        # (never mid-call), and the kernel's SIGCONT to an orphaned group whose member exits
-        # cannot wake a worker stopped as hung
+        # terminal's Ctrl-C reaches the page only, which ends the worker through that end of
+        # file (never mid-call, no traceback of its own)
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.PIPE, process_group=0)
 
     def alive(self) -> bool:
