@@ -31,9 +31,6 @@ DONE, TODO, CONFLICT = 0, 10, 11
 # number of steps is another recipe.)
 from tvnet.config import CHECKPOINT_CONFIG, TRAINING_LOG  # noqa: E402
 from tvnet.config import RESUME_MAY_CHANGE as RUN_ONLY_FIELDS  # noqa: E402
-from tvnet.eval.calibration import CALIBRATION_FILE  # noqa: E402
-from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE  # noqa: E402
-from tvnet.retrieval.pool_files import MANIFEST  # noqa: E402
 
 
 def _say(code: int, msg: str) -> int:
@@ -75,6 +72,8 @@ def check_data(data: Path, train: int, val: int, test: int, seed: int) -> int:
 
 
 def check_pool(pool: Path, data: Path) -> int:
+    from tvnet.retrieval.pool_files import MANIFEST  # here: the module imports faiss (≈ 1 s)
+
     man = _json(pool / MANIFEST)
     if man is None:
         return _say(TODO, f"{pool}: no pool yet")
@@ -154,6 +153,7 @@ def check_trained(argv: list[str]) -> int:
     # trained on another split (TRAIN_SIZE changed between builds): the check `tvnet train
     # --resume` makes (the dataset's name and count of training samples, wherever the folders
     # now lie)
+    refer = None
     if Path(args.data).is_dir():
         from tvnet.data.refer import open_refer
         from tvnet.train.resume import check_same_data
@@ -167,7 +167,8 @@ def check_trained(argv: list[str]) -> int:
     if had and args.pool:
         from tvnet.retrieval.neighbours import neighbours_path, table_digest
 
-        table = neighbours_path(args.pool, dataset_name(Path(args.data)), "train")
+        name = refer.name if refer is not None else dataset_name(Path(args.data))
+        table = neighbours_path(args.pool, name, "train")
         now = table_digest(table) if table.is_file() else None
         if now != had:
             return _say(
@@ -203,6 +204,8 @@ def check_dumped(dump: Path, checkpoint: Path) -> int:
     was evaluated from the checkpoint's present weights."""
     import pyarrow.parquet as pq
 
+    from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE
+
     run = _json(dump / RUN_FILE)
     if run is None:
         return _say(TODO, f"{dump}: no dump yet")
@@ -221,6 +224,9 @@ def check_dumped(dump: Path, checkpoint: Path) -> int:
 def check_calibrated(checkpoint: Path, dumps: list[Path]) -> int:
     """Done when CHECKPOINT/calibration.json belongs to its present weights and every dump's
     run.json names that calibration (its confidence column was filled from it)."""
+    from tvnet.eval.calibration import CALIBRATION_FILE
+    from tvnet.eval.dump import RUN_FILE
+
     cal = _json(checkpoint / CALIBRATION_FILE)
     if cal is None:
         return _say(TODO, f"{checkpoint}: not calibrated yet")
