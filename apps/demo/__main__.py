@@ -85,8 +85,8 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
+        value = 0.0
+    if not 0 < value < float("inf"):  # nan fails this too
         raise argparse.ArgumentTypeError(f"a number of seconds above 0, not {text!r}")
     return value
 

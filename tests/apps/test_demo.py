@@ -624,7 +624,7 @@ def test_a_hung_worker_is_replaced_and_the_next_call_is_answered(tiny_synthref, 
         # a stop takes effect when each thread next enters the kernel: wait until all have
         # (state T), or a thread still running may answer the call below (seen: 1 run in 12)
         deadline = time.monotonic() + 30
-        while Path(f"/proc/{stuck.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+        while _stat_fields(Path(f"/proc/{stuck.pid}/stat"))[0] != "T":
             assert time.monotonic() < deadline, "the worker did not stop"
             time.sleep(0.01)
         worker.call_timeout = 2
@@ -639,11 +639,16 @@ def test_a_hung_worker_is_replaced_and_the_next_call_is_answered(tiny_synthref, 
         worker.stop()
 
 
+def _stat_fields(stat: Path) -> list[str]:
+    """The fields of a /proc/PID/stat file after the command's name: state, parent's pid …"""
+    return stat.read_text().rsplit(")", 1)[1].split()
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = _stat_fields(stat)
         except OSError:  # the process ended meanwhile
             continue
         if int(fields[1]) == pid:  # the field after the state: the parent's pid
@@ -691,7 +696,7 @@ def test_a_killed_page_leaves_no_worker_and_no_folder(tiny_synthref, tmp_path):
         while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
             stat = Path(f"/proc/{worker}/stat")
             try:
-                if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":  # exited, not reaped
+                if _stat_fields(stat)[0] == "Z":  # exited, not reaped
                     break
             except OSError:
                 break
