@@ -45,8 +45,6 @@ from apps.demo.words import HINT as WORDS_HINT
 from apps.demo.words import words_html
 from tvnet import InputError, overlay
 
-DOWNSCALED = "image downscaled from "  # how the Predictor's note on a huge upload begins
-
 log = logging.getLogger("tvnet.demo")
 
 
@@ -185,7 +183,7 @@ class Handlers:
                     neighbour = asked
                     pred = answer(asked)
             if prev is None:
-                upload_notes = tuple(n for n in pred.notes if n.startswith(DOWNSCALED))
+                upload_notes = tuple(pred.image_notes)
             else:  # the working copy was read already: its notes come from the first answer
                 upload_notes = prev.upload_notes
                 pred.notes[:0] = [n for n in upload_notes if n not in pred.notes]

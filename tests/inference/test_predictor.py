@@ -160,13 +160,18 @@ def test_notes_for_huge_images_long_and_unknown_words(predictor):
     pred = predictor(big, "the zorblax " + "circle " * 40)
     assert pred.work_shape == (847, 1600)  # the model read it downscaled to a 1600 long side
     assert pred.mask.shape == pred.prob.shape == (1800, 3400)  # the answer fits the upload
-    assert any("downscaled" in n for n in pred.notes)
+    # the image's note is told apart from the expression's, and said among all notes
+    assert pred.image_notes == [
+        "image downscaled from 3400×1800 to 1600×847 for the model; the mask is at the "
+        "original size"
+    ]
+    assert pred.image_notes[0] in pred.notes
     assert any("first 20" in n for n in pred.notes)
     assert "zorblax" in pred.unknown_words
     assert "words outside the vocabulary (read as <unk>): zorblax" in pred.notes  # GloVe words
     # an unknown word past the length limit is not read at all: no unknown-word warning
     cut = predictor(np.zeros((64, 64, 3), np.uint8), "circle " * 25 + "zorblax")
-    assert any("first 20" in n for n in cut.notes)
+    assert any("first 20" in n for n in cut.notes) and cut.image_notes == []
     assert cut.unknown_words == [] and "zorblax" not in " ".join(cut.notes)
     # the one warning that names it says it was not read at all
     assert [w for w in cut.warnings if "zorblax" in w] == [

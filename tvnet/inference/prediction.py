@@ -42,6 +42,9 @@ class Prediction:
     # words read (word pieces) but never met in its training expressions: untested wording
     unseen_words: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # those of the notes that reading the image made (a huge upload downscaled): the image's,
+    # whatever the expression
+    image_notes: list[str] = field(default_factory=list)
     # what the model read: the expression with words it never saw rewritten by WordNet
     # (tvnet/data/lexicon.py), and those (written, read) pairs, read "" for a word left out
     # as naming nothing ("find", "please"); "" when not recorded

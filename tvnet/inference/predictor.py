@@ -396,6 +396,7 @@ class Predictor:
             # what the load found (a calibration of other weights, a damaged WordNet): said
             # with every answer it concerns
             notes=[*q.notes, *self.info.get("notes", ())],
+            image_notes=list(q.image_notes),
             expression=q.expression,
             rewrites=q.rewrites,
             variant=self.variant,

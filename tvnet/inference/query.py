@@ -5,7 +5,7 @@ named (docs/design.md §7). :class:`tvnet.inference.predictor.Predictor` makes o
 from __future__ import annotations
 
 from collections.abc import Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ class Query:
     unread: str = ""  # the expression's end past the network's length limit
     image_vector: np.ndarray | None = None  # retrieval image encoder's vector
     image_similarity: float | None = None
+    image_notes: list[str] = field(default_factory=list)  # what reading the image noted
 
 
 def downscale(img: np.ndarray, notes: list[str]) -> np.ndarray:
@@ -70,7 +71,9 @@ def make_query(
     read at all: no warning about them."""
     img = read_image(image)
     h, w = img.shape[:2]
-    img = downscale(img, notes)
+    image_notes: list[str] = []
+    img = downscale(img, image_notes)
+    notes.extend(image_notes)
     read = vocab.read_part(expression, cfg.max_tokens)
     unknown = list(dict.fromkeys(vocab.unknown(read)))
     if unknown:
@@ -85,4 +88,7 @@ def make_query(
         lb = lb.onto(h, w)
     x = to_tensor(boxed)[None].to(device)
     unread = expression[len(read) :].strip()
-    return Query(expression, notes, img, (h, w), lb, x, unknown, unseen, rewrites, unread)
+    return Query(
+        expression, notes, img, (h, w), lb, x, unknown, unseen, rewrites, unread,
+        image_notes=image_notes,
+    )  # fmt: skip
