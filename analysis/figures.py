@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from analysis.palette import run_colours
 from analysis.tables import size_distribution, variant_key
-from tvnet.eval.metrics import CURVE_THRESHOLDS, PREC_THRESHOLDS, SIZE_BINS
+from tvnet.eval.metrics import CURVE_THRESHOLDS, PREC_THRESHOLDS, SIZE_BIN_RULE, SIZE_BINS
 
 INSIDE = 6  # lines whose legend fits inside the plot; more go below it
 
@@ -67,7 +67,7 @@ def size_distribution_figure(samples: pd.DataFrame, by: str = "split") -> Figure
     ax.set_xticks(x, groups)
     ax.set_xlabel(by)
     ax.set_ylabel("share of referents (%)")
-    ax.set_title("Object size distribution (gt area / image area: small < 5 %, big ≥ 10 %)")
+    ax.set_title(f"Object size distribution (gt area / image area: {SIZE_BIN_RULE})")
     ax.title.set_fontsize(9)
     ax.legend(title="size")
     ax.set_ylim(0, 105)

@@ -9,9 +9,22 @@ from collections.abc import Iterable
 
 from analysis.tables import model_variant, variant_key
 
-# plotly's default colours (the dashboard's size page uses plotly): Table 1's four first
-FAMILY = {"baseline": "#636efa", "res": "#00cc96", "res_cct": "#ffa15a", "full": "#ef553b"}
-OTHERS = ("#ab63fa", "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52")
+# plotly's default colours (the dashboard's size page uses plotly; its SVG charts take these)
+PLOTLY = (
+    "#636efa",
+    "#ef553b",
+    "#00cc96",
+    "#ab63fa",
+    "#ffa15a",
+    "#19d3f3",
+    "#ff6692",
+    "#b6e880",
+    "#ff97ff",
+    "#fecb52",
+)
+# Table 1's four take theirs first, other names the rest in turn
+FAMILY = {"baseline": PLOTLY[0], "res": PLOTLY[2], "res_cct": PLOTLY[4], "full": PLOTLY[1]}
+OTHERS = tuple(c for c in PLOTLY if c not in FAMILY.values())
 LIGHTEST = 0.6  # the first run of a family: its colour mixed this much with white
 
 

@@ -35,13 +35,13 @@ import pandas as pd
 
 from analysis import calibration, cues, export, failures, figures, influence, naming, tables
 from tvnet.eval.dump import Dump, load_dump, load_dumps
-from tvnet.eval.metrics import INFLUENCE_FIELDS
+from tvnet.eval.metrics import INFLUENCE_FIELDS, SMALL_RULE
 from tvnet.io import atomic_path, atomic_write_text
 
 METRIC_NOTE = (
     "oIoU = overall IoU = ΣI / ΣU over the split (a.k.a. cIoU); "
     "mIoU = mean of the per-sample IoU (a.k.a. gIoU). Prec@X = share of samples with IoU ≥ X. "
-    "Small = referents under 5 % of the image area. All values in %."
+    f"Small = referents {SMALL_RULE} of the image area. All values in %."
 )
 ANALYSIS_COLUMNS = [
     "sample_id",

@@ -32,7 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 _DUMP = ("load_dump", "load_dumps", "RUN_FILE", "SAMPLES_FILE", "DumpError")
-_METRICS = ("ris_metrics", "SIZE_BINS", "PREC_THRESHOLDS", "CURVE_THRESHOLDS")
+_METRICS = (
+    "ris_metrics", "SIZE_BINS", "SIZE_BIN_RULE", "SMALL_RULE", "PREC_THRESHOLDS",
+    "CURVE_THRESHOLDS",
+)  # fmt: skip
 _DRAW = ("overlay", "difference", "heatmap", "mark_point")
 __all__ = [
     "build_model",
@@ -62,6 +65,8 @@ __all__ = [
     "DumpError",
     "ris_metrics",
     "SIZE_BINS",
+    "SIZE_BIN_RULE",
+    "SMALL_RULE",
     "PREC_THRESHOLDS",
     "CURVE_THRESHOLDS",
     "CORRECT_IOU",
@@ -81,7 +86,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from tvnet.draw import difference, heatmap, mark_point, overlay
     from tvnet.eval.calibration import CORRECT_IOU, load_calibration
     from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE, DumpError, load_dump, load_dumps
-    from tvnet.eval.metrics import CURVE_THRESHOLDS, PREC_THRESHOLDS, SIZE_BINS, ris_metrics
+    from tvnet.eval.metrics import (
+        CURVE_THRESHOLDS,
+        PREC_THRESHOLDS,
+        SIZE_BIN_RULE,
+        SIZE_BINS,
+        SMALL_RULE,
+        ris_metrics,
+    )
     from tvnet.eval.rle import decode_rle
     from tvnet.image import MAX_PIXELS, InputError, read_image
     from tvnet.inference.influence import Influence, WordInfluence

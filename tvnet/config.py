@@ -26,6 +26,12 @@ TRAINING_LOG = "log.jsonl"
 RESUME_MAY_CHANGE = frozenset({"max_minutes", "checkpoint_every", "cache_features"})
 # ... and its size bins, by referent area / image area: small < 5 %, medium 5–10 %, big ≥ 10 %
 SMALL_MAX, MEDIUM_MAX = 0.05, 0.10
+# those bins in words, for every page, table note and figure that names them
+SMALL_RULE = f"under {SMALL_MAX * 100:g} %"
+SIZE_BIN_RULE = (
+    f"small < {SMALL_MAX * 100:g} %, medium {SMALL_MAX * 100:g}–{MEDIUM_MAX * 100:g} %, "
+    f"big ≥ {MEDIUM_MAX * 100:g} %"
+)
 # tokens of an expression the network reads (the rest is cut, with a note; docs/design.md §3)
 MAX_TOKENS = 20
 # `tvnet synth`'s SynthRef recipe (docs/design.md §4): seed and expressions per split

@@ -13,20 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-# plotly's default colours (the size page's plotly chart uses the same); lines of Table 1
-# variants take analysis.palette's instead
-COLOURS = (
-    "#636efa",
-    "#ef553b",
-    "#00cc96",
-    "#ab63fa",
-    "#ffa15a",
-    "#19d3f3",
-    "#ff6692",
-    "#b6e880",
-    "#ff97ff",
-    "#fecb52",
-)
+from analysis.palette import PLOTLY as COLOURS  # lines of Table 1 variants: run_colours
+
 W, H = 560, 300  # the drawing's own units; it scales to the column's width
 LEFT, RIGHT, TOP, BOTTOM = 56, 14, 30, 42
 

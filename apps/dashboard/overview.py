@@ -17,14 +17,14 @@ from analysis.palette import run_colours
 from apps.dashboard.charts import Series, line_chart, show_chart
 from apps.dashboard.data import overview_tables, type_tables
 from apps.dashboard.display import export_buttons, flat, show_table, tables_variant_order
-from tvnet import CURVE_THRESHOLDS, PREC_THRESHOLDS
+from tvnet import CURVE_THRESHOLDS, PREC_THRESHOLDS, SMALL_RULE
 
 METRIC_NOTE = (
     "**oIoU** = overall IoU = ΣI / ΣU over the split (a.k.a. cIoU); **mIoU** = mean of the "
-    "per-sample IoU. Prec@X = share of samples with IoU ≥ X; *Small* = referents under 5 % of "
-    "the image. All values in %, recomputed from the dump rows."
+    f"per-sample IoU. Prec@X = share of samples with IoU ≥ X; *Small* = referents {SMALL_RULE} "
+    "of the image. All values in %, recomputed from the dump rows."
 )
-SUBSETS = {"All": "All referents", "Small": "Small referents (under 5 % of the image)"}
+SUBSETS = {"All": "All referents", "Small": f"Small referents ({SMALL_RULE} of the image)"}
 
 
 def show_table1(t1: pd.DataFrame, title: str, name: str, key: str) -> None:

@@ -7,13 +7,12 @@ import streamlit as st
 
 from apps.dashboard.data import overview_tables
 from apps.dashboard.display import legend_below, show_table
+from tvnet import SIZE_BIN_RULE
 
 
 def page(root, stamp, sel) -> None:
     st.header("Size analysis")
-    st.markdown(
-        "Size buckets by ground-truth area / image area: small < 5 %, medium 5–10 %, big ≥ 10 %."
-    )
+    st.markdown(f"Size buckets by ground-truth area / image area: {SIZE_BIN_RULE}.")
     data = overview_tables(root, stamp, *sel)
     if not data["table1"]:
         st.info("No samples for this selection: pick variants and splits in the sidebar.")

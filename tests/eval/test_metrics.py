@@ -108,6 +108,11 @@ def test_size_bins_edges():
         size_bin(1.5)
     assert list(size_bins([0.01, 0.07, 0.5])) == ["small", "medium", "big"]
     assert list(size_bins(pd.Series([0.05, 0.1]))) == ["medium", "big"]
+    # the words every page, note and figure says are the edges just checked
+    import tvnet
+
+    assert tvnet.SIZE_BIN_RULE == "small < 5 %, medium 5–10 %, big ≥ 10 %"
+    assert tvnet.SMALL_RULE == "under 5 %"
 
 
 def test_aggregate_per_bin_hand_computed():

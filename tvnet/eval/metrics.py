@@ -25,7 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from tvnet.config import MEDIUM_MAX, SMALL_MAX  # the protocol's size bins (design.md §5)
+from tvnet.config import (  # the protocol's size bins (design.md §5)
+    MEDIUM_MAX,
+    SIZE_BIN_RULE,
+    SMALL_MAX,
+    SMALL_RULE,
+)
 from tvnet.eval.rle import encode_rle
 
 PREC_THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -43,6 +48,8 @@ __all__ = [
     "PREC_KEYS",
     "METRIC_KEYS",
     "SIZE_BINS",
+    "SIZE_BIN_RULE",
+    "SMALL_RULE",
     "iou_counts",
     "sample_iou",
     "ris_metrics",

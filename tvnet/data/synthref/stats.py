@@ -110,9 +110,10 @@ def format_stats(stats: dict[str, Any]) -> str:
     row("expressions (samples)", lambda s: str(s["samples"]))
     row("refs (objects referred to)", lambda s: str(s["refs"]))
     row("scenes (images)", lambda s: str(s["scenes"]))
-    row("referent < 5 % of image (small)", lambda s: pct(s["size_bins"]["small"]))
-    row("referent 5–10 % (medium)", lambda s: pct(s["size_bins"]["medium"]))
-    row("referent ≥ 10 % (big)", lambda s: pct(s["size_bins"]["big"]))
+    lo, hi = f"{SMALL_MAX * 100:g}", f"{MEDIUM_MAX * 100:g}"  # the bins of SIZE_BIN_RULE
+    row(f"referent < {lo} % of image (small)", lambda s: pct(s["size_bins"]["small"]))
+    row(f"referent {lo}–{hi} % (medium)", lambda s: pct(s["size_bins"]["medium"]))
+    row(f"referent ≥ {hi} % (big)", lambda s: pct(s["size_bins"]["big"]))
     kinds = sorted({k for s in stats["splits"].values() for k in s["expression_types"]})
     for k in kinds:
         row(f"type: {k}", lambda s, k=k: pct(s["expression_types"].get(k, 0.0)))
