@@ -28,7 +28,7 @@ import pandas as pd
 
 from analysis.calibration import variant_groups
 from analysis.tables import concat_samples, model_variant
-from tvnet.eval.metrics import INFLUENCE_FIELDS
+from tvnet.eval.metrics import INFLUENCE_FIELDS, metrics_from_counts
 
 __all__ = ["INFLUENCE_COLUMNS", "influence_table", "retrieving"]
 
@@ -50,13 +50,12 @@ INFLUENCE_COLUMNS = (
 
 
 def _oiou(inter: pd.Series, union: pd.Series) -> float:
-    """oIoU in % over the rows that record both sums; as :func:`tvnet.ris_metrics` has it,
-    100 when every such row is empty on empty (ΣU = 0), NaN when there is no such row."""
+    """oIoU in % over the rows that record both sums, by
+    :func:`tvnet.eval.metrics.metrics_from_counts`: 100 when every such row is empty on empty
+    (ΣU = 0), NaN when there is no such row."""
     ok = inter.notna() & union.notna()
-    if not ok.any():
-        return np.nan
-    u = float(union[ok].sum())
-    return 100.0 * float(inter[ok].sum()) / u if u else 100.0
+    counts = (inter[ok].astype("int64"), union[ok].astype("int64"))
+    return 100.0 * float(metrics_from_counts(*counts)["overall_iou"])
 
 
 def influence_table(data: Any) -> pd.DataFrame:
