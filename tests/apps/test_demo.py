@@ -754,7 +754,8 @@ def test_bundled_model_answers_an_example(tmp_path):
         found = p.candidate_influence(image, row["expression"], indices)
         shown = [float(r[-2].removesuffix(" %")) for r in table["data"]]
         assert shown == pytest.approx([100 * f.changed for f in found], abs=0.2)
-        assert max(shown) > 0.5  # 0.3–1.1 % here (fp32 EPYC): not all "0 %"
+        # the top five 2.0–3.9 % in bf16, 1.9–3.5 % in fp32 (full-320k, Zen 5): not all "0 %"
+        assert max(shown) > 0.5
 
         # mirror averaging: the answer and every influence view are the Predictor's own
         # mirror-averaged ones, and the page says what is averaged and what is not
@@ -784,7 +785,7 @@ def test_bundled_model_answers_an_example(tmp_path):
         assert shown == pytest.approx([100 * f.changed for f in found], abs=0.2)
         found1 = p.candidate_influence(image, row["expression"], indices, pred=single)
         apart = [100 * abs(a.changed - b.changed) for a, b in zip(found, found1)]
-        assert max(apart) > 0.2, apart
+        assert max(apart) > 0.2, apart  # the largest 1.6 points in bf16, 1.0 in fp32 (Zen 5)
         del p
 
         tiny = tmp_path / "tiny.png"
