@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument(
         "--runtime",
         choices=RUNTIMES,
-        help="see tvnet.inference.runtime (default auto)",
+        help="see tvnet.runtime (default auto)",
     )
     ap.add_argument(
         "--scenes",

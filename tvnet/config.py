@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 HighRes = Literal["none", "cct", "amf"]
-# where the frozen inference-only networks run (tvnet.inference.runtime; no torch for --help)
+# where the frozen inference-only networks run (tvnet.runtime; no torch for --help)
 RUNTIMES = ("auto", "torch", "onnxruntime")
 # The CMPC evaluation protocol (docs/design.md §5): a pixel is foreground where sigmoid ≥ this;
 # the default of tvnet eval, tvnet predict, the Predictor and every calibration.

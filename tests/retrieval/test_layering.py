@@ -1,20 +1,25 @@
-"""tvnet/retrieval sits below the model, training, evaluation and the Predictor
-(docs/design.md §8): none of its modules imports those layers."""
+"""Data flows one way (docs/design.md §8): tvnet/retrieval imports neither the model nor any
+later layer, and tvnet/model imports no layer after it (training, evaluation, the Predictor).
+What they share with those layers (weights, BatchNorm folding, the ONNX runtime) sits beside
+them at the package's top."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-import tvnet.retrieval
+import pytest
 
-HIGHER = ("tvnet.train", "tvnet.eval", "tvnet.engine", "tvnet.inference", "tvnet.predictor")
-# Leaves that only make a frozen network fast (no dependency on the Predictor): the backbone
-# and the retrieval encoders share them (tvnet/inference/__init__.py).
-LEAVES = ("tvnet.inference.folding", "tvnet.inference.runtime")
+import tvnet
+
+LATER = {
+    "retrieval": ("tvnet.model", "tvnet.train", "tvnet.eval", "tvnet.inference", "tvnet.cli"),
+    "model": ("tvnet.train", "tvnet.eval", "tvnet.inference", "tvnet.cli"),
+}
 
 
 def _imports(path: Path) -> list[str]:
+    """Every absolute import in ``path``, at any depth (a function's lazy import counts)."""
     names = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
@@ -28,12 +33,25 @@ def _within(name: str, packages: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in packages)
 
 
-def test_retrieval_imports_no_higher_layer():
-    root = Path(tvnet.retrieval.__file__).parent
-    bad = {
+def later_imports(package: str) -> set[str]:
+    root = Path(tvnet.__file__).parent / package
+    return {
         f"{f.name}: {name}"
-        for f in sorted(root.glob("*.py"))
+        for f in sorted(root.rglob("*.py"))
         for name in _imports(f)
-        if _within(name, HIGHER) and not _within(name, LEAVES)
+        if _within(name, LATER[package])
     }
-    assert not bad, f"tvnet/retrieval imports a higher layer: {sorted(bad)}"
+
+
+@pytest.mark.parametrize("package", sorted(LATER))
+def test_a_layer_imports_no_later_one(package):
+    bad = later_imports(package)
+    assert not bad, f"tvnet/{package} imports a later layer: {sorted(bad)}"
+
+
+def test_the_check_sees_a_lazy_import(tmp_path):
+    """The walk finds an import inside a function, as the model's lazy ones were."""
+    f = tmp_path / "m.py"
+    f.write_text("def f():\n    from tvnet.inference.predictor import Predictor\n")
+    assert _within("tvnet.inference.predictor.Predictor", LATER["model"])
+    assert "tvnet.inference.predictor" in _imports(f)

@@ -91,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=RUNTIMES,
         help="where the backbone runs when no feature cache is used: BatchNorm folded, in "
         "PyTorch or onnxruntime (default: $TVNET_RUNTIME or auto = onnxruntime on CPUs "
-        "without bf16 or with --no-amp; see tvnet.inference.runtime)",
+        "without bf16 or with --no-amp; see tvnet.runtime)",
     )
     p.add_argument(
         "--no-influence",
@@ -128,8 +128,8 @@ def run(args: argparse.Namespace) -> int:
     from tvnet.eval.dump_writer import check_dump_target
     from tvnet.eval.evaluator import evaluate
     from tvnet.eval.metrics import PREC_KEYS
-    from tvnet.inference.runtime import resolve_runtime
     from tvnet.io import default_device
+    from tvnet.runtime import resolve_runtime
     from tvnet.train.batches import SplitTable
     from tvnet.train.features import FeatureCache
     from tvnet.warmstart import checkpoint_init

@@ -90,8 +90,8 @@ def load_checkpoint_parts(
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
     from tvnet.data.model_words import known_words, model_lexicon
     from tvnet.eval.calibration import CALIBRATION_FILE, load_calibration
-    from tvnet.inference.runtime import resolve_runtime
     from tvnet.io import default_device
+    from tvnet.runtime import resolve_runtime
     from tvnet.warmstart import checkpoint_init
     from tvnet.weights import common_words
 

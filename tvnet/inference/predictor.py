@@ -154,7 +154,7 @@ class Predictor:
 
         ``runtime``: where the frozen networks (backbone, retrieval encoders) run: ``"torch"``,
         ``"onnxruntime"``, or None = ``$TVNET_RUNTIME`` or ``"auto"`` (onnxruntime on fp32-only
-        CPUs, where it is faster; :mod:`tvnet.inference.runtime`; the retrieval text encoder
+        CPUs, where it is faster; :mod:`tvnet.runtime`; the retrieval text encoder
         never autocasts, so "auto" runs it on onnxruntime on every CPU). The first load of new
         weights exports them to ONNX (≈ 15 s each, cached on disk).
 

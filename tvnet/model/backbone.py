@@ -78,7 +78,7 @@ class Backbone(nn.Module):
         self.feature_norm = cfg.feature_norm
         self.grid = cfg.input_size // 8
         self.input_size = cfg.input_size
-        self.onnx = None  # the folded body as an inference.runtime.OnnxModule, under onnxruntime
+        self.onnx = None  # the folded body as an tvnet.runtime.OnnxModule, under onnxruntime
         pc = getattr(self.body, "pretrained_cfg", {}) or {}
         mean = torch.tensor(pc.get("mean", IMAGENET_MEAN))
         std = torch.tensor(pc.get("std", IMAGENET_STD))
@@ -103,14 +103,14 @@ class Backbone(nn.Module):
 
     def optimize_for_inference(self, runtime: str | None = "torch", amp: bool = True) -> Backbone:
         """Fold BatchNorm into the convolutions and switch to ``channels_last``, in place
-        (:mod:`tvnet.inference.folding`): the same features up to float rounding, ≈ 1.5× faster
+        (:mod:`tvnet.folding`): the same features up to float rounding, ≈ 1.5× faster
         on a CPU. Afterwards the backbone cannot train and its model must not be saved.
 
-        ``runtime``: ``"onnxruntime"`` (or ``"auto"``/None with ``amp``, see :mod:`tvnet.inference.runtime`) also
+        ``runtime``: ``"onnxruntime"`` (or ``"auto"``/None with ``amp``, see :mod:`tvnet.runtime`) also
         exports the folded body for ``input_size``² inputs and any batch, and :meth:`extract`
         then runs it there (other input sizes stay in PyTorch)."""
-        from tvnet.inference.folding import fold_batchnorm
-        from tvnet.inference.runtime import resolve_runtime, try_onnx
+        from tvnet.folding import fold_batchnorm
+        from tvnet.runtime import resolve_runtime, try_onnx
 
         device = self.in_scale.device
         runtime = resolve_runtime(runtime, device, amp)

@@ -64,7 +64,7 @@ def text_model_digest(source: str | None) -> str:
     import hashlib
     import json
 
-    from tvnet.inference.runtime import cache_root
+    from tvnet.runtime import cache_root
 
     path = hf_model_dir(source)
     files = [path / n for n in _MODEL_FILES if (path / n).is_file()]

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from tvnet.amp import autocast_context
-from tvnet.inference.folding import fold_batchnorm
+from tvnet.folding import fold_batchnorm
 from tvnet.weights import LITE0_MEAN, LITE0_STD, PACKAGE_EFFNET
 
 
@@ -64,7 +64,7 @@ class ImageEncoder:
     ) -> None:
         import timm
 
-        from tvnet.inference.runtime import resolve_runtime, try_onnx
+        from tvnet.runtime import resolve_runtime, try_onnx
 
         if weights is not None and str(weights) == PACKAGE_EFFNET:
             if backbone != "tf_efficientnet_lite0":

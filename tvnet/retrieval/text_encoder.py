@@ -78,7 +78,7 @@ class TextEncoder:
         max_length: int = 128,
         runtime: str | None = "torch",
     ) -> None:
-        from tvnet.inference.runtime import resolve_runtime
+        from tvnet.runtime import resolve_runtime
 
         if model_dir is None or str(model_dir) == PACKAGE_MINILM:
             path = minilm_model_dir()
@@ -107,7 +107,7 @@ class TextEncoder:
     def _start_fast(self, key: str) -> bool:
         """Tokenizer and ONNX session from the cache entry of ``key``, without transformers;
         False (nothing set) when there is none or it does not load."""
-        from tvnet.inference.runtime import cache_root
+        from tvnet.runtime import cache_root
 
         try:
             entry = json.loads((cache_root() / FAST_FOLDER / f"{key}.json").read_text("utf-8"))
@@ -135,7 +135,7 @@ class TextEncoder:
         self.dim = int(self.model.config.hidden_size)
         self.pooled = MeanPooled(self.model).eval()
         if on_ort:
-            from tvnet.inference.runtime import try_onnx
+            from tvnet.runtime import try_onnx
 
             ex = self.tokenizer(
                 ["an example sentence to trace", "a shorter one"], padding=True, return_tensors="pt"
@@ -152,8 +152,8 @@ class TextEncoder:
     def _record_fast(self, key: str) -> None:
         """Write the cache entry that lets the next start with ``key`` skip transformers, if
         the fast tokenizer gives this tokenizer's ids and the export is on disk."""
-        from tvnet.inference.runtime import cache_root
         from tvnet.io import atomic_write_json
+        from tvnet.runtime import cache_root
 
         tok = self.tokenizer
         pad = {
@@ -248,7 +248,7 @@ def fast_key(path: Path, max_length: int) -> str | None:
     tokenizer.json or no single-file weights (such a model always starts slowly)."""
     from importlib.metadata import version
 
-    from tvnet.inference.runtime import FORMAT
+    from tvnet.runtime import FORMAT
 
     weights = [path / n for n in _WEIGHT_FILES if (path / n).is_file()]
     if not weights or not (path / "tokenizer.json").is_file():
@@ -295,13 +295,13 @@ class FastTokenizer:
 
 class OnnxFile:
     """A cached ONNX export run by onnxruntime with tvnet's session options
-    (:func:`~tvnet.inference.runtime.session_options`), called like
-    :class:`~tvnet.inference.runtime.OnnxModule` (tensors in, list out)."""
+    (:func:`~tvnet.runtime.session_options`), called like
+    :class:`~tvnet.runtime.OnnxModule` (tensors in, list out)."""
 
     def __init__(self, path: Path) -> None:
         import onnxruntime as ort
 
-        from tvnet.inference.runtime import session_options
+        from tvnet.runtime import session_options
 
         self.path = path
         self.session = ort.InferenceSession(

@@ -1,4 +1,4 @@
-"""BatchNorm folding for inference (tvnet.inference.folding) and the one-call siamese pass."""
+"""BatchNorm folding for inference (tvnet.folding) and the one-call siamese pass."""
 
 import copy
 
@@ -8,7 +8,7 @@ from torch import nn
 
 from tvnet import build_model
 from tvnet.checkpoint import CheckpointError, save_checkpoint
-from tvnet.inference.folding import FoldedActivation, fold_batchnorm
+from tvnet.folding import FoldedActivation, fold_batchnorm
 from tvnet.weights import load_efficientnet_lite0_imagenet
 
 

@@ -1,4 +1,4 @@
-"""The onnxruntime path for frozen networks (tvnet.inference.runtime): same numbers as PyTorch, a disk
+"""The onnxruntime path for frozen networks (tvnet.runtime): same numbers as PyTorch, a disk
 cache that is reused, invalidated by new weights and repaired when damaged."""
 
 import copy
@@ -12,7 +12,7 @@ from torch import nn
 from tests.conftest import save_tiny_model
 from tvnet import Predictor, build_model
 from tvnet.amp import cpu_bf16_supported
-from tvnet.inference.runtime import (
+from tvnet.runtime import (
     OnnxModule,
     cache_limit_bytes,
     onnxruntime_available,
