@@ -250,12 +250,12 @@ def training_table(dumps: Iterable[Any], samples: pd.DataFrame | None = None) ->
     """How each evaluated checkpoint trained, one row per dataset, row name and checkpoint (a
     val and a test dump of one checkpoint make one row): its training samples (over its
     warm-start chain) and, where the checkpoint recorded them (``training_time``, read by
-    :func:`tvnet.train.record.totals`), the wall time in minutes, the part of it the run was
+    :func:`tvnet.record.totals`), the wall time in minutes, the part of it the run was
     suspended (a lower bound; NaN in records older than that count), samples/s of the rest,
     processor and precision (all runs' when they differ). Row names are Table 1's when ``samples`` (the rows
     of :func:`concat_samples`) are given, which also keeps only their runs. Empty when no dump
     records a budget or a time."""
-    from tvnet.train.record import totals
+    from tvnet.record import totals
 
     names = samples.groupby("run", sort=False)["variant"].first() if samples is not None else None
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}

@@ -43,8 +43,8 @@ from tvnet.cli.train import load_config
 from tvnet.config import VARIANTS
 from tvnet.data.tokenize import PAD, UNK, Vocab
 from tvnet.model.head import training_loss
+from tvnet.record import processor
 from tvnet.train.optim import make_optimizer
-from tvnet.train.record import processor
 
 
 def device_label(device: str, amp: bool) -> tuple[str, str]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from tvnet import build_model
 from tvnet.data.refer import open_refer
 from tvnet.data.tokenize import Vocab
-from tvnet.train.batches import BatchLoader, SplitTable
-from tvnet.train.features import FeatureCache
+from tvnet.loader.batches import BatchLoader, SplitTable
+from tvnet.loader.features import FeatureCache
 
 
 def cached_splits(data: str, cache_root: str, splits=("train", "val"), **overrides):

@@ -59,7 +59,7 @@ def main() -> None:
     from tvnet.data.refer import open_refer
     from tvnet.data.transforms import Letterbox
     from tvnet.eval.calibration import cross_validate
-    from tvnet.train.batches import BatchLoader, SplitTable
+    from tvnet.loader.batches import BatchLoader, SplitTable
 
     model = load_checkpoint(args.checkpoint).eval()
     model.backbone.optimize_for_inference("torch", amp=not args.no_amp)

@@ -17,7 +17,7 @@ import torch
 
 from tvnet.checkpoint import load_checkpoint
 from tvnet.data.refer import open_refer
-from tvnet.train.batches import BatchLoader, SplitTable
+from tvnet.loader.batches import BatchLoader, SplitTable
 
 
 def main() -> None:

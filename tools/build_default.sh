@@ -169,7 +169,7 @@ log "build: data $DATA (train $SYNTH_TRAIN, val $SYNTH_VAL, test $SYNTH_TEST, se
   "$([ "$TRAIN_DATA" = "$DATA" ] || echo "trained on $TRAIN_DATA (train $TRAIN_SIZE);")" \
   "runs $RUNS; recipe $CONFIG, $TARGET steps${STEPS:+ (STEPS)}; variants $VARIANTS;" \
   "device ${DEVICE:-as tvnet picks}; package $([ "$PACKAGE" = 1 ] && echo "into $ASSETS" || echo no)"
-log "host: $(uname -n), $(nproc) CPUs ($("${PY[@]}" -c 'from tvnet.train.record import cpu_model; print(cpu_model())' 2>/dev/null))," \
+log "host: $(uname -n), $(nproc) CPUs ($("${PY[@]}" -c 'from tvnet.record import cpu_model; print(cpu_model())' 2>/dev/null))," \
   "OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}"
 
 # 1. SynthRef (deterministic: the same seed and sizes give byte-identical files)

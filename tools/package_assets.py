@@ -118,7 +118,7 @@ def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
         "step": meta.get("step"),
         "init": portable(checkpoint_init(src, meta)),
     }
-    if meta.get("training_time"):  # how long and where it trained (tvnet/train/record.py)
+    if meta.get("training_time"):  # how long and where it trained (tvnet/record.py)
         extra["training_time"] = meta["training_time"]
     if meta.get("known_words"):  # the Predictor's lexicon reads them (tvnet/data/lexicon.py)
         extra["known_words"] = meta["known_words"]

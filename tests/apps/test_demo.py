@@ -822,7 +822,7 @@ def test_lineage_note_counts_the_earlier_runs():
     )
     assert mod.training_summary({**info, "init": None}, "full") == "3,000 steps × 8"
     assert mod.training_summary({"step": None}, "full") == "untrained"
-    # the checkpoint's training time (tvnet/train/record.py): 2 runs, 160k samples in 3422 s
+    # the checkpoint's training time (tvnet/record.py): 2 runs, 160k samples in 3422 s
     runs = [
         {"wall_s": 1000.0, "processor": "AMD EPYC", "precision": "bf16 autocast"},
         {"wall_s": 2422.0, "processor": "AMD EPYC", "precision": "fp32"},

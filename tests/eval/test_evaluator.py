@@ -10,8 +10,8 @@ from tvnet.eval.dump import load_dump
 from tvnet.eval.evaluator import evaluate
 from tvnet.eval.metrics import aggregate
 from tvnet.eval.rle import decode_rle
-from tvnet.train.batches import BatchLoader, SplitTable
-from tvnet.train.features import FeatureCache
+from tvnet.loader.batches import BatchLoader, SplitTable
+from tvnet.loader.features import FeatureCache
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_mirror_averaged_answers_are_scored_and_labelled(tiny_synthref, model, t
     from tvnet.data.mirror import mirrored
     from tvnet.data.transforms import Letterbox
     from tvnet.eval.evaluator import flip_content
-    from tvnet.train.batches import BatchLoader
+    from tvnet.loader.batches import BatchLoader
 
     refer = tiny_synthref["refer"]
     table = SplitTable.for_model(refer, "val", model, tiny_synthref["pool"])
@@ -177,7 +177,7 @@ def test_eval_cli_on_a_folded_backbone_scores_like_the_model(
     from tvnet.cli import main as cli_main
 
     refer = tiny_synthref["refer"]
-    # what tvnet train records of its runs (tvnet/train/record.py): two runs, 120 s in all
+    # what tvnet train records of its runs (tvnet/record.py): two runs, 120 s in all
     run = {"from_step": 0, "to_step": 300, "wall_s": 90.0, "batch_size": 8, "threads": 2,
            "device": "cpu", "processor": "CPU X", "precision": "fp32", "world_size": 1}  # fmt: skip
     record = {"runs": [run, {**run, "from_step": 300, "to_step": 400, "wall_s": 30.0}],
@@ -275,7 +275,7 @@ def test_rows_record_score_confidence_and_what_the_neighbour_changed(
     assert s["randnb_inter"].isna().all() and s["confidence"].isna().all()  # none asked for
     # the score is the stability score of the answer's own map: recompute one row
     from tvnet.data.transforms import Letterbox
-    from tvnet.train.batches import BatchLoader
+    from tvnet.loader.batches import BatchLoader
 
     loader = BatchLoader(refer, table, model.cfg.input_size, True, None)
     with torch.no_grad():

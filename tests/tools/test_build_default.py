@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from dumps_fixture import write_hand_dump
 
-from tvnet.train import record
+from tvnet import record
 
 REPO = Path(__file__).resolve().parents[2]
 DONE, TODO, CONFLICT = 0, 10, 11
@@ -230,7 +230,7 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     with pytest.raises(SystemExit, match="cannot be tied to"):
         _tool("package_assets").ship_checkpoint(stale, dst, Path("data/synthref"))
     assert (dst / "config.json").read_bytes() == before
-    # how long and where it trained travels with it (tvnet/train/record.py)
+    # how long and where it trained travels with it (tvnet/record.py)
     assert read_checkpoint_config(dst)["training_time"] == meta["training_time"]
     assert meta["training_time"]["samples"] == 24 and meta["training_time"]["samples_per_s"] == 16
     # its dump, scored from the training weights, is bound to the shipped ones, the training

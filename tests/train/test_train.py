@@ -14,9 +14,9 @@ from safetensors.torch import load_file
 from tests.conftest import TINY_MODEL
 from tvnet.amp import cpu_bf16_supported
 from tvnet.config import TrainConfig, preset_config
+from tvnet.record import cpu_model
 from tvnet.train.loop import process_device, train
 from tvnet.train.optim import make_optimizer
-from tvnet.train.record import cpu_model
 
 
 def _cfg(variant="full"):
@@ -76,7 +76,7 @@ def test_a_run_suspended_mid_training_records_the_pause_apart(tiny_synthref, tmp
     script.write_text(
         "import sys\n"
         "from pathlib import Path\n"
-        "import tvnet.train.record as record\n"
+        "import tvnet.record as record\n"
         "record.STALL_MIN_S, record.STALL_FACTOR = 1.0, 5.0\n"
         "import torch\n"
         "from tests.conftest import TINY_MODEL\n"

@@ -129,9 +129,9 @@ def run(args: argparse.Namespace) -> int:
     from tvnet.eval.evaluator import evaluate
     from tvnet.eval.metrics import PREC_KEYS
     from tvnet.io import default_device
+    from tvnet.loader.batches import SplitTable
+    from tvnet.loader.features import FeatureCache
     from tvnet.runtime import resolve_runtime
-    from tvnet.train.batches import SplitTable
-    from tvnet.train.features import FeatureCache
     from tvnet.warmstart import checkpoint_init
 
     device = args.device or default_device()
@@ -258,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
         "config": meta.get("model"),
         "train": meta.get("train"),
         "step": meta.get("step"),  # the step it reached (a run may stop before train.steps)
-        # how long and where the weights trained (tvnet/train/record.py; None before it existed)
+        # how long and where the weights trained (tvnet/record.py; None before it existed)
         "training_time": meta.get("training_time"),
         # a warm start's source: analysis keeps such runs apart from runs from scratch
         "init": checkpoint_init(args.checkpoint, meta),

@@ -161,8 +161,8 @@ class Dump:
     def training(self) -> str:
         """How long and where its weights trained, in a line, e.g. "57 min at 46.8 samples/s,
         AMD EPYC, bf16 autocast"; ``""`` when the checkpoint recorded no training time
-        (run.json's ``training_time``, from the checkpoint: :mod:`tvnet.train.record`)."""
-        from tvnet.train.record import summary
+        (run.json's ``training_time``, from the checkpoint: :mod:`tvnet.record`)."""
+        from tvnet.record import summary
 
         return summary(self.run.get("training_time"))  # "" for a damaged record too
 

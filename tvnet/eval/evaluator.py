@@ -43,8 +43,8 @@ from tvnet.data.transforms import Letterbox, letterbox_mask
 from tvnet.eval.calibration import mask_score
 from tvnet.eval.dump_writer import DumpWriter
 from tvnet.eval.metrics import RISEvaluator, iou_counts, sample_iou
-from tvnet.train.batches import BatchLoader, SplitTable
-from tvnet.train.features import FeatureCache
+from tvnet.loader.batches import BatchLoader, SplitTable
+from tvnet.loader.features import FeatureCache
 
 
 def random_neighbours(

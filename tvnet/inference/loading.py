@@ -133,7 +133,7 @@ def load_checkpoint_parts(
         "data": meta.get("data"),
         "train": meta.get("train"),
         "step": meta.get("step"),
-        "training_time": meta.get("training_time"),  # tvnet/train/record.py
+        "training_time": meta.get("training_time"),  # tvnet/record.py
         "init": checkpoint_init(path, meta),  # a warm start's source, see tvnet train --init
         "runtime": "onnxruntime" if model.backbone.onnx is not None else "torch",
         # the retrieval sentence encoder never autocasts, so "auto" puts it on onnxruntime

@@ -1,7 +1,7 @@
 """Training (docs/design.md §6): the loop (:mod:`tvnet.train.loop`), its optimiser and schedule
-(:mod:`tvnet.train.optim`), the batches it reads (:mod:`tvnet.train.batches`, shared with the
-evaluator), the frozen-backbone feature cache (:mod:`tvnet.train.features`) and what a run
-records of its machine and time (:mod:`tvnet.train.record`).
+(:mod:`tvnet.train.optim`) and what a resume keeps (:mod:`tvnet.train.resume`). It reads its
+batches through :mod:`tvnet.loader`, validates through :mod:`tvnet.eval.evaluator` and records
+its machine and time through :mod:`tvnet.record`.
 
 Nothing is imported here, so importing a submodule costs only that submodule.
 """

@@ -24,17 +24,16 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from tvnet import warmstart
+from tvnet import record, warmstart
 from tvnet.amp import autocast_context, cuda_fast_paths, grad_scaler
 from tvnet.config import CHECKPOINT_CONFIG, TRAINING_LOG, ModelConfig, TrainConfig
 from tvnet.data.refer import open_refer
 from tvnet.eval.dump import SAMPLES_FILE
 from tvnet.eval.evaluator import evaluate
 from tvnet.io import atomic_write_json
+from tvnet.loader.batches import BatchLoader, Prefetcher, SplitTable, widen
+from tvnet.loader.features import FeatureCache
 from tvnet.model.head import training_loss
-from tvnet.train import record
-from tvnet.train.batches import BatchLoader, Prefetcher, SplitTable, widen
-from tvnet.train.features import FeatureCache
 from tvnet.train.optim import load_optimizer, make_optimizer, poly_lr, save_optimizer
 from tvnet.train.resume import check_finite, check_same_data, check_same_recipe, log_up_to
 
@@ -50,7 +49,7 @@ class TrainResult:
     samples_per_s: float  # of the time not suspended (stalled_s)
     final_loss: float
     val: dict[str, Any] | None
-    stalled_s: float = 0.0  # of wall_s, suspended (tvnet.train.record.StallClock)
+    stalled_s: float = 0.0  # of wall_s, suspended (tvnet.record.StallClock)
 
 
 class _Order:
@@ -278,7 +277,7 @@ def train(
 
     # a word-piece model's training words, for the Predictor's lexicon
     known = {"known_words": train_words} if model_cfg.text_encoder == "hf_tokens" else {}
-    # how long it trained and where, over resumed runs (tvnet/train/record.py)
+    # how long it trained and where, over resumed runs (tvnet/record.py)
     earlier_time = resumed.get("training_time")
     this_machine = record.machine(device, train_cfg.amp, world)
 
@@ -346,7 +345,7 @@ def train(
         inputs = loader.inputs(idx, seed=(train_cfg.seed, step), part=part)
         return inputs, loader.masks(idx[part[0] : part[1]])
 
-    # the next batch is made while this one trains (tvnet.train.batches.Prefetcher)
+    # the next batch is made while this one trains (tvnet.loader.batches.Prefetcher)
     batches = Prefetcher(make_batch, start_step, train_cfg.steps) if prefetch else None
     try:
         for step in range(start_step, train_cfg.steps):

@@ -19,7 +19,7 @@ from tvnet.config import MAX_TOKENS
 from tvnet.data.refer import ReferDataset, Sample
 from tvnet.data.tokenize import Vocab
 from tvnet.data.transforms import decode_pool, each, letterbox_mask, load_letterboxed
-from tvnet.train.features import FeatureCache
+from tvnet.loader.features import FeatureCache
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""What a run records of the machine it ran on (tvnet/train/record.py)."""
+"""What a run records of the machine it ran on (tvnet/record.py)."""
 
 import pytest
 
-from tvnet.train.record import (
+from tvnet.record import (
     STALL_MIN_S,
     StallClock,
     cpu_model,

@@ -1,4 +1,4 @@
-"""The training/evaluation batches (tvnet/train/batches.py): letterboxed images, tokens, masks
+"""The training/evaluation batches (tvnet/loader/batches.py): letterboxed images, tokens, masks
 and, with a neighbour table, the retrieved image — on a small SynthRef."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from tvnet.data.refer import ReferDataset, open_refer
 from tvnet.data.synthref import generate
 from tvnet.data.tokenize import Vocab
 from tvnet.data.transforms import Letterbox, letterbox, letterbox_mask, to_tensor
+from tvnet.loader.batches import BatchLoader, SplitTable, load_neighbours
 from tvnet.retrieval.neighbours import neighbours_path
-from tvnet.train.batches import BatchLoader, SplitTable, load_neighbours
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +209,7 @@ def test_augmented_batches_rewrite_the_text_reproducibly(refer: ReferDataset) ->
 def test_prefetcher_gives_each_step_its_own_batch() -> None:
     import threading
 
-    from tvnet.train.batches import Prefetcher
+    from tvnet.loader.batches import Prefetcher
 
     threads: list[str] = []
     made: list[tuple[int, str]] = []  # (step, thread): the worker may append concurrently

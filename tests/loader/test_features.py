@@ -12,9 +12,9 @@ from tvnet.amp import cpu_bf16_supported, cpu_has_bf16
 from tvnet.data.refer import open_refer
 from tvnet.data.tokenize import Vocab
 from tvnet.data.transforms import letterbox, to_tensor
-from tvnet.train import features
-from tvnet.train.batches import widen
-from tvnet.train.features import LEVELS, FeatureCache, cache_precision
+from tvnet.loader import features
+from tvnet.loader.batches import widen
+from tvnet.loader.features import LEVELS, FeatureCache, cache_precision
 
 
 @pytest.fixture(scope="module")

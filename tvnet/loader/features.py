@@ -188,7 +188,7 @@ class FeatureCache:
     ) -> list[torch.Tensor | None]:
         """Features [V2..V5] of ``image_ids`` as B×C×H×W tensors: float32, or with
         ``widen=False`` the stored fp16 rows, for the caller to widen (exactly, with
-        :func:`tvnet.train.batches.widen`) in its own thread. ``v2=False``: None in V2's place,
+        :func:`tvnet.loader.batches.widen`) in its own thread. ``v2=False``: None in V2's place,
         not read (a retrieved image's V2, which no variant reads:
         :meth:`tvnet.model.tvnet.TVNet.visual` keeps only its V3–V5; 39 % of an image's cached
         bytes; docs/experiments.md, "Reading the feature cache").

@@ -1,7 +1,6 @@
-"""Data flows one way (docs/design.md §8): tvnet/retrieval imports neither the model nor any
-later layer, and tvnet/model imports no layer after it (training, evaluation, the Predictor).
-What they share with those layers (weights, BatchNorm folding, the ONNX runtime) sits beside
-them at the package's top."""
+"""Data flows one way (docs/design.md §8): data → retrieval → loader → model → eval → train →
+inference → cli, and no package imports one after it. What several share (weights, BatchNorm
+folding, the ONNX runtime, a run's record) sits beside them at the package's top."""
 
 from __future__ import annotations
 
@@ -12,10 +11,8 @@ import pytest
 
 import tvnet
 
-LATER = {
-    "retrieval": ("tvnet.model", "tvnet.train", "tvnet.eval", "tvnet.inference", "tvnet.cli"),
-    "model": ("tvnet.train", "tvnet.eval", "tvnet.inference", "tvnet.cli"),
-}
+ORDER = ("data", "retrieval", "loader", "model", "eval", "train", "inference", "cli")
+LATER = {p: tuple(f"tvnet.{q}" for q in ORDER[i + 1 :]) for i, p in enumerate(ORDER[:-1])}
 
 
 def _imports(path: Path) -> list[str]:
