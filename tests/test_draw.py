@@ -84,6 +84,16 @@ def test_difference_colours():
     assert background == [40, 40, 40]
 
 
+def test_colour_stops_are_the_heat_maps_colours_at_even_steps():
+    lut = draw.colormap("inferno")
+    stops = draw.colour_stops(3)
+    # 0, 1/2, 1 → lut[0], lut[round(127.5) = 128], lut[255]
+    assert stops == ("#000003", "#{:02x}{:02x}{:02x}".format(*lut[128]), "#fcfea4")
+    assert len(draw.colour_stops(9)) == 9 and draw.colour_stops(9)[0] == "#000003"
+    with pytest.raises(ValueError, match="at least 2"):
+        draw.colour_stops(1)
+
+
 def test_heatmap_blends_inferno_over_the_greyed_image():
     lut = draw.colormap("inferno")
     assert lut.shape == (256, 3) and lut[0].tolist() == [0, 0, 3]

@@ -11,7 +11,8 @@ model's weights started (:func:`lineage`, :func:`default_checkpoint`); the confi
 (:func:`load_dump`, :func:`load_dumps`, :func:`decode_rle`, ``RUN_FILE``, ``SAMPLES_FILE``,
 :class:`DumpError`) and :func:`refer_location`, the dataset folder a dump names; the metrics
 (:func:`ris_metrics`, ``SIZE_BINS``); the one renderer of masks and maps over images
-(:func:`overlay`, :func:`difference`, :func:`heatmap`, :func:`mark_point`); and the ``tvnet``
+(:func:`overlay`, :func:`difference`, :func:`heatmap`, :func:`mark_point`,
+:func:`colour_stops` for a heat map's colour bar, ``MASK_RGB``, a mask's fill); and the ``tvnet``
 CLI, with :func:`positive_int`, its check of a count ≥ 1, which the apps' command lines share.
 Every name loads lazily: ``import tvnet`` (and ``tvnet --help``) imports no torch, and neither
 does reading a dump.
@@ -37,7 +38,7 @@ _METRICS = (
     "ris_metrics", "SIZE_BINS", "SIZE_BIN_RULE", "SMALL_RULE", "PREC_THRESHOLDS",
     "CURVE_THRESHOLDS",
 )  # fmt: skip
-_DRAW = ("overlay", "difference", "heatmap", "mark_point")
+_DRAW = ("overlay", "difference", "heatmap", "mark_point", "colour_stops", "MASK_RGB")
 __all__ = [
     "build_model",
     "default_checkpoint",
@@ -75,6 +76,8 @@ __all__ = [
     "difference",
     "heatmap",
     "mark_point",
+    "colour_stops",
+    "MASK_RGB",
     "positive_int",
     "__version__",
 ]
@@ -84,7 +87,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tvnet.cli import positive_int
     from tvnet.config import SYNTHREF_DEFAULTS, VARIANTS, ModelConfig, preset_config
     from tvnet.data.refer import refer_location
-    from tvnet.draw import difference, heatmap, mark_point, overlay
+    from tvnet.draw import MASK_RGB, colour_stops, difference, heatmap, mark_point, overlay
     from tvnet.eval.calibration import CORRECT_IOU, load_calibration
     from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE, DumpError, load_dump, load_dumps
     from tvnet.eval.metrics import (

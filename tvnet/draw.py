@@ -6,7 +6,9 @@ through it (docs/design.md §7, §8).
 - :func:`difference`: a prediction against its ground truth: green found, red false alarm,
   blue missed;
 - :func:`heatmap`: a map of any range coloured (inferno) over a greyed image;
-- :func:`mark_point`: a red ring with four ticks around a point.
+- :func:`mark_point`: a red ring with four ticks around a point;
+- :func:`colour_stops`: a colour map's colours at evenly spaced values, for a colour bar
+  beside a heat map.
 
 Images are H×W×3 uint8 arrays, masks H×W booleans; every function returns a new uint8 array
 and leaves its inputs alone. numpy and PIL's line drawing only: no torch, and no matplotlib for
@@ -63,6 +65,15 @@ def colormap(name: str = "inferno") -> np.ndarray:
         lut = (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
     lut.flags.writeable = False
     return lut
+
+
+def colour_stops(n: int = 9, cmap: str = "inferno") -> tuple[str, ...]:
+    """``n`` ≥ 2 colours of ``cmap`` (as :func:`heatmap` draws it) at 0, 1/(n − 1) … 1, as
+    CSS hex strings: a colour bar's gradient."""
+    if n < 2:
+        raise ValueError(f"a colour bar needs at least 2 stops, got {n}")
+    lut = colormap(cmap)
+    return tuple("#{:02x}{:02x}{:02x}".format(*lut[round(i * 255 / (n - 1))]) for i in range(n))
 
 
 def edge(mask: np.ndarray, width: int = 2) -> np.ndarray:

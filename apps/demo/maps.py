@@ -15,22 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from tvnet import heatmap, overlay
+from tvnet import MASK_RGB, colour_stops, heatmap, overlay
 
-# inferno at 0, 1/8 … 1 (matplotlib), the colour map tvnet.heatmap draws with
-INFERNO = (
-    "#000004",
-    "#210c4a",
-    "#57106e",
-    "#8a226a",
-    "#bc3754",
-    "#e45a31",
-    "#f98e09",
-    "#f9cb35",
-    "#fcffa4",
-)
-# the neighbour's influence: pixels in both masks, added by the neighbour, removed by it
-BOTH, ADDED, REMOVED = (34, 211, 238), (230, 40, 40), (250, 200, 0)
+INFERNO = colour_stops(9)  # the colour bar: the colours tvnet.heatmap draws with
+# the neighbour's influence: pixels in both masks (an answer's own fill), added by the
+# neighbour, removed by it
+BOTH, ADDED, REMOVED = MASK_RGB, (230, 40, 40), (250, 200, 0)
 
 CSS = f"""
 .cbar {{ display: flex; align-items: center; gap: 6px; margin: 2px 0 6px; font-size: 0.85em;
