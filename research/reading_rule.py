@@ -193,9 +193,9 @@ def main(argv: list[str] | None = None, rule: str | None = None) -> int:
             if s.sentence == o.sentence:
                 continue
             switch(False)
-            a, _, pairs_a = p.read_expression(s.sentence)
+            a, _, pairs_a, _ = p.read_expression(s.sentence)
             switch(True)
-            b, _, pairs_b = p.read_expression(s.sentence)
+            b, _, pairs_b, _ = p.read_expression(s.sentence)
             if a == b and not args.all:
                 continue
             new.update(f"{w.lower()}→{r}" for w, r in set(pairs_b) - set(pairs_a))

@@ -312,6 +312,11 @@ def test_long_expression_is_cut_at_a_word_boundary(predictor):
     cut, notes = predictor.check_expression(expression)
     assert len(cut) <= MAX_CHARS and cut.endswith("abcdefghij")
     assert expression.startswith(cut) and any("word boundary" in n for n in notes)
+    # what the cut left out comes with the reading: the rest, never read (the warning's words)
+    reading = predictor.read_expression(expression)
+    assert reading.expression == cut and reading.cut == expression[len(cut) :].strip()
+    assert reading.cut.split() == ["abcdefghij"] * (60 - cut.count("abcdefghij"))
+    assert predictor.read_expression("the red circle").cut == ""
 
 
 def test_what_a_reader_cannot_see_is_not_read_and_a_cut_end_is_a_warning(predictor, tiny_synthref):

@@ -14,7 +14,7 @@ lists of left-out words and of nouns read as any thing that the notes and the wa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from tvnet.data.lexicon import Lexicon
 from tvnet.data.tokenize import MAX_CHARS, clean_expression, cut_at_word, tokenize
@@ -33,12 +33,13 @@ def require_expression(expression: str | None) -> str:
     return text
 
 
-def cut_tail(expression: str) -> str:
-    """What the cut at :data:`MAX_CHARS` leaves out of ``expression`` (as cleaned), stripped;
-    "" when it is short enough: words the model never reads."""
-    if len(expression) <= MAX_CHARS:
-        return ""
-    return expression[len(cut_at_word(expression, MAX_CHARS)) :].strip()
+class Reading(NamedTuple):
+    """An expression as a model reads it (:func:`read_expression`)."""
+
+    expression: str  # cut, and its unseen words rewritten or left out
+    notes: list[str]  # a plain note per change
+    rewrites: list[tuple[str, str]]  # (written, read); read "" for a word left out
+    cut: str = ""  # what the cut at MAX_CHARS left out, stripped: words never read
 
 
 def _distinct(words: Iterable[str]) -> list[str]:
@@ -65,17 +66,19 @@ def read_as_any(rewrites: list[tuple[str, str]], lexicon: Lexicon | None) -> lis
 
 def read_expression(
     expression: str | None, lexicon: Lexicon | None, vocab: Any, max_tokens: int
-) -> tuple[str, list[str], list[tuple[str, str]]]:
+) -> Reading:
     """The expression as a model with this ``lexicon`` (None: read as written), word or
     word-piece ``vocab`` and length limit ``max_tokens`` reads it, the notes on what changed,
-    and the (written, read) pairs the lexicon rewrote (read "" for a word left out). Raises
-    :class:`InputError` when it is blank or has no words."""
+    the (written, read) pairs the lexicon rewrote (read "" for a word left out) and what the
+    cut at :data:`MAX_CHARS` left out. Raises :class:`InputError` when it is blank or has no
+    words."""
     notes = []
     expression = require_expression(expression)
+    tail = ""
     if len(expression) > MAX_CHARS:
         cut = cut_at_word(expression, MAX_CHARS)
         where = " (at a word boundary)" if expression[len(cut)].isspace() else ""
-        expression = cut
+        expression, tail = cut, expression[len(cut) :].strip()
         notes.append(f"expression cut to its first {MAX_CHARS} characters{where}")
     if not tokenize(expression):
         raise InputError("the expression has no words")
@@ -131,4 +134,4 @@ def read_expression(
     cut = vocab.truncation_note(expression, max_tokens)
     if cut:
         notes.append(cut)
-    return expression, notes, rewrites
+    return Reading(expression, notes, rewrites, tail)

@@ -34,11 +34,10 @@ from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 from tvnet.inference.checks import answer_warnings
 from tvnet.inference.expression import (
-    cut_tail,
+    Reading,
     left_out,
     read_as_any,
     read_expression,
-    require_expression,
 )
 from tvnet.inference.influence import (
     Influence,
@@ -195,25 +194,23 @@ class Predictor:
         and what the model's length limit leaves out
         (:func:`tvnet.inference.expression.read_expression`). Raises :class:`InputError` when
         it has no words."""
-        read, notes, _ = self.read_expression(expression)
-        return read, notes
+        reading = self.read_expression(expression)
+        return reading.expression, reading.notes
 
-    def read_expression(
-        self, expression: str | None
-    ) -> tuple[str, list[str], list[tuple[str, str]]]:
-        """:meth:`check_expression`, and the (written, read) pairs the lexicon rewrote."""
+    def read_expression(self, expression: str | None) -> Reading:
+        """:meth:`check_expression`, with the (written, read) pairs the lexicon rewrote and
+        what the characters' limit cut."""
         return read_expression(expression, self.lexicon, self.vocab, self.model.cfg.max_tokens)
 
     def _query(self, image: Any, expression: str | None) -> Query:
         """Check the expression and read the image for the network
         (:func:`tvnet.inference.query.make_query`); familiarity is measured later."""
-        written = require_expression(expression)
-        expression, notes, rewrites = self.read_expression(written)
+        r = self.read_expression(expression)
         q = make_query(
-            image, expression, notes, rewrites, self.vocab, self.model.cfg,
+            image, r.expression, r.notes, r.rewrites, self.vocab, self.model.cfg,
             self.training_words, self.device,
         )  # fmt: skip
-        q.unread = f"{q.unread} {cut_tail(written)}".strip()  # past the characters' limit too
+        q.unread = f"{q.unread} {r.cut}".strip()  # past the characters' limit too
         return q
 
     def _familiarity(self, q: Query) -> None:
