@@ -13,7 +13,7 @@ import torch
 
 from tests.conftest import save_tiny_model
 from tvnet import Predictor
-from tvnet.retrieval.encoders import EncodersUnavailable, pool_encoders
+from tvnet.retrieval.encoders import EncodersUnavailable, pool_encoders, probe_image
 from tvnet.retrieval.image_encoder import ImageEncoder
 from tvnet.retrieval.neighbours import build_pool
 from tvnet.retrieval.pool import DataPool
@@ -62,9 +62,44 @@ def test_the_manifest_records_where_local_encoders_came_from(local_pool, tiny_sy
     np.testing.assert_allclose(
         text.encode(["the red circle"]), local_pool["te"].encode(["the red circle"]), atol=1e-5
     )
+    # and what each made of the probes: the weights' identity, which a name does not pin
+    assert len(man["text_encoder"]["probe"]) == local_pool["te"].dim
+    assert len(man["image_encoder"]["probe"]) == local_pool["ie"].dim
+    np.testing.assert_allclose(
+        man["image_encoder"]["probe"], image.encode([probe_image()])[0], atol=1e-4
+    )
     # the bundled encoders record nothing: they load by name on any machine
     bundled = DataPool.load(tiny_synthref["pool"]).manifest
-    assert "source" not in bundled["text_encoder"] and "source" not in bundled["image_encoder"]
+    for key in ("text_encoder", "image_encoder"):
+        assert "source" not in bundled[key] and "probe" not in bundled[key]
+
+
+def test_other_weights_under_the_same_name_are_refused(local_pool, tmp_path):
+    """A weights file replaced in place keeps the encoder's name; the probe tells it apart."""
+    man = json.loads((local_pool["pool"] / "manifest.json").read_text())
+    generator = torch.Generator().manual_seed(1)
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=0)
+    with torch.no_grad():
+        for t in model.parameters():
+            t.copy_(torch.randn(t.shape, generator=generator) * 0.05)
+    other = tmp_path / "lite0-mine.pth"  # the same file name: the same encoder name
+    torch.save(model.state_dict(), other)
+    moved = json.loads(json.dumps(man))
+    moved["image_encoder"]["source"]["weights"] = str(other)
+    with pytest.raises(EncodersUnavailable, match="not those the pool was built with"):
+        pool_encoders(moved)
+    # a text probe that another sentence made: the folder's model makes another vector
+    swapped = json.loads(json.dumps(man))
+    swapped["text_encoder"]["probe"] = (
+        local_pool["te"].encode(["a yellow striped star"])[0].tolist()
+    )
+    with pytest.raises(EncodersUnavailable, match="other weights than the pool"):
+        pool_encoders(swapped)
+    # a pool written before probes were recorded still loads, by name alone
+    old = json.loads(json.dumps(man))
+    del old["text_encoder"]["probe"], old["image_encoder"]["probe"]
+    text, image = pool_encoders(old)
+    assert image.name == local_pool["ie"].name
 
 
 def test_the_predictor_retrieves_with_them(local_pool, tiny_synthref, tmp_path):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from tvnet.config import K_TEXT
 from tvnet.io import atomic_path
-from tvnet.retrieval.encoders import encoder_sources, pool_encoders
+from tvnet.retrieval.encoders import encoder_probes, encoder_sources, pool_encoders
 from tvnet.retrieval.pool import DataPool, pool_manifest
 
 NEIGHBOUR_COLUMNS = (
@@ -88,8 +88,11 @@ def build_pool(
     meta = _samples_frame(refer, split)
     text, images, image_ids = _encode_split(refer, meta, text_encoder, image_encoder, progress)
     manifest = pool_manifest(text_encoder, image_encoder, dataset=refer.name, split=split)
-    for key, source in encoder_sources(text_encoder, image_encoder).items():
+    sources = encoder_sources(text_encoder, image_encoder)
+    for key, source in sources.items():
         manifest[key]["source"] = source  # not compared: where to load them from again
+    for key, probe in encoder_probes(text_encoder, image_encoder, sources).items():
+        manifest[key]["probe"] = probe  # what it made of the probe: the weights' identity
     return DataPool.from_embeddings(
         text,
         images,
