@@ -32,9 +32,13 @@ def autocast_dtype(device: str | torch.device, enabled: bool = True) -> torch.dt
     and on CPUs with bf16; None where it does not run (``enabled`` off, or a CPU without bf16)."""
     if not enabled:
         return None
-    if torch.device(device).type == "cuda":  # emulated bf16 (pre-Ampere GPUs) is slow: fp16
-        bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
-        return torch.bfloat16 if bf16 else torch.float16
+    d = torch.device(device)
+    if d.type == "cuda":  # emulated bf16 (pre-Ampere GPUs) is slow: fp16
+        # the given GPU's own capability (is_bf16_supported asks the current one, GPU 0
+        # unless set_device ran: `--device cuda:1` on a machine of mixed GPUs)
+        if not torch.cuda.is_available():  # no GPU to ask (a CPU machine naming cuda): fp16
+            return torch.float16
+        return torch.bfloat16 if torch.cuda.get_device_capability(d)[0] >= 8 else torch.float16
     return torch.bfloat16 if cpu_bf16_supported() else None
 
 

@@ -357,7 +357,7 @@ def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
         env=env,
         timeout=600,
     )
-    subprocess.run(
+    two_run = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -378,7 +378,10 @@ def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
         check=True,
         env=env,
         timeout=600,
+        capture_output=True,
+        text=True,
     )
+    assert two_run.stdout.count("trained res: 3 steps") == 1, two_run.stdout  # rank 0's only
 
     def losses(run):
         return [
@@ -545,10 +548,14 @@ def test_swaps_need_an_open_vocabulary(tiny_synthref, tmp_path, swap):
 
 def test_each_torchrun_process_trains_on_its_own_gpu(monkeypatch):
     """``--device cuda`` under torchrun means this process's GPU (``LOCAL_RANK``), not GPU 0
-    for every process; an explicit index, the CPU and a single process keep what was asked."""
+    for every process; the CPU and a single process keep what was asked, and an index that is
+    not this process's own is refused (the same argument reaches every process)."""
     monkeypatch.setenv("LOCAL_RANK", "3")
     assert process_device("cuda", 4) == "cuda:3"
-    assert process_device("cuda:1", 4) == "cuda:1"
+    assert process_device("cuda:3", 4) == "cuda:3"  # one GPU per node, say: its own
+    with pytest.raises(ValueError, match="all 4 processes on GPU 1: pass --device cuda"):
+        process_device("cuda:1", 4)
+    assert process_device("cuda:1", 1) == "cuda:1"
     assert process_device("cuda", 1) == "cuda"
     assert process_device("cpu", 4) == "cpu"
     if not torch.cuda.is_available():

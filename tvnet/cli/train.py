@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ EPILOG = """examples:
   tvnet train ... --variant full --init runs/baseline/last --out runs/full-grown
                                                  # grow a baseline into full (RES, AMF start as no-ops)
   torchrun --nproc_per_node 4 -m tvnet train --config configs/paper.json --variant full \\
-      --data "refer/data/refcoco/refs(unc).p" --pool runs/refcoco-pool --out runs/refcoco-full
+      --data "refer/data/refcoco/refs(unc).p" --pool runs/refcoco-pool --out runs/refcoco-full \\
+      --batch-size 4
                                                  # multi-GPU (DDP); the refs file picks the split scheme
   tvnet train --config configs/cpu.json --variant baseline --data data/synthref --out runs/h5 \\
       --set model.fusion_heads=5 --set train.loss_dice=0    # one-off changes, no new config file
@@ -231,6 +233,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         val_samples=args.val_samples,
     )
+    if os.environ.get("RANK", "0") != "0":  # under torchrun the summary is rank 0's to say
+        return 0
     paused = f", {res.stalled_s:.0f} s of them suspended" if res.stalled_s >= 1 else ""
     print(
         f"trained {mcfg.variant}: {res.steps} steps in {res.wall_s:.0f} s{paused} "

@@ -347,7 +347,7 @@ class Predictor:
             feats = [f[:1] for f in both]
             ref_feats = None if ref is None else [f[1:] for f in both]
             if self.device.startswith("cuda"):
-                torch.cuda.synchronize()
+                torch.cuda.synchronize(self.device)  # its own GPU, not the current one
             timings["backbone"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             out = self.model(
@@ -361,7 +361,7 @@ class Predictor:
             )
             prob_s = torch.sigmoid(out.logits.float())[0, 0].cpu()
             if self.device.startswith("cuda"):
-                torch.cuda.synchronize()
+                torch.cuda.synchronize(self.device)  # its own GPU, not the current one
             timings["model"] = (time.perf_counter() - t) * 1000
             if gate_closed and ref is not None:
                 t = time.perf_counter()

@@ -77,12 +77,20 @@ def _dist() -> tuple[int, int]:
 def process_device(device: str | None, world: int) -> str:
     """The device this process trains on: ``device``, or CUDA when present, else the CPU. Under
     ``torchrun`` (``world`` > 1) a CUDA device without an index is this process's own GPU,
-    ``cuda:$LOCAL_RANK``, so that ``--device cuda`` does not put every process on GPU 0."""
+    ``cuda:$LOCAL_RANK``, so that ``--device cuda`` does not put every process on GPU 0; an
+    index other than ``LOCAL_RANK`` is refused (every process gets the same arguments, so all
+    would share that GPU, which NCCL refuses less clearly)."""
     local = int(os.environ.get("LOCAL_RANK", "0"))
     if device is None:
         return f"cuda:{local}" if torch.cuda.is_available() else "cpu"
     d = torch.device(device)
-    if d.type == "cuda" and d.index is None and world > 1:
+    if d.type == "cuda" and world > 1:
+        if d.index is not None and d.index != local:
+            raise ValueError(
+                f"--device {device} under torchrun would put all {world} processes on GPU "
+                f"{d.index}: pass --device cuda, and each process takes its own "
+                "(cuda:$LOCAL_RANK); CUDA_VISIBLE_DEVICES picks which GPUs"
+            )
         return f"cuda:{local}"
     return device
 
@@ -118,7 +126,8 @@ def train(
     if torch.device(device).type == "cuda" and torch.device(device).index is not None:
         torch.cuda.set_device(torch.device(device))
     cuda_fast_paths(device)
-    if world > 1 and not torch.distributed.is_initialized():
+    own_group = world > 1 and not torch.distributed.is_initialized()
+    if own_group:  # destroyed at the end (a caller's own group is left to the caller)
         torch.distributed.init_process_group("nccl" if device.startswith("cuda") else "gloo")
     if train_cfg.batch_size % world:
         raise ValueError(
@@ -417,6 +426,8 @@ def train(
         log.close()
     if world > 1:
         torch.distributed.barrier()
+    if own_group:  # NCCL warns at exit, and may hang, when a group is left open
+        torch.distributed.destroy_process_group()
     return TrainResult(
         out,
         last,
