@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["distinct_labels", "unique_dumps", "row_keys", "row_names", "run_tag"]
+__all__ = ["distinct_labels", "unique_dumps", "row_keys", "row_names", "run_names", "run_tag"]
 
 _SPLIT_SEPARATORS = "-_./ "  # "res-240k-val", "full_val", "seed1/val": the split ends a label
 
@@ -102,14 +102,26 @@ def run_tag(d: Any) -> str:
 
 
 def row_names(dumps: Iterable[Any], keys: list[tuple[str, str, str]] | None = None) -> list[str]:
+    """Each dump's row name (the first list of :func:`run_names`)."""
+    return run_names(dumps, keys)[0]
+
+
+def run_names(
+    dumps: Iterable[Any], keys: list[tuple[str, str, str]] | None = None
+) -> tuple[list[str], list[str]]:
     """Each dump's row name, as :func:`analysis.tables.concat_samples` names its rows'
-    ``variant``: the name of :func:`row_keys`, tagged in brackets where that name holds more
-    than one run on the dataset (seeds, say), on every split alike so that a run's rows keep
-    one name. A run is a checkpoint (its weights' hash; for a dump that records none, its
+    ``variant``, and the name its rows pool under with other runs' as seeds (their
+    ``base_variant``).
+
+    The row name is the name of :func:`row_keys`, tagged in brackets where that name holds
+    more than one run on the dataset (seeds, say), on every split alike so that a run's rows
+    keep one name. A run is a checkpoint (its weights' hash; for a dump that records none, its
     :func:`run_tag`); its tag is the :func:`run_tag` its dumps share ("[seed1/full-240k]"),
-    else its hash's first digits. Two dumps of one run and split (one evaluation found twice,
-    which :func:`unique_dumps` would have left out) keep their labels. Labels as in
-    :func:`distinct_labels`; ``keys``: their :func:`row_keys` when the caller has them."""
+    else its hash's first digits. Two dumps of one run and split (one checkpoint scored with
+    two pools, say, or one evaluation found twice, which :func:`unique_dumps` would have left
+    out) keep their labels, and are no seeds of the name: each pools under its own row name,
+    alone. Labels as in :func:`distinct_labels`; ``keys``: their :func:`row_keys` when the
+    caller has them."""
     dumps = distinct_labels(dumps)
     keys = row_keys(dumps) if keys is None else keys
     tags = [run_tag(d) for d in dumps]
@@ -118,20 +130,23 @@ def row_names(dumps: Iterable[Any], keys: list[tuple[str, str, str]] | None = No
     for (dataset, _, name), ident, tag in zip(keys, idents, tags):
         runs.setdefault((dataset, name), {}).setdefault(ident, set()).add(tag)
     per_split = Counter(zip(keys, idents))
-    out = []
+    out, pooled = [], []
     for d, key, ident in zip(dumps, keys, idents):
         dataset, _, name = key
         of_name = runs[dataset, name]
-        if per_split[key, ident] > 1:  # the same run twice on one split
+        if per_split[key, ident] > 1:  # the same run twice on one split: no seed of the name
             out.append(f"{name} [{d.label}]")
-        elif len(of_name) == 1:
+            pooled.append(out[-1])
+            continue
+        if len(of_name) == 1:
             out.append(name)
         else:
             tags = of_name[ident]
             tag = next(iter(tags))
             shared = sum(tag in t for t in of_name.values()) > 1
             out.append(f"{name} [{tag if len(tags) == 1 and not shared else _short(ident, d)}]")
-    return out
+        pooled.append(name)
+    return out, pooled
 
 
 def _short(ident: str, d: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.naming import distinct_labels, row_keys, row_names
+from analysis.naming import distinct_labels, row_keys, run_names
 from tvnet.config import VARIANTS
 from tvnet.eval.metrics import PREC_KEYS, SIZE_BINS, aggregate
 
@@ -72,9 +72,10 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     dumps = distinct_labels(dumps)
     keys = row_keys(dumps)
     frames = []
-    for d, key, variant in zip(dumps, keys, row_names(dumps, keys)):
+    names, pooled = run_names(dumps, keys)
+    for d, key, variant, base in zip(dumps, keys, names, pooled):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
-        extra = {"dataset": key[0], "run": d.label, "base_variant": key[2]}
+        extra = {"dataset": key[0], "run": d.label, "base_variant": base}
         if variant != d.variant:
             extra["variant"] = variant
         frames.append(df.assign(**extra))

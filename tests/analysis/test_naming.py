@@ -34,8 +34,8 @@ def test_a_copy_of_a_dump_is_left_out_not_pooled_as_a_seed(tmp_path):
     shutil.copytree(root / "seed1" / "full-4k-val", tmp_path / "elsewhere" / "full-4k-val")
     dumps = load_dumps(root)[0] + load_dumps(tmp_path / "elsewhere")[0]
     assert len(dumps) == 3
-    # pooled as they are, the copy counts as a third run
-    assert runs_table(concat_samples(dumps)).loc[("full", "mean"), ("", "runs")] == 3
+    # pooled as they are, one checkpoint twice on a split is no seed: seed 0 stays alone
+    assert runs_table(concat_samples(dumps)).loc[("full", "mean"), ("", "runs")] == 1
     kept, left = unique_dumps(dumps)
     assert [d.path for d in kept] == [d.path for d in dumps[:2]]  # their order kept
     assert [p for p, _ in left] == [tmp_path / "elsewhere" / "full-4k-val"]
@@ -44,7 +44,17 @@ def test_a_copy_of_a_dump_is_left_out_not_pooled_as_a_seed(tmp_path):
     # read with another pool's neighbours, one checkpoint is scored anew: no repeat
     other_pool = load_dumps(tmp_path / "elsewhere")[0]
     other_pool[0].run["pool"] = "runs/another-pool"
-    assert len(unique_dumps(load_dumps(root)[0] + other_pool)[0]) == 3
+    scored_anew = unique_dumps(load_dumps(root)[0] + other_pool)[0]
+    assert len(scored_anew) == 3
+    # but one set of weights is no two seeds: its two scorings each pool alone, under their
+    # own names, and seed 0 stays alone under "full"
+    runs = runs_table(concat_samples(scored_anew))
+    assert runs.loc[("full", "mean"), ("", "runs")] == 1
+    assert sorted(runs.index.unique("variant")) == [
+        "full",
+        f"full [{tmp_path / 'elsewhere' / 'full-4k-val'}]",  # labels told apart by path
+        "full [seed1/full-4k-val]",
+    ]
     # the same folder given twice is a repeat too, even without a hash
     again = load_dumps(root / "full-4k-val")[0] + load_dumps(root / "full-4k-val")[0]
     for d in again:

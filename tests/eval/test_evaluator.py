@@ -110,6 +110,10 @@ def test_input_resolution_protocol_is_labelled(tiny_synthref, model, tmp_path):
     d = load_dump(tmp_path / "d")
     assert len(d.samples) == 3
     assert d.run["protocol"] == {"threshold": 0.5, "resolution": "input", "name": "custom"}
+    # the size bin is the referent's share of the image at its own size, as at "original"
+    for _, row in d.samples.iterrows():
+        gt = refer.mask(int(row["ref_id"]))
+        assert row["gt_area_frac"] == pytest.approx(gt.sum() / gt.size)
     with pytest.raises(ValueError, match="resolution"):
         evaluate(model, refer, "test", table, resolution="weird", progress=False)
 

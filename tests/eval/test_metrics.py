@@ -108,6 +108,9 @@ def test_size_bins_edges():
         size_bin(1.5)
     assert list(size_bins([0.01, 0.07, 0.5])) == ["small", "medium", "big"]
     assert list(size_bins(pd.Series([0.05, 0.1]))) == ["medium", "big"]
+    for bad in (float("nan"), -0.1, 1.5):  # refused as size_bin refuses them
+        with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+            size_bins([0.5, bad])
     # the words every page, note and figure says are the edges just checked
     import tvnet
 
@@ -166,6 +169,18 @@ def test_streaming_evaluator_equals_batch():
             assert streamed[f"{name}/overall_iou"] == ref["overall_iou"]
     ev.reset()
     assert ev.evaluate()["n"] == 0
+
+
+def test_a_record_given_the_images_own_area_share_is_binned_by_it():
+    """Masks scored at the model's input size (``--resolution input``) carry the referent's
+    share of the full-size image: 20 of 400 pixels is 5 % (medium) here, but the record says
+    4.9 % of the image itself, so it is small."""
+    gt = np.zeros((20, 20), bool)
+    gt[0, :20] = True
+    ev = RISEvaluator()
+    ev.process([{"pred": gt, "gt": gt}, {"pred": gt, "gt": gt, "gt_area_frac": 0.049}])
+    out = ev.evaluate()
+    assert out["medium/n"] == 1 and out["small/n"] == 1
 
 
 def test_evaluator_requires_masks():

@@ -235,6 +235,9 @@ def evaluate(
             for j, i in enumerate(idx):
                 s = table.samples[i]
                 gt, lb = gts[j], lbs[j]
+                # the size bin is the referent's share of the image itself (design.md §5),
+                # whatever resolution the masks are scored at
+                area_frac = float(np.count_nonzero(gt)) / float(gt.size)
                 if resolution == "original":
                     maps = [lb.invert(p[j]).numpy() for p in probs]
                 else:
@@ -247,6 +250,7 @@ def evaluate(
                 rec = dict(
                     pred=pred,
                     gt=gt,
+                    gt_area_frac=area_frac,
                     sample_id=s.sample_id,
                     ref_id=s.ref_id,
                     sent_id=s.sent_id,

@@ -158,6 +158,9 @@ def size_bins(gt_area_frac: Iterable[float]) -> np.ndarray:
     if not hasattr(gt_area_frac, "__len__"):
         gt_area_frac = list(gt_area_frac)
     f = np.asarray(gt_area_frac, dtype=np.float64)
+    bad = ~((f >= 0.0) & (f <= 1.0))  # NaN included, as size_bin refuses it
+    if bad.any():
+        raise ValueError(f"gt_area_frac must be in [0, 1], got {f[bad][0]}")
     codes = np.digitize(f, [SMALL_MAX, MEDIUM_MAX])
     return np.asarray(SIZE_BINS, dtype=object)[codes]
 
@@ -231,7 +234,9 @@ class RISEvaluator:
     image resolution) and optionally the metadata of a dump row: ``sample_id``, ``ref_id``,
     ``sent_id``, ``image_id``, ``sentence``, ``neighbour_image_id``, ``neighbour_sentence``,
     ``neighbour_score``, ``expression_type``, ``read_as``, and the confidence and influence columns of
-    :data:`tvnet.eval.dump.OPTIONAL_COLUMNS` (computed by the caller). The masks are reduced to I, U (and RLE strings
+    :data:`tvnet.eval.dump.OPTIONAL_COLUMNS` (computed by the caller), and ``gt_area_frac``,
+    the referent's share of the image at its own size when the masks are scored at another
+    (without it, the share of ``gt``; it picks the size bin). The masks are reduced to I, U (and RLE strings
     when a dump is written) at once, so memory holds a few scalars per sample and never the
     masks.
 
@@ -263,8 +268,10 @@ class RISEvaluator:
             gt = _as_bool_mask(rec["gt"], "gt")
             inter, union = iou_counts(pred, gt)
             h, w = gt.shape
-            frac = float(np.count_nonzero(gt)) / float(h * w)
-            bin_name = size_bin(frac)
+            frac = rec.get("gt_area_frac")  # the evaluator's, of the image at its own size
+            if frac is None:
+                frac = float(np.count_nonzero(gt)) / float(h * w)
+            bin_name = size_bin(float(frac))
             self._inter.append(inter)
             self._union.append(union)
             self._bin.append(SIZE_BINS.index(bin_name))
