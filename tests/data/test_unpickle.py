@@ -89,3 +89,33 @@ def test_safe_load_names_the_file(tmp_path: Path) -> None:
     good = tmp_path / "refs(unc).p"
     good.write_bytes(pickle.dumps(REFS_LIKE, protocol=2))
     assert safe_load(good) == REFS_LIKE
+
+
+def test_a_memo_index_in_the_billions_costs_no_memory(tmp_path: Path) -> None:
+    """A damaged file whose LONG_BINPUT names memo slot 2^31 − 1 (12 bytes): the C unpickler
+    grows its memo table to that index (≈ 32 GB) and dies; this one reads it within a 1 GB
+    address space, and a damaged length reads as a damaged file, naming it."""
+    import subprocess
+    import sys
+
+    bombs = {"memo.p": b"\x80\x04]r\xff\xff\xff\x7f.", "length.p": b"\x80\x04X\xff\xff\xff\x7f"}
+    for name, data in bombs.items():
+        (tmp_path / name).write_bytes(data)
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from tvnet.data.unpickle import safe_load\n"
+        "print(safe_load(sys.argv[1]))\n"
+        "try:\n"
+        "    safe_load(sys.argv[2])\n"
+        "except ValueError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "memo.p"), str(tmp_path / "length.p")],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    first, second = out.stdout.splitlines()
+    assert first == "[]"
+    assert "length.p is not a readable pickle" in second
