@@ -160,7 +160,7 @@ def recorded_count(v: Any) -> int | None:
         return None
     try:
         return int(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity, which json reads
         return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -265,14 +266,37 @@ def test_broken_dumps_raise_dump_error_naming_the_file(tmp_path):
     with pytest.raises(DumpError, match=r"huge_number/run\.json.*not valid JSON"):
         load_dump(huge)
 
-    # load_dumps keeps going: one good dump, six errors naming their folders
+    # fields of the wrong type, which the tables and pages read later, far from the file
+    run = json.loads((good / "run.json").read_text())
+    damaged = {
+        "text_threshold": ({"protocol": {"name": "custom", "threshold": "0.4"}}, "protocol.threshold must be a number"),
+        "bool_threshold": ({"protocol": {"name": "custom", "threshold": True}}, "protocol.threshold must be a number"),
+        "int_dir": ({"dataset": {"name": "synthref", "data_dir": 5}}, "dataset.data_dir must be a string"),
+        "list_train": ({"train": [1]}, "train must be a JSON object"),
+    }  # fmt: skip
+    for name, (fields, message) in damaged.items():
+        shutil.copytree(good, root / name)
+        (root / name / "run.json").write_text(json.dumps({**run, **fields}))
+        with pytest.raises(DumpError, match=rf"{name}/run\.json: run\.json's {message}"):
+            load_dump(root / name)
+    # a count of Infinity (which json reads) is no count: the budget is unknown, not an error
+    shutil.copytree(good, root / "endless")
+    (root / "endless" / "run.json").write_text(
+        json.dumps({**run, "train": {"steps": 10, "batch_size": 2}}).replace(
+            '"steps": 10', '"steps": Infinity'
+        )
+    )
+    assert load_dump(root / "endless").budget is None
+
+    # load_dumps keeps going: the good dumps, an error naming each bad folder
     (root / ".hidden.tmp").mkdir()  # an unfinished writer's folder is not a dump
     (root / ".hidden.tmp" / "run.json").write_text("{}")
     dumps, errors = load_dumps(root)
-    assert [d.label for d in dumps] == ["full_val"]
+    assert sorted(d.path.name for d in dumps) == sorted([good.name, "endless"])
     assert sorted(p.name for p, _ in errors) == sorted(
-        ["missing_run", "corrupt", "truncated", "missing_cols", "bad_json", "huge_number"]
-    )
+        ["missing_run", "corrupt", "truncated", "missing_cols", "bad_json", "huge_number",
+         *damaged]
+    )  # fmt: skip
     assert all(p.name in msg for p, msg in errors)
 
 

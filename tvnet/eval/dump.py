@@ -255,6 +255,47 @@ class Dump:
         return str(self.run.get("checkpoint_hash") or self.run.get("checkpoint_sha256") or "")
 
 
+# run.json fields that the readers use, by path, and the JSON types each must have where it
+# is present and not null: a hand-edited or damaged dump is refused with its file named
+# instead of failing later, in a table or a page, far from it
+_RUN_TYPES: dict[tuple[str, ...], tuple[type, ...]] = {
+    ("variant",): (str,),
+    ("split",): (str,),
+    ("pool",): (str,),
+    ("protocol",): (dict,),
+    ("protocol", "name"): (str,),
+    ("protocol", "threshold"): (int, float),
+    ("protocol", "resolution"): (str,),
+    ("dataset",): (dict, str),
+    ("dataset", "name"): (str,),
+    ("dataset", "data_dir"): (str,),
+    ("train",): (dict,),
+    ("init",): (dict,),
+}
+
+
+def _check_run_types(run: dict[str, Any], run_path: Path) -> None:
+    """:class:`DumpError` naming ``run_path`` and the field when a field of
+    :data:`_RUN_TYPES` has another type (a bool is no number)."""
+    for keys, types in _RUN_TYPES.items():
+        v: Any = run
+        for k in keys:
+            v = v.get(k) if isinstance(v, dict) else None
+        if v is None:
+            continue
+        number = types == (int, float)
+        if not isinstance(v, types) or (number and isinstance(v, bool)):
+            want = " or ".join(
+                "number" if number else _JSON_NAMES[t] for t in types[: 1 if number else None]
+            )
+            raise DumpError(
+                f"{run_path}: run.json's {'.'.join(keys)} must be a {want}, got {json.dumps(v)[:60]}"
+            )
+
+
+_JSON_NAMES = {str: "string", dict: "JSON object", int: "number", float: "number"}
+
+
 def _single(df: pd.DataFrame, col: str) -> str | None:
     if col not in df.columns or df.empty:
         return None
@@ -283,6 +324,7 @@ def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
         raise DumpError(f"{run_path}: run.json is not valid JSON ({e})") from e
     if not isinstance(run, dict):
         raise DumpError(f"{run_path}: run.json must hold a JSON object, got {type(run).__name__}")
+    _check_run_types(run, run_path)
     if not samples_path.is_file():
         raise DumpError(f"{samples_path}: samples.parquet is missing")
     try:
