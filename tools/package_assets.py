@@ -31,7 +31,7 @@ import torch
 from tvnet.checkpoint import load_checkpoint, save_checkpoint
 from tvnet.config import CHECKPOINT_CONFIG, VARIANTS
 from tvnet.eval.dump import RUN_FILE
-from tvnet.io import atomic_write_json, read_json, replace_dir
+from tvnet.io import atomic_write_json, check_replaceable_dir, read_json, replace_dir
 
 
 @contextlib.contextmanager
@@ -97,6 +97,8 @@ def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
     from tvnet.model.backbone import Backbone
     from tvnet.warmstart import checkpoint_init
 
+    # a folder that is not a checkpoint (assets/dumps/seed1, say) is refused before any work
+    check_replaceable_dir(dst, (CHECKPOINT_CONFIG,), "checkpoint", SystemExit)
     model = load_checkpoint(src)  # a damaged checkpoint: a CheckpointError naming the file
     meta = read_checkpoint_config(src)
     calibration = source_calibration(src, meta)  # read before anything is replaced
@@ -197,6 +199,9 @@ def ship_dump(
 
     if not (src / RUN_FILE).is_file():
         raise SystemExit(f"no dump at {src}")
+    # a folder of dumps (assets/dumps/seed1) is no dump to replace; an old copy of this
+    # one is, whole, a stale file of it included
+    check_replaceable_dir(dst, (RUN_FILE,), "dump", SystemExit)
     if checkpoint is not None and not (checkpoint / CHECKPOINT_CONFIG).is_file():
         raise SystemExit(f"no shipped checkpoint at {checkpoint} for the dump {src}")
     source_hash = (

@@ -250,6 +250,15 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
     assert run["checkpoint_hash"] == "0" * 64 and "scored_on_weights" not in run
     assert "training_time" not in run  # not these weights' record
     assert run["checkpoint"].startswith("not shipped")  # nor these weights' dump
+    # a folder of other dumps (assets/dumps/seed1) or of a checkpoint's name is no copy to
+    # replace: refused before anything moves
+    seeds = tmp_path / "assets/dumps/seed1"
+    shutil.copytree(dump, seeds / "full-val")
+    with pytest.raises(SystemExit, match="seed1 holds files but is not a dump folder"):
+        pa.ship_dump(dump, seeds, Path("data/synthref"), dst, src)
+    with pytest.raises(SystemExit, match="seed1 holds files but is not a checkpoint folder"):
+        pa.ship_checkpoint(src, seeds, Path("data/synthref"))
+    assert (seeds / "full-val" / "run.json").is_file()
     with pytest.raises(SystemExit, match="no shipped checkpoint"):
         pa.ship_dump(dump, tmp_path / "assets/dumps/x", Path("data/synthref"), tmp_path / "no")
     assert not (tmp_path / "assets/dumps/x").exists()
@@ -277,6 +286,7 @@ def test_package_ships_the_calibration_bound_to_the_fp16_weights(tmp_path):
         "full-val",
         "old",
         "other",
+        "seed1",
     ]
 
 
