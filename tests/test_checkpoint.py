@@ -77,8 +77,17 @@ def test_corrupt_and_missing_checkpoints(model, tmp_path):
     cfg = json.loads((path / "config.json").read_text())
     for bad in (None, [1], "full"):  # valid JSON, the wrong shape
         (path / "config.json").write_text(json.dumps({**cfg, "model": bad}))
-        with pytest.raises(CheckpointError, match="invalid"):
+        with pytest.raises(CheckpointError, match="invalid" if bad is None else "damaged"):
             load_checkpoint(path)
+    # every reader of the config meets the same error, a warm start's record among them
+    from tvnet.warmstart import init_record
+
+    for key in ("model", "train", "data", "init"):
+        (path / "config.json").write_text(json.dumps({**cfg, key: [1]}))
+        with pytest.raises(
+            CheckpointError, match=f"its '{key}' must be a JSON object, got \\[1\\]"
+        ):
+            init_record(path, "full")
 
 
 def test_checkpoint_of_another_shape_is_refused(model, tmp_path):

@@ -111,6 +111,12 @@ def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint config {cfg_file} is corrupt: {e}") from e
     if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
         raise CheckpointError(f"{cfg_file} is not a {FORMAT} config")
+    for key in ("model", "train", "data", "init"):  # what every reader looks into
+        if cfg.get(key) is not None and not isinstance(cfg[key], dict):
+            raise CheckpointError(
+                f"checkpoint config {cfg_file} is damaged: its {key!r} must be a JSON object, "
+                f"got {json.dumps(cfg[key])[:60]}"
+            )
     return cfg
 
 
