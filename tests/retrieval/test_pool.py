@@ -206,6 +206,12 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
     (path / "manifest.json").write_text(json.dumps(man))
     with pytest.raises(ValueError, match="manifest.*corrupt.*count"):
         DataPool.load(path)
+    for key, bad in (("text_encoder", "x"), ("dataset", "synthref"), ("image_encoder", [1])):
+        path = pool.save(tmp_path / "p")
+        man = json.loads((path / "manifest.json").read_text())
+        (path / "manifest.json").write_text(json.dumps({**man, key: bad}))
+        with pytest.raises(ValueError, match=f"manifest.json: its {key} entry is damaged"):
+            DataPool.load(path)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "precious.txt").write_text("keep me")
     with pytest.raises(FileExistsError, match="not a pool folder"):

@@ -104,6 +104,12 @@ def read_pool(path: str | os.PathLike) -> dict[str, Any]:
     files = man.get("files", {})
     if not isinstance(files, dict):
         raise ValueError(f"{path / 'manifest.json'}: its files entry is damaged; rebuild the pool")
+    for key in ("text_encoder", "image_encoder", "dataset", "index"):  # what readers look into
+        if man.get(key) is not None and not isinstance(man[key], dict):
+            raise ValueError(
+                f"{path / 'manifest.json'}: its {key} entry is damaged (not a JSON object); "
+                "rebuild the pool"
+            )
     for f, size in files.items():
         p = path / f
         if not p.is_file():
