@@ -307,6 +307,13 @@ def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_gr
         # (this set's "plain", "bottom" and "one" have swaps only through foreign senses)
         assert record != WordSwap(0.5, words, exclude={*BASIC_TERMS, *SPELLINGS}).record()
         assert not set(swap.table) & {*BASIC_TERMS, *SPELLINGS}
+        # a resume reads that table back: a damaged record is named, not a JSON traceback
+        (tmp_path / "fit" / "run.json").write_text("{cut")
+        with pytest.raises(ValueError, match=r"the run's record .*fit/run\.json is corrupt"):
+            train(
+                _cfg("baseline").replace(text_encoder=text_encoder), tc, tiny_synthref["data"],
+                tmp_path / "fit", cache_dir=tmp_path / "cache", progress=False, resume=True,
+            )  # fmt: skip
 
 
 def test_retrieval_variant_needs_a_pool(tiny_synthref, tmp_path):

@@ -30,7 +30,7 @@ from tvnet.config import CHECKPOINT_CONFIG, TRAINING_LOG, ModelConfig, TrainConf
 from tvnet.data.refer import open_refer
 from tvnet.eval.dump import SAMPLES_FILE
 from tvnet.eval.evaluator import evaluate
-from tvnet.io import atomic_write_json
+from tvnet.io import atomic_write_json, read_json
 from tvnet.loader.batches import BatchLoader, Prefetcher, SplitTable, widen
 from tvnet.loader.features import FeatureCache
 from tvnet.model.head import training_loss
@@ -225,7 +225,10 @@ def train(
         swap_record = word_swap.record()
         before = None
         if resuming and (out / "run.json").is_file():
-            before = json.loads((out / "run.json").read_text()).get("word_swaps")
+            started = read_json(out / "run.json", "the run's record")  # damaged: named
+            if not isinstance(started, dict):
+                raise ValueError(f"the run's record {out / 'run.json'} is damaged: not an object")
+            before = started.get("word_swaps")
         if before and before != swap_record:
             warnings.warn(
                 f"the word-swap table differs from the one {out} was started with ({before} → "
