@@ -343,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:  # e.g. a dump whose refs are not the dataset's (--failures)
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # --out names a file, or a folder it may not write
+        print(f"error: cannot write the report to {args.out}: {e}", file=sys.stderr)
+        return 1
     print(f"{len(dumps)} dump(s) → {len(written)} file(s) in {args.out}")
     for path in written:
         print(f"  {path}")

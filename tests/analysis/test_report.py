@@ -65,6 +65,11 @@ def test_report_filters_and_skips_broken_dumps(tmp_path, capsys):
     md = (out / "tables.md").read_text()
     assert "handmade / test" not in md and "Dumps left out" in md
     assert "missing column(s) union" in md
+    # --out naming a file: an error that says where, nothing written
+    (tmp_path / "a-file").write_text("mine")
+    assert report.main([str(root), "--out", str(tmp_path / "a-file")]) == 1
+    assert "cannot write the report to" in capsys.readouterr().err
+    assert (tmp_path / "a-file").read_text() == "mine"
 
 
 def test_report_adds_table1_over_runs_only_for_repeated_variants(tmp_path):
