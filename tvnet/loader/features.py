@@ -26,7 +26,7 @@ from tqdm import tqdm
 from tvnet.amp import autocast_context, autocast_dtype
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import decode_pool, each, load_letterboxed
-from tvnet.io import replace_dir
+from tvnet.io import replace_dir, sync_tree
 
 LEVELS = ("v2", "v3", "v4", "v5")
 SAVE_EVERY = 32  # batches between two progress records of a build (512 images at batch 16)
@@ -174,6 +174,7 @@ class FeatureCache:
                 arr.flush()
             (part / "progress.json").unlink(missing_ok=True)
             (part / "index.json").write_text(json.dumps({"image_ids": ids, "split": split}))
+            sync_tree(part)  # on disk before the name: a power cut leaves the old cache or this
             replace_dir(part, folder)  # an old cache of the split swapped out in one step
 
     def __contains__(self, image_id: int) -> bool:
