@@ -285,15 +285,13 @@ def _check_run_types(run: dict[str, Any], run_path: Path) -> None:
             continue
         number = types == (int, float)
         if not isinstance(v, types) or (number and isinstance(v, bool)):
-            want = " or ".join(
-                "number" if number else _JSON_NAMES[t] for t in types[: 1 if number else None]
-            )
+            want = "number" if number else " or ".join(_JSON_NAMES[t] for t in types)
             raise DumpError(
                 f"{run_path}: run.json's {'.'.join(keys)} must be a {want}, got {json.dumps(v)[:60]}"
             )
 
 
-_JSON_NAMES = {str: "string", dict: "JSON object", int: "number", float: "number"}
+_JSON_NAMES = {str: "string", dict: "JSON object"}
 
 
 def _single(df: pd.DataFrame, col: str) -> str | None:
