@@ -97,7 +97,8 @@ def pool_encoders(
 ) -> tuple[Any, Any]:
     """The (text, image) encoders a pool's manifest names: the bundled ones by their names,
     others from the files the manifest records (:func:`encoder_sources`), checked to be the
-    same model by name and, where the manifest records probes, by what they make of them. ``text_runtime``: the text encoder's runtime (``"same"``: ``runtime``);
+    same model by name and, where the manifest records probes, by what they make of them.
+    ``text_runtime``: the text encoder's runtime (``"same"``: ``runtime``);
     ``text=False``: the image encoder only (text None); ``amp=False``: the image encoder in
     fp32 on every CPU (MiniLM never autocasts). :class:`EncodersUnavailable` (a
     ``ValueError``) says which files are missing, and how to write a neighbour table with
