@@ -112,8 +112,10 @@ def test_calibrate_fits_on_direct_answers_at_the_original_resolution_only(ckpt, 
     assert (fitted["resolution"], fitted["mirror"]) == ("input", False)
     damaged = _dump(tmp_path / "damaged", "val", sha)
     run = json.loads((damaged / "run.json").read_text())
-    run["protocol"], run["checkpoint_hash"] = "cmpc", 12345
-    (damaged / "run.json").write_text(json.dumps(run))
+    (damaged / "run.json").write_text(json.dumps({**run, "protocol": "cmpc"}))
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(damaged)]) == 2
+    assert "damaged/run.json: run.json's protocol must be a JSON object" in capsys.readouterr().err
+    (damaged / "run.json").write_text(json.dumps({**run, "checkpoint_hash": 12345}))
     assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(damaged)]) == 2
     assert "other weights (checkpoint_hash 12345…" in capsys.readouterr().err
 

@@ -106,6 +106,35 @@ def test_default_images_dir_is_where_open_refer_reads_without_reading_the_datase
     assert default_images_dir(refer_data.data / "refcoco" / "refs(unc).p") == local
 
 
+def test_the_few_images_a_dataset_lacks_leave_out_their_expressions(refer_data, tmp_path) -> None:
+    """refclef's berkeley split lists three images that saiapr_tc-12 does not hold: their
+    expressions are left out with a warning, not a failure at the first one. Images the folder
+    mostly lacks (an incomplete download) and a dataset read without its images leave out
+    nothing."""
+    coco = refer_data.data / "images" / "mscoco" / "images" / "train2014"
+    images = tmp_path / "train2014"
+    shutil.copytree(coco, images)
+    full = open_refer(refer_data.data / "refcoco", images_dir=images)
+    assert full.missing_images == []
+    (images / "COCO_train2014_000000000003.jpg").unlink()
+    with pytest.warns(UserWarning, match=r"1 image\(s\) missing .*000000000003\.jpg.*their 1 "):
+        ds = open_refer(refer_data.data / "refcoco", images_dir=images)
+    assert ds.missing_images == [3]
+    lost = [s for s in full.samples("testA") + full.samples("testB") if s.image_id == 3]
+    assert len(lost) == 1 and all(s.image_id != 3 for sp in ds.splits() for s in ds.samples(sp))
+    with pytest.raises(KeyError):
+        ds.sample(lost[0].sample_id)
+    assert sum(len(ds.samples(sp)) for sp in ds.splits()) == sum(
+        len(full.samples(sp)) for sp in full.splits()
+    ) - 1
+    for f in images.iterdir():  # most of them gone: an incomplete download, nothing left out
+        if f.name != "COCO_train2014_000000000001.jpg":
+            f.unlink()
+    assert open_refer(refer_data.data / "refcoco", images_dir=images).missing_images == []
+    shutil.rmtree(images)  # no images at all: the expressions alone are read
+    assert open_refer(refer_data.data / "refcoco", images_dir=images).missing_images == []
+
+
 def test_json_refs_variant_equals_pickle(refer_data: ReferFixture) -> None:
     a = open_refer(refer_data.data / "refcoco")
     b = open_refer(refer_data.data / "refcoco+")

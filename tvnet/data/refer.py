@@ -13,7 +13,9 @@ A *sample* is one expression (sentence); its ``sample_id`` is the ``sent_id``.
 from __future__ import annotations
 
 import json
+import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,11 @@ import numpy as np
 from tvnet.data.unpickle import safe_load
 
 SPLIT_ORDER = ("train", "val", "test", "testA", "testB", "testC")
+# at most this many images of a dataset (and fewer than half of them) may be missing from its
+# images folder and have their expressions left out, with a warning: refclef's berkeley split
+# lists three that the saiapr_tc-12 set does not hold, as the refer toolkit's README says; more
+# missing is an incomplete download, whose first missing image is an error when read
+MISSING_IMAGES_LEFT_OUT = 10
 _REFS_FILE = re.compile(r"^refs\((?P<split_by>[^)]+)\)\.(?P<ext>p|json)$")
 
 LAYOUT_HELP = (
@@ -75,6 +82,41 @@ class ReferDataset:
             if isinstance(e, ValueError) and str(e).startswith(f"{src}:"):
                 raise  # said already, with the entry it concerns
             raise ValueError(f"{src}: malformed refer data ({type(e).__name__}: {e})") from e
+        self.missing_images: list[int] = self._leave_out_missing_images()
+
+    def _leave_out_missing_images(self) -> list[int]:
+        """Leave out the expressions of the few images the images folder lacks
+        (:data:`MISSING_IMAGES_LEFT_OUT`), with a warning, and return those images' ids. Nothing
+        is left out when the folder itself is absent (the expressions alone are read: expression
+        types, say) or when more are missing (an incomplete download: reading one is an error
+        that says where the images are looked for)."""
+        if not self.images_dir.is_dir():
+            return []
+        used = {s.image_id for samples in self._samples.values() for s in samples}
+        names = {i: str(self._images[i]["file_name"]) for i in used}
+        if all("/" not in n for n in names.values()):  # one listing, not a stat per image
+            present = set(os.listdir(self.images_dir))
+            missing = sorted(i for i, n in names.items() if n not in present)
+        else:
+            missing = sorted(i for i, n in names.items() if not (self.images_dir / n).is_file())
+        if not missing or len(missing) > MISSING_IMAGES_LEFT_OUT or 2 * len(missing) >= len(used):
+            return []
+        gone = set(missing)
+        n_before = sum(len(v) for v in self._samples.values())
+        for split in list(self._samples):
+            self._samples[split] = [s for s in self._samples[split] if s.image_id not in gone]
+            if not self._samples[split]:
+                del self._samples[split]
+        for sid in [sid for sid, s in self._by_id.items() if s.image_id in gone]:
+            del self._by_id[sid]
+        left = n_before - sum(len(v) for v in self._samples.values())
+        shown = ", ".join(names[i] for i in missing[:5]) + (" …" if len(missing) > 5 else "")
+        warnings.warn(
+            f"{self.name}: {len(missing)} image(s) missing from {self.images_dir} ({shown}); "
+            f"their {left} expression(s) are left out",
+            stacklevel=3,
+        )
+        return missing
 
     def _index(self, refs: list[dict[str, Any]], instances: dict[str, Any], src: Any) -> None:
         """Images, annotations, categories, refs and one sample per sentence, by id; a
