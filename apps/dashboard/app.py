@@ -90,6 +90,9 @@ def main() -> None:
     with st.sidebar:
         root = st.text_input("Dumps folder", key="dumps_dir").strip()
         page = st.radio("Page", list(PAGES), key="page")
+    if not root:  # a cleared box is no folder: Path("") would be this server's working folder
+        st.info("Give a folder of evaluation dumps in the sidebar (`tvnet eval ... --out DIR`).")
+        return
     root = str(Path(root).expanduser())
     if not Path(root).is_dir():
         st.error(

@@ -25,6 +25,9 @@ from apps.demo.remote import CALL_TIMEOUT  # the standard library only
 from tvnet import positive_int  # argparse only: the tvnet CLI's one check of a count ≥ 1
 
 PROG = "python -m apps.demo"
+# a worker that dies is started again, unless it died more than REVIVALS times within
+# REVIVE_WINDOW seconds (it cannot stay up: the page says why and exits)
+REVIVALS, REVIVE_WINDOW = 3, 300.0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -127,15 +130,33 @@ def main(argv: list[str] | None = None) -> int:
         from apps.demo.layout import build_demo, launch
 
         demo = build_demo(concurrency=args.concurrency, models=models, core=worker)
-        launch(demo, args.host, args.port, block=False, quiet=False)
+        try:
+            launch(demo, args.host, args.port, block=False, quiet=False)
+        except OSError as e:  # Gradio's "Cannot find empty port …": in words of this command
+            print(
+                f"error: cannot serve on {args.host}:{args.port}: the port is taken or the "
+                f"address not this machine's; pick another with --port or $PORT ({e})",
+                file=sys.stderr,
+            )
+            return 2
         gc.freeze()  # the start's objects, out of later collections' way
         gc.enable()
-        # serve until Ctrl-C, SIGTERM or the worker's end (a hung worker is replaced instead)
-        while worker.alive():
-            time.sleep(0.5)
-        # the worker said why on stderr (a model that cannot be loaded)
-        print(f"error: the model worker {worker.status()}", file=sys.stderr)
-        return 2
+        # serve until Ctrl-C or SIGTERM; a hung worker is replaced by the call that waited on
+        # it, a dead one here (killed for memory, say), unless it could not load the model
+        # (it said why on stderr) or keeps dying
+        deaths: list[float] = []
+        while True:
+            if worker.alive():
+                time.sleep(0.5)
+                continue
+            deaths = [t for t in deaths if time.monotonic() - t < REVIVE_WINDOW] + [
+                time.monotonic()
+            ]
+            if worker.proc.returncode == 2 or len(deaths) > REVIVALS:
+                print(f"error: the model worker {worker.status()}", file=sys.stderr)
+                return 2
+            print(f"warning: the model worker {worker.status()}; starting another", file=sys.stderr)
+            worker.revive()
     except KeyboardInterrupt:
         return 0
     finally:

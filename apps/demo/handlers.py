@@ -1,8 +1,7 @@
 """What the demo's events do (:class:`Handlers`, docs/design.md §7): model calls (segment,
 another variant, another neighbour, every variant side by side, the influence of the words and
-of each candidate neighbour), the redrawing of the last result (a clicked point, another
-attention level, the gates) and the stale marking when the input changes, each returning what
-the page shows.
+of each candidate neighbour), each returning what the page shows; the redrawing of the last
+result and the stale marking are :mod:`apps.demo.redraw`'s.
 
 Gradio-free (updates are the plain dicts gradio reads, :func:`update`), so that they run in
 the model worker process as well as in the page's (:mod:`apps.demo.worker`);
@@ -16,7 +15,6 @@ import html
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -34,13 +32,13 @@ from apps.demo.notes import (
     model_note,
     neighbour_md,
     result_summary,
-    stale_md,
     status_error,
     status_md,
     training_summary,
     verdict_cell,
 )
-from apps.demo.outputs import GATES_HINT, OUTPUTS, REPLACED, SKIP, input_of, source_of, update
+from apps.demo.outputs import GATES_HINT, OUTPUTS, REPLACED, SKIP, input_of, update
+from apps.demo.redraw import Redraws
 from apps.demo.words import HINT as WORDS_HINT
 from apps.demo.words import words_html
 from tvnet import InputError, overlay
@@ -48,21 +46,15 @@ from tvnet import InputError, overlay
 log = logging.getLogger("tvnet.demo")
 
 
-class Handlers:
+class Handlers(Redraws):
     """The event handlers, sharing the models, the recent results and the picture files
-    (``pictures``: their folder; default a temporary one)."""
+    (``pictures``: their folder; default a temporary one); the redrawing of the last result
+    and the stale marking come from :class:`~apps.demo.redraw.Redraws`."""
 
     def __init__(self, models: Models, pictures: str | Path | None = None):
         self.models = models
         self.cache = ResultCache()
         self.files = ImageFiles(pictures)
-
-    # -- drawing (no model call) --------------------------------------------------------------
-    def attention(self, r: Result, level: int) -> tuple[Any, str]:
-        return maps.attention(r, level, self.files)
-
-    def gates(self, r: Result, show: bool) -> list:
-        return maps.gates(r, self.files)[0] if show else []
 
     def kept_note(self, r: Result) -> str | None:
         """A chosen neighbour that this variant cannot use, kept for the next RES variant."""
@@ -82,6 +74,7 @@ class Handlers:
         prob, prob_caption = maps.probability(r, self.files)
         infl, infl_caption = maps.influence(r, self.files)
         tiles, gates_caption = maps.gates(r, self.files) if show_gates else ([], GATES_HINT)
+        r.gates_shown = bool(show_gates)
         r.status = status_md(pred, forced, self.kept_note(r))
         drawn = [
             self.files(overlay(r.image, pred.mask, point=r.point)),
@@ -434,71 +427,6 @@ class Handlers:
             f"{share(values[0])} to {share(values[-1])} over the {len(values)} "
             f"({ms / 1000:.1f} s)."
         )
-
-    # -- the input changed: the result on show is for the previous one ------------------------
-    def remember(self, session: str | None, key: str | None) -> None:
-        """``key``: the session's result on show now (None: none, the page shows a message)."""
-        self.cache.remember(session, key)
-
-    @staticmethod
-    def is_stale(r: Result, image, expression) -> bool:
-        return input_of(image, expression) != (r.source, r.expression)
-
-    def mark_stale(self, key, image, expression, session=None):
-        """The status of the session's latest result, marked stale when the image or the
-        expression on the page is no longer the one it answered (restored when they are)."""
-        if session:
-            key = self.cache.latest(session)
-        try:
-            r = self.cache.get(key)
-        except InputError:
-            return SKIP
-        if not self.is_stale(r, image, expression):
-            return r.status
-        source, expression = input_of(image, expression)
-        what = "image" if source != r.source else "expression"
-        if what == "image" and expression != r.expression:
-            what = "image and the expression"
-        return stale_md(r.status, what)
-
-    # -- inspection of the last result (no model call) --------------------------------------
-    def pick_point(self, key, level, x, y, on_input: bool, image=None):
-        """A clicked point (``x``, ``y``: pixels of the picture clicked, the upload when
-        ``on_input``, else the drawn mask): its own attention row instead of the referent's.
-        A click on an upload that the result did not answer (``image``: the page's) is left
-        alone: its pixels are not the ones the result's maps are of."""
-        try:
-            r = self.cache.get(key)
-        except InputError as e:
-            return SKIP, SKIP, f"*{e}*"
-        if on_input and image is not None and source_of(image) != r.source:
-            return SKIP, SKIP, "*Segment this image first: the maps on show are of another one.*"
-        x, y = float(x), float(y)
-        if on_input:  # the upload is shown at its own size; the model saw r.image
-            x, y = x * r.scale, y * r.scale
-        r.point = (x, y)
-        return (self.files(overlay(r.image, r.pred.mask, point=r.point)), *self.attention(r, level))
-
-    def clear_point(self, key, level):
-        try:
-            r = self.cache.get(key)
-        except InputError as e:
-            return SKIP, SKIP, f"*{e}*"
-        r.point = None
-        return (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
-
-    def change_level(self, key, level):
-        try:
-            return self.attention(self.cache.get(key), level)
-        except InputError as e:
-            return SKIP, (f"*{e}*" if key else SKIP)
-
-    def toggle_gates(self, key, show):
-        try:
-            r = self.cache.get(key)
-        except InputError:
-            return [], GATES_HINT
-        return maps.gates(r, self.files) if show else ([], GATES_HINT)
 
     def model_note(self) -> str:
         """The model note, once the main model is in (or why it failed to load)."""

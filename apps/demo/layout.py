@@ -332,8 +332,13 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
             **hidden,
         )
     )
+    level_out, gates_out = [ui.att_img, ui.att_md], [ui.gates_out, ui.gates_md]
     for answer in answers:
         answer.then(*check, **stale)
+        # the level or the gates' box changed while the model ran: the answer was drawn with
+        # the values sent as it started, so it is drawn again with those shown now
+        answer.then(h.change_level, [state, ui.level_in], level_out, **light)
+        answer.then(h.toggle_gates, [state, ui.gates_in], gates_out, **light)
         # a new answer's table has no mask-change column: the note says how to get one again
         answer.then(lambda: CAND_NOTE, None, ui.cand_note, queue=False, **hidden)
     ui.compare_go.click(
@@ -376,8 +381,8 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
                        preprocess=False, **light)  # fmt: skip
     ui.result.select(h.point_on_mask, [state, ui.level_in], point_out, **light)
     ui.reset.click(h.clear_point, [state, ui.level_in], point_out, **light)
-    ui.level_in.change(h.change_level, [state, ui.level_in], [ui.att_img, ui.att_md], **light)
-    ui.gates_in.change(h.toggle_gates, [state, ui.gates_in], [ui.gates_out, ui.gates_md], **light)
+    ui.level_in.change(h.change_level, [state, ui.level_in], level_out, **light)
+    ui.gates_in.change(h.toggle_gates, [state, ui.gates_in], gates_out, **light)
 
 
 def example_list(examples: Path | None, image_in, expr_in) -> gr.Examples | None:

@@ -264,6 +264,11 @@ class Result:
     # what reading the upload itself noted ("image downscaled from …"): said again by the
     # answers that reuse its working copy (variant, mirror and neighbour switches)
     upload_notes: tuple[str, ...] = ()
+    # the attention level and the gates' box it was last drawn with: an answer redraws either
+    # only when the control changed while it ran (the page sends the controls' values as the
+    # call starts), and a change to what is shown draws nothing again
+    level_shown: int | None = None
+    gates_shown: bool | None = None
 
 
 class ResultCache:

@@ -116,6 +116,17 @@ class Worker:
             self.restarts += 1
             self._start()
 
+    def revive(self) -> None:
+        """Start another worker in place of one that died after it had loaded the model (the
+        out-of-memory killer, say), so that the page goes on serving; the calls made while it
+        was dead failed with its exit status."""
+        with self._lock:
+            if self.proc.poll() is None:
+                return
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.restarts += 1
+            self._start()
+
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)

@@ -407,6 +407,8 @@ def test_empty_and_missing_folders_give_clear_messages(tmp_path):
     assert "No evaluation dumps" in at.warning[0].value
     at = run_app(tmp_path / "absent")
     assert "Dump folder not found" in at.error[0].value
+    at = run_app("  ")  # a cleared box: no folder, not the server's working folder
+    assert "Give a folder of evaluation dumps" in at.info[0].value and not at.error
     only_broken = tmp_path / "only_broken"
     only_broken.mkdir()
     (only_broken / "x").mkdir()

@@ -560,6 +560,42 @@ def test_an_influence_view_of_a_replaced_answer_says_so(tiny_synthref, tmp_path,
     assert h.pick_point(second, 5, 3, 4, True, str(other))[:2] == (SKIP, SKIP)
     drawn, att, caption = h.pick_point(second, 5, 3, 4, True, str(image))
     assert Path(drawn).is_file() and att is not SKIP
+    # after each answer the page asks for the level and the gates shown at that moment: the
+    # values the answer was drawn with cost nothing, a control changed while it ran redraws
+    assert h.change_level(second, 5) == (SKIP, SKIP)
+    att, caption = h.change_level(second, 3)
+    assert Path(att).is_file() and "**A₃** (Eq. 1)" in caption
+    assert h.change_level(second, 3) == (SKIP, SKIP)
+    assert h.toggle_gates(second, False) == (SKIP, SKIP)  # drawn without them
+    tiles, gates_caption = h.toggle_gates(second, True)
+    assert tiles and all(Path(t[0] if isinstance(t, tuple) else t).is_file() for t in tiles)
+    assert h.toggle_gates(second, True) == (SKIP, SKIP)
+
+
+def test_every_answer_is_followed_by_the_level_and_gates_shown_when_it_arrives(
+    tiny_synthref, tmp_path
+):
+    """The page sends the level and the gates' box as a model call starts: each answer is
+    followed by the two redraws that read them again when it arrives (a change made while it
+    ran would be undone otherwise), and only model answers are."""
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    demo = layout.build_demo(ckpt, tiny_synthref["pool"], device="cpu",
+                             pool_images=tiny_synthref["data"] / "images")  # fmt: skip
+    fns = demo.fns
+    name = {k: getattr(f.fn, "__name__", "") for k, f in fns.items()}
+    answers = [k for k, f in fns.items() if f.concurrency_id == "model" and "influence" not in
+               name[k] and not name[k].startswith("compare")]  # fmt: skip
+    assert {name[k] for k in answers} == {
+        "segment",
+        "rerun_variant",
+        "choose_neighbour",
+        "choose_row",
+    }
+    for k in answers:
+        after = {name[j] for j, f in fns.items() if f.trigger_after == k}
+        assert {"change_level", "toggle_gates"} <= after, (name[k], after)
+    followed = {fns[j].trigger_after for j in fns if name[j] in ("change_level", "toggle_gates")}
+    assert followed - {None} == set(answers)
 
 
 def test_picture_files_are_written_once_and_pruned_only_when_no_longer_handed_out(tmp_path):
@@ -707,6 +743,53 @@ def test_a_killed_page_leaves_no_worker_and_no_folder(tiny_synthref, tmp_path):
     finally:
         if page.poll() is None:
             page.kill()
+
+
+def test_the_page_outlives_a_killed_worker_and_says_when_its_port_is_taken(tiny_synthref, tmp_path):
+    """A worker killed after loading (the out-of-memory killer, say) is started again and the
+    page goes on answering; a second page on the same port exits with an error naming it."""
+    import signal
+    import time
+    import urllib.request
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    port = free_port()
+    args = [sys.executable, "-m", "apps.demo", "--checkpoint", str(ckpt), "--device", "cpu"]
+    args += ["--pool", str(tiny_synthref["pool"]), "--port", str(port)]
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = tmp_path / "page.err"
+    with open(log, "wb") as err:
+        page = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert page.poll() is None and time.monotonic() < deadline, "the demo did not start"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        (worker,) = _children(page.pid)
+        os.kill(worker, signal.SIGKILL)
+        while True:  # another worker, the page still up
+            assert page.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "no worker was started again"
+            now = [p for p in _children(page.pid) if p != worker]
+            if now:
+                break
+            time.sleep(0.1)
+        assert "the model worker exited with status -9; starting another" in log.read_text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+            assert r.status == 200
+        second = subprocess.run(
+            args, cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert second.returncode == 2
+        assert f"cannot serve on 127.0.0.1:{port}: the port is taken" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        page.terminate()
+        page.wait(timeout=60)
 
 
 def test_bundled_model_answers_an_example(tmp_path):

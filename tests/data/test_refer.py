@@ -124,9 +124,10 @@ def test_the_few_images_a_dataset_lacks_leave_out_their_expressions(refer_data, 
     assert len(lost) == 1 and all(s.image_id != 3 for sp in ds.splits() for s in ds.samples(sp))
     with pytest.raises(KeyError):
         ds.sample(lost[0].sample_id)
-    assert sum(len(ds.samples(sp)) for sp in ds.splits()) == sum(
-        len(full.samples(sp)) for sp in full.splits()
-    ) - 1
+    assert (
+        sum(len(ds.samples(sp)) for sp in ds.splits())
+        == sum(len(full.samples(sp)) for sp in full.splits()) - 1
+    )
     for f in images.iterdir():  # most of them gone: an incomplete download, nothing left out
         if f.name != "COCO_train2014_000000000001.jpg":
             f.unlink()

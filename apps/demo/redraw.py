@@ -1,0 +1,104 @@
+"""The demo's redrawing of the last result, no model call (docs/design.md §7): another
+attention level, a clicked point, the gates, and the stale marking when the image or the
+expression on the page is no longer the one it answered. A mixin of
+:class:`apps.demo.handlers.Handlers`, which holds the recent results (``cache``) and the
+picture files (``files``); Gradio-free like it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.demo import maps
+from apps.demo.images import ImageFiles
+from apps.demo.models import Result, ResultCache
+from apps.demo.notes import stale_md
+from apps.demo.outputs import GATES_HINT, SKIP, input_of, source_of
+from tvnet import InputError, overlay
+
+
+class Redraws:
+    cache: ResultCache
+    files: ImageFiles
+
+    # -- drawing (no model call) --------------------------------------------------------------
+    def attention(self, r: Result, level: int) -> tuple[Any, str]:
+        r.level_shown = level
+        return maps.attention(r, level, self.files)
+
+    def gates(self, r: Result, show: bool) -> list:
+        return maps.gates(r, self.files)[0] if show else []
+
+    # -- the input changed: the result on show is for the previous one ------------------------
+    def remember(self, session: str | None, key: str | None) -> None:
+        """``key``: the session's result on show now (None: none, the page shows a message)."""
+        self.cache.remember(session, key)
+
+    @staticmethod
+    def is_stale(r: Result, image, expression) -> bool:
+        return input_of(image, expression) != (r.source, r.expression)
+
+    def mark_stale(self, key, image, expression, session=None):
+        """The status of the session's latest result, marked stale when the image or the
+        expression on the page is no longer the one it answered (restored when they are)."""
+        if session:
+            key = self.cache.latest(session)
+        try:
+            r = self.cache.get(key)
+        except InputError:
+            return SKIP
+        if not self.is_stale(r, image, expression):
+            return r.status
+        source, expression = input_of(image, expression)
+        what = "image" if source != r.source else "expression"
+        if what == "image" and expression != r.expression:
+            what = "image and the expression"
+        return stale_md(r.status, what)
+
+    # -- inspection of the last result (no model call) --------------------------------------
+    def pick_point(self, key, level, x, y, on_input: bool, image=None):
+        """A clicked point (``x``, ``y``: pixels of the picture clicked, the upload when
+        ``on_input``, else the drawn mask): its own attention row instead of the referent's.
+        A click on an upload that the result did not answer (``image``: the page's) is left
+        alone: its pixels are not the ones the result's maps are of."""
+        try:
+            r = self.cache.get(key)
+        except InputError as e:
+            return SKIP, SKIP, f"*{e}*"
+        if on_input and image is not None and source_of(image) != r.source:
+            return SKIP, SKIP, "*Segment this image first: the maps on show are of another one.*"
+        x, y = float(x), float(y)
+        if on_input:  # the upload is shown at its own size; the model saw r.image
+            x, y = x * r.scale, y * r.scale
+        r.point = (x, y)
+        return (self.files(overlay(r.image, r.pred.mask, point=r.point)), *self.attention(r, level))
+
+    def clear_point(self, key, level):
+        try:
+            r = self.cache.get(key)
+        except InputError as e:
+            return SKIP, SKIP, f"*{e}*"
+        r.point = None
+        return (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
+
+    def change_level(self, key, level):
+        """The attention map at ``level``; nothing when it is shown at that level already (the
+        check after each answer: the level changed while the model ran, or not)."""
+        try:
+            r = self.cache.get(key)
+        except InputError as e:
+            return SKIP, (f"*{e}*" if key else SKIP)
+        if r.level_shown == level:
+            return SKIP, SKIP
+        return self.attention(r, level)
+
+    def toggle_gates(self, key, show):
+        """The gates' tiles, or the hint; nothing when shown as asked already (see
+        :meth:`change_level`)."""
+        try:
+            r = self.cache.get(key)
+        except InputError:
+            return [], GATES_HINT
+        if r.gates_shown == bool(show):
+            return SKIP, SKIP
+        r.gates_shown = bool(show)
+        return maps.gates(r, self.files) if show else ([], GATES_HINT)
