@@ -127,7 +127,7 @@ on_signal() {
   log "interrupted after $((SECONDS - T_START)) s; run the same command again to resume" >&2
   exit 130
 }
-trap on_signal INT TERM
+trap on_signal INT TERM HUP  # HUP: a closed terminal; the child would keep the build's lock
 # try CMD…: run it, log its wall time, return its exit status; run CMD…: the same, stop on failure
 try() {
   log "+ $*"
@@ -210,6 +210,10 @@ for v in $VARIANTS; do
   train_args=(train "${TRAIN_COMMON[@]}" --variant "$v" --out "$out" --resume)
   if state trained -- "${train_args[@]}"; then skip "training of $v ($TARGET steps)"
   else
+    # a checkpoint swap cut off between its two renames (a file system without an atomic
+    # exchange) left the old checkpoint aside as .last.*.old: put it back before the clean-up
+    old=$(ls -d "$out"/.last.*.old 2>/dev/null | tail -n 1)
+    if [ ! -e "$out/last" ] && [ -n "$old" ]; then mv "$old" "$out/last"; fi
     rm -rf "$out"/.last.*  # the temporary folder of a checkpoint write that was cut off
     run "${TV[@]}" "${train_args[@]}"
     state trained -- "${train_args[@]}" || die "$out did not reach step $TARGET"

@@ -39,6 +39,16 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "paused")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
+    # a checkpoint swap cut off between its renames (no atomic exchange) left the checkpoint
+    # aside: the resume puts it back and goes on from it, not from step 0
+    train(_cfg(), tc, tiny_synthref["data"], tmp_path / "cut", stop_at=2, **kw)
+    (tmp_path / "cut" / "last").rename(tmp_path / "cut" / ".last.x1y2.old")
+    with pytest.warns(UserWarning, match=r"\.last\.x1y2\.old\) restored"):
+        res = train(_cfg(), tc, tiny_synthref["data"], tmp_path / "cut", resume=True, **kw)
+    d = _weights(tmp_path / "cut")
+    assert res.steps == 4 and all(torch.equal(a[k], d[k]) for k in a)
+    cut = json.loads((tmp_path / "cut" / "last" / "config.json").read_text())["training_time"]
+    assert [(r["from_step"], r["to_step"]) for r in cut["runs"]] == [(0, 2), (2, 4)]
     # batches made ahead in a thread (the default) are the batches made in turn
     train(_cfg(), tc, tiny_synthref["data"], tmp_path / "inline", prefetch=False, **kw)
     c = _weights(tmp_path / "inline")

@@ -140,6 +140,16 @@ def train(
         raise ValueError(f"--out {out} is a file: name the run's folder")
     if (out / SAMPLES_FILE).is_file():  # its run.json would be replaced by the run's
         raise ValueError(f"{out} holds an evaluation dump: give the run a folder of its own")
+    if resume and rank == 0 and not last.exists():
+        # a checkpoint swap cut off between its two renames (a file system without an atomic
+        # exchange, tvnet.io.replace_dir) left the previous checkpoint aside: it is the run's
+        aside = sorted(out.glob(f".{LAST}.*.old"), key=lambda p: p.stat().st_mtime)
+        if aside and (aside[-1] / CHECKPOINT_CONFIG).is_file():
+            aside[-1].rename(last)
+            said = f"the checkpoint set aside by a cut-off write ({aside[-1].name}) restored"
+            warnings.warn(f"{out}: {said}", stacklevel=2)
+    if world > 1:
+        torch.distributed.barrier()  # every process sees the restored checkpoint
     resuming = resume and (last / CHECKPOINT_CONFIG).is_file()
     if not resume and (last / CHECKPOINT_CONFIG).is_file():  # its log and checkpoint stay its own
         raise ValueError(
