@@ -680,6 +680,21 @@ def _stat_fields(stat: Path) -> list[str]:
     return stat.read_text().rsplit(")", 1)[1].split()
 
 
+def _wait_for_page(page: subprocess.Popen, port: int, timeout: float = 300) -> None:
+    """Until the demo process ``page`` answers on ``port`` (it must not exit meanwhile)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        assert page.poll() is None and time.monotonic() < deadline, "the demo did not start"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -698,7 +713,6 @@ def test_a_killed_page_leaves_no_worker_and_no_folder(tiny_synthref, tmp_path):
     removes the page's socket and pictures folders, and exits."""
     import signal
     import time
-    import urllib.request
 
     ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
     tmp = tmp_path / "tmp"
@@ -711,14 +725,7 @@ def test_a_killed_page_leaves_no_worker_and_no_folder(tiny_synthref, tmp_path):
         args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 300
-        while True:  # the page answers: the worker and both folders exist
-            assert page.poll() is None and time.monotonic() < deadline, "the demo did not start"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
+        _wait_for_page(page, port)  # the page answers: the worker and both folders exist
         (worker,) = _children(page.pid)
         argv = Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")
         socket_dir = Path(os.fsdecode(argv[argv.index(b"--address") + 1])).parent
@@ -761,14 +768,8 @@ def test_the_page_outlives_a_killed_worker_and_says_when_its_port_is_taken(tiny_
     with open(log, "wb") as err:
         page = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
+        _wait_for_page(page, port)
         deadline = time.monotonic() + 300
-        while True:
-            assert page.poll() is None and time.monotonic() < deadline, "the demo did not start"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
         (worker,) = _children(page.pid)
         os.kill(worker, signal.SIGKILL)
         while True:  # another worker, the page still up
