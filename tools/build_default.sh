@@ -212,7 +212,7 @@ for v in $VARIANTS; do
   else
     # a checkpoint swap cut off between its two renames (a file system without an atomic
     # exchange) left the old checkpoint aside as .last.*.old: put it back before the clean-up
-    old=$(ls -d "$out"/.last.*.old 2>/dev/null | tail -n 1)
+    old=$(ls -dt "$out"/.last.*.old 2>/dev/null | head -n 1 || true)  # none: ls fails
     if [ ! -e "$out/last" ] && [ -n "$old" ]; then mv "$old" "$out/last"; fi
     rm -rf "$out"/.last.*  # the temporary folder of a checkpoint write that was cut off
     run "${TV[@]}" "${train_args[@]}"
