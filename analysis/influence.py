@@ -50,10 +50,11 @@ INFLUENCE_COLUMNS = (
 
 
 def _oiou(inter: pd.Series, union: pd.Series) -> float:
-    """oIoU in % over the rows that record both sums, by
+    """oIoU in % over the rows that record both sums as counts (0 ≤ I ≤ U; a damaged row is
+    left out, as the tables read what they can of a dump), by
     :func:`tvnet.eval.metrics.metrics_from_counts`: 100 when every such row is empty on empty
     (ΣU = 0), NaN when there is no such row."""
-    ok = inter.notna() & union.notna()
+    ok = inter.notna() & union.notna() & (inter >= 0) & (inter <= union)
     counts = (inter[ok].astype("int64"), union[ok].astype("int64"))
     return 100.0 * float(metrics_from_counts(*counts)["overall_iou"])
 

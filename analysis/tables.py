@@ -50,8 +50,11 @@ __all__ = [
 
 def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows of several dumps in one frame, with ``dataset`` (run.json's dataset name),
-    ``run`` (the dump's label) and ``base_variant`` (the dump's ``Dump.name``: the variant it
-    records, and how its weights started unless from scratch) added.
+    ``run`` (the dump's label) and ``base_variant`` (the name its rows pool under as seeds:
+    the dump's ``Dump.name``, i.e. the variant it records and how its weights started unless
+    from scratch, with its budget where :func:`analysis.naming.row_keys` adds it; a run
+    scored twice on one split pools alone under its row name, :func:`analysis.naming.run_names`)
+    added.
 
     A warm-started run is another recipe, not another seed: its ``variant`` and
     ``base_variant`` carry how it started, e.g. ``"full (grown from baseline)"`` (see

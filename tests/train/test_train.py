@@ -65,7 +65,7 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     assert tt["samples_per_s"] == pytest.approx(16 / tt["wall_s"])
     run0 = tt["runs"][0]
     assert run0["device"] == "cpu" and run0["world_size"] == 1 and run0["threads"] >= 1
-    # Linux, as here and in CI: the CPU named from /proc/cpuinfo (tests/train/test_record.py)
+    # Linux, as here and in CI: the CPU named from /proc/cpuinfo (tests/test_record.py)
     assert run0["processor"] == cpu_model(Path("/proc/cpuinfo").read_text())
     assert run0["precision"] == (
         "bf16 autocast" if cpu_bf16_supported() else "fp32 (no bf16 on this CPU)"

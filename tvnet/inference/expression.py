@@ -33,7 +33,7 @@ def require_expression(expression: str | None) -> str:
     return text
 
 
-class Reading(NamedTuple):
+class ExpressionReading(NamedTuple):
     """An expression as a model reads it (:func:`read_expression`)."""
 
     expression: str  # cut, and its unseen words rewritten or left out
@@ -66,7 +66,7 @@ def read_as_any(rewrites: list[tuple[str, str]], lexicon: Lexicon | None) -> lis
 
 def read_expression(
     expression: str | None, lexicon: Lexicon | None, vocab: Any, max_tokens: int
-) -> Reading:
+) -> ExpressionReading:
     """The expression as a model with this ``lexicon`` (None: read as written), word or
     word-piece ``vocab`` and length limit ``max_tokens`` reads it, the notes on what changed,
     the (written, read) pairs the lexicon rewrote (read "" for a word left out) and what the
@@ -134,4 +134,4 @@ def read_expression(
     cut = vocab.truncation_note(expression, max_tokens)
     if cut:
         notes.append(cut)
-    return Reading(expression, notes, rewrites, tail)
+    return ExpressionReading(expression, notes, rewrites, tail)

@@ -34,7 +34,7 @@ from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
 from tvnet.inference.checks import answer_warnings
 from tvnet.inference.expression import (
-    Reading,
+    ExpressionReading,
     left_out,
     read_as_any,
     read_expression,
@@ -197,7 +197,7 @@ class Predictor:
         reading = self.read_expression(expression)
         return reading.expression, reading.notes
 
-    def read_expression(self, expression: str | None) -> Reading:
+    def read_expression(self, expression: str | None) -> ExpressionReading:
         """:meth:`check_expression`, with the (written, read) pairs the lexicon rewrote and
         what the characters' limit cut."""
         return read_expression(expression, self.lexicon, self.vocab, self.model.cfg.max_tokens)

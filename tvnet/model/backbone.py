@@ -78,7 +78,7 @@ class Backbone(nn.Module):
         self.feature_norm = cfg.feature_norm
         self.grid = cfg.input_size // 8
         self.input_size = cfg.input_size
-        self.onnx = None  # the folded body as an tvnet.runtime.OnnxModule, under onnxruntime
+        self.onnx = None  # the folded body as a tvnet.runtime.OnnxModule, under onnxruntime
         pc = getattr(self.body, "pretrained_cfg", {}) or {}
         mean = torch.tensor(pc.get("mean", IMAGENET_MEAN))
         std = torch.tensor(pc.get("std", IMAGENET_STD))
