@@ -287,7 +287,10 @@ def test_an_image_or_mask_of_another_size_than_recorded_is_an_error(
         decode_segmentation(rle, 5, 3)  # the same pixel count: it used to reshape, scrambled
 
 
-def test_a_sentence_without_text_is_named_when_the_refs_are_read(refer_data, tmp_path) -> None:
+def test_a_sentence_without_text_is_left_out_and_named(refer_data, tmp_path) -> None:
+    """One empty sentence must not make a whole dataset unreadable (the refer toolkit and the
+    codebases built on it carry it along); it has nothing to segment by, so it is left out,
+    with a warning naming it."""
     src = refer_data.data / "refcoco+"
     d = tmp_path / "refcoco+"
     shutil.copytree(src, d)
@@ -298,8 +301,15 @@ def test_a_sentence_without_text_is_named_when_the_refs_are_read(refer_data, tmp
     sent["sent"], sent["raw"], sent["tokens"] = "", "  ", []
     refs_file.unlink()
     (d / "refs(unc).json").write_text(json.dumps(refs))
-    with pytest.raises(ValueError, match=rf"sentence {sent['sent_id']} of ref \d+ has no text"):
-        open_refer(d, images_dir=tmp_path)
+    with pytest.warns(
+        UserWarning, match=rf"1 sentence\(s\) without text left out \(sent_id {sent['sent_id']}\)"
+    ):
+        ds = open_refer(d, images_dir=tmp_path)
+    assert ds.empty_sentences == [sent["sent_id"]]
+    with pytest.raises(KeyError):
+        ds.sample(sent["sent_id"])
+    kept = [s.sent_id for sp in ds.splits() for s in ds.samples(sp)]
+    assert sent["sent_id"] not in kept and len(kept) == sum(len(r["sentences"]) for r in refs) - 1
 
 
 def test_a_folder_named_like_a_refs_file_is_a_folder(tmp_path) -> None:

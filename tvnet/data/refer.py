@@ -136,6 +136,7 @@ class ReferDataset:
         self._refs: dict[int, dict[str, Any]] = {}
         self._samples: dict[str, list[Sample]] = {}
         self._by_id: dict[int, Sample] = {}
+        self.empty_sentences: list[int] = []  # sent_ids left out: no text to read
         for ref in refs:
             try:
                 ref_id, ann_id, image_id = (
@@ -166,8 +167,9 @@ class ReferDataset:
                 if sent_id in self._by_id:
                     raise ValueError(f"{src}: duplicate sent_id {sent_id}")
                 text = sent.get("sent") or sent.get("raw") or " ".join(sent.get("tokens", []))
-                if not str(text).strip():
-                    raise ValueError(f"{src}: sentence {sent_id} of ref {ref_id} has no text")
+                if not str(text).strip():  # nothing to segment by: left out, said once below
+                    self.empty_sentences.append(sent_id)
+                    continue
                 s = Sample(
                     sample_id=sent_id,
                     ref_id=ref_id,
@@ -183,6 +185,14 @@ class ReferDataset:
                 )
                 self._by_id[sent_id] = s
                 self._samples.setdefault(split, []).append(s)
+        if self.empty_sentences:
+            shown = ", ".join(map(str, self.empty_sentences[:5]))
+            more = " …" if len(self.empty_sentences) > 5 else ""
+            warnings.warn(
+                f"{src}: {len(self.empty_sentences)} sentence(s) without text left out "
+                f"(sent_id {shown}{more})",
+                stacklevel=4,
+            )
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={len(self._samples[k])}" for k in self.splits())
