@@ -98,6 +98,11 @@ def read_upload(payload: Any) -> np.ndarray:
     if isinstance(payload, dict):
         url, path = payload.get("url") or "", payload.get("path")
         name = payload.get("orig_name") or (Path(path).name if path else name)
+        if path and not Path(path).is_file():  # Gradio's cache clean-up took it
+            raise InputError(
+                f"{name} is no longer on the server (it clears uploads older than an hour): "
+                "upload it again"
+            )
         if path:
             source = path
         elif url.startswith("data:") and "," in url:

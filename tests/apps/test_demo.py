@@ -368,6 +368,10 @@ def test_read_image_refuses_non_images_with_the_file_name(app, tmp_path):
     assert (read_image(rgba) == 255).all() and read_image(rgba).shape == (4, 5, 3)
     with pytest.raises(InputError, match="arrived damaged"):
         read_image({"url": "data:image/png;base64,@@not base64@@", "orig_name": "p.png"})
+    # an upload the server's cache clean-up removed (a tab left open for over an hour)
+    gone = {"path": str(tmp_path / "gradio" / "abc" / "cat.png"), "orig_name": "cat.png"}
+    with pytest.raises(InputError, match="cat.png is no longer on the server .*upload it again"):
+        read_image(gone)
 
 
 def test_main_reports_a_missing_checkpoint_cleanly(app, tmp_path, capsys):
