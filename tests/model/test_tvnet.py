@@ -187,6 +187,15 @@ def test_visual_features_serve_many_expressions(cpu_models):
         )
 
 
+def test_the_paper_preset_without_its_files_is_refused_not_trained_on_noise(tmp_path):
+    """Its backbone checkpoint and GloVe vectors are the user's files: without them a
+    pretrained build would freeze a random ResNet-101 and train on noise, without a word."""
+    with pytest.raises(ValueError, match=r"backbone_weights .* and model\.word_vectors"):
+        build_model("paper", "full")
+    with pytest.raises(ValueError, match=r"no file for model\.word_vectors \(GloVe 300d"):
+        build_model("paper", "full", backbone_weights=str(tmp_path / "resnet.safetensors"))
+
+
 def test_paper_preset_shapes_small_input():
     torch.manual_seed(0)
     from tvnet.data.tokenize import Vocab

@@ -21,7 +21,7 @@ EPILOG = """examples:
                                                  # grow a baseline into full (RES, AMF start as no-ops)
   torchrun --nproc_per_node 4 -m tvnet train --config configs/paper.json --variant full \\
       --data "refer/data/refcoco/refs(unc).p" --pool runs/refcoco-pool --out runs/refcoco-full \\
-      --batch-size 4
+      --batch-size 4 --steps 175000
                                                  # multi-GPU (DDP); the refs file picks the split scheme
   tvnet train --config configs/cpu.json --variant baseline --data data/synthref --out runs/h5 \\
       --set model.fusion_heads=5 --set train.loss_dice=0    # one-off changes, no new config file

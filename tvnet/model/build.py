@@ -50,6 +50,8 @@ def build_model(
         cfg = preset.replace(**({"variant": variant} if variant else {}), **overrides)
     else:
         cfg = preset_config(preset, variant or "full", **overrides)
+    if pretrained:
+        _require_weights(cfg)
     if cfg.text_encoder == "hf_tokens":
         if vocab is not None and not isinstance(vocab, SubwordVocab):
             raise ValueError(
@@ -63,3 +65,21 @@ def build_model(
         matrix, _ = glove_init(vocab.words, cfg.word_vectors, cfg.word_dim, whiten=cfg.word_whiten)
         model.text.load_vectors(matrix)
     return model
+
+
+def _require_weights(cfg: ModelConfig) -> None:
+    """A pretrained build whose frozen backbone or GloVe words have no file named would train
+    on random features without a word: the ``paper`` preset leaves both paths to the user
+    (``configs/paper.json`` names them), so it is an error that says where they go."""
+    missing = []
+    if cfg.freeze_backbone and not cfg.backbone_weights:
+        missing.append("model.backbone_weights (the DeepLab ResNet-101 checkpoint)")
+    if cfg.text_encoder == "glove_lstm" and not cfg.word_vectors:
+        missing.append(f"model.word_vectors (GloVe {cfg.word_dim}d vectors)")
+    if missing:
+        raise ValueError(
+            f"the {cfg.preset} preset names no file for {' and '.join(missing)}: a frozen random "
+            "backbone or random word vectors would train on noise. Give them with --config "
+            "configs/paper.json (which points to weights/…) or --set, as README's 'Training on "
+            "RefCOCO with a GPU' says; tests build with pretrained=False"
+        )
