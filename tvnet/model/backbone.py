@@ -53,6 +53,33 @@ def _load_user_weights(body: nn.Module, path: str) -> None:
         )
 
 
+# DeepLab-v2's input: BGR pixels 0–255 minus this mean (B, G, R), no scaling (Caffe's)
+CAFFE_MEAN_BGR = (104.00698793, 116.66876762, 122.67891434)
+
+
+def deeplab_v2_layout(body: nn.Module) -> None:
+    """Make a timm ResNet compute as the Caffe ResNet-101 of DeepLab-v2 (the paper's
+    backbone; DrSleep's TensorFlow port, which CMPC loads): a striding stage strides in its
+    first block's 1×1 conv instead of its 3×3, and every block of a dilated stage is dilated
+    (timm gives the first block the previous stage's dilation). The tensors are the same, so
+    weights converted to timm's names load either way; only this computes them as trained.
+    In place; a ValueError for a network without ResNet bottleneck stages."""
+    try:
+        stages = [getattr(body, f"layer{i}") for i in (2, 3, 4)]
+        blocks = [(s[0], s[1]) for s in stages]
+        convs = [(b0.conv1, b0.conv2, b1.conv2) for b0, b1 in blocks]
+    except (AttributeError, IndexError, TypeError) as e:
+        raise ValueError(
+            "backbone_layout 'caffe' needs a ResNet of bottleneck blocks (resnet50/101/152)"
+        ) from e
+    for conv1, conv2, later in convs:
+        if conv1.kernel_size != (1, 1) or conv2.kernel_size != (3, 3):
+            raise ValueError("backbone_layout 'caffe' needs bottleneck blocks (1×1, 3×3, 1×1)")
+        if conv2.stride != (1, 1):  # a striding stage
+            conv1.stride, conv2.stride = conv2.stride, (1, 1)
+        conv2.dilation = conv2.padding = later.dilation  # the stage's own dilation
+
+
 class Backbone(nn.Module):
     """Shared CNN. Input: B×3×S×S normalised with ImageNet mean/std (the data convention);
     re-normalised internally to what the weights were trained with."""
@@ -72,6 +99,9 @@ class Backbone(nn.Module):
             self.body = timm.create_model(cfg.backbone, pretrained=False, **kw)
             if pretrained and cfg.backbone_weights:
                 _load_user_weights(self.body, cfg.backbone_weights)
+        self.bgr = cfg.backbone_layout == "caffe"
+        if self.bgr:
+            deeplab_v2_layout(self.body)
         self.channels: list[int] = self.body.feature_info.channels()  # [C2, C3, C4, C5]
         self.frozen = cfg.freeze_backbone
         self.inference_only = False  # set by optimize_for_inference (BN folded)
@@ -82,6 +112,9 @@ class Backbone(nn.Module):
         pc = getattr(self.body, "pretrained_cfg", {}) or {}
         mean = torch.tensor(pc.get("mean", IMAGENET_MEAN))
         std = torch.tensor(pc.get("std", IMAGENET_STD))
+        if self.bgr:  # 0–255 minus the mean, in RGB order here; extract() flips to BGR
+            mean = torch.tensor(CAFFE_MEAN_BGR[::-1]) / 255.0
+            std = torch.full((3,), 1 / 255.0)
         # x_bb = (x·std_in + mean_in − mean_bb)/std_bb  =  x·a + b
         a = torch.tensor(IMAGENET_STD) / std
         b = (torch.tensor(IMAGENET_MEAN) - mean) / std
@@ -130,6 +163,8 @@ class Backbone(nn.Module):
     def extract(self, image: torch.Tensor) -> list[torch.Tensor]:
         """image B×3×S×S → [V2 (2h), V3 (h), V4, V5] at native resolution."""
         x = image * self.in_scale + self.in_shift
+        if self.bgr:
+            x = x.flip(1)
         if self.onnx is not None and self.onnx.accepts(x):
             return [f.to(x.device) for f in self.onnx(x)]
         if self.inference_only:
