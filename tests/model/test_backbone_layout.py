@@ -65,3 +65,15 @@ def test_the_caffe_layout_is_refused_where_it_has_no_meaning():
         _backbone("caffe", backbone="resnet18")  # basic blocks: 3×3, 3×3
     assert preset_config("paper", "full").backbone_layout == "caffe"
     assert preset_config("cpu", "full").backbone_layout == "timm"
+
+
+def test_a_feature_cache_tells_the_two_layouts_apart():
+    """The same tensors computed two ways are two sets of features: cached apart."""
+    from tvnet.loader.features import backbone_fingerprint
+
+    caffe, timm = _backbone("caffe"), _backbone("timm")
+    timm.load_state_dict(caffe.state_dict())
+    assert backbone_fingerprint(caffe, 64, 8) != backbone_fingerprint(timm, 64, 8)
+    twin = _backbone("timm")
+    twin.load_state_dict(caffe.state_dict())
+    assert backbone_fingerprint(twin, 64, 8) == backbone_fingerprint(timm, 64, 8)
