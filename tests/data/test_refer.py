@@ -120,6 +120,10 @@ def test_the_few_images_a_dataset_lacks_leave_out_their_expressions(refer_data, 
     with pytest.warns(UserWarning, match=r"1 image\(s\) missing .*000000000003\.jpg.*their 1 "):
         ds = open_refer(refer_data.data / "refcoco", images_dir=images)
     assert ds.missing_images == [3]
+    # a feature cache of the dataset without them is another cache than one with them back
+    from tvnet.loader.features import dataset_fingerprint
+
+    assert dataset_fingerprint(ds) != dataset_fingerprint(full)
     lost = [s for s in full.samples("testA") + full.samples("testB") if s.image_id == 3]
     assert len(lost) == 1 and all(s.image_id != 3 for sp in ds.splits() for s in ds.samples(sp))
     with pytest.raises(KeyError):

@@ -194,6 +194,8 @@ def test_the_paper_preset_without_its_files_is_refused_not_trained_on_noise(tmp_
         build_model("paper", "full")
     with pytest.raises(ValueError, match=r"no file for model\.word_vectors \(GloVe 300d"):
         build_model("paper", "full", backbone_weights=str(tmp_path / "resnet.safetensors"))
+    # elsewhere random word vectors are a documented choice (they train): built
+    assert build_model("cpu", "baseline", text_encoder="glove_lstm", word_vectors=None)
 
 
 def test_paper_preset_shapes_small_input():

@@ -43,6 +43,8 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     # aside: the resume puts it back and goes on from it, not from step 0
     train(_cfg(), tc, tiny_synthref["data"], tmp_path / "cut", stop_at=2, **kw)
     (tmp_path / "cut" / "last").rename(tmp_path / "cut" / ".last.x1y2.old")
+    with pytest.raises(ValueError, match=r"set aside as \.last\.x1y2\.old .* --resume puts it"):
+        train(_cfg(), tc, tiny_synthref["data"], tmp_path / "cut", **kw)  # not over it
     with pytest.warns(UserWarning, match=r"\.last\.x1y2\.old\) restored"):
         res = train(_cfg(), tc, tiny_synthref["data"], tmp_path / "cut", resume=True, **kw)
     d = _weights(tmp_path / "cut")

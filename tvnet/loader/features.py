@@ -49,6 +49,8 @@ def dataset_fingerprint(refer: ReferDataset) -> str:
     if inst.is_file():
         st = inst.stat()
         h.update(f"{st.st_size}/{int(st.st_mtime)}".encode())
+    if getattr(refer, "missing_images", None):  # images left out now, back later: rebuilt
+        h.update(json.dumps(refer.missing_images).encode())
     return h.hexdigest()[:16]
 
 

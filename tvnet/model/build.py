@@ -72,14 +72,14 @@ def _require_weights(cfg: ModelConfig) -> None:
     on random features without a word: the ``paper`` preset leaves both paths to the user
     (``configs/paper.json`` names them), so it is an error that says where they go."""
     missing = []
-    if cfg.freeze_backbone and not cfg.backbone_weights:
+    if cfg.freeze_backbone and not cfg.backbone_weights:  # frozen random features: noise
         missing.append("model.backbone_weights (the DeepLab ResNet-101 checkpoint)")
-    if cfg.text_encoder == "glove_lstm" and not cfg.word_vectors:
-        missing.append(f"model.word_vectors (GloVe {cfg.word_dim}d vectors)")
+    if cfg.preset == "paper" and cfg.text_encoder == "glove_lstm" and not cfg.word_vectors:
+        missing.append(f"model.word_vectors (GloVe {cfg.word_dim}d vectors)")  # the paper's
     if missing:
         raise ValueError(
             f"the {cfg.preset} preset names no file for {' and '.join(missing)}: a frozen random "
-            "backbone or random word vectors would train on noise. Give them with --config "
-            "configs/paper.json (which points to weights/…) or --set, as README's 'Training on "
-            "RefCOCO with a GPU' says; tests build with pretrained=False"
+            "backbone would train on noise, and the paper starts its words from GloVe. Give "
+            "them with --config configs/paper.json (which points to weights/…) or --set, as "
+            "README's 'Training on RefCOCO with a GPU' says; tests build with pretrained=False"
         )
