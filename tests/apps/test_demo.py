@@ -1130,12 +1130,16 @@ def test_the_model_process_outlives_a_client_with_the_wrong_key(tmp_path):
 
     address = str(tmp_path / "model.sock")
     threading.Thread(target=serve, args=(Echo(), address, b"right"), daemon=True).start()
-    for _ in range(100):  # the listener's socket appears
-        if Path(address).exists():
+    # the socket's file appears at bind(), a moment before listen(): refused until then
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with pytest.raises(AuthenticationError):
+                Client(address, family="AF_UNIX", authkey=b"wrong")
             break
-        time.sleep(0.05)
-    with pytest.raises(AuthenticationError):
-        Client(address, family="AF_UNIX", authkey=b"wrong")
+        except (FileNotFoundError, ConnectionRefusedError):
+            assert time.monotonic() < deadline, "the server never listened"
+            time.sleep(0.05)
     with Client(address, family="AF_UNIX", authkey=b"right") as conn:
         conn.send(("twice", (21,), {}))
         assert conn.recv() == ("ok", 42)
