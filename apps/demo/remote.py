@@ -112,9 +112,7 @@ class Worker:
                 return
             proc.kill()
             proc.wait()
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.restarts += 1
-            self._start()
+            self._restart()
 
     def revive(self) -> None:
         """Start another worker in place of one that died after it had loaded the model (the
@@ -123,9 +121,13 @@ class Worker:
         with self._lock:
             if self.proc.poll() is None:
                 return
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.restarts += 1
-            self._start()
+            self._restart()
+
+    def _restart(self) -> None:
+        """A new worker in place of the ended one (its socket folder removed); lock held."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.restarts += 1
+        self._start()
 
     def __getattr__(self, name: str):
         if name.startswith("_"):

@@ -30,6 +30,13 @@ SPLIT_ORDER = ("train", "val", "test", "testA", "testB", "testC")
 # lists three that the saiapr_tc-12 set does not hold, as the refer toolkit's README says; more
 # missing is an incomplete download, whose first missing image is an error when read
 MISSING_IMAGES_LEFT_OUT = 10
+
+
+def _first(items: list[Any], n: int = 5) -> str:
+    """The first ``n`` of ``items`` for a warning, "…" after them when there are more."""
+    return ", ".join(map(str, items[:n])) + (" …" if len(items) > n else "")
+
+
 _REFS_FILE = re.compile(r"^refs\((?P<split_by>[^)]+)\)\.(?P<ext>p|json)$")
 
 LAYOUT_HELP = (
@@ -110,7 +117,7 @@ class ReferDataset:
         for sid in [sid for sid, s in self._by_id.items() if s.image_id in gone]:
             del self._by_id[sid]
         left = n_before - sum(len(v) for v in self._samples.values())
-        shown = ", ".join(names[i] for i in missing[:5]) + (" …" if len(missing) > 5 else "")
+        shown = _first([names[i] for i in missing])
         warnings.warn(
             f"{self.name}: {len(missing)} image(s) missing from {self.images_dir} ({shown}); "
             f"their {left} expression(s) are left out",
@@ -186,11 +193,10 @@ class ReferDataset:
                 self._by_id[sent_id] = s
                 self._samples.setdefault(split, []).append(s)
         if self.empty_sentences:
-            shown = ", ".join(map(str, self.empty_sentences[:5]))
-            more = " …" if len(self.empty_sentences) > 5 else ""
+            shown = _first(self.empty_sentences)
             warnings.warn(
                 f"{src}: {len(self.empty_sentences)} sentence(s) without text left out "
-                f"(sent_id {shown}{more})",
+                f"(sent_id {shown})",
                 stacklevel=4,
             )
 
