@@ -1,5 +1,6 @@
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,11 @@ def test_round_trip_identical_logits(model, tmp_path):
     assert loaded.vocab.words == model.vocab.words
     torch.testing.assert_close(_run(loaded), _run(model), rtol=0, atol=0)
     assert json.loads((path / "config.json").read_text())["data"] == {"name": "unit"}
-    # overwrite in place keeps a valid checkpoint
-    save_checkpoint(model, path)
+    # overwrite in place keeps a valid checkpoint; it is written in a hidden .tmp sibling, the
+    # only name tools/build_default.sh clears after a cut-off write
+    seen = []
+    save_checkpoint(model, path, write_more=lambda d: seen.append(d))
+    assert seen[0].parent == tmp_path and re.fullmatch(r"\.ckpt\..+\.tmp", seen[0].name)
     torch.testing.assert_close(_run(load_checkpoint(path)), _run(model), rtol=0, atol=0)
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
     # through a link (runs/latest → a run's checkpoint): the target is replaced, the link kept

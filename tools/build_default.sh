@@ -210,11 +210,9 @@ for v in $VARIANTS; do
   train_args=(train "${TRAIN_COMMON[@]}" --variant "$v" --out "$out" --resume)
   if state trained -- "${train_args[@]}"; then skip "training of $v ($TARGET steps)"
   else
-    # a checkpoint swap cut off between its two renames (a file system without an atomic
-    # exchange) left the old checkpoint aside as .last.*.old: put it back before the clean-up
-    old=$(ls -dt "$out"/.last.*.old 2>/dev/null | head -n 1 || true)  # none: ls fails
-    if [ ! -e "$out/last" ] && [ -n "$old" ]; then mv "$old" "$out/last"; fi
-    rm -rf "$out"/.last.*  # the temporary folder of a checkpoint write that was cut off
+    # the temporary folder of a checkpoint write that was cut off; a checkpoint that a cut-off
+    # swap set aside (.last.*.old) is train --resume's to put back
+    rm -rf "$out"/.last.*.tmp
     run "${TV[@]}" "${train_args[@]}"
     state trained -- "${train_args[@]}" || die "$out did not reach step $TARGET"
   fi

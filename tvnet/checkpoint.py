@@ -71,7 +71,7 @@ def save_checkpoint(
         for k, v in model.state_dict().items()
         if not k.startswith(skip)
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         save_file(state, str(tmp / WEIGHTS))
         digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()

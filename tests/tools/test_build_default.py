@@ -362,8 +362,9 @@ def test_a_pool_of_another_folder_of_the_same_name_is_built_again(tiny_synthref,
 def test_a_tiny_build_runs_end_to_end_and_a_rerun_redoes_nothing(tmp_path):
     """The script itself, as its --help's tiny build (≈ 1 min): data, pool, two variants
     trained, evaluated and (too few answers) not calibrated; run again after a checkpoint
-    swap was cut off between its renames (the checkpoint set aside), it puts the checkpoint
-    back and redoes nothing but the calibrations it could not fit."""
+    swap was cut off between its renames (the checkpoint set aside) and a later write before its
+    swap, it puts the checkpoint back, removes the half-written one and redoes nothing but the
+    calibrations it could not fit."""
     env = {**os.environ, "OUT_ROOT": str(tmp_path), "SYNTH_TRAIN": "60", "SYNTH_VAL": "20",
            "SYNTH_TEST": "20", "STEPS": "3", "VARIANTS": "baseline full", "PACKAGE": "0"}  # fmt: skip
 
@@ -381,6 +382,8 @@ def test_a_tiny_build_runs_end_to_end_and_a_rerun_redoes_nothing(tmp_path):
     steps = [line for line in log.read_text().splitlines() if '"loss"' in line]
     assert steps  # one line a 10 steps, and the last
     (runs / "full" / "last").rename(runs / "full" / ".last.cut.old")
+    (runs / "full" / ".last.cut2.tmp").mkdir()  # a later write, cut off before its swap
+    (runs / "full" / ".last.cut2.tmp" / "model.safetensors").write_bytes(b"half")
     again = build()
     said = again.stdout + again.stderr
     assert again.returncode == 3, said[-3000:]

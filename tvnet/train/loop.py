@@ -35,7 +35,13 @@ from tvnet.loader.batches import BatchLoader, Prefetcher, SplitTable, widen
 from tvnet.loader.features import FeatureCache
 from tvnet.model.head import training_loss
 from tvnet.train.optim import load_optimizer, make_optimizer, poly_lr, save_optimizer
-from tvnet.train.resume import check_finite, check_same_data, check_same_recipe, log_up_to
+from tvnet.train.resume import (
+    check_finite,
+    check_same_data,
+    check_same_recipe,
+    log_up_to,
+    restore_set_aside,
+)
 
 LAST = "last"  # the run's checkpoint folder, written atomically every N steps and at the end
 
@@ -140,30 +146,7 @@ def train(
         raise ValueError(f"--out {out} is a file: name the run's folder")
     if (out / SAMPLES_FILE).is_file():  # its run.json would be replaced by the run's
         raise ValueError(f"{out} holds an evaluation dump: give the run a folder of its own")
-    # a checkpoint swap cut off between its two renames (a file system without an atomic
-    # exchange, tvnet.io.replace_dir) left the previous checkpoint aside: it is the run's
-    aside = sorted(out.glob(f".{LAST}.*.old"), key=lambda p: p.stat().st_mtime)
-    aside = [p for p in aside if (p / CHECKPOINT_CONFIG).is_file()] if not last.exists() else []
-    if aside and not resume:  # its log and checkpoint stay its own, as for a whole `last`
-        raise ValueError(
-            f"{out} holds a run already (its checkpoint set aside as {aside[-1].name} by a "
-            "cut-off write): --resume puts it back and continues it; to start over, remove "
-            "that folder or give another --out"
-        )
-    failed = None
-    if aside and rank == 0:
-        try:
-            aside[-1].rename(last)
-            said = f"the checkpoint set aside by a cut-off write ({aside[-1].name}) restored"
-            warnings.warn(f"{out}: {said}", stacklevel=2)
-        except OSError as e:
-            failed = f"cannot put back the checkpoint {aside[-1]} as {last}: {e}"
-    if world > 1:  # every process sees the restored checkpoint, or the same error
-        box = [failed]
-        torch.distributed.broadcast_object_list(box, src=0)
-        failed = box[0]
-    if failed:
-        raise ValueError(failed)
+    restore_set_aside(out, last, resume, rank, world)
     resuming = resume and (last / CHECKPOINT_CONFIG).is_file()
     if not resume and (last / CHECKPOINT_CONFIG).is_file():  # its log and checkpoint stay its own
         raise ValueError(

@@ -5,12 +5,13 @@ step that broke the weights never overwrites the last good checkpoint."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from tvnet.config import RESUME_MAY_CHANGE
+from tvnet.config import CHECKPOINT_CONFIG, RESUME_MAY_CHANGE
 from tvnet.io import atomic_write_text
 
 
@@ -76,3 +77,32 @@ def check_same_data(had: Any, name: str, train_samples: int, out: Any) -> None:
             f"{name} ({train_samples}): resuming would change the data mid-run; resume with "
             "the --data it started on, or start a new run (another --out)"
         )
+
+
+def restore_set_aside(out: Path, last: Path, resume: bool, rank: int, world: int) -> None:
+    """Put back the checkpoint that a swap cut off between its two renames (a file system
+    without an atomic exchange, :func:`tvnet.io.replace_dir`) left aside as ``.last.*.old``:
+    it is the run's. Without ``resume`` that is refused like a whole ``last`` (the run's log and
+    checkpoint stay its own). Rank 0 renames; under DDP every process learns the outcome."""
+    aside = sorted(out.glob(f".{last.name}.*.old"), key=lambda p: p.stat().st_mtime)
+    aside = [p for p in aside if (p / CHECKPOINT_CONFIG).is_file()] if not last.exists() else []
+    if aside and not resume:
+        raise ValueError(
+            f"{out} holds a run already (its checkpoint set aside as {aside[-1].name} by a "
+            "cut-off write): --resume puts it back and continues it; to start over, remove "
+            "that folder or give another --out"
+        )
+    failed = None
+    if aside and rank == 0:
+        try:
+            aside[-1].rename(last)
+            said = f"the checkpoint set aside by a cut-off write ({aside[-1].name}) restored"
+            warnings.warn(f"{out}: {said}", stacklevel=3)
+        except OSError as e:
+            failed = f"cannot put back the checkpoint {aside[-1]} as {last}: {e}"
+    if world > 1:  # every process sees the restored checkpoint, or the same error
+        box = [failed]
+        torch.distributed.broadcast_object_list(box, src=0)
+        failed = box[0]
+    if failed:
+        raise ValueError(failed)
