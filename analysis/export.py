@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -55,6 +56,13 @@ _LATEX_ESCAPES = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # the report's and dashboard's own symbols, which pdflatex does not set unaided
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "Δ": r"$\Delta$",
+    "×": r"$\times$",
+    "±": r"$\pm$",
+    "−": "-",
 }
 
 
@@ -71,8 +79,8 @@ def to_latex(
     out = ["\\begin{table}[t]", "\\centering"]
     if caption:
         out.append(f"\\caption{{{_tex(caption)}}}")
-    if label:
-        out.append(f"\\label{{{label}}}")
+    if label:  # a key, not text: what \\label cannot hold (a run's "#", "%", spaces) goes
+        out.append(f"\\label{{{re.sub(r'[^A-Za-z0-9:._-]+', '-', label)}}}")
     out += [f"\\begin{{tabular}}{{{align}}}", "\\toprule"]
     if isinstance(df.columns, pd.MultiIndex) and df.columns.nlevels == 2:
         top, spans, start = [], [], n_idx + 1

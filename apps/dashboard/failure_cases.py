@@ -176,8 +176,9 @@ def filter_failures(
     """``rows`` in the IoU range, size buckets and splits whose expression holds every word,
     as written or as the model read it (``read_as``, where the lexicon rewrote it), and whose
     ``mode`` column equals ``mode``, when one is given; worst first."""
-    lo, hi = iou_range
-    keep = rows["iou"].between(lo, hi) & rows["size_bin"].isin(bins) & rows["split"].isin(splits)
+    lo, hi = iou_range  # [lo, hi): an IoU of exactly 0.5 is a hit (Prec@0.5), not a failure
+    in_range = (rows["iou"] >= lo) & ((rows["iou"] < hi) | (hi >= 1.0))
+    keep = in_range & rows["size_bin"].isin(bins) & rows["split"].isin(splits)
     if mode is not None:
         keep &= rows["mode"] == mode
     texts = [rows["sentence"]] + ([rows["read_as"]] if "read_as" in rows else [])

@@ -290,6 +290,12 @@ def test_latex_export(samples):
     # special characters are escaped
     odd = pd.DataFrame({"a_b": [1.0]}, index=pd.Index(["x&y"], name="run#"))
     assert r"x\&y & 1.00" in to_latex(odd) and r"run\# & a\_b" in to_latex(odd)
+    # the report's symbols as math, which pdflatex sets; a label keeps only what \label holds
+    sym = pd.DataFrame({"Δ IoU": [1.0]}, index=pd.Index(["IoU ≥ 0.5"], name="n × m"))
+    tex = to_latex(sym, caption="IoU ≤ 0.5 ± 1", label="tab:full #2 (50%)")
+    assert r"IoU $\geq$ 0.5 & 1.00" in tex and r"n $\times$ m & $\Delta$ IoU" in tex
+    assert r"\caption{IoU $\leq$ 0.5 $\pm$ 1}" in tex and r"\label{tab:full-2-50-}" in tex
+    assert not any(ord(ch) > 127 for ch in tex)
 
 
 def test_csv_export_full_precision(samples):

@@ -156,7 +156,10 @@ def test_failure_cases_worst_first_with_images(root):
     at = run_app(root, "Failure cases")
     at.selectbox(key="fail_variant").set_value("full").run()
     listed = at.dataframe[-1].value
-    # full, IoU ≤ 0.5, worst first: val#1 (0), val#3 (1/3), then the two 0.5s
+    # full, IoU < 0.5 (the two 0.5s are hits of Prec@0.5), worst first: val#1 (0), val#3 (1/3)
+    assert list(zip(listed["split"], listed["sample_id"])) == [("val", 1), ("val", 3)]
+    at.slider(key="fail_iou").set_value((0.0, 0.6)).run()
+    listed = at.dataframe[-1].value
     assert list(zip(listed["split"], listed["sample_id"])) == [
         ("val", 1),
         ("val", 3),
@@ -212,6 +215,11 @@ def test_failure_word_filter_reads_what_the_model_read():
     assert pick("box") == [3, 4]
     no_reading = rows.drop(columns="read_as")  # dumps written before the column
     assert list(filter_failures(no_reading, (0, 1), ["small"], ["val"], "red").sample_id) == [2]
+    # [lo, hi): the default range (0, 0.5) leaves out an IoU of exactly 0.5, a hit of Prec@0.5;
+    # a range up to 1 keeps a perfect mask
+    edges = rows.assign(iou=[0.0, 0.49, 0.5, 1.0])
+    assert list(filter_failures(edges, (0, 0.5), ["small"], ["val"], "").sample_id) == [1, 2]
+    assert list(filter_failures(edges, (0.5, 1), ["small"], ["val"], "").sample_id) == [3, 4]
 
 
 def test_failure_cases_without_images_show_masks_and_a_note(tmp_path):

@@ -300,6 +300,50 @@ def test_broken_dumps_raise_dump_error_naming_the_file(tmp_path):
     assert all(p.name in msg for p, msg in errors)
 
 
+def test_rows_the_metrics_would_misread_are_refused(tmp_path):
+    """mIoU and Prec@X read the stored iou, oIoU the counts, the size columns size_bin, and a
+    dump holds run.json's n_samples rows, each sample once: a file that breaks one of these
+    loads as an error naming it, not as tables computed on other rows than they say."""
+    good, _, _ = _write(tmp_path, n=12)
+    rows = pd.read_parquet(good / "samples.parquet")
+    assert rows["union"].min() > 0 and (rows["inter"] == 0).any()  # misses whose iou is 0
+
+    def broken(name, df, run_fields=None):
+        shutil.copytree(good, tmp_path / name)
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False),
+                       tmp_path / name / "samples.parquet")  # fmt: skip
+        if run_fields:
+            run = json.loads((good / "run.json").read_text())
+            (tmp_path / name / "run.json").write_text(json.dumps({**run, **run_fields}))
+        return tmp_path / name
+
+    empty = rows.copy()  # nothing predicted, nothing to find: IoU 1, not 0
+    empty.loc[0, ["inter", "union", "iou"]] = [0, 0, 0.0]
+    with pytest.raises(DumpError, match=r"1 row\(s\) have an iou that is not inter / union"):
+        load_dump(broken("empty_as_miss", empty))
+    above = rows.copy()
+    above.loc[3, "iou"] = 1.3
+    with pytest.raises(DumpError, match=r"row 3: iou 1\.3"):
+        load_dump(broken("iou_above_one", above))
+    ok = rows.copy()
+    ok.loc[0, ["inter", "union", "iou"]] = [0, 0, 1.0]
+    assert load_dump(broken("empty_as_hit", ok)).samples["iou"].iloc[0] == 1.0
+
+    cased = rows.copy()
+    cased.loc[2, "size_bin"] = "Small"
+    with pytest.raises(DumpError, match=r"size_bin outside small, medium, big \(first: 'Small'\)"):
+        load_dump(broken("size_bin", cased))
+    twice = pd.concat([rows, rows.iloc[[5]]], ignore_index=True)
+    with pytest.raises(DumpError, match="sample_id 5 appears more than once"):
+        load_dump(broken("twice", twice, {"n_samples": 13}))
+    with pytest.raises(DumpError, match=r"10 rows, but run\.json records n_samples 12"):
+        load_dump(broken("cut", rows.iloc[:10]))
+    influence = rows.assign(randnb_inter=rows["inter"], randnb_union=rows["union"])
+    influence.loc[4, "randnb_inter"] = influence.loc[4, "randnb_union"] + 1
+    with pytest.raises(DumpError, match="randnb_inter > randnb_union"):
+        load_dump(broken("influence", influence))
+
+
 def test_load_dumps_on_missing_and_empty_folder(tmp_path):
     dumps, errors = load_dumps(tmp_path / "absent")
     assert dumps == [] and len(errors) == 1 and "not found" in errors[0][1]

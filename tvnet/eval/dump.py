@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tvnet.config import TRAINING_LOG
-from tvnet.eval.metrics import OPTIONAL_FIELDS
+from tvnet.eval.metrics import OPTIONAL_FIELDS, SIZE_BINS, _iou_array
 from tvnet.io import atomic_write_json
 from tvnet.warmstart import recorded_count, start_label, training_budget, training_schedule
 
@@ -364,7 +364,46 @@ def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
             raise DumpError(f"{samples_path}: column {c!r} has missing values")
     if (samples["inter"] > samples["union"]).any() or (samples["inter"] < 0).any():
         raise DumpError(f"{samples_path}: some rows have inter > union or inter < 0")
+    _check_rows(samples, run, samples_path)
     return Dump(samples=samples, run=run, path=path)
+
+
+def _check_rows(samples: pd.DataFrame, run: dict[str, Any], samples_path: Path) -> None:
+    """What the metrics take on trust, checked: each row's ``iou`` is its I / U (1 where U = 0:
+    mIoU and Prec@X read it, oIoU the counts), its ``size_bin`` one of :data:`SIZE_BINS` (a
+    row in none would count in "All" and in no bucket), the optional influence counts
+    0 ≤ I ≤ U, and the rows are the ``n_samples`` that run.json records, each sample once."""
+    iou = samples["iou"].to_numpy(np.float64)
+    expected = _iou_array(samples["inter"].to_numpy(), samples["union"].to_numpy())
+    bad = np.flatnonzero(np.abs(iou - expected) > 1e-6)
+    if bad.size:
+        i = bad[0]
+        raise DumpError(
+            f"{samples_path}: {bad.size} row(s) have an iou that is not inter / union (row {i}: "
+            f"iou {iou[i]:g}, inter {samples['inter'].iloc[i]}, union {samples['union'].iloc[i]}"
+            "; 1 where union is 0)"
+        )
+    odd = ~samples["size_bin"].isin(SIZE_BINS)
+    if odd.any():
+        raise DumpError(
+            f"{samples_path}: {int(odd.sum())} row(s) have a size_bin outside "
+            f"{', '.join(SIZE_BINS)} (first: {samples['size_bin'][odd].iloc[0]!r})"
+        )
+    for alt in ("nogate", "randnb"):
+        if f"{alt}_inter" not in samples.columns or f"{alt}_union" not in samples.columns:
+            continue
+        i_, u_ = samples[f"{alt}_inter"], samples[f"{alt}_union"]
+        if ((i_ > u_) | (i_ < 0)).any():  # NaN (not measured) compares False
+            raise DumpError(f"{samples_path}: some rows have {alt}_inter > {alt}_union or < 0")
+    if "sample_id" in samples.columns and samples["sample_id"].duplicated().any():
+        dup = samples["sample_id"][samples["sample_id"].duplicated()].iloc[0]
+        raise DumpError(f"{samples_path}: sample_id {dup} appears more than once")
+    n = recorded_count(run.get("n_samples"))
+    if n is not None and n != len(samples):
+        raise DumpError(
+            f"{samples_path}: {len(samples):,} rows, but run.json records n_samples {n:,} "
+            "(a truncated or replaced samples file)"
+        )
 
 
 def find_dumps(root: str | os.PathLike) -> list[Path]:
