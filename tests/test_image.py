@@ -33,6 +33,10 @@ def test_exif_orientation_is_applied(tmp_path):
     # rotated clockwise: the left (red) half is now on top
     assert out[0, :, 0].min() > 200 and out[0, :, 2].max() < 60
     assert out[-1, :, 2].min() > 200 and out[-1, :, 0].max() < 60
+    # an image opened by the caller is read as its file is; exif=False keeps the stored pixels
+    with Image.open(p) as im:
+        np.testing.assert_array_equal(read_image(im), out)
+        assert read_image(im, exif=False).shape == (2, 4, 3)
 
 
 def test_alpha_is_composited_on_white_for_files_and_arrays(tmp_path):
@@ -116,6 +120,9 @@ def test_huge_images_are_refused_before_decoding(tmp_path):
     Image.new("1", (side, side)).save(p)  # 1 bit per pixel: small on disk, huge decoded
     with pytest.raises(InputError, match="the upload is 8954×8954 pixels: too large"):
         read_image(p, name="the upload")
+    with Image.open(p) as im:  # opened by the caller: refused as its file is
+        with pytest.raises(InputError, match="8954×8954 pixels: too large"):
+            read_image(im)
 
 
 def test_images_over_pils_warning_limit_get_only_our_error(tmp_path):

@@ -147,6 +147,17 @@ def test_candidate_influence_is_each_candidate_as_the_neighbour(full, scene):
     assert own.iou > 0.99
     with pytest.raises(Exception, match="outside the pool"):
         full.candidate_influence(img, sentence, [10**6])
+    # a pool sentence holding braces (a user's own pool) is quoted as written
+    meta = full.retriever.pool.meta
+    col = meta.columns.get_loc("sentence")
+    was = meta.iat[cands[0], col]
+    meta.iat[cands[0], col] = "the {left} cup }"
+    try:
+        (odd,) = full.candidate_influence(img, sentence, cands[:1])
+    finally:
+        meta.iat[cands[0], col] = was
+    assert f"pool #{cands[0]} “the {{left}} cup }}” would change " in odd.label
+    assert odd.label.endswith(f"{1 - odd.iou:.1%}")
 
 
 def test_word_influence_drops_each_word_in_turn(full, scene):

@@ -137,6 +137,26 @@ def test_forced_neighbour_and_paths(predictor, tiny_synthref, tmp_path):
     assert not np.allclose(a.prob, b.prob)  # the retrieved image matters to a RES model
     with pytest.raises(InputError, match="outside the pool"):
         predictor(f, s.sentence, neighbour=10**6)
+    assert not any("retrieval pool" in n for n in a.notes)  # a val image is no pool image
+    # the pool image is kept for the next answer: handed out read-only, not drawn on in place
+    assert not a.neighbour.image.flags.writeable
+    assert predictor.pool_image(0) is a.neighbour.image
+    with pytest.raises(ValueError, match="read-only"):
+        a.neighbour.image[0, 0] = 255
+
+
+def test_a_training_image_uploaded_never_retrieves_itself(predictor, tiny_synthref):
+    """The network was trained with another image as the neighbour (docs/design.md §1): an
+    upload that is one of the pool's images has that image's samples left out, and says so."""
+    refer = tiny_synthref["refer"]
+    t = refer.samples("train")[0]
+    pred = predictor(refer.load_image(t.image_id), t.sentence)
+    assert pred.neighbour.own_image_id == t.image_id
+    assert pred.neighbour.image_id != t.image_id
+    assert (pred.neighbour.candidates["image_id"] != t.image_id).all()
+    assert any(f"image {t.image_id} of the retrieval pool" in n for n in pred.notes)
+    assert (predictor.candidates(refer.load_image(t.image_id), t.sentence)["image_id"]
+            != t.image_id).all()  # fmt: skip
 
 
 def test_bad_inputs_get_clear_errors(predictor, tmp_path):
@@ -180,6 +200,9 @@ def test_notes_for_huge_images_long_and_unknown_words(predictor):
     ]
     gray = predictor(np.zeros((40, 30), np.uint8), "circle")
     assert gray.mask.shape == (40, 30)
+    # line breaks before the words are blank, not the words the 500-character cut keeps
+    lead = predictor(np.zeros((64, 64, 3), np.uint8), "\n" * 500 + "the red circle")
+    assert lead.expression == "the red circle" and not any("cut" in n for n in lead.notes)
 
 
 def test_a_downscaled_upload_gets_its_mask_at_its_own_size(predictor, tiny_synthref):
@@ -628,6 +651,17 @@ def test_the_bundled_default_reads_unseen_synonyms_as_the_words_it_knows():
     assert not long.confident
     whole = pred(img, "the large hexagon")
     assert not any("stopped before" in w for w in whole.warnings)
+    # punctuation past the limit (a word piece of its own) is no word left unread
+    mt = pred.model.cfg.max_tokens
+    words = " ".join(["large"] * (mt - 2))  # [CLS] and [SEP] take two
+    assert pred.vocab.read_part(words + ".", mt) == words  # "." falls past the limit
+    dot = pred(img, words + ".")
+    assert not any("stopped before" in w for w in dot.warnings), dot.warnings
+    # a character without a word piece counts as one word among those read, not as all of them
+    odd = pred(img, "hexagon 🦄")
+    assert odd.unknown_words == ["🦄"]
+    assert any("does not know the word “🦄”" in w for w in odd.warnings), odd.warnings
+    assert not any("knows none of the words" in w for w in odd.warnings)
     assert pred(img, "the large zorblax").unseen_words == ["zorblax"]
     # built without the training words: not checked (the lexicon's list is not that record)
     bare = Predictor(

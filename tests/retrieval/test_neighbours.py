@@ -184,6 +184,12 @@ def test_retriever_one_call(refer, pool, encoders):
     t = refer.samples("train")[0]
     out = r.neighbour(refer.load_image(t.image_id), t.sentence, exclude_image_id=t.image_id)
     assert out.image_id != t.image_id and (out.candidates["image_id"] != t.image_id).all()
+    assert out.own_image_id is None  # excluded by the caller, not recognised
+    # ... and unasked: the retriever recognises the upload as that pool image and leaves it out
+    own = r.neighbour(refer.load_image(t.image_id), t.sentence)
+    assert own.own_image_id == t.image_id and own.index == out.index
+    assert (own.candidates["image_id"] != t.image_id).all()
+    assert r.neighbour(refer.load_image(s.image_id), s.sentence).own_image_id is None  # val
     # a chosen entry is the same type, its scores NaN
     chosen = Neighbour.from_pool(pool, 3)
     assert (chosen.index, chosen.sample_id) == (3, pool.meta["sample_id"].iloc[3])

@@ -315,6 +315,33 @@ def test_image_similarity_is_the_best_cosine_over_every_pool_image(storage):
         pool.image_similarity(np.ones((1, 3)))
 
 
+@pytest.mark.parametrize("storage", ["fp32", "sq8"])
+def test_an_upload_is_recognised_as_the_pool_image_it_is(storage):
+    """same_image: a vector within SAME_IMAGE_COSINE of a pool image (that image re-encoded by
+    another runtime or precision) names its image id; a vector of no pool image names none.
+    ImageStore.nearest's row is the brute-force argmax."""
+    from tvnet.retrieval.pool import SAME_IMAGE_COSINE
+
+    pool, _, image, image_ids = _random_pool(300, seed=6, d_i=64, image_storage=storage)
+    rng = np.random.default_rng(7)
+    q = _unit(rng.normal(size=(5, 64)))
+    rows = pool.entry_image_row[np.arange(300)]
+    score, where = pool.images.nearest(q)
+    for k in range(5):
+        entry = int(np.argmax(image @ q[k]))  # brute force over the entries' images
+        assert where[k] == rows[entry]
+        assert score[k] == pytest.approx(
+            image[entry] @ q[k], abs=1e-5 if storage == "fp32" else 0.02
+        )
+    assert all(pool.same_image(v) is None for v in q)  # random: cosine ≈ 0.1 with any image
+    for entry in (0, 17, 299):
+        noisy = _unit(image[entry] + 0.02 * rng.normal(size=64))  # re-encoded: cosine ≈ 0.99
+        assert image[entry] @ noisy > SAME_IMAGE_COSINE + 0.005
+        assert pool.same_image(noisy) == image_ids[entry]
+    far = _unit(image[0] + 0.5 * rng.normal(size=64))  # cosine ≈ 0.25: another image
+    assert image[0] @ far < SAME_IMAGE_COSINE and pool.same_image(far) is None
+
+
 def test_image_similarity_is_fp32_inside_a_bf16_autocast_region():
     """The Predictor scores images inside its autocast region; the product runs on PyTorch's
     thread pool (image_store.matmul_t), and must stay an fp32 product there: bf16 would keep

@@ -23,12 +23,12 @@ from tvnet.image import InputError
 
 
 def require_expression(expression: str | None) -> str:
-    """``expression`` as a cleaned string (:func:`tvnet.data.tokenize.clean_expression`);
-    :class:`InputError`
+    """``expression`` as a cleaned string (:func:`tvnet.data.tokenize.clean_expression`),
+    stripped; :class:`InputError`
     when it is missing or blank (the check that needs no model: :func:`read_expression` does
     the rest)."""
-    text = "" if expression is None else clean_expression(str(expression))
-    if not text.strip():
+    text = "" if expression is None else clean_expression(str(expression)).strip()
+    if not text:  # stripped first: 500 line breaks before the words are no words
         raise InputError("the expression is empty: describe the object to segment")
     return text
 

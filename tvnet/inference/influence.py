@@ -74,6 +74,8 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _influence(alt: np.ndarray, answer: np.ndarray, label: str) -> Influence:
+    """``label``'s ``{changed}`` filled in: the share of the answer's mask the alternative
+    changes. Braces of its own (a pool sentence's) are doubled by the caller."""
     iou = mask_iou(alt, answer)
     return Influence(alt, iou, 1.0 - iou, label.format(changed=1.0 - iou))
 
@@ -272,7 +274,8 @@ def candidate_influence(
     out = []
     for i, m in zip(indices, masks):
         sentence = pool.meta.iloc[i]["sentence"]
-        out.append(_influence(m, answer, f"pool #{i} “{sentence}” would change {{changed:.1%}}"))
+        said = str(sentence).replace("{", "{{").replace("}", "}}")  # its braces as written
+        out.append(_influence(m, answer, f"pool #{i} “{said}” would change {{changed:.1%}}"))
     return out
 
 

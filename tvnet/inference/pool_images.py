@@ -56,6 +56,8 @@ class PoolImages:
                     f"pool image {f} not found; regenerate the data (`tvnet synth`) or pass "
                     "pool_images"
                 )
+        img.setflags(write=False)  # kept and handed to every caller: drawing on it would
+        # change what the next answer with this neighbour reads (cv2 draws in place)
         with self._lock:
             self._kept[image_id] = img
             while len(self._kept) > KEEP:

@@ -28,7 +28,6 @@ import torch
 
 from tvnet.config import MASK_THRESHOLD
 from tvnet.data.lexicon import Lexicon
-from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.eval.calibration import Calibration, mask_score
 from tvnet.image import MAX_PIXELS, InputError, read_image  # noqa: F401 (re-exported)
@@ -392,7 +391,7 @@ class Predictor:
             unseen_words=q.unseen,
             # what the load found (a calibration of other weights, a damaged WordNet): said
             # with every answer it concerns
-            notes=[*q.notes, *self.info.get("notes", ())],
+            notes=[*q.notes, *self.info.get("notes", ()), *_own_image_note(nb)],
             image_notes=list(q.image_notes),
             expression=q.expression,
             rewrites=q.rewrites,
@@ -430,7 +429,7 @@ class Predictor:
         pred.warnings = answer_warnings(
             image_shape=q.shape,
             input_size=self.model.cfg.input_size,
-            n_words=len(set(tokenize(q.expression))),
+            n_words=q.n_words,
             unknown_words=q.unknown,
             unseen_words=q.unseen,
             left_out_words=left_out(q.rewrites),
@@ -489,3 +488,14 @@ class Predictor:
         neighbour held fixed. One batched pass (two, averaged, with ``mirror``: the answer
         and every variant mirror-averaged)."""
         return word_influence(self, image, expression, neighbour, mirror, threshold)
+
+
+def _own_image_note(nb: Neighbour | None) -> list[str]:
+    """What the answer says when the upload is one of the pool's images (a training image):
+    retrieval left its own samples out, as training did, so the neighbour is another image."""
+    if nb is None or nb.own_image_id is None:
+        return []
+    return [
+        f"this image is image {nb.own_image_id} of the retrieval pool: its own samples were "
+        "left out of the search, as in training"
+    ]

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tvnet.data.tokenize import tokenize
 from tvnet.data.transforms import Letterbox, letterbox, to_tensor
 from tvnet.image import read_image
 from tvnet.inference.checks import unseen_words
@@ -35,6 +36,9 @@ class Query:
     image_vector: np.ndarray | None = None  # retrieval image encoder's vector
     image_similarity: float | None = None
     image_notes: list[str] = field(default_factory=list)  # what reading the image noted
+    # distinct words the network read (its length limit's part), a piece it has no word piece
+    # for ("🦄") counted as one: what the warnings weigh the unknown and unseen words against
+    n_words: int = 0
 
 
 def downscale(img: np.ndarray, notes: list[str]) -> np.ndarray:
@@ -88,7 +92,10 @@ def make_query(
         lb = lb.onto(h, w)
     x = to_tensor(boxed)[None].to(device)
     unread = expression[len(read) :].strip()
+    if not tokenize(unread):  # punctuation past the limit ("."): no word left unread
+        unread = ""
+    n_words = len(set(tokenize(read)) | {u.lower() for u in unknown})
     return Query(
         expression, notes, img, (h, w), lb, x, unknown, unseen, rewrites, unread,
-        image_notes=image_notes,
+        image_notes=image_notes, n_words=n_words,
     )  # fmt: skip

@@ -87,7 +87,15 @@ class ImageStore:
     def best(self, q: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
         """Cosine of each unit query q (Q×d) with its most similar stored row; ``exclude`` (Q×N
         bool, optional) masks rows out (→ -inf when every row is masked)."""
+        return self.nearest(q, exclude)[0]
+
+    def nearest(
+        self, q: np.ndarray, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`best`'s cosines (Q float32) and the stored row of each (Q int64; -1 where
+        every row is masked)."""
         best = np.full(len(q), -np.inf, np.float32)
+        where = np.full(len(q), -1, np.int64)
         step = 4096
         for s in range(0, len(self), step):
             rows = slice(s, min(s + step, len(self)))
@@ -99,8 +107,11 @@ class ImageStore:
                 sc = matmul_t(q, data)  # Q×n
             if exclude is not None:
                 sc = np.where(exclude[:, rows], -np.inf, sc)
-            best = np.maximum(best, sc.max(1).astype(np.float32))
-        return best
+            top = sc.max(1).astype(np.float32)
+            better = top > best
+            where[better] = s + sc.argmax(1)[better]
+            best = np.maximum(best, top)
+        return best, where
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """Reconstructed (unit) float32 vectors of ``rows``."""

@@ -48,6 +48,11 @@ __all__ = [
 ]
 
 AUTO_EXACT_MAX = 50_000  # below this many entries, "auto" means exact brute force
+# An upload whose image vector is this close to a pool image's *is* that image (a training image
+# uploaded): re-encoded by the Predictor's runtime (ONNX or torch, bf16 or fp32) a pool image
+# meets its stored vector at cosine 0.986–0.999, and its nearest other pool image at ≤ 0.84
+# (15 images of the bundled pool, 2026-12-07, Zen 5 bf16).
+SAME_IMAGE_COSINE = 0.97
 
 
 class PoolMismatchError(ValueError):
@@ -385,6 +390,18 @@ class DataPool:
             want = np.asarray(exclude_image_ids, np.int64).reshape(-1, 1)
             exclude = ids[None, :] == want  # Q×N
         return self.images.best(image_q, exclude)
+
+    def same_image(self, image_q: np.ndarray) -> int | None:
+        """The image id of the pool image that the image vector ``image_q`` is the image of
+        (cosine ≥ :data:`SAME_IMAGE_COSINE`), else None: what a search for an upload
+        excludes, as a training sample's own image is (docs/design.md §1)."""
+        image_q = unit(as_2d(image_q, "image_q"))
+        if len(image_q) != 1 or image_q.shape[1] != self.images.dim or not len(self.images):
+            return None
+        score, row = self.images.nearest(image_q)
+        if row[0] < 0 or score[0] < SAME_IMAGE_COSINE:
+            return None
+        return int(self.image_ids[np.flatnonzero(self.entry_image_row == row[0])[0]])
 
     def search_candidates(
         self,

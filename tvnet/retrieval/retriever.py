@@ -36,6 +36,9 @@ class Neighbour:
     image_score: float | None
     candidates: Any = None  # DataFrame of DataPool.search_candidates (None when chosen)
     image: np.ndarray | None = None
+    # the pool image that the upload itself is (DataPool.same_image), whose entries the search
+    # left out as a training sample's own are; None: the upload is no pool image
+    own_image_id: int | None = None
 
     @property
     def found(self) -> bool:
@@ -104,7 +107,9 @@ class Retriever:
         :meth:`DataPool.search_candidates`. When the pool holds no eligible entry, index is -1
         and the other fields are None. ``image_vector`` / ``text_vector``: the image's vector
         (:meth:`image_vector`) and the sentence's (unit norm, the text encoder's model) when
-        the caller has them already, so neither is encoded twice."""
+        the caller has them already, so neither is encoded twice. Without ``exclude_image_id``,
+        an upload that is a pool image (:meth:`DataPool.same_image`) has that image's entries
+        left out, as a training sample's own image is; ``own_image_id`` says so."""
         if self.text_encoder is None:
             raise ValueError("this retriever has no text encoder: it only scores images")
         with self._lock:
@@ -114,16 +119,19 @@ class Retriever:
                 t = np.asarray(text_vector, dtype=np.float32).reshape(1, -1)
             if image_vector is None:
                 image_vector = self.image_encoder.encode([image], progress=False)[0]
+        own = self.pool.same_image(image_vector) if exclude_image_id is None else None
         cands = self.pool.search_candidates(
-            t[0], image_vector, exclude_image_id, k_text=self.k_text
+            t[0], image_vector, exclude_image_id if own is None else own, k_text=self.k_text
         )
         if cands.empty:
-            return Neighbour(-1, None, None, None, None, None, candidates=cands)
+            return Neighbour(-1, None, None, None, None, None, cands, own_image_id=own)
         best = cands.iloc[0]
-        return Neighbour.from_pool(
+        nb = Neighbour.from_pool(
             self.pool,
             int(best["index"]),
             text_score=best["text_score"],
             image_score=best["image_score"],
             candidates=cands,
         )
+        nb.own_image_id = own
+        return nb
