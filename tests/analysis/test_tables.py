@@ -99,6 +99,47 @@ def test_two_roots_with_a_dump_of_one_name_stay_two_runs(tmp_path):
         runs_table(both)
 
 
+def test_runs_on_two_datasets_of_one_name_are_neither_pooled_nor_paired(tmp_path):
+    """SynthRef of two seeds is "synthref" twice, other expressions under the same sample ids:
+    the refs files' fingerprints tell them apart, so a second seed's data is no second seed
+    of the run; a dump that records no fingerprint (older) keeps the bare name."""
+    from dumps_fixture import write_hand_dump
+
+    from tvnet.eval.dump import load_dumps
+
+    def data(folder, fingerprint):
+        return {"dataset": {"name": "handmade", "data_dir": f"/d/{folder}",
+                            "fingerprint": fingerprint}}  # fmt: skip
+
+    root = tmp_path / "dumps"
+    write_hand_dump(root / "seed0", "full", "val", run_extra=data("synth", "a" * 64))
+    write_hand_dump(root / "seed1", "full", "val", preds="baseline",
+                    run_extra=data("synth-seed1", "b" * 64))  # fmt: skip
+    write_hand_dump(root / "base", "baseline", "val", run_extra=data("synth", "a" * 64))
+    dumps, errors = load_dumps(root)
+    assert errors == []
+    names = {d.label: d.dataset_name for d in dumps}
+    assert names == {"seed0": "handmade (synth)", "seed1": "handmade (synth-seed1)",
+                     "base": "handmade (synth)"}  # fmt: skip
+    s = concat_samples(dumps)
+    with pytest.raises(ValueError, match="one dataset and split"):  # not pooled as two seeds
+        runs_table(s)
+    seed0 = runs_table(s[s["dataset"] == "handmade (synth)"]).xs("full", level="variant")
+    seed1 = runs_table(s[s["dataset"] == "handmade (synth-seed1)"]).xs("full", level="variant")
+    assert seed0.loc["mean", ("", "runs")] == 1 and seed1.loc["mean", ("", "runs")] == 1
+    assert seed0.loc["mean", ("All", "oIoU")] == pytest.approx(100 * 17 / 37)
+    assert seed1.loc["mean", ("All", "oIoU")] == pytest.approx(100 * 24 / 34)
+    # one folder name for both (two copies of "synth"): the fingerprints' first digits
+    write_hand_dump(root / "seed1", "full", "val", preds="baseline",
+                    run_extra=data("synth", "b" * 64))  # fmt: skip
+    dumps, _ = load_dumps(root)
+    assert sorted({d.dataset_name for d in dumps}) == ["handmade (aaaaaaaa)", "handmade (bbbbbbbb)"]
+    # one fingerprint, or none recorded: the bare name, as before
+    write_hand_dump(root / "seed1", "full", "val", preds="baseline")
+    dumps, _ = load_dumps(root)
+    assert {d.dataset_name for d in dumps} == {"handmade"}
+
+
 def test_runs_table_over_two_runs_of_one_variant(tmp_path):
     from dumps_fixture import write_hand_dump
 

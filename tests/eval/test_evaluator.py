@@ -195,6 +195,11 @@ def test_eval_cli_on_a_folded_backbone_scores_like_the_model(
     assert cli_main(args) == 0
     dump = load_dump(tmp_path / "d")
     assert dump.run["backbone_runtime"] == runtime
+    # the data it was scored on, by the refs file's hash: another seed's data is another dataset
+    import hashlib
+
+    refs = next(tiny_synthref["data"].glob("refs(*).json"))
+    assert dump.data_fingerprint == hashlib.sha256(refs.read_bytes()).hexdigest()
     # the dump says how long and where the evaluated weights trained
     assert dump.run["training_time"] == record
     assert dump.training == "2 min at 26.7 samples/s, CPU X, fp32"

@@ -95,6 +95,7 @@ __all__ = [
     "nan_to_none",
     "load_dump",
     "load_dumps",
+    "tag_datasets",
     "find_dumps",
     "update_dump",
 ]
@@ -128,6 +129,9 @@ class Dump:
     run: dict[str, Any]
     path: Path
     label: str = field(default="")
+    # what tells its data apart from another dataset of the same name among the dumps loaded
+    # together (:func:`load_dumps`): "" when nothing needs to
+    dataset_tag: str = field(default="")
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -245,8 +249,18 @@ class Dump:
     @property
     def dataset_name(self) -> str:
         """The dataset's name as run.json records it ("synthref", "refcoco+" …), else
-        "unknown": the one reading of it that tables, reports and the dashboard share."""
-        return str(self.dataset.get("name") or "unknown")
+        "unknown": the one reading of it that tables, reports and the dashboard share. Where
+        dumps loaded together hold two datasets of one name (SynthRef of two seeds: other
+        scenes, other expressions under the same sample ids), each says which in brackets
+        ("synthref (synthref-seed1)"), so no table pools or pairs them."""
+        name = str(self.dataset.get("name") or "unknown")
+        return f"{name} ({self.dataset_tag})" if self.dataset_tag else name
+
+    @property
+    def data_fingerprint(self) -> str:
+        """The SHA-256 of the refs file it was scored on (run.json's ``dataset.fingerprint``,
+        since 2026-12-07), else ""."""
+        return str(self.dataset.get("fingerprint") or "")
 
     @property
     def checkpoint_hash(self) -> str:
@@ -269,6 +283,7 @@ _RUN_TYPES: dict[tuple[str, ...], tuple[type, ...]] = {
     ("dataset",): (dict, str),
     ("dataset", "name"): (str,),
     ("dataset", "data_dir"): (str,),
+    ("dataset", "fingerprint"): (str,),
     ("train",): (dict,),
     ("init",): (dict,),
 }
@@ -444,7 +459,35 @@ def load_dumps(
         rel = d.relative_to(root)
         dump.label = str(rel) if str(rel) != "." else d.name
         dumps.append(dump)
+    tag_datasets(dumps)
     return dumps, errors
+
+
+def tag_datasets(dumps: list[Dump]) -> None:
+    """Set :attr:`Dump.dataset_tag` where dumps of one dataset name were scored on different
+    data (their recorded fingerprints differ): the data folder's name where that tells them
+    apart, else the fingerprint's first digits. A dump that records no fingerprint (written
+    before it was recorded) cannot be told apart and keeps the bare name."""
+    by_name: dict[str, list[Dump]] = {}
+    for d in dumps:
+        d.dataset_tag = ""
+        by_name.setdefault(str(d.dataset.get("name") or "unknown"), []).append(d)
+    for group in by_name.values():
+        prints = {d.data_fingerprint for d in group if d.data_fingerprint}
+        if len(prints) < 2:
+            continue
+        folders: dict[str, set[str]] = {}
+        for d in group:
+            if d.data_fingerprint:
+                folder = Path(str(d.dataset.get("data_dir") or "")).name
+                folders.setdefault(d.data_fingerprint, set()).add(folder)
+        named = [next(iter(f)) for f in folders.values() if len(f) == 1 and next(iter(f))]
+        by_folder = len(named) == len(prints) and len(set(named)) == len(named)
+        for d in group:
+            if d.data_fingerprint:
+                d.dataset_tag = (
+                    next(iter(folders[d.data_fingerprint])) if by_folder else d.data_fingerprint[:8]
+                )
 
 
 def update_dump(
