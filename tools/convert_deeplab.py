@@ -26,9 +26,10 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
+if TYPE_CHECKING:  # imported where used: --help stays fast
+    import torch
 
 TORCH_EPS = 1e-5  # PyTorch BatchNorm's, which timm's resnet101 uses
 _BN = {"weight": "weight", "bias": "bias", "running_mean": "running_mean",
@@ -97,6 +98,9 @@ def _caffe(name: str) -> tuple[str, bool] | None:
 def read_weights(path: Path) -> dict[str, torch.Tensor]:
     """A state dict from ``.pth``/``.pt`` (a ``state_dict`` or ``model`` entry is unwrapped),
     ``.safetensors`` or ``.npz``."""
+    import numpy as np
+    import torch
+
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found")
     if path.suffix == ".npz":
