@@ -114,10 +114,12 @@ def sample_cues(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd.Da
     return pd.DataFrame(out, columns=["sample_id", "role", "named", "differs", "lit"])
 
 
-def cues_in(rows: pd.DataFrame, data_dir: str, dataset: str | None = None) -> pd.DataFrame:
+def cues_in(
+    rows: pd.DataFrame, data_dir: str, dataset: str | None = None, fingerprint: str = ""
+) -> pd.DataFrame:
     """:func:`sample_cues` of dump rows evaluated on the refer-format folder ``data_dir`` (the
     dashboard's entry point; see :func:`analysis.failures.open_dataset`)."""
-    return sample_cues(rows, open_dataset(data_dir, dataset))
+    return sample_cues(rows, open_dataset(data_dir, dataset, fingerprint))
 
 
 def cue_summary(cues: pd.DataFrame) -> pd.DataFrame:

@@ -168,21 +168,48 @@ def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd
     return out
 
 
-def open_dataset(data_dir: str, dataset: str | None = None) -> Any:
+def data_fingerprint(refer: Any) -> str:
+    """The fingerprint ``tvnet eval`` records for a dataset: its refs file's SHA-256 ("" when
+    it has none)."""
+    from tvnet.io import file_sha256
+
+    path = getattr(refer, "refs_path", None)
+    return file_sha256(path) if path else ""
+
+
+def scored_on(d: Dump, refer: Any, fingerprint: str | None = None) -> bool:
+    """Was dump ``d`` scored on ``refer``: the name it records, and its data's fingerprint
+    where it records one (SynthRef of another seed has the same name, other scenes).
+    ``fingerprint``: :func:`data_fingerprint` of ``refer``, when the caller has it."""
+    if d.dataset.get("name") != refer.name:
+        return False
+    if not d.data_fingerprint:
+        return True  # written before fingerprints: the name is all there is
+    return d.data_fingerprint == (data_fingerprint(refer) if fingerprint is None else fingerprint)
+
+
+def open_dataset(data_dir: str, dataset: str | None = None, fingerprint: str = "") -> Any:
     """The refer-format folder ``data_dir`` as a dataset; ``dataset``, the name a dump
-    records, must match it."""
+    records, must match it, and so must ``fingerprint``, its data's, where it records one."""
     from tvnet.data.refer import open_refer
 
     refer = open_refer(data_dir)
     if dataset is not None and dataset != refer.name:
         raise ValueError(f"the dump was evaluated on {dataset}, {data_dir} holds {refer.name}")
+    if fingerprint and fingerprint != data_fingerprint(refer):
+        raise ValueError(
+            f"the dump was evaluated on other {refer.name} data than {data_dir} holds (its "
+            "refs file differs: another seed or size?)"
+        )
     return refer
 
 
-def classes_in(rows: pd.DataFrame, data_dir: str, dataset: str | None = None) -> pd.Series:
+def classes_in(
+    rows: pd.DataFrame, data_dir: str, dataset: str | None = None, fingerprint: str = ""
+) -> pd.Series:
     """:func:`sample_classes` of dump rows evaluated on the refer-format folder ``data_dir``
     (the dashboard's entry point; see :func:`open_dataset`)."""
-    return sample_classes(rows, open_dataset(data_dir, dataset))
+    return sample_classes(rows, open_dataset(data_dir, dataset, fingerprint))
 
 
 def shares_table(classes: Iterable[tuple[str, pd.Series]]) -> pd.DataFrame:
@@ -238,9 +265,10 @@ def table_cli(
     try:
         refer = open_refer(args.data)
         dumps = [load_dump(p, columns=COLUMNS) for p in args.dumps]
-        other = [str(d.path) for d in dumps if d.dataset.get("name") != refer.name]
+        fingerprint = data_fingerprint(refer)
+        other = [str(d.path) for d in dumps if not scored_on(d, refer, fingerprint)]
         if other:
-            raise ValueError(f"not evaluated on {refer.name} ({args.data}): {', '.join(other)}")
+            raise ValueError(f"not evaluated on {args.data}'s {refer.name}: {', '.join(other)}")
         table = make_table(dumps, refer)
     except (OSError, ValueError, DumpError) as e:
         print(f"error: {e}", file=sys.stderr)

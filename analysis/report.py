@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import calibration, cues, export, failures, figures, influence, naming, tables
-from tvnet.eval.dump import Dump, load_dump, load_dumps
+from tvnet.eval.dump import Dump, load_dump, load_dumps, tag_datasets
 from tvnet.eval.metrics import INFLUENCE_FIELDS, SMALL_RULE
 from tvnet.io import atomic_path, atomic_write_text
 
@@ -200,8 +200,9 @@ def build_report(
     if failures_of is not None:
         by_split: dict[str, list[Dump]] = {}
         named: dict[str, list[str]] = {}  # the row names of Table 1, worked out over all dumps
+        fingerprint = failures.data_fingerprint(failures_of)
         for d, name in zip(dumps, naming.row_names(dumps)):
-            if d.dataset.get("name") != failures_of.name:
+            if not failures.scored_on(d, failures_of, fingerprint):  # another seed's data too
                 continue
             if (splits and d.split not in splits) or (  # the rows select() keeps
                 variants and name not in variants and tables.model_variant(name) not in variants
@@ -306,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         found, errs = load_dumps(root, columns=[*ANALYSIS_COLUMNS, *TRUST_COLUMNS])
         dumps += found
         errors += errs
+    tag_datasets(dumps)  # over every root: two seeds' data in two roots are two datasets
     dumps, repeats = naming.unique_dumps(dumps)  # a copy would pool as another seed
     errors += repeats
     for _, msg in errors:

@@ -12,8 +12,8 @@ epsilon differ. ``SRC`` is one of:
 - the Caffe model's own names, as DrSleep's TensorFlow port holds them (``res4b22_branch2a/weights``,
   ``bn4b22_branch2a/moving_variance``), saved to an ``.npz`` (or a ``.pth`` dict): TensorFlow's
   H×W×in×out kernels are transposed, ``scale``/``offset`` are BatchNorm's weight/bias, and its
-  epsilon (slim's 0.001; ``--bn-eps``) is folded into ``running_var`` so that PyTorch's 1e-5
-  computes the same normalisation.
+  epsilon (slim's 0.001, where the kernels are TensorFlow's; ``--bn-eps``) is folded into
+  ``running_var`` so that PyTorch's 1e-5 computes the same normalisation.
 
 The classifier (ASPP) is left out. Every one of timm ``resnet101``'s tensors must be found
 with its shape, or nothing is written. Compute it as Caffe did with ``model.backbone_layout:
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # imported where used: --help stays fast
     import torch
 
 TORCH_EPS = 1e-5  # PyTorch BatchNorm's, which timm's resnet101 uses
+TF_EPS = 1e-3  # slim's batch_norm default, DrSleep's TensorFlow port's
 _BN = {"weight": "weight", "bias": "bias", "running_mean": "running_mean",
        "running_var": "running_var"}  # fmt: skip
 _TF_BN = {"scale": "weight", "offset": "bias", "gamma": "weight", "beta": "bias",
@@ -120,23 +121,27 @@ def read_weights(path: Path) -> dict[str, torch.Tensor]:
 
 
 def convert(
-    sd: dict[str, torch.Tensor], bn_eps: float = 1e-3
+    sd: dict[str, torch.Tensor], bn_eps: float | None = None
 ) -> tuple[dict[str, torch.Tensor], str]:
     """(timm ``resnet101`` state dict, the layout recognised). ``bn_eps``: the epsilon the
-    Caffe-named (TensorFlow) tensors were computed with, folded into ``running_var``; the
-    PyTorch ports use 1e-5 and are copied as they are. ValueError when a tensor is missing or
-    of another shape than timm's."""
+    Caffe-named tensors' BatchNorm was computed with, folded into ``running_var``; by default
+    slim's 0.001 where the kernels are TensorFlow's (H×W×in×out: DrSleep's port) and none
+    otherwise (PyTorch's 1e-5: the PyTorch ports, or Caffe-named tensors already O×I×H×W).
+    ValueError when a tensor is missing, of another shape than timm's, or a backbone tensor
+    that ResNet-101 has no place for (a deeper ResNet)."""
     import timm
 
     want = {k: v.shape for k, v in timm.create_model("resnet101", pretrained=False).state_dict().items()
             if not k.endswith("num_batches_tracked") and not k.startswith("fc.")}  # fmt: skip
     prefixes = ("module.", "base.", "Scale.", "model.")
     out: dict[str, torch.Tensor] = {}
-    layouts = set()
+    layouts, variances, transposed = set(), [], 0
     for name, t in sd.items():
         bare = name
         while bare.startswith(prefixes):
             bare = bare.split(".", 1)[1]
+        if bare.endswith("num_batches_tracked"):
+            continue
         target, variance, layout = None, False, ""
         if (target := _kazuto(bare)) is not None:
             layout = "kazuto1011/deeplab-pytorch"
@@ -146,10 +151,11 @@ def convert(
             (target, variance), layout = hit, "caffe/tensorflow"
             if t.ndim == 4 and target in want and tuple(t.shape) != tuple(want[target]):
                 t = t.permute(3, 2, 0, 1)  # TensorFlow's H×W×in×out
-            if variance:
-                t = t + (bn_eps - TORCH_EPS)
-        if target is None or target not in want:
-            continue  # the classifier, step counters, anything outside the backbone
+                transposed += 1
+        if target is None:
+            continue  # the classifier (ASPP), anything outside the backbone
+        if target not in want:
+            raise ValueError(f"{name} has no place in ResNet-101 ({target}): a deeper ResNet?")
         if target in out:
             raise ValueError(f"{name} and another tensor both map to timm's {target}")
         if tuple(t.shape) != tuple(want[target]):
@@ -158,6 +164,8 @@ def convert(
             )
         out[target] = t.detach().float().contiguous()
         layouts.add(layout)
+        if variance:
+            variances.append(target)
     missing = [k for k in want if k not in out]
     if missing:
         raise ValueError(
@@ -166,6 +174,9 @@ def convert(
         )
     if len(layouts) != 1:
         raise ValueError(f"tensors of several layouts mixed: {', '.join(sorted(layouts))}")
+    eps = bn_eps if bn_eps is not None else (TF_EPS if transposed else TORCH_EPS)
+    for k in variances:  # (x − μ)/√(σ² + eps) = (x − μ)/√((σ² + eps − 1e-5) + 1e-5)
+        out[k] = out[k] + (eps - TORCH_EPS)
     return out, layouts.pop()
 
 
@@ -176,9 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("src", type=Path, help="the port's weights: .pth, .safetensors or .npz")
     ap.add_argument("out", type=Path, help="the .safetensors file to write")
-    ap.add_argument("--bn-eps", type=float, default=1e-3,
-                    help="BatchNorm epsilon of Caffe-named (TensorFlow) tensors, folded into "
-                    "running_var (default 0.001, slim's; PyTorch ports are copied as they are)")  # fmt: skip
+    ap.add_argument("--bn-eps", type=float, default=None,
+                    help="BatchNorm epsilon of Caffe-named tensors, folded into running_var "
+                    "(default: 0.001, slim's, for TensorFlow's H×W×in×out kernels; none for "
+                    "O×I×H×W ones and the PyTorch ports)")  # fmt: skip
     args = ap.parse_args(argv)
     if args.out.suffix != ".safetensors":
         ap.error("OUT must end in .safetensors")

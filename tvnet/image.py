@@ -75,7 +75,7 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
             ) from e
     if isinstance(image, Image.Image):  # an opened image: the same limit and rotation as a file's
         if image.width * image.height > MAX_PIXELS:
-            raise _too_large("the image", f"{image.width}×{image.height} pixels")
+            raise _too_large(name or "the image", f"{image.width}×{image.height} pixels")
         return _pil_rgb(ImageOps.exif_transpose(image) if exif else image)
     return _array_rgb(np.asarray(image))
 

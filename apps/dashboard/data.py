@@ -68,7 +68,9 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             # the name of its rows, e.g. "full (grown from baseline)": a recipe of its own
             "variant": str(row_variant.get(d.label, d.name)) if len(row_variant) else d.name,
             "split": d.split,
-            "dataset": d.dataset_name,
+            "dataset": d.dataset_name,  # told apart from other data of its name: shown
+            "dataset_recorded": str(d.dataset.get("name") or "unknown"),  # as run.json has it
+            "fingerprint": d.data_fingerprint,
             "data_dir": resolve_data_dir(d.dataset.get("data_dir"), d.path),
             "rows": len(d.samples),
             "budget": d.budget,
@@ -224,6 +226,7 @@ def run_analysis(
     dataset: str | None,
     data_key: tuple,
     kind: str,
+    fingerprint: str = "",
 ) -> pd.Series | pd.DataFrame | str:
     """Analysis ``kind`` (one of ``ANALYSES``) of dump ``run``'s rows (indexed like ``load_all``'s), or why it
     cannot be had (a one-line reason)."""
@@ -231,7 +234,7 @@ def run_analysis(
     samples = load_all(root, stamp)[0]
     rows = samples[samples["run"] == run]
     try:
-        return _analysis(kind)(rows, data_dir, dataset)
+        return _analysis(kind)(rows, data_dir, dataset, fingerprint)
     except Exception as e:  # noqa: BLE001 — best effort: any failure becomes the caption's reason
         return f"{type(e).__name__}: {e}"
 
@@ -251,8 +254,10 @@ def per_run(root: str, stamp: tuple, rows: pd.DataFrame, info: list[dict], kind:
         if not (dataset_folder(data_dir) / "instances.json").is_file():
             missing[d["run"]] = FOLDER_MISSING
             continue
-        name = None if d["dataset"] == "unknown" else d["dataset"]
-        r = run_analysis(root, stamp, d["run"], data_dir, name, data_stamp(data_dir), kind)
+        name = None if d["dataset_recorded"] == "unknown" else d["dataset_recorded"]
+        r = run_analysis(
+            root, stamp, d["run"], data_dir, name, data_stamp(data_dir), kind, d["fingerprint"]
+        )
         if isinstance(r, str):
             missing[d["run"]] = r
         else:

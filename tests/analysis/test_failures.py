@@ -141,6 +141,17 @@ def test_dumps_of_another_dataset_version_are_refused(tiny_synthref, tmp_path):
     assert (classes_in(rows, data, refer.name) == "correct").all()
     with pytest.raises(ValueError, match="evaluated on refcoco"):
         classes_in(rows, data, "refcoco")
+    # the dump's data fingerprint (tvnet eval's) must be this folder's refs file, where recorded
+    from analysis.failures import data_fingerprint, scored_on
+
+    mine = data_fingerprint(refer)
+    assert len(mine) == 64 and (classes_in(rows, data, refer.name, mine) == "correct").all()
+    with pytest.raises(ValueError, match="other .* data than .* holds"):
+        classes_in(rows, data, refer.name, "0" * 64)
+    d = load_dump(dump)
+    assert scored_on(d, refer)  # no fingerprint recorded: the name decides
+    d.run["dataset"] = {"name": refer.name, "fingerprint": "0" * 64}
+    assert not scored_on(d, refer) and scored_on(d, refer, "0" * 64)
     # another SynthRef seed: same ids, other images (sizes) — refused, not classed wrongly
     taller = rows.assign(height=rows["height"] + 1)
     with pytest.raises(ValueError, match=f"does not match {refer.name}: {len(rows)} of"):

@@ -54,6 +54,24 @@ def test_report_writes_tables_and_figures(dump_root, tmp_path, capsys):
     assert "3 dump(s)" in capsys.readouterr().out
 
 
+def test_two_roots_of_two_datasets_of_one_name_stay_two_datasets(tmp_path):
+    """The usage `report seed0 seed1`: each root holds one SynthRef, so only across roots do
+    their fingerprints differ; tagged over both, Table 1 keeps them apart instead of
+    averaging the two seeds' data as two seeds."""
+    from dumps_fixture import write_hand_dump
+
+    for seed, preds in ((0, None), (1, "baseline")):
+        data = {"dataset": {"name": "handmade", "data_dir": f"/d/synth-seed{seed}",
+                            "fingerprint": str(seed) * 64}}  # fmt: skip
+        write_hand_dump(tmp_path / f"seed{seed}" / "full", "full", "val", preds=preds,
+                        run_extra=data)  # fmt: skip
+    out = tmp_path / "r"
+    assert report.main([str(tmp_path / "seed0"), str(tmp_path / "seed1"), "--out", str(out)]) == 0
+    md = (out / "tables.md").read_text()
+    assert "handmade (synth-seed0)" in md and "handmade (synth-seed1)" in md
+    assert "| full | mean | 2 |" not in md  # never one run table over the two
+
+
 def test_report_filters_and_skips_broken_dumps(tmp_path, capsys):
     root = make_dump_tree(tmp_path / "dumps", with_images=False)
     broken = add_broken_dumps(root)

@@ -154,7 +154,7 @@ def test_a_training_image_uploaded_never_retrieves_itself(predictor, tiny_synthr
     assert pred.neighbour.own_image_id == t.image_id
     assert pred.neighbour.image_id != t.image_id
     assert (pred.neighbour.candidates["image_id"] != t.image_id).all()
-    assert any(f"image {t.image_id} of the retrieval pool" in n for n in pred.notes)
+    assert any(f"matches image {t.image_id} of the retrieval pool" in n for n in pred.notes)
     assert (predictor.candidates(refer.load_image(t.image_id), t.sentence)["image_id"]
             != t.image_id).all()  # fmt: skip
 

@@ -42,6 +42,7 @@ def _kazuto(ref: dict) -> dict:
     shortcut, each a conv and a bn; plus its ASPP classifier."""
     sd = {"base.layer1.conv1.conv.weight": ref["conv1.weight"]}
     sd |= _bn("base.layer1.conv1.bn", "bn1", ref)
+    sd["base.layer1.conv1.bn.num_batches_tracked"] = torch.tensor(0)  # a step counter: skipped
     for stage, n in BLOCKS.items():
         for b in range(n):
             at, t = f"base.layer{stage + 1}.block{b + 1}", f"layer{stage}.{b}"
@@ -63,26 +64,26 @@ def _caffe_block(stage: int, b: int) -> str:
     return f"{stage + 1}a" if b == 0 else f"{stage + 1}b{b}"
 
 
-def _tensorflow(ref: dict, eps: float) -> dict:
+def _tensorflow(ref: dict, eps: float, hwio: bool = True) -> dict:
     """DrSleep's TensorFlow port, Caffe's names: kernels H×W×in×out, BatchNorm as
     scale/offset/moving_mean/moving_variance computed with ``eps`` (its checkpoint holds
     the statistics that make TF's normalisation equal to the reference's at PyTorch's 1e-5)."""
-    hwio = lambda w: w.permute(2, 3, 1, 0).contiguous()  # noqa: E731
+    layout = (lambda w: w.permute(2, 3, 1, 0).contiguous()) if hwio else (lambda w: w)
 
     def bn(name: str, t: str) -> dict:
         return {f"{name}/scale": ref[f"{t}.weight"], f"{name}/offset": ref[f"{t}.bias"],
                 f"{name}/moving_mean": ref[f"{t}.running_mean"],
                 f"{name}/moving_variance": ref[f"{t}.running_var"] + 1e-5 - eps}  # fmt: skip
 
-    sd = {"conv1/weights": hwio(ref["conv1.weight"])} | bn("bn_conv1", "bn1")
+    sd = {"conv1/weights": layout(ref["conv1.weight"])} | bn("bn_conv1", "bn1")
     for stage, n in BLOCKS.items():
         for b in range(n):
             c, t = _caffe_block(stage, b), f"layer{stage}.{b}"
             for branch, k in (("2a", 1), ("2b", 2), ("2c", 3)):
-                sd[f"res{c}_branch{branch}/weights"] = hwio(ref[f"{t}.conv{k}.weight"])
+                sd[f"res{c}_branch{branch}/weights"] = layout(ref[f"{t}.conv{k}.weight"])
                 sd |= bn(f"bn{c}_branch{branch}", f"{t}.bn{k}")
             if b == 0:
-                sd[f"res{c}_branch1/weights"] = hwio(ref[f"{t}.downsample.0.weight"])
+                sd[f"res{c}_branch1/weights"] = layout(ref[f"{t}.downsample.0.weight"])
                 sd |= bn(f"bn{c}_branch1", f"{t}.downsample.1")
     sd["fc1_voc12_c0/weights"] = torch.zeros(3, 3, 2048, 21)
     return sd
@@ -114,7 +115,7 @@ def test_the_pytorch_ports_are_renamed_exactly(reference):
 def test_the_tensorflow_port_is_transposed_and_its_epsilon_folded(reference):
     eps = 1e-3
     tf = _tensorflow(reference, eps)
-    sd, layout = convert_deeplab.convert(tf, bn_eps=eps)
+    sd, layout = convert_deeplab.convert(tf)  # TensorFlow's kernels: slim's epsilon, folded
     assert layout == "caffe/tensorflow"
     _assert_same(sd, reference, atol=1e-6)  # the variance: + eps − 1e-5, rounded in fp32
     assert torch.equal(sd["layer3.22.conv1.weight"], tf["res4b22_branch2a/weights"].permute(3, 2, 0, 1))  # fmt: skip
@@ -126,6 +127,17 @@ def test_the_tensorflow_port_is_transposed_and_its_epsilon_folded(reference):
     want = (x - mean[:, None, None]) / torch.sqrt(var[:, None, None] + eps) * gamma[:, None, None] + beta[:, None, None]  # fmt: skip
     got = F.batch_norm(x, sd["bn1.running_mean"], sd["bn1.running_var"], sd["bn1.weight"], sd["bn1.bias"], eps=1e-5)  # fmt: skip
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_caffe_names_with_pytorch_kernels_keep_their_variance(reference):
+    """Caffe's names over O×I×H×W kernels (exported straight from the caffemodel, epsilon
+    1e-5): nothing to transpose, nothing to fold, unless --bn-eps says otherwise."""
+    caffe = _tensorflow(reference, 1e-5, hwio=False)
+    sd, layout = convert_deeplab.convert(caffe)
+    assert layout == "caffe/tensorflow"
+    _assert_same(sd, reference)
+    sd, _ = convert_deeplab.convert(caffe, bn_eps=2e-5)  # said: folded
+    torch.testing.assert_close(sd["bn1.running_var"], reference["bn1.running_var"] + 1e-5)
 
 
 def test_the_cli_writes_weights_the_paper_preset_loads(reference, tmp_path, capsys):
@@ -154,6 +166,9 @@ def test_what_is_not_the_network_is_refused_and_nothing_written(reference, tmp_p
     bad = {**_kazuto(reference), "base.layer2.block1.reduce.conv.weight": torch.zeros(3, 3)}
     with pytest.raises(ValueError, match=r"is \(3, 3\); timm's layer1\.0\.conv1\.weight is \(64, 64, 1, 1\)"):  # fmt: skip
         convert_deeplab.convert(bad)
+    deeper = {**_kazuto(reference), "base.layer4.block24.reduce.conv.weight": torch.zeros(256, 1024, 1, 1)}  # fmt: skip
+    with pytest.raises(ValueError, match=r"block24\.reduce\.conv\.weight has no place in ResNet-101 \(layer3\.23\.conv1\.weight\)"):  # fmt: skip
+        convert_deeplab.convert(deeper)  # a ResNet-152's 24th block: not cut off unsaid
     mixed = {**{k: v for k, v in _kazuto(reference).items() if "layer1.conv1" not in k},
              "conv1/weights": reference["conv1.weight"]} | {f"bn_conv1/{n}": reference[f"bn1.{m}"] for n, m in (("scale", "weight"), ("offset", "bias"), ("moving_mean", "running_mean"), ("moving_variance", "running_var"))}  # fmt: skip
     with pytest.raises(ValueError, match="several layouts mixed"):

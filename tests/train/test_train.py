@@ -51,6 +51,16 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
     assert res.steps == 4 and all(torch.equal(a[k], d[k]) for k in a)
     cut = json.loads((tmp_path / "cut" / "last" / "config.json").read_text())["training_time"]
     assert [(r["from_step"], r["to_step"]) for r in cut["runs"]] == [(0, 2), (2, 4)]
+    # beside a whole checkpoint, what writes cut off left behind goes: an old folder a finished
+    # swap failed to remove, a temporary folder never swapped in
+    import shutil
+
+    shutil.copytree(tmp_path / "cut" / "last", tmp_path / "cut" / ".last.stale.old")
+    (tmp_path / "cut" / ".last.half.tmp").mkdir()
+    train(_cfg(), tc, tiny_synthref["data"], tmp_path / "cut", resume=True, **kw)  # at its end
+    assert not list((tmp_path / "cut").glob(".last.*")) and torch.equal(
+        next(iter(_weights(tmp_path / "cut").values())), next(iter(d.values()))
+    )
     # batches made ahead in a thread (the default) are the batches made in turn
     train(_cfg(), tc, tiny_synthref["data"], tmp_path / "inline", prefetch=False, **kw)
     c = _weights(tmp_path / "inline")

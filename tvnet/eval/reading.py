@@ -68,11 +68,14 @@ def read_split(
     samples = refer.samples(split)[:limit]
     # the Predictor's first steps: an expression read as a person sees it, and one over
     # MAX_CHARS cut at a word boundary; those these change are read otherwise than written
-    cut = {int(s.sample_id): cut_at_word(clean_expression(s.sentence), MAX_CHARS) for s in samples}
+    cut = {
+        int(s.sample_id): cut_at_word(clean_expression(s.sentence).strip(), MAX_CHARS)
+        for s in samples
+    }
     long = {
         int(s.sample_id): cut[int(s.sample_id)]
         for s in samples
-        if cut[int(s.sample_id)] != s.sentence
+        if cut[int(s.sample_id)] != s.sentence.strip()  # spaces around it are no change
     }
     from tvnet.weights import common_words
 

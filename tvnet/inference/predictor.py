@@ -51,6 +51,7 @@ from tvnet.inference.prediction import CONFIDENT, Prediction
 from tvnet.inference.query import Query, make_query
 from tvnet.inference.recent import DEFAULT_ENTRIES, RecentImages
 from tvnet.inference.text_pass import sentence_vector, text_model_shared, text_states
+from tvnet.retrieval.pool import SAME_IMAGE_COSINE
 from tvnet.retrieval.retriever import Neighbour
 
 __all__ = [
@@ -496,6 +497,6 @@ def _own_image_note(nb: Neighbour | None) -> list[str]:
     if nb is None or nb.own_image_id is None:
         return []
     return [
-        f"this image is image {nb.own_image_id} of the retrieval pool: its own samples were "
-        "left out of the search, as in training"
+        f"this image matches image {nb.own_image_id} of the retrieval pool (image cosine ≥ "
+        f"{SAME_IMAGE_COSINE}): that image's samples were left out of the search, as in training"
     ]

@@ -4,6 +4,7 @@ named (docs/design.md §7). :class:`tvnet.inference.predictor.Predictor` makes o
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,8 +93,8 @@ def make_query(
         lb = lb.onto(h, w)
     x = to_tensor(boxed)[None].to(device)
     unread = expression[len(read) :].strip()
-    if not tokenize(unread):  # punctuation past the limit ("."): no word left unread
-        unread = ""
+    if all(unicodedata.category(ch)[0] in "PZ" for ch in unread):  # "." past the limit: no
+        unread = ""  # word left unread (an emoji there is: it is no punctuation)
     n_words = len(set(tokenize(read)) | {u.lower() for u in unknown})
     return Query(
         expression, notes, img, (h, w), lb, x, unknown, unseen, rewrites, unread,

@@ -401,7 +401,8 @@ class DataPool:
         score, row = self.images.nearest(image_q)
         if row[0] < 0 or score[0] < SAME_IMAGE_COSINE:
             return None
-        return int(self.image_ids[np.flatnonzero(self.entry_image_row == row[0])[0]])
+        entries = np.flatnonzero(self.entry_image_row == row[0])
+        return int(self.image_ids[entries[0]]) if len(entries) else None  # an image no entry has
 
     def search_candidates(
         self,

@@ -5,6 +5,7 @@ step that broke the weights never overwrites the last good checkpoint."""
 from __future__ import annotations
 
 import json
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,18 @@ def restore_set_aside(out: Path, last: Path, resume: bool, rank: int, world: int
     """Put back the checkpoint that a swap cut off between its two renames (a file system
     without an atomic exchange, :func:`tvnet.io.replace_dir`) left aside as ``.last.*.old``:
     it is the run's. Without ``resume`` that is refused like a whole ``last`` (the run's log and
-    checkpoint stay its own). Rank 0 renames; under DDP every process learns the outcome."""
+    checkpoint stay its own). Rank 0 renames; under DDP every process learns the outcome.
+    Beside a whole ``last``, such folders are what a finished swap failed to remove: deleted,
+    as are the ``.last.*.tmp`` folders of writes cut off."""
+    if rank == 0:  # the temporary folder of a checkpoint write cut off (or of the old
+        for p in out.glob(f".{last.name}.*.tmp"):  # checkpoint an exchange swapped out)
+            shutil.rmtree(p, ignore_errors=True)
     aside = sorted(out.glob(f".{last.name}.*.old"), key=lambda p: p.stat().st_mtime)
+    if (last / CHECKPOINT_CONFIG).is_file():  # a swap that finished, its old folder's removal
+        if rank == 0:  # cut off: a whole checkpoint's worth of disk, never read again
+            for p in aside:
+                shutil.rmtree(p, ignore_errors=True)
+        return
     aside = [p for p in aside if (p / CHECKPOINT_CONFIG).is_file()] if not last.exists() else []
     if aside and not resume:
         raise ValueError(
