@@ -100,7 +100,8 @@ def reliability_table(data: Any, bins: int = BINS) -> pd.DataFrame:
 
 def calibration_summary(data: Any, bins: int = BINS) -> pd.DataFrame:
     """One row per variant and split: ``n`` answers, ``n_confidence`` of them with a
-    confidence, ``accuracy`` (share right), ``mean_confidence``, ``ece`` (of the confidence),
+    confidence, ``accuracy`` (share right, of those with a confidence where any has one, so
+    that it compares with ``mean_confidence``), ``mean_confidence``, ``ece`` (of the confidence),
     ``ece_score`` (of the raw score read as a probability: the ECE before calibration) and
     ``brier`` (mean squared error of the confidence)."""
     out = []
@@ -116,7 +117,10 @@ def calibration_summary(data: Any, bins: int = BINS) -> pd.DataFrame:
                 "split": split,
                 "n": int(len(g)),
                 "n_confidence": int(has.sum()),
-                "accuracy": float(right.mean()) if len(g) else np.nan,
+                # of the rows with a confidence where some have one: what it is set against
+                "accuracy": float(right[has].mean() if has.any() else right.mean())
+                if len(g)
+                else np.nan,
                 "mean_confidence": float(conf[has].mean()) if has.any() else np.nan,
                 "ece": expected_calibration_error(conf[has], right[has], bins)
                 if has.any()

@@ -30,7 +30,9 @@ def test_calibration_summary_by_hand(trust_dumps):
     assert list(s.index) == [("baseline", "val"), ("res", "test"), ("full", "val")]
     f = s.loc[("full", "val")]
     assert f["n"] == 7 and f["n_confidence"] == 6
-    assert f["accuracy"] == pytest.approx(4 / 7)
+    # of the six with a confidence, set against their mean confidence: 3 right (4 of all 7)
+    assert f["accuracy"] == pytest.approx(3 / 6)
+    assert f["mean_confidence"] == pytest.approx((4 * 0.95 + 2 * 0.15) / 6)
     # ECE: bin 9 (4 answers, |0.75 − 0.95|), bin 1 (2 answers, |0 − 0.15|)
     assert f["ece"] == pytest.approx((4 * 0.2 + 2 * 0.15) / 6)
     # before calibration, the scores: 0.9 ×4 (3 right), 0.2 ×2 (0 right), 0.5 (right)
