@@ -38,6 +38,43 @@ def test_the_caffe_layout_strides_in_the_1x1_and_dilates_whole_stages():
     assert b16.layer3[0].conv1.stride == (2, 2) and b16.layer4[0].conv2.dilation == (2, 2)
 
 
+def test_the_caffe_layout_pools_the_stem_as_caffe_did():
+    """pool1: 3×3, stride 2, no padding, output size rounded up: window i covers rows and
+    columns 2i…2i+2 (timm's pads by one: 2i−1…2i+1). By hand on an 8×8 map of distinct values."""
+    caffe, timm = _backbone("caffe").body.maxpool, _backbone("timm").body.maxpool
+    x = torch.arange(64.0).view(1, 1, 8, 8).flip(-1)  # the maximum of a window: its top-right
+    got = caffe(x)
+    assert got.shape == timm(x).shape == (1, 1, 4, 4)  # the same size on an even map
+    for i in range(4):
+        for j in range(4):
+            want = x[0, 0, 2 * i : 2 * i + 3, 2 * j : 2 * j + 3].max()
+            assert got[0, 0, i, j] == want
+    assert timm(x)[0, 0, 1, 1] == x[0, 0, 1:4, 1:4].max() != got[0, 0, 1, 1]  # shifted
+    # the features keep their sizes through the whole network
+    full, plain = _backbone("caffe"), _backbone("timm")
+    with torch.no_grad():
+        y = torch.randn(1, 3, 64, 64)
+        assert [f.shape for f in full.extract(y)] == [f.shape for f in plain.extract(y)]
+
+
+def test_the_caffe_layout_folds_and_runs_on_onnxruntime_as_it_computes(tmp_path, monkeypatch):
+    """BatchNorm folded (torch) and the exported graph (onnxruntime, Caffe's pooling with its
+    rounded-up size) give the features the layout computes."""
+    import copy
+
+    monkeypatch.setenv("TVNET_CACHE", str(tmp_path))  # the exported graph's cache
+    torch.manual_seed(0)
+    b = _backbone("caffe")
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        want = b.extract(x)
+        for runtime in ("torch", "onnxruntime"):
+            fast = copy.deepcopy(b).optimize_for_inference(runtime, amp=False)
+            assert (fast.onnx is not None) == (runtime == "onnxruntime")
+            for got, w in zip(fast.extract(x), want):
+                torch.testing.assert_close(got, w, rtol=1e-4, atol=1e-4 * w.abs().max().item())
+
+
 def test_the_caffe_layout_feeds_bgr_pixels_minus_the_mean():
     """What reaches the first conv: the image's BGR pixels on 0–255 minus DeepLab's mean, from
     the data convention's ImageNet-normalised RGB."""

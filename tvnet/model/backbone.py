@@ -60,8 +60,9 @@ CAFFE_MEAN_BGR = (104.00698793, 116.66876762, 122.67891434)
 def deeplab_v2_layout(body: nn.Module) -> None:
     """Make a timm ResNet compute as the Caffe ResNet-101 of DeepLab-v2 (the paper's
     backbone; DrSleep's TensorFlow port, which CMPC loads): a striding stage strides in its
-    first block's 1×1 conv instead of its 3×3, and every block of a dilated stage is dilated
-    (timm gives the first block the previous stage's dilation). The tensors are the same, so
+    first block's 1×1 conv instead of its 3×3, every block of a dilated stage is dilated
+    (timm gives the first block the previous stage's dilation), and the stem's max pooling is
+    Caffe's (no padding, output size rounded up). The tensors are the same, so
     weights converted to timm's names load either way; only this computes them as trained.
     In place; a ValueError for a network without ResNet bottleneck stages."""
     try:
@@ -78,6 +79,12 @@ def deeplab_v2_layout(body: nn.Module) -> None:
         if conv2.stride != (1, 1):  # a striding stage
             conv1.stride, conv2.stride = conv2.stride, (1, 1)
         conv2.dilation = conv2.padding = later.dilation  # the stage's own dilation
+    # pool1: Caffe's 3×3 max pooling of stride 2 has no padding and rounds its output size up,
+    # so window i covers rows 2i…2i+2 (TensorFlow's "SAME" pooling in DrSleep's port too);
+    # timm's pads by one, which shifts every window a pixel up and left. The same output size
+    # for the even maps of even inputs (320 → 160 → 80).
+    if isinstance(getattr(body, "maxpool", None), nn.MaxPool2d):
+        body.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=0, ceil_mode=True)
 
 
 class Backbone(nn.Module):
