@@ -69,6 +69,23 @@ def test_precedence_preset_file_set_flags(tmp_path):
     assert m.d_m == 16 and m.variant == "res"
 
 
+def test_without_a_config_the_presets_recipe_file_is_read():
+    """`tvnet train` alone trains as the preset's recipe (configs/<preset>.json), not with
+    TrainConfig's bare defaults (batch 1, 100,000 steps, no Dice for the cpu preset)."""
+    from pathlib import Path
+
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    for preset in ("cpu", "paper"):
+        want = json.loads((configs / f"{preset}.json").read_text())["train"]
+        m, t = load_config(_args(*(["--preset", preset] if preset == "paper" else [])))
+        assert m.preset == preset
+        assert {k: getattr(t, k) for k in want} == want
+    _, t = load_config(_args())
+    assert (t.batch_size, t.lr, t.loss_dice) == (8, 0.001, 1.0)
+    _, t = load_config(_args("--steps", "7"))  # the flags still win over the file
+    assert t.steps == 7 and t.batch_size == 8
+
+
 @pytest.mark.parametrize(
     "content, extra, message",
     [
@@ -148,6 +165,8 @@ def test_set_reaches_the_trained_run(tiny_synthref, tmp_path):
             "model.fusion_heads=3",
             "--set",
             "train.loss_dice=0.5",
+            "--set",  # the cpu recipe's colour swap needs word pieces; TINY_MODEL reads GloVe
+            "train.colour_swap=0",
         ]
     )
     assert rc == 0

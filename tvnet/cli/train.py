@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from tvnet.cli import non_negative_int, positive_int
 from tvnet.config import VARIANTS
+
+RECIPES = Path(__file__).resolve().parents[2] / "configs"  # the repository's recipe files
 
 EPILOG = """examples:
   tvnet train --variant full --data data/synthref --pool runs/pool --out runs/full
@@ -27,8 +30,9 @@ EPILOG = """examples:
       --set model.fusion_heads=5 --set train.loss_dice=0    # one-off changes, no new config file
 
 A config is a JSON file {"model": {...ModelConfig fields...}, "train": {...TrainConfig fields...}}
-(see configs/; `tvnet info --preset cpu` lists the model fields). Precedence: the preset, then
-the file, then each --set, then the dedicated flags (--steps, --lr, ...). Values of --set are
+(see configs/; `tvnet info --preset cpu` lists the model fields). Without --config the
+preset's recipe, configs/<preset>.json, is read. Precedence: the preset, then the file, then
+each --set, then the dedicated flags (--steps, --lr, ...). Values of --set are
 read as JSON (5, 1e-3, true, null) and otherwise as text. The run's run.json records the
 result."""
 
@@ -43,7 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--config", type=Path, help="JSON config with 'model' and 'train' sections")
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="JSON config with 'model' and 'train' sections (default: the preset's recipe, "
+        "configs/<preset>.json)",
+    )
     p.add_argument(
         "--preset",
         default=None,
@@ -172,6 +181,15 @@ def load_config(args: argparse.Namespace):
     from tvnet.config import ModelConfig, TrainConfig, known_fields, preset_config
 
     model, train = {}, {}
+    if args.config is None:  # the preset's own recipe, as the paper's or the CPU's training ran
+        recipe = RECIPES / f"{args.preset or 'cpu'}.json"
+        if recipe.is_file():
+            args.config = recipe
+        else:  # an installed package without the repository's configs/: say what it trains with
+            print(
+                f"note: no --config and no {recipe}: TrainConfig's defaults (see `tvnet info`)",
+                file=sys.stderr,
+            )
     if args.config:
         if not args.config.is_file():
             raise FileNotFoundError(f"config {args.config} not found")
