@@ -10,7 +10,7 @@ from tvnet.config import CHECKPOINT_CONFIG
 ROOT = Path(os.environ.get("TVNET_ASSETS", Path(__file__).resolve().parent.parent / "assets"))
 
 
-DEFAULT_MODEL = "full-320k"  # the code's one mention of it (tvnet predict's help reads it)
+DEFAULT_MODEL = "full-480k"  # the code's one mention of it (tvnet predict's help reads it)
 
 
 def default_checkpoint() -> Path:

@@ -857,7 +857,10 @@ def test_bundled_model_answers_an_example(tmp_path):
         # each view's check below tells the mirror-averaged number from the single pass's
         single = p(image, row["expression"], gate_closed=True)
         single_nb = p.neighbour_influence(image, row["expression"], pred=single)
-        assert abs(single_nb.changed - closed.changed) > 2e-3
+        # nearer the mirror-averaged number than the single pass's (0.03 points apart for
+        # full-480k on this example, 2026-12-07; more than 0.2 for full-320k)
+        seen = s["neighbour_influence"]["changed"]
+        assert abs(seen - closed.changed) < abs(seen - single_nb.changed)
         assert "both mirror averaged" in o["influence_caption"]
         assert "mirror image" in o["probability_caption"]
         assert "direct pass" in o["attention_caption"] and "mirror pass" in o["latency"]
