@@ -82,6 +82,8 @@ def test_without_a_config_the_presets_recipe_file_is_read():
         assert {k: getattr(t, k) for k in want} == want
     _, t = load_config(_args())
     assert (t.batch_size, t.lr, t.loss_dice) == (8, 0.001, 1.0)
+    m, t = load_config(_args("--set", "model.preset=paper"))  # the preset however it is named
+    assert m.preset == "paper" and t.steps == 700000 and t.batch_size == 1
     _, t = load_config(_args("--steps", "7"))  # the flags still win over the file
     assert t.steps == 7 and t.batch_size == 8
 

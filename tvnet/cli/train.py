@@ -182,12 +182,13 @@ def load_config(args: argparse.Namespace):
 
     model, train = {}, {}
     if args.config is None:  # the preset's own recipe, as the paper's or the CPU's training ran
-        recipe = RECIPES / f"{args.preset or 'cpu'}.json"
+        named = parse_overrides(args.overrides)["model"].get("preset")
+        recipe = RECIPES / f"{args.preset or named or 'cpu'}.json"
         if recipe.is_file():
             args.config = recipe
-        else:  # an installed package without the repository's configs/: say what it trains with
+        elif os.environ.get("RANK", "0") == "0":  # a package without the repository's configs/
             print(
-                f"note: no --config and no {recipe}: TrainConfig's defaults (see `tvnet info`)",
+                f"note: no --config and no {recipe}: TrainConfig's bare defaults (tvnet/config.py)",
                 file=sys.stderr,
             )
     if args.config:
