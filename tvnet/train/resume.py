@@ -84,36 +84,41 @@ def restore_set_aside(out: Path, last: Path, resume: bool, rank: int, world: int
     """Put back the checkpoint that a swap cut off between its two renames (a file system
     without an atomic exchange, :func:`tvnet.io.replace_dir`) left aside as ``.last.*.old``:
     it is the run's. Without ``resume`` that is refused like a whole ``last`` (the run's log and
-    checkpoint stay its own). Rank 0 renames; under DDP every process learns the outcome.
-    Beside a whole ``last``, such folders are what a finished swap failed to remove: deleted,
-    as are the ``.last.*.tmp`` folders of writes cut off."""
-    if rank == 0:  # the temporary folder of a checkpoint write cut off (or of the old
-        for p in out.glob(f".{last.name}.*.tmp"):  # checkpoint an exchange swapped out)
-            shutil.rmtree(p, ignore_errors=True)
-    aside = sorted(out.glob(f".{last.name}.*.old"), key=lambda p: p.stat().st_mtime)
-    if (last / CHECKPOINT_CONFIG).is_file():  # a swap that finished, its old folder's removal
-        if rank == 0:  # cut off: a whole checkpoint's worth of disk, never read again
-            for p in aside:
-                shutil.rmtree(p, ignore_errors=True)
-        return
-    aside = [p for p in aside if (p / CHECKPOINT_CONFIG).is_file()] if not last.exists() else []
-    if aside and not resume:
-        raise ValueError(
-            f"{out} holds a run already (its checkpoint set aside as {aside[-1].name} by a "
-            "cut-off write): --resume puts it back and continues it; to start over, remove "
-            "that folder or give another --out"
-        )
-    failed = None
-    if aside and rank == 0:
-        try:
-            aside[-1].rename(last)
-            said = f"the checkpoint set aside by a cut-off write ({aside[-1].name}) restored"
-            warnings.warn(f"{out}: {said}", stacklevel=3)
-        except OSError as e:
-            failed = f"cannot put back the checkpoint {aside[-1]} as {last}: {e}"
+    checkpoint stay its own). Beside a whole ``last``, such folders are what a finished swap
+    failed to remove: deleted, as are the ``.last.*.tmp`` folders of writes cut off. Rank 0
+    alone looks and acts; under DDP every process learns its outcome (another rank looking
+    while rank 0 renames would decide otherwise and miss the broadcast)."""
+    failed = _restore_set_aside(out, last, resume) if rank == 0 else None
     if world > 1:  # every process sees the restored checkpoint, or the same error
         box = [failed]
         torch.distributed.broadcast_object_list(box, src=0)
         failed = box[0]
     if failed:
         raise ValueError(failed)
+
+
+def _restore_set_aside(out: Path, last: Path, resume: bool) -> str | None:
+    """:func:`restore_set_aside`'s work on rank 0: why the run cannot go on, else None."""
+    for p in out.glob(f".{last.name}.*.tmp"):  # a checkpoint write cut off (or the old
+        shutil.rmtree(p, ignore_errors=True)  # checkpoint an exchange swapped out)
+    aside = sorted(out.glob(f".{last.name}.*.old"), key=lambda p: p.stat().st_mtime)
+    if (last / CHECKPOINT_CONFIG).is_file():  # a swap that finished, its old folder's removal
+        for p in aside:  # cut off: a whole checkpoint's worth of disk, never read again
+            shutil.rmtree(p, ignore_errors=True)
+        return None
+    aside = [p for p in aside if (p / CHECKPOINT_CONFIG).is_file()] if not last.exists() else []
+    if not aside:
+        return None
+    if not resume:
+        return (
+            f"{out} holds a run already (its checkpoint set aside as {aside[-1].name} by a "
+            "cut-off write): --resume puts it back and continues it; to start over, remove "
+            "that folder or give another --out"
+        )
+    try:
+        aside[-1].rename(last)
+    except OSError as e:
+        return f"cannot put back the checkpoint {aside[-1]} as {last}: {e}"
+    said = f"the checkpoint set aside by a cut-off write ({aside[-1].name}) restored"
+    warnings.warn(f"{out}: {said}", stacklevel=4)
+    return None
