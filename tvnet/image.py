@@ -38,7 +38,7 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
     name, or "the image"). ``exif=False``: keep a file's stored orientation (dataset images,
     whose annotations are drawn on the stored pixels). Raises :class:`InputError` when it is
     missing, unreadable, too large or of the wrong shape."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     if image is None:
         raise InputError("no image given: upload an image")
@@ -54,9 +54,7 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
         try:
             _quiet_pil_size_warning()
             with Image.open(image) as im:
-                if im.width * im.height > MAX_PIXELS:
-                    raise _too_large(name, f"{im.width}×{im.height} pixels")
-                return _pil_rgb(ImageOps.exif_transpose(im) if exif else im)
+                return _opened_rgb(im, name, exif)
         except InputError:
             raise
         except Image.DecompressionBombError as e:  # PIL's own limit (2 × 89 MP) came first
@@ -74,9 +72,7 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
                 f"cannot read {name}: the file is damaged or not an image ({e})"
             ) from e
     if isinstance(image, Image.Image):  # an opened image: the same limit and rotation as a file's
-        if image.width * image.height > MAX_PIXELS:
-            raise _too_large(name or "the image", f"{image.width}×{image.height} pixels")
-        return _pil_rgb(ImageOps.exif_transpose(image) if exif else image)
+        return _opened_rgb(image, name, exif)
     return _array_rgb(np.asarray(image))
 
 
@@ -90,6 +86,17 @@ def _quiet_pil_size_warning() -> None:
 
     if Image.MAX_IMAGE_PIXELS is None or MAX_PIXELS <= Image.MAX_IMAGE_PIXELS:
         warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+def _opened_rgb(im: Any, name: str, exif: bool) -> np.ndarray:
+    """An opened PIL image, refused over :data:`MAX_PIXELS` before its pixels are decoded,
+    turned upright by its EXIF orientation when ``exif``: the file's path and a caller's
+    opened image alike."""
+    from PIL import ImageOps
+
+    if im.width * im.height > MAX_PIXELS:
+        raise _too_large(name, f"{im.width}×{im.height} pixels")
+    return _pil_rgb(ImageOps.exif_transpose(im) if exif else im)
 
 
 def _too_large(name: str, size: str) -> InputError:
