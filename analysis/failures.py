@@ -168,24 +168,15 @@ def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd
     return out
 
 
-def data_fingerprint(refer: Any) -> str:
-    """The fingerprint ``tvnet eval`` records for a dataset: its refs file's SHA-256 ("" when
-    it has none)."""
-    from tvnet.io import file_sha256
-
-    path = getattr(refer, "refs_path", None)
-    return file_sha256(path) if path else ""
-
-
 def scored_on(d: Dump, refer: Any, fingerprint: str | None = None) -> bool:
     """Was dump ``d`` scored on ``refer``: the name it records, and its data's fingerprint
     where it records one (SynthRef of another seed has the same name, other scenes).
-    ``fingerprint``: :func:`data_fingerprint` of ``refer``, when the caller has it."""
+    ``fingerprint``: ``refer.fingerprint()``, when the caller has it."""
     if d.dataset.get("name") != refer.name:
         return False
     if not d.data_fingerprint:
         return True  # written before fingerprints: the name is all there is
-    return d.data_fingerprint == (data_fingerprint(refer) if fingerprint is None else fingerprint)
+    return d.data_fingerprint == (refer.fingerprint() if fingerprint is None else fingerprint)
 
 
 def open_dataset(data_dir: str, dataset: str | None = None, fingerprint: str = "") -> Any:
@@ -196,7 +187,7 @@ def open_dataset(data_dir: str, dataset: str | None = None, fingerprint: str = "
     refer = open_refer(data_dir)
     if dataset is not None and dataset != refer.name:
         raise ValueError(f"the dump was evaluated on {dataset}, {data_dir} holds {refer.name}")
-    if fingerprint and fingerprint != data_fingerprint(refer):
+    if fingerprint and fingerprint != refer.fingerprint():
         raise ValueError(
             f"the dump was evaluated on other {refer.name} data than {data_dir} holds (its "
             "refs file differs: another seed or size?)"
@@ -265,7 +256,7 @@ def table_cli(
     try:
         refer = open_refer(args.data)
         dumps = [load_dump(p, columns=COLUMNS) for p in args.dumps]
-        fingerprint = data_fingerprint(refer)
+        fingerprint = refer.fingerprint()
         other = [str(d.path) for d in dumps if not scored_on(d, refer, fingerprint)]
         if other:
             raise ValueError(f"not evaluated on {args.data}'s {refer.name}: {', '.join(other)}")

@@ -200,7 +200,7 @@ def build_report(
     if failures_of is not None:
         by_split: dict[str, list[Dump]] = {}
         named: dict[str, list[str]] = {}  # the row names of Table 1, worked out over all dumps
-        fingerprint = failures.data_fingerprint(failures_of)
+        fingerprint = failures_of.fingerprint()
         for d, name in zip(dumps, naming.row_names(dumps)):
             if not failures.scored_on(d, failures_of, fingerprint):  # another seed's data too
                 continue

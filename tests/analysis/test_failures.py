@@ -142,9 +142,9 @@ def test_dumps_of_another_dataset_version_are_refused(tiny_synthref, tmp_path):
     with pytest.raises(ValueError, match="evaluated on refcoco"):
         classes_in(rows, data, "refcoco")
     # the dump's data fingerprint (tvnet eval's) must be this folder's refs file, where recorded
-    from analysis.failures import data_fingerprint, scored_on
+    from analysis.failures import scored_on
 
-    mine = data_fingerprint(refer)
+    mine = refer.fingerprint()
     assert len(mine) == 64 and (classes_in(rows, data, refer.name, mine) == "correct").all()
     with pytest.raises(ValueError, match="other .* data than .* holds"):
         classes_in(rows, data, refer.name, "0" * 64)

@@ -253,7 +253,6 @@ def run(args: argparse.Namespace) -> int:
     else:  # the backbone runs on every image: BN folded (exact in eval mode), maybe onnxruntime
         model.eval().backbone.optimize_for_inference(args.runtime, amp=not args.no_amp)
     from tvnet import __version__
-    from tvnet.io import file_sha256
 
     info = {
         "config": meta.get("model"),
@@ -272,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
             "data_dir": str(Path(args.data).resolve()),
             "split_by": refer.split_by,
             # the refs file's hash: two datasets of one name (SynthRef of two seeds) told apart
-            "fingerprint": file_sha256(refer.refs_path) if refer.refs_path else None,
+            "fingerprint": refer.fingerprint() or None,
         },
         "pool": str(args.pool) if args.pool else None,
         "image_similarity_note": similarity_note,

@@ -205,6 +205,14 @@ class ReferDataset:
         return f"ReferDataset({self.name!r}, split_by={self.split_by!r}, {counts})"
 
     # -- expressions -------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        """The SHA-256 of its refs file ("" when it was read from no file): what ``tvnet eval``
+        records as ``dataset.fingerprint``, so that two datasets of one name (SynthRef of two
+        seeds) are told apart."""
+        from tvnet.io import file_sha256
+
+        return file_sha256(self.refs_path) if self.refs_path else ""
+
     def splits(self) -> list[str]:
         """Split names present, standard ones first (train, val, test, testA, testB, testC)."""
         known = [s for s in SPLIT_ORDER if s in self._samples]
