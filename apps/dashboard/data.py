@@ -69,7 +69,7 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             "variant": str(row_variant.get(d.label, d.name)) if len(row_variant) else d.name,
             "split": d.split,
             "dataset": d.dataset_name,  # told apart from other data of its name: shown
-            "dataset_recorded": str(d.dataset.get("name") or "unknown"),  # as run.json has it
+            "dataset_recorded": d.recorded_dataset_name,  # as run.json has it
             "fingerprint": d.data_fingerprint,
             "data_dir": resolve_data_dir(d.dataset.get("data_dir"), d.path),
             "rows": len(d.samples),

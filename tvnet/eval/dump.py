@@ -253,8 +253,14 @@ class Dump:
         dumps loaded together hold two datasets of one name (SynthRef of two seeds: other
         scenes, other expressions under the same sample ids), each says which in brackets
         ("synthref (synthref-seed1)"), so no table pools or pairs them."""
-        name = str(self.dataset.get("name") or "unknown")
+        name = self.recorded_dataset_name
         return f"{name} ({self.dataset_tag})" if self.dataset_tag else name
+
+    @property
+    def recorded_dataset_name(self) -> str:
+        """The dataset's name as run.json records it, else "unknown", without the tag that
+        :attr:`dataset_name` adds: what a dataset folder's own name is compared with."""
+        return str(self.dataset.get("name") or "unknown")
 
     @property
     def data_fingerprint(self) -> str:
@@ -471,23 +477,20 @@ def tag_datasets(dumps: list[Dump]) -> None:
     by_name: dict[str, list[Dump]] = {}
     for d in dumps:
         d.dataset_tag = ""
-        by_name.setdefault(str(d.dataset.get("name") or "unknown"), []).append(d)
+        if d.data_fingerprint:
+            by_name.setdefault(d.recorded_dataset_name, []).append(d)
     for group in by_name.values():
-        prints = {d.data_fingerprint for d in group if d.data_fingerprint}
-        if len(prints) < 2:
+        folders: dict[str, set[str]] = {}  # the data folders' names of each fingerprint
+        for d in group:
+            name = Path(str(d.dataset.get("data_dir") or "")).name
+            folders.setdefault(d.data_fingerprint, set()).add(name)
+        if len(folders) < 2:
             continue
-        folders: dict[str, set[str]] = {}
+        names = [next(iter(f)) if len(f) == 1 else "" for f in folders.values()]
+        by_folder = all(names) and len(set(names)) == len(names)  # one each, all different
+        tags = dict(zip(folders, names)) if by_folder else {fp: fp[:8] for fp in folders}
         for d in group:
-            if d.data_fingerprint:
-                folder = Path(str(d.dataset.get("data_dir") or "")).name
-                folders.setdefault(d.data_fingerprint, set()).add(folder)
-        named = [next(iter(f)) for f in folders.values() if len(f) == 1 and next(iter(f))]
-        by_folder = len(named) == len(prints) and len(set(named)) == len(named)
-        for d in group:
-            if d.data_fingerprint:
-                d.dataset_tag = (
-                    next(iter(folders[d.data_fingerprint])) if by_folder else d.data_fingerprint[:8]
-                )
+            d.dataset_tag = tags[d.data_fingerprint]
 
 
 def update_dump(
