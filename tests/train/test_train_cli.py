@@ -88,6 +88,38 @@ def test_without_a_config_the_presets_recipe_file_is_read():
     assert t.steps == 7 and t.batch_size == 8
 
 
+def test_a_resume_without_a_config_continues_the_recipe_its_run_recorded(tmp_path, capsys):
+    """`tvnet train --resume` with no --config reads OUT/run.json's recipe (a run started with
+    other settings than configs/<preset>.json holds now), not the preset's file; flags and
+    --set still win; a damaged record is named."""
+    out = tmp_path / "run"
+    out.mkdir()
+    record = {
+        "model": {"preset": "cpu", "variant": "res", "d_m": 48, "no_such_field": 0},
+        "train": {"batch_size": 3, "steps": 123, "lr": 0.004, "loss_dice": 0.0, "num_workers": 2},
+    }
+    (out / "run.json").write_text(json.dumps(record))
+
+    def args(*extra):
+        return build_parser().parse_args(["train", "--data", "d", "--out", str(out), *extra])
+
+    with pytest.raises(ValueError, match=r"run\.json: unknown ModelConfig field.*no_such_field"):
+        load_config(args("--resume"))  # an unknown field is named, as in a config file
+    del record["model"]["no_such_field"]  # a retired one (num_workers) is dropped
+    (out / "run.json").write_text(json.dumps(record))
+    m, t = load_config(args("--resume"))
+    assert (m.variant, m.d_m) == ("res", 48)
+    assert (t.batch_size, t.steps, t.lr, t.loss_dice) == (3, 123, 0.004, 0.0)
+    assert "resuming with the recipe" in capsys.readouterr().err
+    m, t = load_config(args("--resume", "--set", "model.d_m=40", "--batch-size", "2"))
+    assert (m.d_m, t.batch_size, t.steps) == (40, 2, 123)
+    _, t = load_config(args())  # without --resume the preset's recipe, as for a new run
+    assert (t.batch_size, t.loss_dice) == (8, 1.0)
+    (out / "run.json").write_text('{"model": {}, "train": 5}')
+    with pytest.raises(ValueError, match=r"run\.json is damaged .* give the run's --config"):
+        load_config(args("--resume"))
+
+
 @pytest.mark.parametrize(
     "content, extra, message",
     [

@@ -31,7 +31,8 @@ EPILOG = """examples:
 
 A config is a JSON file {"model": {...ModelConfig fields...}, "train": {...TrainConfig fields...}}
 (see configs/; `tvnet info --preset cpu` lists the model fields). Without --config the
-preset's recipe, configs/<preset>.json, is read. Precedence: the preset, then the file, then
+preset's recipe, configs/<preset>.json, is read, and with --resume the recipe that OUT/run.json
+records (the one the run started with). Precedence: the preset, then the file, then
 each --set, then the dedicated flags (--steps, --lr, ...). Values of --set are
 read as JSON (5, 1e-3, true, null) and otherwise as text. The run's run.json records the
 result."""
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--config",
         type=Path,
         help="JSON config with 'model' and 'train' sections (default: the preset's recipe, "
-        "configs/<preset>.json)",
+        "configs/<preset>.json; with --resume, the recipe OUT/run.json records)",
     )
     p.add_argument(
         "--preset",
@@ -176,12 +177,36 @@ def _check_types(default: Any, given: dict[str, Any], where: str) -> None:
             )
 
 
+def _recorded_recipe(record: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model and train sections of a run's run.json (``tvnet train --resume`` without
+    --config), fields retired since dropped; a damaged record is named."""
+    from tvnet.config import ModelConfig, TrainConfig, known_fields
+    from tvnet.io import read_json
+
+    d = read_json(record, "the run's record")
+    if not isinstance(d, dict) or not all(isinstance(d.get(k), dict) for k in ("model", "train")):
+        raise ValueError(
+            f"the run's record {record} is damaged (no 'model' and 'train' objects): give the "
+            "run's --config to resume it"
+        )
+    where = f"the run's record {record}"
+    return (
+        known_fields(ModelConfig, dict(d["model"]), where),
+        known_fields(TrainConfig, dict(d["train"]), where),
+    )
+
+
 def load_config(args: argparse.Namespace):
     """(ModelConfig, TrainConfig) from the preset, --config, --set and the dedicated flags."""
     from tvnet.config import ModelConfig, TrainConfig, known_fields, preset_config
 
     model, train = {}, {}
-    if args.config is None:  # the preset's own recipe, as the paper's or the CPU's training ran
+    record = args.out / "run.json" if args.resume and args.config is None else None
+    if record is not None and record.is_file():  # the recipe the run started with, whatever
+        model, train = _recorded_recipe(record)  # configs/ holds now
+        if os.environ.get("RANK", "0") == "0":
+            print(f"note: no --config: resuming with the recipe {record} records", file=sys.stderr)
+    elif args.config is None:  # the preset's own recipe, as the paper's or the CPU's training ran
         named = parse_overrides(args.overrides)["model"].get("preset")
         recipe = RECIPES / f"{args.preset or named or 'cpu'}.json"
         if recipe.is_file():
