@@ -3,21 +3,25 @@
 
     python tools/convert_deeplab.py SRC weights/deeplab_resnet101_voc_timm.safetensors
 
-The network is the same in every port; only the names, the tensor layout and BatchNorm's
-epsilon differ. ``SRC`` is one of:
+The tensors are Caffe's in every port; only the names, the tensor layout and the epsilon
+BatchNorm computes with differ. ``SRC`` is one of:
 
 - a PyTorch port in the layout of kazuto1011/deeplab-pytorch (``layer2.block1.reduce.conv.weight``,
   ``layer1.conv1.bn.running_var``; a ``base.`` prefix from its multi-scale wrapper is fine);
 - a PyTorch port in torchvision's layout (isht7/pytorch-deeplab-resnet: ``Scale.layer1.0.conv1.weight``);
 - the Caffe model's own names, as DrSleep's TensorFlow port holds them (``res4b22_branch2a/weights``,
-  ``bn4b22_branch2a/moving_variance``), saved to an ``.npz`` (or a ``.pth`` dict): TensorFlow's
-  H×W×in×out kernels are transposed, ``scale``/``offset`` are BatchNorm's weight/bias, and its
-  epsilon (slim's 0.001, where the kernels are TensorFlow's; ``--bn-eps``) is folded into
-  ``running_var`` so that PyTorch's 1e-5 computes the same normalisation.
+  ``bn4b22_branch2a/moving_variance``), saved to an ``.npz`` (or a ``.pth`` dict; its ``.ckpt``
+  through TensorFlow, e.g. ``tf.train.load_checkpoint``'s tensors): TensorFlow's H×W×in×out
+  kernels are transposed, ``gamma``/``beta`` (or ``scale``/``offset``) are BatchNorm's
+  weight/bias, and the epsilon TensorFlow normalises Caffe's statistics with (slim's 0.001,
+  where the kernels are TensorFlow's; ``--bn-eps``) is folded into ``running_var``, so that
+  PyTorch's 1e-5 computes what CMPC's TensorFlow pipeline computed (the PyTorch ports
+  normalise with Caffe's 1e-5: 0.00099 less on every variance, nothing to fold).
 
 The classifier (ASPP) is left out. Every one of timm ``resnet101``'s tensors must be found
-with its shape, or nothing is written. Compute it as Caffe did with ``model.backbone_layout:
-caffe`` (the preset's default): the names say nothing of where a stage strides.
+with its shape, or nothing is written. Compute it as the paper's pipeline did with
+``model.backbone_layout: caffe`` (the preset's default): the names say nothing of where a
+stage strides or how the stem pads.
 """
 
 from __future__ import annotations

@@ -105,8 +105,9 @@ class ModelConfig:
     backbone_weights: str | None = "package:efficientnet-lite0"
     # how a ResNet computes its weights: "timm" (stride in a stage's first 3×3 conv, RGB input
     # with the weights' mean and std), or "caffe", the DeepLab-v2 ResNet-101 the paper used
-    # (stride in the first 1×1 conv, every block of a dilated stage dilated, BGR 0–255 input
-    # minus the mean; tvnet/model/backbone.py deeplab_v2_layout)
+    # (stride in the first 1×1 conv, every block of a dilated stage dilated, the stem padded
+    # as TensorFlow's "SAME", BGR 0–255 input minus the mean; tvnet/model/backbone.py
+    # deeplab_v2_layout)
     backbone_layout: str = "timm"
     output_stride: int = 16
     input_size: int = 320

@@ -82,7 +82,17 @@ def test_cached_features_give_the_same_predictions(tiny_synthref, model, tmp_pat
         t = float(torch.sigmoid(model(**loader.inputs([0])).logits.float()).median())
     kw = dict(progress=False, threshold=t)
     a = evaluate(model, refer, "val", table, out=tmp_path / "a", **kw)
+    read, get = [], cache.get  # which images the evaluation took from the cache
+
+    def get_recorded(ids, *args, **kwargs):
+        read.extend(int(i) for i in ids)
+        return get(ids, *args, **kwargs)
+
+    cache.get = get_recorded
     b = evaluate(model, refer, "val", table, cache=cache, out=tmp_path / "b", **kw)
+    val_images = {s.image_id for s in refer.samples("val")}
+    neighbour_images = set(load_dump(tmp_path / "b").samples["neighbour_image_id"].astype(int))
+    assert val_images | neighbour_images <= set(read)  # every query and neighbour, cached
     rows = load_dump(tmp_path / "a").samples
     assert 0 < (rows["inter"] / rows["union"].clip(lower=1)).mean() < 1  # masks with content
     # the cache stores fp16 features: pixels at the threshold may flip, no more

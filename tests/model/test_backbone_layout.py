@@ -38,28 +38,57 @@ def test_the_caffe_layout_strides_in_the_1x1_and_dilates_whole_stages():
     assert b16.layer3[0].conv1.stride == (2, 2) and b16.layer4[0].conv2.dilation == (2, 2)
 
 
-def test_the_caffe_layout_pools_the_stem_as_caffe_did():
-    """pool1: 3×3, stride 2, no padding, output size rounded up: window i covers rows and
-    columns 2i…2i+2 (timm's pads by one: 2i−1…2i+1). By hand on an 8×8 map of distinct values."""
-    caffe, timm = _backbone("caffe").body.maxpool, _backbone("timm").body.maxpool
-    x = torch.arange(64.0).view(1, 1, 8, 8).flip(-1)  # the maximum of a window: its top-right
-    got = caffe(x)
-    assert got.shape == timm(x).shape == (1, 1, 4, 4)  # the same size on an even map
-    for i in range(4):
-        for j in range(4):
-            want = x[0, 0, 2 * i : 2 * i + 3, 2 * j : 2 * j + 3].max()
-            assert got[0, 0, i, j] == want
-    assert timm(x)[0, 0, 1, 1] == x[0, 0, 1:4, 1:4].max() != got[0, 0, 1, 1]  # shifted
-    # the features keep their sizes through the whole network
+@pytest.mark.parametrize("size", [8, 9])
+def test_the_caffe_layout_pads_the_stem_as_tensorflow_same(size):
+    """conv1 (7×7, stride 2) and pool1 (3×3, stride 2) pad as TensorFlow's "SAME": the total a
+    window needs, its smaller half first. By hand on a map of distinct values: on an even map
+    conv1 pads 2 before and 3 after and pool1 0 before and 1 after (timm: 3 and 1 on both
+    sides, windows a pixel earlier); on an odd one (DeepLab's 321) both are Caffe's, 3 and 1
+    on both sides, which timm's are too."""
+    caffe, timm = _backbone("caffe").body, _backbone("timm").body
+    x = torch.arange(float(size * size)).view(1, 1, size, size).flip(-1)  # max: top-right
+    pool = caffe.maxpool(x)
+    out = -(-size // 2)  # ceil(size / 2)
+    assert pool.shape == (1, 1, out, out)
+    before = 0 if size % 2 == 0 else 1
+    for i in range(out):
+        for j in range(out):
+            r0, c0 = max(2 * i - before, 0), max(2 * j - before, 0)
+            want = x[0, 0, r0 : 2 * i - before + 3, c0 : 2 * j - before + 3].max()
+            assert pool[0, 0, i, j] == want
+    if size % 2 == 0:
+        assert timm.maxpool(x)[0, 0, 1, 1] == x[0, 0, 1:4, 1:4].max() != pool[0, 0, 1, 1]
+    else:
+        assert torch.equal(timm.maxpool(x), pool)
+    # conv1: one output pixel is one 7×7 window; a kernel with a single 1 at its top-left
+    # corner reads the window's first pixel, input row and column 2i − before
+    conv = caffe.conv1
+    w = torch.zeros_like(conv.weight)
+    w[:, :, 0, 0] = 1
+    with torch.no_grad():
+        conv.weight.copy_(w)
+        y = conv(torch.arange(float(3 * size * size)).view(1, 3, size, size) + 1)
+    before = 2 if size % 2 == 0 else 3
+    assert y.shape[-2:] == (out, out)
+    img = torch.arange(float(3 * size * size)).view(3, size, size) + 1
+    for i in range(out):
+        r = 2 * i - before
+        want = img[:, r, 2 * i - before].sum() if r >= 0 else torch.tensor(0.0)
+        assert y[0, 0, i, i] == want  # the corner in the padding reads 0
+    assert conv.weight.shape == timm.conv1.weight.shape and "conv1.weight" in caffe.state_dict()
+
+
+def test_the_caffe_layout_keeps_the_feature_sizes():
     full, plain = _backbone("caffe"), _backbone("timm")
     with torch.no_grad():
-        y = torch.randn(1, 3, 64, 64)
-        assert [f.shape for f in full.extract(y)] == [f.shape for f in plain.extract(y)]
+        for s in (64, 65):
+            y = torch.randn(1, 3, s, s)
+            assert [f.shape for f in full.extract(y)] == [f.shape for f in plain.extract(y)]
 
 
 def test_the_caffe_layout_folds_and_runs_on_onnxruntime_as_it_computes(tmp_path, monkeypatch):
-    """BatchNorm folded (torch) and the exported graph (onnxruntime, Caffe's pooling with its
-    rounded-up size) give the features the layout computes."""
+    """BatchNorm folded (torch) and the exported graph (onnxruntime, the stem's "SAME"
+    padding) give the features the layout computes."""
     import copy
 
     monkeypatch.setenv("TVNET_CACHE", str(tmp_path))  # the exported graph's cache

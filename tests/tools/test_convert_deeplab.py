@@ -64,16 +64,19 @@ def _caffe_block(stage: int, b: int) -> str:
     return f"{stage + 1}a" if b == 0 else f"{stage + 1}b{b}"
 
 
-def _tensorflow(ref: dict, eps: float, hwio: bool = True) -> dict:
-    """DrSleep's TensorFlow port, Caffe's names: kernels H×W×in×out, BatchNorm as
-    scale/offset/moving_mean/moving_variance computed with ``eps`` (its checkpoint holds
-    the statistics that make TF's normalisation equal to the reference's at PyTorch's 1e-5)."""
+def _tensorflow(
+    ref: dict, hwio: bool = True, bn_names: tuple[str, str] = ("gamma", "beta")
+) -> dict:
+    """DrSleep's TensorFlow port, Caffe's names: kernels H×W×in×out, BatchNorm as slim's
+    gamma/beta/moving_mean/moving_variance (``bn_names`` for the affine pair), its statistics
+    Caffe's unchanged (kaffe copies them; TensorFlow then normalises with slim's 0.001)."""
     layout = (lambda w: w.permute(2, 3, 1, 0).contiguous()) if hwio else (lambda w: w)
+    weight, bias = bn_names
 
     def bn(name: str, t: str) -> dict:
-        return {f"{name}/scale": ref[f"{t}.weight"], f"{name}/offset": ref[f"{t}.bias"],
+        return {f"{name}/{weight}": ref[f"{t}.weight"], f"{name}/{bias}": ref[f"{t}.bias"],
                 f"{name}/moving_mean": ref[f"{t}.running_mean"],
-                f"{name}/moving_variance": ref[f"{t}.running_var"] + 1e-5 - eps}  # fmt: skip
+                f"{name}/moving_variance": ref[f"{t}.running_var"]}  # fmt: skip
 
     sd = {"conv1/weights": layout(ref["conv1.weight"])} | bn("bn_conv1", "bn1")
     for stage, n in BLOCKS.items():
@@ -112,27 +115,35 @@ def test_the_pytorch_ports_are_renamed_exactly(reference):
     _assert_same(sd, reference)
 
 
+def _folded(ref: dict, by: float) -> dict:
+    return {k: v + by if k.endswith("running_var") else v for k, v in ref.items()}
+
+
 def test_the_tensorflow_port_is_transposed_and_its_epsilon_folded(reference):
-    eps = 1e-3
-    tf = _tensorflow(reference, eps)
+    tf = _tensorflow(reference)
     sd, layout = convert_deeplab.convert(tf)  # TensorFlow's kernels: slim's epsilon, folded
     assert layout == "caffe/tensorflow"
-    _assert_same(sd, reference, atol=1e-6)  # the variance: + eps − 1e-5, rounded in fp32
+    _assert_same(sd, _folded(reference, 1e-3 - 1e-5), atol=1e-6)  # rounded in fp32
     assert torch.equal(sd["layer3.22.conv1.weight"], tf["res4b22_branch2a/weights"].permute(3, 2, 0, 1))  # fmt: skip
-    assert torch.equal(sd["layer2.3.bn2.weight"], tf["bn3b3_branch2b/scale"])
-    # by hand: TF's normalisation at its epsilon equals PyTorch's at 1e-5 with the folded variance
+    assert torch.equal(sd["layer2.3.bn2.weight"], tf["bn3b3_branch2b/gamma"])
+    # by hand: TensorFlow's normalisation (epsilon 0.001 over the port's statistics) is
+    # PyTorch's at 1e-5 over the folded variance
     x = torch.randn(2, 64, 5, 5)
     mean, var = tf["bn_conv1/moving_mean"], tf["bn_conv1/moving_variance"]
-    gamma, beta = tf["bn_conv1/scale"], tf["bn_conv1/offset"]
-    want = (x - mean[:, None, None]) / torch.sqrt(var[:, None, None] + eps) * gamma[:, None, None] + beta[:, None, None]  # fmt: skip
+    gamma, beta = tf["bn_conv1/gamma"], tf["bn_conv1/beta"]
+    want = (x - mean[:, None, None]) / torch.sqrt(var[:, None, None] + 1e-3) * gamma[:, None, None] + beta[:, None, None]  # fmt: skip
     got = F.batch_norm(x, sd["bn1.running_mean"], sd["bn1.running_var"], sd["bn1.weight"], sd["bn1.bias"], eps=1e-5)  # fmt: skip
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    # scale/offset, as other exports name the affine pair, read the same
+    sd2, _ = convert_deeplab.convert(_tensorflow(reference, bn_names=("scale", "offset")))
+    _assert_same(sd2, sd)
 
 
 def test_caffe_names_with_pytorch_kernels_keep_their_variance(reference):
-    """Caffe's names over O×I×H×W kernels (exported straight from the caffemodel, epsilon
-    1e-5): nothing to transpose, nothing to fold, unless --bn-eps says otherwise."""
-    caffe = _tensorflow(reference, 1e-5, hwio=False)
+    """Caffe's names over O×I×H×W kernels (a hand-made dict, not a port's file): nothing to
+    transpose and nothing to fold, Caffe's own epsilon being PyTorch's 1e-5, unless --bn-eps
+    says otherwise."""
+    caffe = _tensorflow(reference, hwio=False)
     sd, layout = convert_deeplab.convert(caffe)
     assert layout == "caffe/tensorflow"
     _assert_same(sd, reference)
@@ -144,7 +155,7 @@ def test_the_cli_writes_weights_the_paper_preset_loads(reference, tmp_path, caps
     from tvnet.config import preset_config
     from tvnet.model.backbone import Backbone
 
-    tf = _tensorflow(reference, 1e-3)
+    tf = _tensorflow(reference)
     src = tmp_path / "deeplab_resnet.npz"
     np.savez(src, **{k: v.numpy() for k, v in tf.items()})
     out = tmp_path / "weights" / "deeplab_resnet101_voc_timm.safetensors"
@@ -154,8 +165,8 @@ def test_the_cli_writes_weights_the_paper_preset_loads(reference, tmp_path, caps
     cfg = preset_config("paper", "full").replace(backbone_weights=str(out), input_size=64)
     body = Backbone(cfg, pretrained=True).body  # _load_user_weights: every tensor or an error
     assert torch.equal(body.layer3[22].conv1.weight, reference["layer3.22.conv1.weight"])
-    torch.testing.assert_close(
-        body.bn1.running_var, reference["bn1.running_var"], rtol=0, atol=1e-6
+    torch.testing.assert_close(  # slim's epsilon folded in
+        body.bn1.running_var, reference["bn1.running_var"] + (1e-3 - 1e-5), rtol=0, atol=1e-6
     )
 
 

@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 def backbone_fingerprint(backbone: torch.nn.Module, input_size: int, output_stride: int) -> str:
     h = hashlib.sha256(f"{input_size}/{output_stride}".encode())
     if getattr(backbone, "bgr", False):  # the same tensors computed as Caffe did: other maps
-        h.update(b"layout:caffe+pool1")  # (timm's layout adds nothing: its caches keep their
-        # keys; "+pool1": Caffe's stem pooling since 2026-12-07, caches of before are others')
+        h.update(b"layout:caffe+same-stem")  # (timm's layout adds nothing: its caches keep
+        # their keys; "+same-stem": the stem padded as TensorFlow's "SAME" since 2026-12-07,
+        # fifth session, so caches of the layouts before are others')
     for k, v in sorted(backbone.state_dict().items()):
         h.update(k.encode())
         h.update(v.detach().cpu().contiguous().numpy().tobytes())

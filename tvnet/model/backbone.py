@@ -14,6 +14,8 @@ from pathlib import Path
 import timm
 import torch
 import torch.nn.functional as F
+from timm.layers import Conv2dSame
+from timm.layers.pool2d_same import MaxPool2dSame
 from torch import nn
 
 from tvnet.config import ModelConfig
@@ -58,13 +60,13 @@ CAFFE_MEAN_BGR = (104.00698793, 116.66876762, 122.67891434)
 
 
 def deeplab_v2_layout(body: nn.Module) -> None:
-    """Make a timm ResNet compute as the Caffe ResNet-101 of DeepLab-v2 (the paper's
-    backbone; DrSleep's TensorFlow port, which CMPC loads): a striding stage strides in its
-    first block's 1×1 conv instead of its 3×3, every block of a dilated stage is dilated
-    (timm gives the first block the previous stage's dilation), and the stem's max pooling is
-    Caffe's (no padding, output size rounded up). The tensors are the same, so
-    weights converted to timm's names load either way; only this computes them as trained.
-    In place; a ValueError for a network without ResNet bottleneck stages."""
+    """Make a timm ResNet compute as the ResNet-101 of DeepLab-v2 (the paper's backbone) did in
+    the paper's pipeline (DrSleep's TensorFlow port, which CMPC loads): a striding stage
+    strides in its first block's 1×1 conv instead of its 3×3, every block of a dilated stage
+    is dilated (timm gives the first block the previous stage's dilation), and the stem's conv1
+    and max pooling pad as TensorFlow's "SAME" does (timm's pad symmetrically). The tensors
+    are the same, so weights converted to timm's names load either way; only this computes them
+    as trained. In place; a ValueError for a network without ResNet bottleneck stages."""
     try:
         stages = [getattr(body, f"layer{i}") for i in (2, 3, 4)]
         blocks = [(s[0], s[1]) for s in stages]
@@ -79,12 +81,16 @@ def deeplab_v2_layout(body: nn.Module) -> None:
         if conv2.stride != (1, 1):  # a striding stage
             conv1.stride, conv2.stride = conv2.stride, (1, 1)
         conv2.dilation = conv2.padding = later.dilation  # the stage's own dilation
-    # pool1: Caffe's 3×3 max pooling of stride 2 has no padding and rounds its output size up,
-    # so window i covers rows 2i…2i+2 (TensorFlow's "SAME" pooling in DrSleep's port too);
-    # timm's pads by one, which shifts every window a pixel up and left. The same output size
-    # for the even maps of even inputs (320 → 160 → 80).
-    if isinstance(getattr(body, "maxpool", None), nn.MaxPool2d):
-        body.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=0, ceil_mode=True)
+    # The stem, conv1 (7×7, stride 2) then pool1 (3×3, stride 2): TensorFlow's "SAME" pads
+    # the total a window needs, its smaller half first. At an odd input (DeepLab's 321) that
+    # is Caffe's padding (conv1 3, pool1 1, deploy.prototxt); at the paper's 320 it is conv1
+    # 2 before and 3 after, pool1 none before and 1 after, where timm's pad 3 and 1 on both
+    # sides shift every window of conv1 a pixel up and left, and of pool1 one more.
+    # docs/design.md §3 (the `paper` preset's backbone weights).
+    stem = getattr(body, "conv1", None)
+    if isinstance(stem, nn.Conv2d) and isinstance(getattr(body, "maxpool", None), nn.MaxPool2d):
+        stem.__class__, stem.padding = Conv2dSame, (0, 0)  # its weight kept; pads in forward
+        body.maxpool = MaxPool2dSame(kernel_size=3, stride=2)
 
 
 class Backbone(nn.Module):
