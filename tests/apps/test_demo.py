@@ -860,7 +860,7 @@ def test_bundled_model_answers_an_example(tmp_path):
         # the mirror-averaged number, not the single pass's (0.03 points apart for full-480k
         # on this example, 2026-12-07; more than 0.2 for full-320k)
         seen = s["neighbour_influence"]["changed"]
-        assert closed.changed != single_nb.changed
+        assert abs(closed.changed - single_nb.changed) > 2 * 2e-5  # farther than the check
         assert seen == pytest.approx(closed.changed, abs=2e-5)  # the summary's 5 decimals
         assert "both mirror averaged" in o["influence_caption"]
         assert "mirror image" in o["probability_caption"]
@@ -878,6 +878,9 @@ def test_bundled_model_answers_an_example(tmp_path):
         found1 = p.candidate_influence(image, row["expression"], indices, pred=single)
         apart = [100 * abs(a.changed - b.changed) for a, b in zip(found, found1)]
         assert max(apart) > 0.2, apart  # full-320k's largest: 1.6 points in bf16, 1.0 in fp32
+        # where the two differ by more than the table's rounding, it shows the mirrored one
+        told = [(v, a, b) for v, a, b, d in zip(shown, found, found1, apart) if d > 0.15]
+        assert told and all(abs(v - 100 * a.changed) < abs(v - 100 * b.changed) for v, a, b in told)
         del p
 
         tiny = tmp_path / "tiny.png"

@@ -26,7 +26,7 @@ def test_stats_match_the_files(synth_dir: Path) -> None:
     assert st["vocabulary_size"] == len(words)
 
 
-def test_a_folder_that_is_not_synthref_is_named_not_a_traceback(tmp_path: Path) -> None:
+def test_a_folder_that_is_not_synthref_is_named_not_a_traceback(tmp_path: Path, capsys) -> None:
     """`tvnet synth DIR --stats` on a refer-format folder of another layout (valid JSON, other
     fields): a message naming the folder, exit code 2."""
     from tvnet.cli import main
@@ -34,3 +34,6 @@ def test_a_folder_that_is_not_synthref_is_named_not_a_traceback(tmp_path: Path) 
     (tmp_path / "instances.json").write_text("{}")
     (tmp_path / "refs(synth).json").write_text("[]")
     assert main(["synth", str(tmp_path), "--stats"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} is not a SynthRef dataset" in err
+    assert "already exists" not in err and "Traceback" not in err
