@@ -541,7 +541,8 @@ def _trust_dump(root):
     0.5, 1/3 ≥ 0.5 → yes, no, yes, no), the gate-closed masks empty (I = 0, U = gt area, IoU
     with the answer 0, or 1 for the empty answer of sample 1) and the random neighbour's masks
     equal to the answers."""
-    from tvnet.eval.dump import load_dump, update_dump
+    from tvnet.eval.dump import load_dump
+    from tvnet.eval.dump_writer import update_dump
 
     out = write_hand_dump(root / "full_val", "full", "val")
     rows = load_dump(out).samples
@@ -586,7 +587,8 @@ def test_a_mirror_averaged_dump_is_not_flagged_and_reruns_keep_their_protocol(tm
     another protocol is written again with its own flags."""
     from apps.dashboard.data import dump_stamp, load_all
     from apps.dashboard.trust import rerun_commands
-    from tvnet.eval.dump import load_dump, update_dump
+    from tvnet.eval.dump import load_dump
+    from tvnet.eval.dump_writer import update_dump
 
     root = tmp_path / "d"
     mirror = {"protocol": {"threshold": 0.5, "resolution": "original", "name": "cmpc",

@@ -448,7 +448,7 @@ def test_trust_columns_round_trip_and_older_dumps_read_them_as_nan(tmp_path):
 
 
 def test_update_dump_sets_optional_columns_and_keeps_the_rest(tmp_path):
-    from tvnet.eval.dump import update_dump
+    from tvnet.eval.dump_writer import update_dump
 
     out, _, _ = _write(tmp_path, n=20)
     table = pq.read_table(out / "samples.parquet").drop(["score", "confidence"])

@@ -148,7 +148,7 @@ def test_trained_resume_and_conflicts(tmp_path, capsys):
 
 def test_dumped_and_calibrated(tmp_path):
     from tvnet.eval.calibration import fit_calibration
-    from tvnet.eval.dump import update_dump
+    from tvnet.eval.dump_writer import update_dump
 
     ckpt = tmp_path / "baseline" / "last"
     h = write_run(tmp_path / "baseline", steps=3, step=3, closed=True)

@@ -110,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
         expected_calibration_error,
         fit_calibration,
     )
-    from tvnet.eval.dump import load_dump, update_dump
+    from tvnet.eval.dump import load_dump
+    from tvnet.eval.dump_writer import update_dump
 
     meta = read_checkpoint_config(args.checkpoint)
     ckpt_hash = meta.get("weights_sha256", "")

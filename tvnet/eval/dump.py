@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,6 @@ import pyarrow.parquet as pq
 
 from tvnet.config import TRAINING_LOG
 from tvnet.eval.metrics import OPTIONAL_FIELDS, SIZE_BINS, _iou_array
-from tvnet.io import atomic_write_json
 from tvnet.warmstart import recorded_count, start_label, training_budget, training_schedule
 
 SAMPLES_FILE = "samples.parquet"
@@ -97,7 +95,6 @@ __all__ = [
     "load_dumps",
     "tag_datasets",
     "find_dumps",
-    "update_dump",
 ]
 
 
@@ -491,38 +488,3 @@ def tag_datasets(dumps: list[Dump]) -> None:
         tags = dict(zip(folders, names)) if by_folder else {fp: fp[:8] for fp in folders}
         for d in group:
             d.dataset_tag = tags[d.data_fingerprint]
-
-
-def update_dump(
-    dir: str | os.PathLike,
-    columns: Mapping[str, Any],
-    run_updates: Mapping[str, Any] | None = None,
-) -> Path:
-    """Set optional columns of an existing dump (e.g. ``confidence`` once the model is
-    calibrated: a function of the row's ``score``), row for row, and merge ``run_updates`` into
-    its run.json. The rest of the file is kept as it is (older dumps gain the columns they
-    lack); both files are replaced atomically (samples first, so a crash between the two
-    leaves new rows with the old run.json)."""
-    from tvnet.io import atomic_path
-
-    dump = load_dump(dir)
-    path = dump.path / SAMPLES_FILE
-    bad = [c for c in columns if c not in OPTIONAL_COLUMNS]
-    if bad:
-        raise ValueError(f"only optional columns can be updated, not {bad}")
-    table = pq.read_table(path)
-    n = table.num_rows
-    for name, values in columns.items():
-        values = list(values)
-        if len(values) != n:
-            raise ValueError(f"{len(values)} values of {name!r} for {n} rows")
-        col = pa.array(values, type=SCHEMA.field(name).type)
-        if name in table.schema.names:
-            table = table.set_column(table.schema.get_field_index(name), name, col)
-        else:
-            table = table.append_column(pa.field(name, col.type), col)
-    with atomic_path(path) as tmp:  # flushed to disk before the rename
-        pq.write_table(table, tmp, compression="zstd")
-    if run_updates:
-        atomic_write_json(dump.path / RUN_FILE, nan_to_none({**dump.run, **run_updates}))
-    return dump.path

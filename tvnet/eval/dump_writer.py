@@ -23,16 +23,18 @@ import pyarrow.parquet as pq
 from tvnet.eval.dump import (
     COLUMNS,
     FORMAT_VERSION,
+    OPTIONAL_COLUMNS,
     RUN_FILE,
     SAMPLES_FILE,
     SCHEMA,
     DumpError,
+    load_dump,
     nan_to_none,
 )
 from tvnet.eval.metrics import aggregate
 from tvnet.io import atomic_write_json, check_replaceable_dir, fsync_file, replace_dir
 
-__all__ = ["DumpWriter", "check_dump_target"]
+__all__ = ["DumpWriter", "check_dump_target", "update_dump"]
 
 
 def check_dump_target(dir: str | os.PathLike) -> Path:
@@ -165,3 +167,38 @@ class DumpWriter:
             self.abort()
         elif not self.closed:
             self.close()
+
+
+def update_dump(
+    dir: str | os.PathLike,
+    columns: Mapping[str, Any],
+    run_updates: Mapping[str, Any] | None = None,
+) -> Path:
+    """Set optional columns of an existing dump (e.g. ``confidence`` once the model is
+    calibrated: a function of the row's ``score``), row for row, and merge ``run_updates`` into
+    its run.json. The rest of the file is kept as it is (older dumps gain the columns they
+    lack); both files are replaced atomically (samples first, so a crash between the two
+    leaves new rows with the old run.json)."""
+    from tvnet.io import atomic_path
+
+    dump = load_dump(dir)
+    path = dump.path / SAMPLES_FILE
+    bad = [c for c in columns if c not in OPTIONAL_COLUMNS]
+    if bad:
+        raise ValueError(f"only optional columns can be updated, not {bad}")
+    table = pq.read_table(path)
+    n = table.num_rows
+    for name, values in columns.items():
+        values = list(values)
+        if len(values) != n:
+            raise ValueError(f"{len(values)} values of {name!r} for {n} rows")
+        col = pa.array(values, type=SCHEMA.field(name).type)
+        if name in table.schema.names:
+            table = table.set_column(table.schema.get_field_index(name), name, col)
+        else:
+            table = table.append_column(pa.field(name, col.type), col)
+    with atomic_path(path) as tmp:  # flushed to disk before the rename
+        pq.write_table(table, tmp, compression="zstd")
+    if run_updates:
+        atomic_write_json(dump.path / RUN_FILE, nan_to_none({**dump.run, **run_updates}))
+    return dump.path
