@@ -9,6 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -17,6 +18,7 @@ from tests.conftest import TINY_MODEL
 from tvnet import build_model
 from tvnet.eval.dump import load_dump
 from tvnet.eval.evaluator import evaluate
+from tvnet.eval.rle import decode_rle, encode_rle
 from tvnet.loader.batches import SplitTable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +75,23 @@ def test_an_old_dump_gains_its_datas_fingerprint_once_its_rows_match(
     df.to_parquet(bad / "samples.parquet")
     assert fingerprint_dumps.main(["--data", data, str(bad)]) == 1
     assert "covers another share" in capsys.readouterr().err
-    # the good one alone: fingerprinted, its rows untouched
+    # and a mask of the same size elsewhere: the mask itself is compared
+    df = pd.read_parquet(good / "samples.parquet")
+    counts, h, w = df.loc[0, "gt_rle"], int(df.loc[0, "height"]), int(df.loc[0, "width"])
+    df.loc[0, "gt_rle"] = encode_rle(np.roll(decode_rle(counts, h, w), 1, axis=1))[0]
+    df.to_parquet(bad / "samples.parquet")
+    assert fingerprint_dumps.main(["--data", data, str(bad)]) == 1
+    assert "mask differs" in capsys.readouterr().err
+    # no rows: nothing to check, refused
+    df.iloc[:0].to_parquet(bad / "samples.parquet")
+    run = json.loads((bad / "run.json").read_text())
+    (bad / "run.json").write_text(json.dumps({**run, "n_samples": 0}))
+    assert fingerprint_dumps.main(["--data", data, str(bad)]) == 1
+    assert "no rows to check" in capsys.readouterr().err
+    # the good one alone, its dataset recorded as a bare name as the oldest dumps did:
+    # fingerprinted, its rows untouched
+    run = json.loads((good / "run.json").read_text())
+    (good / "run.json").write_text(json.dumps({**run, "dataset": refer.name}))
     assert fingerprint_dumps.main(["--data", data, str(good)]) == 0
     d = load_dump(good)
     assert d.data_fingerprint == refer.fingerprint()

@@ -115,6 +115,16 @@ def test_a_resume_without_a_config_continues_the_recipe_its_run_recorded(tmp_pat
     assert (m.d_m, t.batch_size, t.steps) == (40, 2, 123)
     _, t = load_config(args())  # without --resume the preset's recipe, as for a new run
     assert (t.batch_size, t.loss_dice) == (8, 1.0)
+    # another preset or variant than the record's would name a model the record's fields
+    # do not build: refused; the same one said again is fine
+    for extra in (["--preset", "paper"], ["--variant", "full"], ["--set", "model.preset=paper"]):
+        with pytest.raises(ValueError, match=r"records (preset 'cpu'|variant 'res').* another"):
+            load_config(args("--resume", *extra))
+    assert load_config(args("--resume", "--variant", "res", "--preset", "cpu"))[0].variant == "res"
+    # a session's time limit is that session's: not carried into the next
+    record["train"]["max_minutes"] = 30.0
+    (out / "run.json").write_text(json.dumps(record))
+    assert load_config(args("--resume"))[1].max_minutes is None
     (out / "run.json").write_text('{"model": {}, "train": 5}')
     with pytest.raises(ValueError, match=r"run\.json is damaged .* give the run's --config"):
         load_config(args("--resume"))

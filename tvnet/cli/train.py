@@ -32,7 +32,8 @@ EPILOG = """examples:
 A config is a JSON file {"model": {...ModelConfig fields...}, "train": {...TrainConfig fields...}}
 (see configs/; `tvnet info --preset cpu` lists the model fields). Without --config the
 preset's recipe, configs/<preset>.json, is read, and with --resume the recipe that OUT/run.json
-records (the one the run started with). Precedence: the preset, then the file, then
+records (the one the run started with; a --max-minutes of its last session is not kept).
+Precedence: the preset, then the file, then
 each --set, then the dedicated flags (--steps, --lr, ...). Values of --set are
 read as JSON (5, 1e-3, true, null) and otherwise as text. The run's run.json records the
 result."""
@@ -190,10 +191,27 @@ def _recorded_recipe(record: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             "run's --config to resume it"
         )
     where = f"the run's record {record}"
-    return (
-        known_fields(ModelConfig, dict(d["model"]), where),
-        known_fields(TrainConfig, dict(d["train"]), where),
-    )
+    train = known_fields(TrainConfig, dict(d["train"]), where)
+    train.pop("max_minutes", None)  # a limit on one session, not the recipe's
+    return known_fields(ModelConfig, dict(d["model"]), where), train
+
+
+def _check_same_model(args: argparse.Namespace, recorded: dict[str, Any], record: Path) -> None:
+    """A resume read from the run's record trains the preset and variant it records: another
+    one asked for (--preset, --variant, --set model.preset/variant) is refused, since the
+    record's fields would build a model of that name with the recorded one's layers."""
+    sets = parse_overrides(args.overrides)["model"]
+    asked = {
+        "preset": args.preset or sets.get("preset"),
+        "variant": args.variant or sets.get("variant"),
+    }
+    for name, value in asked.items():
+        if value is not None and recorded.get(name) is not None and value != recorded[name]:
+            raise ValueError(
+                f"{record} records {name} {recorded[name]!r}, and this resume asks for "
+                f"{value!r}: resume it as it started, or train the other one into another "
+                "--out (or give its --config)"
+            )
 
 
 def load_config(args: argparse.Namespace):
@@ -204,6 +222,7 @@ def load_config(args: argparse.Namespace):
     record = args.out / "run.json" if args.resume and args.config is None else None
     if record is not None and record.is_file():  # the recipe the run started with, whatever
         model, train = _recorded_recipe(record)  # configs/ holds now
+        _check_same_model(args, model, record)
         if os.environ.get("RANK", "0") == "0":
             print(f"note: no --config: resuming with the recipe {record} records", file=sys.stderr)
     elif args.config is None:  # the preset's own recipe, as the paper's or the CPU's training ran

@@ -5,7 +5,6 @@ step that broke the weights never overwrites the last good checkpoint."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import warnings
 from pathlib import Path
@@ -86,8 +85,9 @@ def restore_set_aside(out: Path, last: Path, resume: bool, rank: int, world: int
     without an atomic exchange, :func:`tvnet.io.replace_dir`) left aside as ``.last.*.old``:
     it is the run's. Without ``resume`` that is refused like a whole ``last`` (the run's log and
     checkpoint stay its own). Beside a whole ``last``, such folders are what a finished swap
-    failed to remove: deleted, as are the ``.last.*.tmp`` folders of writes cut off and the
-    unsuffixed ``.last.XXXXXXXX`` folders that versions before 2026-12-07 left. Rank 0
+    failed to remove: deleted, as are the ``.last.*.tmp`` folders of writes cut off (the
+    unsuffixed ``.last.XXXXXXXX`` ones of versions before 2026-12-07 are left: their names
+    cannot be told from a folder of the user's, ``.last.previous``). Rank 0
     alone looks and acts; under DDP every process learns its outcome (another rank looking
     while rank 0 renames would decide otherwise and miss the broadcast)."""
     failed = _restore_set_aside(out, last, resume) if rank == 0 else None
@@ -107,10 +107,6 @@ def _restore_set_aside(out: Path, last: Path, resume: bool) -> str | None:
     if (last / CHECKPOINT_CONFIG).is_file():  # a swap that finished, its old folder's removal
         for p in aside:  # cut off: a whole checkpoint's worth of disk, never read again
             shutil.rmtree(p, ignore_errors=True)
-        unsuffixed = re.compile(rf"\.{re.escape(last.name)}\.[a-z0-9_]{{8}}")
-        for p in out.glob(f".{last.name}.*"):  # either, as versions before 2026-12-07 named
-            if p.is_dir() and unsuffixed.fullmatch(p.name):  # them (mkdtemp's 8 characters)
-                shutil.rmtree(p, ignore_errors=True)
         return None
     aside = [p for p in aside if (p / CHECKPOINT_CONFIG).is_file()] if not last.exists() else []
     if not aside:
