@@ -18,7 +18,11 @@ BatchNorm computes with differ. ``SRC`` is one of:
   PyTorch's 1e-5 computes what CMPC's TensorFlow pipeline computed (the PyTorch ports
   normalise with Caffe's 1e-5: 0.00099 less on every variance, nothing to fold).
 
-The classifier (ASPP) is left out. Every one of timm ``resnet101``'s tensors must be found
+The Caffe model itself (``.caffemodel``: BatchNorm and Scale as separate layers, unnamed
+blobs) is not read: convert it with kazuto1011/deeplab-pytorch's ``convert.py`` (or isht7's
+``convert_deeplab_resnet.py``) first, then convert their ``.pth`` here. kazuto1011's released
+``deeplabv2_resnet101_msc-vocaug-20000.pth`` is that port's own PyTorch retraining, not the
+Caffe weights. The classifier (ASPP) is left out. Every one of timm ``resnet101``'s tensors must be found
 with its shape, or nothing is written. Compute it as the paper's pipeline did with
 ``model.backbone_layout: caffe`` (the preset's default): the names say nothing of where a
 stage strides or how the stem pads.
