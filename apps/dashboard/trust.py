@@ -256,6 +256,10 @@ def page(root, stamp, samples, info, sel) -> None:
     shown = as_percent(summary, ["accuracy", "mean_confidence", "ece", "ece_score"])
     shown = shown.set_index(["variant", "split"]).rename(columns=SUMMARY_NAMES)
     show_table(shown, "Calibration per variant", "calibration", key="cal")
+    st.caption(
+        f"accuracy: the share of answers with IoU ≥ {CORRECT_IOU:g}, of those with a "
+        "confidence where a row has any (what the mean confidence is set against), else of all n."
+    )
     st.subheader("Neighbour influence")
     st.markdown(INFLUENCE_NOTE)
     infl = data["influence"]

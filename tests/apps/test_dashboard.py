@@ -564,6 +564,7 @@ def test_calibration_and_influence_page_holds_the_hand_computed_numbers(tmp_path
     # ECE over the bins 0.9 → right, 0.1 → wrong, 0.8 → right, 0.3 → wrong: (.1+.1+.2+.3)/4
     assert full["ECE (%)"] == "17.50" and full["with confidence"] == "4"
     assert cal.loc["baseline", "ECE (%)"] == "–"  # no confidence in the older dump
+    assert any("of those with a confidence where a row has any" in c.value for c in at.caption)
     diagrams = [m.value for m in at.markdown if "<svg" in m.value]
     assert len(diagrams) == 1 and "Reliability — val" in diagrams[0]
     assert (
