@@ -62,7 +62,8 @@ class Handlers(Redraws):
             return None
         return (
             f"your chosen neighbour (pool entry {r.chosen}) is kept: this variant reads no "
-            "neighbour, and a RES variant will use it again"
+            "neighbour, and switching to a RES variant uses it again (a new Segment retrieves "
+            "anew)"
         )
 
     def outputs(self, r: Result, key: str, level: int, show_gates: bool) -> list:
@@ -334,16 +335,19 @@ class Handlers(Redraws):
                 pred = self.models.predict(v, img, expr, mirror=bool(mirror))
                 area, ms, nb = 100 * pred.mask.mean(), pred.timings["total"], pred.neighbour
                 shown, drawn = working(img, pred)
+                name = self.models.dirs[v].name  # its budget too ("res-240k")
                 tiles.append(
-                    (self.files(overlay(shown, drawn.mask)), f"{v}: {area:.1f} %, {ms:.0f} ms")
+                    (self.files(overlay(shown, drawn.mask)), f"{name}: {area:.1f} %, {ms:.0f} ms")
                 )
                 said = f"“{escape_md(nb.sentence)}”" if nb is not None else "— (no retrieval)"
                 trained = training_summary(self.models.get(v).info, v)
                 verdict = verdict_cell(pred)
                 averaged.append(pred.mirror)
                 conf = "—" if pred.confidence is None else f"{100 * pred.confidence:.0f} %"
+                if pred.confidence is not None and pred.warnings:
+                    conf = f"({conf})"  # calibrated for input like SynthRef's; see the warnings
                 rows.append(
-                    f"| {VARIANT_LABEL[v]} | {area:.1f} % | {conf} {verdict} | {said} | "
+                    f"| {VARIANT_LABEL[v]} (`{name}`) | {area:.1f} % | {conf} {verdict} | {said} | "
                     f"{ms:.0f} ms | {trained} |"
                 )
         except InputError as e:

@@ -314,8 +314,12 @@ def wire(ui: SimpleNamespace, h: Demo) -> None:
     if ui.examples is not None:
         answers.append(ui.examples.load_input_event.then(h.segment, seg_inputs, **model, **hidden))
     rerun = [state, ui.variant_in, ui.level_in, ui.gates_in, ui.image_in, ui.expr_in, ui.mirror_in]
-    answers.append(ui.variant_in.input(h.rerun_variant, rerun, **model, **hidden))
-    answers.append(ui.mirror_in.input(h.rerun_variant, rerun, **model, **hidden))  # re-read
+    # "always_last": a change made while the last one runs is run after it with the controls as
+    # they are then (Gradio's default, "once", drops it: the radio on one variant, the answer
+    # another's)
+    last = {"trigger_mode": "always_last"}
+    answers.append(ui.variant_in.input(h.rerun_variant, rerun, **model, **hidden, **last))
+    answers.append(ui.mirror_in.input(h.rerun_variant, rerun, **model, **hidden, **last))
     answers.append(
         ui.cand_in.input(
             h.choose_neighbour,

@@ -169,10 +169,11 @@ def influence(r: Any, files) -> tuple[Any, str]:
     out = overlay(r.image, answer & closed, BOTH, outline=0)
     out = overlay(out, answer & ~closed, ADDED, 0.7, outline=0)
     out = overlay(out, closed & ~answer, REMOVED, 0.7, outline=0)
+    which = "the chosen image" if r.chosen is not None else "the retrieved image"
     verdict = (
-        "this answer barely depends on the retrieved image"
+        f"this answer barely depends on {which}"
         if inf.changed < 0.01
-        else "the retrieved image shapes this answer"
+        else f"{which} shapes this answer"
     )
     text = (
         f"**The neighbour changed {share(inf.changed)} of the mask** (gate closed vs open: the mask "

@@ -53,6 +53,15 @@ def checkpoint_variant(path: Path) -> str:
     return variant
 
 
+def _holds(folder: Path, variant: str) -> bool:
+    """Is ``folder`` a checkpoint of ``variant`` (its config.json says so: a folder misfiled
+    under another variant's name, or unreadable, is not shown as that variant)?"""
+    try:
+        return checkpoint_variant(folder) == variant
+    except (OSError, ValueError):
+        return False
+
+
 def _budget(suffix: str) -> int | None:
     """The training samples a folder suffix names ("-160k" → 160000), or None."""
     m = re.fullmatch(r"-(\d+)k", suffix)
@@ -113,7 +122,7 @@ class Models:
             if v == self.main:
                 continue
             for folder in dict.fromkeys((v + suffix, *_smaller_budgets(vdir, v, suffix), v)):
-                if (vdir / folder / "config.json").is_file():
+                if _holds(vdir / folder, v):
                     self.dirs[v] = vdir / folder
                     break
         self.dirs = {v: self.dirs[v] for v in VARIANTS if v in self.dirs}

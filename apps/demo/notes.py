@@ -158,6 +158,12 @@ def confidence_text(pred: Any) -> str:
     """The calibrated confidence in words (``Prediction.confidence``, docs/design.md §7)."""
     if pred.confidence is None:
         return "confidence unknown (this checkpoint has no calibration)"
+    if pred.warnings:  # calibrated on SynthRef-like input, which the warnings say this is not
+        said = "the warning above says" if len(pred.warnings) == 1 else "the warnings above say"
+        return (
+            f"calibrated confidence {100 * pred.confidence:.0f} %, which {said} may not "
+            "hold for this input"
+        )
     return (
         f"confidence {100 * pred.confidence:.0f} % (the estimated chance that this mask is "
         f"right: IoU ≥ {CORRECT_IOU:g} with the object)"

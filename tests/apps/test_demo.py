@@ -598,6 +598,9 @@ def test_every_answer_is_followed_by_the_level_and_gates_shown_when_it_arrives(
     for k in answers:
         after = {name[j] for j, f in fns.items() if f.trigger_after == k}
         assert {"change_level", "toggle_gates"} <= after, (name[k], after)
+    # a variant or mirror change made while the last one runs is run after it, not dropped
+    reruns = [f for k, f in fns.items() if name[k] == "rerun_variant"]
+    assert len(reruns) == 2 and all(f.trigger_mode == "always_last" for f in reruns)
     followed = {fns[j].trigger_after for j in fns if name[j] in ("change_level", "toggle_gates")}
     assert followed - {None} == set(answers)
 
@@ -957,6 +960,12 @@ def test_the_comparisons_verdict_says_why_there_is_no_tick():
     ]
     for fields, said in cases:
         assert notes.verdict_cell(dataclasses.replace(pred, **fields)) == said
+    # the status line states a confidence as the chance the mask is right only where no
+    # warning says the input is unlike what it was calibrated on
+    sure = notes.confidence_text(dataclasses.replace(pred, confidence=0.91))
+    assert sure.startswith("confidence 91 % (the estimated chance that this mask is right")
+    doubt = notes.confidence_text(dataclasses.replace(pred, confidence=0.91, warnings=["a"]))
+    assert "estimated chance" not in doubt and "91 %" in doubt and "may not hold" in doubt
 
 
 def test_the_other_variants_come_at_the_main_ones_budget_when_shipped(tmp_path):
@@ -1005,6 +1014,13 @@ def test_the_other_variants_come_at_the_main_ones_budget_when_shipped(tmp_path):
         "res": "res",
         "full": "full",
     }
+    # a folder named for a variant whose config holds another (or is unreadable) is passed
+    # over: the page would show that model under the wrong name
+    ckpt("res-240k", "full")
+    ckpt("res_cct-240k", "res_cct")
+    (tmp_path / "res_cct-240k" / "config.json").write_text("{")
+    models = Models(tmp_path / "full-240k", load=False)
+    assert models.dirs["res"].name == "res-160k" and models.dirs["res_cct"].name == "res_cct-160k"
 
 
 def test_every_variant_has_a_label():
