@@ -123,6 +123,21 @@ class Handlers(Redraws):
             key
         ]
 
+    def failed_keeping(self, message: str, session: str | None) -> list:
+        """A failed call of ``session``: the message above the answer on show, which stays as
+        it is (bad input loses nothing); with none on show, :meth:`failed`."""
+        key = self.cache.latest(session) if session else None
+        try:
+            r = self.cache.get(key)
+        except InputError:  # none on show, or gone from the cache
+            self.remember(session, None)  # the page shows no result now: nothing to mark stale
+            return self.failed(message)
+        kept = (
+            f"{status_error(message)}\n\n*The answer below is still the last one, for "
+            f"“{escape_md(r.expression)}”:*\n\n{r.status}"
+        )
+        return [kept if name == "status" else SKIP for name in OUTPUTS] + [key]
+
     @staticmethod
     def unchanged(key: str | None) -> list:
         return [SKIP] * len(OUTPUTS) + [key]
@@ -225,12 +240,10 @@ class Handlers(Redraws):
             key = self.cache.put(r, session)  # on show in the session from the same step
             return self.outputs(r, key, level, show_gates)
         except InputError as e:
-            self.remember(session, None)  # the page shows no result now: nothing to mark stale
-            return self.failed(str(e))
+            return self.failed_keeping(str(e), session)
         except Exception as e:  # never a stack trace in the page
             log.exception("segmentation failed")
-            self.remember(session, None)
-            return self.failed(f"internal error ({type(e).__name__}: {e})")
+            return self.failed_keeping(f"internal error ({type(e).__name__}: {e})", session)
 
     def segment(
         self,

@@ -304,6 +304,9 @@ def _write(path: Path, data: bytes) -> Path:
     ["no image", "text file", "truncated png", "empty expression", "blank expression"],
 )
 def test_bad_input_is_a_message_not_an_error(app, example, tmp_path, case):
+    from gradio_client import Client
+
+    client = Client(app["url"], verbose=False)  # a visitor of its own: nothing on show yet
     image, expression = example
     png = image.read_bytes()
     if case == "no image":
@@ -316,7 +319,7 @@ def test_bad_input_is_a_message_not_an_error(app, example, tmp_path, case):
         expression = ""
     else:
         expression = "   \n "
-    o = named(segment(app["client"], image, expression))
+    o = named(segment(client, image, expression))
     assert o["status"].startswith("⚠ **Could not segment:**"), o["status"]
     assert "Traceback" not in o["status"]
     expect = {
@@ -328,6 +331,17 @@ def test_bad_input_is_a_message_not_an_error(app, example, tmp_path, case):
     }[case]
     assert expect in o["status"], o["status"]
     assert o["overlay"] is None and o["summary"] is None
+    if case != "empty expression":
+        return
+    # bad input after an answer loses nothing: the message above it, the answer left as shown
+    good = named(segment(client, *example))
+    o = named(segment(client, example[0], ""))
+    assert (
+        o["status"].startswith("⚠ **Could not segment:**") and "expression is empty" in o["status"]
+    )
+    assert "still the last one" in o["status"] and good["status"] in o["status"]
+    unchanged = {"__type__": "update"}  # what the API says of an output left as it is
+    assert o["overlay"] == unchanged and o["summary"] == unchanged and o["mask"] == unchanged
 
 
 def test_huge_image_long_expression_and_unknown_words_are_noted(app, tmp_path):
