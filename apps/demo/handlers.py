@@ -187,9 +187,11 @@ class Handlers(Redraws):
                 )
 
             pred = answer(neighbour)
+            redone = {}
             if asked is not None and neighbour is None and pred.neighbour is not None:
                 if pred.neighbour.index != asked:  # this variant retrieves another: as chosen
                     neighbour = asked
+                    redone = {"retrieved neighbour's answer (set aside)": pred.timings["total"]}
                     pred = answer(asked)
             if prev is None:
                 upload_notes = tuple(pred.image_notes)
@@ -197,11 +199,12 @@ class Handlers(Redraws):
                 upload_notes = prev.upload_notes
                 pred.notes[:0] = [n for n in upload_notes if n not in pred.notes]
             nb = pred.neighbour
-            if prev is not None and prev.candidates is not None:
-                candidates, retrieved = prev.candidates, prev.retrieved
-            else:  # this call ran the retrieval (or there is none)
-                candidates = None if nb is None else nb.candidates
-                retrieved = None if nb is None else nb.index
+            if nb is not None and nb.candidates is not None:  # this call ran the retrieval
+                candidates, retrieved = nb.candidates, nb.index  # (a variant may retrieve
+            elif prev is not None and prev.candidates is not None:  # another neighbour)
+                candidates, retrieved = prev.candidates, prev.retrieved  # a chosen one: the
+            else:  # candidates it was chosen among; or no retrieval at all
+                candidates = retrieved = None
             shown, drawn = working(raw, pred)  # prev.image stays as it is
             if prev is None:
                 size, scale = (int(raw.shape[1]), int(raw.shape[0])), shown.shape[1] / raw.shape[1]
@@ -225,6 +228,7 @@ class Handlers(Redraws):
                 upload_notes=upload_notes,
             )
             r.extra_ms.update(read_ms)
+            r.extra_ms.update(redone)  # the total counts the answer set aside too
             if nb is not None:  # what the neighbour changed: from the answer's own pass
                 t = time.perf_counter()
                 r.influence = self.models.call(
