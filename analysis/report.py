@@ -95,14 +95,16 @@ def build_report(
     digits: int = 2,
     dpi: int = 150,
     errors: Sequence[tuple[Path, str]] = (),
-    types: tuple[str, dict[int, str]] | None = None,
+    types: tuple[str, dict[int, str]] | tuple[str, dict[int, str], str] | None = None,
     failures_of: Any | None = None,
 ) -> list[Path]:
     """Write the report for ``dumps`` into ``out``; returns the files written.
 
     A per-expression-type table is added for each split whose dumps record the type (column
     ``expression_type``, written for SynthRef); ``types`` = (dataset name, sent_id → type,
-    :func:`analysis.tables.expression_types`) supplies it for that dataset's older dumps.
+    :func:`analysis.tables.expression_types`, and optionally the data's fingerprint,
+    ``ReferDataset.fingerprint()``) supplies it for that dataset's older dumps: those of its
+    name whose recorded fingerprint, where they record one, is that data's.
     ``failures_of`` (a :class:`tvnet.data.refer.ReferDataset`) adds a failure-mode table
     (:mod:`analysis.failures`) per split for the dumps evaluated on that dataset."""
     out = Path(out)
@@ -169,8 +171,17 @@ def build_report(
             f"Per-size-bucket metrics — {dataset} / {split}",
             _slug("sizes", dataset, split),
         )
+    typed = set()  # the (tagged) dataset names of the dumps scored on the types' data
+    if types is not None and types[1]:
+        fp = types[2] if len(types) > 2 else ""
+        typed = {
+            d.dataset_name
+            for d in dumps
+            if d.recorded_dataset_name == types[0]
+            and not (fp and d.data_fingerprint and d.data_fingerprint != fp)
+        }
     for (dataset, split), group in samples.groupby(["dataset", "split"], sort=True):
-        given = types[1] if types is not None and types[1] and dataset == types[0] else None
+        given = types[1] if dataset in typed else None
         if given is not None or tables.records_types(group):
             add_table(
                 tables.type_table(group, given),
@@ -327,9 +338,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError) as e:
             print(f"error: cannot read the dataset {args.data}: {e}", file=sys.stderr)
             return 1
-        types = (refer.name, tables.expression_types(refer))
+        types = (refer.name, tables.expression_types(refer), refer.fingerprint())
         if not types[1]:
             print(f"note: {args.data} records no expression types", file=sys.stderr)
+        if not any(failures.scored_on(d, refer, types[2]) for d in dumps):
+            print(
+                f"note: no dump was scored on {args.data} (another dataset, or other data of "
+                "its name): its types and failure modes apply to none",
+                file=sys.stderr,
+            )
     try:
         written = build_report(
             dumps,

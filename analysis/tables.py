@@ -355,19 +355,21 @@ def type_table(
     samples: pd.DataFrame, types: dict[int, str] | None = None, by: Sequence[str] = ("variant",)
 ) -> pd.DataFrame:
     """Metrics per expression type: rows (``by``…, type), columns n, Prec@0.5 … Prec@0.9,
-    oIoU, mIoU (%). The type comes from ``types`` (sent_id → type, e.g.
-    :func:`expression_types`) or else from the dump's ``expression_type`` column; a row of an
-    older dump that lacks the column takes the type another dump records for the same sentence
-    (pass one dataset's rows). Samples whose sentence has no known type count as ``"?"``."""
+    oIoU, mIoU (%). The type is the one the dump's row records (column ``expression_type``);
+    a row of an older dump that lacks it takes the one ``types`` gives (sent_id → type, e.g.
+    :func:`expression_types` of the data it was scored on), else the one another dump records
+    for the same sentence (pass one dataset's rows). Samples whose sentence has no known type
+    count as ``"?"``."""
+    kind = pd.Series(None, index=samples.index, dtype=object)
+    if "expression_type" in samples.columns:
+        kind = samples["expression_type"].astype(object)
     if types is not None:
-        kind = samples["sent_id"].map(lambda i: types.get(int(i), "?"))
-    elif "expression_type" in samples.columns:
+        kind = kind.fillna(samples["sent_id"].map(lambda i: types.get(int(i))))
+    if "expression_type" in samples.columns:
         recorded = samples.dropna(subset=["expression_type"]).drop_duplicates("sent_id")
         by_sentence = recorded.set_index("sent_id")["expression_type"]
-        kind = samples["expression_type"].fillna(samples["sent_id"].map(by_sentence))
-        kind = kind.fillna("?").astype(str)
-    else:
-        kind = pd.Series("?", index=samples.index)
+        kind = kind.fillna(samples["sent_id"].map(by_sentence))
+    kind = kind.fillna("?").astype(str)
     typed = samples.assign(expression_type=kind)
     m = metrics_table(typed, [*by, "expression_type"])
     out = pd.DataFrame({"n": m["n"].astype(int)}, index=m.index)

@@ -137,6 +137,17 @@ def test_report_adds_a_per_type_table_for_the_named_dataset(hand_dumps, tmp_path
     # another dataset's types are not applied to these dumps
     other = report.build_report(hand_dumps, tmp_path / "o", dpi=40, types=("refcoco", types))
     assert not any(p.name.startswith("types_") for p in other)
+    # nor those of other data of the same name (another seed): where a dump records its
+    # data's fingerprint, it must be the types' data's
+    import copy
+
+    seed1 = copy.deepcopy(hand_dumps)
+    for d in seed1:
+        d.run["dataset"] = {"name": "handmade", "fingerprint": "1" * 64}
+    other = report.build_report(seed1, tmp_path / "s1", dpi=40, types=("handmade", types, "0" * 64))
+    assert not any(p.name.startswith("types_") for p in other)
+    same = report.build_report(seed1, tmp_path / "s0", dpi=40, types=("handmade", types, "1" * 64))
+    assert any(p.name == "types_handmade_val.csv" for p in same)
 
 
 def test_report_reads_expression_types_recorded_in_the_dumps(hand_dumps, tmp_path):

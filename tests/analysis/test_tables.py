@@ -367,6 +367,11 @@ def test_type_table_against_hand_computed_numbers(samples):
     assert [rel[p] for p in PREC] == [100.0, 0.0, 0.0, 0.0, 0.0]
     # "?" = sample 3 (3/9)
     assert unknown["n"] == 1 and math.isclose(unknown["oIoU"], 100 / 3)
+    # a type the row records wins over the given map (which may be other data's); the map
+    # fills the rows that record none
+    recorded = full.assign(expression_type=[None, "ordinal", None, None])
+    t = type_table(recorded, types)
+    assert t.loc[("full", "ordinal"), "n"] == 1 and t.loc[("full", "attribute"), "n"] == 1
 
 
 def test_expression_types_reads_synthref_sentence_types(tiny_synthref):
