@@ -26,7 +26,13 @@ import pandas as pd
 from analysis.tables import concat_samples, variant_key
 from tvnet.eval.calibration import BINS, CORRECT_IOU, expected_calibration_error, reliability
 
-__all__ = ["RELIABILITY_COLUMNS", "SUMMARY_COLUMNS", "calibration_summary", "reliability_table"]
+__all__ = [
+    "RELIABILITY_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "SUMMARY_NAMES",
+    "calibration_summary",
+    "reliability_table",
+]
 
 NEEDED = ("iou", "score", "confidence", "variant", "split")
 RELIABILITY_COLUMNS = (
@@ -132,3 +138,15 @@ def calibration_summary(data: Any, bins: int = BINS) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+
+
+# the summary's columns as pages and reports name them
+SUMMARY_NAMES = {
+    "n": "n",
+    "n_confidence": "with confidence",
+    "accuracy": "accuracy (%)",
+    "mean_confidence": "mean confidence (%)",
+    "ece": "ECE (%)",
+    "ece_score": "ECE before calibration (%)",
+    "brier": "Brier",
+}

@@ -30,7 +30,7 @@ from analysis.calibration import variant_groups
 from analysis.tables import concat_samples, model_variant
 from tvnet.eval.metrics import INFLUENCE_FIELDS, metrics_from_counts
 
-__all__ = ["INFLUENCE_COLUMNS", "influence_table", "retrieving"]
+__all__ = ["INFLUENCE_COLUMNS", "INFLUENCE_NAMES", "influence_table", "retrieving"]
 
 _COLS = ("inter", "union", *INFLUENCE_FIELDS)
 INFLUENCE_COLUMNS = (
@@ -91,3 +91,17 @@ def retrieving(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`influence_table` for variants that retrieve a neighbour: the
     baseline's figures are all empty, so the report and the dashboard leave it out."""
     return table[[model_variant(v) != "baseline" for v in table["variant"]]]
+
+
+# the table's columns as pages and reports name them
+INFLUENCE_NAMES = {
+    "n": "n",
+    "oiou": "oIoU",
+    "oiou_nogate": "oIoU gate closed",
+    "oiou_random": "oIoU random nb.",
+    "effect_nogate": "gain from nb.",
+    "effect_random": "gain over random",
+    "iou_nogate": "same mask, gate closed",
+    "iou_random": "same mask, random nb.",
+    "changed_nogate": "changed",
+}

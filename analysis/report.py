@@ -195,17 +195,23 @@ def build_report(
         summary = calibration.calibration_summary(trust)
         pct = ["accuracy", "mean_confidence", "ece", "ece_score"]
         summary[pct] = 100 * summary[pct]
-        add_table(
-            summary.set_index(["variant", "split"]),
+        add_table(  # the columns as the dashboard names them
+            summary.set_index(["variant", "split"]).rename(columns=calibration.SUMMARY_NAMES),
             "Calibration — answers right (IoU ≥ 0.5), mean confidence and ECE after / before "
-            "calibration (ece_score: the raw score as a probability), in %; Brier score",
+            "calibration (before: the raw score as a probability), in %; n and Brier score as "
+            "they are. `tvnet calibrate` fits on val: val's ECE is in-sample, test's is the check",
             "calibration",
         )
     if "nogate_iou" in trust and trust["nogate_iou"].notna().any():
+        table = influence.retrieving(influence.influence_table(trust))
         add_table(
-            influence.retrieving(influence.influence_table(trust)).set_index(["variant", "split"]),
-            "Neighbour influence — oIoU of the answers, with the gate closed and with a random "
-            "neighbour, and the mean IoU of those masks with the answer, in %",
+            table.drop(columns="has_influence")
+            .set_index(["variant", "split"])
+            .rename(columns=influence.INFLUENCE_NAMES),
+            "Neighbour influence, in % (n as it is) — oIoU of the answers, with the gate closed "
+            "and with a random neighbour; gain from the neighbour (oIoU − gate closed) and over "
+            "a random one; the mean IoU of those masks with the answer; the share of answers "
+            "the closed gate changes (IoU < 0.99)",
             "influence",
         )
     if failures_of is not None:

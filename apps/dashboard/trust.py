@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis.calibration import calibration_summary, reliability_table
-from analysis.influence import influence_table, retrieving
+from analysis.calibration import SUMMARY_NAMES, calibration_summary, reliability_table
+from analysis.influence import INFLUENCE_NAMES, influence_table, retrieving
 from analysis.palette import run_colours
 from analysis.tables import model_variant
 from apps.dashboard.charts import Series, line_chart, show_chart
@@ -31,7 +31,9 @@ INTRO = (
     "on the checkpoint's own val dump); a calibrated variant's points lie on the diagonal: of "
     "the answers given 80 % confidence, 80 % are right. **ECE** = the mean gap between "
     "confidence and accuracy over the bins, weighted by their answers; *before calibration* "
-    "reads the raw score as a probability."
+    "reads the raw score as a probability. The **val** rows are the answers the calibration "
+    "was fitted on, so their ECE is what the fit left over, not a check of it; **test** is "
+    "the check."
 )
 INFLUENCE_NOTE = (
     "Each RES sample was answered twice more: with the enrichment switched off (*gate "
@@ -41,26 +43,6 @@ INFLUENCE_NOTE = (
     "mask*: mean IoU of that mask with the answer's own (100: the neighbour changes "
     "nothing); *changed*: share of answers the neighbour moves by more than 1 %. All in %."
 )
-SUMMARY_NAMES = {
-    "n": "n",
-    "n_confidence": "with confidence",
-    "accuracy": "accuracy (%)",
-    "mean_confidence": "mean confidence (%)",
-    "ece": "ECE (%)",
-    "ece_score": "ECE before calibration (%)",
-    "brier": "Brier",
-}
-INFLUENCE_NAMES = {
-    "n": "n",
-    "oiou": "oIoU",
-    "oiou_nogate": "oIoU gate closed",
-    "oiou_random": "oIoU random nb.",
-    "effect_nogate": "gain from nb.",
-    "effect_random": "gain over random",
-    "iou_nogate": "same mask, gate closed",
-    "iou_random": "same mask, random nb.",
-    "changed_nogate": "changed",
-}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
