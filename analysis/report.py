@@ -73,10 +73,13 @@ def _save_png(fig, path: Path, dpi: int) -> None:
 def select(samples: pd.DataFrame, splits=None, variants=None) -> pd.DataFrame:
     if splits:
         samples = samples[samples["split"].isin(splits)]
-    if variants:  # "full" keeps every run of full: "full [label]", "full (grown from …)" too
+    if variants:  # "full" keeps every run of full: "full [label]", "full (grown from …)" too,
+        # and a name runs pool under ("full (160k samples)", Table 1 over runs) all of them
         keep = samples["variant"].isin(variants) | samples["variant"].map(
             tables.model_variant
         ).isin(variants)
+        if "base_variant" in samples:
+            keep |= samples["base_variant"].isin(variants)
         samples = samples[keep]
     return samples
 
@@ -218,11 +221,11 @@ def build_report(
         by_split: dict[str, list[Dump]] = {}
         named: dict[str, list[str]] = {}  # the row names of Table 1, worked out over all dumps
         fingerprint = failures_of.fingerprint()
-        for d, name in zip(dumps, naming.row_names(dumps)):
+        for d, name, pooled in zip(dumps, *naming.run_names(dumps)):
             if not failures.scored_on(d, failures_of, fingerprint):  # another seed's data too
                 continue
             if (splits and d.split not in splits) or (  # the rows select() keeps
-                variants and name not in variants and tables.model_variant(name) not in variants
+                variants and not {name, tables.model_variant(name), pooled} & set(variants)
             ):
                 continue
             by_split.setdefault(d.split, []).append(load_dump(d.path, columns=failures.COLUMNS))

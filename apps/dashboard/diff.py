@@ -32,6 +32,16 @@ def variant_budgets(info: list[dict], variants: list[str]) -> dict[str, int | No
     return out
 
 
+def mixed_budgets(info: list[dict], variants: list[str]) -> set[str]:
+    """The variants whose runs were trained for different recorded budgets (the row name
+    spans datasets whose runs differ): :func:`variant_budgets` gives them None too."""
+    return {
+        v
+        for v in variants
+        if len({d.get("budget") for d in info if d["variant"] == v and d.get("budget")}) > 1
+    }
+
+
 def scored_otherwise(info: list[dict]) -> set[str]:
     """The variants (row names) with a run not scored as Table 1's are (single answers, the
     CMPC protocol), e.g. "full (mirror averaged)"."""
@@ -100,7 +110,7 @@ def page(samples, info, sel) -> None:
     if a == b:
         st.warning("Pick two different variants.")
         return
-    st.caption(budget_note(a, b, budgets))
+    st.caption(budget_note(a, b, budgets, mixed_budgets(info, variants)))
     counts, joined = variant_diff(rows, a, b, threshold)
     if joined.empty:
         st.info(f"{a} and {b} share no samples (same dataset, split and sample_id).")
@@ -121,9 +131,18 @@ def page(samples, info, sel) -> None:
         )
 
 
-def budget_note(a: str, b: str, budgets: dict[str, int | None]) -> str:
-    """How the two training budgets compare, in words."""
+def budget_note(
+    a: str, b: str, budgets: dict[str, int | None], mixed: set[str] = frozenset()
+) -> str:
+    """How the two training budgets compare, in words; ``mixed``: the variants whose runs
+    were trained for different budgets (:func:`mixed_budgets`)."""
     ba, bb = budgets.get(a), budgets.get(b)
+    differ = [v for v in (a, b) if v in mixed]
+    if differ:
+        return (
+            "The runs of " + " and ".join(differ) + " were trained for different budgets: the "
+            "pair may not be comparable."
+        )
     if not ba or not bb:
         return (
             "Training budget not recorded for "

@@ -73,7 +73,7 @@ def _write_dump(out, refer, preds, variant=None, **run_extra):
     run = {"variant": variant or out.name, "split": "val", "dataset": {"name": refer.name}}
     run.update(run_extra)
     with DumpWriter(out, run) as w:
-        ev = RISEvaluator(out.name, "val", dump=w)
+        ev = RISEvaluator(run["variant"], "val", dump=w)  # the rows say what run.json says
         for s in samples:
             gt = refer.mask(s.ref_id)
             ev.process([{"pred": preds(s, gt), "gt": gt, "sample_id": s.sample_id,

@@ -202,3 +202,19 @@ def test_report_says_how_each_checkpoint_trained(tmp_path):
     plain = make_dump_tree(tmp_path / "plain", with_images=False)
     report.build_report(load_dumps(plain)[0], tmp_path / "p", dpi=40)
     assert "## Training" not in (tmp_path / "p" / "tables.md").read_text()
+
+
+def test_variants_selects_the_name_runs_pool_under():
+    """`--variants "full (160k samples)"`, the row name of Table 1 over runs, keeps the runs
+    pooled under it (their row names carry a tag besides)."""
+    rows = pd.DataFrame(
+        {
+            "variant": ["full (160k samples) [seed1]", "full (160k samples) [seed0]", "baseline"],
+            "base_variant": ["full (160k samples)", "full (160k samples)", "baseline"],
+            "split": ["val"] * 3,
+        }
+    )
+    kept = report.select(rows, variants=["full (160k samples)"])
+    assert list(kept["variant"]) == list(rows["variant"][:2])
+    assert list(report.select(rows, variants=["full"])["variant"]) == list(rows["variant"][:2])
+    assert report.select(rows, variants=["res"]).empty

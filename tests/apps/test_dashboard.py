@@ -731,3 +731,23 @@ def test_an_image_file_name_that_leaves_the_images_folder_is_not_read(tmp_path):
     for i in (1, 2, 3):
         img, why = load_image(str(data), i)
         assert img is None and "outside its images folder" in why, (names[i], why)
+
+
+def test_the_diffs_budget_note_says_when_a_variants_runs_differ():
+    """A row name whose runs (on two datasets) were trained for different budgets is said so,
+    not "budget not recorded"."""
+    from apps.dashboard.diff import budget_note, mixed_budgets, variant_budgets
+
+    info = [
+        {"variant": "full", "budget": 240_000, "run": "a"},
+        {"variant": "full", "budget": 480_000, "run": "b"},
+        {"variant": "baseline", "budget": 480_000, "run": "c"},
+        {"variant": "res", "run": "d"},
+    ]
+    variants = ["baseline", "res", "full"]
+    budgets = variant_budgets(info, variants)
+    assert budgets == {"baseline": 480_000, "res": None, "full": None}
+    assert mixed_budgets(info, variants) == {"full"}
+    note = budget_note("full", "baseline", budgets, mixed_budgets(info, variants))
+    assert "runs of full were trained for different budgets" in note
+    assert "not recorded for res" in budget_note("res", "baseline", budgets, {"full"})

@@ -342,6 +342,14 @@ def test_rows_the_metrics_would_misread_are_refused(tmp_path):
     influence.loc[4, "randnb_inter"] = influence.loc[4, "randnb_union"] + 1
     with pytest.raises(DumpError, match="randnb_inter > randnb_union"):
         load_dump(broken("influence", influence))
+    # rows of another split or variant than run.json's: grouped as one, named as the other
+    run = json.loads((good / "run.json").read_text())
+    moved = rows.assign(split=[run["split"]] * 11 + ["test" if run["split"] != "test" else "val"])
+    with pytest.raises(DumpError, match=r"1 row\(s\) say split '\w+', run\.json says"):
+        load_dump(broken("split", moved))
+    renamed = rows.assign(variant="res" if run["variant"] != "res" else "full")
+    with pytest.raises(DumpError, match=r"12 row\(s\) say variant"):
+        load_dump(broken("variant", renamed))
 
 
 def test_load_dumps_on_missing_and_empty_folder(tmp_path):

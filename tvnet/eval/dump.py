@@ -390,7 +390,8 @@ def _check_rows(samples: pd.DataFrame, run: dict[str, Any], samples_path: Path) 
     """What the metrics take on trust, checked: each row's ``iou`` is its I / U (1 where U = 0:
     mIoU and Prec@X read it, oIoU the counts), its ``size_bin`` one of :data:`SIZE_BINS` (a
     row in none would count in "All" and in no bucket), the optional influence counts
-    0 ≤ I ≤ U, and the rows are the ``n_samples`` that run.json records, each sample once."""
+    0 ≤ I ≤ U, the rows are the ``n_samples`` that run.json records, each sample once, and
+    of the split and variant it records (tables group rows by theirs, name them by its)."""
     iou = samples["iou"].to_numpy(np.float64)
     expected = _iou_array(samples["inter"].to_numpy(), samples["union"].to_numpy())
     bad = np.flatnonzero(np.abs(iou - expected) > 1e-6)
@@ -416,6 +417,16 @@ def _check_rows(samples: pd.DataFrame, run: dict[str, Any], samples_path: Path) 
     if "sample_id" in samples.columns and samples["sample_id"].duplicated().any():
         dup = samples["sample_id"][samples["sample_id"].duplicated()].iloc[0]
         raise DumpError(f"{samples_path}: sample_id {dup} appears more than once")
+    for key in ("split", "variant"):
+        said = run.get(key)
+        if isinstance(said, str) and said and key in samples.columns:
+            col = samples[key]
+            other = col[col.notna() & (col != "") & (col != said)]  # "": not recorded
+            if len(other):
+                raise DumpError(
+                    f"{samples_path}: {len(other):,} row(s) say {key} {other.iloc[0]!r}, "
+                    f"run.json says {said!r}"
+                )
     n = recorded_count(run.get("n_samples"))
     if n is not None and n != len(samples):
         raise DumpError(
