@@ -15,6 +15,7 @@ A reading counts as right when it is the generator word the list replaced.
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 
 
 def main() -> int:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " ")).parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
     from paraphrase import TABLES
 
