@@ -355,3 +355,31 @@ def test_image_similarity_is_fp32_inside_a_bf16_autocast_region():
         got = pool.image_similarity(q)
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_tied_text_scores_give_the_same_candidates_with_and_without_an_exclusion():
+    """Repeated sentences (SynthRef's templates) tie on their text score: the candidates a
+    query gets must not depend on whether an image id (outside the pool) is excluded, as the
+    neighbour tables do, or none is, as the Predictor does for an upload."""
+    rng = np.random.default_rng(3)
+    n, image_ids = 60, np.repeat(np.arange(20), 3)  # three entries per image
+    text = _unit(rng.normal(size=(n, 8)))
+    text[::2] = text[0]  # thirty entries share one sentence
+    image = _unit(rng.normal(size=(n, 4)))
+    pool = DataPool.from_embeddings(text, image, image_ids, _meta(image_ids))
+    q_text, q_image = text[0], _unit(rng.normal(size=4))
+    with_none = pool.search_candidates(q_text, q_image, None, k_text=20)["index"].tolist()
+    outside = pool.search_candidates(q_text, q_image, 10_000, k_text=20)["index"].tolist()
+    assert with_none == outside
+    table, _ = pool.search(q_text[None], q_image[None], np.array([10_000]), k_text=20)
+    assert table[0] == with_none[0]
+
+
+def test_a_query_that_is_not_finite_is_refused():
+    pool, text, image, ids = _random_pool(30)
+    bad = image[0].copy()
+    bad[1] = np.nan
+    with pytest.raises(ValueError, match="image queries hold NaN or infinite"):
+        pool.search(text[:1], bad[None])
+    with pytest.raises(ValueError, match="text queries hold NaN or infinite"):
+        pool.search_candidates(np.full_like(text[0], np.inf), image[0])

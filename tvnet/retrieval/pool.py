@@ -262,8 +262,12 @@ class DataPool:
         ids = np.full((nq, k_text), -1, np.int64)
         scores = np.full((nq, k_text), -np.inf, np.float32)
         # Fetch enough that even the most prolific image cannot crowd out k_text eligible ones;
-        # rows that still fall short (approximate indexes) retry deeper.
-        k = min(n, k_text + (min(self._max_per_image, 256) if exclude is not None else 0))
+        # rows that still fall short (approximate indexes) retry deeper. The same depth with or
+        # without an image to exclude: of entries tied on their text score (SynthRef's
+        # templated sentences repeat), the index keeps the first ones it meets, so another depth
+        # would pick others, and the Predictor (no image id) would retrieve otherwise than the
+        # neighbour tables (an id outside the pool) for the same query.
+        k = min(n, k_text + min(self._max_per_image, 256))
         todo, depth = np.arange(nq), 1
         while todo.size:
             dist, nbr = search_text(
@@ -295,8 +299,11 @@ class DataPool:
         return ids, scores
 
     def _prepare_queries(self, text_q, image_q, exclude_image_ids):
-        text_q = unit(as_2d(text_q, "text_q"))
-        image_q = unit(as_2d(image_q, "image_q"))
+        text_q, image_q = as_2d(text_q, "text_q"), as_2d(image_q, "image_q")
+        for what, q in (("text", text_q), ("image", image_q)):
+            if not np.isfinite(q).all():  # a NaN would rank nothing, yet return a "best"
+                raise ValueError(f"{what} queries hold NaN or infinite values")
+        text_q, image_q = unit(text_q), unit(image_q)
         if len(text_q) != len(image_q):
             raise ValueError(f"{len(text_q)} text queries but {len(image_q)} image queries")
         for what, q, d in (
