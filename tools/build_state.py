@@ -160,7 +160,9 @@ def check_trained(argv: list[str]) -> int:
 
         refer = open_refer(args.data)
         try:
-            check_same_data(meta.get("data"), refer.name, len(refer.samples("train")), out)
+            check_same_data(
+                meta.get("data"), refer.name, len(refer.samples("train")), out, refer.fingerprint()
+            )
         except ValueError as e:
             return _say(CONFLICT, f"{e}; or move it aside")
     had = meta.get("neighbours")  # the training neighbour table it was started with

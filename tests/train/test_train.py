@@ -207,6 +207,11 @@ def test_a_resume_with_another_recipe_is_refused(tiny_synthref, tmp_path):
     config.write_text(json.dumps({**meta, "data": {**meta["data"], "train_samples": 10**6}}))
     with pytest.raises(ValueError, match="was trained on synthref \\(1000000 training samples"):
         train(_cfg(), tc, tiny_synthref["data"], tmp_path / "run", resume=True, **kw)
+    # nor on other data of that name and size (another seed): the refs file's fingerprint
+    assert meta["data"]["fingerprint"] == tiny_synthref["refer"].fingerprint()
+    config.write_text(json.dumps({**meta, "data": {**meta["data"], "fingerprint": "0" * 64}}))
+    with pytest.raises(ValueError, match="trained on other synthref data than this --data holds"):
+        train(_cfg(), tc, tiny_synthref["data"], tmp_path / "run", resume=True, **kw)
     config.write_text(json.dumps(meta))
     res = train(_cfg(), dataclasses.replace(tc, max_minutes=60.0), tiny_synthref["data"],
                 tmp_path / "run", resume=True, **kw)  # fmt: skip
@@ -329,6 +334,19 @@ def test_training_fits_a_tiny_set(tiny_synthref, tmp_path, text_encoder, loss_gr
         # (this set's "plain", "bottom" and "one" have swaps only through foreign senses)
         assert record != WordSwap(0.5, words, exclude={*BASIC_TERMS, *SPELLINGS}).record()
         assert not set(swap.table) & {*BASIC_TERMS, *SPELLINGS}
+        # and the colour names: a resume under other names (the survey data or its rules
+        # changed) says so
+        from tvnet.data.colour_names import ColourSwap
+
+        run = json.loads((tmp_path / "fit" / "run.json").read_text())
+        assert run["colour_swaps"] == ColourSwap(0.5).record() and run["colour_swaps"]["names"]
+        run["colour_swaps"] = {**run["colour_swaps"], "sha256": "0" * 16}
+        (tmp_path / "fit" / "run.json").write_text(json.dumps(run))
+        with pytest.warns(UserWarning, match="the colour-name table differs from the one"):
+            train(
+                _cfg("baseline").replace(text_encoder=text_encoder), tc, tiny_synthref["data"],
+                tmp_path / "fit", cache_dir=tmp_path / "cache", progress=False, resume=True,
+            )  # fmt: skip
         # a resume reads that table back: a damaged record is named, not a JSON traceback
         (tmp_path / "fit" / "run.json").write_text("{cut")
         with pytest.raises(ValueError, match=r"the run's record .*fit/run\.json is corrupt"):

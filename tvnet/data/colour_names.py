@@ -16,6 +16,8 @@ on the data set: an expression without a basic colour term is left as it is.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Callable, Sequence
 
@@ -151,6 +153,16 @@ class ColourSwap:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"colour swap probability must be in [0, 1], got {p}")
         self.p, self.names = p, colour_names()
+
+    def record(self) -> dict[str, object]:
+        """What a run records of its names: how many per term and in all, and a digest that
+        changes when the survey data or the rules that pick the names change."""
+        text = json.dumps(self.names, sort_keys=True).encode()
+        return {
+            "terms": len(self.names),
+            "names": sum(len(v) for v in self.names.values()),
+            "sha256": hashlib.sha256(text).hexdigest()[:16],
+        }
 
     def __call__(self, sentence: str, rng: np.random.Generator) -> str:
         return swap_words(sentence, lambda w: self.names.get(SPELLINGS.get(w, w)), self.p, rng)

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from tvnet.io import atomic_write_json, read_json
 from tvnet.loader.batches import BatchLoader, Prefetcher, SplitTable, widen
 from tvnet.loader.features import FeatureCache
 from tvnet.model.head import training_loss
+from tvnet.train.augment import expression_swaps
 from tvnet.train.optim import load_optimizer, make_optimizer, poly_lr, save_optimizer
 from tvnet.train.resume import (
     check_finite,
@@ -177,9 +177,10 @@ def train(
     needs_nb = model.uses_retrieval
     train_table = SplitTable.for_model(refer, "train", model, pool_dir)
     nb_digest = _neighbours_digest(pool_dir, refer.name) if needs_nb else None
+    fingerprint = refer.fingerprint()
     if resuming:
         check_same_recipe(resumed.get("train"), train_cfg.to_dict(), last)
-        check_same_data(resumed.get("data"), refer.name, len(train_table), out)
+        check_same_data(resumed.get("data"), refer.name, len(train_table), out, fingerprint)
         had = resumed.get("neighbours")
         if had and had != nb_digest:
             raise ValueError(
@@ -210,42 +211,12 @@ def train(
         from tvnet.data.model_words import training_words
 
         train_words = training_words(s.sentence for s in train_table.samples)
-    augment, swap_record, colour_swap = None, None, None
-    swaps = []
-    if train_cfg.colour_swap:
-        from tvnet.data.colour_names import ColourSwap
-
-        colour_swap = ColourSwap(train_cfg.colour_swap)
-        swaps.append(colour_swap)
-    if train_cfg.word_swap:
-        from tvnet.data.colour_names import SPELLINGS
-        from tvnet.data.word_swaps import WordSwap
-
-        # the colour swap's terms (and their spellings) stay its own
-        colours = {*colour_swap.names, *SPELLINGS} if colour_swap else set()
-        from tvnet.data.model_words import data_senses
-
-        # the senses the data uses its words in, as the checkpoint's lexicon will read them
-        senses = data_senses({"data": {"name": refer.name}})
-        word_swap = WordSwap(train_cfg.word_swap, train_words, exclude=colours, senses=senses)
-        swaps.append(word_swap)
-        swap_record = word_swap.record()
-        before = None
-        if resuming and (out / "run.json").is_file():
-            started = read_json(out / "run.json", "the run's record")  # damaged: named
-            if not isinstance(started, dict):
-                raise ValueError(f"the run's record {out / 'run.json'} is damaged: not an object")
-            before = started.get("word_swaps")
-        if before and before != swap_record:
-            warnings.warn(
-                f"the word-swap table differs from the one {out} was started with ({before} → "
-                f"{swap_record}; a lexicon or WordNet change): the resumed steps see other swaps",
-                stacklevel=2,
-            )
-    if swaps:
-        from tvnet.data.word_swaps import chain
-
-        augment = chain(*swaps)
+    started: dict[str, Any] = {}  # the run's record, when resuming it
+    if resuming and (out / "run.json").is_file():
+        started = read_json(out / "run.json", "the run's record")  # damaged: named
+        if not isinstance(started, dict):
+            raise ValueError(f"the run's record {out / 'run.json'} is damaged: not an object")
+    augment, records = expression_swaps(train_cfg, train_words, refer.name, started, out)
     loader = BatchLoader(
         refer,
         train_table,
@@ -279,10 +250,11 @@ def train(
             "name": refer.name,
             "data_dir": str(Path(data_dir).resolve()),
             "train_samples": len(train_table),
+            "fingerprint": fingerprint,  # the refs file's: another seed's data has this name
         },
         "pool": str(pool_dir) if pool_dir else None,
         "neighbours": nb_digest,  # the training split's neighbour table (retrieval variants)
-        "word_swaps": swap_record,  # size and digest of the word-swap table (train.word_swap)
+        **records,  # size and digest of the word-swap table and of the colour names
         "init": init_record,
         "world_size": world,
         "device": device,

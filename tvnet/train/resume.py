@@ -64,11 +64,15 @@ def log_up_to(path: Path, step: int) -> None:
     atomic_write_text(path, "".join(f"{line}\n" for line in kept))
 
 
-def check_same_data(had: Any, name: str, train_samples: int, out: Any) -> None:
-    """Refuse to resume a run on other training data than it started on: the dataset's name
-    and its number of training samples (``had``: the checkpoint's ``data`` record; a
-    checkpoint without one is not checked, nor the name of one that records none). The folder
-    may have moved. tools/build_state.py asks the same before a build resumes a run."""
+def check_same_data(
+    had: Any, name: str, train_samples: int, out: Any, fingerprint: str = ""
+) -> None:
+    """Refuse to resume a run on other training data than it started on: the dataset's name,
+    its number of training samples and, where both record one, its refs file's fingerprint
+    (:meth:`tvnet.data.refer.ReferDataset.fingerprint`: SynthRef of another seed has the same
+    name and size) (``had``: the checkpoint's ``data`` record; a checkpoint without one is not
+    checked, nor the name of one that records none). The folder may have moved.
+    tools/build_state.py asks the same before a build resumes a run."""
     if not isinstance(had, dict) or "train_samples" not in had:
         return
     was = (had.get("name", name), had.get("train_samples"))
@@ -77,6 +81,12 @@ def check_same_data(had: Any, name: str, train_samples: int, out: Any) -> None:
             f"{out} was trained on {was[0]} ({was[1]} training samples), and this run reads "
             f"{name} ({train_samples}): resuming would change the data mid-run; resume with "
             "the --data it started on, or start a new run (another --out)"
+        )
+    if fingerprint and had.get("fingerprint") and had["fingerprint"] != fingerprint:
+        raise ValueError(
+            f"{out} was trained on other {name} data than this --data holds (its refs file "
+            "differs: another seed?): resuming would change the data mid-run; resume with the "
+            "--data it started on, or start a new run (another --out)"
         )
 
 
