@@ -2,9 +2,11 @@
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -111,3 +113,19 @@ def test_cuda_fast_paths_are_set_for_cuda_and_leave_a_cpu_process_as_it_was():
     finally:
         torch.set_float32_matmul_precision(matmul)
         torch.backends.cudnn.benchmark = bench
+
+
+@pytest.mark.skipif(
+    platform.machine() not in ("x86_64", "AMD64") or not Path("/proc/cpuinfo").is_file(),
+    reason="the CPU's flags are read from /proc/cpuinfo on x86 Linux",
+)
+def test_bf16_is_the_cpus_own_flag_not_any_avx512():
+    """bf16 autocast only where the CPU has it natively (AVX512-BF16 or AMX-BF16, as the
+    kernel lists its flags): an AVX512 CPU without them (Skylake to Ice Lake) emulates bf16,
+    ≈ 3× slower than fp32, though oneDNN says it supports it."""
+    flags = set()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    assert cpu_has_bf16() == bool({"avx512_bf16", "amx_bf16"} & flags)

@@ -164,9 +164,10 @@ def test_cache_limit_from_the_environment(monkeypatch):
     assert cache_limit_bytes() == 1024 * 2**20
     monkeypatch.setenv("TVNET_CACHE_MAX_MB", "0.5")
     assert cache_limit_bytes() == 2**19
-    monkeypatch.setenv("TVNET_CACHE_MAX_MB", "lots")
-    with pytest.warns(RuntimeWarning, match="not a size in MB; using 1024"):
-        assert cache_limit_bytes() == 1024 * 2**20
+    for bad in ("lots", "inf", "nan", "-1"):  # "inf" and "nan" parse as floats
+        monkeypatch.setenv("TVNET_CACHE_MAX_MB", bad)
+        with pytest.warns(RuntimeWarning, match="not a size in MB; using 1024"):
+            assert cache_limit_bytes() == 1024 * 2**20
 
 
 def test_an_export_evicts_the_least_recently_used_entry(cache, monkeypatch):

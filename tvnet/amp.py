@@ -11,7 +11,18 @@ import torch
 
 @functools.lru_cache(maxsize=1)
 def cpu_has_bf16() -> bool:
-    """Whether the CPU itself offers bf16 (AVX512-BF16 or AMX), whatever ``TVNET_CPU_BF16`` says."""
+    """Whether the CPU itself offers bf16 (AVX512-BF16 or AMX), whatever ``TVNET_CPU_BF16`` says.
+
+    On x86 the CPU's own flags decide (``torch.cpu.get_capabilities``): oneDNN's
+    ``_is_mkldnn_bf16_supported`` says yes to any AVX512 core (Skylake, Cascade Lake, Ice
+    Lake), where bf16 is emulated and about 3× slower than fp32. Elsewhere (aarch64) oneDNN's
+    answer stands."""
+    try:
+        caps = torch.cpu.get_capabilities()
+    except (AttributeError, RuntimeError):
+        caps = {}
+    if "avx512_bf16" in caps or "amx_bf16" in caps:  # an x86 CPU: its own flags
+        return bool(caps.get("avx512_bf16") or caps.get("amx_bf16"))
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):

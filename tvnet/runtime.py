@@ -33,6 +33,7 @@ import hashlib
 import importlib.util
 import io
 import logging
+import math
 import os
 import threading
 import time
@@ -97,7 +98,7 @@ def cache_limit_bytes() -> int:
     raw = os.environ.get("TVNET_CACHE_MAX_MB", "").strip()
     try:
         mb = float(raw) if raw else CACHE_MAX_MB
-        if mb < 0:
+        if not math.isfinite(mb) or mb < 0:  # "inf" and "nan" parse, but size nothing
             raise ValueError
     except ValueError:
         warnings.warn(

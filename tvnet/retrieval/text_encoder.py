@@ -254,7 +254,10 @@ def fast_key(path: Path, max_length: int) -> str | None:
     if not weights or not (path / "tokenizer.json").is_file():
         return None
     try:
-        libs = [version(m) for m in ("torch", "transformers", "onnxruntime", "onnx", "onnxscript")]
+        import onnxruntime  # by its own version: onnxruntime-gpu and the like use another name
+
+        libs = [version(m) for m in ("torch", "transformers", "onnx", "onnxscript")]
+        libs.append(onnxruntime.__version__)
         h = hashlib.sha256(repr((FORMAT, max_length, libs)).encode())
         for name in _TOKENIZER_FILES:
             data = (path / name).read_bytes() if (path / name).is_file() else b""
