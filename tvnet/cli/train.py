@@ -196,11 +196,13 @@ def _recorded_recipe(record: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return known_fields(ModelConfig, dict(d["model"]), where), train
 
 
-def _check_same_model(args: argparse.Namespace, recorded: dict[str, Any], record: Path) -> None:
+def _check_same_model(
+    args: argparse.Namespace, sets: dict[str, Any], recorded: dict[str, Any], record: Path
+) -> None:
     """A resume read from the run's record trains the preset and variant it records: another
-    one asked for (--preset, --variant, --set model.preset/variant) is refused, since the
-    record's fields would build a model of that name with the recorded one's layers."""
-    sets = parse_overrides(args.overrides)["model"]
+    one asked for (--preset, --variant, --set model.preset/variant: ``sets``, the model's
+    --set fields) is refused, since the record's fields would build a model of that name with
+    the recorded one's layers."""
     asked = {
         "preset": args.preset or sets.get("preset"),
         "variant": args.variant or sets.get("variant"),
@@ -219,14 +221,15 @@ def load_config(args: argparse.Namespace):
     from tvnet.config import ModelConfig, TrainConfig, known_fields, preset_config
 
     model, train = {}, {}
+    sets = parse_overrides(args.overrides)  # read once: the recipe's choice and the overrides
     record = args.out / "run.json" if args.resume and args.config is None else None
     if record is not None and record.is_file():  # the recipe the run started with, whatever
         model, train = _recorded_recipe(record)  # configs/ holds now
-        _check_same_model(args, model, record)
+        _check_same_model(args, sets["model"], model, record)
         if os.environ.get("RANK", "0") == "0":
             print(f"note: no --config: resuming with the recipe {record} records", file=sys.stderr)
     elif args.config is None:  # the preset's own recipe, as the paper's or the CPU's training ran
-        named = parse_overrides(args.overrides)["model"].get("preset")
+        named = sets["model"].get("preset")
         recipe = RECIPES / f"{args.preset or named or 'cpu'}.json"
         if recipe.is_file():
             args.config = recipe
@@ -254,7 +257,6 @@ def load_config(args: argparse.Namespace):
                 )
         model = known_fields(ModelConfig, dict(d.get("model") or {}), f"config {args.config}")
         train = known_fields(TrainConfig, dict(d.get("train") or {}), f"config {args.config}")
-    sets = parse_overrides(args.overrides)
     model.update(known_fields(ModelConfig, sets["model"], "--set", recorded=False))
     train.update(known_fields(TrainConfig, sets["train"], "--set", recorded=False))
     preset = args.preset or model.pop("preset", "cpu")
