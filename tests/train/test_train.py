@@ -235,6 +235,35 @@ def test_non_finite_weights_are_an_error_before_a_checkpoint(tmp_path):
         check_finite(net, 7, tmp_path / "last")
 
 
+def _finite_check_on_rank(rank: int, init: str, out: str) -> None:
+    """One of two gloo processes: rank 1's weights are NaN, rank 0's finite."""
+    from tvnet.train.resume import check_finite
+
+    torch.distributed.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+    net = torch.nn.Linear(3, 2)
+    if rank == 1:
+        with torch.no_grad():
+            net.bias[0] = float("nan")
+    try:
+        check_finite(net, 5, Path("last"), world=2)
+        said = "went on"
+    except FloatingPointError as e:
+        said = str(e)
+    Path(out, f"rank{rank}").write_text(said)
+    torch.distributed.destroy_process_group()
+
+
+def test_non_finite_weights_on_one_process_stop_every_process(tmp_path):
+    """Under torchrun each process checks the weights and they agree through an all-reduce:
+    a process that raised alone would leave the other waiting in the next gradient all-reduce
+    until the group's timeout (two real gloo processes)."""
+    init = f"file://{tmp_path / 'rendezvous'}"
+    torch.multiprocessing.spawn(_finite_check_on_rank, args=(init, str(tmp_path)), nprocs=2)
+    said = {r: (tmp_path / f"rank{r}").read_text() for r in (0, 1)}
+    assert "by step 5 (bias)" in said[1]
+    assert "by step 5 (on another process)" in said[0]
+
+
 def test_resume_refuses_a_checkpoint_without_its_optimizer_state(tiny_synthref, tmp_path):
     """The optimiser state is written inside the checkpoint's atomic folder, so last/ always
     holds both; a folder that lacks it (an interrupted save of an earlier version) or holds a

@@ -273,9 +273,11 @@ def train(
     this_machine = record.machine(device, train_cfg.amp, world)
 
     def checkpoint(step: int) -> None:
+        # a finite loss may come with non-finite gradients; every process checks, so that all
+        # stop together
+        check_finite(model, step, last, world, device)
         if rank != 0:
             return
-        check_finite(model, step, last)  # a finite loss may come with non-finite gradients
         save_checkpoint(
             model,
             last,

@@ -34,15 +34,29 @@ def check_same_recipe(had: Any, now: dict[str, Any], last: Path) -> None:
         )
 
 
-def check_finite(model: torch.nn.Module, step: int, last: Path) -> None:
+def check_finite(
+    model: torch.nn.Module, step: int, last: Path, world: int = 1, device: str = "cpu"
+) -> None:
     """FloatingPointError when a weight of ``model`` is NaN or infinite, before it would be
     written over ``last``, the run's last good checkpoint (its loss was finite: the loss is
-    computed before the step that broke the weights)."""
+    computed before the step that broke the weights). Under torchrun (``world`` > 1) every
+    process calls it and all raise together: one that stopped alone would leave the others
+    waiting in the next step's gradient all-reduce until the group's timeout."""
     bad = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
-    if bad:
+    anywhere = bool(bad)
+    if world > 1:  # DDP keeps the weights equal on every process; agree rather than assume it
+        flag = torch.tensor([float(anywhere)], device=device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        anywhere = bool(flag.item())
+    if anywhere:
+        where = (
+            f"({', '.join(bad[:3])}{' …' if len(bad) > 3 else ''})"
+            if bad
+            else "(on another process)"
+        )
         raise FloatingPointError(
-            f"the weights became non-finite by step {step} ({', '.join(bad[:3])}"
-            f"{' …' if len(bad) > 3 else ''}); {last} keeps the last finite checkpoint"
+            f"the weights became non-finite by step {step} {where}; {last} keeps the last "
+            "finite checkpoint"
         )
 
 
