@@ -315,6 +315,25 @@ def test_image_similarity_is_the_best_cosine_over_every_pool_image(storage):
         pool.image_similarity(np.ones((1, 3)))
 
 
+def test_image_similarity_excludes_own_images_across_row_chunks():
+    """More images than one scoring chunk (ImageStore scores 4096 rows at a time and builds
+    the exclusion mask per chunk, never query × pool at once): each query's own image is
+    left out wherever its row falls, and the best of the other images is found in any chunk;
+    brute force in float64."""
+    n_img = 9000
+    pool, _, image, image_ids = _random_pool(n_img, image_ids=np.arange(n_img), d_i=8, seed=11)
+    assert len(pool.images) == n_img > 2 * 4096
+    picks = np.array([3, 4100, 8999, 5000])  # in the first, second and third chunk
+    own = image[picks]
+    got = pool.image_similarity(own, exclude_image_ids=image_ids[picks])
+    full = own.astype(np.float64) @ image.T.astype(np.float64)
+    full[np.arange(len(picks)), picks] = -np.inf
+    np.testing.assert_allclose(got, full.max(1), atol=1e-5)
+    assert (got < 1 - 1e-4).all()  # not themselves
+    with pytest.raises(ValueError, match="exclude labels 9000 rows and 1 queries"):
+        pool.images.best(own, (np.arange(n_img), np.array([1])))
+
+
 @pytest.mark.parametrize("storage", ["fp32", "sq8"])
 def test_an_upload_is_recognised_as_the_pool_image_it_is(storage):
     """same_image: a vector within SAME_IMAGE_COSINE of a pool image (that image re-encoded by

@@ -84,16 +84,27 @@ class ImageStore:
             out = np.einsum("qkd,qd->qk", data.astype(np.float32), q)
         return np.where(valid, out, -np.inf).astype(np.float32)
 
-    def best(self, q: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
-        """Cosine of each unit query q (Q×d) with its most similar stored row; ``exclude`` (Q×N
-        bool, optional) masks rows out (→ -inf when every row is masked)."""
+    def best(
+        self, q: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Cosine of each unit query q (Q×d) with its most similar stored row. ``exclude``
+        (optional): a label per stored row (N) and one per query (Q); query i skips the rows
+        labelled as it is (→ -inf when it skips every row). The mask is built a chunk of rows
+        at a time, never Q×N at once."""
         return self.nearest(q, exclude)[0]
 
     def nearest(
-        self, q: np.ndarray, exclude: np.ndarray | None = None
+        self, q: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`best`'s cosines (Q float32) and the stored row of each (Q int64; -1 where
         every row is masked)."""
+        if exclude is not None:
+            row_label, query_label = (np.asarray(a).reshape(-1) for a in exclude)
+            if len(row_label) != len(self) or len(query_label) != len(q):
+                raise ValueError(
+                    f"exclude labels {len(row_label)} rows and {len(query_label)} queries; "
+                    f"the store has {len(self)} rows and there are {len(q)} queries"
+                )
         best = np.full(len(q), -np.inf, np.float32)
         where = np.full(len(q), -1, np.int64)
         step = 4096
@@ -106,7 +117,7 @@ class ImageStore:
             else:
                 sc = matmul_t(q, data)  # Q×n
             if exclude is not None:
-                sc = np.where(exclude[:, rows], -np.inf, sc)
+                sc = np.where(row_label[None, rows] == query_label[:, None], -np.inf, sc)
             top = sc.max(1).astype(np.float32)
             better = top > best
             where[better] = s + sc.argmax(1)[better]

@@ -394,8 +394,7 @@ class DataPool:
         if exclude_image_ids is not None:
             ids = np.empty(len(self.images), np.int64)
             ids[self.entry_image_row] = self.image_ids  # the image id of each stored row
-            want = np.asarray(exclude_image_ids, np.int64).reshape(-1, 1)
-            exclude = ids[None, :] == want  # Q×N
+            exclude = (ids, np.asarray(exclude_image_ids, np.int64))
         return self.images.best(image_q, exclude)
 
     def same_image(self, image_q: np.ndarray) -> int | None:
