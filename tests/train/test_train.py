@@ -87,6 +87,42 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_resume_with_the_cpu_recipe_continues_bit_for_bit(tiny_synthref, tmp_path):
+    """The `cpu` recipe's own parts on a resume: MiniLM tokens, colour and word swaps, the
+    loss at the head's grid with Dice, autocast as configs/cpu.json sets it, the mid-run
+    validation at each epoch's end (24 expressions at batch 4: an epoch is 6 steps). Runs
+    cut at step 5 (resumed across the epoch boundary) and at step 6 (on it) end with the
+    straight run's weights bit for bit, and log the same losses."""
+    recipe = json.loads((Path(__file__).resolve().parents[2] / "configs/cpu.json").read_text())
+    model = preset_config("cpu", "full", **{**TINY_MODEL, "text_encoder": "hf_tokens"})
+    tc = TrainConfig(**{**recipe["train"], "steps": 8, "batch_size": 4, "checkpoint_every": 4,
+                        "seed": 2, "colour_swap": 0.5, "word_swap": 0.5})  # fmt: skip
+    assert tc.loss_grid == "head" and tc.loss_dice > 0 and tc.cache_features
+    kw = dict(pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False,
+              val_samples=4, log_every=1)  # fmt: skip
+    train(model, tc, tiny_synthref["data"], tmp_path / "straight", **kw)
+    a = _weights(tmp_path / "straight")
+
+    def losses(run):
+        lines = (tmp_path / run / "log.jsonl").read_text().splitlines()
+        return [(r["step"], r["loss"]) for r in map(json.loads, lines) if "loss" in r]
+
+    for cut in (5, 6):
+        run = tmp_path / f"cut{cut}"
+        train(model, tc, tiny_synthref["data"], run, stop_at=cut, **kw)
+        res = train(model, tc, tiny_synthref["data"], run, resume=True, **kw)
+        assert res.steps == 8
+        b = _weights(run)
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), cut
+        assert losses(run.name) == losses("straight") and len(losses("straight")) == 8
+    # the epoch-end validation and the final one; a run stopped early validates where it
+    # stopped, once
+    for run, want in (("straight", [6, 8]), ("cut5", [5, 6, 8]), ("cut6", [6, 8])):
+        lines = map(json.loads, (tmp_path / run / "log.jsonl").read_text().splitlines())
+        assert [r["step"] for r in lines if "val" in r] == want, run
+
+
 def test_a_run_suspended_mid_training_records_the_pause_apart(tiny_synthref, tmp_path):
     """A real training process stopped (SIGSTOP) twice for 3 s and continued: its checkpoint
     counts the pauses as suspended, not training, and its samples/s is the rate of the time it

@@ -310,6 +310,7 @@ def train(
             model, refer, val_table, cache, device, train_cfg, val_samples, log, step, epoch
         )
 
+    val_at: tuple[int, Any] = (-1, None)  # the last validation: its step and scores
     t0 = time.perf_counter()
     stalls = record.StallClock()  # time suspended (SIGSTOP, a breakpoint) is not training
     steps_per_epoch = max(1, math.ceil(len(train_table) / train_cfg.batch_size))
@@ -393,7 +394,7 @@ def train(
             if done % train_cfg.checkpoint_every == 0:
                 checkpoint(done)
             if has_val and rank == 0 and done % steps_per_epoch == 0 and done < train_cfg.steps:
-                log_val(done, step // steps_per_epoch)
+                val_at = (done, log_val(done, step // steps_per_epoch))
                 model.train()
     finally:
         if batches is not None:
@@ -402,8 +403,8 @@ def train(
     wall = time.perf_counter() - t0
     checkpoint(done)
     val = None
-    if has_val and rank == 0:
-        val = log_val(done, done // steps_per_epoch)
+    if has_val and rank == 0:  # once per step: a run stopped at an epoch's end has its score
+        val = val_at[1] if val_at[0] == done else log_val(done, done // steps_per_epoch)
     if log is not None:
         done_line = {"done": True, "steps": done, "wall_s": wall, "stalled_s": stalls.stalled_s}
         log.write(json.dumps(done_line) + "\n")
