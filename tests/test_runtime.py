@@ -3,6 +3,7 @@ cache that is reused, invalidated by new weights and repaired when damaged."""
 
 import copy
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,6 +111,34 @@ def test_onnx_module_matches_torch_and_caches_by_weights(cache):
     strided.b.stride = (1, 1)
     s = OnnxModule(strided, ex, [{0: "batch"}], "two")
     assert s.path != m.path and s(x)[1].shape == (2, 4, 16, 16)
+
+
+def test_an_edit_to_the_projects_own_forward_code_is_a_new_cache_entry(tmp_path, monkeypatch):
+    """Forward code is in neither repr() nor the weights: the fingerprint hashes the source
+    of the project's own classes in the graph, so an edited forward is exported again rather
+    than read back from the cache (a package on a temporary path stands in for tvnet)."""
+    import importlib
+
+    from tvnet import runtime
+    from tvnet.folding import FoldedActivation
+
+    pkg = tmp_path / "ownpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    src = "import torch\n\nclass Act(torch.nn.Module):\n    def forward(self, x):\n"
+    (pkg / "act.py").write_text(src + "        return x.clamp(0, 6)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(runtime, "OWN_PACKAGES", ("tvnet", "ownpkg"))
+    act = importlib.import_module("ownpkg.act")
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), act.Act())
+    before, shown = runtime.fingerprint(net, [(1, 3, 8, 8)]), repr(net)
+    assert runtime.fingerprint(net, [(1, 3, 8, 8)]) == before  # stable
+    (pkg / "act.py").write_text(src + "        return x.clamp(0, 1)\n")  # same class name
+    assert repr(net) == shown and runtime.fingerprint(net, [(1, 3, 8, 8)]) != before
+    # the project's own classes are read from their files; torch's are not
+    folded = nn.Sequential(nn.Conv2d(3, 4, 1), FoldedActivation(nn.ReLU6()))
+    assert runtime.own_code(folded) == [Path(runtime.__file__).with_name("folding.py").read_bytes()]
+    assert runtime.own_code(nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU6())) == []
 
 
 def test_a_damaged_cache_entry_is_exported_again(cache):

@@ -151,10 +151,30 @@ def prune_cache(folder: Path, limit: int, keep: Path | None = None) -> list[Path
     return gone
 
 
+OWN_PACKAGES = ("tvnet",)  # whose code a graph traces is hashed by its source (fingerprint)
+
+
+def own_code(module: torch.nn.Module) -> list[bytes]:
+    """The source files (bytes, in name order) of the classes of ``module`` and its submodules
+    that :data:`OWN_PACKAGES` define (``FoldedActivation``, ``MeanPooled`` and the functions
+    beside them): their forward code is in neither ``repr()`` nor the weights, and no library
+    version changes when it is edited."""
+    import inspect
+
+    files = set()
+    for m in module.modules():
+        cls = type(m)
+        if cls.__module__.split(".")[0] in OWN_PACKAGES:
+            with contextlib.suppress(TypeError, OSError):
+                files.add(inspect.getsourcefile(cls))
+    return [Path(f).read_bytes() for f in sorted(f for f in files if f)]
+
+
 def fingerprint(module: torch.nn.Module, shapes: Sequence[Sequence[int]], extra: str = "") -> str:
     """sha256 over the module's class, its printed structure (strides, dilations …), weights
-    and buffers, the example input shapes, ``extra`` (e.g. a model config) and the versions of
-    torch, onnxruntime, onnx and onnxscript: equal fingerprints mean an export can be reused."""
+    and buffers, the source of this project's classes in it (:func:`own_code`), the example
+    input shapes, ``extra`` (e.g. a model config) and the versions of torch, onnxruntime, onnx
+    and onnxscript: equal fingerprints mean an export can be reused."""
     from importlib.metadata import version
 
     h = hashlib.sha256()
@@ -166,6 +186,8 @@ def fingerprint(module: torch.nn.Module, shapes: Sequence[Sequence[int]], extra:
     # repr: what the weights do not show (strides, dilations of an output stride, activations)
     meta = (FORMAT, type(module).__qualname__, repr(module), torch.__version__, libs)
     h.update(repr((meta, [tuple(s) for s in shapes], extra)).encode())
+    for code in own_code(module):
+        h.update(f"{len(code)}:".encode() + code)
     for name, t in module.state_dict().items():
         t = t.detach().cpu().contiguous()
         h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
