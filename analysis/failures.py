@@ -168,15 +168,23 @@ def sample_classes(rows: pd.DataFrame, refer: Any, progress: bool = False) -> pd
     return out
 
 
-def scored_on(d: Dump, refer: Any, fingerprint: str | None = None) -> bool:
-    """Was dump ``d`` scored on ``refer``: the name it records, and its data's fingerprint
-    where it records one (SynthRef of another seed has the same name, other scenes).
-    ``fingerprint``: ``refer.fingerprint()``, when the caller has it."""
-    if d.dataset.get("name") != refer.name:
+def same_data(d: Dump, name: str, fingerprint: str | Callable[[], str] = "") -> bool:
+    """Was dump ``d`` scored on the dataset ``name`` whose refs file has ``fingerprint`` (a
+    string, or a function that computes it, called only when ``d`` records one to compare;
+    "": not known, the name decides). A dump written before fingerprints is judged by its
+    name alone; SynthRef of another seed has the same name and other scenes."""
+    if d.recorded_dataset_name != name:
         return False
     if not d.data_fingerprint:
         return True  # written before fingerprints: the name is all there is
-    return d.data_fingerprint == (refer.fingerprint() if fingerprint is None else fingerprint)
+    fp = fingerprint() if callable(fingerprint) else fingerprint
+    return not fp or d.data_fingerprint == fp
+
+
+def scored_on(d: Dump, refer: Any, fingerprint: str | None = None) -> bool:
+    """:func:`same_data` for the dataset ``refer``; ``fingerprint``: ``refer.fingerprint()``,
+    when the caller has it."""
+    return same_data(d, refer.name, refer.fingerprint if fingerprint is None else fingerprint)
 
 
 def open_dataset(data_dir: str, dataset: str | None = None, fingerprint: str = "") -> Any:

@@ -177,12 +177,7 @@ def build_report(
     typed = set()  # the (tagged) dataset names of the dumps scored on the types' data
     if types is not None and types[1]:
         fp = types[2] if len(types) > 2 else ""
-        typed = {
-            d.dataset_name
-            for d in dumps
-            if d.recorded_dataset_name == types[0]
-            and not (fp and d.data_fingerprint and d.data_fingerprint != fp)
-        }
+        typed = {d.dataset_name for d in dumps if failures.same_data(d, types[0], fp)}
     for (dataset, split), group in samples.groupby(["dataset", "split"], sort=True):
         given = types[1] if dataset in typed else None
         if given is not None or tables.records_types(group):

@@ -145,6 +145,18 @@ def swap_words(
     return re.sub(r"[A-Za-z]+", swap, sentence)
 
 
+def swap_record(table: dict[str, Sequence[str]], keys: str, values: str) -> dict[str, object]:
+    """What a training run records of a swap table (word → its swaps): how many words
+    (``keys``) and swaps (``values``) it holds, and a sha256 of it that changes with any of
+    them, so that a resume can tell a table that changed (tvnet/train/augment.py)."""
+    text = json.dumps(table, sort_keys=True).encode()
+    return {
+        keys: len(table),
+        values: sum(len(v) for v in table.values()),
+        "sha256": hashlib.sha256(text).hexdigest()[:16],
+    }
+
+
 class ColourSwap:
     """Swaps each basic colour term of an expression, with probability ``p``, for a random
     survey name of the same colour (:func:`colour_names`)."""
@@ -155,14 +167,9 @@ class ColourSwap:
         self.p, self.names = p, colour_names()
 
     def record(self) -> dict[str, object]:
-        """What a run records of its names: how many per term and in all, and a digest that
+        """What a run records of its names: how many terms and names, and a digest that
         changes when the survey data or the rules that pick the names change."""
-        text = json.dumps(self.names, sort_keys=True).encode()
-        return {
-            "terms": len(self.names),
-            "names": sum(len(v) for v in self.names.values()),
-            "sha256": hashlib.sha256(text).hexdigest()[:16],
-        }
+        return swap_record(self.names, "terms", "names")
 
     def __call__(self, sentence: str, rng: np.random.Generator) -> str:
         return swap_words(sentence, lambda w: self.names.get(SPELLINGS.get(w, w)), self.p, rng)

@@ -19,14 +19,12 @@ known ("nacho", "custard"), which the lexicon cannot rewrite. At 16k samples it 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from tvnet.data.colour_names import swap_words
+from tvnet.data.colour_names import swap_record, swap_words
 from tvnet.data.lexicon import MIN_LEN, POS, Lexicon
 from tvnet.data.wordnet import WordNet, shared_wordnet
 
@@ -105,12 +103,7 @@ class WordSwap:
     def record(self) -> dict[str, object]:
         """What a run records of its table: how many words have swaps, how many swaps there
         are, and a digest that changes when the lexicon or WordNet reads any of them anew."""
-        text = json.dumps(self.table, sort_keys=True).encode()
-        return {
-            "words": len(self.table),
-            "swaps": sum(len(v) for v in self.table.values()),
-            "sha256": hashlib.sha256(text).hexdigest()[:16],
-        }
+        return swap_record(self.table, "words", "swaps")
 
     def __call__(self, sentence: str, rng: np.random.Generator) -> str:
         return swap_words(sentence, self.table.get, self.p, rng)
