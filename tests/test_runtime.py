@@ -3,7 +3,7 @@ cache that is reused, invalidated by new weights and repaired when damaged."""
 
 import copy
 import os
-from pathlib import Path
+import sys
 
 import numpy as np
 import pytest
@@ -114,9 +114,11 @@ def test_onnx_module_matches_torch_and_caches_by_weights(cache):
 
 
 def test_an_edit_to_the_projects_own_forward_code_is_a_new_cache_entry(tmp_path, monkeypatch):
-    """Forward code is in neither repr() nor the weights: the fingerprint hashes the source
-    of the project's own classes in the graph, so an edited forward is exported again rather
-    than read back from the cache (a package on a temporary path stands in for tvnet)."""
+    """Forward code is in neither repr() nor the weights: the fingerprint hashes the code of
+    the project's own classes in the graph and of the functions beside them, as loaded. An
+    edited and reloaded forward is exported again rather than read back from the cache; an
+    edit not yet imported is not what runs, and changes nothing (a package on a temporary
+    path stands in for tvnet)."""
     import importlib
 
     from tvnet import runtime
@@ -126,18 +128,33 @@ def test_an_edit_to_the_projects_own_forward_code_is_a_new_cache_entry(tmp_path,
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     src = "import torch\n\nclass Act(torch.nn.Module):\n    def forward(self, x):\n"
-    (pkg / "act.py").write_text(src + "        return x.clamp(0, 6)\n")
+    (pkg / "act.py").write_text(src + "        return helper(x)\n\ndef helper(x):\n"
+                                "        return x.clamp(0, 6)\n")  # fmt: skip
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # no .pyc of the same second reused
     monkeypatch.setattr(runtime, "OWN_PACKAGES", ("tvnet", "ownpkg"))
     act = importlib.import_module("ownpkg.act")
-    net = nn.Sequential(nn.Conv2d(3, 4, 1), act.Act())
-    before, shown = runtime.fingerprint(net, [(1, 3, 8, 8)]), repr(net)
-    assert runtime.fingerprint(net, [(1, 3, 8, 8)]) == before  # stable
-    (pkg / "act.py").write_text(src + "        return x.clamp(0, 1)\n")  # same class name
-    assert repr(net) == shown and runtime.fingerprint(net, [(1, 3, 8, 8)]) != before
-    # the project's own classes are read from their files; torch's are not
+    shape = [(1, 3, 8, 8)]
+
+    def fp():
+        return runtime.fingerprint(nn.Sequential(nn.Conv2d(3, 4, 1), act.Act()), shape)
+
+    torch.manual_seed(0)
+    before = fp()
+    torch.manual_seed(0)
+    assert fp() == before  # stable
+    # the helper beside the class edited on disk: nothing runs differently until reloaded
+    (pkg / "act.py").write_text(src + "        return helper(x)\n\ndef helper(x):\n"
+                                "        return x.clamp(0, 0.5)\n")  # fmt: skip
+    torch.manual_seed(0)
+    assert fp() == before
+    act = importlib.reload(act)
+    torch.manual_seed(0)
+    assert fp() != before
+    # the project's own classes count; torch's do not
     folded = nn.Sequential(nn.Conv2d(3, 4, 1), FoldedActivation(nn.ReLU6()))
-    assert runtime.own_code(folded) == [Path(runtime.__file__).with_name("folding.py").read_bytes()]
+    assert runtime.own_code(folded) == [runtime.module_code(sys.modules["tvnet.folding"])]
+    assert b"FoldedActivation.forward:" in runtime.own_code(folded)[0]
     assert runtime.own_code(nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU6())) == []
 
 

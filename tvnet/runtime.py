@@ -35,8 +35,10 @@ import io
 import logging
 import math
 import os
+import sys
 import threading
 import time
+import types
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,28 +153,57 @@ def prune_cache(folder: Path, limit: int, keep: Path | None = None) -> list[Path
     return gone
 
 
-OWN_PACKAGES = ("tvnet",)  # whose code a graph traces is hashed by its source (fingerprint)
+OWN_PACKAGES = ("tvnet",)  # whose code a graph traces is hashed (fingerprint, own_code)
+
+
+def code_bytes(code: types.CodeType) -> bytes:
+    """A code object's bytecode, names and constants, nested code included, without its file
+    name or line numbers: equal for the same code in any clone or install (zipped too)."""
+    parts = [code.co_code, repr((code.co_names, code.co_varnames, code.co_freevars)).encode()]
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            parts.append(code_bytes(c))
+        elif isinstance(c, frozenset):  # its repr's order follows the string hash seed
+            parts.append(repr(sorted(map(repr, c))).encode())
+        else:
+            parts.append(repr(c).encode())
+    return b"\0".join(parts)
+
+
+def module_code(mod: types.ModuleType) -> bytes:
+    """The code of every function and class that module ``mod`` defines, as loaded (an edit
+    of its file after the import is not what runs, so it is not what is hashed)."""
+    out = []
+    for name, obj in sorted(vars(mod).items()):
+        if getattr(obj, "__module__", None) != mod.__name__:
+            continue  # imported from elsewhere
+        members = vars(obj).items() if isinstance(obj, type) else [(name, obj)]
+        for attr, f in sorted(members):
+            f = getattr(f, "__func__", f)  # staticmethod, classmethod
+            fns = [f.fget, f.fset] if isinstance(f, property) else [f]
+            for fn in fns:
+                if isinstance(getattr(fn, "__code__", None), types.CodeType):
+                    out.append(f"{name}.{attr}:".encode() + code_bytes(fn.__code__))
+    return b"\n".join(out)
 
 
 def own_code(module: torch.nn.Module) -> list[bytes]:
-    """The source files (bytes, in name order) of the classes of ``module`` and its submodules
-    that :data:`OWN_PACKAGES` define (``FoldedActivation``, ``MeanPooled`` and the functions
-    beside them): their forward code is in neither ``repr()`` nor the weights, and no library
-    version changes when it is edited."""
-    import inspect
-
-    files = set()
+    """The code (:func:`module_code`) of each Python module of :data:`OWN_PACKAGES` that
+    defines a class of ``module``, of one of its submodules or of their bases
+    (``FoldedActivation``; ``MeanPooled`` with ``sentence_vector`` beside it), in module name
+    order: forward code is in neither ``repr()`` nor the weights, and no library version
+    changes when it is edited."""
+    names = set()
     for m in module.modules():
-        cls = type(m)
-        if cls.__module__.split(".")[0] in OWN_PACKAGES:
-            with contextlib.suppress(TypeError, OSError):
-                files.add(inspect.getsourcefile(cls))
-    return [Path(f).read_bytes() for f in sorted(f for f in files if f)]
+        for cls in type(m).__mro__:
+            if cls.__module__.split(".")[0] in OWN_PACKAGES:
+                names.add(cls.__module__)
+    return [module_code(sys.modules[n]) for n in sorted(names) if n in sys.modules]
 
 
 def fingerprint(module: torch.nn.Module, shapes: Sequence[Sequence[int]], extra: str = "") -> str:
     """sha256 over the module's class, its printed structure (strides, dilations …), weights
-    and buffers, the source of this project's classes in it (:func:`own_code`), the example
+    and buffers, the code of this project's classes in it (:func:`own_code`), the example
     input shapes, ``extra`` (e.g. a model config) and the versions of torch, onnxruntime, onnx
     and onnxscript: equal fingerprints mean an export can be reused."""
     from importlib.metadata import version

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,6 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_resume_with_the_cpu_recipe_continues_bit_for_bit(tiny_synthref, tmp_path):
     """The `cpu` recipe's own parts on a resume: MiniLM tokens, colour and word swaps, the
     loss at the head's grid with Dice, autocast as configs/cpu.json sets it, the mid-run
@@ -123,6 +123,7 @@ def test_resume_with_the_cpu_recipe_continues_bit_for_bit(tiny_synthref, tmp_pat
         assert [r["step"] for r in lines if "val" in r] == want, run
 
 
+@pytest.mark.slow
 def test_a_run_suspended_mid_training_records_the_pause_apart(tiny_synthref, tmp_path):
     """A real training process stopped (SIGSTOP) twice for 3 s and continued: its checkpoint
     counts the pauses as suspended, not training, and its samples/s is the rate of the time it
@@ -275,7 +276,9 @@ def _finite_check_on_rank(rank: int, init: str, out: str) -> None:
     """One of two gloo processes: rank 1's weights are NaN, rank 0's finite."""
     from tvnet.train.resume import check_finite
 
-    torch.distributed.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+    torch.distributed.init_process_group(  # a rank left alone fails in a minute, not 30
+        "gloo", init_method=init, rank=rank, world_size=2, timeout=timedelta(seconds=60)
+    )
     net = torch.nn.Linear(3, 2)
     if rank == 1:
         with torch.no_grad():

@@ -392,8 +392,9 @@ class DataPool:
             )
         exclude = None
         if exclude_image_ids is not None:
-            ids = np.empty(len(self.images), np.int64)
-            ids[self.entry_image_row] = self.image_ids  # the image id of each stored row
+            # the image id of each stored row (-1: a row no entry names, never excluded)
+            ids = np.full(len(self.images), -1, np.int64)
+            ids[self.entry_image_row] = self.image_ids
             exclude = (ids, np.asarray(exclude_image_ids, np.int64))
         return self.images.best(image_q, exclude)
 

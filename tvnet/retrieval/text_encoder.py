@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -244,12 +245,13 @@ class MeanPooled(torch.nn.Module):
 def fast_key(path: Path, max_length: int) -> str | None:
     """sha256 naming the text encoder in ``path`` without loading it: the bytes of its config
     and tokenizer files, each weight file's name, size and mtime, ``max_length``, the library
-    versions (read from the installed metadata, nothing imported) and this file's source (the
-    pooling code the export traces). None when the folder has no
-    tokenizer.json or no single-file weights (such a model always starts slowly)."""
+    versions (read from the installed metadata, nothing imported) and this module's code as
+    loaded (the pooling the export traces, :func:`tvnet.runtime.module_code`). None when the
+    folder has no tokenizer.json or no single-file weights (such a model always starts
+    slowly)."""
     from importlib.metadata import version
 
-    from tvnet.runtime import FORMAT
+    from tvnet.runtime import FORMAT, module_code
 
     weights = [path / n for n in _WEIGHT_FILES if (path / n).is_file()]
     if not weights or not (path / "tokenizer.json").is_file():
@@ -260,7 +262,7 @@ def fast_key(path: Path, max_length: int) -> str | None:
         libs = [version(m) for m in ("torch", "transformers", "onnx", "onnxscript")]
         libs.append(onnxruntime.__version__)
         h = hashlib.sha256(repr((FORMAT, max_length, libs)).encode())
-        h.update(Path(__file__).read_bytes())  # MeanPooled and sentence_vector, traced in
+        h.update(module_code(sys.modules[__name__]))  # MeanPooled, sentence_vector: traced
         for name in _TOKENIZER_FILES:
             data = (path / name).read_bytes() if (path / name).is_file() else b""
             h.update(f"{name}:{len(data)}:".encode() + data)
