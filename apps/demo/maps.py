@@ -170,17 +170,24 @@ def influence(r: Any, files) -> tuple[Any, str]:
     out = overlay(out, answer & ~closed, ADDED, 0.7, outline=0)
     out = overlay(out, closed & ~answer, REMOVED, 0.7, outline=0)
     which = "the chosen image" if r.chosen is not None else "the retrieved image"
+    # what closing the gate measures is the enrichment path, not the image on it: a random
+    # pool image in its place moves the shipped models' masks far less (README, Table 1's
+    # notes), so the verdict names the path, and the candidates' button says which image
     verdict = (
-        f"this answer barely depends on {which}"
+        "this answer barely depends on the enrichment"
         if inf.changed < 0.01
-        else f"{which} shapes this answer"
+        else (
+            f"the enrichment shapes this answer. Whether it needs {which} rather than another, "
+            "*What would each neighbour change?* below says"
+        )
     )
     text = (
-        f"**The neighbour changed {share(inf.changed)} of the mask** (gate closed vs open: the mask "
-        f"with the enrichment switched off at every level has IoU {inf.iou:.3f} with the "
-        f"answer{'; both mirror averaged' if pred.mirror else ''}): {verdict}.  \n"
-        f"{swatch(BOTH)} in both masks · {swatch(ADDED)} added by the neighbour · "
-        f"{swatch(REMOVED)} removed by the neighbour"
+        f"**Enrichment with the neighbour changed {share(inf.changed)} of the mask** (gate "
+        "closed vs open: the mask with the enrichment switched off at every level has IoU "
+        f"{inf.iou:.3f} with the answer{'; both mirror averaged' if pred.mirror else ''}): "
+        f"{verdict}.  \n"
+        f"{swatch(BOTH)} in both masks · {swatch(ADDED)} added by the enrichment · "
+        f"{swatch(REMOVED)} removed by the enrichment"
     )
     return files(out), text
 

@@ -171,7 +171,10 @@ def test_segment_returns_every_output(app, example):
     # the whole image is foreground (the head's bias), gate closed or open: nothing changes
     assert s["mask_fraction"] == 1.0
     assert s["neighbour_influence"] == {"changed": 0.0, "iou": 1.0}
-    assert "The neighbour changed 0 % of the mask" in o["influence_caption"]
+    assert "Enrichment with the neighbour changed 0 % of the mask" in o["influence_caption"]
+    # closing the gate measures the enrichment path, not the image on it: no claim about it
+    assert "barely depends on the enrichment" in o["influence_caption"]
+    assert "retrieved image" not in o["influence_caption"]
     assert load(o["influence"]).shape[:2] == (h, w)
     assert "Which words mattered?" in o["words"]  # the words view waits for its button
 

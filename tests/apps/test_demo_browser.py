@@ -288,8 +288,15 @@ def test_colour_bars_whole_gates_and_the_influence_views(server):
 
             # the neighbour's influence comes with every answer of a RES variant
             infl = page.locator("#influence-caption")
-            expect(infl).to_contain_text("The neighbour changed")
-            assert re.search(r"changed [\d.]+ % of the mask", infl.inner_text())
+            expect(infl).to_contain_text("Enrichment with the neighbour changed")
+            said = re.search(r"changed ([\d.]+) % of the mask", infl.inner_text())
+            assert said, infl.inner_text()
+            # the gate measures the enrichment path; which image is on it, the candidates say
+            if float(said[1]) >= 1:
+                expect(infl).to_contain_text("the enrichment shapes this answer")
+                expect(infl).to_contain_text("What would each neighbour change?")
+            else:
+                expect(infl).to_contain_text("barely depends on the enrichment")
             in_view(page, "#influence img")
 
             # what each candidate would change: a column, on demand

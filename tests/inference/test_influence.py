@@ -71,7 +71,7 @@ def test_a_neighbour_that_adds_nothing_changes_nothing(tiny_synthref, tmp_path, 
     inf = p.neighbour_influence(img, sentence)
     assert isinstance(inf, Influence)
     assert inf.iou == 1.0 and inf.changed == 0.0
-    assert inf.label == "the neighbour changed 0.0% of the mask"
+    assert inf.label == "enrichment with the neighbour changed 0.0% of the mask"
     np.testing.assert_array_equal(inf.mask, p(img, sentence).mask)
 
 

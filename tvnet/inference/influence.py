@@ -201,7 +201,9 @@ def neighbour_influence(
         shown = image if isinstance(image, np.ndarray) else read_image(image)
         answer = _answer_mask(pred, tuple(shown.shape[:2]))
         alt = pred.gate_closed_prob >= pred.threshold
-        return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
+        return _influence(
+            alt, answer, "enrichment with the neighbour changed {changed:.1%} of the mask"
+        )
     q = p._query(image, expression)
     answer = _answer_mask(pred, q.shape) if pred is not None else None
     run = _Runner(p)
@@ -224,7 +226,9 @@ def neighbour_influence(
             closed.append(run.probs(run.visual(feats, close_gate=True), tokens, lengths, view))
     (alt,) = _cut(closed, threshold)
     answer = answer if answer is not None else _cut(opened, threshold)[0]
-    return _influence(alt, answer, "the neighbour changed {changed:.1%} of the mask")
+    return _influence(
+        alt, answer, "enrichment with the neighbour changed {changed:.1%} of the mask"
+    )
 
 
 @torch.inference_mode()
