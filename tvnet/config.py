@@ -213,6 +213,11 @@ class TrainConfig:
     # name of that colour (tvnet/data/colour_names.py; hf_tokens models only: a closed GloVe
     # vocabulary would read the names as <unk>). 0 = off
     colour_swap: float = 0.0
+    # which names the colour swap draws from (tvnet/data/colour_names.py): 1 = as Table 1 at
+    # 480k was trained, a few one-word names holding another basic term among them
+    # ("purplish" for pink, "orangered" for red); 2 = those left out (docs/design.md §6,
+    # "Wording"), for the next rebuild of every variant
+    colour_swap_names: int = 1
     # probability of swapping each other noun or adjective of a training expression for a
     # WordNet relative that the lexicon reads back as it (tvnet/data/word_swaps.py;
     # hf_tokens models only, like colour_swap). 0 = off
@@ -226,6 +231,8 @@ class TrainConfig:
         for name in ("colour_swap", "word_swap"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.colour_swap_names not in (1, 2) or isinstance(self.colour_swap_names, bool):
+            raise ValueError(f"colour_swap_names must be 1 or 2, got {self.colour_swap_names!r}")
         if self.loss_grid not in ("input", "head"):
             raise ValueError(f"loss_grid must be 'input' or 'head', got {self.loss_grid!r}")
         for name in ("steps", "batch_size", "checkpoint_every"):

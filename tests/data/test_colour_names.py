@@ -41,6 +41,51 @@ def test_survey_names_sit_under_the_right_basic_term():
         assert BASIC_TERMS[int(np.argmin(d))] == term and first <= MARGIN * second
 
 
+def test_the_mended_names_leave_out_one_word_names_of_another_colour():
+    """``train.colour_swap_names`` 2: a one-word name holding another basic term is left out
+    (the known flaw of the table Table 1 at 480k was trained with, kept as it was: its digest
+    is the one those runs recorded), names of their own term stay, nothing else moves."""
+    from tvnet.config import TrainConfig
+    from tvnet.data.colour_names import _of_term
+
+    as_trained, mended = colour_names(), colour_names(mended=True)
+    assert ColourSwap(0.5).record() == {"terms": 11, "names": 578, "sha256": "18547096de32100d"}
+    gone = {t: set(as_trained[t]) - set(mended[t]) for t in BASIC_TERMS}
+    assert gone["red"] == {"orangered"} and gone["pink"] == {"purplish", "purpleish"}
+    assert {"darkblue", "blueberry"} == gone["purple"] and "yellowgreen" in gone["yellow"]
+    assert all(set(mended[t]) <= set(as_trained[t]) for t in BASIC_TERMS)  # only left out
+    others = {t: (set(BASIC_TERMS) | {"gray"}) - {t, "gray" if t == "grey" else t} for t in gone}
+    for t, names in gone.items():
+        assert all(" " not in n and _of_term(n, others[t]) for n in names), (t, names)
+    for t, names in mended.items():
+        assert not [n for n in names if " " not in n and _of_term(n, others[t])], t
+    assert {"pinkish", "pinky"} <= set(mended["pink"]) and "lightgreen" in mended["green"]
+    assert ColourSwap(1.0, mended=True).names == mended
+    assert ColourSwap(1.0, mended=True).record()["names"] == 568
+    with pytest.raises(ValueError, match="colour_swap_names must be 1 or 2"):
+        TrainConfig(colour_swap_names=3)
+
+
+def test_a_run_takes_the_names_its_recipe_asks_for(tmp_path):
+    """tvnet.train.augment: ``colour_swap_names`` picks the table a run swaps from and
+    records; a run that does not say (Table 1's at 480k, started before the field) keeps the
+    table it was trained with."""
+    from tvnet.config import TrainConfig
+    from tvnet.train.augment import expression_swaps
+
+    rng = np.random.default_rng(0)
+    for version, n in ((1, 578), (2, 568)):
+        cfg = TrainConfig(colour_swap=1.0, colour_swap_names=version)
+        swap, records = expression_swaps(cfg, [], "synthref", {}, tmp_path)
+        assert records["colour_swaps"]["names"] == n and records["word_swaps"] is None
+        pool = colour_names(mended=version == 2)["red"]
+        said = {swap("the red one", rng)[4:-4] for _ in range(200)}
+        assert said <= set(pool) and len(said) > 10
+        if version == 2:
+            assert "orangered" in colour_names()["red"] and "orangered" not in said
+    assert TrainConfig().colour_swap_names == 1
+
+
 def test_colour_swap_replaces_colour_terms_only():
     names = colour_names()
     rng = np.random.default_rng(0)

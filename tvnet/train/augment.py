@@ -32,7 +32,7 @@ def expression_swaps(
     if train_cfg.colour_swap:
         from tvnet.data.colour_names import ColourSwap
 
-        colour_swap = ColourSwap(train_cfg.colour_swap)
+        colour_swap = ColourSwap(train_cfg.colour_swap, mended=train_cfg.colour_swap_names == 2)
         swaps.append(colour_swap)
         records["colour_swaps"] = colour_swap.record()
         _warn_changed(started.get("colour_swaps"), records["colour_swaps"], out,
