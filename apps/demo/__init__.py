@@ -7,7 +7,7 @@ One screen (docs/design.md §7, "The demo"): the input and the predicted mask, w
 that shows a ✔ only for a confident answer and otherwise leads with its warnings; the
 neighbour that retrieval (RES stage 1) fetched, with its expression and scores; the
 cross-image attention A_l of the predicted referent (or of a clicked point) over that
-neighbour; what the neighbour changed (the mask with the enrichment gates closed); the
+neighbour; what the enrichment changed (the mask with the enrichment gates closed); the
 probability and the AMF intensity gate A_2 over the input; which words mattered and what each
 candidate neighbour would change (on request); the enrichment gates on request; the top-20
 text candidates of the retrieval, any of which can replace the chosen neighbour; every

@@ -61,7 +61,7 @@ class Demo:
         warnings first), the retrieved neighbour and its caption, the A_l heatmap over the
         neighbour and its caption, the A_2 heatmap over the input and its caption, the gates,
         the top-20 candidates, the candidate choice, the latency per stage, the binary mask, a
-        JSON summary, the probability map and its caption, what the neighbour changed (image
+        JSON summary, the probability map and its caption, what the enrichment changed (image
         and caption), the gates' colour bars and the words view. ``mirror``: average the answer
         with the mirror image's (left and right swapped in the expression)."""
         return self.core.segment(

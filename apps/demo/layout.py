@@ -1,5 +1,5 @@
 """The demo page: its parts laid out with gr.Blocks (input and mask with the verdict; why this
-answer: the neighbour, A_l, what the neighbour changed, the probability, A_2 and the words
+answer: the neighbour, A_l, what the enrichment changed, the probability, A_2 and the words
 view; the retrieval's candidates and what each would change; gates, variants and raw outputs
 on request), wired to the handlers of :class:`~apps.demo.events.Demo`; its theme and CSS;
 :func:`build_demo` and :func:`launch` (docs/design.md §7)."""
@@ -76,7 +76,7 @@ def page(handlers: Demo, examples: Path | None = None, concurrency: int = 1) -> 
             f"# {TITLE}\nType what to find: TV-Net (ACM MM 2021) segments it, and this page "
             "shows why — the similar sample its **retrieval** fetched from the training "
             "pool, where the input **attends** in that sample, where **AMF** brings back "
-            "detail, and how much of the answer the neighbour and each word account for. "
+            "detail, and how much of the answer the enrichment with it and each word account for. "
             "It says when it is unsure: a ✔ only for an answer it is confident in.",
             elem_id="intro",
         )
@@ -152,7 +152,7 @@ def input_and_mask(ui: SimpleNamespace, models: Models, examples: Path | None) -
 
 def why_this_answer(ui: SimpleNamespace) -> None:
     """Two rows of three: the neighbour, the attention A_l over it (with its level) and what
-    the neighbour changed; the probability and the AMF gate A_2 over the input, and the words
+    the enrichment changed; the probability and the AMF gate A_2 over the input, and the words
     view. Every heat map has a colour bar with its range in its caption."""
     gr.Markdown("## Why this answer", elem_id="why")
     with gr.Row(equal_height=False):
@@ -184,7 +184,7 @@ def why_this_answer(ui: SimpleNamespace) -> None:
                 ui.reset = gr.Button("Back to the referent", size="sm", scale=1)
         with gr.Column():
             ui.infl_img = gr.Image(
-                label="Neighbour's influence",
+                label="Enrichment's influence",
                 interactive=False,
                 height=300,
                 format="jpeg",

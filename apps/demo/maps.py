@@ -158,7 +158,7 @@ def gates(r: Any, files) -> tuple[list, str]:
 
 
 def influence(r: Any, files) -> tuple[Any, str]:
-    """What the neighbour changed: the answer's mask against the mask with every enrichment
+    """What the enrichment with the neighbour changed: the answer's mask against the mask with every enrichment
     gate closed (``tvnet.Influence`` from ``Predictor.neighbour_influence``)."""
     inf, pred = r.influence, r.pred
     if pred.neighbour is None or inf is None:
@@ -177,8 +177,9 @@ def influence(r: Any, files) -> tuple[Any, str]:
         "this answer barely depends on the enrichment"
         if inf.changed < 0.01
         else (
-            f"the enrichment shapes this answer. Whether it needs {which} rather than another, "
-            "*What would each neighbour change?* below says"
+            f"the enrichment shapes this answer. To see whether it needs {which} rather than "
+            "another candidate, press *What would each neighbour change?* under the retrieval "
+            "candidates below"
         )
     )
     text = (
