@@ -303,6 +303,42 @@ def test_non_finite_weights_on_one_process_stop_every_process(tmp_path):
     assert "by step 5 (on another process)" in said[0]
 
 
+def _first_process_work(rank: int, init: str, out: str) -> None:
+    """One of two gloo processes: process 0's work succeeds once, then fails."""
+    from tvnet.train.resume import on_first_process
+
+    torch.distributed.init_process_group(
+        "gloo", init_method=init, rank=rank, world_size=2, timeout=timedelta(seconds=60)
+    )
+    said = [repr(on_first_process(lambda: 42, rank, 2, "cpu", "the work"))]
+
+    def broken():
+        raise OSError("No space left on device")
+
+    try:
+        on_first_process(broken, rank, 2, "cpu", "writing the checkpoint")
+        said.append("went on")
+    except (OSError, RuntimeError) as e:
+        said.append(f"{type(e).__name__}: {e}")
+    torch.distributed.barrier()  # both still talk: neither is left in a collective
+    Path(out, f"rank{rank}").write_text("\n".join(said))
+    torch.distributed.destroy_process_group()
+
+
+def test_work_of_process_0_that_fails_stops_every_process(tmp_path):
+    """The checkpoint write and the validation run on process 0 alone; when they fail (a full
+    disk) the others are told and raise too, rather than wait in the next gradient all-reduce
+    until the group's timeout (two real gloo processes)."""
+    init = f"file://{tmp_path / 'rendezvous'}"
+    torch.multiprocessing.spawn(_first_process_work, args=(init, str(tmp_path)), nprocs=2)
+    said = {r: (tmp_path / f"rank{r}").read_text().splitlines() for r in (0, 1)}
+    assert said[0] == ["42", "OSError: No space left on device"]
+    assert said[1] == [
+        "None",
+        "RuntimeError: process 0 failed writing the checkpoint; its error says why",
+    ]
+
+
 def test_resume_refuses_a_checkpoint_without_its_optimizer_state(tiny_synthref, tmp_path):
     """The optimiser state is written inside the checkpoint's atomic folder, so last/ always
     holds both; a folder that lacks it (an interrupted save of an earlier version) or holds a

@@ -11,6 +11,7 @@ gradient averaging makes the update equal to the one-process update on the same 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -40,6 +41,7 @@ from tvnet.train.resume import (
     check_same_data,
     check_same_recipe,
     log_up_to,
+    on_first_process,
     restore_set_aside,
 )
 
@@ -276,8 +278,9 @@ def train(
         # a finite loss may come with non-finite gradients; every process checks, so that all
         # stop together
         check_finite(model, step, last, world, device)
-        if rank != 0:
-            return
+        on_first_process(lambda: _save(step), rank, world, device, "writing the checkpoint")
+
+    def _save(step: int) -> None:
         save_checkpoint(
             model,
             last,
@@ -393,8 +396,10 @@ def train(
                 log.flush()
             if done % train_cfg.checkpoint_every == 0:
                 checkpoint(done)
-            if has_val and rank == 0 and done % steps_per_epoch == 0 and done < train_cfg.steps:
-                val_at = (done, log_val(done, step // steps_per_epoch))
+            if has_val and done % steps_per_epoch == 0 and done < train_cfg.steps:
+                at = functools.partial(log_val, done, step // steps_per_epoch)
+                scores = on_first_process(at, rank, world, device, "the validation")
+                val_at = (done, scores)
                 model.train()
     finally:
         if batches is not None:
@@ -403,8 +408,12 @@ def train(
     wall = time.perf_counter() - t0
     checkpoint(done)
     val = None
-    if has_val and rank == 0:  # once per step: a run stopped at an epoch's end has its score
-        val = val_at[1] if val_at[0] == done else log_val(done, done // steps_per_epoch)
+    if has_val:  # once per step: a run stopped at an epoch's end has its score already
+        if val_at[0] == done:
+            val = val_at[1]
+        else:
+            at = functools.partial(log_val, done, done // steps_per_epoch)
+            val = on_first_process(at, rank, world, device, "the validation")
     if log is not None:
         done_line = {"done": True, "steps": done, "wall_s": wall, "stalled_s": stalls.stalled_s}
         log.write(json.dumps(done_line) + "\n")

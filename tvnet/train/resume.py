@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,29 @@ def check_finite(
             f"the weights became non-finite by step {step} {where}; {last} keeps the last "
             "finite checkpoint"
         )
+
+
+def on_first_process(work: Callable[[], Any], rank: int, world: int, device: str, what: str) -> Any:
+    """``work()`` on process 0 alone (the checkpoint write, the validation), every process
+    told whether it failed: under torchrun the others would otherwise wait in the next
+    collective until the group's timeout (a full disk, a damaged val image). ``work``'s
+    result on process 0, None on the others; process 0 raises its own error, the others
+    say that process 0 failed ``what``."""
+    failed: Exception | None = None
+    out = None
+    if rank == 0:
+        try:
+            out = work()
+        except Exception as e:  # told to the others first, then raised
+            failed = e
+    if world > 1:
+        flag = torch.tensor([float(failed is not None)], device=device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        if flag.item() and failed is None:
+            raise RuntimeError(f"process 0 failed {what}; its error says why")
+    if failed is not None:
+        raise failed
+    return out
 
 
 def log_up_to(path: Path, step: int) -> None:
