@@ -231,7 +231,8 @@ class TrainConfig:
         for name in ("colour_swap", "word_swap"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        if self.colour_swap_names not in (1, 2) or isinstance(self.colour_swap_names, bool):
+        v = self.colour_swap_names
+        if isinstance(v, bool) or not isinstance(v, int) or v not in (1, 2):
             raise ValueError(f"colour_swap_names must be 1 or 2, got {self.colour_swap_names!r}")
         if self.loss_grid not in ("input", "head"):
             raise ValueError(f"loss_grid must be 'input' or 'head', got {self.loss_grid!r}")

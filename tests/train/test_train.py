@@ -255,6 +255,19 @@ def test_a_resume_with_another_recipe_is_refused(tiny_synthref, tmp_path):
     assert res.steps == 4
 
 
+def test_a_field_the_checkpoints_code_lacked_is_read_as_its_default_on_resume():
+    """A checkpoint written before a recipe field existed trained as its default: a resume
+    that asks for another value is another recipe (train.colour_swap_names 2 on a run of
+    the table before it), the default itself is not; a field of newer code is not compared."""
+    from tvnet.train.resume import check_same_recipe
+
+    old = {k: v for k, v in TrainConfig(steps=4).to_dict().items() if k != "colour_swap_names"}
+    check_same_recipe(old, TrainConfig(steps=4).to_dict(), Path("last"))
+    with pytest.raises(ValueError, match=r"another recipe \(colour_swap_names 1 → 2\)"):
+        check_same_recipe(old, TrainConfig(steps=4, colour_swap_names=2).to_dict(), Path("last"))
+    check_same_recipe({**old, "a_later_field": 3}, TrainConfig(steps=4).to_dict(), Path("last"))
+
+
 def test_non_finite_weights_are_an_error_before_a_checkpoint(tmp_path):
     """A finite loss can come with non-finite gradients: the checkpoint step refuses weights
     that became NaN or inf, so the last good checkpoint is never written over."""
@@ -301,6 +314,21 @@ def test_non_finite_weights_on_one_process_stop_every_process(tmp_path):
     said = {r: (tmp_path / f"rank{r}").read_text() for r in (0, 1)}
     assert "by step 5 (bias)" in said[1]
     assert "by step 5 (on another process)" in said[0]
+
+
+def test_a_failed_run_closes_its_log(tiny_synthref, tmp_path):
+    """A run that stops on an error (here the loss of a learning rate of 1e12 goes
+    non-finite) leaves no file of its own open: its log is closed on the way out."""
+    tc = TrainConfig(steps=30, batch_size=4, checkpoint_every=1000, seed=1, lr=1e12)
+    kw = dict(pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False,
+              val_samples=0)  # fmt: skip
+    with pytest.raises(FloatingPointError, match="became") as failed:
+        train(_cfg("baseline"), tc, tiny_synthref["data"], tmp_path / "run", **kw)
+    assert failed.tb is not None  # its frames, and what they hold, are still alive here
+    log = (tmp_path / "run" / "log.jsonl").resolve()
+    assert log.is_file()
+    open_files = {Path(os.readlink(f)) for f in Path("/proc/self/fd").iterdir() if f.is_symlink()}
+    assert log not in open_files
 
 
 def _first_process_work(rank: int, init: str, out: str) -> None:

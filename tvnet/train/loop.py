@@ -345,93 +345,101 @@ def train(
     # the next batch is made while this one trains (tvnet.loader.batches.Prefetcher)
     batches = Prefetcher(make_batch, start_step, train_cfg.steps) if prefetch else None
     try:
-        for step in range(start_step, train_cfg.steps):
-            if train_cfg.max_minutes and _over_time(t0, train_cfg.max_minutes, world, device):
-                break
-            # pause (tests, preemption); resume continues
-            if stop_at is not None and step >= stop_at:
-                break
-            t_step = time.perf_counter()
-            for g in opt.param_groups:
-                g["lr"] = poly_lr(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
-            inputs, mask = batches.get(step) if batches is not None else make_batch(step)
-            inputs = widen(inputs)  # in the step's own OpenMP team (FeatureCache.get)
-            with autocast_context(device, train_cfg.amp):
-                out_ = net(**inputs)
-            loss = training_loss(out_, mask, train_cfg)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()  # off (the loss as it is) but for fp16 autocast
-            scaler.step(opt)
-            scaler.update()
-            done = step + 1
-            lv_t = loss.detach().clone()
-            if world > 1:  # log the global-batch loss, the same number one process would see
-                torch.distributed.all_reduce(lv_t)
-                lv_t /= world
-            lv = float(lv_t)  # waits for the step's work, on CUDA too
-            stalls.step(time.perf_counter() - t_step)
-            if not math.isfinite(lv):
-                raise FloatingPointError(f"loss became {lv} at step {step}")
-            loss_ema = lv if math.isnan(loss_ema) else 0.95 * loss_ema + 0.05 * lv
-            elapsed = time.perf_counter() - t0
-            rate = samples_per_s(elapsed)
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss_ema:.4f}", sps=f"{rate:.1f}")
-            if log is not None and (done % log_every == 0 or done == train_cfg.steps):
-                log.write(
-                    json.dumps(
-                        {
-                            "step": done,
-                            "epoch": step // steps_per_epoch,
-                            "loss": lv,
-                            "loss_ema": loss_ema,
-                            "lr": opt.param_groups[0]["lr"],
-                            "samples_per_s": rate,
-                            "elapsed_s": elapsed,
-                            "stalled_s": stalls.stalled_s,
-                        }
+        try:
+            for step in range(start_step, train_cfg.steps):
+                if train_cfg.max_minutes and _over_time(t0, train_cfg.max_minutes, world, device):
+                    break
+                # pause (tests, preemption); resume continues
+                if stop_at is not None and step >= stop_at:
+                    break
+                t_step = time.perf_counter()
+                for g in opt.param_groups:
+                    g["lr"] = poly_lr(step, train_cfg.steps, train_cfg.lr, train_cfg.poly_power)
+                inputs, mask = batches.get(step) if batches is not None else make_batch(step)
+                inputs = widen(inputs)  # in the step's own OpenMP team (FeatureCache.get)
+                with autocast_context(device, train_cfg.amp):
+                    out_ = net(**inputs)
+                loss = training_loss(out_, mask, train_cfg)
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()  # off (the loss as it is) but for fp16 autocast
+                scaler.step(opt)
+                scaler.update()
+                done = step + 1
+                lv_t = loss.detach().clone()
+                if world > 1:  # log the global-batch loss, the same number one process would see
+                    torch.distributed.all_reduce(lv_t)
+                    lv_t /= world
+                lv = float(lv_t)  # waits for the step's work, on CUDA too
+                stalls.step(time.perf_counter() - t_step)
+                if not math.isfinite(lv):
+                    raise FloatingPointError(f"loss became {lv} at step {step}")
+                loss_ema = lv if math.isnan(loss_ema) else 0.95 * loss_ema + 0.05 * lv
+                elapsed = time.perf_counter() - t0
+                rate = samples_per_s(elapsed)
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_ema:.4f}", sps=f"{rate:.1f}")
+                if log is not None and (done % log_every == 0 or done == train_cfg.steps):
+                    log.write(
+                        json.dumps(
+                            {
+                                "step": done,
+                                "epoch": step // steps_per_epoch,
+                                "loss": lv,
+                                "loss_ema": loss_ema,
+                                "lr": opt.param_groups[0]["lr"],
+                                "samples_per_s": rate,
+                                "elapsed_s": elapsed,
+                                "stalled_s": stalls.stalled_s,
+                            }
+                        )
+                        + "\n"
                     )
-                    + "\n"
-                )
-                log.flush()
-            if done % train_cfg.checkpoint_every == 0:
-                checkpoint(done)
-            if has_val and done % steps_per_epoch == 0 and done < train_cfg.steps:
-                at = functools.partial(log_val, done, step // steps_per_epoch)
-                scores = on_first_process(at, rank, world, device, "the validation")
-                val_at = (done, scores)
-                model.train()
-    finally:
-        if batches is not None:
-            batches.close()
-    bar.close()
-    wall = time.perf_counter() - t0
-    checkpoint(done)
-    val = None
-    if has_val:  # once per step: a run stopped at an epoch's end has its score already
-        if val_at[0] == done:
-            val = val_at[1]
-        else:
-            at = functools.partial(log_val, done, done // steps_per_epoch)
-            val = on_first_process(at, rank, world, device, "the validation")
-    if log is not None:
-        done_line = {"done": True, "steps": done, "wall_s": wall, "stalled_s": stalls.stalled_s}
-        log.write(json.dumps(done_line) + "\n")
-        log.close()
-    if world > 1:
-        torch.distributed.barrier()
-    if own_group:  # NCCL warns at exit, and may hang, when a group is left open
-        torch.distributed.destroy_process_group()
-    return TrainResult(
-        out,
-        last,
-        done,
-        wall,
-        samples_per_s(wall),
-        loss_ema,
-        val,
-        stalls.stalled_s,
-    )
+                    log.flush()
+                if done % train_cfg.checkpoint_every == 0:
+                    checkpoint(done)
+                if has_val and done % steps_per_epoch == 0 and done < train_cfg.steps:
+                    at = functools.partial(log_val, done, step // steps_per_epoch)
+                    scores = on_first_process(at, rank, world, device, "the validation")
+                    val_at = (done, scores)
+                    model.train()
+        finally:
+            if batches is not None:
+                batches.close()
+        bar.close()
+        wall = time.perf_counter() - t0
+        checkpoint(done)
+        val = None
+        if has_val:  # once per step: a run stopped at an epoch's end has its score already
+            if val_at[0] == done:
+                val = val_at[1]
+            else:
+                at = functools.partial(log_val, done, done // steps_per_epoch)
+                val = on_first_process(at, rank, world, device, "the validation")
+        if log is not None:
+            done_line = {"done": True, "steps": done, "wall_s": wall, "stalled_s": stalls.stalled_s}
+            log.write(json.dumps(done_line) + "\n")
+            log.close()
+        if world > 1:
+            torch.distributed.barrier()
+        if own_group:  # NCCL warns at exit, and may hang, when a group is left open
+            torch.distributed.destroy_process_group()
+        return TrainResult(
+            out,
+            last,
+            done,
+            wall,
+            samples_per_s(wall),
+            loss_ema,
+            val,
+            stalls.stalled_s,
+        )
+    except BaseException:  # the run failed: its log closed, its own process group destroyed
+        bar.close()
+        if log is not None and not log.closed:
+            log.close()
+        if own_group and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+        raise
 
 
 def _over_time(t0: float, minutes: float, world: int, device: str) -> bool:

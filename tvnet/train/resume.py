@@ -4,6 +4,7 @@ step that broke the weights never overwrites the last good checkpoint."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import warnings
@@ -13,17 +14,24 @@ from typing import Any
 
 import torch
 
-from tvnet.config import CHECKPOINT_CONFIG, RESUME_MAY_CHANGE
+from tvnet.config import CHECKPOINT_CONFIG, RESUME_MAY_CHANGE, TrainConfig
 from tvnet.io import atomic_write_text
 
 
 def check_same_recipe(had: Any, now: dict[str, Any], last: Path) -> None:
     """ValueError when a resume asks for another training recipe than the run started with
     (another --steps moves the poly schedule, another seed the data): only
-    :data:`RESUME_MAY_CHANGE` may differ. A field one of the two does not know is not compared
-    (a checkpoint of another code version)."""
+    :data:`RESUME_MAY_CHANGE` may differ. A field the checkpoint's code did not have yet takes
+    its default, the behaviour that code had (as tools/build_state.py reads it); a field this
+    code does not know is not compared (a checkpoint of a newer version)."""
     if not isinstance(had, dict):
         return
+    defaults = {
+        f.name: f.default
+        for f in dataclasses.fields(TrainConfig)
+        if f.default is not dataclasses.MISSING
+    }
+    had = {**{k: v for k, v in defaults.items() if k in now}, **had}
     diff = sorted(k for k in had.keys() & now.keys()
                   if k not in RESUME_MAY_CHANGE and had[k] != now[k])  # fmt: skip
     if diff:
@@ -67,12 +75,12 @@ def on_first_process(work: Callable[[], Any], rank: int, world: int, device: str
     collective until the group's timeout (a full disk, a damaged val image). ``work``'s
     result on process 0, None on the others; process 0 raises its own error, the others
     say that process 0 failed ``what``."""
-    failed: Exception | None = None
+    failed: BaseException | None = None
     out = None
     if rank == 0:
         try:
             out = work()
-        except Exception as e:  # told to the others first, then raised
+        except BaseException as e:  # told to the others first (Ctrl-C too), then raised
             failed = e
     if world > 1:
         flag = torch.tensor([float(failed is not None)], device=device)
