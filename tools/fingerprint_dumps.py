@@ -36,16 +36,25 @@ from tvnet.eval.rle import encode_rle
 from tvnet.io import atomic_write_json
 
 
-def mismatch(dump: Any, refer: ReferDataset, truth: dict[int, tuple[float, str]]) -> str | None:
+def mismatch(
+    dump: Any,
+    refer: ReferDataset,
+    truth: dict[int, tuple[float, str]],
+    splits: dict[str, dict[int, Any]] | None = None,
+) -> str | None:
     """Why ``dump``'s rows are not ``refer``'s (the first difference found), else None.
     ``truth``: each referent's share of its image and its mask's RLE, filled as masks are
-    read."""
+    read; ``splits``: each split's samples by id, filled as splits are read (both shared by
+    the dumps of one call)."""
     if dump.recorded_dataset_name != refer.name:
         return f"it records dataset {dump.recorded_dataset_name!r}, {refer.name!r} is given"
     split = str(dump.run.get("split") or "")
     if split not in refer.splits():
         return f"its split {split!r} is not one of {refer.splits()}"
-    samples = {s.sample_id: s for s in refer.samples(split)}
+    splits = {} if splits is None else splits
+    if split not in splits:
+        splits[split] = {s.sample_id: s for s in refer.samples(split)}
+    samples = splits[split]
     rows = dump.samples
     if rows.empty:
         return "it holds no rows to check"
@@ -92,13 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     truth: dict[int, tuple[float, str]] = {}
+    splits: dict[str, dict[int, Any]] = {}
     todo, failed = [], []
     for d in dumps:
         if d.data_fingerprint:
             if d.data_fingerprint != fingerprint:
                 failed.append(f"{d.path}: it records another fingerprint than {args.data}'s")
             continue
-        why = mismatch(d, refer, truth)
+        why = mismatch(d, refer, truth, splits)
         if why:
             failed.append(f"{d.path}: {why}")
         else:
