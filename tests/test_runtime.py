@@ -158,6 +158,25 @@ def test_an_edit_to_the_projects_own_forward_code_is_a_new_cache_entry(tmp_path,
     assert runtime.own_code(nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU6())) == []
 
 
+def test_a_fresh_export_runs_from_memory_whatever_happens_to_its_file(cache, monkeypatch):
+    """Another process's cache pruning may delete the file between its write and its load:
+    the export just made runs from its bytes, not from the file (the pruning stands in for
+    that other process)."""
+    from tvnet import runtime
+
+    def pruned_by_someone_else(folder, limit, keep=None):
+        keep.unlink()
+        return [keep]
+
+    monkeypatch.setattr(runtime, "prune_cache", pruned_by_someone_else)
+    net = _net(3)
+    m = OnnxModule(net, [torch.zeros(1, 3, 16, 16)], [{0: "batch"}], "two")
+    assert not m.path.exists()
+    x = torch.rand(2, 3, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(m(x)[1], net(x)[1], rtol=1e-5, atol=1e-5)
+
+
 def test_a_damaged_cache_entry_is_exported_again(cache):
     net = _net(2)
     ex = [torch.zeros(2, 3, 16, 16)]

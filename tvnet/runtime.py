@@ -304,6 +304,7 @@ class OnnxModule:
             else:
                 log.info("exporting %s to ONNX (%s), once per weights", name, self.path)
                 data = _export(module.eval(), example, spec, self.names)
+                source = data  # run from memory: another process may prune the file meanwhile
                 try:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     atomic_write_bytes(self.path, data)
@@ -315,7 +316,6 @@ class OnnxModule:
                         RuntimeWarning,
                         stacklevel=2,
                     )
-                    source = data
             try:
                 self.session = ort.InferenceSession(
                     source, opts, providers=["CPUExecutionProvider"]
