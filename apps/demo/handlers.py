@@ -187,10 +187,10 @@ class Handlers(Redraws):
                 )
 
             pred = answer(neighbour)
-            redone = {}
+            redone, own_pick = {}, None
             if asked is not None and neighbour is None and pred.neighbour is not None:
                 if pred.neighbour.index != asked:  # this variant retrieves another: as chosen
-                    neighbour = asked
+                    neighbour, own_pick = asked, pred.neighbour.index
                     redone = {"retrieved neighbour's answer (set aside)": pred.timings["total"]}
                     pred = answer(asked)
             if prev is None:
@@ -205,6 +205,8 @@ class Handlers(Redraws):
                 candidates, retrieved = prev.candidates, prev.retrieved  # a chosen one: the
             else:  # candidates it was chosen among; or no retrieval at all
                 candidates = retrieved = None
+            if own_pick is not None:  # what this variant retrieved: the one shown is the user's
+                retrieved = own_pick
             shown, drawn = working(raw, pred)  # prev.image stays as it is
             if prev is None:
                 size, scale = (int(raw.shape[1]), int(raw.shape[0])), shown.shape[1] / raw.shape[1]

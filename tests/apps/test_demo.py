@@ -262,6 +262,50 @@ def test_choosing_another_candidate_reruns_with_it(app, example):
     assert f"your chosen neighbour (pool entry {other}) is kept" in chosen["status"]
 
 
+def test_a_variant_that_retrieves_another_neighbour_answers_with_the_users(
+    tiny_synthref, tmp_path, example
+):
+    """The retrieval's pick chosen again, then a variant whose retrieval picks another entry
+    (here `res` keeping the text search's first candidate, k_text 1, where `full` re-ranks 20
+    by image): its answer uses the entry the user chose and says it was chosen (this
+    variant's own pick marked ★ in the list the choice was made from), and the answer it
+    retrieved is set aside and counted in the latency."""
+    from gradio_client import Client
+
+    from tvnet.checkpoint import save_checkpoint
+    from tvnet.data.tokenize import Vocab
+
+    ckpts = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"])
+    vocab = Vocab.build(s.sentence for s in tiny_synthref["refer"].samples("train"))
+    torch.manual_seed(0)
+    res = tvnet.build_model("cpu", "res", vocab=vocab, pretrained=False,
+                            **{**TINY_MODEL, "retrieval_k_text": 1})  # fmt: skip
+    save_checkpoint(res, ckpts / "res")
+    demo = layout.build_demo(ckpts / "full", tiny_synthref["pool"], device="cpu",
+                             pool_images=tiny_synthref["data"] / "images")  # fmt: skip
+    url = layout.launch(demo, port=free_port(), block=False)
+    try:
+        client = Client(url, verbose=False)
+        first = named(segment(client, *example))
+        a = first["candidate"]["value"]  # full's retrieved entry
+        kept = named(client.predict(a, variant="res", api_name="/choose_neighbour"))
+        alone = named(segment(Client(url, verbose=False), *example, variant="res"))
+    finally:
+        demo.close()
+    assert alone["summary"]["neighbour"]["pool_index"] != a  # res alone retrieves another
+    assert kept["summary"]["variant"] == "res"
+    assert kept["summary"]["neighbour"]["pool_index"] == a
+    assert "retrieved neighbour's answer (set aside)" in kept["latency"]
+    assert "set aside" in json.dumps(kept["summary"]["timings_ms"])
+    picks = {r[-1]: r[0] for r in kept["candidates"]["data"]}
+    assert len(picks) == len(first["candidates"]["data"]) > 1  # the list a was chosen from
+    b = alone["summary"]["neighbour"]["pool_index"]
+    # the one shown is the user's choice, not this variant's retrieval: said so everywhere
+    assert kept["summary"]["neighbour"]["retrieved"] is False
+    assert "chosen by you" in kept["neighbour_caption"] and "chosen by you" in kept["status"]
+    assert picks[a] == "▶ shown" and picks.get(b, "★ retrieved") == "★ retrieved"
+
+
 def test_baseline_variant_has_no_neighbour_and_says_the_mask_is_empty(app, example):
     o = named(segment(app["client"], *example, variant="baseline"))
     assert o["summary"]["variant"] == "baseline"
