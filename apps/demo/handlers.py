@@ -69,7 +69,7 @@ class Handlers(Redraws):
     def outputs(self, r: Result, key: str, level: int, show_gates: bool) -> list:
         t = time.perf_counter()
         pred, nb = r.pred, r.pred.neighbour
-        forced = nb is not None and nb.index != r.retrieved
+        forced = nb is not None and nb.index != r.retrieval_pick
         att, att_caption = self.attention(r, level)
         a2, a2_caption = maps.a2(r, self.files)
         prob, prob_caption = maps.probability(r, self.files)
@@ -205,8 +205,6 @@ class Handlers(Redraws):
                 candidates, retrieved = prev.candidates, prev.retrieved  # a chosen one: the
             else:  # candidates it was chosen among; or no retrieval at all
                 candidates = retrieved = None
-            if own_pick is not None:  # what this variant retrieved: the one shown is the user's
-                retrieved = own_pick
             shown, drawn = working(raw, pred)  # prev.image stays as it is
             if prev is None:
                 size, scale = (int(raw.shape[1]), int(raw.shape[0])), shown.shape[1] / raw.shape[1]
@@ -228,6 +226,7 @@ class Handlers(Redraws):
                 source=source,
                 chosen=neighbour,
                 upload_notes=upload_notes,
+                own_pick=own_pick,  # what this variant retrieved: the one shown is the user's
             )
             r.extra_ms.update(read_ms)
             r.extra_ms.update(redone)  # the total counts the answer set aside too

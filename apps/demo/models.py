@@ -273,6 +273,16 @@ class Result:
     # what reading the upload itself noted ("image downscaled from …"): said again by the
     # answers that reuse its working copy (variant, mirror and neighbour switches)
     upload_notes: tuple[str, ...] = ()
+    # this variant's own retrieval where it differs from ``retrieved``, the pick behind
+    # ``candidates`` (the user's re-chosen neighbour was answered instead): what the marks,
+    # the status and the JSON call retrieved; the choices keep comparing with ``retrieved``
+    own_pick: int | None = None
+
+    @property
+    def retrieval_pick(self) -> int | None:
+        """The entry this answer's variant retrieved, as shown to the user."""
+        return self.retrieved if self.own_pick is None else self.own_pick
+
     # the attention level and the gates' box it was last drawn with: an answer redraws either
     # only when the control changed while it ran (the page sends the controls' values as the
     # call starts), and a change to what is shown draws nothing again

@@ -42,7 +42,7 @@ def result_summary(r: Result) -> dict[str, Any]:
             "image_id": nb.image_id,
             "sample_id": nb.sample_id,
             "sentence": nb.sentence,
-            "retrieved": nb.index == r.retrieved,
+            "retrieved": nb.index == r.retrieval_pick,
         },
         "neighbour_influence": None
         if inf is None
@@ -279,11 +279,11 @@ def candidates_table(r: Result) -> pd.DataFrame:
     c = r.candidates
     if c is None or c.empty or r.pred.neighbour is None:
         return EMPTY_TABLE
-    shown = r.pred.neighbour.index
+    shown, ours = r.pred.neighbour.index, r.retrieval_pick
 
     def pick(i: int) -> str:
-        tags = (["★ retrieved"] if i == r.retrieved else []) + (
-            ["▶ shown"] if i == shown and i != r.retrieved else []
+        tags = (["★ retrieved"] if i == ours else []) + (
+            ["▶ shown"] if i == shown and i != ours else []
         )
         return " ".join(tags)
 
@@ -312,7 +312,7 @@ def candidate_choices(r: Result) -> list[tuple[str, int]]:
         (
             f"#{int(row['rank'])} “{row['sentence']}” — text {row['text_score']:.2f}, "
             f"image {row['image_score']:.2f}"
-            + (" ★ retrieved" if int(row["index"]) == r.retrieved else ""),
+            + (" ★ retrieved" if int(row["index"]) == r.retrieval_pick else ""),
             int(row["index"]),
         )
         for _, row in c.iterrows()

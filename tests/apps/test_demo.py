@@ -289,6 +289,8 @@ def test_a_variant_that_retrieves_another_neighbour_answers_with_the_users(
         first = named(segment(client, *example))
         a = first["candidate"]["value"]  # full's retrieved entry
         kept = named(client.predict(a, variant="res", api_name="/choose_neighbour"))
+        # and back: full retrieves that entry itself, so it is the retrieved one again
+        back = named(client.predict(a, variant="full", api_name="/choose_neighbour"))
         alone = named(segment(Client(url, verbose=False), *example, variant="res"))
     finally:
         demo.close()
@@ -304,6 +306,9 @@ def test_a_variant_that_retrieves_another_neighbour_answers_with_the_users(
     assert kept["summary"]["neighbour"]["retrieved"] is False
     assert "chosen by you" in kept["neighbour_caption"] and "chosen by you" in kept["status"]
     assert picks[a] == "▶ shown" and picks.get(b, "★ retrieved") == "★ retrieved"
+    assert back["summary"]["neighbour"] == {**first["summary"]["neighbour"], "retrieved": True}
+    assert "(retrieved)" in back["neighbour_caption"] and "chosen by you" not in back["status"]
+    assert {r[-1]: r[0] for r in back["candidates"]["data"]}[a] == "★ retrieved"
 
 
 def test_baseline_variant_has_no_neighbour_and_says_the_mask_is_empty(app, example):

@@ -137,214 +137,220 @@ def train(
     own_group = world > 1 and not torch.distributed.is_initialized()
     if own_group:  # destroyed at the end (a caller's own group is left to the caller)
         torch.distributed.init_process_group("nccl" if device.startswith("cuda") else "gloo")
-    if train_cfg.batch_size % world:
-        raise ValueError(
-            f"global batch {train_cfg.batch_size} does not split over {world} processes"
-        )
-    local_bs = train_cfg.batch_size // world
-    out = Path(out_dir)
-    last = out / LAST
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file: name the run's folder")
-    if (out / SAMPLES_FILE).is_file():  # its run.json would be replaced by the run's
-        raise ValueError(f"{out} holds an evaluation dump: give the run a folder of its own")
-    restore_set_aside(out, last, resume, rank, world)
-    resuming = resume and (last / CHECKPOINT_CONFIG).is_file()
-    if not resume and (last / CHECKPOINT_CONFIG).is_file():  # its log and checkpoint stay its own
-        raise ValueError(
-            f"{out} holds a run already (checkpoint {last}): --resume continues it; to start "
-            "over, remove that folder or give another --out"
-        )
-    model = init_record = None
-    torch.manual_seed(train_cfg.seed)  # before --init too: what it grows starts seeded
-    # the config.json of the checkpoint resumed, read once
-    resumed: dict[str, Any] = read_checkpoint_config(last) if resuming else {}
-    if resuming:  # its weights, and where they started: the checkpoint's record, not --init
-        init_record = warmstart.checkpoint_init(last, resumed)
-    elif init is not None:  # checked before OUT is made: a bad checkpoint leaves nothing behind
-        init_record = warmstart.init_record(init, model_cfg.variant, model_cfg.visual_adapter)
-        # the weights of the init checkpoint (a glove_lstm model's word vocabulary too, words
-        # it has not seen read as <unk>); its model config must be the requested one, or a
-        # smaller variant of it, which grows (tvnet.model.grow), or lack only the requested
-        # visual adapter, which is added as the identity; optimiser and step start anew
-        model = warmstart.load_init(init, model_cfg, device)
-    refer = open_refer(data_dir)  # before OUT is made: a wrong --data leaves nothing behind
-    out.mkdir(parents=True, exist_ok=True)
-    start_step = 0
-    if resuming:
-        model = load_checkpoint(last, expect=model_cfg, device=device)
-    elif model is None:
-        vocab = dataset_vocab(model_cfg, (s.sentence for s in refer.samples("train")))
-        model = build_model(model_cfg, vocab=vocab).to(device)
-    needs_nb = model.uses_retrieval
-    train_table = SplitTable.for_model(refer, "train", model, pool_dir)
-    nb_digest = _neighbours_digest(pool_dir, refer.name) if needs_nb else None
-    fingerprint = refer.fingerprint()
-    if resuming:
-        check_same_recipe(resumed.get("train"), train_cfg.to_dict(), last)
-        check_same_data(resumed.get("data"), refer.name, len(train_table), out, fingerprint)
-        had = resumed.get("neighbours")
-        if had and had != nb_digest:
-            raise ValueError(
-                f"the training neighbour table in {pool_dir} changed since {out} was started "
-                f"(sha256 {had}…, now {nb_digest}…): the pool was rebuilt, and resuming would "
-                "mix two pools' neighbours; start a new run (another --out)"
-            )
-    has_val = "val" in refer.splits() and val_samples > 0
-    val_table = SplitTable.for_model(refer, "val", model, pool_dir) if has_val else None
-    cache = None
-    if train_cfg.cache_features and model_cfg.freeze_backbone:
-        root = Path(cache_dir) if cache_dir else out.parent / ".feature-cache"
-        cache = FeatureCache(
-            root,
-            model.backbone,
-            refer,
-            model_cfg.input_size,
-            model_cfg.output_stride,
-            device=device,
-            progress=progress and rank == 0,
-            amp=train_cfg.amp,  # the precision of the forward that reads them
-        )
-        cache.ensure("train")
-        if has_val:
-            cache.ensure("val")
-    train_words: list[str] = []  # a word-piece model's training words (lexicon, word swaps)
-    if model_cfg.text_encoder == "hf_tokens":
-        from tvnet.data.model_words import training_words
-
-        train_words = training_words(s.sentence for s in train_table.samples)
-    started: dict[str, Any] = {}  # the run's record, when resuming it
-    if resuming and (out / "run.json").is_file():
-        started = read_json(out / "run.json", "the run's record")  # damaged: named
-        if not isinstance(started, dict):
-            raise ValueError(f"the run's record {out / 'run.json'} is damaged: not an object")
-    augment, records = expression_swaps(train_cfg, train_words, refer.name, started, out)
-    loader = BatchLoader(
-        refer,
-        train_table,
-        model_cfg.input_size,
-        needs_nb,
-        cache,
-        device,
-        augment=augment,
-        vocab=model.vocab,
-        max_tokens=model_cfg.max_tokens,
-        widen=False,  # cached fp16 features are widened in this thread, before the step
-    )
-
-    if train_cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    opt = make_optimizer(model, train_cfg)
-    scaler = grad_scaler(device, train_cfg.amp)  # fp16 autocast only; saved with the optimiser
-    if resuming:
-        start_step = load_optimizer(opt, last, resumed.get("step"), scaler)
-    net = model
-    if world > 1:
-        net = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[torch.device(device).index] if device.startswith("cuda") else None
-        )
-    order = _Order(len(train_table), train_cfg.seed)
-
-    run_record = {
-        "model": model_cfg.to_dict(),
-        "train": train_cfg.to_dict(),
-        "data": {
-            "name": refer.name,
-            "data_dir": str(Path(data_dir).resolve()),
-            "train_samples": len(train_table),
-            "fingerprint": fingerprint,  # the refs file's: another seed's data has this name
-        },
-        "pool": str(pool_dir) if pool_dir else None,
-        "neighbours": nb_digest,  # the training split's neighbour table (retrieval variants)
-        **records,  # size and digest of the word-swap table and of the colour names
-        "init": init_record,
-        "world_size": world,
-        "device": device,
-        "code_version": __version__,
-    }
-    if rank == 0:
-        atomic_write_json(out / "run.json", run_record)
-    if rank == 0:  # every step logged once: what came after the checkpoint is trained again
-        log_up_to(out / TRAINING_LOG, start_step)  # (all of it when starting over)
-    log = open(out / TRAINING_LOG, "a") if rank == 0 else None
-
-    # a word-piece model's training words, for the Predictor's lexicon
-    known = {"known_words": train_words} if model_cfg.text_encoder == "hf_tokens" else {}
-    # how long it trained and where, over resumed runs (tvnet/record.py)
-    earlier_time = resumed.get("training_time")
-    this_machine = record.machine(device, train_cfg.amp, world)
-
-    def checkpoint(step: int) -> None:
-        # a finite loss may come with non-finite gradients; every process checks, so that all
-        # stop together
-        check_finite(model, step, last, world, device)
-        on_first_process(lambda: _save(step), rank, world, device, "writing the checkpoint")
-
-    def _save(step: int) -> None:
-        save_checkpoint(
-            model,
-            last,
-            extra={
-                "train": train_cfg.to_dict(),
-                "data": run_record["data"],
-                "step": step,
-                "init": run_record["init"],  # where the weights started (None: from scratch)
-                "neighbours": nb_digest,
-                # the log's smoothed loss goes on from here on a resume
-                "loss_ema": None if math.isnan(loss_ema) else loss_ema,
-                **known,
-                "training_time": record.training_time(
-                    earlier_time,
-                    {
-                        "from_step": start_step,
-                        "to_step": step,
-                        "wall_s": time.perf_counter() - t0,
-                        "stalled_s": stalls.stalled_s,
-                        "batch_size": train_cfg.batch_size,
-                        **this_machine,
-                    },
-                ),
-            },
-            write_more=lambda folder: save_optimizer(opt, folder, step, scaler),  # one folder
-        )
-
-    def log_val(step: int, epoch: int):
-        return _log_val(
-            model, refer, val_table, cache, device, train_cfg, val_samples, log, step, epoch
-        )
-
-    val_at: tuple[int, Any] = (-1, None)  # the last validation: its step and scores
-    t0 = time.perf_counter()
-    stalls = record.StallClock()  # time suspended (SIGSTOP, a breakpoint) is not training
-    steps_per_epoch = max(1, math.ceil(len(train_table) / train_cfg.batch_size))
-    had_ema = resumed.get("loss_ema")
-    loss_ema = float(had_ema) if isinstance(had_ema, (int, float)) else float("nan")
-    done = start_step
-
-    def samples_per_s(seconds: float) -> float:
-        """This run's samples per second over ``seconds`` of it, less the time suspended."""
-        return (done - start_step) * train_cfg.batch_size / max(seconds - stalls.stalled_s, 1e-9)
-
-    bar = tqdm(
-        total=train_cfg.steps,
-        initial=start_step,
-        desc=f"train {model_cfg.variant}",
-        disable=not progress or rank != 0,
-        unit="step",
-    )
-    model.train()
-
-    def make_batch(step: int) -> tuple[dict[str, object], torch.Tensor]:
-        """The step's batch: a function of the step alone (order, augmentation seed), this
-        process's slice of it rewritten as in the whole batch (any number of processes)."""
-        idx = order.batch(step, train_cfg.batch_size)
-        part = (rank * local_bs, (rank + 1) * local_bs)
-        inputs = loader.inputs(idx, seed=(train_cfg.seed, step), part=part)
-        return inputs, loader.masks(idx[part[0] : part[1]])
-
-    # the next batch is made while this one trains (tvnet.loader.batches.Prefetcher)
-    batches = Prefetcher(make_batch, start_step, train_cfg.steps) if prefetch else None
+    log = bar = None  # closed, with the group this call made, if the run fails
     try:
+        if train_cfg.batch_size % world:
+            raise ValueError(
+                f"global batch {train_cfg.batch_size} does not split over {world} processes"
+            )
+        local_bs = train_cfg.batch_size // world
+        out = Path(out_dir)
+        last = out / LAST
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} is a file: name the run's folder")
+        if (out / SAMPLES_FILE).is_file():  # its run.json would be replaced by the run's
+            raise ValueError(f"{out} holds an evaluation dump: give the run a folder of its own")
+        restore_set_aside(out, last, resume, rank, world)
+        resuming = resume and (last / CHECKPOINT_CONFIG).is_file()
+        if (
+            not resume and (last / CHECKPOINT_CONFIG).is_file()
+        ):  # its log and checkpoint stay its own
+            raise ValueError(
+                f"{out} holds a run already (checkpoint {last}): --resume continues it; to start "
+                "over, remove that folder or give another --out"
+            )
+        model = init_record = None
+        torch.manual_seed(train_cfg.seed)  # before --init too: what it grows starts seeded
+        # the config.json of the checkpoint resumed, read once
+        resumed: dict[str, Any] = read_checkpoint_config(last) if resuming else {}
+        if resuming:  # its weights, and where they started: the checkpoint's record, not --init
+            init_record = warmstart.checkpoint_init(last, resumed)
+        elif init is not None:  # checked before OUT is made: a bad checkpoint leaves nothing behind
+            init_record = warmstart.init_record(init, model_cfg.variant, model_cfg.visual_adapter)
+            # the weights of the init checkpoint (a glove_lstm model's word vocabulary too, words
+            # it has not seen read as <unk>); its model config must be the requested one, or a
+            # smaller variant of it, which grows (tvnet.model.grow), or lack only the requested
+            # visual adapter, which is added as the identity; optimiser and step start anew
+            model = warmstart.load_init(init, model_cfg, device)
+        refer = open_refer(data_dir)  # before OUT is made: a wrong --data leaves nothing behind
+        out.mkdir(parents=True, exist_ok=True)
+        start_step = 0
+        if resuming:
+            model = load_checkpoint(last, expect=model_cfg, device=device)
+        elif model is None:
+            vocab = dataset_vocab(model_cfg, (s.sentence for s in refer.samples("train")))
+            model = build_model(model_cfg, vocab=vocab).to(device)
+        needs_nb = model.uses_retrieval
+        train_table = SplitTable.for_model(refer, "train", model, pool_dir)
+        nb_digest = _neighbours_digest(pool_dir, refer.name) if needs_nb else None
+        fingerprint = refer.fingerprint()
+        if resuming:
+            check_same_recipe(resumed.get("train"), train_cfg.to_dict(), last)
+            check_same_data(resumed.get("data"), refer.name, len(train_table), out, fingerprint)
+            had = resumed.get("neighbours")
+            if had and had != nb_digest:
+                raise ValueError(
+                    f"the training neighbour table in {pool_dir} changed since {out} was started "
+                    f"(sha256 {had}…, now {nb_digest}…): the pool was rebuilt, and resuming would "
+                    "mix two pools' neighbours; start a new run (another --out)"
+                )
+        has_val = "val" in refer.splits() and val_samples > 0
+        val_table = SplitTable.for_model(refer, "val", model, pool_dir) if has_val else None
+        cache = None
+        if train_cfg.cache_features and model_cfg.freeze_backbone:
+            root = Path(cache_dir) if cache_dir else out.parent / ".feature-cache"
+            cache = FeatureCache(
+                root,
+                model.backbone,
+                refer,
+                model_cfg.input_size,
+                model_cfg.output_stride,
+                device=device,
+                progress=progress and rank == 0,
+                amp=train_cfg.amp,  # the precision of the forward that reads them
+            )
+            cache.ensure("train")
+            if has_val:
+                cache.ensure("val")
+        train_words: list[str] = []  # a word-piece model's training words (lexicon, word swaps)
+        if model_cfg.text_encoder == "hf_tokens":
+            from tvnet.data.model_words import training_words
+
+            train_words = training_words(s.sentence for s in train_table.samples)
+        started: dict[str, Any] = {}  # the run's record, when resuming it
+        if resuming and (out / "run.json").is_file():
+            started = read_json(out / "run.json", "the run's record")  # damaged: named
+            if not isinstance(started, dict):
+                raise ValueError(f"the run's record {out / 'run.json'} is damaged: not an object")
+        augment, records = expression_swaps(train_cfg, train_words, refer.name, started, out)
+        loader = BatchLoader(
+            refer,
+            train_table,
+            model_cfg.input_size,
+            needs_nb,
+            cache,
+            device,
+            augment=augment,
+            vocab=model.vocab,
+            max_tokens=model_cfg.max_tokens,
+            widen=False,  # cached fp16 features are widened in this thread, before the step
+        )
+
+        if train_cfg.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        opt = make_optimizer(model, train_cfg)
+        scaler = grad_scaler(device, train_cfg.amp)  # fp16 autocast only; saved with the optimiser
+        if resuming:
+            start_step = load_optimizer(opt, last, resumed.get("step"), scaler)
+        net = model
+        if world > 1:
+            net = torch.nn.parallel.DistributedDataParallel(
+                model,
+                device_ids=[torch.device(device).index] if device.startswith("cuda") else None,
+            )
+        order = _Order(len(train_table), train_cfg.seed)
+
+        run_record = {
+            "model": model_cfg.to_dict(),
+            "train": train_cfg.to_dict(),
+            "data": {
+                "name": refer.name,
+                "data_dir": str(Path(data_dir).resolve()),
+                "train_samples": len(train_table),
+                "fingerprint": fingerprint,  # the refs file's: another seed's data has this name
+            },
+            "pool": str(pool_dir) if pool_dir else None,
+            "neighbours": nb_digest,  # the training split's neighbour table (retrieval variants)
+            **records,  # size and digest of the word-swap table and of the colour names
+            "init": init_record,
+            "world_size": world,
+            "device": device,
+            "code_version": __version__,
+        }
+        if rank == 0:
+            atomic_write_json(out / "run.json", run_record)
+        if rank == 0:  # every step logged once: what came after the checkpoint is trained again
+            log_up_to(out / TRAINING_LOG, start_step)  # (all of it when starting over)
+        log = open(out / TRAINING_LOG, "a") if rank == 0 else None
+
+        # a word-piece model's training words, for the Predictor's lexicon
+        known = {"known_words": train_words} if model_cfg.text_encoder == "hf_tokens" else {}
+        # how long it trained and where, over resumed runs (tvnet/record.py)
+        earlier_time = resumed.get("training_time")
+        this_machine = record.machine(device, train_cfg.amp, world)
+
+        def checkpoint(step: int) -> None:
+            # a finite loss may come with non-finite gradients; every process checks, so that all
+            # stop together
+            check_finite(model, step, last, world, device)
+            on_first_process(lambda: _save(step), rank, world, device, "writing the checkpoint")
+
+        def _save(step: int) -> None:
+            save_checkpoint(
+                model,
+                last,
+                extra={
+                    "train": train_cfg.to_dict(),
+                    "data": run_record["data"],
+                    "step": step,
+                    "init": run_record["init"],  # where the weights started (None: from scratch)
+                    "neighbours": nb_digest,
+                    # the log's smoothed loss goes on from here on a resume
+                    "loss_ema": None if math.isnan(loss_ema) else loss_ema,
+                    **known,
+                    "training_time": record.training_time(
+                        earlier_time,
+                        {
+                            "from_step": start_step,
+                            "to_step": step,
+                            "wall_s": time.perf_counter() - t0,
+                            "stalled_s": stalls.stalled_s,
+                            "batch_size": train_cfg.batch_size,
+                            **this_machine,
+                        },
+                    ),
+                },
+                write_more=lambda folder: save_optimizer(opt, folder, step, scaler),  # one folder
+            )
+
+        def log_val(step: int, epoch: int):
+            return _log_val(
+                model, refer, val_table, cache, device, train_cfg, val_samples, log, step, epoch
+            )
+
+        val_at: tuple[int, Any] = (-1, None)  # the last validation: its step and scores
+        t0 = time.perf_counter()
+        stalls = record.StallClock()  # time suspended (SIGSTOP, a breakpoint) is not training
+        steps_per_epoch = max(1, math.ceil(len(train_table) / train_cfg.batch_size))
+        had_ema = resumed.get("loss_ema")
+        loss_ema = float(had_ema) if isinstance(had_ema, (int, float)) else float("nan")
+        done = start_step
+
+        def samples_per_s(seconds: float) -> float:
+            """This run's samples per second over ``seconds`` of it, less the time suspended."""
+            return (
+                (done - start_step) * train_cfg.batch_size / max(seconds - stalls.stalled_s, 1e-9)
+            )
+
+        bar = tqdm(
+            total=train_cfg.steps,
+            initial=start_step,
+            desc=f"train {model_cfg.variant}",
+            disable=not progress or rank != 0,
+            unit="step",
+        )
+        model.train()
+
+        def make_batch(step: int) -> tuple[dict[str, object], torch.Tensor]:
+            """The step's batch: a function of the step alone (order, augmentation seed), this
+            process's slice of it rewritten as in the whole batch (any number of processes)."""
+            idx = order.batch(step, train_cfg.batch_size)
+            part = (rank * local_bs, (rank + 1) * local_bs)
+            inputs = loader.inputs(idx, seed=(train_cfg.seed, step), part=part)
+            return inputs, loader.masks(idx[part[0] : part[1]])
+
+        # the next batch is made while this one trains (tvnet.loader.batches.Prefetcher)
+        batches = Prefetcher(make_batch, start_step, train_cfg.steps) if prefetch else None
         try:
             for step in range(start_step, train_cfg.steps):
                 if train_cfg.max_minutes and _over_time(t0, train_cfg.max_minutes, world, device):
@@ -434,7 +440,8 @@ def train(
             stalls.stalled_s,
         )
     except BaseException:  # the run failed: its log closed, its own process group destroyed
-        bar.close()
+        if bar is not None:
+            bar.close()
         if log is not None and not log.closed:
             log.close()
         if own_group and torch.distributed.is_initialized():
