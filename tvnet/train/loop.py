@@ -37,6 +37,7 @@ from tvnet.model.head import training_loss
 from tvnet.train.augment import expression_swaps
 from tvnet.train.optim import load_optimizer, make_optimizer, poly_lr, save_optimizer
 from tvnet.train.resume import (
+    any_process,
     check_finite,
     check_same_data,
     check_same_recipe,
@@ -452,12 +453,7 @@ def train(
 def _over_time(t0: float, minutes: float, world: int, device: str) -> bool:
     """Whether the wall-clock budget is spent, as every process agrees: each has its own
     clock, and one that stopped alone would wait in a collective the others never reach."""
-    over = time.perf_counter() - t0 > 60 * minutes
-    if world > 1:
-        flag = torch.tensor([float(over)], device=device)
-        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
-        over = bool(flag.item())
-    return over
+    return any_process(time.perf_counter() - t0 > 60 * minutes, world, device)
 
 
 def _neighbours_digest(pool_dir, dataset: str) -> str:

@@ -43,6 +43,16 @@ def check_same_recipe(had: Any, now: dict[str, Any], last: Path) -> None:
         )
 
 
+def any_process(flag: bool, world: int, device: str) -> bool:
+    """Whether ``flag`` holds on any process of a torchrun group (an all-reduced MAX; ``flag``
+    itself without one): how the processes agree to stop together."""
+    if world > 1:
+        t = torch.tensor([float(flag)], device=device)
+        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+        flag = bool(t.item())
+    return flag
+
+
 def check_finite(
     model: torch.nn.Module, step: int, last: Path, world: int = 1, device: str = "cpu"
 ) -> None:
@@ -52,12 +62,8 @@ def check_finite(
     process calls it and all raise together: one that stopped alone would leave the others
     waiting in the next step's gradient all-reduce until the group's timeout."""
     bad = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
-    anywhere = bool(bad)
-    if world > 1:  # DDP keeps the weights equal on every process; agree rather than assume it
-        flag = torch.tensor([float(anywhere)], device=device)
-        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
-        anywhere = bool(flag.item())
-    if anywhere:
+    # DDP keeps the weights equal on every process; agree rather than assume it
+    if any_process(bool(bad), world, device):
         where = (
             f"({', '.join(bad[:3])}{' …' if len(bad) > 3 else ''})"
             if bad
@@ -82,11 +88,8 @@ def on_first_process(work: Callable[[], Any], rank: int, world: int, device: str
             out = work()
         except BaseException as e:  # told to the others first (Ctrl-C too), then raised
             failed = e
-    if world > 1:
-        flag = torch.tensor([float(failed is not None)], device=device)
-        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
-        if flag.item() and failed is None:
-            raise RuntimeError(f"process 0 failed {what}; its error says why")
+    if any_process(failed is not None, world, device) and failed is None:
+        raise RuntimeError(f"process 0 failed {what}; its error says why")
     if failed is not None:
         raise failed
     return out
