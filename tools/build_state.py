@@ -142,9 +142,8 @@ def check_trained(argv: list[str]) -> int:
     if have_m != mcfg:
         diff = sorted(k for k, v in mcfg.to_dict().items() if have_m.to_dict().get(k) != v)
         return _say(CONFLICT, f"{out} holds another model (fields {diff}); move it aside")
-    # read as tvnet reads a recorded config: a field the run's code did not have yet takes its
-    # default, the behaviour that code had
-    have_t = TrainConfig.from_dict(dict(meta.get("train") or {})).to_dict()
+    # read as `tvnet train --resume` reads a recorded recipe (TrainConfig.as_recorded)
+    have_t = TrainConfig.as_recorded(dict(meta.get("train") or {}))
     want_t = tcfg.to_dict()
     diff = sorted(k for k in want_t if k not in RUN_ONLY_FIELDS and have_t.get(k) != want_t[k])
     if diff:

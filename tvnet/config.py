@@ -222,13 +222,18 @@ class TrainConfig:
     # WordNet relative that the lexicon reads back as it (tvnet/data/word_swaps.py;
     # hf_tokens models only, like colour_swap). 0 = off
     word_swap: float = 0.0
+    # probability of training a sample on its mirror image: the query flipped left to right
+    # (with a feature cache: its cached features flipped, an approximation, docs/design.md
+    # §6, "Mirror training"), its mask too, and the expression's horizontal words swapped
+    # (tvnet/data/mirror.py); the retrieved neighbour is read as it is. 0 = off
+    mirror: float = 0.0
 
     def __post_init__(self) -> None:
         if self.weight_decay_mode not in ("decoupled", "l2"):
             raise ValueError(
                 f"weight_decay_mode must be 'decoupled' or 'l2', got {self.weight_decay_mode!r}"
             )
-        for name in ("colour_swap", "word_swap"):
+        for name in ("colour_swap", "word_swap", "mirror"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         v = self.colour_swap_names
@@ -265,6 +270,15 @@ class TrainConfig:
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         d = known_fields(cls, d)
         return cls(**d)
+
+    @classmethod
+    def as_recorded(cls, d: dict[str, Any]) -> dict[str, Any]:
+        """A run's recorded recipe as this code reads it, to compare with another: a field
+        the recording code did not have yet takes its default, the behaviour that code had;
+        a field this code does not know (a newer version's) is left out, not compared.
+        ``tvnet train --resume`` and tools/build_state.py both read records so."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls.from_dict({k: v for k, v in d.items() if k in names}).to_dict()
 
 
 def _paper(variant: str = "full") -> ModelConfig:

@@ -129,9 +129,8 @@ def test_input_resolution_protocol_is_labelled(tiny_synthref, model, tmp_path):
 
 
 def test_mirror_averaged_answers_are_scored_and_labelled(tiny_synthref, model, tmp_path):
-    from tvnet.data.mirror import mirrored
+    from tvnet.data.mirror import flip_content, mirrored
     from tvnet.data.transforms import Letterbox
-    from tvnet.eval.evaluator import flip_content
     from tvnet.loader.batches import BatchLoader
 
     refer = tiny_synthref["refer"]

@@ -229,3 +229,71 @@ def test_prefetcher_gives_each_step_its_own_batch() -> None:
         assert pf.get(2) == 20  # another step than the one made ahead: made in the caller
         assert [t for s, t in made if s == 2][-1] == threading.current_thread().name
         assert pf.get(3) == 30
+
+
+def test_mirrored_samples_read_the_flipped_image_mask_and_swapped_words(
+    refer: ReferDataset,
+) -> None:
+    """``train.mirror``: a flipped sample reads its letterboxed image with the content
+    flipped (as the flipped image letterboxed, up to the resize's rounding), its mask flipped
+    alike and the expression with left and right swapped; its neighbour as it is. The draws
+    follow the seed in a stream of their own: the expression rewrites do not move."""
+    from tvnet.data.mirror import mirrored
+
+    vocab = Vocab.build([s.sentence for s in refer.samples("train")] + ["left right"])
+    nb = _neighbours(refer, "val")
+    table = SplitTable.build(refer, "val", vocab, max_tokens=24, neighbours=nb)
+    loader = BatchLoader(refer, table, 64, True, None, vocab=vocab, max_tokens=24, mirror=0.5)
+    idx = [0, 1, 2, 3]
+    flips = np.array([True, False, True, False])
+    plain, m = loader.inputs(idx), loader.inputs(idx, flips=flips)
+    assert torch.equal(plain["ref_image"], m["ref_image"])  # the neighbour is not flipped
+    masks, mmasks = loader.masks(idx), loader.masks(idx, flips)
+    samples = refer.samples("val")
+    for b, i in enumerate(idx):
+        s = samples[i]
+        if not flips[b]:
+            assert torch.equal(m["image"][b], plain["image"][b])
+            assert torch.equal(m["tokens"][b], plain["tokens"][b])
+            assert torch.equal(mmasks[b], masks[b])
+            continue
+        image = refer.load_image(s.image_id)
+        want = to_tensor(letterbox(np.ascontiguousarray(image[:, ::-1]), 64)[0])
+        assert (m["image"][b] - want).abs().max() <= 2 / 255  # PIL's resize rounds per side
+        flipped = letterbox_mask(np.ascontiguousarray(refer.mask(s.ref_id)[:, ::-1]), 64)
+        assert (mmasks[b, 0].numpy() > 0).tolist() == flipped.tolist()
+        tokens, n = vocab.encode(mirrored(s.sentence), 24)
+        assert m["tokens"][b].tolist() == tokens.tolist() and int(m["lengths"][b]) == n
+    # a part of the batch (one torchrun process) reads what the whole batch has there
+    part = loader.inputs(idx, part=(2, 4), flips=flips)
+    assert torch.equal(part["image"], m["image"][2:]) and torch.equal(
+        part["tokens"], m["tokens"][2:]
+    )
+    # the draws: reproducible, about half, and other for another step
+    draws = np.stack([loader.flips(8, (0, step)) for step in range(200)])
+    assert np.array_equal(draws, np.stack([loader.flips(8, (0, s)) for s in range(200)]))
+    assert 0.45 < draws.mean() < 0.55 and len({d.tobytes() for d in draws}) > 100
+    assert not loader.flips(8, None).any()
+    assert not BatchLoader(refer, table, 64, True, None, vocab=vocab).flips(8, (0, 1)).any()
+    assert BatchLoader(refer, table, 64, True, None, vocab=vocab, mirror=1.0).flips(8, (0, 1)).all()
+
+    def tag(sentence: str, rng: np.random.Generator) -> str:
+        return sentence + (" left" if rng.random() < 0.5 else " right")
+
+    args = (refer, table, 64, True, None)
+    a = BatchLoader(*args, augment=tag, vocab=vocab, max_tokens=24)
+    b_ = BatchLoader(*args, augment=tag, vocab=vocab, max_tokens=24, mirror=0.5)
+    kept = 0
+    for step in range(20):
+        seed = (3, step)
+        f = b_.flips(4, seed)
+        ta, tb = a.inputs(idx, seed=seed)["tokens"], b_.inputs(idx, seed=seed, flips=f)["tokens"]
+        assert torch.equal(tb[~torch.from_numpy(f)], ta[~torch.from_numpy(f)])  # the same draws
+        kept += int((~f).sum())
+    assert 20 < kept < 60
+    with pytest.raises(ValueError, match="vocab"):
+        BatchLoader(*args, mirror=0.5)
+    with pytest.raises(ValueError, match=r"mirror must be in \[0, 1\]"):
+        BatchLoader(*args, vocab=vocab, mirror=1.5)
+    with pytest.raises(ValueError, match="3 flips for a batch of 4"):
+        loader.inputs(idx, flips=flips[:3])

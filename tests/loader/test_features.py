@@ -194,3 +194,39 @@ def test_the_cache_key_follows_the_precision_not_the_flag_on_either_kind_of_cpu(
     finally:
         monkeypatch.undo()
         cpu_bf16_supported.cache_clear()
+
+
+def test_a_mirrored_sample_reads_its_cached_features_flipped_over_its_content(
+    tiny_synthref, backbone, tmp_path
+):
+    """``train.mirror`` with a feature cache: each level of a flipped sample is its cached map
+    with the cells that hold the image's content flipped left to right (an approximation of
+    the flipped image's features), the padding's cells where they were; the neighbour's and
+    the other samples' features as cached."""
+    from tvnet.data.transforms import Letterbox
+    from tvnet.loader.batches import BatchLoader, SplitTable
+
+    refer = tiny_synthref["refer"]
+    size = TINY_MODEL["input_size"]
+    cache = _cache(tmp_path, backbone, refer)
+    cache.ensure("val")
+    vocab = Vocab.build(s.sentence for s in refer.samples("val"))
+    table = SplitTable.build(refer, "val", vocab, max_tokens=20, neighbours=None)
+    loader = BatchLoader(refer, table, size, False, cache, vocab=vocab, max_tokens=20)
+    samples = refer.samples("val")
+    shapes = [refer.image_size(s.image_id) for s in samples]
+    idx = [i for i, (h, w) in enumerate(shapes) if h != w][:2] + [0]
+    assert len(idx) == 3  # two non-square images: padding on the right or below
+    flips = np.array([True, True, False])
+    plain, m = loader.inputs(idx), loader.inputs(idx, flips=flips)
+    for lvl, (p, f) in enumerate(zip(plain["feats"], m["feats"])):
+        assert torch.equal(f[2], p[2])
+        for b in (0, 1):
+            lb = Letterbox.for_shape(*shapes[idx[b]], size)
+            grid = p.shape[-1]
+            hh, ww = -(-lb.new_h * grid // size), -(-lb.new_w * grid // size)  # cells with content
+            assert (hh, ww) != (grid, grid), lvl  # some padding at this level
+            assert torch.equal(f[b, :, :hh, :ww], p[b, :, :hh, :ww].flip(-1))
+            assert torch.equal(f[b, :, hh:], p[b, :, hh:]) and torch.equal(
+                f[b, :, :, ww:], p[b, :, :, ww:]
+            )

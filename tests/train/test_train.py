@@ -89,7 +89,8 @@ def test_resume_continues_bit_for_bit(tiny_synthref, tmp_path):
 
 @pytest.mark.slow
 def test_resume_with_the_cpu_recipe_continues_bit_for_bit(tiny_synthref, tmp_path):
-    """The `cpu` recipe's own parts on a resume: MiniLM tokens, colour and word swaps, the
+    """The `cpu` recipe's own parts on a resume: MiniLM tokens, colour and word swaps, mirror
+    samples, the
     loss at the head's grid with Dice, autocast as configs/cpu.json sets it, the mid-run
     validation at each epoch's end (24 expressions at batch 4: an epoch is 6 steps). Runs
     cut at step 5 (resumed across the epoch boundary) and at step 6 (on it) end with the
@@ -97,7 +98,8 @@ def test_resume_with_the_cpu_recipe_continues_bit_for_bit(tiny_synthref, tmp_pat
     recipe = json.loads((Path(__file__).resolve().parents[2] / "configs/cpu.json").read_text())
     model = preset_config("cpu", "full", **{**TINY_MODEL, "text_encoder": "hf_tokens"})
     tc = TrainConfig(**{**recipe["train"], "steps": 8, "batch_size": 4, "checkpoint_every": 4,
-                        "seed": 2, "colour_swap": 0.5, "word_swap": 0.5})  # fmt: skip
+                        "seed": 2, "colour_swap": 0.5, "word_swap": 0.5,
+                        "mirror": 0.5})  # fmt: skip
     assert tc.loss_grid == "head" and tc.loss_dice > 0 and tc.cache_features
     kw = dict(pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False,
               val_samples=4, log_every=1)  # fmt: skip
@@ -116,6 +118,9 @@ def test_resume_with_the_cpu_recipe_continues_bit_for_bit(tiny_synthref, tmp_pat
         b = _weights(run)
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), cut
         assert losses(run.name) == losses("straight") and len(losses("straight")) == 8
+    assert json.loads((tmp_path / "straight" / "run.json").read_text())["mirror_flips"] == (
+        "cached features"  # the record says the mirror image's features were approximated
+    )
     # the epoch-end validation and the final one; a run stopped early validates where it
     # stopped, once
     for run, want in (("straight", [6, 8]), ("cut5", [5, 6, 8]), ("cut6", [6, 8])):
@@ -501,11 +506,12 @@ def test_retrieval_variant_needs_a_pool(tiny_synthref, tmp_path):
 
 @pytest.mark.slow
 def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
-    # every colour word swapped for a survey name: each process's slice of the global batch
-    # is rewritten as in the whole batch, so the two processes see what the one sees
+    # every colour word swapped for a survey name, half the samples mirrored: each process's
+    # slice of the global batch is rewritten and flipped as in the whole batch, so the two
+    # processes see what the one sees
     cfg = {
         "model": {"preset": "cpu", **TINY_MODEL, "text_encoder": "hf_tokens"},
-        "train": {"amp": False, "checkpoint_every": 1000, "colour_swap": 1.0},
+        "train": {"amp": False, "checkpoint_every": 1000, "colour_swap": 1.0, "mirror": 0.5},
     }
     (tmp_path / "cfg.json").write_text(json.dumps(cfg))
     common = [

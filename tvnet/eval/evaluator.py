@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from tvnet.amp import autocast_context
 from tvnet.config import MASK_THRESHOLD
-from tvnet.data.mirror import mirrored
+from tvnet.data.mirror import flip_content, mirrored
 from tvnet.data.refer import ReferDataset
 from tvnet.data.transforms import Letterbox, letterbox_mask
 from tvnet.eval.calibration import mask_score
@@ -81,15 +81,6 @@ def _backbone(model, loader: BatchLoader, groups: list[list[int]]) -> list[list[
     for g in groups:
         out.append([f[start : start + len(g)] for f in feats])
         start += len(g)
-    return out
-
-
-def flip_content(x: torch.Tensor, boxes: list[tuple[int, int]]) -> torch.Tensor:
-    """``x`` (B×C×S×S, letterboxed) with each image's content, its top-left ``boxes[b]`` =
-    (height, width), flipped left to right; the padding stays where the letterbox puts it."""
-    out = x.clone()
-    for b, (h, w) in enumerate(boxes):
-        out[b, :, :h, :w] = x[b, :, :h, :w].flip(-1)
     return out
 
 

@@ -16,9 +16,10 @@ import pandas as pd
 import torch
 
 from tvnet.config import MAX_TOKENS
+from tvnet.data.mirror import flip_content, mirrored
 from tvnet.data.refer import ReferDataset, Sample
 from tvnet.data.tokenize import Vocab
-from tvnet.data.transforms import decode_pool, each, letterbox_mask, load_letterboxed
+from tvnet.data.transforms import Letterbox, decode_pool, each, letterbox_mask, load_letterboxed
 from tvnet.loader.features import FeatureCache
 
 
@@ -147,18 +148,24 @@ class BatchLoader:
         max_tokens: int = MAX_TOKENS,
         widen: bool = True,
         workers: int | None = None,
+        mirror: float = 0.0,
     ):
         """``augment`` (with the ``vocab`` and ``max_tokens`` that encode its output) rewrites
         each expression of a batch made with a seed (:meth:`inputs`), e.g.
         :class:`tvnet.data.colour_names.ColourSwap`. ``widen=False``: cached features stay
         in their stored fp16, for :func:`widen` in the thread that runs the model
         (:meth:`FeatureCache.get`). ``workers``: threads that read images and masks
-        (:func:`tvnet.data.transforms.decode_pool`; default: several on CUDA, one on a CPU)."""
+        (:func:`tvnet.data.transforms.decode_pool`; default: several on CUDA, one on a CPU).
+        ``mirror``: the probability with which :meth:`flips` draws a sample to be read as its
+        mirror image (``train.mirror``)."""
         self.refer, self.table, self.size = refer, table, input_size
         self.use_neighbours, self.cache, self.device = use_neighbours, cache, device
-        if augment is not None and vocab is None:
+        if (augment is not None or mirror) and vocab is None:
             raise ValueError("an augmenting BatchLoader needs the vocab that encodes its text")
+        if not 0.0 <= mirror <= 1.0:
+            raise ValueError(f"mirror must be in [0, 1], got {mirror}")
         self.augment, self.vocab, self.max_tokens = augment, vocab, max_tokens
+        self.mirror = mirror
         self.widen = widen
         self.pool = decode_pool(device, workers)
 
@@ -168,25 +175,49 @@ class BatchLoader:
 
         return torch.stack(each(image, image_ids, self.pool)).to(self.device)
 
+    def flips(self, n: int, seed: Sequence[int] | None) -> np.ndarray:
+        """Which of a batch's ``n`` samples are read as their mirror image: each with
+        probability ``mirror``, drawn from ``seed`` (the batch's, as :meth:`inputs` takes it)
+        in a stream of its own, so that the expression rewrites draw what they draw without
+        it; none without a seed or with ``mirror`` 0."""
+        if not self.mirror or seed is None:
+            return np.zeros(n, dtype=bool)
+        return np.random.default_rng([*seed, _MIRROR_STREAM]).random(n) < self.mirror
+
     def inputs(
         self,
         idx: list[int] | np.ndarray,
         seed: Sequence[int] | None = None,
         part: tuple[int, int] | None = None,
+        flips: np.ndarray | None = None,
     ) -> dict[str, object]:
         """Model inputs of samples ``idx``; with ``seed`` (e.g. (run seed, step): the same
         batch on a resume) and an ``augment``, the expressions rewritten by it. ``part``:
         (start, stop), the inputs of ``idx[start:stop]`` only (one process's slice of a global
         batch under DDP), rewritten as they are in the whole batch, so that the processes
-        together see what one process sees."""
+        together see what one process sees. ``flips`` (one per sample of ``idx``, e.g.
+        :meth:`flips`): the samples read as their mirror image, the query flipped left to
+        right (its cached features flipped, where there is a cache) and the expression's
+        horizontal words swapped after any rewrite; the neighbour is read as it is, as the
+        mirror pass of an answer reads it (:mod:`tvnet.inference.mirror`)."""
         t = self.table
         text = None
         if self.augment is not None and seed is not None:
             rng = np.random.default_rng(list(seed))
             text = [self.augment(t.samples[i].sentence, rng) for i in idx]
+        if flips is not None and flips.any():
+            if len(flips) != len(idx):
+                raise ValueError(f"{len(flips)} flips for a batch of {len(idx)}")
+            if self.vocab is None:
+                raise ValueError("a mirroring BatchLoader needs the vocab that encodes its text")
+            text = text or [t.samples[i].sentence for i in idx]
+            text = [mirrored(x) if f else x for x, f in zip(text, flips)]
+        else:
+            flips = None
         if part is not None:
             idx = idx[part[0] : part[1]]
             text = None if text is None else text[part[0] : part[1]]
+            flips = None if flips is None else flips[part[0] : part[1]]
         image_ids = [t.samples[i].image_id for i in idx]
         tokens, lengths = t.tokens[idx], t.lengths[idx]
         if text is not None:
@@ -197,8 +228,12 @@ class BatchLoader:
         }
         if self.cache is not None:
             out["feats"] = self.cache.get(image_ids, self.device, widen=self.widen)
+            if flips is not None:
+                out["feats"] = [self._flip(f, flips, image_ids) for f in out["feats"]]
         else:
             out["image"] = self._images(image_ids)
+            if flips is not None:
+                out["image"] = self._flip(out["image"], flips, image_ids)
         if self.use_neighbours:
             ref_ids = [int(t.neighbour_image[i]) for i in idx]
             if min(ref_ids) < 0:
@@ -215,11 +250,34 @@ class BatchLoader:
         evaluator picks at random as neighbours)."""
         return self._images(image_ids)
 
-    def masks(self, idx: list[int] | np.ndarray) -> torch.Tensor:
-        """Letterboxed ground truth B×1×S×S in {0, 1}."""
-        refs = [self.table.samples[i].ref_id for i in idx]
-        m = each(lambda r: letterbox_mask(self.refer.mask(r), self.size), refs, self.pool)
-        return torch.from_numpy(np.stack(m)[:, None].astype(np.float32)).to(self.device)
+    def masks(self, idx: list[int] | np.ndarray, flips: np.ndarray | None = None) -> torch.Tensor:
+        """Letterboxed ground truth B×1×S×S in {0, 1}; ``flips``: as :meth:`inputs` takes
+        them, those samples' masks flipped as their images are."""
+        samples = [self.table.samples[i] for i in idx]
+        m = each(lambda s: letterbox_mask(self.refer.mask(s.ref_id), self.size), samples, self.pool)
+        out = torch.from_numpy(np.stack(m)[:, None].astype(np.float32))
+        if flips is not None:
+            out = self._flip(out, flips, [s.image_id for s in samples])
+        return out.to(self.device)
+
+    def _flip(self, x: torch.Tensor | None, flips: np.ndarray, image_ids: list[int]):
+        """``x`` (B×…×H×W over the letterboxed images ``image_ids``) with the rows that
+        ``flips`` marks mirrored: each image's content flipped left to right, its padding kept
+        (:func:`tvnet.data.mirror.flip_content`), as the evaluator's mirror pass flips it. A
+        cached feature map flipped so only approximates the flipped image's features
+        (docs/design.md §6, "Mirror training")."""
+        if x is None or not flips.any():
+            return x
+        rows = np.flatnonzero(flips)
+        lbs = [Letterbox.for_shape(*self.refer.image_size(image_ids[r]), self.size) for r in rows]
+        x = x.clone()
+        t = torch.from_numpy(rows).to(x.device)
+        x[t] = flip_content(x[t], [(lb.new_h, lb.new_w) for lb in lbs], self.size)
+        return x
+
+
+# the flips' own random stream beside the rewrites' (BatchLoader.flips): "mir"
+_MIRROR_STREAM = 0x6D6972
 
 
 def widen(inputs: dict[str, Any]) -> dict[str, Any]:

@@ -235,6 +235,7 @@ def train(
             vocab=model.vocab,
             max_tokens=model_cfg.max_tokens,
             widen=False,  # cached fp16 features are widened in this thread, before the step
+            mirror=train_cfg.mirror,
         )
 
         if train_cfg.channels_last:
@@ -263,6 +264,14 @@ def train(
             "pool": str(pool_dir) if pool_dir else None,
             "neighbours": nb_digest,  # the training split's neighbour table (retrieval variants)
             **records,  # size and digest of the word-swap table and of the colour names
+            # what train.mirror flips: cached features only approximate the mirror image's
+            "mirror_flips": (
+                None
+                if not train_cfg.mirror
+                else "cached features"
+                if cache is not None
+                else "images"
+            ),  # fmt: skip
             "init": init_record,
             "world_size": world,
             "device": device,
@@ -347,8 +356,10 @@ def train(
             process's slice of it rewritten as in the whole batch (any number of processes)."""
             idx = order.batch(step, train_cfg.batch_size)
             part = (rank * local_bs, (rank + 1) * local_bs)
-            inputs = loader.inputs(idx, seed=(train_cfg.seed, step), part=part)
-            return inputs, loader.masks(idx[part[0] : part[1]])
+            seed = (train_cfg.seed, step)
+            flips = loader.flips(len(idx), seed)
+            inputs = loader.inputs(idx, seed=seed, part=part, flips=flips)
+            return inputs, loader.masks(idx[part[0] : part[1]], flips[part[0] : part[1]])
 
         # the next batch is made while this one trains (tvnet.loader.batches.Prefetcher)
         batches = Prefetcher(make_batch, start_step, train_cfg.steps) if prefetch else None

@@ -4,7 +4,6 @@ step that broke the weights never overwrites the last good checkpoint."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import warnings
@@ -26,12 +25,7 @@ def check_same_recipe(had: Any, now: dict[str, Any], last: Path) -> None:
     code does not know is not compared (a checkpoint of a newer version)."""
     if not isinstance(had, dict):
         return
-    defaults = {
-        f.name: f.default
-        for f in dataclasses.fields(TrainConfig)
-        if f.default is not dataclasses.MISSING
-    }
-    had = {**{k: v for k, v in defaults.items() if k in now}, **had}
+    had = TrainConfig.as_recorded(had)
     diff = sorted(k for k in had.keys() & now.keys()
                   if k not in RESUME_MAY_CHANGE and had[k] != now[k])  # fmt: skip
     if diff:
