@@ -275,10 +275,12 @@ class TrainConfig:
     def as_recorded(cls, d: dict[str, Any]) -> dict[str, Any]:
         """A run's recorded recipe as this code reads it, to compare with another: a field
         the recording code did not have yet takes its default, the behaviour that code had;
-        a field this code does not know (a newer version's) is left out, not compared.
+        a field this code does not know (a newer version's, or one retired) is left out, not
+        compared.
         ``tvnet train --resume`` and tools/build_state.py both read records so."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls.from_dict({k: v for k, v in d.items() if k in names}).to_dict()
+        fields = [f for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING]
+        # not validated again: a value an older version accepted still reads as recorded
+        return {f.name: d.get(f.name, f.default) for f in fields}
 
 
 def _paper(variant: str = "full") -> ModelConfig:

@@ -250,6 +250,7 @@ def test_mirrored_samples_read_the_flipped_image_mask_and_swapped_words(
     assert torch.equal(plain["ref_image"], m["ref_image"])  # the neighbour is not flipped
     masks, mmasks = loader.masks(idx), loader.masks(idx, flips)
     samples = refer.samples("val")
+    swapped = 0
     for b, i in enumerate(idx):
         s = samples[i]
         if not flips[b]:
@@ -262,8 +263,10 @@ def test_mirrored_samples_read_the_flipped_image_mask_and_swapped_words(
         assert (m["image"][b] - want).abs().max() <= 2 / 255  # PIL's resize rounds per side
         flipped = letterbox_mask(np.ascontiguousarray(refer.mask(s.ref_id)[:, ::-1]), 64)
         assert (mmasks[b, 0].numpy() > 0).tolist() == flipped.tolist()
+        swapped += mirrored(s.sentence) != s.sentence
         tokens, n = vocab.encode(mirrored(s.sentence), 24)
         assert m["tokens"][b].tolist() == tokens.tolist() and int(m["lengths"][b]) == n
+    assert swapped  # a flipped expression had a horizontal word to swap
     # a part of the batch (one torchrun process) reads what the whole batch has there
     part = loader.inputs(idx, part=(2, 4), flips=flips)
     assert torch.equal(part["image"], m["image"][2:]) and torch.equal(
@@ -297,3 +300,5 @@ def test_mirrored_samples_read_the_flipped_image_mask_and_swapped_words(
         BatchLoader(*args, vocab=vocab, mirror=1.5)
     with pytest.raises(ValueError, match="3 flips for a batch of 4"):
         loader.inputs(idx, flips=flips[:3])
+    with pytest.raises(ValueError, match="3 flips for a batch of 4"):
+        loader.inputs(idx, flips=np.zeros(3, dtype=bool))

@@ -15,6 +15,8 @@ import math
 import re
 from typing import Any
 
+import numpy as np
+
 HORIZONTAL = {"left": "right", "right": "left", "leftmost": "rightmost", "rightmost": "leftmost"}
 _WORD = re.compile(r"(?<![A-Za-z])(" + "|".join(HORIZONTAL) + r")(?![A-Za-z])", re.IGNORECASE)
 
@@ -34,15 +36,33 @@ def mirrored(expression: str) -> str:
 
 
 def flip_content(x: Any, boxes: list[tuple[int, int]], size: int | None = None) -> Any:
-    """``x`` (a B×C×H×W tensor over letterboxed images) with each image's content, its
-    top-left ``boxes[b]`` = (height, width) at the letterbox size ``size`` (default: ``x``'s
-    own height, an image or a map at the input size), flipped left to right; the padding stays
-    where the letterbox puts it. A coarser map (a backbone level of a ``size``² input) flips
-    the cells that hold any content, a partly padded cell with them."""
+    """``x`` (a B×C×H×W torch tensor or numpy array over letterboxed images) with each image's
+    content, its top-left ``boxes[b]`` = (height, width) at the letterbox size ``size``
+    (default: ``x``'s own height, an image or a map at the input size), mirrored left to right;
+    the padding stays where the letterbox puts it.
+
+    At the input size the content's columns are reversed exactly. A coarser map (a backbone
+    level of a ``size``² input, whose cells are ``size / W`` pixels wide) holds a content width
+    that need not be a whole number of cells: cell j, centred at pixel x_j, takes the value at
+    the mirrored pixel ``width − x_j``, linearly interpolated between the two cells around it
+    (the edge cell where that falls before the first centre), so that the map stays aligned
+    with the mirrored mask; where the width is a whole number of cells this is the exact
+    reversal too."""
     size = size or x.shape[-2]
-    out = x.clone()
+    h_cells, w_cells = x.shape[-2], x.shape[-1]
+    out = x.clone() if hasattr(x, "clone") else x.copy()
     for b, (h, w) in enumerate(boxes):
-        hh = math.ceil(h * x.shape[-2] / size)
-        ww = math.ceil(w * x.shape[-1] / size)
-        out[b, :, :hh, :ww] = x[b, :, :hh, :ww].flip(-1)
+        hh = math.ceil(h * h_cells / size)
+        width = w * w_cells / size  # the content's width in cells
+        ww = math.ceil(width)
+        src = [max(width - 1 - j, 0.0) for j in range(ww)]  # mirrored centres, in cells
+        i0 = [math.floor(c) for c in src]
+        i1 = [min(i + 1, ww - 1) for i in i0]
+        xb, ob = x[b], out[b]  # C×H×W views: one advanced index below keeps the axes' order
+        if width == ww:  # whole cells (every map at the input size): the columns reversed
+            ob[:, :hh, :ww] = xb[:, :hh, i0]
+            continue
+        f = [c - i for c, i in zip(src, i0)]
+        f = x.new_tensor(f) if hasattr(x, "new_tensor") else np.asarray(f, dtype=x.dtype)
+        ob[:, :hh, :ww] = xb[:, :hh, i0] * (1 - f) + xb[:, :hh, i1] * f
     return out

@@ -205,9 +205,9 @@ class BatchLoader:
         if self.augment is not None and seed is not None:
             rng = np.random.default_rng(list(seed))
             text = [self.augment(t.samples[i].sentence, rng) for i in idx]
+        if flips is not None and len(flips) != len(idx):
+            raise ValueError(f"{len(flips)} flips for a batch of {len(idx)}")
         if flips is not None and flips.any():
-            if len(flips) != len(idx):
-                raise ValueError(f"{len(flips)} flips for a batch of {len(idx)}")
             if self.vocab is None:
                 raise ValueError("a mirroring BatchLoader needs the vocab that encodes its text")
             text = text or [t.samples[i].sentence for i in idx]
@@ -263,16 +263,25 @@ class BatchLoader:
     def _flip(self, x: torch.Tensor | None, flips: np.ndarray, image_ids: list[int]):
         """``x`` (B×…×H×W over the letterboxed images ``image_ids``) with the rows that
         ``flips`` marks mirrored: each image's content flipped left to right, its padding kept
-        (:func:`tvnet.data.mirror.flip_content`), as the evaluator's mirror pass flips it. A
+        (:func:`tvnet.data.mirror.flip_content`, as the evaluator's mirror pass flips an
+        image; a coarser map interpolated so that it stays aligned with the flipped mask). A
         cached feature map flipped so only approximates the flipped image's features
-        (docs/design.md §6, "Mirror training")."""
+        (docs/design.md §6, "Mirror training"). On a CPU the rows are flipped in numpy: this
+        runs in the prefetcher's thread, where a PyTorch op would start a second OpenMP team
+        beside the step's (:meth:`FeatureCache.get`)."""
         if x is None or not flips.any():
             return x
         rows = np.flatnonzero(flips)
         lbs = [Letterbox.for_shape(*self.refer.image_size(image_ids[r]), self.size) for r in rows]
+        boxes = [(lb.new_h, lb.new_w) for lb in lbs]
+        if x.device.type == "cpu":
+            a = x.numpy().copy()
+            # interpolated in float32: numpy's fp16 arithmetic is emulated, ≈ 10× slower
+            a[rows] = flip_content(a[rows].astype(np.float32), boxes, self.size)
+            return torch.from_numpy(a)
         x = x.clone()
         t = torch.from_numpy(rows).to(x.device)
-        x[t] = flip_content(x[t], [(lb.new_h, lb.new_w) for lb in lbs], self.size)
+        x[t] = flip_content(x[t], boxes, self.size)
         return x
 
 
