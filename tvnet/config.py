@@ -223,9 +223,10 @@ class TrainConfig:
     # hf_tokens models only, like colour_swap). 0 = off
     word_swap: float = 0.0
     # probability of training a sample on its mirror image: the query flipped left to right
-    # (with a feature cache: its cached features flipped, an approximation, docs/design.md
-    # §6, "Mirror training"), its mask too, and the expression's horizontal words swapped
-    # (tvnet/data/mirror.py); the retrieved neighbour is read as it is. 0 = off
+    # (with a feature cache, the flipped image through the frozen backbone in the step, since
+    # the cache holds unflipped images: docs/design.md §6, "Mirror training"), its mask too,
+    # and the expression's horizontal words swapped (tvnet/data/mirror.py); the retrieved
+    # neighbour is read as it is. 0 = off
     mirror: float = 0.0
 
     def __post_init__(self) -> None:

@@ -268,6 +268,8 @@ def test_mirrored_samples_read_the_flipped_image_mask_and_swapped_words(
         assert m["tokens"][b].tolist() == tokens.tolist() and int(m["lengths"][b]) == n
     assert swapped  # a flipped expression had a horizontal word to swap
     # a part of the batch (one torchrun process) reads what the whole batch has there
+    # (a slice without a flipped sample included)
+    assert torch.equal(loader.inputs(idx, part=(1, 2), flips=flips)["image"], m["image"][1:2])
     part = loader.inputs(idx, part=(2, 4), flips=flips)
     assert torch.equal(part["image"], m["image"][2:]) and torch.equal(
         part["tokens"], m["tokens"][2:]

@@ -196,16 +196,16 @@ def test_the_cache_key_follows_the_precision_not_the_flag_on_either_kind_of_cpu(
         cpu_bf16_supported.cache_clear()
 
 
-def test_a_mirrored_sample_reads_its_cached_features_flipped_over_its_content(
+def test_a_mirrored_sample_reads_its_flipped_images_features_beside_the_cache(
     tiny_synthref, backbone, tmp_path
 ):
-    """``train.mirror`` with a feature cache: each level of a flipped sample is its cached map
-    with the cells that hold the image's content flipped left to right (an approximation of
-    the flipped image's features), the padding's cells where they were; the neighbour's and
-    the other samples' features as cached."""
+    """``train.mirror`` with a feature cache: the cache holds unflipped images, so a flipped
+    sample comes with its flipped letterboxed image (content flipped, padding kept), and
+    :func:`mirror_features` puts the backbone's features of that image in its rows; the other
+    samples keep their cached rows, the inputs' other keys stay."""
     from tvnet.data.mirror import flip_content
     from tvnet.data.transforms import Letterbox
-    from tvnet.loader.batches import BatchLoader, SplitTable
+    from tvnet.loader.batches import BatchLoader, SplitTable, mirror_features
 
     refer = tiny_synthref["refer"]
     size = TINY_MODEL["input_size"]
@@ -218,17 +218,25 @@ def test_a_mirrored_sample_reads_its_cached_features_flipped_over_its_content(
     shapes = [refer.image_size(s.image_id) for s in samples]
     idx = [i for i, (h, w) in enumerate(shapes) if h != w][:2] + [0]
     assert len(idx) == 3  # two non-square images: padding on the right or below
-    flips = np.array([True, True, False])
+    flips = np.array([True, False, True])
     plain, m = loader.inputs(idx), loader.inputs(idx, flips=flips)
-    for lvl, (p, f) in enumerate(zip(plain["feats"], m["feats"])):
-        assert f.dtype == p.dtype and torch.equal(f[2], p[2])
-        for b in (0, 1):
-            lb = Letterbox.for_shape(*shapes[idx[b]], size)
-            grid = p.shape[-1]
-            hh, ww = -(-lb.new_h * grid // size), -(-lb.new_w * grid // size)  # cells with content
-            assert (hh, ww) != (grid, grid), lvl  # some padding at this level
-            want = flip_content(p[b : b + 1], [(lb.new_h, lb.new_w)], size)[0]
-            assert torch.equal(f[b], want) and not torch.equal(f[b], p[b])
-            assert torch.equal(f[b, :, hh:], p[b, :, hh:]) and torch.equal(
-                f[b, :, :, ww:], p[b, :, :, ww:]
-            )
+    assert m["mirror_rows"].tolist() == [0, 2]
+    for k, b in enumerate((0, 2)):
+        image = to_tensor(letterbox(refer.load_image(samples[idx[b]].image_id), size)[0])
+        lb = Letterbox.for_shape(*shapes[idx[b]], size)
+        assert torch.equal(
+            m["mirror_images"][k], flip_content(image[None], [(lb.new_h, lb.new_w)])[0]
+        )
+    assert all(torch.equal(a, c) for a, c in zip(m["feats"], plain["feats"]))  # not yet replaced
+    out = mirror_features(m, backbone)
+    assert set(out) == set(plain) and torch.equal(out["tokens"], m["tokens"])
+    with torch.no_grad():
+        live = backbone.extract(m["mirror_images"])
+    for lvl, (p, f, g) in enumerate(zip(plain["feats"], out["feats"], live)):
+        assert torch.equal(f[1], p[1]), lvl  # an unflipped sample: its cached rows
+        assert torch.equal(f[0], g[0]) and torch.equal(f[2], g[1]), lvl
+        assert not torch.equal(f[0], p[0]), lvl
+    assert mirror_features(plain, backbone) is plain  # nothing mirrored: nothing computed
+    # one torchrun process's slice without a flipped sample reads the cache alone
+    alone = loader.inputs(idx, part=(1, 2), flips=flips)
+    assert "mirror_images" not in alone and torch.equal(alone["feats"][1], plain["feats"][1][1:2])

@@ -118,9 +118,6 @@ def test_resume_with_the_cpu_recipe_continues_bit_for_bit(tiny_synthref, tmp_pat
         b = _weights(run)
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), cut
         assert losses(run.name) == losses("straight") and len(losses("straight")) == 8
-    assert json.loads((tmp_path / "straight" / "run.json").read_text())["mirror_flips"] == (
-        "cached features"  # the record says the mirror image's features were approximated
-    )
     # the epoch-end validation and the final one; a run stopped early validates where it
     # stopped, once
     for run, want in (("straight", [6, 8]), ("cut5", [5, 6, 8]), ("cut6", [6, 8])):
@@ -563,12 +560,12 @@ def test_ddp_two_processes_match_one_process(tiny_synthref, tmp_path):
             "--out",
             str(tmp_path / "two"),
         ],
-        check=True,
         env=env,
         timeout=600,
         capture_output=True,
         text=True,
     )
+    assert two_run.returncode == 0, two_run.stderr[-12000:]
     assert two_run.stdout.count("trained res: 3 steps") == 1, two_run.stdout  # rank 0's only
 
     def losses(run):

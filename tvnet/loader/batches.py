@@ -197,9 +197,11 @@ class BatchLoader:
         batch under DDP), rewritten as they are in the whole batch, so that the processes
         together see what one process sees. ``flips`` (one per sample of ``idx``, e.g.
         :meth:`flips`): the samples read as their mirror image, the query flipped left to
-        right (its cached features flipped, where there is a cache) and the expression's
-        horizontal words swapped after any rewrite; the neighbour is read as it is, as the
-        mirror pass of an answer reads it (:mod:`tvnet.inference.mirror`)."""
+        right and the expression's horizontal words swapped after any rewrite; the neighbour
+        is read as it is, as the mirror pass of an answer reads it
+        (:mod:`tvnet.inference.mirror`). With a cache, which holds unflipped images, those
+        samples' cached features come with their flipped images (``mirror_images``, at
+        ``mirror_rows``) for :func:`mirror_features` to replace in the step's thread."""
         t = self.table
         text = None
         if self.augment is not None and seed is not None:
@@ -218,6 +220,8 @@ class BatchLoader:
             idx = idx[part[0] : part[1]]
             text = None if text is None else text[part[0] : part[1]]
             flips = None if flips is None else flips[part[0] : part[1]]
+            if flips is not None and not flips.any():  # none in this process's slice
+                flips = None
         image_ids = [t.samples[i].image_id for i in idx]
         tokens, lengths = t.tokens[idx], t.lengths[idx]
         if text is not None:
@@ -228,8 +232,14 @@ class BatchLoader:
         }
         if self.cache is not None:
             out["feats"] = self.cache.get(image_ids, self.device, widen=self.widen)
-            if flips is not None:
-                out["feats"] = [self._flip(f, flips, image_ids) for f in out["feats"]]
+            if flips is not None:  # the cache holds unflipped images: the backbone reads these
+                rows = np.flatnonzero(flips)
+                out[MIRROR_ROWS] = torch.from_numpy(rows)
+                out[MIRROR_IMAGES] = self._flip(
+                    self._images([image_ids[r] for r in rows]),
+                    np.ones(len(rows), dtype=bool),
+                    [image_ids[r] for r in rows],
+                )
         else:
             out["image"] = self._images(image_ids)
             if flips is not None:
@@ -260,29 +270,51 @@ class BatchLoader:
             out = self._flip(out, flips, [s.image_id for s in samples])
         return out.to(self.device)
 
-    def _flip(self, x: torch.Tensor | None, flips: np.ndarray, image_ids: list[int]):
-        """``x`` (B×…×H×W over the letterboxed images ``image_ids``) with the rows that
-        ``flips`` marks mirrored: each image's content flipped left to right, its padding kept
-        (:func:`tvnet.data.mirror.flip_content`, as the evaluator's mirror pass flips an
-        image; a coarser map interpolated so that it stays aligned with the flipped mask). A
-        cached feature map flipped so only approximates the flipped image's features
-        (docs/design.md §6, "Mirror training"). On a CPU the rows are flipped in numpy: this
-        runs in the prefetcher's thread, where a PyTorch op would start a second OpenMP team
-        beside the step's (:meth:`FeatureCache.get`)."""
-        if x is None or not flips.any():
+    def _flip(self, x: torch.Tensor, flips: np.ndarray, image_ids: list[int]) -> torch.Tensor:
+        """``x`` (B×C×S×S over the letterboxed images ``image_ids``: images or masks) with the
+        rows that ``flips`` marks mirrored: each image's content flipped left to right, its
+        padding kept (:func:`tvnet.data.mirror.flip_content`, as the evaluator's mirror pass
+        flips an image). On a CPU in numpy: this runs in the prefetcher's thread, where a
+        PyTorch op would start a second OpenMP team beside the step's
+        (:meth:`FeatureCache.get`)."""
+        if not flips.any():
             return x
         rows = np.flatnonzero(flips)
         lbs = [Letterbox.for_shape(*self.refer.image_size(image_ids[r]), self.size) for r in rows]
         boxes = [(lb.new_h, lb.new_w) for lb in lbs]
         if x.device.type == "cpu":
             a = x.numpy().copy()
-            # interpolated in float32: numpy's fp16 arithmetic is emulated, ≈ 10× slower
-            a[rows] = flip_content(a[rows].astype(np.float32), boxes, self.size)
+            a[rows] = flip_content(a[rows], boxes)
             return torch.from_numpy(a)
         x = x.clone()
         t = torch.from_numpy(rows).to(x.device)
-        x[t] = flip_content(x[t], boxes, self.size)
+        x[t] = flip_content(x[t], boxes)
         return x
+
+
+MIRROR_ROWS, MIRROR_IMAGES = "mirror_rows", "mirror_images"
+
+
+def mirror_features(inputs: dict[str, Any], backbone: torch.nn.Module) -> dict[str, Any]:
+    """``inputs`` with the cached features of its mirrored samples (:meth:`BatchLoader.inputs`
+    with ``flips`` and a cache) replaced by the backbone's features of their flipped images,
+    computed here, in the calling thread and its autocast (the training step's, the precision
+    the cache was built in): exact mirror images on the cached path. A flipped feature map is
+    no stand-in for them (docs/design.md §6, "Mirror training"). Other inputs as they are."""
+    if MIRROR_IMAGES not in inputs:
+        return inputs
+    out = dict(inputs)
+    rows, images = out.pop(MIRROR_ROWS), out.pop(MIRROR_IMAGES)
+    with torch.no_grad():
+        live = backbone.extract(images.to(backbone.in_scale.device))
+    feats = []
+    for f, g in zip(out["feats"], live):
+        if f is not None:
+            f = f.clone()
+            f[rows.to(f.device)] = g.to(f.dtype)
+        feats.append(f)
+    out["feats"] = feats
+    return out
 
 
 # the flips' own random stream beside the rewrites' (BatchLoader.flips): "mir"

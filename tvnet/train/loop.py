@@ -31,7 +31,7 @@ from tvnet.data.refer import open_refer
 from tvnet.eval.dump import SAMPLES_FILE
 from tvnet.eval.evaluator import evaluate
 from tvnet.io import atomic_write_json, read_json
-from tvnet.loader.batches import BatchLoader, Prefetcher, SplitTable, widen
+from tvnet.loader.batches import BatchLoader, Prefetcher, SplitTable, mirror_features, widen
 from tvnet.loader.features import FeatureCache
 from tvnet.model.head import training_loss
 from tvnet.train.augment import expression_swaps
@@ -264,14 +264,6 @@ def train(
             "pool": str(pool_dir) if pool_dir else None,
             "neighbours": nb_digest,  # the training split's neighbour table (retrieval variants)
             **records,  # size and digest of the word-swap table and of the colour names
-            # what train.mirror flips: cached features only approximate the mirror image's
-            "mirror_flips": (
-                None
-                if not train_cfg.mirror
-                else "cached features"
-                if cache is not None
-                else "images"
-            ),  # fmt: skip
             "init": init_record,
             "world_size": world,
             "device": device,
@@ -376,6 +368,8 @@ def train(
                 inputs, mask = batches.get(step) if batches is not None else make_batch(step)
                 inputs = widen(inputs)  # in the step's own OpenMP team (FeatureCache.get)
                 with autocast_context(device, train_cfg.amp):
+                    # mirrored samples' features from their flipped images (train.mirror)
+                    inputs = mirror_features(inputs, model.backbone)
                     out_ = net(**inputs)
                 loss = training_loss(out_, mask, train_cfg)
                 opt.zero_grad(set_to_none=True)
