@@ -221,8 +221,12 @@ def test_a_mirrored_sample_reads_its_flipped_images_features_beside_the_cache(
     flips = np.array([True, False, True])
     plain, m = loader.inputs(idx), loader.inputs(idx, flips=flips)
     assert m["mirror_rows"].tolist() == [0, 2]
+
+    def plain_image(b: int) -> torch.Tensor:
+        return to_tensor(letterbox(refer.load_image(samples[idx[b]].image_id), size)[0])
+
     for k, b in enumerate((0, 2)):
-        image = to_tensor(letterbox(refer.load_image(samples[idx[b]].image_id), size)[0])
+        image = plain_image(b)
         lb = Letterbox.for_shape(*shapes[idx[b]], size)
         assert torch.equal(
             m["mirror_images"][k], flip_content(image[None], [(lb.new_h, lb.new_w)])[0]
@@ -230,13 +234,19 @@ def test_a_mirrored_sample_reads_its_flipped_images_features_beside_the_cache(
     assert all(torch.equal(a, c) for a, c in zip(m["feats"], plain["feats"]))  # not yet replaced
     out = mirror_features(m, backbone)
     assert set(out) == set(plain) and torch.equal(out["tokens"], m["tokens"])
-    with torch.no_grad():
-        live = backbone.extract(m["mirror_images"])
+    with torch.no_grad():  # as the cache computes its rows: channels-last, stored in fp16
+        x = m["mirror_images"].contiguous(memory_format=torch.channels_last)
+        live = [g.half().float() for g in backbone.extract(x)]
     for lvl, (p, f, g) in enumerate(zip(plain["feats"], out["feats"], live)):
         assert torch.equal(f[1], p[1]), lvl  # an unflipped sample: its cached rows
         assert torch.equal(f[0], g[0]) and torch.equal(f[2], g[1]), lvl
         assert not torch.equal(f[0], p[0]), lvl
     assert mirror_features(plain, backbone) is plain  # nothing mirrored: nothing computed
+    # fed the unflipped images, the step's features are the cached rows: the same input
+    # layout and precision, rounded to fp16 as stored (the cache was built in fp32 here)
+    same = dict(m, mirror_images=torch.stack([plain_image(b) for b in (0, 2)]))
+    for f, p in zip(mirror_features(same, backbone)["feats"], plain["feats"]):
+        assert torch.allclose(f, p, rtol=2e-3, atol=1e-3)
     # one torchrun process's slice without a flipped sample reads the cache alone
     alone = loader.inputs(idx, part=(1, 2), flips=flips)
     assert "mirror_images" not in alone and torch.equal(alone["feats"][1], plain["feats"][1][1:2])

@@ -41,8 +41,10 @@ def flip_content(x: Any, boxes: list[tuple[int, int]], size: int | None = None) 
     (default: ``x``'s own height, an image or a map at the input size), mirrored left to right;
     the padding stays where the letterbox puts it.
 
-    At the input size the content's columns are reversed exactly. A coarser map (a backbone
-    level of a ``size``² input, whose cells are ``size / W`` pixels wide) holds a content width
+    At the input size the content's columns are reversed exactly (images, masks, probability
+    maps). A coarser map (a backbone level of a ``size``² input, whose cells are ``size / W``
+    pixels wide; research/mirror_features.py measures how far such a flipped map is from the
+    flipped image's features) holds a content width
     that need not be a whole number of cells: cell j, centred at pixel x_j, takes the value at
     the mirrored pixel ``width − x_j``, linearly interpolated between the two cells around it
     (the edge cell where that falls before the first centre), so that the map stays aligned

@@ -173,7 +173,10 @@ class BatchLoader:
         def image(i: int) -> torch.Tensor:
             return load_letterboxed(self.refer, i, self.size)
 
-        return torch.stack(each(image, image_ids, self.pool)).to(self.device)
+        images = each(image, image_ids, self.pool)
+        if torch.device(self.device).type == "cpu":  # numpy: no OpenMP team in this thread
+            return torch.from_numpy(np.stack([t.numpy() for t in images]))
+        return torch.stack(images).to(self.device)
 
     def flips(self, n: int, seed: Sequence[int] | None) -> np.ndarray:
         """Which of a batch's ``n`` samples are read as their mirror image: each with
@@ -299,19 +302,22 @@ def mirror_features(inputs: dict[str, Any], backbone: torch.nn.Module) -> dict[s
     """``inputs`` with the cached features of its mirrored samples (:meth:`BatchLoader.inputs`
     with ``flips`` and a cache) replaced by the backbone's features of their flipped images,
     computed here, in the calling thread and its autocast (the training step's, the precision
-    the cache was built in): exact mirror images on the cached path. A flipped feature map is
+    the cache was built in) and rounded to fp16 as cached rows are: the rows a cache of the
+    flipped images would hold, up to the kernels' own rounding. A flipped feature map is
     no stand-in for them (docs/design.md §6, "Mirror training"). Other inputs as they are."""
     if MIRROR_IMAGES not in inputs:
         return inputs
     out = dict(inputs)
     rows, images = out.pop(MIRROR_ROWS), out.pop(MIRROR_IMAGES)
-    with torch.no_grad():
-        live = backbone.extract(images.to(backbone.in_scale.device))
+    x = images.to(backbone.in_scale.device).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():  # as FeatureCache builds its rows: channels-last input
+        live = backbone.extract(x)
     feats = []
     for f, g in zip(out["feats"], live):
         if f is not None:
             f = f.clone()
-            f[rows.to(f.device)] = g.to(f.dtype)
+            # rounded to fp16 as a cached row is (FeatureCache stores fp16), then widened
+            f[rows.to(f.device)] = g.to(torch.float16).to(f.dtype)
         feats.append(f)
     out["feats"] = feats
     return out
