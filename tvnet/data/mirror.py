@@ -43,13 +43,12 @@ def flip_content(x: Any, boxes: list[tuple[int, int]], size: int | None = None) 
 
     At the input size the content's columns are reversed exactly (images, masks, probability
     maps). A coarser map (a backbone level of a ``size``² input, whose cells are ``size / W``
-    pixels wide; research/mirror_features.py measures how far such a flipped map is from the
-    flipped image's features) holds a content width
-    that need not be a whole number of cells: cell j, centred at pixel x_j, takes the value at
-    the mirrored pixel ``width − x_j``, linearly interpolated between the two cells around it
-    (the edge cell where that falls before the first centre), so that the map stays aligned
-    with the mirrored mask; where the width is a whole number of cells this is the exact
-    reversal too."""
+    pixels wide) holds a content width that need not be a whole number of cells: cell j,
+    centred at pixel x_j, takes the value at the mirrored pixel ``width − x_j``, linearly
+    interpolated between the two cells around it (the edge cell where that falls before the
+    first centre), so that the map stays aligned with the mirrored mask; where the width is a
+    whole number of cells this is the exact reversal too. Training does not flip feature maps
+    (a flipped map is far from the flipped image's features: research/mirror_features.py)."""
     size = size or x.shape[-2]
     h_cells, w_cells = x.shape[-2], x.shape[-1]
     out = x.clone() if hasattr(x, "clone") else x.copy()
