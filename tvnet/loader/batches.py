@@ -20,7 +20,7 @@ from tvnet.data.mirror import flip_content, mirrored
 from tvnet.data.refer import ReferDataset, Sample
 from tvnet.data.tokenize import Vocab
 from tvnet.data.transforms import Letterbox, decode_pool, each, letterbox_mask, load_letterboxed
-from tvnet.loader.features import FeatureCache
+from tvnet.loader.features import FeatureCache, cached_rows
 
 
 @dataclass
@@ -302,22 +302,19 @@ def mirror_features(inputs: dict[str, Any], backbone: torch.nn.Module) -> dict[s
     """``inputs`` with the cached features of its mirrored samples (:meth:`BatchLoader.inputs`
     with ``flips`` and a cache) replaced by the backbone's features of their flipped images,
     computed here, in the calling thread and its autocast (the training step's, the precision
-    the cache was built in) and rounded to fp16 as cached rows are: the rows a cache of the
-    flipped images would hold, up to the kernels' own rounding. A flipped feature map is
+    the cache was built in) as the cache computes its rows (:func:`cached_rows`): the rows a
+    cache of the flipped images would hold. A flipped feature map is
     no stand-in for them (docs/design.md §6, "Mirror training"). Other inputs as they are."""
     if MIRROR_IMAGES not in inputs:
         return inputs
     out = dict(inputs)
     rows, images = out.pop(MIRROR_ROWS), out.pop(MIRROR_IMAGES)
-    x = images.to(backbone.in_scale.device).contiguous(memory_format=torch.channels_last)
-    with torch.no_grad():  # as FeatureCache builds its rows: channels-last input
-        live = backbone.extract(x)
+    live = cached_rows(backbone, images.to(backbone.in_scale.device))
     feats = []
     for f, g in zip(out["feats"], live):
         if f is not None:
             f = f.clone()
-            # rounded to fp16 as a cached row is (FeatureCache stores fp16), then widened
-            f[rows.to(f.device)] = g.to(torch.float16).to(f.dtype)
+            f[rows.to(f.device)] = g.to(f.dtype)  # widened as the cached rows beside it
         feats.append(f)
     out["feats"] = feats
     return out

@@ -154,10 +154,9 @@ class FeatureCache:
                     )
                 ):
                     chunk = ids[start : start + self.batch_size]
-                    x = torch.stack(each(image, chunk, pool))
-                    x = x.to(self.device).contiguous(memory_format=torch.channels_last)
+                    x = torch.stack(each(image, chunk, pool)).to(self.device)
                     with autocast_context(self.device, self.amp):
-                        feats = body.extract(x)
+                        feats = cached_rows(body, x)
                     if arrays is None:
                         shutil.rmtree(part, ignore_errors=True)
                         part.mkdir()
@@ -171,7 +170,7 @@ class FeatureCache:
                             for lvl, f in zip(LEVELS, feats)
                         ]
                     for arr, f in zip(arrays, feats):
-                        arr[start : start + len(chunk)] = f.float().cpu().numpy().astype(np.float16)
+                        arr[start : start + len(chunk)] = f.cpu().numpy()
                     if (n + 1) % SAVE_EVERY == 0:
                         _save_progress(part, arrays, ids, start + len(chunk))
             if arrays is None:
@@ -220,6 +219,17 @@ class FeatureCache:
             rows = np.stack([self._stores[split][0][lvl][r] for split, r in where])
             out.append(torch.from_numpy(rows.astype(np.float32) if widen else rows).to(device))
         return out
+
+
+def cached_rows(backbone: torch.nn.Module, images: torch.Tensor) -> list[torch.Tensor]:
+    """[V2..V5] of letterboxed ``images`` as the cache stores them: the backbone read on
+    channels-last input (under the caller's autocast, the cache's precision) and each level
+    rounded to fp16 (through float32, as numpy's cast rounds). The cache's build and the live
+    features of a mirrored training sample (:func:`tvnet.loader.batches.mirror_features`)
+    both compute rows so."""
+    x = images.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        return [f.float().to(torch.float16) for f in backbone.extract(x)]
 
 
 def _ids_digest(ids: list[int]) -> str:
