@@ -2,14 +2,16 @@
 
     python research/mirror_features.py [--data data/synthref] [--split val] [--n 32] [--no-amp]
 
-``train.mirror`` on the cached path flips the cached backbone maps of a sample instead of
-computing the flipped image's (docs/design.md §6, "Mirror training"). A CNN whose kernels are
-not mirror-symmetric gives other features for the flipped image, so the flipped map is only an
-approximation. For the first ``n`` images of a split this runs the `cpu` preset's frozen
-backbone (EfficientNet-Lite0) on each letterboxed image and on its mirror, and prints per level
-the mean cosine similarity over channels (per cell) and the relative L2 distance between
-the flipped map and the flipped image's (each image's letterboxed content flipped, its
-padding kept, as train.mirror does), with the cosine between two different images' maps as the scale.
+Flipping a sample's cached backbone maps would make ``train.mirror`` free on the cached path;
+it was the option's first version. A CNN whose kernels are not mirror-symmetric gives other
+features for the flipped image, so a flipped map is only an approximation, and this measures
+how far it is: ``train.mirror`` now computes the flipped image's features instead
+(docs/design.md §6, "Mirror training"). For the first ``n`` images of a split this runs the
+`cpu` preset's frozen backbone (EfficientNet-Lite0) on each letterboxed image and on its
+mirror, and prints per level the mean cosine similarity over channels (per cell) and the
+relative L2 distance between the flipped map and the flipped image's (each image's
+letterboxed content flipped, its padding kept, as train.mirror does), with the cosine between
+two different images' maps as the scale.
 Seconds on 2 cores.
 """
 

@@ -250,3 +250,39 @@ def test_a_mirrored_sample_reads_its_flipped_images_features_beside_the_cache(
     # one torchrun process's slice without a flipped sample reads the cache alone
     alone = loader.inputs(idx, part=(1, 2), flips=flips)
     assert "mirror_images" not in alone and torch.equal(alone["feats"][1], plain["feats"][1][1:2])
+    # a slice whose flipped sample is not the batch's first: its rows count within the slice
+    last = mirror_features(loader.inputs(idx, part=(1, 3), flips=flips), backbone)
+    with torch.no_grad():  # a batch of one, as the slice computes it
+        x = m["mirror_images"][1:].contiguous(memory_format=torch.channels_last)
+        live_last = [g.half().float() for g in backbone.extract(x)]
+    for f, p, g in zip(last["feats"], plain["feats"], live_last):
+        assert torch.equal(f[0], p[1]) and torch.equal(f[1], g[0])
+
+
+@pytest.mark.skipif(not cpu_bf16_supported(), reason="needs a CPU with bf16 autocast")
+def test_a_mirrored_samples_features_are_computed_in_the_precision_of_a_bf16_cache(
+    tiny_synthref, backbone, tmp_path
+):
+    """A cache built under bf16 autocast: :func:`mirror_features` under the training step's
+    autocast, fed the unflipped images, gives the cached rows up to bf16's run-to-run
+    differences, far closer than the same call without autocast (fp32 features)."""
+    from tvnet.amp import autocast_context
+    from tvnet.loader.batches import BatchLoader, SplitTable, mirror_features
+
+    refer, size = tiny_synthref["refer"], TINY_MODEL["input_size"]
+    cache = FeatureCache(tmp_path, backbone, refer, size, 8, progress=False, amp=True)
+    cache.ensure("val")
+    vocab = Vocab.build(s.sentence for s in refer.samples("val"))
+    table = SplitTable.build(refer, "val", vocab, max_tokens=20, neighbours=None)
+    loader = BatchLoader(refer, table, size, False, cache, vocab=vocab, max_tokens=20)
+    idx, samples = [0, 1], refer.samples("val")
+    m = loader.inputs(idx, flips=np.array([True, True]))
+    m["mirror_images"] = torch.stack(
+        [to_tensor(letterbox(refer.load_image(samples[i].image_id), size)[0]) for i in idx]
+    )
+    with autocast_context("cpu", True):
+        amp = mirror_features(m, backbone)["feats"]
+    fp32 = mirror_features(m, backbone)["feats"]
+    for f, a, c in zip(m["feats"], amp, fp32):
+        err_amp, err_fp32 = (a - f).abs().max(), (c - f).abs().max()
+        assert err_amp * 4 < err_fp32, (err_amp, err_fp32)
