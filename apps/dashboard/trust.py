@@ -257,4 +257,7 @@ def page(root, stamp, samples, info, sel) -> None:
         key="infl",
     )
     if not res_rows["has_influence"].all():
-        st.caption("– : the dump has no influence columns (see the note above).")
+        st.caption(
+            "– : the dump has no influence columns: a mirror-averaged run (`tvnet eval "
+            "--mirror` writes none), or one written before they existed (the note above)."
+        )

@@ -64,13 +64,14 @@ def trust_dumps(tmp_path_factory):
     full += [("wrong", {"score": 0.2, "confidence": 0.15})] * 2
     full += [("right", {"score": 0.5})]
     # the neighbour: gate closed keeps 10 of the 20 pixels (I 10, U 20 against gt) on the
-    # right answers, random neighbours change nothing
+    # right answers, a random neighbour 15 (IoU 0.75 with the answer); the wrong ones stay
     for k, (kind, extra) in enumerate(full):
         inter = 20 if kind == "right" else 0
         extra = dict(extra)
         extra.update(nogate_inter=inter // 2, nogate_union=20 if kind == "right" else 40)
         extra.update(nogate_iou=0.5 if kind == "right" else 1.0)
-        extra.update(randnb_inter=inter, randnb_union=20 if kind == "right" else 40, randnb_iou=1.0)
+        extra.update(randnb_inter=inter * 3 // 4, randnb_union=20 if kind == "right" else 40)
+        extra.update(randnb_iou=0.75 if kind == "right" else 1.0)
         full[k] = (kind, extra)
     _write(root / "full-val", "full", "val", full)
     _write(root / "baseline-val", "baseline", "val", [("right", {"score": 0.8})] * 2)

@@ -17,9 +17,10 @@ def test_influence_table_by_hand(trust_dumps):
     assert f["oiou"] == pytest.approx(40.0)
     assert f["oiou_nogate"] == pytest.approx(100 * 40 / 200)
     assert f["effect_nogate"] == pytest.approx(20.0)
-    assert f["oiou_random"] == pytest.approx(40.0) and f["effect_random"] == pytest.approx(0)
+    # random: I 4×15 over U 200; the answer's oIoU minus the random neighbour's
+    assert f["oiou_random"] == pytest.approx(30.0) and f["effect_random"] == pytest.approx(10.0)
     assert f["iou_nogate"] == pytest.approx(100 * (4 * 0.5 + 3 * 1.0) / 7)
-    assert f["iou_random"] == pytest.approx(100.0)
+    assert f["iou_random"] == pytest.approx(100 * (4 * 0.75 + 3 * 1.0) / 7)
     assert f["changed_nogate"] == pytest.approx(100 * 4 / 7)
     for key in (("baseline", "val"), ("res", "test")):  # no retrieval / an older dump
         row = t.loc[key]

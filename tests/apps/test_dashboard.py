@@ -540,7 +540,7 @@ def _trust_dump(root):
     """The hand-made full/val dump with confidences 0.9, 0.1, 0.8, 0.3 (right: IoU 1, 0,
     0.5, 1/3 ≥ 0.5 → yes, no, yes, no), the gate-closed masks empty (I = 0, U = gt area, IoU
     with the answer 0, or 1 for the empty answer of sample 1) and the random neighbour's masks
-    equal to the answers."""
+    equal to the answers but sample 0's, which misses its referent (I 0, U 8)."""
     from tvnet.eval.dump import load_dump
     from tvnet.eval.dump_writer import update_dump
 
@@ -550,8 +550,8 @@ def _trust_dump(root):
     update_dump(out, {
         "score": [0.7, 0.4, 0.6, 0.5], "confidence": [0.9, 0.1, 0.8, 0.3],
         "nogate_inter": [0] * 4, "nogate_union": gt_area, "nogate_iou": [0.0, 1.0, 0.0, 0.0],
-        "randnb_inter": rows["inter"].tolist(), "randnb_union": rows["union"].tolist(),
-        "randnb_iou": [1.0] * 4})  # fmt: skip
+        "randnb_inter": [0, 0, 10, 3], "randnb_union": [8, 4, 20, 9],
+        "randnb_iou": [0.0, 1.0, 1.0, 1.0]})  # fmt: skip
     write_hand_dump(root / "baseline_val", "baseline", "val")  # an older dump: no columns
     return root
 
@@ -573,9 +573,10 @@ def test_calibration_and_influence_page_holds_the_hand_computed_numbers(tmp_path
     )
     infl = table_by_title(at, "What the neighbour changes (%)").loc["full"]
     assert infl["oIoU"] == "45.95" and infl["oIoU gate closed"] == "0.00"  # 17/37; 0/(4+4+20+6)
-    assert infl["gain from nb."] == "45.95" and infl["gain over random"] == "0.00"
+    # random: 13/41 = 31.71, the answers' 45.95 minus that
+    assert infl["gain from nb."] == "45.95" and infl["gain over random"] == "14.24"
     assert infl["same mask, gate closed"] == "25.00" and infl["changed"] == "75.00"
-    assert infl["same mask, random nb."] == "100.00"
+    assert infl["same mask, random nb."] == "75.00"
     # the older dump is named once, with the command that writes the columns
     notes = [w.value for w in at.warning]
     assert len(notes) == 1 and "`baseline_val`" in notes[0] and "full_val" not in notes[0]
@@ -599,6 +600,8 @@ def test_a_mirror_averaged_dump_is_not_flagged_and_reruns_keep_their_protocol(tm
     assert load_dump(out).mirror
     at = run_app(root, "Calibration & influence")
     assert "no neighbour influence" not in " ".join(w.value for w in at.warning)
+    # its row in the influence table is empty, and the caption says why
+    assert any("a mirror-averaged run" in c.value for c in at.caption)
     assert not at.exception
     custom = {"protocol": {"threshold": 0.4, "resolution": "input", "name": "custom"}}
     write_hand_dump(root / "full_t04", "full", "val", run_extra={**custom, "checkpoint": "."})

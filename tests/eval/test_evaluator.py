@@ -279,6 +279,51 @@ def test_rows_record_score_confidence_and_what_the_neighbour_changed(
     assert (a != iids).all() and set(a) <= set(pool_ids)
     np.testing.assert_array_equal(random_neighbours(sids[3:], iids[3:], pool_ids, 0), a[3:])
     assert not np.array_equal(random_neighbours(sids, iids, pool_ids, seed=1), a)
+    # each rerun recomputed by hand: the gate closed on the same inputs, and the drawn pool
+    # image as the neighbour, each against the answer and the ground truth. The untrained
+    # model's masks hardly move with its neighbour, so a loud copy: enrichment ×20, the
+    # head's bias set so that half its logits are positive
+    from tvnet.data.transforms import Letterbox
+    from tvnet.eval.metrics import iou_counts, sample_iou
+    from tvnet.loader.batches import BatchLoader
+
+    loader = BatchLoader(refer, table, model.cfg.input_size, True, None)
+    loud = copy.deepcopy(model)
+    with torch.no_grad():
+        for e in loud.enrich:
+            e.proj.weight.mul_(20.0)
+            e.proj.bias.mul_(20.0)
+        loud.head.net[-1].bias -= loud(
+            **loader.inputs([0, 1]), return_attention=False
+        ).logits.median()
+    evaluate(
+        loud, refer, "val", table, out=tmp_path / "loud", progress=False, pool_image_ids=pool_ids
+    )
+    rows = load_dump(tmp_path / "loud").samples
+    assert (rows["sample_id"].to_numpy() == sids).all()
+
+    @torch.no_grad()
+    def answer(lb: Letterbox, **kw) -> np.ndarray:
+        logits = loud(**kw, return_attention=False).logits
+        return lb.invert(torch.sigmoid(logits)[0, 0]).numpy() > 0.5
+
+    for k in range(4):
+        gt = refer.mask(table.samples[k].ref_id)
+        lb = Letterbox.for_shape(*gt.shape, model.cfg.input_size)
+        inputs = loader.inputs([k])
+        ans = answer(lb, **inputs)
+        shut = answer(lb, **inputs, close_gate=True)
+        rand = answer(lb, **dict(inputs, ref_image=loader.images([int(a[k])])))
+        row = rows.iloc[k]
+        assert row["nogate_iou"] == pytest.approx(sample_iou(*iou_counts(shut, ans)), abs=2e-3)
+        assert row["randnb_iou"] == pytest.approx(sample_iou(*iou_counts(rand, ans)), abs=2e-3)
+        for name, mask in (("nogate", shut), ("randnb", rand)):
+            i, u = iou_counts(mask, gt)
+            assert row[f"{name}_inter"] == pytest.approx(i, rel=1e-3, abs=2)
+            assert row[f"{name}_union"] == pytest.approx(u, rel=1e-3, abs=2)
+    # the checks above tell the reruns apart: both move the loud model's masks, differently
+    assert (rows["nogate_iou"].head(4) < 0.99).all() and (rows["randnb_iou"].head(4) < 0.99).any()
+    assert not np.allclose(rows["nogate_iou"].head(4), rows["randnb_iou"].head(4), atol=0.01)
 
     # a model whose enrichment adds nothing (W_o = 0): closing the gate changes no pixel
     silent = copy.deepcopy(model)

@@ -196,7 +196,7 @@ def aggregate(df: Any) -> dict[str, float | int]:
 # Fields a dump may lack (written before they existed; read as null): the expression type, and
 # how far to trust the answer and what it owes to the neighbour (docs/design.md §5, §7).
 # What the answer owes to its neighbour: the mask with the gate closed and with a random pool
-# entry as neighbour, each as I and U against the ground truth and IoU with the answer.
+# image as neighbour, each as I and U against the ground truth and IoU with the answer.
 INFLUENCE_FIELDS: tuple[str, ...] = (
     "nogate_inter",
     "nogate_union",
