@@ -4,7 +4,7 @@
 # and 3000 steps (tvnet train --init), grown into full for 3000 steps, evaluated on val and test
 # of the standard split (the same scenes). Each step is skipped when its output exists.
 #   bash tools/build_grown_default.sh     # ≈ 5 h on 2 fp32 cores (AVX2, no bf16); then:
-#   python tools/package_assets.py --only-shipped \
+#   python tools/package_assets.py --only-shipped --replace \
 #       --ship-checkpoint runs/grown/full/last full-grown \
 #       --ship-dump runs/grown/dumps/full-val full-grown-val --ship-dump runs/grown/dumps/full-test full-grown-test
 set -euo pipefail

@@ -208,7 +208,8 @@ def ship_dump(
         if source is not None and (source / "config.json").is_file()
         else None
     )
-    with staged_copy(src, dst) as tmp:
+    # hidden files (an interrupted rewrite's .tmp) are no part of the dump
+    with staged_copy(src, dst, shutil.ignore_patterns(".*")) as tmp:
         run = _shipped_run(read_json(tmp / "run.json", "run.json"), data, checkpoint, source_hash)
         atomic_write_json(tmp / "run.json", run)
     print(f"dump {dst} ({run['checkpoint']})")
@@ -241,6 +242,61 @@ def _shipped_run(run: dict, data: Path, checkpoint: Path | None, source_hash: st
     return run
 
 
+def preflight(args: argparse.Namespace) -> None:
+    """Refuse, before anything is written, what would ship a wrong pair: a checkpoint whose
+    training stopped before its last step (without ``--allow-unfinished``), a ``--ship-dump``
+    scored from a ``--ship-checkpoint`` source other than the weights it holds now, and a
+    destination that exists (without ``--replace``, which lists the shipped dumps bound to a
+    replaced checkpoint: they then hold figures of weights no longer there)."""
+    from tvnet.checkpoint import read_checkpoint_config
+
+    sources = {}
+    for src, _ in args.ship_checkpoint:
+        if not (Path(src) / CHECKPOINT_CONFIG).is_file():
+            raise SystemExit(f"no checkpoint at {src} (no {CHECKPOINT_CONFIG})")
+        meta = read_checkpoint_config(Path(src))
+        step, steps = meta.get("step"), (meta.get("train") or {}).get("steps")
+        if not args.allow_unfinished and step is not None and steps and step < steps:
+            raise SystemExit(
+                f"{src} stopped at step {step} of {steps}: its training has not finished "
+                "(resume it, or --allow-unfinished to ship it as it is)"
+            )
+        sources[Path(src).resolve()] = meta.get("weights_sha256")
+    for src, _ in args.ship_dump:
+        if not (Path(src) / RUN_FILE).is_file():
+            raise SystemExit(f"no dump at {src} (no {RUN_FILE})")
+        run = read_json(Path(src) / RUN_FILE, RUN_FILE)
+        source = Path(str(run.get("checkpoint"))).resolve()
+        if source in sources and run.get("checkpoint_hash") != sources[source]:
+            raise SystemExit(
+                f"{src} was scored from other weights ({str(run.get('checkpoint_hash'))[:12]}…) "
+                f"than {source} holds now ({str(sources[source])[:12]}…): evaluate it again"
+            )
+    existing = [
+        (kind, a_dir / name)
+        for kind, items, a_dir, marker in (
+            ("checkpoint", args.ship_checkpoint, args.assets / "checkpoints", CHECKPOINT_CONFIG),
+            ("dump", args.ship_dump, args.assets / "dumps", RUN_FILE),
+        )
+        for _, name in items
+        if (a_dir / name / marker).is_file()
+    ]
+    if existing and not args.replace:
+        kind, path = existing[0]
+        raise SystemExit(f"{path} exists: another name, or --replace to replace that {kind}")
+    reshipped = {(args.assets / "dumps" / name).resolve() for _, name in args.ship_dump}
+    for kind, path in existing:
+        if kind != "checkpoint":
+            continue
+        for run_file in sorted((args.assets / "dumps").rglob(RUN_FILE)):
+            bound = str(read_json(run_file, RUN_FILE).get("checkpoint"))
+            if run_file.parent.resolve() not in reshipped and (
+                (REPO / bound).resolve() == path.resolve()
+                or Path(bound).resolve() == path.resolve()
+            ):
+                print(f"note: {run_file.parent} was scored from the replaced {path}: ship it again")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -265,6 +321,16 @@ def main() -> None:
             help=f"also ship the {what} SRC as assets/{kind}s/NAME (repeatable)",
         )
     ap.add_argument(
+        "--replace",
+        action="store_true",
+        help="let --ship-* replace an existing assets/ folder of that name",
+    )
+    ap.add_argument(
+        "--allow-unfinished",
+        action="store_true",
+        help="ship a --ship-checkpoint whose training stopped before its last step",
+    )
+    ap.add_argument(
         "--only-shipped",
         action="store_true",
         help="package only the --ship-* items (leave the Table 1 set and the pool as they are)",
@@ -279,6 +345,7 @@ def main() -> None:
     taken = [n for _, n in [*args.ship_checkpoint, *args.ship_dump] if n in VARIANTS]
     if taken and not args.only_shipped:  # the Table 1 set would replace them afterwards
         ap.error(f"NAME {taken[0]!r} is a Table 1 variant's folder: pick another or --only-shipped")
+    preflight(args)
     shipped = {}
     for src, name in args.ship_checkpoint:
         ship_checkpoint(Path(src), a / "checkpoints" / name, args.data)

@@ -318,6 +318,59 @@ def test_trained_on_another_split_is_a_conflict(tmp_path, capsys):
     assert f"synthref ({n * 5} training samples)" in err and f"refcoco ({n} training" in err
 
 
+def test_package_refuses_an_unfinished_run_a_foreign_dump_and_a_taken_name(
+    tmp_path, monkeypatch, capsys
+):
+    """--ship-checkpoint/--ship-dump are checked before anything is written: a run stopped
+    before its last step, a dump scored from other weights than its source holds now, an
+    existing name (without --replace, which names the shipped dumps bound to what it
+    replaced); a dump's hidden leftovers (an interrupted rewrite) do not travel."""
+    from tvnet.config import CHECKPOINT_WEIGHTS
+
+    pa = _tool("package_assets")
+    assets = tmp_path / "assets"
+
+    def package(*argv: str) -> None:
+        monkeypatch.setattr(sys, "argv", ["package_assets.py", "--assets", str(assets),
+                                          "--only-shipped", *argv])  # fmt: skip
+        pa.main()
+
+    h = write_run(tmp_path / "res_cct", steps=3, step=3, closed=True, variant="res_cct")
+    src = tmp_path / "res_cct" / "last"
+    dump = write_hand_dump(tmp_path / "val", "res_cct", "val",
+                           run_extra={"checkpoint": str(src), "checkpoint_hash": h})  # fmt: skip
+    (dump / ".samples.parquet.x.tmp").write_text("left by a crash")
+    write_run(tmp_path / "half", steps=3, step=2, closed=False, variant="res_cct")
+    ship = ["--ship-checkpoint", str(src), "res_cct-x", "--ship-dump", str(dump), "res_cct-x-val"]
+    with pytest.raises(SystemExit, match="stopped at step 2 of 3"):
+        package("--ship-checkpoint", str(tmp_path / "half" / "last"), "half")
+    stale = write_hand_dump(tmp_path / "stale", "res_cct", "val",
+                            run_extra={"checkpoint": str(src), "checkpoint_hash": "0" * 64})  # fmt: skip
+    with pytest.raises(SystemExit, match="scored from other weights"):
+        package(*ship[:3], "--ship-dump", str(stale), "res_cct-x-val")
+    assert not assets.exists()  # refused before anything was written
+    package(*ship)
+    shipped = json.loads((assets / "dumps/res_cct-x-val/run.json").read_text())
+    assert shipped["scored_on_weights"] == h and shipped["checkpoint"] == str(
+        assets / "checkpoints/res_cct-x"
+    )
+    assert (
+        sorted(p.name for p in (assets / "dumps/res_cct-x-val").iterdir() if p.name[0] == ".") == []
+    )
+    before = (assets / "checkpoints/res_cct-x" / CHECKPOINT_WEIGHTS).read_bytes()
+    with pytest.raises(SystemExit, match="res_cct-x exists: another name, or --replace"):
+        package(*ship[:3])
+    assert (assets / "checkpoints/res_cct-x" / CHECKPOINT_WEIGHTS).read_bytes() == before
+    capsys.readouterr()
+    package(*ship[:3], "--replace")  # its dump not shipped again: named as stale
+    assert "res_cct-x-val was scored from the replaced" in capsys.readouterr().out
+    package(*ship, "--replace")
+    assert "scored from the replaced" not in capsys.readouterr().out
+    # what --allow-unfinished lets through
+    package("--ship-checkpoint", str(tmp_path / "half" / "last"), "half", "--allow-unfinished")
+    assert (assets / "checkpoints/half/config.json").is_file()
+
+
 @pytest.mark.parametrize("name", ["", ".", "seed1/..", "/abs"])
 def test_package_refuses_a_name_that_is_not_a_folder_under_assets(tmp_path, name):
     """ "" or "." would name assets/checkpoints itself, which a shipped checkpoint replaces
