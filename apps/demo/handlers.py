@@ -15,6 +15,7 @@ import html
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -123,9 +124,11 @@ class Handlers(Redraws):
             key
         ]
 
-    def failed_keeping(self, message: str, session: str | None) -> list:
+    def failed_keeping(self, message: str, session: str | None, inputs: Any = None) -> list:
         """A failed call of ``session``: the message above the answer on show, which stays as
-        it is (bad input loses nothing); with none on show, :meth:`failed`."""
+        it is (bad input loses nothing); with none on show, :meth:`failed`. ``inputs`` (the
+        page's, :func:`input_of`, for a Segment): the message stays while they do, not
+        replaced by the stale mark that follows every call (:meth:`mark_stale`)."""
         key = self.cache.latest(session) if session else None
         try:
             r = self.cache.get(key)
@@ -136,6 +139,8 @@ class Handlers(Redraws):
             f"{status_error(message)}\n\n*The answer below is still the last one, for "
             f"“{escape_md(r.expression)}”:*\n\n{r.status}"
         )
+        if inputs is not None:
+            self.cache.failed(session, key, inputs, kept)
         return [kept if name == "status" else SKIP for name in OUTPUTS] + [key]
 
     @staticmethod
@@ -160,6 +165,7 @@ class Handlers(Redraws):
         switch, the mirror switch and the neighbour choice (``prev``: the result whose input
         they reuse; ``neighbour``: the user's choice, kept even by a variant that cannot read
         it; ``mirror``: the answer averaged with the mirror image's)."""
+        asked_on = input_of(image, expression) if prev is None else None  # a Segment's
         try:
             read_ms, source = {}, None
             if prev is None:
@@ -245,10 +251,11 @@ class Handlers(Redraws):
             key = self.cache.put(r, session)  # on show in the session from the same step
             return self.outputs(r, key, level, show_gates)
         except InputError as e:
-            return self.failed_keeping(str(e), session)
+            return self.failed_keeping(str(e), session, asked_on)
         except Exception as e:  # never a stack trace in the page
             log.exception("segmentation failed")
-            return self.failed_keeping(f"internal error ({type(e).__name__}: {e})", session)
+            message = f"internal error ({type(e).__name__}: {e})"
+            return self.failed_keeping(message, session, asked_on)
 
     def segment(
         self,

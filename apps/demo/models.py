@@ -302,6 +302,7 @@ class ResultCache:
     def __init__(self, size: int = CACHE_SIZE, sessions: int = SESSIONS, most: int = MOST_RESULTS):
         self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
         self.sessions, self._latest = sessions, OrderedDict()
+        self._failed: dict[str, tuple[str, Any, str]] = {}  # session: (key, input, status)
         self.most = max(most, 1)
 
     def remember(self, session: str | None, key: str | None) -> None:
@@ -311,6 +312,7 @@ class ResultCache:
         with self._lock:
             if key is None:
                 self._latest.pop(session, None)
+                self._failed.pop(session, None)
                 return
             self._show(session, key)
             self._evict(keep=key)  # the session's answer before this one may go now
@@ -319,8 +321,27 @@ class ResultCache:
         """Record ``key`` as ``session``'s answer on show. Under the lock."""
         self._latest[session] = key
         self._latest.move_to_end(session)
+        self._failed.pop(session, None)  # a new answer: the failure before it is over
         while len(self._latest) > self.sessions:
-            self._latest.popitem(last=False)
+            gone, _ = self._latest.popitem(last=False)
+            self._failed.pop(gone, None)
+
+    def failed(self, session: str | None, key: str, inputs: Any, status: str) -> None:
+        """``session``'s call on ``inputs`` failed with the answer ``key`` still on show:
+        ``status`` (the error above that answer) stays the page's status while the page
+        holds those inputs (:meth:`failure`), instead of a stale mark that drops the error."""
+        if session is None:
+            return
+        with self._lock:
+            if self._latest.get(session) == key:
+                self._failed[session] = (key, inputs, status)
+
+    def failure(self, session: str | None, key: str | None, inputs: Any) -> str | None:
+        """The status :meth:`failed` recorded for ``session`` on ``inputs`` with ``key`` on
+        show, or None."""
+        with self._lock:
+            got = self._failed.get(session) if session else None
+        return got[2] if got and got[0] == key and got[1] == inputs else None
 
     def latest(self, session: str) -> str | None:
         with self._lock:

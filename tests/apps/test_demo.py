@@ -1246,3 +1246,34 @@ def test_a_comparison_of_an_input_no_longer_on_the_page_is_cleared():
     assert Demo.compare_fresh(None, answered, {"path": "/up/b.png"}, "the red star") == ([], "")
     assert Demo.compare_fresh(None, answered, {"path": "/up/a.png"}, "the star") == ([], "")
     assert Demo.compare_fresh(None, None, None, None) == (SKIP, SKIP)  # nothing compared yet
+
+
+def test_a_failed_segment_keeps_its_message_through_the_stale_mark(
+    tiny_synthref, tmp_path, example
+):
+    """Every call is followed by the stale check of the page's input: after a Segment that
+    failed (an empty expression) the page's input is not the answer's, and the check's mark
+    used to replace the error, so the visitor never saw why. The error stays while the page
+    holds the input that failed; an edit after it gets the stale mark, as any edit does."""
+    from apps.demo.handlers import Handlers
+    from apps.demo.models import Models
+    from apps.demo.outputs import OUTPUTS
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
+                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
+    h = Handlers(models, tmp_path / "pictures")
+    image, expression = example
+    good = h.segment(image, expression, session="s")
+    key, answered = good[-1], good[OUTPUTS.index("status")]
+    bad = h.segment(image, "", session="s")
+    status = bad[OUTPUTS.index("status")]
+    assert "expression is empty" in status and "still the last one" in status
+    assert bad[-1] == key  # the answer on show is still the good one
+    assert h.mark_stale(key, str(image), "", "s") == status
+    edited = h.mark_stale(key, str(image), "the star", "s")
+    assert "Stale" in edited and "expression is empty" not in edited
+    assert h.mark_stale(key, str(image), expression, "s") == answered  # back to its input
+    # a new answer ends the failure: its input is no longer the one that failed
+    h.segment(image, "the star", session="s")
+    assert "expression is empty" not in h.mark_stale(None, str(image), "", "s")

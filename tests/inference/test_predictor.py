@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -493,6 +494,22 @@ def test_confidence_score_and_warnings_follow_the_checkpoint_calibration(tiny_sy
     answer = q(img, s.sentence)
     assert answer.confidence is None
     assert any("belongs to other weights" in n for n in answer.notes)  # said with the answer
+    # nor can one that names no weights be told to be of these
+    dataclasses.replace(cal, checkpoint_hash="").save(ckpt)
+    assert Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], **kw).calibration is None
+    # a pool of other data than the model's (a RefCOCO model on a SynthRef pool): its
+    # neighbours and familiarity are not what the calibration was fitted with
+    cal.save(ckpt)
+    manifest = json.loads((tiny_synthref["pool"] / "manifest.json").read_text())
+    assert manifest["dataset"]["name"] == "synthref"
+    meta = json.loads((ckpt / "config.json").read_text())
+    (ckpt / "config.json").write_text(json.dumps({**meta, "data": {"name": "synthref"}}))
+    assert Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], **kw).calibration is not None
+    (ckpt / "config.json").write_text(json.dumps({**meta, "data": {"name": "refcoco"}}))
+    far = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], **kw)
+    answer = far(img, s.sentence)
+    assert far.calibration is None and answer.confidence is None and not answer.confident
+    assert any("holds synthref data, but" in n and "refcoco" in n for n in answer.notes)
 
 
 def test_baseline_measures_familiarity_without_retrieving(tiny_synthref, tmp_path):

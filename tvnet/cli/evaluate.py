@@ -223,10 +223,9 @@ def run(args: argparse.Namespace) -> int:
             )
         if (pool.manifest.get("dataset") or {}).get("name") == refer.name:
             pool_image_ids = pool.image_ids  # random neighbours come from the pool's images
-    if calibration is not None and calibration.checkpoint_hash not in (
-        "",
-        read_checkpoint_config(args.checkpoint).get("weights_sha256"),
-    ):
+    if calibration is not None and calibration.checkpoint_hash != read_checkpoint_config(
+        args.checkpoint
+    ).get("weights_sha256"):
         print(f"{args.checkpoint}/calibration.json belongs to other weights: no confidence")
         calibration = None
     elif calibration is not None and not calibration.applies_to(args.threshold):

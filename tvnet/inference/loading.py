@@ -104,10 +104,8 @@ def load_checkpoint_parts(
     meta = read_checkpoint_config(path)
     calibration = load_calibration(path)
     notes = []
-    if calibration is not None and calibration.checkpoint_hash not in (
-        "",
-        meta.get("weights_sha256"),
-    ):
+    if calibration is not None and calibration.checkpoint_hash != meta.get("weights_sha256"):
+        # one that names no weights (hand-made, or older) cannot be told to be of these
         notes.append(f"{path}/calibration.json belongs to other weights: no confidence")
         calibration = None
     retriever, image_retriever, pool, pool_images = load_retrieval(
@@ -121,6 +119,17 @@ def load_checkpoint_parts(
         pool_images=pool_images,
         amp=amp,  # the image encoder at the precision the rest runs in (as tvnet eval)
     )
+    searched = retriever or image_retriever
+    pool_data = ((searched.pool.manifest.get("dataset") or {}) if searched else {}).get("name")
+    trained_on = (meta.get("data") or {}).get("name")
+    if calibration is not None and pool_data not in (None, "unknown", trained_on) and trained_on:
+        # neighbours and the familiarity of an upload measured against other data than the
+        # calibration was fitted with (a RefCOCO model on the bundled SynthRef pool)
+        notes.append(
+            f"the pool {pool} holds {pool_data} data, but {path} was trained on {trained_on}: "
+            "no confidence (pass the pool built from its training split)"
+        )
+        calibration = None
     lexicon = None
     if read_synonyms:
         lexicon, why = model_lexicon(model.vocab, meta, common_words=common_words())
