@@ -35,6 +35,7 @@ def test_a_familiar_readable_answer_gets_no_warning():
     edge = {**FINE, "image_similarity": 0.5, "mask_fraction": 0.008, "confidence": LOW_CONFIDENCE}
     assert answer_warnings(**edge) == []
     assert answer_warnings(**{**FINE, "image_shape": (tiny_side(320), 10)}) == []
+    assert answer_warnings(**{**FINE, "image_shape": (200, 1600)}) == []  # 8:1, 40 px: the edge
 
 
 def test_each_measurement_below_its_floor_gives_its_sentence():
@@ -53,6 +54,11 @@ def test_each_measurement_below_its_floor_gives_its_sentence():
         ({"unread": "of the big square"}, "it stopped before “of the big square”, so"),
         ({"unread": "1 2 3 4 5 6 7"}, "stopped before “1 2 3 4 5 6 …”"),
         ({"image_shape": (8, 8)}, "tiny (8×8 pixels)"),
+        (
+            {"image_shape": (100, 1600)},
+            "a narrow strip (1600×100 pixels): the model sees its short side as 20 pixels",
+        ),
+        ({"image_shape": (2000, 240)}, "sees its short side as 38 pixels"),
         ({"mask_fraction": 0.0}, "The mask is empty"),
         ({"mask_fraction": 0.001}, "almost empty (0.10% of the image"),
         ({"confidence": 0.3}, "only a 30% chance"),

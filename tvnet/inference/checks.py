@@ -15,7 +15,9 @@ tuned on the examples:
    expression is longer than the network reads (``max_tokens`` words or word pieces, or the
    500 characters any reader keeps), so its last words were not read at all;
 3. the image is tiny: its long side is under S/4 pixels, so the letterbox enlarges it more
-   than 4× (SynthRef's images, 240–400 px, are enlarged at most 1.33× to S = 320);
+   than 4× (SynthRef's images, 240–400 px, are enlarged at most 1.33× to S = 320); or it is a
+   strip: letterboxed, its short side spans under S/8 pixels (an aspect over 8:1, where
+   SynthRef's stay under 1.7:1), little more than one cell of the stride-32 features;
 4. the mask is empty, or smaller than the 1 % quantile of the val referents' areas
    (``mask_area.q01``; without a calibration, :data:`NEAR_EMPTY`);
 5. the RES neighbour was chosen by the caller, not retrieved, while the confidence was fitted
@@ -171,6 +173,12 @@ def answer_warnings(
         out.append(
             f"The image is tiny ({w}×{h} pixels): the model enlarges it more than 4×, far "
             "beyond the pictures it learned from, and sees mostly blur."
+        )
+    elif min(h, w) * input_size < max(h, w) * (input_size // 8):
+        short = round(min(h, w) * input_size / max(h, w))
+        out.append(
+            f"The image is a narrow strip ({w}×{h} pixels): the model sees its short side "
+            f"as {short} pixels, far narrower than the pictures it learned from."
         )
     areas = getattr(calibration, "mask_area", None) or {}
     near_empty = areas.get(AREA_QUANTILE) or NEAR_EMPTY  # a stored null reads as unknown
