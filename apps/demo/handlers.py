@@ -354,7 +354,7 @@ class Handlers(Redraws):
         mirror-averaged with ``mirror``)."""
         try:
             img = read_upload(image)
-            tiles, rows, averaged = [], [], []
+            tiles, rows, averaged, notes = [], [], [], {}
             for v in self.models.variants:
                 expr = "" if expression is None else expression
                 pred = self.models.predict(v, img, expr, mirror=bool(mirror))
@@ -368,6 +368,8 @@ class Handlers(Redraws):
                 trained = training_summary(self.models.get(v).info, v)
                 verdict = verdict_cell(pred)
                 averaged.append(pred.mirror)
+                for n in pred.notes:  # the lexicon's readings among them: what each answer read
+                    notes.setdefault(n, []).append(name)
                 conf = "—" if pred.confidence is None else f"{100 * pred.confidence:.0f} %"
                 if pred.confidence is not None and pred.warnings:
                     conf = f"({conf})"  # calibrated for input like SynthRef's; see the warnings
@@ -385,11 +387,12 @@ class Handlers(Redraws):
             "|---|---|---|---|---|---|\n"
         )
         # said of the answers themselves, not of the request
-        note = (
-            "\n\n*Each answer averaged with the mirror image's.*"
-            if averaged and all(averaged)
-            else ""
-        )
+        note = ""
+        for n, names in notes.items():  # said once, with the answers it is of unless all
+            of = "" if len(names) == len(rows) else f" ({', '.join(f'`{m}`' for m in names)})"
+            note += f"\n\n*Note{of}:* {escape_md(n)}"
+        if averaged and all(averaged):
+            note += "\n\n*Each answer averaged with the mirror image's.*"
         return tiles, head + "\n".join(rows) + note
 
     # -- influence of the inputs (model calls on the last result) -----------------------------

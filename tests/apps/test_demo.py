@@ -331,8 +331,11 @@ def test_compare_shows_every_variant_side_by_side(app, example):
     )
     assert [t["caption"].split(":")[0] for t in tiles] == ["baseline", "full"]
     assert all(Path(t["image"]).is_file() for t in tiles)
-    assert "| variant |" in table and table.count("\n") == 3
+    rows, *notes = table.split("\n\n")
+    assert "| variant |" in rows and rows.count("\n") == 3
     assert "| confidence |" in table and "✔" not in table  # uncalibrated: none earns it
+    # what each answer read is said under the table, once for both (their vocabularies agree)
+    assert notes == ["*Note:* words outside the vocabulary (read as &lt;unk&gt;): large"], notes
     # why no ✔: these untrained masks (empty, whole image) come with warnings
     assert len(re.findall(r"\| — ⚠ [1-9]\d* warnings? \|", table)) == 2, table
     # each checkpoint's budget; these hand-made ones record none
