@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from tests.conftest import TINY_MODEL, save_tiny_model
@@ -771,3 +772,27 @@ def test_the_shared_sentence_vector_in_the_networks_precision():
         tol = 2e-5 if autocast_dtype("cpu", pred.amp) is None else 2e-2  # bf16: 8 mantissa bits
         assert np.abs(vec - want).max() < tol
         assert float(vec @ want) > 1 - tol
+
+
+def test_a_word_piece_checkpoint_without_its_training_words_gives_no_confidence(
+    tiny_synthref, tmp_path
+):
+    """A word-piece (MiniLM) checkpoint reads any word, and only its recorded training words
+    tell which it never met: one from before that record cannot flag them, so its calibrated
+    confidence, fitted on words it had met, is not given; with the record it is."""
+    from tvnet import build_model
+    from tvnet.checkpoint import read_checkpoint_config, save_checkpoint
+    from tvnet.eval.calibration import Calibration
+
+    torch.manual_seed(0)
+    model = build_model("cpu", "baseline", pretrained=False, text_encoder="hf_tokens",
+                        input_size=64, d_s=16, d_m=16)  # fmt: skip
+    ckpt = save_checkpoint(model, tmp_path / "hf")
+    Calibration("platt", {"a": 2.0, "b": 0.5}, fitted_on={"threshold": 0.5},
+                checkpoint_hash=read_checkpoint_config(ckpt)["weights_sha256"]).save(ckpt)  # fmt: skip
+    p = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], device="cpu")
+    assert p.calibration is None and "records no training words" in p.info["notes"][-1]
+    meta = json.loads((ckpt / "config.json").read_text())
+    (ckpt / "config.json").write_text(json.dumps({**meta, "known_words": ["the", "red", "star"]}))
+    p = Predictor.from_checkpoint(ckpt, tiny_synthref["pool"], device="cpu")
+    assert p.calibration is not None and p.training_words == {"the", "red", "star"}

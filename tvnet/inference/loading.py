@@ -130,6 +130,14 @@ def load_checkpoint_parts(
             "no confidence (pass the pool built from its training split)"
         )
         calibration = None
+    training_words = known_words(model.vocab, meta)
+    if calibration is not None and not training_words:
+        # a word-piece checkpoint from before the record: a word it never met goes unflagged
+        notes.append(
+            f"{path} records no training words, so words it never met cannot be flagged: "
+            "no confidence"
+        )
+        calibration = None
     lexicon = None
     if read_synonyms:
         lexicon, why = model_lexicon(model.vocab, meta, common_words=common_words())
@@ -163,5 +171,5 @@ def load_checkpoint_parts(
         calibration=calibration,
         image_retriever=image_retriever,
         lexicon=lexicon,
-        training_words=known_words(model.vocab, meta),
+        training_words=training_words,
     )
