@@ -371,6 +371,15 @@ def test_a_new_input_marks_the_result_stale(server):
             expression.fill("the pink ring")
             expect(status).to_contain_text("expression changed")
             expect(status).to_contain_text("Mask:")
+            # a Segment that fails (an empty expression) keeps its message above the answer:
+            # the stale check that follows every call does not replace it
+            expression.fill("")
+            expect(status).to_contain_text("expression changed")
+            page.locator("#segment").click()
+            expect(status).to_contain_text("expression is empty")
+            page.wait_for_timeout(2000)  # the check after the call has run by now
+            expect(status).to_contain_text("expression is empty")
+            expect(status).to_contain_text("still the last one")
         except Exception:
             page.screenshot(path=str(shot.with_name("demo-stale-failure.png")), full_page=True)
             raise
