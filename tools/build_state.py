@@ -201,10 +201,14 @@ def weights_hash(checkpoint: Path) -> str | None:
 
 
 def check_dumped(dump: Path, checkpoint: Path) -> int:
-    """Done when DUMP is whole (run.json is written last, then the folder is swapped in) and
-    was evaluated from the checkpoint's present weights."""
+    """Done when DUMP is whole (run.json is written last, then the folder is swapped in), was
+    evaluated from the checkpoint's present weights, and as the build evaluates: the whole
+    split, the default protocol (threshold, original resolution, no mirror averaging), the
+    expressions read through the lexicon. A hand-made dump saved under the build's name
+    (`--limit`, `--mirror`, `--literal`, another threshold) is redone, not shipped as its."""
     import pyarrow.parquet as pq
 
+    from tvnet.config import MASK_THRESHOLD
     from tvnet.eval.dump import RUN_FILE, SAMPLES_FILE
 
     run = _json(dump / RUN_FILE)
@@ -213,6 +217,29 @@ def check_dumped(dump: Path, checkpoint: Path) -> int:
     want = weights_hash(checkpoint)
     if not want or run.get("checkpoint_hash") != want:
         return _say(TODO, f"{dump} was evaluated from other weights than {checkpoint}: redone")
+    proto = run.get("protocol") or {}
+    other = [
+        what
+        for what, differs in (
+            ("mirror averaged", bool(proto.get("mirror"))),
+            (
+                f"threshold {proto.get('threshold')}",
+                proto.get("threshold", MASK_THRESHOLD) != MASK_THRESHOLD,
+            ),
+            (
+                f"{proto.get('resolution')} resolution",
+                proto.get("resolution", "original") != "original",
+            ),
+            ("words as written", bool((run.get("reading") or {}).get("literal"))),
+            (
+                f"{run.get('n_samples')} of {run.get('split_size')} samples",
+                run.get("split_size") is not None and run.get("split_size") != run.get("n_samples"),
+            ),
+        )
+        if differs
+    ]
+    if other:
+        return _say(TODO, f"{dump} is not the build's evaluation ({', '.join(other)}): redone")
     try:
         rows = pq.ParquetFile(dump / SAMPLES_FILE).metadata.num_rows
     except (OSError, ValueError) as e:

@@ -170,6 +170,19 @@ def test_dumped_and_calibrated(tmp_path):
     assert state.main(["dumped", str(cut), str(ckpt)]) == TODO
     (cut / "run.json").unlink()
     assert state.main(["dumped", str(cut), str(ckpt)]) == TODO
+    # the right weights, but not the build's evaluation: a part of the split, mirror averaged,
+    # another threshold or resolution, words as written (what tvnet eval records of each)
+    for extra in ({"split_size": 10}, {"protocol": {"mirror": True}},
+                  {"protocol": {"threshold": 0.4}}, {"protocol": {"resolution": "input"}},
+                  {"reading": {"literal": True}}):  # fmt: skip
+        made = write_hand_dump(tmp_path / "made", "baseline", "val",
+                               run_extra={"checkpoint_hash": h, **extra})  # fmt: skip
+        assert state.main(["dumped", str(made), str(ckpt)]) == TODO, extra
+        shutil.rmtree(made)
+    whole = write_hand_dump(tmp_path / "whole", "baseline", "val",
+                            run_extra={"checkpoint_hash": h, "split_size": 4,
+                                       "reading": {"literal": False}})  # fmt: skip
+    assert state.main(["dumped", str(whole), str(ckpt)]) == DONE
 
     assert state.main(["calibrated", str(ckpt), str(val), str(test)]) == TODO
     rng = np.random.default_rng(0)
