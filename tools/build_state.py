@@ -232,6 +232,11 @@ def check_dumped(dump: Path, checkpoint: Path) -> int:
             ),
             ("words as written", bool((run.get("reading") or {}).get("literal"))),
             (
+                "no influence reruns",  # --no-influence; the baseline has none to run
+                run.get("variant") != "baseline"
+                and (run.get("influence") or {}).get("gate_closed") is False,
+            ),
+            (
                 f"{run.get('n_samples')} of {run.get('split_size')} samples",
                 run.get("split_size") is not None and run.get("split_size") != run.get("n_samples"),
             ),

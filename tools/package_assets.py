@@ -289,7 +289,13 @@ def preflight(args: argparse.Namespace) -> None:
         if kind != "checkpoint":
             continue
         for run_file in sorted((args.assets / "dumps").rglob(RUN_FILE)):
-            bound = str(read_json(run_file, RUN_FILE).get("checkpoint"))
+            rel = run_file.relative_to(args.assets / "dumps")
+            if any(part.startswith(".") for part in rel.parts):  # a killed packaging's copy
+                continue
+            try:
+                bound = str(read_json(run_file, RUN_FILE).get("checkpoint"))
+            except (ValueError, AttributeError):  # damaged: not this check's to report
+                continue
             if run_file.parent.resolve() not in reshipped and (
                 (REPO / bound).resolve() == path.resolve()
                 or Path(bound).resolve() == path.resolve()

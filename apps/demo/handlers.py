@@ -126,9 +126,9 @@ class Handlers(Redraws):
 
     def failed_keeping(self, message: str, session: str | None, inputs: Any = None) -> list:
         """A failed call of ``session``: the message above the answer on show, which stays as
-        it is (bad input loses nothing); with none on show, :meth:`failed`. ``inputs`` (the
-        page's, :func:`input_of`, for a Segment): the message stays while they do, not
-        replaced by the stale mark that follows every call (:meth:`mark_stale`)."""
+        it is (bad input loses nothing); with none on show, :meth:`failed`. ``inputs``
+        (:func:`input_of` of the input the call was on): the message stays while the page
+        holds them, not replaced by the check that follows every call (:meth:`mark_stale`)."""
         key = self.cache.latest(session) if session else None
         try:
             r = self.cache.get(key)
@@ -165,7 +165,8 @@ class Handlers(Redraws):
         switch, the mirror switch and the neighbour choice (``prev``: the result whose input
         they reuse; ``neighbour``: the user's choice, kept even by a variant that cannot read
         it; ``mirror``: the answer averaged with the mirror image's)."""
-        asked_on = input_of(image, expression) if prev is None else None  # a Segment's
+        # the input the call is on (a Segment's, or the answer's that a switch reuses)
+        asked_on = input_of(image, expression) if prev is None else (prev.source, prev.expression)
         try:
             read_ms, source = {}, None
             if prev is None:

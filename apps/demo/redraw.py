@@ -46,11 +46,11 @@ class Redraws:
             r = self.cache.get(key)
         except InputError:
             return SKIP
+        failure = self.cache.failure(session, key, input_of(image, expression))
+        if failure is not None:  # a call on this input failed: its message stays
+            return failure
         if not self.is_stale(r, image, expression):
             return r.status
-        failure = self.cache.failure(session, key, input_of(image, expression))
-        if failure is not None:  # a Segment of this input failed: its message stays
-            return failure
         source, expression = input_of(image, expression)
         what = "image" if source != r.source else "expression"
         if what == "image" and expression != r.expression:

@@ -1277,6 +1277,11 @@ def test_a_failed_segment_keeps_its_message_through_the_stale_mark(
     edited = h.mark_stale(key, str(image), "the star", "s")
     assert "Stale" in edited and "expression is empty" not in edited
     assert h.mark_stale(key, str(image), expression, "s") == answered  # back to its input
+    # a call on the answered input itself that fails (a variant switch, say): its message
+    # stays too, where the check used to put the answer's own status back
+    kept = h.failed_keeping("the variant failed", "s", (str(image), expression))
+    again = kept[OUTPUTS.index("status")]
+    assert "the variant failed" in again and h.mark_stale(key, str(image), expression, "s") == again
     # a new answer ends the failure: its input is no longer the one that failed
     h.segment(image, "the star", session="s")
     assert "expression is empty" not in h.mark_stale(None, str(image), "", "s")

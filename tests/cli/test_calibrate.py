@@ -144,7 +144,7 @@ def test_calibrate_checks_every_dump_before_writing_anything(ckpt, tmp_path, cap
     assert load_dump(val).samples["confidence"].isna().all()
 
 
-def test_eval_with_a_calibrated_checkpoint_writes_confidence(tiny_synthref, ckpt, tmp_path):
+def test_eval_with_a_calibrated_checkpoint_writes_confidence(tiny_synthref, ckpt, tmp_path, capsys):
     sha = read_checkpoint_config(ckpt)["weights_sha256"]
     cal = Calibration("platt", {"a": 3.0, "b": -1.0}, checkpoint_hash=sha)
     cal.save(ckpt)
@@ -162,6 +162,11 @@ def test_eval_with_a_calibrated_checkpoint_writes_confidence(tiny_synthref, ckpt
     Calibration("platt", {"a": 3.0, "b": -1.0}, checkpoint_hash="f" * 64).save(ckpt)
     assert main([*args, "--no-amp", "--device", "cpu", "--quiet", "--limit", "2"]) == 0
     assert load_dump(out).samples.confidence.isna().all()
+    # nor one that records no weights at all
+    Calibration("platt", {"a": 3.0, "b": -1.0}).save(ckpt)
+    assert main([*args, "--no-amp", "--device", "cpu", "--quiet", "--limit", "2"]) == 0
+    assert load_dump(out).samples.confidence.isna().all()
+    assert "records no weights hash" in capsys.readouterr().out
     # nor one fitted at another threshold (0.5 here: no confidence, no record at 0.4)
     cal.save(ckpt)
     quick = [*args, "--no-amp", "--device", "cpu", "--quiet", "--limit", "2", "--threshold"]

@@ -174,7 +174,8 @@ def test_dumped_and_calibrated(tmp_path):
     # another threshold or resolution, words as written (what tvnet eval records of each)
     for extra in ({"split_size": 10}, {"protocol": {"mirror": True}},
                   {"protocol": {"threshold": 0.4}}, {"protocol": {"resolution": "input"}},
-                  {"reading": {"literal": True}}):  # fmt: skip
+                  {"reading": {"literal": True}},
+                  {"variant": "full", "influence": {"gate_closed": False}}):  # fmt: skip
         made = write_hand_dump(tmp_path / "made", "baseline", "val",
                                run_extra={"checkpoint_hash": h, **extra})  # fmt: skip
         assert state.main(["dumped", str(made), str(ckpt)]) == TODO, extra

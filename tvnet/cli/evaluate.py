@@ -226,7 +226,10 @@ def run(args: argparse.Namespace) -> int:
     if calibration is not None and calibration.checkpoint_hash != read_checkpoint_config(
         args.checkpoint
     ).get("weights_sha256"):
-        print(f"{args.checkpoint}/calibration.json belongs to other weights: no confidence")
+        why = (
+            "belongs to other weights" if calibration.checkpoint_hash else "records no weights hash"
+        )
+        print(f"{args.checkpoint}/calibration.json {why}: no confidence")
         calibration = None
     elif calibration is not None and not calibration.applies_to(args.threshold):
         print(

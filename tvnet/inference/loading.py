@@ -106,7 +106,10 @@ def load_checkpoint_parts(
     notes = []
     if calibration is not None and calibration.checkpoint_hash != meta.get("weights_sha256"):
         # one that names no weights (hand-made, or older) cannot be told to be of these
-        notes.append(f"{path}/calibration.json belongs to other weights: no confidence")
+        why = (
+            "belongs to other weights" if calibration.checkpoint_hash else "records no weights hash"
+        )
+        notes.append(f"{path}/calibration.json {why}: no confidence")
         calibration = None
     retriever, image_retriever, pool, pool_images = load_retrieval(
         model,
