@@ -223,12 +223,8 @@ def run(args: argparse.Namespace) -> int:
             )
         if (pool.manifest.get("dataset") or {}).get("name") == refer.name:
             pool_image_ids = pool.image_ids  # random neighbours come from the pool's images
-    if calibration is not None and calibration.checkpoint_hash != read_checkpoint_config(
-        args.checkpoint
-    ).get("weights_sha256"):
-        why = (
-            "belongs to other weights" if calibration.checkpoint_hash else "records no weights hash"
-        )
+    weights = read_checkpoint_config(args.checkpoint).get("weights_sha256")
+    if calibration is not None and (why := calibration.not_of(weights)):
         print(f"{args.checkpoint}/calibration.json {why}: no confidence")
         calibration = None
     elif calibration is not None and not calibration.applies_to(args.threshold):

@@ -187,6 +187,14 @@ class Calibration:
         """The mask threshold the map was fitted at (as recorded; the protocol's when absent)."""
         return self.fitted_on.get("threshold", MASK_THRESHOLD)
 
+    def not_of(self, weights_sha256: str | None) -> str | None:
+        """Why this map is not the one of the weights ``weights_sha256`` (a checkpoint's
+        ``weights_sha256``), or None when it is: fitted on other weights, or recording none
+        (hand-made, or older), so that it cannot be told to be of these."""
+        if self.checkpoint_hash and self.checkpoint_hash == weights_sha256:
+            return None
+        return "belongs to other weights" if self.checkpoint_hash else "records no weights hash"
+
     def applies_to(self, threshold: float) -> bool:
         """Whether this map holds for masks cut at ``threshold``: the raw score depends on the
         threshold, so a confidence exists only at the one it was fitted at."""

@@ -104,11 +104,8 @@ def load_checkpoint_parts(
     meta = read_checkpoint_config(path)
     calibration = load_calibration(path)
     notes = []
-    if calibration is not None and calibration.checkpoint_hash != meta.get("weights_sha256"):
-        # one that names no weights (hand-made, or older) cannot be told to be of these
-        why = (
-            "belongs to other weights" if calibration.checkpoint_hash else "records no weights hash"
-        )
+    why = calibration.not_of(meta.get("weights_sha256")) if calibration is not None else None
+    if why:
         notes.append(f"{path}/calibration.json {why}: no confidence")
         calibration = None
     retriever, image_retriever, pool, pool_images = load_retrieval(

@@ -237,11 +237,10 @@ class BatchLoader:
             out["feats"] = self.cache.get(image_ids, self.device, widen=self.widen)
             if flips is not None:  # the cache holds unflipped images: the backbone reads these
                 rows = np.flatnonzero(flips)
+                mirrored_ids = [image_ids[r] for r in rows]
                 out[MIRROR_ROWS] = torch.from_numpy(rows)
                 out[MIRROR_IMAGES] = self._flip(
-                    self._images([image_ids[r] for r in rows]),
-                    np.ones(len(rows), dtype=bool),
-                    [image_ids[r] for r in rows],
+                    self._images(mirrored_ids), np.ones(len(rows), dtype=bool), mirrored_ids
                 )
         else:
             out["image"] = self._images(image_ids)
