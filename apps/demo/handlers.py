@@ -124,11 +124,17 @@ class Handlers(Redraws):
             key
         ]
 
-    def failed_keeping(self, message: str, session: str | None, inputs: Any = None) -> list:
+    def failed_keeping(
+        self, message: str, session: str | None, inputs: Any = None, ticket: int | None = None
+    ) -> list:
         """A failed call of ``session``: the message above the answer on show, which stays as
         it is (bad input loses nothing); with none on show, :meth:`failed`. ``inputs``
         (:func:`input_of` of the input the call was on): the message stays while the page
-        holds them, not replaced by the check that follows every call (:meth:`mark_stale`)."""
+        holds them, not replaced by the check that follows every call (:meth:`mark_stale`).
+        ``ticket`` (the call's, :meth:`ResultCache.begin`): a failure that a later call has
+        overtaken changes nothing on the page."""
+        if not self.cache.finish(session, ticket):
+            return self.overtaken(session)
         key = self.cache.latest(session) if session else None
         try:
             r = self.cache.get(key)
@@ -146,6 +152,12 @@ class Handlers(Redraws):
     @staticmethod
     def unchanged(key: str | None) -> list:
         return [SKIP] * len(OUTPUTS) + [key]
+
+    def overtaken(self, session: str | None) -> list:
+        """The page as a later call of ``session`` left it: that call finished first (its
+        answer, or its error above the answer before), and an older call's answer arriving
+        after it would hide it."""
+        return self.unchanged(self.cache.latest(session))
 
     # -- model calls ------------------------------------------------------------------------
     def run(
@@ -167,6 +179,7 @@ class Handlers(Redraws):
         it; ``mirror``: the answer averaged with the mirror image's)."""
         # the input the call is on (a Segment's, or the answer's that a switch reuses)
         asked_on = input_of(image, expression) if prev is None else (prev.source, prev.expression)
+        ticket = self.cache.begin(session)  # calls of a session may overtake each other
         try:
             read_ms, source = {}, None
             if prev is None:
@@ -249,14 +262,16 @@ class Handlers(Redraws):
                 )
                 r.extra_ms["influence"] = (time.perf_counter() - t) * 1000
             r.pred.gate_closed_prob = None  # read into r.influence: not kept in the cache
-            key = self.cache.put(r, session)  # on show in the session from the same step
+            key = self.cache.put(r, session, ticket)  # on show in the session from now on
+            if key is None:
+                return self.overtaken(session)
             return self.outputs(r, key, level, show_gates)
         except InputError as e:
-            return self.failed_keeping(str(e), session, asked_on)
+            return self.failed_keeping(str(e), session, asked_on, ticket)
         except Exception as e:  # never a stack trace in the page
             log.exception("segmentation failed")
             message = f"internal error ({type(e).__name__}: {e})"
-            return self.failed_keeping(message, session, asked_on)
+            return self.failed_keeping(message, session, asked_on, ticket)
 
     def segment(
         self,

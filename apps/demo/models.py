@@ -303,7 +303,38 @@ class ResultCache:
         self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
         self.sessions, self._latest = sessions, OrderedDict()
         self._failed: dict[str, tuple[str, Any, str]] = {}  # session: (key, input, status)
+        self._calls: OrderedDict[str, list[int]] = OrderedDict()  # session: [started, finished]
         self.most = max(most, 1)
+
+    def begin(self, session: str | None) -> int | None:
+        """A ticket for a call of ``session`` that starts now: calls are numbered in the order
+        they start, so that one overtaken by a later call can tell (:meth:`finish`)."""
+        if session is None:
+            return None
+        with self._lock:
+            calls = self._calls.setdefault(session, [0, 0])
+            self._calls.move_to_end(session)
+            calls[0] += 1
+            while len(self._calls) > self.sessions:
+                self._calls.popitem(last=False)
+            return calls[0]
+
+    def _finish(self, session: str | None, ticket: int | None) -> bool:
+        """False when a call of ``session`` that started after ``ticket`` has finished already:
+        its answer or its error is on the page, and this older call must not replace it.
+        Else ``ticket`` is the session's newest finished call from now on. Under the lock."""
+        calls = self._calls.get(session) if session is not None else None
+        if calls is None or ticket is None:  # no ticket, or one of a session forgotten since
+            return True
+        if calls[1] > ticket:
+            return False
+        calls[1] = ticket
+        return True
+
+    def finish(self, session: str | None, ticket: int | None) -> bool:
+        """:meth:`_finish`, for a call that ends without a result (an error)."""
+        with self._lock:
+            return self._finish(session, ticket)
 
     def remember(self, session: str | None, key: str | None) -> None:
         """``key``: the session's result on show now (None: none, the page shows a message)."""
@@ -347,15 +378,21 @@ class ResultCache:
         with self._lock:
             return self._latest.get(session)
 
-    def put(self, result: Result, session: str | None = None) -> str:
+    def put(
+        self, result: Result, session: str | None = None, ticket: int | None = None
+    ) -> str | None:
         """Keep ``result``; its key. With ``session``, it is that session's answer on show
         from now on, in the same step (:meth:`remember`), so that another session's result,
-        put meanwhile, cannot evict it as an answer on show nowhere."""
+        put meanwhile, cannot evict it as an answer on show nowhere. With the ``ticket`` of
+        the call (:meth:`begin`): None, nothing kept, when a later call of the session has
+        finished first (:meth:`_finish`)."""
         import numpy as np
 
         result.pred.attention = [a.astype(np.float16) for a in result.pred.attention]
         key = uuid.uuid4().hex
         with self._lock:
+            if not self._finish(session, ticket):
+                return None
             self._d[key] = result
             if session is not None:
                 self._show(session, key)

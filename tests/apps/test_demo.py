@@ -1285,3 +1285,58 @@ def test_a_failed_segment_keeps_its_message_through_the_stale_mark(
     # a new answer ends the failure: its input is no longer the one that failed
     h.segment(image, "the star", session="s")
     assert "expression is empty" not in h.mark_stale(None, str(image), "", "s")
+
+
+def test_an_answer_overtaken_by_a_later_failure_leaves_the_failure_on_show(
+    tiny_synthref, tmp_path, example
+):
+    """Two Segments of one visitor: the first (a slow model call) still runs when the second,
+    on an edited input, fails at once. The first answer, arriving last, used to replace the
+    page with itself marked stale, and the error of the input on the page was lost. Now the
+    call that finishes after a later one has finished changes nothing; so does a failure
+    overtaken the same way. The first call is held back by an event, the model call is real."""
+    import threading
+
+    from apps.demo.handlers import Handlers
+    from apps.demo.models import Models
+    from apps.demo.outputs import OUTPUTS, SKIP
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
+                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
+    h = Handlers(models, tmp_path / "pictures")
+    image, expression = example
+    key = h.segment(image, expression, session="s")[-1]  # an answer on show
+    go, started = threading.Event(), threading.Event()
+    predict = models.predict
+
+    def held(*a, **kw):  # the first call's model pass waits for the second call to fail
+        started.set()
+        assert go.wait(60)
+        return predict(*a, **kw)
+
+    models.predict = held
+    out = {}
+    slow = threading.Thread(
+        target=lambda: out.update(first=h.segment(image, "the star", session="s"))
+    )
+    slow.start()
+    assert started.wait(60)
+    models.predict = predict
+    bad = h.segment(image, "", session="s")  # later, fails at once
+    status = bad[OUTPUTS.index("status")]
+    assert "expression is empty" in status and bad[-1] == key
+    go.set()
+    slow.join(60)
+    first = out["first"]
+    assert first[:-1] == [SKIP] * len(OUTPUTS) and first[-1] == key  # the page left alone
+    assert h.cache.latest("s") == key
+    assert h.mark_stale(key, str(image), "", "s") == status  # the error stays on show
+    # the other way round: a later answer, then an older call's failure
+    ticket = h.cache.begin("s")
+    newer = h.segment(image, "the star", session="s")
+    late = h.failed_keeping("an older call failed", "s", (str(image), expression), ticket)
+    assert late[:-1] == [SKIP] * len(OUTPUTS) and late[-1] == newer[-1]
+    assert "an older call failed" not in h.mark_stale(newer[-1], str(image), "the star", "s")
+    # calls that do not overtake each other show as before: one after the other
+    assert h.segment(image, expression, session="s")[-1] not in (key, newer[-1])
