@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the fixture's type (tests/data/conftest.py)
 
 def test_refcoco_samples_and_splits(refer_data: ReferFixture) -> None:
     ds = open_refer(refer_data.data / "refcoco")
-    assert (ds.name, ds.split_by) == ("refcoco", "unc")
+    assert (ds.name, ds.split_by) == ("refcoco_unc", "unc")
     assert ds.splits() == ["train", "val", "testA", "testB"]
     train = ds.samples("train")
     assert [s.sample_id for s in train] == [10, 11]  # one sample per expression, file order
@@ -67,7 +67,7 @@ def test_image_annotations_list_every_object_of_the_image(refer_data: ReferFixtu
 
 def test_rle_masks_refclef(refer_data: ReferFixture) -> None:
     ds = open_refer(refer_data.data / "refclef")
-    assert (ds.name, ds.split_by) == ("refclef", "berkeley")
+    assert (ds.name, ds.split_by) == ("refclef_berkeley", "berkeley")
     assert ds.splits() == ["train", "val", "test"]
     for ref_id, expected in refer_data.masks["refclef"].items():
         assert np.array_equal(ds.mask(ref_id), expected), ref_id
@@ -143,7 +143,7 @@ def test_the_few_images_a_dataset_lacks_leave_out_their_expressions(refer_data, 
 def test_json_refs_variant_equals_pickle(refer_data: ReferFixture) -> None:
     a = open_refer(refer_data.data / "refcoco")
     b = open_refer(refer_data.data / "refcoco+")
-    assert b.name == "refcoco+" and b.split_by == "unc"
+    assert b.name == "refcoco+_unc" and b.split_by == "unc"
     for split in a.splits():
         assert a.samples(split) == b.samples(split)
 
@@ -163,7 +163,11 @@ def test_several_refs_files_need_split_by(refer_data: ReferFixture) -> None:
     # chosen among several, a dataset carries its scheme in its name: neighbour tables and
     # dumps of refcocog's two val splits never share a file or a report row
     assert (umd.name, google.name) == ("refcocog_umd", "refcocog_google")
-    assert open_refer(refer_data.data / "refcoco").name == "refcoco"  # one scheme: as it was
+    # and so does one alone in its folder: its name does not depend on what lies beside it
+    # (refcoco.zip has refs(unc).p and refs(google).p; copying refs(unc).p alone must not
+    # rename the dataset its pools, feature cache and checkpoints are keyed by)
+    assert open_refer(refer_data.data / "refcoco").name == "refcoco_unc"
+    assert open_refer(folder / "refs(umd).p").name == "refcocog_umd"
     with pytest.raises(FileNotFoundError, match=r"refs\(unc\)\.p.*found: refs\(google\)\.p"):
         open_refer(folder, split_by="unc")
 
@@ -197,7 +201,7 @@ def test_missing_files_name_the_file_and_the_layout(refer_data: ReferFixture) ->
     with pytest.raises(FileNotFoundError, match=r"COCO_train2014_000000000001\.jpg.*refer layout"):
         ds.load_image(1)
     ds.image_path(2).write_bytes(b"not an image")
-    with pytest.raises(ValueError, match=r"cannot read image 2 of refcoco .*COCO_train2014"):
+    with pytest.raises(ValueError, match=r"cannot read image 2 of refcoco_unc .*COCO_train2014"):
         ds.load_image(2)
     os.remove(d / "instances.json")
     with pytest.raises(FileNotFoundError, match=r"instances\.json.*refs\(SPLITBY\)"):
@@ -303,17 +307,46 @@ def test_a_sentence_without_text_is_left_out_and_named(refer_data, tmp_path) -> 
             else json.loads(refs_file.read_text()))  # fmt: skip
     sent = refs[0]["sentences"][0]
     sent["sent"], sent["raw"], sent["tokens"] = "", "  ", []
+    # punctuation alone is no words either (encoding it would fail the whole split) …
+    mute = refs[0]["sentences"][1] if len(refs[0]["sentences"]) > 1 else refs[1]["sentences"][0]
+    mute["sent"], mute["raw"], mute["tokens"] = "?", ".", ["?"]
+    # … and a blank or wordless "sent" falls through to a "raw" that has words
+    spoken = refs[-1]["sentences"][0]
+    spoken["sent"], spoken["raw"] = " ? ", "man left"
     refs_file.unlink()
     (d / "refs(unc).json").write_text(json.dumps(refs))
-    with pytest.warns(
-        UserWarning, match=rf"1 sentence\(s\) without text left out \(sent_id {sent['sent_id']}\)"
-    ):
+    gone = sorted([sent["sent_id"], mute["sent_id"]])
+    with pytest.warns(UserWarning, match=r"2 sentence\(s\) without words left out \(sent_id "):
         ds = open_refer(d, images_dir=tmp_path)
-    assert ds.empty_sentences == [sent["sent_id"]]
-    with pytest.raises(KeyError):
-        ds.sample(sent["sent_id"])
+    assert sorted(ds.empty_sentences) == gone
+    for sid in gone:
+        with pytest.raises(KeyError):
+            ds.sample(sid)
+    assert ds.sample(spoken["sent_id"]).sentence == "man left"
     kept = [s.sent_id for sp in ds.splits() for s in ds.samples(sp)]
-    assert sent["sent_id"] not in kept and len(kept) == sum(len(r["sentences"]) for r in refs) - 1
+    assert not set(gone) & set(kept)
+    assert len(kept) == sum(len(r["sentences"]) for r in refs) - 2
+
+
+def test_a_dataset_named_by_its_folder_keeps_its_name_whatever_lies_beside_it(
+    refer_data, tmp_path
+) -> None:
+    """refs(umd).p alone in a refcocog folder, and beside refs(google).p: the same dataset,
+    the same name. One that names itself (instances.json's info.dataset, as SynthRef's does)
+    keeps that name while it has one scheme."""
+    alone = tmp_path / "refcocog"
+    alone.mkdir()
+    for f in ("refs(umd).p", "instances.json"):
+        shutil.copy(refer_data.data / "refcocog" / f, alone / f)
+    both = open_refer(refer_data.data / "refcocog", split_by="umd")
+    one = open_refer(alone)
+    assert one.name == both.name == "refcocog_umd"
+    inst = json.loads((alone / "instances.json").read_text())
+    inst["info"] = {"dataset": "mine"}
+    (alone / "instances.json").write_text(json.dumps(inst))
+    assert open_refer(alone).name == "mine"
+    shutil.copy(refer_data.data / "refcocog" / "refs(google).p", alone)
+    assert open_refer(alone, split_by="google").name == "mine_google"
 
 
 def test_a_folder_named_like_a_refs_file_is_a_folder(tmp_path) -> None:

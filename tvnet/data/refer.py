@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from tvnet.data.tokenize import tokenize
 from tvnet.data.unpickle import safe_load
 
 SPLIT_ORDER = ("train", "val", "test", "testA", "testB", "testC")
@@ -173,8 +174,8 @@ class ReferDataset:
                 sent_id = int(sent["sent_id"])
                 if sent_id in self._by_id:
                     raise ValueError(f"{src}: duplicate sent_id {sent_id}")
-                text = sent.get("sent") or sent.get("raw") or " ".join(sent.get("tokens", []))
-                if not str(text).strip():  # nothing to segment by: left out, said once below
+                text = _sentence_text(sent)
+                if text is None:  # nothing to segment by: left out, said once below
                     self.empty_sentences.append(sent_id)
                     continue
                 s = Sample(
@@ -195,7 +196,7 @@ class ReferDataset:
         if self.empty_sentences:
             shown = _first(self.empty_sentences)
             warnings.warn(
-                f"{src}: {len(self.empty_sentences)} sentence(s) without text left out "
+                f"{src}: {len(self.empty_sentences)} sentence(s) without words left out "
                 f"(sent_id {shown})",
                 stacklevel=4,
             )
@@ -333,6 +334,18 @@ def decode_segmentation(seg: Any, h: int, w: int) -> np.ndarray:
     return m.astype(bool)
 
 
+def _sentence_text(sent: dict) -> str | None:
+    """A refer sentence's text: its ``sent``, else its ``raw``, else its ``tokens`` joined,
+    the first that has a word as the models read words (:func:`tokenize`): a blank or
+    punctuation-only ``sent`` ("?") falls through to a ``raw`` that has words, and a sentence
+    with none anywhere is None (the toolkit carries such sentences along; encoding one would
+    fail the whole split)."""
+    for text in (sent.get("sent"), sent.get("raw"), " ".join(map(str, sent.get("tokens") or []))):
+        if text is not None and tokenize(str(text)):
+            return str(text)
+    return None
+
+
 def _find_refs_file(data_dir: Path, split_by: str | None) -> tuple[Path, str, bool]:
     """The refs file to read, its split scheme, and whether the folder holds several schemes."""
     found: list[tuple[str, Path]] = []
@@ -405,7 +418,10 @@ def open_refer(
     ``data_dir`` naming the refs file itself (``refer/data/refcocog/refs(umd).p``), which is how
     the command lines choose one (``--data``). A dataset chosen among several schemes is named
     with its scheme (``refcocog_umd``), so that its neighbour tables, dumps and report rows
-    never mix with another scheme's splits of the same images.
+    never mix with another scheme's splits of the same images; so is every dataset named by
+    its folder (``refcoco+_unc``), so that its name does not depend on which other refs files
+    share the folder. Only a dataset that names itself in ``instances.json`` (``info.dataset``,
+    as SynthRef does) keeps that name when it has one scheme.
     """
     folder, named = refer_location(data_dir)
     if named is not None:
@@ -442,10 +458,14 @@ def open_refer(
     ):
         raise ValueError(f"{inst_path} is not COCO-style (needs 'images' and 'annotations')")
     info = instances.get("info") if isinstance(instances.get("info"), dict) else {}
-    name = str(info.get("dataset") or data_dir.resolve().name)
+    own = str(info.get("dataset") or "")  # a name the dataset gives itself (SynthRef's)
+    name = own or data_dir.resolve().name
     images = Path(images_dir) if images_dir is not None else _default_images_dir(data_dir, name)
+    # a dataset named by its folder carries its scheme (refcoco_unc), whichever other refs
+    # files share the folder: copying refs(unc).p alone must not rename it (its pools, feature
+    # cache and checkpoints are keyed by the name)
     return ReferDataset(
-        name=f"{name}_{split_by}" if several else name,
+        name=f"{name}_{split_by}" if several or not own else name,
         split_by=split_by,
         root=data_dir,
         refs=refs,
