@@ -162,9 +162,10 @@ def _clef_fixture(fx: ReferFixture, rng: np.random.Generator) -> None:
     compressed = mask_utils.encode(np.asfortranarray(a.astype(np.uint8)))
     anns = [
         {"id": 1, "image_id": 25, "category_id": 7, "bbox": [11, 6, 19, 19],
-         "segmentation": {"size": [h, w], "counts": compressed["counts"].decode()}},
+         # as real refclef stores it: a list holding one compressed RLE, counts a string
+         "segmentation": [{"size": [h, w], "counts": compressed["counts"].decode()}]},
         {"id": 2, "image_id": 25, "category_id": 9, "bbox": [2, 12, 36, 23],
-         "segmentation": rle_uncompressed(b)},
+         "segmentation": rle_uncompressed(b)},  # a bare RLE dict: read too
         {"id": 3, "image_id": 26, "category_id": 7, "bbox": [4, 4, 16, 14],
          "segmentation": [rle_uncompressed(c1), rle_uncompressed(c2)]},
     ]  # fmt: skip
