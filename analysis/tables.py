@@ -78,9 +78,11 @@ def concat_samples(dumps: Iterable[Any], columns: Sequence[str] | None = None) -
     names, pooled = run_names(dumps, keys)
     for d, key, variant, base in zip(dumps, keys, names, pooled):
         df = d.samples if columns is None else d.samples[[c for c in columns if c in d.samples]]
-        extra = {"dataset": key[0], "run": d.label, "base_variant": base}
-        if variant != d.variant:
-            extra["variant"] = variant
+        # every row under its run's names: rows may leave split and variant unrecorded ("" or
+        # null, as load_dump allows), and would group apart from their run's, or not at all
+        extra = {"dataset": key[0], "run": d.label, "base_variant": base, "variant": variant}
+        if d.split:
+            extra["split"] = d.split
         frames.append(df.assign(**extra))
     if not frames:
         return pd.DataFrame(

@@ -127,7 +127,7 @@ def lineage(init: dict[str, Any] | None, variant: str) -> tuple[int, int, str | 
     grown_from = None
     for r in _chain(init):
         runs += 1
-        steps += int(r.get("step") or 0)
+        steps += recorded_count(r.get("step")) or 0  # load_dump refuses a damaged one
         if grown_from is None and r.get("variant") not in (None, variant):
             grown_from = str(r["variant"])
     return runs, steps, grown_from

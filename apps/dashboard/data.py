@@ -280,7 +280,10 @@ def resolve_data_dir(data_dir: str | None, dump_path: Path) -> str | None:
     repository root (where ``tvnet synth`` would write it) when it is in none of them."""
     if not data_dir:
         return None
-    p = Path(data_dir).expanduser()
+    try:
+        p = Path(data_dir).expanduser()
+    except RuntimeError:  # "~nosuchuser/…": a home folder this machine does not have
+        p = Path(data_dir)
     if p.is_absolute():
         return str(p)
     for base in (Path(dump_path), Path.cwd(), REPO):

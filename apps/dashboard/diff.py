@@ -67,6 +67,13 @@ def default_pair(
     return pool[-1], pool[0]
 
 
+def split_choices(rows: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (dataset, split) pairs of ``rows``, val first (the split a recipe is chosen on),
+    then by name."""
+    pairs = {(str(d), str(s)) for d, s in zip(rows["dataset"], rows["split"])}
+    return sorted(pairs, key=lambda p: (p[1] != "val", p))
+
+
 def variant_diff(
     rows: pd.DataFrame, a: str, b: str, threshold: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -111,11 +118,20 @@ def page(samples, info, sel) -> None:
         st.warning("Pick two different variants.")
         return
     st.caption(budget_note(a, b, budgets, mixed_budgets(info, variants)))
+    # one table per dataset and split, as every other page: val and test are not pooled
+    parts = split_choices(rows)
+    part = parts[0]
+    if len(parts) > 1:
+        part = st.selectbox("Dataset and split", parts, format_func=" · ".join, key="diff_split")
+    rows = rows[(rows["dataset"] == part[0]) & (rows["split"] == part[1])]
     counts, joined = variant_diff(rows, a, b, threshold)
     if joined.empty:
-        st.info(f"{a} and {b} share no samples (same dataset, split and sample_id).")
+        st.info(f"{a} and {b} share no samples on {' · '.join(part)} (same sample_id).")
         return
-    show_table(counts, f"Success at IoU ≥ {threshold:g}: {a} vs {b}", f"diff_{a}_{b}", key="diffc")
+    title = (
+        f"Success at IoU ≥ {threshold:g}: {a} vs {b}, {' · '.join(part)} ({len(joined):,} samples)"
+    )
+    show_table(counts, title, f"diff_{a}_{b}", key="diffc")
     show = st.radio(
         "Show", [f"only {a}", f"only {b}", "both", "neither"], horizontal=True, key="diff_show"
     )

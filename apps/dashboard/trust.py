@@ -95,14 +95,14 @@ def rerun_commands(runs: list[str], info: list[dict], root: str) -> list[str]:
             out.append(f"# {d['run']}: its checkpoint is not here ({ckpt or 'not recorded'})")
             continue
         cmd = ["tvnet", "eval", "--checkpoint", ckpt]
-        cmd += ["--data", _rel(d.get("data_dir")) or "DATA", "--split", d["split"] or "val"]
+        cmd += ["--data", _rel(d.get("data_dir")) or "DATA", "--split", d["split"] or "SPLIT"]
         if d.get("pool"):
             cmd += ["--pool", d["pool"]]
         protocol = d.get("protocol") or {}
-        if protocol.get("name") == "custom":  # not the CMPC threshold and resolution
-            for flag in ("threshold", "resolution"):
-                if protocol.get(flag) is not None:
-                    cmd += [f"--{flag}", str(protocol[flag])]
+        scored = " ".join(d.get("scoring") or [])  # Dump.scoring: where not Table 1's way
+        for flag in ("threshold", "resolution"):  # whatever the protocol's name says
+            if protocol.get(flag) is not None and flag in scored:
+                cmd += [f"--{flag}", str(protocol[flag])]
         if protocol.get("mirror"):
             cmd += ["--mirror"]
         if d.get("limit"):  # a part of the split (Dump.limit)

@@ -156,3 +156,22 @@ def test_a_training_run_folder_is_no_dump(tmp_path):
     # a dump that lost its rows is still reported, not skipped
     (tmp_path / "runs" / "dumps" / "full-val" / "samples.parquet").unlink()
     assert len(load_dumps(tmp_path / "runs")[1]) == 1
+
+
+def test_rows_that_leave_split_and_variant_unrecorded_take_their_runs(tmp_path):
+    """load_dump accepts rows whose split and variant are "" (RISEvaluator's default when not
+    told) or null; they used to keep them, so a table came out titled "synthref / " with a
+    blank row, and null splits were dropped from every group or failed sorting."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for name, blank in (("empty", ""), ("null", None)):
+        out = write_hand_dump(tmp_path / name / "full-val", "full", "val", run_extra=_seed(0))
+        rows = pd.read_parquet(out / "samples.parquet").assign(split=blank, variant=blank)
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+        pq.write_table(table, out / "samples.parquet")
+        (d,) = load_dumps(tmp_path / name)[0]
+        s = concat_samples([d])
+        assert set(s["split"]) == {"val"} and set(s["variant"]) == {"full"}
+        assert list(runs_table(s).index.get_level_values(0).unique()) == ["full"]

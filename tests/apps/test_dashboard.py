@@ -393,6 +393,27 @@ def test_variant_diff_counts_and_lists(root):
     assert not at.exception
 
 
+def test_variant_diff_counts_one_split_at_a_time(tmp_path):
+    """With val and test of both variants loaded, the 2×2 table used to add the splits up
+    under a title that named neither: now it is one dataset and split, val first, and its
+    title says which and over how many samples."""
+    root = make_dump_tree(tmp_path / "dumps", with_images=False)
+    write_hand_dump(root / "baseline_test", "baseline", "test", samples=(0, 2))
+    at = run_app(root, "Variant diff")
+    at.selectbox(key="diff_a").set_value("full").run()
+    at.selectbox(key="diff_b").set_value("baseline").run()
+    assert at.selectbox(key="diff_split").value == ("handmade", "val")
+    counts = at.table[0].value.set_index("IoU ≥ 0.5").astype(int)
+    assert counts.to_numpy().sum() == 4  # val's four samples, not val's and test's six
+    assert "handmade · val (4 samples)" in " ".join(s.value for s in at.subheader)
+    at.selectbox(key="diff_split").set_value(("handmade", "test")).run()
+    counts = at.table[0].value.set_index("IoU ≥ 0.5").astype(int)
+    assert counts.to_numpy().sum() == 2
+    assert counts.loc["full succeeds", "baseline succeeds"] == 1  # sample 2, as on val
+    assert counts.loc["full succeeds", "baseline fails"] == 1  # sample 0
+    assert not at.exception
+
+
 def test_broken_dumps_are_reported_and_others_still_load(tmp_path):
     root = make_dump_tree(tmp_path / "dumps", with_images=False)
     broken = add_broken_dumps(root)
@@ -603,7 +624,8 @@ def test_a_mirror_averaged_dump_is_not_flagged_and_reruns_keep_their_protocol(tm
     # its row in the influence table is empty, and the caption says why
     assert any("a mirror-averaged run" in c.value for c in at.caption)
     assert not at.exception
-    custom = {"protocol": {"threshold": 0.4, "resolution": "input", "name": "custom"}}
+    # a protocol that does not say it is custom (hand-written, older) is read by its values
+    custom = {"protocol": {"threshold": 0.4, "resolution": "input"}}
     write_hand_dump(root / "full_t04", "full", "val", run_extra={**custom, "checkpoint": "."})
     info = load_all(str(root), ())[1]
     mirror_info = [{**d, "checkpoint_path": "."} for d in info]
@@ -624,6 +646,10 @@ def test_a_mirror_averaged_dump_is_not_flagged_and_reruns_keep_their_protocol(tm
     info = load_all(str(root), dump_stamp(str(root)))[1]  # the stamp: a new dump, read anew
     (cmd,) = rerun_commands(["full_part"], [{**d, "checkpoint_path": "."} for d in info], str(root))
     assert "--limit 4 --literal --out " in cmd and cmd.endswith("/full_part")
+    # a dump that records no split is not rewritten as a val evaluation
+    nosplit = [{**d, "checkpoint_path": ".", "split": ""} for d in info if d["run"] == "full_part"]
+    (cmd,) = rerun_commands(["full_part"], nosplit, str(root))
+    assert "--split SPLIT " in cmd
     # a root that is itself one dump: the command writes over that folder, not one inside it
     one = load_all(str(root / "full_part"), ())[1]
     one = [{**d, "checkpoint_path": "."} for d in one]
@@ -754,3 +780,12 @@ def test_the_diffs_budget_note_says_when_a_variants_runs_differ():
     note = budget_note("full", "baseline", budgets, mixed_budgets(info, variants))
     assert "runs of full were trained for different budgets" in note
     assert "not recorded for res" in budget_note("res", "baseline", budgets, {"full"})
+
+
+def test_a_data_dir_under_an_unknown_home_folder_is_read_as_written():
+    """run.json's dataset.data_dir of "~nosuchuser/x" made Path.expanduser raise inside the
+    cached loader, and the whole dashboard failed with it."""
+    from apps.dashboard.data import resolve_data_dir
+
+    got = resolve_data_dir("~tvnet-no-such-user/x", Path("."))
+    assert got is not None and got.endswith("~tvnet-no-such-user/x")

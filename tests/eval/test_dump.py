@@ -350,6 +350,27 @@ def test_rows_the_metrics_would_misread_are_refused(tmp_path):
     renamed = rows.assign(variant="res" if run["variant"] != "res" else "full")
     with pytest.raises(DumpError, match=r"12 row\(s\) say variant"):
         load_dump(broken("variant", renamed))
+    # a size_bin its gt_area_frac does not fall in: Table 1's Small column counts bins
+    binned = rows.assign(gt_area_frac=0.5)
+    assert (rows["size_bin"] != "big").any()
+    with pytest.raises(DumpError, match=r"size_bin that their gt_area_frac does not fall in"):
+        load_dump(broken("bins", binned))
+    # fractions outside [0, 1] (confidences × 100, say): a mean confidence of 7,220 %
+    scaled = rows.assign(score=0.5, confidence=72.0)
+    with pytest.raises(DumpError, match=r"12 row\(s\) have a confidence outside \[0, 1\]"):
+        load_dump(broken("percent", scaled))
+    measured = rows.assign(score=0.5, confidence=[0.7] * 11 + [float("nan")])  # NaN: unmeasured
+    assert load_dump(broken("fractions", measured)).samples["confidence"].isna().sum() == 1
+    unnamed = rows.astype({"sample_id": "float64"})
+    unnamed.loc[7, "sample_id"] = float("nan")
+    with pytest.raises(DumpError, match=r"1 row\(s\) have no sample_id"):
+        load_dump(broken("unnamed", unnamed))
+    with pytest.raises(DumpError, match=r"n_samples \"abc\" is no count"):
+        load_dump(broken("count", rows, {"n_samples": "abc"}))
+    # a warm start's damaged step: budgets and row names are summed from the chain
+    chain = {"init": {"variant": "baseline", "step": 100, "init": {"step": "q"}}}
+    with pytest.raises(DumpError, match=r"init\.init\.step must be a count, got \"q\""):
+        load_dump(broken("chain", rows, chain))
 
 
 def test_load_dumps_on_missing_and_empty_folder(tmp_path):

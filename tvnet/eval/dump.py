@@ -33,7 +33,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tvnet.config import TRAINING_LOG
-from tvnet.eval.metrics import OPTIONAL_FIELDS, SIZE_BINS, _iou_array
+from tvnet.eval.dump_checks import NUMERIC as _NUMERIC
+from tvnet.eval.dump_checks import DumpError, check_init_steps, check_rows, check_run_types
+from tvnet.eval.metrics import OPTIONAL_FIELDS
 from tvnet.warmstart import recorded_count, start_label, training_budget, training_schedule
 
 SAMPLES_FILE = "samples.parquet"
@@ -83,7 +85,6 @@ SCHEMA = pa.schema(
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
 # may be absent from a file (dumps written before they existed): read as null
 OPTIONAL_COLUMNS: tuple[str, ...] = OPTIONAL_FIELDS
-_NUMERIC = ("inter", "union", "iou", "gt_area_frac", "height", "width")
 
 __all__ = [
     "SCHEMA",
@@ -96,11 +97,6 @@ __all__ = [
     "tag_datasets",
     "find_dumps",
 ]
-
-
-class DumpError(ValueError):
-    """A dump folder that cannot be read or written; the message names the file and what is
-    wrong (a ValueError, so the CLI prints it as a message)."""
 
 
 def nan_to_none(obj: Any) -> Any:
@@ -226,12 +222,11 @@ class Dump:
             )
         if self.literal:
             how.append("words as written")
-        protocol = self.protocol
-        if protocol.get("name") == "custom":
-            if protocol.get("threshold") not in (None, MASK_THRESHOLD):
-                how.append(f"threshold {protocol['threshold']:g}")
-            if protocol.get("resolution") not in (None, "original"):
-                how.append(f"{protocol['resolution']} resolution")
+        protocol = self.protocol  # whatever its name says (hand-written or older dumps)
+        if protocol.get("threshold") not in (None, MASK_THRESHOLD):
+            how.append(f"threshold {protocol['threshold']:g}")
+        if protocol.get("resolution") not in (None, "original"):
+            how.append(f"{protocol['resolution']} resolution")
         return how
 
     @property
@@ -272,46 +267,6 @@ class Dump:
         return str(self.run.get("checkpoint_hash") or self.run.get("checkpoint_sha256") or "")
 
 
-# run.json fields that the readers use, by path, and the JSON types each must have where it
-# is present and not null: a hand-edited or damaged dump is refused with its file named
-# instead of failing later, in a table or a page, far from it
-_RUN_TYPES: dict[tuple[str, ...], tuple[type, ...]] = {
-    ("variant",): (str,),
-    ("split",): (str,),
-    ("pool",): (str,),
-    ("protocol",): (dict,),
-    ("protocol", "name"): (str,),
-    ("protocol", "threshold"): (int, float),
-    ("protocol", "resolution"): (str,),
-    ("dataset",): (dict, str),
-    ("dataset", "name"): (str,),
-    ("dataset", "data_dir"): (str,),
-    ("dataset", "fingerprint"): (str,),
-    ("train",): (dict,),
-    ("init",): (dict,),
-}
-
-
-def _check_run_types(run: dict[str, Any], run_path: Path) -> None:
-    """:class:`DumpError` naming ``run_path`` and the field when a field of
-    :data:`_RUN_TYPES` has another type (a bool is no number)."""
-    for keys, types in _RUN_TYPES.items():
-        v: Any = run
-        for k in keys:
-            v = v.get(k) if isinstance(v, dict) else None
-        if v is None:
-            continue
-        number = types == (int, float)
-        if not isinstance(v, types) or (number and isinstance(v, bool)):
-            want = "number" if number else " or ".join(_JSON_NAMES[t] for t in types)
-            raise DumpError(
-                f"{run_path}: run.json's {'.'.join(keys)} must be a {want}, got {json.dumps(v)[:60]}"
-            )
-
-
-_JSON_NAMES = {str: "string", dict: "JSON object"}
-
-
 def _single(df: pd.DataFrame, col: str) -> str | None:
     if col not in df.columns or df.empty:
         return None
@@ -340,7 +295,8 @@ def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
         raise DumpError(f"{run_path}: run.json is not valid JSON ({e})") from e
     if not isinstance(run, dict):
         raise DumpError(f"{run_path}: run.json must hold a JSON object, got {type(run).__name__}")
-    _check_run_types(run, run_path)
+    check_run_types(run, run_path)
+    check_init_steps(run, run_path)
     if not samples_path.is_file():
         raise DumpError(f"{samples_path}: samples.parquet is missing")
     try:
@@ -375,64 +331,8 @@ def load_dump(dir: str | os.PathLike, columns: list[str] | None = None) -> Dump:
             else pd.Series([None] * len(samples), dtype=object)
         )
     samples = samples[wanted]  # the schema's order, wherever absent columns were filled in
-    for c in _NUMERIC:
-        if not pd.api.types.is_numeric_dtype(samples[c]):
-            raise DumpError(f"{samples_path}: column {c!r} must be numeric, got {samples[c].dtype}")
-        if samples[c].isna().any():
-            raise DumpError(f"{samples_path}: column {c!r} has missing values")
-    if (samples["inter"] > samples["union"]).any() or (samples["inter"] < 0).any():
-        raise DumpError(f"{samples_path}: some rows have inter > union or inter < 0")
-    _check_rows(samples, run, samples_path)
+    check_rows(samples, run, samples_path)
     return Dump(samples=samples, run=run, path=path)
-
-
-def _check_rows(samples: pd.DataFrame, run: dict[str, Any], samples_path: Path) -> None:
-    """What the metrics take on trust, checked: each row's ``iou`` is its I / U (1 where U = 0:
-    mIoU and Prec@X read it, oIoU the counts), its ``size_bin`` one of :data:`SIZE_BINS` (a
-    row in none would count in "All" and in no bucket), the optional influence counts
-    0 ≤ I ≤ U, the rows are the ``n_samples`` that run.json records, each sample once, and
-    of the split and variant it records (tables group rows by theirs, name them by its)."""
-    iou = samples["iou"].to_numpy(np.float64)
-    expected = _iou_array(samples["inter"].to_numpy(), samples["union"].to_numpy())
-    bad = np.flatnonzero(np.abs(iou - expected) > 1e-6)
-    if bad.size:
-        i = bad[0]
-        raise DumpError(
-            f"{samples_path}: {bad.size} row(s) have an iou that is not inter / union (row {i}: "
-            f"iou {iou[i]:g}, inter {samples['inter'].iloc[i]}, union {samples['union'].iloc[i]}"
-            "; 1 where union is 0)"
-        )
-    odd = ~samples["size_bin"].isin(SIZE_BINS)
-    if odd.any():
-        raise DumpError(
-            f"{samples_path}: {int(odd.sum())} row(s) have a size_bin outside "
-            f"{', '.join(SIZE_BINS)} (first: {samples['size_bin'][odd].iloc[0]!r})"
-        )
-    for alt in ("nogate", "randnb"):
-        if f"{alt}_inter" not in samples.columns or f"{alt}_union" not in samples.columns:
-            continue
-        i_, u_ = samples[f"{alt}_inter"], samples[f"{alt}_union"]
-        if ((i_ > u_) | (i_ < 0)).any():  # NaN (not measured) compares False
-            raise DumpError(f"{samples_path}: some rows have {alt}_inter > {alt}_union or < 0")
-    if "sample_id" in samples.columns and samples["sample_id"].duplicated().any():
-        dup = samples["sample_id"][samples["sample_id"].duplicated()].iloc[0]
-        raise DumpError(f"{samples_path}: sample_id {dup} appears more than once")
-    for key in ("split", "variant"):
-        said = run.get(key)
-        if isinstance(said, str) and said and key in samples.columns:
-            col = samples[key]
-            other = col[col.notna() & (col != "") & (col != said)]  # "": not recorded
-            if len(other):
-                raise DumpError(
-                    f"{samples_path}: {len(other):,} row(s) say {key} {other.iloc[0]!r}, "
-                    f"run.json says {said!r}"
-                )
-    n = recorded_count(run.get("n_samples"))
-    if n is not None and n != len(samples):
-        raise DumpError(
-            f"{samples_path}: {len(samples):,} rows, but run.json records n_samples {n:,} "
-            "(a truncated or replaced samples file)"
-        )
 
 
 def find_dumps(root: str | os.PathLike) -> list[Path]:
