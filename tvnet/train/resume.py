@@ -177,3 +177,41 @@ def _restore_set_aside(out: Path, last: Path, resume: bool) -> str | None:
     said = f"the checkpoint set aside by a cut-off write ({aside[-1].name}) restored"
     warnings.warn(f"{out}: {said}", stacklevel=4)
     return None
+
+
+def check_last(out: Path, last: Path, resume: bool) -> str | None:
+    """ValueError when ``last`` exists but is not a whole checkpoint (no config.json): the
+    first checkpoint would replace what it holds, and checkpoints are written whole, so it is
+    not this code's. With ``resume`` and no checkpoint yet, the note that the run starts from
+    step 0 (a mistyped --out looks just so); else None."""
+    if last.exists() and not (last / CHECKPOINT_CONFIG).is_file():
+        raise ValueError(
+            f"{last} is not a whole checkpoint (no {CHECKPOINT_CONFIG}); the run's first "
+            "checkpoint would replace it: remove it, or give another --out"
+        )
+    if resume and not last.exists():
+        return f"--resume: {out} holds no checkpoint yet, so the run starts from step 0"
+    return None
+
+
+def training_time_of(resumed: dict[str, Any], last: Path) -> dict[str, Any] | None:
+    """The resumed checkpoint's ``training_time`` record, which every checkpoint of the run
+    extends (:func:`tvnet.record.training_time`); None, with a warning, where it is damaged,
+    so that it fails no checkpoint written after the work: the runs before are left out of
+    the time the run reports, and the weights go on."""
+    from tvnet import record
+
+    earlier = resumed.get("training_time")
+    if earlier is None:
+        return None
+    try:
+        record.training_time(earlier, {"from_step": 0, "to_step": 0, "wall_s": 0.0,
+                                       "batch_size": 1})  # fmt: skip
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        warnings.warn(
+            f"{last}: its training_time record is damaged ({type(e).__name__}: {e}); the runs "
+            "before this one are left out of the training time it reports",
+            stacklevel=3,
+        )
+        return None
+    return earlier
