@@ -85,7 +85,25 @@ def test_calibrate_refuses_test_splits_other_weights_and_scoreless_dumps(ckpt, t
     assert "other weights" in capsys.readouterr().err
     assert not (ckpt / "calibration.json").exists()
     assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(other), "--force"]) == 0
+    (ckpt / "calibration.json").unlink()
+    # answers on the training expressions; a dump that records no weights (another model's,
+    # renamed, would calibrate this one silently); one of another variant
+    train_dump = _dump(tmp_path / "train", "train", sha)
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(train_dump)]) == 2
+    assert "is a train dump: calibrate on val" in capsys.readouterr().err
+    unknown = _dump(tmp_path / "unknown", "val", "")
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(unknown)]) == 2
+    assert "does not record the weights it was evaluated from" in capsys.readouterr().err
+    res = _dump(tmp_path / "res", "val", sha)
+    run = json.loads((res / "run.json").read_text())
+    (res / "run.json").write_text(json.dumps({**run, "variant": "res"}))
     import pyarrow.parquet as pq
+
+    rows = pq.read_table(res / "samples.parquet").to_pandas().assign(variant="res")
+    rows.to_parquet(res / "samples.parquet", index=False)
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dump", str(res)]) == 2
+    assert "holds answers of res, the checkpoint is full" in capsys.readouterr().err
+    assert not (ckpt / "calibration.json").exists()
 
     old = tmp_path / "old"
     _dump(old, "val", sha)

@@ -71,23 +71,40 @@ def _unfit(dump, e: Exception) -> int:
     return UNFIT
 
 
-def _check_dump(dump, ckpt_hash: str, force: bool, fitting: bool = False) -> None:
+def _check_dump(dump, meta: dict, force: bool, fitting: bool = False) -> None:
+    """ValueError (``--force`` passes all but the first) when ``dump`` is not of the checkpoint
+    whose config is ``meta``: no scores, other weights, weights it does not record (a dump
+    of another model's would calibrate this one silently), another variant; when
+    ``fitting``, also answers of another protocol than the direct, original-size ones."""
     if "score" not in dump.samples or dump.samples["score"].isna().all():
         raise ValueError(
             f"{dump.path} has no score column: re-evaluate with this version of `tvnet eval`"
         )
-    have = dump.run.get("checkpoint_hash")
-    if have and ckpt_hash and have != ckpt_hash and not force:
+    if force:
+        return
+    have, ckpt_hash = dump.checkpoint_hash, str(meta.get("weights_sha256") or "")
+    if have and ckpt_hash and have != ckpt_hash:
         raise ValueError(
             f"{dump.path} was evaluated from other weights (checkpoint_hash {str(have)[:12]}…, "
             f"the checkpoint has {ckpt_hash[:12]}…); --force to use it anyway"
         )
+    if not have or not ckpt_hash:
+        missing = (
+            f"{dump.path} does not record the weights it was evaluated from"
+            if not have
+            else "the checkpoint records no hash of its weights"
+        )
+        raise ValueError(
+            f"{missing}, so nothing says its answers are the checkpoint's; --force to use it anyway"
+        )
+    variant = str((meta.get("model") or {}).get("variant") or "")
+    if variant and dump.variant and dump.variant != variant:
+        raise ValueError(
+            f"{dump.path} holds answers of {dump.variant}, the checkpoint is {variant}; "
+            "--force to use it anyway"
+        )
     protocol = dump.protocol
-    if (
-        fitting
-        and not force
-        and (protocol.get("mirror") or protocol.get("resolution", "original") != "original")
-    ):
+    if fitting and (protocol.get("mirror") or protocol.get("resolution", "original") != "original"):
         # the confidence of an answer is fitted on direct answers compared at the image's own
         # size (docs/design.md §7): another protocol's right and wrong would skew every later one
         raise ValueError(
@@ -116,12 +133,14 @@ def run(args: argparse.Namespace) -> int:
     meta = read_checkpoint_config(args.checkpoint)
     ckpt_hash = meta.get("weights_sha256", "")
     dump = load_dump(args.dump)
-    _check_dump(dump, ckpt_hash, args.force, fitting=True)
-    if dump.split.startswith("test") and not args.force:
+    _check_dump(dump, meta, args.force, fitting=True)
+    if (dump.split.startswith("test") or dump.split == "train") and not args.force:
         raise ValueError(
-            f"{args.dump} is a {dump.split} dump: calibrate on val and keep test for the "
-            "honest check (--apply); --force to fit on it anyway"
-        )
+            f"{args.dump} is a {dump.split} dump: calibrate on val ("
+            + ("answers on the expressions it trained on are surer than any other; "
+               if dump.split == "train" else "")
+            + "keep test for the honest check, --apply); --force to fit on it anyway"
+        )  # fmt: skip
     df = dump.samples
     rows = df[df["score"].notna()]
     correct = rows["iou"].to_numpy() >= CORRECT_IOU
@@ -159,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     targets = [dump]  # every dump to fill, checked before anything is written
     for extra in args.apply:
         d = load_dump(extra)
-        _check_dump(d, ckpt_hash, args.force)
+        _check_dump(d, meta, args.force)
         if not cal.applies_to(d.protocol.get("threshold", MASK_THRESHOLD)):
             raise ValueError(
                 f"{extra} cuts its masks at another threshold than {args.dump} ({threshold:g}): "
