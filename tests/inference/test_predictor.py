@@ -387,17 +387,23 @@ def test_predict_cli_checks_the_input_before_it_loads_a_model(
     mine.write_bytes(good.read_bytes())
     monkeypatch.chdir(tmp_path)  # where the default --out, mask.png, is the input
     (tmp_path / "probs").mkdir()
+    (tmp_path / "keep.png").write_bytes(b"GIF89a: a picture misnamed")
     for extra, said in (([], "--out mask.png is the input image"),
                         (["--out", str(tmp_path / "a.png"), "--prob", str(tmp_path / "a.png")],
                          "--out and --prob are the same file"),
                         (["--out", str(tmp_path / "b.png"), "--prob", str(tmp_path / "probs")],
                          "is a folder: name the file to write"),
                         (["--out", str(tmp_path / "mask.png" / "x.png")],
-                         "mask.png is not a folder")):  # fmt: skip
+                         "mask.png is not a folder"),
+                        (["--out", str(tmp_path / "photo.jpg")],  # it would hold a PNG
+                         "masks are written as PNG: name a .png file"),
+                        (["--out", str(tmp_path / "keep.png")],  # a file of the user's
+                         "keep.png exists and is not a PNG")):  # fmt: skip
         assert main(["predict", str(mine), "circle", "--checkpoint", nowhere, *extra]) == 2
         err = capsys.readouterr().err
         assert said in err and "no-checkpoint" not in err
     assert mine.read_bytes() == good.read_bytes()
+    assert (tmp_path / "keep.png").read_bytes() == b"GIF89a: a picture misnamed"
     # a --device this machine has not: a message, not a traceback
     assert main(["predict", str(good), "circle", "--device", "gpu"]) == 2
     assert "--device 'gpu' is not a device" in capsys.readouterr().err

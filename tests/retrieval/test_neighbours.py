@@ -346,3 +346,15 @@ def test_pool_neighbours_refuses_a_folder_as_out_before_any_encoding(
     assert main(argv) == 2
     assert "is a folder: name the parquet file to write" in capsys.readouterr().err
     assert list((tmp_path / "here").iterdir()) == []
+    # a file of a pool, or any file that is not a neighbour table: refused, left as it was
+    pool_copy = tmp_path / "pool"
+    shutil.copytree(tiny_synthref["pool"], pool_copy)
+    meta = pool_copy / "meta.parquet"
+    before = meta.read_bytes()
+    notes = tmp_path / "notes.parquet"
+    notes.write_bytes(b"my notes")
+    for out, said in ((meta, "is a file of the pool in"), (notes, "is not a neighbour table")):
+        argv[-1] = str(out)
+        assert main(argv) == 2
+        assert said in capsys.readouterr().err
+    assert meta.read_bytes() == before and notes.read_bytes() == b"my notes"

@@ -53,14 +53,37 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_table_target(out: Path) -> None:
+    """ValueError when ``--out`` of ``pool neighbours`` would replace what is not a neighbour
+    table: a folder, a file of a pool, any other existing file."""
+    from tvnet.retrieval.pool_files import FILES, MANIFEST
+
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder: name the parquet file to write")
+    if out.name in FILES and (out.parent / MANIFEST).is_file():
+        raise ValueError(f"--out {out} is a file of the pool in {out.parent}: name another file")
+    if out.is_file():
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(out).names
+        except Exception:  # not parquet at all
+            names = []
+        if "neighbour_sample_id" not in names:
+            raise ValueError(
+                f"--out {out} exists and is not a neighbour table: it would be replaced; name "
+                "another file"
+            )
+
+
 def _neighbours(args: argparse.Namespace) -> int:
     from tvnet.data.refer import open_refer
     from tvnet.retrieval.neighbours import write_neighbour_table
     from tvnet.retrieval.pool import DataPool
 
     _device(args)
-    if args.out is not None and Path(args.out).is_dir():  # before any encoding
-        raise ValueError(f"--out {args.out} is a folder: name the parquet file to write")
+    if args.out is not None:  # before any encoding
+        _check_table_target(Path(args.out))
     refer = open_refer(args.data)
     pool = DataPool.load(args.pool)  # first: a wrong path fails before the models load
     if args.text_model is None and args.image_backbone is None and args.image_weights is None:

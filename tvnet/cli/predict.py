@@ -67,6 +67,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _is_png(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(8) == b"\x89PNG\r\n\x1a\n"
+    except OSError:
+        return False
+
+
 def _check_outputs(image: Path, out: Path, prob: Path | None) -> None:
     """InputError when a file written would be the input image or the other output
     (``tvnet predict mask.png …`` would replace its input with its own mask)."""
@@ -87,6 +95,13 @@ def _check_outputs(image: Path, out: Path, prob: Path | None) -> None:
             raise InputError(f"{flag} {path} is a folder: name the file to write")
         if Path(path).parent.exists() and not Path(path).parent.is_dir():
             raise InputError(f"{flag} {path}: {Path(path).parent} is not a folder")
+        if Path(path).suffix.lower() != ".png":  # written as PNG: keep.jpg would hold a PNG
+            raise InputError(f"{flag} {path}: masks are written as PNG: name a .png file")
+        if Path(path).is_file() and not _is_png(Path(path)):
+            raise InputError(
+                f"{flag} {path} exists and is not a PNG (a mask written earlier): it would be "
+                "replaced; name another file"
+            )
     if prob is not None and same(out, prob):
         raise InputError(f"--out and --prob are the same file ({out}): name two files")
 
