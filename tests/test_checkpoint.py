@@ -86,6 +86,13 @@ def test_corrupt_and_missing_checkpoints(model, tmp_path):
         load_checkpoint(path)
     path = save_checkpoint(model, tmp_path / "ckpt")
     cfg = json.loads((path / "config.json").read_text())
+    # fields out of range: a message naming the field, not a tensor error from deep inside
+    for field, value in (("amf_channels", -1), ("max_tokens", 0), ("d_m", "64"), ("d_s", True)):
+        (path / "config.json").write_text(
+            json.dumps({**cfg, "model": {**cfg["model"], field: value}})
+        )
+        with pytest.raises(CheckpointError, match=rf"invalid.*{field} must be a whole number"):
+            load_checkpoint(path)
     for bad in (None, [1], "full"):  # valid JSON, the wrong shape
         (path / "config.json").write_text(json.dumps({**cfg, "model": bad}))
         with pytest.raises(CheckpointError, match="invalid" if bad is None else "damaged"):

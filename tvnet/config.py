@@ -165,16 +165,23 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown variant {self.variant!r}; choose from {sorted(VARIANTS)}")
-        if self.input_size % 32:
-            raise ValueError(f"input_size must be a multiple of 32, got {self.input_size}")
         if self.output_stride not in (8, 16):
             raise ValueError(f"output_stride must be 8 or 16, got {self.output_stride}")
         if self.text_encoder not in TEXT_ENCODERS:
             raise ValueError(
                 f"unknown text_encoder {self.text_encoder!r}; choose from {list(TEXT_ENCODERS)}"
             )
-        if self.visual_adapter < 0:
-            raise ValueError(f"visual_adapter is a width ≥ 0 (0 = none), got {self.visual_adapter}")
+        for name in ("input_size", "word_dim", "max_tokens", "d_s", "d_m", "fusion_heads",
+                     "gate_rounds", "amf_channels", "retrieval_k_text"):  # fmt: skip
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a whole number ≥ 1, got {v!r}")
+        for name in ("visual_adapter", "enrich_key_grid"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"{name} must be a whole number ≥ 0 (0 = none), got {v!r}")
+        if self.input_size % 32:
+            raise ValueError(f"input_size must be a multiple of 32, got {self.input_size}")
         if self.text_layer not in ("lstm", "proj"):
             raise ValueError(f"text_layer must be 'lstm' or 'proj', got {self.text_layer!r}")
         if self.backbone_layout not in ("timm", "caffe"):
