@@ -200,6 +200,21 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
     (path / "entries.npz").write_bytes(bytes(raw))
     with pytest.raises(ValueError, match="entries.npz.*corrupt"):
         DataPool.load(path)
+    # random bytes of the same size in the text index: faiss reads them as an index whose
+    # scores are nonsense; the manifest's digest tells (older pools record sizes only)
+    path = pool.save(tmp_path / "p")
+    size = (path / "text.faiss").stat().st_size
+    good = (path / "text.faiss").read_bytes()
+    (path / "text.faiss").write_bytes(good[:64] + bytes(reversed(good[64:])))
+    assert (path / "text.faiss").stat().st_size == size
+    with pytest.raises(ValueError, match="text.faiss is corrupt: its SHA-256"):
+        DataPool.load(path)
+    man = json.loads((path / "manifest.json").read_text())
+    assert sorted(man["sha256"]) == sorted(man["files"])
+    (path / "text.faiss").write_bytes(good)
+    del man["sha256"]
+    (path / "manifest.json").write_text(json.dumps(man))
+    assert len(DataPool.load(path).meta) == len(pool.meta)  # a pool of before the digests
     path = pool.save(tmp_path / "p")
     man = json.loads((path / "manifest.json").read_text())
     del man["count"]

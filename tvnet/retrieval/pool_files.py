@@ -22,6 +22,7 @@ import pandas as pd
 from tvnet.io import (
     atomic_write_json,
     check_replaceable_dir,
+    file_sha256,
     fsync_file,
     read_json,
     replace_dir,
@@ -78,6 +79,8 @@ def write_pool(pool: Any, path: str | os.PathLike) -> tuple[Path, dict[str, Any]
             for f in (*FILES, "text_refine.npz")
             if f != MANIFEST and (tmp / f).is_file()
         }
+        # a same-size damage (a flipped block) would load as a pool that answers wrongly
+        man["sha256"] = {f: file_sha256(tmp / f) for f in man["files"]}
         atomic_write_json(tmp / MANIFEST, man)
         for f in tmp.iterdir():  # on disk before the swap: a power loss keeps one whole pool
             fsync_file(f)
@@ -117,6 +120,13 @@ def read_pool(path: str | os.PathLike) -> dict[str, Any]:
         if p.stat().st_size != size:
             raise ValueError(
                 f"pool file {p} is corrupt: {p.stat().st_size} bytes, manifest says {size}; rebuild the pool"
+            )
+    digests = man.get("sha256")  # pools written before 2026-12-08 record sizes only
+    for f, digest in digests.items() if isinstance(digests, dict) else ():
+        if (path / f).is_file() and file_sha256(path / f) != digest:
+            raise ValueError(
+                f"pool file {path / f} is corrupt: its SHA-256 is not the one the manifest "
+                "records; rebuild the pool"
             )
 
     def _read(f, fn):
