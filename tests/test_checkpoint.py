@@ -70,6 +70,9 @@ def test_mismatched_config_is_refused(model, tmp_path):
 def test_corrupt_and_missing_checkpoints(model, tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint"):
         load_checkpoint(tmp_path / "nothing")
+    run = save_checkpoint(model, tmp_path / "run" / "last").parent  # a training run's folder
+    with pytest.raises(CheckpointError, match=r"is a training run: its checkpoint is .*run/last"):
+        load_checkpoint(run)
     path = save_checkpoint(model, tmp_path / "ckpt")
     (path / "model.safetensors").write_bytes(b"\x00garbage" * 10)
     with pytest.raises(CheckpointError, match="corrupt"):

@@ -102,6 +102,8 @@ def test_16_bit_rgba_arrays_and_32_bit_files_follow_the_same_rule(tmp_path):
 def test_bad_inputs_are_input_errors_naming_the_file(tmp_path):
     with pytest.raises(InputError, match="not found"):
         read_image(tmp_path / "nowhere.png")
+    with pytest.raises(InputError, match="is a folder: name an image file"):
+        read_image(tmp_path)
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
     with pytest.raises(InputError, match="cannot read notes.png"):

@@ -102,8 +102,11 @@ def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     cfg_file = path / CONFIG
     if not path.is_dir() or not cfg_file.is_file():
+        hint = ""
+        if (path / "last" / CONFIG).is_file():  # a training run's folder: its checkpoint
+            hint = f"; {path} is a training run: its checkpoint is {path / 'last'}"
         raise CheckpointError(
-            f"no checkpoint at {path} (expected a folder with {WEIGHTS} and {CONFIG})"
+            f"no checkpoint at {path} (expected a folder with {WEIGHTS} and {CONFIG}){hint}"
         )
     try:
         cfg = json.loads(cfg_file.read_text())

@@ -45,6 +45,8 @@ def read_image(image: Any, name: str | None = None, exif: bool = True) -> np.nda
     if isinstance(image, (str, Path)):
         p = Path(image)
         name = name or p.name
+        if p.is_dir():
+            raise InputError(f"{p} is a folder: name an image file")
         if not p.is_file():
             raise InputError(f"image file not found: {p}")
     elif isinstance(image, (bytes, bytearray)):

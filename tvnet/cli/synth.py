@@ -70,11 +70,13 @@ def run(args: argparse.Namespace) -> int:
     existing = (out / "instances.json").is_file()
     if not (args.stats and existing and not args.force):
         if out.exists() and not args.force:
-            print(
-                f"tvnet synth: error: {out} already exists; pass --force to replace it, "
-                "or --stats to describe it",
-                file=sys.stderr,
+            said = (
+                f"{out} holds no dataset to describe (no instances.json); pass --force to "
+                "generate one there"
+                if args.stats
+                else f"{out} already exists; pass --force to replace it, or --stats to describe it"
             )
+            print(f"tvnet synth: error: {said}", file=sys.stderr)
             return 2
         generate(
             out,

@@ -37,3 +37,15 @@ def test_a_folder_that_is_not_synthref_is_named_not_a_traceback(tmp_path: Path, 
     err = capsys.readouterr().err
     assert f"{tmp_path} is not a SynthRef dataset" in err
     assert "already exists" not in err and "Traceback" not in err
+
+
+def test_stats_on_a_folder_without_a_dataset_says_so(tmp_path: Path, capsys) -> None:
+    """An existing folder with no instances.json: --stats was asked for, so the message must
+    not suggest it; nothing is generated there."""
+    from tvnet.cli import main
+
+    (tmp_path / "mine.txt").write_text("x")
+    assert main(["synth", str(tmp_path), "--stats"]) == 2
+    err = capsys.readouterr().err
+    assert "holds no dataset to describe (no instances.json)" in err and "--stats" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
