@@ -236,6 +236,16 @@ def test_eval_cli_mirror_writes_a_labelled_dump(tiny_synthref, model, tmp_path, 
         "first 3 of 8 samples",
     ]
     assert dump.name == "full (mirror averaged, first 3 of 8 samples)"
+    # an --out that holds the dump of another split (a command copied and half edited) is
+    # refused before any work; the same evaluation again replaces it, as the build does
+    before = (tmp_path / "d" / "samples.parquet").read_bytes()
+    other = [a if a != "val" else "test" for a in args]
+    assert cli_main(other) == 2
+    err = capsys.readouterr().err
+    assert "holds the dump of full on synthref/val; this evaluation is full on synthref/test" in err
+    assert (tmp_path / "d" / "samples.parquet").read_bytes() == before
+    assert cli_main([a if a != "3" else "2" for a in args]) == 0
+    assert len(load_dump(tmp_path / "d").samples) == 2
 
 
 def test_rows_record_score_confidence_and_what_the_neighbour_changed(

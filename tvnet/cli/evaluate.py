@@ -120,6 +120,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _check_same_evaluation(out, variant: str, dataset: str, split: str) -> None:
+    """ValueError when ``out`` holds the dump of another variant, dataset or split: a --out
+    copied from another command would replace it (an earlier dump of this evaluation, by
+    other weights or another protocol, is what --out replaces)."""
+    import json
+
+    from tvnet.eval.dump import RUN_FILE
+
+    try:
+        old = json.loads((Path(out) / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none, or damaged: nothing to keep
+        return
+    if not isinstance(old, dict):
+        return
+    ds = old.get("dataset")
+    name = ds.get("name") if isinstance(ds, dict) else ds  # as Dump.dataset reads it
+    theirs = (str(old.get("variant") or ""), str(name or ""), str(old.get("split") or ""))
+    mine = (variant, dataset, split)
+    if any(t and t != m for t, m in zip(theirs, mine)):
+        raise ValueError(
+            f"--out {out} holds the dump of {theirs[0] or '?'} on {theirs[1]}/{theirs[2] or '?'}; "
+            f"this evaluation is {variant} on {dataset}/{split}: name another folder, or remove "
+            "that one first"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from tvnet.amp import cuda_fast_paths
     from tvnet.checkpoint import load_checkpoint, read_checkpoint_config
@@ -145,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
     refer = open_refer(args.data)
     if args.split not in refer.splits():
         raise ValueError(f"split {args.split!r} not in {refer.name}: {refer.splits()}")
+    if args.out is not None:
+        _check_same_evaluation(args.out, model.cfg.variant, refer.name, args.split)
     if model.uses_retrieval and args.pool is not None:
         from tvnet.retrieval.neighbours import ensure_neighbour_table, neighbours_path
 
