@@ -120,10 +120,22 @@ def test_input_resolution_protocol_is_labelled(tiny_synthref, model, tmp_path):
     d = load_dump(tmp_path / "d")
     assert len(d.samples) == 3
     assert d.run["protocol"] == {"threshold": 0.5, "resolution": "input", "name": "custom"}
-    # the size bin is the referent's share of the image at its own size, as at "original"
+    # the size bin is the referent's share of the image at its own size, as at "original";
+    # the masks are scored on the letterboxed content, its padding cut off
+    from tvnet.data.transforms import Letterbox, letterbox_mask
+
+    size = model.cfg.input_size
     for _, row in d.samples.iterrows():
         gt = refer.mask(int(row["ref_id"]))
         assert row["gt_area_frac"] == pytest.approx(gt.sum() / gt.size)
+        lb = Letterbox.for_shape(gt.shape[0], gt.shape[1], size)
+        assert (row["height"], row["width"]) == (lb.new_h, lb.new_w) != (size, size)
+        want = letterbox_mask(gt, size)[: lb.new_h, : lb.new_w]
+        got = decode_rle(row["gt_rle"], lb.new_h, lb.new_w)
+        assert np.array_equal(got, want)
+        pred = decode_rle(row["pred_rle"], lb.new_h, lb.new_w)
+        assert row["inter"] == np.count_nonzero(pred & want)
+        assert row["union"] == np.count_nonzero(pred | want)
     with pytest.raises(ValueError, match="resolution"):
         evaluate(model, refer, "test", table, resolution="weird", progress=False)
 

@@ -32,7 +32,12 @@ def test_dice_loss_weighs_each_sample_alike_whatever_its_size():
     small, big = _mask(2), _mask(40)
     miss = torch.full((1, 1, 8, 8), -50.0)
     d_small, d_big = dice_loss(miss, small), dice_loss(miss, big)
-    assert abs(float(d_small) - float(d_big)) < 0.35  # 1 − 1/3 vs 1 − 1/41
+    # p = σ(−50) ≈ 0: Dice = eps / (n + eps), the loss 1 − 1/(n + 1)
+    assert math.isclose(float(d_small), 2 / 3, rel_tol=1e-6)
+    assert math.isclose(float(d_big), 40 / 41, rel_tol=1e-6)
+    # in one batch: the mean of the two, not Dice pooled over the batch (1 − 1/43)
+    both = dice_loss(miss.repeat(2, 1, 1, 1), torch.cat([small, big]))
+    assert math.isclose(float(both), (2 / 3 + 40 / 41) / 2, rel_tol=1e-6)
     b_small = F.binary_cross_entropy_with_logits(miss, small)
     b_big = F.binary_cross_entropy_with_logits(miss, big)
     assert math.isclose(float(b_big / b_small), 20, rel_tol=1e-4)

@@ -114,6 +114,38 @@ def test_features_path_equals_image_path(cpu_models):
     torch.testing.assert_close(a.logits, b.logits)
 
 
+def test_a_frozen_backbone_keeps_its_batchnorm_statistics_in_training_mode(cpu_models):
+    """The model trains with the backbone frozen (and runs it live for mirrored samples and
+    uncached images): in training mode its BatchNorm must still use, and never update, its
+    running statistics, so its features are the eval-mode ones bit for bit."""
+    m = cpu_models["res"]
+    bns = [b for b in m.backbone.body.modules() if isinstance(b, torch.nn.BatchNorm2d)]
+    assert bns and m.backbone.frozen
+    kept = [(b.running_mean.clone(), b.running_var.clone()) for b in bns]  # the fixture's
+    for b in bns:  # statistics a batch's own would differ from
+        b.running_mean.uniform_(-0.5, 0.5)
+        b.running_var.uniform_(0.5, 2.0)
+    before = [(b.running_mean.clone(), b.running_var.clone()) for b in bns]
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1)) * 3 + 1
+    try:
+        m.eval()
+        with torch.no_grad():
+            want = m.backbone.extract(x)
+        m.train()
+        assert not m.backbone.body.training and all(not b.training for b in bns)
+        with torch.no_grad():
+            got = m.backbone.extract(x)
+        for a, b in zip(got, want):
+            assert torch.equal(a, b)
+        for b, (mean, var) in zip(bns, before):
+            assert torch.equal(b.running_mean, mean) and torch.equal(b.running_var, var)
+    finally:
+        m.eval()
+        for b, (mean, var) in zip(bns, kept):
+            b.running_mean.copy_(mean)
+            b.running_var.copy_(var)
+
+
 @pytest.mark.parametrize("variant", ["res", "res_cct", "full"])
 def test_the_neighbours_v2_is_never_read(cpu_models, variant):
     """The training loader leaves the retrieved image's V2 unread (FeatureCache.get,
@@ -314,3 +346,45 @@ def test_full_size_logits_are_the_upsampled_head_logits(cpu_models):
         out.logits_low, size=(320, 320), mode="bilinear", align_corners=False
     )
     assert out.size == 320 and torch.equal(out.logits, want)
+
+
+def test_the_language_gate_by_hand():
+    """Eq. 3's gated exchange on 2-channel 2×2 maps, written out cell by cell: the query
+    q = W s attends over each level's cells with softmax(q·m_n / √d), the pooled vector gates
+    (σ) what every *other* level sends (ReLU of its 1×1 transform), added to the level."""
+    import math
+
+    from tvnet.model.fusion import LanguageGate
+
+    torch.manual_seed(0)
+    gate = LanguageGate(d_m=2, d_s=2, levels=3).double()
+    c = 3.0
+    with torch.no_grad():
+        gate.query.weight.copy_(torch.tensor([[c, 0.0], [0.0, 0.0]]))
+        gate.query.bias.zero_()
+        for lin in gate.gate:
+            lin.weight.copy_(torch.eye(2))
+            lin.bias.zero_()
+        for conv in gate.transform:
+            conv.weight.copy_(torch.eye(2)[:, :, None, None])
+            conv.bias.zero_()
+    ms = [torch.randn(1, 2, 2, 2, dtype=torch.float64) for _ in range(3)]
+    s = torch.tensor([[1.0, 0.0]], dtype=torch.float64)  # q = (c, 0)
+    with torch.no_grad():
+        out = gate(ms, s)
+    cells = [[(m[0, :, i, j]).tolist() for i in range(2) for j in range(2)] for m in ms]
+    for lvl in range(3):
+        logits = [c * v[0] / math.sqrt(2) for v in cells[lvl]]
+        z = sum(math.exp(x) for x in logits)
+        att = [math.exp(x) / z for x in logits]
+        pooled = [sum(a * v[ch] for a, v in zip(att, cells[lvl])) for ch in range(2)]
+        g = [1 / (1 + math.exp(-p)) for p in pooled]
+        for n in range(4):
+            i, j = divmod(n, 2)
+            for ch in range(2):
+                want = cells[lvl][n][ch] + sum(
+                    g[ch] * max(cells[k][n][ch], 0.0) for k in range(3) if k != lvl
+                )
+                assert math.isclose(
+                    float(out[lvl][0, ch, i, j]), want, rel_tol=1e-12, abs_tol=1e-12
+                )

@@ -358,3 +358,26 @@ def test_pool_neighbours_refuses_a_folder_as_out_before_any_encoding(
         assert main(argv) == 2
         assert said in capsys.readouterr().err
     assert meta.read_bytes() == before and notes.read_bytes() == b"my notes"
+
+
+def test_a_sample_whose_pool_holds_only_its_own_image_gets_no_neighbour(encoders, tmp_path):
+    """A train split of one image (three expressions): its pool has no other image, so each
+    of its samples gets nulls (never pool row 0, its own image), in nullable dtypes that
+    survive the parquet file; val samples find that image."""
+    refer = open_refer(write_tiny_refer(tmp_path / "one", n_train=1, n_val=2))
+    pool = build_pool(refer, "train", *encoders, progress=False)
+    df = neighbour_table(refer, "train", pool, *encoders, progress=False)
+    assert len(df) == 3
+    for c in ("neighbour_sample_id", "neighbour_image_id", "neighbour_sentence"):
+        assert df[c].isna().all(), c
+    assert str(df["neighbour_image_id"].dtype) == "Int64"
+    assert str(df["neighbour_sentence"].dtype) == "string"
+    assert np.isnan(df["text_score"].to_numpy(np.float64)).all()
+    assert np.isnan(df["image_score"].to_numpy(np.float64)).all()
+    df.to_parquet(tmp_path / "t.parquet")
+    back = pd.read_parquet(tmp_path / "t.parquet")
+    assert (
+        str(back["neighbour_image_id"].dtype) == "Int64" and back["neighbour_image_id"].isna().all()
+    )
+    val = neighbour_table(refer, "val", pool, *encoders, progress=False)
+    assert (val["neighbour_image_id"] == refer.image_ids("train")[0]).all()

@@ -1,6 +1,7 @@
 """The optimiser state saved beside a checkpoint, with the fp16 loss scaler's."""
 
 import json
+import math
 
 import pytest
 import torch
@@ -42,11 +43,29 @@ def test_the_loss_scaler_state_survives_a_resume(tmp_path):
     assert json.loads((tmp_path / "optimizer.json").read_text())["scaler"] == want
 
     fresh = torch.amp.GradScaler("cpu")
-    _, opt2 = _stepped()
+    # into an optimiser that never stepped, with another lr: all it holds then comes from
+    # the file (one stepped alike would hold the same moments before any load)
+    torch.manual_seed(0)
+    opt2 = make_optimizer(torch.nn.Linear(3, 2), TrainConfig(lr=5e-3))
+    assert not opt2.state_dict()["state"]
     assert load_optimizer(opt2, tmp_path, 4, fresh) == 4
     assert fresh.state_dict() == want
-    for a, b in zip(opt.state_dict()["state"].values(), opt2.state_dict()["state"].values()):
-        assert torch.equal(a["exp_avg"], b["exp_avg"])
+    got, had = opt2.state_dict(), opt.state_dict()
+    assert got["state"].keys() == had["state"].keys()
+    for k, a in had["state"].items():
+        for name in ("exp_avg", "exp_avg_sq", "step"):
+            assert torch.equal(a[name], got["state"][k][name]), name
+    assert [g["lr"] for g in got["param_groups"]] == [g["lr"] for g in had["param_groups"]]
+    assert all(g["lr"] == 1e-2 for g in got["param_groups"])
+
+
+def test_the_poly_schedule_by_hand():
+    from tvnet.train.optim import poly_lr
+
+    assert poly_lr(0, 10, 1e-2, 0.9) == 1e-2
+    assert math.isclose(poly_lr(5, 10, 1e-2, 0.9), 1e-2 * 0.5**0.9, rel_tol=1e-12)  # 5.3589e-3
+    assert math.isclose(poly_lr(9, 10, 1e-2, 1.0), 1e-3, rel_tol=1e-12)
+    assert poly_lr(10, 10, 1e-2, 0.9) == 0 and poly_lr(12, 10, 1e-2, 0.9) == 0  # past the end
 
 
 def test_without_fp16_nothing_of_a_scaler_is_saved_and_a_mismatched_step_is_refused(tmp_path):
