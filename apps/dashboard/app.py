@@ -145,7 +145,7 @@ def loaded_dumps(info: list[dict]) -> None:
 
         cols = [
             "run", "variant", "split", "dataset", "rows", "schedule", "budget", "training",
-            "checkpoint",
+            "scored on", "checkpoint",
         ]  # fmt: skip
         table = pd.DataFrame([{c: d.get(c) for c in cols} for d in info], columns=cols)
         table["checkpoint"] = table["checkpoint"].str[:12]

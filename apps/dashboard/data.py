@@ -76,6 +76,7 @@ def load_all(root: str, stamp: tuple) -> tuple[pd.DataFrame, list[dict], list[tu
             "budget": d.budget,
             "schedule": d.schedule,
             "training": d.training,  # "57 min at 46.8 samples/s, AMD EPYC, bf16 autocast"
+            "scored on": d.scored_on,  # "AMD EPYC …, bf16 autocast" (dumps since 2026-12-08)
             "synth": synth_recipe(d.dataset),
             "checkpoint": d.checkpoint_hash,
             "checkpoint_path": str(d.run.get("checkpoint") or ""),

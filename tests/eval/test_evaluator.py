@@ -224,6 +224,10 @@ def test_eval_cli_on_a_folded_backbone_scores_like_the_model(
     # the dump says how long and where the evaluated weights trained
     assert dump.run["training_time"] == record
     assert dump.training == "2 min at 26.7 samples/s, CPU X, fp32"
+    # and where its answers were computed, in what precision (--no-amp: fp32)
+    from tvnet.record import cpu_model
+
+    assert dump.scored_on == f"{cpu_model()}, fp32"
     got = dump.samples
     assert len(got) == want["n"]
     assert aggregate(got)["mean_iou"] == pytest.approx(want["mean_iou"], abs=2e-3)

@@ -278,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
             cache.ensure("train")  # neighbours come from the training pool
     else:  # the backbone runs on every image: BN folded (exact in eval mode), maybe onnxruntime
         model.eval().backbone.optimize_for_inference(args.runtime, amp=not args.no_amp)
-    from tvnet import __version__
+    from tvnet import __version__, record
 
     info = {
         "config": meta.get("model"),
@@ -307,6 +307,8 @@ def run(args: argparse.Namespace) -> int:
         else {**reading.summary(n), "literal": False},
         "amp": not args.no_amp,
         "device": device,
+        # the processor and the precision the answers were computed in (tvnet/record.py)
+        "scored_on": record.machine(device, not args.no_amp, 1),
         # where the backbone ran: precomputed features, or folded in PyTorch / onnxruntime
         "backbone_runtime": "feature cache"
         if cache is not None

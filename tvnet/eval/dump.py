@@ -164,6 +164,16 @@ class Dump:
         return summary(self.run.get("training_time"))  # "" for a damaged record too
 
     @property
+    def scored_on(self) -> str:
+        """The processor and precision its answers were computed in, e.g. "AMD EPYC (family
+        26 model 2), bf16 autocast"; ``""`` for a dump written before run.json recorded them
+        (2026-12-08) or with a damaged record."""
+        m = self.run.get("scored_on")
+        if not isinstance(m, dict) or not m.get("processor"):
+            return ""
+        return ", ".join(str(m[k]) for k in ("processor", "precision") if m.get(k))
+
+    @property
     def protocol(self) -> dict[str, Any]:
         """run.json's ``protocol`` (threshold, resolution, name, mirror); {} where it is missing
         or not an object (a damaged dump)."""

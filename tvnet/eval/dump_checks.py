@@ -44,6 +44,7 @@ _RUN_TYPES: dict[tuple[str, ...], tuple[type, ...]] = {
     ("dataset", "fingerprint"): (str,),
     ("train",): (dict,),
     ("init",): (dict,),
+    ("scored_on",): (dict,),
 }
 
 
