@@ -140,20 +140,24 @@ class Demo:
     def mark_stale(self, key, image, expression, request: gr.Request = None):
         return self.core.mark_stale(key, image, expression, session(request))
 
-    def point_on_input(self, key, level, image, evt: gr.SelectData):
-        return self.core.pick_point(key, level, *evt.index[:2], True, image)
+    def point_on_input(self, key, level, image, evt: gr.SelectData, request: gr.Request = None):
+        return self.core.pick_point(key, level, *evt.index[:2], True, image, session(request))
 
-    def point_on_mask(self, key, level, evt: gr.SelectData):
-        return self.core.pick_point(key, level, *evt.index[:2], False)
+    def point_on_mask(self, key, level, evt: gr.SelectData, request: gr.Request = None):
+        return self.core.pick_point(key, level, *evt.index[:2], False, None, session(request))
 
-    def clear_point(self, key, level):
-        return self.core.clear_point(key, level)
+    def clear_point(self, key, level, request: gr.Request = None):
+        return self.core.clear_point(key, level, session(request))
 
-    def change_level(self, key, level):
-        return self.core.change_level(key, level)
+    def change_level(self, key, level, request: gr.Request = None):
+        return self.core.change_level(key, level, session(request))
 
-    def toggle_gates(self, key, show):
-        return self.core.toggle_gates(key, show)
+    def toggle_gates(self, key, show, request: gr.Request = None):
+        return self.core.toggle_gates(key, show, session(request))
+
+    def release(self, request: gr.Request = None):
+        """The page closed: its answers need not be kept for it any more."""
+        return self.core.release(session(request))
 
     def model_note(self) -> str:
         return self.core.model_note()

@@ -47,6 +47,18 @@ from tvnet import InputError, overlay
 log = logging.getLogger("tvnet.demo")
 
 
+def attention_level(level: Any) -> int:
+    """The level of the attention map to draw: 3, 4 or 5 (the page's radio; an API caller may
+    send anything), else InputError before any model call."""
+    try:
+        got = int(level)
+    except (TypeError, ValueError):
+        got = None
+    if got not in (3, 4, 5):
+        raise InputError(f"level {level!r} is not an attention level: 3, 4 or 5")
+    return got
+
+
 class Handlers(Redraws):
     """The event handlers, sharing the models, the recent results and the picture files
     (``pictures``: their folder; default a temporary one); the redrawing of the last result
@@ -141,9 +153,11 @@ class Handlers(Redraws):
         except InputError:  # none on show, or gone from the cache
             self.remember(session, None)  # the page shows no result now: nothing to mark stale
             return self.failed(message)
+        # the answer below keeps its stale mark when the input that failed is not its own
+        shown = r.status if inputs is None else self.status_on(r, inputs)
         kept = (
             f"{status_error(message)}\n\n*The answer below is still the last one, for "
-            f"“{escape_md(r.expression)}”:*\n\n{r.status}"
+            f"“{escape_md(r.expression)}”:*\n\n{shown}"
         )
         if inputs is not None:
             self.cache.failed(session, key, inputs, kept)
@@ -181,6 +195,7 @@ class Handlers(Redraws):
         asked_on = input_of(image, expression) if prev is None else (prev.source, prev.expression)
         ticket = self.cache.begin(session)  # calls of a session may overtake each other
         try:
+            level = attention_level(level)
             read_ms, source = {}, None
             if prev is None:
                 t = time.perf_counter()
@@ -262,10 +277,13 @@ class Handlers(Redraws):
                 )
                 r.extra_ms["influence"] = (time.perf_counter() - t) * 1000
             r.pred.gate_closed_prob = None  # read into r.influence: not kept in the cache
+            # drawn first: a drawing that fails leaves the answer before it on show, and its
+            # key the page's (a result kept but never shown would be inspected in its stead)
+            shown = self.outputs(r, None, level, show_gates)
             key = self.cache.put(r, session, ticket)  # on show in the session from now on
             if key is None:
                 return self.overtaken(session)
-            return self.outputs(r, key, level, show_gates)
+            return [*shown[:-1], key]
         except InputError as e:
             return self.failed_keeping(str(e), session, asked_on, ticket)
         except Exception as e:  # never a stack trace in the page
@@ -370,13 +388,26 @@ class Handlers(Redraws):
         mirror-averaged with ``mirror``)."""
         try:
             img = read_upload(image)
-            tiles, rows, averaged, notes = [], [], [], {}
+            tiles, rows, averaged, notes, failed = [], [], [], {}, {}
             for v in self.models.variants:
                 expr = "" if expression is None else expression
-                pred = self.models.predict(v, img, expr, mirror=bool(mirror))
+                name = self.models.dirs[v].name  # its budget too ("res-240k")
+                try:
+                    pred = self.models.predict(v, img, expr, mirror=bool(mirror))
+                except Exception as e:  # this variant's failure: the others' answers stay
+                    if not isinstance(e, InputError):
+                        log.exception("variant %s failed in the comparison", v)
+                    failed[v] = (
+                        str(e) if isinstance(e, InputError)
+                        else f"internal error ({type(e).__name__}: {e})"
+                    )  # fmt: skip
+                    rows.append(
+                        f"| {VARIANT_LABEL[v]} (`{name}`) | — | — | ⚠ {escape_md(failed[v])} | — "
+                        "| — |"
+                    )
+                    continue
                 area, ms, nb = 100 * pred.mask.mean(), pred.timings["total"], pred.neighbour
                 shown, drawn = working(img, pred)
-                name = self.models.dirs[v].name  # its budget too ("res-240k")
                 tiles.append(
                     (self.files(overlay(shown, drawn.mask)), f"{name}: {area:.1f} %, {ms:.0f} ms")
                 )
@@ -398,6 +429,8 @@ class Handlers(Redraws):
         except Exception as e:
             log.exception("variant comparison failed")
             return [], status_error(f"internal error ({type(e).__name__}: {e})")
+        if failed and len(failed) == len(rows) and len(set(failed.values())) == 1:
+            return [], status_error(next(iter(failed.values())))  # the input's fault, not theirs
         head = (
             "| variant | mask area | confidence | neighbour | latency | training |\n"
             "|---|---|---|---|---|---|\n"

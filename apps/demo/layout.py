@@ -85,6 +85,9 @@ def page(handlers: Demo, examples: Path | None = None, concurrency: int = 1) -> 
         )
         if not models.ready:  # loading in the background: the note follows once it is in
             demo.load(handlers.model_note, None, note, concurrency_limit=None, **PRIVATE)
+        # a closed page's answer is pinned no longer: visitors who left (and the one-off
+        # sessions of API calls, which expire by use) do not keep others' answers out
+        demo.unload(handlers.release)
         ui.state = gr.State(None)
         ui.compare_of = gr.State(None)  # the input the comparison on show answered
         input_and_mask(ui, models, examples)

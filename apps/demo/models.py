@@ -127,6 +127,7 @@ class Models:
                     break
         self.dirs = {v: self.dirs[v] for v in VARIANTS if v in self.dirs}
         self._loaded: dict[str, Predictor] = {}
+        self._broken: dict[str, str] = {}  # variant: why it failed to load (not tried again)
         # one call per model at a time (the variants' shared retriever locks its own encoders)
         self._locks = {v: threading.Lock() for v in self.dirs}
         self._load_lock = threading.Lock()
@@ -206,11 +207,8 @@ class Models:
     def variants(self) -> list[str]:
         return list(self.dirs)
 
-    def retrieves(self, variant: str | None = None) -> bool:
-        """Whether ``variant`` (default: the main one) reads a retrieved neighbour."""
-        return VARIANTS[variant or self.main].res
-
-    def get(self, variant: str | None) -> Predictor:
+    def known(self, variant: str | None) -> str:
+        """``variant`` (default: the main one), or InputError when no checkpoint is here."""
         variant = variant or self.main
         if variant not in self.dirs:
             from tvnet import InputError
@@ -218,24 +216,39 @@ class Models:
             raise InputError(
                 f"no checkpoint for variant {variant!r}; available: {', '.join(self.dirs)}"
             )
+        return variant
+
+    def retrieves(self, variant: str | None = None) -> bool:
+        """Whether ``variant`` (default: the main one) reads a retrieved neighbour."""
+        return VARIANTS[self.known(variant)].res
+
+    def get(self, variant: str | None) -> Predictor:
+        variant = self.known(variant)
         self.wait()  # the main model first: the others share its retriever
         if variant in self._loaded:  # loaded once, then read without the lock
             return self._loaded[variant]
-        from tvnet import Predictor
+        from tvnet import InputError, Predictor
 
         with self._load_lock:  # another variant's first load waits here, the rest does not
+            if variant in self._broken:  # said once per visit, not reloaded on every click
+                raise InputError(self._broken[variant])
             if variant not in self._loaded:
                 t = time.perf_counter()
                 shared = next(
                     (p.retriever for p in self._loaded.values() if p.retriever is not None), None
                 )
-                self._loaded[variant] = Predictor.from_checkpoint(
-                    self.dirs[variant],
-                    self.pool,
-                    device=self.device,
-                    pool_images=self.pool_images,
-                    retriever=shared,  # one pool and one pair of encoders for all variants
-                )
+                try:
+                    self._loaded[variant] = Predictor.from_checkpoint(
+                        self.dirs[variant],
+                        self.pool,
+                        device=self.device,
+                        pool_images=self.pool_images,
+                        retriever=shared,  # one pool and one pair of encoders for all variants
+                    )
+                except (OSError, ValueError) as e:  # a damaged or missing file of its own
+                    log.error("variant %s failed to load: %s", variant, e)
+                    self._broken[variant] = f"`{self.dirs[variant].name}` failed to load: {e}"
+                    raise InputError(self._broken[variant]) from e
                 log.info("loaded %s in %.1f s", variant, time.perf_counter() - t)
         return self._loaded[variant]
 
@@ -347,6 +360,18 @@ class ResultCache:
                 return
             self._show(session, key)
             self._evict(keep=key)  # the session's answer before this one may go now
+
+    def release(self, session: str | None) -> None:
+        """``session``'s page closed: its answer on show is no longer pinned (it may expire
+        like any other), and what was kept of its calls and failures goes."""
+        if session is None:
+            return
+        with self._lock:
+            key = self._latest.pop(session, None)
+            self._failed.pop(session, None)
+            self._calls.pop(session, None)
+            if key is not None and key in self._d:
+                self._evict(keep=next(reversed(self._d)))
 
     def _show(self, session: str, key: str) -> None:
         """Record ``key`` as ``session``'s answer on show. Under the lock."""

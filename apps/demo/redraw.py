@@ -33,9 +33,25 @@ class Redraws:
         """``key``: the session's result on show now (None: none, the page shows a message)."""
         self.cache.remember(session, key)
 
+    def release(self, session: str | None) -> None:
+        """``session``'s page closed (Gradio's unload): its answer is pinned no longer."""
+        self.cache.release(session)
+
     @staticmethod
     def is_stale(r: Result, image, expression) -> bool:
         return input_of(image, expression) != (r.source, r.expression)
+
+    @staticmethod
+    def status_on(r: Result, inputs: tuple[str | None, str]) -> str:
+        """``r``'s status as the page shows it while it holds ``inputs`` (:func:`input_of`):
+        marked stale, with what changed, when they are not the ones ``r`` answered."""
+        source, expression = inputs
+        if (source, expression) == (r.source, r.expression):
+            return r.status
+        what = "image" if source != r.source else "expression"
+        if what == "image" and expression != r.expression:
+            what = "image and the expression"
+        return stale_md(r.status, what)
 
     def mark_stale(self, key, image, expression, session=None):
         """The status of the session's latest result, marked stale when the image or the
@@ -49,16 +65,15 @@ class Redraws:
         failure = self.cache.failure(session, key, input_of(image, expression))
         if failure is not None:  # a call on this input failed: its message stays
             return failure
-        if not self.is_stale(r, image, expression):
-            return r.status
-        source, expression = input_of(image, expression)
-        what = "image" if source != r.source else "expression"
-        if what == "image" and expression != r.expression:
-            what = "image and the expression"
-        return stale_md(r.status, what)
+        return self.status_on(r, input_of(image, expression))
 
     # -- inspection of the last result (no model call) --------------------------------------
-    def pick_point(self, key, level, x, y, on_input: bool, image=None):
+    def current(self, key: str | None, session: str | None) -> bool:
+        """Is ``key`` still ``session``'s answer on show? A redraw that a new answer overtook
+        while it drew (they share the worker) must not put the old image's maps over it."""
+        return session is None or self.cache.latest(session) == key
+
+    def pick_point(self, key, level, x, y, on_input: bool, image=None, session=None):
         """A clicked point (``x``, ``y``: pixels of the picture clicked, the upload when
         ``on_input``, else the drawn mask): its own attention row instead of the referent's.
         A click on an upload that the result did not answer (``image``: the page's) is left
@@ -73,17 +88,22 @@ class Redraws:
         if on_input:  # the upload is shown at its own size; the model saw r.image
             x, y = x * r.scale, y * r.scale
         r.point = (x, y)
-        return (self.files(overlay(r.image, r.pred.mask, point=r.point)), *self.attention(r, level))
+        drawn = (
+            self.files(overlay(r.image, r.pred.mask, point=r.point)),
+            *self.attention(r, level),
+        )
+        return drawn if self.current(key, session) else (SKIP, SKIP, SKIP)
 
-    def clear_point(self, key, level):
+    def clear_point(self, key, level, session=None):
         try:
             r = self.cache.get(key)
         except InputError as e:
             return SKIP, SKIP, f"*{e}*"
         r.point = None
-        return (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
+        drawn = (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
+        return drawn if self.current(key, session) else (SKIP, SKIP, SKIP)
 
-    def change_level(self, key, level):
+    def change_level(self, key, level, session=None):
         """The attention map at ``level``; nothing when it is shown at that level already (the
         check after each answer: the level changed while the model ran, or not)."""
         try:
@@ -92,9 +112,10 @@ class Redraws:
             return SKIP, (f"*{e}*" if key else SKIP)
         if r.level_shown == level:
             return SKIP, SKIP
-        return self.attention(r, level)
+        drawn = self.attention(r, level)
+        return drawn if self.current(key, session) else (SKIP, SKIP)
 
-    def toggle_gates(self, key, show):
+    def toggle_gates(self, key, show, session=None):
         """The gates' tiles, or the hint; nothing when shown as asked already (see
         :meth:`change_level`)."""
         try:
@@ -104,4 +125,5 @@ class Redraws:
         if r.gates_shown == bool(show):
             return SKIP, SKIP
         r.gates_shown = bool(show)
-        return maps.gates(r, self.files) if show else ([], GATES_HINT)
+        drawn = maps.gates(r, self.files) if show else ([], GATES_HINT)
+        return drawn if self.current(key, session) else (SKIP, SKIP)

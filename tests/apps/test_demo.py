@@ -1204,6 +1204,16 @@ def test_one_visitors_answers_do_not_expire_the_answer_on_another_visitors_page(
     with pytest.raises(tvnet.InputError):
         crowded.get(keys[0])
     assert crowded.get(keys[1]) and crowded.get(keys[2])
+    # a page closed (Gradio's unload): its answer is pinned no longer, and goes before the
+    # answers of pages still open
+    closing = ResultCache(size=0, most=3)
+    kept = [closing.put(result(), s) for s in ("open", "left", "other")]
+    closing.release("left")
+    assert closing.latest("left") is None
+    closing.put(result(), "new")
+    assert closing.get(kept[0]) and closing.get(kept[2])  # the oldest open page's too
+    with pytest.raises(tvnet.InputError):
+        closing.get(kept[1])
 
 
 def test_the_model_process_outlives_a_client_with_the_wrong_key(tmp_path):
@@ -1272,6 +1282,9 @@ def test_a_failed_segment_keeps_its_message_through_the_stale_mark(
     bad = h.segment(image, "", session="s")
     status = bad[OUTPUTS.index("status")]
     assert "expression is empty" in status and "still the last one" in status
+    # the answer below is not of the input on the page: it stays marked stale (dimmed), not
+    # shown with its ✔ as if it answered the new input
+    assert 'class="stale-flag"' in status and "the expression changed" in status
     assert bad[-1] == key  # the answer on show is still the good one
     assert h.mark_stale(key, str(image), "", "s") == status
     edited = h.mark_stale(key, str(image), "the star", "s")
@@ -1282,6 +1295,7 @@ def test_a_failed_segment_keeps_its_message_through_the_stale_mark(
     kept = h.failed_keeping("the variant failed", "s", (str(image), expression))
     again = kept[OUTPUTS.index("status")]
     assert "the variant failed" in again and h.mark_stale(key, str(image), expression, "s") == again
+    assert "stale-flag" not in again  # on the answer's own input: not stale
     # a new answer ends the failure: its input is no longer the one that failed
     h.segment(image, "the star", session="s")
     assert "expression is empty" not in h.mark_stale(None, str(image), "", "s")
@@ -1340,3 +1354,60 @@ def test_an_answer_overtaken_by_a_later_failure_leaves_the_failure_on_show(
     assert "an older call failed" not in h.mark_stale(newer[-1], str(image), "the star", "s")
     # calls that do not overtake each other show as before: one after the other
     assert h.segment(image, expression, session="s")[-1] not in (key, newer[-1])
+
+
+def test_a_variant_that_fails_to_load_leaves_the_rest_of_the_comparison(
+    tiny_synthref, tmp_path, example
+):
+    """One shipped variant's damaged weights: the comparison shows the others' answers and a
+    row saying why that one is missing (it used to show only "internal error"), and does not
+    try the load again on the next click. An attention level an API caller made up, and a
+    variant not here, are messages that keep the answer on show."""
+    from apps.demo.handlers import Handlers
+    from apps.demo.models import Models
+    from apps.demo.outputs import OUTPUTS
+
+    ckpts = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"])
+    (ckpts / "baseline" / "model.safetensors").write_bytes(b"not weights")
+    models = Models(ckpts / "full", tiny_synthref["pool"], device="cpu",
+                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
+    h = Handlers(models, tmp_path / "pictures")
+    image, expression = example
+    for _ in range(2):
+        tiles, table = h.compare(image, expression)
+        assert [t[1].split(":")[0] for t in tiles] == ["full"]
+        assert "| Baseline" in table or "(`baseline`)" in table
+        assert re.search(r"baseline\\?` failed to load: .*corrupt", table), table
+    assert list(models._broken) == ["baseline"]
+    key = h.segment(image, expression, session="s")[-1]
+    for kw, said in (({"level": 2}, "level 2 is not an attention level"),
+                     ({"variant": "res"}, "no checkpoint for variant 'res'")):  # fmt: skip
+        out = h.segment(image, "the star", session="s", **kw)
+        status = out[OUTPUTS.index("status")]
+        assert said in status and "still the last one" in status, status
+        assert out[-1] == key and h.cache.latest("s") == key
+
+
+def test_a_redraw_that_a_new_answer_overtook_draws_nothing(tiny_synthref, tmp_path, example):
+    """A click on the mask, a level or the gates' box sent just before a new answer arrives
+    draws the previous answer's maps: put over the new answer's panels, they would show the
+    old image under the new verdict. A redraw of a key that is no longer the session's answer
+    on show draws nothing; the answer on show still redraws."""
+    from apps.demo.handlers import Handlers
+    from apps.demo.models import Models
+    from apps.demo.outputs import SKIP
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
+                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
+    h = Handlers(models, tmp_path / "pictures")
+    image, expression = example
+    old = h.segment(image, expression, level=5, session="s")[-1]
+    new = h.segment(image, "the star", level=5, session="s")[-1]
+    assert h.pick_point(old, 5, 3, 3, False, None, "s") == (SKIP, SKIP, SKIP)
+    assert h.clear_point(old, 5, "s") == (SKIP, SKIP, SKIP)
+    assert h.change_level(old, 3, "s") == (SKIP, SKIP)
+    assert h.toggle_gates(old, True, "s") == (SKIP, SKIP)
+    drawn = h.pick_point(new, 5, 3, 3, False, None, "s")
+    assert all(x is not SKIP for x in drawn)
+    assert h.change_level(new, 3, "s") != (SKIP, SKIP)
