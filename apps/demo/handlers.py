@@ -332,6 +332,10 @@ class Handlers(Redraws):
         try:
             prev = self.cache.get(key)
         except InputError:
+            if key and image is not None and expression:  # its answer expired: the page's
+                return self.run(  # input answered anew, not a switch that does nothing
+                    image, expression, level, show_gates, variant, session=session, mirror=mirror
+                )
             return self.unchanged(key)  # nothing segmented yet: the switch applies next time
         if self.is_stale(prev, image, expression) and image is not None:
             return self.run(
@@ -361,8 +365,12 @@ class Handlers(Redraws):
             return self.unchanged(key)
         try:
             index = int(index)
-        except (TypeError, ValueError):
-            return self.failed(f"neighbour {index!r} is not a pool index (a whole number)", key)
+        except (TypeError, ValueError):  # the answer on show stays, under the message
+            return self.failed_keeping(
+                f"neighbour {index!r} is not a pool index (a whole number)",
+                session,
+                (prev.source, prev.expression),
+            )
         variant = variant or self.models.main
         return self.run(
             None, None, level, show_gates, variant, index, prev, session=session, mirror=mirror

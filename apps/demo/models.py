@@ -30,8 +30,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("tvnet.demo")
 
-CACHE_SIZE = 8  # results kept for re-rendering (attention as float16: ≈ 6 MB each, cpu preset)
-MOST_RESULTS = 40  # at most, answers on show in any session included (≈ 250 MB)
+# results kept for re-rendering (attention and probabilities as float16): ≈ 6 MB each for a
+# SynthRef-sized image (mostly the attention maps, cpu preset), up to ≈ 20 MB for an upload at
+# the 1600-pixel working size
+CACHE_SIZE = 8
+MOST_RESULTS = 40  # at most, answers on show in any session included (≈ 250–800 MB)
 SESSIONS = 1024  # sessions whose latest result is remembered (for the stale marking)
 
 
@@ -414,6 +417,8 @@ class ResultCache:
         import numpy as np
 
         result.pred.attention = [a.astype(np.float16) for a in result.pred.attention]
+        # drawn already; the influence reruns read the mask, not the probabilities
+        result.pred.prob = result.pred.prob.astype(np.float16)
         key = uuid.uuid4().hex
         with self._lock:
             if not self._finish(session, ticket):

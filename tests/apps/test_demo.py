@@ -1169,7 +1169,11 @@ def test_one_visitors_answers_do_not_expire_the_answer_on_another_visitors_page(
     from apps.demo.models import ResultCache
 
     def result():
-        return SimpleNamespace(pred=SimpleNamespace(attention=[np.zeros((2, 2), np.float32)]))
+        return SimpleNamespace(
+            pred=SimpleNamespace(
+                attention=[np.zeros((2, 2), np.float32)], prob=np.zeros((2, 2), np.float32)
+            )
+        )
 
     # a session's result is on show from its put: another session's put, right after and
     # before any other step, does not evict it as a spare (no spares kept: size=0)
@@ -1190,6 +1194,7 @@ def test_one_visitors_answers_do_not_expire_the_answer_on_another_visitors_page(
         theirs.append(cache.put(result()))
         cache.remember("them", theirs[-1])
     assert cache.get(mine).pred.attention[0].dtype == np.float16  # still there
+    assert cache.get(mine).pred.prob.dtype == np.float16
     assert cache.get(theirs[-1]) and cache.get(theirs[-2])
     with pytest.raises(tvnet.InputError, match="older results expire"):
         cache.get(theirs[0])
@@ -1386,6 +1391,14 @@ def test_a_variant_that_fails_to_load_leaves_the_rest_of_the_comparison(
         status = out[OUTPUTS.index("status")]
         assert said in status and "still the last one" in status, status
         assert out[-1] == key and h.cache.latest("s") == key
+    # a neighbour that is no pool index: a message above the answer, which stays on show
+    out = h.choose_neighbour(key, "abc", session="s")
+    status = out[OUTPUTS.index("status")]
+    assert "is not a pool index" in status and "still the last one" in status
+    assert h.mark_stale(key, str(image), expression, "s") == status  # not replaced by the check
+    # a variant switch whose answer expired: the page's input answered again, not ignored
+    again = h.rerun_variant("expired", "full", 5, False, str(image), expression, session="s")
+    assert again[-1] not in ("expired", key) and h.cache.latest("s") == again[-1]
 
 
 def test_a_redraw_that_a_new_answer_overtook_draws_nothing(tiny_synthref, tmp_path, example):
