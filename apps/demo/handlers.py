@@ -11,8 +11,11 @@ wires them to the page."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
+import inspect
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,25 @@ from apps.demo.words import HINT as WORDS_HINT
 from apps.demo.words import words_html
 from tvnet import InputError, overlay
 
+SESSION_LOCKS = 1024  # per-visitor locks kept (about a page's worth of memory each: bytes)
 log = logging.getLogger("tvnet.demo")
+
+
+def one_at_a_time(method):
+    """One visitor's model calls one after another (with ``--concurrency`` ≥ 2, Gradio may run
+    two of one page at once: a neighbour chosen, then the mirror box ticked at once), each
+    starting from the answer the one before left on show. Other visitors are not held up."""
+    sig = inspect.signature(method)
+
+    @functools.wraps(method)
+    def serial(self, *args, **kw):
+        session = sig.bind(self, *args, **kw).arguments.get("session")
+        if session is None:
+            return method(self, *args, **kw)
+        with self.session_lock(session):
+            return method(self, *args, **kw)
+
+    return serial
 
 
 def attention_level(level: Any) -> int:
@@ -68,6 +89,18 @@ class Handlers(Redraws):
         self.models = models
         self.cache = ResultCache()
         self.files = ImageFiles(pictures)
+        self._session_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def session_lock(self, session: str) -> threading.Lock:
+        """The lock that :func:`one_at_a_time` holds around ``session``'s model calls."""
+        with self._locks_lock:
+            if len(self._session_locks) > 4 * SESSION_LOCKS:  # the oldest pages', unheld
+                for s in [s for s, lk in self._session_locks.items() if not lk.locked()][
+                    :SESSION_LOCKS
+                ]:
+                    del self._session_locks[s]
+            return self._session_locks.setdefault(session, threading.Lock())
 
     def kept_note(self, r: Result) -> str | None:
         """A chosen neighbour that this variant cannot use, kept for the next RES variant."""
@@ -162,6 +195,11 @@ class Handlers(Redraws):
         if inputs is not None:
             self.cache.failed(session, key, inputs, kept)
         return [kept if name == "status" else SKIP for name in OUTPUTS] + [key]
+
+    def latest_key(self, key: str | None, session: str | None) -> str | None:
+        """The answer a switch applies to: the session's on show now (a call of the page that
+        ran before this one may have replaced the one its state named when sent)."""
+        return (self.cache.latest(session) or key) if session is not None else key
 
     @staticmethod
     def unchanged(key: str | None) -> list:
@@ -291,6 +329,7 @@ class Handlers(Redraws):
             message = f"internal error ({type(e).__name__}: {e})"
             return self.failed_keeping(message, session, asked_on, ticket)
 
+    @one_at_a_time
     def segment(
         self,
         image,
@@ -315,6 +354,7 @@ class Handlers(Redraws):
             image, expression, level, show_gates, variant, session=session, mirror=mirror
         )
 
+    @one_at_a_time
     def rerun_variant(
         self,
         key,
@@ -329,6 +369,7 @@ class Handlers(Redraws):
         """The input through another variant or with mirror averaging switched, keeping a
         neighbour the user chose; when the input has changed since the last result (stale),
         the new input."""
+        key = self.latest_key(key, session)
         try:
             prev = self.cache.get(key)
         except InputError:
@@ -346,6 +387,7 @@ class Handlers(Redraws):
             None, None, level, show_gates, variant, chosen, prev, session=session, mirror=mirror
         )
 
+    @one_at_a_time
     def choose_neighbour(
         self,
         key,
@@ -357,6 +399,7 @@ class Handlers(Redraws):
         session=None,
     ):
         """Re-run the last segmentation with pool entry ``index`` as the neighbour."""
+        key = self.latest_key(key, session)
         try:
             prev = self.cache.get(key)
         except InputError as e:
@@ -376,9 +419,11 @@ class Handlers(Redraws):
             None, None, level, show_gates, variant, index, prev, session=session, mirror=mirror
         )
 
+    @one_at_a_time
     def choose_row(self, key, level, show_gates, variant, row, mirror=False, session=None):
         """Re-run the last segmentation with the candidate table's row ``row`` as the
         neighbour."""
+        key = self.latest_key(key, session)
         try:
             prev = self.cache.get(key)
         except InputError as e:

@@ -1306,19 +1306,19 @@ def test_a_failed_segment_keeps_its_message_through_the_stale_mark(
     assert "expression is empty" not in h.mark_stale(None, str(image), "", "s")
 
 
-def test_an_answer_overtaken_by_a_later_failure_leaves_the_failure_on_show(
+def test_one_visitors_calls_run_one_after_another_from_the_answer_on_show(
     tiny_synthref, tmp_path, example
 ):
-    """Two Segments of one visitor: the first (a slow model call) still runs when the second,
-    on an edited input, fails at once. The first answer, arriving last, used to replace the
-    page with itself marked stale, and the error of the input on the page was lost. Now the
-    call that finishes after a later one has finished changes nothing; so does a failure
-    overtaken the same way. The first call is held back by an event, the model call is real."""
+    """With --concurrency ≥ 2 Gradio may run two calls of one page at once: a Segment still
+    running and the mirror box ticked. The switch used to start from the answer the page's
+    state named when it was sent (the one before the Segment) and race it. Now it waits for
+    the Segment and applies to its answer. The Segment is held back by an event; the model
+    calls are real."""
     import threading
+    import time
 
     from apps.demo.handlers import Handlers
     from apps.demo.models import Models
-    from apps.demo.outputs import OUTPUTS, SKIP
 
     ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
     models = Models(ckpt, tiny_synthref["pool"], device="cpu",
@@ -1329,26 +1329,53 @@ def test_an_answer_overtaken_by_a_later_failure_leaves_the_failure_on_show(
     go, started = threading.Event(), threading.Event()
     predict = models.predict
 
-    def held(*a, **kw):  # the first call's model pass waits for the second call to fail
+    def held(*a, **kw):  # the Segment's model pass waits until the switch was sent
         started.set()
         assert go.wait(60)
         return predict(*a, **kw)
 
     models.predict = held
     out = {}
-    slow = threading.Thread(
-        target=lambda: out.update(first=h.segment(image, "the star", session="s"))
-    )
-    slow.start()
+    seg = threading.Thread(target=lambda: out.update(seg=h.segment(image, "the star", session="s")))
+    seg.start()
     assert started.wait(60)
     models.predict = predict
-    bad = h.segment(image, "", session="s")  # later, fails at once
+    switch = threading.Thread(
+        target=lambda: out.update(
+            mirror=h.rerun_variant(key, "full", 5, False, image, "the star", True, "s")
+        )
+    )
+    switch.start()
+    time.sleep(0.3)
+    assert switch.is_alive() and "mirror" not in out  # waits: the Segment holds the visitor
+    go.set()
+    seg.join(60)
+    switch.join(60)
+    first, second = out["seg"][-1], out["mirror"][-1]
+    assert len({key, first, second}) == 3 and h.cache.latest("s") == second
+    r = h.cache.get(second)
+    assert r.expression == "the star" and r.pred.mirror  # the Segment's answer, mirrored
+
+
+def test_a_call_that_a_later_one_overtook_changes_nothing(tiny_synthref, tmp_path, example):
+    """Calls are numbered as they start: one that finishes after a later one of the same
+    visitor has finished (its answer or its error on the page) changes nothing, so an older
+    answer never hides a later failure's message, nor an older failure a later answer."""
+    from apps.demo.handlers import Handlers
+    from apps.demo.models import Models
+    from apps.demo.outputs import OUTPUTS, SKIP
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
+                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
+    h = Handlers(models, tmp_path / "pictures")
+    image, expression = example
+    key = h.segment(image, expression, session="s")[-1]  # an answer on show
+    early = h.cache.begin("s")  # a call that started first and still runs
+    bad = h.segment(image, "", session="s")  # a later one, failed at once
     status = bad[OUTPUTS.index("status")]
     assert "expression is empty" in status and bad[-1] == key
-    go.set()
-    slow.join(60)
-    first = out["first"]
-    assert first[:-1] == [SKIP] * len(OUTPUTS) and first[-1] == key  # the page left alone
+    assert h.cache.put(h.cache.get(key), "s", early) is None  # the early answer arrives: kept out
     assert h.cache.latest("s") == key
     assert h.mark_stale(key, str(image), "", "s") == status  # the error stays on show
     # the other way round: a later answer, then an older call's failure
