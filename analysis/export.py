@@ -56,6 +56,11 @@ _LATEX_ESCAPES = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # OT1 (pdflatex's default) sets these as other glyphs: "<" as "¡", "`" as a curly quote
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "`": r"\textasciigrave{}",
     # the report's and dashboard's own symbols, which pdflatex does not set unaided
     "≥": r"$\geq$",
     "≤": r"$\leq$",

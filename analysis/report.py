@@ -226,14 +226,28 @@ def build_report(
             by_split.setdefault(d.split, []).append(load_dump(d.path, columns=failures.COLUMNS))
             named.setdefault(d.split, []).append(name)
         for split, group in sorted(by_split.items()):
+            names = named[split]
+            try:
+                table = failures.failure_table(group, failures_of, names=names)
+            except ValueError:  # a dump whose rows are not this data's (masks at the input
+                # resolution, another version of it): left out of these tables, said, and the
+                # others go on
+                group, names, refused = _classifiable(group, names, failures_of)
+                md += [f"**Left out of the failure modes — {failures_of.name} / {split}:**", ""]
+                md += [f"- {path}: {msg}" for path, msg in refused] + [""]
+                if not group:
+                    continue
+                table = failures.failure_table(group, failures_of, names=names)
             add_table(
-                failures.failure_table(group, failures_of, names=named[split]),
+                table,
                 f"Failure modes (% of samples) — {failures_of.name} / {split}",
                 _slug("failures", failures_of.name, split),
             )
             try:
-                words = cues.cue_table(group, failures_of, names=named[split])
-            except ValueError:  # no attributes or sentence types (RefCOCO): no such table
+                words = cues.cue_table(group, failures_of, names=names)
+            except ValueError as e:  # no attributes or sentence types (RefCOCO): no such table
+                if "record no" not in str(e) and "records no" not in str(e):
+                    raise
                 words = None
             if words is not None and not words.empty:
                 add_table(
@@ -271,6 +285,23 @@ def build_report(
         atomic_write_text(out / name, text)
         written.append(out / name)
     return written
+
+
+def _classifiable(
+    group: list[Dump], names: list[str], refer: Any
+) -> tuple[list[Dump], list[str], list[tuple[str, str]]]:
+    """The dumps of ``group`` (with their row ``names``) whose rows are samples of ``refer``
+    at its images' sizes, and (path, why) for the others."""
+    kept, kept_names, refused = [], [], []
+    for d, name in zip(group, names):
+        try:
+            failures.failure_table([d], refer, names=[name])
+        except ValueError as e:
+            refused.append((str(d.path), str(e)))
+            continue
+        kept.append(d)
+        kept_names.append(name)
+    return kept, kept_names, refused
 
 
 def build_parser() -> argparse.ArgumentParser:

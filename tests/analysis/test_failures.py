@@ -129,6 +129,21 @@ def test_failure_table_and_report_on_real_dumps(tiny_synthref, tmp_path):
     assert f"Failure modes (% of samples) — {refer.name} / val" in md
     assert "| oracle | 8 | 100.00 |" in md
     assert report.main([str(dumps), "--out", str(tmp_path / "r2"), "--failures"]) == 2
+    # one dump whose rows are not the dataset's (a mask at another size): left out of the
+    # failure tables and named there; the others' tables, and the report, go on
+    import pandas as pd
+
+    odd = dumps / "odd"
+    _write_dump(odd, refer, lambda s, gt: gt)
+    bad = pd.read_parquet(odd / "samples.parquet")
+    bad.loc[0, "height"] += 1
+    bad.to_parquet(odd / "samples.parquet", index=False)
+    out3 = tmp_path / "r3"
+    assert report.main([str(dumps), "--out", str(out3), "--data", data, "--failures"]) == 0
+    md = (out3 / "tables.md").read_text()
+    assert f"Left out of the failure modes — {refer.name} / val" in md
+    assert "odd: the dump does not match" in md
+    assert "| oracle | 8 | 100.00 |" in md
     foreign = rows.assign(ref_id=rows["ref_id"] + 10_000)
     with pytest.raises(ValueError, match="not a ref of"):
         sample_classes(foreign, refer)

@@ -337,6 +337,10 @@ def test_latex_export(samples):
     assert r"IoU $\geq$ 0.5 & 1.00" in tex and r"n $\times$ m & $\Delta$ IoU" in tex
     assert r"\caption{IoU $\leq$ 0.5 $\pm$ 1}" in tex and r"\label{tab:full-2-50-}" in tex
     assert not any(ord(ch) > 127 for ch in tex)
+    # what OT1 sets as other glyphs ("<" as "¡", "`" as a curly quote), as text commands
+    tex = to_latex(sym, caption="changed (IoU < 0.99) | `tvnet calibrate` > 1")
+    assert r"(IoU \textless{} 0.99) \textbar{} \textasciigrave{}tvnet" in tex
+    assert r"calibrate\textasciigrave{} \textgreater{} 1" in tex
 
 
 def test_csv_export_full_precision(samples):

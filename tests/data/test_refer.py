@@ -143,7 +143,7 @@ def test_the_few_images_a_dataset_lacks_leave_out_their_expressions(refer_data, 
 def test_json_refs_variant_equals_pickle(refer_data: ReferFixture) -> None:
     a = open_refer(refer_data.data / "refcoco")
     b = open_refer(refer_data.data / "refcoco+")
-    assert b.name == "refcoco+_unc" and b.split_by == "unc"
+    assert b.name == "refcoco+" and b.split_by == "unc"  # released with one scheme
     for split in a.splits():
         assert a.samples(split) == b.samples(split)
 
@@ -332,8 +332,8 @@ def test_a_dataset_named_by_its_folder_keeps_its_name_whatever_lies_beside_it(
     refer_data, tmp_path
 ) -> None:
     """refs(umd).p alone in a refcocog folder, and beside refs(google).p: the same dataset,
-    the same name. One that names itself (instances.json's info.dataset, as SynthRef's does)
-    keeps that name while it has one scheme."""
+    the same name (refcocog was released with two schemes). One that names itself
+    (instances.json's info.dataset, as SynthRef's does) keeps that name while it has one."""
     alone = tmp_path / "refcocog"
     alone.mkdir()
     for f in ("refs(umd).p", "instances.json"):

@@ -334,6 +334,11 @@ def decode_segmentation(seg: Any, h: int, w: int) -> np.ndarray:
     return m.astype(bool)
 
 
+# the refer datasets released with more than one split scheme (lichengunc/refer's README)
+SEVERAL_SCHEMES = {"refcoco": ("unc", "google"), "refcocog": ("umd", "google"),
+                   "refclef": ("unc", "berkeley")}  # fmt: skip
+
+
 def _sentence_text(sent: dict) -> str | None:
     """A refer sentence's text: its ``sent``, else its ``raw``, else its ``tokens`` joined,
     the first that has a word as the models read words (:func:`tokenize`): a blank or
@@ -418,10 +423,11 @@ def open_refer(
     ``data_dir`` naming the refs file itself (``refer/data/refcocog/refs(umd).p``), which is how
     the command lines choose one (``--data``). A dataset chosen among several schemes is named
     with its scheme (``refcocog_umd``), so that its neighbour tables, dumps and report rows
-    never mix with another scheme's splits of the same images; so is every dataset named by
-    its folder (``refcoco+_unc``), so that its name does not depend on which other refs files
-    share the folder. Only a dataset that names itself in ``instances.json`` (``info.dataset``,
-    as SynthRef does) keeps that name when it has one scheme.
+    never mix with another scheme's splits of the same images; so is every dataset released
+    with several schemes (:data:`SEVERAL_SCHEMES`: ``refcoco_unc``) even alone in its folder, so
+    that its name does not depend on which other refs files lie beside it. ``refcoco+`` (one
+    scheme) and a dataset that names itself in ``instances.json`` (``info.dataset``, as
+    SynthRef does) keep their names while the folder holds one scheme.
     """
     folder, named = refer_location(data_dir)
     if named is not None:
@@ -461,11 +467,12 @@ def open_refer(
     own = str(info.get("dataset") or "")  # a name the dataset gives itself (SynthRef's)
     name = own or data_dir.resolve().name
     images = Path(images_dir) if images_dir is not None else _default_images_dir(data_dir, name)
-    # a dataset named by its folder carries its scheme (refcoco_unc), whichever other refs
-    # files share the folder: copying refs(unc).p alone must not rename it (its pools, feature
-    # cache and checkpoints are keyed by the name)
+    # a dataset released with several schemes carries its scheme (refcoco_unc), whichever
+    # other refs files share the folder: copying refs(unc).p alone must not rename it (its
+    # pools, feature cache and checkpoints are keyed by the name); refcoco+ has one scheme
+    suffixed = several or (not own and name in SEVERAL_SCHEMES)
     return ReferDataset(
-        name=f"{name}_{split_by}" if several or not own else name,
+        name=f"{name}_{split_by}" if suffixed else name,
         split_by=split_by,
         root=data_dir,
         refs=refs,
