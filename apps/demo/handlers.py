@@ -10,6 +10,7 @@ wires them to the page."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import html
@@ -47,7 +48,6 @@ from apps.demo.words import HINT as WORDS_HINT
 from apps.demo.words import words_html
 from tvnet import InputError, overlay
 
-SESSION_LOCKS = 1024  # per-visitor locks kept (about a page's worth of memory each: bytes)
 log = logging.getLogger("tvnet.demo")
 
 
@@ -66,6 +66,32 @@ def one_at_a_time(method):
             return method(self, *args, **kw)
 
     return serial
+
+
+class SessionLocks:
+    """One lock per visitor, kept while calls of that visitor hold or wait for it and dropped
+    with the last of them: the locks held at any time are those of the calls in flight."""
+
+    def __init__(self):
+        self._locks: dict[str, list] = {}  # session: [lock, calls holding or waiting for it]
+        self._guard = threading.Lock()
+
+    @contextlib.contextmanager
+    def __call__(self, session: str):
+        with self._guard:
+            entry = self._locks.setdefault(session, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._locks[session]
+
+    def __len__(self) -> int:
+        return len(self._locks)
 
 
 def attention_level(level: Any) -> int:
@@ -89,18 +115,8 @@ class Handlers(Redraws):
         self.models = models
         self.cache = ResultCache()
         self.files = ImageFiles(pictures)
-        self._session_locks: dict[str, threading.Lock] = {}
-        self._locks_lock = threading.Lock()
-
-    def session_lock(self, session: str) -> threading.Lock:
-        """The lock that :func:`one_at_a_time` holds around ``session``'s model calls."""
-        with self._locks_lock:
-            if len(self._session_locks) > 4 * SESSION_LOCKS:  # the oldest pages', unheld
-                for s in [s for s, lk in self._session_locks.items() if not lk.locked()][
-                    :SESSION_LOCKS
-                ]:
-                    del self._session_locks[s]
-            return self._session_locks.setdefault(session, threading.Lock())
+        # held by :func:`one_at_a_time` around each of a visitor's model calls
+        self.session_lock = SessionLocks()
 
     def kept_note(self, r: Result) -> str | None:
         """A chosen neighbour that this variant cannot use, kept for the next RES variant."""

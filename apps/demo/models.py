@@ -130,7 +130,8 @@ class Models:
                     break
         self.dirs = {v: self.dirs[v] for v in VARIANTS if v in self.dirs}
         self._loaded: dict[str, Predictor] = {}
-        self._broken: dict[str, str] = {}  # variant: why it failed to load (not tried again)
+        # variant: (why it failed to load, its files' stamp): not tried again until they change
+        self._broken: dict[str, tuple[str, tuple]] = {}
         # one call per model at a time (the variants' shared retriever locks its own encoders)
         self._locks = {v: threading.Lock() for v in self.dirs}
         self._load_lock = threading.Lock()
@@ -233,8 +234,9 @@ class Models:
         from tvnet import InputError, Predictor
 
         with self._load_lock:  # another variant's first load waits here, the rest does not
-            if variant in self._broken:  # said once per visit, not reloaded on every click
-                raise InputError(self._broken[variant])
+            why, stamp = self._broken.get(variant, (None, None))
+            if why is not None and stamp == files_stamp(self.dirs[variant]):  # not on every click
+                raise InputError(why)
             if variant not in self._loaded:
                 t = time.perf_counter()
                 shared = next(
@@ -250,8 +252,10 @@ class Models:
                     )
                 except (OSError, ValueError) as e:  # a damaged or missing file of its own
                     log.error("variant %s failed to load: %s", variant, e)
-                    self._broken[variant] = f"`{self.dirs[variant].name}` failed to load: {e}"
-                    raise InputError(self._broken[variant]) from e
+                    why = f"`{self.dirs[variant].name}` failed to load: {e}"
+                    self._broken[variant] = (why, files_stamp(self.dirs[variant]))
+                    raise InputError(why) from e
+                self._broken.pop(variant, None)
                 log.info("loaded %s in %.1f s", variant, time.perf_counter() - t)
         return self._loaded[variant]
 
@@ -264,6 +268,15 @@ class Models:
         p = self.get(variant)
         with self._locks[p.variant]:
             return (p if method is None else getattr(p, method))(*args, **kw)
+
+
+def files_stamp(folder: Path) -> tuple:
+    """What changes when a checkpoint folder's files do (names, sizes, modification times)."""
+    try:
+        return tuple(sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns)
+                            for f in Path(folder).iterdir() if f.is_file()))  # fmt: skip
+    except OSError:
+        return ()
 
 
 @dataclass
@@ -320,6 +333,7 @@ class ResultCache:
         self.sessions, self._latest = sessions, OrderedDict()
         self._failed: dict[str, tuple[str, Any, str]] = {}  # session: (key, input, status)
         self._calls: OrderedDict[str, list[int]] = OrderedDict()  # session: [started, finished]
+        self._closed: OrderedDict[str, None] = OrderedDict()  # pages closed (unload), newest last
         self.most = max(most, 1)
 
     def begin(self, session: str | None) -> int | None:
@@ -373,6 +387,9 @@ class ResultCache:
             key = self._latest.pop(session, None)
             self._failed.pop(session, None)
             self._calls.pop(session, None)
+            self._closed[session] = None  # a call still running for it must not pin its answer
+            while len(self._closed) > self.sessions:
+                self._closed.popitem(last=False)
             if key is not None and key in self._d:
                 self._evict(keep=next(reversed(self._d)))
 
@@ -423,6 +440,8 @@ class ResultCache:
         with self._lock:
             if not self._finish(session, ticket):
                 return None
+            if session in self._closed:  # its page closed while the call ran: kept unpinned
+                session = None
             self._d[key] = result
             if session is not None:
                 self._show(session, key)

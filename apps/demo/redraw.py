@@ -71,7 +71,8 @@ class Redraws:
     def current(self, key: str | None, session: str | None) -> bool:
         """Is ``key`` still ``session``'s answer on show? A redraw that a new answer overtook
         while it drew (they share the worker) must not put the old image's maps over it."""
-        return session is None or self.cache.latest(session) == key
+        latest = None if session is None else self.cache.latest(session)
+        return latest is None or latest == key  # None: no record (pushed out): the page's key
 
     def pick_point(self, key, level, x, y, on_input: bool, image=None, session=None):
         """A clicked point (``x``, ``y``: pixels of the picture clicked, the upload when
@@ -87,21 +88,29 @@ class Redraws:
         x, y = float(x), float(y)
         if on_input:  # the upload is shown at its own size; the model saw r.image
             x, y = x * r.scale, y * r.scale
+        before, shown_at = r.point, r.level_shown
         r.point = (x, y)
         drawn = (
             self.files(overlay(r.image, r.pred.mask, point=r.point)),
             *self.attention(r, level),
         )
-        return drawn if self.current(key, session) else (SKIP, SKIP, SKIP)
+        if self.current(key, session):
+            return drawn
+        r.point, r.level_shown = before, shown_at  # not shown: the old answer keeps its own
+        return SKIP, SKIP, SKIP
 
     def clear_point(self, key, level, session=None):
         try:
             r = self.cache.get(key)
         except InputError as e:
             return SKIP, SKIP, f"*{e}*"
+        before, shown_at = r.point, r.level_shown
         r.point = None
         drawn = (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
-        return drawn if self.current(key, session) else (SKIP, SKIP, SKIP)
+        if self.current(key, session):
+            return drawn
+        r.point, r.level_shown = before, shown_at
+        return SKIP, SKIP, SKIP
 
     def change_level(self, key, level, session=None):
         """The attention map at ``level``; nothing when it is shown at that level already (the
@@ -112,8 +121,12 @@ class Redraws:
             return SKIP, (f"*{e}*" if key else SKIP)
         if r.level_shown == level:
             return SKIP, SKIP
+        shown_at = r.level_shown
         drawn = self.attention(r, level)
-        return drawn if self.current(key, session) else (SKIP, SKIP)
+        if self.current(key, session):
+            return drawn
+        r.level_shown = shown_at
+        return SKIP, SKIP
 
     def toggle_gates(self, key, show, session=None):
         """The gates' tiles, or the hint; nothing when shown as asked already (see
@@ -124,6 +137,8 @@ class Redraws:
             return [], GATES_HINT
         if r.gates_shown == bool(show):
             return SKIP, SKIP
-        r.gates_shown = bool(show)
         drawn = maps.gates(r, self.files) if show else ([], GATES_HINT)
-        return drawn if self.current(key, session) else (SKIP, SKIP)
+        if not self.current(key, session):
+            return SKIP, SKIP
+        r.gates_shown = bool(show)
+        return drawn

@@ -1219,6 +1219,15 @@ def test_one_visitors_answers_do_not_expire_the_answer_on_another_visitors_page(
     assert closing.get(kept[0]) and closing.get(kept[2])  # the oldest open page's too
     with pytest.raises(tvnet.InputError):
         closing.get(kept[1])
+    # a call that was running when its page closed: its answer is kept, but not pinned
+    running = ResultCache(size=0, most=3)
+    ticket = running.begin("gone")
+    running.release("gone")
+    late = running.put(result(), "gone", ticket)
+    assert late is not None and running.latest("gone") is None
+    running.put(result(), "x")
+    with pytest.raises(tvnet.InputError):  # a spare: the next put may expire it
+        running.get(late)
 
 
 def test_the_model_process_outlives_a_client_with_the_wrong_key(tmp_path):
@@ -1339,18 +1348,25 @@ def test_one_visitors_calls_run_one_after_another_from_the_answer_on_show(
     seg = threading.Thread(target=lambda: out.update(seg=h.segment(image, "the star", session="s")))
     seg.start()
     assert started.wait(60)
-    models.predict = predict
+    early = []  # model calls the switch made while the Segment was held
+
+    def watched(*a, **kw):
+        early.append(not go.is_set())
+        return predict(*a, **kw)
+
+    models.predict = watched
     switch = threading.Thread(
         target=lambda: out.update(
             mirror=h.rerun_variant(key, "full", 5, False, image, "the star", True, "s")
         )
     )
     switch.start()
-    time.sleep(0.3)
-    assert switch.is_alive() and "mirror" not in out  # waits: the Segment holds the visitor
+    time.sleep(0.5)  # time for the switch to reach the model, were it not waiting
+    assert switch.is_alive() and not early  # waits: the Segment holds the visitor
     go.set()
     seg.join(60)
     switch.join(60)
+    assert early and not any(early)  # its model calls all came after the Segment's
     first, second = out["seg"][-1], out["mirror"][-1]
     assert len({key, first, second}) == 3 and h.cache.latest("s") == second
     r = h.cache.get(second)
@@ -1389,7 +1405,7 @@ def test_a_call_that_a_later_one_overtook_changes_nothing(tiny_synthref, tmp_pat
 
 
 def test_a_variant_that_fails_to_load_leaves_the_rest_of_the_comparison(
-    tiny_synthref, tmp_path, example
+    tiny_synthref, tmp_path, example, monkeypatch
 ):
     """One shipped variant's damaged weights: the comparison shows the others' answers and a
     row saying why that one is missing (it used to show only "internal error"), and does not
@@ -1400,17 +1416,30 @@ def test_a_variant_that_fails_to_load_leaves_the_rest_of_the_comparison(
     from apps.demo.outputs import OUTPUTS
 
     ckpts = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"])
+    good = (ckpts / "baseline" / "model.safetensors").read_bytes()
     (ckpts / "baseline" / "model.safetensors").write_bytes(b"not weights")
     models = Models(ckpts / "full", tiny_synthref["pool"], device="cpu",
                     pool_images=tiny_synthref["data"] / "images")  # fmt: skip
     h = Handlers(models, tmp_path / "pictures")
     image, expression = example
+    loads = []
+    real = tvnet.Predictor.from_checkpoint
+
+    def counted(*a, **kw):  # the real load, counted
+        loads.append(str(a[0]) if a else "")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(tvnet.Predictor, "from_checkpoint", counted)
     for _ in range(2):
         tiles, table = h.compare(image, expression)
         assert [t[1].split(":")[0] for t in tiles] == ["full"]
         assert "| Baseline" in table or "(`baseline`)" in table
         assert re.search(r"baseline\\?` failed to load: .*corrupt", table), table
     assert list(models._broken) == ["baseline"]
+    assert sum("baseline" in x for x in loads) == 1  # tried once, not on every click
+    (ckpts / "baseline" / "model.safetensors").write_bytes(good)  # mended: tried again
+    tiles, _ = h.compare(image, expression)
+    assert [t[1].split(":")[0] for t in tiles] == ["baseline", "full"] and not models._broken
     key = h.segment(image, expression, session="s")[-1]
     for kw, said in (({"level": 2}, "level 2 is not an attention level"),
                      ({"variant": "res"}, "no checkpoint for variant 'res'")):  # fmt: skip
@@ -1451,3 +1480,7 @@ def test_a_redraw_that_a_new_answer_overtook_draws_nothing(tiny_synthref, tmp_pa
     drawn = h.pick_point(new, 5, 3, 3, False, None, "s")
     assert all(x is not SKIP for x in drawn)
     assert h.change_level(new, 3, "s") != (SKIP, SKIP)
+    # no record of the session's answer (pushed out, or its page reloaded): the page's key
+    # is the one to draw, not nothing
+    h.cache.release("s")
+    assert h.toggle_gates(new, True, "s") != (SKIP, SKIP)
