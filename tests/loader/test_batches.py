@@ -104,6 +104,13 @@ def test_neighbours_add_the_retrieved_image(refer: ReferDataset, tmp_path: Path)
         assert torch.equal(inputs["ref_image"][b], expected)
     with pytest.raises(ValueError, match=r"lacks 1 samples"):
         SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=nb.iloc[1:])
+    # a sample twice: .loc gave it two rows, and every later sample another's neighbour
+    twice = pd.concat([nb, nb.iloc[[0]]], ignore_index=True)
+    with pytest.raises(ValueError, match=r"holds sample \d+ more than once"):
+        SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=twice)
+    table2 = SplitTable.build(refer, "val", _vocab(refer), max_tokens=20, neighbours=nb)
+    with pytest.raises(ValueError, match="more than once"):
+        table2.replace_neighbours(nb.iloc[[0, 0]])
     # a sample whose pool held no other image has a null neighbour (neighbour_table): the
     # table builds, and a batch that would need that neighbour is refused
     none = nb.astype({"neighbour_sample_id": "Int64", "neighbour_image_id": "Int64"})

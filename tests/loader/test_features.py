@@ -181,8 +181,9 @@ def test_the_cache_key_follows_the_precision_not_the_flag_on_either_kind_of_cpu(
     """Both branches on one machine: TVNET_CPU_BF16=0 makes any CPU an fp32 one, and a CPU
     with bf16 names its autocast caches "amp"; a GPU without bf16 (here: none) would be fp16."""
     assert cache_precision("cpu", False) == "fp32"
-    if not torch.cuda.is_available():
-        assert cache_precision("cuda", True) == "fp16"
+    if not torch.cuda.is_available():  # a GPU's caches are never a CPU's, at any precision
+        assert cache_precision("cuda", True) == "fp16-cuda"
+    assert cache_precision("cuda", False) == "fp32-cuda"
     try:
         monkeypatch.setenv("TVNET_CPU_BF16", "0")
         cpu_bf16_supported.cache_clear()
@@ -286,3 +287,15 @@ def test_a_mirrored_samples_features_are_computed_in_the_precision_of_a_bf16_cac
     for f, a, c in zip(m["feats"], amp, fp32):
         err_amp, err_fp32 = (a - f).abs().max(), (c - f).abs().max()
         assert err_amp * 4 < err_fp32, (err_amp, err_fp32)
+
+
+def test_a_cache_that_would_not_fit_on_the_disk_is_refused_before_it_is_made(tmp_path):
+    """The arrays are sparse memory maps: a disk that fills while they are written kills the
+    process with SIGBUS and no message. The room is checked first, and said."""
+    from tvnet.loader.features import _check_room
+
+    feats = [torch.zeros(4, 8, 10, 10)]  # 800 values a row, 1,600 bytes in float16
+    _check_room(tmp_path, 10, feats)  # 16 kB: fits anywhere
+    with pytest.raises(OSError, match=r"needs .* GiB in .*, .* GiB are free"):
+        _check_room(tmp_path, 10**12, feats)
+

@@ -778,3 +778,22 @@ def test_each_torchrun_process_trains_on_its_own_gpu(monkeypatch):
     assert process_device("cpu", 4) == "cpu"
     if not torch.cuda.is_available():
         assert process_device(None, 4) == "cpu"
+
+
+def test_a_resume_in_another_precision_is_said(tmp_path):
+    """A bf16 run resumed on a CPU without bf16 (or with TVNET_CPU_BF16=0, or on a GPU) goes on
+    by the same flags in other numbers: said, from the precision its last run recorded."""
+    import warnings
+
+    from tvnet.train.resume import warn_other_precision
+
+    earlier = {"runs": [{"precision": "bf16 autocast", "device": "cpu"}]}
+    with pytest.warns(UserWarning, match="trained in bf16 autocast on cpu and goes on in fp32"):
+        warn_other_precision(earlier, {"precision": "fp32", "device": "cpu"}, tmp_path)
+    with pytest.warns(UserWarning, match="on cpu and goes on in bf16 autocast on cuda"):
+        warn_other_precision(earlier, {"precision": "bf16 autocast", "device": "cuda:0"}, tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_other_precision(earlier, {"precision": "bf16 autocast", "device": "cpu"}, tmp_path)
+        warn_other_precision(None, {"precision": "fp32", "device": "cpu"}, tmp_path)  # fresh
+        warn_other_precision({"runs": [{}]}, {"precision": "fp32", "device": "cpu"}, tmp_path)

@@ -55,6 +55,12 @@ class SplitTable:
         nb = np.full(len(samples), -1, dtype=np.int64)
         if neighbours is not None:
             table = neighbours.set_index("sample_id")
+            if not table.index.is_unique:  # .loc would give such a sample two rows, and every
+                dup = table.index[table.index.duplicated()][0]  # later sample another's
+                raise ValueError(
+                    f"the neighbour table of {refer.name}/{split} holds sample {dup} more "
+                    "than once; rebuild it with `tvnet pool neighbours`"
+                )
             missing = [s.sample_id for s in samples if s.sample_id not in table.index]
             if missing:
                 raise ValueError(
@@ -93,6 +99,8 @@ class SplitTable:
         order = self.neighbours["sample_id"]
         if not rows["sample_id"].isin(order).all():
             raise ValueError("rows for samples that are not in this table")
+        if rows["sample_id"].duplicated().any():
+            raise ValueError("rows that name a sample more than once")
         kept = self.neighbours[~order.isin(rows["sample_id"])]
         table = pd.concat([kept, rows.reindex(columns=self.neighbours.columns)], ignore_index=True)
         table = table.set_index("sample_id").loc[order.to_numpy()].reset_index()

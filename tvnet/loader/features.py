@@ -63,7 +63,22 @@ def cache_precision(device: str | torch.device, amp: bool) -> str:
     (a GPU without bf16), "fp32" where no autocast runs (``amp`` off, or a CPU without bf16,
     whose caches said "amp" before 2026-12-06 and are built again once)."""
     dtype = autocast_dtype(device, amp)
-    return {torch.bfloat16: "amp", torch.float16: "fp16", None: "fp32"}[dtype]
+    tag = {torch.bfloat16: "amp", torch.float16: "fp16", None: "fp32"}[dtype]
+    # a GPU's features are other numbers (its kernels, TF32 in "fp32"): never a CPU run's cache
+    return tag + ("-cuda" if torch.device(device).type == "cuda" else "")
+
+
+def _check_room(folder: Path, n: int, feats: list[torch.Tensor]) -> None:
+    """OSError before the arrays are made when ``folder``'s disk lacks room for ``n`` images'
+    rows like ``feats``': the arrays are sparse memory maps, and a disk that fills while they
+    are written kills the process (SIGBUS) without a word."""
+    need = sum(n * int(np.prod(f.shape[1:])) * 2 for f in feats)  # float16
+    free = shutil.disk_usage(folder).free
+    if need > free:
+        raise OSError(
+            f"the feature cache needs {need / 2**30:.1f} GiB in {folder.parent}, "
+            f"{free / 2**30:.1f} GiB are free: make room, or give another --cache-dir"
+        )
 
 
 class FeatureCache:
@@ -160,6 +175,7 @@ class FeatureCache:
                     if arrays is None:
                         shutil.rmtree(part, ignore_errors=True)
                         part.mkdir()
+                        _check_room(part, len(ids), feats)
                         arrays = [
                             np.lib.format.open_memmap(
                                 part / f"{lvl}.npy",

@@ -46,6 +46,7 @@ from tvnet.train.resume import (
     on_first_process,
     restore_set_aside,
     training_time_of,
+    warn_other_precision,
 )
 
 LAST = "last"  # the run's checkpoint folder, written atomically every N steps and at the end
@@ -285,6 +286,7 @@ def train(
         # how long it trained and where, over resumed runs (tvnet/record.py)
         earlier_time = training_time_of(resumed, last)
         this_machine = record.machine(device, train_cfg.amp, world)
+        warn_other_precision(earlier_time, this_machine, last)
 
         def checkpoint(step: int) -> None:
             # a finite loss may come with non-finite gradients; every process checks, so that all

@@ -215,3 +215,20 @@ def training_time_of(resumed: dict[str, Any], last: Path) -> dict[str, Any] | No
         )
         return None
     return earlier
+
+
+def warn_other_precision(earlier: dict[str, Any] | None, now: dict[str, Any], last: Path) -> None:
+    """A warning when the run resumed computes in another precision or on another kind of
+    device than its last run did (``training_time``'s runs record both): a bf16 run resumed
+    on a CPU without bf16, or with ``TVNET_CPU_BF16=0``, goes on in fp32, the same recipe by
+    its flags, other numbers (and its feature cache is built again under another key)."""
+    runs = (earlier or {}).get("runs") or []
+    before = runs[-1] if runs and isinstance(runs[-1], dict) else {}
+    had = (before.get("precision"), str(before.get("device", "")).split(":")[0])
+    got = (now.get("precision"), str(now.get("device", "")).split(":")[0])
+    if had[0] and had != got:
+        warnings.warn(
+            f"{last}: the run trained in {had[0]} on {had[1] or '?'} and goes on in {got[0]} "
+            f"on {got[1]}: the same recipe, other numbers",
+            stacklevel=3,
+        )
