@@ -298,4 +298,3 @@ def test_a_cache_that_would_not_fit_on_the_disk_is_refused_before_it_is_made(tmp
     _check_room(tmp_path, 10, feats)  # 16 kB: fits anywhere
     with pytest.raises(OSError, match=r"needs .* GiB in .*, .* GiB are free"):
         _check_room(tmp_path, 10**12, feats)
-
