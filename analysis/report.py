@@ -112,7 +112,15 @@ def build_report(
     (:mod:`analysis.failures`) per split for the dumps evaluated on that dataset."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    samples = select(tables.concat_samples(dumps, ANALYSIS_COLUMNS), splits, variants)
+    everything = tables.concat_samples(dumps, ANALYSIS_COLUMNS)
+    samples = select(everything, splits, variants)
+    if samples.empty and not everything.empty:  # a typo in --split or --variants: say so
+        raise ValueError(  # before anything is written over a report that had rows
+            f"no rows match --split {' '.join(splits or []) or '(any)'} --variants "
+            f"{' '.join(variants or []) or '(any)'}; the dumps hold splits "
+            f"{sorted(set(everything['split']))} and variants "
+            f"{sorted(set(everything['variant']))}"
+        )
     written: list[Path] = []
     md = ["# TV-Net evaluation report", "", METRIC_NOTE, ""]
     tex = [f"% TV-Net evaluation report. {METRIC_NOTE}", ""]

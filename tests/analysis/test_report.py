@@ -88,6 +88,11 @@ def test_report_filters_and_skips_broken_dumps(tmp_path, capsys):
     assert report.main([str(root), "--out", str(tmp_path / "a-file")]) == 1
     assert "cannot write the report to" in capsys.readouterr().err
     assert (tmp_path / "a-file").read_text() == "mine"
+    # a --split that matches nothing (a typo): said, and the report there left as it was
+    before = (out / "tables.md").read_text()
+    assert report.main([str(root), "--out", str(out), "--split", "vall"]) == 1
+    assert "no rows match --split vall" in capsys.readouterr().err
+    assert (out / "tables.md").read_text() == before
 
 
 def test_report_adds_table1_over_runs_only_for_repeated_variants(tmp_path):
