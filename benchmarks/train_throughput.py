@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=9, help="timed steps (default %(default)s)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-amp", action="store_true")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
@@ -106,11 +107,17 @@ def _bench(
     step()
     if compile_:
         print(f"  {m.cfg.variant:9s} compiled in {time.perf_counter() - t:.0f} s", flush=True)
-    t = time.perf_counter()
-    for _ in range(steps):
+    times = []
+    for _ in range(steps):  # each step timed: the median, so that one slow step (another job
+        t = time.perf_counter()  # on the 2 cores) does not move the figure
         step()
-    dt = (time.perf_counter() - t) / steps
-    print(f"  {m.cfg.variant:9s} {B / dt:6.1f} samples/s  ({dt * 1000:.0f} ms/step)", flush=True)
+        times.append(time.perf_counter() - t)
+    dt = statistics.median(times)
+    print(
+        f"  {m.cfg.variant:9s} {B / dt:6.1f} samples/s  (median {dt * 1000:.0f} ms/step of "
+        f"{steps}, slowest {max(times) * 1000:.0f})",
+        flush=True,
+    )
     if profile_ops:
         from torch.profiler import ProfilerActivity, profile
 
