@@ -9,12 +9,20 @@ import math
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
 def _fmt(v: Any, digits: int) -> str:
-    if isinstance(v, float):
-        return "–" if math.isnan(v) else f"{v:.{digits}f}"
+    """A cell: floats of any width (numpy's too) with ``digits`` digits, a value that rounds
+    to zero without a minus sign, and NaN, None and NA as "–"."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return "–"
+    if isinstance(v, (float, np.floating)):
+        if math.isnan(v):
+            return "–"
+        text = f"{v:.{digits}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
     return str(v)
 
 

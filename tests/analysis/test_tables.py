@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from dumps_fixture import EXPECTED
@@ -424,3 +425,14 @@ def test_row_names_agree_with_the_table_and_unfinished_runs_keep_apart(tmp_path)
     # a table of a row per dump over two splits names the split too, each row kept
     names = [n for n, _ in dump_rows([d for d in dumps if d.label.startswith("full_end")])]
     assert names == ["full / test", "full / val"]
+
+
+def test_cells_of_every_float_kind_are_written_alike():
+    """numpy floats with the digits asked for (np.float32 printed every digit it had), a
+    value that rounds to zero without its minus sign, and None or NA as NaN's "–"."""
+    from analysis.export import _fmt
+
+    assert _fmt(np.float32(0.1234567), 2) == "0.12" and _fmt(np.float64(2.5), 1) == "2.5"
+    assert _fmt(-0.001, 2) == "0.00" and _fmt(-0.01, 2) == "-0.01"
+    assert _fmt(None, 2) == _fmt(pd.NA, 2) == _fmt(float("nan"), 2) == "–"
+    assert _fmt(3, 2) == "3" and _fmt("full", 2) == "full"
