@@ -48,8 +48,18 @@ from tvnet.train.optim import make_optimizer
 
 
 def device_label(device: str, amp: bool) -> tuple[str, str]:
-    """(the device's name, the precision a step runs in)."""
-    return processor(device), precision(device, amp)
+    """(the device's name, the precision a step runs in: on CUDA, fp32 means TF32 in matrix
+    products and convolutions where cuda_fast_paths allows it)."""
+    runs_in = precision(device, amp)
+    if (
+        device.startswith("cuda")
+        and runs_in.startswith("fp32")
+        and (torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32)
+    ):
+        runs_in += " (TF32 matmul/conv)"
+    elif not device.startswith("cuda"):
+        runs_in += f", {torch.get_num_threads()} threads"
+    return processor(device), runs_in
 
 
 def configs(config: str, variant: str, sets: list[str]):
@@ -122,6 +132,9 @@ def bench(args: argparse.Namespace, variant: str, label: str) -> None:
     out, loss = step()  # the first step: shapes, and the one-off costs (cuDNN autotuning)
     sync()
     first_s = time.perf_counter() - t0
+    first_peak = peak_mib(dev)  # autotuning's workspaces in it: a steady step's is below
+    if dev.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats(torch.device(dev))
     for _ in range(args.warmup - 1):
         step()
     sync()
@@ -137,8 +150,9 @@ def bench(args: argparse.Namespace, variant: str, label: str) -> None:
     none = sum(1 for gr in grads if gr is None)
     print(
         f"{variant:8s} | {label} | batch {B} at {S}² | {B / dt:8.1f} samples/s "
-        f"({dt * 1000:7.1f} ms/step; first step {first_s:5.2f} s) | peak "
-        f"{peak_mib(dev):8.0f} MiB | params {n_all:.1f} M, trainable {n_train:.1f} M | "
+        f"({dt * 1000:7.1f} ms/step, mean of {args.steps}; first step {first_s:5.2f} s) | peak "
+        f"{peak_mib(dev):8.0f} MiB after the first step ({first_peak:.0f} with it) | params "
+        f"{n_all:.1f} M, trainable {n_train:.1f} M | "
         f"loss {loss.item():.3f}",
         flush=True,
     )
