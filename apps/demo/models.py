@@ -342,6 +342,7 @@ class ResultCache:
         if session is None:
             return None
         with self._lock:
+            self._closed.pop(session, None)  # a call: the page lives (it reconnected)
             calls = self._calls.setdefault(session, [0, 0])
             self._calls.move_to_end(session)
             calls[0] += 1
@@ -385,9 +386,8 @@ class ResultCache:
             return
         with self._lock:
             key = self._latest.pop(session, None)
-            self._failed.pop(session, None)
-            self._calls.pop(session, None)
-            self._closed[session] = None  # a call still running for it must not pin its answer
+            self._failed.pop(session, None)  # (its call numbers stay: a call still running
+            self._closed[session] = None  # for it must not pin its answer, nor count as new)
             while len(self._closed) > self.sessions:
                 self._closed.popitem(last=False)
             if key is not None and key in self._d:

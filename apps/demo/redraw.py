@@ -16,6 +16,18 @@ from apps.demo.outputs import GATES_HINT, SKIP, input_of, source_of
 from tvnet import InputError, overlay
 
 
+def attention_level(level: Any) -> int:
+    """The level of the attention map to draw: 3, 4 or 5 (the page's radio; an API caller may
+    send anything), else InputError before any drawing or model call."""
+    try:
+        got = int(level)
+    except (TypeError, ValueError):
+        got = None
+    if got not in (3, 4, 5):
+        raise InputError(f"level {level!r} is not an attention level: 3, 4 or 5")
+    return got
+
+
 class Redraws:
     cache: ResultCache
     files: ImageFiles
@@ -68,6 +80,21 @@ class Redraws:
         return self.status_on(r, input_of(image, expression))
 
     # -- inspection of the last result (no model call) --------------------------------------
+    def drawn_if_current(self, r: Result, key, session, draw, n: int):
+        """``draw()`` (which may set ``r``'s point and level shown) when ``key`` is still the
+        session's answer on show; else ``n`` outputs unchanged and ``r`` as it was, as also
+        when ``draw`` fails."""
+        before = (r.point, r.level_shown)
+        try:
+            drawn = draw()
+        except BaseException:
+            r.point, r.level_shown = before
+            raise
+        if self.current(key, session):
+            return drawn
+        r.point, r.level_shown = before  # not shown: the old answer keeps its own
+        return (SKIP,) * n
+
     def current(self, key: str | None, session: str | None) -> bool:
         """Is ``key`` still ``session``'s answer on show? A redraw that a new answer overtook
         while it drew (they share the worker) must not put the old image's maps over it."""
@@ -88,29 +115,35 @@ class Redraws:
         x, y = float(x), float(y)
         if on_input:  # the upload is shown at its own size; the model saw r.image
             x, y = x * r.scale, y * r.scale
-        before, shown_at = r.point, r.level_shown
-        r.point = (x, y)
-        drawn = (
-            self.files(overlay(r.image, r.pred.mask, point=r.point)),
-            *self.attention(r, level),
-        )
-        if self.current(key, session):
-            return drawn
-        r.point, r.level_shown = before, shown_at  # not shown: the old answer keeps its own
-        return SKIP, SKIP, SKIP
+        try:
+            level = attention_level(level)
+        except InputError as e:
+            return SKIP, SKIP, f"*{e}*"
+
+        def draw():
+            r.point = (x, y)
+            return (
+                self.files(overlay(r.image, r.pred.mask, point=r.point)),
+                *self.attention(r, level),
+            )
+
+        return self.drawn_if_current(r, key, session, draw, 3)
 
     def clear_point(self, key, level, session=None):
         try:
             r = self.cache.get(key)
         except InputError as e:
             return SKIP, SKIP, f"*{e}*"
-        before, shown_at = r.point, r.level_shown
-        r.point = None
-        drawn = (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
-        if self.current(key, session):
-            return drawn
-        r.point, r.level_shown = before, shown_at
-        return SKIP, SKIP, SKIP
+        try:
+            level = attention_level(level)
+        except InputError as e:
+            return SKIP, SKIP, f"*{e}*"
+
+        def draw():
+            r.point = None
+            return (self.files(overlay(r.image, r.pred.mask)), *self.attention(r, level))
+
+        return self.drawn_if_current(r, key, session, draw, 3)
 
     def change_level(self, key, level, session=None):
         """The attention map at ``level``; nothing when it is shown at that level already (the
@@ -119,14 +152,13 @@ class Redraws:
             r = self.cache.get(key)
         except InputError as e:
             return SKIP, (f"*{e}*" if key else SKIP)
+        try:
+            level = attention_level(level)
+        except InputError as e:
+            return SKIP, f"*{e}*"
         if r.level_shown == level:
             return SKIP, SKIP
-        shown_at = r.level_shown
-        drawn = self.attention(r, level)
-        if self.current(key, session):
-            return drawn
-        r.level_shown = shown_at
-        return SKIP, SKIP
+        return self.drawn_if_current(r, key, session, lambda: self.attention(r, level), 2)
 
     def toggle_gates(self, key, show, session=None):
         """The gates' tiles, or the hint; nothing when shown as asked already (see

@@ -1228,6 +1228,11 @@ def test_one_visitors_answers_do_not_expire_the_answer_on_another_visitors_page(
     running.put(result(), "x")
     with pytest.raises(tvnet.InputError):  # a spare: the next put may expire it
         running.get(late)
+    # a page that outlived its unload (a reconnect): its next call makes it live again
+    ticket = running.begin("gone")
+    assert ticket == 2  # numbered on from its calls before, not from 1
+    back = running.put(result(), "gone", ticket)
+    assert running.latest("gone") == back
 
 
 def test_the_model_process_outlives_a_client_with_the_wrong_key(tmp_path):
@@ -1473,10 +1478,20 @@ def test_a_redraw_that_a_new_answer_overtook_draws_nothing(tiny_synthref, tmp_pa
     image, expression = example
     old = h.segment(image, expression, level=5, session="s")[-1]
     new = h.segment(image, "the star", level=5, session="s")[-1]
+    r_old = h.cache.get(old)
+    kept = (r_old.point, r_old.level_shown, r_old.gates_shown)
     assert h.pick_point(old, 5, 3, 3, False, None, "s") == (SKIP, SKIP, SKIP)
     assert h.clear_point(old, 5, "s") == (SKIP, SKIP, SKIP)
     assert h.change_level(old, 3, "s") == (SKIP, SKIP)
     assert h.toggle_gates(old, True, "s") == (SKIP, SKIP)
+    assert (r_old.point, r_old.level_shown, r_old.gates_shown) == kept  # what it showed
+    # a neighbour picked in the old answer's table is not applied to the new answer's
+    from apps.demo.outputs import OUTPUTS
+
+    picked = h.choose_neighbour(old, 0, session="s")
+    assert picked == [SKIP] * len(OUTPUTS) + [new] and h.cache.latest("s") == new
+    assert h.change_level(new, 7, "s")[1] == "*level 7 is not an attention level: 3, 4 or 5*"
+    assert len(h.session_lock) == 0  # the visitors' locks live only while calls use them
     drawn = h.pick_point(new, 5, 3, 3, False, None, "s")
     assert all(x is not SKIP for x in drawn)
     assert h.change_level(new, 3, "s") != (SKIP, SKIP)

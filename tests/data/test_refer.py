@@ -341,6 +341,11 @@ def test_a_dataset_named_by_its_folder_keeps_its_name_whatever_lies_beside_it(
     both = open_refer(refer_data.data / "refcocog", split_by="umd")
     one = open_refer(alone)
     assert one.name == both.name == "refcocog_umd"
+    shout = tmp_path / "RefCOCOg"  # whatever the folder's case, and a scheme only such
+    shout.mkdir()  # datasets have (umd) says so too
+    for f in ("refs(umd).p", "instances.json"):
+        shutil.copy(alone / f, shout / f)
+    assert open_refer(shout).name == "RefCOCOg_umd"
     inst = json.loads((alone / "instances.json").read_text())
     inst["info"] = {"dataset": "mine"}
     (alone / "instances.json").write_text(json.dumps(inst))

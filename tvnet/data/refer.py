@@ -470,7 +470,10 @@ def open_refer(
     # a dataset released with several schemes carries its scheme (refcoco_unc), whichever
     # other refs files share the folder: copying refs(unc).p alone must not rename it (its
     # pools, feature cache and checkpoints are keyed by the name); refcoco+ has one scheme
-    suffixed = several or (not own and name in SEVERAL_SCHEMES)
+    suffixed = several or (
+        not own  # schemes only such datasets have say so too, whatever the folder is called
+        and (name.lower() in SEVERAL_SCHEMES or split_by in {"google", "umd", "berkeley"})
+    )
     return ReferDataset(
         name=f"{name}_{split_by}" if suffixed else name,
         split_by=split_by,

@@ -286,7 +286,8 @@ def train(
         # how long it trained and where, over resumed runs (tvnet/record.py)
         earlier_time = training_time_of(resumed, last)
         this_machine = record.machine(device, train_cfg.amp, world)
-        warn_other_precision(earlier_time, this_machine, last)
+        if rank == 0:
+            warn_other_precision(earlier_time, this_machine, last)
 
         def checkpoint(step: int) -> None:
             # a finite loss may come with non-finite gradients; every process checks, so that all
