@@ -411,6 +411,12 @@ def test_words_that_name_no_object_or_attribute_are_left_out(wordnet):
         "find the star that isn't red",
         "find the star unless it is red",
         "find every shape excluding the star",
+        # a lead-in verb that rules its object out is no filler: "avoid the red circle" is
+        # not "the red circle"
+        "avoid the red circle",
+        "ignore the star",
+        "skip the red circle",
+        "disregard the star",
     ):
         assert lex.rewrite(literal) == (literal, []), literal
     assert lex.rewrite("find the star", drop_fillers=False) == ("find the star", [])

@@ -68,3 +68,24 @@ def test_the_truncation_note_counts_words() -> None:
     assert (
         vocab.truncation_note(long, 20) == "expression has 21 words; the model reads the first 20"
     )
+
+
+def test_cleaning_drops_lone_surrogates_and_reads_unicode_hyphens_as_ascii() -> None:
+    """A lone surrogate ("\\ud800" from JSON) is no character: the tokenizer raised on it.
+    The hyphens NFKC keeps (U+2010, U+2011, the minus sign) read as "-", so "sky‐blue" is
+    the compound "sky-blue"."""
+    from tvnet.data.tokenize import clean_expression
+
+    assert clean_expression("the red \ud800 star") == "the red  star"
+    assert clean_expression("sky\u2010blue, sky\u2011blue, \u22123") == "sky-blue, sky-blue, -3"
+
+
+def test_an_expression_must_be_text() -> None:
+    import pytest
+
+    from tvnet.image import InputError
+    from tvnet.inference.expression import require_expression
+
+    for bad in (["red"], b"red star", 3):
+        with pytest.raises(InputError, match="must be text"):
+            require_expression(bad)

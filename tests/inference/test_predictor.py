@@ -330,6 +330,8 @@ def test_a_shared_retriever_gives_the_same_answer(predictor, tiny_synthref, tmp_
         ("the red  \tcircle", 9, "the red"),  # trailing whitespace dropped
         ("supercalifragilistic word", 5, "super"),  # first word alone too long: hard cut
         ("   circle", 4, "   c"),  # only whitespace before the cut: hard cut
+        ("the star" + "." * 30, 20, "the star"),  # punctuation glued on does not take the word
+        ("the red-circle", 11, "the red"),  # a hyphenated word is cut where its word ends
     ],
 )
 def test_cut_at_word_never_splits_a_word(text, limit, want):

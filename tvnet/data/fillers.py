@@ -29,7 +29,8 @@ VERB_SURE = 10
 # a negation: a sentence with one keeps every word (a left-out one could turn its meaning)
 _NEGATION = re.compile(
     r"\b(?:not|no|nor|never|none|neither|without|except|excluding|but|unless|instead|rather"
-    r"|than|sans|besides|other|apart|cannot|(?:is|are|was|were|do|does|did|can|could|would"
+    r"|than|sans|besides|other|apart|cannot|avoid\w*|ignor\w*|skip\w*|exclud\w*|omit\w*"
+    r"|forget\w*|disregard\w*|overlook\w*|(?:is|are|was|were|do|does|did|can|could|would"
     r"|should|has|have|had)nt)\b|n['’]t\b",
     re.I,
 )

@@ -93,30 +93,36 @@ class Vocab:
 MAX_CHARS = 500  # what any reader of an expression reads of it (Predictor, tvnet eval)
 
 _BREAKS = {"\u200b"}  # a zero-width space separates two words
+# hyphens that NFKC leaves as they are, read as the ASCII one ("sky‐blue" as "sky-blue")
+_HYPHENS = {"\u2010": "-", "\u2011": "-", "\u2212": "-"}
 
 
 def clean_expression(text: str) -> str:
     """``text`` as a reader sees it, so that the checks and the text model read the same
     words: NFKC-normalised (full-width letters, ligatures), invisible format characters
     dropped (soft hyphens, joiners, direction marks; a zero-width space, which separates two
-    words, as a space) and control characters (tabs, line breaks) as spaces."""
+    words, as a space), lone surrogates (no character: a tokenizer refuses them) dropped,
+    the Unicode hyphens as "-", and control characters (tabs, line breaks) as spaces."""
     out = []
     for ch in unicodedata.normalize("NFKC", text):
         kind = unicodedata.category(ch)
         if ch in _BREAKS or kind == "Cc":
             out.append(" ")
-        elif kind != "Cf":
-            out.append(ch)
+        elif kind not in ("Cf", "Cs"):
+            out.append(_HYPHENS.get(ch, ch))
     return "".join(out)
 
 
 def cut_at_word(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters without splitting a word: at the last
-    whitespace within the limit, or hard at ``limit`` when the first word alone is longer."""
+    """``text`` cut to at most ``limit`` characters without splitting a word: after the last
+    word that ends within the limit (punctuation glued to it, "star..." with 3,000 dots, does
+    not take the word with it), or hard at ``limit`` when the first word alone is longer."""
     if len(text) <= limit:
         return text
     if text[limit].isspace():
         return text[:limit].rstrip()
     head = text[:limit]
-    cut = max((i for i, ch in enumerate(head) if ch.isspace()), default=-1)
-    return head[:cut].rstrip() if head[: max(cut, 0)].strip() else head
+    ends = [m.end() for m in _WORD.finditer(head) if m.end() < limit or not text[limit].isalnum()]
+    if ends:
+        return head[: ends[-1]]
+    return head

@@ -27,7 +27,11 @@ def require_expression(expression: str | None) -> str:
     stripped; :class:`InputError`
     when it is missing or blank (the check that needs no model: :func:`read_expression` does
     the rest)."""
-    text = "" if expression is None else clean_expression(str(expression)).strip()
+    if expression is not None and not isinstance(expression, str):  # ["red"], b"red": not
+        raise InputError(  # read as their printed forms
+            f"the expression must be text, got {type(expression).__name__}"
+        )
+    text = "" if expression is None else clean_expression(expression).strip()
     if not text:  # stripped first: 500 line breaks before the words are no words
         raise InputError("the expression is empty: describe the object to segment")
     return text
