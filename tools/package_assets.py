@@ -303,6 +303,26 @@ def preflight(args: argparse.Namespace) -> None:
                 print(f"note: {run_file.parent} was scored from the replaced {path}: ship it again")
 
 
+def preflight_table1(args: argparse.Namespace) -> None:
+    """The checks :func:`preflight` makes of a ``--ship-checkpoint``, made of every Table 1
+    checkpoint (``RUNS/VARIANT/last``) before anything is written: one variant refused after
+    another was replaced would leave new weights beside the old dumps."""
+    from tvnet.checkpoint import read_checkpoint_config
+
+    for v in VARIANTS:
+        src = args.runs / v / "last"
+        if not (src / CHECKPOINT_CONFIG).is_file():
+            continue
+        meta = read_checkpoint_config(src)
+        step, steps = meta.get("step"), (meta.get("train") or {}).get("steps")
+        if not args.allow_unfinished and step is not None and steps and step < steps:
+            raise SystemExit(
+                f"{src} stopped at step {step} of {steps}: its training has not finished "
+                "(resume it, or --allow-unfinished to ship it as it is)"
+            )
+        source_calibration(src, meta)  # damaged, or of other weights: refused here
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -334,7 +354,8 @@ def main() -> None:
     ap.add_argument(
         "--allow-unfinished",
         action="store_true",
-        help="ship a --ship-checkpoint whose training stopped before its last step",
+        help="ship a checkpoint (--ship-checkpoint, or a Table 1 run's) whose training "
+        "stopped before its last step",
     )
     ap.add_argument(
         "--only-shipped",
@@ -342,6 +363,12 @@ def main() -> None:
         help="package only the --ship-* items (leave the Table 1 set and the pool as they are)",
     )
     args = ap.parse_args()
+    import signal
+
+    def terminate(signum, frame):  # SIGTERM (build_default.sh's clean-up) unwinds like Ctrl-C,
+        raise KeyboardInterrupt  # so the staged copies are removed, not left in assets/
+
+    signal.signal(signal.SIGTERM, terminate)
     a = args.assets
     for _, name in [*args.ship_checkpoint, *args.ship_dump, (None, args.other_name)]:
         parts = name.replace("\\", "/").split("/")
@@ -352,6 +379,8 @@ def main() -> None:
     if taken and not args.only_shipped:  # the Table 1 set would replace them afterwards
         ap.error(f"NAME {taken[0]!r} is a Table 1 variant's folder: pick another or --only-shipped")
     preflight(args)
+    if not args.only_shipped:
+        preflight_table1(args)
     shipped = {}
     for src, name in args.ship_checkpoint:
         ship_checkpoint(Path(src), a / "checkpoints" / name, args.data)

@@ -385,6 +385,21 @@ def test_package_refuses_an_unfinished_run_a_foreign_dump_and_a_taken_name(
     assert (assets / "checkpoints/half/config.json").is_file()
 
 
+def test_the_table1_set_is_checked_before_anything_is_written(tmp_path, monkeypatch):
+    """A Table 1 run stopped before its last step (or with a calibration of other weights)
+    used to be found when its turn came, after the variants before it were replaced: new
+    weights beside the old dumps. Every Table 1 checkpoint is checked first now."""
+    pa = _tool("package_assets")
+    assets, runs = tmp_path / "assets", tmp_path / "runs"
+    write_run(runs / "baseline", steps=3, step=3, closed=True, variant="baseline")
+    write_run(runs / "res_cct", steps=3, step=2, closed=False, variant="res_cct")
+    monkeypatch.setattr(sys, "argv", ["package_assets.py", "--assets", str(assets),
+                                      "--runs", str(runs)])  # fmt: skip
+    with pytest.raises(SystemExit, match="res_cct/last stopped at step 2 of 3"):
+        pa.main()
+    assert not (assets / "checkpoints").exists()  # baseline was not replaced first
+
+
 @pytest.mark.parametrize("name", ["", ".", "seed1/..", "/abs"])
 def test_package_refuses_a_name_that_is_not_a_folder_under_assets(tmp_path, name):
     """ "" or "." would name assets/checkpoints itself, which a shipped checkpoint replaces
