@@ -368,7 +368,19 @@ def main() -> None:
     def terminate(signum, frame):  # SIGTERM (build_default.sh's clean-up) unwinds like Ctrl-C,
         raise KeyboardInterrupt  # so the staged copies are removed, not left in assets/
 
-    signal.signal(signal.SIGTERM, terminate)
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave it
+        previous = None
+    try:
+        package(ap, args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def package(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """:func:`main`'s work, once its arguments are read."""
     a = args.assets
     for _, name in [*args.ship_checkpoint, *args.ship_dump, (None, args.other_name)]:
         parts = name.replace("\\", "/").split("/")
