@@ -16,6 +16,13 @@ from tvnet.data.mirror import mirrored
         ("left-most square", "right-most square"),  # a hyphen separates words
         ("the leftover bright circle", "the leftover bright circle"),  # words of their own
         ("the big blue square on top", "the big blue square on top"),
+        # closed compounds, which the model reads through the word piece "left"
+        ("the lefthand star on the leftside", "the righthand star on the rightside"),
+        (
+            "the star moving leftward, the leftest one",
+            "the star moving rightward, the rightest one",
+        ),
+        ("Leftwards", "Rightwards"),
     ],
 )
 def test_mirrored_swaps_the_horizontal_words(text, want):

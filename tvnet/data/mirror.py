@@ -3,8 +3,9 @@ expression that describes it, and a letterboxed image's content (or a map over i
 
 An image flipped left to right shows the same scene with left and right exchanged, so the
 same referent is described by the expression with its horizontal words swapped: "the star
-left of the leftmost circle" becomes "the star right of the rightmost circle". SynthRef's
-expressions have no other horizontal words; RefCOCO's "left"/"right" forms are these too.
+left of the leftmost circle" becomes "the star right of the rightmost circle", "the lefthand
+one" "the righthand one". SynthRef's expressions have no other horizontal words; RefCOCO's
+"left"/"right" forms are these too, but for abbreviations ("lft", "rt"), which are kept.
 The swap is its own inverse. Words that merely contain one ("leftover", "bright") are
 whole words of their own and are kept.
 """
@@ -17,7 +18,12 @@ from typing import Any
 
 import numpy as np
 
-HORIZONTAL = {"left": "right", "right": "left", "leftmost": "rightmost", "rightmost": "leftmost"}
+# "left"/"right" and their closed compounds ("lefthand", "leftward"); a hyphen ends a word
+# ("left-hand" swaps its "left")
+_ENDS = ("", "most", "hand", "side", "ward", "wards", "est")
+HORIZONTAL = {
+    f"{a}{end}": f"{b}{end}" for end in _ENDS for a, b in (("left", "right"), ("right", "left"))
+}
 _WORD = re.compile(r"(?<![A-Za-z])(" + "|".join(HORIZONTAL) + r")(?![A-Za-z])", re.IGNORECASE)
 
 
