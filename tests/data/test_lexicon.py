@@ -290,7 +290,7 @@ def test_a_survey_colour_goes_by_the_compounds_people_name_it_in_and_where_it_st
     assert read("the navy one on the left") == "the blue one on the left"
     assert read("the star in lime") == "the star in green"  # after "in" …
     assert read("the one that is navy") == "the one that is blue"  # … or "is"
-    assert read("a navy blue ring") == "a blue blue ring"
+    assert read("a navy blue ring") == "a blue ring"  # a shade of the term after it: left out
     assert read("the brick-red star") == "the red star"  # the known colour names it
     assert read("the plum-striped star") == "the purple-striped star"  # beside no colour
     assert read("the one that's navy") == "the one that's blue"  # a clitic "is"
@@ -563,3 +563,16 @@ def test_every_synthref_sense_names_a_wordnet_sense_of_a_generator_word(wordnet)
     for bad in ("a9", "v1", "x"):  # a damaged table or WordNet: the caller reads as written
         with pytest.raises(LexiconError, match=f"'left' has no sense {bad}"):
             Lexicon.of(["left"], wordnet, senses={"left": bad})
+
+
+def test_a_shade_before_a_basic_colour_term_is_left_out(wordnet):
+    """A word the lexicon reads as a basic colour right before one ("brick red", "neon
+    green", "navy blue") is a shade of the term after it: it used to be read as its own
+    colour ("the orange red star"), naming two. A word the model knows is kept ("red green"),
+    and so is a shade elsewhere ("the navy circle" is blue)."""
+    lex = Lexicon.of(["the", "red", "green", "blue", "orange", "star", "circle"], wordnet)
+    assert lex.rewrite("the brick red star")[0] == "the red star"
+    assert lex.rewrite("the neon green star")[0] == "the green star"
+    assert lex.rewrite("the red green star") == ("the red green star", [])
+    assert lex.rewrite("the navy circle")[0] == "the blue circle"
+

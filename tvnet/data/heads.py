@@ -164,6 +164,30 @@ class Heads:
                 read[i] = None
                 pairs[i].clear()
 
+    def shades_before_colours(
+        self,
+        matches: list[re.Match],
+        gaps: list[str],
+        read: list[str | None],
+        pairs: list[list[tuple[str, str]]],
+    ) -> None:
+        """A word read as a basic colour right before a basic colour term ("the brick red
+        star", "neon green", "navy blue") is a shade of that term, not a second colour: left
+        out ("the red star"), where its own reading ("brick" as orange) would name another
+        colour beside it ("orange red"). Only a word the lexicon rewrote, before a space."""
+        from tvnet.data.glosses import basic_colour_terms  # glosses imports this module
+
+        terms = basic_colour_terms()
+        words = [m.group(0).lower() for m in matches]
+        for i in range(len(matches) - 1):
+            mine = read[i]
+            if mine is None or mine == "" or mine.lower() not in terms or words[i] in terms:
+                continue
+            nxt = words[i + 1] if read[i + 1] is None else read[i + 1].lower()
+            if gaps[i + 1].isspace() and nxt in terms:
+                read[i] = ""
+                pairs[i][:] = [(matches[i].group(0), "")]
+
     def things_where_colours_stand(
         self,
         matches: list[re.Match],

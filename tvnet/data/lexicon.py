@@ -459,6 +459,7 @@ class Lexicon(Fillers, Heads, Spelling, Senses, Glosses, Compounds):
             self.colours_in_place(matches, gaps, read, pairs)
         if (self.colour_things or self.pattern_things) and self.glosses and self.colour_objects:
             self.things_where_colours_stand(matches, gaps, read, pairs)
+        self.shades_before_colours(matches, gaps, read, pairs)  # "brick red": red
         if generic_heads:  # first: a tail after a head read as a noun may go ("…gizmo please")
             self.generic_heads(matches, gaps, read, pairs)
         if drop_fillers:

@@ -132,7 +132,9 @@ def read_expression(
         if left:
             said = ", ".join(f"“{a}”" for a in left)
             notes.append(
-                f"read without {said}: words the model never saw that name no object or attribute"
+                f"read without {said}: words the model never saw that name no object or "
+                "attribute of their own (fillers, or a shade before its colour: "
+                "“brick red” as “red”)"
             )
     # in the model's own units: words for a word vocabulary, word pieces for hf_tokens
     cut = vocab.truncation_note(expression, max_tokens)
