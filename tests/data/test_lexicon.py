@@ -575,4 +575,3 @@ def test_a_shade_before_a_basic_colour_term_is_left_out(wordnet):
     assert lex.rewrite("the neon green star")[0] == "the green star"
     assert lex.rewrite("the red green star") == ("the red green star", [])
     assert lex.rewrite("the navy circle")[0] == "the blue circle"
-
