@@ -53,6 +53,18 @@ def tiny_checkpoints(root: Path, refer) -> Path:
     return root
 
 
+def tiny_handlers(tiny_synthref, tmp_path: Path):
+    """The demo's handlers (no server) on the tiny `full` and `baseline` of
+    :func:`tiny_checkpoints`, drawing into ``tmp_path``."""
+    from apps.demo.handlers import Handlers
+    from apps.demo.models import Models
+
+    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
+    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
+                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
+    return Handlers(models, tmp_path / "pictures")
+
+
 @pytest.fixture(scope="module")
 def app(tiny_synthref, tmp_path_factory):
     from gradio_client import Client
@@ -608,14 +620,9 @@ def test_an_influence_view_of_a_replaced_answer_says_so(tiny_synthref, tmp_path,
     """The influence buttons run one at a time with the model calls: one clicked while a new
     Segment ran would show the previous answer's numbers under the new one. A session's view
     of an answer that is no longer on show says so instead; the current one's is drawn."""
-    from apps.demo.handlers import Handlers
-    from apps.demo.models import Models
     from apps.demo.outputs import REPLACED, SKIP
 
-    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
-    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
-                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
-    h = Handlers(models, tmp_path / "pictures")
+    h = tiny_handlers(tiny_synthref, tmp_path)
     image, expression = example
     first = h.segment(image, expression, session="s")[-1]
     second = h.segment(image, "the star", session="s")[-1]
@@ -1287,14 +1294,9 @@ def test_a_failed_segment_keeps_its_message_through_the_stale_mark(
     failed (an empty expression) the page's input is not the answer's, and the check's mark
     used to replace the error, so the visitor never saw why. The error stays while the page
     holds the input that failed; an edit after it gets the stale mark, as any edit does."""
-    from apps.demo.handlers import Handlers
-    from apps.demo.models import Models
     from apps.demo.outputs import OUTPUTS
 
-    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
-    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
-                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
-    h = Handlers(models, tmp_path / "pictures")
+    h = tiny_handlers(tiny_synthref, tmp_path)
     image, expression = example
     good = h.segment(image, expression, session="s")
     key, answered = good[-1], good[OUTPUTS.index("status")]
@@ -1331,13 +1333,8 @@ def test_one_visitors_calls_run_one_after_another_from_the_answer_on_show(
     import threading
     import time
 
-    from apps.demo.handlers import Handlers
-    from apps.demo.models import Models
-
-    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
-    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
-                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
-    h = Handlers(models, tmp_path / "pictures")
+    h = tiny_handlers(tiny_synthref, tmp_path)
+    models = h.models
     image, expression = example
     key = h.segment(image, expression, session="s")[-1]  # an answer on show
     go, started = threading.Event(), threading.Event()
@@ -1382,14 +1379,9 @@ def test_a_call_that_a_later_one_overtook_changes_nothing(tiny_synthref, tmp_pat
     """Calls are numbered as they start: one that finishes after a later one of the same
     visitor has finished (its answer or its error on the page) changes nothing, so an older
     answer never hides a later failure's message, nor an older failure a later answer."""
-    from apps.demo.handlers import Handlers
-    from apps.demo.models import Models
     from apps.demo.outputs import OUTPUTS, SKIP
 
-    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
-    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
-                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
-    h = Handlers(models, tmp_path / "pictures")
+    h = tiny_handlers(tiny_synthref, tmp_path)
     image, expression = example
     key = h.segment(image, expression, session="s")[-1]  # an answer on show
     early = h.cache.begin("s")  # a call that started first and still runs
@@ -1467,14 +1459,9 @@ def test_a_redraw_that_a_new_answer_overtook_draws_nothing(tiny_synthref, tmp_pa
     draws the previous answer's maps: put over the new answer's panels, they would show the
     old image under the new verdict. A redraw of a key that is no longer the session's answer
     on show draws nothing; the answer on show still redraws."""
-    from apps.demo.handlers import Handlers
-    from apps.demo.models import Models
     from apps.demo.outputs import SKIP
 
-    ckpt = tiny_checkpoints(tmp_path / "ckpt", tiny_synthref["refer"]) / "full"
-    models = Models(ckpt, tiny_synthref["pool"], device="cpu",
-                    pool_images=tiny_synthref["data"] / "images")  # fmt: skip
-    h = Handlers(models, tmp_path / "pictures")
+    h = tiny_handlers(tiny_synthref, tmp_path)
     image, expression = example
     old = h.segment(image, expression, level=5, session="s")[-1]
     new = h.segment(image, "the star", level=5, session="s")[-1]
