@@ -151,7 +151,8 @@ def answer_warnings(
         out.append(
             f"The model never met the {'word' if one else 'words'} {_quote(left_out_words)} "
             f"and read the expression without {'it' if one else 'them'}, as naming no object "
-            "or attribute: if the answer should depend on "
+            f"or attribute of {'its' if one else 'their'} own (a filler, or a shade before "
+            "its colour): if the answer should depend on "
             f"{'it' if one else 'them'}, it does not."
         )
     if generic_words:
