@@ -240,6 +240,12 @@ def check_dumped(dump: Path, checkpoint: Path) -> int:
                 f"{run.get('n_samples')} of {run.get('split_size')} samples",
                 run.get("split_size") is not None and run.get("split_size") != run.get("n_samples"),
             ),
+            (  # the build names its dumps VARIANT-SPLIT
+                f"split {run.get('split')!r}",
+                dump.name.rsplit("-", 1)[-1] in ("val", "test")
+                and run.get("split") != dump.name.rsplit("-", 1)[-1],
+            ),
+            ("fp32 (--no-amp)", run.get("amp") is False),  # the build's evaluations autocast
         )
         if differs
     ]
@@ -255,8 +261,9 @@ def check_dumped(dump: Path, checkpoint: Path) -> int:
 
 
 def check_calibrated(checkpoint: Path, dumps: list[Path]) -> int:
-    """Done when CHECKPOINT/calibration.json belongs to its present weights and every dump's
-    run.json names that calibration (its confidence column was filled from it)."""
+    """Done when CHECKPOINT/calibration.json belongs to its present weights, was fitted on the
+    whole first dump's split (the build's val dump), and every dump's run.json names that
+    calibration (its confidence column was filled from it)."""
     from tvnet.eval.calibration import CALIBRATION_FILE
     from tvnet.eval.dump import RUN_FILE
 
@@ -265,6 +272,16 @@ def check_calibrated(checkpoint: Path, dumps: list[Path]) -> int:
         return _say(TODO, f"{checkpoint}: not calibrated yet")
     if cal.get("checkpoint_hash") != weights_hash(checkpoint):
         return _say(TODO, f"{checkpoint}/calibration.json belongs to other weights: redone")
+    fitted = cal.get("fitted_on") or {}
+    val = _json(dumps[0] / RUN_FILE) if dumps else None
+    if val is not None and (
+        fitted.get("split") != val.get("split") or fitted.get("n") != val.get("n_samples")
+    ):  # fitted by hand on another split or a part of it (--limit): the build fits on val
+        return _say(
+            TODO,
+            f"{checkpoint}/calibration.json was fitted on {fitted.get('n')} "
+            f"{fitted.get('split')} answers, not {dumps[0]}'s {val.get('n_samples')}: redone",
+        )
     for d in dumps:
         got = ((_json(d / RUN_FILE) or {}).get("calibration")) or {}
         if got.get("fitted_on") != cal.get("fitted_on"):

@@ -180,6 +180,11 @@ def test_dumped_and_calibrated(tmp_path):
                                run_extra={"checkpoint_hash": h, **extra})  # fmt: skip
         assert state.main(["dumped", str(made), str(ckpt)]) == TODO, extra
         shutil.rmtree(made)
+    # under the build's name, another split's dump, or one computed in fp32 (--no-amp)
+    for name, extra in (("baseline-val", {"split": "test"}), ("baseline-test", {"amp": False})):
+        made = write_hand_dump(tmp_path / "named" / name, "baseline", "test",
+                               run_extra={"checkpoint_hash": h, **extra})  # fmt: skip
+        assert state.main(["dumped", str(made), str(ckpt)]) == TODO, extra
     whole = write_hand_dump(tmp_path / "whole", "baseline", "val",
                             run_extra={"checkpoint_hash": h, "split_size": 4,
                                        "reading": {"literal": False}})  # fmt: skip
@@ -189,12 +194,20 @@ def test_dumped_and_calibrated(tmp_path):
     rng = np.random.default_rng(0)
     score = rng.random(40)
     cal = fit_calibration(score, score + 0.3 * rng.random(40) > 0.7)
-    cal.fitted_on = {"dump": str(val), "split": "val", "n": 40}
+    cal.fitted_on = {"dump": str(val), "split": "val", "n": 4}  # the val dump's 4 rows
     cal.checkpoint_hash = h
     cal.save(ckpt)
     update_dump(val, {"confidence": [0.5] * 4}, {"calibration": {"fitted_on": cal.fitted_on}})
     assert state.main(["calibrated", str(ckpt), str(val), str(test)]) == TODO  # test not yet
     update_dump(test, {"confidence": [0.5] * 4}, {"calibration": {"fitted_on": cal.fitted_on}})
+    assert state.main(["calibrated", str(ckpt), str(val), str(test)]) == DONE
+    # fitted by hand on a part of the split (tvnet eval --limit): not the build's calibration
+    part = json.loads((ckpt / "calibration.json").read_text())
+    (ckpt / "calibration.json").write_text(
+        json.dumps({**part, "fitted_on": {**part["fitted_on"], "n": 2}})
+    )
+    assert state.main(["calibrated", str(ckpt), str(val), str(test)]) == TODO
+    (ckpt / "calibration.json").write_text(json.dumps(part))
     assert state.main(["calibrated", str(ckpt), str(val), str(test)]) == DONE
     meta = json.loads((ckpt / "config.json").read_text())  # trained further: other weights
     meta["weights_sha256"] = "f" * 64
