@@ -14,9 +14,11 @@ from tvnet.data.glosses import COLOUR_SUFFIXES, basic_colour_terms
 from tvnet.data.heads import GENERIC
 
 # parts of a compound that turn its known part's meaning around (:meth:`Compounds._compound_head`)
+# (or make it a part or an imitation of it: "half-circle", "fake-star" are not that thing)
 COMPOUND_NEGATIONS = frozenset(
-    {"non", "not", "no", "un", "anti", "never", "free", "less", "without", "pseudo", "faux", "ex"}
-)
+    {"non", "not", "no", "un", "anti", "never", "free", "less", "without", "pseudo", "faux", "ex",
+     "half", "semi", "fake", "mock", "quasi", "sub"}
+)  # fmt: skip
 # second parts after which a known first part still names the thing: "star-shaped",
 # "red-tinted", "small-sized" (an English compound's head is its last part; after any other,
 # "second-last", "square-patterned", "checked-off", the known first part is only a modifier)
