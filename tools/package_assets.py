@@ -28,7 +28,14 @@ from typing import Any
 
 from tvnet.config import CHECKPOINT_CONFIG, VARIANTS
 from tvnet.eval.dump import RUN_FILE
-from tvnet.io import atomic_write_json, check_replaceable_dir, read_json, replace_dir
+from tvnet.io import (
+    atomic_write_json,
+    check_replaceable_dir,
+    file_sha256,
+    read_json,
+    replace_dir,
+    sigterm_as_interrupt,
+)
 
 
 @contextlib.contextmanager
@@ -166,8 +173,6 @@ def ship_calibration(cal: dict[str, Any] | None, folder: Path) -> None:
     """The calibration ``cal`` (:func:`source_calibration`) into the checkpoint folder being
     written, bound to its fp16 weights (fp16 rounding moves the raw scores far less than the
     map's resolution); ``fitted_on_weights`` keeps the hash of the weights it was fitted on."""
-    import hashlib
-
     from tvnet.checkpoint import WEIGHTS
     from tvnet.eval.calibration import CALIBRATION_FILE
 
@@ -176,7 +181,7 @@ def ship_calibration(cal: dict[str, Any] | None, folder: Path) -> None:
     cal = portable(cal)
     if cal.get("checkpoint_hash"):
         cal["fitted_on_weights"] = cal["checkpoint_hash"]
-    cal["checkpoint_hash"] = hashlib.sha256((folder / WEIGHTS).read_bytes()).hexdigest()
+    cal["checkpoint_hash"] = file_sha256(folder / WEIGHTS)
     atomic_write_json(folder / CALIBRATION_FILE, cal)
 
 
@@ -242,6 +247,17 @@ def _shipped_run(run: dict, data: Path, checkpoint: Path | None, source_hash: st
     return run
 
 
+def refuse_unfinished(src: Path | str, meta: dict[str, Any], allow: bool) -> None:
+    """SystemExit when the checkpoint ``src`` (config ``meta``) stopped before its last step,
+    unless ``allow`` (``--allow-unfinished``)."""
+    step, steps = meta.get("step"), (meta.get("train") or {}).get("steps")
+    if not allow and step is not None and steps and step < steps:
+        raise SystemExit(
+            f"{src} stopped at step {step} of {steps}: its training has not finished "
+            "(resume it, or --allow-unfinished to ship it as it is)"
+        )
+
+
 def preflight(args: argparse.Namespace) -> None:
     """Refuse, before anything is written, what would ship a wrong pair: a checkpoint whose
     training stopped before its last step (without ``--allow-unfinished``), a ``--ship-dump``
@@ -255,12 +271,7 @@ def preflight(args: argparse.Namespace) -> None:
         if not (Path(src) / CHECKPOINT_CONFIG).is_file():
             raise SystemExit(f"no checkpoint at {src} (no {CHECKPOINT_CONFIG})")
         meta = read_checkpoint_config(Path(src))
-        step, steps = meta.get("step"), (meta.get("train") or {}).get("steps")
-        if not args.allow_unfinished and step is not None and steps and step < steps:
-            raise SystemExit(
-                f"{src} stopped at step {step} of {steps}: its training has not finished "
-                "(resume it, or --allow-unfinished to ship it as it is)"
-            )
+        refuse_unfinished(src, meta, args.allow_unfinished)
         sources[Path(src).resolve()] = meta.get("weights_sha256")
     for src, _ in args.ship_dump:
         if not (Path(src) / RUN_FILE).is_file():
@@ -314,12 +325,7 @@ def preflight_table1(args: argparse.Namespace) -> None:
         if not (src / CHECKPOINT_CONFIG).is_file():
             continue
         meta = read_checkpoint_config(src)
-        step, steps = meta.get("step"), (meta.get("train") or {}).get("steps")
-        if not args.allow_unfinished and step is not None and steps and step < steps:
-            raise SystemExit(
-                f"{src} stopped at step {step} of {steps}: its training has not finished "
-                "(resume it, or --allow-unfinished to ship it as it is)"
-            )
+        refuse_unfinished(src, meta, args.allow_unfinished)
         source_calibration(src, meta)  # damaged, or of other weights: refused here
 
 
@@ -363,20 +369,9 @@ def main() -> None:
         help="package only the --ship-* items (leave the Table 1 set and the pool as they are)",
     )
     args = ap.parse_args()
-    import signal
-
-    def terminate(signum, frame):  # SIGTERM (build_default.sh's clean-up) unwinds like Ctrl-C,
-        raise KeyboardInterrupt  # so the staged copies are removed, not left in assets/
-
-    try:
-        previous = signal.signal(signal.SIGTERM, terminate)
-    except ValueError:  # not the main thread: leave it
-        previous = None
-    try:
+    # SIGTERM (build_default.sh's clean-up) unwinds like Ctrl-C: staged copies are removed
+    with sigterm_as_interrupt():
         package(ap, args)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def package(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -9,7 +9,6 @@ checkpoint also holds ``optimizer.safetensors`` and ``optimizer.json``, added by
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -74,7 +73,7 @@ def save_checkpoint(
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         save_file(state, str(tmp / WEIGHTS))
-        digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
+        digest = file_sha256(tmp / WEIGHTS)
         if write_more is not None:
             write_more(tmp)
         cfg = {

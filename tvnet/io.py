@@ -228,6 +228,27 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Inside: SIGTERM (a process manager, a build script's clean-up) unwinds like Ctrl-C
+    (KeyboardInterrupt), so that writers remove their temporary folders instead of leaving
+    them behind; the handler before is put back after. Outside the main thread: unchanged."""
+    import signal
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave it
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     """The SHA-256 of a file's bytes (hex), read in chunks."""
     h = hashlib.sha256()

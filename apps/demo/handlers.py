@@ -203,8 +203,7 @@ class Handlers(Redraws):
     def chosen_on_other(self, key: str | None, session: str | None) -> bool:
         """Was a neighbour picked in the table of an answer that a newer one has replaced
         since (its row, or its pool entry, means nothing for the new candidates)?"""
-        latest = None if session is None else self.cache.latest(session)
-        return latest is not None and key is not None and latest != key
+        return key is not None and not self.current(key, session)
 
     def latest_key(self, key: str | None, session: str | None) -> str | None:
         """The answer a switch applies to: the session's on show now (a call of the page that

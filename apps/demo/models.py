@@ -381,7 +381,8 @@ class ResultCache:
 
     def release(self, session: str | None) -> None:
         """``session``'s page closed: its answer on show is no longer pinned (it may expire
-        like any other), and what was kept of its calls and failures goes."""
+        like any other) and its failure is forgotten; its call numbers stay, so that a call
+        still running, or a later one if the page reconnects, is numbered on."""
         if session is None:
             return
         with self._lock:

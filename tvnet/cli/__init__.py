@@ -78,35 +78,24 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    import signal
+    from tvnet.io import sigterm_as_interrupt
 
-    # SIGTERM (a process manager, a build script's clean-up) unwinds like Ctrl-C, so that
-    # writers remove their temporary folders instead of leaving them behind
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
+    with sigterm_as_interrupt():  # writers remove their temporary folders on SIGTERM too
+        try:
+            if getattr(args, "device", None):
+                from tvnet.io import check_device
 
-    try:
-        previous = signal.signal(signal.SIGTERM, terminate)
-    except ValueError:  # not the main thread: leave it
-        previous = None
-    try:
-        if getattr(args, "device", None):
-            from tvnet.io import check_device
-
-            check_device(args.device)
-        rc = args.func(args)
-    except (OSError, ValueError) as e:  # bad input (missing, unreadable or unwritable paths)
-        print(f"tvnet {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except FloatingPointError as e:  # training diverged: its message says what to do
-        print(f"tvnet {args.command}: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+                check_device(args.device)
+            rc = args.func(args)
+        except (OSError, ValueError) as e:  # bad input (missing, unreadable or unwritable paths)
+            print(f"tvnet {args.command}: error: {e}", file=sys.stderr)
+            return 2
+        except FloatingPointError as e:  # training diverged: its message says what to do
+            print(f"tvnet {args.command}: error: {e}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
     return int(rc or 0)
 
 

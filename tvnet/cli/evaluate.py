@@ -126,7 +126,7 @@ def _check_same_evaluation(out, variant: str, dataset: str, split: str) -> None:
     other weights or another protocol, is what --out replaces)."""
     import json
 
-    from tvnet.eval.dump import RUN_FILE
+    from tvnet.eval.dump import RUN_FILE, recorded_dataset_name
 
     try:
         old = json.loads((Path(out) / RUN_FILE).read_text(encoding="utf-8"))
@@ -134,9 +134,12 @@ def _check_same_evaluation(out, variant: str, dataset: str, split: str) -> None:
         return
     if not isinstance(old, dict):
         return
-    ds = old.get("dataset")
-    name = ds.get("name") if isinstance(ds, dict) else ds  # as Dump.dataset reads it
-    theirs = (str(old.get("variant") or ""), str(name or ""), str(old.get("split") or ""))
+    name = recorded_dataset_name(old)  # "unknown" where none is recorded: not compared
+    theirs = (
+        str(old.get("variant") or ""),
+        "" if name == "unknown" else name,
+        str(old.get("split") or ""),
+    )
     mine = (variant, dataset, split)
     if any(t and t != m for t, m in zip(theirs, mine)):
         raise ValueError(
@@ -251,8 +254,7 @@ def run(args: argparse.Namespace) -> int:
             )
         if (pool.manifest.get("dataset") or {}).get("name") == refer.name:
             pool_image_ids = pool.image_ids  # random neighbours come from the pool's images
-    weights = read_checkpoint_config(args.checkpoint).get("weights_sha256")
-    if calibration is not None and (why := calibration.not_of(weights)):
+    if calibration is not None and (why := calibration.not_of(meta.get("weights_sha256"))):
         print(f"{args.checkpoint}/calibration.json {why}: no confidence")
         calibration = None
     elif calibration is not None and not calibration.applies_to(args.threshold):

@@ -337,6 +337,8 @@ def decode_segmentation(seg: Any, h: int, w: int) -> np.ndarray:
 # the refer datasets released with more than one split scheme (lichengunc/refer's README)
 SEVERAL_SCHEMES = {"refcoco": ("unc", "google"), "refcocog": ("umd", "google"),
                    "refclef": ("unc", "berkeley")}  # fmt: skip
+# the schemes only those datasets have ("unc" is refcoco+'s, its one scheme, too)
+THEIR_SCHEMES = frozenset(s for schemes in SEVERAL_SCHEMES.values() for s in schemes) - {"unc"}
 
 
 def _sentence_text(sent: dict) -> str | None:
@@ -472,7 +474,7 @@ def open_refer(
     # pools, feature cache and checkpoints are keyed by the name); refcoco+ has one scheme
     suffixed = several or (
         not own  # schemes only such datasets have say so too, whatever the folder is called
-        and (name.lower() in SEVERAL_SCHEMES or split_by in {"google", "umd", "berkeley"})
+        and (name.lower() in SEVERAL_SCHEMES or split_by in THEIR_SCHEMES)
     )
     return ReferDataset(
         name=f"{name}_{split_by}" if suffixed else name,

@@ -262,7 +262,7 @@ class Dump:
     def recorded_dataset_name(self) -> str:
         """The dataset's name as run.json records it, else "unknown", without the tag that
         :attr:`dataset_name` adds: what a dataset folder's own name is compared with."""
-        return str(self.dataset.get("name") or "unknown")
+        return recorded_dataset_name(self.run)
 
     @property
     def data_fingerprint(self) -> str:
@@ -275,6 +275,13 @@ class Dump:
         """The hash of the weights this dump was scored with ("" when run.json records none;
         ``checkpoint_sha256`` is the name older dumps use)."""
         return str(self.run.get("checkpoint_hash") or self.run.get("checkpoint_sha256") or "")
+
+
+def recorded_dataset_name(run: dict[str, Any]) -> str:
+    """The dataset's name as a run.json records it (``dataset.name``, or an older run.json's
+    plain ``dataset`` string), else "unknown"."""
+    ds = run.get("dataset") or {}
+    return str((ds if isinstance(ds, dict) else {"name": str(ds)}).get("name") or "unknown")
 
 
 def _single(df: pd.DataFrame, col: str) -> str | None:

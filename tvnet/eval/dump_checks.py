@@ -139,13 +139,14 @@ def check_rows(samples: pd.DataFrame, run: dict[str, Any], samples_path: Path) -
         i_, u_ = samples[f"{alt}_inter"], samples[f"{alt}_union"]
         if ((i_ > u_) | (i_ < 0)).any():  # NaN (not measured) compares False
             raise DumpError(f"{samples_path}: some rows have {alt}_inter > {alt}_union or < 0")
-    if "sample_id" in samples.columns and samples["sample_id"].isna().any():
-        raise DumpError(
-            f"{samples_path}: {int(samples['sample_id'].isna().sum())} row(s) have no sample_id"
-        )
-    if "sample_id" in samples.columns and samples["sample_id"].duplicated().any():
-        dup = samples["sample_id"][samples["sample_id"].duplicated()].iloc[0]
-        raise DumpError(f"{samples_path}: sample_id {dup} appears more than once")
+    if "sample_id" in samples.columns:
+        ids = samples["sample_id"]
+        if ids.isna().any():
+            raise DumpError(f"{samples_path}: {int(ids.isna().sum())} row(s) have no sample_id")
+        if ids.duplicated().any():
+            raise DumpError(
+                f"{samples_path}: sample_id {ids[ids.duplicated()].iloc[0]} appears more than once"
+            )
     for key in ("split", "variant"):
         said = run.get(key)
         if isinstance(said, str) and said and key in samples.columns:
